@@ -1,0 +1,59 @@
+"""`python -m ofair_app …`: database, API server and operator commands (DESIGN.md §6)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+
+def _db(args: argparse.Namespace) -> int:
+    from ofair_app.db import bootstrap, embedded
+    from ofair_app.settings import get_settings
+
+    if args.action == "upgrade":
+        bootstrap.upgrade(args.revision)
+        print(f"database upgraded to {bootstrap.current_revision()}")
+    elif args.action == "current":
+        print(bootstrap.current_revision() or "(empty)")
+    elif args.action == "stop":
+        settings = get_settings()
+        if not settings.embedded_database:
+            print("DATABASE_URL is set: the database is not embedded, nothing to stop")
+            return 1
+        stopped = embedded.stop(settings.data_dir / "pg")
+        print("embedded database stopped" if stopped else "embedded database was not running")
+    return 0
+
+
+def _api(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run("ofair_app.api:create_api", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_level=args.log_level, access_log=False)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ofair_app", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    db = commands.add_parser("db", help="database: upgrade | current | stop")
+    db.add_argument("action", choices=["upgrade", "current", "stop"])
+    db.add_argument("revision", nargs="?", default="head")
+    db.set_defaults(handler=_db)
+
+    api = commands.add_parser("api", help="serve the REST API alone (uvicorn)")
+    api.add_argument("--port", type=int, default=8001)
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--workers", type=int, default=1)
+    api.add_argument("--log-level", default="warning")
+    api.set_defaults(handler=_api)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""The error envelope of DESIGN.md §5 for every error the API can answer.
+
+`{"error": {"code": "...", "message": "...", "fields": {...}}}` — the message in the caller's
+language (Accept-Language, Hebrew by default), `fields` naming each bad input. Validation errors
+(422), unknown routes (404), wrong methods (405) and unexpected failures (500, no details) all
+answer in this shape.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ofair_app.domain.errors import AppError, RateLimited
+from ofair_app.i18n import negotiate_locale, translate
+
+logger = logging.getLogger(__name__)
+
+_STATUS_CODES = {
+    400: ("bad_request", "errors.bad_request"),
+    401: ("unauthenticated", "errors.unauthenticated"),
+    403: ("forbidden", "errors.forbidden"),
+    404: ("not_found", "errors.not_found"),
+    405: ("method_not_allowed", "errors.method_not_allowed"),
+    409: ("conflict", "errors.conflict"),
+    413: ("payload_too_large", "errors.payload_too_large"),
+    422: ("validation_error", "errors.validation"),
+    429: ("rate_limited", "errors.rate_limited"),
+    503: ("service_unavailable", "errors.service_unavailable"),
+}
+
+# pydantic error types → the catalog key that explains them to a person.
+_FIELD_MESSAGES = {
+    "missing": "errors.field.required",
+    "string_too_short": "errors.field.too_short",
+    "too_short": "errors.field.too_short",
+    "string_too_long": "errors.field.too_long",
+    "too_long": "errors.field.too_long",
+    "greater_than": "errors.field.too_small",
+    "greater_than_equal": "errors.field.too_small",
+    "less_than": "errors.field.too_large",
+    "less_than_equal": "errors.field.too_large",
+    "literal_error": "errors.field.choice",
+    "enum": "errors.field.choice",
+    "json_invalid": "errors.field.json",
+    "model_attributes_type": "errors.field.type",
+    "dict_type": "errors.field.type",
+}
+
+
+def error_response(request: Request, status: int, code: str, message_key: str, *,
+                   fields: dict[str, str] | None = None, params: dict | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    locale = negotiate_locale(request.headers.get("accept-language"))
+    body = {"error": {
+        "code": code,
+        "message": translate(message_key, locale, **(params or {})),
+        "fields": {name: translate(key, locale) for name, key in (fields or {}).items()},
+    }}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _field_name(loc: tuple) -> str:
+    # ("body", "phone") → "phone"; ("query", "limit") → "limit"; nested → "items.0.price"
+    parts = [str(p) for p in loc[1:]] if loc and loc[0] in {"body", "query", "path", "header"} else [
+        str(p) for p in loc]
+    return ".".join(parts) or "body"
+
+
+async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+    headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, RateLimited) else None
+    return error_response(request, exc.status, exc.code, exc.message_key, fields=exc.fields,
+                          params=exc.params, headers=headers)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    fields: dict[str, str] = {}
+    for error in exc.errors():
+        name = _field_name(tuple(error.get("loc", ())))
+        fields.setdefault(name, _FIELD_MESSAGES.get(error.get("type", ""), "errors.field.invalid"))
+    return error_response(request, 422, "validation_error", "errors.validation", fields=fields)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code, key = _STATUS_CODES.get(exc.status_code, ("error", "errors.bad_request"))
+    return error_response(request, exc.status_code, code, key, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(request, 500, "internal_error", "errors.internal")
+
+
+def install_error_handlers(api: FastAPI) -> None:
+    api.add_exception_handler(AppError, _app_error)
+    api.add_exception_handler(RequestValidationError, _validation_error)
+    api.add_exception_handler(StarletteHTTPException, _http_error)
+    api.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,152 @@
+"""Engines, the caller's RLS context, and the unit of work every door opens.
+
+Two roles reach the database (DESIGN.md §4): the application role, which owns nothing and cannot
+bypass row-level security, serves every request and job; the owner role only runs migrations.
+Each unit of work is one transaction that first tells PostgreSQL who is calling, with
+`set_config(..., true)` so the context ends with the transaction and never leaks to the next
+user of a pooled connection.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import URL, make_url
+from sqlmodel import Session
+
+from ofair_app.db import embedded
+from ofair_app.settings import Settings, get_settings
+
+CallerRole = Literal["anonymous", "consumer", "professional", "admin", "system"]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a unit of work acts for; RLS policies read it through `app.*` settings.
+
+    `professional_ids` are the businesses the user is a member of (resolved from
+    `professional_members` at login, never by equating a business id with a user id).
+    `system` is for jobs and trusted internal steps, never for a request.
+    """
+
+    user_id: uuid.UUID | None = None
+    role: CallerRole = "anonymous"
+    professional_ids: tuple[uuid.UUID, ...] = ()
+
+
+ANONYMOUS = Caller()
+SYSTEM = Caller(role="system")
+
+
+@dataclass(frozen=True)
+class DatabaseUrls:
+    app: URL
+    owner: URL
+    # Only for the embedded server: the superuser that creates roles and the database.
+    superuser: URL | None = None
+
+
+def database_urls(settings: Settings | None = None) -> DatabaseUrls:
+    """The URLs of both roles, starting the embedded server when none is configured."""
+    settings = settings or get_settings()
+    if not settings.embedded_database:
+        assert settings.database_url is not None
+        app = _psycopg(make_url(settings.database_url.get_secret_value()))
+        owner_url = settings.database_owner_url or settings.database_url
+        return DatabaseUrls(app=app, owner=_psycopg(make_url(owner_url.get_secret_value())))
+
+    host = embedded.socket_dir(settings.data_dir / "pg")
+
+    def local(role: str, database: str) -> URL:
+        return URL.create("postgresql+psycopg", username=role, database=database,
+                          query={"host": host})
+
+    return DatabaseUrls(
+        app=local(settings.database_app_role, settings.database_name),
+        owner=local(settings.database_owner_role, settings.database_name),
+        superuser=local("postgres", "postgres"),
+    )
+
+
+def _psycopg(url: URL) -> URL:
+    # Accept the plain `postgresql://` an operator is likely to paste.
+    if url.drivername in {"postgresql", "postgres"}:
+        return url.set(drivername="postgresql+psycopg")
+    return url
+
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def _engine(kind: Literal["app", "owner"]) -> Engine:
+    with _engines_lock:
+        engine = _engines.get(kind)
+        if engine is None:
+            settings = get_settings()
+            urls = database_urls(settings)
+            engine = create_engine(
+                urls.app if kind == "app" else urls.owner,
+                pool_size=settings.database_pool_size if kind == "app" else 2,
+                max_overflow=settings.database_pool_size if kind == "app" else 2,
+                pool_pre_ping=True,
+                pool_recycle=1800,
+                connect_args={"application_name": f"ofair-{kind}"},
+            )
+            _engines[kind] = engine
+        return engine
+
+
+def app_engine() -> Engine:
+    """The pooled engine of the application role: every request and job uses it."""
+    return _engine("app")
+
+
+def owner_engine() -> Engine:
+    """The owner role's engine: migrations, and tests that must see past RLS."""
+    return _engine("owner")
+
+
+def dispose_engines() -> None:
+    """Close every pool (after a fork, or when tests point settings elsewhere)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def set_caller_context(session: Session, caller: Caller) -> None:
+    """Tell PostgreSQL who is calling, for the rest of the current transaction only."""
+    session.execute(
+        text(
+            "SELECT set_config('app.current_user_id', :user_id, true),"
+            " set_config('app.current_role', :role, true),"
+            " set_config('app.tenant_ids', :tenant_ids, true)"
+        ),
+        {
+            "user_id": str(caller.user_id) if caller.user_id else "",
+            "role": caller.role,
+            "tenant_ids": ",".join(str(pid) for pid in caller.professional_ids),
+        },
+    )
+
+
+@contextmanager
+def unit_of_work(caller: Caller = ANONYMOUS) -> Iterator[Session]:
+    """One transaction as `caller`: committed when the block ends, rolled back if it raises.
+
+    Service functions take the session and never commit; the door (an API route, a state
+    handler, a job) opens the unit of work:
+
+        with unit_of_work(caller) as session:
+            leads.accept_proposal(session=session, ...)
+    """
+    with Session(app_engine(), expire_on_commit=False) as session, session.begin():
+        set_caller_context(session, caller)
+        yield session

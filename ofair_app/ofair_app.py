@@ -1,0 +1,26 @@
+"""The OFAIR app: Reflex pages, the REST API mounted under /api/v1, and the job scheduler."""
+
+import logging
+
+import reflex as rx
+
+from ofair_app.api import create_api
+from ofair_app.settings import get_settings
+from ofair_app.ui import pages, theme
+
+logging.getLogger("pgserver").setLevel(logging.WARNING)
+
+app = rx.App(
+    html_lang="he",
+    html_custom_attrs={"dir": "rtl"},
+    style=theme.GLOBAL_STYLE,
+    stylesheets=theme.STYLESHEETS,
+    head_components=theme.head_components(),
+    api_transformer=create_api(),
+)
+pages.register(app)
+
+if get_settings().ofair_scheduler == "on":
+    from jobs.scheduler import scheduler_lifespan
+
+    app.register_lifespan_task(scheduler_lifespan)

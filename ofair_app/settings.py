@@ -1,0 +1,129 @@
+"""Every setting OFAIR reads, in one typed object (DESIGN.md §9).
+
+Values come from the environment or a `.env` file in the working directory. The defaults make a
+local run work with nothing set: an embedded PostgreSQL under `OFAIR_DATA_DIR`, the sandbox PSP,
+console messaging, local file storage. Production refuses placeholder secrets.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Secrets that ship as defaults so a local run works; production must replace every one of them.
+PLACEHOLDER_SECRETS = frozenset({"", "change-me", "whsec_sandbox_change_me", "sk_test_change_me"})
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # --- environment -----------------------------------------------------------------------
+    ofair_env: Literal["development", "test", "production"] = "development"
+    ofair_data_dir: Path = Path(".ofair")
+    ofair_secret_key: SecretStr = SecretStr("change-me")
+    ofair_public_url: str = "http://localhost:3000"
+    ofair_cors_origins: list[str] = Field(default_factory=list)
+    ofair_scheduler: Literal["on", "off"] = "on"
+    ofair_timezone: str = "Asia/Jerusalem"
+    ofair_test_otps: str = ""
+
+    # --- database --------------------------------------------------------------------------
+    # The application role (no superuser, no BYPASSRLS, owns nothing) and the owner role that
+    # runs migrations. Both unset: an embedded PostgreSQL under OFAIR_DATA_DIR is started.
+    database_url: SecretStr | None = None
+    database_owner_url: SecretStr | None = None
+    database_name: str = "ofair"
+    database_app_role: str = "ofair_app"
+    database_owner_role: str = "ofair_owner"
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+
+    # --- money -----------------------------------------------------------------------------
+    settlement_mode: Literal["escrow", "b2b"] = "escrow"
+    psp_provider: Literal["sandbox", "stripe"] = "sandbox"
+    stripe_secret_key: SecretStr = SecretStr("sk_test_change_me")
+    stripe_webhook_secret: SecretStr = SecretStr("whsec_sandbox_change_me")
+    stripe_api_base: str | None = None
+    hold_period_days: int = Field(default=7, ge=0, le=365)
+    auto_confirm_days: int = Field(default=7, ge=1, le=365)
+    referral_expiry_days: int = Field(default=7, ge=1, le=365)
+    min_job_amount: Decimal = Field(default=Decimal("100"), ge=0)
+    platform_fee_consumer_pct: Decimal = Field(default=Decimal("10"), ge=0, le=100)
+    platform_fee_referral_pct: Decimal = Field(default=Decimal("5"), ge=0, le=100)
+    subscriber_commission_discount_pct: Decimal = Field(default=Decimal("20"), ge=0, le=100)
+
+    # --- files -----------------------------------------------------------------------------
+    storage_backend: Literal["local", "s3"] = "local"
+    s3_bucket: str = "ofair"
+    s3_endpoint_url: str | None = None
+    s3_region: str = "il-central-1"
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+
+    # --- messaging -------------------------------------------------------------------------
+    messaging_backend: Literal["console", "smtp"] = "console"
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_use_tls: bool = False
+    smtp_from: str = "OFAIR <no-reply@ofair.local>"
+
+    # --- scale-out -------------------------------------------------------------------------
+    redis_url: str | None = None
+
+    @field_validator("ofair_cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Settings:
+        if self.ofair_env != "production":
+            return self
+        problems = []
+        if self.ofair_secret_key.get_secret_value() in PLACEHOLDER_SECRETS:
+            problems.append("OFAIR_SECRET_KEY")
+        if self.stripe_webhook_secret.get_secret_value() in PLACEHOLDER_SECRETS:
+            problems.append("STRIPE_WEBHOOK_SECRET")
+        if (
+            self.psp_provider == "stripe"
+            and self.stripe_secret_key.get_secret_value() in PLACEHOLDER_SECRETS
+        ):
+            problems.append("STRIPE_SECRET_KEY")
+        if self.database_url is None:
+            problems.append("DATABASE_URL (the embedded database is for development only)")
+        if self.ofair_test_otps.strip():
+            problems.append("OFAIR_TEST_OTPS (test numbers are refused in production)")
+        if problems:
+            raise ValueError(
+                "production refuses placeholder or development-only settings: " + ", ".join(problems)
+            )
+        return self
+
+    @property
+    def embedded_database(self) -> bool:
+        """True when no external database is configured and pgserver provides one."""
+        return self.database_url is None
+
+    @property
+    def data_dir(self) -> Path:
+        return self.ofair_data_dir.expanduser().resolve()
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return self.ofair_cors_origins or [self.ofair_public_url]
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests call `get_settings.cache_clear()` after changing env."""
+    return Settings()

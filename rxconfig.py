@@ -1,0 +1,27 @@
+"""Reflex configuration. The database is not configured here (no `db_url`): `ofair_app.db` owns the
+engine and Alembic owns the schema; the embedded PostgreSQL starts on first use."""
+
+import os
+
+import reflex as rx
+
+# Offline-safe defaults: no bun download, no telemetry, no version probe.
+os.environ.setdefault("REFLEX_USE_NPM", "1")
+os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("REFLEX_CHECK_LATEST_VERSION", "false")
+
+from ofair_app.settings import get_settings  # noqa: E402
+from ofair_app.ui.theme import radix_theme  # noqa: E402
+
+settings = get_settings()
+
+config = rx.Config(
+    app_name="ofair_app",
+    telemetry_enabled=False,
+    cors_allowed_origins=settings.cors_origins,
+    redis_url=settings.redis_url,
+    show_built_with_reflex=False,
+    default_color_mode="light",
+    plugins=[rx.plugins.RadixThemesPlugin(theme=radix_theme())],
+    disable_plugins=[rx.plugins.SitemapPlugin],
+)
