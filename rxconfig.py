@@ -10,8 +10,8 @@ os.environ.setdefault("REFLEX_USE_NPM", "1")
 os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("REFLEX_CHECK_LATEST_VERSION", "false")
 
-from ofair_app.settings import get_settings  # noqa: E402
-from ofair_app.ui.theme import radix_theme  # noqa: E402
+from ofair_app.settings import get_settings
+from ofair_app.ui.theme import radix_theme
 
 settings = get_settings()
 

@@ -2,11 +2,11 @@
 
 from logging.config import fileConfig
 
-from alembic import context
 from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel
 
 import ofair_app.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from alembic import context
 from ofair_app.db.engine import database_urls
 
 config = context.config

@@ -6,7 +6,8 @@ one-line summary. `as_of` is its notion of "now", so operators can backfill and 
 in time: `python -m jobs run JOB --as-of 2026-11-23T09:00:00+02:00`.
 """
 
+from jobs import definitions
 from jobs.registry import REGISTRY, Job, job
 from jobs.runner import JobOutcome, run_job
 
-__all__ = ["REGISTRY", "Job", "JobOutcome", "job", "run_job"]
+__all__ = ["REGISTRY", "Job", "JobOutcome", "definitions", "job", "run_job"]

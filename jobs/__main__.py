@@ -7,12 +7,12 @@ another process is running the same job.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import jobs.definitions  # noqa: F401  (registers the jobs)
 from jobs.registry import REGISTRY
 from jobs.runner import run_job
 from ofair_app.settings import get_settings
@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
                      help="the job's notion of now, ISO 8601 (default: now)")
     commands.add_parser("list", help="list the registered jobs and their schedules")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("pgserver").setLevel(logging.WARNING)
 
     if args.command == "list":
@@ -62,10 +63,8 @@ def main(argv: list[str] | None = None) -> int:
 
     scheduler = blocking_scheduler()
     logging.getLogger(__name__).info("scheduler running: %s", ", ".join(sorted(REGISTRY)))
-    try:
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
     return 0
 
 

@@ -13,7 +13,6 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-import jobs.definitions  # noqa: F401  (registers the jobs)
 from jobs.registry import REGISTRY
 from jobs.runner import run_job
 from ofair_app.settings import get_settings

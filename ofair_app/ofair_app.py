@@ -1,14 +1,10 @@
 """The OFAIR app: Reflex pages, the REST API mounted under /api/v1, and the job scheduler."""
 
-import logging
-
 import reflex as rx
 
 from ofair_app.api import create_api
 from ofair_app.settings import get_settings
 from ofair_app.ui import pages, theme
-
-logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 app = rx.App(
     html_lang="he",

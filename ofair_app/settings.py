@@ -10,10 +10,10 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Secrets that ship as defaults so a local run works; production must replace every one of them.
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "whsec_sandbox_change_me", "sk_test_change_me"})
@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     ofair_data_dir: Path = Path(".ofair")
     ofair_secret_key: SecretStr = SecretStr("change-me")
     ofair_public_url: str = "http://localhost:3000"
-    ofair_cors_origins: list[str] = Field(default_factory=list)
+    # A comma-separated list of origins allowed to call the API from a browser.
+    ofair_cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     ofair_scheduler: Literal["on", "off"] = "on"
     ofair_timezone: str = "Asia/Jerusalem"
     ofair_test_otps: str = ""
@@ -105,7 +106,8 @@ class Settings(BaseSettings):
             problems.append("OFAIR_TEST_OTPS (test numbers are refused in production)")
         if problems:
             raise ValueError(
-                "production refuses placeholder or development-only settings: " + ", ".join(problems)
+                "production refuses placeholder or development-only settings: "
+                + ", ".join(problems)
             )
         return self
 

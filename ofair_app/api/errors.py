@@ -66,13 +66,15 @@ def error_response(request: Request, status: int, code: str, message_key: str, *
 
 def _field_name(loc: tuple) -> str:
     # ("body", "phone") → "phone"; ("query", "limit") → "limit"; nested → "items.0.price"
-    parts = [str(p) for p in loc[1:]] if loc and loc[0] in {"body", "query", "path", "header"} else [
-        str(p) for p in loc]
+    sources = {"body", "query", "path", "header"}
+    parts = [str(p) for p in (loc[1:] if loc and loc[0] in sources else loc)]
     return ".".join(parts) or "body"
 
 
 async def _app_error(request: Request, exc: AppError) -> JSONResponse:
-    headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, RateLimited) else None
+    headers = None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after_seconds)}
     return error_response(request, exc.status, exc.code, exc.message_key, fields=exc.fields,
                           params=exc.params, headers=headers)
 

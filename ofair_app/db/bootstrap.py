@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import URL
 
+from alembic import command
 from ofair_app.db.engine import database_urls, dispose_engines
 from ofair_app.settings import Settings, get_settings
 

@@ -14,6 +14,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 logger = logging.getLogger(__name__)
+# pgserver logs every command it runs at INFO; its warnings and errors are what matter here.
+logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 
 def _quiet_runtime_dir() -> None:

@@ -109,7 +109,8 @@ def app_engine() -> Engine:
 
 
 def owner_engine() -> Engine:
-    """The owner role's engine: migrations, and tests that must see past RLS."""
+    """The owner role's engine: migrations and maintenance. Tables force RLS, so even the
+    owner's sessions see only what the policies allow."""
     return _engine("owner")
 
 

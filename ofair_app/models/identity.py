@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Index, func
+from sqlalchemy import CheckConstraint, Index, String, func
 from sqlmodel import Field, SQLModel
 
 from ofair_app.models._base import created_at_column, updated_at_column
@@ -28,7 +28,7 @@ class Locale(StrEnum):
 # Shared fields of a person, as a client may send or see them.
 class UserBase(SQLModel):
     name: str = Field(default="", max_length=120)
-    locale: Locale = Field(default=Locale.he, max_length=2)
+    locale: Locale = Field(default=Locale.he, sa_type=String(2))
 
 
 # The table. Phone is E.164 (+972…); email is stored lower-case; at least one of them is set.
@@ -48,7 +48,7 @@ class User(UserBase, table=True):
                           sa_column_kwargs={"server_default": func.gen_random_uuid()})
     phone: str | None = Field(default=None, max_length=16)
     email: str | None = Field(default=None, max_length=254)
-    role: UserRole = Field(default=UserRole.consumer, max_length=16)
+    role: UserRole = Field(default=UserRole.consumer, sa_type=String(16))
     is_active: bool = Field(default=True)
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
     updated_at: datetime | None = Field(default=None, sa_column=updated_at_column())

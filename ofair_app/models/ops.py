@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Identity, Index
+from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Identity, Index, String
 from sqlmodel import Field, SQLModel
 
 from ofair_app.models._base import created_at_column
@@ -30,7 +30,7 @@ class JobRun(SQLModel, table=True):
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     job_name: str = Field(max_length=64)
     as_of: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    status: JobRunStatus = Field(default=JobRunStatus.running, max_length=16)
+    status: JobRunStatus = Field(default=JobRunStatus.running, sa_type=String(16))
     detail: str = Field(default="")
     started_at: datetime | None = Field(default=None, sa_column=created_at_column())
     finished_at: datetime | None = Field(

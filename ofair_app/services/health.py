@@ -1,4 +1,4 @@
-"""Is the platform able to serve? Used by `GET /api/v1/health`, the admin home and load balancers."""
+"""Is the platform able to serve? For `GET /api/v1/health`, the admin home and load balancers."""
 
 from __future__ import annotations
 

@@ -1,0 +1,106 @@
+from decimal import Decimal
+
+import pytest
+from pydantic import ValidationError
+
+from ofair_app.settings import Settings
+
+PRODUCTION_READY = {
+    "OFAIR_ENV": "production",
+    "OFAIR_SECRET_KEY": "a-long-random-secret",
+    "STRIPE_WEBHOOK_SECRET": "whsec_live_secret",
+    "DATABASE_URL": "postgresql://ofair_app:pw@db.internal/ofair",
+}
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    """No OFAIR variable from the outer environment, and no .env file in the working dir."""
+    for name in list(__import__("os").environ):
+        if name.startswith(("OFAIR_", "DATABASE_", "STRIPE_", "PSP_", "S3_", "SMTP_")):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return monkeypatch
+
+
+def test_defaults_run_locally_with_nothing_set(clean_env):
+    settings = Settings()
+    assert settings.ofair_env == "development"
+    assert settings.embedded_database
+    assert settings.settlement_mode == "escrow"
+    assert settings.psp_provider == "sandbox"
+    assert settings.storage_backend == "local"
+    assert settings.hold_period_days == 7
+    assert settings.min_job_amount == Decimal("100")
+    assert settings.platform_fee_consumer_pct == Decimal("10")
+    assert settings.platform_fee_referral_pct == Decimal("5")
+    assert settings.ofair_timezone == "Asia/Jerusalem"
+
+
+def test_money_settings_are_decimal_not_float(clean_env):
+    clean_env.setenv("MIN_JOB_AMOUNT", "150.10")
+    settings = Settings()
+    assert isinstance(settings.min_job_amount, Decimal)
+    assert settings.min_job_amount == Decimal("150.10")
+
+
+def test_dotenv_file_is_read(clean_env, tmp_path):
+    (tmp_path / ".env").write_text("HOLD_PERIOD_DAYS=3\nSETTLEMENT_MODE=b2b\n")
+    settings = Settings()
+    assert settings.hold_period_days == 3
+    assert settings.settlement_mode == "b2b"
+
+
+def test_environment_beats_dotenv(clean_env, tmp_path):
+    (tmp_path / ".env").write_text("HOLD_PERIOD_DAYS=3\n")
+    clean_env.setenv("HOLD_PERIOD_DAYS", "9")
+    assert Settings().hold_period_days == 9
+
+
+def test_invalid_values_are_refused(clean_env):
+    clean_env.setenv("SETTLEMENT_MODE", "cash")
+    with pytest.raises(ValidationError):
+        Settings()
+
+
+def test_production_refuses_placeholder_secrets(clean_env):
+    clean_env.setenv("OFAIR_ENV", "production")
+    with pytest.raises(ValidationError) as error:
+        Settings()
+    message = str(error.value)
+    assert "OFAIR_SECRET_KEY" in message
+    assert "STRIPE_WEBHOOK_SECRET" in message
+    assert "DATABASE_URL" in message
+
+
+def test_production_refuses_test_otps(clean_env):
+    for name, value in PRODUCTION_READY.items():
+        clean_env.setenv(name, value)
+    clean_env.setenv("OFAIR_TEST_OTPS", "+972500000001=123456")
+    with pytest.raises(ValidationError, match="OFAIR_TEST_OTPS"):
+        Settings()
+
+
+def test_production_refuses_placeholder_stripe_key_when_stripe_is_used(clean_env):
+    for name, value in PRODUCTION_READY.items():
+        clean_env.setenv(name, value)
+    clean_env.setenv("PSP_PROVIDER", "stripe")
+    with pytest.raises(ValidationError, match="STRIPE_SECRET_KEY"):
+        Settings()
+
+
+def test_production_accepts_real_settings(clean_env):
+    for name, value in PRODUCTION_READY.items():
+        clean_env.setenv(name, value)
+    settings = Settings()
+    assert settings.ofair_env == "production"
+    assert not settings.embedded_database
+
+
+def test_cors_origins_from_comma_list(clean_env):
+    clean_env.setenv("OFAIR_CORS_ORIGINS", "https://ofair.co.il, https://app.ofair.co.il")
+    assert Settings().cors_origins == ["https://ofair.co.il", "https://app.ofair.co.il"]
+
+
+def test_cors_defaults_to_the_public_url_never_wildcard(clean_env):
+    assert Settings().cors_origins == ["http://localhost:3000"]
