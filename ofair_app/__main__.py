@@ -8,11 +8,17 @@ import sys
 
 
 def _db(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import OperationalError
+
     from ofair_app.db import bootstrap, embedded
     from ofair_app.settings import get_settings
 
     if args.action == "upgrade":
-        bootstrap.upgrade(args.revision)
+        try:
+            bootstrap.upgrade(args.revision)
+        except (bootstrap.UnsafeDatabaseRole, OperationalError) as exc:
+            print(f"db upgrade failed: {exc}", file=sys.stderr)
+            return 1
         print(f"database upgraded to {bootstrap.current_revision()}")
     elif args.action == "current":
         print(bootstrap.current_revision() or "(empty)")

@@ -80,7 +80,14 @@ def _ensure_external_app_role(settings: Settings, owner: URL, app: URL) -> None:
     role = app.username or settings.database_app_role
     try:
         with engine.connect() as conn:
-            if _role_exists(conn, role):
+            found = conn.execute(text(
+                "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = :r"), {"r": role})
+            existing = found.first()
+            if existing is not None:
+                if any(existing):
+                    raise UnsafeDatabaseRole(
+                        f"the application role {role!r} must be neither superuser nor "
+                        f"BYPASSRLS (superuser={existing[0]}, bypassrls={existing[1]})")
                 return
             can_create = conn.execute(
                 text("SELECT rolcreaterole FROM pg_roles WHERE rolname = current_user")
