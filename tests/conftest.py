@@ -8,6 +8,7 @@ even when it committed through several real connections (concurrency tests need 
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -20,6 +21,7 @@ from sqlalchemy import text
 # Settings are read from the environment: point them at a throwaway data directory before any
 # application module is imported, and keep the scheduler out of app processes under test.
 _DATA_DIR = Path(tempfile.mkdtemp(prefix="ofair-test-"))
+atexit.register(shutil.rmtree, _DATA_DIR, ignore_errors=True)
 os.environ.update({
     "OFAIR_ENV": "test",
     "OFAIR_DATA_DIR": str(_DATA_DIR),
