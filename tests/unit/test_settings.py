@@ -73,25 +73,26 @@ def test_production_refuses_placeholder_secrets(clean_env):
     assert "DATABASE_URL" in message
 
 
-def test_production_refuses_test_otps(clean_env):
+@pytest.fixture
+def production_env(clean_env):
     for name, value in PRODUCTION_READY.items():
         clean_env.setenv(name, value)
-    clean_env.setenv("OFAIR_TEST_OTPS", "+972500000001=123456")
+    return clean_env
+
+
+def test_production_refuses_test_otps(production_env):
+    production_env.setenv("OFAIR_TEST_OTPS", "+972500000001=123456")
     with pytest.raises(ValidationError, match="OFAIR_TEST_OTPS"):
         Settings()
 
 
-def test_production_refuses_placeholder_stripe_key_when_stripe_is_used(clean_env):
-    for name, value in PRODUCTION_READY.items():
-        clean_env.setenv(name, value)
-    clean_env.setenv("PSP_PROVIDER", "stripe")
+def test_production_refuses_placeholder_stripe_key_when_stripe_is_used(production_env):
+    production_env.setenv("PSP_PROVIDER", "stripe")
     with pytest.raises(ValidationError, match="STRIPE_SECRET_KEY"):
         Settings()
 
 
-def test_production_accepts_real_settings(clean_env):
-    for name, value in PRODUCTION_READY.items():
-        clean_env.setenv(name, value)
+def test_production_accepts_real_settings(production_env):
     settings = Settings()
     assert settings.ofair_env == "production"
     assert not settings.embedded_database
