@@ -122,7 +122,16 @@ class Settings(BaseSettings):
 
     @property
     def cors_origins(self) -> list[str]:
-        return self.ofair_cors_origins or [self.ofair_public_url]
+        """Origins allowed to call the API and open the app's WebSocket from a browser."""
+        if self.ofair_cors_origins:
+            return self.ofair_cors_origins
+        origins = [self.ofair_public_url.rstrip("/")]
+        if self.ofair_env != "production":
+            # Locally, the same server is reached as localhost and as 127.0.0.1.
+            for a, b in (("://localhost", "://127.0.0.1"), ("://127.0.0.1", "://localhost")):
+                if a in origins[0]:
+                    origins.append(origins[0].replace(a, b))
+        return origins
 
 
 @lru_cache

@@ -1,14 +1,62 @@
-"""Theme placeholder, replaced by the UI work."""
+"""The look of OFAIR: a calm teal brand, a warm amber accent, Heebo for Hebrew and Latin alike.
+
+Imported by rxconfig.py, so it imports nothing of the app but Reflex.
+"""
 
 import reflex as rx
 
-GLOBAL_STYLE: dict = {}
-STYLESHEETS: list[str] = []
+BRAND = "#0d7a6f"
+ACCENT = "#f5b83d"
+INK = "#12262b"
+MUTED = "#5b6b70"
+SURFACE = "#ffffff"
+PAGE = "#f6f8f9"
+BORDER = "#e3e9eb"
+
+MAX_WIDTH = "72rem"
+
+GLOBAL_STYLE: dict = {
+    "font_family": "var(--default-font-family)",
+    "color": INK,
+    "background_color": PAGE,
+}
+
+STYLESHEETS: list[str] = ["/fonts/heebo.css"]
+
+# Sets <html lang/dir> from the locale cookie before the first paint, so English readers never
+# see a right-to-left flash. LocaleState keeps it in step afterwards.
+APPLY_LOCALE_SCRIPT = (
+    "(function(){var m=document.cookie.match(/(?:^|; )ofair_locale=([^;]*)/);"
+    "var l=(m&&decodeURIComponent(m[1]).replace(/\"/g,'')==='en')?'en':'he';"
+    "document.documentElement.lang=l;document.documentElement.dir=l==='en'?'ltr':'rtl';})();"
+)
 
 
 def radix_theme():
-    return rx.theme(accent_color="teal", radius="large")
+    return rx.theme(accent_color="teal", gray_color="slate", radius="large", scaling="100%")
 
 
 def head_components() -> list:
-    return []
+    return [
+        rx.el.meta(name="theme-color", content=BRAND),
+        rx.el.link(rel="manifest", href="/manifest.json"),
+        rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
+        rx.el.link(
+            rel="preload",
+            href="/fonts/heebo-hebrew-wght-normal.woff2",
+            as_="font",
+            type="font/woff2",
+            cross_origin="anonymous",
+        ),
+        rx.script(APPLY_LOCALE_SCRIPT),
+    ]
+
+
+def card_style(**extra) -> dict:
+    return {
+        "background": SURFACE,
+        "border": f"1px solid {BORDER}",
+        "border_radius": "16px",
+        "padding": "1.25rem",
+        **extra,
+    }

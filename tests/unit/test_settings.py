@@ -104,4 +104,9 @@ def test_cors_origins_from_comma_list(clean_env):
 
 
 def test_cors_defaults_to_the_public_url_never_wildcard(clean_env):
-    assert Settings().cors_origins == ["http://localhost:3000"]
+    assert Settings().cors_origins == ["http://localhost:3000", "http://127.0.0.1:3000"]
+
+
+def test_production_cors_is_exactly_the_public_url(production_env):
+    production_env.setenv("OFAIR_PUBLIC_URL", "https://ofair.co.il")
+    assert Settings().cors_origins == ["https://ofair.co.il"]

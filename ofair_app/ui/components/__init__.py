@@ -1,0 +1,1 @@
+"""Reusable components: they take plain values, never State classes (except the language)."""

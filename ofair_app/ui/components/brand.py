@@ -1,0 +1,36 @@
+"""The OFAIR wordmark and the language switch."""
+
+import reflex as rx
+
+from ofair_app.ui import routes, theme
+from ofair_app.ui.state.locale import LocaleState, t
+
+
+def logo(size: str = "1.35rem") -> rx.Component:
+    return rx.link(
+        rx.hstack(
+            rx.image(src="/favicon.svg", width="1.9rem", height="1.9rem", alt=""),
+            rx.text(
+                "OFAIR", font_weight="800", font_size=size, letter_spacing="0.04em", color=theme.INK
+            ),
+            align="center",
+            spacing="2",
+        ),
+        href=routes.HOME,
+        aria_label="OFAIR",
+        dir="ltr",
+    )
+
+
+def language_switch() -> rx.Component:
+    return rx.button(
+        rx.icon("languages", size=16),
+        t("ui.lang.switch"),
+        on_click=LocaleState.toggle,
+        variant="soft",
+        color_scheme="gray",
+        size="2",
+        radius="full",
+        aria_label=t("ui.lang.switch_label"),
+        id="language-switch",
+    )

@@ -1,0 +1,117 @@
+"""End-to-end harness: the production build (`reflex run --env prod --single-port`) in a
+subprocess against the session's database, driven by Playwright in Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+BUILD_TIMEOUT = 420
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url(migrated_database, tmp_path_factory) -> Iterator[str]:
+    """The whole app, production build, on one port."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("e2e") / "reflex.log"
+    env = {**os.environ, **migrated_database, "REFLEX_USE_NPM": "1",
+           "OFAIR_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [str(Path(os.sys.executable).parent / "reflex"), "run", "--env", "prod",
+             "--single-port", "--backend-port", str(port), "--loglevel", "warning"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + BUILD_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"reflex exited early:\n{log_path.read_text()[-4000:]}")
+            try:
+                if httpx.get(f"{url}/", timeout=3).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"app not up after {BUILD_TIMEOUT} s:\n{log_path.read_text()[-4000:]}")
+            time.sleep(1)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def browser(app_url):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _page(browser, app_url, viewport):
+    context = browser.new_context(base_url=app_url, viewport=viewport, locale="he-IL")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+
+
+    def on_console(msg) -> None:
+        # The 404 page's own document answers 404 by design; any other failure counts.
+        if msg.type != "error" or (" 404 " in msg.text and msg.location.get("url") == page.url):
+            return
+        errors.append(f"console: {msg.text}")
+
+    page.on("console", on_console)
+    return context, page, errors
+
+
+@pytest.fixture
+def page(browser, app_url):
+    """A phone-sized page; the test fails if the page logged an error."""
+    context, page, errors = _page(browser, app_url, PHONE)
+    yield page
+    context.close()
+    assert errors == [], errors
+
+
+@pytest.fixture
+def desktop_page(browser, app_url):
+    context, page, errors = _page(browser, app_url, DESKTOP)
+    yield page
+    context.close()
+    assert errors == [], errors
