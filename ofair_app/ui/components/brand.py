@@ -19,6 +19,7 @@ def logo(size: str = "1.35rem") -> rx.Component:
         href=routes.HOME,
         aria_label="OFAIR",
         dir="ltr",
+        underline="none",
     )
 
 
