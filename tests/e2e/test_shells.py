@@ -14,7 +14,7 @@ def _html(page) -> tuple[str, str]:
 
 def test_landing_is_hebrew_right_to_left(page):
     page.goto("/")
-    expect(page.get_by_role("heading", level=1)).to_contain_text("איש מקצוע")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("מקבלים הצעות")
     assert _html(page) == ["rtl", "he"]
     assert HEBREW.search(page.inner_text("main"))
     font = page.evaluate("getComputedStyle(document.querySelector('h1')).fontFamily")
@@ -26,13 +26,13 @@ def test_language_switch_flips_to_english_and_back(page):
     page.goto("/")
     expect(page.locator("#language-switch").first).to_be_visible()
     page.locator("#language-switch").first.click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Find a pro you can trust")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("verified local pros")
     assert _html(page) == ["ltr", "en"]
     page.reload()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Find a pro you can trust")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("verified local pros")
     assert _html(page) == ["ltr", "en"]
     page.locator("#language-switch").first.click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("איש מקצוע")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("מקבלים הצעות")
     assert _html(page) == ["rtl", "he"]
 
 

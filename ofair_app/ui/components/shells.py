@@ -1,6 +1,8 @@
 """The three shells: consumer (top bar), pro (mobile bottom navigation), admin (sidebar).
 
 Each sets `dir` on its root from the reader's language, so the layout mirrors with the text.
+Shells take plain values (`active` is the route of the current page); only the language comes
+from state.
 """
 
 import reflex as rx
@@ -11,59 +13,123 @@ from ofair_app.ui.state.locale import LocaleState, t
 
 
 def _root(*children, **props) -> rx.Component:
-    return rx.box(
-        *children, dir=LocaleState.direction, min_height="100vh", background=theme.PAGE, **props
+    """A full-height column, so a short page still keeps its footer at the bottom."""
+    return rx.flex(
+        *children,
+        direction="column",
+        dir=LocaleState.direction,
+        min_height="100vh",
+        background=theme.PAGE,
+        **props,
+    )
+
+
+def _sticky_bar(*children, height: str = "64px", max_width: str = theme.MAX_WIDTH, **props):
+    return rx.el.header(
+        rx.hstack(
+            *children,
+            align="center",
+            spacing="3",
+            max_width=max_width,
+            margin_x="auto",
+            padding_x="1rem",
+            height=height,
+        ),
+        position="sticky",
+        top="0",
+        z_index="20",
+        background="rgba(255,255,255,0.94)",
+        backdrop_filter="saturate(1.4) blur(10px)",
+        border_bottom=f"1px solid {theme.BORDER}",
+        **props,
     )
 
 
 # --- consumer ------------------------------------------------------------------------------
 
 
-def _top_bar() -> rx.Component:
-    return rx.el.header(
-        rx.hstack(
-            logo(),
-            rx.spacer(),
-            rx.hstack(
-                rx.link(
-                    t("ui.nav.how"), href=routes.HOW_IT_WORKS, color=theme.MUTED, weight="medium"
-                ),
-                rx.link(
-                    t("ui.nav.for_pros"), href=routes.FOR_PROS, color=theme.MUTED, weight="medium"
-                ),
-                spacing="5",
-                display=rx.breakpoints(initial="none", md="flex"),
-            ),
-            language_switch(),
-            align="center",
-            spacing="4",
-            max_width=theme.MAX_WIDTH,
-            margin_x="auto",
-            padding_x="1rem",
-            height="64px",
-        ),
-        position="sticky",
-        top="0",
-        z_index="10",
-        background="rgba(255,255,255,0.92)",
-        backdrop_filter="blur(8px)",
-        border_bottom=f"1px solid {theme.BORDER}",
+def _nav_link(label: str, href: str) -> rx.Component:
+    return rx.link(
+        t(label),
+        href=href,
+        color=theme.MUTED,
+        weight="medium",
+        size="2",
+        _hover={"color": theme.INK},
     )
+
+
+def login_button() -> rx.Component:
+    """Sign-in entry point; the OTP login page arrives with authentication."""
+    return rx.link(
+        rx.button(
+            rx.icon("log-in", size=16),
+            t("ui.nav.login"),
+            size="2",
+            radius="full",
+            variant="solid",
+        ),
+        href=routes.LOGIN,
+        id="login-link",
+    )
+
+
+def _top_bar() -> rx.Component:
+    return _sticky_bar(
+        logo(),
+        rx.spacer(),
+        rx.hstack(
+            _nav_link("ui.nav.how", routes.HOW_IT_WORKS),
+            _nav_link("ui.nav.for_pros", routes.FOR_PROS),
+            spacing="5",
+            display=rx.breakpoints(initial="none", md="flex"),
+            margin_inline_end="0.75rem",
+        ),
+        language_switch(),
+        login_button(),
+    )
+
+
+def _footer_link(label: str, href: str) -> rx.Component:
+    return rx.link(t(label), href=href, color=theme.MUTED, size="2", _hover={"color": theme.INK})
 
 
 def _footer() -> rx.Component:
     return rx.el.footer(
         rx.flex(
-            logo("1.1rem"),
-            rx.text(t("ui.footer.made_in"), color=theme.MUTED, size="2"),
-            rx.text(t("ui.footer.rights"), color=theme.MUTED, size="2"),
+            rx.vstack(
+                logo("1.1rem"),
+                rx.text(t("ui.brand.tagline"), color=theme.MUTED, size="2"),
+                spacing="2",
+            ),
+            rx.flex(
+                _footer_link("ui.nav.how", routes.HOW_IT_WORKS),
+                _footer_link("ui.nav.for_pros", routes.FOR_PROS),
+                _footer_link("ui.nav.pro_area", routes.PRO_HOME),
+                spacing="5",
+                wrap="wrap",
+            ),
             direction=rx.breakpoints(initial="column", sm="row"),
-            gap="3",
+            spacing="4",
             justify="between",
-            align="center",
+            align=rx.breakpoints(initial="start", sm="center"),
             max_width=theme.MAX_WIDTH,
             margin_x="auto",
-            padding="2rem 1rem",
+            padding="2rem 1rem 1rem",
+        ),
+        rx.box(
+            rx.flex(
+                rx.text(t("ui.footer.rights"), color=theme.MUTED, size="1"),
+                rx.text(t("ui.footer.made_in"), color=theme.MUTED, size="1"),
+                direction=rx.breakpoints(initial="column", sm="row"),
+                spacing="1",
+                justify="between",
+                padding="1rem 0 1.5rem",
+                border_top=f"1px solid {theme.BORDER}",
+            ),
+            max_width=theme.MAX_WIDTH,
+            margin_x="auto",
+            padding_x="1rem",
         ),
         border_top=f"1px solid {theme.BORDER}",
         background=theme.SURFACE,
@@ -71,7 +137,7 @@ def _footer() -> rx.Component:
 
 
 def consumer_shell(*children) -> rx.Component:
-    return _root(_top_bar(), rx.el.main(*children), _footer())
+    return _root(_top_bar(), rx.el.main(*children, flex="1", width="100%"), _footer())
 
 
 # --- pro -----------------------------------------------------------------------------------
@@ -83,45 +149,73 @@ PRO_NAV = [
     (routes.PRO_WALLET, "wallet", "ui.pro.nav.wallet"),
     (routes.PRO_PROFILE, "user-round", "ui.pro.nav.profile"),
 ]
+PRO_WIDTH = "56rem"
 
 
 def _pro_tab(href: str, icon: str, label: str, active: bool) -> rx.Component:
     color = theme.BRAND if active else theme.MUTED
     return rx.link(
         rx.vstack(
-            rx.icon(icon, size=22, color=color),
-            rx.text(t(label), size="1", weight="medium", color=color),
+            rx.box(
+                rx.icon(icon, size=22, color=color),
+                padding="0.2rem 1rem",
+                border_radius="999px",
+                background=rx.color("teal", 3) if active else "transparent",
+            ),
+            rx.text(t(label), size="1", weight="bold" if active else "medium", color=color),
             spacing="1",
             align="center",
         ),
         href=href,
         flex="1",
-        padding_y="0.5rem",
+        min_width="0",
+        padding_y="0.45rem",
         text_align="center",
         aria_current="page" if active else None,
     )
 
 
+def _pro_top_link(href: str, icon: str, label: str, active: bool) -> rx.Component:
+    return rx.link(
+        rx.hstack(rx.icon(icon, size=16), rx.text(t(label)), spacing="2", align="center"),
+        href=href,
+        size="2",
+        weight="medium",
+        padding="0.4rem 0.75rem",
+        border_radius="999px",
+        color=theme.BRAND if active else theme.MUTED,
+        background=rx.color("teal", 3) if active else "transparent",
+        _hover={"color": theme.INK},
+        aria_current="page" if active else None,
+    )
+
+
 def pro_shell(*children, active: str = routes.PRO_HOME) -> rx.Component:
+    """Phones get a bottom tab bar (thumb reach); wider screens the same links in the top bar."""
     return _root(
-        rx.el.header(
+        _sticky_bar(
+            logo("1.2rem"),
+            rx.badge(t("ui.pro.badge"), variant="soft", color_scheme="amber", radius="full"),
+            rx.spacer(),
             rx.hstack(
-                logo("1.2rem"),
-                rx.spacer(),
-                language_switch(),
-                align="center",
-                max_width="40rem",
-                margin_x="auto",
-                padding_x="1rem",
-                height="56px",
+                *(_pro_top_link(h, i, label, h == active) for h, i, label in PRO_NAV),
+                spacing="1",
+                display=rx.breakpoints(initial="none", md="flex"),
+                role="navigation",
             ),
-            position="sticky",
-            top="0",
-            z_index="10",
-            background=theme.SURFACE,
-            border_bottom=f"1px solid {theme.BORDER}",
+            rx.spacer(),
+            language_switch(),
+            height="56px",
+            max_width=PRO_WIDTH,
         ),
-        rx.el.main(*children, max_width="40rem", margin_x="auto", padding="1rem 1rem 6rem"),
+        rx.el.main(
+            *children,
+            flex="1",
+            width="100%",
+            max_width=PRO_WIDTH,
+            margin_x="auto",
+            padding=rx.breakpoints(initial="1.25rem 1rem 6.5rem", md="2rem 1rem 3rem"),
+        ),
         rx.el.nav(
             rx.hstack(
                 *(_pro_tab(h, i, label, h == active) for h, i, label in PRO_NAV),
@@ -130,13 +224,16 @@ def pro_shell(*children, active: str = routes.PRO_HOME) -> rx.Component:
                 spacing="0",
             ),
             id="pro-bottom-nav",
+            aria_label=t("ui.pro.nav.label"),
+            display=rx.breakpoints(initial="block", md="none"),
             position="fixed",
             bottom="0",
             left="0",
             right="0",
             background=theme.SURFACE,
             border_top=f"1px solid {theme.BORDER}",
-            z_index="10",
+            box_shadow="0 -4px 16px rgba(18,38,43,0.06)",
+            z_index="20",
             padding_bottom="env(safe-area-inset-bottom)",
         ),
     )
@@ -153,46 +250,97 @@ ADMIN_NAV = [
 ]
 
 
-def _admin_link(href: str, icon: str, label: str, active: bool) -> rx.Component:
+def _admin_link(href: str, icon: str, label: str, active: bool, **props) -> rx.Component:
     return rx.link(
         rx.hstack(
-            rx.icon(icon, size=18), rx.text(t(label), weight="medium"), spacing="3", align="center"
+            rx.icon(icon, size=18),
+            rx.text(t(label), weight="medium", white_space="nowrap"),
+            spacing="3",
+            align="center",
         ),
         href=href,
-        padding="0.6rem 0.8rem",
+        padding="0.55rem 0.8rem",
         border_radius="10px",
         color=theme.BRAND if active else theme.INK,
         background=rx.color("teal", 3) if active else "transparent",
+        _hover={"background": rx.color("teal", 3) if active else rx.color("gray", 3)},
         aria_current="page" if active else None,
+        **props,
+    )
+
+
+def _admin_brand() -> rx.Component:
+    return rx.hstack(
+        logo("1.2rem"),
+        rx.badge(t("ui.admin.badge"), variant="soft", color_scheme="gray", radius="full"),
+        align="center",
+        spacing="2",
     )
 
 
 def admin_shell(*children, active: str = routes.ADMIN_HOME) -> rx.Component:
-    sidebar = rx.vstack(
-        logo("1.2rem"),
-        rx.text(t("ui.admin.title"), size="1", color=theme.MUTED, weight="medium"),
+    """A sidebar from tablet width up; on a phone, a top bar with a scrolling row of links."""
+    links = [(h, i, label, h == active) for h, i, label in ADMIN_NAV]
+    sidebar = rx.el.aside(
         rx.vstack(
-            *(_admin_link(h, i, label, h == active) for h, i, label in ADMIN_NAV),
-            spacing="1",
-            width="100%",
-            margin_top="1rem",
+            _admin_brand(),
+            rx.el.nav(
+                rx.vstack(*(_admin_link(*link) for link in links), spacing="1", width="100%"),
+                aria_label=t("ui.admin.title"),
+                width="100%",
+                margin_top="1.25rem",
+            ),
+            rx.spacer(),
+            language_switch(),
+            height="100%",
+            spacing="2",
         ),
-        rx.spacer(),
-        language_switch(),
-        role="navigation",
         id="admin-sidebar",
-        width=rx.breakpoints(initial="100%", md="15rem"),
+        display=rx.breakpoints(initial="none", md="block"),
+        width="15rem",
+        flex_shrink="0",
         padding="1.25rem",
         background=theme.SURFACE,
-        spacing="2",
-        border_inline_end=rx.breakpoints(initial="none", md=f"1px solid {theme.BORDER}"),
-        border_bottom=rx.breakpoints(initial=f"1px solid {theme.BORDER}", md="none"),
-        min_height=rx.breakpoints(initial="auto", md="100vh"),
+        border_inline_end=f"1px solid {theme.BORDER}",
+        position="sticky",
+        top="0",
+        height="100vh",
+    )
+    top_bar = rx.el.header(
+        rx.hstack(
+            _admin_brand(), rx.spacer(), language_switch(), align="center", padding="0.75rem 1rem"
+        ),
+        rx.el.nav(
+            rx.hstack(
+                *(_admin_link(*link, flex_shrink="0") for link in links),
+                spacing="1",
+                padding="0 0.75rem 0.6rem",
+            ),
+            aria_label=t("ui.admin.title"),
+            overflow_x="auto",
+            style={"scrollbar_width": "none"},
+        ),
+        id="admin-topbar",
+        display=rx.breakpoints(initial="block", md="none"),
+        background=theme.SURFACE,
+        border_bottom=f"1px solid {theme.BORDER}",
+        position="sticky",
+        top="0",
+        z_index="20",
     )
     return _root(
         rx.flex(
             sidebar,
-            rx.el.main(*children, flex="1", padding="1.5rem"),
-            direction=rx.breakpoints(initial="column", md="row"),
+            rx.box(
+                top_bar,
+                rx.el.main(
+                    *children,
+                    padding=rx.breakpoints(initial="1.25rem 1rem", md="2rem 2.5rem"),
+                    max_width="64rem",
+                ),
+                flex="1",
+                min_width="0",
+            ),
+            flex="1",
         ),
     )

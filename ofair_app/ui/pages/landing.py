@@ -7,102 +7,184 @@ from ofair_app.ui.components.shells import consumer_shell
 from ofair_app.ui.state.locale import t
 
 
-def _trust_point(icon: str, title: str, body: str) -> rx.Component:
+def _icon_tile(icon: str, size: str = "2.75rem") -> rx.Component:
+    return rx.center(
+        rx.icon(icon, size=22, color=theme.BRAND),
+        width=size,
+        height=size,
+        border_radius="12px",
+        background=rx.color("teal", 3),
+        flex_shrink="0",
+    )
+
+
+# --- hero ----------------------------------------------------------------------------------
+
+
+def _bar(width: str, shade: int = 4, height: str = "0.55rem") -> rx.Component:
+    return rx.box(
+        width=width, height=height, border_radius="999px", background=rx.color("gray", shade)
+    )
+
+
+def _proposal_row(label: str, highlighted: bool = False) -> rx.Component:
     return rx.hstack(
         rx.center(
-            rx.icon(icon, size=22, color=theme.BRAND),
-            width="2.75rem",
-            height="2.75rem",
-            border_radius="12px",
+            rx.icon("user-round", size=16, color=theme.BRAND),
+            width="2.1rem",
+            height="2.1rem",
+            border_radius="999px",
             background=rx.color("teal", 3),
             flex_shrink="0",
         ),
+        rx.vstack(_bar("7rem", 5), _bar("4.5rem", 3), spacing="2", flex="1"),
+        rx.cond(
+            highlighted,
+            rx.badge(t(label), color_scheme="teal", variant="solid", radius="full"),
+            rx.badge(t(label), color_scheme="gray", variant="soft", radius="full"),
+        ),
+        align="center",
+        spacing="3",
+        padding="0.75rem",
+        border_radius="12px",
+        border=f"1px solid {theme.BORDER}",
+        background=theme.SURFACE,
+        width="100%",
+    )
+
+
+def _hero_visual() -> rx.Component:
+    """An illustration of the flow (a request, proposals arriving, contact details locked).
+
+    Drawn with placeholder bars rather than invented names and prices.
+    """
+    return rx.box(
+        rx.vstack(
+            rx.hstack(
+                _icon_tile("clipboard-list", "2.5rem"),
+                rx.vstack(
+                    rx.text(t("ui.landing.visual_request"), weight="bold", size="3"),
+                    _bar("9rem", 4),
+                    spacing="2",
+                ),
+                align="center",
+                spacing="3",
+            ),
+            rx.vstack(_bar("100%", 3), _bar("85%", 3), _bar("60%", 3), spacing="2", width="100%"),
+            rx.separator(size="4"),
+            rx.text(t("ui.landing.visual_proposals"), size="2", weight="medium", color=theme.MUTED),
+            _proposal_row("ui.landing.visual_new", highlighted=True),
+            _proposal_row("ui.landing.visual_pending"),
+            rx.hstack(
+                rx.icon("lock-keyhole", size=16, color=theme.BRAND),
+                rx.text(
+                    t("ui.landing.visual_locked"), size="2", color=theme.BRAND, weight="medium"
+                ),
+                align="center",
+                spacing="2",
+                padding="0.6rem 0.8rem",
+                border_radius="10px",
+                background=rx.color("teal", 2),
+                width="100%",
+            ),
+            spacing="4",
+            width="100%",
+        ),
+        aria_hidden="true",
+        width="100%",
+        max_width="24rem",
+        padding="1.5rem",
+        border_radius="24px",
+        background=theme.SURFACE,
+        border=f"1px solid {theme.BORDER}",
+        box_shadow="0 24px 48px -24px rgba(13,122,111,0.35), 0 2px 6px rgba(18,38,43,0.05)",
+        display=rx.breakpoints(initial="none", md="block"),
+    )
+
+
+def _cta(label: str, icon: str, href: str, primary: bool) -> rx.Component:
+    return rx.link(
+        rx.button(
+            rx.icon(icon, size=18),
+            t(label),
+            size="4",
+            radius="large",
+            variant="solid" if primary else "surface",
+            width="100%",
+        ),
+        href=href,
+        width=rx.breakpoints(initial="100%", sm="auto"),
+    )
+
+
+def _hero() -> rx.Component:
+    copy = rx.vstack(
+        rx.badge(
+            rx.icon("sparkles", size=14),
+            t("ui.landing.eyebrow"),
+            color_scheme="teal",
+            variant="surface",
+            size="2",
+            radius="full",
+        ),
+        rx.heading(
+            t("ui.landing.title"),
+            as_="h1",
+            weight="bold",
+            font_size=rx.breakpoints(initial="1.9rem", sm="2.3rem", lg="2.75rem"),
+            line_height="1.2",
+            max_width="18em",
+            letter_spacing="-0.01em",
+        ),
+        rx.text(
+            t("ui.landing.subtitle"),
+            size=rx.breakpoints(initial="3", md="4"),
+            color=theme.MUTED,
+            max_width="36rem",
+            line_height="1.7",
+        ),
+        rx.flex(
+            _cta("ui.landing.cta_post", "clipboard-pen", routes.HOW_IT_WORKS, primary=True),
+            _cta("ui.landing.cta_pro", "hard-hat", routes.FOR_PROS, primary=False),
+            direction=rx.breakpoints(initial="column", sm="row"),
+            spacing="3",
+            width="100%",
+            padding_top="0.5rem",
+        ),
+        spacing="5",
+        flex="1",
+    )
+    return rx.box(
+        rx.flex(
+            copy,
+            _hero_visual(),
+            align="center",
+            spacing="9",
+            max_width=theme.MAX_WIDTH,
+            margin_x="auto",
+            padding=rx.breakpoints(initial="2.5rem 1rem 2.5rem", md="4.5rem 1rem 4rem"),
+        ),
+        background=(
+            f"radial-gradient(60rem 28rem at 85% -10%, {rx.color('teal', 3)} 0%, transparent 60%),"
+            f" linear-gradient(180deg, {rx.color('teal', 2)} 0%, {theme.PAGE} 100%)"
+        ),
+    )
+
+
+# --- trust, steps, pros --------------------------------------------------------------------
+
+
+def _trust_point(icon: str, title: str, body: str) -> rx.Component:
+    return rx.hstack(
+        _icon_tile(icon),
         rx.vstack(
             rx.text(t(title), weight="bold", size="3"),
-            rx.text(t(body), color=theme.MUTED, size="2"),
+            rx.text(t(body), color=theme.MUTED, size="2", line_height="1.6"),
             spacing="1",
         ),
         align="start",
         spacing="3",
         style=theme.card_style(),
-    )
-
-
-def _step(number: str, title: str, body: str) -> rx.Component:
-    return rx.vstack(
-        rx.center(
-            rx.text(number, weight="bold", color="white"),
-            width="2.25rem",
-            height="2.25rem",
-            border_radius="999px",
-            background=theme.BRAND,
-        ),
-        rx.text(t(title), weight="bold", size="4"),
-        rx.text(t(body), color=theme.MUTED, size="2"),
-        spacing="2",
-        style=theme.card_style(),
-        height="100%",
-    )
-
-
-def _hero() -> rx.Component:
-    return rx.box(
-        rx.vstack(
-            rx.badge(
-                t("ui.landing.eyebrow"),
-                color_scheme="teal",
-                variant="soft",
-                size="2",
-                radius="full",
-            ),
-            rx.heading(
-                t("ui.landing.title"),
-                as_="h1",
-                size=rx.breakpoints(initial="8", md="9"),
-                weight="bold",
-                line_height="1.15",
-                max_width="44rem",
-            ),
-            rx.text(
-                t("ui.landing.subtitle"),
-                size=rx.breakpoints(initial="3", md="4"),
-                color=theme.MUTED,
-                max_width="40rem",
-            ),
-            rx.flex(
-                rx.link(
-                    rx.button(
-                        rx.icon("clipboard-pen", size=18),
-                        t("ui.landing.cta_post"),
-                        size="4",
-                        radius="large",
-                        width="100%",
-                    ),
-                    href=routes.HOW_IT_WORKS,
-                    width=rx.breakpoints(initial="100%", sm="auto"),
-                ),
-                rx.link(
-                    rx.button(
-                        rx.icon("hard-hat", size=18),
-                        t("ui.landing.cta_pro"),
-                        size="4",
-                        variant="outline",
-                        radius="large",
-                        width="100%",
-                    ),
-                    href=routes.FOR_PROS,
-                    width=rx.breakpoints(initial="100%", sm="auto"),
-                ),
-                direction=rx.breakpoints(initial="column", sm="row"),
-                gap="3",
-                width="100%",
-            ),
-            spacing="5",
-            max_width=theme.MAX_WIDTH,
-            margin_x="auto",
-            padding=rx.breakpoints(initial="2.5rem 1rem 2rem", md="5rem 1rem 3.5rem"),
-        ),
-        background=f"linear-gradient(180deg, {rx.color('teal', 2)} 0%, {theme.PAGE} 100%)",
     )
 
 
@@ -116,80 +198,130 @@ def _trust() -> rx.Component:
         max_width=theme.MAX_WIDTH,
         margin_x="auto",
         padding_x="1rem",
+        id="trust",
+    )
+
+
+def _step(number: str, icon: str, title: str, body: str) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.center(
+                rx.text(number, weight="bold", color="white", size="3"),
+                width="2.25rem",
+                height="2.25rem",
+                border_radius="999px",
+                background=theme.BRAND,
+                flex_shrink="0",
+            ),
+            rx.spacer(),
+            rx.icon(icon, size=22, color=rx.color("teal", 8)),
+            width="100%",
+            align="center",
+        ),
+        rx.text(t(title), weight="bold", size="4"),
+        rx.text(t(body), color=theme.MUTED, size="2", line_height="1.6"),
+        spacing="2",
+        style=theme.card_style(),
+        height="100%",
     )
 
 
 def _how() -> rx.Component:
     return rx.vstack(
         rx.heading(t("ui.landing.how_title"), as_="h2", size="7"),
+        rx.text(t("ui.landing.how_subtitle"), color=theme.MUTED, size="3"),
         rx.grid(
-            _step("1", "ui.landing.step1_title", "ui.landing.step1_body"),
-            _step("2", "ui.landing.step2_title", "ui.landing.step2_body"),
-            _step("3", "ui.landing.step3_title", "ui.landing.step3_body"),
+            _step("1", "file-pen-line", "ui.landing.step1_title", "ui.landing.step1_body"),
+            _step("2", "messages-square", "ui.landing.step2_title", "ui.landing.step2_body"),
+            _step("3", "handshake", "ui.landing.step3_title", "ui.landing.step3_body"),
             columns=rx.breakpoints(initial="1", md="3"),
             spacing="4",
             width="100%",
+            margin_top="0.75rem",
         ),
         id="how",
-        spacing="5",
+        spacing="2",
         max_width=theme.MAX_WIDTH,
         margin_x="auto",
-        padding="3.5rem 1rem 1rem",
-        scroll_margin_top="72px",
+        padding="4rem 1rem 1rem",
+        scroll_margin_top="64px",
     )
 
 
 def _pros() -> rx.Component:
-    def point(text: str) -> rx.Component:
+    def point(icon: str, text: str) -> rx.Component:
         return rx.hstack(
-            rx.icon("circle-check", size=20, color=theme.ACCENT, flex_shrink="0"),
-            rx.text(t(text), size="3"),
+            rx.center(
+                rx.icon(icon, size=18, color=theme.ACCENT),
+                width="2.25rem",
+                height="2.25rem",
+                border_radius="10px",
+                background="rgba(255,255,255,0.12)",
+                flex_shrink="0",
+            ),
+            rx.text(t(text), size="3", weight="medium"),
             align="center",
-            spacing="2",
+            spacing="3",
         )
 
-    return rx.box(
-        rx.vstack(
-            rx.heading(t("ui.landing.pros_title"), as_="h2", size="7", color="white"),
-            rx.text(
-                t("ui.landing.pros_body"),
-                size="3",
-                color="rgba(255,255,255,0.88)",
-                max_width="44rem",
-            ),
-            rx.vstack(
-                point("ui.landing.pros_point1"),
-                point("ui.landing.pros_point2"),
-                point("ui.landing.pros_point3"),
-                spacing="2",
-                color="white",
-            ),
-            rx.link(
-                rx.button(
-                    t("ui.landing.pros_cta"),
-                    size="3",
-                    color_scheme="amber",
-                    variant="solid",
-                    radius="large",
-                    high_contrast=True,
-                ),
-                href=routes.PRO_HOME,
-            ),
-            rx.text(t("ui.landing.commission_note"), size="1", color="rgba(255,255,255,0.7)"),
-            spacing="4",
-            max_width=theme.MAX_WIDTH,
-            margin_x="auto",
-            padding="2.5rem 1.5rem",
+    pitch = rx.vstack(
+        rx.heading(t("ui.landing.pros_title"), as_="h2", size="7", color="white"),
+        rx.text(
+            t("ui.landing.pros_body"),
+            size="3",
+            color="rgba(255,255,255,0.88)",
+            line_height="1.7",
         ),
+        rx.link(
+            rx.button(
+                t("ui.landing.pros_cta"),
+                rx.icon("arrow-left", size=18, class_name="ofair-forward"),
+                size="3",
+                radius="large",
+                background="white",
+                color=theme.BRAND,
+                _hover={"background": rx.color("teal", 2)},
+            ),
+            href=routes.PRO_HOME,
+            margin_top="0.5rem",
+        ),
+        spacing="4",
+        flex="3",
+    )
+    points = rx.vstack(
+        point("map-pinned", "ui.landing.pros_point1"),
+        point("handshake", "ui.landing.pros_point2"),
+        point("receipt-text", "ui.landing.pros_point3"),
+        rx.separator(size="4", background="rgba(255,255,255,0.18)"),
+        rx.text(t("ui.landing.commission_note"), size="1", color="rgba(255,255,255,0.75)"),
+        spacing="4",
+        color="white",
+        flex="2",
+        width="100%",
+        padding="1.5rem",
+        border_radius="16px",
+        background="rgba(255,255,255,0.07)",
+        border="1px solid rgba(255,255,255,0.14)",
+    )
+    band = rx.flex(
+        pitch,
+        points,
+        direction=rx.breakpoints(initial="column", md="row"),
+        align=rx.breakpoints(initial="stretch", md="center"),
+        spacing="7",
+        max_width=theme.MAX_WIDTH,
+        margin_x="auto",
+        padding=rx.breakpoints(initial="2.5rem 1.25rem 3rem", md="4rem 1rem"),
+    )
+    # A full-width band that meets the footer: no strip of page colour between them.
+    return rx.box(
+        band,
         id="pros",
-        background=theme.BRAND,
-        border_radius=rx.breakpoints(initial="0", sm="24px"),
-        margin=rx.breakpoints(initial="3rem 0 0", sm="3rem 1rem 3rem"),
-        scroll_margin_top="72px",
+        margin_top=rx.breakpoints(initial="3.5rem", md="4.5rem"),
+        background=f"linear-gradient(135deg, {theme.BRAND} 0%, #0a5f57 100%)",
+        scroll_margin_top="64px",
     )
 
 
 def landing() -> rx.Component:
-    return consumer_shell(
-        _hero(), _trust(), _how(), rx.box(_pros(), max_width="74rem", margin_x="auto")
-    )
+    return consumer_shell(_hero(), _trust(), _how(), _pros())
