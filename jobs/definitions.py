@@ -26,3 +26,35 @@ def prune_job_runs(*, as_of: datetime) -> str:
         deleted += result.rowcount
         if result.rowcount < BATCH_SIZE:
             return f"deleted {deleted} job runs started before {cutoff.isoformat()}"
+
+
+@job("expire_tokens", minute=15)
+def expire_tokens(*, as_of: datetime) -> str:
+    """Purge expired or revoked login tokens and login codes past their send-limit windows."""
+    from ofair_app.services import auth
+
+    with unit_of_work(SYSTEM) as session:
+        counts = auth.purge_expired(session=session, now=as_of)
+    return f"deleted {counts['tokens']} tokens and {counts['codes']} codes"
+
+
+@job("deliver_notifications", minute="*")
+def deliver_notifications(*, as_of: datetime) -> str:
+    """Send queued messages whose next attempt is due; retry failures with backoff."""
+    from ofair_app.services import notifications
+
+    totals = {"sent": 0, "logged": 0, "retry": 0, "failed": 0}
+    while True:
+        with unit_of_work(SYSTEM) as session:
+            counts = notifications.deliver_due(session=session, now=as_of, limit=200)
+        for key, value in counts.items():
+            totals[key] += value
+        if sum(counts.values()) < 200:  # retried ones wait for a later run
+            break
+    with unit_of_work(SYSTEM) as session:
+        purged = notifications.purge_delivered(session=session, now=as_of,
+                                               keep=MESSAGE_RETENTION)
+    return ", ".join(f"{value} {key}" for key, value in totals.items()) + f"; {purged} purged"
+
+
+MESSAGE_RETENTION = timedelta(days=30)

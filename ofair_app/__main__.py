@@ -40,6 +40,23 @@ def _api(args: argparse.Namespace) -> int:
     return 0
 
 
+def _admin(args: argparse.Namespace) -> int:
+    from ofair_app.db.engine import SYSTEM, unit_of_work
+    from ofair_app.domain.errors import InvalidInput
+    from ofair_app.models import UserRole
+    from ofair_app.services import users
+
+    try:
+        with unit_of_work(SYSTEM) as session:
+            user = users.ensure_user_by_phone(session=session, phone=args.phone, name=args.name,
+                                              role=UserRole.admin)
+    except InvalidInput as exc:
+        print(f"admin create failed: invalid {', '.join(exc.fields)}", file=sys.stderr)
+        return 2
+    print(f"admin {user.phone} ({user.id}) can now sign in at /login with a code to that phone")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ofair_app", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -55,6 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     api.add_argument("--workers", type=int, default=1)
     api.add_argument("--log-level", default="warning")
     api.set_defaults(handler=_api)
+
+    admin = commands.add_parser("admin", help="operators: admin create --phone +972…")
+    admin.add_argument("action", choices=["create"])
+    admin.add_argument("--phone", required=True)
+    admin.add_argument("--name", default="")
+    admin.set_defaults(handler=_admin)
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

@@ -104,6 +104,8 @@ class Settings(BaseSettings):
             problems.append("DATABASE_URL (the embedded database is for development only)")
         if self.ofair_test_otps.strip():
             problems.append("OFAIR_TEST_OTPS (test numbers are refused in production)")
+        if self.messaging_backend == "console":
+            problems.append("MESSAGING_BACKEND=console (it logs login codes in clear)")
         if problems:
             raise ValueError(
                 "production refuses placeholder or development-only settings: "

@@ -39,7 +39,7 @@ from ofair_app.db.engine import dispose_engines, owner_engine  # noqa: E402
 from ofair_app.settings import get_settings  # noqa: E402
 
 # Tables holding reference data that migrations ship; never emptied between tests.
-KEEP_TABLES = {"alembic_version"}
+KEEP_TABLES = {"alembic_version", "categories", "subcategories", "localities"}
 
 
 @pytest.fixture(scope="session")

@@ -1,24 +1,86 @@
-"""Plain factory functions for test data. They write as the system caller, as trusted steps do."""
+"""Plain factory functions for test data. Users are written as the system caller, as the trusted
+login step does; businesses are opened through the service, as their owner."""
 
 from __future__ import annotations
 
 import itertools
 
+from ofair_app import reference
 from ofair_app.db.engine import SYSTEM, Caller, unit_of_work
-from ofair_app.models import User, UserRole
+from ofair_app.domain.identity import is_valid_business_id
+from ofair_app.models import Professional, User, UserRole
+from ofair_app.models.tenancy import ProfessionalCreate
+from ofair_app.services import auth, professionals
 
 _phones = itertools.count(1)
+_business_ids = itertools.count(10_000_000)
+
+# A real PDF, small enough to read in a test failure.
+PDF_BYTES = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+             b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+PNG_BYTES = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                          "1f15c4890000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082")
+
+
+def next_phone() -> str:
+    return f"+97250{next(_phones):07d}"
+
+
+def next_business_id() -> str:
+    """A fresh nine-digit business ID whose check digit is right."""
+    while True:
+        stem = f"{next(_business_ids):08d}"
+        for check in range(10):
+            candidate = stem + str(check)
+            if is_valid_business_id(candidate):
+                return candidate
 
 
 def make_user(*, role: UserRole = UserRole.consumer, name: str = "דנה כהן",
-              phone: str | None = None, email: str | None = None) -> User:
-    phone = phone or f"+97250{next(_phones):07d}"
+              phone: str | None = None, email: str | None = None,
+              is_active: bool = True) -> User:
+    phone = phone or next_phone()
     with unit_of_work(SYSTEM) as session:
-        user = User(phone=phone, email=email, name=name, role=role)
+        user = User(phone=phone, email=email, name=name, role=role, is_active=is_active)
         session.add(user)
     return user
 
 
 def caller_for(user: User) -> Caller:
-    role = {"consumer": "consumer", "professional": "professional", "admin": "admin"}[user.role]
-    return Caller(user_id=user.id, role=role)
+    """The caller a token of this user resolves to, memberships included."""
+    with unit_of_work(SYSTEM) as session:
+        token, _ = auth.issue_token(session=session, user_id=user.id)
+        caller = auth.resolve_token(session=session, token=token)
+    assert caller is not None
+    return caller
+
+
+def token_for(user: User) -> str:
+    with unit_of_work(SYSTEM) as session:
+        token, _ = auth.issue_token(session=session, user_id=user.id)
+    return token
+
+
+def city(name_en: str) -> int:
+    return next(loc.id for loc in reference.localities() if loc.name_en.startswith(name_en))
+
+
+def make_professional(owner: User | None = None, *, business_name: str = "אינסטלציה כהן",
+                      category: str | None = None, subcategories: list[str] | None = None,
+                      locality_id: int | None = None, service_radius_km: int = 20,
+                      about: str = "", specialties: list[str] | None = None,
+                      ) -> tuple[Professional, User]:
+    owner = owner or make_user(name="יוסי לוי")
+    first = reference.categories()[0]
+    data = ProfessionalCreate(
+        business_name=business_name, business_id=next_business_id(),
+        category=category or first.slug,
+        subcategories=subcategories if subcategories is not None else (
+            [] if category else [first.subcategories[0].slug]),
+        locality_id=locality_id or city("Haifa"), service_radius_km=service_radius_km,
+        about=about, specialties=specialties or [])
+    caller = caller_for(owner)
+    with unit_of_work(caller) as session:
+        professional = professionals.create_professional(session=session, caller=caller,
+                                                         data=data)
+    return professional, owner

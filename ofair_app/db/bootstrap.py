@@ -137,10 +137,23 @@ def upgrade(revision: str = "head") -> None:
     else:
         _ensure_external_app_role(settings, urls.owner, urls.app)
     command.upgrade(alembic_config(urls.owner), revision)
+    if revision == "head":
+        _sync_reference_data(urls.owner)
     check_app_role(urls.app)
     # Pools opened before the migration may hold stale type caches.
     dispose_engines()
     logger.info("database at revision %s", revision)
+
+
+def _sync_reference_data(owner: URL) -> None:
+    from ofair_app.services.reference import sync_reference_data
+
+    engine = create_engine(owner)
+    try:
+        with engine.begin() as conn:
+            sync_reference_data(conn)
+    finally:
+        engine.dispose()
 
 
 def current_revision() -> str | None:

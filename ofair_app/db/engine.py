@@ -21,6 +21,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
 
 from ofair_app.db import embedded
+from ofair_app.domain.errors import AppError
 from ofair_app.settings import Settings, get_settings
 
 CallerRole = Literal["anonymous", "consumer", "professional", "admin", "system"]
@@ -147,7 +148,24 @@ def unit_of_work(caller: Caller = ANONYMOUS) -> Iterator[Session]:
 
         with unit_of_work(caller) as session:
             leads.accept_proposal(session=session, ...)
+
+    An `AppError` with `keep_changes` (a wrong OTP counts as an attempt) is committed first and
+    then re-raised; anything else rolls everything back.
     """
-    with Session(app_engine(), expire_on_commit=False) as session, session.begin():
+    session = Session(app_engine(), expire_on_commit=False)
+    try:
+        session.begin()
         set_caller_context(session, caller)
         yield session
+        session.commit()
+    except AppError as error:
+        if error.keep_changes:
+            session.commit()
+        else:
+            session.rollback()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -15,12 +15,20 @@ class AppError(Exception):
     status: int = 400
     code: str = "bad_request"
     message_key: str = "errors.bad_request"
+    # Most failures change nothing. A few must keep what the unit of work wrote before raising
+    # (a wrong OTP still counts as an attempt); `unit_of_work` commits those, then re-raises.
+    keep_changes: bool = False
 
     def __init__(self, message_key: str | None = None, *, fields: Mapping[str, str] | None = None,
-                 params: Mapping[str, object] | None = None) -> None:
+                 params: Mapping[str, object] | None = None, code: str | None = None,
+                 keep_changes: bool | None = None) -> None:
         self.message_key = message_key or self.message_key
         self.fields = dict(fields or {})
         self.params = dict(params or {})
+        if code is not None:
+            self.code = code
+        if keep_changes is not None:
+            self.keep_changes = keep_changes
         super().__init__(self.message_key)
 
 
@@ -47,9 +55,11 @@ class Conflict(AppError):
 class RateLimited(AppError):
     status, code, message_key = 429, "rate_limited", "errors.rate_limited"
 
-    def __init__(self, retry_after_seconds: int, message_key: str | None = None) -> None:
+    def __init__(self, retry_after_seconds: int, message_key: str | None = None, *,
+                 code: str | None = None, keep_changes: bool | None = None) -> None:
         self.retry_after_seconds = max(1, int(retry_after_seconds))
-        super().__init__(message_key, params={"seconds": self.retry_after_seconds})
+        super().__init__(message_key, params={"seconds": self.retry_after_seconds}, code=code,
+                         keep_changes=keep_changes)
 
 
 class ServiceUnavailable(AppError):

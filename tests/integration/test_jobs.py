@@ -170,3 +170,33 @@ def test_scheduler_uses_israel_time_for_every_job():
     jobs = scheduler.get_jobs()
     assert {j.id for j in jobs} == set(REGISTRY)
     assert all(str(j.trigger.timezone) == "Asia/Jerusalem" for j in jobs)
+
+
+def test_expire_tokens_job_purges_through_the_cli(db):
+    from ofair_app.db.engine import SYSTEM, unit_of_work
+    from ofair_app.services import auth
+    from tests.factories import make_user
+
+    user = make_user()
+    with unit_of_work(SYSTEM) as session:
+        auth.issue_token(session=session, user_id=user.id, now=AS_OF - timedelta(days=60))
+    result = subprocess.run(
+        [sys.executable, "-m", "jobs", "run", "expire_tokens", "--as-of", AS_OF.isoformat()],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "deleted 1 tokens" in result.stdout
+
+
+def test_deliver_notifications_job_sends_what_is_due(db):
+    from ofair_app.db.engine import SYSTEM, unit_of_work
+    from ofair_app.services import notifications
+
+    with unit_of_work(SYSTEM) as session:
+        notifications.enqueue(session=session, channel="sms", to="+972500000061",
+                              template="otp_code", locale="he",
+                              params={"code": "123123", "minutes": 5})
+    notifications.drain()
+    with unit_of_work(SYSTEM) as session:
+        session.execute(text("UPDATE outbox_messages SET status = 'pending', attempts = 0"))
+    outcome = run_job("deliver_notifications", as_of=datetime.now(UTC))
+    assert outcome.status == "succeeded" and "1 logged" in outcome.detail

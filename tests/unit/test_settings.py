@@ -10,6 +10,7 @@ PRODUCTION_READY = {
     "OFAIR_SECRET_KEY": "a-long-random-secret",
     "STRIPE_WEBHOOK_SECRET": "whsec_live_secret",
     "DATABASE_URL": "postgresql://ofair_app:pw@db.internal/ofair",
+    "MESSAGING_BACKEND": "smtp",
 }
 
 
@@ -17,7 +18,8 @@ PRODUCTION_READY = {
 def clean_env(monkeypatch, tmp_path):
     """No OFAIR variable from the outer environment, and no .env file in the working dir."""
     for name in list(__import__("os").environ):
-        if name.startswith(("OFAIR_", "DATABASE_", "STRIPE_", "PSP_", "S3_", "SMTP_")):
+        if name.startswith(("OFAIR_", "DATABASE_", "STRIPE_", "PSP_", "S3_", "SMTP_",
+                            "MESSAGING_")):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     return monkeypatch
@@ -83,6 +85,12 @@ def production_env(clean_env):
 def test_production_refuses_test_otps(production_env):
     production_env.setenv("OFAIR_TEST_OTPS", "+972500000001=123456")
     with pytest.raises(ValidationError, match="OFAIR_TEST_OTPS"):
+        Settings()
+
+
+def test_production_refuses_the_console_messaging_backend(production_env):
+    production_env.setenv("MESSAGING_BACKEND", "console")
+    with pytest.raises(ValidationError, match="MESSAGING_BACKEND"):
         Settings()
 
 

@@ -1,0 +1,258 @@
+"""Delivery of rendered messages: the boundary between the outbox and the outside world.
+
+The outbox (services/notifications.py) decides *when* to send and whether to retry; a `Sender`
+only tries once and says, through `DeliveryError.permanent`, whether trying again could help.
+Email goes through the configured backend (SMTP or the console); SMS goes to the console until
+an SMS provider adapter exists, so a developer reads login codes in the log and the outbox row.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+from typing import Literal, Protocol
+
+from ofair_app.settings import Settings, get_settings
+
+Channel = Literal["sms", "email"]
+
+console_logger = logging.getLogger("ofair.messages")
+
+# E.164: a plus, a country code that never starts with 0, at most 15 digits in all.
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+# Implicit TLS (RFC 8314): a STARTTLS handshake would wait on this port until the timeout.
+_IMPLICIT_TLS_PORT = 465
+_EMAIL_POLICY = policy.default.clone(cte_type="7bit")
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutgoingMessage:
+    """One rendered message, ready for a provider; `message_id` makes a resend recognisable."""
+
+    channel: Channel
+    to: str
+    subject: str
+    body: str
+    html: str | None = None
+    message_id: str
+
+
+class DeliveryError(Exception):
+    """A send that failed; `permanent` tells the outbox to stop rather than back off and retry."""
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # The default reduce replays only `args`, which would lose the keyword-only flag.
+        return (_rebuild_delivery_error, (str(self), self.permanent))
+
+
+def _rebuild_delivery_error(message: str, permanent: bool) -> DeliveryError:
+    return DeliveryError(message, permanent=permanent)
+
+
+class Sender(Protocol):
+    """Anything that can try to deliver one message."""
+
+    name: str
+
+    def send(self, message: OutgoingMessage) -> str | None:
+        """Deliver once; return the provider's reference, or raise `DeliveryError`."""
+        ...
+
+
+def validate_address(message: OutgoingMessage) -> str:
+    """The bare address to deliver to; a malformed one can never succeed, so it is permanent.
+
+    Deliberately minimal: the provider is the judge of whether a mailbox or number exists; this
+    only refuses what no provider could accept, and anything that could smuggle in a header.
+    """
+    to = message.to
+    if not to or any(ord(char) < 32 or ord(char) == 127 for char in to):
+        raise DeliveryError(f"invalid {message.channel} address: {to!r}", permanent=True)
+    if message.channel == "sms":
+        if not _E164.fullmatch(to):
+            raise DeliveryError(f"invalid phone number (expected E.164): {to!r}",
+                                permanent=True)
+        return to
+    if message.channel == "email":
+        _, address = parseaddr(to)
+        local, at, domain = address.rpartition("@")
+        # parseaddr glues stray words onto a bare address ("a@b.c x" -> "a@b.cx"): a bare
+        # address must come back unchanged.
+        if (not at or address.count("@") != 1 or not local or not domain
+                or any(char.isspace() for char in address)
+                or ("<" not in to and address != to.strip())):
+            raise DeliveryError(f"invalid email address: {to!r}", permanent=True)
+        return address
+    raise DeliveryError(f"unknown channel: {message.channel!r}", permanent=True)
+
+
+class ConsoleSender:
+    """Development delivery: the whole message in one log record, readable in a terminal."""
+
+    name = "console"
+
+    def send(self, message: OutgoingMessage) -> str | None:
+        validate_address(message)
+        subject = f"\nSubject: {message.subject}" if message.subject else ""
+        console_logger.info(
+            "%s to %s (id %s)%s\n\n%s\n%s",
+            message.channel.upper(), message.to, message.message_id, subject,
+            message.body.rstrip(), "-" * 40,
+        )
+        # The outbox recognises this reference and keeps the row for a developer to read.
+        return "console"
+
+
+class SmtpSender:
+    """Email through an SMTP relay with the standard library; one connection per message.
+
+    The outbox sends a handful of messages at a time, so reusing a connection is not worth the
+    state it would add (stale connections, a relay that drops idle clients).
+    """
+
+    name = "smtp"
+
+    def __init__(self, host: str, port: int, username: str | None, password: str | None,
+                 use_tls: bool, from_address: str, timeout: float = 10) -> None:
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.use_tls = use_tls
+        self.from_address = from_address
+        self.timeout = timeout
+
+    def send(self, message: OutgoingMessage) -> str | None:
+        if message.channel != "email":
+            raise DeliveryError(f"SMTP cannot deliver {message.channel}", permanent=True)
+        recipient = validate_address(message)
+        email = self._build(message)
+        envelope_from = parseaddr(self.from_address)[1] or self.from_address
+        smtp = self._connect()
+        try:
+            try:
+                refused = smtp.send_message(email, from_addr=envelope_from,
+                                            to_addrs=[recipient])
+            except smtplib.SMTPNotSupportedError as error:
+                # The relay lacks SMTPUTF8 for an internationalised address: it never will.
+                raise DeliveryError(f"SMTP: {error}", permanent=True) from error
+            except (smtplib.SMTPException, OSError) as error:
+                raise _classify(error) from error
+            if refused:
+                raise _refused(refused)
+        finally:
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
+        return str(email["Message-ID"])
+
+    def _build(self, message: OutgoingMessage) -> EmailMessage:
+        # 7-bit transfer encoding (base64 or quoted-printable for Hebrew): smtplib would send
+        # an 8bit body without declaring BODY=8BITMIME, which a strict relay may mangle.
+        email = EmailMessage(policy=_EMAIL_POLICY)
+        try:
+            email["Subject"] = message.subject
+            email["From"] = self.from_address
+            email["To"] = message.to
+            email["Date"] = formatdate(usegmt=True)
+            email["Message-ID"] = f"<{message.message_id}@ofair>"
+            email.set_content(message.body, charset="utf-8")
+            if message.html is not None:
+                email.add_alternative(message.html, subtype="html", charset="utf-8")
+        except (ValueError, TypeError) as error:  # e.g. a line break smuggled into a header
+            raise DeliveryError(f"cannot build email: {error}", permanent=True) from error
+        return email
+
+    def _connect(self) -> smtplib.SMTP:
+        """An open, greeted (and if configured, encrypted and logged-in) connection.
+
+        Every failure here is about the relay or our configuration, not the message, so all of
+        them are transient: once an operator fixes the relay, the queued messages go out.
+        """
+        smtp: smtplib.SMTP | None = None
+        try:
+            if self.use_tls and self.port == _IMPLICIT_TLS_PORT:
+                smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
+                                        context=ssl.create_default_context())
+            else:
+                smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                if self.use_tls:
+                    smtp.starttls(context=ssl.create_default_context())
+            smtp.ehlo_or_helo_if_needed()
+            if self.username:
+                smtp.login(self.username, self.password or "")
+        except (smtplib.SMTPException, OSError) as error:
+            if smtp is not None:
+                smtp.close()
+            raise DeliveryError(f"SMTP {self.host}:{self.port}: {_describe(error)}",
+                                permanent=False) from error
+        return smtp
+
+
+def _classify(error: smtplib.SMTPException | OSError) -> DeliveryError:
+    """Permanent for a 5xx verdict on this message; anything else may pass on a later try."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return _refused(error.recipients)
+    if isinstance(error, smtplib.SMTPResponseException) and not isinstance(
+            error, smtplib.SMTPAuthenticationError | smtplib.SMTPConnectError):
+        return DeliveryError(f"SMTP: {_describe(error)}", permanent=error.smtp_code >= 500)
+    return DeliveryError(f"SMTP: {_describe(error)}", permanent=False)
+
+
+def _refused(recipients: dict[str, tuple[int, bytes]]) -> DeliveryError:
+    codes = [code for code, _ in recipients.values()]
+    detail = "; ".join(f"{address}: {code} {reply.decode(errors='replace')}"
+                       for address, (code, reply) in recipients.items())
+    return DeliveryError(f"SMTP recipient refused: {detail}",
+                         permanent=bool(codes) and all(code >= 500 for code in codes))
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, smtplib.SMTPResponseException):
+        reply = error.smtp_error
+        text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+        return f"{error.smtp_code} {text}"
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+class Router(Sender):
+    """Sends each channel through its own adapter, so email can go out while SMS is logged."""
+
+    name = "router"
+
+    def __init__(self, email: Sender, sms: Sender | None = None) -> None:
+        self.email = email
+        self.sms = sms if sms is not None else ConsoleSender()
+
+    def send(self, message: OutgoingMessage) -> str | None:
+        if message.channel == "email":
+            return self.email.send(message)
+        if message.channel == "sms":
+            return self.sms.send(message)
+        raise DeliveryError(f"unknown channel: {message.channel!r}", permanent=True)
+
+
+def get_sender(settings: Settings | None = None) -> Sender:
+    """The sender the settings ask for; built per call, so changed settings apply at once."""
+    settings = settings or get_settings()
+    if settings.messaging_backend == "smtp":
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        email: Sender = SmtpSender(
+            host=settings.smtp_host, port=settings.smtp_port,
+            username=settings.smtp_username or None, password=password,
+            use_tls=settings.smtp_use_tls, from_address=settings.smtp_from,
+        )
+    else:
+        email = ConsoleSender()
+    return Router(email=email, sms=ConsoleSender())

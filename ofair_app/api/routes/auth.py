@@ -1,0 +1,71 @@
+"""`/auth`: one-time codes by phone or e-mail, bearer tokens, revocation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+
+from ofair_app.api.deps import CurrentCaller, RequestLocale, bearer_token
+from ofair_app.api.schemas import UserOut
+from ofair_app.db.engine import SYSTEM, unit_of_work
+from ofair_app.models._base import utcnow
+from ofair_app.services import auth
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class SendOtpIn(BaseModel):
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=254)
+
+
+class SendOtpOut(BaseModel):
+    target: str
+    channel: str
+    expires_at: datetime
+    resend_after_seconds: int
+
+
+class VerifyOtpIn(SendOtpIn):
+    otp: str = Field(max_length=12)
+
+
+class TokenOut(BaseModel):
+    token: str
+    expires_at: datetime
+    user: UserOut
+
+
+@router.post("/send-otp", status_code=202, response_model=SendOtpOut)
+def send_otp(body: SendOtpIn, locale: RequestLocale) -> SendOtpOut:
+    """Send a 6-digit code (valid 5 minutes). 422 for a malformed number, 429 with
+    Retry-After past 1 code a minute, 5 an hour or 10 a day for one target."""
+    with unit_of_work(SYSTEM) as session:
+        sent = auth.send_login_code(session=session, phone=body.phone, email=body.email,
+                                    locale=locale)
+    return SendOtpOut(target=sent.target.value, channel=sent.target.channel,
+                      expires_at=sent.expires_at,
+                      resend_after_seconds=max(0, int((sent.resend_at - utcnow())
+                                                      .total_seconds())))
+
+
+@router.post("/verify-otp", response_model=TokenOut)
+def verify_otp(body: VerifyOtpIn, request: Request, locale: RequestLocale) -> TokenOut:
+    """Exchange a code for a bearer token; the account is created on first login. 401 for a
+    wrong, expired or used code; after 5 wrong tries the code is dead."""
+    with unit_of_work(SYSTEM) as session:
+        login = auth.verify_login_code(session=session, phone=body.phone, email=body.email,
+                                       otp=body.otp, locale=locale,
+                                       user_agent=request.headers.get("user-agent", ""))
+    return TokenOut(token=login.token, expires_at=login.expires_at, user=UserOut.of(login.user))
+
+
+@router.post("/revoke", status_code=204)
+def revoke(caller: CurrentCaller, token: Annotated[str, Depends(bearer_token)]) -> Response:
+    """End this token's session; the token answers 401 from then on."""
+    with unit_of_work(caller) as session:
+        auth.revoke_token(session=session, token=token)
+    return Response(status_code=204)

@@ -1,0 +1,323 @@
+"""`/professionals`: opening a business, its profile, team and certificates; the public
+directory; admin verification. Public answers never carry a phone number or an e-mail."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from ofair_app import reference
+from ofair_app.api.deps import AdminCaller, ClientIp, CurrentCaller, OptionalCaller, RequestLocale
+from ofair_app.api.routes.reference import LocalityOut, locality_out
+from ofair_app.api.schemas import Page
+from ofair_app.db.engine import Caller, unit_of_work
+from ofair_app.domain.errors import InvalidInput
+from ofair_app.models import Certificate, MemberRole, Professional, ProfessionalStatus
+from ofair_app.models.tenancy import ProfessionalCreate, ProfessionalUpdate
+from ofair_app.services import certificates, professionals
+from ofair_app.services.professionals import Member
+
+router = APIRouter(tags=["professionals"])
+
+MAX_UPLOAD_READ = 10 * 1024 * 1024 + 1  # one byte past the limit is enough to refuse
+
+
+class CategoryRef(BaseModel):
+    slug: str
+    name: str
+
+
+class ProfessionalOut(BaseModel):
+    """The public profile: what anyone may see."""
+
+    id: uuid.UUID
+    business_name: str
+    category: CategoryRef
+    subcategories: list[CategoryRef]
+    specialties: list[str]
+    about: str
+    locality: LocalityOut | None
+    service_radius_km: int
+    rating: Decimal
+    review_count: int
+    verified: bool
+    created_at: datetime | None
+
+
+class ProfessionalPrivateOut(ProfessionalOut):
+    """What members and admins see on top: the business ID, the status, the caller's role."""
+
+    business_id: str
+    status: ProfessionalStatus
+    verified_at: datetime | None
+    my_role: MemberRole | None = None
+
+
+class MemberOut(BaseModel):
+    user_id: uuid.UUID
+    name: str
+    phone: str | None
+    role: MemberRole
+    joined_at: datetime | None
+
+    @classmethod
+    def of(cls, member: Member) -> MemberOut:
+        return cls(user_id=member.user_id, name=member.name, phone=member.phone,
+                   role=member.role, joined_at=member.joined_at)
+
+
+class MemberIn(BaseModel):
+    phone: str = Field(max_length=32)
+    name: str = Field(default="", max_length=200)
+    role: MemberRole = MemberRole.staff
+
+
+class CertificateOut(BaseModel):
+    id: uuid.UUID
+    professional_id: uuid.UUID
+    title: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    status: str
+    created_at: datetime | None
+
+    @classmethod
+    def of(cls, certificate: Certificate) -> CertificateOut:
+        return cls(id=certificate.id, professional_id=certificate.professional_id,
+                   title=certificate.title, filename=certificate.filename,
+                   content_type=certificate.content_type, size_bytes=certificate.size_bytes,
+                   status=str(certificate.status), created_at=certificate.created_at)
+
+
+class LinkOut(BaseModel):
+    url: str
+    expires_in: int
+
+
+class AdminActionIn(BaseModel):
+    note: str = Field(default="", max_length=500)
+
+
+def _category_ref(slug: str, locale: str) -> CategoryRef:
+    category = reference.category(slug)
+    return CategoryRef(slug=slug, name=category.name(locale) if category else slug)
+
+
+def _sub_ref(slug: str, locale: str) -> CategoryRef:
+    found = reference.subcategory(slug)
+    return CategoryRef(slug=slug, name=found[1].name(locale) if found else slug)
+
+
+def public_out(professional: Professional, locale: str) -> ProfessionalOut:
+    locality = reference.locality(professional.locality_id)
+    return ProfessionalOut(
+        id=professional.id, business_name=professional.business_name,
+        category=_category_ref(professional.category_slug, locale),
+        subcategories=[_sub_ref(s, locale) for s in professional.subcategory_slugs],
+        specialties=list(professional.specialties), about=professional.about,
+        locality=locality_out(locality, locale) if locality else None,
+        service_radius_km=professional.service_radius_km, rating=professional.rating,
+        review_count=professional.review_count, verified=professional.verified,
+        created_at=professional.created_at)
+
+
+def private_out(professional: Professional, locale: str,
+                my_role: MemberRole | None = None) -> ProfessionalPrivateOut:
+    return ProfessionalPrivateOut(
+        **public_out(professional, locale).model_dump(), business_id=professional.business_id,
+        status=professional.status, verified_at=professional.verified_at, my_role=my_role)
+
+
+def _can_see_private(caller: Caller, professional_id: uuid.UUID) -> bool:
+    return caller.role == "admin" or professional_id in caller.professional_ids
+
+
+# --- opening and the directory -------------------------------------------------------------
+
+
+@router.post("/professionals", status_code=201, response_model=ProfessionalPrivateOut)
+def create_professional(body: ProfessionalCreate, caller: CurrentCaller,
+                        locale: RequestLocale) -> ProfessionalPrivateOut:
+    """Open a business: the caller becomes its owner. 422 for a business ID whose check digit
+    fails or an unknown category or locality; 409 if the business ID is already registered."""
+    with unit_of_work(caller) as session:
+        professional = professionals.create_professional(session=session, caller=caller,
+                                                         data=body)
+        return private_out(professional, locale, MemberRole.owner)
+
+
+@router.get("/professionals", response_model=Page[ProfessionalOut])
+def list_professionals(
+    caller: OptionalCaller,
+    locale: RequestLocale,
+    category: Annotated[str | None, Query(max_length=64)] = None,
+    locality: Annotated[int | None, Query(ge=1)] = None,
+    q: Annotated[str | None, Query(max_length=80)] = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+) -> Page[ProfessionalOut]:
+    """The public directory: filter by category, a locality the business serves, and text."""
+    if category and reference.category(category) is None:
+        raise InvalidInput(fields={"category": "errors.category.unknown"})
+    with unit_of_work(caller) as session:
+        rows, next_cursor = professionals.search_directory(
+            session=session, category=category, locality_id=locality, q=q, limit=limit,
+            cursor=cursor)
+        return Page[ProfessionalOut](items=[public_out(p, locale) for p in rows],
+                                     next_cursor=next_cursor)
+
+
+@router.get("/professionals/mine", response_model=list[ProfessionalPrivateOut])
+def my_professionals(caller: CurrentCaller, locale: RequestLocale) -> list[ProfessionalPrivateOut]:
+    """The businesses the caller belongs to, with their role in each."""
+    with unit_of_work(caller) as session:
+        return [private_out(p, locale, role)
+                for p, role in professionals.my_professionals(session=session, caller=caller)]
+
+
+@router.get("/professionals/{professional_id}",
+            response_model=ProfessionalPrivateOut | ProfessionalOut)
+def get_professional(professional_id: uuid.UUID, caller: OptionalCaller,
+                     locale: RequestLocale) -> ProfessionalOut:
+    """The public profile; members and admins also get the business ID and status."""
+    with unit_of_work(caller) as session:
+        professional = professionals.get_professional(session=session,
+                                                      professional_id=professional_id)
+        if _can_see_private(caller, professional_id):
+            return private_out(professional, locale)
+        return public_out(professional, locale)
+
+
+@router.put("/professionals/{professional_id}", response_model=ProfessionalPrivateOut)
+def update_professional(professional_id: uuid.UUID, body: ProfessionalUpdate,
+                        caller: CurrentCaller, locale: RequestLocale) -> ProfessionalPrivateOut:
+    """Owners edit the profile (not while suspended)."""
+    with unit_of_work(caller) as session:
+        professional = professionals.update_professional(
+            session=session, caller=caller, professional_id=professional_id, data=body)
+        return private_out(professional, locale, MemberRole.owner)
+
+
+# --- the team ------------------------------------------------------------------------------
+
+
+@router.get("/professionals/{professional_id}/members", response_model=list[MemberOut])
+def list_members(professional_id: uuid.UUID, caller: CurrentCaller) -> list[MemberOut]:
+    with unit_of_work(caller) as session:
+        return [MemberOut.of(m) for m in professionals.list_members(
+            session=session, caller=caller, professional_id=professional_id)]
+
+
+@router.post("/professionals/{professional_id}/members", status_code=201,
+             response_model=MemberOut)
+def add_member(professional_id: uuid.UUID, body: MemberIn, caller: CurrentCaller,
+               locale: RequestLocale) -> MemberOut:
+    """An owner adds a colleague by phone (an account is created if they have none)."""
+    return MemberOut.of(professionals.add_member_by_phone(
+        caller=caller, professional_id=professional_id, phone=body.phone, role=body.role,
+        name=body.name, locale=locale))
+
+
+@router.delete("/professionals/{professional_id}/members/{user_id}", status_code=204)
+def remove_member(professional_id: uuid.UUID, user_id: uuid.UUID,
+                  caller: CurrentCaller) -> Response:
+    with unit_of_work(caller) as session:
+        professionals.remove_member(session=session, caller=caller,
+                                    professional_id=professional_id, user_id=user_id)
+    return Response(status_code=204)
+
+
+# --- certificates --------------------------------------------------------------------------
+
+
+@router.post("/professionals/{professional_id}/certificates", status_code=201,
+             response_model=CertificateOut)
+async def upload_certificate(
+    professional_id: uuid.UUID,
+    caller: CurrentCaller,
+    file: Annotated[UploadFile, File(description="PDF, JPEG or PNG, at most 10 MB")],
+    title: Annotated[str, Form(max_length=200)] = "",
+) -> CertificateOut:
+    """Upload a certificate (multipart). The type is read from the content, not the name."""
+    data = await file.read(MAX_UPLOAD_READ)
+    filename = file.filename or ""
+
+    def store() -> CertificateOut:
+        with unit_of_work(caller) as session:
+            return CertificateOut.of(certificates.upload_certificate(
+                session=session, caller=caller, professional_id=professional_id,
+                title=title or filename, filename=filename, data=data))
+
+    return await run_in_threadpool(store)
+
+
+@router.get("/professionals/{professional_id}/certificates", response_model=list[CertificateOut])
+def list_certificates(professional_id: uuid.UUID, caller: CurrentCaller) -> list[CertificateOut]:
+    with unit_of_work(caller) as session:
+        return [CertificateOut.of(c) for c in certificates.list_certificates(
+            session=session, caller=caller, professional_id=professional_id)]
+
+
+@router.get("/certificates/{certificate_id}/link", response_model=LinkOut)
+def certificate_link(certificate_id: uuid.UUID, caller: CurrentCaller) -> LinkOut:
+    """A download link valid for five minutes, for the business's members and admins."""
+    with unit_of_work(caller) as session:
+        url = certificates.download_link(session=session, caller=caller,
+                                         certificate_id=certificate_id)
+    return LinkOut(url=url, expires_in=certificates.LINK_SECONDS)
+
+
+@router.delete("/certificates/{certificate_id}", status_code=204)
+def delete_certificate(certificate_id: uuid.UUID, caller: CurrentCaller) -> Response:
+    with unit_of_work(caller) as session:
+        certificates.delete_certificate(session=session, caller=caller,
+                                        certificate_id=certificate_id)
+    return Response(status_code=204)
+
+
+# --- admin ---------------------------------------------------------------------------------
+
+
+@router.post("/professionals/{professional_id}/verify", response_model=ProfessionalPrivateOut)
+def verify(professional_id: uuid.UUID, caller: AdminCaller, ip: ClientIp, locale: RequestLocale,
+           body: AdminActionIn | None = None) -> ProfessionalPrivateOut:
+    """An admin verifies the business and approves its pending certificates (audited)."""
+    with unit_of_work(caller) as session:
+        return private_out(professionals.verify_professional(
+            session=session, caller=caller, professional_id=professional_id, ip=ip,
+            note=body.note if body else ""), locale)
+
+
+@router.post("/professionals/{professional_id}/suspend", response_model=ProfessionalPrivateOut)
+def suspend(professional_id: uuid.UUID, caller: AdminCaller, ip: ClientIp, locale: RequestLocale,
+            body: AdminActionIn | None = None) -> ProfessionalPrivateOut:
+    with unit_of_work(caller) as session:
+        return private_out(professionals.set_suspended(
+            session=session, caller=caller, professional_id=professional_id, suspended=True,
+            ip=ip, reason=body.note if body else ""), locale)
+
+
+@router.post("/professionals/{professional_id}/reinstate", response_model=ProfessionalPrivateOut)
+def reinstate(professional_id: uuid.UUID, caller: AdminCaller, ip: ClientIp,
+              locale: RequestLocale, body: AdminActionIn | None = None) -> ProfessionalPrivateOut:
+    with unit_of_work(caller) as session:
+        return private_out(professionals.set_suspended(
+            session=session, caller=caller, professional_id=professional_id, suspended=False,
+            ip=ip, reason=body.note if body else ""), locale)
+
+
+@router.get("/admin/professionals", response_model=list[ProfessionalPrivateOut])
+def admin_queue(caller: AdminCaller, locale: RequestLocale,
+                status: ProfessionalStatus | None = ProfessionalStatus.pending,
+                ) -> list[ProfessionalPrivateOut]:
+    """The verification queue (pending, oldest first), or every business in a status."""
+    with unit_of_work(caller) as session:
+        return [private_out(p, locale) for p in professionals.review_queue(
+            session=session, caller=caller, status=status)]

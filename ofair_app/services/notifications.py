@@ -1,0 +1,172 @@
+"""The outbox: messages are written with the change they announce and sent after commit.
+
+`enqueue` renders the he/en template and inserts the row in the caller's transaction, so a
+message exists exactly when the change does. When that transaction commits, the new rows are
+handed to a small background pool; a failed send is retried by the `deliver_notifications` job
+and never rolls anything back. Delivery locks each row with `FOR UPDATE SKIP LOCKED`, so the
+pool and any number of job runners never send one message twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, col, select
+
+from ofair_app.adapters.messaging import DeliveryError, OutgoingMessage, Sender, get_sender
+from ofair_app.db.engine import SYSTEM, unit_of_work
+from ofair_app.i18n import normalize_locale
+from ofair_app.models import OutboxMessage, OutboxStatus
+from ofair_app.models._base import utcnow
+from ofair_app.notifications.templates import render
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+_PENDING_KEY = "ofair.outbox.pending"
+
+
+def enqueue(*, session: Session, channel: Literal["sms", "email"], to: str, template: str,
+            locale: str, params: dict[str, object], user_id: uuid.UUID | None = None,
+            sensitive: bool = False) -> OutboxMessage:
+    """Queue one message in the caller's transaction; it is sent once that transaction commits."""
+    locale = normalize_locale(locale)
+    # Every column is set here: the sender may not read the outbox back (no INSERT … RETURNING).
+    now = utcnow()
+    subject, body = render(template, locale, channel, **params)
+    message = OutboxMessage(channel=channel, to_address=to, template=template, locale=locale,
+                            subject=subject[:200], body=body, sensitive=sensitive,
+                            user_id=user_id, next_attempt_at=now, created_at=now)
+    session.add(message)
+    session.flush()
+    session.info.setdefault(_PENDING_KEY, []).append(message.id)
+    return message
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _after_commit(session: OrmSession) -> None:
+    ids = session.info.pop(_PENDING_KEY, None)
+    if ids:
+        _dispatcher.submit(ids)
+
+
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _after_rollback(session: OrmSession, previous_transaction: object) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+class _Dispatcher:
+    """Sends freshly committed messages off the request's thread."""
+
+    def __init__(self) -> None:
+        self._pool: ThreadPoolExecutor | None = None
+        self._futures: set[Future] = set()
+        self._lock = threading.Lock()
+
+    def submit(self, ids: list[uuid.UUID]) -> None:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ofair-outbox")
+            future = self._pool.submit(_deliver_ids, ids)
+            self._futures.add(future)
+            future.add_done_callback(self._done)
+
+    def _done(self, future: Future) -> None:
+        with self._lock:
+            self._futures.discard(future)
+        if future.exception() is not None:  # the job retries whatever was left pending
+            logger.error("outbox delivery failed", exc_info=future.exception())
+
+    def drain(self, timeout: float = 10.0) -> None:
+        """Wait for in-flight deliveries (tests and shutdown)."""
+        with self._lock:
+            futures = set(self._futures)
+        wait(futures, timeout=timeout)
+
+
+_dispatcher = _Dispatcher()
+drain = _dispatcher.drain
+
+
+def _deliver_ids(ids: list[uuid.UUID]) -> None:
+    sender = get_sender()
+    for message_id in ids:
+        with unit_of_work(SYSTEM) as session:
+            message = session.exec(
+                select(OutboxMessage)
+                .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
+                .with_for_update(skip_locked=True)
+            ).first()
+            if message is not None:
+                _deliver(session, message, sender, utcnow())
+
+
+def deliver_due(*, session: Session, now: datetime, limit: int = 200,
+                sender: Sender | None = None) -> dict[str, int]:
+    """Send messages whose next attempt is due (the `deliver_notifications` job). Run as system."""
+    sender = sender or get_sender()
+    messages = session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "pending", col(OutboxMessage.next_attempt_at) <= now)
+        .order_by(col(OutboxMessage.next_attempt_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    counts = {"sent": 0, "logged": 0, "retry": 0, "failed": 0}
+    for message in messages:
+        counts[_deliver(session, message, sender, now)] += 1
+    return counts
+
+
+def _deliver(session: Session, message: OutboxMessage, sender: Sender, now: datetime) -> str:
+    outgoing = OutgoingMessage(channel=message.channel, to=message.to_address,  # type: ignore[arg-type]
+                               subject=message.subject, body=message.body,
+                               message_id=str(message.id))
+    message.attempts += 1
+    try:
+        reference = sender.send(outgoing) or ""
+    except DeliveryError as error:
+        message.last_error = str(error)[:1000]
+        if error.permanent or message.attempts >= MAX_ATTEMPTS:
+            message.status = OutboxStatus.failed
+            outcome = "failed"
+        else:
+            # 1, 2, 4 … minutes, at most an hour between tries.
+            delay = min(timedelta(minutes=2 ** (message.attempts - 1)), timedelta(hours=1))
+            message.next_attempt_at = now + delay
+            outcome = "retry"
+        logger.warning("message %s to %s: %s (%s)", message.id, message.channel, error, outcome)
+    else:
+        message.provider_ref = reference[:200]
+        message.sent_at = now
+        message.last_error = ""
+        if reference == "console":
+            # Development: the console printed it; keep the body so a developer can read it.
+            message.status = OutboxStatus.logged
+            outcome = "logged"
+        else:
+            message.status = OutboxStatus.sent
+            outcome = "sent"
+            if message.sensitive:
+                message.body = ""  # a provider has the code now; don't keep it in clear
+    session.add(message)
+    session.flush()
+    return outcome
+
+
+def purge_delivered(*, session: Session, now: datetime, keep: timedelta) -> int:
+    """Forget delivered messages older than `keep`, and the login codes in console messages."""
+    result = session.execute(
+        OutboxMessage.__table__.delete().where(  # type: ignore[attr-defined]
+            col(OutboxMessage.status).in_(["sent", "logged", "failed"]),
+            col(OutboxMessage.created_at) < now - keep,
+        )
+    )
+    return result.rowcount

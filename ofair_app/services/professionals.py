@@ -1,0 +1,447 @@
+"""Businesses: opening one, its profile, its team, the public directory and admin review.
+
+A business is the tenant. Who may act for it is always read from `professional_members`: owners
+manage the profile and the team, staff act for the business, a suspended business does nothing.
+RLS enforces the same rules underneath; the checks here exist to answer with a clear error.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from ofair_app.db.engine import SYSTEM, Caller, unit_of_work
+from ofair_app.domain import identity
+from ofair_app.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ofair_app.models import (
+    CategoryRow,
+    Certificate,
+    CertificateStatus,
+    LocalityRow,
+    MemberRole,
+    Professional,
+    ProfessionalMember,
+    ProfessionalStatus,
+    SubcategoryRow,
+    User,
+    UserRole,
+)
+from ofair_app.models._base import utcnow
+from ofair_app.models.tenancy import ProfessionalCreate, ProfessionalUpdate
+from ofair_app.services import audit, notifications, users
+from ofair_app.settings import get_settings
+
+DIRECTORY_PAGE_MAX = 50
+
+
+@dataclass(frozen=True)
+class Member:
+    user_id: uuid.UUID
+    name: str
+    phone: str | None
+    role: MemberRole
+    joined_at: datetime | None
+
+
+# --- opening and editing -------------------------------------------------------------------
+
+
+def _check_category(session: Session, category: str, subcategories: list[str]) -> list[str]:
+    if session.get(CategoryRow, category) is None:
+        raise InvalidInput(fields={"category": "errors.category.unknown"})
+    wanted = list(dict.fromkeys(subcategories))
+    if wanted:
+        found = set(session.exec(
+            select(SubcategoryRow.slug).where(col(SubcategoryRow.slug).in_(wanted),
+                                              SubcategoryRow.category_slug == category)))
+        if len(found) != len(wanted):
+            raise InvalidInput(fields={"subcategories": "errors.category.sub_unknown"})
+    return wanted
+
+
+def _locality(session: Session, locality_id: int) -> LocalityRow:
+    locality = session.get(LocalityRow, locality_id)
+    if locality is None:
+        raise InvalidInput(fields={"locality_id": "errors.locality.unknown"})
+    return locality
+
+
+def create_professional(*, session: Session, caller: Caller,
+                        data: ProfessionalCreate) -> Professional:
+    """Open a business; the caller becomes its owner and, if a consumer, a professional.
+
+    It starts `pending`: it can work at once, and shows the verified badge only after an admin
+    has checked its business ID and certificates.
+    """
+    user_id = users.require_user(caller)
+    business_name = identity.clean_text(data.business_name, field="business_name",
+                                        max_length=120, min_length=identity.BUSINESS_NAME_MIN)
+    business_id = identity.normalize_business_id(data.business_id)
+    subcategories = _check_category(session, data.category, data.subcategories)
+    locality = _locality(session, data.locality_id)
+    professional = Professional(
+        business_name=business_name,
+        business_id=business_id,
+        category_slug=data.category,
+        subcategory_slugs=subcategories,
+        specialties=identity.clean_specialties(data.specialties),
+        about=identity.clean_text(data.about, field="about", max_length=identity.ABOUT_MAX,
+                                  multiline=True),
+        locality_id=locality.id, lat=locality.lat, lon=locality.lon,
+        service_radius_km=identity.check_service_radius(data.service_radius_km),
+        created_by=user_id,
+    )
+    session.add(professional)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict("errors.business_id.taken", fields={"business_id":
+                                                           "errors.business_id.taken"},
+                       code="business_id_taken") from None
+    session.add(ProfessionalMember(professional_id=professional.id, user_id=user_id,
+                                   role=MemberRole.owner, added_by=user_id))
+    session.flush()
+    user = session.get(User, user_id)
+    if user is not None and user.role == UserRole.consumer:
+        user.role = UserRole.professional
+        session.add(user)
+        session.flush()
+    return professional
+
+
+def _membership(session: Session, caller: Caller,
+                professional_id: uuid.UUID) -> ProfessionalMember | None:
+    if caller.user_id is None:
+        return None
+    return session.get(ProfessionalMember, (professional_id, caller.user_id))
+
+
+def get_professional(*, session: Session, professional_id: uuid.UUID) -> Professional:
+    """A business the caller may see (suspended ones only by their members and admins)."""
+    professional = session.get(Professional, professional_id)
+    if professional is None:
+        raise NotFound("errors.professional.not_found")
+    return professional
+
+
+def require_member(*, session: Session, caller: Caller, professional_id: uuid.UUID,
+                   owner: bool = False) -> Professional:
+    """The business, if the caller may act for it (and manage it, with `owner`); admins may.
+
+    Suspended businesses cannot act: their members get a 403 that says so.
+    """
+    users.require_user(caller)
+    professional = get_professional(session=session, professional_id=professional_id)
+    if caller.role == "admin":
+        return professional
+    membership = _membership(session, caller, professional_id)
+    if membership is None:
+        raise Forbidden("errors.professional.not_member")
+    if owner and membership.role != MemberRole.owner:
+        raise Forbidden("errors.professional.owner_only")
+    if professional.status == ProfessionalStatus.suspended:
+        raise Forbidden("errors.professional.suspended", code="professional_suspended")
+    return professional
+
+
+def update_professional(*, session: Session, caller: Caller, professional_id: uuid.UUID,
+                        data: ProfessionalUpdate) -> Professional:
+    """An owner edits the profile; a new business ID must be checked again by an admin."""
+    professional = require_member(session=session, caller=caller,
+                                  professional_id=professional_id, owner=True)
+    if data.business_name is not None:
+        professional.business_name = identity.clean_text(
+            data.business_name, field="business_name", max_length=120,
+            min_length=identity.BUSINESS_NAME_MIN)
+    if data.business_id is not None:
+        professional.business_id = identity.normalize_business_id(data.business_id)
+    if data.category is not None or data.subcategories is not None:
+        category = data.category or professional.category_slug
+        subs = data.subcategories if data.subcategories is not None else (
+            professional.subcategory_slugs if category == professional.category_slug else [])
+        professional.subcategory_slugs = _check_category(session, category, subs)
+        professional.category_slug = category
+    if data.locality_id is not None:
+        locality = _locality(session, data.locality_id)
+        professional.locality_id, professional.lat, professional.lon = (
+            locality.id, locality.lat, locality.lon)
+    if data.service_radius_km is not None:
+        professional.service_radius_km = identity.check_service_radius(data.service_radius_km)
+    if data.specialties is not None:
+        professional.specialties = identity.clean_specialties(data.specialties)
+    if data.about is not None:
+        professional.about = identity.clean_text(data.about, field="about",
+                                                 max_length=identity.ABOUT_MAX, multiline=True)
+    session.add(professional)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict("errors.business_id.taken", fields={"business_id":
+                                                           "errors.business_id.taken"},
+                       code="business_id_taken") from None
+    session.refresh(professional)
+    return professional
+
+
+def my_professionals(*, session: Session, caller: Caller) -> list[tuple[Professional, MemberRole]]:
+    """The businesses the caller belongs to, with the caller's role in each."""
+    if caller.user_id is None:
+        return []
+    rows = session.exec(
+        select(Professional, ProfessionalMember.role)
+        .join(ProfessionalMember, col(ProfessionalMember.professional_id) == Professional.id)
+        .where(ProfessionalMember.user_id == caller.user_id)
+        .order_by(col(ProfessionalMember.created_at))
+    ).all()
+    return [(professional, MemberRole(role)) for professional, role in rows]
+
+
+# --- the team ------------------------------------------------------------------------------
+
+
+def list_members(*, session: Session, caller: Caller, professional_id: uuid.UUID) -> list[Member]:
+    require_member(session=session, caller=caller, professional_id=professional_id)
+    rows = session.exec(
+        select(ProfessionalMember, User)
+        .join(User, col(User.id) == ProfessionalMember.user_id)
+        .where(ProfessionalMember.professional_id == professional_id)
+        .order_by(col(ProfessionalMember.created_at))
+    ).all()
+    return [Member(user_id=user.id, name=user.name, phone=user.phone,
+                   role=MemberRole(member.role), joined_at=member.created_at)
+            for member, user in rows]
+
+
+def add_member_by_phone(*, caller: Caller, professional_id: uuid.UUID, phone: str,
+                        role: MemberRole = MemberRole.staff, name: str = "",
+                        locale: str = "he") -> Member:
+    """An owner adds a colleague by phone; the colleague is told by SMS.
+
+    Three short transactions, because two callers are involved: the owner's right is checked
+    first, then the colleague's account is found or created by the system (a person without an
+    account yet gets one, as an invitation), then the membership is written as the owner, under
+    RLS, which checks ownership again.
+    """
+    e164 = identity.normalize_phone(phone)
+    clean_name = identity.clean_person_name(name)
+    with unit_of_work(caller) as session:
+        professional = require_member(session=session, caller=caller,
+                                      professional_id=professional_id, owner=True)
+        business_name = professional.business_name
+    with unit_of_work(SYSTEM) as session:
+        user = users.ensure_user_by_phone(session=session, phone=e164, name=clean_name,
+                                          role=UserRole.professional)
+        member_user = (user.id, user.name, user.phone, user.locale)
+    with unit_of_work(caller) as session:
+        if session.get(ProfessionalMember, (professional_id, member_user[0])) is not None:
+            raise Conflict("errors.member.exists", code="member_exists")
+        membership = ProfessionalMember(professional_id=professional_id,
+                                        user_id=member_user[0], role=role,
+                                        added_by=caller.user_id)
+        session.add(membership)
+        session.flush()
+        inviter = session.get(User, caller.user_id)
+        notifications.enqueue(
+            session=session, channel="sms", to=e164, template="member_added",
+            locale=member_user[3] or locale,
+            params={"business_name": business_name,
+                    "inviter_name": (inviter.name if inviter else "") or business_name,
+                    "login_url": f"{get_settings().ofair_public_url.rstrip('/')}/login"},
+            user_id=member_user[0])
+        return Member(user_id=member_user[0], name=member_user[1], phone=member_user[2],
+                      role=role, joined_at=membership.created_at)
+
+
+def remove_member(*, session: Session, caller: Caller, professional_id: uuid.UUID,
+                  user_id: uuid.UUID) -> None:
+    """Owners remove people; a business always keeps one owner (the database insists too)."""
+    require_member(session=session, caller=caller, professional_id=professional_id, owner=True)
+    membership = session.get(ProfessionalMember, (professional_id, user_id))
+    if membership is None:
+        raise NotFound("errors.member.not_found")
+    if membership.role == MemberRole.owner:
+        owners = session.exec(
+            select(ProfessionalMember.user_id).where(
+                ProfessionalMember.professional_id == professional_id,
+                ProfessionalMember.role == MemberRole.owner)).all()
+        if len(owners) <= 1:
+            raise Conflict("errors.member.last_owner", code="last_owner")
+    session.delete(membership)
+    session.flush()
+
+
+# --- the public directory ------------------------------------------------------------------
+
+
+def _encode_cursor(professional: Professional) -> str:
+    raw = json.dumps([professional.verified, str(professional.rating),
+                      professional.review_count, str(professional.id)])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[bool, Decimal, int, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        verified, rating, reviews, pid = json.loads(base64.urlsafe_b64decode(padded))
+        return bool(verified), Decimal(rating), int(reviews), uuid.UUID(pid)
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+        raise InvalidInput(fields={"cursor": "errors.field.cursor"}) from None
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_directory(*, session: Session, category: str | None = None,
+                     locality_id: int | None = None, q: str | None = None, limit: int = 20,
+                     cursor: str | None = None) -> tuple[list[Professional], str | None]:
+    """Public profiles: verified first, then by rating. `locality_id` finds businesses whose
+    service area covers that place. Keyset-paginated: a stable order, no skipped rows."""
+    limit = max(1, min(limit, DIRECTORY_PAGE_MAX))
+    query = select(Professional).where(Professional.status != ProfessionalStatus.suspended)
+    if category:
+        query = query.where(Professional.category_slug == category)
+    if locality_id is not None:
+        locality = session.get(LocalityRow, locality_id)
+        if locality is None:
+            raise InvalidInput(fields={"locality_id": "errors.locality.unknown"})
+        query = query.where(text(
+            "2 * 6371 * asin(sqrt(power(sin(radians(professionals.lat - :lat) / 2), 2)"
+            " + cos(radians(:lat)) * cos(radians(professionals.lat))"
+            " * power(sin(radians(professionals.lon - :lon) / 2), 2)))"
+            " <= professionals.service_radius_km").bindparams(lat=locality.lat,
+                                                              lon=locality.lon))
+    if q and q.strip():
+        term = identity.clean_text(q, field="q", max_length=80)
+        pattern = _like(term)
+        query = query.where(text(
+            "(professionals.business_name ILIKE :p OR professionals.about ILIKE :p"
+            " OR array_to_string(professionals.specialties, ' ') ILIKE :p)").bindparams(
+                p=pattern))
+    if cursor:
+        verified, rating, reviews, pid = _decode_cursor(cursor)
+        query = query.where(text(
+            "(professionals.verified, professionals.rating, professionals.review_count,"
+            " professionals.id) < (:v, :r, :n, :i)").bindparams(v=verified, r=rating, n=reviews,
+                                                               i=pid))
+    query = query.order_by(col(Professional.verified).desc(), col(Professional.rating).desc(),
+                           col(Professional.review_count).desc(), col(Professional.id).desc())
+    rows = list(session.exec(query.limit(limit + 1)).all())
+    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+# --- admin ---------------------------------------------------------------------------------
+
+
+def _require_admin(caller: Caller) -> None:
+    if caller.role != "admin":
+        raise Forbidden("errors.admin_only")
+
+
+def review_queue(*, session: Session, caller: Caller,
+                 status: ProfessionalStatus | None = ProfessionalStatus.pending
+                 ) -> list[Professional]:
+    """Businesses waiting for an admin (oldest first), or every business in a status."""
+    _require_admin(caller)
+    query = select(Professional)
+    if status is not None:
+        query = query.where(Professional.status == status)
+    return list(session.exec(query.order_by(col(Professional.created_at))).all())
+
+
+def _owners(session: Session, professional_id: uuid.UUID) -> list[User]:
+    return list(session.exec(
+        select(User).join(ProfessionalMember, col(ProfessionalMember.user_id) == User.id)
+        .where(ProfessionalMember.professional_id == professional_id,
+               ProfessionalMember.role == MemberRole.owner)).all())
+
+
+def _notify_owners(session: Session, professional: Professional, template: str) -> None:
+    profile_url = f"{get_settings().ofair_public_url.rstrip('/')}/pros/{professional.id}"
+    for owner in _owners(session, professional.id):
+        params: dict[str, object] = {"business_name": professional.business_name}
+        if template == "professional_verified":
+            params["profile_url"] = profile_url
+        if owner.phone:
+            notifications.enqueue(session=session, channel="sms", to=owner.phone,
+                                  template=template, locale=owner.locale, params=params,
+                                  user_id=owner.id)
+        elif owner.email:
+            notifications.enqueue(session=session, channel="email", to=owner.email,
+                                  template=template, locale=owner.locale, params=params,
+                                  user_id=owner.id)
+
+
+def verify_professional(*, session: Session, caller: Caller, professional_id: uuid.UUID,
+                        ip: str = "", note: str = "") -> Professional:
+    """An admin confirms the business: verified badge, active, its pending certificates
+    approved; the owners are told; an audit row records who did it. Verifying twice is a no-op
+    that answers the same."""
+    _require_admin(caller)
+    professional = session.exec(
+        select(Professional).where(Professional.id == professional_id).with_for_update()
+    ).first()
+    if professional is None:
+        raise NotFound("errors.professional.not_found")
+    if professional.status == ProfessionalStatus.suspended:
+        raise Conflict("errors.professional.suspended_verify", code="professional_suspended")
+    if professional.verified:
+        return professional
+    now = utcnow()
+    professional.verified, professional.verified_at = True, now
+    professional.status = ProfessionalStatus.active
+    session.add(professional)
+    approved = session.exec(
+        select(Certificate).where(Certificate.professional_id == professional_id,
+                                  Certificate.status == CertificateStatus.pending)).all()
+    for certificate in approved:
+        certificate.status = CertificateStatus.approved
+        certificate.reviewed_by, certificate.reviewed_at = caller.user_id, now
+        session.add(certificate)
+    audit.record(session=session, caller=caller, action="professional.verify",
+                 subject_type="professional", subject_id=professional_id, ip=ip,
+                 detail={"certificates_approved": [str(c.id) for c in approved],
+                         "note": identity.clean_text(note, field="note", max_length=500)})
+    _notify_owners(session, professional, "professional_verified")
+    session.flush()
+    session.refresh(professional)
+    return professional
+
+
+def set_suspended(*, session: Session, caller: Caller, professional_id: uuid.UUID,
+                  suspended: bool, ip: str = "", reason: str = "") -> Professional:
+    """An admin suspends a business (it can no longer act or be found) or lifts that."""
+    _require_admin(caller)
+    professional = session.exec(
+        select(Professional).where(Professional.id == professional_id).with_for_update()
+    ).first()
+    if professional is None:
+        raise NotFound("errors.professional.not_found")
+    target = (ProfessionalStatus.suspended if suspended else
+              ProfessionalStatus.active if professional.verified else ProfessionalStatus.pending)
+    if professional.status == target:
+        return professional
+    professional.status = target
+    session.add(professional)
+    audit.record(session=session, caller=caller,
+                 action="professional.suspend" if suspended else "professional.reinstate",
+                 subject_type="professional", subject_id=professional_id, ip=ip,
+                 detail={"reason": identity.clean_text(reason, field="reason", max_length=500)})
+    if suspended:
+        _notify_owners(session, professional, "professional_suspended")
+    session.flush()
+    session.refresh(professional)
+    return professional

@@ -1,0 +1,172 @@
+"""Message templates: every one exists and renders in both languages, strictly and as text."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from jinja2 import UndefinedError
+
+from ofair_app.notifications.templates import (
+    LOCALES,
+    TEMPLATE_DIR,
+    TEMPLATES,
+    render,
+    template_path,
+    webotp_host,
+)
+from ofair_app.settings import get_settings
+
+HEBREW = re.compile("[\u0590-\u05ff]")
+
+# Distinct, ASCII values, so each can be found in the output and English output stays English.
+PARAMS: dict[str, dict[str, object]] = {
+    "otp_code": {"code": "482915", "minutes": 5},
+    "email_change": {"code": "730164", "minutes": 5, "name": "Dana"},
+    "member_added": {"business_name": "Cohen Renovations", "inviter_name": "Yossi",
+                     "login_url": "https://ofair.co.il/login"},
+    "professional_verified": {"business_name": "Cohen Renovations",
+                              "profile_url": "https://ofair.co.il/pros/7f3a"},
+    "professional_suspended": {"business_name": "Cohen Renovations"},
+}
+
+CASES = [(name, locale, channel) for name in sorted(TEMPLATES) for locale in LOCALES
+         for channel in sorted(TEMPLATES[name])]
+
+
+@pytest.fixture
+def public_url(monkeypatch):
+    """Point OFAIR_PUBLIC_URL somewhere for one test, and put the cached settings back after."""
+    def set_url(url: str) -> None:
+        monkeypatch.setenv("OFAIR_PUBLIC_URL", url)
+        get_settings.cache_clear()
+
+    yield set_url
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def test_every_template_has_a_file_for_each_locale_and_listed_channel() -> None:
+    for name, locale, channel in CASES:
+        assert template_path(name, locale, channel).is_file(), (name, locale, channel)
+
+
+def test_no_template_file_exists_that_the_registry_does_not_list() -> None:
+    expected = {template_path(name, locale, channel) for name, locale, channel in CASES}
+    assert set(TEMPLATE_DIR.glob("*/*.txt")) == expected
+
+
+def test_the_sample_params_cover_every_template() -> None:
+    assert set(PARAMS) == set(TEMPLATES)
+
+
+@pytest.mark.parametrize(("name", "locale", "channel"), CASES)
+def test_every_template_renders_with_all_its_params_in_both_languages(name, locale,
+                                                                        channel) -> None:
+    subject, body = render(name, locale, channel, **PARAMS[name])
+    text = f"{subject}\n{body}"
+    for value in PARAMS[name].values():
+        assert str(value) in text, (name, locale, channel, value)
+    assert "{{" not in text and "{%" not in text
+    if locale == "he":
+        assert HEBREW.search(body)
+    else:
+        assert not HEBREW.search(text)
+
+
+@pytest.mark.parametrize(("name", "locale", "channel"),
+                         [case for case in CASES if case[2] == "email"])
+def test_email_templates_have_a_one_line_subject_and_a_separate_body(name, locale,
+                                                                     channel) -> None:
+    subject, body = render(name, locale, channel, **PARAMS[name])
+    assert subject.strip() and "\n" not in subject
+    assert not body.startswith("Subject:") and body.strip()
+
+
+@pytest.mark.parametrize(("name", "locale", "channel"),
+                         [case for case in CASES if case[2] == "sms"])
+def test_sms_templates_have_no_subject_and_fit_in_160_characters(name, locale, channel,
+                                                                 public_url) -> None:
+    public_url("https://ofair.co.il")
+    subject, body = render(name, locale, channel, **PARAMS[name])
+    assert subject == ""
+    assert len(body) <= 160, (name, locale, len(body))
+
+
+def test_hebrew_otp_sms_starts_with_the_code_and_ends_with_the_webotp_line(public_url) -> None:
+    public_url("https://ofair.co.il")
+    _, body = render("otp_code", "he", "sms", code="123456", minutes=5)
+    assert body.startswith("123456 ")
+    assert "5 דקות" in body
+    assert body.splitlines()[-1] == "@ofair.co.il #123456"
+    assert body.splitlines()[-2] == ""  # WebOTP wants the origin line on its own
+
+
+def test_webotp_host_is_the_public_urls_hostname_without_scheme_or_port(public_url) -> None:
+    public_url("https://app.ofair.co.il:8443/some/path")
+    _, body = render("otp_code", "en", "sms", code="654321", minutes=5)
+    assert body.endswith("\n@app.ofair.co.il #654321")
+    assert webotp_host("http://localhost:3000") == "localhost"
+
+
+def test_a_single_minute_reads_naturally_in_both_languages() -> None:
+    assert "דקה אחת" in render("otp_code", "he", "sms", code="1", minutes=1)[1]
+    assert "1 minute." in render("otp_code", "en", "sms", code="1", minutes=1)[1]
+    assert "1 minutes" not in render("otp_code", "en", "email", code="1", minutes=1)[1]
+
+
+def test_a_missing_param_raises_instead_of_leaving_a_hole() -> None:
+    with pytest.raises(UndefinedError):
+        render("otp_code", "he", "sms", code="123456")
+    with pytest.raises(UndefinedError):
+        render("professional_verified", "en", "email", business_name="Cohen")
+
+
+def test_email_change_greets_by_name_and_copes_without_one() -> None:
+    assert render("email_change", "en", "email", code="1", minutes=5,
+                  name="Dana")[1].startswith("Hello Dana,")
+    assert render("email_change", "en", "email", code="1", minutes=5,
+                  name="")[1].startswith("Hello,")
+    assert render("email_change", "he", "email", code="1", minutes=5,
+                  name="")[1].startswith("שלום,")
+
+
+def test_member_added_does_not_name_the_business_as_the_inviter() -> None:
+    _, body = render("member_added", "he", "sms", business_name="שיפוצי כהן",
+                     inviter_name="שיפוצי כהן", login_url="https://ofair.co.il/login")
+    assert body.count("שיפוצי כהן") == 1 and "על ידי" not in body
+
+
+def test_unknown_template_raises_value_error() -> None:
+    with pytest.raises(ValueError, match="template"):
+        render("no_such_template", "he", "sms")
+
+
+@pytest.mark.parametrize("locale", ["fr", "", "HE", "en-US"])
+def test_unknown_locale_raises_value_error(locale) -> None:
+    with pytest.raises(ValueError, match="locale"):
+        render("otp_code", locale, "sms", code="1", minutes=5)
+
+
+def test_no_locale_falls_back_to_hebrew() -> None:
+    assert render("otp_code", None, "email", code="1", minutes=5) == render(
+        "otp_code", "he", "email", code="1", minutes=5)
+
+
+def test_a_channel_the_template_does_not_have_raises_value_error() -> None:
+    with pytest.raises(ValueError, match="sms"):
+        render("email_change", "he", "sms", code="1", minutes=5, name="")
+
+
+def test_text_is_never_html_escaped() -> None:
+    _, body = render("professional_suspended", "en", "sms", business_name="Cohen & Sons <TLV>")
+    assert "Cohen & Sons <TLV>" in body
+
+
+def test_a_line_break_in_a_param_cannot_split_the_subject() -> None:
+    subject, body = render("professional_verified", "en", "email",
+                           business_name="Cohen\nBcc: victim@example.com",
+                           profile_url="https://ofair.co.il/pros/1")
+    assert "\n" not in subject
+    assert subject.startswith("Cohen Bcc: victim@example.com")
+    assert body.startswith("Hello,")
