@@ -10,6 +10,16 @@ PRO_MY_LEADS = "/pro/my-leads"
 PRO_REFERRALS = "/pro/referrals"
 PRO_WALLET = "/pro/wallet"
 PRO_PROFILE = "/pro/profile"
+PRO_ONBOARDING = "/pro/onboarding"
+PRO_TEAM = "/pro/team"
+
+# A business's public page.
+PUBLIC_PRO = "/pros/[professional_id]"
+
+
+def public_pro(professional_id: object) -> str:
+    return f"/pros/{professional_id}"
+
 
 ADMIN_HOME = "/admin"
 ADMIN_PROFESSIONALS = "/admin/professionals"

@@ -31,6 +31,11 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 BUILD_TIMEOUT = 420
 
+# Test numbers with a fixed code (OFAIR_TEST_OTPS), one per login a test performs: the send
+# limits (one code a minute per number) apply to them as to everyone.
+OTP_CODE = "246810"
+OTP_PHONES = [f"+9725499900{n:02d}" for n in range(1, 31)]
+
 
 def pytest_collection_modifyitems(items):
     for item in items:
@@ -58,6 +63,7 @@ def app_url(migrated_database, tmp_path_factory) -> Iterator[str]:
         "REFLEX_USE_NPM": "1",
         "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
         "OFAIR_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "OFAIR_TEST_OTPS": ";".join(f"{phone}={OTP_CODE}" for phone in OTP_PHONES),
     }
     with log_path.open("w") as log:
         process = subprocess.Popen(
@@ -143,3 +149,17 @@ def desktop_page(browser, app_url):
     yield page
     context.close()
     assert errors == [], errors
+
+
+_otp_phones = iter(OTP_PHONES)
+
+
+@pytest.fixture
+def otp_phone() -> str:
+    """A test number no other test has logged in with."""
+    return next(_otp_phones)
+
+
+def sign_in_as(page, app_url: str, token: str) -> None:
+    """Put a login token in the browser, as the login page does after a right code."""
+    page.context.add_cookies([{"name": "ofair_token", "value": token, "url": app_url}])

@@ -5,6 +5,10 @@ import re
 import httpx
 from playwright.sync_api import expect
 
+from ofair_app.models import UserRole
+from tests.e2e.conftest import sign_in_as
+from tests.factories import make_professional, make_user, token_for
+
 HEBREW = re.compile("[\u0590-\u05ff]")
 
 
@@ -36,7 +40,9 @@ def test_language_switch_flips_to_english_and_back(page):
     assert _html(page) == ["rtl", "he"]
 
 
-def test_pro_shell_has_bottom_navigation_on_a_phone(page):
+def test_pro_shell_has_bottom_navigation_on_a_phone(page, app_url):
+    _, owner = make_professional(business_name="גינון השרון")
+    sign_in_as(page, app_url, token_for(owner))
     page.goto("/pro")
     nav = page.locator("#pro-bottom-nav")
     expect(nav).to_be_visible()
@@ -46,7 +52,8 @@ def test_pro_shell_has_bottom_navigation_on_a_phone(page):
     expect(page.get_by_role("heading", level=1)).to_have_text("לוח הלידים")
 
 
-def test_admin_shell_has_a_sidebar_and_shows_database_status(desktop_page):
+def test_admin_shell_has_a_sidebar_and_shows_database_status(desktop_page, app_url):
+    sign_in_as(desktop_page, app_url, token_for(make_user(role=UserRole.admin, name="מנהל")))
     desktop_page.goto("/admin")
     expect(desktop_page.locator("#admin-sidebar")).to_be_visible()
     expect(desktop_page.locator("#db-status")).to_have_text("תקין", timeout=15000)

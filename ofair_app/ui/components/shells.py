@@ -10,6 +10,7 @@ import reflex as rx
 from ofair_app.ui import routes, theme
 from ofair_app.ui.components.brand import language_switch, logo
 from ofair_app.ui.state.locale import LocaleState, t
+from ofair_app.ui.state.session import SessionState
 
 
 def _root(*children, **props) -> rx.Component:
@@ -60,7 +61,6 @@ def _nav_link(label: str, href: str) -> rx.Component:
 
 
 def login_button() -> rx.Component:
-    """Sign-in entry point; the OTP login page arrives with authentication."""
     return rx.link(
         rx.button(
             rx.icon("log-in", size=16),
@@ -71,6 +71,83 @@ def login_button() -> rx.Component:
         ),
         href=routes.LOGIN,
         id="login-link",
+    )
+
+
+def account_menu(compact: bool = False) -> rx.Component:
+    """The signed-in person's name, with their areas and logout. `compact` shows only the icon
+    on a phone, where the bar is full."""
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.button(
+                rx.icon("circle-user-round", size=16),
+                rx.text(SessionState.user_name, max_width="9rem", overflow="hidden",
+                        text_overflow="ellipsis", white_space="nowrap",
+                        display=rx.breakpoints(initial="none", sm="block") if compact
+                        else "block"),
+                rx.icon("chevron-down", size=14),
+                variant="soft",
+                color_scheme="gray",
+                size="2",
+                radius="full",
+                id="account-menu",
+            ),
+        ),
+        rx.menu.content(
+            rx.cond(
+                SessionState.user_role == "admin",
+                rx.menu.item(rx.icon("shield", size=14), t("ui.nav.admin_area"),
+                             on_click=rx.redirect(routes.ADMIN_HOME)),
+            ),
+            rx.menu.item(rx.icon("briefcase-business", size=14), t("ui.nav.pro_area"),
+                         on_click=rx.redirect(routes.PRO_HOME)),
+            rx.menu.separator(),
+            rx.menu.item(rx.icon("log-out", size=14), t("ui.nav.logout"),
+                         on_click=SessionState.logout, id="logout", color_scheme="red"),
+        ),
+    )
+
+
+def account_button() -> rx.Component:
+    return rx.cond(SessionState.signed_in, account_menu(compact=True), login_button())
+
+
+def guarded(*children) -> rx.Component:
+    """A page's content once its guard said yes; "not allowed" for a wrong role; a quiet
+    placeholder while the guard runs (or redirects to the login)."""
+    return rx.match(
+        SessionState.access,
+        ("ok", rx.fragment(*children)),
+        ("denied", not_allowed()),
+        rx.center(rx.spinner(size="3"), padding="4rem 0", width="100%", id="page-checking"),
+    )
+
+
+def not_allowed() -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.center(
+                rx.icon("lock-keyhole", size=26, color=rx.color("red", 10)),
+                width="3.25rem",
+                height="3.25rem",
+                border_radius="999px",
+                background=rx.color("red", 3),
+            ),
+            rx.heading(t("ui.denied.title"), as_="h1", size="6", text_align="center"),
+            rx.text(t("ui.denied.body"), color=theme.MUTED, size="2", text_align="center",
+                    max_width="24rem", line_height="1.6"),
+            rx.hstack(
+                rx.link(rx.button(t("ui.denied.home"), variant="soft"), href=routes.HOME),
+                rx.button(t("ui.denied.switch_account"), variant="soft", color_scheme="gray",
+                          on_click=SessionState.logout),
+                spacing="3",
+            ),
+            align="center",
+            spacing="3",
+            id="not-allowed",
+        ),
+        padding="4rem 1rem",
+        width="100%",
     )
 
 
@@ -86,7 +163,7 @@ def _top_bar() -> rx.Component:
             margin_inline_end="0.75rem",
         ),
         language_switch(),
-        login_button(),
+        account_button(),
     )
 
 
@@ -190,8 +267,9 @@ def _pro_top_link(href: str, icon: str, label: str, active: bool) -> rx.Componen
     )
 
 
-def pro_shell(*children, active: str = routes.PRO_HOME) -> rx.Component:
-    """Phones get a bottom tab bar (thumb reach); wider screens the same links in the top bar."""
+def pro_shell(*children, active: str = routes.PRO_HOME, guard: bool = True) -> rx.Component:
+    """Phones get a bottom tab bar (thumb reach); wider screens the same links in the top bar.
+    With `guard`, the content waits for the page's access check (see `guarded`)."""
     return _root(
         _sticky_bar(
             logo("1.2rem"),
@@ -205,11 +283,14 @@ def pro_shell(*children, active: str = routes.PRO_HOME) -> rx.Component:
             ),
             rx.spacer(),
             language_switch(),
+            rx.cond(SessionState.signed_in, rx.box(account_menu(),
+                                                   display=rx.breakpoints(initial="none",
+                                                                          md="block"))),
             height="56px",
             max_width=PRO_WIDTH,
         ),
         rx.el.main(
-            *children,
+            guarded(*children) if guard else rx.fragment(*children),
             flex="1",
             width="100%",
             max_width=PRO_WIDTH,
@@ -291,6 +372,7 @@ def admin_shell(*children, active: str = routes.ADMIN_HOME) -> rx.Component:
                 margin_top="1.25rem",
             ),
             rx.spacer(),
+            rx.cond(SessionState.signed_in, account_menu()),
             language_switch(),
             height="100%",
             spacing="2",
@@ -308,7 +390,9 @@ def admin_shell(*children, active: str = routes.ADMIN_HOME) -> rx.Component:
     )
     top_bar = rx.el.header(
         rx.hstack(
-            _admin_brand(), rx.spacer(), language_switch(), align="center", padding="0.75rem 1rem"
+            _admin_brand(), rx.spacer(), language_switch(),
+            rx.cond(SessionState.signed_in, account_menu(compact=True)),
+            align="center", padding="0.75rem 1rem"
         ),
         rx.el.nav(
             rx.hstack(
@@ -334,7 +418,7 @@ def admin_shell(*children, active: str = routes.ADMIN_HOME) -> rx.Component:
             rx.box(
                 top_bar,
                 rx.el.main(
-                    *children,
+                    guarded(*children),
                     padding=rx.breakpoints(initial="1.25rem 1rem", md="2rem 2.5rem"),
                     max_width="64rem",
                 ),

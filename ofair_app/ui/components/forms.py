@@ -1,0 +1,86 @@
+"""Form pieces shared by every page: a labelled field with its error, banners, a section card."""
+
+import reflex as rx
+
+from ofair_app.ui import theme
+from ofair_app.ui.state.locale import t
+
+
+def field(label: str, control: rx.Component, error: rx.Var | str = "", hint: str = "",
+          html_for: str = "") -> rx.Component:
+    """A label above its control, a hint or the error below (the error wins, in red)."""
+    return rx.vstack(
+        rx.el.label(t(label), html_for=html_for or None, font_weight="500", font_size="0.9rem"),
+        control,
+        rx.cond(
+            error != "",
+            rx.hstack(
+                rx.icon("circle-alert", size=14, color=rx.color("red", 10), flex_shrink="0"),
+                rx.text(error, size="2", color=rx.color("red", 11)),
+                spacing="1",
+                align="center",
+                role="alert",
+            ),
+            rx.text(t(hint), size="1", color=theme.MUTED) if hint else rx.fragment(),
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def error_banner(message: rx.Var) -> rx.Component:
+    return rx.cond(
+        message != "",
+        rx.callout(message, icon="triangle-alert", color_scheme="red", role="alert",
+                   width="100%", size="1"),
+    )
+
+
+def notice_banner(message: rx.Var, icon: str = "circle-check") -> rx.Component:
+    return rx.cond(
+        message != "",
+        rx.callout(message, icon=icon, color_scheme="teal", role="status", width="100%",
+                   size="1"),
+    )
+
+
+def section(title: str, *children, subtitle: str = "", **props) -> rx.Component:
+    return rx.vstack(
+        rx.vstack(
+            rx.heading(t(title), as_="h2", size="4"),
+            rx.text(t(subtitle), color=theme.MUTED, size="2") if subtitle else rx.fragment(),
+            spacing="1",
+            width="100%",
+        ),
+        *children,
+        spacing="4",
+        width="100%",
+        style=theme.card_style(),
+        **props,
+    )
+
+
+def page_title(title: str, subtitle: str = "") -> rx.Component:
+    return rx.vstack(
+        rx.heading(t(title), as_="h1", size="7"),
+        rx.text(t(subtitle), color=theme.MUTED, size="2", line_height="1.6") if subtitle
+        else rx.fragment(),
+        spacing="2",
+        width="100%",
+    )
+
+
+def status_badge(status: rx.Var, verified: rx.Var) -> rx.Component:
+    """A business's standing: verified, awaiting verification, or suspended."""
+    return rx.cond(
+        status == "suspended",
+        rx.badge(rx.icon("ban", size=14), t("ui.pro.status.suspended"), color_scheme="red",
+                 size="2", radius="full"),
+        rx.cond(
+            verified,
+            rx.badge(rx.icon("badge-check", size=14), t("ui.pro.status.verified"),
+                     color_scheme="teal", size="2", radius="full"),
+            rx.badge(rx.icon("hourglass", size=14), t("ui.pro.status.pending"),
+                     color_scheme="amber", size="2", radius="full"),
+        ),
+    )

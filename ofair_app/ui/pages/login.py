@@ -1,0 +1,326 @@
+"""`/login`: a one-time code by SMS or e-mail; the first login creates the account.
+
+`?next=/pro/profile` brings the visitor back where they were headed (paths on this site only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from ofair_app.db.engine import SYSTEM
+from ofair_app.domain import identity
+from ofair_app.domain.errors import AppError, InvalidInput, RateLimited
+from ofair_app.services import auth
+from ofair_app.ui import routes, theme
+from ofair_app.ui.components.forms import error_banner, field, notice_banner
+from ofair_app.ui.components.shells import consumer_shell
+from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.session import SessionState, safe_next
+
+RESEND_SECONDS = int(identity.OTP_SEND_LIMITS[0][0].total_seconds())
+
+
+class LoginState(SessionState):
+    method: str = "phone"  # phone | email
+    step: str = "identify"  # identify | code
+    identifier: str = ""  # what the visitor typed, kept when they go back to fix it
+    target_label: str = ""  # where the code went, as the visitor should read it
+    error: str = ""
+    field_error: str = ""
+    notice: str = ""
+    resend_in: int = 0
+    _ticking: bool = False
+
+    @rx.var
+    def resend_clock(self) -> str:
+        return f"{self.resend_in // 60}:{self.resend_in % 60:02d}"
+
+    def _next(self, caller_role: str, has_business: bool) -> str:
+        if caller_role == "admin":
+            default = routes.ADMIN_HOME
+        elif has_business:
+            default = routes.PRO_HOME
+        else:
+            default = routes.HOME
+        return safe_next(self.router.url.query_parameters.get("next"), default)
+
+    def _clear(self) -> None:
+        self.error, self.field_error, self.notice = "", "", ""
+
+    def _target(self) -> dict[str, str | None]:
+        if self.method == "email":
+            return {"phone": None, "email": self.identifier}
+        return {"phone": self.identifier, "email": None}
+
+    @rx.event
+    def open(self):
+        """A signed-in visitor goes straight on; everyone else starts at the first step."""
+        caller = self._caller()
+        self._refresh_identity(caller)
+        self.access = "ok"
+        if caller is not None:
+            return rx.redirect(self._next(caller.role, bool(caller.professional_ids)))
+        self.step = "identify"
+        self._clear()
+        return None
+
+    @rx.event
+    def set_method(self, method: str | list[str]):
+        if method in ("phone", "email") and method != self.method:
+            self.method, self.identifier = method, ""
+            self._clear()
+
+    def _send(self):
+        self._clear()
+        try:
+            sent = self._as(SYSTEM, lambda s: auth.send_login_code(
+                session=s, locale=self.locale, **self._target()))
+        except InvalidInput as error:
+            messages = self._field_messages(error)
+            self.field_error = next(iter(messages.values()), self._message(error))
+            return None
+        except RateLimited as error:
+            self.error = self._message(error)
+            if self.step == "code":
+                self.resend_in = error.retry_after_seconds
+                return LoginState.tick
+            return None
+        except AppError as error:
+            self.error = self._message(error)
+            return None
+        value = sent.target.value
+        self.target_label = identity.display_phone(value) if sent.target.channel == "sms" \
+            else value
+        self.step = "code"
+        self.resend_in = RESEND_SECONDS
+        return LoginState.tick
+
+    @rx.event
+    def send_code(self, form: dict):
+        self.identifier = str(form.get("identifier", "")).strip()[:254]
+        return self._send()
+
+    @rx.event
+    def resend(self):
+        if self.resend_in > 0 or self.step != "code":
+            return None
+        result = self._send()
+        if not self.error:
+            self.notice = self._text("ui.login.resent")
+        return result
+
+    @rx.event
+    def change_target(self):
+        self.step = "identify"
+        self._clear()
+
+    @rx.event
+    def verify(self, form: dict):
+        self._clear()
+        code = "".join(ch for ch in str(form.get("otp", "")) if not ch.isspace())[:12]
+        user_agent = self.router.headers.user_agent[:200]
+        try:
+            login = self._as(SYSTEM, lambda s: auth.verify_login_code(
+                session=s, otp=code, locale=self.locale, user_agent=user_agent,
+                **self._target()))
+        except InvalidInput as error:
+            self.field_error = next(iter(self._field_messages(error).values()),
+                                    self._message(error))
+            return None
+        except AppError as error:
+            self.field_error = self._message(error)
+            return None
+        self.token = login.token
+        caller = self._caller()
+        self._refresh_identity(caller)
+        self.step = "done"
+        role = caller.role if caller else "consumer"
+        has_business = bool(caller and caller.professional_ids)
+        return rx.redirect(self._next(role, has_business))
+
+    @rx.event(background=True)
+    async def tick(self):
+        """Count the resend delay down once a second (one ticker per tab)."""
+        async with self:
+            if self._ticking:
+                return
+            self._ticking = True
+        try:
+            while True:
+                await asyncio.sleep(1)
+                async with self:
+                    if self.resend_in <= 0 or self.step != "code":
+                        self.resend_in = 0
+                        return
+                    self.resend_in -= 1
+        finally:
+            async with self:
+                self._ticking = False
+
+
+def _method_switch() -> rx.Component:
+    return rx.segmented_control.root(
+        rx.segmented_control.item(
+            rx.hstack(rx.icon("smartphone", size=15), t("ui.login.by_phone"), spacing="2",
+                      align="center"),
+            value="phone",
+        ),
+        rx.segmented_control.item(
+            rx.hstack(rx.icon("mail", size=15), t("ui.login.by_email"), spacing="2",
+                      align="center"),
+            value="email",
+        ),
+        value=LoginState.method,
+        on_change=LoginState.set_method,
+        width="100%",
+        size="2",
+        id="login-method",
+    )
+
+
+def _identify_step() -> rx.Component:
+    phone = LoginState.method == "phone"
+    return rx.form(
+        rx.vstack(
+            _method_switch(),
+            field(
+                "ui.login.phone_label",
+                rx.input(
+                    name="identifier",
+                    id="login-identifier",
+                    default_value=LoginState.identifier,
+                    key=LoginState.method,
+                    type=rx.cond(phone, "tel", "email"),
+                    input_mode=rx.cond(phone, "tel", "email"),
+                    auto_complete=rx.cond(phone, "tel", "email"),
+                    placeholder=rx.cond(phone, "050-123-4567", "name@example.com"),
+                    dir="ltr",
+                    text_align="start",
+                    size="3",
+                    width="100%",
+                    required=True,
+                    auto_focus=True,
+                ),
+                error=LoginState.field_error,
+                hint="ui.login.phone_hint",
+                html_for="login-identifier",
+            ),
+            rx.button(
+                t("ui.login.send_code"),
+                rx.icon("arrow-left", size=16, class_name="ofair-forward"),
+                type="submit",
+                size="3",
+                width="100%",
+                id="login-send",
+            ),
+            spacing="4",
+            width="100%",
+        ),
+        on_submit=LoginState.send_code,
+        reset_on_submit=False,
+        width="100%",
+    )
+
+
+def _resend() -> rx.Component:
+    return rx.cond(
+        LoginState.resend_in > 0,
+        rx.text(
+            t("ui.login.resend_in"), " ",
+            rx.el.span(
+                LoginState.resend_clock,
+                dir="ltr",
+                font_variant_numeric="tabular-nums",
+                id="resend-countdown",
+            ),
+            size="2",
+            color=theme.MUTED,
+        ),
+        rx.button(t("ui.login.resend"), variant="ghost", size="2", on_click=LoginState.resend,
+                  type="button", id="login-resend"),
+    )
+
+
+def _code_step() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.hstack(
+                rx.icon("message-square-text", size=18, color=theme.BRAND, flex_shrink="0"),
+                rx.text(
+                    t("ui.login.code_sent_to"), " ",
+                    rx.el.bdi(LoginState.target_label, font_weight="600"),
+                    size="2",
+                ),
+                spacing="2",
+                align="center",
+            ),
+            field(
+                "ui.login.code_label",
+                rx.input(
+                    name="otp",
+                    id="login-otp",
+                    input_mode="numeric",
+                    auto_complete="one-time-code",
+                    pattern="[0-9]*",
+                    max_length=6,
+                    placeholder="······",
+                    dir="ltr",
+                    text_align="center",
+                    size="3",
+                    width="100%",
+                    letter_spacing="0.5em",
+                    font_size="1.35rem",
+                    required=True,
+                    auto_focus=True,
+                ),
+                error=LoginState.field_error,
+                html_for="login-otp",
+            ),
+            rx.button(t("ui.login.verify"), type="submit", size="3", width="100%",
+                      id="login-verify"),
+            rx.hstack(
+                _resend(),
+                rx.spacer(),
+                rx.button(t("ui.login.change_target"), variant="ghost", color_scheme="gray",
+                          size="2", type="button", on_click=LoginState.change_target),
+                width="100%",
+                align="center",
+            ),
+            spacing="4",
+            width="100%",
+        ),
+        on_submit=LoginState.verify,
+        reset_on_submit=False,
+        width="100%",
+    )
+
+
+def login() -> rx.Component:
+    return consumer_shell(
+        rx.center(
+            rx.vstack(
+                rx.center(
+                    rx.icon("shield-check", size=26, color=theme.BRAND),
+                    width="3.25rem",
+                    height="3.25rem",
+                    border_radius="999px",
+                    background=rx.color("teal", 3),
+                ),
+                rx.heading(t("ui.login.title"), as_="h1", size="6", text_align="center"),
+                rx.text(t("ui.login.subtitle"), color=theme.MUTED, size="2",
+                        text_align="center", line_height="1.6"),
+                error_banner(LoginState.error),
+                notice_banner(LoginState.notice),
+                rx.cond(LoginState.step == "code", _code_step(), _identify_step()),
+                rx.text(t("ui.login.terms"), size="1", color=theme.MUTED, text_align="center"),
+                spacing="4",
+                align="center",
+                width="100%",
+                max_width="26rem",
+                style=theme.card_style(padding="2rem 1.5rem"),
+            ),
+            padding=rx.breakpoints(initial="1.5rem 1rem 3rem", md="4rem 1rem"),
+        ),
+    )

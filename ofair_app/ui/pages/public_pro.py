@@ -1,0 +1,175 @@
+"""`/pros/{id}`: a business as the public sees it (never a phone number or an e-mail)."""
+
+from __future__ import annotations
+
+import uuid
+
+import reflex as rx
+
+from ofair_app import reference
+from ofair_app.db.engine import ANONYMOUS
+from ofair_app.domain.errors import AppError
+from ofair_app.services import professionals
+from ofair_app.ui import routes, theme
+from ofair_app.ui.components.pickers import localized
+from ofair_app.ui.components.shells import consumer_shell
+from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.session import SessionState
+
+
+class PublicProState(SessionState):
+    found: str = "loading"  # loading | ok | missing
+    business_name: str = ""
+    verified: bool = False
+    rating: str = ""
+    review_count: int = 0
+    category: dict[str, str] = {}
+    subcategories: list[dict[str, str]] = []
+    specialties: list[str] = []
+    locality: dict[str, str] = {}
+    radius: int = 0
+    about: str = ""
+    since: str = ""
+
+    @rx.event
+    def open(self):
+        self._refresh_identity(self._caller())
+        self.access = "ok"
+        raw = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        try:
+            pid = uuid.UUID(raw)
+            # Read as the public does: a suspended business is simply not there.
+            professional = self._as(ANONYMOUS, lambda s: professionals.get_professional(
+                session=s, professional_id=pid))
+        except (ValueError, AppError):
+            self.found = "missing"
+            return
+        self.found = "ok"
+        self.business_name = professional.business_name
+        self.verified = professional.verified
+        self.rating = f"{professional.rating:.1f}" if professional.review_count else ""
+        self.review_count = professional.review_count
+        category = reference.category(professional.category_slug)
+        self.category = {"he": category.name_he, "en": category.name_en,
+                         "icon": category.icon} if category else {}
+        self.subcategories = [{"he": found[1].name_he, "en": found[1].name_en}
+                              for slug in professional.subcategory_slugs
+                              if (found := reference.subcategory(slug))]
+        self.specialties = list(professional.specialties)
+        locality = reference.locality(professional.locality_id)
+        self.locality = {"he": locality.name_he, "en": locality.name_en} if locality else {}
+        self.radius = professional.service_radius_km
+        self.about = professional.about
+        self.since = str(professional.created_at.year) if professional.created_at else ""
+
+
+def _chip(text: rx.Var, icon: str = "") -> rx.Component:
+    return rx.badge(rx.icon(icon, size=13) if icon else rx.fragment(), text, variant="soft",
+                    color_scheme="gray", size="2", radius="full")
+
+
+def _card() -> rx.Component:
+    s = PublicProState
+    return rx.vstack(
+        rx.hstack(
+            rx.center(rx.icon("briefcase-business", size=28, color=theme.BRAND), width="4rem",
+                      height="4rem", border_radius="18px", background=rx.color("teal", 3),
+                      flex_shrink="0"),
+            rx.vstack(
+                rx.heading(s.business_name, as_="h1", size="7", id="pro-name"),
+                rx.hstack(
+                    rx.cond(s.verified,
+                            rx.badge(rx.icon("badge-check", size=14), t("ui.pro.status.verified"),
+                                     color_scheme="teal", size="2", radius="full",
+                                     id="verified-badge")),
+                    rx.cond(s.rating != "",
+                            rx.badge(rx.icon("star", size=14), s.rating, " (", s.review_count, ")",
+                                     color_scheme="amber", size="2", radius="full"),
+                            rx.text(t("ui.public_pro.no_reviews"), size="2",
+                                    color=theme.MUTED)),
+                    spacing="2",
+                    wrap="wrap",
+                    align="center",
+                ),
+                spacing="2",
+            ),
+            spacing="4",
+            align="center",
+        ),
+        rx.separator(size="4"),
+        rx.hstack(
+            rx.icon("wrench", size=18, color=theme.BRAND),
+            rx.text(localized(s.category.get("he", ""), s.category.get("en", "")),
+                    weight="bold", id="pro-category"),
+            spacing="2",
+            align="center",
+        ),
+        rx.flex(rx.foreach(s.subcategories, lambda sub: _chip(localized(sub["he"], sub["en"]))),
+                wrap="wrap", gap="0.5rem"),
+        rx.hstack(
+            rx.icon("map-pin", size=18, color=theme.BRAND),
+            rx.text(localized(s.locality.get("he", ""), s.locality.get("en", "")),
+                    weight="medium"),
+            rx.text("·", color=theme.MUTED),
+            rx.text(t("ui.public_pro.serves_within"), " ", s.radius, " ", t("ui.business.km"),
+                    color=theme.MUTED, size="2"),
+            spacing="2",
+            align="center",
+            wrap="wrap",
+        ),
+        rx.cond(
+            s.about != "",
+            rx.vstack(
+                rx.heading(t("ui.public_pro.about"), as_="h2", size="4"),
+                rx.text(s.about, white_space="pre-wrap", line_height="1.7", dir="auto"),
+                spacing="2",
+                width="100%",
+            ),
+        ),
+        rx.cond(
+            s.specialties.length() > 0,
+            rx.vstack(
+                rx.heading(t("ui.public_pro.specialties"), as_="h2", size="4"),
+                rx.flex(rx.foreach(s.specialties, lambda x: _chip(x, "sparkle")), wrap="wrap",
+                        gap="0.5rem"),
+                spacing="2",
+                width="100%",
+            ),
+        ),
+        rx.callout(t("ui.public_pro.contact_note"), icon="lock-keyhole", color_scheme="teal",
+                   size="1", width="100%"),
+        rx.cond(s.since != "", rx.text(t("ui.public_pro.since"), " ", s.since, size="1",
+                                       color=theme.MUTED)),
+        spacing="4",
+        width="100%",
+        style=theme.card_style(padding="1.5rem"),
+    )
+
+
+def _missing() -> rx.Component:
+    return rx.vstack(
+        rx.icon("search-x", size=32, color=theme.MUTED),
+        rx.heading(t("ui.public_pro.missing_title"), as_="h1", size="6"),
+        rx.text(t("ui.public_pro.missing_body"), color=theme.MUTED, size="2"),
+        rx.link(rx.button(t("ui.denied.home"), variant="soft"), href=routes.HOME),
+        align="center",
+        spacing="3",
+        padding="4rem 1rem",
+        id="pro-missing",
+    )
+
+
+def public_pro() -> rx.Component:
+    return consumer_shell(
+        rx.box(
+            rx.match(
+                PublicProState.found,
+                ("ok", _card()),
+                ("missing", _missing()),
+                rx.center(rx.spinner(size="3"), padding="4rem 0"),
+            ),
+            max_width="44rem",
+            margin_x="auto",
+            padding=rx.breakpoints(initial="1.25rem 1rem 3rem", md="2.5rem 1rem 4rem"),
+        ),
+    )

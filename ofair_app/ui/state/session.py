@@ -1,0 +1,147 @@
+"""Who is using this tab: the login cookie, resolved against the database on every event.
+
+The cookie holds the same opaque bearer token the REST API takes; its hash is what the database
+knows. Nothing about the user is trusted from the browser: every handler that reads or changes
+data asks `_caller()` again (any client may call any handler with any arguments), and the page
+guards only decide what to show.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+from urllib.parse import quote
+
+import reflex as rx
+
+from ofair_app.db.engine import ANONYMOUS, SYSTEM, Caller, unit_of_work
+from ofair_app.domain import identity
+from ofair_app.domain.errors import AppError
+from ofair_app.i18n import translate
+from ofair_app.services import auth, users
+from ofair_app.settings import get_settings
+from ofair_app.ui import routes
+from ofair_app.ui.state.locale import LocaleState
+
+T = TypeVar("T")
+
+TOKEN_COOKIE = "ofair_token"  # noqa: S105 (a cookie name, not a secret)
+
+
+def safe_next(value: str | None, default: str) -> str:
+    """A `next=` target only if it is a path on this site (never `//evil.example` or a URL)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    if any(ord(ch) < 32 for ch in value):
+        return default
+    return value
+
+
+def enum_value(value: object) -> str:
+    """An enum column's value whether the model holds the enum or its string."""
+    return str(getattr(value, "value", value))
+
+
+def login_url(path: str) -> str:
+    return f"{routes.LOGIN}?next={quote(path, safe='/')}"
+
+
+class SessionState(LocaleState):
+    token: str = rx.Cookie(
+        "",
+        name=TOKEN_COOKIE,
+        max_age=int(identity.TOKEN_TTL.total_seconds()),
+        same_site="lax",
+        secure=get_settings().ofair_public_url.startswith("https://"),
+    )
+    signed_in: bool = False
+    user_name: str = ""
+    # The caller's role as the database resolves it: consumer, professional or admin.
+    user_role: str = ""
+    # What a guarded page may show: "checking" until its guard ran, then "ok" or "denied".
+    access: str = "checking"
+
+    # --- for handlers ---------------------------------------------------------------------
+
+    def _caller(self) -> Caller | None:
+        """The signed-in caller behind the cookie, or None (unknown, expired, revoked)."""
+        if not self.token:
+            return None
+        with unit_of_work(SYSTEM) as session:
+            return auth.resolve_token(session=session, token=self.token)
+
+    def _as(self, caller: Caller | None, work: Callable[..., T]) -> T:
+        """Run `work(session)` in one unit of work as `caller` (anonymous when None)."""
+        with unit_of_work(caller or ANONYMOUS) as session:
+            return work(session)
+
+    def _text(self, key: str, **params: object) -> str:
+        return translate(key, self.locale, **params)
+
+    def _message(self, error: AppError) -> str:
+        return translate(error.message_key, self.locale, **error.params)
+
+    def _field_messages(self, error: AppError) -> dict[str, str]:
+        return {field: translate(key, self.locale, **error.params)
+                for field, key in error.fields.items()}
+
+    def _refresh_identity(self, caller: Caller | None) -> None:
+        self.signed_in = caller is not None
+        self.user_role = caller.role if caller else ""
+        self.user_name = ""
+        if caller is not None:
+            user = self._as(caller, lambda s: users.get_me(session=s, caller=caller))
+            self.user_name = user.name or identity.display_phone(user.phone or "") or (
+                user.email or "")
+
+    def _current_business(self, caller: Caller) -> uuid.UUID | None:
+        """The business this tab acts for: the first the caller joined."""
+        return caller.professional_ids[0] if caller.professional_ids else None
+
+    def _guard(self, need: str) -> tuple[Caller | None, object]:
+        """Check the page's need ("login", "business" or "admin") and return the caller with
+        the event to return (a redirect), if any. Sets `access` for the page to render."""
+        caller = self._caller()
+        self._refresh_identity(caller)
+        if caller is None:
+            self.access = "checking"
+            if self.token:  # expired or revoked: forget it
+                self.token = ""
+            return None, rx.redirect(login_url(self.router.url.path or "/"))
+        if need == "admin" and caller.role != "admin":
+            self.access = "denied"
+            return None, None
+        if need == "business" and not caller.professional_ids:
+            self.access = "checking"
+            return None, rx.redirect(routes.PRO_ONBOARDING)
+        self.access = "ok"
+        return caller, None
+
+    # --- events ---------------------------------------------------------------------------
+
+    @rx.event
+    def load(self):
+        """For public pages: who is signed in, for the top bar."""
+        self._refresh_identity(self._caller())
+        self.access = "ok"
+
+    @rx.event
+    def require_business(self):
+        """Guard for pro pages: a member of a business (others start the onboarding)."""
+        return self._guard("business")[1]
+
+    @rx.event
+    def require_admin(self):
+        return self._guard("admin")[1]
+
+    @rx.event
+    def logout(self):
+        """End this session on the server too (the token stops working for the API as well)."""
+        caller = self._caller()
+        if caller is not None:
+            token = self.token
+            self._as(caller, lambda s: auth.revoke_token(session=s, token=token))
+        self.token = ""
+        self.signed_in, self.user_name, self.user_role = False, "", ""
+        return rx.redirect(routes.HOME)
