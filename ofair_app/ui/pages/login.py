@@ -313,7 +313,13 @@ def login() -> rx.Component:
                         text_align="center", line_height="1.6"),
                 error_banner(LoginState.error),
                 notice_banner(LoginState.notice),
-                rx.cond(LoginState.step == "code", _code_step(), _identify_step()),
+                # The form appears once the page is live (its handlers attached and `open`
+                # done), so an early tap never submits it the browser's own way.
+                rx.cond(
+                    LoginState.access == "ok",
+                    rx.cond(LoginState.step == "code", _code_step(), _identify_step()),
+                    rx.spinner(size="3", margin="2rem auto"),
+                ),
                 rx.text(t("ui.login.terms"), size="1", color=theme.MUTED, text_align="center"),
                 spacing="4",
                 align="center",

@@ -44,7 +44,8 @@ def enum_value(value: object) -> str:
 
 
 def login_url(path: str) -> str:
-    return f"{routes.LOGIN}?next={quote(path, safe='/')}"
+    """`/login?next=/pro/profile` (the static build adds a trailing slash; it is dropped)."""
+    return f"{routes.LOGIN}?next={quote(path.rstrip('/') or '/', safe='/')}"
 
 
 class SessionState(LocaleState):
