@@ -31,83 +31,29 @@ PREVIEW_IMAGE = "/icons/icon-512.png"
 NO_INDEX = [{"name": "robots", "content": "noindex"}]
 
 
+def _add(app: rx.App, component, route: str, title: str, *on_load,
+         description: str | None = None, public: bool = False) -> None:
+    """One page: its title, the locale applied first on every load, and `noindex` unless public."""
+    extra = {"description": description} if description else {}
+    if not public:
+        extra["meta"] = NO_INDEX
+    app.add_page(component, route=route, title=f"OFAIR · {title}", image=PREVIEW_IMAGE,
+                 on_load=[LocaleState.apply, *on_load], **extra)
+
+
 def register(app: rx.App) -> None:
-    app.add_page(
-        landing,
-        route=routes.HOME,
-        title="OFAIR · אנשי מקצוע שאפשר לסמוך עליהם",
-        description=DESCRIPTION,
-        image=PREVIEW_IMAGE,
-        on_load=[LocaleState.apply, SessionState.load],
-    )
-    app.add_page(
-        login,
-        route=routes.LOGIN,
-        title="OFAIR · כניסה",
-        description="כניסה ל-OFAIR עם קוד חד-פעמי בטלפון או במייל.",
-        image=PREVIEW_IMAGE,
-        on_load=[LocaleState.apply, LoginState.open],
-    )
-    app.add_page(
-        public_pro,
-        route=routes.PUBLIC_PRO,
-        title="OFAIR · איש מקצוע",
-        image=PREVIEW_IMAGE,
-        on_load=[LocaleState.apply, PublicProState.open],
-    )
-    app.add_page(
-        pro_home,
-        route=routes.PRO_HOME,
-        title="OFAIR · לוח לידים",
-        description=PRO_DESCRIPTION,
-        image=PREVIEW_IMAGE,
-        on_load=[LocaleState.apply, SessionState.require_business],
-    )
-    app.add_page(
-        onboarding,
-        route=routes.PRO_ONBOARDING,
-        title="OFAIR · פתיחת עסק",
-        image=PREVIEW_IMAGE,
-        meta=NO_INDEX,
-        on_load=[LocaleState.apply, OnboardingState.open],
-    )
-    app.add_page(
-        profile,
-        route=routes.PRO_PROFILE,
-        title="OFAIR · פרופיל העסק",
-        image=PREVIEW_IMAGE,
-        meta=NO_INDEX,
-        on_load=[LocaleState.apply, ProfileState.open],
-    )
-    app.add_page(
-        team,
-        route=routes.PRO_TEAM,
-        title="OFAIR · הצוות",
-        image=PREVIEW_IMAGE,
-        meta=NO_INDEX,
-        on_load=[LocaleState.apply, TeamState.open],
-    )
-    app.add_page(
-        admin_home,
-        route=routes.ADMIN_HOME,
-        title="OFAIR · ניהול",
-        image=PREVIEW_IMAGE,
-        meta=NO_INDEX,
-        on_load=[LocaleState.apply, SessionState.require_admin, AdminHomeState.refresh],
-    )
-    app.add_page(
-        admin_professionals,
-        route=routes.ADMIN_PROFESSIONALS,
-        title="OFAIR · אימות אנשי מקצוע",
-        image=PREVIEW_IMAGE,
-        meta=NO_INDEX,
-        on_load=[LocaleState.apply, AdminProsState.open],
-    )
-    app.add_page(
-        not_found,
-        route=routes.NOT_FOUND,
-        title="OFAIR · הדף לא נמצא",
-        image=PREVIEW_IMAGE,
-        meta=NO_INDEX,
-        on_load=LocaleState.apply,
-    )
+    _add(app, landing, routes.HOME, "אנשי מקצוע שאפשר לסמוך עליהם", SessionState.load,
+         description=DESCRIPTION, public=True)
+    _add(app, login, routes.LOGIN, "כניסה", LoginState.open,
+         description="כניסה ל-OFAIR עם קוד חד-פעמי בטלפון או במייל.", public=True)
+    _add(app, public_pro, routes.PUBLIC_PRO, "איש מקצוע", PublicProState.open, public=True)
+    _add(app, pro_home, routes.PRO_HOME, "לוח לידים", SessionState.require_business,
+         description=PRO_DESCRIPTION, public=True)
+    _add(app, onboarding, routes.PRO_ONBOARDING, "פתיחת עסק", OnboardingState.open)
+    _add(app, profile, routes.PRO_PROFILE, "פרופיל העסק", ProfileState.open)
+    _add(app, team, routes.PRO_TEAM, "הצוות", TeamState.open)
+    _add(app, admin_home, routes.ADMIN_HOME, "ניהול", SessionState.require_admin,
+         AdminHomeState.refresh)
+    _add(app, admin_professionals, routes.ADMIN_PROFESSIONALS, "אימות אנשי מקצוע",
+         AdminProsState.open)
+    _add(app, not_found, routes.NOT_FOUND, "הדף לא נמצא")
