@@ -4,13 +4,15 @@ login step does; businesses are opened through the service, as their owner."""
 from __future__ import annotations
 
 import itertools
+from decimal import Decimal
 
 from ofair_app import reference
 from ofair_app.db.engine import SYSTEM, Caller, unit_of_work
 from ofair_app.domain.identity import is_valid_business_id
-from ofair_app.models import Professional, User, UserRole
+from ofair_app.domain.leads import LeadType, LeadVisibility
+from ofair_app.models import Lead, LeadCreate, Professional, User, UserRole
 from ofair_app.models.tenancy import ProfessionalCreate
-from ofair_app.services import auth, professionals
+from ofair_app.services import auth, leads, professionals
 
 _phones = itertools.count(1)
 _business_ids = itertools.count(10_000_000)
@@ -84,3 +86,36 @@ def make_professional(owner: User | None = None, *, business_name: str = "אינ
         professional = professionals.create_professional(session=session, caller=caller,
                                                          data=data)
     return professional, owner
+
+
+def consumer_lead_data(**overrides) -> LeadCreate:
+    """A consumer's request in Haifa, in the first category, with a budget."""
+    first = reference.categories()[0]
+    values = dict(type=LeadType.consumer, title="תיקון נזילה במטבח",
+                  description="הברז במטבח מטפטף כבר שבוע ויש רטיבות בארון שמתחת לכיור.",
+                  category=first.slug, subcategory=first.subcategories[0].slug,
+                  locality_id=city("Haifa"), budget=Decimal("450"),
+                  client_name="רונית לקוחה", client_address="הרצל 12, חיפה")
+    values.update(overrides)
+    return LeadCreate(**values)
+
+
+def pro_lead_data(professional: Professional, **overrides) -> LeadCreate:
+    """A professional's lead for a colleague: a client in Haifa, 20% to the referrer."""
+    first = reference.categories()[0]
+    values = dict(type=LeadType.professional_referral, title="החלפת דוד שמש",
+                  description="לקוח ותיק צריך החלפת דוד שמש בבניין של ארבע קומות.",
+                  category=first.slug, locality_id=city("Haifa"), budget=Decimal("3000"),
+                  client_name="משה הלקוח", client_phone="052-765-4321",
+                  client_address="הנביאים 5, חיפה", professional_id=professional.id,
+                  referrer_share_percentage=Decimal("20"), visibility=LeadVisibility.public)
+    values.update(overrides)
+    return LeadCreate(**values)
+
+
+def make_lead(owner: User, data: LeadCreate | None = None) -> Lead:
+    """Post a lead as `owner` (a consumer request unless `data` says otherwise)."""
+    caller = caller_for(owner)
+    with unit_of_work(caller) as session:
+        return leads.create_lead(session=session, caller=caller,
+                                 data=data or consumer_lead_data())

@@ -49,6 +49,20 @@ _FIELD_MESSAGES = {
     "json_invalid": "errors.field.json",
     "model_attributes_type": "errors.field.type",
     "dict_type": "errors.field.type",
+    "decimal_parsing": "errors.field.money",
+    "decimal_type": "errors.field.money",
+    "decimal_max_places": "errors.field.money",
+    "decimal_max_digits": "errors.field.money",
+    "finite_number": "errors.field.number",
+    "float_parsing": "errors.field.number",
+    "float_type": "errors.field.number",
+    "int_parsing": "errors.field.number",
+    "int_type": "errors.field.number",
+    "bool_parsing": "errors.field.choice",
+    "date_parsing": "errors.field.date",
+    "date_from_datetime_parsing": "errors.field.date",
+    "date_type": "errors.field.date",
+    "uuid_parsing": "errors.field.invalid",
 }
 
 

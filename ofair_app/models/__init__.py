@@ -2,6 +2,19 @@
 
 from ofair_app.models.auth import AuthToken, OtpCode
 from ofair_app.models.identity import Locale, User, UserRole
+from ofair_app.models.leads import (
+    AccessReason,
+    ConsumerLead,
+    ContactAccessLog,
+    Lead,
+    LeadAttachment,
+    LeadCreate,
+    LeadUpdate,
+    ProfessionalLead,
+    Subscription,
+    SubscriptionPlan,
+    SubscriptionStatus,
+)
 from ofair_app.models.ops import JobRun, JobRunStatus
 from ofair_app.models.outbox import OutboxMessage, OutboxStatus
 from ofair_app.models.reference import CategoryRow, LocalityRow, SubcategoryRow
@@ -16,13 +29,20 @@ from ofair_app.models.tenancy import (
 )
 
 __all__ = [
+    "AccessReason",
     "AdminAuditLog",
     "AuthToken",
     "CategoryRow",
     "Certificate",
     "CertificateStatus",
+    "ConsumerLead",
+    "ContactAccessLog",
     "JobRun",
     "JobRunStatus",
+    "Lead",
+    "LeadAttachment",
+    "LeadCreate",
+    "LeadUpdate",
     "Locale",
     "LocalityRow",
     "MemberRole",
@@ -30,9 +50,13 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "Professional",
+    "ProfessionalLead",
     "ProfessionalMember",
     "ProfessionalStatus",
     "SubcategoryRow",
+    "Subscription",
+    "SubscriptionPlan",
+    "SubscriptionStatus",
     "User",
     "UserRole",
 ]

@@ -55,6 +55,9 @@ class Professional(SQLModel, table=True):
     review_count: int = Field(default=0)
     verified: bool = Field(default=False)
     verified_at: datetime | None = None
+    # Set by the platform from `subscriptions`: while in the future, the business's leads are
+    # pinned on the board and it pays a lower commission.
+    subscribed_until: datetime | None = None
     status: ProfessionalStatus = Field(default=ProfessionalStatus.pending, sa_type=String(16))
     created_by: uuid.UUID = Field(foreign_key="users.id")
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())

@@ -105,7 +105,7 @@ async def test_validation_errors_name_each_field(probe):
         "amount": "The value is below the minimum.",
         "kind": "This field is required.",
         "note": "The value is too long.",
-        "limit": "Invalid value.",
+        "limit": "Enter a number.",
     }
 
 

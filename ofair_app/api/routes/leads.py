@@ -1,0 +1,468 @@
+"""`/leads`: posting, reading, editing and cancelling leads; the public board and a business's
+own board; the client's details for those who may see them; attachments; subscriptions.
+
+A lead answered to anyone but its owner has no client fields at all (not masked: absent).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from ofair_app import reference
+from ofair_app.api.deps import AdminCaller, ClientIp, CurrentCaller, OptionalCaller, RequestLocale
+from ofair_app.api.routes.professionals import MAX_UPLOAD_READ, CategoryRef, LinkOut
+from ofair_app.api.routes.reference import LocalityOut, locality_out
+from ofair_app.api.schemas import Page
+from ofair_app.db.engine import unit_of_work
+from ofair_app.domain import commission
+from ofair_app.domain.leads import (
+    LeadStatus,
+    LeadType,
+    LeadVisibility,
+    PreferredSchedule,
+    parse_money,
+    parse_share,
+)
+from ofair_app.models import (
+    Lead,
+    LeadAttachment,
+    LeadCreate,
+    LeadUpdate,
+    Professional,
+    Subscription,
+    SubscriptionPlan,
+)
+from ofair_app.services import board, leads, subscriptions
+from ofair_app.services.leads import ClientDetails, LeadView
+from ofair_app.settings import get_settings
+
+router = APIRouter(tags=["leads"])
+
+# What a stranger learns of where a lead is: about a kilometre, never a doorstep.
+PUBLIC_COORDINATE_PLACES = 2
+
+
+class BusinessRef(BaseModel):
+    id: uuid.UUID
+    business_name: str
+    verified: bool
+
+
+class LeadOut(BaseModel):
+    """A lead without its client: what everyone but the owner gets."""
+
+    id: uuid.UUID
+    type: LeadType
+    title: str
+    short_description: str
+    category: CategoryRef
+    subcategory: CategoryRef | None
+    locality: LocalityOut | None
+    lat: float
+    lon: float
+    budget: Decimal | None
+    referrer_share_percentage: Decimal | None
+    preferred_schedule: PreferredSchedule
+    preferred_date: date | None
+    status: LeadStatus
+    proposal_count: int
+    professional: BusinessRef | None
+    created_at: datetime | None
+    is_mine: bool
+    can_view_contact: bool
+
+
+class ClientOut(BaseModel):
+    client_name: str
+    client_phone: str
+    client_address: str
+    full_description: str
+
+    @classmethod
+    def of(cls, client: ClientDetails) -> ClientOut:
+        return cls(client_name=client.name, client_phone=client.phone,
+                   client_address=client.address, full_description=client.full_description)
+
+
+class LeadOwnerOut(LeadOut):
+    """What the owner sees on top: the client's details and the lead's visibility."""
+
+    visibility: LeadVisibility
+    client: ClientOut
+    updated_at: datetime | None
+
+
+class ContactOut(ClientOut):
+    lead_id: uuid.UUID
+
+
+class BoardCardOut(BaseModel):
+    id: uuid.UUID
+    type: LeadType
+    title: str
+    short_description: str
+    category: CategoryRef
+    subcategory: CategoryRef | None
+    locality: LocalityOut | None
+    lat: float
+    lon: float
+    budget: Decimal | None
+    referrer_share_percentage: Decimal | None
+    preferred_schedule: PreferredSchedule
+    proposal_count: int
+    created_at: datetime
+    pinned: bool
+    distance_km: float | None
+    professional: BusinessRef | None
+
+
+class BoardPage(Page[BoardCardOut]):
+    """A page of cards; on a business's own board, the business it was made for."""
+
+    professional_id: uuid.UUID | None = None
+
+
+class AttachmentOut(BaseModel):
+    id: uuid.UUID
+    lead_id: uuid.UUID
+    filename: str
+    content_type: str
+    size_bytes: int
+    created_at: datetime | None
+
+    @classmethod
+    def of(cls, attachment: LeadAttachment) -> AttachmentOut:
+        return cls(id=attachment.id, lead_id=attachment.lead_id, filename=attachment.filename,
+                   content_type=attachment.content_type, size_bytes=attachment.size_bytes,
+                   created_at=attachment.created_at)
+
+
+class SubscriptionIn(BaseModel):
+    professional_id: uuid.UUID
+    months: int = Field(default=1, ge=1, le=subscriptions.MAX_MONTHS)
+    plan: SubscriptionPlan = SubscriptionPlan.pro_monthly
+
+
+class SubscriptionOut(BaseModel):
+    id: uuid.UUID
+    professional_id: uuid.UUID
+    plan: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+
+    @classmethod
+    def of(cls, subscription: Subscription) -> SubscriptionOut:
+        return cls(id=subscription.id, professional_id=subscription.professional_id,
+                   plan=str(subscription.plan), status=str(subscription.status),
+                   starts_at=subscription.starts_at, ends_at=subscription.ends_at)
+
+
+class AmountsOut(BaseModel):
+    final_amount: Decimal
+    platform_commission: Decimal
+    referrer_fee: Decimal
+    professional_net_amount: Decimal
+    platform_rate_pct: Decimal
+
+
+# --- shaping -----------------------------------------------------------------------------
+
+
+def _category(slug: str, locale: str) -> CategoryRef:
+    category = reference.category(slug)
+    return CategoryRef(slug=slug, name=category.name(locale) if category else slug)
+
+
+def _subcategory(slug: str | None, locale: str) -> CategoryRef | None:
+    if not slug:
+        return None
+    found = reference.subcategory(slug)
+    return CategoryRef(slug=slug, name=found[1].name(locale) if found else slug)
+
+
+def _locality(locality_id: int | None, locale: str) -> LocalityOut | None:
+    locality = reference.locality(locality_id) if locality_id is not None else None
+    return locality_out(locality, locale) if locality else None
+
+
+def _business(professional: Professional | None) -> BusinessRef | None:
+    if professional is None:
+        return None
+    return BusinessRef(id=professional.id, business_name=professional.business_name,
+                       verified=professional.verified)
+
+
+def lead_out(view: LeadView, locale: str, business: Professional | None) -> LeadOut:
+    lead: Lead = view.lead
+    is_mine = view.relation is not None and str(view.relation) == "owner"
+    places = None if is_mine else PUBLIC_COORDINATE_PLACES
+    fields = dict(
+        id=lead.id, type=lead.type, title=lead.title,
+        short_description=lead.short_description,
+        category=_category(lead.category_slug, locale),
+        subcategory=_subcategory(lead.subcategory_slug, locale),
+        locality=_locality(lead.locality_id, locale),
+        lat=round(lead.lat, places) if places else lead.lat,
+        lon=round(lead.lon, places) if places else lead.lon,
+        budget=lead.budget, referrer_share_percentage=lead.referrer_share_percentage,
+        preferred_schedule=lead.preferred_schedule, preferred_date=lead.preferred_date,
+        status=lead.status, proposal_count=lead.proposal_count, professional=_business(business),
+        created_at=lead.created_at, is_mine=is_mine, can_view_contact=view.can_view_contact)
+    if view.client is not None:
+        return LeadOwnerOut(**fields, visibility=lead.visibility,
+                            client=ClientOut.of(view.client), updated_at=lead.updated_at)
+    return LeadOut(**fields)
+
+
+def card_out(card: board.BoardCard, locale: str) -> BoardCardOut:
+    return BoardCardOut(
+        id=card.lead_id, type=card.type, title=card.title,
+        short_description=card.short_description,
+        category=_category(card.category_slug, locale),
+        subcategory=_subcategory(card.subcategory_slug, locale),
+        locality=_locality(card.locality_id, locale),
+        lat=round(card.lat, PUBLIC_COORDINATE_PLACES),
+        lon=round(card.lon, PUBLIC_COORDINATE_PLACES),
+        budget=card.budget, referrer_share_percentage=card.referrer_share_percentage,
+        preferred_schedule=PreferredSchedule(card.preferred_schedule),
+        proposal_count=card.proposal_count, created_at=card.created_at, pinned=card.pinned,
+        distance_km=card.distance_km, professional=_business(card.business))
+
+
+def _view_out(session, view: LeadView, locale: str) -> LeadOut:
+    business = (session.get(Professional, view.lead.owner_professional_id)
+                if view.lead.owner_professional_id else None)
+    return lead_out(view, locale, business)
+
+
+# --- posting and reading -----------------------------------------------------------------
+
+
+@router.post("/leads", status_code=201, response_model=LeadOwnerOut)
+def create_lead(body: LeadCreate, caller: CurrentCaller, locale: RequestLocale) -> LeadOut:
+    """Post a consumer request (`type=consumer`) or a professional lead
+    (`type=professional_referral`, with `professional_id`, `budget`,
+    `referrer_share_percentage` 0–90 and `visibility`). 422 names every bad field."""
+    with unit_of_work(caller) as session:
+        lead = leads.create_lead(session=session, caller=caller, data=body)
+        return _view_out(session, leads.get_lead(session=session, caller=caller,
+                                                 lead_id=lead.id), locale)
+
+
+def _filters(category: str | None, subcategory: str | None, lat: float | None, lon: float | None,
+             radius_km: float | None, budget_min: Decimal | None, budget_max: Decimal | None,
+             type: LeadType | None, q: str | None, subscribed_only: bool) -> board.BoardFilters:
+    return board.BoardFilters(category=category, subcategory=subcategory, lat=lat, lon=lon,
+                              radius_km=radius_km, budget_min=budget_min, budget_max=budget_max,
+                              type=type, q=q, subscribed_only=subscribed_only)
+
+
+@router.get("/leads/public", response_model=BoardPage)
+def public_board(
+    caller: OptionalCaller,
+    locale: RequestLocale,
+    category: Annotated[str | None, Query(max_length=64)] = None,
+    subcategory: Annotated[str | None, Query(max_length=64)] = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    radius_km: Annotated[float | None, Query(gt=0, le=200)] = None,
+    budget_min: Annotated[Decimal | None, Query(ge=0)] = None,
+    budget_max: Annotated[Decimal | None, Query(ge=0)] = None,
+    type: Annotated[LeadType | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=80)] = None,
+    subscribed_only: bool = False,
+    limit: Annotated[int, Query(ge=1, le=board.PAGE_MAX)] = 20,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+) -> BoardPage:
+    """Open public leads for anyone: pinned (subscribers') first, then newest. Never a client
+    detail. `next_cursor` fetches the next page."""
+    filters = _filters(category, subcategory, lat, lon, radius_km, budget_min, budget_max, type,
+                       q, subscribed_only)
+    with unit_of_work(caller) as session:
+        cards, next_cursor = board.search(session=session, filters=filters, limit=limit,
+                                          cursor=cursor)
+        return BoardPage(items=[card_out(c, locale) for c in cards], next_cursor=next_cursor)
+
+
+@router.get("/leads/board", response_model=BoardPage)
+def business_board(
+    caller: CurrentCaller,
+    locale: RequestLocale,
+    professional_id: uuid.UUID | None = None,
+    subcategory: Annotated[str | None, Query(max_length=64)] = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    radius_km: Annotated[float | None, Query(gt=0, le=200)] = None,
+    budget_min: Annotated[Decimal | None, Query(ge=0)] = None,
+    budget_max: Annotated[Decimal | None, Query(ge=0)] = None,
+    type: Annotated[LeadType | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=80)] = None,
+    subscribed_only: bool = False,
+    limit: Annotated[int, Query(ge=1, le=board.PAGE_MAX)] = 20,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+) -> BoardPage:
+    """The calling business's board: its category, within its service area (or `radius_km`
+    around `lat`/`lon`), without its own leads. Members only."""
+    filters = _filters(None, subcategory, lat, lon, radius_km, budget_min, budget_max, type, q,
+                       subscribed_only)
+    with unit_of_work(caller) as session:
+        business, cards, next_cursor = board.for_business(
+            session=session, caller=caller, professional_id=professional_id, filters=filters,
+            limit=limit, cursor=cursor)
+        return BoardPage(items=[card_out(c, locale) for c in cards], next_cursor=next_cursor,
+                         professional_id=business.id)
+
+
+@router.get("/leads/mine", response_model=Page[LeadOwnerOut])
+def my_leads(caller: CurrentCaller, locale: RequestLocale,
+             professional_id: uuid.UUID | None = None, status: LeadStatus | None = None,
+             limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Page[LeadOwnerOut]:
+    """The caller's own requests, or (with `professional_id`) a business's leads."""
+    with unit_of_work(caller) as session:
+        rows = leads.my_leads(session=session, caller=caller, professional_id=professional_id,
+                              status=status, limit=limit)
+        return Page[LeadOwnerOut](items=[
+            _view_out(session, leads.get_lead(session=session, caller=caller, lead_id=lead.id),
+                      locale) for lead in rows])
+
+
+@router.get("/leads/{lead_id}", response_model=LeadOwnerOut | LeadOut)
+def get_lead(lead_id: uuid.UUID, caller: OptionalCaller, locale: RequestLocale) -> LeadOut:
+    """A lead. Its client's details only for its owner; the accepted performer and admins see
+    `can_view_contact` and ask `/contact`, which logs the read."""
+    with unit_of_work(caller) as session:
+        return _view_out(session, leads.get_lead(session=session, caller=caller,
+                                                 lead_id=lead_id), locale)
+
+
+@router.get("/leads/{lead_id}/contact", response_model=ContactOut)
+def lead_contact(lead_id: uuid.UUID, caller: CurrentCaller, ip: ClientIp,
+                 request: Request) -> ContactOut:
+    """The client's name, phone and address: owner, accepted performer, admin (each read by the
+    performer or an admin is logged). Anyone else: 403, and nothing is logged."""
+    with unit_of_work(caller) as session:
+        client = leads.reveal_contact(session=session, caller=caller, lead_id=lead_id, ip=ip,
+                                      user_agent=request.headers.get("user-agent", ""))
+    return ContactOut(lead_id=lead_id, **ClientOut.of(client).model_dump())
+
+
+@router.put("/leads/{lead_id}", response_model=LeadOwnerOut)
+def update_lead(lead_id: uuid.UUID, body: LeadUpdate, caller: CurrentCaller,
+                locale: RequestLocale) -> LeadOut:
+    """The owner edits the lead while it is open; 409 once it is awarded or closed."""
+    with unit_of_work(caller) as session:
+        leads.update_lead(session=session, caller=caller, lead_id=lead_id, data=body)
+        return _view_out(session, leads.get_lead(session=session, caller=caller,
+                                                 lead_id=lead_id), locale)
+
+
+@router.post("/leads/{lead_id}/cancel", response_model=LeadOwnerOut)
+def cancel_lead(lead_id: uuid.UUID, caller: CurrentCaller, locale: RequestLocale) -> LeadOut:
+    """The owner withdraws the lead (409 once it is paid for, or already cancelled)."""
+    with unit_of_work(caller) as session:
+        leads.cancel_lead(session=session, caller=caller, lead_id=lead_id)
+        return _view_out(session, leads.get_lead(session=session, caller=caller,
+                                                 lead_id=lead_id), locale)
+
+
+# --- attachments -------------------------------------------------------------------------
+
+
+@router.post("/leads/{lead_id}/attachments", status_code=201, response_model=AttachmentOut)
+async def add_attachment(
+    lead_id: uuid.UUID,
+    caller: CurrentCaller,
+    file: Annotated[UploadFile, File(description="JPEG, PNG or PDF, at most 10 MB")],
+) -> AttachmentOut:
+    """A photo or document of the job (multipart), by the owner while the lead is open."""
+    data = await file.read(MAX_UPLOAD_READ)
+    filename = file.filename or ""
+
+    def store() -> AttachmentOut:
+        with unit_of_work(caller) as session:
+            return AttachmentOut.of(leads.add_attachment(
+                session=session, caller=caller, lead_id=lead_id, filename=filename, data=data))
+
+    return await run_in_threadpool(store)
+
+
+@router.get("/leads/{lead_id}/attachments", response_model=list[AttachmentOut])
+def list_attachments(lead_id: uuid.UUID, caller: CurrentCaller) -> list[AttachmentOut]:
+    with unit_of_work(caller) as session:
+        return [AttachmentOut.of(a) for a in leads.list_attachments(
+            session=session, caller=caller, lead_id=lead_id)]
+
+
+@router.get("/lead-attachments/{attachment_id}/link", response_model=LinkOut)
+def attachment_link(attachment_id: uuid.UUID, caller: CurrentCaller) -> LinkOut:
+    """A five-minute download link, for those who may see the lead's client."""
+    with unit_of_work(caller) as session:
+        url = leads.attachment_link(session=session, caller=caller, attachment_id=attachment_id)
+    return LinkOut(url=url, expires_in=leads.LINK_SECONDS)
+
+
+@router.delete("/lead-attachments/{attachment_id}", status_code=204)
+def delete_attachment(attachment_id: uuid.UUID, caller: CurrentCaller) -> Response:
+    with unit_of_work(caller) as session:
+        leads.delete_attachment(session=session, caller=caller, attachment_id=attachment_id)
+    return Response(status_code=204)
+
+
+# --- what a job would pay ----------------------------------------------------------------
+
+
+@router.get("/commission/preview", response_model=AmountsOut)
+def commission_preview(
+    amount: Annotated[Decimal, Query()],
+    type: LeadType = LeadType.professional_referral,
+    referrer_share_percentage: Annotated[Decimal, Query()] = Decimal("0"),
+    subscribed: bool = False,
+) -> AmountsOut:
+    """How `amount` would split between the platform, the referrer and the performer."""
+    final_amount = parse_money(amount, field="amount")
+    share = parse_share(referrer_share_percentage)
+    split = commission.split(final_amount, type, referrer_share_pct=share,
+                             performer_subscribed=subscribed,
+                             rates=commission.Rates.from_settings(get_settings()))
+    return AmountsOut(final_amount=split.final_amount,
+                      platform_commission=split.platform_commission,
+                      referrer_fee=split.referrer_fee,
+                      professional_net_amount=split.professional_net_amount,
+                      platform_rate_pct=split.platform_rate_pct)
+
+
+# --- subscriptions -----------------------------------------------------------------------
+
+
+@router.post("/admin/subscriptions", status_code=201, response_model=SubscriptionOut)
+def grant_subscription(body: SubscriptionIn, caller: AdminCaller, ip: ClientIp) -> SubscriptionOut:
+    """An admin grants a business a plan for some months (its leads are pinned on the board)."""
+    with unit_of_work(caller) as session:
+        return SubscriptionOut.of(subscriptions.grant(
+            session=session, caller=caller, professional_id=body.professional_id,
+            months=body.months, plan=body.plan, ip=ip))
+
+
+@router.post("/admin/subscriptions/{subscription_id}/cancel", response_model=SubscriptionOut)
+def cancel_subscription(subscription_id: uuid.UUID, caller: AdminCaller,
+                        ip: ClientIp) -> SubscriptionOut:
+    with unit_of_work(caller) as session:
+        return SubscriptionOut.of(subscriptions.cancel(
+            session=session, caller=caller, subscription_id=subscription_id, ip=ip))
+
+
+@router.get("/professionals/{professional_id}/subscriptions",
+            response_model=list[SubscriptionOut])
+def list_subscriptions(professional_id: uuid.UUID, caller: CurrentCaller) -> list[SubscriptionOut]:
+    """A business's subscriptions, for its members and admins."""
+    with unit_of_work(caller) as session:
+        return [SubscriptionOut.of(s) for s in subscriptions.list_for(
+            session=session, caller=caller, professional_id=professional_id)]

@@ -1,0 +1,140 @@
+"""The lead's vocabulary and lifecycle (DESIGN.md §3 "Leads"): pure rules, no I/O.
+
+A lead moves `active → awarded → in_progress → completed → closed`; it can be cancelled before
+work is paid for, and disputed from the moment money is held until it is released. Every move
+is an `Event`; a move the table does not allow is refused with a 409 everywhere (the database
+refuses it too, with the same table, in the `leads_guard` trigger).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from enum import StrEnum
+
+from ofair_app.domain.errors import Conflict, InvalidInput
+
+
+class LeadType(StrEnum):
+    consumer = "consumer"  # a consumer asks for work; the platform takes 10%
+    professional_referral = "professional_referral"  # a pro passes on a client for a fee; 5%
+
+
+class LeadStatus(StrEnum):
+    active = "active"  # open: on the board (when public), taking proposals, editable by the owner
+    awarded = "awarded"  # the owner accepted a proposal; the winner may see the client
+    in_progress = "in_progress"  # paid into escrow (or, in b2b mode, started)
+    completed = "completed"  # the performer marked the work done
+    closed = "closed"  # the owner confirmed (or the auto-confirm job did): settlement starts
+    cancelled = "cancelled"  # withdrawn by the owner, or refunded in full
+    disputed = "disputed"  # a party contested it before the money was released
+
+
+class LeadVisibility(StrEnum):
+    public = "public"  # on the Lead Board
+    private = "private"  # only offered directly to chosen businesses (referrals)
+
+
+class PreferredSchedule(StrEnum):
+    urgent = "urgent"  # today or tomorrow
+    this_week = "this_week"
+    this_month = "this_month"
+    flexible = "flexible"
+
+
+class Event(StrEnum):
+    award = "award"  # a proposal accepted
+    unaward = "unaward"  # the owner cancels the award before payment, or the winner declines
+    start = "start"  # paid (escrow) or started (b2b)
+    complete = "complete"  # the performer says it is done
+    confirm = "confirm"  # the owner confirms (or auto-confirm)
+    dispute = "dispute"
+    resolve = "resolve"  # an admin settles a dispute by releasing the money
+    cancel = "cancel"  # the owner withdraws it, or an admin refunds it in full
+
+
+S = LeadStatus
+TRANSITIONS: dict[tuple[LeadStatus, Event], LeadStatus] = {
+    (S.active, Event.award): S.awarded,
+    (S.active, Event.cancel): S.cancelled,
+    (S.awarded, Event.unaward): S.active,
+    (S.awarded, Event.start): S.in_progress,
+    (S.awarded, Event.cancel): S.cancelled,
+    (S.in_progress, Event.complete): S.completed,
+    (S.in_progress, Event.dispute): S.disputed,
+    (S.in_progress, Event.cancel): S.cancelled,
+    (S.completed, Event.confirm): S.closed,
+    (S.completed, Event.dispute): S.disputed,
+    (S.closed, Event.dispute): S.disputed,
+    (S.disputed, Event.resolve): S.closed,
+    (S.disputed, Event.cancel): S.cancelled,
+}
+
+# The status pairs the database accepts (the `leads_guard` trigger holds the same list).
+ALLOWED_MOVES: frozenset[tuple[LeadStatus, LeadStatus]] = frozenset(
+    (source, target) for (source, _), target in TRANSITIONS.items())
+
+TERMINAL = frozenset(s for s in LeadStatus if not any(src == s for src, _ in TRANSITIONS))
+
+
+class IllegalTransition(Conflict):
+    code, message_key = "illegal_transition", "errors.lead.illegal_transition"
+
+
+def next_status(current: LeadStatus | str, event: Event) -> LeadStatus:
+    """Where `event` takes a lead in `current`; refuses (409) a move the lifecycle forbids."""
+    target = TRANSITIONS.get((LeadStatus(current), event))
+    if target is None:
+        raise IllegalTransition(params={"status": str(current), "event": str(event)})
+    return target
+
+
+def is_editable(status: LeadStatus | str) -> bool:
+    """Owners edit a lead only while it is open."""
+    return LeadStatus(status) == LeadStatus.active
+
+
+# --- input rules ---------------------------------------------------------------------------
+
+TITLE_LENGTH = (3, 120)
+SHORT_DESCRIPTION_MAX = 280
+DESCRIPTION_LENGTH = (10, 2000)
+ADDRESS_MAX = 200
+BUDGET_MAX = Decimal("10000000")
+REFERRER_SHARE_RANGE = (Decimal("0"), Decimal("90"))
+# Israel with its waters, generously: coordinates outside are a mistake, not a far-away lead.
+ISRAEL_BOUNDS = ((29.4, 33.45), (34.2, 35.95))
+RADIUS_KM_RANGE = (1, 200)
+MAX_ATTACHMENTS = 10
+CENT = Decimal("0.01")
+
+
+def parse_money(raw: object, *, field: str, minimum: Decimal = Decimal("0"),
+                maximum: Decimal = BUDGET_MAX) -> Decimal:
+    """A number or decimal string, at most two decimal places, within bounds; never a float
+    rounding surprise (a float is read through its shortest repr)."""
+    if isinstance(raw, bool) or raw is None:
+        raise InvalidInput(fields={field: "errors.field.money"})
+    try:
+        value = Decimal(str(raw).strip()) if not isinstance(raw, Decimal) else raw
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(fields={field: "errors.field.money"}) from None
+    if not value.is_finite() or value != value.quantize(CENT, rounding=ROUND_HALF_UP):
+        raise InvalidInput(fields={field: "errors.field.money"})
+    if value < minimum or value > maximum:
+        raise InvalidInput(fields={field: "errors.field.money_range"},
+                           params={"min": str(minimum), "max": str(maximum)})
+    return value.quantize(CENT)
+
+
+def parse_share(raw: object, *, field: str = "referrer_share_percentage") -> Decimal:
+    """The referrer's share of the final amount, 0–90 %, at most two decimal places."""
+    low, high = REFERRER_SHARE_RANGE
+    try:
+        return parse_money(raw, field=field, minimum=low, maximum=high)
+    except InvalidInput:
+        raise InvalidInput(fields={field: "errors.lead.share_range"}) from None
+
+
+def in_israel(lat: float, lon: float) -> bool:
+    (lat_min, lat_max), (lon_min, lon_max) = ISRAEL_BOUNDS
+    return lat_min <= lat <= lat_max and lon_min <= lon <= lon_max

@@ -1,0 +1,182 @@
+"""Leads and the private details kept apart from them (DESIGN.md §3 "Leads").
+
+`leads` holds what anyone browsing the board may see; the client's name, phone and address live
+in `consumer_leads` / `professional_leads`, which row-level security opens only to the owner, the
+accepted performer and admins. Reads of those details are logged in `contact_access_logs`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Column, Identity, Numeric, String
+from sqlmodel import Field, SQLModel
+
+from ofair_app.domain.leads import LeadStatus, LeadType, LeadVisibility, PreferredSchedule
+from ofair_app.models._base import created_at_column, updated_at_column
+
+
+def _money() -> Column:
+    return Column(Numeric(12, 2), nullable=True)
+
+
+# The table: no personal details at all. `search_doc` and `search_trigrams` are generated
+# columns the database keeps (see migration 0003); they are not mapped here.
+class Lead(SQLModel, table=True):
+    __tablename__ = "leads"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    type: LeadType = Field(sa_type=String(24))
+    title: str = Field(max_length=120)
+    short_description: str = Field(max_length=280)
+    category_slug: str = Field(max_length=64, foreign_key="categories.slug")
+    subcategory_slug: str | None = Field(default=None, max_length=64,
+                                         foreign_key="subcategories.slug")
+    locality_id: int | None = Field(default=None, foreign_key="localities.id")
+    lat: float
+    lon: float
+    # For a pro lead: the estimated budget and the share of the final amount its referrer asks
+    # (0–90 %). Public: they are the terms the pros it is offered to decide on.
+    budget: Decimal | None = Field(default=None, sa_column=_money())
+    referrer_share_percentage: Decimal | None = Field(default=None, sa_column=Column(
+        Numeric(5, 2), nullable=True))
+    preferred_schedule: PreferredSchedule = Field(default=PreferredSchedule.flexible,
+                                                  sa_type=String(16))
+    preferred_date: date | None = None
+    visibility: LeadVisibility = Field(default=LeadVisibility.public, sa_type=String(8))
+    status: LeadStatus = Field(default=LeadStatus.active, sa_type=String(16))
+    owner_user_id: uuid.UUID = Field(foreign_key="users.id")
+    owner_professional_id: uuid.UUID | None = Field(default=None, foreign_key="professionals.id")
+    performer_professional_id: uuid.UUID | None = Field(default=None,
+                                                        foreign_key="professionals.id")
+    final_amount: Decimal | None = Field(default=None, sa_column=_money())
+    proposal_count: int = 0
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+    updated_at: datetime | None = Field(default=None, sa_column=updated_at_column())
+    cancelled_at: datetime | None = None
+
+
+# A consumer's request: who to contact and the whole description (it may name a street).
+class ConsumerLead(SQLModel, table=True):
+    __tablename__ = "consumer_leads"
+
+    lead_id: uuid.UUID = Field(foreign_key="leads.id", primary_key=True)
+    client_name: str = Field(max_length=120)
+    client_phone: str = Field(max_length=16)
+    client_address: str = Field(default="", max_length=200)
+    full_description: str = Field(max_length=2000)
+
+
+# A professional's lead: the client's details (its terms are public, on the lead).
+class ProfessionalLead(SQLModel, table=True):
+    __tablename__ = "professional_leads"
+
+    lead_id: uuid.UUID = Field(foreign_key="leads.id", primary_key=True)
+    client_name: str = Field(max_length=120)
+    client_phone: str = Field(max_length=16)
+    client_address: str = Field(default="", max_length=200)
+    full_description: str = Field(default="", max_length=2000)
+
+
+class LeadAttachment(SQLModel, table=True):
+    __tablename__ = "lead_attachments"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    lead_id: uuid.UUID = Field(foreign_key="leads.id")
+    storage_key: str = Field(max_length=200)
+    filename: str = Field(max_length=200)
+    content_type: str = Field(max_length=40)
+    size_bytes: int
+    sha256: str = Field(max_length=64)
+    uploaded_by: uuid.UUID = Field(foreign_key="users.id")
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+
+class AccessReason(StrEnum):
+    owner = "owner"
+    performer = "performer"
+    admin = "admin"
+
+
+# Append-only: every time a client's details were shown, to whom and why.
+class ContactAccessLog(SQLModel, table=True):
+    __tablename__ = "contact_access_logs"
+
+    id: int | None = Field(default=None, sa_column=Column(
+        BigInteger, Identity(), primary_key=True))
+    lead_id: uuid.UUID = Field(foreign_key="leads.id")
+    user_id: uuid.UUID = Field(foreign_key="users.id")
+    professional_id: uuid.UUID | None = Field(default=None, foreign_key="professionals.id")
+    reason: AccessReason = Field(sa_type=String(12))
+    ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=200)
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+
+class SubscriptionPlan(StrEnum):
+    pro_monthly = "pro_monthly"  # ~100 ILS a month: lower commission, pinned leads
+
+
+class SubscriptionStatus(StrEnum):
+    active = "active"
+    cancelled = "cancelled"
+
+
+# A business's subscription (granted by an admin for now; paying for it comes later).
+class Subscription(SQLModel, table=True):
+    __tablename__ = "subscriptions"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    professional_id: uuid.UUID = Field(foreign_key="professionals.id")
+    plan: SubscriptionPlan = Field(default=SubscriptionPlan.pro_monthly, sa_type=String(24))
+    status: SubscriptionStatus = Field(default=SubscriptionStatus.active, sa_type=String(12))
+    starts_at: datetime
+    ends_at: datetime
+    granted_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+    updated_at: datetime | None = Field(default=None, sa_column=updated_at_column())
+
+
+# What a consumer or a professional sends to post a lead; the service checks every field.
+# Money accepts a number or a decimal string ("1000.00").
+class LeadCreate(SQLModel):
+    type: LeadType = LeadType.consumer
+    title: str = Field(max_length=400)
+    description: str = Field(max_length=6000)
+    category: str = Field(max_length=64)
+    subcategory: str | None = Field(default=None, max_length=64)
+    locality_id: int | None = None
+    lat: float | None = None
+    lon: float | None = None
+    budget: Decimal | None = None
+    preferred_schedule: PreferredSchedule = PreferredSchedule.flexible
+    preferred_date: date | None = None
+    client_name: str = Field(default="", max_length=400)
+    client_phone: str | None = Field(default=None, max_length=40)
+    client_address: str = Field(default="", max_length=600)
+    # Professional leads only.
+    professional_id: uuid.UUID | None = None
+    referrer_share_percentage: Decimal | None = None
+    visibility: LeadVisibility = LeadVisibility.public
+
+
+# The owner's edit while the lead is open: only what is sent changes.
+class LeadUpdate(SQLModel):
+    title: str | None = Field(default=None, max_length=400)
+    description: str | None = Field(default=None, max_length=6000)
+    category: str | None = Field(default=None, max_length=64)
+    subcategory: str | None = Field(default=None, max_length=64)
+    locality_id: int | None = None
+    lat: float | None = None
+    lon: float | None = None
+    budget: Decimal | None = None
+    preferred_schedule: PreferredSchedule | None = None
+    preferred_date: date | None = None
+    client_name: str | None = Field(default=None, max_length=400)
+    client_phone: str | None = Field(default=None, max_length=40)
+    client_address: str | None = Field(default=None, max_length=600)
+    referrer_share_percentage: Decimal | None = None
+    visibility: LeadVisibility | None = None

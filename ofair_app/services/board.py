@@ -1,0 +1,323 @@
+"""The Lead Board: open public leads, filtered, nearest-first in spirit and newest-first in order,
+with leads of subscribing businesses pinned on top.
+
+Queries read `lead_board`, the public projection the database keeps of open public leads
+(migration 0003 explains why: under row-level security PostgreSQL could not use the text and
+place indexes). It holds nothing private, so whatever it answers is safe to show anyone.
+
+Order: pinned leads first, then the rest; within each, newest first (`created_at`, `lead_id`
+descending). The cursor names the last card's group and position, so pages never skip or repeat
+a lead while new ones arrive.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlmodel import Session, col, select
+
+from ofair_app import reference
+from ofair_app.db.engine import Caller
+from ofair_app.domain import leads as rules
+from ofair_app.domain.errors import Forbidden, InvalidInput
+from ofair_app.domain.leads import LeadType
+from ofair_app.models import Professional
+from ofair_app.models._base import utcnow
+from ofair_app.services.professionals import my_professionals, require_member
+
+PAGE_MAX = 50
+KM_PER_DEGREE = 111.045
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+board = sa.Table(
+    "lead_board", sa.MetaData(),
+    sa.Column("lead_id", sa.Uuid(), primary_key=True),
+    sa.Column("type", sa.String()),
+    sa.Column("title", sa.String()),
+    sa.Column("short_description", sa.String()),
+    sa.Column("category_slug", sa.String()),
+    sa.Column("subcategory_slug", sa.String()),
+    sa.Column("locality_id", sa.Integer()),
+    sa.Column("lat", sa.Float()),
+    sa.Column("lon", sa.Float()),
+    sa.Column("budget", sa.Numeric(12, 2)),
+    sa.Column("referrer_share_percentage", sa.Numeric(5, 2)),
+    sa.Column("preferred_schedule", sa.String()),
+    sa.Column("owner_professional_id", sa.Uuid()),
+    sa.Column("proposal_count", sa.Integer()),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+    sa.Column("search_text", sa.Text()),
+    sa.Column("search_doc", postgresql.TSVECTOR()),
+    sa.Column("search_trigrams", postgresql.ARRAY(sa.Text())),
+)
+B = board.c
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    """What a visitor narrows the board by. A point and a radius go together."""
+
+    category: str | None = None
+    subcategory: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    radius_km: float | None = None
+    budget_min: Decimal | None = None
+    budget_max: Decimal | None = None
+    type: LeadType | None = None
+    q: str | None = None
+    subscribed_only: bool = False
+    # Not a visitor's filter: a business does not see its own leads on its board.
+    exclude_professional_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class BoardCard:
+    lead_id: uuid.UUID
+    type: LeadType
+    title: str
+    short_description: str
+    category_slug: str
+    subcategory_slug: str | None
+    locality_id: int | None
+    lat: float
+    lon: float
+    budget: Decimal | None
+    referrer_share_percentage: Decimal | None
+    preferred_schedule: str
+    owner_professional_id: uuid.UUID | None
+    proposal_count: int
+    created_at: datetime
+    pinned: bool
+    distance_km: float | None
+    business: Professional | None = field(default=None, compare=False)
+
+
+def check_filters(filters: BoardFilters) -> BoardFilters:
+    """Refuses filters that cannot mean anything (422 naming the field)."""
+    if filters.category and reference.category(filters.category) is None:
+        raise InvalidInput(fields={"category": "errors.category.unknown"})
+    if filters.subcategory:
+        found = reference.subcategory(filters.subcategory)
+        if found is None or (filters.category and found[0].slug != filters.category):
+            raise InvalidInput(fields={"subcategory": "errors.category.sub_unknown"})
+    has_point = filters.lat is not None or filters.lon is not None
+    if has_point and (filters.lat is None or filters.lon is None):
+        raise InvalidInput(fields={"lat" if filters.lat is None else "lon":
+                                   "errors.field.required"})
+    if filters.lat is not None and filters.lon is not None and \
+            not rules.in_israel(filters.lat, filters.lon):
+        raise InvalidInput(fields={"lat": "errors.lead.outside_israel"})
+    if filters.radius_km is not None:
+        low, high = rules.RADIUS_KM_RANGE
+        if not (low <= filters.radius_km <= high) or not math.isfinite(filters.radius_km):
+            raise InvalidInput(fields={"radius_km": "errors.lead.radius_range"},
+                               params={"min": low, "max": high})
+        if not has_point:
+            raise InvalidInput(fields={"lat": "errors.lead.radius_needs_point"})
+    for name in ("budget_min", "budget_max"):
+        value = getattr(filters, name)
+        if value is not None:
+            rules.parse_money(value, field=name)
+    if filters.budget_min is not None and filters.budget_max is not None and \
+            filters.budget_min > filters.budget_max:
+        raise InvalidInput(fields={"budget_max": "errors.lead.budget_range"})
+    if filters.q is not None and len(filters.q) > 80:
+        raise InvalidInput(fields={"q": "errors.field.too_long"})
+    return filters
+
+
+def distance_sql(lat: float, lon: float) -> sa.ColumnElement[float]:
+    """Great-circle distance in km from a point to the card's place (haversine)."""
+    return 2 * reference.EARTH_RADIUS_KM * sa.func.asin(sa.func.sqrt(
+        sa.func.power(sa.func.sin(sa.func.radians(B.lat - lat) / 2), 2)
+        + sa.func.cos(sa.func.radians(lat)) * sa.func.cos(sa.func.radians(B.lat))
+        * sa.func.power(sa.func.sin(sa.func.radians(B.lon - lon) / 2), 2)))
+
+
+def _box(lat: float, lon: float, radius_km: float) -> sa.ColumnElement[bool]:
+    """Points within the radius lie inside this box; the GiST index finds them fast."""
+    dlat = radius_km / KM_PER_DEGREE
+    dlon = radius_km / (KM_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
+    return sa.text(
+        "point(lead_board.lon, lead_board.lat) <@ box(point(:lon1, :lat1), point(:lon2, :lat2))"
+    ).bindparams(lon1=lon - dlon, lat1=lat - dlat, lon2=lon + dlon, lat2=lat + dlat)
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def text_condition(q: str) -> sa.ColumnElement[bool] | None:
+    """Words as prefixes (full text: `חשמל` finds `חשמלאי`) or the phrase anywhere (trigrams:
+    `מזגן` finds `ומזגנים`), in Hebrew or English."""
+    phrase = " ".join(q.lower().split())
+    words = _WORD.findall(phrase)[:8]
+    if not words:
+        return None
+    tsquery = " & ".join(f"{w[:40]}:*" for w in words)
+    full_text = B.search_doc.op("@@")(sa.func.to_tsquery(sa.literal_column("'simple'"), tsquery))
+    if len(phrase) < 3:
+        return full_text
+    anywhere = sa.and_(B.search_trigrams.op("@>")(sa.func.text_trigrams(phrase)),
+                       B.search_text.like(f"%{_escape_like(phrase)}%", escape="\\"))
+    return sa.or_(full_text, anywhere)
+
+
+def _encode_cursor(pinned: bool, created_at: datetime, lead_id: uuid.UUID) -> str:
+    raw = json.dumps([1 if pinned else 0, created_at.isoformat(), str(lead_id)])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[bool, datetime, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        pinned, created_at, lead_id = json.loads(base64.urlsafe_b64decode(padded))
+        stamp = datetime.fromisoformat(created_at)
+        if stamp.tzinfo is None or pinned not in (0, 1):
+            raise ValueError
+        return bool(pinned), stamp, uuid.UUID(lead_id)
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidInput(fields={"cursor": "errors.field.cursor"}) from None
+
+
+def subscribed_businesses(session: Session, now: datetime | None = None) -> list[uuid.UUID]:
+    """Businesses whose leads are pinned right now."""
+    now = now or utcnow()
+    return list(session.exec(select(Professional.id).where(
+        col(Professional.subscribed_until) > now)).all())
+
+
+def _query(filters: BoardFilters, *, pinned_ids: list[uuid.UUID], pinned_group: bool,
+           after: tuple[datetime, uuid.UUID] | None, limit: int) -> sa.Select:
+    columns = [board]
+    distance = None
+    if filters.lat is not None and filters.lon is not None:
+        distance = distance_sql(filters.lat, filters.lon)
+        columns.append(distance.label("distance_km"))
+    else:
+        columns.append(sa.null().label("distance_km"))
+    query = sa.select(*columns)
+    conditions: list[sa.ColumnElement[bool]] = []
+    if filters.category:
+        conditions.append(B.category_slug == filters.category)
+    if filters.subcategory:
+        conditions.append(B.subcategory_slug == filters.subcategory)
+    if filters.type:
+        conditions.append(B.type == str(filters.type))
+    if filters.budget_min is not None:
+        conditions.append(B.budget >= filters.budget_min)
+    if filters.budget_max is not None:
+        conditions.append(B.budget <= filters.budget_max)
+    if distance is not None and filters.radius_km is not None:
+        assert filters.lat is not None and filters.lon is not None
+        conditions.append(_box(filters.lat, filters.lon, filters.radius_km))
+        conditions.append(distance <= filters.radius_km)
+    if filters.q and filters.q.strip():
+        matched = text_condition(filters.q)
+        if matched is not None:
+            conditions.append(matched)
+    if filters.exclude_professional_id is not None:
+        conditions.append(sa.or_(B.owner_professional_id.is_(None),
+                                 B.owner_professional_id != filters.exclude_professional_id))
+    owner_pinned = B.owner_professional_id.in_(pinned_ids) if pinned_ids else sa.false()
+    if pinned_group:
+        conditions.append(owner_pinned)
+    elif pinned_ids:
+        conditions.append(sa.or_(B.owner_professional_id.is_(None), ~owner_pinned))
+    if after is not None:
+        conditions.append(sa.tuple_(B.created_at, B.lead_id) < sa.tuple_(*after))
+    return (query.where(*conditions)
+            .order_by(B.created_at.desc(), B.lead_id.desc())
+            .limit(limit))
+
+
+def search(*, session: Session, filters: BoardFilters, limit: int = 20,
+           cursor: str | None = None, now: datetime | None = None,
+           ) -> tuple[list[BoardCard], str | None]:
+    """One page of the board and the cursor of the next (None at the end)."""
+    check_filters(filters)
+    limit = max(1, min(limit, PAGE_MAX))
+    pinned_ids = subscribed_businesses(session, now)
+    after_pinned, after = True, None
+    if cursor:
+        after_pinned, stamp, lead_id = decode_cursor(cursor)
+        after = (stamp, lead_id)
+
+    rows: list[tuple[bool, sa.Row]] = []
+    groups = [True] if filters.subscribed_only else [True, False]
+    for pinned_group in groups:
+        if pinned_group and not after_pinned:
+            continue  # the cursor is already past the pinned leads
+        if pinned_group and not pinned_ids:
+            continue
+        position = after if pinned_group == after_pinned else None
+        wanted = limit + 1 - len(rows)
+        found = session.execute(_query(filters, pinned_ids=pinned_ids, pinned_group=pinned_group,
+                                       after=position, limit=wanted)).all()
+        rows.extend((pinned_group, row) for row in found)
+        if len(rows) > limit:
+            break
+
+    page = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last_pinned, last = page[-1]
+        next_cursor = _encode_cursor(last_pinned, last.created_at, last.lead_id)
+    businesses = _businesses(session, {row.owner_professional_id for _, row in page
+                                       if row.owner_professional_id})
+    cards = [BoardCard(
+        lead_id=row.lead_id, type=LeadType(row.type), title=row.title,
+        short_description=row.short_description, category_slug=row.category_slug,
+        subcategory_slug=row.subcategory_slug, locality_id=row.locality_id, lat=row.lat,
+        lon=row.lon, budget=row.budget, referrer_share_percentage=row.referrer_share_percentage,
+        preferred_schedule=row.preferred_schedule,
+        owner_professional_id=row.owner_professional_id, proposal_count=row.proposal_count,
+        created_at=row.created_at, pinned=pinned,
+        distance_km=None if row.distance_km is None else round(float(row.distance_km), 1),
+        business=businesses.get(row.owner_professional_id),
+    ) for pinned, row in page]
+    return cards, next_cursor
+
+
+def _businesses(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Professional]:
+    if not ids:
+        return {}
+    return {p.id: p for p in session.exec(
+        select(Professional).where(col(Professional.id).in_(ids))).all()}
+
+
+def for_business(*, session: Session, caller: Caller, professional_id: uuid.UUID | None,
+                 filters: BoardFilters, limit: int = 20, cursor: str | None = None,
+                 ) -> tuple[Professional, list[BoardCard], str | None]:
+    """A business's own board: leads in its category within its service area (from its place,
+    unless the filters give another point or a radius), never its own leads. The caller must
+    be a member; without `professional_id`, their first business."""
+    if professional_id is None:
+        mine = my_professionals(session=session, caller=caller)
+        if not mine:
+            raise Forbidden("errors.professional.not_member")
+        professional_id = mine[0][0].id
+    business = require_member(session=session, caller=caller, professional_id=professional_id)
+    has_point = filters.lat is not None and filters.lon is not None
+    scoped = replace(
+        filters,
+        category=filters.category or business.category_slug,
+        lat=filters.lat if has_point else business.lat,
+        lon=filters.lon if has_point else business.lon,
+        radius_km=filters.radius_km if filters.radius_km is not None
+        else float(business.service_radius_km),
+        exclude_professional_id=business.id,
+    )
+    cards, next_cursor = search(session=session, filters=scoped, limit=limit, cursor=cursor)
+    return business, cards, next_cursor

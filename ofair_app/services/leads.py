@@ -1,0 +1,479 @@
+"""Leads: posting a consumer request or a professional lead, reading it, editing and cancelling
+it, its attachments, and revealing the client's details to those who may see them.
+
+The public part of a lead (`leads`) never holds a client's name, phone or address; those live
+in `consumer_leads` / `professional_leads`, which RLS opens only to the owner, the accepted
+performer and admins. Every time someone other than the owner is shown them, a
+`contact_access_logs` row records who, when, from where and why; a refusal writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+from sqlmodel import Session, col, func, select
+
+from ofair_app import reference
+from ofair_app.adapters.storage import get_storage, safe_filename, validate_upload
+from ofair_app.db.engine import Caller
+from ofair_app.domain import identity
+from ofair_app.domain import leads as rules
+from ofair_app.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ofair_app.domain.leads import Event, LeadStatus, LeadType, LeadVisibility
+from ofair_app.models import (
+    AccessReason,
+    ConsumerLead,
+    ContactAccessLog,
+    Lead,
+    LeadAttachment,
+    LeadCreate,
+    LeadUpdate,
+    ProfessionalLead,
+    User,
+)
+from ofair_app.models._base import utcnow
+from ofair_app.services import users
+from ofair_app.services.professionals import require_member
+from ofair_app.settings import get_settings
+
+LINK_SECONDS = 300
+_EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+HIDDEN = "•••"
+
+
+@dataclass(frozen=True)
+class ClientDetails:
+    """The client's details, for those who may see them."""
+
+    name: str
+    phone: str
+    address: str
+    full_description: str
+
+
+@dataclass(frozen=True)
+class LeadView:
+    """A lead as the caller may see it. `client` is None unless the caller owns the lead; the
+    accepted performer and admins get `can_view_contact` and ask for it (and are logged)."""
+
+    lead: Lead
+    relation: AccessReason | None
+    client: ClientDetails | None
+
+    @property
+    def can_view_contact(self) -> bool:
+        return self.relation is not None
+
+
+# --- reading the input -------------------------------------------------------------------
+
+
+def public_summary(description: str) -> str:
+    """What the board shows of a description: phone numbers and e-mail addresses hidden (a
+    client who typed their number into the text is still protected), one line, at most 280
+    characters, cut at a word."""
+    text = _EMAIL.sub(HIDDEN, description)
+    for match in reversed(list(phonenumbers.PhoneNumberMatcher(text, identity.DEFAULT_REGION))):
+        text = text[:match.start] + HIDDEN + text[match.end:]
+    text = re.sub(r"\d[\d\s-]{6,}\d", HIDDEN, text)  # anything else that looks like a number
+    text = " ".join(text.split())
+    limit = rules.SHORT_DESCRIPTION_MAX
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,.;:-") + "…"
+
+
+def _client_phone(raw: str | None, field: str = "client_phone") -> str:
+    if raw is None or not raw.strip():
+        raise InvalidInput(fields={field: "errors.field.required"})
+    e164 = identity.normalize_phone(raw, field=field)
+    if not e164.startswith("+972"):
+        raise InvalidInput(fields={field: "errors.lead.phone_israeli"})
+    return e164
+
+
+def _place(locality_id: int | None, lat: float | None,
+           lon: float | None) -> tuple[int | None, float, float]:
+    """A locality, or a point in Israel (then the nearest locality names it)."""
+    if (lat is None) != (lon is None):
+        raise InvalidInput(fields={"lat" if lat is None else "lon": "errors.field.required"})
+    if lat is not None and lon is not None:
+        if not rules.in_israel(lat, lon):
+            raise InvalidInput(fields={"lat": "errors.lead.outside_israel"})
+        if locality_id is None:
+            nearest = min(reference.localities(),
+                          key=lambda loc: reference.distance_km(lat, lon, loc.lat, loc.lon))
+            locality_id = nearest.id
+        elif reference.locality(locality_id) is None:
+            raise InvalidInput(fields={"locality_id": "errors.locality.unknown"})
+        return locality_id, lat, lon
+    if locality_id is None:
+        raise InvalidInput(fields={"locality_id": "errors.lead.place_required"})
+    locality = reference.locality(locality_id)
+    if locality is None:
+        raise InvalidInput(fields={"locality_id": "errors.locality.unknown"})
+    return locality.id, locality.lat, locality.lon
+
+
+def _category(category: str, subcategory: str | None) -> tuple[str, str | None]:
+    if reference.category(category) is None:
+        raise InvalidInput(fields={"category": "errors.category.unknown"})
+    if subcategory:
+        found = reference.subcategory(subcategory)
+        if found is None or found[0].slug != category:
+            raise InvalidInput(fields={"subcategory": "errors.category.sub_unknown"})
+    return category, subcategory or None
+
+
+def _today() -> date:
+    return datetime.now(ZoneInfo(get_settings().ofair_timezone)).date()
+
+
+def _preferred_date(value: date | None) -> date | None:
+    if value is None:
+        return None
+    today = _today()
+    if value < today:
+        raise InvalidInput(fields={"preferred_date": "errors.lead.date_past"})
+    if value > today + timedelta(days=366):
+        raise InvalidInput(fields={"preferred_date": "errors.lead.date_far"})
+    return value
+
+
+def _title(raw: str) -> str:
+    low, high = rules.TITLE_LENGTH
+    return identity.clean_text(raw, field="title", max_length=high, min_length=low)
+
+
+def _description(raw: str) -> str:
+    low, high = rules.DESCRIPTION_LENGTH
+    return identity.clean_text(raw, field="description", max_length=high, min_length=low,
+                               multiline=True)
+
+
+def _address(raw: str | None) -> str:
+    return identity.clean_text(raw, field="client_address", max_length=rules.ADDRESS_MAX)
+
+
+def _client_name(raw: str | None) -> str:
+    name = identity.clean_person_name(raw, field="client_name")
+    if not name:
+        raise InvalidInput(fields={"client_name": "errors.field.required"})
+    return name
+
+
+# --- posting -----------------------------------------------------------------------------
+
+
+def create_lead(*, session: Session, caller: Caller, data: LeadCreate) -> Lead:
+    """Post a lead. A consumer request may come from anyone signed in (the client is the caller,
+    whose name is filled in if their profile had none); a professional lead from a member of an
+    active or pending business, with the client's details, an estimated budget and the
+    referrer's share. Every field is checked before anything is written."""
+    user_id = users.require_user(caller)
+    user = users.get_me(session=session, caller=caller)
+    title = _title(data.title)
+    description = _description(data.description)
+    category, subcategory = _category(data.category, data.subcategory)
+    locality_id, lat, lon = _place(data.locality_id, data.lat, data.lon)
+    preferred_date = _preferred_date(data.preferred_date)
+    address = _address(data.client_address)
+
+    if data.type == LeadType.consumer:
+        if data.professional_id is not None or data.referrer_share_percentage is not None:
+            raise InvalidInput(fields={"type": "errors.lead.consumer_terms"})
+        if data.visibility != LeadVisibility.public:
+            raise InvalidInput(fields={"visibility": "errors.lead.consumer_public"})
+        budget = (None if data.budget is None
+                  else rules.parse_money(data.budget, field="budget"))
+        client_name = _client_name(data.client_name or user.name)
+        client_phone = _client_phone(data.client_phone or user.phone)
+        lead = Lead(type=LeadType.consumer, title=title,
+                    short_description=public_summary(description), category_slug=category,
+                    subcategory_slug=subcategory, locality_id=locality_id, lat=lat, lon=lon,
+                    budget=budget, preferred_schedule=data.preferred_schedule,
+                    preferred_date=preferred_date, owner_user_id=user_id)
+        session.add(lead)
+        session.flush()
+        session.add(ConsumerLead(lead_id=lead.id, client_name=client_name,
+                                 client_phone=client_phone, client_address=address,
+                                 full_description=description))
+        if not user.name:
+            user.name = client_name
+            session.add(user)
+    else:
+        if data.professional_id is None:
+            raise InvalidInput(fields={"professional_id": "errors.field.required"})
+        if data.budget is None:
+            raise InvalidInput(fields={"budget": "errors.field.required"})
+        budget = rules.parse_money(data.budget, field="budget")
+        if data.referrer_share_percentage is None:
+            raise InvalidInput(fields={"referrer_share_percentage": "errors.field.required"})
+        share = rules.parse_share(data.referrer_share_percentage)
+        client_name = _client_name(data.client_name)
+        client_phone = _client_phone(data.client_phone)
+        require_member(session=session, caller=caller, professional_id=data.professional_id)
+        lead = Lead(type=LeadType.professional_referral, title=title,
+                    short_description=public_summary(description), category_slug=category,
+                    subcategory_slug=subcategory, locality_id=locality_id, lat=lat, lon=lon,
+                    budget=budget, referrer_share_percentage=share,
+                    preferred_schedule=data.preferred_schedule, preferred_date=preferred_date,
+                    visibility=data.visibility, owner_user_id=user_id,
+                    owner_professional_id=data.professional_id)
+        session.add(lead)
+        session.flush()
+        session.add(ProfessionalLead(lead_id=lead.id, client_name=client_name,
+                                     client_phone=client_phone, client_address=address,
+                                     full_description=description))
+    session.flush()
+    session.refresh(lead)
+    return lead
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def relation_to(lead: Lead, caller: Caller) -> AccessReason | None:
+    """Why the caller may see this lead's client: as its owner, its performer, or an admin."""
+    if caller.user_id is None:
+        return None
+    if (lead.owner_professional_id is None and lead.owner_user_id == caller.user_id) or (
+            lead.owner_professional_id in caller.professional_ids):
+        return AccessReason.owner
+    if lead.performer_professional_id is not None and \
+            lead.performer_professional_id in caller.professional_ids:
+        return AccessReason.performer
+    if caller.role == "admin":
+        return AccessReason.admin
+    return None
+
+
+def _find(session: Session, lead_id: uuid.UUID, *, lock: bool = False) -> Lead:
+    """The lead, if the caller may see it at all (a private lead of another business is simply
+    not found, as RLS hides it)."""
+    query = select(Lead).where(Lead.id == lead_id)
+    if lock:
+        query = query.with_for_update()
+    lead = session.exec(query).first()
+    if lead is None:
+        raise NotFound("errors.lead.not_found")
+    return lead
+
+
+def _client(session: Session, lead: Lead) -> ClientDetails | None:
+    model = ConsumerLead if lead.type == LeadType.consumer else ProfessionalLead
+    row = session.get(model, lead.id)
+    if row is None:
+        return None
+    return ClientDetails(name=row.client_name, phone=row.client_phone,
+                         address=row.client_address, full_description=row.full_description)
+
+
+def get_lead(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> LeadView:
+    """A lead for anyone who may see it; the client's details only for its owner."""
+    lead = _find(session, lead_id)
+    relation = relation_to(lead, caller)
+    client = _client(session, lead) if relation == AccessReason.owner else None
+    return LeadView(lead=lead, relation=relation, client=client)
+
+
+def reveal_contact(*, session: Session, caller: Caller, lead_id: uuid.UUID, ip: str = "",
+                   user_agent: str = "") -> ClientDetails:
+    """The client's name, phone and address, for the owner, the accepted performer and admins.
+    A read by anyone but the owner is logged; anyone else gets 403 and nothing is written."""
+    users.require_user(caller)
+    lead = _find(session, lead_id)
+    relation = relation_to(lead, caller)
+    if relation is None:
+        raise Forbidden("errors.lead.contact_forbidden", code="contact_forbidden")
+    client = _client(session, lead)
+    if client is None:
+        raise NotFound("errors.lead.not_found")
+    if relation != AccessReason.owner:
+        professional_id = (lead.performer_professional_id
+                           if relation == AccessReason.performer else None)
+        session.add(ContactAccessLog(lead_id=lead.id, user_id=caller.user_id,
+                                     professional_id=professional_id, reason=relation,
+                                     ip=ip[:64], user_agent=user_agent[:200]))
+        session.flush()
+    return client
+
+
+def my_leads(*, session: Session, caller: Caller, professional_id: uuid.UUID | None = None,
+             status: LeadStatus | None = None, limit: int = 50) -> list[Lead]:
+    """The caller's own requests (newest first), or a business's leads for its members."""
+    user_id = users.require_user(caller)
+    query = select(Lead)
+    if professional_id is not None:
+        require_member(session=session, caller=caller, professional_id=professional_id)
+        query = query.where(Lead.owner_professional_id == professional_id)
+    else:
+        query = query.where(Lead.owner_user_id == user_id,
+                            col(Lead.owner_professional_id).is_(None))
+    if status is not None:
+        query = query.where(Lead.status == status)
+    query = query.order_by(col(Lead.created_at).desc(), col(Lead.id).desc())
+    return list(session.exec(query.limit(max(1, min(limit, 200)))).all())
+
+
+# --- changing ----------------------------------------------------------------------------
+
+
+def _require_owner(lead: Lead, caller: Caller) -> None:
+    users.require_user(caller)
+    if relation_to(lead, caller) != AccessReason.owner:
+        raise Forbidden("errors.lead.owner_only", code="not_lead_owner")
+
+
+def _require_open(session: Session, lead: Lead, caller: Caller) -> None:
+    _require_owner(lead, caller)
+    if lead.owner_professional_id is not None:
+        require_member(session=session, caller=caller,
+                       professional_id=lead.owner_professional_id)
+    if not rules.is_editable(lead.status):
+        raise Conflict("errors.lead.not_editable", code="lead_not_editable",
+                       params={"status": str(lead.status)})
+
+
+def update_lead(*, session: Session, caller: Caller, lead_id: uuid.UUID,
+                data: LeadUpdate) -> Lead:
+    """The owner edits a lead while it is open (409 afterwards); a consumer request stays public
+    and has no referral terms."""
+    lead = _find(session, lead_id, lock=True)
+    _require_open(session, lead, caller)
+    is_consumer = lead.type == LeadType.consumer
+    client_row = session.get(ConsumerLead if is_consumer else ProfessionalLead, lead.id)
+    if client_row is None:
+        raise NotFound("errors.lead.not_found")
+
+    if data.title is not None:
+        lead.title = _title(data.title)
+    if data.description is not None:
+        description = _description(data.description)
+        lead.short_description = public_summary(description)
+        client_row.full_description = description
+    if data.category is not None or data.subcategory is not None:
+        category = data.category or lead.category_slug
+        subcategory = data.subcategory if data.subcategory is not None else (
+            lead.subcategory_slug if category == lead.category_slug else None)
+        lead.category_slug, lead.subcategory_slug = _category(category, subcategory or None)
+    if data.locality_id is not None or data.lat is not None or data.lon is not None:
+        lead.locality_id, lead.lat, lead.lon = _place(data.locality_id, data.lat, data.lon)
+    if "budget" in data.model_fields_set:
+        if data.budget is None and not is_consumer:
+            raise InvalidInput(fields={"budget": "errors.field.required"})
+        lead.budget = (None if data.budget is None
+                       else rules.parse_money(data.budget, field="budget"))
+    if data.preferred_schedule is not None:
+        lead.preferred_schedule = data.preferred_schedule
+    if "preferred_date" in data.model_fields_set:
+        lead.preferred_date = _preferred_date(data.preferred_date)
+    if data.client_name is not None:
+        client_row.client_name = _client_name(data.client_name)
+    if data.client_phone is not None:
+        client_row.client_phone = _client_phone(data.client_phone)
+    if data.client_address is not None:
+        client_row.client_address = _address(data.client_address)
+    if data.referrer_share_percentage is not None or data.visibility is not None:
+        if is_consumer:
+            field = ("referrer_share_percentage" if data.referrer_share_percentage is not None
+                     else "visibility")
+            raise InvalidInput(fields={field: "errors.lead.consumer_terms"})
+        if data.referrer_share_percentage is not None:
+            lead.referrer_share_percentage = rules.parse_share(data.referrer_share_percentage)
+        if data.visibility is not None:
+            lead.visibility = data.visibility
+    session.add(lead)
+    session.add(client_row)
+    session.flush()
+    session.refresh(lead)
+    return lead
+
+
+def cancel_lead(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> Lead:
+    """The owner withdraws a lead that is not yet paid for (409 once it is)."""
+    lead = _find(session, lead_id, lock=True)
+    _require_owner(lead, caller)
+    if lead.owner_professional_id is not None:
+        require_member(session=session, caller=caller,
+                       professional_id=lead.owner_professional_id)
+    lead.status = rules.next_status(lead.status, Event.cancel)
+    lead.cancelled_at = utcnow()
+    session.add(lead)
+    session.flush()
+    session.refresh(lead)
+    return lead
+
+
+# --- attachments -------------------------------------------------------------------------
+
+
+def add_attachment(*, session: Session, caller: Caller, lead_id: uuid.UUID, filename: str,
+                   data: bytes) -> LeadAttachment:
+    """A photo or document of the job (PDF, JPEG, PNG up to 10 MB, type read from the bytes) on
+    an open lead, by its owner; as private as the client's phone."""
+    lead = _find(session, lead_id, lock=True)
+    _require_open(session, lead, caller)
+    content_type = validate_upload(data, filename)
+    count = session.exec(select(func.count()).select_from(LeadAttachment)
+                         .where(LeadAttachment.lead_id == lead.id)).one()
+    if count >= rules.MAX_ATTACHMENTS:
+        raise Conflict("errors.lead.too_many_attachments", code="too_many_attachments",
+                       params={"max": rules.MAX_ATTACHMENTS})
+    attachment_id = uuid.uuid4()
+    key = f"leads/{lead.id}/{attachment_id}{_EXTENSIONS[content_type]}"
+    attachment = LeadAttachment(id=attachment_id, lead_id=lead.id, storage_key=key,
+                                filename=safe_filename(filename), content_type=content_type,
+                                size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                                uploaded_by=caller.user_id)
+    session.add(attachment)
+    session.flush()  # RLS refuses the row before any byte is stored
+    get_storage().put(key, data, content_type)
+    return attachment
+
+
+def list_attachments(*, session: Session, caller: Caller,
+                     lead_id: uuid.UUID) -> list[LeadAttachment]:
+    """The lead's attachments, for those who may see its client (others get 403)."""
+    lead = _find(session, lead_id)
+    if relation_to(lead, caller) is None:
+        raise Forbidden("errors.lead.contact_forbidden", code="contact_forbidden")
+    return list(session.exec(select(LeadAttachment).where(LeadAttachment.lead_id == lead.id)
+                             .order_by(col(LeadAttachment.created_at))).all())
+
+
+def attachment_link(*, session: Session, caller: Caller, attachment_id: uuid.UUID) -> str:
+    """A five-minute download link; someone who may not see the client finds nothing."""
+    users.require_user(caller)
+    attachment = session.get(LeadAttachment, attachment_id)
+    if attachment is None:
+        raise NotFound("errors.attachment.not_found")
+    return get_storage().signed_url(attachment.storage_key, filename=attachment.filename,
+                                    content_type=attachment.content_type,
+                                    expires_in=LINK_SECONDS)
+
+
+def delete_attachment(*, session: Session, caller: Caller, attachment_id: uuid.UUID) -> None:
+    attachment = session.get(LeadAttachment, attachment_id)
+    if attachment is None:
+        raise NotFound("errors.attachment.not_found")
+    lead = _find(session, attachment.lead_id, lock=True)
+    _require_open(session, lead, caller)
+    session.delete(attachment)
+    session.flush()
+    get_storage().delete(attachment.storage_key)
+
+
+def owner_name(session: Session, lead: Lead) -> str:
+    """The owner's display name (for the owner's own views)."""
+    user = session.get(User, lead.owner_user_id)
+    return user.name if user else ""
