@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -35,7 +37,6 @@ from ofair_app.models import (
     LeadCreate,
     LeadUpdate,
     ProfessionalLead,
-    User,
 )
 from ofair_app.models._base import utcnow
 from ofair_app.services import users
@@ -46,6 +47,7 @@ LINK_SECONDS = 300
 _EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 HIDDEN = "•••"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,87 @@ def _client_name(raw: str | None) -> str:
 # --- posting -----------------------------------------------------------------------------
 
 
+class _Checks:
+    """Runs every field check and reports all the bad fields at once, as a form wants."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, str] = {}
+
+    def __call__(self, check: Callable[..., T], *args: object, **kwargs: object) -> T | None:
+        try:
+            return check(*args, **kwargs)
+        except InvalidInput as error:
+            for name, key in error.fields.items():
+                self.fields.setdefault(name, key)
+            return None
+
+    def require(self, value: object, field: str) -> None:
+        if value is None or value == "":
+            self.fields.setdefault(field, "errors.field.required")
+
+    def done(self) -> None:
+        if self.fields:
+            raise InvalidInput(fields=self.fields)
+
+
+@dataclass(frozen=True)
+class CheckedLead:
+    """A lead's input, every field checked and cleaned, ready to write."""
+
+    lead: Lead
+    client_name: str
+    client_phone: str
+    client_address: str
+    full_description: str
+
+
+def check_lead(data: LeadCreate, *, owner_user_id: uuid.UUID | None = None,
+               fallback_name: str = "", fallback_phone: str | None = None) -> CheckedLead:
+    """Check every field of a new lead (without writing anything) and name all the bad ones in
+    one `InvalidInput`. A consumer request may leave the client's name and phone to the
+    account's (`fallback_*`)."""
+    checks = _Checks()
+    title = checks(_title, data.title)
+    description = checks(_description, data.description)
+    category = checks(_category, data.category, data.subcategory)
+    place = checks(_place, data.locality_id, data.lat, data.lon)
+    preferred_date = checks(_preferred_date, data.preferred_date)
+    address = checks(_address, data.client_address)
+    is_consumer = data.type == LeadType.consumer
+    budget = share = None
+    if is_consumer:
+        if data.professional_id is not None or data.referrer_share_percentage is not None:
+            checks.fields.setdefault("type", "errors.lead.consumer_terms")
+        if data.visibility != LeadVisibility.public:
+            checks.fields.setdefault("visibility", "errors.lead.consumer_public")
+        if data.budget is not None:
+            budget = checks(rules.parse_money, data.budget, field="budget")
+        client_name = checks(_client_name, data.client_name or fallback_name)
+        client_phone = checks(_client_phone, data.client_phone or fallback_phone)
+    else:
+        checks.require(data.professional_id, "professional_id")
+        checks.require(data.budget, "budget")
+        checks.require(data.referrer_share_percentage, "referrer_share_percentage")
+        if data.budget is not None:
+            budget = checks(rules.parse_money, data.budget, field="budget")
+        if data.referrer_share_percentage is not None:
+            share = checks(rules.parse_share, data.referrer_share_percentage)
+        client_name = checks(_client_name, data.client_name)
+        client_phone = checks(_client_phone, data.client_phone)
+    checks.done()
+    assert title and description and category and place and client_name and client_phone
+    lead = Lead(
+        type=data.type, title=title, short_description=public_summary(description),
+        category_slug=category[0], subcategory_slug=category[1], locality_id=place[0],
+        lat=place[1], lon=place[2], budget=budget, referrer_share_percentage=share,
+        preferred_schedule=data.preferred_schedule, preferred_date=preferred_date,
+        visibility=LeadVisibility.public if is_consumer else data.visibility,
+        owner_user_id=owner_user_id or uuid.UUID(int=0),
+        owner_professional_id=None if is_consumer else data.professional_id)
+    return CheckedLead(lead=lead, client_name=client_name, client_phone=client_phone,
+                       client_address=address or "", full_description=description)
+
+
 def create_lead(*, session: Session, caller: Caller, data: LeadCreate) -> Lead:
     """Post a lead. A consumer request may come from anyone signed in (the client is the caller,
     whose name is filled in if their profile had none); a professional lead from a member of an
@@ -181,59 +264,22 @@ def create_lead(*, session: Session, caller: Caller, data: LeadCreate) -> Lead:
     referrer's share. Every field is checked before anything is written."""
     user_id = users.require_user(caller)
     user = users.get_me(session=session, caller=caller)
-    title = _title(data.title)
-    description = _description(data.description)
-    category, subcategory = _category(data.category, data.subcategory)
-    locality_id, lat, lon = _place(data.locality_id, data.lat, data.lon)
-    preferred_date = _preferred_date(data.preferred_date)
-    address = _address(data.client_address)
-
-    if data.type == LeadType.consumer:
-        if data.professional_id is not None or data.referrer_share_percentage is not None:
-            raise InvalidInput(fields={"type": "errors.lead.consumer_terms"})
-        if data.visibility != LeadVisibility.public:
-            raise InvalidInput(fields={"visibility": "errors.lead.consumer_public"})
-        budget = (None if data.budget is None
-                  else rules.parse_money(data.budget, field="budget"))
-        client_name = _client_name(data.client_name or user.name)
-        client_phone = _client_phone(data.client_phone or user.phone)
-        lead = Lead(type=LeadType.consumer, title=title,
-                    short_description=public_summary(description), category_slug=category,
-                    subcategory_slug=subcategory, locality_id=locality_id, lat=lat, lon=lon,
-                    budget=budget, preferred_schedule=data.preferred_schedule,
-                    preferred_date=preferred_date, owner_user_id=user_id)
-        session.add(lead)
-        session.flush()
-        session.add(ConsumerLead(lead_id=lead.id, client_name=client_name,
-                                 client_phone=client_phone, client_address=address,
-                                 full_description=description))
-        if not user.name:
-            user.name = client_name
-            session.add(user)
-    else:
-        if data.professional_id is None:
-            raise InvalidInput(fields={"professional_id": "errors.field.required"})
-        if data.budget is None:
-            raise InvalidInput(fields={"budget": "errors.field.required"})
-        budget = rules.parse_money(data.budget, field="budget")
-        if data.referrer_share_percentage is None:
-            raise InvalidInput(fields={"referrer_share_percentage": "errors.field.required"})
-        share = rules.parse_share(data.referrer_share_percentage)
-        client_name = _client_name(data.client_name)
-        client_phone = _client_phone(data.client_phone)
-        require_member(session=session, caller=caller, professional_id=data.professional_id)
-        lead = Lead(type=LeadType.professional_referral, title=title,
-                    short_description=public_summary(description), category_slug=category,
-                    subcategory_slug=subcategory, locality_id=locality_id, lat=lat, lon=lon,
-                    budget=budget, referrer_share_percentage=share,
-                    preferred_schedule=data.preferred_schedule, preferred_date=preferred_date,
-                    visibility=data.visibility, owner_user_id=user_id,
-                    owner_professional_id=data.professional_id)
-        session.add(lead)
-        session.flush()
-        session.add(ProfessionalLead(lead_id=lead.id, client_name=client_name,
-                                     client_phone=client_phone, client_address=address,
-                                     full_description=description))
+    checked = check_lead(data, owner_user_id=user_id, fallback_name=user.name,
+                         fallback_phone=user.phone)
+    lead = checked.lead
+    if lead.owner_professional_id is not None:
+        require_member(session=session, caller=caller,
+                       professional_id=lead.owner_professional_id)
+    session.add(lead)
+    session.flush()
+    details = ConsumerLead if lead.type == LeadType.consumer else ProfessionalLead
+    session.add(details(lead_id=lead.id, client_name=checked.client_name,
+                        client_phone=checked.client_phone,
+                        client_address=checked.client_address,
+                        full_description=checked.full_description))
+    if lead.type == LeadType.consumer and not user.name:
+        user.name = checked.client_name
+        session.add(user)
     session.flush()
     session.refresh(lead)
     return lead
@@ -471,9 +517,3 @@ def delete_attachment(*, session: Session, caller: Caller, attachment_id: uuid.U
     session.delete(attachment)
     session.flush()
     get_storage().delete(attachment.storage_key)
-
-
-def owner_name(session: Session, lead: Lead) -> str:
-    """The owner's display name (for the owner's own views)."""
-    user = session.get(User, lead.owner_user_id)
-    return user.name if user else ""
