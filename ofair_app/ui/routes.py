@@ -4,6 +4,16 @@ HOME = "/"
 HOW_IT_WORKS = "/#how"
 FOR_PROS = "/#pros"
 LOGIN = "/login"
+REQUEST_FORM = "/#request"
+
+# A consumer's own requests.
+MY_REQUESTS = "/my/requests"
+MY_REQUEST = "/my/requests/[lead_id]"
+
+
+def my_request(lead_id: object, sent: bool = False) -> str:
+    return f"/my/requests/{lead_id}" + ("?sent=1" if sent else "")
+
 
 PRO_HOME = "/pro"
 PRO_MY_LEADS = "/pro/my-leads"
@@ -12,6 +22,13 @@ PRO_WALLET = "/pro/wallet"
 PRO_PROFILE = "/pro/profile"
 PRO_ONBOARDING = "/pro/onboarding"
 PRO_TEAM = "/pro/team"
+PRO_LEAD_NEW = "/pro/leads/new"
+PRO_LEAD = "/pro/leads/[lead_id]"
+
+
+def pro_lead(lead_id: object) -> str:
+    return f"/pro/leads/{lead_id}"
+
 
 # A business's public page.
 PUBLIC_PRO = "/pros/[professional_id]"

@@ -6,9 +6,10 @@ from ofair_app.ui import theme
 from ofair_app.ui.state.locale import t
 
 
-def field(label: str, control: rx.Component, error: rx.Var | str = "", hint: str = "",
+def field(label: str, control: rx.Component, error: rx.Var | str = "", hint: str | rx.Var = "",
           html_for: str = "") -> rx.Component:
-    """A label above its control, a hint or the error below (the error wins, in red)."""
+    """A label above its control, a hint or the error below (the error wins, in red). `hint` is
+    a catalog key, or an already translated Var."""
     return rx.vstack(
         rx.el.label(t(label), html_for=html_for or None, font_weight="500", font_size="0.9rem"),
         control,
@@ -21,7 +22,8 @@ def field(label: str, control: rx.Component, error: rx.Var | str = "", hint: str
                 align="center",
                 role="alert",
             ),
-            rx.text(t(hint), size="1", color=theme.MUTED) if hint else rx.fragment(),
+            rx.text(hint if isinstance(hint, rx.Var) else t(hint), size="1", color=theme.MUTED)
+            if isinstance(hint, rx.Var) or hint else rx.fragment(),
         ),
         spacing="1",
         width="100%",

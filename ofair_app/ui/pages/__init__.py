@@ -11,11 +11,20 @@ from ofair_app.ui.pages.admin_home import AdminHomeState, admin_home
 from ofair_app.ui.pages.admin_professionals import AdminProsState, admin_professionals
 from ofair_app.ui.pages.landing import landing
 from ofair_app.ui.pages.login import LoginState, login
+from ofair_app.ui.pages.my_requests import (
+    MyRequestsState,
+    MyRequestState,
+    my_request,
+    my_requests,
+)
+from ofair_app.ui.pages.new_lead import NewLeadState, new_lead
 from ofair_app.ui.pages.not_found import not_found
 from ofair_app.ui.pages.onboarding import OnboardingState, onboarding
-from ofair_app.ui.pages.pro_home import pro_home
+from ofair_app.ui.pages.pro_home import BoardState, pro_home
+from ofair_app.ui.pages.pro_lead import ProLeadState, pro_lead
 from ofair_app.ui.pages.profile import ProfileState, profile
 from ofair_app.ui.pages.public_pro import PublicProState, public_pro
+from ofair_app.ui.pages.request_form import RequestState
 from ofair_app.ui.pages.team import TeamState, team
 from ofair_app.ui.state.locale import LocaleState
 from ofair_app.ui.state.session import SessionState
@@ -42,13 +51,17 @@ def _add(app: rx.App, component, route: str, title: str, *on_load,
 
 
 def register(app: rx.App) -> None:
-    _add(app, landing, routes.HOME, "אנשי מקצוע שאפשר לסמוך עליהם", SessionState.load,
+    _add(app, landing, routes.HOME, "אנשי מקצוע שאפשר לסמוך עליהם", RequestState.open,
          description=DESCRIPTION, public=True)
     _add(app, login, routes.LOGIN, "כניסה", LoginState.open,
          description="כניסה ל-OFAIR עם קוד חד-פעמי בטלפון או במייל.", public=True)
     _add(app, public_pro, routes.PUBLIC_PRO, "איש מקצוע", PublicProState.open, public=True)
-    _add(app, pro_home, routes.PRO_HOME, "לוח לידים", SessionState.require_business,
+    _add(app, my_requests, routes.MY_REQUESTS, "הבקשות שלי", MyRequestsState.open)
+    _add(app, my_request, routes.MY_REQUEST, "הבקשה שלי", MyRequestState.open)
+    _add(app, pro_home, routes.PRO_HOME, "לוח לידים", BoardState.open,
          description=PRO_DESCRIPTION, public=True)
+    _add(app, new_lead, routes.PRO_LEAD_NEW, "ליד חדש", NewLeadState.open)
+    _add(app, pro_lead, routes.PRO_LEAD, "ליד", ProLeadState.open)
     _add(app, onboarding, routes.PRO_ONBOARDING, "פתיחת עסק", OnboardingState.open)
     _add(app, profile, routes.PRO_PROFILE, "פרופיל העסק", ProfileState.open)
     _add(app, team, routes.PRO_TEAM, "הצוות", TeamState.open)

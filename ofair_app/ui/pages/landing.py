@@ -1,9 +1,10 @@
-"""`/`: what OFAIR is, for consumers and for professionals."""
+"""`/`: the consumer's request form, what OFAIR is, and the pitch to professionals."""
 
 import reflex as rx
 
 from ofair_app.ui import routes, theme
 from ofair_app.ui.components.shells import consumer_shell
+from ofair_app.ui.pages.request_form import request_card
 from ofair_app.ui.state.locale import t
 
 
@@ -19,87 +20,6 @@ def _icon_tile(icon: str, size: str = "2.75rem") -> rx.Component:
 
 
 # --- hero ----------------------------------------------------------------------------------
-
-
-def _bar(width: str, shade: int = 4, height: str = "0.55rem") -> rx.Component:
-    return rx.box(
-        width=width, height=height, border_radius="999px", background=rx.color("gray", shade)
-    )
-
-
-def _proposal_row(label: str, highlighted: bool = False) -> rx.Component:
-    return rx.hstack(
-        rx.center(
-            rx.icon("user-round", size=16, color=theme.BRAND),
-            width="2.1rem",
-            height="2.1rem",
-            border_radius="999px",
-            background=rx.color("teal", 3),
-            flex_shrink="0",
-        ),
-        rx.vstack(_bar("7rem", 5), _bar("4.5rem", 3), spacing="2", flex="1"),
-        rx.cond(
-            highlighted,
-            rx.badge(t(label), color_scheme="teal", variant="solid", radius="full"),
-            rx.badge(t(label), color_scheme="gray", variant="soft", radius="full"),
-        ),
-        align="center",
-        spacing="3",
-        padding="0.75rem",
-        border_radius="12px",
-        border=f"1px solid {theme.BORDER}",
-        background=theme.SURFACE,
-        width="100%",
-    )
-
-
-def _hero_visual() -> rx.Component:
-    """An illustration of the flow (a request, proposals arriving, contact details locked).
-
-    Drawn with placeholder bars rather than invented names and prices.
-    """
-    return rx.box(
-        rx.vstack(
-            rx.hstack(
-                _icon_tile("clipboard-list", "2.5rem"),
-                rx.vstack(
-                    rx.text(t("ui.landing.visual_request"), weight="bold", size="3"),
-                    _bar("9rem", 4),
-                    spacing="2",
-                ),
-                align="center",
-                spacing="3",
-            ),
-            rx.vstack(_bar("100%", 3), _bar("85%", 3), _bar("60%", 3), spacing="2", width="100%"),
-            rx.separator(size="4"),
-            rx.text(t("ui.landing.visual_proposals"), size="2", weight="medium", color=theme.MUTED),
-            _proposal_row("ui.landing.visual_new", highlighted=True),
-            _proposal_row("ui.landing.visual_pending"),
-            rx.hstack(
-                rx.icon("lock-keyhole", size=16, color=theme.BRAND),
-                rx.text(
-                    t("ui.landing.visual_locked"), size="2", color=theme.BRAND, weight="medium"
-                ),
-                align="center",
-                spacing="2",
-                padding="0.6rem 0.8rem",
-                border_radius="10px",
-                background=rx.color("teal", 2),
-                width="100%",
-            ),
-            spacing="4",
-            width="100%",
-        ),
-        aria_hidden="true",
-        width="100%",
-        max_width="24rem",
-        padding="1.5rem",
-        border_radius="24px",
-        background=theme.SURFACE,
-        border=f"1px solid {theme.BORDER}",
-        box_shadow="0 24px 48px -24px rgba(13,122,111,0.35), 0 2px 6px rgba(18,38,43,0.05)",
-        display=rx.breakpoints(initial="none", md="block"),
-    )
 
 
 def _cta(label: str, icon: str, href: str, primary: bool) -> rx.Component:
@@ -144,7 +64,7 @@ def _hero() -> rx.Component:
             line_height="1.7",
         ),
         rx.flex(
-            _cta("ui.landing.cta_post", "clipboard-pen", routes.HOW_IT_WORKS, primary=True),
+            _cta("ui.landing.cta_post", "list-checks", routes.HOW_IT_WORKS, primary=False),
             _cta("ui.landing.cta_pro", "hard-hat", routes.FOR_PROS, primary=False),
             direction=rx.breakpoints(initial="column", sm="row"),
             spacing="3",
@@ -157,12 +77,13 @@ def _hero() -> rx.Component:
     return rx.box(
         rx.flex(
             copy,
-            _hero_visual(),
-            align="center",
-            spacing="9",
+            request_card(),
+            direction=rx.breakpoints(initial="column", md="row"),
+            align=rx.breakpoints(initial="stretch", md="start"),
+            spacing=rx.breakpoints(initial="6", md="9"),
             max_width=theme.MAX_WIDTH,
             margin_x="auto",
-            padding=rx.breakpoints(initial="2.5rem 1rem 2.5rem", md="4.5rem 1rem 4rem"),
+            padding=rx.breakpoints(initial="1.75rem 1rem 2.5rem", md="4rem 1rem 4rem"),
         ),
         background=(
             f"radial-gradient(60rem 28rem at 85% -10%, {rx.color('teal', 3)} 0%, transparent 60%),"

@@ -1,31 +1,278 @@
-"""`/pro`: the professional's home, where the Lead Board lives."""
+"""`/pro`: the Lead Board. Open leads in the business's category and service area, newest first,
+subscribers' leads pinned on top; filters; more cards load as the list scrolls. No card ever
+carries a client's name, phone or address (the board reads only public columns)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
 
 import reflex as rx
 
-from ofair_app.ui import routes, theme
+from ofair_app import reference
+from ofair_app.domain.errors import AppError, InvalidInput
+from ofair_app.domain.leads import LeadType
+from ofair_app.models import Professional
+from ofair_app.services import board
+from ofair_app.ui import format, routes, theme
+from ofair_app.ui.components.forms import error_banner
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.session import SessionState
+
+PAGE = 20
+# Clicks "more" when it scrolls near the viewport: infinite scroll without a custom component.
+INFINITE_SCROLL = """
+if (!window.__ofairMore) {
+  window.__ofairMore = setInterval(function () {
+    var more = document.getElementById('board-more');
+    if (!more || more.disabled) return;
+    if (more.getBoundingClientRect().top < window.innerHeight + 300) more.click();
+  }, 600);
+}
+"""
 
 
-def _empty_board() -> rx.Component:
+def card_row(card: board.BoardCard, locale: str, text) -> dict[str, str]:
+    category = reference.category(card.category_slug)
+    sub = reference.subcategory(card.subcategory_slug) if card.subcategory_slug else None
+    locality = reference.locality(card.locality_id) if card.locality_id else None
+    is_referral = card.type == LeadType.professional_referral
+    return {
+        "id": str(card.lead_id),
+        "title": card.title,
+        "summary": card.short_description,
+        "category": category.name(locale) if category else "",
+        "subcategory": sub[1].name(locale) if sub else "",
+        "city": locality.name(locale) if locality else "",
+        "distance": format.distance(card.distance_km, locale),
+        "posted": format.ago(card.created_at, locale),
+        "proposals": str(card.proposal_count),
+        "budget": format.money(card.budget, locale),
+        "type": str(card.type),
+        "share": (f"{card.referrer_share_percentage.normalize():f}%"
+                  if is_referral and card.referrer_share_percentage is not None else ""),
+        "business": card.business.business_name if card.business else "",
+        "pinned": "1" if card.pinned else "",
+        "schedule": text(f"ui.schedule.{card.preferred_schedule}"),
+    }
+
+
+class BoardState(SessionState):
+    cards: list[dict[str, str]] = []
+    cursor: str = ""
+    loading: bool = False
+    loaded: bool = False
+    error: str = ""
+    business_name: str = ""
+    category_name: str = ""
+    area_name: str = ""
+    # Filters.
+    q: str = ""
+    lead_type: str = "all"
+    radius: int = 25
+    budget_min: str = ""
+    budget_max: str = ""
+    subscribed_only: bool = False
+    filters_open: bool = False
+
+    def _money(self, value: str, field: str) -> Decimal | None:
+        text = value.replace(",", "").replace("₪", "").strip()
+        if not text:
+            return None
+        try:
+            return Decimal(text)
+        except InvalidOperation:
+            raise InvalidInput(fields={field: "errors.field.money"}) from None
+
+    def _filters(self) -> board.BoardFilters:
+        return board.BoardFilters(
+            q=self.q.strip() or None,
+            type=None if self.lead_type == "all" else LeadType(self.lead_type),
+            radius_km=float(self.radius),
+            budget_min=self._money(self.budget_min, "budget_min"),
+            budget_max=self._money(self.budget_max, "budget_max"),
+            subscribed_only=self.subscribed_only)
+
+    def _fetch(self, append: bool) -> None:
+        caller = self._caller()
+        if caller is None:
+            return
+        self.error = ""
+        try:
+            filters = self._filters()
+            business, cards, next_cursor = self._as(caller, lambda s: board.for_business(
+                session=s, caller=caller, professional_id=self._current_business(caller),
+                filters=filters, limit=PAGE, cursor=self.cursor if append else None))
+        except AppError as error:
+            messages = self._field_messages(error)
+            self.error = next(iter(messages.values()), self._message(error))
+            return
+        rows = [card_row(card, self.locale, self._text) for card in cards]
+        self.cards = [*self.cards, *rows] if append else rows
+        self.cursor = next_cursor or ""
+        self.loaded = True
+        category = reference.category(business.category_slug)
+        locality = reference.locality(business.locality_id)
+        self.business_name = business.business_name
+        self.category_name = category.name(self.locale) if category else ""
+        self.area_name = locality.name(self.locale) if locality else ""
+
+    @rx.event
+    def open(self):
+        caller, redirect = self._guard("business")
+        if caller is None:
+            return redirect
+        if not self.loaded:
+            professional_id = self._current_business(caller)
+            mine = self._as(caller, lambda s: s.get(Professional, professional_id))
+            if mine is not None:
+                self.radius = mine.service_radius_km
+        self._fetch(append=False)
+        return None
+
+    @rx.event
+    def apply(self, form: dict):
+        self.q = str(form.get("q", ""))[:80]
+        self.budget_min = str(form.get("budget_min", ""))[:12]
+        self.budget_max = str(form.get("budget_max", ""))[:12]
+        self.cursor = ""
+        self._fetch(append=False)
+
+    @rx.event
+    def set_type(self, value: str | list[str]):
+        if value in ("all", LeadType.consumer.value, LeadType.professional_referral.value):
+            self.lead_type = str(value)
+            self.cursor = ""
+            self._fetch(append=False)
+
+    @rx.event
+    def set_radius(self, value: list[int | float]):
+        if value:
+            self.radius = max(1, min(200, int(value[0])))
+
+    @rx.event
+    def commit_radius(self, value: list[int | float]):
+        self.set_radius(value)
+        self.cursor = ""
+        self._fetch(append=False)
+
+    @rx.event
+    def toggle_subscribed(self, value: bool):
+        self.subscribed_only = bool(value)
+        self.cursor = ""
+        self._fetch(append=False)
+
+    @rx.event
+    def toggle_filters(self):
+        self.filters_open = not self.filters_open
+
+    @rx.event
+    def clear(self):
+        self.q, self.lead_type, self.budget_min, self.budget_max = "", "all", "", ""
+        self.subscribed_only, self.cursor = False, ""
+        self._fetch(append=False)
+
+    @rx.event
+    def more(self):
+        if not self.cursor or self.loading:
+            return
+        self.loading = True
+        try:
+            self._fetch(append=True)
+        finally:
+            self.loading = False
+
+
+# --- cards ---------------------------------------------------------------------------------
+
+
+def _meta(icon: str, value: rx.Var, **props) -> rx.Component:
+    return rx.cond(
+        value != "",
+        rx.hstack(rx.icon(icon, size=14, flex_shrink="0"), rx.text(value, size="1", **props),
+                  spacing="1", align="center"),
+    )
+
+
+def _card(card: rx.Var) -> rx.Component:
+    referral = card["type"] == "professional_referral"
+    return rx.link(
+        rx.vstack(
+            rx.hstack(
+                rx.cond(card["pinned"] != "",
+                        rx.badge(rx.icon("pin", size=12), t("ui.board.pinned"),
+                                 color_scheme="amber", radius="full", variant="soft")),
+                rx.cond(referral,
+                        rx.badge(rx.icon("share-2", size=12), t("ui.board.referral"),
+                                 color_scheme="violet", radius="full", variant="soft"),
+                        rx.badge(rx.icon("house", size=12), t("ui.board.consumer"),
+                                 color_scheme="teal", radius="full", variant="soft")),
+                rx.spacer(),
+                rx.text(card["posted"], size="1", color=theme.MUTED, class_name="posted"),
+                width="100%",
+                align="center",
+                spacing="2",
+            ),
+            rx.text(card["title"], weight="bold", size="4", line_height="1.35"),
+            rx.text(card["summary"], size="2", color=theme.MUTED, line_height="1.6",
+                    class_name="clamp-2"),
+            rx.hstack(
+                _meta("map-pin", card["city"]),
+                _meta("navigation", card["distance"], class_name="distance"),
+                _meta("wrench", rx.cond(card["subcategory"] != "", card["subcategory"],
+                                        card["category"])),
+                _meta("calendar", card["schedule"]),
+                spacing="3",
+                wrap="wrap",
+                color=theme.MUTED,
+            ),
+            rx.separator(size="4"),
+            rx.hstack(
+                rx.vstack(
+                    rx.text(t("ui.board.budget"), size="1", color=theme.MUTED),
+                    rx.text(rx.cond(card["budget"] != "", card["budget"],
+                                    t("ui.board.no_budget")),
+                            weight="bold", size="3", class_name="budget"),
+                    spacing="0",
+                ),
+                rx.cond(
+                    referral,
+                    rx.vstack(rx.text(t("ui.board.referral_fee"), size="1", color=theme.MUTED),
+                              rx.text(card["share"], weight="bold", size="3"), spacing="0"),
+                ),
+                rx.spacer(),
+                rx.hstack(rx.icon("message-square", size=14),
+                          rx.text(card["proposals"], " ", t("ui.board.proposals"), size="1"),
+                          spacing="1", align="center", color=theme.MUTED),
+                width="100%",
+                align="end",
+                spacing="5",
+            ),
+            rx.cond(card["business"] != "",
+                    rx.text(t("ui.board.from_business"), " ", card["business"], size="1",
+                            color=theme.MUTED)),
+            spacing="2",
+            width="100%",
+            style=theme.card_style(padding="1rem 1.1rem"),
+            _hover={"border_color": rx.color("teal", 7),
+                    "box_shadow": "0 8px 24px -12px rgba(13,122,111,0.35)"},
+        ),
+        href="/pro/leads/" + card["id"],
+        underline="none",
+        color="inherit",
+        width="100%",
+        class_name="lead-card",
+    )
+
+
+def _empty() -> rx.Component:
     return rx.center(
         rx.vstack(
-            rx.center(
-                rx.icon("inbox", size=28, color=theme.BRAND),
-                width="3.5rem",
-                height="3.5rem",
-                border_radius="999px",
-                background=rx.color("teal", 3),
-            ),
+            rx.center(rx.icon("inbox", size=28, color=theme.BRAND), width="3.5rem",
+                      height="3.5rem", border_radius="999px", background=rx.color("teal", 3)),
             rx.text(t("ui.pro.empty_title"), weight="bold", size="4"),
-            rx.text(
-                t("ui.pro.empty_body"),
-                color=theme.MUTED,
-                size="2",
-                text_align="center",
-                max_width="24rem",
-                line_height="1.6",
-            ),
+            rx.text(t("ui.pro.empty_body"), color=theme.MUTED, size="2", text_align="center",
+                    max_width="24rem", line_height="1.6"),
             align="center",
             spacing="3",
         ),
@@ -35,48 +282,139 @@ def _empty_board() -> rx.Component:
     )
 
 
-def _fact(icon: str, title: str, body: str) -> rx.Component:
-    return rx.hstack(
-        rx.icon(icon, size=20, color=theme.BRAND, flex_shrink="0", margin_top="2px"),
-        rx.vstack(
-            rx.text(t(title), weight="bold", size="2"),
-            rx.text(t(body), color=theme.MUTED, size="2", line_height="1.55"),
-            spacing="1",
-        ),
-        align="start",
-        spacing="3",
+# --- filters -------------------------------------------------------------------------------
+
+
+def _type_switch() -> rx.Component:
+    return rx.segmented_control.root(
+        rx.segmented_control.item(t("ui.board.all"), value="all"),
+        rx.segmented_control.item(t("ui.board.consumer"), value="consumer"),
+        rx.segmented_control.item(t("ui.board.referral"), value="professional_referral"),
+        value=BoardState.lead_type,
+        on_change=BoardState.set_type,
+        size="2",
+        width="100%",
+        id="board-type",
     )
 
 
-def _how_leads_arrive() -> rx.Component:
-    return rx.vstack(
-        rx.text(t("ui.pro.facts_title"), weight="bold", size="3"),
-        _fact("map-pin", "ui.pro.fact_area_title", "ui.pro.fact_area_body"),
-        _fact("share-2", "ui.pro.fact_referral_title", "ui.pro.fact_referral_body"),
-        _fact("lock-keyhole", "ui.pro.fact_private_title", "ui.pro.fact_private_body"),
+def _filters() -> rx.Component:
+    more = rx.vstack(
+        rx.vstack(
+            rx.hstack(rx.text(t("ui.board.radius"), size="2", color=theme.MUTED),
+                      rx.text(BoardState.radius, " ", t("ui.business.km"), weight="bold",
+                              size="2"), spacing="2"),
+            rx.slider(value=[BoardState.radius], min=1, max=200, step=1,
+                      on_change=BoardState.set_radius.throttle(100),
+                      on_value_commit=BoardState.commit_radius, width="100%", size="2",
+                      id="board-radius"),
+            spacing="2",
+            width="100%",
+        ),
+        rx.hstack(
+            rx.input(rx.input.slot("₪"), name="budget_min", default_value=BoardState.budget_min,
+                     placeholder=t("ui.board.budget_min"), input_mode="decimal", size="2",
+                     dir="ltr", text_align="start", width="100%", id="board-budget-min"),
+            rx.input(rx.input.slot("₪"), name="budget_max", default_value=BoardState.budget_max,
+                     placeholder=t("ui.board.budget_max"), input_mode="decimal", size="2",
+                     dir="ltr", text_align="start", width="100%", id="board-budget-max"),
+            spacing="2",
+            width="100%",
+        ),
+        rx.hstack(
+            rx.switch(checked=BoardState.subscribed_only,
+                      on_change=BoardState.toggle_subscribed, id="board-subscribed"),
+            rx.text(t("ui.board.subscribed_only"), size="2"),
+            spacing="2",
+            align="center",
+        ),
         spacing="4",
         width="100%",
-        style=theme.card_style(),
+        display=rx.cond(BoardState.filters_open, "flex", "none"),
+        padding_top="0.5rem",
+    )
+    return rx.form(
+        rx.vstack(
+            rx.hstack(
+                rx.input(rx.input.slot(rx.icon("search", size=16)), name="q",
+                         default_value=BoardState.q, placeholder=t("ui.board.search"),
+                         size="3", width="100%", id="board-q", type="search"),
+                rx.icon_button(rx.icon("sliders-horizontal", size=18), type="button",
+                               variant=rx.cond(BoardState.filters_open, "solid", "soft"),
+                               size="3", on_click=BoardState.toggle_filters,
+                               aria_label=t("ui.board.filters"), id="board-filters-toggle"),
+                width="100%",
+                spacing="2",
+            ),
+            _type_switch(),
+            more,
+            rx.hstack(
+                rx.button(t("ui.board.apply"), type="submit", size="2", id="board-apply"),
+                rx.button(t("ui.board.clear"), type="button", size="2", variant="ghost",
+                          color_scheme="gray", on_click=BoardState.clear),
+                spacing="2",
+                display=rx.cond(BoardState.filters_open, "flex", "none"),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=BoardState.apply,
+        reset_on_submit=False,
+        width="100%",
+        style=theme.card_style(padding="0.9rem"),
+    )
+
+
+def _list() -> rx.Component:
+    return rx.vstack(
+        error_banner(BoardState.error),
+        rx.cond(
+            BoardState.cards.length() > 0,
+            rx.vstack(rx.foreach(BoardState.cards, _card), spacing="3", width="100%",
+                      id="lead-board"),
+            rx.cond(BoardState.loaded, _empty(),
+                    rx.center(rx.spinner(size="3"), padding="3rem", width="100%")),
+        ),
+        rx.cond(
+            BoardState.cursor != "",
+            rx.button(rx.cond(BoardState.loading, rx.spinner(size="2"), t("ui.board.more")),
+                      on_click=BoardState.more, disabled=BoardState.loading, variant="soft",
+                      size="3", width="100%", id="board-more"),
+        ),
+        rx.script(INFINITE_SCROLL),
+        spacing="3",
+        width="100%",
     )
 
 
 def pro_home() -> rx.Component:
     return pro_shell(
         rx.vstack(
-            rx.vstack(
-                rx.heading(t("ui.pro.board_title"), as_="h1", size="7"),
-                rx.text(t("ui.pro.board_subtitle"), color=theme.MUTED, size="2", line_height="1.6"),
-                spacing="2",
-            ),
-            rx.grid(
-                _empty_board(),
-                _how_leads_arrive(),
-                columns=rx.breakpoints(initial="1", md="2"),
-                spacing="4",
+            rx.hstack(
+                rx.vstack(
+                    rx.heading(t("ui.pro.board_title"), as_="h1", size="7"),
+                    rx.cond(
+                        BoardState.category_name != "",
+                        rx.text(BoardState.category_name, " · ", BoardState.area_name, " · ",
+                                BoardState.radius, " ", t("ui.business.km"), size="2",
+                                color=theme.MUTED),
+                        rx.text(t("ui.pro.board_subtitle"), size="2", color=theme.MUTED),
+                    ),
+                    spacing="1",
+                ),
+                rx.spacer(),
+                rx.link(rx.button(rx.icon("plus", size=16), t("ui.board.new_lead"), size="2"),
+                        href=routes.PRO_LEAD_NEW, flex_shrink="0", id="new-lead"),
                 width="100%",
+                align="start",
             ),
-            spacing="5",
+            _filters(),
+            _list(),
+            spacing="4",
             width="100%",
+            max_width="44rem",
+            margin_x="auto",
         ),
         active=routes.PRO_HOME,
     )
+

@@ -8,16 +8,11 @@ import reflex as rx
 from ofair_app import reference
 from ofair_app.domain.errors import InvalidInput
 from ofair_app.models import Professional
+from ofair_app.ui.state.place import PlaceMixin
 from ofair_app.ui.state.session import SessionState
 
-LOCALITY_RESULTS = 8
 
-
-def locality_option(locality: reference.Locality) -> dict[str, str]:
-    return {"id": str(locality.id), "he": locality.name_he, "en": locality.name_en}
-
-
-class BusinessFormState(SessionState):
+class BusinessFormState(PlaceMixin, SessionState):
     business_name: str = ""
     business_id: str = ""
     category: str = ""
@@ -25,14 +20,8 @@ class BusinessFormState(SessionState):
     sub_options: list[dict[str, str]] = []
     subcategories: list[str] = []
     specialties: str = ""
-    locality_query: str = ""
-    locality_results: list[dict[str, str]] = []
-    locality_id: int = 0
-    locality_he: str = ""
-    locality_en: str = ""
     radius: int = 25
     about: str = ""
-    errors: dict[str, str] = {}
     error: str = ""
     # Bumped whenever the fields are refilled from the server, so uncontrolled inputs (keyed on
     # it) remount with the new values.
@@ -41,8 +30,7 @@ class BusinessFormState(SessionState):
     def _reset_form(self) -> None:
         self.business_name = self.business_id = self.category = self.specialties = ""
         self.sub_options, self.subcategories = [], []
-        self.locality_query, self.locality_results = "", []
-        self.locality_id, self.locality_he, self.locality_en = 0, "", ""
+        self._set_locality(None)
         self.radius, self.about = 25, ""
         self.form_version += 1
 
@@ -52,11 +40,7 @@ class BusinessFormState(SessionState):
         self._choose_category(professional.category_slug)
         self.subcategories = list(professional.subcategory_slugs)
         self.specialties = ", ".join(professional.specialties)
-        locality = reference.locality(professional.locality_id)
-        self.locality_id = professional.locality_id
-        self.locality_he = locality.name_he if locality else ""
-        self.locality_en = locality.name_en if locality else ""
-        self.locality_query, self.locality_results = "", []
+        self._set_locality(professional.locality_id)
         self.radius = professional.service_radius_km
         self.about = professional.about
         self.form_version += 1
@@ -96,23 +80,6 @@ class BusinessFormState(SessionState):
     @rx.event
     def set_specialties(self, value: str):
         self.specialties = value[:600]
-
-    @rx.event
-    def search_locality(self, query: str):
-        self.locality_query = query[:80]
-        found = reference.search_localities(self.locality_query, LOCALITY_RESULTS) \
-            if self.locality_query.strip() else []
-        self.locality_results = [locality_option(loc) for loc in found]
-
-    @rx.event
-    def choose_locality(self, locality_id: str):
-        locality = reference.locality(int(locality_id)) if locality_id.isdigit() else None
-        if locality is None:
-            return
-        self.locality_id = locality.id
-        self.locality_he, self.locality_en = locality.name_he, locality.name_en
-        self.locality_query, self.locality_results = "", []
-        self.errors = {k: v for k, v in self.errors.items() if k != "locality_id"}
 
     @rx.event
     def set_radius(self, value: list[int | float]):

@@ -1,0 +1,45 @@
+"""How numbers and times read on a page, in the reader's language (babel's CLDR data)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from babel.dates import format_timedelta
+from babel.numbers import format_decimal
+
+from ofair_app.domain.identity import display_phone
+from ofair_app.i18n import translate
+
+
+def money(amount: Decimal | None, locale: str) -> str:
+    """`₪1,250` (agorot only when there are any); empty for no amount."""
+    if amount is None:
+        return ""
+    pattern = "#,##0" if amount == amount.to_integral_value() else "#,##0.00"
+    number = format_decimal(amount, format=pattern, locale="he_IL" if locale == "he" else "en_IL")
+    return f"₪{number}"
+
+
+def ago(moment: datetime | None, locale: str, now: datetime | None = None) -> str:
+    """`לפני 5 דקות` / `5 minutes ago`; under a minute, `just now`."""
+    if moment is None:
+        return ""
+    elapsed = (now or datetime.now(UTC)) - moment
+    if elapsed < timedelta(minutes=1):
+        return translate("ui.time.just_now", locale)
+    return format_timedelta(-elapsed, locale=locale, add_direction=True, threshold=1)
+
+
+def distance(km: float | None, locale: str) -> str:
+    if km is None:
+        return ""
+    if km < 1:
+        return translate("ui.time.under_km", locale)
+    value = f"{km:.0f}" if km >= 10 else f"{km:.1f}"
+    return translate("ui.board.km_away", locale, km=value)
+
+
+def phone(e164: str | None) -> str:
+    """`050-123-4567` for an Israeli number."""
+    return display_phone(e164) if e164 else ""

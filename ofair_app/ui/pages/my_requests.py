@@ -1,0 +1,338 @@
+"""`/my/requests` and `/my/requests/{id}`: a consumer's own requests, and one of them.
+
+Right after posting, the request's page says it was sent and what happens next. Offers appear
+on it as professionals send them (proposals come with the next part of the product).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import reflex as rx
+
+from ofair_app import reference
+from ofair_app.domain.errors import AppError
+from ofair_app.domain.leads import LeadStatus
+from ofair_app.models import Lead
+from ofair_app.services import leads
+from ofair_app.ui import format, routes, theme
+from ofair_app.ui.components.forms import error_banner, page_title
+from ofair_app.ui.components.shells import consumer_shell, guarded
+from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.session import SessionState
+
+
+def lead_row(lead: Lead, locale: str, text) -> dict[str, str]:
+    """What a list shows of one's own lead, every value ready to print."""
+    category = reference.category(lead.category_slug)
+    locality = reference.locality(lead.locality_id) if lead.locality_id else None
+    return {
+        "id": str(lead.id),
+        "title": lead.title,
+        "status": str(lead.status),
+        "status_label": text(f"ui.lead_status.{lead.status}"),
+        "category": category.name(locale) if category else "",
+        "city": locality.name(locale) if locality else "",
+        "budget": format.money(lead.budget, locale),
+        "posted": format.ago(lead.created_at, locale),
+        "proposals": str(lead.proposal_count),
+        "summary": lead.short_description,
+    }
+
+
+def status_badge(status: rx.Var, label: rx.Var) -> rx.Component:
+    color = rx.match(status, ("active", "teal"), ("awarded", "blue"), ("in_progress", "amber"),
+                     ("completed", "green"), ("closed", "gray"), ("cancelled", "red"),
+                     ("disputed", "orange"), "gray")
+    return rx.badge(label, color_scheme=color, radius="full", size="2", class_name="lead-status")
+
+
+class MyRequestsState(SessionState):
+    rows: list[dict[str, str]] = []
+
+    @rx.event
+    def open(self):
+        caller, redirect = self._guard("login")
+        if caller is None:
+            return redirect
+        found = self._as(caller, lambda s: leads.my_leads(session=s, caller=caller))
+        self.rows = [lead_row(lead, self.locale, self._text) for lead in found]
+        return None
+
+
+class MyRequestState(SessionState):
+    lead: dict[str, str] = {}
+    sent: bool = False
+    missing: bool = False
+    error: str = ""
+
+    @rx.var
+    def lead_id(self) -> str:
+        return self.router.page.params.get("lead_id", "")
+
+    def _load(self, caller) -> None:
+        try:
+            lead_id = uuid.UUID(self.lead_id)
+            view = self._as(caller, lambda s: leads.get_lead(session=s, caller=caller,
+                                                            lead_id=lead_id))
+        except (ValueError, AppError):
+            self.missing, self.lead = True, {}
+            return
+        if view.client is None:  # not theirs: a consumer's page shows only their own requests
+            self.missing, self.lead = True, {}
+            return
+        locale = self.locale
+        self.missing = False
+        self.lead = {
+            **lead_row(view.lead, locale, self._text),
+            "description": view.client.full_description,
+            "client_name": view.client.name,
+            "client_phone": format.phone(view.client.phone),
+            "client_address": view.client.address,
+            "schedule": self._text(f"ui.schedule.{view.lead.preferred_schedule}"),
+            "can_cancel": "1" if view.lead.status in (LeadStatus.active, LeadStatus.awarded)
+            else "",
+        }
+
+    @rx.event
+    def open(self):
+        caller, redirect = self._guard("login")
+        if caller is None:
+            return redirect
+        self.sent = self.router.url.query_parameters.get("sent") == "1"
+        self.error = ""
+        self._load(caller)
+        return None
+
+    @rx.event
+    def cancel(self):
+        caller = self._caller()
+        if caller is None:
+            return rx.redirect(routes.LOGIN)
+        try:
+            lead_id = uuid.UUID(self.lead_id)
+            self._as(caller, lambda s: leads.cancel_lead(session=s, caller=caller,
+                                                        lead_id=lead_id))
+        except (ValueError, AppError) as error:
+            self.error = self._message(error) if isinstance(error, AppError) else ""
+            return None
+        self.sent = False
+        self._load(caller)
+        return None
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+def _request_card(row: rx.Var) -> rx.Component:
+    return rx.link(
+        rx.vstack(
+            rx.hstack(
+                rx.text(row["title"], weight="bold", size="3"),
+                rx.spacer(),
+                status_badge(row["status"], row["status_label"]),
+                width="100%",
+                align="center",
+            ),
+            rx.text(row["summary"], size="2", color=theme.MUTED, line_height="1.6",
+                    class_name="clamp-2"),
+            rx.hstack(
+                rx.hstack(rx.icon("clock", size=14), rx.text(row["posted"], size="1"),
+                          spacing="1", align="center"),
+                rx.hstack(rx.icon("message-square", size=14),
+                          rx.text(row["proposals"], " ", t("ui.my.proposals"), size="1"),
+                          spacing="1", align="center"),
+                rx.cond(row["budget"] != "",
+                        rx.text(row["budget"], size="1", weight="medium")),
+                spacing="4",
+                color=theme.MUTED,
+                wrap="wrap",
+            ),
+            spacing="2",
+            width="100%",
+            style=theme.card_style(padding="1rem 1.1rem"),
+            _hover={"border_color": rx.color("teal", 7)},
+        ),
+        href="/my/requests/" + row["id"],
+        underline="none",
+        color="inherit",
+        width="100%",
+        class_name="my-request",
+    )
+
+
+def _empty() -> rx.Component:
+    return rx.vstack(
+        rx.icon("clipboard-list", size=28, color=theme.BRAND),
+        rx.text(t("ui.my.empty_title"), weight="bold", size="4"),
+        rx.text(t("ui.my.empty_body"), size="2", color=theme.MUTED, text_align="center"),
+        rx.link(rx.button(t("ui.my.new_request"), size="3"), href=routes.REQUEST_FORM),
+        align="center",
+        spacing="3",
+        width="100%",
+        style=theme.card_style(padding="2.5rem 1.25rem"),
+    )
+
+
+def _narrow(*children) -> rx.Component:
+    return rx.vstack(*children, spacing="5", width="100%", max_width="44rem", margin_x="auto",
+                     padding=rx.breakpoints(initial="1.5rem 1rem 3rem", md="3rem 1rem"))
+
+
+def my_requests() -> rx.Component:
+    return consumer_shell(guarded(_narrow(
+        rx.hstack(
+            page_title("ui.my.title", "ui.my.subtitle"),
+            rx.link(rx.button(rx.icon("plus", size=16), t("ui.my.new_request"), size="2",
+                              variant="soft"), href=routes.REQUEST_FORM, flex_shrink="0"),
+            width="100%",
+            align="start",
+        ),
+        rx.cond(MyRequestsState.rows.length() > 0,
+                rx.vstack(rx.foreach(MyRequestsState.rows, _request_card), spacing="3",
+                          width="100%"),
+                _empty()),
+    )))
+
+
+def _detail_line(icon: str, label: str, value: rx.Var) -> rx.Component:
+    return rx.cond(
+        value != "",
+        rx.hstack(
+            rx.icon(icon, size=16, color=theme.MUTED, flex_shrink="0", margin_top="3px"),
+            rx.vstack(rx.text(t(label), size="1", color=theme.MUTED),
+                      rx.text(value, size="2", weight="medium"), spacing="0"),
+            spacing="3",
+            align="start",
+        ),
+    )
+
+
+def _sent_banner() -> rx.Component:
+    return rx.cond(
+        MyRequestState.sent,
+        rx.vstack(
+            rx.hstack(
+                rx.center(rx.icon("check", size=22, color="white"), width="2.5rem",
+                          height="2.5rem", border_radius="999px", background=theme.BRAND,
+                          flex_shrink="0"),
+                rx.vstack(rx.heading(t("ui.my.sent_title"), as_="h2", size="5"),
+                          rx.text(t("ui.my.sent_body"), size="2", line_height="1.6"),
+                          spacing="1"),
+                spacing="3",
+                align="center",
+            ),
+            id="request-sent",
+            width="100%",
+            padding="1.25rem",
+            border_radius="16px",
+            background=rx.color("teal", 3),
+            border=f"1px solid {rx.color('teal', 6)}",
+        ),
+    )
+
+
+def _request_detail() -> rx.Component:
+    lead = MyRequestState.lead
+    return rx.vstack(
+        _sent_banner(),
+        error_banner(MyRequestState.error),
+        rx.vstack(
+            rx.hstack(
+                rx.heading(lead["title"], as_="h1", size="6"),
+                rx.spacer(),
+                status_badge(lead["status"], lead["status_label"]),
+                width="100%",
+                align="center",
+                wrap="wrap",
+            ),
+            rx.text(lead["posted"], size="1", color=theme.MUTED),
+            rx.text(lead["description"], size="3", line_height="1.7", white_space="pre-wrap"),
+            rx.separator(size="4"),
+            rx.grid(
+                _detail_line("wrench", "ui.request.category", lead["category"]),
+                _detail_line("map-pin", "ui.request.city", lead["city"]),
+                _detail_line("wallet", "ui.request.budget", lead["budget"]),
+                _detail_line("calendar", "ui.request.schedule", lead["schedule"]),
+                columns="2",
+                spacing="4",
+                width="100%",
+            ),
+            spacing="3",
+            width="100%",
+            style=theme.card_style(),
+        ),
+        rx.vstack(
+            rx.hstack(rx.icon("lock-keyhole", size=16, color=theme.BRAND),
+                      rx.text(t("ui.my.contact_title"), weight="bold", size="3"),
+                      spacing="2", align="center"),
+            rx.text(t("ui.my.contact_body"), size="2", color=theme.MUTED, line_height="1.6"),
+            _detail_line("user-round", "ui.request.name", lead["client_name"]),
+            _detail_line("phone", "ui.request.phone", lead["client_phone"]),
+            _detail_line("house", "ui.my.address", lead["client_address"]),
+            spacing="3",
+            width="100%",
+            style=theme.card_style(),
+        ),
+        rx.vstack(
+            rx.hstack(rx.icon("message-square", size=16, color=theme.BRAND),
+                      rx.text(t("ui.my.offers_title"), weight="bold", size="3"),
+                      rx.badge(lead["proposals"], radius="full"),
+                      spacing="2", align="center"),
+            rx.text(t("ui.my.offers_waiting"), size="2", color=theme.MUTED, line_height="1.6"),
+            spacing="2",
+            width="100%",
+            style=theme.card_style(),
+            id="offers",
+        ),
+        rx.hstack(
+            rx.link(rx.button(rx.icon("arrow-right", size=16, class_name="ofair-back"),
+                              t("ui.my.back"), variant="ghost", size="2"),
+                    href=routes.MY_REQUESTS),
+            rx.spacer(),
+            rx.cond(
+                lead["can_cancel"] != "",
+                rx.alert_dialog.root(
+                    rx.alert_dialog.trigger(rx.button(t("ui.my.cancel"), color_scheme="red",
+                                                      variant="soft", size="2",
+                                                      id="cancel-request")),
+                    rx.alert_dialog.content(
+                        rx.alert_dialog.title(t("ui.my.cancel_title")),
+                        rx.alert_dialog.description(t("ui.my.cancel_body")),
+                        rx.hstack(
+                            rx.alert_dialog.cancel(rx.button(t("ui.my.keep"), variant="soft",
+                                                             color_scheme="gray")),
+                            rx.alert_dialog.action(rx.button(t("ui.my.cancel_confirm"),
+                                                             color_scheme="red",
+                                                             on_click=MyRequestState.cancel)),
+                            spacing="3",
+                            justify="end",
+                            margin_top="1rem",
+                        ),
+                    ),
+                ),
+            ),
+            width="100%",
+            align="center",
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+def _not_found() -> rx.Component:
+    return rx.vstack(
+        rx.icon("search-x", size=28, color=theme.MUTED),
+        rx.text(t("ui.my.not_found"), weight="bold", size="4"),
+        rx.link(t("ui.my.back"), href=routes.MY_REQUESTS),
+        align="center",
+        spacing="3",
+        width="100%",
+        style=theme.card_style(padding="2.5rem 1.25rem"),
+    )
+
+
+def my_request() -> rx.Component:
+    return consumer_shell(guarded(_narrow(
+        rx.cond(MyRequestState.missing, _not_found(), _request_detail()),
+    )))

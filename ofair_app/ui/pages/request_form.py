@@ -1,0 +1,385 @@
+"""The consumer's request form on the landing page: what, where, when, how much, who.
+
+A visitor who is not signed in confirms their phone inline with a one-time code (which also
+opens their account) and the request is posted right after; a signed-in visitor posts at once.
+Every field is checked before a code is sent, so nobody waits for an SMS to learn a typo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal, InvalidOperation
+
+import reflex as rx
+
+from ofair_app import reference
+from ofair_app.db.engine import SYSTEM
+from ofair_app.domain import identity
+from ofair_app.domain.errors import AppError, InvalidInput, RateLimited
+from ofair_app.domain.leads import LeadType, PreferredSchedule
+from ofair_app.models import LeadCreate
+from ofair_app.services import auth, leads, users
+from ofair_app.ui import routes, theme
+from ofair_app.ui.components.forms import error_banner, field
+from ofair_app.ui.components.pickers import locality_picker, localized
+from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.place import PlaceMixin
+from ofair_app.ui.state.session import SessionState
+
+RESEND_SECONDS = int(identity.OTP_SEND_LIMITS[0][0].total_seconds())
+SCHEDULES = [s.value for s in PreferredSchedule]
+
+
+class RequestState(PlaceMixin, SessionState):
+    category: str = ""
+    schedule: str = PreferredSchedule.this_week.value
+    description: str = ""
+    budget: str = ""
+    name: str = ""
+    phone: str = ""
+    step: str = "form"  # form | code
+    phone_label: str = ""
+    error: str = ""
+    code_error: str = ""
+    resend_in: int = 0
+    sending: bool = False
+    form_version: int = 0
+    _ticking: bool = False
+
+    @rx.event
+    def open(self):
+        """Who is here: a signed-in visitor's name and phone fill the form."""
+        caller = self._caller()
+        self._refresh_identity(caller)
+        self.access = "ok"
+        if caller is not None and self.step == "form":
+            user = self._as(caller, lambda s: users.get_me(session=s, caller=caller))
+            self.name = self.name or user.name
+            self.phone = self.phone or (identity.display_phone(user.phone) if user.phone
+                                        else "")
+            self.form_version += 1
+
+    @rx.event
+    def set_category(self, slug: str):
+        self.category = slug if reference.category(slug) else ""
+        self.errors = {k: v for k, v in self.errors.items() if k != "category"}
+
+    @rx.event
+    def set_schedule(self, value: str | list[str]):
+        if value in SCHEDULES:
+            self.schedule = str(value)
+
+    def _lead(self) -> LeadCreate:
+        category = reference.category(self.category)
+        locality = reference.locality(self.locality_id)
+        if category and locality:
+            title = self._text("ui.request.title_pattern", category=category.name(self.locale),
+                               city=locality.name(self.locale))
+        else:
+            title = ""
+        return LeadCreate(
+            type=LeadType.consumer, title=title, description=self.description,
+            category=self.category, locality_id=self.locality_id or None,
+            budget=self._budget(), preferred_schedule=PreferredSchedule(self.schedule),
+            client_name=self.name, client_phone=self.phone)
+
+    def _budget(self) -> Decimal | None:
+        text = self.budget.replace(",", "").replace("₪", "").strip()
+        if not text:
+            return None
+        try:
+            return Decimal(text)
+        except InvalidOperation:
+            raise InvalidInput(fields={"budget": "errors.field.money"}) from None
+
+    def _check(self) -> LeadCreate | None:
+        """The request if every field is right; otherwise the errors, each by its field."""
+        self.errors, self.error = {}, ""
+        try:
+            data = self._lead()
+            if not self.category:
+                raise InvalidInput(fields={"category": "errors.category.required"})
+            leads.check_lead(data)
+            return data
+        except InvalidInput as error:
+            self.errors = self._field_messages(error)
+            # The title is made from the category and the city; name those instead.
+            if "title" in self.errors and not self.errors.keys() & {"category", "locality_id"}:
+                self.errors["description"] = self.errors.pop("title")
+            return None
+
+    def _post(self, caller, data: LeadCreate):
+        lead = self._as(caller, lambda s: leads.create_lead(session=s, caller=caller, data=data))
+        self.step, self.description, self.budget = "form", "", ""
+        self.form_version += 1
+        return rx.redirect(routes.my_request(lead.id, sent=True))
+
+    @rx.event
+    def submit(self, form: dict):
+        self.description = str(form.get("description", ""))[:2000]
+        self.budget = str(form.get("budget", ""))[:20]
+        self.name = str(form.get("name", ""))[:120]
+        self.phone = str(form.get("phone", ""))[:32]
+        data = self._check()
+        if data is None:
+            return None
+        caller = self._caller()
+        try:
+            if caller is not None:
+                return self._post(caller, data)
+            return self._send_code()
+        except AppError as error:
+            self.error = self._message(error)
+            self.errors = self._field_messages(error)
+            return None
+
+    def _send_code(self):
+        try:
+            sent = self._as(SYSTEM, lambda s: auth.send_login_code(
+                session=s, phone=self.phone, locale=self.locale))
+        except RateLimited as error:
+            self.error = self._message(error)
+            self.resend_in = error.retry_after_seconds
+            return RequestState.tick if self.step == "code" else None
+        self.phone_label = identity.display_phone(sent.target.value)
+        self.step = "code"
+        self.code_error = ""
+        self.resend_in = RESEND_SECONDS
+        return RequestState.tick
+
+    @rx.event
+    def resend(self):
+        if self.resend_in > 0 or self.step != "code":
+            return None
+        self.error = ""
+        return self._send_code()
+
+    @rx.event
+    def back_to_form(self):
+        self.step, self.code_error, self.error = "form", "", ""
+        self.form_version += 1
+
+    @rx.event
+    def verify(self, form: dict):
+        self.code_error, self.error = "", ""
+        code = "".join(ch for ch in str(form.get("otp", "")) if not ch.isspace())[:12]
+        user_agent = self.router.headers.user_agent[:200]
+        try:
+            login = self._as(SYSTEM, lambda s: auth.verify_login_code(
+                session=s, phone=self.phone, otp=code, locale=self.locale,
+                user_agent=user_agent))
+        except AppError as error:
+            self.code_error = next(iter(self._field_messages(error).values()),
+                                   self._message(error))
+            return None
+        self.token = login.token
+        caller = self._caller()
+        self._refresh_identity(caller)
+        data = self._check()
+        if caller is None or data is None:
+            self.step = "form"
+            return None
+        try:
+            return self._post(caller, data)
+        except AppError as error:
+            self.step = "form"
+            self.error = self._message(error)
+            self.errors = self._field_messages(error)
+            return None
+
+    @rx.event(background=True)
+    async def tick(self):
+        """Count the resend delay down once a second (one ticker per tab)."""
+        async with self:
+            if self._ticking:
+                return
+            self._ticking = True
+        try:
+            while True:
+                await asyncio.sleep(1)
+                async with self:
+                    if self.resend_in <= 0 or self.step != "code":
+                        self.resend_in = 0
+                        return
+                    self.resend_in -= 1
+        finally:
+            async with self:
+                self._ticking = False
+
+
+# --- the form ------------------------------------------------------------------------------
+
+
+def _category_select() -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(placeholder=t("ui.request.category_placeholder"), width="100%",
+                          id="r-category"),
+        rx.select.content(
+            *(rx.select.item(
+                rx.hstack(rx.icon(c.icon, size=15, color=theme.BRAND),
+                          localized(c.name_he, c.name_en), spacing="2", align="center"),
+                value=c.slug,
+            ) for c in reference.categories()),
+            position="popper",
+        ),
+        value=RequestState.category,
+        on_change=RequestState.set_category,
+        size="3",
+    )
+
+
+def _schedule_picker() -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(width="100%", id="r-schedule"),
+        rx.select.content(*(rx.select.item(t(f"ui.schedule.{s}"), value=s) for s in SCHEDULES),
+                          position="popper"),
+        value=RequestState.schedule,
+        on_change=RequestState.set_schedule,
+        size="3",
+    )
+
+
+def _error(name: str) -> rx.Var:
+    return RequestState.errors.get(name, "")
+
+
+def _form_step() -> rx.Component:
+    signed_in = RequestState.signed_in
+    return rx.form(
+        rx.vstack(
+            field("ui.request.category", _category_select(), _error("category"),
+                  html_for="r-category"),
+            field("ui.request.city", locality_picker(RequestState), _error("locality_id"),
+                  html_for="f-locality"),
+            field("ui.request.description",
+                  rx.text_area(name="description", id="r-description",
+                               default_value=RequestState.description,
+                               placeholder=t("ui.request.description_placeholder"),
+                               rows="4", size="3", width="100%", max_length=2000,
+                               required=True),
+                  _error("description"), hint="ui.request.description_hint",
+                  html_for="r-description"),
+            rx.grid(
+                field("ui.request.budget",
+                      rx.input(rx.input.slot("₪"), name="budget", id="r-budget",
+                               default_value=RequestState.budget, input_mode="decimal",
+                               placeholder=t("ui.request.budget_placeholder"), size="3",
+                               width="100%", dir="ltr", text_align="start"),
+                      _error("budget"), hint="ui.request.budget_hint", html_for="r-budget"),
+                field("ui.request.schedule", _schedule_picker(), html_for="r-schedule"),
+                columns=rx.breakpoints(initial="1", sm="2"),
+                spacing="4",
+                width="100%",
+            ),
+            rx.grid(
+                field("ui.request.name",
+                      rx.input(name="name", id="r-name", default_value=RequestState.name,
+                               auto_complete="name", size="3", width="100%", required=True),
+                      _error("client_name"), html_for="r-name"),
+                field("ui.request.phone",
+                      rx.input(name="phone", id="r-phone", default_value=RequestState.phone,
+                               type="tel", input_mode="tel", auto_complete="tel",
+                               placeholder="050-123-4567", size="3", width="100%", dir="ltr",
+                               text_align="start", required=True, read_only=signed_in),
+                      _error("client_phone"),
+                      hint=rx.cond(signed_in, t("ui.request.phone_account"),
+                                   t("ui.request.phone_hint")),
+                      html_for="r-phone"),
+                columns=rx.breakpoints(initial="1", sm="2"),
+                spacing="4",
+                width="100%",
+            ),
+            rx.button(
+                rx.cond(signed_in, t("ui.request.post"), t("ui.request.continue")),
+                rx.icon("arrow-left", size=16, class_name="ofair-forward"),
+                type="submit", size="3", width="100%", id="r-submit",
+            ),
+            rx.hstack(
+                rx.icon("lock-keyhole", size=14, color=theme.BRAND, flex_shrink="0"),
+                rx.text(t("ui.request.privacy"), size="1", color=theme.MUTED),
+                spacing="2",
+                align="center",
+            ),
+            spacing="4",
+            width="100%",
+            key=RequestState.form_version,
+        ),
+        on_submit=RequestState.submit,
+        reset_on_submit=False,
+        width="100%",
+    )
+
+
+def _code_step() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.hstack(
+                rx.icon("message-square-text", size=18, color=theme.BRAND, flex_shrink="0"),
+                rx.text(t("ui.login.code_sent_to"), " ",
+                        rx.el.bdi(RequestState.phone_label, font_weight="600"), size="2"),
+                spacing="2",
+                align="center",
+            ),
+            field("ui.request.code",
+                  rx.input(name="otp", id="r-otp", input_mode="numeric",
+                           auto_complete="one-time-code", pattern="[0-9]*", max_length=6,
+                           placeholder="······", dir="ltr", text_align="center", size="3",
+                           width="100%", letter_spacing="0.5em", font_size="1.35rem",
+                           required=True, auto_focus=True),
+                  RequestState.code_error, hint="ui.request.code_hint", html_for="r-otp"),
+            rx.button(t("ui.request.verify_and_post"), type="submit", size="3", width="100%",
+                      id="r-verify"),
+            rx.hstack(
+                rx.cond(
+                    RequestState.resend_in > 0,
+                    rx.text(t("ui.login.resend_in"), " ",
+                            rx.el.span(RequestState.resend_in, dir="ltr",
+                                       font_variant_numeric="tabular-nums"),
+                            size="2", color=theme.MUTED),
+                    rx.button(t("ui.login.resend"), variant="ghost", size="2", type="button",
+                              on_click=RequestState.resend, id="r-resend"),
+                ),
+                rx.spacer(),
+                rx.button(t("ui.request.edit"), variant="ghost", color_scheme="gray", size="2",
+                          type="button", on_click=RequestState.back_to_form),
+                width="100%",
+                align="center",
+            ),
+            spacing="4",
+            width="100%",
+        ),
+        on_submit=RequestState.verify,
+        reset_on_submit=False,
+        width="100%",
+    )
+
+
+def request_card() -> rx.Component:
+    """The form as a card; the landing page's hero holds it."""
+    return rx.vstack(
+        rx.hstack(
+            rx.center(rx.icon("clipboard-pen", size=20, color=theme.BRAND), width="2.5rem",
+                      height="2.5rem", border_radius="12px", background=rx.color("teal", 3),
+                      flex_shrink="0"),
+            rx.vstack(
+                rx.heading(t("ui.request.heading"), as_="h2", size="5"),
+                rx.text(t("ui.request.subheading"), size="2", color=theme.MUTED),
+                spacing="0",
+            ),
+            spacing="3",
+            align="center",
+        ),
+        error_banner(RequestState.error),
+        rx.cond(
+            RequestState.access == "ok",
+            rx.cond(RequestState.step == "code", _code_step(), _form_step()),
+            rx.center(rx.spinner(size="3"), padding="3rem", width="100%"),
+        ),
+        id="request",
+        spacing="4",
+        width="100%",
+        max_width="34rem",
+        scroll_margin_top="72px",
+        style=theme.card_style(padding="1.5rem 1.25rem"),
+        box_shadow="0 24px 48px -24px rgba(13,122,111,0.35), 0 2px 6px rgba(18,38,43,0.05)",
+    )
