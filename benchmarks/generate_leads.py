@@ -132,7 +132,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--businesses", type=int, default=20_000)
     parser.add_argument("--consumers", type=int, default=None,
                         help="consumer users who post the consumer leads (default: leads / 4)")
-    parser.add_argument("--data-dir", default="/tmp/ofair-bench")  # noqa: S108
+    parser.add_argument("--data-dir", default="/tmp/ofair-bench")
     parser.add_argument("--reset", action="store_true",
                         help="stop the benchmark database and delete --data-dir first")
     parser.add_argument("--board-sync", choices=["trigger", "bulk"], default="trigger",

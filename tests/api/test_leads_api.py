@@ -225,6 +225,16 @@ async def test_bad_input_is_422_naming_the_field_and_writes_nothing(client, case
         assert session.get(User, user.id).name == user.name
 
 
+async def test_every_bad_field_is_named_at_once(client) -> None:
+    user = make_user()
+    body = consumer_body(client_phone="12-34", title="<b>x</b>", budget="12.345",
+                         category="no-such-trade", subcategory=DROP)
+    error = error_of(await client.post(f"{API}/leads", json=body, headers=auth(user)), 422,
+                     "validation_error")
+    assert {"client_phone", "title", "budget", "category"} <= set(error["fields"])
+    assert count_rows(Lead) == 0
+
+
 @pytest.mark.xfail(strict=True, reason=(
     "BUG: a huge amount (27+ integer digits, e.g. 1e30) makes domain.leads.parse_money raise "
     "decimal.InvalidOperation from quantize(); the API answers 500 internal_error instead of "
@@ -247,8 +257,7 @@ async def test_a_huge_amount_is_422_not_500(client, request_of) -> None:
 
 async def test_a_pro_lead_for_a_business_the_caller_is_not_in_is_403(client) -> None:
     business, _ = make_professional(business_name="עסק של אחרים")
-    stranger, _ = make_professional(business_name="עסק זר")
-    _, stranger_owner = stranger, _last_owner(stranger.id)
+    _, stranger_owner = make_professional(business_name="עסק זר")
     response = await client.post(f"{API}/leads", json=pro_body(business.id),
                                  headers=auth(stranger_owner))
     error_of(response, 403)
@@ -256,14 +265,6 @@ async def test_a_pro_lead_for_a_business_the_caller_is_not_in_is_403(client) -> 
     error_of(await client.post(f"{API}/leads", json=pro_body(business.id),
                                headers=auth(plain_user)), 403)
     assert count_rows(Lead) == 0 and count_rows(ProfessionalLead) == 0
-
-
-def _last_owner(professional_id: uuid.UUID) -> User:
-    with unit_of_work(SYSTEM) as session:
-        user_id = session.execute(text(
-            "SELECT user_id FROM professional_members WHERE professional_id = :p"),
-            {"p": professional_id}).scalar_one()
-        return session.get(User, user_id)
 
 
 async def test_anonymous_post_is_401_and_writes_nothing(client) -> None:
@@ -648,7 +649,7 @@ async def test_the_business_board_is_for_members_only(client) -> None:
 
 async def test_no_public_answer_leaks_a_client_detail(client) -> None:
     business, pro = make_professional(business_name="מפנה סודות")
-    watcher_business, watcher = make_professional(business_name="עסק צופה")
+    _, watcher = make_professional(business_name="עסק צופה")
     clients = [
         ("זלמן פרנקנשטיין", "+972541112233", "054-111-2233", "רחוב הסודות 77, חיפה"),
         ("אביטל נסתרת", "+972547778899", "054-777-8899", "שדרות הנסתר 3, חיפה"),
@@ -697,7 +698,6 @@ async def test_no_public_answer_leaks_a_client_detail(client) -> None:
                                           headers=auth(watcher)))
         responses.append(await client.get(f"{API}/leads/{lead['id']}/attachments",
                                           headers=auth(watcher)))
-    assert watcher_business.id not in {lead.get("professional_id") for lead in leads}
 
     assert len(responses) > 20
     for response in responses:

@@ -91,7 +91,7 @@ def test_each_part_is_rounded_half_up_to_the_agora() -> None:
 
 
 def test_the_minimum_job_amount_is_accepted_and_below_it_is_refused() -> None:
-    assert MIN_JOB_AMOUNT == D("100")
+    assert D("100") == MIN_JOB_AMOUNT
     assert split(D("100.00"), LeadType.consumer).platform_commission == D("10.00")
     for amount in (D("99.99"), D("0.01"), D("0"), D("-100")):
         with pytest.raises(InvalidInput) as raised:

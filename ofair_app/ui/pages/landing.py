@@ -70,6 +70,8 @@ def _hero() -> rx.Component:
             spacing="3",
             width="100%",
             padding_top="0.5rem",
+            # On a phone the request form follows right away; these links would push it down.
+            display=rx.breakpoints(initial="none", md="flex"),
         ),
         spacing="5",
         flex="1",

@@ -288,8 +288,8 @@ def _empty() -> rx.Component:
 def _type_switch() -> rx.Component:
     return rx.segmented_control.root(
         rx.segmented_control.item(t("ui.board.all"), value="all"),
-        rx.segmented_control.item(t("ui.board.consumer"), value="consumer"),
-        rx.segmented_control.item(t("ui.board.referral"), value="professional_referral"),
+        rx.segmented_control.item(t("ui.board.type_consumer"), value="consumer"),
+        rx.segmented_control.item(t("ui.board.type_referral"), value="professional_referral"),
         value=BoardState.lead_type,
         on_change=BoardState.set_type,
         size="2",
