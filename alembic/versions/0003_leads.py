@@ -342,9 +342,9 @@ def upgrade() -> None:
             WITH CHECK ((user_id = app_user_id()
                          AND (app_sees_client(lead_id) OR app_role() = 'admin'))
                         OR app_role() = 'system');
-        -- Owners see who looked at their client; admins see everything.
+        -- Readers see their own reads, owners who looked at their client, admins everything.
         CREATE POLICY contact_access_logs_select ON contact_access_logs FOR SELECT
-            USING (app_is_trusted() OR EXISTS (
+            USING (app_is_trusted() OR user_id = app_user_id() OR EXISTS (
                 SELECT 1 FROM leads l WHERE l.id = lead_id
                 AND app_owns(l.owner_user_id, l.owner_professional_id)));
     """)

@@ -118,11 +118,13 @@ def parse_money(raw: object, *, field: str, minimum: Decimal = Decimal("0"),
         value = Decimal(str(raw).strip()) if not isinstance(raw, Decimal) else raw
     except (InvalidOperation, ValueError):
         raise InvalidInput(fields={field: "errors.field.money"}) from None
-    if not value.is_finite() or value != value.quantize(CENT, rounding=ROUND_HALF_UP):
+    if not value.is_finite():
         raise InvalidInput(fields={field: "errors.field.money"})
-    if value < minimum or value > maximum:
+    if value < minimum or value > maximum:  # before quantizing: a huge value would overflow it
         raise InvalidInput(fields={field: "errors.field.money_range"},
                            params={"min": str(minimum), "max": str(maximum)})
+    if value != value.quantize(CENT, rounding=ROUND_HALF_UP):
+        raise InvalidInput(fields={field: "errors.field.money"})
     return value.quantize(CENT)
 
 

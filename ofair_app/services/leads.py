@@ -305,13 +305,18 @@ def relation_to(lead: Lead, caller: Caller) -> AccessReason | None:
 
 def _find(session: Session, lead_id: uuid.UUID, *, lock: bool = False) -> Lead:
     """The lead, if the caller may see it at all (a private lead of another business is simply
-    not found, as RLS hides it)."""
-    query = select(Lead).where(Lead.id == lead_id)
-    if lock:
-        query = query.with_for_update()
-    lead = session.exec(query).first()
+    not found, as RLS hides it). With `lock`, the row is locked for a change, which only its
+    owner (and the platform) may make: anyone else gets 403."""
+    lead = session.exec(select(Lead).where(Lead.id == lead_id)).first()
     if lead is None:
         raise NotFound("errors.lead.not_found")
+    if lock:
+        # RLS lets FOR UPDATE see only rows the caller may change.
+        locked = session.exec(select(Lead).where(Lead.id == lead_id).with_for_update()
+                              .execution_options(populate_existing=True)).first()
+        if locked is None:
+            raise Forbidden("errors.lead.owner_only", code="not_lead_owner")
+        return locked
     return lead
 
 

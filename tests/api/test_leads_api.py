@@ -235,10 +235,6 @@ async def test_every_bad_field_is_named_at_once(client) -> None:
     assert count_rows(Lead) == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a huge amount (27+ integer digits, e.g. 1e30) makes domain.leads.parse_money raise "
-    "decimal.InvalidOperation from quantize(); the API answers 500 internal_error instead of "
-    "422 naming the field"))
 @pytest.mark.parametrize("request_of", ["lead budget", "preview amount", "board budget_min"])
 async def test_a_huge_amount_is_422_not_500(client, request_of) -> None:
     if request_of == "lead budget":
@@ -353,12 +349,6 @@ async def test_the_performer_is_offered_the_contact_but_outsiders_still_are_not(
     assert count_rows(ContactAccessLog) == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the accepted performer's GET /leads/{id}/contact answers 500. reveal_contact adds a "
-    "ContactAccessLog whose INSERT ... RETURNING id needs the new row to pass the "
-    "contact_access_logs SELECT policy (trusted or lead owner only), which a performer fails: "
-    "psycopg InsufficientPrivilege 'new row violates row-level security policy for table "
-    "contact_access_logs'. An admin passes only because admins are trusted."))
 async def test_the_performer_reads_the_contact_and_the_read_is_logged(client) -> None:
     owner = make_user()
     lead = await post_lead(client, owner, consumer_body(client_name="אביגיל פרטית"))
@@ -420,12 +410,6 @@ async def test_another_user_cannot_edit_or_cancel_a_lead(client) -> None:
     assert await public_ids(client) == [lead["id"]]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (contract): a non-owner's PUT /leads/{id}, POST /leads/{id}/cancel and POST "
-    "/leads/{id}/attachments on a lead they can see answer 404 not_found, not 403 "
-    "not_lead_owner: services.leads._find(lock=True) runs SELECT ... FOR UPDATE, which RLS "
-    "filters through the leads_update policy (owner or trusted), so the lead is 'not found' "
-    "and the 403 in _require_owner is unreachable"))
 @pytest.mark.parametrize("action", ["edit", "cancel", "attach"])
 async def test_a_non_owner_changing_a_visible_lead_is_403(client, action) -> None:
     owner = make_user()

@@ -22,6 +22,7 @@ from ofair_app.api.routes.reference import LocalityOut, locality_out
 from ofair_app.api.schemas import Page
 from ofair_app.db.engine import unit_of_work
 from ofair_app.domain import commission
+from ofair_app.domain.errors import InvalidInput
 from ofair_app.domain.leads import (
     LeadStatus,
     LeadType,
@@ -429,9 +430,13 @@ def commission_preview(
     """How `amount` would split between the platform, the referrer and the performer."""
     final_amount = parse_money(amount, field="amount")
     share = parse_share(referrer_share_percentage)
-    split = commission.split(final_amount, type, referrer_share_pct=share,
-                             performer_subscribed=subscribed,
-                             rates=commission.Rates.from_settings(get_settings()))
+    try:
+        split = commission.split(final_amount, type, referrer_share_pct=share,
+                                 performer_subscribed=subscribed,
+                                 rates=commission.Rates.from_settings(get_settings()))
+    except InvalidInput as error:  # name the query parameter the caller sent
+        fields = {("amount" if k == "final_amount" else k): v for k, v in error.fields.items()}
+        raise InvalidInput(error.message_key, fields=fields, params=error.params) from None
     return AmountsOut(final_amount=split.final_amount,
                       platform_commission=split.platform_commission,
                       referrer_fee=split.referrer_fee,
