@@ -15,10 +15,11 @@ def localized(he: rx.Var | str, en: rx.Var | str) -> rx.Var:
     return rx.cond(LocaleState.locale == "en", en, he)
 
 
-def category_select(state) -> rx.Component:
+def category_select(state, id: str = "f-category",
+                    placeholder: str = "ui.business.category_placeholder") -> rx.Component:
+    """Every category with its icon; `state` has `category` and `set_category`."""
     return rx.select.root(
-        rx.select.trigger(placeholder=t("ui.business.category_placeholder"), width="100%",
-                          id="f-category"),
+        rx.select.trigger(placeholder=t(placeholder), width="100%", id=id),
         rx.select.content(
             *(rx.select.item(
                 rx.hstack(rx.icon(c.icon, size=15, color=theme.BRAND),

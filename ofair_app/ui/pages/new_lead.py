@@ -23,7 +23,7 @@ from ofair_app.services import leads
 from ofair_app.settings import get_settings
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import error_banner, field
-from ofair_app.ui.components.pickers import locality_picker, localized
+from ofair_app.ui.components.pickers import category_select, locality_picker, localized
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.place import PlaceMixin
@@ -234,12 +234,8 @@ def _basic() -> rx.Component:
                            rows="4", size="3", width="100%"),
               _error("description"), hint="ui.wizard.description_hint",
               html_for="w-description"),
-        field("ui.request.category", rx.select.root(
-            rx.select.trigger(placeholder=t("ui.request.category_placeholder"), width="100%",
-                              id="w-category"),
-            rx.select.content(*(rx.select.item(localized(c.name_he, c.name_en), value=c.slug)
-                                for c in reference.categories()), position="popper"),
-            value=NewLeadState.category, on_change=NewLeadState.set_category, size="3"),
+        field("ui.request.category",
+              category_select(NewLeadState, "w-category", "ui.request.category_placeholder"),
             _error("category"), html_for="w-category"),
         rx.cond(NewLeadState.sub_options.length() > 0, field("ui.wizard.subcategory",
             rx.select.root(

@@ -21,7 +21,7 @@ from ofair_app.models import LeadCreate
 from ofair_app.services import auth, leads, users
 from ofair_app.ui import routes, theme
 from ofair_app.ui.components.forms import error_banner, field
-from ofair_app.ui.components.pickers import locality_picker, localized
+from ofair_app.ui.components.pickers import category_select, locality_picker
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.place import PlaceMixin
 from ofair_app.ui.state.session import SessionState
@@ -210,24 +210,6 @@ class RequestState(PlaceMixin, SessionState):
 # --- the form ------------------------------------------------------------------------------
 
 
-def _category_select() -> rx.Component:
-    return rx.select.root(
-        rx.select.trigger(placeholder=t("ui.request.category_placeholder"), width="100%",
-                          id="r-category"),
-        rx.select.content(
-            *(rx.select.item(
-                rx.hstack(rx.icon(c.icon, size=15, color=theme.BRAND),
-                          localized(c.name_he, c.name_en), spacing="2", align="center"),
-                value=c.slug,
-            ) for c in reference.categories()),
-            position="popper",
-        ),
-        value=RequestState.category,
-        on_change=RequestState.set_category,
-        size="3",
-    )
-
-
 def _schedule_picker() -> rx.Component:
     return rx.select.root(
         rx.select.trigger(width="100%", id="r-schedule"),
@@ -247,7 +229,9 @@ def _form_step() -> rx.Component:
     signed_in = RequestState.signed_in
     return rx.form(
         rx.vstack(
-            field("ui.request.category", _category_select(), _error("category"),
+            field("ui.request.category",
+                  category_select(RequestState, "r-category", "ui.request.category_placeholder"),
+                  _error("category"),
                   html_for="r-category"),
             field("ui.request.city", locality_picker(RequestState), _error("locality_id"),
                   html_for="f-locality"),
