@@ -2,40 +2,59 @@
 
     python -m benchmarks.generate_leads --reset          # once: 1,000,000 leads in /tmp/ofair-bench
     python -m benchmarks.bench_board [--data-dir /tmp/ofair-bench] [--rounds 200]
-                                     [--api-rounds 100] [--warmup 20] [--no-api]
-                                     [--only a,b] [--sql "CREATE INDEX ..."]
+                                     [--api-rounds 100] [--warmup 20] [--no-api] [--only a,b]
+                                     [--plan-cache-mode auto|force_custom_plan|force_generic_plan]
+                                     [--variant current|ranges] [--sql "CREATE INDEX ..."]
 
 Scenarios (the place, category and budget come from the generated data):
   a   25 km around Tel Aviv + category + budget range, first page
   b   the same, the page after following `next_cursor` for 50 pages
   c   25 km around Eilat (remote) + category, first page
   c2  10 km around Mitzpe Ramon (small, remote) + category, first page
+  c3  10 km around Mitzpe Ramon, any category, first page
   d   a common Hebrew word (`q`), no place, first page
   d2  a rare Hebrew word, no place, first page
   e   a business's own board (`board.for_business`: its category within its service area)
 
-Three measurements per scenario, one after the other, each after `--warmup` untimed calls:
+Three measurements per scenario, each after `--warmup` untimed calls:
 
 - "service": `board.search()` (or `for_business`) in `unit_of_work(...)`, as an API request runs
   it: a pooled connection, one transaction, the caller context, the pinned businesses, one or
   two board statements, the businesses of the cards, commit.
-- "statement": each board statement `search()` issues (the pinned group, then the rest), built
-  with `board._query(...)`, run alone inside one open transaction (client time), and run under
-  EXPLAIN (ANALYZE, BUFFERS) for the server's own planning and execution time and the indexes
-  the plan uses.
+- "statement": each board statement `search()` issues for that page (the pinned group, then the
+  rest), built with `board._query(...)`, prepared once (PREPARE) and run alone (EXECUTE) inside
+  one open transaction as the application role: the client's round trip, and under
+  EXPLAIN (ANALYZE, BUFFERS) the server's planning and execution time and the indexes it used.
+  `rest*` is the rest group's statement on a first page that the pinned leads filled (so
+  `search()` did not run it): what page 1 costs wherever fewer than 20 pinned leads match.
 - "API": sequential GETs (one keep-alive connection, no concurrency) to
   `/api/v1/leads/public` and `/api/v1/leads/board` on `python -m ofair_app api` (uvicorn, one
   worker) started on a free port against the same database: HTTP, FastAPI, validation, the
   service and JSON.
 
-The EXPLAIN plans of a, b and c are printed in full. `--sql` runs statements as the owner role
-before measuring (to try an index in the benchmark database; it stays there until dropped).
-Latencies depend on the machine and on what else runs on it: compare figures from one run.
+Plans: psycopg prepares a statement server-side once a connection has run it 5 times, and
+PostgreSQL then switches to a generic plan (one plan for any parameters) after 5 more runs when
+it estimates it no dearer; the warm-up covers both, so `auto` (the default, what the app does)
+measures a warmed pooled connection. `--plan-cache-mode` sets `plan_cache_mode` on every
+connection (here and in the API server, through PGOPTIONS) to measure custom plans (made for the
+actual values: a fresh connection, and what EXPLAIN of a literal query shows) or generic ones.
+
+Experiments, for the benchmark database only: `--sql` runs statements as the owner role first
+(an index stays until dropped: `--sql "DROP INDEX ..."`); `--variant ranges` replaces the board's
+bounding box `point(lon, lat) <@ box(...)` with `lat BETWEEN ... AND lon BETWEEN ...` (in this
+process and in an API server started with the same change), without touching the service code.
+The EXPLAIN plans of a, b and c are printed in full. The in-process figures include Python's
+garbage collector: a full collection of this process's heap (~50 ms here) runs every few dozen
+calls and lands in p99/max; `--gc-freeze` takes the startup heap out of it. Latencies depend
+on the machine and on what else runs on it: compare figures from one run, or runs made one
+after the other.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import math
 import os
 import re
 import statistics
@@ -46,13 +65,12 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ClauseElement, Executable
-
 from benchmarks.harness import free_port, percentile, server
 
 GOAL_MS = 50.0
 DEEP_PAGES = 50
+PLAN_CACHE_MODES = ("auto", "force_custom_plan", "force_generic_plan")
+VARIANTS = ("current", "ranges")
 
 
 @dataclass
@@ -77,6 +95,10 @@ class Stats:
         return (f"{len(s):>6} {statistics.fmean(s):>8.2f} {percentile(s, 50):>8.2f} "
                 f"{percentile(s, 99):>8.2f} {min(s):>8.2f} {max(s):>8.2f}")
 
+    @property
+    def meets_goal(self) -> str:
+        return "yes" if percentile(self.samples, 99) < GOAL_MS else "NO"
+
 
 STATS_HEADER = f"{'rounds':>6} {'mean':>8} {'p50':>8} {'p99':>8} {'min':>8} {'max':>8}"
 
@@ -92,9 +114,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=20, help="untimed calls first")
     parser.add_argument("--no-api", action="store_true", help="skip the API measurements")
     parser.add_argument("--only", default="", help="comma-separated scenario keys")
+    parser.add_argument("--plan-cache-mode", choices=PLAN_CACHE_MODES, default="auto")
+    parser.add_argument("--variant", choices=VARIANTS, default="current",
+                        help="ranges: lat/lon BETWEEN instead of the point-in-box condition")
     parser.add_argument("--sql", action="append", default=[],
                         help="SQL to run as the owner before measuring (repeatable)")
     parser.add_argument("--no-plans", action="store_true", help="do not print the full plans")
+    parser.add_argument("--gc-freeze", action="store_true",
+                        help="gc.freeze() this process before measuring (not the API server): "
+                             "full collections of the startup heap then stop adding ~50 ms "
+                             "pauses every few dozen calls")
     args = parser.parse_args(argv)
     args.db_rounds = args.rounds or 200
     args.api_rounds = args.api_rounds or args.rounds or 100
@@ -108,68 +137,93 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = Path(args.data_dir).expanduser().resolve()
     if not (data_dir / "pg").exists():
         sys.exit(f"no database in {data_dir}: run python -m benchmarks.generate_leads first")
-    os.environ["OFAIR_DATA_DIR"] = str(data_dir)  # before any ofair_app import
+    # Before any ofair_app import (settings are read once) and any connection (libpq reads
+    # PGOPTIONS when it connects; the API server inherits both).
+    os.environ["OFAIR_DATA_DIR"] = str(data_dir)
     os.environ.setdefault("OFAIR_SCHEDULER", "off")
+    if args.plan_cache_mode != "auto":
+        os.environ["PGOPTIONS"] = (os.environ.get("PGOPTIONS", "") +
+                                   f" -c plan_cache_mode={args.plan_cache_mode}").strip()
+    os.environ["OFAIR_BENCH_VARIANT"] = args.variant
 
     from ofair_app.settings import get_settings
 
     settings = get_settings()
     if not settings.embedded_database or settings.data_dir != data_dir:
         sys.exit(f"settings point at another database (data dir {settings.data_dir})")
+    apply_variant(args.variant)
 
     from sqlalchemy import text
 
     from ofair_app.db.engine import owner_engine
 
-    with owner_engine().begin() as conn:
-        conn.execute(text("SELECT set_config('app.current_role', 'system', true)"))
+    with owner_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for statement in args.sql:
             started = time.perf_counter()
             conn.execute(text(statement))
-            print(f"ran ({time.perf_counter() - started:.1f} s): {statement}")
+            print(f"ran as the owner ({time.perf_counter() - started:.1f} s): {statement}")
+        if args.sql:
+            conn.execute(text("ANALYZE lead_board"))
+    with owner_engine().begin() as conn:
+        conn.execute(text("SELECT set_config('app.current_role', 'system', true)"))
         facts = conn.execute(text(FACTS)).one()
         pg = {name: conn.execute(text(f"SHOW {name}")).scalar_one()
               for name in ("server_version", "shared_buffers", "work_mem", "jit",
                            "plan_cache_mode")}
-    if args.sql:
-        with owner_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("ANALYZE lead_board"))
+        indexes = conn.execute(text(
+            "SELECT string_agg(indexname, ', ' ORDER BY indexname) FROM pg_indexes"
+            " WHERE tablename = 'lead_board'")).scalar_one()
+        rls = conn.execute(text(
+            "SELECT relrowsecurity FROM pg_class WHERE oid = 'lead_board'::regclass")).scalar_one()
     if not facts.leads:
         sys.exit(f"{data_dir} holds no leads: run python -m benchmarks.generate_leads first")
 
     scenarios = build_scenarios(args)
+    if args.gc_freeze:
+        gc.collect()
+        gc.freeze()
     load_before = os.getloadavg()
     print(f"\nLead Board benchmark on {data_dir}: {facts.leads} leads, {facts.board} on the board "
           f"({facts.pinned} pinned), {facts.businesses} businesses ({facts.subscribed} "
           f"subscribed)")
     print(f"cores: {os.cpu_count()}; load average {load_before[0]:.2f}; python "
           f"{sys.version.split()[0]}; postgres {pg['server_version']}, shared_buffers "
-          f"{pg['shared_buffers']}, work_mem {pg['work_mem']}, jit {pg['jit']}, plan_cache_mode "
-          f"{pg['plan_cache_mode']}")
+          f"{pg['shared_buffers']}, work_mem {pg['work_mem']}, jit {pg['jit']}")
+    print(f"plan_cache_mode {pg['plan_cache_mode']}; query variant: {args.variant}; "
+          f"lead_board row-level security {'on' if rls else 'OFF'}; gc.freeze: "
+          f"{'yes' if args.gc_freeze else 'no'}; indexes: {indexes}")
     for s in scenarios:
         print(f"  {s.key:3} {s.title}")
 
-    service = {s.key: measure_service(s, args) for s in scenarios}
-    statements = {s.key: measure_statements(s, args) for s in scenarios}
+    service = {}
+    for s in scenarios:
+        service[s.key] = measure_service(s, args)
+        print(f"  service {s.key}: p50 {percentile(service[s.key][1].samples, 50):.2f} ms",
+              flush=True)
+    statements = {}
+    for s in scenarios:
+        statements[s.key] = measure_statements(s, args)
+        print(f"  statements {s.key}: done", flush=True)
     api = {} if args.no_api else measure_api(scenarios, args, data_dir)
     load_after = os.getloadavg()
 
     print(f"\nIn the database, board.search() / for_business() in unit_of_work: ms per call "
-          f"({args.warmup} warm-up calls first)")
+          f"({args.warmup} warm-up calls first; plan_cache_mode {args.plan_cache_mode}, "
+          f"variant {args.variant})")
     header = f"{'scenario':44} {'cards':>5} {STATS_HEADER} {'p99<50':>7}"
     print(header)
     print("-" * len(header))
     for s in scenarios:
         cards, stats = service[s.key]
-        ok = "yes" if percentile(stats.samples, 99) < GOAL_MS else "NO"
-        print(f"{s.key + ' ' + s.title:44.44} {cards:>5} {stats.text} {ok:>7}")
+        print(f"{s.key + ' ' + s.title:44.44} {cards:>5} {stats.text} {stats.meets_goal:>7}")
 
-    print("\nThe board statements alone (as the application role, inside one open transaction): "
-          "client ms per execution; server ms from EXPLAIN (ANALYZE, BUFFERS)")
+    print("\nThe board statements alone (prepared, then EXECUTE as the application role inside "
+          "one open transaction): client ms per execution; server ms from "
+          "EXPLAIN (ANALYZE, BUFFERS)")
     header = (f"{'scenario / group':22} {'rows':>5} {'client p50':>10} {'client p99':>10} "
-              f"{'exec p50':>8} {'exec p99':>8} {'plan p50':>8} {'buffers':>8}  indexes")
+              f"{'exec p50':>8} {'exec p99':>8} {'plan p50':>8} {'buffers':>8}  scans")
     print(header)
-    print("-" * (len(header) + 30))
+    print("-" * (len(header) + 40))
     for s in scenarios:
         for row in statements[s.key]:
             print(f"{s.key + ' / ' + row['group']:22} {row['rows']:>5} "
@@ -185,8 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         print("-" * len(header))
         for s in scenarios:
             status, stats = api[s.key]
-            ok = "yes" if percentile(stats.samples, 99) < GOAL_MS else "NO"
-            print(f"{s.key + ' ' + s.title:44.44} {status:>6} {stats.text} {ok:>7}")
+            print(f"{s.key + ' ' + s.title:44.44} {status:>6} {stats.text} {stats.meets_goal:>7}")
 
     if not args.no_plans:
         for s in scenarios:
@@ -207,6 +260,31 @@ SELECT (SELECT count(*) FROM leads) AS leads,
        (SELECT count(*) FROM lead_board b JOIN professionals p ON p.id = b.owner_professional_id
         WHERE p.subscribed_until > now()) AS pinned
 """
+
+
+def apply_variant(variant: str) -> None:
+    """`ranges`: the board's bounding box as lat/lon ranges. The planner estimates those from the
+    columns' statistics (float8 comparisons are leakproof, so row-level security does not hide
+    the statistics), where `point <@ box` always gets a fixed 0.1% guess."""
+    if variant == "current":
+        return
+    from ofair_app.services import board
+
+    def ranges(lat: float, lon: float, radius_km: float):
+        dlat = radius_km / board.KM_PER_DEGREE
+        dlon = radius_km / (board.KM_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
+        return board.B.lat.between(lat - dlat, lat + dlat) & \
+            board.B.lon.between(lon - dlon, lon + dlon)
+
+    board._box = ranges
+
+
+def variant_api():
+    """uvicorn factory: the API with OFAIR_BENCH_VARIANT applied (for `--variant`)."""
+    apply_variant(os.environ.get("OFAIR_BENCH_VARIANT", "current"))
+    from ofair_app.api import create_api
+
+    return create_api()
 
 
 def build_scenarios(args: argparse.Namespace) -> list[Scenario]:
@@ -231,6 +309,7 @@ def build_scenarios(args: argparse.Namespace) -> list[Scenario]:
         Scenario("c", "Eilat 25 km, plumbing", near("eilat", 25, category="plumbing")),
         Scenario("c2", "Mitzpe Ramon 10 km, electrical",
                  near("mitzpe-ramon", 10, category="electrical")),
+        Scenario("c3", "Mitzpe Ramon 10 km, any category", near("mitzpe-ramon", 10)),
         Scenario("d", "text 'מזגן', anywhere", BoardFilters(q="מזגן")),
         Scenario("d2", "text 'טרמיטים', anywhere", BoardFilters(q="טרמיטים")),
     ]
@@ -304,6 +383,7 @@ def measure_service(scenario: Scenario, args: argparse.Namespace) -> tuple[int, 
     if scenario.deep_pages and scenario.cursor is None:
         follow_cursor(scenario)
     call = service_call(scenario)
+    cards = 0
     for _ in range(args.warmup):
         cards = call()
     samples = []
@@ -320,12 +400,13 @@ def scoped_filters(scenario: Scenario):
     if b is None:
         return f
     return replace(f, category=f.category or b.category_slug, lat=b.lat, lon=b.lon,
-                   radius_km=f.radius_km or float(b.service_radius_km),
-                   exclude_professional_id=b.id)
+                   radius_km=f.radius_km if f.radius_km is not None
+                   else float(b.service_radius_km), exclude_professional_id=b.id)
 
 
 def board_statements(session, scenario: Scenario, limit: int = 20) -> list[tuple[str, object]]:
-    """The statements `board.search()` runs for this page, in order (mirrors its loop)."""
+    """The statements `board.search()` runs for this page, in order (mirrors its loop), and on
+    a first page the pinned leads filled, the rest group's statement as `rest*`."""
     from ofair_app.services import board
 
     filters = scoped_filters(scenario)
@@ -345,29 +426,56 @@ def board_statements(session, scenario: Scenario, limit: int = 20) -> list[tuple
         out.append(("pinned" if pinned_group else "rest", query))
         if found > limit:
             break
+    if after is None and all(group != "rest" for group, _ in out):
+        out.append(("rest*", board._query(filters, pinned_ids=pinned_ids, pinned_group=False,
+                                          after=None, limit=limit + 1)))
     return out
 
 
+def positional(query) -> tuple[str, list]:
+    """The statement as PostgreSQL text with $1, $2, ... and the values in order."""
+    from sqlalchemy.dialects import postgresql
+
+    compiled = query.compile(dialect=postgresql.dialect(paramstyle="numeric_dollar"),
+                             compile_kwargs={"render_postcompile": True})
+    return str(compiled), [compiled.params[name] for name in compiled.positiontup]
+
+
 def measure_statements(scenario: Scenario, args: argparse.Namespace) -> list[dict]:
+    """Each statement prepared once and executed like the app's prepared statements are, so
+    `plan_cache_mode` (custom or generic plans) applies as it does in the app."""
+    from psycopg import sql as pgsql
+
     from ofair_app.db.engine import unit_of_work
 
     rows = []
     with unit_of_work(caller_of(scenario)) as session:
+        raw = session.connection().connection.driver_connection
+        cursor = raw.cursor()
         for group, query in board_statements(session, scenario):
-            client, exec_ms, plan_ms = [], [], []
-            for i in range(args.warmup + args.db_rounds):
-                started = time.perf_counter()
-                count = len(session.execute(query).all())
-                if i >= args.warmup:
-                    client.append((time.perf_counter() - started) * 1000)
-            for i in range(args.warmup + args.db_rounds):
-                result = session.execute(Explain(query, "ANALYZE, BUFFERS, FORMAT JSON"))
-                report = result.scalar_one()[0]
-                if i >= args.warmup:
-                    exec_ms.append(report["Execution Time"])
-                    plan_ms.append(report["Planning Time"])
-            plan_text = "\n".join(r[0] for r in session.execute(
-                Explain(query, "ANALYZE, BUFFERS")).all())
+            statement, values = positional(query)
+            cursor.execute(f"PREPARE bench_board AS {statement}", prepare=False)
+            try:
+                execute = "EXECUTE bench_board({})".format(
+                    ", ".join(pgsql.Literal(v).as_string(raw) for v in values))
+                client, exec_ms, plan_ms = [], [], []
+                for i in range(args.warmup + args.db_rounds):
+                    started = time.perf_counter()
+                    cursor.execute(execute, prepare=False)
+                    count = len(cursor.fetchall())
+                    if i >= args.warmup:
+                        client.append((time.perf_counter() - started) * 1000)
+                for i in range(args.warmup + args.db_rounds):
+                    cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {execute}",
+                                   prepare=False)
+                    report = cursor.fetchone()[0][0]
+                    if i >= args.warmup:
+                        exec_ms.append(report["Execution Time"])
+                        plan_ms.append(report["Planning Time"])
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {execute}", prepare=False)
+                plan_text = "\n".join(line for (line,) in cursor.fetchall())
+            finally:
+                cursor.execute("DEALLOCATE bench_board", prepare=False)
             top = report["Plan"]
             buffers = top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0)
             rows.append({"group": group, "rows": count, "client": client, "exec": exec_ms,
@@ -377,15 +485,15 @@ def measure_statements(scenario: Scenario, args: argparse.Namespace) -> list[dic
 
 
 def index_summary(plan: dict) -> str:
-    """The scans of a JSON plan: `index (node)`, or `Seq Scan`, in plan order, deduplicated."""
+    """The scans of a JSON plan, `index (kind)` or `seq scan`, in plan order, deduplicated."""
     seen: list[str] = []
 
     def walk(node: dict) -> None:
         kind = node["Node Type"]
         if "Index Name" in node:
             label = f"{node['Index Name']} ({kind.replace(' Scan', '').lower()})"
-        elif kind == "Seq Scan":
-            label = f"seq scan {node.get('Relation Name', '')}"
+        elif kind in ("Seq Scan", "Parallel Seq Scan"):
+            label = f"{kind.lower()} {node.get('Relation Name', '')}"
         else:
             label = ""
         if label and label not in seen:
@@ -398,28 +506,15 @@ def index_summary(plan: dict) -> str:
 
 
 _UUID_LIST = re.compile(r"'\{[0-9a-f,-]{80,}\}'")
-_UUID_IN = re.compile(r"ARRAY\[(?:'[0-9a-f-]{36}'::uuid, ){3,}[^\]]*\]")
+_UUID_ARRAY = re.compile(r"ARRAY\[(?:'[0-9a-f-]{36}'::uuid, ){3,}[^\]]*\]")
+_PARAM_ARRAY = re.compile(r"ARRAY\[(\$\d+)(?:, \$\d+){3,}, (\$\d+)\]")
 
 
 def shorten(plan: str) -> str:
-    """Plans list every pinned business id; keep the count only."""
+    """Plans list every pinned business id (or its parameter); keep the count only."""
     plan = _UUID_LIST.sub(lambda m: f"'{{…{m.group(0).count(',') + 1} ids…}}'", plan)
-    return _UUID_IN.sub(lambda m: f"ARRAY[…{m.group(0).count('::uuid')} ids…]", plan)
-
-
-class Explain(Executable, ClauseElement):
-    """`EXPLAIN (options) <statement>`, with the statement's parameters bound as usual."""
-
-    inherit_cache = False
-
-    def __init__(self, statement, options: str) -> None:
-        self.statement = statement
-        self.options = options
-
-
-@compiles(Explain)
-def _compile_explain(element, compiler, **kw):
-    return f"EXPLAIN ({element.options}) {compiler.process(element.statement, **kw)}"
+    plan = _UUID_ARRAY.sub(lambda m: f"ARRAY[…{m.group(0).count('::uuid')} ids…]", plan)
+    return _PARAM_ARRAY.sub(lambda m: f"ARRAY[{m.group(1)} … {m.group(2)}]", plan)
 
 
 def measure_api(scenarios: list[Scenario], args: argparse.Namespace,
@@ -437,8 +532,13 @@ def measure_api(scenarios: list[Scenario], args: argparse.Namespace,
                                                     user_agent="bench_board")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    if args.variant == "current":
+        command = [sys.executable, "-m", "ofair_app", "api", "--port", str(port)]
+    else:
+        command = [sys.executable, "-m", "uvicorn", "benchmarks.bench_board:variant_api",
+                   "--factory", "--port", str(port), "--log-level", "warning",
+                   "--no-access-log"]
     results = {}
-    command = [sys.executable, "-m", "ofair_app", "api", "--port", str(port)]
     with server(command, f"{base}/api/v1/health", env={"OFAIR_DATA_DIR": str(data_dir)}), \
             httpx.Client(base_url=base, timeout=30) as client:
         for s in scenarios:
@@ -458,6 +558,7 @@ def measure_api(scenarios: list[Scenario], args: argparse.Namespace,
                 if i >= args.warmup:
                     samples.append(elapsed)
             results[s.key] = (status, Stats(samples))
+            print(f"  api {s.key}: p50 {percentile(samples, 50):.2f} ms", flush=True)
     return results
 
 

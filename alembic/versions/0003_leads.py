@@ -352,11 +352,12 @@ def upgrade() -> None:
     # --- the Lead Board's read model ----------------------------------------------------------
     op.execute("""
         -- The three-letter pieces of a text, as pg_trgm would index it for LIKE (lower case,
-        -- spaces collapsed): `t @> text_trigrams(q)` finds every text containing q.
+        -- spaces collapsed): `t @> text_trigrams(q)` finds every text containing q. OFFSET 0 keeps
+        -- the normalized text computed once, not once per character.
         CREATE FUNCTION text_trigrams(t text) RETURNS text[]
             LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS
         $$ SELECT coalesce(array_agg(DISTINCT substr(s, i, 3)), '{}')
-           FROM (SELECT lower(regexp_replace(t, '\\s+', ' ', 'g')) AS s) x,
+           FROM (SELECT lower(regexp_replace(t, '\\s+', ' ', 'g')) AS s OFFSET 0) x,
                 generate_series(1, char_length(s) - 2) AS i $$;
     """)
     op.create_table(
@@ -389,7 +390,8 @@ def upgrade() -> None:
         CREATE INDEX lead_board_newest ON lead_board (created_at DESC, lead_id DESC);
         CREATE INDEX lead_board_category_newest
             ON lead_board (category_slug, created_at DESC, lead_id DESC);
-        CREATE INDEX lead_board_place ON lead_board USING gist (point(lon, lat));
+        CREATE INDEX lead_board_category_place ON lead_board (category_slug, lat, lon);
+        CREATE INDEX lead_board_place ON lead_board (lat, lon);
         CREATE INDEX lead_board_owner ON lead_board (owner_professional_id, created_at DESC)
             WHERE owner_professional_id IS NOT NULL;
         CREATE INDEX lead_board_doc ON lead_board USING gin (search_doc);

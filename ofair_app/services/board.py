@@ -146,12 +146,12 @@ def distance_sql(lat: float, lon: float) -> sa.ColumnElement[float]:
 
 
 def _box(lat: float, lon: float, radius_km: float) -> sa.ColumnElement[bool]:
-    """Points within the radius lie inside this box; the GiST index finds them fast."""
+    """Points within the radius lie inside this box. Plain float ranges (leakproof, so the
+    planner uses their statistics and the (category, lat, lon) index) rather than a point in
+    a box, whose selectivity PostgreSQL can only guess (benchmarks/bench_board.py)."""
     dlat = radius_km / KM_PER_DEGREE
     dlon = radius_km / (KM_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
-    return sa.text(
-        "point(lead_board.lon, lead_board.lat) <@ box(point(:lon1, :lat1), point(:lon2, :lat2))"
-    ).bindparams(lon1=lon - dlon, lat1=lat - dlat, lon2=lon + dlon, lat2=lat + dlat)
+    return sa.and_(B.lat.between(lat - dlat, lat + dlat), B.lon.between(lon - dlon, lon + dlon))
 
 
 def _escape_like(term: str) -> str:
@@ -230,7 +230,9 @@ def _query(filters: BoardFilters, *, pinned_ids: list[uuid.UUID], pinned_group: 
     if filters.exclude_professional_id is not None:
         conditions.append(sa.or_(B.owner_professional_id.is_(None),
                                  B.owner_professional_id != filters.exclude_professional_id))
-    owner_pinned = B.owner_professional_id.in_(pinned_ids) if pinned_ids else sa.false()
+    pinned_array = sa.literal(pinned_ids, type_=postgresql.ARRAY(sa.Uuid()))
+    owner_pinned = (B.owner_professional_id == sa.func.any(pinned_array)
+                    if pinned_ids else sa.false())
     if pinned_group:
         conditions.append(owner_pinned)
     elif pinned_ids:
@@ -248,6 +250,9 @@ def search(*, session: Session, filters: BoardFilters, limit: int = 20,
     """One page of the board and the cursor of the next (None at the end)."""
     check_filters(filters)
     limit = max(1, min(limit, PAGE_MAX))
+    # Plan each page for its own values: a generic plan cannot tell a crowded city from a
+    # village, and picks badly for one of them (benchmarks/bench_board.py).
+    session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
     pinned_ids = subscribed_businesses(session, now)
     after_pinned, after = True, None
     if cursor:
