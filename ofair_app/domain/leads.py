@@ -88,6 +88,14 @@ def next_status(current: LeadStatus | str, event: Event) -> LeadStatus:
     return target
 
 
+# An owner withdraws a lead only before it is paid for; later, only a refund (an admin) ends it.
+OWNER_CANCELLABLE = frozenset({LeadStatus.active, LeadStatus.awarded})
+
+
+def owner_may_cancel(status: LeadStatus | str) -> bool:
+    return LeadStatus(status) in OWNER_CANCELLABLE
+
+
 def is_editable(status: LeadStatus | str) -> bool:
     """Owners edit a lead only while it is open."""
     return LeadStatus(status) == LeadStatus.active

@@ -457,6 +457,9 @@ def cancel_lead(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> Lead
     if lead.owner_professional_id is not None:
         require_member(session=session, caller=caller,
                        professional_id=lead.owner_professional_id)
+    if not rules.owner_may_cancel(lead.status):
+        raise rules.IllegalTransition(params={"status": str(lead.status),
+                                              "event": str(Event.cancel)})
     lead.status = rules.next_status(lead.status, Event.cancel)
     lead.cancelled_at = utcnow()
     session.add(lead)

@@ -12,9 +12,11 @@ from sqlalchemy.exc import DBAPIError
 
 from ofair_app import reference
 from ofair_app.db.engine import SYSTEM, Caller, unit_of_work
+from ofair_app.domain.errors import Conflict
 from ofair_app.domain.leads import ALLOWED_MOVES, LeadStatus, LeadType
 from ofair_app.models import Lead
-from tests.factories import caller_for, make_user
+from ofair_app.services import leads
+from tests.factories import caller_for, make_lead, make_user
 
 CHECK_VIOLATION = "23514"
 INSUFFICIENT_PRIVILEGE = "42501"
@@ -121,3 +123,20 @@ def test_the_owner_is_held_to_the_lifecycle_too(owner) -> None:
     assert update(owner_caller, lead_id, "status = 'cancelled'") is None
     assert update(owner_caller, lead_id, "status = 'active'") == CHECK_VIOLATION
     assert stored_status(lead_id) == "cancelled"
+
+
+def test_an_owner_cannot_cancel_a_lead_once_it_is_paid_for(db) -> None:
+    owner = make_user()
+    lead = make_lead(owner)
+    with unit_of_work(SYSTEM) as session:
+        session.execute(text("UPDATE leads SET status = 'awarded' WHERE id = :id"),
+                        {"id": lead.id})
+        session.execute(text("UPDATE leads SET status = 'in_progress' WHERE id = :id"),
+                        {"id": lead.id})
+    caller = caller_for(owner)
+    with pytest.raises(Conflict) as refused, unit_of_work(caller) as session:
+        leads.cancel_lead(session=session, caller=caller, lead_id=lead.id)
+    assert refused.value.code == "illegal_transition"
+    with unit_of_work(SYSTEM) as session:
+        assert session.execute(text("SELECT status FROM leads WHERE id = :id"),
+                               {"id": lead.id}).scalar_one() == "in_progress"

@@ -12,7 +12,7 @@ import reflex as rx
 
 from ofair_app import reference
 from ofair_app.domain.errors import AppError
-from ofair_app.domain.leads import LeadStatus
+from ofair_app.domain.leads import owner_may_cancel
 from ofair_app.models import Lead
 from ofair_app.services import leads
 from ofair_app.ui import format, routes, theme
@@ -90,8 +90,7 @@ class MyRequestState(SessionState):
             "client_phone": format.phone(view.client.phone),
             "client_address": view.client.address,
             "schedule": self._text(f"ui.schedule.{view.lead.preferred_schedule}"),
-            "can_cancel": "1" if view.lead.status in (LeadStatus.active, LeadStatus.awarded)
-            else "",
+            "can_cancel": "1" if owner_may_cancel(view.lead.status) else "",
         }
 
     @rx.event

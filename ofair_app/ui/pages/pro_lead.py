@@ -15,7 +15,7 @@ import reflex as rx
 from ofair_app import reference
 from ofair_app.domain import commission
 from ofair_app.domain.errors import AppError
-from ofair_app.domain.leads import LeadStatus, LeadType
+from ofair_app.domain.leads import LeadType, owner_may_cancel
 from ofair_app.models import Professional
 from ofair_app.services import leads
 from ofair_app.settings import get_settings
@@ -102,8 +102,8 @@ class ProLeadState(SessionState):
             "visibility": str(lead.visibility),
             "is_mine": "1" if view.client is not None else "",
             "can_reveal": "1" if view.can_view_contact and view.client is None else "",
-            "can_cancel": "1" if view.client is not None
-            and lead.status in (LeadStatus.active, LeadStatus.awarded) else "",
+            "can_cancel": "1" if view.client is not None and owner_may_cancel(lead.status)
+            else "",
         }
         if view.client is not None:
             self._show_client(view.client)
