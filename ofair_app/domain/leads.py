@@ -136,6 +136,18 @@ def parse_money(raw: object, *, field: str, minimum: Decimal = Decimal("0"),
     return value.quantize(CENT)
 
 
+def read_amount(text: str, *, field: str) -> Decimal | None:
+    """An amount as a person types it (`1,250`, `₪450`, blank for none): the number, unchecked
+    (`parse_money` judges it), or `InvalidInput` naming `field` when it is not a number."""
+    cleaned = text.replace(",", "").replace("₪", "").strip()
+    if not cleaned:
+        return None
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:
+        raise InvalidInput(fields={field: "errors.field.money"}) from None
+
+
 def parse_share(raw: object, *, field: str = "referrer_share_percentage") -> Decimal:
     """The referrer's share of the final amount, 0–90 %, at most two decimal places."""
     low, high = REFERRER_SHARE_RANGE

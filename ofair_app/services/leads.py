@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -24,10 +25,11 @@ from sqlmodel import Session, col, func, select
 from ofair_app import reference
 from ofair_app.adapters.storage import get_storage, safe_filename, validate_upload
 from ofair_app.db.engine import Caller
-from ofair_app.domain import identity
+from ofair_app.domain import commission, identity
 from ofair_app.domain import leads as rules
 from ofair_app.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ofair_app.domain.leads import Event, LeadStatus, LeadType, LeadVisibility
+from ofair_app.i18n import translate
 from ofair_app.models import (
     AccessReason,
     ConsumerLead,
@@ -36,6 +38,7 @@ from ofair_app.models import (
     LeadAttachment,
     LeadCreate,
     LeadUpdate,
+    Professional,
     ProfessionalLead,
 )
 from ofair_app.models._base import utcnow
@@ -171,6 +174,32 @@ def _client_name(raw: str | None) -> str:
     if not name:
         raise InvalidInput(fields={"client_name": "errors.field.required"})
     return name
+
+
+def request_title(category_slug: str, locality_id: int | None, locale: str) -> str:
+    """A consumer request's title, made from what it is and where: `אינסטלציה בחיפה`. Empty
+    when either is unknown (the check then names the category or the city)."""
+    category = reference.category(category_slug)
+    locality = reference.locality(locality_id) if locality_id else None
+    if category is None or locality is None:
+        return ""
+    return translate("ui.request.title_pattern", locale, category=category.name(locale),
+                     city=locality.name(locale))
+
+
+def split_at(amount: Decimal, lead_type: LeadType | str, *, share: Decimal = Decimal("0"),
+             subscribed: bool = False) -> commission.Split:
+    """What `amount` would pay each side, at the platform's configured rates."""
+    return commission.split(amount, lead_type, referrer_share_pct=share,
+                            performer_subscribed=subscribed,
+                            rates=commission.Rates.from_settings(get_settings()))
+
+
+def owner_business(session: Session, lead: Lead) -> Professional | None:
+    """The business that posted a pro lead, if the caller may see it (None for a consumer's)."""
+    if lead.owner_professional_id is None:
+        return None
+    return session.get(Professional, lead.owner_professional_id)
 
 
 # --- posting -----------------------------------------------------------------------------

@@ -27,6 +27,12 @@ def _require_admin(caller: Caller) -> None:
         raise Forbidden("errors.admin_only")
 
 
+def is_subscribed(professional: Professional, now: datetime | None = None) -> bool:
+    """Whether the business subscribes right now."""
+    until = professional.subscribed_until
+    return until is not None and until > (now or utcnow())
+
+
 def _refresh_until(session: Session, professional: Professional) -> None:
     ends = session.exec(select(Subscription.ends_at).where(
         Subscription.professional_id == professional.id,

@@ -21,7 +21,6 @@ from ofair_app.api.routes.professionals import MAX_UPLOAD_READ, CategoryRef, Lin
 from ofair_app.api.routes.reference import LocalityOut, locality_out
 from ofair_app.api.schemas import Page
 from ofair_app.db.engine import unit_of_work
-from ofair_app.domain import commission
 from ofair_app.domain.errors import InvalidInput
 from ofair_app.domain.leads import (
     LeadStatus,
@@ -42,7 +41,6 @@ from ofair_app.models import (
 )
 from ofair_app.services import board, leads, subscriptions
 from ofair_app.services.leads import ClientDetails, LeadView
-from ofair_app.settings import get_settings
 
 router = APIRouter(tags=["leads"])
 
@@ -239,9 +237,7 @@ def card_out(card: board.BoardCard, locale: str) -> BoardCardOut:
 
 
 def _view_out(session, view: LeadView, locale: str) -> LeadOut:
-    business = (session.get(Professional, view.lead.owner_professional_id)
-                if view.lead.owner_professional_id else None)
-    return lead_out(view, locale, business)
+    return lead_out(view, locale, leads.owner_business(session, view.lead))
 
 
 # --- posting and reading -----------------------------------------------------------------
@@ -431,9 +427,7 @@ def commission_preview(
     final_amount = parse_money(amount, field="amount")
     share = parse_share(referrer_share_percentage)
     try:
-        split = commission.split(final_amount, type, referrer_share_pct=share,
-                                 performer_subscribed=subscribed,
-                                 rates=commission.Rates.from_settings(get_settings()))
+        split = leads.split_at(final_amount, type, share=share, subscribed=subscribed)
     except InvalidInput as error:  # name the query parameter the caller sent
         fields = {("amount" if k == "final_amount" else k): v for k, v in error.fields.items()}
         raise InvalidInput(error.message_key, fields=fields, params=error.params) from None

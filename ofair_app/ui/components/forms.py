@@ -86,3 +86,17 @@ def status_badge(status: rx.Var, verified: rx.Var) -> rx.Component:
                      color_scheme="amber", size="2", radius="full"),
         ),
     )
+
+
+def fact(icon: str, label: str, value: rx.Var) -> rx.Component:
+    """One labelled fact with its icon (a city, a budget…); nothing when the value is empty."""
+    return rx.cond(
+        value != "",
+        rx.hstack(
+            rx.icon(icon, size=16, color=theme.MUTED, flex_shrink="0", margin_top="3px"),
+            rx.vstack(rx.text(t(label), size="1", color=theme.MUTED),
+                      rx.text(value, size="2", weight="medium"), spacing="0"),
+            spacing="3",
+            align="start",
+        ),
+    )

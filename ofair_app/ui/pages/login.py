@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import reflex as rx
 
 from ofair_app.db.engine import SYSTEM
@@ -16,13 +14,12 @@ from ofair_app.services import auth
 from ofair_app.ui import routes, theme
 from ofair_app.ui.components.forms import error_banner, field, notice_banner
 from ofair_app.ui.components.shells import consumer_shell
+from ofair_app.ui.state.countdown import RESEND_SECONDS, ResendCountdown
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState, safe_next
 
-RESEND_SECONDS = int(identity.OTP_SEND_LIMITS[0][0].total_seconds())
 
-
-class LoginState(SessionState):
+class LoginState(ResendCountdown, SessionState):
     method: str = "phone"  # phone | email
     step: str = "identify"  # identify | code
     identifier: str = ""  # what the visitor typed, kept when they go back to fix it
@@ -30,8 +27,6 @@ class LoginState(SessionState):
     error: str = ""
     field_error: str = ""
     notice: str = ""
-    resend_in: int = 0
-    _ticking: bool = False
 
     @rx.var
     def resend_clock(self) -> str:
@@ -140,24 +135,6 @@ class LoginState(SessionState):
         has_business = bool(caller and caller.professional_ids)
         return rx.redirect(self._next(role, has_business))
 
-    @rx.event(background=True)
-    async def tick(self):
-        """Count the resend delay down once a second (one ticker per tab)."""
-        async with self:
-            if self._ticking:
-                return
-            self._ticking = True
-        try:
-            while True:
-                await asyncio.sleep(1)
-                async with self:
-                    if self.resend_in <= 0 or self.step != "code":
-                        self.resend_in = 0
-                        return
-                    self.resend_in -= 1
-        finally:
-            async with self:
-                self._ticking = False
 
 
 def _method_switch() -> rx.Component:

@@ -16,7 +16,7 @@ from ofair_app.domain.leads import owner_may_cancel
 from ofair_app.models import Lead
 from ofair_app.services import leads
 from ofair_app.ui import format, routes, theme
-from ofair_app.ui.components.forms import error_banner, page_title
+from ofair_app.ui.components.forms import error_banner, fact, page_title
 from ofair_app.ui.components.shells import consumer_shell, guarded
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
@@ -194,19 +194,6 @@ def my_requests() -> rx.Component:
     )))
 
 
-def _detail_line(icon: str, label: str, value: rx.Var) -> rx.Component:
-    return rx.cond(
-        value != "",
-        rx.hstack(
-            rx.icon(icon, size=16, color=theme.MUTED, flex_shrink="0", margin_top="3px"),
-            rx.vstack(rx.text(t(label), size="1", color=theme.MUTED),
-                      rx.text(value, size="2", weight="medium"), spacing="0"),
-            spacing="3",
-            align="start",
-        ),
-    )
-
-
 def _sent_banner() -> rx.Component:
     return rx.cond(
         MyRequestState.sent,
@@ -249,10 +236,10 @@ def _request_detail() -> rx.Component:
             rx.text(lead["description"], size="3", line_height="1.7", white_space="pre-wrap"),
             rx.separator(size="4"),
             rx.grid(
-                _detail_line("wrench", "ui.request.category", lead["category"]),
-                _detail_line("map-pin", "ui.request.city", lead["city"]),
-                _detail_line("wallet", "ui.request.budget", lead["budget"]),
-                _detail_line("calendar", "ui.request.schedule", lead["schedule"]),
+                fact("wrench", "ui.request.category", lead["category"]),
+                fact("map-pin", "ui.request.city", lead["city"]),
+                fact("wallet", "ui.request.budget", lead["budget"]),
+                fact("calendar", "ui.request.schedule", lead["schedule"]),
                 columns="2",
                 spacing="4",
                 width="100%",
@@ -266,9 +253,9 @@ def _request_detail() -> rx.Component:
                       rx.text(t("ui.my.contact_title"), weight="bold", size="3"),
                       spacing="2", align="center"),
             rx.text(t("ui.my.contact_body"), size="2", color=theme.MUTED, line_height="1.6"),
-            _detail_line("user-round", "ui.request.name", lead["client_name"]),
-            _detail_line("phone", "ui.request.phone", lead["client_phone"]),
-            _detail_line("house", "ui.my.address", lead["client_address"]),
+            fact("user-round", "ui.request.name", lead["client_name"]),
+            fact("phone", "ui.request.phone", lead["client_phone"]),
+            fact("house", "ui.my.address", lead["client_address"]),
             spacing="3",
             width="100%",
             style=theme.card_style(),

@@ -8,16 +8,15 @@ and the attachments in one transaction: a bad file leaves nothing behind.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import reflex as rx
 
 from ofair_app import reference
 from ofair_app.adapters.storage import MAX_UPLOAD_BYTES, validate_upload
-from ofair_app.domain import commission
 from ofair_app.domain import leads as rules
 from ofair_app.domain.errors import AppError, InvalidInput
-from ofair_app.domain.leads import LeadType, LeadVisibility, PreferredSchedule
+from ofair_app.domain.leads import LeadType, LeadVisibility, PreferredSchedule, read_amount
 from ofair_app.models import LeadCreate
 from ofair_app.services import leads
 from ofair_app.settings import get_settings
@@ -102,27 +101,22 @@ class NewLeadState(PlaceMixin, SessionState):
 
     # --- the preview ---------------------------------------------------------------------
 
-    def _budget(self) -> Decimal | None:
-        text = self.budget.replace(",", "").replace("₪", "").strip()
-        if not text:
-            return None
-        try:
-            return Decimal(text)
-        except InvalidOperation:
-            return None
-
     @rx.var
     def preview(self) -> dict[str, str]:
         """What each side would get at the estimated budget (empty below the minimum job)."""
-        budget = self._budget()
-        if budget is None or budget != budget.quantize(rules.CENT):
+        try:
+            budget = read_amount(self.budget, field="budget")
+        except InvalidInput:
+            return {}
+        if budget is None:
             return {}
         try:
-            parts = commission.split(budget, LeadType.professional_referral,
-                                     referrer_share_pct=Decimal(self.share),
-                                     rates=commission.Rates.from_settings(get_settings()))
-        except AppError:
-            return {"below": format.money(get_settings().min_job_amount, self.locale)}
+            parts = leads.split_at(budget, LeadType.professional_referral,
+                                   share=Decimal(self.share))
+        except InvalidInput as error:
+            if error.fields.get("final_amount") == "errors.payment.below_minimum":
+                return {"below": format.money(get_settings().min_job_amount, self.locale)}
+            return {}
         return {"platform": format.money(parts.platform_commission, self.locale),
                 "referrer": format.money(parts.referrer_fee, self.locale),
                 "performer": format.money(parts.professional_net_amount, self.locale),
@@ -135,7 +129,7 @@ class NewLeadState(PlaceMixin, SessionState):
             type=LeadType.professional_referral, title=self.title,
             description=self.description, category=self.category,
             subcategory=self.subcategory or None, locality_id=self.locality_id or None,
-            budget=self._budget() if self.budget.strip() else None,
+            budget=read_amount(self.budget, field="budget"),
             preferred_schedule=PreferredSchedule(self.schedule), client_name=self.client_name,
             client_phone=self.client_phone, client_address=self.client_address,
             professional_id=self._current_business(caller),
@@ -146,8 +140,6 @@ class NewLeadState(PlaceMixin, SessionState):
         """Field errors of the steps up to `last_step` (later steps are not judged yet)."""
         wanted = set().union(*(STEP_FIELDS.get(s, set()) for s in STEPS[:last_step + 1]))
         try:
-            if self.budget.strip() and self._budget() is None:
-                raise InvalidInput(fields={"budget": "errors.field.money"})
             leads.check_lead(self._data(caller))
         except InvalidInput as error:
             return {k: v for k, v in self._field_messages(error).items() if k in wanted}

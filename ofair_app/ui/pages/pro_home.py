@@ -4,15 +4,12 @@ carries a client's name, phone or address (the board reads only public columns).
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 import reflex as rx
 
 from ofair_app import reference
-from ofair_app.domain.errors import AppError, InvalidInput
-from ofair_app.domain.leads import LeadType
-from ofair_app.models import Professional
-from ofair_app.services import board
+from ofair_app.domain.errors import AppError
+from ofair_app.domain.leads import LeadType, read_amount
+from ofair_app.services import board, professionals
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import error_banner
 from ofair_app.ui.components.shells import pro_shell
@@ -75,22 +72,13 @@ class BoardState(SessionState):
     subscribed_only: bool = False
     filters_open: bool = False
 
-    def _money(self, value: str, field: str) -> Decimal | None:
-        text = value.replace(",", "").replace("₪", "").strip()
-        if not text:
-            return None
-        try:
-            return Decimal(text)
-        except InvalidOperation:
-            raise InvalidInput(fields={field: "errors.field.money"}) from None
-
     def _filters(self) -> board.BoardFilters:
         return board.BoardFilters(
             q=self.q.strip() or None,
             type=None if self.lead_type == "all" else LeadType(self.lead_type),
             radius_km=float(self.radius),
-            budget_min=self._money(self.budget_min, "budget_min"),
-            budget_max=self._money(self.budget_max, "budget_max"),
+            budget_min=read_amount(self.budget_min, field="budget_min"),
+            budget_max=read_amount(self.budget_max, field="budget_max"),
             subscribed_only=self.subscribed_only)
 
     def _fetch(self, append: bool) -> None:
@@ -124,9 +112,9 @@ class BoardState(SessionState):
             return redirect
         if not self.loaded:
             professional_id = self._current_business(caller)
-            mine = self._as(caller, lambda s: s.get(Professional, professional_id))
-            if mine is not None:
-                self.radius = mine.service_radius_km
+            mine = self._as(caller, lambda s: professionals.get_professional(
+                session=s, professional_id=professional_id))
+            self.radius = mine.service_radius_km
         self._fetch(append=False)
         return None
 

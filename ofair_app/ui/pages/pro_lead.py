@@ -13,14 +13,11 @@ import uuid
 import reflex as rx
 
 from ofair_app import reference
-from ofair_app.domain import commission
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.leads import LeadType, owner_may_cancel
-from ofair_app.models import Professional
-from ofair_app.services import leads
-from ofair_app.settings import get_settings
+from ofair_app.services import leads, professionals, subscriptions
 from ofair_app.ui import format, routes, theme
-from ofair_app.ui.components.forms import error_banner
+from ofair_app.ui.components.forms import error_banner, fact
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.pages.my_requests import status_badge
 from ofair_app.ui.state.locale import t
@@ -43,10 +40,8 @@ class ProLeadState(SessionState):
         if lead.type != LeadType.professional_referral or lead.budget is None:
             return {}
         try:
-            parts = commission.split(lead.budget, lead.type,
-                                     referrer_share_pct=lead.referrer_share_percentage,
-                                     performer_subscribed=subscribed,
-                                     rates=commission.Rates.from_settings(get_settings()))
+            parts = leads.split_at(lead.budget, lead.type,
+                                   share=lead.referrer_share_percentage, subscribed=subscribed)
         except AppError:
             return {}
         money = lambda amount: format.money(amount, self.locale)  # noqa: E731
@@ -67,9 +62,9 @@ class ProLeadState(SessionState):
         lead, locale = view.lead, self.locale
 
         def extra(session):
-            business = (session.get(Professional, lead.owner_professional_id)
-                        if lead.owner_professional_id else None)
-            mine = session.get(Professional, self._current_business(caller))
+            business = leads.owner_business(session, lead)
+            mine = professionals.get_professional(
+                session=session, professional_id=self._current_business(caller))
             files = (leads.list_attachments(session=session, caller=caller, lead_id=lead.id)
                      if view.client is not None else [])
             return business, mine, files
@@ -78,8 +73,7 @@ class ProLeadState(SessionState):
         category = reference.category(lead.category_slug)
         sub = reference.subcategory(lead.subcategory_slug) if lead.subcategory_slug else None
         locality = reference.locality(lead.locality_id) if lead.locality_id else None
-        distance = (reference.distance_km(mine.lat, mine.lon, lead.lat, lead.lon)
-                    if mine is not None else None)
+        distance = reference.distance_km(mine.lat, mine.lon, lead.lat, lead.lon)
         self.missing = False
         self.lead = {
             "id": str(lead.id),
@@ -109,8 +103,7 @@ class ProLeadState(SessionState):
             self._show_client(view.client)
         self.attachments = [{"id": str(f.id), "name": f.filename,
                              "size": f"{max(1, f.size_bytes // 1024)} KB"} for f in files]
-        self.split = self._split(lead, bool(mine and mine.subscribed_until
-                                            and mine.subscribed_until > lead.created_at))
+        self.split = self._split(lead, subscriptions.is_subscribed(mine))
 
     def _show_client(self, client: leads.ClientDetails) -> None:
         self.client = {"name": client.name, "phone": format.phone(client.phone),
@@ -174,19 +167,6 @@ class ProLeadState(SessionState):
 # --- page ----------------------------------------------------------------------------------
 
 
-def _fact(icon: str, label: str, value: rx.Var) -> rx.Component:
-    return rx.cond(
-        value != "",
-        rx.hstack(
-            rx.icon(icon, size=16, color=theme.MUTED, flex_shrink="0", margin_top="3px"),
-            rx.vstack(rx.text(t(label), size="1", color=theme.MUTED),
-                      rx.text(value, size="2", weight="medium"), spacing="0"),
-            spacing="3",
-            align="start",
-        ),
-    )
-
-
 def _split_row(label: str, value: rx.Var, strong: bool = False) -> rx.Component:
     return rx.hstack(rx.text(t(label), size="2"), rx.spacer(),
                      rx.text(value, size="3" if strong else "2",
@@ -217,13 +197,13 @@ def _earnings() -> rx.Component:
 def _client_box() -> rx.Component:
     lead, client = ProLeadState.lead, ProLeadState.client
     shown = rx.vstack(
-        _fact("user-round", "ui.request.name", client["name"]),
+        fact("user-round", "ui.request.name", client["name"]),
         rx.cond(client["phone"] != "",
                 rx.hstack(rx.icon("phone", size=16, color=theme.MUTED),
                           rx.link(client["phone"], href="tel:" + client["tel"], dir="ltr",
                                   weight="bold"),
                           spacing="3", align="center")),
-        _fact("house", "ui.my.address", client["address"]),
+        fact("house", "ui.my.address", client["address"]),
         rx.cond(client["description"] != "",
                 rx.text(client["description"], size="2", white_space="pre-wrap",
                         line_height="1.6")),
@@ -287,16 +267,16 @@ def _detail() -> rx.Component:
             rx.text(lead["summary"], size="3", line_height="1.7", id="lead-summary"),
             rx.separator(size="4"),
             rx.grid(
-                _fact("map-pin", "ui.request.city", lead["city"]),
-                _fact("navigation", "ui.lead.distance", lead["distance"]),
-                _fact("wrench", "ui.request.category",
+                fact("map-pin", "ui.request.city", lead["city"]),
+                fact("navigation", "ui.lead.distance", lead["distance"]),
+                fact("wrench", "ui.request.category",
                       rx.cond(lead["subcategory"] != "", lead["subcategory"],
                               lead["category"])),
-                _fact("calendar", "ui.request.schedule", lead["schedule"]),
-                _fact("wallet", "ui.board.budget", lead["budget"]),
-                _fact("percent", "ui.board.referral_fee", lead["share"]),
-                _fact("message-square", "ui.lead.proposals", lead["proposals"]),
-                _fact("building-2", "ui.board.from_business", lead["business"]),
+                fact("calendar", "ui.request.schedule", lead["schedule"]),
+                fact("wallet", "ui.board.budget", lead["budget"]),
+                fact("percent", "ui.board.referral_fee", lead["share"]),
+                fact("message-square", "ui.lead.proposals", lead["proposals"]),
+                fact("building-2", "ui.board.from_business", lead["business"]),
                 columns="2",
                 spacing="4",
                 width="100%",

@@ -7,30 +7,27 @@ Every field is checked before a code is sent, so nobody waits for an SMS to lear
 
 from __future__ import annotations
 
-import asyncio
-from decimal import Decimal, InvalidOperation
-
 import reflex as rx
 
 from ofair_app import reference
 from ofair_app.db.engine import SYSTEM
 from ofair_app.domain import identity
 from ofair_app.domain.errors import AppError, InvalidInput, RateLimited
-from ofair_app.domain.leads import LeadType, PreferredSchedule
+from ofair_app.domain.leads import LeadType, PreferredSchedule, read_amount
 from ofair_app.models import LeadCreate
 from ofair_app.services import auth, leads, users
 from ofair_app.ui import routes, theme
 from ofair_app.ui.components.forms import error_banner, field
 from ofair_app.ui.components.pickers import category_select, locality_picker
+from ofair_app.ui.state.countdown import RESEND_SECONDS, ResendCountdown
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.place import PlaceMixin
 from ofair_app.ui.state.session import SessionState
 
-RESEND_SECONDS = int(identity.OTP_SEND_LIMITS[0][0].total_seconds())
 SCHEDULES = [s.value for s in PreferredSchedule]
 
 
-class RequestState(PlaceMixin, SessionState):
+class RequestState(ResendCountdown, PlaceMixin, SessionState):
     category: str = ""
     schedule: str = PreferredSchedule.this_week.value
     description: str = ""
@@ -41,10 +38,8 @@ class RequestState(PlaceMixin, SessionState):
     phone_label: str = ""
     error: str = ""
     code_error: str = ""
-    resend_in: int = 0
     sending: bool = False
     form_version: int = 0
-    _ticking: bool = False
 
     @rx.event
     def open(self):
@@ -70,27 +65,14 @@ class RequestState(PlaceMixin, SessionState):
             self.schedule = str(value)
 
     def _lead(self) -> LeadCreate:
-        category = reference.category(self.category)
-        locality = reference.locality(self.locality_id)
-        if category and locality:
-            title = self._text("ui.request.title_pattern", category=category.name(self.locale),
-                               city=locality.name(self.locale))
-        else:
-            title = ""
         return LeadCreate(
-            type=LeadType.consumer, title=title, description=self.description,
-            category=self.category, locality_id=self.locality_id or None,
-            budget=self._budget(), preferred_schedule=PreferredSchedule(self.schedule),
+            type=LeadType.consumer,
+            title=leads.request_title(self.category, self.locality_id, self.locale),
+            description=self.description, category=self.category,
+            locality_id=self.locality_id or None,
+            budget=read_amount(self.budget, field="budget"),
+            preferred_schedule=PreferredSchedule(self.schedule),
             client_name=self.name, client_phone=self.phone)
-
-    def _budget(self) -> Decimal | None:
-        text = self.budget.replace(",", "").replace("₪", "").strip()
-        if not text:
-            return None
-        try:
-            return Decimal(text)
-        except InvalidOperation:
-            raise InvalidInput(fields={"budget": "errors.field.money"}) from None
 
     def _check(self) -> LeadCreate | None:
         """The request if every field is right; otherwise the errors, each by its field."""
@@ -187,24 +169,6 @@ class RequestState(PlaceMixin, SessionState):
             self.errors = self._field_messages(error)
             return None
 
-    @rx.event(background=True)
-    async def tick(self):
-        """Count the resend delay down once a second (one ticker per tab)."""
-        async with self:
-            if self._ticking:
-                return
-            self._ticking = True
-        try:
-            while True:
-                await asyncio.sleep(1)
-                async with self:
-                    if self.resend_in <= 0 or self.step != "code":
-                        self.resend_in = 0
-                        return
-                    self.resend_in -= 1
-        finally:
-            async with self:
-                self._ticking = False
 
 
 # --- the form ------------------------------------------------------------------------------
