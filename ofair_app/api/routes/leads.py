@@ -54,8 +54,8 @@ class BusinessRef(BaseModel):
     verified: bool
 
 
-class LeadOut(BaseModel):
-    """A lead without its client: what everyone but the owner gets."""
+class LeadPublicBase(BaseModel):
+    """What anyone may see of a lead, on a card or its page."""
 
     id: uuid.UUID
     type: LeadType
@@ -69,10 +69,15 @@ class LeadOut(BaseModel):
     budget: Decimal | None
     referrer_share_percentage: Decimal | None
     preferred_schedule: PreferredSchedule
-    preferred_date: date | None
-    status: LeadStatus
     proposal_count: int
     professional: BusinessRef | None
+
+
+class LeadOut(LeadPublicBase):
+    """A lead without its client: what everyone but the owner gets."""
+
+    preferred_date: date | None
+    status: LeadStatus
     created_at: datetime | None
     is_mine: bool
     can_view_contact: bool
@@ -102,24 +107,12 @@ class ContactOut(ClientOut):
     lead_id: uuid.UUID
 
 
-class BoardCardOut(BaseModel):
-    id: uuid.UUID
-    type: LeadType
-    title: str
-    short_description: str
-    category: CategoryRef
-    subcategory: CategoryRef | None
-    locality: LocalityOut | None
-    lat: float
-    lon: float
-    budget: Decimal | None
-    referrer_share_percentage: Decimal | None
-    preferred_schedule: PreferredSchedule
-    proposal_count: int
+class BoardCardOut(LeadPublicBase):
+    """A card on the board: how far, how new, and whether it is pinned."""
+
     created_at: datetime
     pinned: bool
     distance_km: float | None
-    professional: BusinessRef | None
 
 
 class BoardPage(Page[BoardCardOut]):
