@@ -4,7 +4,7 @@
     python -m benchmarks.bench_board [--data-dir /tmp/ofair-bench] [--rounds 200]
                                      [--api-rounds 100] [--warmup 20] [--no-api] [--only a,b]
                                      [--plan-cache-mode auto|force_custom_plan|force_generic_plan]
-                                     [--variant current|ranges] [--sql "CREATE INDEX ..."]
+                                     [--sql "CREATE INDEX ..."]
 
 Scenarios (the place, category and budget come from the generated data):
   a   25 km around Tel Aviv + category + budget range, first page
@@ -40,9 +40,7 @@ connection (here and in the API server, through PGOPTIONS) to measure custom pla
 actual values: a fresh connection, and what EXPLAIN of a literal query shows) or generic ones.
 
 Experiments, for the benchmark database only: `--sql` runs statements as the owner role first
-(an index stays until dropped: `--sql "DROP INDEX ..."`); `--variant ranges` replaces the board's
-bounding box `point(lon, lat) <@ box(...)` with `lat BETWEEN ... AND lon BETWEEN ...` (in this
-process and in an API server started with the same change), without touching the service code.
+(an index stays until dropped: `--sql "DROP INDEX ..."`).
 The EXPLAIN plans of a, b and c are printed in full. The in-process figures include Python's
 garbage collector: a full collection of this process's heap (~50 ms here) runs every few dozen
 calls and lands in p99/max; `--gc-freeze` takes the startup heap out of it. Latencies depend
@@ -54,7 +52,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import math
 import os
 import re
 import statistics
@@ -70,7 +67,6 @@ from benchmarks.harness import free_port, percentile, server
 GOAL_MS = 50.0
 DEEP_PAGES = 50
 PLAN_CACHE_MODES = ("auto", "force_custom_plan", "force_generic_plan")
-VARIANTS = ("current", "ranges")
 
 
 @dataclass
@@ -115,8 +111,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-api", action="store_true", help="skip the API measurements")
     parser.add_argument("--only", default="", help="comma-separated scenario keys")
     parser.add_argument("--plan-cache-mode", choices=PLAN_CACHE_MODES, default="auto")
-    parser.add_argument("--variant", choices=VARIANTS, default="current",
-                        help="ranges: lat/lon BETWEEN instead of the point-in-box condition")
     parser.add_argument("--sql", action="append", default=[],
                         help="SQL to run as the owner before measuring (repeatable)")
     parser.add_argument("--no-plans", action="store_true", help="do not print the full plans")
@@ -144,14 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.plan_cache_mode != "auto":
         os.environ["PGOPTIONS"] = (os.environ.get("PGOPTIONS", "") +
                                    f" -c plan_cache_mode={args.plan_cache_mode}").strip()
-    os.environ["OFAIR_BENCH_VARIANT"] = args.variant
 
     from ofair_app.settings import get_settings
 
     settings = get_settings()
     if not settings.embedded_database or settings.data_dir != data_dir:
         sys.exit(f"settings point at another database (data dir {settings.data_dir})")
-    apply_variant(args.variant)
 
     from sqlalchemy import text
 
@@ -189,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cores: {os.cpu_count()}; load average {load_before[0]:.2f}; python "
           f"{sys.version.split()[0]}; postgres {pg['server_version']}, shared_buffers "
           f"{pg['shared_buffers']}, work_mem {pg['work_mem']}, jit {pg['jit']}")
-    print(f"plan_cache_mode {pg['plan_cache_mode']}; query variant: {args.variant}; "
+    print(f"plan_cache_mode {pg['plan_cache_mode']}; "
           f"lead_board row-level security {'on' if rls else 'OFF'}; gc.freeze: "
           f"{'yes' if args.gc_freeze else 'no'}; indexes: {indexes}")
     for s in scenarios:
@@ -208,8 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     load_after = os.getloadavg()
 
     print(f"\nIn the database, board.search() / for_business() in unit_of_work: ms per call "
-          f"({args.warmup} warm-up calls first; plan_cache_mode {args.plan_cache_mode}, "
-          f"variant {args.variant})")
+          f"({args.warmup} warm-up calls first; plan_cache_mode {args.plan_cache_mode})")
     header = f"{'scenario':44} {'cards':>5} {STATS_HEADER} {'p99<50':>7}"
     print(header)
     print("-" * len(header))
@@ -260,31 +251,6 @@ SELECT (SELECT count(*) FROM leads) AS leads,
        (SELECT count(*) FROM lead_board b JOIN professionals p ON p.id = b.owner_professional_id
         WHERE p.subscribed_until > now()) AS pinned
 """
-
-
-def apply_variant(variant: str) -> None:
-    """`ranges`: the board's bounding box as lat/lon ranges. The planner estimates those from the
-    columns' statistics (float8 comparisons are leakproof, so row-level security does not hide
-    the statistics), where `point <@ box` always gets a fixed 0.1% guess."""
-    if variant == "current":
-        return
-    from ofair_app.services import board
-
-    def ranges(lat: float, lon: float, radius_km: float):
-        dlat = radius_km / board.KM_PER_DEGREE
-        dlon = radius_km / (board.KM_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
-        return board.B.lat.between(lat - dlat, lat + dlat) & \
-            board.B.lon.between(lon - dlon, lon + dlon)
-
-    board._box = ranges
-
-
-def variant_api():
-    """uvicorn factory: the API with OFAIR_BENCH_VARIANT applied (for `--variant`)."""
-    apply_variant(os.environ.get("OFAIR_BENCH_VARIANT", "current"))
-    from ofair_app.api import create_api
-
-    return create_api()
 
 
 def build_scenarios(args: argparse.Namespace) -> list[Scenario]:
@@ -532,12 +498,7 @@ def measure_api(scenarios: list[Scenario], args: argparse.Namespace,
                                                     user_agent="bench_board")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    if args.variant == "current":
-        command = [sys.executable, "-m", "ofair_app", "api", "--port", str(port)]
-    else:
-        command = [sys.executable, "-m", "uvicorn", "benchmarks.bench_board:variant_api",
-                   "--factory", "--port", str(port), "--log-level", "warning",
-                   "--no-access-log"]
+    command = [sys.executable, "-m", "ofair_app", "api", "--port", str(port)]
     results = {}
     with server(command, f"{base}/api/v1/health", env={"OFAIR_DATA_DIR": str(data_dir)}), \
             httpx.Client(base_url=base, timeout=30) as client:
