@@ -58,3 +58,17 @@ def deliver_notifications(*, as_of: datetime) -> str:
 
 
 MESSAGE_RETENTION = timedelta(days=30)
+
+
+@job("expire_referrals", minute=5)
+def expire_referrals(*, as_of: datetime) -> str:
+    """Expire referral offers nobody answered within REFERRAL_EXPIRY_DAYS, in batches."""
+    from ofair_app.services import referrals
+
+    expired = 0
+    while True:
+        with unit_of_work(SYSTEM) as session:
+            count = referrals.expire_due(session=session, now=as_of, limit=BATCH_SIZE)
+        expired += count
+        if count < BATCH_SIZE:
+            return f"expired {expired} referral offers"

@@ -13,7 +13,16 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from ofair_app.api.errors import install_error_handlers
-from ofair_app.api.routes import auth, files, health, leads, professionals, reference, users
+from ofair_app.api.routes import (
+    auth,
+    files,
+    health,
+    leads,
+    professionals,
+    proposals,
+    reference,
+    users,
+)
 from ofair_app.settings import get_settings
 
 API_PREFIX = "/api/v1"
@@ -33,7 +42,7 @@ def create_api() -> FastAPI:
     install_error_handlers(api)
 
     v1 = APIRouter(prefix=API_PREFIX)
-    for module in (health, auth, users, professionals, leads, reference, files):
+    for module in (health, auth, users, professionals, leads, proposals, reference, files):
         v1.include_router(module.router)
     api.include_router(v1)
 

@@ -140,6 +140,19 @@ def set_caller_context(session: Session, caller: Caller) -> None:
 
 
 @contextmanager
+def trusted_step(session: Session, caller: Caller) -> Iterator[Session]:
+    """A few statements as the platform inside the caller's transaction, then the caller again.
+
+    For what a request may cause but not read itself, such as finding the phone of the person
+    a change must be told about. Keep the block small and never hand what it reads back to the
+    caller. If the block raises, the context is left as it is: the transaction is rolled back.
+    """
+    set_caller_context(session, SYSTEM)
+    yield session
+    set_caller_context(session, caller)
+
+
+@contextmanager
 def unit_of_work(caller: Caller = ANONYMOUS) -> Iterator[Session]:
     """One transaction as `caller`: committed when the block ends, rolled back if it raises.
 

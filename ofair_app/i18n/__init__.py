@@ -9,6 +9,7 @@ the two catalogs' keys identical, so that fallback never shows in practice).
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -59,3 +60,14 @@ def translate(key: str, locale: str | None = None, **params: object) -> str:
     """The text of `key` in `locale`, with `{name}` placeholders filled from `params`."""
     text = catalog(normalize_locale(locale)).get(key) or catalog(DEFAULT_LOCALE).get(key) or key
     return text.format(**params) if params else text
+
+
+def money(amount: Decimal | None, locale: str) -> str:
+    """`₪1,250` (agorot only when there are any); empty for no amount."""
+    from babel.numbers import format_decimal
+
+    if amount is None:
+        return ""
+    pattern = "#,##0" if amount == amount.to_integral_value() else "#,##0.00"
+    number = format_decimal(amount, format=pattern, locale="he_IL" if locale == "he" else "en_IL")
+    return f"₪{number}"

@@ -3,6 +3,7 @@
 from ofair_app.models.auth import AuthToken, OtpCode
 from ofair_app.models.identity import Locale, User, UserRole
 from ofair_app.models.leads import (
+    AccessEvent,
     AccessReason,
     ConsumerLead,
     ContactAccessLog,
@@ -17,6 +18,16 @@ from ofair_app.models.leads import (
 )
 from ofair_app.models.ops import JobRun, JobRunStatus
 from ofair_app.models.outbox import OutboxMessage, OutboxStatus
+from ofair_app.models.proposals import (
+    LeadEvent,
+    PhoneRevelation,
+    Proposal,
+    ProposalAttachment,
+    ProposalCreate,
+    ProposalUpdate,
+    Referral,
+    ReferralCreate,
+)
 from ofair_app.models.reference import CategoryRow, LocalityRow, SubcategoryRow
 from ofair_app.models.tenancy import (
     AdminAuditLog,
@@ -29,6 +40,7 @@ from ofair_app.models.tenancy import (
 )
 
 __all__ = [
+    "AccessEvent",
     "AccessReason",
     "AdminAuditLog",
     "AuthToken",
@@ -42,6 +54,7 @@ __all__ = [
     "Lead",
     "LeadAttachment",
     "LeadCreate",
+    "LeadEvent",
     "LeadUpdate",
     "Locale",
     "LocalityRow",
@@ -49,10 +62,17 @@ __all__ = [
     "OtpCode",
     "OutboxMessage",
     "OutboxStatus",
+    "PhoneRevelation",
     "Professional",
     "ProfessionalLead",
     "ProfessionalMember",
     "ProfessionalStatus",
+    "Proposal",
+    "ProposalAttachment",
+    "ProposalCreate",
+    "ProposalUpdate",
+    "Referral",
+    "ReferralCreate",
     "SubcategoryRow",
     "Subscription",
     "SubscriptionPlan",

@@ -101,6 +101,12 @@ class AccessReason(StrEnum):
     admin = "admin"
 
 
+class AccessEvent(StrEnum):
+    read = "read"  # the details were shown
+    granted = "granted"  # a business won the lead and may now see them
+    revoked = "revoked"  # the award ended: it may not any more
+
+
 # Append-only: every time a client's details were shown, to whom and why.
 class ContactAccessLog(SQLModel, table=True):
     __tablename__ = "contact_access_logs"
@@ -111,6 +117,7 @@ class ContactAccessLog(SQLModel, table=True):
     user_id: uuid.UUID = Field(foreign_key="users.id")
     professional_id: uuid.UUID | None = Field(default=None, foreign_key="professionals.id")
     reason: AccessReason = Field(sa_type=String(12))
+    event: AccessEvent = Field(default=AccessEvent.read, sa_type=String(8))
     ip: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=200)
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())

@@ -53,6 +53,7 @@ class Professional(SQLModel, table=True):
     rating: Decimal = Field(default=Decimal("0"), sa_column=Column(
         Numeric(3, 2), nullable=False, server_default="0"))
     review_count: int = Field(default=0)
+    completed_jobs: int = Field(default=0)  # kept by the platform when a job closes
     verified: bool = Field(default=False)
     verified_at: datetime | None = None
     # Set by the platform from `subscriptions`: while in the future, the business's leads are

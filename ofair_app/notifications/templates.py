@@ -34,6 +34,13 @@ TEMPLATES: dict[str, frozenset[str]] = {
     "member_added": frozenset({"sms", "email"}),
     "professional_verified": frozenset({"sms", "email"}),
     "professional_suspended": frozenset({"sms", "email"}),
+    "proposal_received": frozenset({"sms", "email"}),
+    "proposal_accepted": frozenset({"sms", "email"}),
+    "proposal_rejected": frozenset({"sms", "email"}),
+    "referral_received": frozenset({"sms", "email"}),
+    "referral_accepted": frozenset({"sms", "email"}),
+    "award_cancelled": frozenset({"sms", "email"}),
+    "award_declined": frozenset({"sms", "email"}),
 }
 
 _SUBJECT = "Subject:"

@@ -139,17 +139,17 @@ def _category(category: str, subcategory: str | None) -> tuple[str, str | None]:
     return category, subcategory or None
 
 
-def _today() -> date:
+def today() -> date:
     return datetime.now(ZoneInfo(get_settings().ofair_timezone)).date()
 
 
 def _preferred_date(value: date | None) -> date | None:
     if value is None:
         return None
-    today = _today()
-    if value < today:
+    now = today()
+    if value < now:
         raise InvalidInput(fields={"preferred_date": "errors.lead.date_past"})
-    if value > today + timedelta(days=366):
+    if value > now + timedelta(days=366):
         raise InvalidInput(fields={"preferred_date": "errors.lead.date_far"})
     return value
 
@@ -205,7 +205,7 @@ def owner_business(session: Session, lead: Lead) -> Professional | None:
 # --- posting -----------------------------------------------------------------------------
 
 
-class _Checks:
+class FieldChecks:
     """Runs every field check and reports all the bad fields at once, as a form wants."""
 
     def __init__(self) -> None:
@@ -244,7 +244,7 @@ def check_lead(data: LeadCreate, *, owner_user_id: uuid.UUID | None = None,
     """Check every field of a new lead (without writing anything) and name all the bad ones in
     one `InvalidInput`. A consumer request may leave the client's name and phone to the
     account's (`fallback_*`)."""
-    checks = _Checks()
+    checks = FieldChecks()
     title = checks(_title, data.title)
     description = checks(_description, data.description)
     category = checks(_category, data.category, data.subcategory)
@@ -332,7 +332,7 @@ def relation_to(lead: Lead, caller: Caller) -> AccessReason | None:
     return None
 
 
-def _find(session: Session, lead_id: uuid.UUID, *, lock: bool = False) -> Lead:
+def find_lead(session: Session, lead_id: uuid.UUID, *, lock: bool = False) -> Lead:
     """The lead, if the caller may see it at all (a private lead of another business is simply
     not found, as RLS hides it). With `lock`, the row is locked for a change, which only its
     owner (and the platform) may make: anyone else gets 403."""
@@ -360,7 +360,7 @@ def _client(session: Session, lead: Lead) -> ClientDetails | None:
 
 def get_lead(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> LeadView:
     """A lead for anyone who may see it; the client's details only for its owner."""
-    lead = _find(session, lead_id)
+    lead = find_lead(session, lead_id)
     relation = relation_to(lead, caller)
     client = _client(session, lead) if relation == AccessReason.owner else None
     return LeadView(lead=lead, relation=relation, client=client)
@@ -371,7 +371,7 @@ def reveal_contact(*, session: Session, caller: Caller, lead_id: uuid.UUID, ip: 
     """The client's name, phone and address, for the owner, the accepted performer and admins.
     A read by anyone but the owner is logged; anyone else gets 403 and nothing is written."""
     users.require_user(caller)
-    lead = _find(session, lead_id)
+    lead = find_lead(session, lead_id)
     relation = relation_to(lead, caller)
     if relation is None:
         raise Forbidden("errors.lead.contact_forbidden", code="contact_forbidden")
@@ -408,17 +408,18 @@ def my_leads(*, session: Session, caller: Caller, professional_id: uuid.UUID | N
 # --- changing ----------------------------------------------------------------------------
 
 
-def _require_owner(lead: Lead, caller: Caller) -> None:
+def require_owner(session: Session, lead: Lead, caller: Caller) -> None:
+    """The caller owns the lead: its author, or a member of its (not suspended) business."""
     users.require_user(caller)
     if relation_to(lead, caller) != AccessReason.owner:
         raise Forbidden("errors.lead.owner_only", code="not_lead_owner")
-
-
-def _require_open(session: Session, lead: Lead, caller: Caller) -> None:
-    _require_owner(lead, caller)
     if lead.owner_professional_id is not None:
         require_member(session=session, caller=caller,
                        professional_id=lead.owner_professional_id)
+
+
+def _require_open(session: Session, lead: Lead, caller: Caller) -> None:
+    require_owner(session, lead, caller)
     if not rules.is_editable(lead.status):
         raise Conflict("errors.lead.not_editable", code="lead_not_editable",
                        params={"status": str(lead.status)})
@@ -428,7 +429,7 @@ def update_lead(*, session: Session, caller: Caller, lead_id: uuid.UUID,
                 data: LeadUpdate) -> Lead:
     """The owner edits a lead while it is open (409 afterwards); a consumer request stays public
     and has no referral terms."""
-    lead = _find(session, lead_id, lock=True)
+    lead = find_lead(session, lead_id, lock=True)
     _require_open(session, lead, caller)
     is_consumer = lead.type == LeadType.consumer
     client_row = session.get(ConsumerLead if is_consumer else ProfessionalLead, lead.id)
@@ -480,15 +481,18 @@ def update_lead(*, session: Session, caller: Caller, lead_id: uuid.UUID,
 
 
 def cancel_lead(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> Lead:
-    """The owner withdraws a lead that is not yet paid for (409 once it is)."""
-    lead = _find(session, lead_id, lock=True)
-    _require_owner(lead, caller)
-    if lead.owner_professional_id is not None:
-        require_member(session=session, caller=caller,
-                       professional_id=lead.owner_professional_id)
+    """The owner withdraws a lead that is not yet paid for (409 once it is); an award not yet
+    paid for ends with it."""
+    from ofair_app.services import proposals  # proposals builds on this module
+
+    lead = find_lead(session, lead_id, lock=True)
+    require_owner(session, lead, caller)
     if not rules.owner_may_cancel(lead.status):
         raise rules.IllegalTransition(params={"status": str(lead.status),
                                               "event": str(Event.cancel)})
+    if lead.status == LeadStatus.awarded:  # the winner's access to the client ends too
+        proposals.end_award(session, caller, lead, party=proposals.Party.owner)
+        lead.performer_professional_id = None
     lead.status = rules.next_status(lead.status, Event.cancel)
     lead.cancelled_at = utcnow()
     session.add(lead)
@@ -504,30 +508,36 @@ def add_attachment(*, session: Session, caller: Caller, lead_id: uuid.UUID, file
                    data: bytes) -> LeadAttachment:
     """A photo or document of the job (PDF, JPEG, PNG up to 10 MB, type read from the bytes) on
     an open lead, by its owner; as private as the client's phone."""
-    lead = _find(session, lead_id, lock=True)
+    lead = find_lead(session, lead_id, lock=True)
     _require_open(session, lead, caller)
-    content_type = validate_upload(data, filename)
     count = session.exec(select(func.count()).select_from(LeadAttachment)
                          .where(LeadAttachment.lead_id == lead.id)).one()
     if count >= rules.MAX_ATTACHMENTS:
         raise Conflict("errors.lead.too_many_attachments", code="too_many_attachments",
                        params={"max": rules.MAX_ATTACHMENTS})
-    attachment_id = uuid.uuid4()
-    key = f"leads/{lead.id}/{attachment_id}{_EXTENSIONS[content_type]}"
-    attachment = LeadAttachment(id=attachment_id, lead_id=lead.id, storage_key=key,
-                                filename=safe_filename(filename), content_type=content_type,
-                                size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                                uploaded_by=caller.user_id)
-    session.add(attachment)
-    session.flush()  # RLS refuses the row before any byte is stored
-    get_storage().put(key, data, content_type)
-    return attachment
+    return store_file(session, LeadAttachment, f"leads/{lead.id}", filename, data,
+                      uploaded_by=caller.user_id, lead_id=lead.id)
+
+
+def store_file(session: Session, model: type[T], prefix: str, filename: str, data: bytes,
+               **fields: object) -> T:
+    """Check an upload (type read from the bytes), write its row, then store its bytes: RLS
+    refuses the row before any byte is stored."""
+    content_type = validate_upload(data, filename)
+    file_id = uuid.uuid4()
+    row = model(id=file_id, storage_key=f"{prefix}/{file_id}{_EXTENSIONS[content_type]}",
+                filename=safe_filename(filename), content_type=content_type,
+                size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(), **fields)
+    session.add(row)
+    session.flush()
+    get_storage().put(row.storage_key, data, content_type)  # type: ignore[attr-defined]
+    return row
 
 
 def list_attachments(*, session: Session, caller: Caller,
                      lead_id: uuid.UUID) -> list[LeadAttachment]:
     """The lead's attachments, for those who may see its client (others get 403)."""
-    lead = _find(session, lead_id)
+    lead = find_lead(session, lead_id)
     if relation_to(lead, caller) is None:
         raise Forbidden("errors.lead.contact_forbidden", code="contact_forbidden")
     return list(session.exec(select(LeadAttachment).where(LeadAttachment.lead_id == lead.id)
@@ -549,7 +559,7 @@ def delete_attachment(*, session: Session, caller: Caller, attachment_id: uuid.U
     attachment = session.get(LeadAttachment, attachment_id)
     if attachment is None:
         raise NotFound("errors.attachment.not_found")
-    lead = _find(session, attachment.lead_id, lock=True)
+    lead = find_lead(session, attachment.lead_id, lock=True)
     _require_open(session, lead, caller)
     session.delete(attachment)
     session.flush()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from typing import Literal
@@ -21,9 +22,9 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from ofair_app.adapters.messaging import DeliveryError, OutgoingMessage, Sender, get_sender
-from ofair_app.db.engine import SYSTEM, unit_of_work
+from ofair_app.db.engine import SYSTEM, Caller, trusted_step, unit_of_work
 from ofair_app.i18n import normalize_locale
-from ofair_app.models import OutboxMessage, OutboxStatus
+from ofair_app.models import MemberRole, OutboxMessage, OutboxStatus, ProfessionalMember, User
 from ofair_app.models._base import utcnow
 from ofair_app.notifications.templates import render
 
@@ -48,6 +49,48 @@ def enqueue(*, session: Session, channel: Literal["sms", "email"], to: str, temp
     session.flush()
     session.info.setdefault(_PENDING_KEY, []).append(message.id)
     return message
+
+
+Params = Mapping[str, object] | Callable[[str], Mapping[str, object]]
+
+
+def tell_user(*, session: Session, user: User, template: str, params: Params) -> None:
+    """Queue `template` to a user by SMS, or by e-mail when they have no phone, in their
+    language. `params` may be a function of the locale (for amounts and dates)."""
+    values = dict(params(user.locale) if callable(params) else params)
+    if user.phone:
+        enqueue(session=session, channel="sms", to=user.phone, template=template,
+                locale=user.locale, params=values, user_id=user.id)
+    elif user.email:
+        enqueue(session=session, channel="email", to=user.email, template=template,
+                locale=user.locale, params=values, user_id=user.id)
+
+
+def business_owners(session: Session, professional_id: uuid.UUID) -> list[User]:
+    return list(session.exec(
+        select(User).join(ProfessionalMember, col(ProfessionalMember.user_id) == User.id)
+        .where(ProfessionalMember.professional_id == professional_id,
+               ProfessionalMember.role == MemberRole.owner)).all())
+
+
+def tell(*, session: Session, caller: Caller, template: str, params: Params,
+         users: Iterable[uuid.UUID] = (), businesses: Iterable[uuid.UUID] = ()) -> None:
+    """Tell people the caller may not look up (the other side of a deal): the given users and
+    the owners of the given businesses, each once, never the caller. Their addresses are read
+    in a trusted step of the caller's transaction, so the messages exist exactly when the
+    change does."""
+    with trusted_step(session, caller):
+        recipients: dict[uuid.UUID, User] = {}
+        for user_id in users:
+            user = session.get(User, user_id)
+            if user is not None:
+                recipients[user.id] = user
+        for professional_id in businesses:
+            for user in business_owners(session, professional_id):
+                recipients[user.id] = user
+        recipients.pop(caller.user_id, None)  # type: ignore[arg-type]
+        for user in recipients.values():
+            tell_user(session=session, user=user, template=template, params=params)
 
 
 @event.listens_for(OrmSession, "after_commit")

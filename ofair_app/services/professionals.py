@@ -362,27 +362,13 @@ def review_queue(*, session: Session, caller: Caller,
     return list(session.exec(query.order_by(col(Professional.created_at))).all())
 
 
-def _owners(session: Session, professional_id: uuid.UUID) -> list[User]:
-    return list(session.exec(
-        select(User).join(ProfessionalMember, col(ProfessionalMember.user_id) == User.id)
-        .where(ProfessionalMember.professional_id == professional_id,
-               ProfessionalMember.role == MemberRole.owner)).all())
-
-
 def _notify_owners(session: Session, professional: Professional, template: str) -> None:
-    profile_url = f"{get_settings().ofair_public_url.rstrip('/')}/pros/{professional.id}"
-    for owner in _owners(session, professional.id):
-        params: dict[str, object] = {"business_name": professional.business_name}
-        if template == "professional_verified":
-            params["profile_url"] = profile_url
-        if owner.phone:
-            notifications.enqueue(session=session, channel="sms", to=owner.phone,
-                                  template=template, locale=owner.locale, params=params,
-                                  user_id=owner.id)
-        elif owner.email:
-            notifications.enqueue(session=session, channel="email", to=owner.email,
-                                  template=template, locale=owner.locale, params=params,
-                                  user_id=owner.id)
+    params: dict[str, object] = {"business_name": professional.business_name}
+    if template == "professional_verified":
+        base = get_settings().ofair_public_url.rstrip("/")
+        params["profile_url"] = f"{base}/pros/{professional.id}"
+    for owner in notifications.business_owners(session, professional.id):
+        notifications.tell_user(session=session, user=owner, template=template, params=params)
 
 
 def verify_professional(*, session: Session, caller: Caller, professional_id: uuid.UUID,

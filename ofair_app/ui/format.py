@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 from babel.dates import format_timedelta
-from babel.numbers import format_decimal
 
 from ofair_app.domain.identity import display_phone
-from ofair_app.i18n import translate
+from ofair_app.i18n import money, translate
 
-
-def money(amount: Decimal | None, locale: str) -> str:
-    """`₪1,250` (agorot only when there are any); empty for no amount."""
-    if amount is None:
-        return ""
-    pattern = "#,##0" if amount == amount.to_integral_value() else "#,##0.00"
-    number = format_decimal(amount, format=pattern, locale="he_IL" if locale == "he" else "en_IL")
-    return f"₪{number}"
+__all__ = ["ago", "distance", "money", "phone"]
 
 
 def ago(moment: datetime | None, locale: str, now: datetime | None = None) -> str:

@@ -88,7 +88,8 @@ def access_logs() -> list[tuple]:
 
 def set_performer(lead_id: str, professional_id: uuid.UUID) -> None:
     with unit_of_work(SYSTEM) as session:
-        session.execute(text("UPDATE leads SET performer_professional_id = :p WHERE id = :id"),
+        session.execute(text("UPDATE leads SET status = 'awarded', performer_professional_id = :p"
+                             " WHERE id = :id"),
                         {"p": professional_id, "id": lead_id})
 
 

@@ -53,8 +53,8 @@ ALLOWED_PAIRS = [pair for pair in ALL_PAIRS if pair in EXPECTED]
 FORBIDDEN_PAIRS = [pair for pair in ALL_PAIRS if pair not in EXPECTED]
 
 
-def _migration():
-    spec = importlib.util.spec_from_file_location("migration_0003_leads", MIGRATION)
+def _migration(path: Path = MIGRATION):
+    spec = importlib.util.spec_from_file_location(f"migration_{path.stem}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -139,6 +139,8 @@ def test_the_migration_trigger_allows_exactly_the_python_moves() -> None:
     assert set(migration.MOVES) == {(a.value, b.value) for a, b in ALLOWED_MOVES}
     assert len(migration.MOVES) == len(set(migration.MOVES))  # no duplicates hiding a typo
     assert set(migration.STATUSES) == {s.value for s in LeadStatus}
+    # 0004 rewrote the trigger (with who may move a lead): the same moves.
+    assert set(_migration(MIGRATION.with_name("0004_proposals.py")).MOVES) == set(migration.MOVES)
 
 
 # --- money and shares ----------------------------------------------------------------------

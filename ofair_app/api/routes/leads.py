@@ -229,7 +229,7 @@ def card_out(card: board.BoardCard, locale: str) -> BoardCardOut:
         distance_km=card.distance_km, professional=_business(card.business))
 
 
-def _view_out(session, view: LeadView, locale: str) -> LeadOut:
+def view_out(session, view: LeadView, locale: str) -> LeadOut:
     return lead_out(view, locale, leads.owner_business(session, view.lead))
 
 
@@ -243,7 +243,7 @@ def create_lead(body: LeadCreate, caller: CurrentCaller, locale: RequestLocale) 
     `referrer_share_percentage` 0–90 and `visibility`). 422 names every bad field."""
     with unit_of_work(caller) as session:
         lead = leads.create_lead(session=session, caller=caller, data=body)
-        return _view_out(session, leads.get_lead(session=session, caller=caller,
+        return view_out(session, leads.get_lead(session=session, caller=caller,
                                                  lead_id=lead.id), locale)
 
 
@@ -320,7 +320,7 @@ def my_leads(caller: CurrentCaller, locale: RequestLocale,
         rows = leads.my_leads(session=session, caller=caller, professional_id=professional_id,
                               status=status, limit=limit)
         return Page[LeadOwnerOut](items=[
-            _view_out(session, leads.get_lead(session=session, caller=caller, lead_id=lead.id),
+            view_out(session, leads.get_lead(session=session, caller=caller, lead_id=lead.id),
                       locale) for lead in rows])
 
 
@@ -329,7 +329,7 @@ def get_lead(lead_id: uuid.UUID, caller: OptionalCaller, locale: RequestLocale) 
     """A lead. Its client's details only for its owner; the accepted performer and admins see
     `can_view_contact` and ask `/contact`, which logs the read."""
     with unit_of_work(caller) as session:
-        return _view_out(session, leads.get_lead(session=session, caller=caller,
+        return view_out(session, leads.get_lead(session=session, caller=caller,
                                                  lead_id=lead_id), locale)
 
 
@@ -350,7 +350,7 @@ def update_lead(lead_id: uuid.UUID, body: LeadUpdate, caller: CurrentCaller,
     """The owner edits the lead while it is open; 409 once it is awarded or closed."""
     with unit_of_work(caller) as session:
         leads.update_lead(session=session, caller=caller, lead_id=lead_id, data=body)
-        return _view_out(session, leads.get_lead(session=session, caller=caller,
+        return view_out(session, leads.get_lead(session=session, caller=caller,
                                                  lead_id=lead_id), locale)
 
 
@@ -359,7 +359,7 @@ def cancel_lead(lead_id: uuid.UUID, caller: CurrentCaller, locale: RequestLocale
     """The owner withdraws the lead (409 once it is paid for, or already cancelled)."""
     with unit_of_work(caller) as session:
         leads.cancel_lead(session=session, caller=caller, lead_id=lead_id)
-        return _view_out(session, leads.get_lead(session=session, caller=caller,
+        return view_out(session, leads.get_lead(session=session, caller=caller,
                                                  lead_id=lead_id), locale)
 
 

@@ -1,0 +1,276 @@
+"""Referrals: a business offers one of its leads to a chosen colleague for a share of the job.
+
+The terms are frozen on the offer (`commission_percentage`, and the budget it was offered at):
+a later edit of the lead changes what new offers say, never what was agreed. The receiver
+claims the lead (it becomes the performer, with an accepted proposal at the offered budget,
+which the two sides may adjust before payment) or rejects it; unanswered offers expire after
+`REFERRAL_EXPIRY_DAYS` (the `expire_referrals` job), and the other pending offers of a lead
+expire when it is claimed or awarded (migration 0004).
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from babel.dates import format_date
+from sqlalchemy import tuple_, update
+from sqlmodel import Session, col, select
+
+from ofair_app.db.engine import Caller
+from ofair_app.domain import identity
+from ofair_app.domain import leads as lead_rules
+from ofair_app.domain import proposals as rules
+from ofair_app.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ofair_app.domain.leads import Event, LeadStatus, LeadType
+from ofair_app.domain.proposals import (
+    LeadEventKind,
+    Party,
+    ProposalOrigin,
+    ProposalStatus,
+    ReferralStatus,
+)
+from ofair_app.i18n import money
+from ofair_app.models import (
+    Lead,
+    LeadEvent,
+    Professional,
+    ProfessionalStatus,
+    Proposal,
+    Referral,
+    ReferralCreate,
+)
+from ofair_app.models._base import utcnow
+from ofair_app.services import leads as lead_service
+from ofair_app.services import notifications, users
+from ofair_app.services import proposals as proposal_service
+from ofair_app.services.professionals import require_member
+from ofair_app.settings import get_settings
+
+Direction = Literal["incoming", "outgoing"]
+PAGE_MAX = 100
+
+
+@dataclass(frozen=True)
+class ReferralView:
+    """An offer with its lead (public part) and the business on the other side."""
+
+    referral: Referral
+    lead: Lead
+    referrer: Professional | None
+    receiver: Professional | None
+
+
+def share_lead(*, session: Session, caller: Caller, lead_id: uuid.UUID,
+               data: ReferralCreate) -> Referral:
+    """The owner business offers its open pro lead to another business, at the lead's current
+    share and budget (frozen on the offer). One pending offer per receiver."""
+    lead = lead_service.find_lead(session, lead_id, lock=True)  # 403 unless the owner
+    lead_service.require_owner(session, lead, caller)
+    if lead.type != LeadType.professional_referral or lead.owner_professional_id is None:
+        raise Conflict("errors.referral.consumer_lead", code="not_shareable")
+    if lead.status != LeadStatus.active:
+        raise proposal_service.LeadNotOpen(params={"status": str(lead.status)})
+    if data.receiver_professional_id == lead.owner_professional_id:
+        raise InvalidInput(fields={"receiver_professional_id": "errors.referral.self"})
+    receiver = session.get(Professional, data.receiver_professional_id)
+    if receiver is None or receiver.status == ProfessionalStatus.suspended:
+        raise InvalidInput(fields={"receiver_professional_id": "errors.referral.receiver"})
+    message = identity.clean_text(data.message, field="message", max_length=rules.MESSAGE_MAX,
+                                  multiline=True)
+    pending = session.exec(select(Referral.id).where(
+        Referral.lead_id == lead.id, Referral.receiver_professional_id == receiver.id,
+        Referral.status == ReferralStatus.pending)).first()
+    if pending is not None:
+        raise Conflict("errors.referral.exists", code="referral_exists")
+    now = utcnow()
+    assert lead.referrer_share_percentage is not None and lead.budget is not None
+    referral = Referral(
+        lead_id=lead.id, referrer_professional_id=lead.owner_professional_id,
+        receiver_professional_id=receiver.id, created_by=caller.user_id,
+        commission_percentage=lead.referrer_share_percentage, budget=lead.budget,
+        message=message, created_at=now,
+        expires_at=rules.referral_expires_at(now, get_settings().referral_expiry_days))
+    session.add(referral)
+    session.flush()
+    session.add(LeadEvent(lead_id=lead.id, event=LeadEventKind.referral_offered,
+                          actor_user_id=caller.user_id, professional_id=receiver.id,
+                          referral_id=referral.id))
+    session.flush()
+    referrer = session.get(Professional, lead.owner_professional_id)
+    notifications.tell(
+        session=session, caller=caller, template="referral_received", businesses=[receiver.id],
+        params=lambda locale: {
+            "lead_title": proposal_service.short_title(lead),
+            "referrer_name": referrer.business_name if referrer else "",
+            "share": f"{referral.commission_percentage.normalize():f}",
+            "budget": money(referral.budget, locale),
+            "expires_on": format_date(referral.expires_at, "short",
+                                      locale="he_IL" if locale == "he" else "en_IL"),
+            "referrals_url": proposal_service.url("/pro/referrals")})
+    session.refresh(referral)
+    return referral
+
+
+def _cursor(referral: Referral) -> str:
+    assert referral.created_at is not None
+    raw = f"{referral.created_at.isoformat()}|{referral.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _read_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, rid = raw.split("|")
+        return datetime.fromisoformat(moment), uuid.UUID(rid)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput(fields={"cursor": "errors.field.cursor"}) from None
+
+
+def list_referrals(*, session: Session, caller: Caller, direction: Direction,
+                   professional_id: uuid.UUID | None = None,
+                   status: ReferralStatus | None = None, limit: int = 20,
+                   cursor: str | None = None) -> tuple[list[ReferralView], str | None]:
+    """Offers the caller's businesses received (`incoming`) or made (`outgoing`), newest first,
+    keyset-paginated."""
+    users.require_user(caller)
+    ids = [professional_id] if professional_id else list(caller.professional_ids)
+    for pid in ids:
+        require_member(session=session, caller=caller, professional_id=pid)
+    side = (Referral.receiver_professional_id if direction == "incoming"
+            else Referral.referrer_professional_id)
+    query = select(Referral, Lead).join(Lead, col(Lead.id) == Referral.lead_id).where(
+        col(side).in_(ids))
+    if status is not None:
+        query = query.where(Referral.status == status)
+    if cursor:
+        moment, rid = _read_cursor(cursor)
+        query = query.where(tuple_(col(Referral.created_at), col(Referral.id)) < (moment, rid))
+    limit = max(1, min(limit, PAGE_MAX))
+    rows = list(session.exec(query.order_by(col(Referral.created_at).desc(),
+                                            col(Referral.id).desc()).limit(limit + 1)).all())
+    page = rows[:limit]
+    businesses = {b.id: b for b in session.exec(select(Professional).where(col(Professional.id).in_(
+        {r.referrer_professional_id for r, _ in page}
+        | {r.receiver_professional_id for r, _ in page}))).all()}
+    views = [ReferralView(referral=r, lead=lead,
+                          referrer=businesses.get(r.referrer_professional_id),
+                          receiver=businesses.get(r.receiver_professional_id))
+             for r, lead in page]
+    return views, (_cursor(page[-1][0]) if len(rows) > limit else None)
+
+
+def _find(session: Session, caller: Caller, referral_id: uuid.UUID, party: Party) -> Referral:
+    users.require_user(caller)
+    referral = session.get(Referral, referral_id)
+    if referral is None:
+        raise NotFound("errors.referral.not_found")
+    business = (referral.receiver_professional_id if party == Party.receiver
+                else referral.referrer_professional_id)
+    if business not in caller.professional_ids:
+        raise Forbidden(f"errors.referral.{party.value}_only", code=f"not_{party.value}")
+    require_member(session=session, caller=caller, professional_id=business)
+    return referral
+
+
+def _check_open(referral: Referral) -> None:
+    if referral.status != ReferralStatus.pending:
+        raise rules.ReferralClosed(params={"status": str(referral.status)})
+    if rules.is_expired(referral.expires_at, utcnow()):
+        raise Conflict("errors.referral.expired", code="referral_expired")
+
+
+def accept_referral(*, session: Session, caller: Caller, referral_id: uuid.UUID,
+                    price: Decimal | None = None, ip: str = "",
+                    user_agent: str = "") -> tuple[Referral, Proposal]:
+    """The receiver claims the lead: an accepted proposal at the offered budget (or `price`),
+    the lead awarded to it (it may now see the client: logged), the lead's other offers closed,
+    the referrer told. Accepting twice is 409."""
+    referral = _find(session, caller, referral_id, Party.receiver)
+    _check_open(referral)
+    amount = lead_rules.parse_money(price if price is not None else referral.budget,
+                                    field="price", minimum=rules.PRICE_MIN)
+    lead = lead_service.find_lead(session, referral.lead_id, lock=True)
+    referral = session.exec(select(Referral).where(Referral.id == referral_id).with_for_update()
+                            .execution_options(populate_existing=True)).one()
+    _check_open(referral)
+    if lead.status != LeadStatus.active:
+        raise proposal_service.LeadNotOpen(params={"status": str(lead.status)})
+    proposal = Proposal(lead_id=lead.id, professional_id=referral.receiver_professional_id,
+                        created_by=caller.user_id, origin=ProposalOrigin.referral,
+                        status=ProposalStatus.accepted, price=amount,
+                        description=referral.message or lead.short_description)
+    session.add(proposal)
+    session.flush()
+    lead.status = lead_rules.next_status(lead.status, Event.award)
+    lead.performer_professional_id = referral.receiver_professional_id
+    session.add(lead)
+    session.flush()
+    referral.status = rules.move_referral(Party.receiver, referral.status, ReferralStatus.accepted)
+    referral.proposal_id = proposal.id
+    referral.decided_by = caller.user_id
+    session.add(referral)
+    session.flush()
+    proposal_service.grant_access(session, caller, lead, proposal, ip=ip, user_agent=user_agent,
+                                  event=LeadEventKind.referral_accepted, referral_id=referral.id)
+    receiver = session.get(Professional, referral.receiver_professional_id)
+    notifications.tell(session=session, caller=caller, template="referral_accepted",
+                       businesses=[referral.referrer_professional_id],
+                       params={"lead_title": proposal_service.short_title(lead),
+                               "business_name": receiver.business_name if receiver else "",
+                               "lead_url": proposal_service.url(f"/pro/leads/{lead.id}")})
+    proposal_service.tell_rejected(session, caller, lead)
+    return referral, proposal
+
+
+def reject_referral(*, session: Session, caller: Caller, referral_id: uuid.UUID) -> Referral:
+    referral = _find(session, caller, referral_id, Party.receiver)
+    _check_open(referral)
+    referral.status = rules.move_referral(Party.receiver, referral.status, ReferralStatus.rejected)
+    referral.decided_by = caller.user_id
+    session.add(referral)
+    session.add(LeadEvent(lead_id=referral.lead_id, event=LeadEventKind.referral_rejected,
+                          actor_user_id=caller.user_id,
+                          professional_id=referral.receiver_professional_id,
+                          referral_id=referral.id))
+    session.flush()
+    return referral
+
+
+def cancel_referral(*, session: Session, caller: Caller, referral_id: uuid.UUID) -> Referral:
+    """The referrer takes back an offer that was not answered yet."""
+    referral = _find(session, caller, referral_id, Party.referrer)
+    if referral.status != ReferralStatus.pending:
+        raise rules.ReferralClosed(params={"status": str(referral.status)})
+    referral.status = rules.move_referral(Party.referrer, referral.status,
+                                          ReferralStatus.cancelled)
+    referral.decided_by = caller.user_id
+    session.add(referral)
+    session.flush()
+    return referral
+
+
+def expire_due(*, session: Session, now: datetime, limit: int = 1000) -> int:
+    """Expire pending offers past their time (the `expire_referrals` job, as the system)."""
+    due = (select(Referral.id).where(Referral.status == ReferralStatus.pending,
+                                     col(Referral.expires_at) <= now)
+           .limit(limit).with_for_update(skip_locked=True))
+    result = session.execute(update(Referral).where(col(Referral.id).in_(due))
+                             .values(status=ReferralStatus.expired, decided_at=now))
+    return result.rowcount
+
+
+def agreed_share(session: Session, lead: Lead) -> Decimal | None:
+    """The referrer's share for the lead's deal: the one frozen on the offer the performer
+    accepted, else the lead's own terms (a public pro lead won through a proposal)."""
+    if lead.performer_professional_id is not None:
+        frozen = session.exec(select(Referral.commission_percentage).where(
+            Referral.lead_id == lead.id, Referral.status == ReferralStatus.accepted,
+            Referral.receiver_professional_id == lead.performer_professional_id)).first()
+        if frozen is not None:
+            return frozen
+    return lead.referrer_share_percentage
