@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from babel.dates import format_timedelta
+from babel.dates import format_date, format_timedelta
 
 from ofair_app.domain.identity import display_phone
 from ofair_app.i18n import money, translate
 
-__all__ = ["ago", "distance", "money", "phone"]
+__all__ = ["ago", "day", "distance", "money", "phone"]
 
 
 def ago(moment: datetime | None, locale: str, now: datetime | None = None) -> str:
@@ -34,3 +34,9 @@ def distance(km: float | None, locale: str) -> str:
 def phone(e164: str | None) -> str:
     """`050-123-4567` for an Israeli number."""
     return display_phone(e164) if e164 else ""
+
+
+def day(value: date, locale: str) -> str:
+    """`25 בנוב׳` / `25 Nov`; the year only when it is not this one."""
+    pattern = "d MMM" if value.year == datetime.now(UTC).year else "d MMM y"
+    return format_date(value, pattern, locale="he_IL" if locale == "he" else "en_IL")

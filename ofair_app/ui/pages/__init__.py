@@ -22,6 +22,8 @@ from ofair_app.ui.pages.not_found import not_found
 from ofair_app.ui.pages.onboarding import OnboardingState, onboarding
 from ofair_app.ui.pages.pro_home import BoardState, pro_home
 from ofair_app.ui.pages.pro_lead import ProLeadState, pro_lead
+from ofair_app.ui.pages.pro_my_leads import MyLeadsState, pro_my_leads
+from ofair_app.ui.pages.pro_referrals import ReferralsState, pro_referrals
 from ofair_app.ui.pages.profile import ProfileState, profile
 from ofair_app.ui.pages.public_pro import PublicProState, public_pro
 from ofair_app.ui.pages.request_form import RequestState
@@ -62,6 +64,8 @@ def register(app: rx.App) -> None:
          description=PRO_DESCRIPTION, public=True)
     _add(app, new_lead, routes.PRO_LEAD_NEW, "ליד חדש", NewLeadState.open)
     _add(app, pro_lead, routes.PRO_LEAD, "ליד", ProLeadState.open)
+    _add(app, pro_my_leads, routes.PRO_MY_LEADS, "הלידים שלי", MyLeadsState.open)
+    _add(app, pro_referrals, routes.PRO_REFERRALS, "הפניות", ReferralsState.open)
     _add(app, onboarding, routes.PRO_ONBOARDING, "פתיחת עסק", OnboardingState.open)
     _add(app, profile, routes.PRO_PROFILE, "פרופיל העסק", ProfileState.open)
     _add(app, team, routes.PRO_TEAM, "הצוות", TeamState.open)

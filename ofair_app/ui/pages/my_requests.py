@@ -1,7 +1,8 @@
 """`/my/requests` and `/my/requests/{id}`: a consumer's own requests, and one of them.
 
 Right after posting, the request's page says it was sent and what happens next. Offers appear
-on it as professionals send them (proposals come with the next part of the product).
+on it live as professionals send them; choosing one shares the client's details with that
+business only.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ofair_app.models import Lead
 from ofair_app.services import leads
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import error_banner, fact, page_title
+from ofair_app.ui.components.offers import OffersMixin, offers_panel
 from ofair_app.ui.components.shells import consumer_shell, guarded
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
@@ -60,7 +62,7 @@ class MyRequestsState(SessionState):
         return None
 
 
-class MyRequestState(SessionState):
+class MyRequestState(OffersMixin, SessionState):
     lead: dict[str, str] = {}
     sent: bool = False
     missing: bool = False
@@ -83,6 +85,8 @@ class MyRequestState(SessionState):
             return
         locale = self.locale
         self.missing = False
+        self.lead_status = str(view.lead.status)
+        self._load_offers(caller)
         self.lead = {
             **lead_row(view.lead, locale, self._text),
             "description": view.client.full_description,
@@ -101,7 +105,7 @@ class MyRequestState(SessionState):
         self.sent = self.router.url.query_parameters.get("sent") == "1"
         self.error = ""
         self._load(caller)
-        return None
+        return MyRequestState.watch_offers
 
     @rx.event
     def cancel(self):
@@ -260,17 +264,7 @@ def _request_detail() -> rx.Component:
             width="100%",
             style=theme.card_style(),
         ),
-        rx.vstack(
-            rx.hstack(rx.icon("message-square", size=16, color=theme.BRAND),
-                      rx.text(t("ui.my.offers_title"), weight="bold", size="3"),
-                      rx.badge(lead["proposals"], radius="full"),
-                      spacing="2", align="center"),
-            rx.text(t("ui.my.offers_waiting"), size="2", color=theme.MUTED, line_height="1.6"),
-            spacing="2",
-            width="100%",
-            style=theme.card_style(),
-            id="offers",
-        ),
+        offers_panel(MyRequestState),
         rx.hstack(
             rx.link(rx.button(rx.icon("arrow-right", size=16, class_name="ofair-back"),
                               t("ui.my.back"), variant="ghost", size="2"),

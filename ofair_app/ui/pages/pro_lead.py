@@ -14,18 +14,38 @@ import reflex as rx
 
 from ofair_app import reference
 from ofair_app.domain.errors import AppError
-from ofair_app.domain.leads import LeadType, owner_may_cancel
-from ofair_app.services import leads, professionals, subscriptions
+from ofair_app.domain.leads import LeadType, owner_may_cancel, read_amount
+from ofair_app.domain.proposals import ProposalStatus
+from ofair_app.models import ProposalCreate, ReferralCreate
+from ofair_app.services import leads, professionals, proposals, referrals, subscriptions
 from ofair_app.ui import format, routes, theme
-from ofair_app.ui.components.forms import error_banner, fact
+from ofair_app.ui.components.forms import error_banner, fact, field, notice_banner
+from ofair_app.ui.components.offers import (
+    OffersMixin,
+    offer_row,
+    offer_status_badge,
+    offers_panel,
+)
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.pages.my_requests import status_badge
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
 
 
-class ProLeadState(SessionState):
+class ProLeadState(OffersMixin, SessionState):
     lead: dict[str, str] = {}
+    # The caller's own offer on this lead (empty when none is live), and the form for one.
+    my_offer: dict[str, str] = {}
+    price: str = ""
+    start_date: str = ""
+    offer_text: str = ""
+    offer_errors: dict[str, str] = {}
+    notice: str = ""
+    # Sharing with a colleague (the owner of a pro lead).
+    share_query: str = ""
+    share_results: list[dict[str, str]] = []
+    share_message: str = ""
+    shared_with: list[dict[str, str]] = []
     client: dict[str, str] = {}
     attachments: list[dict[str, str]] = []
     split: dict[str, str] = {}
@@ -99,11 +119,153 @@ class ProLeadState(SessionState):
             "can_cancel": "1" if view.client is not None and owner_may_cancel(lead.status)
             else "",
         }
+        self.lead_status = str(lead.status)
+        self._load_deal(caller, lead, view.client is not None)
         if view.client is not None:
             self._show_client(view.client)
         self.attachments = [{"id": str(f.id), "name": f.filename,
                              "size": f"{max(1, f.size_bytes // 1024)} KB"} for f in files]
         self.split = self._split(lead, subscriptions.is_subscribed(mine))
+
+    def _load_deal(self, caller, lead, is_mine: bool) -> None:
+        """Offers for the owner; the caller's own offer for anyone else; the owner's shares."""
+        self.my_offer, self.offers, self.shared_with = {}, [], []
+        if is_mine:
+            self._load_offers(caller)
+            if lead.type == LeadType.professional_referral:
+                views, _ = self._as(caller, lambda s: referrals.list_referrals(
+                    session=s, caller=caller, direction="outgoing",
+                    professional_id=lead.owner_professional_id, limit=50))
+                self.shared_with = [
+                    {"business": v.receiver.business_name if v.receiver else "",
+                     "status": str(v.referral.status),
+                     "status_label": self._text(f"ui.referral_status.{v.referral.status}")}
+                    for v in views if v.referral.lead_id == lead.id]
+            return
+        views = self._as(caller, lambda s: proposals.list_proposals(
+            session=s, caller=caller, lead_id=lead.id))
+        live = [v for v in views if v.proposal.status in (ProposalStatus.pending,
+                                                          ProposalStatus.accepted)]
+        if live:
+            self.my_offer = offer_row(live[0], self.locale, self._text)
+
+    @rx.event
+    def set_price(self, value: str):
+        self.price = value
+
+    @rx.event
+    def set_start_date(self, value: str):
+        self.start_date = value
+
+    @rx.event
+    def set_offer_text(self, value: str):
+        self.offer_text = value
+
+    @rx.event
+    def send_offer(self):
+        caller = self._caller()
+        if caller is None:
+            return rx.redirect(routes.LOGIN)
+        self.offer_errors, self.error, self.notice = {}, "", ""
+        try:
+            price = read_amount(self.price, field="price")
+            data = ProposalCreate(
+                professional_id=self._current_business(caller),
+                price=price if price is not None else 0, description=self.offer_text,
+                scheduled_date=self.start_date or None)
+            self._as(caller, lambda s: proposals.create_proposal(
+                session=s, caller=caller, lead_id=uuid.UUID(self.lead_id), data=data))
+        except AppError as error:
+            self.offer_errors = self._field_messages(error)
+            if not self.offer_errors:
+                self.error = self._message(error)
+            return None
+        except ValueError:
+            self.offer_errors = {"scheduled_date": self._text("errors.field.date")}
+            return None
+        self.price, self.start_date, self.offer_text = "", "", ""
+        self.notice = self._text("ui.offer.sent")
+        self._load(caller)
+        return None
+
+    def _offer_action(self, work) -> None:
+        caller = self._caller()
+        if caller is None:
+            return
+        self.error, self.notice = "", ""
+        try:
+            self._as(caller, lambda s: work(s, caller, uuid.UUID(self.my_offer["id"])))
+        except (ValueError, KeyError, AppError) as error:
+            self.error = self._message(error) if isinstance(error, AppError) else ""
+        self._load(caller)
+
+    @rx.event
+    def withdraw_offer(self):
+        self._offer_action(lambda s, c, pid: proposals.withdraw_proposal(
+            session=s, caller=c, proposal_id=pid))
+
+    @rx.event
+    def decline_job(self):
+        self._offer_action(lambda s, c, pid: proposals.decline_award(
+            session=s, caller=c, proposal_id=pid))
+
+    @rx.event
+    def set_share_message(self, value: str):
+        self.share_message = value
+
+    @rx.event
+    def search_colleagues(self, value: str):
+        """Businesses by name, category or city, for the share dialog."""
+        self.share_query = value
+        caller = self._caller()
+        if caller is None or len(value.strip()) < 2:
+            self.share_results = []
+            return
+        term = value.strip()
+        city = next((loc for loc in reference.search_localities(term, limit=1)), None)
+
+        def find(session):
+            by_name, _ = professionals.search_directory(session=session, q=term, limit=8)
+            found = {b.id: b for b in by_name}
+            category = next((c for c in reference.categories()
+                             if term in (c.name_he, c.name_en.lower(), c.slug)), None)
+            if category is not None or city is not None:
+                more, _ = professionals.search_directory(
+                    session=session, category=category.slug if category else None,
+                    locality_id=city.id if city else None, limit=8)
+                found.update({b.id: b for b in more})
+            return list(found.values())
+
+        mine = set(caller.professional_ids)
+        locale = self.locale
+        self.share_results = [
+            {"id": str(b.id), "name": b.business_name,
+             "category": (reference.category(b.category_slug).name(locale)
+                          if reference.category(b.category_slug) else ""),
+             "city": (reference.locality(b.locality_id).name(locale)
+                      if reference.locality(b.locality_id) else ""),
+             "verified": "1" if b.verified else ""}
+            for b in self._as(caller, find) if b.id not in mine][:8]
+
+    @rx.event
+    def share_with(self, professional_id: str):
+        caller = self._caller()
+        if caller is None:
+            return rx.redirect(routes.LOGIN)
+        self.error, self.notice = "", ""
+        try:
+            data = ReferralCreate(receiver_professional_id=uuid.UUID(professional_id),
+                                  message=self.share_message)
+            self._as(caller, lambda s: referrals.share_lead(
+                session=s, caller=caller, lead_id=uuid.UUID(self.lead_id), data=data))
+        except AppError as error:
+            self.error = (next(iter(self._field_messages(error).values()), "")
+                          or self._message(error))
+            return None
+        self.notice = self._text("ui.share.sent")
+        self.share_query, self.share_results, self.share_message = "", [], ""
+        self._load(caller)
+        return None
 
     def _show_client(self, client: leads.ClientDetails) -> None:
         self.client = {"name": client.name, "phone": format.phone(client.phone),
@@ -115,8 +277,9 @@ class ProLeadState(SessionState):
         caller, redirect = self._guard("business")
         if caller is None:
             return redirect
+        self.notice, self.offer_errors = "", {}
         self._load(caller)
-        return None
+        return ProLeadState.watch_offers if self.lead.get("is_mine") else None
 
     @rx.event
     def reveal(self):
@@ -244,10 +407,172 @@ def _client_box() -> rx.Component:
     )
 
 
+def _offer_form() -> rx.Component:
+    errors = ProLeadState.offer_errors
+    return rx.vstack(
+        rx.text(t("ui.offer.title"), weight="bold", size="3"),
+        rx.text(t("ui.offer.subtitle"), size="2", color=theme.MUTED, line_height="1.6"),
+        rx.grid(
+            field("ui.offer.price", rx.input(
+                value=ProLeadState.price, on_change=ProLeadState.set_price, placeholder="₪",
+                input_mode="decimal", size="3", id="offer-price", dir="ltr"),
+                errors.get("price", "")),
+            field("ui.offer.date", rx.input(
+                type="date", value=ProLeadState.start_date,
+                on_change=ProLeadState.set_start_date, size="3", id="offer-date"),
+                errors.get("scheduled_date", "")),
+            columns="2",
+            spacing="3",
+            width="100%",
+        ),
+        field("ui.offer.description", rx.text_area(
+            value=ProLeadState.offer_text, on_change=ProLeadState.set_offer_text,
+            placeholder=t("ui.offer.description_placeholder"), rows="4", size="3",
+            id="offer-description"), errors.get("description", "")),
+        rx.button(rx.icon("send", size=16), t("ui.offer.send"), size="3", width="100%",
+                  on_click=ProLeadState.send_offer, id="send-offer"),
+        spacing="3",
+        width="100%",
+        style=theme.card_style(),
+        id="offer-form",
+    )
+
+
+def _my_offer() -> rx.Component:
+    offer = ProLeadState.my_offer
+    won = offer["status"] == "accepted"
+    return rx.vstack(
+        rx.hstack(
+            rx.text(rx.cond(won, t("ui.offer.won_title"), t("ui.offer.mine_title")),
+                    weight="bold", size="3"),
+            rx.spacer(),
+            offer_status_badge(offer["status"], offer["status_label"]),
+            width="100%",
+            align="center",
+        ),
+        rx.cond(won, rx.text(t("ui.offer.won_body"), size="2", line_height="1.6")),
+        rx.hstack(rx.text(offer["price"], weight="bold", size="5"),
+                  rx.cond(offer["scheduled"] != "",
+                          rx.text(t("ui.offers.can_start"), " ", offer["scheduled"], size="2",
+                                  color=theme.MUTED)),
+                  spacing="3", align="baseline"),
+        rx.text(offer["description"], size="2", line_height="1.6", white_space="pre-wrap"),
+        rx.cond(
+            offer["status"] == "pending",
+            rx.button(t("ui.offer.withdraw"), variant="soft", color_scheme="gray", size="2",
+                      on_click=ProLeadState.withdraw_offer, id="withdraw-offer"),
+            rx.cond(won, rx.alert_dialog.root(
+                rx.alert_dialog.trigger(rx.button(t("ui.offer.decline"), variant="soft",
+                                                  color_scheme="red", size="2",
+                                                  id="decline-job")),
+                rx.alert_dialog.content(
+                    rx.alert_dialog.title(t("ui.offer.decline_title")),
+                    rx.alert_dialog.description(t("ui.offer.decline_body")),
+                    rx.hstack(
+                        rx.alert_dialog.cancel(rx.button(t("ui.offers.not_yet"), variant="soft",
+                                                         color_scheme="gray")),
+                        rx.alert_dialog.action(rx.button(t("ui.offer.decline_confirm"),
+                                                         color_scheme="red",
+                                                         on_click=ProLeadState.decline_job)),
+                        spacing="3", justify="end", margin_top="1rem"),
+                ),
+            )),
+        ),
+        spacing="3",
+        width="100%",
+        padding="1.25rem",
+        border_radius="16px",
+        background=rx.cond(won, rx.color("green", 2), "white"),
+        border=rx.cond(won, f"2px solid {rx.color('green', 8)}",
+                       f"1px solid {rx.color('gray', 5)}"),
+        id="my-offer",
+    )
+
+
+def _share_box() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(rx.icon("share-2", size=16, color=theme.BRAND),
+                  rx.text(t("ui.share.title"), weight="bold", size="3"),
+                  spacing="2", align="center"),
+        rx.text(t("ui.share.subtitle"), size="2", color=theme.MUTED, line_height="1.6"),
+        rx.dialog.root(
+            rx.dialog.trigger(rx.button(rx.icon("user-plus", size=16), t("ui.share.open"),
+                                        variant="soft", size="2", id="share-open")),
+            rx.dialog.content(
+                rx.dialog.title(t("ui.share.title")),
+                rx.dialog.description(t("ui.share.dialog_body"), size="2"),
+                rx.vstack(
+                    rx.input(rx.input.slot(rx.icon("search", size=16)),
+                             value=ProLeadState.share_query,
+                             on_change=ProLeadState.search_colleagues.debounce(300),
+                             placeholder=t("ui.share.search_placeholder"), size="3",
+                             width="100%", id="share-search"),
+                    rx.text_area(value=ProLeadState.share_message,
+                                 on_change=ProLeadState.set_share_message,
+                                 placeholder=t("ui.share.message_placeholder"), rows="2",
+                                 width="100%"),
+                    rx.foreach(ProLeadState.share_results, lambda b: rx.hstack(
+                        rx.vstack(
+                            rx.hstack(rx.text(b["name"], weight="bold", size="2"),
+                                      rx.cond(b["verified"] != "",
+                                              rx.icon("badge-check", size=14,
+                                                      color=theme.BRAND)),
+                                      spacing="1", align="center"),
+                            rx.text(b["category"], " · ", b["city"], size="1",
+                                    color=theme.MUTED),
+                            spacing="0", align="start"),
+                        rx.spacer(),
+                        rx.dialog.close(rx.button(t("ui.share.send"), size="2",
+                                                  on_click=ProLeadState.share_with(b["id"]),
+                                                  class_name="share-send")),
+                        width="100%", align="center", padding_y="0.4rem",
+                        border_bottom=f"1px solid {rx.color('gray', 4)}",
+                        class_name="share-result")),
+                    rx.cond((ProLeadState.share_query.length() >= 2)
+                            & (ProLeadState.share_results.length() == 0),
+                            rx.text(t("ui.share.none"), size="2", color=theme.MUTED)),
+                    spacing="3",
+                    width="100%",
+                    margin_top="0.75rem",
+                ),
+                rx.hstack(rx.dialog.close(rx.button(t("ui.share.close"), variant="soft",
+                                                    color_scheme="gray")),
+                          justify="end", margin_top="1rem"),
+            ),
+        ),
+        rx.foreach(ProLeadState.shared_with, lambda r: rx.hstack(
+            rx.icon("send", size=14, color=theme.MUTED), rx.text(r["business"], size="2"),
+            rx.spacer(), rx.badge(r["status_label"], radius="full", variant="soft"),
+            width="100%", align="center")),
+        spacing="3",
+        width="100%",
+        style=theme.card_style(),
+        id="share-box",
+    )
+
+
+def _deal() -> rx.Component:
+    """Offers for the owner; the offer form, or one's own offer, for everyone else."""
+    lead = ProLeadState.lead
+    return rx.cond(
+        lead["is_mine"] != "",
+        rx.vstack(
+            offers_panel(ProLeadState),
+            rx.cond((lead["type"] == "professional_referral") & (lead["status"] == "active"),
+                    _share_box()),
+            spacing="4",
+            width="100%",
+        ),
+        rx.cond(ProLeadState.my_offer.contains("id"), _my_offer(),
+                rx.cond(lead["status"] == "active", _offer_form())),
+    )
+
+
 def _detail() -> rx.Component:
     lead = ProLeadState.lead
     return rx.vstack(
         error_banner(ProLeadState.error),
+        notice_banner(ProLeadState.notice),
         rx.vstack(
             rx.hstack(
                 rx.cond(lead["type"] == "professional_referral",
@@ -285,6 +610,7 @@ def _detail() -> rx.Component:
             width="100%",
             style=theme.card_style(),
         ),
+        _deal(),
         _earnings(),
         _client_box(),
         rx.hstack(

@@ -1,0 +1,280 @@
+"""The offers on a lead, as its owner sees them: live (a new offer appears without a reload),
+each with the business's public profile, and "choose this offer" behind a confirmation that
+says the client's details will be shared with that business only.
+
+Used by the consumer's request page and by a business's own lead page. The page's state mixes
+in `OffersMixin` and provides `lead_id` and `_load(caller)` (to redraw the lead after a choice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import reflex as rx
+
+from ofair_app.domain.errors import AppError
+from ofair_app.services import proposals
+from ofair_app.services.proposals import ProposalView
+from ofair_app.ui import format, theme
+from ofair_app.ui.state.locale import t
+
+POLL_SECONDS = 4
+POLL_FOR_SECONDS = 30 * 60  # a tab left open stops asking after half an hour
+
+
+def offer_row(view: ProposalView, locale: str, text) -> dict[str, str]:
+    proposal, business = view.proposal, view.professional
+    return {
+        "id": str(proposal.id),
+        "business": business.business_name if business else "",
+        "business_id": str(business.id) if business else "",
+        "verified": "1" if business and business.verified else "",
+        "rating": f"{business.rating:.1f}" if business and business.review_count else "",
+        "reviews": str(business.review_count) if business else "0",
+        "completed": str(business.completed_jobs) if business else "0",
+        "price": format.money(proposal.price, locale),
+        "description": proposal.description,
+        "scheduled": (format.day(proposal.scheduled_date, locale)
+                      if proposal.scheduled_date else ""),
+        "status": str(proposal.status),
+        "status_label": text(f"ui.offer_status.{proposal.status}"),
+        "posted": format.ago(proposal.created_at, locale),
+    }
+
+
+class OffersMixin(rx.State, mixin=True):
+    offers: list[dict[str, str]] = []
+    offers_error: str = ""
+    lead_status: str = ""
+    _watching: str = ""
+
+    def _load_offers(self, caller) -> None:
+        try:
+            lead_id = uuid.UUID(self.lead_id)
+            views = self._as(caller, lambda s: proposals.list_proposals(
+                session=s, caller=caller, lead_id=lead_id))
+        except (ValueError, AppError):
+            self.offers = []
+            return
+        self.offers = [offer_row(v, self.locale, self._text) for v in views]
+
+    def _request_origin(self) -> tuple[str, str]:
+        ip = self.router.headers.get("x-forwarded-for", "") or self.router.session.client_ip
+        return ip, self.router.headers.user_agent[:200]
+
+    @rx.event
+    def accept_offer(self, proposal_id: str):
+        """The owner chooses an offer (the dialog said the client's details go to it)."""
+        caller = self._caller()
+        if caller is None:
+            return rx.redirect("/login")
+        ip, user_agent = self._request_origin()
+        self.offers_error = ""
+        try:
+            self._as(caller, lambda s: proposals.accept_proposal(
+                session=s, caller=caller, proposal_id=uuid.UUID(proposal_id), ip=ip,
+                user_agent=user_agent))
+        except (ValueError, AppError) as error:
+            self.offers_error = self._message(error) if isinstance(error, AppError) else ""
+        self._load(caller)
+        return None
+
+    @rx.event
+    def cancel_award(self):
+        """The owner takes the award back before payment: the lead is open again."""
+        caller = self._caller()
+        if caller is None:
+            return rx.redirect("/login")
+        self.offers_error = ""
+        try:
+            self._as(caller, lambda s: proposals.unaward(session=s, caller=caller,
+                                                         lead_id=uuid.UUID(self.lead_id)))
+        except (ValueError, AppError) as error:
+            self.offers_error = self._message(error) if isinstance(error, AppError) else ""
+        self._load(caller)
+        return None
+
+    @rx.event(background=True)
+    async def watch_offers(self):
+        """Ask for new offers every few seconds while this lead's page is open and the lead
+        takes offers (one watcher per tab and lead)."""
+        async with self:
+            lead_id = self.lead_id
+            if self._watching == lead_id:
+                return
+            self._watching = lead_id
+        started = time.monotonic()
+        try:
+            while time.monotonic() - started < POLL_FOR_SECONDS:
+                await asyncio.sleep(POLL_SECONDS)
+                async with self:
+                    if self.lead_id != lead_id or self.lead_status != "active":
+                        return
+                    caller = self._caller()
+                    if caller is None:
+                        return
+                    before = len(self.offers)
+                    self._load_offers(caller)
+                    if len(self.offers) != before:
+                        self._load(caller)  # the count and the rest of the page too
+        finally:
+            async with self:
+                if self._watching == lead_id:
+                    self._watching = ""
+
+
+def offer_status_badge(status: rx.Var, label: rx.Var) -> rx.Component:
+    color = rx.match(status, ("pending", "amber"), ("accepted", "green"), ("rejected", "gray"),
+                     ("withdrawn", "gray"), ("declined", "red"), ("cancelled", "red"), "gray")
+    return rx.badge(label, color_scheme=color, radius="full", variant="soft")
+
+
+def _confirm_accept(state: type[OffersMixin], offer: rx.Var) -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(rx.button(rx.icon("check", size=16), t("ui.offers.choose"),
+                                          size="2", class_name="choose-offer")),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(t("ui.offers.confirm_title"), " ", offer["business"]),
+            rx.alert_dialog.description(
+                rx.vstack(
+                    rx.text(t("ui.offers.confirm_body"), size="2", line_height="1.6"),
+                    rx.hstack(rx.icon("shield-check", size=16, color=theme.BRAND),
+                              rx.text(t("ui.offers.confirm_privacy"), size="2",
+                                      weight="medium"),
+                              spacing="2", align="start"),
+                    spacing="3",
+                ),
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button(t("ui.offers.not_yet"), variant="soft",
+                                                 color_scheme="gray")),
+                rx.alert_dialog.action(rx.button(t("ui.offers.confirm"),
+                                                 on_click=state.accept_offer(offer["id"]),
+                                                 class_name="confirm-offer")),
+                spacing="3",
+                justify="end",
+                margin_top="1rem",
+            ),
+        ),
+    )
+
+
+def _confirm_unaward(state: type[OffersMixin]) -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(rx.button(t("ui.offers.unaward"), size="1", variant="ghost",
+                                          color_scheme="red", id="unaward")),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(t("ui.offers.unaward_title")),
+            rx.alert_dialog.description(t("ui.offers.unaward_body")),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button(t("ui.offers.not_yet"), variant="soft",
+                                                 color_scheme="gray")),
+                rx.alert_dialog.action(rx.button(t("ui.offers.unaward_confirm"),
+                                                 color_scheme="red",
+                                                 on_click=state.cancel_award)),
+                spacing="3",
+                justify="end",
+                margin_top="1rem",
+            ),
+        ),
+    )
+
+
+def _offer_card(state: type[OffersMixin], offer: rx.Var) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.vstack(
+                rx.hstack(
+                    rx.text(offer["business"], weight="bold", size="3"),
+                    rx.cond(offer["verified"] != "",
+                            rx.tooltip(rx.icon("badge-check", size=16, color=theme.BRAND),
+                                       content=t("ui.offers.verified"))),
+                    spacing="1",
+                    align="center",
+                ),
+                rx.hstack(
+                    rx.cond(offer["rating"] != "",
+                            rx.hstack(rx.icon("star", size=13, color=rx.color("amber", 9)),
+                                      rx.text(offer["rating"], " (", offer["reviews"], ")",
+                                              size="1"),
+                                      spacing="1", align="center"),
+                            rx.text(t("ui.offers.new_business"), size="1")),
+                    rx.text("·", size="1"),
+                    rx.text(offer["completed"], " ", t("ui.offers.jobs_done"), size="1"),
+                    spacing="2",
+                    color=theme.MUTED,
+                    align="center",
+                ),
+                spacing="1",
+                align="start",
+            ),
+            rx.spacer(),
+            rx.vstack(
+                rx.text(offer["price"], weight="bold", size="5", class_name="offer-price"),
+                offer_status_badge(offer["status"], offer["status_label"]),
+                spacing="1",
+                align="end",
+            ),
+            width="100%",
+            align="start",
+        ),
+        rx.text(offer["description"], size="2", line_height="1.6", white_space="pre-wrap"),
+        rx.hstack(
+            rx.cond(offer["scheduled"] != "",
+                    rx.hstack(rx.icon("calendar", size=14),
+                              rx.text(t("ui.offers.can_start"), " ", offer["scheduled"],
+                                      size="1"),
+                              spacing="1", align="center")),
+            rx.hstack(rx.icon("clock", size=14), rx.text(offer["posted"], size="1"),
+                      spacing="1", align="center"),
+            rx.spacer(),
+            rx.cond((offer["status"] == "pending") & (state.lead_status == "active"),
+                    _confirm_accept(state, offer)),
+            rx.cond((offer["status"] == "accepted") & (state.lead_status == "awarded"),
+                    _confirm_unaward(state)),
+            width="100%",
+            align="center",
+            color=theme.MUTED,
+            wrap="wrap",
+            spacing="3",
+        ),
+        spacing="3",
+        width="100%",
+        padding="1rem",
+        border_radius="14px",
+        border=rx.cond(offer["status"] == "accepted", f"2px solid {rx.color('green', 8)}",
+                       f"1px solid {rx.color('gray', 5)}"),
+        background=rx.cond(offer["status"] == "accepted", rx.color("green", 2), "white"),
+        class_name="offer-card",
+    )
+
+
+def offers_panel(state: type[OffersMixin]) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(rx.icon("message-square", size=16, color=theme.BRAND),
+                  rx.text(t("ui.my.offers_title"), weight="bold", size="3"),
+                  rx.badge(state.offers.length(), radius="full", id="offer-count"),
+                  rx.spacer(),
+                  rx.cond(state.lead_status == "active",
+                          rx.hstack(rx.box(width="8px", height="8px", border_radius="999px",
+                                           background=rx.color("green", 9),
+                                           class_name="live-dot"),
+                                    rx.text(t("ui.offers.live"), size="1", color=theme.MUTED),
+                                    spacing="1", align="center")),
+                  spacing="2", align="center", width="100%"),
+        rx.cond(state.offers_error != "",
+                rx.callout(state.offers_error, icon="triangle-alert", color_scheme="red",
+                           size="1", width="100%")),
+        rx.cond(
+            state.offers.length() > 0,
+            rx.vstack(rx.foreach(state.offers, lambda o: _offer_card(state, o)), spacing="3",
+                      width="100%"),
+            rx.text(t("ui.my.offers_waiting"), size="2", color=theme.MUTED, line_height="1.6"),
+        ),
+        spacing="3",
+        width="100%",
+        style=theme.card_style(),
+        id="offers",
+    )

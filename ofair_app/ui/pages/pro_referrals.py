@@ -1,0 +1,217 @@
+"""`/pro/referrals`: leads colleagues offered this business (accept to take the job, or decline)
+and the leads it offered others, with the referral fee frozen at the offer."""
+
+from __future__ import annotations
+
+import uuid
+
+import reflex as rx
+
+from ofair_app import reference
+from ofair_app.domain.errors import AppError
+from ofair_app.services import referrals
+from ofair_app.ui import format, routes, theme
+from ofair_app.ui.components.forms import error_banner, notice_banner, page_title
+from ofair_app.ui.components.shells import pro_shell
+from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.session import SessionState
+
+
+class ReferralsState(SessionState):
+    tab: str = "incoming"
+    incoming: list[dict[str, str]] = []
+    outgoing: list[dict[str, str]] = []
+    error: str = ""
+    notice: str = ""
+
+    def _rows(self, caller, direction: str) -> list[dict[str, str]]:
+        views, _ = self._as(caller, lambda s: referrals.list_referrals(
+            session=s, caller=caller, direction=direction,  # type: ignore[arg-type]
+            professional_id=self._current_business(caller), limit=50))
+        locale = self.locale
+        rows = []
+        for view in views:
+            referral, lead = view.referral, view.lead
+            other = view.referrer if direction == "incoming" else view.receiver
+            locality = reference.locality(lead.locality_id) if lead.locality_id else None
+            category = reference.category(lead.category_slug)
+            rows.append({
+                "id": str(referral.id), "lead_id": str(lead.id), "title": lead.title,
+                "summary": lead.short_description,
+                "business": other.business_name if other else "",
+                "share": f"{referral.commission_percentage.normalize():f}%",
+                "budget": format.money(referral.budget, locale),
+                "city": locality.name(locale) if locality else "",
+                "category": category.name(locale) if category else "",
+                "message": referral.message,
+                "status": str(referral.status),
+                "status_label": self._text(f"ui.referral_status.{referral.status}"),
+                "posted": format.ago(referral.created_at, locale),
+                "expires": format.day(referral.expires_at.date(), locale),
+            })
+        return rows
+
+    def _reload(self, caller) -> None:
+        self.incoming = self._rows(caller, "incoming")
+        self.outgoing = self._rows(caller, "outgoing")
+
+    @rx.event
+    def open(self):
+        caller, redirect = self._guard("business")
+        if caller is None:
+            return redirect
+        self.error, self.notice = "", ""
+        self._reload(caller)
+        return None
+
+    @rx.event
+    def set_tab(self, value: str):
+        self.tab = value
+
+    @rx.event
+    def accept(self, referral_id: str):
+        caller = self._caller()
+        if caller is None:
+            return rx.redirect(routes.LOGIN)
+        ip = self.router.headers.get("x-forwarded-for", "") or self.router.session.client_ip
+        self.error, self.notice = "", ""
+        try:
+            referral, _ = self._as(caller, lambda s: referrals.accept_referral(
+                session=s, caller=caller, referral_id=uuid.UUID(referral_id), ip=ip,
+                user_agent=self.router.headers.user_agent[:200]))
+        except (ValueError, AppError) as error:
+            self.error = self._message(error) if isinstance(error, AppError) else ""
+            self._reload(caller)
+            return None
+        return rx.redirect(routes.pro_lead(referral.lead_id))
+
+    @rx.event
+    def reject(self, referral_id: str):
+        caller = self._caller()
+        if caller is None:
+            return rx.redirect(routes.LOGIN)
+        self.error, self.notice = "", ""
+        try:
+            self._as(caller, lambda s: referrals.reject_referral(
+                session=s, caller=caller, referral_id=uuid.UUID(referral_id)))
+            self.notice = self._text("ui.referrals.rejected")
+        except (ValueError, AppError) as error:
+            self.error = self._message(error) if isinstance(error, AppError) else ""
+        self._reload(caller)
+        return None
+
+
+def _terms(row: rx.Var) -> rx.Component:
+    return rx.hstack(
+        rx.vstack(rx.text(t("ui.board.budget"), size="1", color=theme.MUTED),
+                  rx.text(row["budget"], weight="bold", size="3"), spacing="0"),
+        rx.vstack(rx.text(t("ui.board.referral_fee"), size="1", color=theme.MUTED),
+                  rx.text(row["share"], weight="bold", size="3"), spacing="0"),
+        rx.vstack(rx.text(t("ui.request.city"), size="1", color=theme.MUTED),
+                  rx.text(row["city"], weight="medium", size="2"), spacing="0"),
+        spacing="5",
+        wrap="wrap",
+    )
+
+
+def _incoming_card(row: rx.Var) -> rx.Component:
+    pending = row["status"] == "pending"
+    return rx.vstack(
+        rx.hstack(
+            rx.vstack(rx.text(row["title"], weight="bold", size="3"),
+                      rx.text(t("ui.referrals.from"), " ", row["business"], " · ", row["posted"],
+                              size="1", color=theme.MUTED),
+                      spacing="1", align="start"),
+            rx.spacer(),
+            rx.badge(row["status_label"], radius="full", variant="soft",
+                     color_scheme=rx.cond(pending, "amber", "gray")),
+            width="100%", align="start"),
+        rx.text(row["summary"], size="2", line_height="1.6", color=theme.MUTED),
+        _terms(row),
+        rx.cond(row["message"] != "",
+                rx.hstack(rx.icon("quote", size=14, color=theme.MUTED),
+                          rx.text(row["message"], size="2", font_style="italic"),
+                          spacing="2", align="start")),
+        rx.cond(
+            pending,
+            rx.vstack(
+                rx.text(t("ui.referrals.expires"), " ", row["expires"], size="1",
+                        color=theme.MUTED),
+                rx.hstack(
+                    rx.button(rx.icon("check", size=16), t("ui.referrals.accept"), size="3",
+                              flex="1", on_click=ReferralsState.accept(row["id"]),
+                              class_name="accept-referral"),
+                    rx.button(t("ui.referrals.reject"), size="3", variant="soft",
+                              color_scheme="gray", on_click=ReferralsState.reject(row["id"]),
+                              class_name="reject-referral"),
+                    width="100%", spacing="2"),
+                rx.text(t("ui.referrals.accept_note"), size="1", color=theme.MUTED,
+                        line_height="1.5"),
+                spacing="2", width="100%"),
+            rx.cond(row["status"] == "accepted",
+                    rx.link(t("ui.referrals.open_lead"), href="/pro/leads/" + row["lead_id"],
+                            size="2")),
+        ),
+        spacing="3",
+        width="100%",
+        style=theme.card_style(),
+        class_name="referral-card",
+    )
+
+
+def _outgoing_card(row: rx.Var) -> rx.Component:
+    return rx.link(
+        rx.hstack(
+            rx.vstack(rx.text(row["title"], weight="bold", size="2"),
+                      rx.text(t("ui.referrals.to"), " ", row["business"], " · ", row["share"],
+                              size="1", color=theme.MUTED),
+                      spacing="1", align="start"),
+            rx.spacer(),
+            rx.badge(row["status_label"], radius="full", variant="soft"),
+            width="100%", align="center", style=theme.card_style(padding="0.9rem 1.1rem")),
+        href="/pro/leads/" + row["lead_id"], underline="none", color="inherit", width="100%",
+    )
+
+
+def _empty(text_key: str) -> rx.Component:
+    return rx.vstack(rx.icon("inbox", size=26, color=theme.MUTED),
+                     rx.text(t(text_key), size="2", color=theme.MUTED, text_align="center"),
+                     align="center", spacing="2", width="100%",
+                     style=theme.card_style(padding="2rem 1rem"))
+
+
+def pro_referrals() -> rx.Component:
+    return pro_shell(
+        rx.vstack(
+            page_title("ui.referrals.title", "ui.referrals.subtitle"),
+            error_banner(ReferralsState.error),
+            notice_banner(ReferralsState.notice),
+            rx.tabs.root(
+                rx.tabs.list(
+                    rx.tabs.trigger(t("ui.referrals.incoming"), " (",
+                                    ReferralsState.incoming.length(), ")", value="incoming"),
+                    rx.tabs.trigger(t("ui.referrals.outgoing"), value="outgoing"),
+                ),
+                rx.tabs.content(
+                    rx.cond(ReferralsState.incoming.length() > 0,
+                            rx.vstack(rx.foreach(ReferralsState.incoming, _incoming_card),
+                                      spacing="3", width="100%"),
+                            _empty("ui.referrals.incoming_empty")),
+                    value="incoming", padding_top="1rem"),
+                rx.tabs.content(
+                    rx.cond(ReferralsState.outgoing.length() > 0,
+                            rx.vstack(rx.foreach(ReferralsState.outgoing, _outgoing_card),
+                                      spacing="3", width="100%"),
+                            _empty("ui.referrals.outgoing_empty")),
+                    value="outgoing", padding_top="1rem"),
+                value=ReferralsState.tab,
+                on_change=ReferralsState.set_tab,
+                width="100%",
+            ),
+            spacing="4",
+            width="100%",
+            max_width="44rem",
+            margin_x="auto",
+        ),
+        active=routes.PRO_REFERRALS,
+    )
