@@ -60,10 +60,6 @@ class OffersMixin(rx.State, mixin=True):
             return
         self.offers = [offer_row(v, self.locale, self._text) for v in views]
 
-    def _request_origin(self) -> tuple[str, str]:
-        ip = self.router.headers.get("x-forwarded-for", "") or self.router.session.client_ip
-        return ip, self.router.headers.user_agent[:200]
-
     @rx.event
     def accept_offer(self, proposal_id: str):
         """The owner chooses an offer (the dialog said the client's details go to it)."""

@@ -252,6 +252,7 @@ def _request_detail() -> rx.Component:
             width="100%",
             style=theme.card_style(),
         ),
+        offers_panel(MyRequestState),
         rx.vstack(
             rx.hstack(rx.icon("lock-keyhole", size=16, color=theme.BRAND),
                       rx.text(t("ui.my.contact_title"), weight="bold", size="3"),
@@ -264,7 +265,6 @@ def _request_detail() -> rx.Component:
             width="100%",
             style=theme.card_style(),
         ),
-        offers_panel(MyRequestState),
         rx.hstack(
             rx.link(rx.button(rx.icon("arrow-right", size=16, class_name="ofair-back"),
                               t("ui.my.back"), variant="ghost", size="2"),

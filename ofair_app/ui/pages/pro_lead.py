@@ -14,7 +14,7 @@ import reflex as rx
 
 from ofair_app import reference
 from ofair_app.domain.errors import AppError
-from ofair_app.domain.leads import LeadType, owner_may_cancel, read_amount
+from ofair_app.domain.leads import LeadStatus, LeadType, owner_may_cancel, read_amount
 from ofair_app.domain.proposals import ProposalStatus
 from ofair_app.models import ProposalCreate, ReferralCreate
 from ofair_app.services import leads, professionals, proposals, referrals, subscriptions
@@ -146,8 +146,11 @@ class ProLeadState(OffersMixin, SessionState):
             session=s, caller=caller, lead_id=lead.id))
         live = [v for v in views if v.proposal.status in (ProposalStatus.pending,
                                                           ProposalStatus.accepted)]
-        if live:
-            self.my_offer = offer_row(live[0], self.locale, self._text)
+        # A live offer; else, once the lead is no longer open, how the last one ended.
+        shown = live or ([] if lead.status == LeadStatus.active else
+                         sorted(views, key=lambda v: v.proposal.created_at, reverse=True))
+        if shown:
+            self.my_offer = offer_row(shown[0], self.locale, self._text)
 
     @rx.event
     def set_price(self, value: str):
@@ -287,8 +290,7 @@ class ProLeadState(OffersMixin, SessionState):
         caller = self._caller()
         if caller is None:
             return rx.redirect(routes.LOGIN)
-        ip = self.router.headers.get("x-forwarded-for", "") or self.router.session.client_ip
-        user_agent = self.router.headers.user_agent[:200]
+        ip, user_agent = self._request_origin()
         try:
             client = self._as(caller, lambda s: leads.reveal_contact(
                 session=s, caller=caller, lead_id=uuid.UUID(self.lead_id), ip=ip,

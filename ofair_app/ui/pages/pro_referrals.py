@@ -73,12 +73,12 @@ class ReferralsState(SessionState):
         caller = self._caller()
         if caller is None:
             return rx.redirect(routes.LOGIN)
-        ip = self.router.headers.get("x-forwarded-for", "") or self.router.session.client_ip
+        ip, user_agent = self._request_origin()
         self.error, self.notice = "", ""
         try:
             referral, _ = self._as(caller, lambda s: referrals.accept_referral(
                 session=s, caller=caller, referral_id=uuid.UUID(referral_id), ip=ip,
-                user_agent=self.router.headers.user_agent[:200]))
+                user_agent=user_agent))
         except (ValueError, AppError) as error:
             self.error = self._message(error) if isinstance(error, AppError) else ""
             self._reload(caller)

@@ -96,6 +96,13 @@ class SessionState(LocaleState):
             self.user_name = user.name or identity.display_phone(user.phone or "") or (
                 user.email or "")
 
+    def _request_origin(self) -> tuple[str, str]:
+        """Where this tab's events come from, for the access logs: (IP, user agent)."""
+        headers = self.router.headers
+        forwarded = headers.raw_headers.get("x-forwarded-for", "").split(",")[0].strip()
+        return (forwarded or self.router.session.client_ip or "")[:64], \
+            (headers.user_agent or "")[:200]
+
     def _current_business(self, caller: Caller) -> uuid.UUID | None:
         """The business this tab acts for: the first the caller joined."""
         return caller.professional_ids[0] if caller.professional_ids else None

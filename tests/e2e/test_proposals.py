@@ -1,0 +1,124 @@
+"""A consumer's request gets offers from two pros, live on the consumer's page; the consumer
+chooses one behind a confirmation; the winner sees the client's phone, the other pro does not.
+A pro refers its lead to a colleague, who takes it from the referrals inbox."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from ofair_app import reference
+from ofair_app.domain.leads import LeadVisibility
+from tests.e2e.conftest import PHONE, sign_in_as
+from tests.e2e.test_identity import local
+from tests.factories import (
+    city,
+    make_lead,
+    make_professional,
+    make_user,
+    pro_lead_data,
+    token_for,
+)
+
+LIVE_WAIT_MS = 15_000  # offers are fetched every few seconds
+
+
+def _pro_page(browser, app_url, owner):
+    context = browser.new_context(base_url=app_url, viewport=PHONE, locale="he-IL")
+    page = context.new_page()
+    sign_in_as(page, app_url, token_for(owner))
+    return context, page
+
+
+def _send_offer(page, lead_id, price: str, text: str) -> None:
+    page.goto(f"/pro/leads/{lead_id}")
+    page.fill("#offer-price", price)
+    page.fill("#offer-description", text)
+    page.click("#send-offer")
+    expect(page.locator("#my-offer")).to_contain_text("ההצעה שלך")
+
+
+def test_two_offers_arrive_live_and_only_the_chosen_pro_sees_the_phone(page, browser,
+                                                                       app_url) -> None:
+    category = reference.categories()[0]
+    consumer = make_user(name="רונית לקוחה")
+    lead = make_lead(consumer)
+    _, owner_a = make_professional(make_user(name="אבי"), business_name="אינסטלציה אבי",
+                                   category=category.slug, locality_id=city("Haifa"))
+    _, owner_b = make_professional(make_user(name="בני"), business_name="שרברבות בני",
+                                   category=category.slug, locality_id=city("Haifa"))
+
+    sign_in_as(page, app_url, token_for(consumer))
+    page.goto(f"/my/requests/{lead.id}")
+    expect(page.locator("#offers")).to_contain_text("עוד אין הצעות")
+
+    context_a, page_a = _pro_page(browser, app_url, owner_a)
+    context_b, page_b = _pro_page(browser, app_url, owner_b)
+    _send_offer(page_a, lead.id, "600", "אגיע מחר בבוקר עם חלקים מקוריים, אחריות לשנה.")
+    # the consumer's open page shows it without a reload
+    expect(page.locator(".offer-card")).to_have_count(1, timeout=LIVE_WAIT_MS)
+    _send_offer(page_b, lead.id, "550", "יכול להגיע עוד היום, כולל החלפת צנרת קצרה.")
+    expect(page.locator(".offer-card")).to_have_count(2, timeout=LIVE_WAIT_MS)
+    expect(page.locator("#offer-count")).to_have_text("2")
+
+    chosen = page.locator(".offer-card", has_text="אינסטלציה אבי")
+    expect(chosen).to_contain_text("₪600")
+    chosen.locator(".choose-offer").click()
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_contain_text("הפרטים שלך נמסרים רק לעסק הזה")
+    dialog.locator(".confirm-offer").click()
+    expect(chosen).to_contain_text("נבחרה")
+    expect(page.locator(".offer-card", has_text="שרברבות בני")).to_contain_text("לא נבחרה")
+    expect(page.locator(".choose-offer")).to_have_count(0)
+
+    page_a.reload()
+    expect(page_a.locator("#my-offer")).to_contain_text("ההצעה שלך נבחרה!")
+    page_a.click("#reveal-contact")
+    expect(page_a.locator("#client-details")).to_contain_text(local(consumer.phone))
+    expect(page_a.locator("#client-details")).to_contain_text("רונית לקוחה")
+
+    page_b.reload()
+    expect(page_b.locator("#my-offer")).to_contain_text("לא נבחרה")
+    expect(page_b.locator("#reveal-contact")).to_have_count(0)
+    html = page_b.content()
+    for secret in (consumer.phone, consumer.phone[4:], local(consumer.phone), "רונית לקוחה"):
+        assert secret not in html, secret
+    context_a.close()
+    context_b.close()
+
+
+def test_a_pro_refers_a_private_lead_and_the_colleague_takes_it(page, browser,
+                                                               app_url) -> None:
+    category = reference.categories()[0]
+    business, referrer = make_professional(make_user(name="רם"), business_name="שיפוצי רם",
+                                           category=category.slug, locality_id=city("Haifa"))
+    make_professional(make_user(name="טל"), business_name="טל אינסטלציה",
+                      category=category.slug, locality_id=city("Haifa"))
+    _, colleague = make_professional(make_user(name="גל"), business_name="גל צנרת",
+                                     category=category.slug, locality_id=city("Haifa"))
+    lead = make_lead(referrer, pro_lead_data(business, visibility=LeadVisibility.private))
+
+    sign_in_as(page, app_url, token_for(referrer))
+    page.goto(f"/pro/leads/{lead.id}")
+    page.click("#share-open")
+    page.fill("#share-search", "גל צנ")
+    result = page.locator(".share-result", has_text="גל צנרת")
+    expect(result).to_be_visible()
+    result.locator(".share-send").click()
+    expect(page.locator("#share-box")).to_contain_text("גל צנרת")
+    expect(page.locator("#share-box")).to_contain_text("ממתינה לתשובה")
+
+    context, pro_page = _pro_page(browser, app_url, colleague)
+    pro_page.goto("/pro/referrals")
+    card = pro_page.locator(".referral-card").first
+    expect(card).to_contain_text("החלפת דוד שמש")
+    expect(card).to_contain_text("20%")
+    expect(card).to_contain_text("שיפוצי רם")
+    assert "052-765-4321" not in pro_page.content()
+    card.locator(".accept-referral").click()
+    expect(pro_page).to_have_url(re.compile(rf"/pro/leads/{lead.id}$"))
+    expect(pro_page.locator("#my-offer")).to_contain_text("ההצעה שלך נבחרה!")
+    pro_page.click("#reveal-contact")
+    expect(pro_page.locator("#client-details")).to_contain_text("052-765-4321")
+    context.close()
