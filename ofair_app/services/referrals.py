@@ -274,3 +274,12 @@ def agreed_share(session: Session, lead: Lead) -> Decimal | None:
         if frozen is not None:
             return frozen
     return lead.referrer_share_percentage
+
+
+def deal_terms(session: Session, lead: Lead) -> tuple[Decimal | None, Decimal | None]:
+    """The amount and referrer's share a pro lead's split is worked out on: the accepted
+    offer's price and the share agreed for it once awarded; the budget and the lead's current
+    share before."""
+    winner = session.exec(select(Proposal.price).where(
+        Proposal.lead_id == lead.id, Proposal.status == ProposalStatus.accepted)).first()
+    return (winner if winner is not None else lead.budget), agreed_share(session, lead)

@@ -462,3 +462,24 @@ async def test_an_offer_past_its_time_cannot_be_accepted_before_the_job_runs(
     assert (response.status_code, response.json()["error"]["code"]) == (409, "referral_expired")
     with unit_of_work(SYSTEM) as session:
         assert lead_service.find_lead(session, uuid.UUID(private_lead["id"])).status == "active"
+
+
+async def test_a_claimed_referral_keeps_the_terms_it_was_offered_at(client, people,
+                                                                   private_lead) -> None:
+    (_, owner_a), (pro_b, owner_b) = people["a"], people["b"]
+    lead_id = private_lead["id"]
+    to_b = (await share(client, owner_a, lead_id, pro_b.id)).json()
+    edit = await client.put(f"{API}/leads/{lead_id}",
+                            json={"referrer_share_percentage": "35", "budget": "4000"},
+                            headers=auth(owner_a))
+    assert edit.status_code == 200
+    await client.post(f"{API}/referrals/{to_b['id']}/accept", headers=auth(owner_b))
+    with unit_of_work(SYSTEM) as session:
+        lead = session.get(Lead, uuid.UUID(lead_id))
+        assert lead.referrer_share_percentage == 35  # the lead says 35 …
+        amount, share_pct = referral_service.deal_terms(session, lead)
+    assert (str(amount), str(share_pct)) == ("3000.00", "20.00")  # … the deal says 20 at 3000
+    # and once awarded, nobody edits the lead's terms
+    late = await client.put(f"{API}/leads/{lead_id}", json={"referrer_share_percentage": "10"},
+                            headers=auth(owner_a))
+    assert late.status_code == 409

@@ -56,12 +56,12 @@ class ProLeadState(OffersMixin, SessionState):
     def lead_id(self) -> str:
         return self.router.page.params.get("lead_id", "")
 
-    def _split(self, lead, subscribed: bool) -> dict[str, str]:
-        if lead.type != LeadType.professional_referral or lead.budget is None:
+    def _split(self, lead, terms, subscribed: bool) -> dict[str, str]:
+        amount, share = terms
+        if lead.type != LeadType.professional_referral or amount is None:
             return {}
         try:
-            parts = leads.split_at(lead.budget, lead.type,
-                                   share=lead.referrer_share_percentage, subscribed=subscribed)
+            parts = leads.split_at(amount, lead.type, share=share, subscribed=subscribed)
         except AppError:
             return {}
         money = lambda amount: format.money(amount, self.locale)  # noqa: E731
@@ -87,9 +87,9 @@ class ProLeadState(OffersMixin, SessionState):
                 session=session, professional_id=self._current_business(caller))
             files = (leads.list_attachments(session=session, caller=caller, lead_id=lead.id)
                      if view.client is not None else [])
-            return business, mine, files
+            return business, mine, files, referrals.deal_terms(session, lead)
 
-        business, mine, files = self._as(caller, extra)
+        business, mine, files, terms = self._as(caller, extra)
         category = reference.category(lead.category_slug)
         sub = reference.subcategory(lead.subcategory_slug) if lead.subcategory_slug else None
         locality = reference.locality(lead.locality_id) if lead.locality_id else None
@@ -125,7 +125,7 @@ class ProLeadState(OffersMixin, SessionState):
             self._show_client(view.client)
         self.attachments = [{"id": str(f.id), "name": f.filename,
                              "size": f"{max(1, f.size_bytes // 1024)} KB"} for f in files]
-        self.split = self._split(lead, subscriptions.is_subscribed(mine))
+        self.split = self._split(lead, terms, subscriptions.is_subscribed(mine))
 
     def _load_deal(self, caller, lead, is_mine: bool) -> None:
         """Offers for the owner; the caller's own offer for anyone else; the owner's shares."""
@@ -137,7 +137,8 @@ class ProLeadState(OffersMixin, SessionState):
                     session=s, caller=caller, direction="outgoing",
                     professional_id=lead.owner_professional_id, limit=50))
                 self.shared_with = [
-                    {"business": v.receiver.business_name if v.receiver else "",
+                    {"id": str(v.referral.receiver_professional_id),
+                     "business": v.receiver.business_name if v.receiver else "",
                      "status": str(v.referral.status),
                      "status_label": self._text(f"ui.referral_status.{v.referral.status}")}
                     for v in views if v.referral.lead_id == lead.id]
@@ -239,7 +240,8 @@ class ProLeadState(OffersMixin, SessionState):
                 found.update({b.id: b for b in more})
             return list(found.values())
 
-        mine = set(caller.professional_ids)
+        offered = {row["id"] for row in self.shared_with if row["status"] == "pending"}
+        mine = {str(pid) for pid in caller.professional_ids} | offered
         locale = self.locale
         self.share_results = [
             {"id": str(b.id), "name": b.business_name,
@@ -248,7 +250,7 @@ class ProLeadState(OffersMixin, SessionState):
              "city": (reference.locality(b.locality_id).name(locale)
                       if reference.locality(b.locality_id) else ""),
              "verified": "1" if b.verified else ""}
-            for b in self._as(caller, find) if b.id not in mine][:8]
+            for b in self._as(caller, find) if str(b.id) not in mine][:8]
 
     @rx.event
     def share_with(self, professional_id: str):
@@ -344,9 +346,19 @@ def _earnings() -> rx.Component:
     return rx.cond(
         split.contains("performer"),
         rx.vstack(
-            rx.text(t("ui.lead.earnings_title"), weight="bold", size="3"),
-            _split_row("ui.lead.earn_performer", split["performer"], strong=True),
-            _split_row("ui.lead.earn_referrer", split["referrer"]),
+            rx.cond(
+                ProLeadState.lead["is_mine"] != "",
+                rx.fragment(
+                    rx.text(t("ui.lead.earnings_title_owner"), weight="bold", size="3"),
+                    _split_row("ui.lead.earn_referrer_you", split["referrer"], strong=True),
+                    _split_row("ui.lead.earn_performer_other", split["performer"]),
+                ),
+                rx.fragment(
+                    rx.text(t("ui.lead.earnings_title"), weight="bold", size="3"),
+                    _split_row("ui.lead.earn_performer", split["performer"], strong=True),
+                    _split_row("ui.lead.earn_referrer", split["referrer"]),
+                ),
+            ),
             rx.hstack(rx.text(t("ui.lead.earn_platform"), " (", split["rate"], ")", size="2"),
                       rx.spacer(), rx.text(split["platform"], size="2", weight="medium"),
                       width="100%"),
@@ -430,7 +442,7 @@ def _offer_form() -> rx.Component:
         field("ui.offer.description", rx.text_area(
             value=ProLeadState.offer_text, on_change=ProLeadState.set_offer_text,
             placeholder=t("ui.offer.description_placeholder"), rows="4", size="3",
-            id="offer-description"), errors.get("description", "")),
+            width="100%", id="offer-description"), errors.get("description", "")),
         rx.button(rx.icon("send", size=16), t("ui.offer.send"), size="3", width="100%",
                   on_click=ProLeadState.send_offer, id="send-offer"),
         spacing="3",
