@@ -40,6 +40,7 @@ from ofair_app.models import (
     LeadUpdate,
     Professional,
     ProfessionalLead,
+    ProposalAttachment,
 )
 from ofair_app.models._base import utcnow
 from ofair_app.services import users
@@ -547,12 +548,15 @@ def list_attachments(*, session: Session, caller: Caller,
 def attachment_link(*, session: Session, caller: Caller, attachment_id: uuid.UUID) -> str:
     """A five-minute download link; someone who may not see the client finds nothing."""
     users.require_user(caller)
-    attachment = session.get(LeadAttachment, attachment_id)
-    if attachment is None:
+    return file_link(session.get(LeadAttachment, attachment_id))
+
+
+def file_link(row: LeadAttachment | ProposalAttachment | None) -> str:
+    """A five-minute link to a stored file the caller could read (RLS found the row)."""
+    if row is None:
         raise NotFound("errors.attachment.not_found")
-    return get_storage().signed_url(attachment.storage_key, filename=attachment.filename,
-                                    content_type=attachment.content_type,
-                                    expires_in=LINK_SECONDS)
+    return get_storage().signed_url(row.storage_key, filename=row.filename,
+                                    content_type=row.content_type, expires_in=LINK_SECONDS)
 
 
 def delete_attachment(*, session: Session, caller: Caller, attachment_id: uuid.UUID) -> None:

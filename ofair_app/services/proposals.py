@@ -18,7 +18,6 @@ from decimal import Decimal
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col, func, select
 
-from ofair_app.adapters.storage import get_storage
 from ofair_app.db.engine import Caller, trusted_step
 from ofair_app.domain import identity
 from ofair_app.domain import leads as lead_rules
@@ -455,9 +454,4 @@ def list_attachments(*, session: Session, caller: Caller,
 
 def attachment_link(*, session: Session, caller: Caller, attachment_id: uuid.UUID) -> str:
     users.require_user(caller)
-    attachment = session.get(ProposalAttachment, attachment_id)
-    if attachment is None:
-        raise NotFound("errors.attachment.not_found")
-    return get_storage().signed_url(attachment.storage_key, filename=attachment.filename,
-                                    content_type=attachment.content_type,
-                                    expires_in=lead_service.LINK_SECONDS)
+    return lead_service.file_link(session.get(ProposalAttachment, attachment_id))

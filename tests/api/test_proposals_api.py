@@ -20,7 +20,7 @@ from ofair_app.models._base import utcnow
 from ofair_app.services import leads as lead_service
 from ofair_app.services import referrals as referral_service
 from tests.api.test_leads_api import API, auth, consumer_body, post_lead, pro_body
-from tests.factories import make_professional, make_user
+from tests.factories import PNG_BYTES, make_professional, make_user
 
 UA = {"User-Agent": "OfairTest/1.0 (phone)"}
 
@@ -483,3 +483,31 @@ async def test_a_claimed_referral_keeps_the_terms_it_was_offered_at(client, peop
     late = await client.put(f"{API}/leads/{lead_id}", json={"referrer_share_percentage": "10"},
                             headers=auth(owner_a))
     assert late.status_code == 409
+
+
+async def test_an_offer_carries_photos_seen_by_the_owner_only(client, people,
+                                                             request_with_offers) -> None:
+    lead, a, _ = request_with_offers
+    consumer, owner_a, owner_b = people["consumer"], people["a"][1], people["b"][1]
+    upload = await client.post(f"{API}/proposals/{a['id']}/media", headers=auth(owner_a),
+                               files={"file": ("earlier-job.png", PNG_BYTES, "image/png")})
+    assert upload.status_code == 201, upload.text
+    media_id = upload.json()["id"]
+    bad = await client.post(f"{API}/proposals/{a['id']}/media", headers=auth(owner_a),
+                            files={"file": ("x.png", b"not an image", "image/png")})
+    assert bad.status_code == 422
+    assert (await client.post(f"{API}/proposals/{a['id']}/media", headers=auth(owner_b),
+                              files={"file": ("x.png", PNG_BYTES, "image/png")})
+            ).status_code == 404
+    seen = (await client.get(f"{API}/leads/{lead['id']}/proposals",
+                             headers=auth(consumer))).json()["items"]
+    assert [m["filename"] for m in next(p for p in seen if p["id"] == a["id"])["media"]] == [
+        "earlier-job.png"]
+    assert (await client.get(f"{API}/proposal-media/{media_id}/link",
+                             headers=auth(consumer))).status_code == 200
+    assert (await client.get(f"{API}/proposal-media/{media_id}/link",
+                             headers=auth(owner_b))).status_code == 404
+    await client.post(f"{API}/proposals/{a['id']}/accept", headers=auth(consumer))
+    closed = await client.post(f"{API}/proposals/{a['id']}/media", headers=auth(owner_a),
+                               files={"file": ("late.png", PNG_BYTES, "image/png")})
+    assert closed.status_code == 409

@@ -100,3 +100,35 @@ def fact(icon: str, label: str, value: rx.Var) -> rx.Component:
             align="start",
         ),
     )
+
+
+def empty_state(text_key: str, icon: str = "inbox") -> rx.Component:
+    """A quiet card for a list with nothing in it yet, saying what would be there."""
+    return rx.vstack(rx.icon(icon, size=26, color=theme.MUTED),
+                     rx.text(t(text_key), size="2", color=theme.MUTED, text_align="center"),
+                     align="center", spacing="2", width="100%",
+                     style=theme.card_style(padding="2rem 1rem"))
+
+
+def confirm_dialog(trigger: rx.Component, title: rx.Component | str, body: rx.Component | str,
+                   confirm: str, on_confirm: rx.EventHandler, *, color: str = "red",
+                   dismiss: str = "ui.offers.not_yet", confirm_class: str = "") -> rx.Component:
+    """`trigger` opens a dialog that asks before doing something that cannot be taken back;
+    `title` and `body` are catalog keys or components, `confirm` a key."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(trigger),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(t(title) if isinstance(title, str) else title),
+            rx.alert_dialog.description(t(body) if isinstance(body, str) else body),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button(t(dismiss), variant="soft",
+                                                 color_scheme="gray")),
+                rx.alert_dialog.action(rx.button(t(confirm), color_scheme=color,
+                                                 on_click=on_confirm,
+                                                 class_name=confirm_class or None)),
+                spacing="3",
+                justify="end",
+                margin_top="1rem",
+            ),
+        ),
+    )

@@ -18,6 +18,7 @@ from ofair_app.domain.errors import AppError
 from ofair_app.services import proposals
 from ofair_app.services.proposals import ProposalView
 from ofair_app.ui import format, theme
+from ofair_app.ui.components.forms import confirm_dialog
 from ofair_app.ui.state.locale import t
 
 POLL_SECONDS = 4
@@ -128,54 +129,27 @@ def offer_status_badge(status: rx.Var, label: rx.Var) -> rx.Component:
 
 
 def _confirm_accept(state: type[OffersMixin], offer: rx.Var) -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(rx.button(rx.icon("check", size=16), t("ui.offers.choose"),
-                                          size="2", class_name="choose-offer")),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(t("ui.offers.confirm_title"), " ", offer["business"]),
-            rx.alert_dialog.description(
-                rx.vstack(
-                    rx.text(t("ui.offers.confirm_body"), size="2", line_height="1.6"),
-                    rx.hstack(rx.icon("shield-check", size=16, color=theme.BRAND),
-                              rx.text(t("ui.offers.confirm_privacy"), size="2",
-                                      weight="medium"),
-                              spacing="2", align="start"),
-                    spacing="3",
-                ),
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button(t("ui.offers.not_yet"), variant="soft",
-                                                 color_scheme="gray")),
-                rx.alert_dialog.action(rx.button(t("ui.offers.confirm"),
-                                                 on_click=state.accept_offer(offer["id"]),
-                                                 class_name="confirm-offer")),
-                spacing="3",
-                justify="end",
-                margin_top="1rem",
-            ),
+    return confirm_dialog(
+        rx.button(rx.icon("check", size=16), t("ui.offers.choose"), size="2",
+                  class_name="choose-offer"),
+        rx.fragment(t("ui.offers.confirm_title"), " ", offer["business"]),
+        rx.vstack(
+            rx.text(t("ui.offers.confirm_body"), size="2", line_height="1.6"),
+            rx.hstack(rx.icon("shield-check", size=16, color=theme.BRAND),
+                      rx.text(t("ui.offers.confirm_privacy"), size="2", weight="medium"),
+                      spacing="2", align="start"),
+            spacing="3",
         ),
-    )
+        "ui.offers.confirm", state.accept_offer(offer["id"]), color="teal",
+        confirm_class="confirm-offer")
 
 
 def _confirm_unaward(state: type[OffersMixin]) -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(rx.button(t("ui.offers.unaward"), size="1", variant="ghost",
-                                          color_scheme="red", id="unaward")),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(t("ui.offers.unaward_title")),
-            rx.alert_dialog.description(t("ui.offers.unaward_body")),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button(t("ui.offers.not_yet"), variant="soft",
-                                                 color_scheme="gray")),
-                rx.alert_dialog.action(rx.button(t("ui.offers.unaward_confirm"),
-                                                 color_scheme="red",
-                                                 on_click=state.cancel_award)),
-                spacing="3",
-                justify="end",
-                margin_top="1rem",
-            ),
-        ),
-    )
+    return confirm_dialog(
+        rx.button(t("ui.offers.unaward"), size="1", variant="ghost", color_scheme="red",
+                  id="unaward"),
+        "ui.offers.unaward_title", "ui.offers.unaward_body", "ui.offers.unaward_confirm",
+        state.cancel_award)
 
 
 def _offer_card(state: type[OffersMixin], offer: rx.Var) -> rx.Component:

@@ -17,7 +17,7 @@ from ofair_app.domain.leads import owner_may_cancel
 from ofair_app.models import Lead
 from ofair_app.services import leads
 from ofair_app.ui import format, routes, theme
-from ofair_app.ui.components.forms import error_banner, fact, page_title
+from ofair_app.ui.components.forms import confirm_dialog, error_banner, fact, page_title
 from ofair_app.ui.components.offers import OffersMixin, offers_panel
 from ofair_app.ui.components.shells import consumer_shell, guarded
 from ofair_app.ui.state.locale import t
@@ -272,25 +272,11 @@ def _request_detail() -> rx.Component:
             rx.spacer(),
             rx.cond(
                 lead["can_cancel"] != "",
-                rx.alert_dialog.root(
-                    rx.alert_dialog.trigger(rx.button(t("ui.my.cancel"), color_scheme="red",
-                                                      variant="soft", size="2",
-                                                      id="cancel-request")),
-                    rx.alert_dialog.content(
-                        rx.alert_dialog.title(t("ui.my.cancel_title")),
-                        rx.alert_dialog.description(t("ui.my.cancel_body")),
-                        rx.hstack(
-                            rx.alert_dialog.cancel(rx.button(t("ui.my.keep"), variant="soft",
-                                                             color_scheme="gray")),
-                            rx.alert_dialog.action(rx.button(t("ui.my.cancel_confirm"),
-                                                             color_scheme="red",
-                                                             on_click=MyRequestState.cancel)),
-                            spacing="3",
-                            justify="end",
-                            margin_top="1rem",
-                        ),
-                    ),
-                ),
+                confirm_dialog(
+                    rx.button(t("ui.my.cancel"), color_scheme="red", variant="soft", size="2",
+                              id="cancel-request"),
+                    "ui.my.cancel_title", "ui.my.cancel_body", "ui.my.cancel_confirm",
+                    MyRequestState.cancel, dismiss="ui.my.keep"),
             ),
             width="100%",
             align="center",

@@ -19,7 +19,13 @@ from ofair_app.domain.proposals import ProposalStatus
 from ofair_app.models import ProposalCreate, ReferralCreate
 from ofair_app.services import leads, professionals, proposals, referrals, subscriptions
 from ofair_app.ui import format, routes, theme
-from ofair_app.ui.components.forms import error_banner, fact, field, notice_banner
+from ofair_app.ui.components.forms import (
+    confirm_dialog,
+    error_banner,
+    fact,
+    field,
+    notice_banner,
+)
 from ofair_app.ui.components.offers import (
     OffersMixin,
     offer_row,
@@ -475,22 +481,11 @@ def _my_offer() -> rx.Component:
             offer["status"] == "pending",
             rx.button(t("ui.offer.withdraw"), variant="soft", color_scheme="gray", size="2",
                       on_click=ProLeadState.withdraw_offer, id="withdraw-offer"),
-            rx.cond(won, rx.alert_dialog.root(
-                rx.alert_dialog.trigger(rx.button(t("ui.offer.decline"), variant="soft",
-                                                  color_scheme="red", size="2",
-                                                  id="decline-job")),
-                rx.alert_dialog.content(
-                    rx.alert_dialog.title(t("ui.offer.decline_title")),
-                    rx.alert_dialog.description(t("ui.offer.decline_body")),
-                    rx.hstack(
-                        rx.alert_dialog.cancel(rx.button(t("ui.offers.not_yet"), variant="soft",
-                                                         color_scheme="gray")),
-                        rx.alert_dialog.action(rx.button(t("ui.offer.decline_confirm"),
-                                                         color_scheme="red",
-                                                         on_click=ProLeadState.decline_job)),
-                        spacing="3", justify="end", margin_top="1rem"),
-                ),
-            )),
+            rx.cond(won, confirm_dialog(
+                rx.button(t("ui.offer.decline"), variant="soft", color_scheme="red", size="2",
+                          id="decline-job"),
+                "ui.offer.decline_title", "ui.offer.decline_body", "ui.offer.decline_confirm",
+                ProLeadState.decline_job)),
         ),
         spacing="3",
         width="100%",

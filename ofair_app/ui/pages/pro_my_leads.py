@@ -7,7 +7,7 @@ import reflex as rx
 
 from ofair_app.services import leads, proposals
 from ofair_app.ui import format, routes, theme
-from ofair_app.ui.components.forms import page_title
+from ofair_app.ui.components.forms import empty_state, page_title
 from ofair_app.ui.components.offers import offer_status_badge
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.pages.my_requests import lead_row, status_badge
@@ -87,13 +87,6 @@ def _sent_card(row: rx.Var) -> rx.Component:
     )
 
 
-def _empty(text_key: str) -> rx.Component:
-    return rx.vstack(rx.icon("inbox", size=26, color=theme.MUTED),
-                     rx.text(t(text_key), size="2", color=theme.MUTED, text_align="center"),
-                     align="center", spacing="2", width="100%",
-                     style=theme.card_style(padding="2rem 1rem"))
-
-
 def pro_my_leads() -> rx.Component:
     return pro_shell(
         rx.vstack(
@@ -111,13 +104,13 @@ def pro_my_leads() -> rx.Component:
                     rx.cond(MyLeadsState.posted.length() > 0,
                             rx.vstack(rx.foreach(MyLeadsState.posted, _posted_card),
                                       spacing="3", width="100%"),
-                            _empty("ui.my_leads.posted_empty")),
+                            empty_state("ui.my_leads.posted_empty")),
                     value="posted", padding_top="1rem"),
                 rx.tabs.content(
                     rx.cond(MyLeadsState.sent.length() > 0,
                             rx.vstack(rx.foreach(MyLeadsState.sent, _sent_card),
                                       spacing="3", width="100%"),
-                            _empty("ui.my_leads.sent_empty")),
+                            empty_state("ui.my_leads.sent_empty")),
                     value="sent", padding_top="1rem"),
                 value=MyLeadsState.tab,
                 on_change=MyLeadsState.set_tab,

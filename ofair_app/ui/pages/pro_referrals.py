@@ -11,7 +11,12 @@ from ofair_app import reference
 from ofair_app.domain.errors import AppError
 from ofair_app.services import referrals
 from ofair_app.ui import format, routes, theme
-from ofair_app.ui.components.forms import error_banner, notice_banner, page_title
+from ofair_app.ui.components.forms import (
+    empty_state,
+    error_banner,
+    notice_banner,
+    page_title,
+)
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
@@ -173,13 +178,6 @@ def _outgoing_card(row: rx.Var) -> rx.Component:
     )
 
 
-def _empty(text_key: str) -> rx.Component:
-    return rx.vstack(rx.icon("inbox", size=26, color=theme.MUTED),
-                     rx.text(t(text_key), size="2", color=theme.MUTED, text_align="center"),
-                     align="center", spacing="2", width="100%",
-                     style=theme.card_style(padding="2rem 1rem"))
-
-
 def pro_referrals() -> rx.Component:
     return pro_shell(
         rx.vstack(
@@ -196,13 +194,13 @@ def pro_referrals() -> rx.Component:
                     rx.cond(ReferralsState.incoming.length() > 0,
                             rx.vstack(rx.foreach(ReferralsState.incoming, _incoming_card),
                                       spacing="3", width="100%"),
-                            _empty("ui.referrals.incoming_empty")),
+                            empty_state("ui.referrals.incoming_empty")),
                     value="incoming", padding_top="1rem"),
                 rx.tabs.content(
                     rx.cond(ReferralsState.outgoing.length() > 0,
                             rx.vstack(rx.foreach(ReferralsState.outgoing, _outgoing_card),
                                       spacing="3", width="100%"),
-                            _empty("ui.referrals.outgoing_empty")),
+                            empty_state("ui.referrals.outgoing_empty")),
                     value="outgoing", padding_top="1rem"),
                 value=ReferralsState.tab,
                 on_change=ReferralsState.set_tab,
