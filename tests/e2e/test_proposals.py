@@ -13,6 +13,7 @@ from ofair_app.domain.leads import LeadVisibility
 from tests.e2e.conftest import PHONE, sign_in_as
 from tests.e2e.test_identity import local
 from tests.factories import (
+    PNG_BYTES,
     city,
     make_lead,
     make_professional,
@@ -31,10 +32,14 @@ def _pro_page(browser, app_url, owner):
     return context, page
 
 
-def _send_offer(page, lead_id, price: str, text: str) -> None:
+def _send_offer(page, lead_id, price: str, text: str, photo: bool = False) -> None:
     page.goto(f"/pro/leads/{lead_id}")
     page.fill("#offer-price", price)
     page.fill("#offer-description", text)
+    if photo:
+        page.set_input_files("#offer-files input[type=file]", files=[{
+            "name": "earlier-job.png", "mimeType": "image/png", "buffer": PNG_BYTES}])
+        expect(page.get_by_text("earlier-job.png")).to_be_visible()
     page.click("#send-offer")
     expect(page.locator("#my-offer")).to_contain_text("ההצעה שלך")
 
@@ -55,7 +60,8 @@ def test_two_offers_arrive_live_and_only_the_chosen_pro_sees_the_phone(page, bro
 
     context_a, page_a = _pro_page(browser, app_url, owner_a)
     context_b, page_b = _pro_page(browser, app_url, owner_b)
-    _send_offer(page_a, lead.id, "600", "אגיע מחר בבוקר עם חלקים מקוריים, אחריות לשנה.")
+    _send_offer(page_a, lead.id, "600", "אגיע מחר בבוקר עם חלקים מקוריים, אחריות לשנה.",
+                photo=True)
     # the consumer's open page shows it without a reload
     expect(page.locator(".offer-card")).to_have_count(1, timeout=LIVE_WAIT_MS)
     _send_offer(page_b, lead.id, "550", "יכול להגיע עוד היום, כולל החלפת צנרת קצרה.")
@@ -64,6 +70,7 @@ def test_two_offers_arrive_live_and_only_the_chosen_pro_sees_the_phone(page, bro
 
     chosen = page.locator(".offer-card", has_text="אינסטלציה אבי")
     expect(chosen).to_contain_text("₪600")
+    expect(chosen.locator(".offer-file")).to_have_text("earlier-job.png")
     chosen.locator(".choose-offer").click()
     dialog = page.get_by_role("alertdialog")
     expect(dialog).to_contain_text("הפרטים שלך נמסרים רק לעסק הזה")

@@ -47,6 +47,7 @@ def offer_row(view: ProposalView, locale: str, text) -> dict[str, str]:
 
 class OffersMixin(rx.State, mixin=True):
     offers: list[dict[str, str]] = []
+    offer_files: list[dict[str, str]] = []
     offers_error: str = ""
     lead_status: str = ""
     _watching: str = ""
@@ -54,12 +55,28 @@ class OffersMixin(rx.State, mixin=True):
     def _load_offers(self, caller) -> None:
         try:
             lead_id = uuid.UUID(self.lead_id)
-            views = self._as(caller, lambda s: proposals.list_proposals(
-                session=s, caller=caller, lead_id=lead_id))
+            views, files = self._as(caller, lambda s: (
+                proposals.list_proposals(session=s, caller=caller, lead_id=lead_id),
+                proposals.list_attachments(session=s, caller=caller, lead_id=lead_id)))
         except (ValueError, AppError):
-            self.offers = []
+            self.offers, self.offer_files = [], []
             return
         self.offers = [offer_row(v, self.locale, self._text) for v in views]
+        self.offer_files = [{"proposal_id": str(pid), "id": str(f.id), "name": f.filename}
+                            for pid, rows in files.items() for f in rows]
+
+    @rx.event
+    def open_file(self, media_id: str):
+        """A five-minute link to an offer's photo or PDF."""
+        caller = self._caller()
+        if caller is None:
+            return rx.redirect("/login")
+        try:
+            url = self._as(caller, lambda s: proposals.attachment_link(
+                session=s, caller=caller, attachment_id=uuid.UUID(media_id)))
+        except (ValueError, AppError):
+            return None
+        return rx.redirect(url, is_external=True)
 
     @rx.event
     def accept_offer(self, proposal_id: str):
@@ -191,6 +208,15 @@ def _offer_card(state: type[OffersMixin], offer: rx.Var) -> rx.Component:
             align="start",
         ),
         rx.text(offer["description"], size="2", line_height="1.6", white_space="pre-wrap"),
+        rx.hstack(
+            rx.foreach(state.offer_files, lambda f: rx.cond(
+                f["proposal_id"] == offer["id"],
+                rx.button(rx.icon("paperclip", size=13), f["name"], size="1", variant="soft",
+                          color_scheme="gray", on_click=state.open_file(f["id"]),
+                          class_name="offer-file"))),
+            spacing="2",
+            wrap="wrap",
+        ),
         rx.hstack(
             rx.cond(offer["scheduled"] != "",
                     rx.hstack(rx.icon("calendar", size=14),

@@ -21,6 +21,7 @@ from ofair_app.models import LeadCreate
 from ofair_app.services import leads
 from ofair_app.settings import get_settings
 from ofair_app.ui import format, routes, theme
+from ofair_app.ui.components.files import file_drop
 from ofair_app.ui.components.forms import error_banner, field
 from ofair_app.ui.components.pickers import category_select, locality_picker, localized
 from ofair_app.ui.components.shells import pro_shell
@@ -266,26 +267,7 @@ def _client() -> rx.Component:
 def _files() -> rx.Component:
     return rx.vstack(
         rx.text(t("ui.wizard.files_hint"), size="2", color=theme.MUTED),
-        rx.upload(
-            rx.vstack(rx.icon("image-plus", size=26, color=theme.BRAND),
-                      rx.text(t("ui.wizard.files_drop"), size="2", weight="medium"),
-                      rx.text(t("ui.wizard.files_types"), size="1", color=theme.MUTED),
-                      align="center", spacing="2"),
-            id=UPLOAD_ID,
-            multiple=True,
-            max_files=rules.MAX_ATTACHMENTS,
-            max_size=MAX_UPLOAD_BYTES,
-            accept={"image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"],
-                    "application/pdf": [".pdf"]},
-            border=f"2px dashed {rx.color('teal', 6)}",
-            border_radius="14px",
-            padding="1.5rem",
-            width="100%",
-            cursor="pointer",
-        ),
-        rx.foreach(rx.selected_files(UPLOAD_ID), lambda name: rx.hstack(
-            rx.icon("paperclip", size=14), rx.text(name, size="2"), spacing="2",
-            align="center")),
+        file_drop(UPLOAD_ID, rules.MAX_ATTACHMENTS),
         rx.cond(_error("file") != "", rx.text(_error("file"), color=rx.color("red", 11),
                                               size="2")),
         spacing="3",

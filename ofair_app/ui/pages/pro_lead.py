@@ -13,12 +13,15 @@ import uuid
 import reflex as rx
 
 from ofair_app import reference
-from ofair_app.domain.errors import AppError
+from ofair_app.adapters.storage import MAX_UPLOAD_BYTES, validate_upload
+from ofair_app.domain import proposals as offer_rules
+from ofair_app.domain.errors import AppError, InvalidInput
 from ofair_app.domain.leads import LeadStatus, LeadType, owner_may_cancel, read_amount
 from ofair_app.domain.proposals import ProposalStatus
 from ofair_app.models import ProposalCreate, ReferralCreate
 from ofair_app.services import leads, professionals, proposals, referrals, subscriptions
 from ofair_app.ui import format, routes, theme
+from ofair_app.ui.components.files import file_drop
 from ofair_app.ui.components.forms import (
     confirm_dialog,
     error_banner,
@@ -36,6 +39,8 @@ from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.pages.my_requests import status_badge
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
+
+OFFER_FILES = "offer-files"
 
 
 class ProLeadState(OffersMixin, SessionState):
@@ -172,19 +177,34 @@ class ProLeadState(OffersMixin, SessionState):
         self.offer_text = value
 
     @rx.event
-    def send_offer(self):
+    async def send_offer(self, files: list[rx.UploadFile]):
+        """The offer and its photos, written together or not at all."""
         caller = self._caller()
         if caller is None:
             return rx.redirect(routes.LOGIN)
         self.offer_errors, self.error, self.notice = {}, "", ""
+        uploads = [(f.name or "file", await f.read(MAX_UPLOAD_BYTES + 1)) for f in files]
         try:
+            if len(uploads) > offer_rules.MAX_ATTACHMENTS:
+                raise InvalidInput(fields={"file": "errors.lead.too_many_attachments"},
+                                   params={"max": offer_rules.MAX_ATTACHMENTS})
+            for name, content in uploads:
+                validate_upload(content, name)
             price = read_amount(self.price, field="price")
             data = ProposalCreate(
                 professional_id=self._current_business(caller),
                 price=price if price is not None else 0, description=self.offer_text,
                 scheduled_date=self.start_date or None)
-            self._as(caller, lambda s: proposals.create_proposal(
-                session=s, caller=caller, lead_id=uuid.UUID(self.lead_id), data=data))
+
+            def write(session):
+                proposal = proposals.create_proposal(
+                    session=session, caller=caller, lead_id=uuid.UUID(self.lead_id), data=data)
+                for name, content in uploads:
+                    proposals.add_attachment(session=session, caller=caller,
+                                             proposal_id=proposal.id, filename=name,
+                                             data=content)
+
+            self._as(caller, write)
         except AppError as error:
             self.offer_errors = self._field_messages(error)
             if not self.offer_errors:
@@ -196,7 +216,7 @@ class ProLeadState(OffersMixin, SessionState):
         self.price, self.start_date, self.offer_text = "", "", ""
         self.notice = self._text("ui.offer.sent")
         self._load(caller)
-        return None
+        return rx.clear_selected_files(OFFER_FILES)
 
     def _offer_action(self, work) -> None:
         caller = self._caller()
@@ -449,8 +469,17 @@ def _offer_form() -> rx.Component:
             value=ProLeadState.offer_text, on_change=ProLeadState.set_offer_text,
             placeholder=t("ui.offer.description_placeholder"), rows="4", size="3",
             width="100%", id="offer-description"), errors.get("description", "")),
+        rx.vstack(
+            rx.text(t("ui.offer.files"), weight="medium", size="2"),
+            file_drop(OFFER_FILES, offer_rules.MAX_ATTACHMENTS),
+            rx.cond(errors.get("file", "") != "",
+                    rx.text(errors.get("file", ""), color=rx.color("red", 11), size="2")),
+            spacing="1",
+            width="100%",
+        ),
         rx.button(rx.icon("send", size=16), t("ui.offer.send"), size="3", width="100%",
-                  on_click=ProLeadState.send_offer, id="send-offer"),
+                  on_click=ProLeadState.send_offer(rx.upload_files(upload_id=OFFER_FILES)),
+                  id="send-offer"),
         spacing="3",
         width="100%",
         style=theme.card_style(),
