@@ -17,7 +17,8 @@ def file_drop(upload_id: str, max_files: int) -> rx.Component:
         rx.upload(
             rx.vstack(rx.icon("image-plus", size=26, color=theme.BRAND),
                       rx.text(t("ui.wizard.files_drop"), size="2", weight="medium"),
-                      rx.text(t("ui.wizard.files_types"), size="1", color=theme.MUTED),
+                      rx.text(t("ui.wizard.files_types"), f" {max_files} ", t("ui.files.count"),
+                              size="1", color=theme.MUTED),
                       align="center", spacing="2"),
             id=upload_id,
             multiple=True,
