@@ -72,3 +72,43 @@ def expire_referrals(*, as_of: datetime) -> str:
         expired += count
         if count < BATCH_SIZE:
             return f"expired {expired} referral offers"
+
+
+@job("auto_confirm_completion", minute=20)
+def auto_confirm_completion(*, as_of: datetime) -> str:
+    """Close jobs whose owner did not confirm within AUTO_CONFIRM_DAYS of completion."""
+    from ofair_app.services import payments
+
+    closed = 0
+    while True:
+        with unit_of_work(SYSTEM) as session:
+            count = payments.auto_confirm_due(session=session, now=as_of, limit=500)
+        closed += count
+        if count < 500:
+            return f"closed {closed} jobs"
+
+
+@job("release_holds", minute=30)
+def release_holds(*, as_of: datetime) -> str:
+    """Release held money HOLD_PERIOD_DAYS after a job closed (never while disputed)."""
+    from ofair_app.services import payments
+
+    released = 0
+    while True:
+        with unit_of_work(SYSTEM) as session:
+            count = payments.release_due(session=session, now=as_of, limit=500)
+        released += count
+        if count < 500:
+            return f"released {released} holds"
+
+
+@job("reconcile_payments", minute="*/10")
+def reconcile_payments(*, as_of: datetime) -> str:
+    """Ask the provider about payments still pending after RECONCILE_AFTER."""
+    from ofair_app.services import payments
+
+    counts = payments.reconcile(now=as_of, older_than=RECONCILE_AFTER)
+    return ", ".join(f"{value} {key}" for key, value in counts.items())
+
+
+RECONCILE_AFTER = timedelta(minutes=15)

@@ -18,6 +18,7 @@ from ofair_app.api.routes import (
     files,
     health,
     leads,
+    payments,
     professionals,
     proposals,
     reference,
@@ -42,7 +43,8 @@ def create_api() -> FastAPI:
     install_error_handlers(api)
 
     v1 = APIRouter(prefix=API_PREFIX)
-    for module in (health, auth, users, professionals, leads, proposals, reference, files):
+    for module in (health, auth, users, professionals, leads, proposals, payments, reference,
+                   files):
         v1.include_router(module.router)
     api.include_router(v1)
 

@@ -16,6 +16,13 @@ from ofair_app.models.leads import (
     SubscriptionPlan,
     SubscriptionStatus,
 )
+from ofair_app.models.money import (
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    Payment,
+    PaymentWebhookEvent,
+)
 from ofair_app.models.ops import JobRun, JobRunStatus
 from ofair_app.models.outbox import OutboxMessage, OutboxStatus
 from ofair_app.models.proposals import (
@@ -56,12 +63,17 @@ __all__ = [
     "LeadCreate",
     "LeadEvent",
     "LeadUpdate",
+    "LedgerAccount",
+    "LedgerEntry",
+    "LedgerTransaction",
     "Locale",
     "LocalityRow",
     "MemberRole",
     "OtpCode",
     "OutboxMessage",
     "OutboxStatus",
+    "Payment",
+    "PaymentWebhookEvent",
     "PhoneRevelation",
     "Professional",
     "ProfessionalLead",

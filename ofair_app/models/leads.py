@@ -57,6 +57,8 @@ class Lead(SQLModel, table=True):
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
     updated_at: datetime | None = Field(default=None, sa_column=updated_at_column())
     cancelled_at: datetime | None = None
+    completed_at: datetime | None = None  # the performer marked the job done
+    closed_at: datetime | None = None  # the owner confirmed (or the auto-confirm job did)
 
 
 # A consumer's request: who to contact and the whole description (it may name a street).

@@ -41,6 +41,9 @@ TEMPLATES: dict[str, frozenset[str]] = {
     "referral_accepted": frozenset({"sms", "email"}),
     "award_cancelled": frozenset({"sms", "email"}),
     "award_declined": frozenset({"sms", "email"}),
+    "payment_link": frozenset({"sms", "email"}),
+    "job_paid": frozenset({"sms", "email"}),
+    "job_completed": frozenset({"sms", "email"}),
 }
 
 _SUBJECT = "Subject:"

@@ -129,3 +129,45 @@ def test_a_pro_refers_a_private_lead_and_the_colleague_takes_it(page, browser,
     pro_page.click("#reveal-contact")
     expect(pro_page.locator("#client-details")).to_contain_text("052-765-4321")
     context.close()
+
+
+def test_the_client_pays_with_the_sandbox_card_and_the_performer_sees_it_held(
+        page, browser, app_url) -> None:
+    category = reference.categories()[0]
+    consumer = make_user(name="רונית לקוחה")
+    lead = make_lead(consumer)
+    _, performer = make_professional(make_user(name="אבי"), business_name="אינסטלציה אבי",
+                                     category=category.slug, locality_id=city("Haifa"))
+    context, pro_page = _pro_page(browser, app_url, performer)
+    _send_offer(pro_page, lead.id, "600", "אגיע מחר בבוקר עם חלקים מקוריים, אחריות לשנה.")
+
+    sign_in_as(page, app_url, token_for(consumer))
+    page.goto(f"/my/requests/{lead.id}")
+    page.locator(".choose-offer").click()
+    page.get_by_role("alertdialog").locator(".confirm-offer").click()
+    page.click("#start-payment")
+    expect(page).to_have_url(re.compile(r"/checkout/cs_sandbox_[0-9a-f]+$"))
+    expect(page.locator("#checkout-amount")).to_have_text("₪600")
+    page.fill("#card-number", "4000 0000 0000 0002")
+    page.fill("#card-expiry", "12/30")
+    page.fill("#card-cvc", "123")
+    page.click("#pay")
+    expect(page.get_by_text("הכרטיס נדחה")).to_be_visible()
+    page.fill("#card-number", "4242424242424242")
+    page.click("#pay")
+    expect(page).to_have_url(re.compile(rf"/my/requests/{lead.id}\?paid=1$"))
+    expect(page.locator("#deal-box")).to_contain_text("הכסף מוחזק בנאמנות")
+
+    pro_page.goto("/pro/wallet")
+    expect(pro_page.locator("#pending-balance")).to_have_text("₪540")  # 600 − 10%
+    expect(pro_page.locator("#available-balance")).to_have_text("₪0")
+    expect(pro_page.locator(".wallet-line").first).to_contain_text("₪540")
+    pro_page.goto(f"/pro/leads/{lead.id}")
+    pro_page.click("#mark-done")
+    expect(pro_page.locator("#my-offer")).to_contain_text("ממתינים לאישור הלקוח")
+    context.close()
+
+    page.reload()
+    page.click("#confirm-done")
+    page.get_by_role("alertdialog").get_by_role("button", name="אישור שהעבודה הסתיימה").click()
+    expect(page.locator("#deal-box")).to_contain_text("העבודה הסתיימה ואושרה")

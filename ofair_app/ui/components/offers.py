@@ -15,7 +15,7 @@ import uuid
 import reflex as rx
 
 from ofair_app.domain.errors import AppError
-from ofair_app.services import proposals
+from ofair_app.services import payments, proposals
 from ofair_app.services.proposals import ProposalView
 from ofair_app.ui import format, theme
 from ofair_app.ui.components.forms import confirm_dialog
@@ -45,9 +45,21 @@ def offer_row(view: ProposalView, locale: str, text) -> dict[str, str]:
     }
 
 
+def payment_row(payment, locale: str, text) -> dict[str, str]:
+    if payment is None:
+        return {}
+    return {"id": str(payment.id), "status": str(payment.status),
+            "status_label": text(f"ui.payment_status.{payment.status}"),
+            "amount": format.money(payment.final_amount, locale),
+            "net": format.money(payment.professional_net_amount, locale),
+            "fee": format.money(payment.platform_commission, locale),
+            "referrer_fee": format.money(payment.referrer_fee, locale)}
+
+
 class OffersMixin(rx.State, mixin=True):
     offers: list[dict[str, str]] = []
     offer_files: list[dict[str, str]] = []
+    payment: dict[str, str] = {}
     offers_error: str = ""
     lead_status: str = ""
     _watching: str = ""
@@ -64,6 +76,38 @@ class OffersMixin(rx.State, mixin=True):
         self.offers = [offer_row(v, self.locale, self._text) for v in views]
         self.offer_files = [{"proposal_id": str(pid), "id": str(f.id), "name": f.filename}
                             for pid, rows in files.items() for f in rows]
+        self.payment = payment_row(self._as(caller, lambda s: payments.for_lead(s, lead_id)),
+                                   self.locale, self._text)
+
+    @rx.event
+    def start_payment(self):
+        """Pay the chosen offer: the provider's checkout opens (the same one on a second tap)."""
+        caller = self._caller()
+        if caller is None:
+            return rx.redirect("/login")
+        chosen = next((o["id"] for o in self.offers if o["status"] == "accepted"), "")
+        self.offers_error = ""
+        try:
+            payment = payments.initiate(caller=caller, proposal_id=uuid.UUID(chosen))
+        except (ValueError, AppError) as error:
+            self.offers_error = self._message(error) if isinstance(error, AppError) else ""
+            return None
+        return rx.redirect(payment.checkout_url or "/")
+
+    @rx.event
+    def confirm_done(self):
+        """The owner confirms the job is done: it closes, and the hold period starts."""
+        caller = self._caller()
+        if caller is None:
+            return rx.redirect("/login")
+        self.offers_error = ""
+        try:
+            self._as(caller, lambda s: payments.confirm_completion(
+                session=s, caller=caller, lead_id=uuid.UUID(self.lead_id)))
+        except (ValueError, AppError) as error:
+            self.offers_error = self._message(error) if isinstance(error, AppError) else ""
+        self._load(caller)
+        return None
 
     @rx.event
     def open_file(self, media_id: str):
@@ -247,8 +291,36 @@ def _offer_card(state: type[OffersMixin], offer: rx.Var) -> rx.Component:
     )
 
 
+def deal_box(state: type[OffersMixin]) -> rx.Component:
+    """After a choice: pay, then confirm the job is done; the money's state on the way."""
+    return rx.match(
+        state.lead_status,
+        ("awarded", rx.vstack(
+            rx.text(t("ui.pay.title"), weight="bold", size="3"),
+            rx.text(t("ui.pay.body"), size="2", color=theme.MUTED, line_height="1.6"),
+            rx.button(rx.icon("lock", size=16), t("ui.pay.button"), size="3", width="100%",
+                      on_click=state.start_payment, id="start-payment"),
+            spacing="2", width="100%", id="deal-box")),
+        ("in_progress", rx.callout(t("ui.pay.held"), icon="shield-check", color_scheme="teal",
+                                   width="100%", id="deal-box")),
+        ("completed", rx.vstack(
+            rx.text(t("ui.pay.done_title"), weight="bold", size="3"),
+            rx.text(t("ui.pay.done_body"), size="2", color=theme.MUTED, line_height="1.6"),
+            confirm_dialog(
+                rx.button(rx.icon("check-check", size=16), t("ui.pay.confirm"), size="3",
+                          width="100%", id="confirm-done"),
+                "ui.pay.confirm_title", "ui.pay.confirm_body", "ui.pay.confirm",
+                state.confirm_done, color="teal"),
+            spacing="2", width="100%", id="deal-box")),
+        ("closed", rx.callout(t("ui.pay.closed"), icon="circle-check", color_scheme="green",
+                              width="100%", id="deal-box")),
+        rx.fragment(),
+    )
+
+
 def offers_panel(state: type[OffersMixin]) -> rx.Component:
     return rx.vstack(
+        deal_box(state),
         rx.hstack(rx.icon("message-square", size=16, color=theme.BRAND),
                   rx.text(t("ui.my.offers_title"), weight="bold", size="3"),
                   rx.badge(state.offers.length(), radius="full", id="offer-count"),

@@ -9,6 +9,7 @@ import reflex as rx
 from ofair_app.ui import routes
 from ofair_app.ui.pages.admin_home import AdminHomeState, admin_home
 from ofair_app.ui.pages.admin_professionals import AdminProsState, admin_professionals
+from ofair_app.ui.pages.checkout import CheckoutState, checkout
 from ofair_app.ui.pages.landing import landing
 from ofair_app.ui.pages.login import LoginState, login
 from ofair_app.ui.pages.my_requests import (
@@ -24,6 +25,7 @@ from ofair_app.ui.pages.pro_home import BoardState, pro_home
 from ofair_app.ui.pages.pro_lead import ProLeadState, pro_lead
 from ofair_app.ui.pages.pro_my_leads import MyLeadsState, pro_my_leads
 from ofair_app.ui.pages.pro_referrals import ReferralsState, pro_referrals
+from ofair_app.ui.pages.pro_wallet import WalletState, pro_wallet
 from ofair_app.ui.pages.profile import ProfileState, profile
 from ofair_app.ui.pages.public_pro import PublicProState, public_pro
 from ofair_app.ui.pages.request_form import RequestState
@@ -64,8 +66,10 @@ def register(app: rx.App) -> None:
          description=PRO_DESCRIPTION, public=True)
     _add(app, new_lead, routes.PRO_LEAD_NEW, "ליד חדש", NewLeadState.open)
     _add(app, pro_lead, routes.PRO_LEAD, "ליד", ProLeadState.open)
+    _add(app, checkout, "/checkout/[reference]", "תשלום מאובטח", CheckoutState.open)
     _add(app, pro_my_leads, routes.PRO_MY_LEADS, "הלידים שלי", MyLeadsState.open)
     _add(app, pro_referrals, routes.PRO_REFERRALS, "הפניות", ReferralsState.open)
+    _add(app, pro_wallet, routes.PRO_WALLET, "ארנק", WalletState.open)
     _add(app, onboarding, routes.PRO_ONBOARDING, "פתיחת עסק", OnboardingState.open)
     _add(app, profile, routes.PRO_PROFILE, "פרופיל העסק", ProfileState.open)
     _add(app, team, routes.PRO_TEAM, "הצוות", TeamState.open)

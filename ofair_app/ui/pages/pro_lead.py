@@ -19,7 +19,14 @@ from ofair_app.domain.errors import AppError, InvalidInput
 from ofair_app.domain.leads import LeadStatus, LeadType, owner_may_cancel, read_amount
 from ofair_app.domain.proposals import ProposalStatus
 from ofair_app.models import ProposalCreate, ReferralCreate
-from ofair_app.services import leads, professionals, proposals, referrals, subscriptions
+from ofair_app.services import (
+    leads,
+    payments,
+    professionals,
+    proposals,
+    referrals,
+    subscriptions,
+)
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.files import file_drop
 from ofair_app.ui.components.forms import (
@@ -34,6 +41,7 @@ from ofair_app.ui.components.offers import (
     offer_row,
     offer_status_badge,
     offers_panel,
+    payment_row,
 )
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.pages.my_requests import status_badge
@@ -163,6 +171,8 @@ class ProLeadState(OffersMixin, SessionState):
                          sorted(views, key=lambda v: v.proposal.created_at, reverse=True))
         if shown:
             self.my_offer = offer_row(shown[0], self.locale, self._text)
+        self.payment = payment_row(self._as(caller, lambda s: payments.for_lead(s, lead.id)),
+                                   self.locale, self._text)
 
     @rx.event
     def set_price(self, value: str):
@@ -228,6 +238,21 @@ class ProLeadState(OffersMixin, SessionState):
         except (ValueError, KeyError, AppError) as error:
             self.error = self._message(error) if isinstance(error, AppError) else ""
         self._load(caller)
+
+    @rx.event
+    def mark_done(self):
+        """The performer says the paid job is done; the owner confirms."""
+        caller = self._caller()
+        if caller is None:
+            return rx.redirect(routes.LOGIN)
+        self.error = ""
+        try:
+            self._as(caller, lambda s: payments.complete(session=s, caller=caller,
+                                                         lead_id=uuid.UUID(self.lead_id)))
+        except (ValueError, AppError) as error:
+            self.error = self._message(error) if isinstance(error, AppError) else ""
+        self._load(caller)
+        return None
 
     @rx.event
     def withdraw_offer(self):
@@ -487,6 +512,27 @@ def _offer_form() -> rx.Component:
     )
 
 
+def _job_status() -> rx.Component:
+    """The won job's money and what the performer does next."""
+    return rx.match(
+        ProLeadState.lead["status"],
+        ("awarded", rx.text(t("ui.job.awaiting_payment"), size="2", color=theme.MUTED)),
+        ("in_progress", rx.vstack(
+            rx.callout(t("ui.job.paid_body"), icon="shield-check", color_scheme="teal",
+                       width="100%"),
+            rx.hstack(rx.text(t("ui.job.your_part"), size="2"), rx.spacer(),
+                      rx.text(ProLeadState.payment.get("net", ""), weight="bold", size="3"),
+                      width="100%"),
+            rx.button(rx.icon("check-check", size=16), t("ui.job.mark_done"), size="3",
+                      width="100%", on_click=ProLeadState.mark_done, id="mark-done"),
+            spacing="2", width="100%")),
+        ("completed", rx.callout(t("ui.job.waiting_confirm"), icon="clock", width="100%")),
+        ("closed", rx.callout(t("ui.job.closed"), icon="circle-check", color_scheme="green",
+                              width="100%")),
+        rx.fragment(),
+    )
+
+
 def _my_offer() -> rx.Component:
     offer = ProLeadState.my_offer
     won = offer["status"] == "accepted"
@@ -500,6 +546,7 @@ def _my_offer() -> rx.Component:
             align="center",
         ),
         rx.cond(won, rx.text(t("ui.offer.won_body"), size="2", line_height="1.6")),
+        rx.cond(won, _job_status()),
         rx.hstack(rx.text(offer["price"], weight="bold", size="5"),
                   rx.cond(offer["scheduled"] != "",
                           rx.text(t("ui.offers.can_start"), " ", offer["scheduled"], size="2",

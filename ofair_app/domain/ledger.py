@@ -1,0 +1,169 @@
+"""The double-entry ledger's rules (DESIGN.md §3 "Money"): pure, no I/O.
+
+Every money movement is one transaction of entries that sum to zero; an entry's `amount` is
+positive for a debit and negative for a credit. What the platform owes a business is a credit
+balance on that business's accounts, so a wallet shows `-(sum of its entries)`.
+
+A client's payment is held the way mature ledgers hold money (pending transfers): on the paid
+webhook one `hold` moves the amount from the PSP's clearing account into pending accounts
+(performer, referrer, platform). The hold is later resolved exactly once: `post` moves it to the
+available accounts (the release after the hold period), `void` returns it (a refund before the
+release). A partial refund voids the hold and holds the rest again. Nothing is ever updated in
+place; a reversal is a new transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+ZERO = Decimal("0.00")
+
+
+class Purpose(StrEnum):
+    clearing = "clearing"  # asset: the clients' money held for us (at the PSP, then the bank)
+    platform_pending = "platform_pending"  # commission on a job not yet released
+    platform_revenue = "platform_revenue"
+    pro_pending = "pro_pending"  # a business's money on hold
+    pro_available = "pro_available"  # a business may withdraw it (negative: a debt)
+    pro_payout = "pro_payout"  # requested withdrawals on their way to the bank
+
+
+class TxKind(StrEnum):
+    hold = "hold"  # paid: into pending accounts
+    post = "post"  # a hold released to available accounts
+    void = "void"  # a hold returned (refund before release)
+    refund = "refund"  # money returned after release (may leave a debt)
+    withdrawal = "withdrawal"  # a business asks to be paid out
+    withdrawal_reversal = "withdrawal_reversal"  # an admin rejected the request
+    payout = "payout"  # the bank transfer was made
+    manual_payout = "manual_payout"  # an admin paid a business outside a batch
+
+
+PLATFORM_ACCOUNTS = {Purpose.clearing: "clearing",
+                     Purpose.platform_pending: "platform:pending",
+                     Purpose.platform_revenue: "platform:revenue"}
+PRO_PURPOSES = (Purpose.pro_pending, Purpose.pro_available, Purpose.pro_payout)
+
+
+def account_code(purpose: Purpose, professional_id: uuid.UUID | None = None) -> str:
+    """`clearing`, `platform:revenue`, `pro:<id>:pending` …: one account per purpose and owner."""
+    if purpose in PLATFORM_ACCOUNTS:
+        return PLATFORM_ACCOUNTS[purpose]
+    if professional_id is None:
+        raise ValueError(f"{purpose} needs a business")
+    return f"pro:{professional_id}:{purpose.value.removeprefix('pro_')}"
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One entry to write: an account (by purpose and owner) and a signed amount."""
+
+    purpose: Purpose
+    amount: Decimal
+    professional_id: uuid.UUID | None = None
+
+    @property
+    def code(self) -> str:
+        return account_code(self.purpose, self.professional_id)
+
+
+class Unbalanced(ValueError):
+    pass
+
+
+def balanced(legs: list[Leg]) -> list[Leg]:
+    """The legs without zero amounts, refusing a set that does not sum to zero."""
+    kept = [leg for leg in legs if leg.amount != 0]
+    if sum((leg.amount for leg in kept), ZERO) != 0:
+        raise Unbalanced(f"legs sum to {sum(leg.amount for leg in kept)}")
+    return kept
+
+
+@dataclass(frozen=True)
+class Shares:
+    """Who gets what of one payment (the commission split, frozen on the payment)."""
+
+    final_amount: Decimal
+    platform: Decimal
+    referrer: Decimal
+    performer: Decimal
+    performer_id: uuid.UUID
+    referrer_id: uuid.UUID | None
+
+    def scaled(self, amount: Decimal) -> Shares:
+        """The same split of a part of the payment (a partial refund): pro rata, each part
+        rounded half-up to the agora, the performer taking the remainder so parts sum exactly."""
+        from ofair_app.domain.leads import CENT
+
+        if amount == self.final_amount:
+            return self
+        ratio = amount / self.final_amount
+        platform = (self.platform * ratio).quantize(CENT)
+        referrer = (self.referrer * ratio).quantize(CENT)
+        return Shares(final_amount=amount, platform=platform, referrer=referrer,
+                      performer=amount - platform - referrer, performer_id=self.performer_id,
+                      referrer_id=self.referrer_id)
+
+
+def _split_legs(shares: Shares, *, pending: bool, sign: int) -> list[Leg]:
+    """Credits (sign -1) or debits (sign +1) of the three parts, on pending or final accounts."""
+    platform = Purpose.platform_pending if pending else Purpose.platform_revenue
+    pro = Purpose.pro_pending if pending else Purpose.pro_available
+    legs = [Leg(platform, sign * shares.platform),
+            Leg(pro, sign * shares.performer, shares.performer_id)]
+    if shares.referrer and shares.referrer_id is not None:
+        legs.append(Leg(pro, sign * shares.referrer, shares.referrer_id))
+    return legs
+
+
+def hold(shares: Shares) -> list[Leg]:
+    """Paid: the PSP holds the money for us; each party's part waits in a pending account."""
+    return balanced([Leg(Purpose.clearing, shares.final_amount),
+                     *_split_legs(shares, pending=True, sign=-1)])
+
+
+def post(shares: Shares) -> list[Leg]:
+    """Released: each part moves from pending to available (revenue for the platform)."""
+    return balanced([*_split_legs(shares, pending=True, sign=+1),
+                     *_split_legs(shares, pending=False, sign=-1)])
+
+
+def void(shares: Shares) -> list[Leg]:
+    """Refunded before the release: the hold is undone, the money leaves the clearing account."""
+    return balanced([*_split_legs(shares, pending=True, sign=+1),
+                     Leg(Purpose.clearing, -shares.final_amount)])
+
+
+def refund_after_release(shares: Shares) -> list[Leg]:
+    """Refunded after the release: taken back from available balances (a business whose
+    balance goes below zero owes it, and its next credits repay it first)."""
+    return balanced([*_split_legs(shares, pending=False, sign=+1),
+                     Leg(Purpose.clearing, -shares.final_amount)])
+
+
+def withdrawal(professional_id: uuid.UUID, amount: Decimal) -> list[Leg]:
+    return balanced([Leg(Purpose.pro_available, amount, professional_id),
+                     Leg(Purpose.pro_payout, -amount, professional_id)])
+
+
+def withdrawal_reversal(professional_id: uuid.UUID, amount: Decimal) -> list[Leg]:
+    return balanced([Leg(Purpose.pro_payout, amount, professional_id),
+                     Leg(Purpose.pro_available, -amount, professional_id)])
+
+
+def payout(professional_id: uuid.UUID, amount: Decimal) -> list[Leg]:
+    return balanced([Leg(Purpose.pro_payout, amount, professional_id),
+                     Leg(Purpose.clearing, -amount)])
+
+
+def manual_payout(professional_id: uuid.UUID, amount: Decimal) -> list[Leg]:
+    return balanced([Leg(Purpose.pro_available, amount, professional_id),
+                     Leg(Purpose.clearing, -amount)])
+
+
+def owed(entries_sum: Decimal) -> Decimal:
+    """What an account owes its holder, from the sum of its entries (credits are negative)."""
+    return -entries_sum if entries_sum else ZERO

@@ -1,0 +1,103 @@
+"""Payments, provider webhook events and the double-entry ledger (migration 0005)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Identity, Numeric, String
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from ofair_app.domain.ledger import Purpose, TxKind
+from ofair_app.domain.payments import EventOutcome, PaymentStatus
+from ofair_app.models._base import created_at_column, updated_at_column
+
+
+def _money(nullable: bool = False) -> Column:
+    return Column(Numeric(12, 2), nullable=nullable)
+
+
+class Payment(SQLModel, table=True):
+    __tablename__ = "payments"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    lead_id: uuid.UUID = Field(foreign_key="leads.id")
+    proposal_id: uuid.UUID = Field(foreign_key="proposals.id")
+    payer_user_id: uuid.UUID = Field(foreign_key="users.id")
+    performer_professional_id: uuid.UUID = Field(foreign_key="professionals.id")
+    referrer_professional_id: uuid.UUID | None = Field(default=None,
+                                                       foreign_key="professionals.id")
+    provider: str = Field(max_length=12)
+    psp_reference: str | None = Field(default=None, max_length=255)
+    psp_payment_intent: str | None = Field(default=None, max_length=255)
+    checkout_url: str | None = None
+    status: PaymentStatus = Field(default=PaymentStatus.created, sa_type=String(20))
+    currency: str = Field(default="ils", max_length=3)
+    final_amount: Decimal = Field(sa_column=_money())
+    platform_commission: Decimal = Field(sa_column=_money())
+    referrer_fee: Decimal = Field(sa_column=_money())
+    professional_net_amount: Decimal = Field(sa_column=_money())
+    platform_rate_pct: Decimal = Field(sa_column=Column(Numeric(5, 2), nullable=False))
+    referrer_share_pct: Decimal = Field(default=Decimal("0"), sa_column=Column(
+        Numeric(5, 2), nullable=False))
+    refunded_amount: Decimal = Field(default=Decimal("0"), sa_column=_money())
+    flagged: bool = False
+    flag_reason: str = Field(default="", max_length=300)
+    paid_at: datetime | None = None
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+    updated_at: datetime | None = Field(default=None, sa_column=updated_at_column())
+
+
+class PaymentWebhookEvent(SQLModel, table=True):
+    __tablename__ = "payment_webhook_events"
+
+    id: str = Field(primary_key=True, max_length=255)
+    provider: str = Field(max_length=12)
+    type: str = Field(max_length=80)
+    payment_id: uuid.UUID | None = Field(default=None, foreign_key="payments.id")
+    outcome: EventOutcome = Field(sa_type=String(12))
+    detail: str = Field(default="", max_length=300)
+    payload: dict = Field(sa_column=Column(JSONB, nullable=False))
+    received_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+
+class LedgerAccount(SQLModel, table=True):
+    __tablename__ = "ledger_accounts"
+
+    id: int | None = Field(default=None, sa_column=Column(
+        BigInteger, Identity(), primary_key=True))
+    code: str = Field(max_length=80)
+    purpose: Purpose = Field(sa_type=String(20))
+    professional_id: uuid.UUID | None = Field(default=None, foreign_key="professionals.id")
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+
+class LedgerTransaction(SQLModel, table=True):
+    __tablename__ = "ledger_transactions"
+
+    id: int | None = Field(default=None, sa_column=Column(
+        BigInteger, Identity(), primary_key=True))
+    kind: TxKind = Field(sa_type=String(20))
+    idempotency_key: str = Field(max_length=160)
+    payment_id: uuid.UUID | None = Field(default=None, foreign_key="payments.id")
+    pending_id: int | None = Field(default=None, sa_column=Column(
+        BigInteger, ForeignKey("ledger_transactions.id"), nullable=True))
+    withdrawal_id: uuid.UUID | None = None
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")
+    note: str = Field(default="", max_length=300)
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+
+class LedgerEntry(SQLModel, table=True):
+    __tablename__ = "ledger_entries"
+
+    id: int | None = Field(default=None, sa_column=Column(
+        BigInteger, Identity(), primary_key=True))
+    transaction_id: int = Field(sa_column=Column(
+        BigInteger, ForeignKey("ledger_transactions.id"), nullable=False))
+    account_id: int = Field(sa_column=Column(
+        BigInteger, ForeignKey("ledger_accounts.id"), nullable=False))
+    amount: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())

@@ -1,0 +1,445 @@
+"""Escrow payments: the owner starts one after acceptance, the client pays through the provider,
+the provider's signed webhook (or the reconciliation job asking it) records the payment, and
+the ledger holds each party's part until the job is closed and the hold period has passed.
+
+No transaction or row lock is held across a provider call: `initiate` writes the payment and
+commits, asks the provider for a checkout, then records the answer in a second transaction.
+Every provider event id is stored once (`payment_webhook_events`): a replay, a duplicate or a
+concurrent second delivery finds it and changes nothing; events arriving out of order are
+judged against the payment's current status under its row lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Session, col, select
+
+from ofair_app.adapters.psp import ProviderError, get_provider, verify_webhook
+from ofair_app.db.engine import SYSTEM, Caller, unit_of_work
+from ofair_app.domain import leads as lead_rules
+from ofair_app.domain import ledger as book
+from ofair_app.domain import payments as rules
+from ofair_app.domain.errors import Conflict, Forbidden, NotFound
+from ofair_app.domain.leads import Event, LeadStatus, LeadType
+from ofair_app.domain.ledger import TxKind
+from ofair_app.domain.payments import EventOutcome, PaymentStatus
+from ofair_app.domain.proposals import ProposalStatus
+from ofair_app.i18n import money
+from ofair_app.models import (
+    Lead,
+    LedgerTransaction,
+    Payment,
+    PaymentWebhookEvent,
+    Professional,
+    ProfessionalLead,
+    Proposal,
+)
+from ofair_app.models._base import utcnow
+from ofair_app.services import leads as lead_service
+from ofair_app.services import ledger, notifications, referrals, subscriptions, users
+from ofair_app.services.professionals import require_member
+from ofair_app.services.proposals import lead_url_for_owner, short_title
+from ofair_app.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WebhookResult:
+    outcome: EventOutcome | str  # or "duplicate"
+    payment_id: uuid.UUID | None = None
+    detail: str = ""
+
+
+def shares_of(payment: Payment) -> book.Shares:
+    return book.Shares(final_amount=payment.final_amount, platform=payment.platform_commission,
+                       referrer=payment.referrer_fee, performer=payment.professional_net_amount,
+                       performer_id=payment.performer_professional_id,
+                       referrer_id=payment.referrer_professional_id)
+
+
+# --- starting a payment --------------------------------------------------------------------
+
+
+def _prepare(session: Session, caller: Caller, proposal_id: uuid.UUID) -> tuple[Payment, bool]:
+    """(the payment to send to the provider, whether it still needs a checkout). Locks the
+    lead; the owner only; a second call finds the first payment."""
+    users.require_user(caller)
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise NotFound("errors.proposal.not_found")
+    lead = lead_service.find_lead(session, proposal.lead_id, lock=True)
+    lead_service.require_owner(session, lead, caller)
+    live = session.exec(select(Payment).where(
+        Payment.lead_id == lead.id, col(Payment.status).in_(list(rules.LIVE)))).first()
+    if live is not None:
+        if live.proposal_id != proposal.id or live.status in rules.PAID:
+            raise Conflict("errors.payment.exists", code="payment_exists")
+        return live, live.status == PaymentStatus.created
+    if lead.status != LeadStatus.awarded or proposal.status != ProposalStatus.accepted:
+        raise Conflict("errors.payment.not_awarded", code="not_awarded",
+                       params={"status": str(lead.status)})
+    performer = session.get(Professional, proposal.professional_id)
+    share = referrals.agreed_share(session, lead) or Decimal("0")
+    referrer_id = (lead.owner_professional_id
+                   if lead.type == LeadType.professional_referral
+                   and lead.owner_professional_id != proposal.professional_id else None)
+    parts = lead_service.split_at(
+        proposal.price, lead.type, share=share if referrer_id else Decimal("0"),
+        subscribed=performer is not None and subscriptions.is_subscribed(performer))
+    payment = Payment(lead_id=lead.id, proposal_id=proposal.id, payer_user_id=caller.user_id,
+                      performer_professional_id=proposal.professional_id,
+                      referrer_professional_id=referrer_id if parts.referrer_fee else None,
+                      provider=get_settings().psp_provider, currency=rules.CURRENCY,
+                      final_amount=parts.final_amount,
+                      platform_commission=parts.platform_commission,
+                      referrer_fee=parts.referrer_fee,
+                      professional_net_amount=parts.professional_net_amount,
+                      platform_rate_pct=parts.platform_rate_pct,
+                      referrer_share_pct=share if referrer_id else 0)
+    session.add(payment)
+    session.flush()
+    return payment, True
+
+
+def initiate(*, caller: Caller, proposal_id: uuid.UUID) -> Payment:
+    """The owner asks to pay the accepted offer: the split is frozen on a new payment, then
+    the provider opens a checkout (outside any transaction). For a professional lead the
+    client pays, so the link goes to the client by SMS. Calling again returns the same one."""
+    with unit_of_work(caller) as session:
+        payment, needs_checkout = _prepare(session, caller, proposal_id)
+        lead = session.get(Lead, payment.lead_id)
+        assert lead is not None
+        title, back = lead.title, lead_url_for_owner(lead)
+    if not needs_checkout:
+        return payment
+    provider = get_provider(payment.provider)
+    try:
+        checkout = provider.create_checkout(
+            payment_id=str(payment.id), amount=rules.to_agorot(payment.final_amount),
+            currency=payment.currency, description=title,
+            success_url=f"{back}?paid=1", cancel_url=back)
+    except ProviderError:
+        with unit_of_work(SYSTEM) as session:
+            session.execute(update(Payment).where(col(Payment.id) == payment.id)
+                            .values(status=PaymentStatus.failed))
+        raise
+    with unit_of_work(SYSTEM) as session:
+        stored = session.exec(select(Payment).where(Payment.id == payment.id)
+                              .with_for_update()).one()
+        if stored.status == PaymentStatus.created:
+            stored.psp_reference, stored.checkout_url = checkout.reference, checkout.url
+            stored.status = PaymentStatus.pending
+            session.add(stored)
+            lead = session.get(Lead, stored.lead_id)
+            if lead is not None and lead.type == LeadType.professional_referral:
+                _send_link(session, lead, stored)
+        session.flush()
+        return stored
+
+
+def _send_link(session: Session, lead: Lead, payment: Payment) -> None:
+    """The client of a professional lead gets the payment link by SMS (run as the platform)."""
+    client = session.get(ProfessionalLead, lead.id)
+    business = session.get(Professional, payment.performer_professional_id)
+    if client is None or not payment.checkout_url:
+        return
+    notifications.enqueue(
+        session=session, channel="sms", to=client.client_phone, template="payment_link",
+        locale="he", params={"business_name": business.business_name if business else "",
+                             "amount": money(payment.final_amount, "he"),
+                             "lead_title": short_title(lead), "url": payment.checkout_url})
+
+
+def get_payment(*, session: Session, caller: Caller, payment_id: uuid.UUID) -> Payment:
+    """For the payer, the lead's owner, the businesses paid, and admins."""
+    users.require_user(caller)
+    payment = session.get(Payment, payment_id)
+    if payment is None:
+        raise NotFound("errors.payment.not_found")
+    return payment
+
+
+def for_lead(session: Session, lead_id: uuid.UUID) -> Payment | None:
+    """The lead's latest payment the caller may see."""
+    return session.exec(select(Payment).where(Payment.lead_id == lead_id)
+                        .order_by(col(Payment.created_at).desc())).first()
+
+
+# --- the provider's word -------------------------------------------------------------------
+
+
+def handle_webhook(payload: bytes, signature: str | None) -> WebhookResult:
+    """A signed provider event: verified (400 otherwise, nothing written), stored once, applied
+    once. Runs as the platform."""
+    event = verify_webhook(payload, signature)
+    event_id, event_type = str(event.get("id", "")), str(event.get("type", ""))
+    data = (event.get("data") or {}).get("object") or {}
+    if not event_id:
+        from ofair_app.adapters.psp import BadSignature
+
+        raise BadSignature()
+    with unit_of_work(SYSTEM) as session:
+        inserted = session.execute(
+            insert(PaymentWebhookEvent).values(
+                id=event_id[:255], provider=get_settings().psp_provider,
+                type=event_type[:80], outcome=EventOutcome.ignored, payload=event)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(PaymentWebhookEvent.id)).first()
+        if inserted is None:  # seen before (or being applied right now): nothing twice
+            return WebhookResult("duplicate")
+        result = apply_event(session, event_type, data)
+        session.execute(update(PaymentWebhookEvent)
+                        .where(col(PaymentWebhookEvent.id) == event_id[:255])
+                        .values(outcome=result.outcome, payment_id=result.payment_id,
+                                detail=result.detail[:300]))
+    return result
+
+
+def _payment_for(session: Session, data: dict) -> Payment | None:
+    """The payment an event's object is about, locked."""
+    query = select(Payment).with_for_update()
+    reference = data.get("client_reference_id") or (data.get("metadata") or {}).get("payment_id")
+    if data.get("object") == "charge":
+        intent = data.get("payment_intent")
+        return session.exec(query.where(Payment.psp_payment_intent == intent)).first() \
+            if intent else None
+    try:
+        payment_id = uuid.UUID(str(reference))
+    except ValueError:
+        found = session.exec(query.where(Payment.psp_reference == data.get("id"))).first()
+        return found
+    return session.exec(query.where(Payment.id == payment_id)).first()
+
+
+def apply_event(session: Session, event_type: str, data: dict) -> WebhookResult:
+    """What an event does to our books (as the platform, inside the caller's transaction)."""
+    if event_type not in ("checkout.session.completed", "checkout.session.expired",
+                          "charge.refunded"):
+        return WebhookResult(EventOutcome.ignored, detail=f"not handled: {event_type}")
+    payment = _payment_for(session, data)
+    if payment is None:
+        return WebhookResult(EventOutcome.ignored, detail="unknown payment")
+    if event_type == "checkout.session.completed":
+        return _paid(session, payment, data)
+    if event_type == "checkout.session.expired":
+        if payment.status in (PaymentStatus.created, PaymentStatus.pending):
+            payment.status = PaymentStatus.expired
+            session.add(payment)
+            return WebhookResult(EventOutcome.applied, payment.id, "expired")
+        return WebhookResult(EventOutcome.ignored, payment.id, f"already {payment.status}")
+    return _refunded(session, payment, rules.from_agorot(int(data.get("amount_refunded", 0))))
+
+
+def _flag(session: Session, payment: Payment, reason: str) -> WebhookResult:
+    payment.flagged, payment.flag_reason = True, reason[:300]
+    session.add(payment)
+    logger.warning("payment %s flagged: %s", payment.id, reason)
+    return WebhookResult(EventOutcome.flagged, payment.id, reason)
+
+
+def _paid(session: Session, payment: Payment, data: dict) -> WebhookResult:
+    if data.get("payment_status") != "paid":
+        return WebhookResult(EventOutcome.ignored, payment.id, "not paid yet")
+    if payment.status not in rules.PAYABLE:
+        return WebhookResult(EventOutcome.ignored, payment.id, f"already {payment.status}")
+    expected = rules.to_agorot(payment.final_amount)
+    amount, currency = data.get("amount_total"), str(data.get("currency", "")).lower()
+    if amount != expected or currency != payment.currency:
+        return _flag(session, payment, f"paid {amount} {currency}, expected {expected} "
+                                       f"{payment.currency}")
+    if payment.psp_reference and data.get("id") and data["id"] != payment.psp_reference:
+        return _flag(session, payment, f"paid through {data['id']}, "
+                                       f"expected {payment.psp_reference}")
+    lead = session.exec(select(Lead).where(Lead.id == payment.lead_id).with_for_update()).one()
+    if lead.status != LeadStatus.awarded or \
+            lead.performer_professional_id != payment.performer_professional_id:
+        return _flag(session, payment, f"paid for a lead that is {lead.status}")
+    payment.status, payment.paid_at = PaymentStatus.paid, utcnow()
+    payment.psp_payment_intent = data.get("payment_intent") or payment.psp_payment_intent
+    payment.psp_reference = payment.psp_reference or data.get("id")
+    session.add(payment)
+    ledger.record(session, kind=TxKind.hold, legs=book.hold(shares_of(payment)),
+                  idempotency_key=f"hold:{payment.id}", payment_id=payment.id)
+    lead.status = lead_rules.next_status(lead.status, Event.start)
+    lead.final_amount = payment.final_amount
+    session.add(lead)
+    session.flush()
+    notifications.tell(session=session, caller=SYSTEM, template="job_paid",
+                       businesses=[payment.performer_professional_id],
+                       params=lambda locale: {"lead_title": short_title(lead),
+                                              "amount": money(payment.final_amount, locale),
+                                              "lead_url": _url(f"/pro/leads/{lead.id}")})
+    return WebhookResult(EventOutcome.applied, payment.id, "paid")
+
+
+def _url(path: str) -> str:
+    return f"{get_settings().ofair_public_url.rstrip('/')}{path}"
+
+
+def _refunded(session: Session, payment: Payment, cumulative: Decimal) -> WebhookResult:
+    """The provider says `cumulative` has been refunded in all: book what is new."""
+    if payment.status not in rules.PAID and payment.status != PaymentStatus.refunded:
+        return WebhookResult(EventOutcome.ignored, payment.id, f"not paid ({payment.status})")
+    delta = cumulative - payment.refunded_amount
+    if delta <= 0:
+        return WebhookResult(EventOutcome.ignored, payment.id, "nothing new refunded")
+    if cumulative > payment.final_amount:
+        return _flag(session, payment, f"refunded {cumulative} of {payment.final_amount}")
+    book_refund(session, payment, payment.refunded_amount, cumulative)
+    payment.refunded_amount = cumulative
+    payment.status = rules.refund_status(payment.final_amount, cumulative)
+    session.add(payment)
+    if payment.status == PaymentStatus.refunded:
+        lead = session.exec(select(Lead).where(Lead.id == payment.lead_id)
+                            .with_for_update()).one()
+        if (lead.status, Event.cancel) in lead_rules.TRANSITIONS:
+            lead.status = lead_rules.next_status(lead.status, Event.cancel)
+            lead.cancelled_at = utcnow()
+            session.add(lead)
+    session.flush()
+    return WebhookResult(EventOutcome.applied, payment.id, f"refunded {cumulative}")
+
+
+def book_refund(session: Session, payment: Payment, before: Decimal, after: Decimal) -> None:
+    """Book a refund taking the refunded total from `before` to `after`: before the release,
+    the hold is voided and the rest held again; after it, each party's part is taken back
+    pro rata from available balances (a business may end up owing)."""
+    base = shares_of(payment)
+    key = f"{payment.id}:{rules.to_agorot(after)}"
+    hold = ledger.open_hold(session, payment.id)
+    if hold is not None:
+        ledger.record(session, kind=TxKind.void, legs=book.void(
+            base.scaled(payment.final_amount - before)), idempotency_key=f"void:{key}",
+            payment_id=payment.id, pending_id=hold.id)
+        rest = payment.final_amount - after
+        if rest > 0:
+            ledger.record(session, kind=TxKind.hold, legs=book.hold(base.scaled(rest)),
+                          idempotency_key=f"hold:{key}", payment_id=payment.id)
+        return
+    ledger.record(session, kind=TxKind.refund,
+                  legs=book.refund_after_release(base.scaled(after - before)),
+                  idempotency_key=f"refund:{key}", payment_id=payment.id)
+
+
+def reconcile(*, now: datetime, older_than: timedelta, limit: int = 100) -> dict[str, int]:
+    """Ask the provider about payments still pending after `older_than` and apply what it says
+    through the same code as the webhook (the `reconcile_payments` job)."""
+    with unit_of_work(SYSTEM) as session:
+        due = list(session.exec(select(Payment.id, Payment.provider, Payment.psp_reference)
+                                .where(Payment.status == PaymentStatus.pending,
+                                       col(Payment.created_at) <= now - older_than)
+                                .order_by(col(Payment.created_at)).limit(limit)).all())
+    counts = {"checked": 0, "paid": 0, "expired": 0, "unchanged": 0, "errors": 0}
+    for payment_id, provider_name, reference in due:
+        counts["checked"] += 1
+        if not reference:
+            counts["unchanged"] += 1
+            continue
+        try:
+            state = get_provider(provider_name).retrieve(reference)
+        except ProviderError:
+            counts["errors"] += 1
+            continue
+        data = {"id": state.reference, "object": "checkout.session",
+                "client_reference_id": str(payment_id), "amount_total": state.amount_total,
+                "currency": state.currency, "payment_status": state.payment_status,
+                "status": state.status, "payment_intent": state.payment_intent}
+        kind = ("checkout.session.completed" if state.payment_status == "paid" else
+                "checkout.session.expired" if state.status == "expired" else "")
+        if not kind:
+            counts["unchanged"] += 1
+            continue
+        with unit_of_work(SYSTEM) as session:
+            result = apply_event(session, kind, data)
+        counts["paid" if kind.endswith("completed") else "expired"] += \
+            result.outcome == EventOutcome.applied
+        counts["unchanged"] += result.outcome != EventOutcome.applied
+    return counts
+
+
+# --- the end of the job --------------------------------------------------------------------
+
+
+def complete(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> Lead:
+    """The performer says the paid job is done; the owner confirms it (or the auto-confirm
+    job does, after AUTO_CONFIRM_DAYS)."""
+    users.require_user(caller)
+    lead = lead_service.find_lead(session, lead_id)
+    if lead.performer_professional_id not in caller.professional_ids:
+        raise Forbidden("errors.payment.performer_only", code="not_performer")
+    require_member(session=session, caller=caller, professional_id=lead.performer_professional_id)
+    if lead.status != LeadStatus.in_progress:
+        raise lead_rules.IllegalTransition(params={"status": str(lead.status),
+                                                   "event": str(Event.complete)})
+    lead = lead_service.find_lead(session, lead_id, lock=True)
+    lead.status = lead_rules.next_status(lead.status, Event.complete)
+    lead.completed_at = utcnow()
+    session.add(lead)
+    session.flush()
+    notifications.tell(session=session, caller=caller, template="job_completed",
+                       users=[lead.owner_user_id],
+                       params={"lead_title": short_title(lead),
+                               "lead_url": lead_url_for_owner(lead),
+                               "days": get_settings().auto_confirm_days})
+    return lead
+
+
+def confirm_completion(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> Lead:
+    lead = lead_service.find_lead(session, lead_id, lock=True)
+    lead_service.require_owner(session, lead, caller)
+    return _close(session, lead)
+
+
+def _close(session: Session, lead: Lead) -> Lead:
+    lead.status = lead_rules.next_status(lead.status, Event.confirm)
+    lead.closed_at = utcnow()
+    session.add(lead)
+    session.flush()
+    return lead
+
+
+def auto_confirm_due(*, session: Session, now: datetime, limit: int = 500) -> int:
+    """Close jobs the owner did not confirm within AUTO_CONFIRM_DAYS of completion (system)."""
+    cutoff = now - timedelta(days=get_settings().auto_confirm_days)
+    due = session.exec(select(Lead).where(Lead.status == LeadStatus.completed,
+                                          col(Lead.completed_at) <= cutoff)
+                       .limit(limit).with_for_update(skip_locked=True)).all()
+    for lead in due:
+        _close(session, lead)
+    return len(due)
+
+
+def release_due(*, session: Session, now: datetime, limit: int = 500) -> int:
+    """Release the holds of paid jobs closed more than HOLD_PERIOD_DAYS ago (system). A
+    disputed job is not closed, so its money stays held. Running it again, or twice at once,
+    changes nothing more: a hold is posted at most once."""
+    cutoff = now - timedelta(days=get_settings().hold_period_days)
+    due = session.exec(
+        select(Payment).join(Lead, col(Lead.id) == Payment.lead_id)
+        .where(col(Payment.status).in_(list(rules.PAID)), Lead.status == LeadStatus.closed,
+               col(Lead.closed_at) <= cutoff,
+               ~select(LedgerTransaction.id).where(
+                   LedgerTransaction.payment_id == Payment.id,
+                   LedgerTransaction.kind == TxKind.post).exists())
+        .order_by(col(Lead.closed_at)).limit(limit)
+        .with_for_update(of=Payment, skip_locked=True)).all()
+    released = 0
+    for payment in due:
+        hold = ledger.open_hold(session, payment.id)
+        if hold is None:
+            continue
+        amount = payment.final_amount - payment.refunded_amount
+        ledger.record(session, kind=TxKind.post,
+                      legs=book.post(shares_of(payment).scaled(amount)),
+                      idempotency_key=f"post:{hold.id}", payment_id=payment.id,
+                      pending_id=hold.id)
+        released += 1
+    return released

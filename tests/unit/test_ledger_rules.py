@@ -1,0 +1,95 @@
+"""The ledger's posting rules (pure): every transaction balances, a hold resolved by a post or a
+void leaves nothing pending, and a partial refund's pro rata parts always sum exactly."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ofair_app.domain import ledger as book
+from ofair_app.domain.commission import split
+from ofair_app.domain.leads import LeadType
+from ofair_app.domain.ledger import Leg, Purpose, Shares, Unbalanced
+
+PERFORMER, REFERRER = uuid.uuid4(), uuid.uuid4()
+amounts = st.decimals(min_value=Decimal("100.00"), max_value=Decimal("250000.00"), places=2)
+shares_pct = st.decimals(min_value=Decimal("0"), max_value=Decimal("90"), places=2)
+
+
+def shares_for(amount: Decimal, share: Decimal) -> Shares:
+    parts = split(amount, LeadType.professional_referral, referrer_share_pct=share)
+    return Shares(final_amount=amount, platform=parts.platform_commission,
+                  referrer=parts.referrer_fee, performer=parts.professional_net_amount,
+                  performer_id=PERFORMER, referrer_id=REFERRER)
+
+
+def by_account(*leg_sets: list[Leg]) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = {}
+    for legs in leg_sets:
+        for leg in legs:
+            totals[leg.code] = totals.get(leg.code, Decimal(0)) + leg.amount
+    return {code: total for code, total in totals.items() if total}
+
+
+def test_the_design_example_is_held_then_released() -> None:
+    shares = shares_for(Decimal("1000.00"), Decimal("20"))
+    held = by_account(book.hold(shares))
+    assert held == {"clearing": Decimal("1000.00"), "platform:pending": Decimal("-50.00"),
+                    f"pro:{PERFORMER}:pending": Decimal("-750.00"),
+                    f"pro:{REFERRER}:pending": Decimal("-200.00")}
+    released = by_account(book.hold(shares), book.post(shares))
+    assert released == {"clearing": Decimal("1000.00"), "platform:revenue": Decimal("-50.00"),
+                        f"pro:{PERFORMER}:available": Decimal("-750.00"),
+                        f"pro:{REFERRER}:available": Decimal("-200.00")}
+
+
+@given(amounts, shares_pct)
+def test_every_rule_balances_and_a_resolved_hold_leaves_nothing_pending(amount, share) -> None:
+    shares = shares_for(amount, share)
+    for legs in (book.hold(shares), book.post(shares), book.void(shares),
+                 book.refund_after_release(shares)):
+        assert sum(leg.amount for leg in legs) == 0
+    assert by_account(book.hold(shares), book.void(shares)) == {}
+    posted = by_account(book.hold(shares), book.post(shares))
+    assert not any(code.endswith("pending") for code in posted)
+
+
+@given(amounts, shares_pct, st.integers(min_value=1, max_value=99))
+def test_a_partial_share_sums_exactly_and_never_exceeds_the_whole(amount, share, pct) -> None:
+    shares = shares_for(amount, share)
+    part = (amount * pct / 100).quantize(Decimal("0.01"))
+    if part <= 0:
+        return
+    scaled = shares.scaled(part)
+    assert scaled.platform + scaled.referrer + scaled.performer == part
+    rest = shares.scaled(amount - part)
+    assert rest.platform + rest.referrer + rest.performer == amount - part
+    for piece in (scaled, rest):
+        assert min(piece.platform, piece.referrer, piece.performer) >= 0
+
+
+def test_an_unbalanced_set_of_legs_is_refused() -> None:
+    with pytest.raises(Unbalanced):
+        book.balanced([Leg(Purpose.clearing, Decimal("10")),
+                       Leg(Purpose.platform_pending, Decimal("-9.99"))])
+
+
+def test_accounts_are_named_by_purpose_and_owner() -> None:
+    assert book.account_code(Purpose.clearing) == "clearing"
+    assert book.account_code(Purpose.pro_available, PERFORMER) == f"pro:{PERFORMER}:available"
+    with pytest.raises(ValueError):
+        book.account_code(Purpose.pro_pending)
+
+
+def test_withdrawals_and_payouts_move_money_out_through_the_payout_account() -> None:
+    legs = by_account(book.withdrawal(PERFORMER, Decimal("300")),
+                      book.payout(PERFORMER, Decimal("300")))
+    assert legs == {f"pro:{PERFORMER}:available": Decimal("300"),
+                    "clearing": Decimal("-300")}
+    undone = by_account(book.withdrawal(PERFORMER, Decimal("300")),
+                        book.withdrawal_reversal(PERFORMER, Decimal("300")))
+    assert undone == {}
