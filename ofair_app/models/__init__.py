@@ -17,11 +17,14 @@ from ofair_app.models.leads import (
     SubscriptionStatus,
 )
 from ofair_app.models.money import (
+    Dispute,
     LedgerAccount,
     LedgerEntry,
     LedgerTransaction,
     Payment,
     PaymentWebhookEvent,
+    PayoutBatch,
+    Withdrawal,
 )
 from ofair_app.models.ops import JobRun, JobRunStatus
 from ofair_app.models.outbox import OutboxMessage, OutboxStatus
@@ -56,6 +59,7 @@ __all__ = [
     "CertificateStatus",
     "ConsumerLead",
     "ContactAccessLog",
+    "Dispute",
     "JobRun",
     "JobRunStatus",
     "Lead",
@@ -74,6 +78,7 @@ __all__ = [
     "OutboxStatus",
     "Payment",
     "PaymentWebhookEvent",
+    "PayoutBatch",
     "PhoneRevelation",
     "Professional",
     "ProfessionalLead",
@@ -91,4 +96,5 @@ __all__ = [
     "SubscriptionStatus",
     "User",
     "UserRole",
+    "Withdrawal",
 ]

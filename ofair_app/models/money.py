@@ -101,3 +101,54 @@ class LedgerEntry(SQLModel, table=True):
         BigInteger, ForeignKey("ledger_accounts.id"), nullable=False))
     amount: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+
+class Dispute(SQLModel, table=True):
+    __tablename__ = "disputes"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    lead_id: uuid.UUID = Field(foreign_key="leads.id")
+    payment_id: uuid.UUID = Field(foreign_key="payments.id")
+    opened_by: uuid.UUID = Field(foreign_key="users.id")
+    party: str = Field(max_length=10)  # owner | performer
+    reason: str = Field(max_length=2000)
+    status: str = Field(default="open", max_length=10)  # open | resolved
+    resolution: str | None = Field(default=None, max_length=16)
+    refund_amount: Decimal | None = Field(default=None, sa_column=_money(nullable=True))
+    note: str = Field(default="", max_length=500)
+    resolved_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")
+    resolved_at: datetime | None = None
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+
+class PayoutBatch(SQLModel, table=True):
+    __tablename__ = "payout_batches"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    status: str = Field(default="exported", max_length=10)  # exported | paid
+    total: Decimal = Field(sa_column=_money())
+    count: int
+    created_by: uuid.UUID = Field(foreign_key="users.id")
+    paid_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")
+    paid_at: datetime | None = None
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+
+class Withdrawal(SQLModel, table=True):
+    __tablename__ = "withdrawals"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    professional_id: uuid.UUID = Field(foreign_key="professionals.id")
+    requested_by: uuid.UUID = Field(foreign_key="users.id")
+    amount: Decimal = Field(sa_column=_money())
+    status: str = Field(default="requested", max_length=10)
+    bank_code: str = Field(max_length=3)
+    branch: str = Field(max_length=3)
+    account: str = Field(max_length=9)
+    account_holder: str = Field(max_length=120)
+    batch_id: uuid.UUID | None = Field(default=None, foreign_key="payout_batches.id")
+    decided_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")
+    decided_at: datetime | None = None
+    note: str = Field(default="", max_length=300)
+    paid_at: datetime | None = None
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())

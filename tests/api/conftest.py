@@ -6,6 +6,10 @@ import httpx
 import pytest
 
 from ofair_app.api import create_api
+from tests.api.money import initiate
+from tests.api.test_leads_api import API, auth, post_lead, pro_body
+from tests.api.test_proposals_api import propose
+from tests.factories import make_professional, make_user
 
 
 @pytest.fixture
@@ -13,3 +17,36 @@ async def client(db) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=create_api(), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
+
+
+# --- money: two businesses and a consumer, DESIGN.md's example deal, and its payment ------
+
+
+@pytest.fixture
+def parties(db):
+    referrer_business, referrer = make_professional(business_name="שיפוצי רם")
+    performer_business, performer = make_professional(business_name="אינסטלציה אלון")
+    return {"referrer": (referrer_business, referrer),
+            "performer": (performer_business, performer),
+            "consumer": make_user(name="רונית לקוחה")}
+
+
+@pytest.fixture
+async def referral_deal(client, parties):
+    """DESIGN.md's example: a pro lead at 1,000.00 with a 20% share, won by another business."""
+    (r_business, referrer), (_, performer) = parties["referrer"], parties["performer"]
+    lead = await post_lead(client, referrer, pro_body(r_business.id, budget="1000",
+                                                      referrer_share_percentage="20"))
+    proposal = await propose(client, performer, lead["id"], price="1000")
+    accepted = await client.post(f"{API}/proposals/{proposal['id']}/accept",
+                                 headers=auth(referrer))
+    assert accepted.status_code == 200
+    return lead, proposal
+
+
+@pytest.fixture
+async def pending(client, parties, referral_deal):
+    _, proposal = referral_deal
+    return (await initiate(client, parties["referrer"][1], proposal["id"])).json()
+
+

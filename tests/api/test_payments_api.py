@@ -9,94 +9,37 @@ import secrets
 import threading
 import uuid
 from datetime import timedelta
-from decimal import Decimal
 
-import httpx
 import pytest
 from sqlalchemy import text
 
 from jobs.runner import run_job
 from ofair_app.adapters.psp import event_payload, sign
-from ofair_app.adapters.psp.sandbox import DECLINED_CARD, SUCCESS_CARD, SandboxProvider
+from ofair_app.adapters.psp.sandbox import DECLINED_CARD, SUCCESS_CARD
 from ofair_app.db.engine import SYSTEM, unit_of_work
 from ofair_app.domain.ledger import Purpose
 from ofair_app.models._base import utcnow
 from ofair_app.services import ledger, payments
-from tests.api.test_leads_api import API, auth, consumer_body, post_lead, pro_body
+from tests.api.money import (
+    D,
+    balances,
+    deliver,
+    initiate,
+    ledger_total,
+    pay,
+    platform,
+    sandbox,
+    sql,
+)
+from tests.api.test_leads_api import API, auth, consumer_body, post_lead
 from tests.api.test_proposals_api import offer, propose
-from tests.factories import make_professional, make_user
-
-sandbox = SandboxProvider()
-D = Decimal
-
-
-def sql(query: str, **params):
-    with unit_of_work(SYSTEM) as session:
-        return session.execute(text(query), params).all()
-
-
-def balances(professional_id) -> tuple[Decimal, Decimal]:
-    with unit_of_work(SYSTEM) as session:
-        found = ledger.balances(session, professional_id)
-    return found.pending, found.available
-
-
-def platform(purpose: Purpose) -> Decimal:
-    with unit_of_work(SYSTEM) as session:
-        return -ledger.platform_balance(session, purpose)
-
-
-def ledger_total() -> Decimal:
-    with unit_of_work(SYSTEM) as session:
-        return ledger.total_of_all_entries(session)
-
-
-async def deliver(client: httpx.AsyncClient, payload: bytes, signature: str | None = None,
-                  ) -> httpx.Response:
-    return await client.post(f"{API}/payments/webhook", content=payload, headers={
-        "Stripe-Signature": signature if signature is not None else sign(payload),
-        "Content-Type": "application/json"})
-
-
-async def pay(client, reference: str) -> httpx.Response:
-    result = sandbox.pay(reference, SUCCESS_CARD)
-    assert result.outcome == "paid"
-    return await deliver(client, result.payload, result.signature)
-
-
-@pytest.fixture
-def people(db):
-    referrer_business, referrer = make_professional(business_name="שיפוצי רם")
-    performer_business, performer = make_professional(business_name="אינסטלציה אלון")
-    return {"referrer": (referrer_business, referrer),
-            "performer": (performer_business, performer),
-            "consumer": make_user(name="רונית לקוחה")}
-
-
-@pytest.fixture
-async def referral_deal(client, people):
-    """DESIGN.md's example: a pro lead at 1,000.00 with a 20% share, won by another business."""
-    (r_business, referrer), (_, performer) = people["referrer"], people["performer"]
-    lead = await post_lead(client, referrer, pro_body(r_business.id, budget="1000",
-                                                      referrer_share_percentage="20"))
-    proposal = await propose(client, performer, lead["id"], price="1000")
-    accepted = await client.post(f"{API}/proposals/{proposal['id']}/accept",
-                                 headers=auth(referrer))
-    assert accepted.status_code == 200
-    return lead, proposal
-
-
-async def initiate(client, user, proposal_id) -> httpx.Response:
-    return await client.post(f"{API}/payments/initiate", json={"proposal_id": proposal_id},
-                             headers=auth(user))
-
 
 # --- the acceptance example ----------------------------------------------------------------
 
 
-async def test_the_design_example_end_to_end(client, people, referral_deal) -> None:
+async def test_the_design_example_end_to_end(client, parties, referral_deal) -> None:
     lead, proposal = referral_deal
-    (r_business, referrer), (p_business, performer) = people["referrer"], people["performer"]
+    (r_business, referrer), (p_business, performer) = parties["referrer"], parties["performer"]
     response = await initiate(client, referrer, proposal["id"])
     assert response.status_code == 201, response.text
     started = response.json()
@@ -145,8 +88,8 @@ async def test_the_design_example_end_to_end(client, people, referral_deal) -> N
     assert ledger_total() == 0
 
 
-async def test_a_consumer_job_pays_ten_percent(client, people) -> None:
-    consumer, (_, performer) = people["consumer"], people["performer"]
+async def test_a_consumer_job_pays_ten_percent(client, parties) -> None:
+    consumer, (_, performer) = parties["consumer"], parties["performer"]
     lead = await post_lead(client, consumer, consumer_body())
     proposal = await propose(client, performer, lead["id"], price="600")
     await client.post(f"{API}/proposals/{proposal['id']}/accept", headers=auth(consumer))
@@ -156,11 +99,11 @@ async def test_a_consumer_job_pays_ten_percent(client, people) -> None:
     assert sql("SELECT count(*) FROM outbox_messages WHERE template = 'payment_link'") == [(0,)]
 
 
-async def test_who_may_pay_and_when(client, people, referral_deal) -> None:
+async def test_who_may_pay_and_when(client, parties, referral_deal) -> None:
     _, proposal = referral_deal
-    (_, referrer), (_, performer) = people["referrer"], people["performer"]
+    (_, referrer), (_, performer) = parties["referrer"], parties["performer"]
     assert (await initiate(client, performer, proposal["id"])).status_code == 403
-    assert (await initiate(client, people["consumer"], proposal["id"])).status_code in (403, 404)
+    assert (await initiate(client, parties["consumer"], proposal["id"])).status_code in (403, 404)
     first = (await initiate(client, referrer, proposal["id"])).json()
     again = (await initiate(client, referrer, proposal["id"])).json()
     assert again["payment_id"] == first["payment_id"]  # a second tap gets the same checkout
@@ -170,8 +113,8 @@ async def test_who_may_pay_and_when(client, people, referral_deal) -> None:
     assert (late.status_code, late.json()["error"]["code"]) == (409, "payment_exists")
 
 
-async def test_no_payment_before_acceptance_or_below_the_minimum(client, people) -> None:
-    consumer, (_, performer) = people["consumer"], people["performer"]
+async def test_no_payment_before_acceptance_or_below_the_minimum(client, parties) -> None:
+    consumer, (_, performer) = parties["consumer"], parties["performer"]
     lead = await post_lead(client, consumer, consumer_body())
     proposal = await propose(client, performer, lead["id"], price="50")
     early = await initiate(client, consumer, proposal["id"])
@@ -183,12 +126,6 @@ async def test_no_payment_before_acceptance_or_below_the_minimum(client, people)
 
 
 # --- the webhook ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def pending(client, people, referral_deal):
-    _, proposal = referral_deal
-    return (await initiate(client, people["referrer"][1], proposal["id"])).json()
 
 
 def _completed_event(reference: str, **overrides) -> bytes:
@@ -217,8 +154,8 @@ async def test_a_bad_or_stale_signature_changes_nothing(client, pending) -> None
     assert ledger_total() == 0 and sql("SELECT count(*) FROM ledger_entries") == [(0,)]
 
 
-async def test_replays_and_duplicates_credit_nothing_twice(client, people, pending) -> None:
-    p_business = people["performer"][0]
+async def test_replays_and_duplicates_credit_nothing_twice(client, parties, pending) -> None:
+    p_business = parties["performer"][0]
     payload = _completed_event(pending["psp_reference"])
     signature = sign(payload)
     first = await deliver(client, payload, signature)
@@ -235,7 +172,7 @@ async def test_replays_and_duplicates_credit_nothing_twice(client, people, pendi
                " ORDER BY outcome") == [("applied", 1), ("ignored", 1)]
 
 
-def test_concurrent_deliveries_of_one_event_apply_it_once(people, pending) -> None:
+def test_concurrent_deliveries_of_one_event_apply_it_once(parties, pending) -> None:
     payload = _completed_event(pending["psp_reference"])
     signature = sign(payload)
     outcomes: list[str] = []
@@ -251,10 +188,10 @@ def test_concurrent_deliveries_of_one_event_apply_it_once(people, pending) -> No
     for thread in threads:
         thread.join(30)
     assert sorted(outcomes) == ["applied", "duplicate", "duplicate", "duplicate"]
-    assert balances(people["performer"][0].id) == (D("750.00"), D("0"))
+    assert balances(parties["performer"][0].id) == (D("750.00"), D("0"))
 
 
-def test_concurrent_events_for_one_payment_hold_once(people, pending) -> None:
+def test_concurrent_events_for_one_payment_hold_once(parties, pending) -> None:
     payloads = [_completed_event(pending["psp_reference"]) for _ in range(3)]
     outcomes: list[str] = []
     barrier = threading.Barrier(3)
@@ -274,7 +211,7 @@ def test_concurrent_events_for_one_payment_hold_once(people, pending) -> None:
 
 @pytest.mark.parametrize("overrides", [{"amount_total": 99900}, {"currency": "usd"},
                                        {"id": "cs_someone_else"}])
-async def test_a_mismatched_paid_event_is_flagged_and_not_applied(client, people, pending,
+async def test_a_mismatched_paid_event_is_flagged_and_not_applied(client, parties, pending,
                                                                   overrides) -> None:
     response = await deliver(client, _completed_event(pending["psp_reference"], **overrides))
     assert response.status_code == 200 and response.json()["outcome"] == "flagged"
@@ -283,7 +220,7 @@ async def test_a_mismatched_paid_event_is_flagged_and_not_applied(client, people
     assert sql("SELECT count(*) FROM ledger_entries") == [(0,)]
 
 
-async def test_expiry_and_events_out_of_order(client, people, pending) -> None:
+async def test_expiry_and_events_out_of_order(client, parties, pending) -> None:
     expired = sandbox.expire(pending["psp_reference"])
     assert (await deliver(client, expired.payload, expired.signature)
             ).json()["outcome"] == "applied"
@@ -325,8 +262,8 @@ def _refund_event(payment_id: str, refunded_agorot: int) -> bytes:
 
 
 async def test_a_partial_refund_before_release_shrinks_every_hold_pro_rata(
-        client, people, pending) -> None:
-    (r_business, _), (p_business, _) = people["referrer"], people["performer"]
+        client, parties, pending) -> None:
+    (r_business, _), (p_business, _) = parties["referrer"], parties["performer"]
     await pay(client, pending["psp_reference"])
     response = await deliver(client, _refund_event(pending["payment_id"], 40000))  # 400.00
     assert response.json()["outcome"] == "applied"
@@ -346,9 +283,9 @@ async def test_a_partial_refund_before_release_shrinks_every_hold_pro_rata(
 
 
 async def test_a_refund_after_release_leaves_a_debt_later_credits_repay(
-        client, people, referral_deal, pending) -> None:
+        client, parties, referral_deal, pending) -> None:
     lead, _ = referral_deal
-    (_, referrer), (p_business, performer) = people["referrer"], people["performer"]
+    (_, referrer), (p_business, performer) = parties["referrer"], parties["performer"]
     await pay(client, pending["psp_reference"])
     await client.post(f"{API}/leads/{lead['id']}/complete", headers=auth(performer))
     await client.post(f"{API}/leads/{lead['id']}/confirm-completion", headers=auth(referrer))
@@ -365,7 +302,7 @@ async def test_a_refund_after_release_leaves_a_debt_later_credits_repay(
     assert (pending_balance, available) == (D("0"), D("-750.00"))  # owed to the platform
     assert ledger_total() == 0
     # the next job's money repays the debt first
-    consumer = people["consumer"]
+    consumer = parties["consumer"]
     second = await post_lead(client, consumer, consumer_body())
     proposal = await propose(client, performer, second["id"], price="1000")
     await client.post(f"{API}/proposals/{proposal['id']}/accept", headers=auth(consumer))
@@ -381,10 +318,10 @@ async def test_a_refund_after_release_leaves_a_debt_later_credits_repay(
 
 
 async def test_completion_is_confirmed_automatically_after_the_period(
-        client, people, referral_deal, pending) -> None:
+        client, parties, referral_deal, pending) -> None:
     lead, _ = referral_deal
     await pay(client, pending["psp_reference"])
-    await client.post(f"{API}/leads/{lead['id']}/complete", headers=auth(people["performer"][1]))
+    await client.post(f"{API}/leads/{lead['id']}/complete", headers=auth(parties["performer"][1]))
     assert "closed 0" in run_job("auto_confirm_completion",
                                  as_of=utcnow() + timedelta(days=6)).detail
     assert "closed 1" in run_job("auto_confirm_completion",
@@ -393,21 +330,21 @@ async def test_completion_is_confirmed_automatically_after_the_period(
 
 
 async def test_reconciliation_learns_of_a_payment_whose_webhook_was_lost(
-        client, people, pending) -> None:
+        client, parties, pending) -> None:
     assert sandbox.pay(pending["psp_reference"], SUCCESS_CARD).outcome == "paid"  # not sent
     assert "0 checked" in run_job("reconcile_payments", as_of=utcnow()).detail
     result = run_job("reconcile_payments", as_of=utcnow() + timedelta(minutes=20)).detail
     assert "1 paid" in result
     assert sql("SELECT status FROM payments") == [("paid",)]
-    assert balances(people["performer"][0].id) == (D("750.00"), D("0"))
+    assert balances(parties["performer"][0].id) == (D("750.00"), D("0"))
     again = run_job("reconcile_payments", as_of=utcnow() + timedelta(minutes=40)).detail
     assert "0 checked" in again
 
 
-async def test_offer_of_a_paid_job_is_final(client, people, referral_deal, pending) -> None:
+async def test_offer_of_a_paid_job_is_final(client, parties, referral_deal, pending) -> None:
     _, proposal = referral_deal
     await pay(client, pending["psp_reference"])
     response = await client.post(f"{API}/proposals/{proposal['id']}/decline",
-                                 headers=auth(people["performer"][1]))
+                                 headers=auth(parties["performer"][1]))
     assert response.status_code == 409
     assert offer()  # the helper stays importable for other modules

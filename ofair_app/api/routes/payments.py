@@ -1,4 +1,5 @@
-"""Payments, the provider's webhook, the end of a job, and wallets (DESIGN.md §5).
+"""Payments, the provider's webhook, the end of a job, wallets, payouts and disputes
+(DESIGN.md §5).
 
 Amounts answer as decimal strings with two places, under the seed's names:
 `{final_amount, platform_commission, referrer_fee, professional_net_amount}`.
@@ -10,16 +11,18 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
 
-from ofair_app.api.deps import CurrentCaller, RequestLocale
+from ofair_app.api.deps import AdminCaller, CurrentCaller, RequestLocale
 from ofair_app.api.routes.leads import LeadOut, view_out
+from ofair_app.api.schemas import Page
 from ofair_app.db.engine import unit_of_work
 from ofair_app.domain.payments import PaymentStatus
 from ofair_app.i18n import translate
-from ofair_app.models import Payment
-from ofair_app.services import leads, payments, wallets
+from ofair_app.models import Dispute, Payment, PayoutBatch, Withdrawal
+from ofair_app.services import disputes, leads, payments, payouts, wallets
+from ofair_app.services.disputes import Resolution
 
 router = APIRouter(tags=["payments"])
 
@@ -163,3 +166,211 @@ def my_wallet(caller: CurrentCaller, locale: RequestLocale,
                                      f"wallet.line.{line.kind}.{line.purpose}", locale),
                                  amount=line.amount, payment_id=line.payment_id,
                                  created_at=line.created_at) for line in found.history])
+
+
+# --- withdrawals and payouts ---------------------------------------------------------------
+
+
+class WithdrawIn(BaseModel):
+    amount: Decimal
+    bank_code: str = Field(max_length=10)
+    branch: str = Field(max_length=10)
+    account: str = Field(max_length=20)
+    account_holder: str = Field(max_length=200)
+
+
+class WithdrawalOut(BaseModel):
+    id: uuid.UUID
+    professional_id: uuid.UUID
+    amount: Decimal
+    status: str
+    bank_code: str
+    branch: str
+    account: str
+    account_holder: str
+    batch_id: uuid.UUID | None
+    created_at: datetime | None
+    paid_at: datetime | None
+
+    @classmethod
+    def of(cls, w: Withdrawal) -> WithdrawalOut:
+        return cls(id=w.id, professional_id=w.professional_id, amount=w.amount,
+                   status=w.status, bank_code=w.bank_code, branch=w.branch, account=w.account,
+                   account_holder=w.account_holder, batch_id=w.batch_id,
+                   created_at=w.created_at, paid_at=w.paid_at)
+
+
+class DecisionIn(BaseModel):
+    note: str = Field(default="", max_length=600)
+
+
+class BatchOut(BaseModel):
+    id: uuid.UUID
+    status: str
+    total: Decimal
+    count: int
+    created_at: datetime | None
+    paid_at: datetime | None
+    csv_url: str
+
+    @classmethod
+    def of(cls, batch: PayoutBatch) -> BatchOut:
+        return cls(id=batch.id, status=batch.status, total=batch.total, count=batch.count,
+                   created_at=batch.created_at, paid_at=batch.paid_at,
+                   csv_url=f"/api/v1/admin/payout-batches/{batch.id}/csv")
+
+
+class ManualPayoutIn(BaseModel):
+    professional_id: uuid.UUID
+    amount: Decimal
+    note: str = Field(max_length=600)
+
+
+class ManualPayoutOut(BaseModel):
+    professional_id: uuid.UUID
+    available_balance: Decimal
+
+
+@router.post("/wallets/{professional_id}/withdraw", status_code=201,
+             response_model=WithdrawalOut)
+def withdraw(professional_id: uuid.UUID, body: WithdrawIn,
+             caller: CurrentCaller) -> WithdrawalOut:
+    """The business's owner asks to be paid out (never more than available; Israeli bank,
+    branch and account checked)."""
+    with unit_of_work(caller) as session:
+        return WithdrawalOut.of(payouts.request_withdrawal(
+            session=session, caller=caller, professional_id=professional_id,
+            amount=body.amount, bank_code=body.bank_code, branch=body.branch,
+            account=body.account, account_holder=body.account_holder))
+
+
+@router.get("/wallets/{professional_id}/withdrawals", response_model=Page[WithdrawalOut])
+def business_withdrawals(professional_id: uuid.UUID,
+                         caller: CurrentCaller) -> Page[WithdrawalOut]:
+    with unit_of_work(caller) as session:
+        return Page(items=[WithdrawalOut.of(w) for w in payouts.withdrawals(
+            session=session, caller=caller, professional_id=professional_id)])
+
+
+@router.get("/admin/withdrawals", response_model=Page[WithdrawalOut])
+def admin_withdrawals(caller: AdminCaller, status: str | None = None) -> Page[WithdrawalOut]:
+    with unit_of_work(caller) as session:
+        return Page(items=[WithdrawalOut.of(w) for w in payouts.withdrawals(
+            session=session, caller=caller, status=status)])
+
+
+@router.post("/admin/withdrawals/{withdrawal_id}/approve", response_model=WithdrawalOut)
+def approve_withdrawal(withdrawal_id: uuid.UUID, caller: AdminCaller,
+                       body: DecisionIn | None = None) -> WithdrawalOut:
+    with unit_of_work(caller) as session:
+        return WithdrawalOut.of(payouts.decide(session=session, caller=caller,
+                                               withdrawal_id=withdrawal_id, approve=True,
+                                               note=body.note if body else ""))
+
+
+@router.post("/admin/withdrawals/{withdrawal_id}/reject", response_model=WithdrawalOut)
+def reject_withdrawal(withdrawal_id: uuid.UUID, caller: AdminCaller,
+                      body: DecisionIn | None = None) -> WithdrawalOut:
+    with unit_of_work(caller) as session:
+        return WithdrawalOut.of(payouts.decide(session=session, caller=caller,
+                                               withdrawal_id=withdrawal_id, approve=False,
+                                               note=body.note if body else ""))
+
+
+@router.post("/admin/payout-batches", status_code=201, response_model=BatchOut)
+def export_batch(caller: AdminCaller) -> BatchOut:
+    """Every approved withdrawal not yet exported, in one batch (its CSV at `csv_url`)."""
+    with unit_of_work(caller) as session:
+        batch, _ = payouts.export_batch(session=session, caller=caller)
+        return BatchOut.of(batch)
+
+
+@router.get("/admin/payout-batches", response_model=Page[BatchOut])
+def list_batches(caller: AdminCaller) -> Page[BatchOut]:
+    with unit_of_work(caller) as session:
+        return Page(items=[BatchOut.of(b) for b in payouts.batches(session=session,
+                                                                   caller=caller)])
+
+
+@router.get("/admin/payout-batches/{batch_id}/csv")
+def batch_csv(batch_id: uuid.UUID, caller: AdminCaller) -> Response:
+    with unit_of_work(caller) as session:
+        content = payouts.batch_csv(session=session, caller=caller, batch_id=batch_id)
+    return Response(content=content.encode(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="ofair-payouts-{batch_id}.csv"'})
+
+
+@router.post("/admin/payout-batches/{batch_id}/paid", response_model=BatchOut)
+def mark_paid(batch_id: uuid.UUID, caller: AdminCaller) -> BatchOut:
+    with unit_of_work(caller) as session:
+        return BatchOut.of(payouts.mark_batch_paid(session=session, caller=caller,
+                                                   batch_id=batch_id))
+
+
+@router.post("/admin/payouts/manual", status_code=201, response_model=ManualPayoutOut)
+def manual_payout(body: ManualPayoutIn, caller: AdminCaller) -> ManualPayoutOut:
+    """Record money paid to a business outside a batch (at most its available balance)."""
+    with unit_of_work(caller) as session:
+        left = payouts.manual_payout(session=session, caller=caller,
+                                     professional_id=body.professional_id, amount=body.amount,
+                                     note=body.note)
+    return ManualPayoutOut(professional_id=body.professional_id, available_balance=left)
+
+
+# --- disputes ------------------------------------------------------------------------------
+
+
+class DisputeIn(BaseModel):
+    reason: str = Field(max_length=6000)
+
+
+class ResolveIn(BaseModel):
+    resolution: Resolution
+    refund_amount: Decimal | None = None
+    note: str = Field(default="", max_length=1500)
+
+
+class DisputeOut(BaseModel):
+    id: uuid.UUID
+    lead_id: uuid.UUID
+    payment_id: uuid.UUID
+    party: str
+    reason: str
+    status: str
+    resolution: str | None
+    refund_amount: Decimal | None
+    created_at: datetime | None
+    resolved_at: datetime | None
+
+    @classmethod
+    def of(cls, d: Dispute) -> DisputeOut:
+        return cls(id=d.id, lead_id=d.lead_id, payment_id=d.payment_id, party=d.party,
+                   reason=d.reason, status=d.status, resolution=d.resolution,
+                   refund_amount=d.refund_amount, created_at=d.created_at,
+                   resolved_at=d.resolved_at)
+
+
+@router.post("/leads/{lead_id}/disputes", status_code=201, response_model=DisputeOut)
+def open_dispute(lead_id: uuid.UUID, body: DisputeIn, caller: CurrentCaller) -> DisputeOut:
+    """The owner or the performer contests a paid job before its money is released; the
+    release waits until an admin resolves it."""
+    with unit_of_work(caller) as session:
+        return DisputeOut.of(disputes.open_dispute(session=session, caller=caller,
+                                                   lead_id=lead_id, reason=body.reason))
+
+
+@router.get("/admin/disputes", response_model=Page[DisputeOut])
+def dispute_queue(caller: AdminCaller) -> Page[DisputeOut]:
+    with unit_of_work(caller) as session:
+        return Page(items=[DisputeOut.of(d) for d in disputes.open_disputes(
+            session=session, caller=caller)])
+
+
+@router.post("/admin/resolve-dispute/{dispute_id}", response_model=DisputeOut)
+def resolve_dispute(dispute_id: uuid.UUID, body: ResolveIn, caller: AdminCaller) -> DisputeOut:
+    """Release now, refund in full, or refund part (pro rata across the parties, the rest
+    released)."""
+    return DisputeOut.of(disputes.resolve(caller=caller, dispute_id=dispute_id,
+                                          resolution=body.resolution,
+                                          refund_amount=body.refund_amount, note=body.note))

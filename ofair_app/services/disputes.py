@@ -1,0 +1,171 @@
+"""Disputes: a party to a paid job contests it before the money is released, which freezes the
+release (the lead is `disputed`, not `closed`); an admin settles it by releasing the money now,
+refunding it in full, or refunding part (a provider refund, booked on the ledger pro rata across
+performer, referrer and platform, the rest released). No lock is held across the provider call:
+the refund carries the dispute's idempotency key, and booking it is idempotent (by the refunded
+total), so the provider's own `charge.refunded` webhook arriving first or later books nothing
+twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlmodel import Session, col, select
+
+from ofair_app.adapters.psp import get_provider
+from ofair_app.db.engine import SYSTEM, Caller, trusted_step, unit_of_work
+from ofair_app.domain import identity
+from ofair_app.domain import leads as lead_rules
+from ofair_app.domain import ledger as book
+from ofair_app.domain import payments as pay_rules
+from ofair_app.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ofair_app.domain.leads import Event, LeadStatus
+from ofair_app.domain.ledger import TxKind
+from ofair_app.models import AccessReason, Dispute, Lead, Payment
+from ofair_app.models._base import utcnow
+from ofair_app.services import leads as lead_service
+from ofair_app.services import ledger, payments, users
+
+REASON_LENGTH = (10, 2000)
+DISPUTABLE = frozenset({LeadStatus.in_progress, LeadStatus.completed, LeadStatus.closed})
+
+
+class Resolution(StrEnum):
+    release = "release"
+    refund_full = "refund_full"
+    refund_partial = "refund_partial"
+
+
+class NotDisputable(Conflict):
+    code, message_key = "not_disputable", "errors.dispute.not_disputable"
+
+
+def open_dispute(*, session: Session, caller: Caller, lead_id: uuid.UUID, reason: str) -> Dispute:
+    """The owner or the performer contests a paid job before its money is released."""
+    users.require_user(caller)
+    lead = lead_service.find_lead(session, lead_id)
+    relation = lead_service.relation_to(lead, caller)
+    party = ("owner" if relation == AccessReason.owner else
+             "performer" if relation == AccessReason.performer else None)
+    if party is None:
+        raise Forbidden("errors.dispute.parties_only", code="not_a_party")
+    low, high = REASON_LENGTH
+    text = identity.clean_text(reason, field="reason", min_length=low, max_length=high,
+                               multiline=True)
+    payment = session.exec(select(Payment).where(
+        Payment.lead_id == lead.id, col(Payment.status).in_(list(pay_rules.PAID)))).first()
+    if payment is None or LeadStatus(lead.status) not in DISPUTABLE \
+            or ledger.was_released(session, payment.id):
+        raise NotDisputable(params={"status": str(lead.status)})
+    dispute = Dispute(lead_id=lead.id, payment_id=payment.id, opened_by=caller.user_id,
+                      party=party, reason=text)
+    session.add(dispute)
+    session.flush()
+    with trusted_step(session, caller):  # the platform records the freeze
+        locked = session.exec(select(Lead).where(Lead.id == lead.id).with_for_update()).one()
+        locked.status = lead_rules.next_status(locked.status, Event.dispute)
+        session.add(locked)
+        session.flush()
+    return dispute
+
+
+def open_disputes(*, session: Session, caller: Caller) -> list[Dispute]:
+    """The admins' queue, oldest first."""
+    _require_admin(caller)
+    return list(session.exec(select(Dispute).where(Dispute.status == "open")
+                             .order_by(col(Dispute.created_at))).all())
+
+
+def for_lead(session: Session, lead_id: uuid.UUID) -> Dispute | None:
+    return session.exec(select(Dispute).where(Dispute.lead_id == lead_id)
+                        .order_by(col(Dispute.created_at).desc())).first()
+
+
+def _require_admin(caller: Caller) -> None:
+    users.require_user(caller)
+    if caller.role != "admin":
+        raise Forbidden("errors.admin_only")
+
+
+def _lock(session: Session, dispute_id: uuid.UUID) -> tuple[Dispute, Payment]:
+    dispute = session.exec(select(Dispute).where(Dispute.id == dispute_id)
+                           .with_for_update()).first()
+    if dispute is None:
+        raise NotFound("errors.dispute.not_found")
+    if dispute.status != "open":
+        raise Conflict("errors.dispute.resolved", code="dispute_resolved")
+    payment = session.exec(select(Payment).where(Payment.id == dispute.payment_id)
+                           .with_for_update()).one()
+    return dispute, payment
+
+
+def _release_now(session: Session, payment: Payment) -> None:
+    """Post what is still held, now (the dispute is over; no second hold period)."""
+    hold = ledger.open_hold(session, payment.id)
+    if hold is None:
+        return
+    rest = payment.final_amount - payment.refunded_amount
+    ledger.record(session, kind=TxKind.post,
+                  legs=book.post(payments.shares_of(payment).scaled(rest)),
+                  idempotency_key=f"post:{hold.id}", payment_id=payment.id, pending_id=hold.id)
+
+
+def _finish(session: Session, caller: Caller, dispute: Dispute, resolution: Resolution,
+            refund: Decimal | None, note: str) -> Dispute:
+    lead = session.exec(select(Lead).where(Lead.id == dispute.lead_id).with_for_update()).one()
+    if lead.status == LeadStatus.disputed:
+        if resolution == Resolution.refund_full:
+            lead.status = lead_rules.next_status(lead.status, Event.cancel)
+            lead.cancelled_at = utcnow()
+        else:
+            lead.status = lead_rules.next_status(lead.status, Event.resolve)
+            lead.closed_at = lead.closed_at or utcnow()
+        session.add(lead)
+    dispute.status, dispute.resolution = "resolved", resolution.value
+    dispute.refund_amount, dispute.note = refund, note[:500]
+    dispute.resolved_by, dispute.resolved_at = caller.user_id, utcnow()
+    session.add(dispute)
+    session.flush()
+    return dispute
+
+
+def resolve(*, caller: Caller, dispute_id: uuid.UUID, resolution: Resolution | str,
+            refund_amount: object = None, note: str = "") -> Dispute:
+    """An admin settles an open dispute (see the module's doc)."""
+    _require_admin(caller)
+    resolution = Resolution(resolution)
+    note = identity.clean_text(note or "", field="note", max_length=500, multiline=True)
+    with unit_of_work(caller) as session:
+        dispute, payment = _lock(session, dispute_id)
+        remaining = payment.final_amount - payment.refunded_amount
+        if resolution == Resolution.release:
+            _release_now(session, payment)
+            return _finish(session, caller, dispute, resolution, None, note)
+        if resolution == Resolution.refund_full:
+            amount = remaining
+        else:
+            if refund_amount is None:
+                raise InvalidInput(fields={"refund_amount": "errors.field.required"})
+            amount = lead_rules.parse_money(refund_amount, field="refund_amount",
+                                            minimum=Decimal("0.01"),
+                                            maximum=remaining - Decimal("0.01"))
+        target = payment.refunded_amount + amount
+        provider, intent = payment.provider, payment.psp_payment_intent
+    if not intent:
+        raise Conflict("errors.dispute.no_charge", code="no_charge")
+    get_provider(provider).refund(payment_intent=intent, amount=pay_rules.to_agorot(amount),
+                                  idempotency_key=f"dispute:{dispute_id}")
+    with unit_of_work(SYSTEM) as session:
+        dispute, payment = _lock(session, dispute_id)
+        if payment.refunded_amount < target:
+            payments.book_refund(session, payment, payment.refunded_amount, target)
+            payment.refunded_amount = target
+            payment.status = pay_rules.refund_status(payment.final_amount, target)
+            session.add(payment)
+            session.flush()
+        if resolution == Resolution.refund_partial:
+            _release_now(session, payment)
+        return _finish(session, caller, dispute, resolution, amount, note)
