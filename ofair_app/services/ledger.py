@@ -15,21 +15,27 @@ from decimal import Decimal
 
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
-from ofair_app.domain.ledger import ZERO, Leg, Purpose, TxKind, balanced, owed
+from ofair_app.domain.ledger import ZERO, Leg, Purpose, TxKind, account_code, balanced, owed
 from ofair_app.models import LedgerAccount, LedgerEntry, LedgerTransaction
+
+_ACCOUNTS = "ofair.ledger.accounts"
 
 
 def account_id(session: Session, purpose: Purpose, professional_id: uuid.UUID | None) -> int:
-    """The account's id, opening it on first use."""
-    from ofair_app.domain.ledger import account_code
-
+    """The account's id, opening it on first use (remembered for the rest of the session:
+    accounts are never removed)."""
     code = account_code(purpose, professional_id)
-    session.execute(insert(LedgerAccount).values(code=code, purpose=purpose,
-                                                 professional_id=professional_id)
-                    .on_conflict_do_nothing(index_elements=["code"]))
-    return session.exec(select(LedgerAccount.id).where(LedgerAccount.code == code)).one()
+    known: dict[str, int] = session.info.setdefault(_ACCOUNTS, {})
+    if code not in known:
+        session.execute(insert(LedgerAccount).values(code=code, purpose=purpose,
+                                                     professional_id=professional_id)
+                        .on_conflict_do_nothing(index_elements=["code"]))
+        known[code] = session.exec(select(LedgerAccount.id)
+                                   .where(LedgerAccount.code == code)).one()
+    return known[code]
 
 
 def find(session: Session, idempotency_key: str) -> LedgerTransaction | None:
@@ -40,33 +46,48 @@ def find(session: Session, idempotency_key: str) -> LedgerTransaction | None:
 def record(session: Session, *, kind: TxKind, legs: list[Leg], idempotency_key: str,
            payment_id: uuid.UUID | None = None, pending_id: int | None = None,
            withdrawal_id: uuid.UUID | None = None, created_by: uuid.UUID | None = None,
-           note: str = "") -> tuple[LedgerTransaction, bool]:
-    """Write a balanced transaction once: (the transaction, whether it was written now). The
-    database refuses to commit it if its entries do not sum to zero."""
-    existing = find(session, idempotency_key)
-    if existing is not None:
-        return existing, False
+           note: str = "") -> tuple[int, bool]:
+    """Write a balanced transaction once: (its id, whether it was written now). The database
+    refuses to commit it if its entries do not sum to zero. Two statements: the transaction
+    (or nothing, when the key was used before) and all its entries."""
     kept = balanced(legs)
-    tx = LedgerTransaction(kind=kind, idempotency_key=idempotency_key, payment_id=payment_id,
-                           pending_id=pending_id, withdrawal_id=withdrawal_id,
-                           created_by=created_by, note=note[:300])
-    session.add(tx)
-    session.flush()
-    for leg in kept:
-        session.add(LedgerEntry(transaction_id=tx.id,
-                                account_id=account_id(session, leg.purpose, leg.professional_id),
-                                amount=leg.amount))
-    session.flush()
-    return tx, True
+    written = session.execute(
+        insert(LedgerTransaction).values(
+            kind=kind, idempotency_key=idempotency_key, payment_id=payment_id,
+            pending_id=pending_id, withdrawal_id=withdrawal_id, created_by=created_by,
+            note=note[:300])
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(LedgerTransaction.id)).scalar()
+    if written is None:
+        existing = find(session, idempotency_key)
+        assert existing is not None and existing.id is not None
+        return existing.id, False
+    session.execute(insert(LedgerEntry), [
+        {"transaction_id": written, "amount": leg.amount,
+         "account_id": account_id(session, leg.purpose, leg.professional_id)}
+        for leg in kept])
+    return written, True
+
+
+def open_holds(session: Session, payment_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """The hold not yet posted or voided of each of these payments (its id)."""
+    if not payment_ids:
+        return {}
+    resolution = aliased(LedgerTransaction)
+    rows = session.exec(select(LedgerTransaction.payment_id, LedgerTransaction.id).where(
+        col(LedgerTransaction.payment_id).in_(payment_ids),
+        LedgerTransaction.kind == TxKind.hold,
+        ~select(resolution.id).where(resolution.pending_id == LedgerTransaction.id).exists())
+    ).all()
+    return {payment_id: tx_id for payment_id, tx_id in rows if payment_id is not None}
 
 
 def open_hold(session: Session, payment_id: uuid.UUID) -> LedgerTransaction | None:
     """The payment's hold not yet posted or voided, if any."""
-    resolved = select(LedgerTransaction.pending_id).where(
-        col(LedgerTransaction.pending_id).is_not(None))
+    resolution = aliased(LedgerTransaction)
     return session.exec(select(LedgerTransaction).where(
         LedgerTransaction.payment_id == payment_id, LedgerTransaction.kind == TxKind.hold,
-        col(LedgerTransaction.id).not_in(resolved))
+        ~select(resolution.id).where(resolution.pending_id == LedgerTransaction.id).exists())
         .order_by(col(LedgerTransaction.id).desc())).first()
 
 

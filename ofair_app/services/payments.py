@@ -431,15 +431,16 @@ def release_due(*, session: Session, now: datetime, limit: int = 500) -> int:
                    LedgerTransaction.kind == TxKind.post).exists())
         .order_by(col(Lead.closed_at)).limit(limit)
         .with_for_update(of=Payment, skip_locked=True)).all()
+    holds = ledger.open_holds(session, [payment.id for payment in due])
     released = 0
     for payment in due:
-        hold = ledger.open_hold(session, payment.id)
-        if hold is None:
+        hold_id = holds.get(payment.id)
+        if hold_id is None:
             continue
         amount = payment.final_amount - payment.refunded_amount
         ledger.record(session, kind=TxKind.post,
                       legs=book.post(shares_of(payment).scaled(amount)),
-                      idempotency_key=f"post:{hold.id}", payment_id=payment.id,
-                      pending_id=hold.id)
+                      idempotency_key=f"post:{hold_id}", payment_id=payment.id,
+                      pending_id=hold_id)
         released += 1
     return released
