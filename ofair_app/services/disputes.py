@@ -10,6 +10,7 @@ twice.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
@@ -77,6 +78,26 @@ def open_disputes(*, session: Session, caller: Caller) -> list[Dispute]:
     _require_admin(caller)
     return list(session.exec(select(Dispute).where(Dispute.status == "open")
                              .order_by(col(Dispute.created_at))).all())
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    dispute: Dispute
+    lead_title: str
+    at_stake: Decimal  # what is still paid and not refunded
+
+
+def queue(*, session: Session, caller: Caller) -> list[QueueItem]:
+    """The open disputes with what an admin needs to judge them."""
+    rows = session.exec(select(Dispute, Lead.title, Payment.final_amount,
+                               Payment.refunded_amount)
+                        .join(Lead, col(Lead.id) == Dispute.lead_id)
+                        .join(Payment, col(Payment.id) == Dispute.payment_id)
+                        .where(col(Dispute.id).in_([d.id for d in open_disputes(
+                            session=session, caller=caller)]))
+                        .order_by(col(Dispute.created_at))).all()
+    return [QueueItem(dispute=d, lead_title=title, at_stake=final - refunded)
+            for d, title, final, refunded in rows]
 
 
 def for_lead(session: Session, lead_id: uuid.UUID) -> Dispute | None:

@@ -18,24 +18,31 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
-from ofair_app.domain.ledger import ZERO, Leg, Purpose, TxKind, account_code, balanced, owed
+from ofair_app.domain.ledger import ZERO, Leg, Purpose, TxKind, balanced, owed
 from ofair_app.models import LedgerAccount, LedgerEntry, LedgerTransaction
 
 _ACCOUNTS = "ofair.ledger.accounts"
 
 
-def account_id(session: Session, purpose: Purpose, professional_id: uuid.UUID | None) -> int:
-    """The account's id, opening it on first use (remembered for the rest of the session:
-    accounts are never removed)."""
-    code = account_code(purpose, professional_id)
+def account_ids(session: Session, legs: list[Leg]) -> dict[str, int]:
+    """The ids of the legs' accounts by code, opening missing ones (one query when they all
+    exist; remembered for the rest of the session: accounts are never removed)."""
     known: dict[str, int] = session.info.setdefault(_ACCOUNTS, {})
-    if code not in known:
-        session.execute(insert(LedgerAccount).values(code=code, purpose=purpose,
-                                                     professional_id=professional_id)
-                        .on_conflict_do_nothing(index_elements=["code"]))
-        known[code] = session.exec(select(LedgerAccount.id)
-                                   .where(LedgerAccount.code == code)).one()
-    return known[code]
+    wanted = {leg.code: leg for leg in legs if leg.code not in known}
+    if wanted:
+        found = session.exec(select(LedgerAccount.code, LedgerAccount.id)
+                             .where(col(LedgerAccount.code).in_(list(wanted)))).all()
+        known.update(dict(found))
+        missing = [leg for code, leg in wanted.items() if code not in known]
+        if missing:
+            session.execute(insert(LedgerAccount).on_conflict_do_nothing(
+                index_elements=["code"]), [{"code": leg.code, "purpose": leg.purpose,
+                                            "professional_id": leg.professional_id}
+                                           for leg in missing])
+            known.update(dict(session.exec(
+                select(LedgerAccount.code, LedgerAccount.id)
+                .where(col(LedgerAccount.code).in_([leg.code for leg in missing]))).all()))
+    return {leg.code: known[leg.code] for leg in legs}
 
 
 def find(session: Session, idempotency_key: str) -> LedgerTransaction | None:
@@ -62,9 +69,9 @@ def record(session: Session, *, kind: TxKind, legs: list[Leg], idempotency_key: 
         existing = find(session, idempotency_key)
         assert existing is not None and existing.id is not None
         return existing.id, False
+    accounts = account_ids(session, kept)
     session.execute(insert(LedgerEntry), [
-        {"transaction_id": written, "amount": leg.amount,
-         "account_id": account_id(session, leg.purpose, leg.professional_id)}
+        {"transaction_id": written, "amount": leg.amount, "account_id": accounts[leg.code]}
         for leg in kept])
     return written, True
 

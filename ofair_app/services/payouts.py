@@ -97,6 +97,13 @@ def withdrawals(*, session: Session, caller: Caller, professional_id: uuid.UUID 
                              .limit(max(1, min(limit, 500)))).all())
 
 
+def business_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    return dict(session.exec(select(Professional.id, Professional.business_name)
+                             .where(col(Professional.id).in_(ids))).all())
+
+
 def _lock_withdrawal(session: Session, withdrawal_id: uuid.UUID) -> Withdrawal:
     found = session.exec(select(Withdrawal).where(Withdrawal.id == withdrawal_id)
                          .with_for_update()).first()

@@ -15,7 +15,7 @@ import uuid
 import reflex as rx
 
 from ofair_app.domain.errors import AppError
-from ofair_app.services import payments, proposals
+from ofair_app.services import disputes, ledger, payments, proposals
 from ofair_app.services.proposals import ProposalView
 from ofair_app.ui import format, theme
 from ofair_app.ui.components.forms import confirm_dialog
@@ -45,10 +45,11 @@ def offer_row(view: ProposalView, locale: str, text) -> dict[str, str]:
     }
 
 
-def payment_row(payment, locale: str, text) -> dict[str, str]:
+def payment_row(payment, locale: str, text, released: bool = False) -> dict[str, str]:
     if payment is None:
         return {}
     return {"id": str(payment.id), "status": str(payment.status),
+            "released": "1" if released else "",
             "status_label": text(f"ui.payment_status.{payment.status}"),
             "amount": format.money(payment.final_amount, locale),
             "net": format.money(payment.professional_net_amount, locale),
@@ -60,6 +61,7 @@ class OffersMixin(rx.State, mixin=True):
     offers: list[dict[str, str]] = []
     offer_files: list[dict[str, str]] = []
     payment: dict[str, str] = {}
+    dispute_reason: str = ""
     offers_error: str = ""
     lead_status: str = ""
     _watching: str = ""
@@ -76,8 +78,39 @@ class OffersMixin(rx.State, mixin=True):
         self.offers = [offer_row(v, self.locale, self._text) for v in views]
         self.offer_files = [{"proposal_id": str(pid), "id": str(f.id), "name": f.filename}
                             for pid, rows in files.items() for f in rows]
-        self.payment = payment_row(self._as(caller, lambda s: payments.for_lead(s, lead_id)),
-                                   self.locale, self._text)
+        self._load_payment(caller, lead_id)
+
+    def _load_payment(self, caller, lead_id: uuid.UUID) -> None:
+        def read(session):
+            payment = payments.for_lead(session, lead_id)
+            released = payment is not None and ledger.was_released(session, payment.id)
+            return payment, released
+
+        payment, released = self._as(caller, read)
+        self.payment = payment_row(payment, self.locale, self._text, released)
+
+    @rx.event
+    def set_dispute_reason(self, value: str):
+        self.dispute_reason = value
+
+    @rx.event
+    def open_dispute(self):
+        """A party contests the paid job before its money is released (it stays frozen)."""
+        caller = self._caller()
+        if caller is None:
+            return rx.redirect("/login")
+        self.offers_error = ""
+        try:
+            self._as(caller, lambda s: disputes.open_dispute(
+                session=s, caller=caller, lead_id=uuid.UUID(self.lead_id),
+                reason=self.dispute_reason))
+        except (ValueError, AppError) as error:
+            self.offers_error = (next(iter(self._field_messages(error).values()), "")
+                                 or self._message(error)) if isinstance(error, AppError) else ""
+            return None
+        self.dispute_reason = ""
+        self._load(caller)
+        return None
 
     @rx.event
     def start_payment(self):
@@ -291,6 +324,38 @@ def _offer_card(state: type[OffersMixin], offer: rx.Var) -> rx.Component:
     )
 
 
+def dispute_box(state: type[OffersMixin]) -> rx.Component:
+    """Contest a paid job before its money is released; while a dispute is open, say so."""
+    can_open = (state.payment.get("status", "").to(str).contains("paid")
+                & (state.payment.get("released", "") == "")
+                & ((state.lead_status == "in_progress") | (state.lead_status == "completed")
+                   | (state.lead_status == "closed")))
+    return rx.cond(
+        state.lead_status == "disputed",
+        rx.callout(t("ui.dispute.status"), icon="scale", color_scheme="orange", width="100%",
+                   id="dispute-status"),
+        rx.cond(can_open, rx.dialog.root(
+            rx.dialog.trigger(rx.button(rx.icon("scale", size=14), t("ui.dispute.open"),
+                                        size="1", variant="ghost", color_scheme="gray",
+                                        id="open-dispute")),
+            rx.dialog.content(
+                rx.dialog.title(t("ui.dispute.title")),
+                rx.dialog.description(t("ui.dispute.body"), size="2"),
+                rx.text_area(value=state.dispute_reason, on_change=state.set_dispute_reason,
+                             placeholder=t("ui.dispute.reason"), rows="4", width="100%",
+                             margin_top="0.75rem", id="dispute-reason"),
+                rx.hstack(
+                    rx.dialog.close(rx.button(t("ui.offers.not_yet"), variant="soft",
+                                              color_scheme="gray")),
+                    rx.dialog.close(rx.button(t("ui.dispute.send"), color_scheme="orange",
+                                              on_click=state.open_dispute,
+                                              id="send-dispute")),
+                    spacing="3", justify="end", margin_top="1rem"),
+            ),
+        )),
+    )
+
+
 def deal_box(state: type[OffersMixin]) -> rx.Component:
     """After a choice: pay, then confirm the job is done; the money's state on the way."""
     return rx.match(
@@ -321,6 +386,7 @@ def deal_box(state: type[OffersMixin]) -> rx.Component:
 def offers_panel(state: type[OffersMixin]) -> rx.Component:
     return rx.vstack(
         deal_box(state),
+        dispute_box(state),
         rx.hstack(rx.icon("message-square", size=16, color=theme.BRAND),
                   rx.text(t("ui.my.offers_title"), weight="bold", size="3"),
                   rx.badge(state.offers.length(), radius="full", id="offer-count"),

@@ -8,6 +8,12 @@ import reflex as rx
 
 from ofair_app.ui import routes
 from ofair_app.ui.pages.admin_home import AdminHomeState, admin_home
+from ofair_app.ui.pages.admin_money import (
+    AdminDisputesState,
+    AdminPayoutsState,
+    admin_disputes,
+    admin_payouts,
+)
 from ofair_app.ui.pages.admin_professionals import AdminProsState, admin_professionals
 from ofair_app.ui.pages.checkout import CheckoutState, checkout
 from ofair_app.ui.pages.landing import landing
@@ -77,4 +83,6 @@ def register(app: rx.App) -> None:
          AdminHomeState.refresh)
     _add(app, admin_professionals, routes.ADMIN_PROFESSIONALS, "אימות אנשי מקצוע",
          AdminProsState.open)
+    _add(app, admin_payouts, routes.ADMIN_PAYOUTS, "תשלומים לעסקים", AdminPayoutsState.open)
+    _add(app, admin_disputes, routes.ADMIN_DISPUTES, "מחלוקות", AdminDisputesState.open)
     _add(app, not_found, routes.NOT_FOUND, "הדף לא נמצא")

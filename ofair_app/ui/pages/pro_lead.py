@@ -38,10 +38,10 @@ from ofair_app.ui.components.forms import (
 )
 from ofair_app.ui.components.offers import (
     OffersMixin,
+    dispute_box,
     offer_row,
     offer_status_badge,
     offers_panel,
-    payment_row,
 )
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.pages.my_requests import status_badge
@@ -171,8 +171,7 @@ class ProLeadState(OffersMixin, SessionState):
                          sorted(views, key=lambda v: v.proposal.created_at, reverse=True))
         if shown:
             self.my_offer = offer_row(shown[0], self.locale, self._text)
-        self.payment = payment_row(self._as(caller, lambda s: payments.for_lead(s, lead.id)),
-                                   self.locale, self._text)
+        self._load_payment(caller, lead.id)
 
     @rx.event
     def set_price(self, value: str):
@@ -514,7 +513,7 @@ def _offer_form() -> rx.Component:
 
 def _job_status() -> rx.Component:
     """The won job's money and what the performer does next."""
-    return rx.match(
+    return rx.vstack(rx.match(
         ProLeadState.lead["status"],
         ("awarded", rx.text(t("ui.job.awaiting_payment"), size="2", color=theme.MUTED)),
         ("in_progress", rx.vstack(
@@ -530,7 +529,7 @@ def _job_status() -> rx.Component:
         ("closed", rx.callout(t("ui.job.closed"), icon="circle-check", color_scheme="green",
                               width="100%")),
         rx.fragment(),
-    )
+    ), dispute_box(ProLeadState), spacing="2", width="100%")
 
 
 def _my_offer() -> rx.Component:

@@ -5,10 +5,18 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ofair_app.domain.banking import BANKS
 from ofair_app.domain.errors import AppError
-from ofair_app.services import wallets
+from ofair_app.domain.leads import read_amount
+from ofair_app.services import payouts, wallets
 from ofair_app.ui import format, routes, theme
-from ofair_app.ui.components.forms import empty_state, error_banner, page_title
+from ofair_app.ui.components.forms import (
+    empty_state,
+    error_banner,
+    field,
+    notice_banner,
+    page_title,
+)
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
@@ -19,14 +27,27 @@ class WalletState(SessionState):
     available: str = ""
     in_payout: str = ""
     lines: list[dict[str, str]] = []
+    requests: list[dict[str, str]] = []
     error: str = ""
+    notice: str = ""
+    # the withdrawal form
+    amount: str = ""
+    bank_code: str = "12"
+    branch: str = ""
+    account: str = ""
+    holder: str = ""
+    errors: dict[str, str] = {}
 
     @rx.event
     def open(self):
         caller, redirect = self._guard("business")
         if caller is None:
             return redirect
-        self.error = ""
+        self.error, self.notice, self.errors = "", "", {}
+        self._load(caller)
+        return None
+
+    def _load(self, caller) -> None:
         try:
             found = self._as(caller, lambda s: wallets.wallet(
                 session=s, caller=caller, professional_id=self._current_business(caller)))
@@ -43,6 +64,58 @@ class WalletState(SessionState):
             "direction": "in" if line.amount > 0 else "out",
             "when": format.ago(line.created_at, locale),
         } for line in found.history]
+        found_requests = self._as(caller, lambda s: payouts.withdrawals(
+            session=s, caller=caller, professional_id=found.professional_id, limit=20))
+        self.requests = [{
+            "amount": format.money(w.amount, locale),
+            "status": w.status,
+            "status_label": self._text(f"ui.withdrawal_status.{w.status}"),
+            "bank": f"{BANKS.get(w.bank_code, ('', ''))[0 if locale == 'he' else 1]}"
+                    f" · {w.branch}-{w.account}",
+            "when": format.ago(w.created_at, locale),
+        } for w in found_requests]
+
+    @rx.event
+    def set_amount(self, value: str):
+        self.amount = value
+
+    @rx.event
+    def set_bank_code(self, value: str):
+        self.bank_code = value
+
+    @rx.event
+    def set_branch(self, value: str):
+        self.branch = value
+
+    @rx.event
+    def set_account(self, value: str):
+        self.account = value
+
+    @rx.event
+    def set_holder(self, value: str):
+        self.holder = value
+
+    @rx.event
+    def withdraw(self):
+        """Ask to be paid out (the business's owners only; never more than available)."""
+        caller = self._caller()
+        if caller is None:
+            return rx.redirect(routes.LOGIN)
+        self.errors, self.error, self.notice = {}, "", ""
+        try:
+            amount = read_amount(self.amount, field="amount")
+            self._as(caller, lambda s: payouts.request_withdrawal(
+                session=s, caller=caller, professional_id=self._current_business(caller),
+                amount=amount if amount is not None else "", bank_code=self.bank_code,
+                branch=self.branch, account=self.account, account_holder=self.holder))
+        except AppError as error:
+            self.errors = self._field_messages(error)
+            if not self.errors:
+                self.error = self._message(error)
+            return None
+        self.amount = ""
+        self.notice = self._text("ui.wallet.requested")
+        self._load(caller)
         return None
 
 
@@ -79,11 +152,49 @@ def _line(line: rx.Var) -> rx.Component:
     )
 
 
+def _withdraw_form() -> rx.Component:
+    errors = WalletState.errors
+    return rx.vstack(
+        rx.text(t("ui.wallet.withdraw_title"), weight="bold", size="3"),
+        rx.text(t("ui.wallet.withdraw_body"), size="2", color=theme.MUTED, line_height="1.6"),
+        field("ui.wallet.amount", rx.input(
+            value=WalletState.amount, on_change=WalletState.set_amount, placeholder="₪",
+            input_mode="decimal", dir="ltr", size="3", id="withdraw-amount"),
+            errors.get("amount", "")),
+        field("ui.wallet.bank", rx.select.root(
+            rx.select.trigger(width="100%"),
+            rx.select.content(*[rx.select.item(f"{code} · {names[0]}", value=code)
+                                for code, names in BANKS.items()]),
+            value=WalletState.bank_code, on_change=WalletState.set_bank_code, size="3"),
+            errors.get("bank_code", "")),
+        rx.grid(
+            field("ui.wallet.branch", rx.input(
+                value=WalletState.branch, on_change=WalletState.set_branch,
+                input_mode="numeric", dir="ltr", size="3", id="withdraw-branch"),
+                errors.get("branch", "")),
+            field("ui.wallet.account", rx.input(
+                value=WalletState.account, on_change=WalletState.set_account,
+                input_mode="numeric", dir="ltr", size="3", id="withdraw-account"),
+                errors.get("account", "")),
+            columns="2", spacing="3", width="100%"),
+        field("ui.wallet.holder", rx.input(
+            value=WalletState.holder, on_change=WalletState.set_holder, size="3",
+            id="withdraw-holder"), errors.get("account_holder", "")),
+        rx.button(rx.icon("landmark", size=16), t("ui.wallet.withdraw"), size="3",
+                  width="100%", on_click=WalletState.withdraw, id="withdraw"),
+        spacing="3",
+        width="100%",
+        style=theme.card_style(),
+        id="withdraw-form",
+    )
+
+
 def pro_wallet() -> rx.Component:
     return pro_shell(
         rx.vstack(
             page_title("ui.wallet.title", "ui.wallet.subtitle"),
             error_banner(WalletState.error),
+            notice_banner(WalletState.notice),
             rx.grid(
                 _balance("ui.wallet.available", WalletState.available,
                          "ui.wallet.available_hint", True, "available-balance"),
@@ -93,6 +204,20 @@ def pro_wallet() -> rx.Component:
                 spacing="3",
                 width="100%",
             ),
+            _withdraw_form(),
+            rx.cond(WalletState.requests.length() > 0, rx.vstack(
+                rx.text(t("ui.wallet.requests"), weight="bold", size="3"),
+                rx.foreach(WalletState.requests, lambda r: rx.hstack(
+                    rx.vstack(rx.text(r["amount"], weight="bold", size="2"),
+                              rx.text(r["bank"], " · ", r["when"], size="1",
+                                      color=theme.MUTED), spacing="0", align="start"),
+                    rx.spacer(),
+                    rx.badge(r["status_label"], radius="full", variant="soft",
+                             color_scheme=rx.match(r["status"], ("paid", "green"),
+                                                   ("rejected", "red"), ("approved", "blue"),
+                                                   "amber")),
+                    width="100%", align="center", class_name="withdrawal-row")),
+                spacing="2", width="100%", style=theme.card_style())),
             rx.vstack(
                 rx.text(t("ui.wallet.history"), weight="bold", size="3"),
                 rx.cond(WalletState.lines.length() > 0,

@@ -1,0 +1,333 @@
+"""Back office for money: `/admin/payouts` (withdrawal requests to approve or reject, the payout
+file for the bank, batches to mark paid, manual payouts) and `/admin/disputes` (open disputes,
+resolved by releasing the money, refunding it in full, or refunding part)."""
+
+from __future__ import annotations
+
+import uuid
+
+import reflex as rx
+
+from ofair_app.domain.banking import BANKS
+from ofair_app.domain.errors import AppError
+from ofair_app.domain.leads import read_amount
+from ofair_app.services import disputes, payouts
+from ofair_app.ui import format, routes, theme
+from ofair_app.ui.components.forms import (
+    confirm_dialog,
+    empty_state,
+    error_banner,
+    field,
+    notice_banner,
+    page_title,
+)
+from ofair_app.ui.components.shells import admin_shell
+from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.session import SessionState
+
+
+class AdminPayoutsState(SessionState):
+    requests: list[dict[str, str]] = []
+    approved: list[dict[str, str]] = []
+    batches: list[dict[str, str]] = []
+    error: str = ""
+    notice: str = ""
+    manual_business: str = ""
+    manual_amount: str = ""
+    manual_note: str = ""
+
+    def _load(self, caller) -> None:
+        locale = self.locale
+
+        def read(session):
+            rows = payouts.withdrawals(session=session, caller=caller, limit=200)
+            names = payouts.business_names(session, {w.professional_id for w in rows})
+            return rows, names, payouts.batches(session=session, caller=caller)
+
+        rows, names, batches = self._as(caller, read)
+
+        def row(w) -> dict[str, str]:
+            return {"id": str(w.id), "business": names.get(w.professional_id, ""),
+                    "amount": format.money(w.amount, locale),
+                    "bank": f"{w.bank_code} {BANKS.get(w.bank_code, ('', ''))[0]} · "
+                            f"{w.branch}-{w.account}",
+                    "holder": w.account_holder, "when": format.ago(w.created_at, locale)}
+
+        self.requests = [row(w) for w in rows if w.status == "requested"]
+        self.approved = [row(w) for w in rows if w.status == "approved" and not w.batch_id]
+        self.batches = [{"id": str(b.id), "total": format.money(b.total, locale),
+                         "count": str(b.count), "status": b.status,
+                         "status_label": self._text(f"ui.batch_status.{b.status}"),
+                         "when": format.ago(b.created_at, locale),
+                         "csv": f"/api/v1/admin/payout-batches/{b.id}/csv"} for b in batches]
+
+    @rx.event
+    def open(self):
+        caller, redirect = self._guard("admin")
+        if caller is None:
+            return redirect
+        self.error, self.notice = "", ""
+        self._load(caller)
+        return None
+
+    def _act(self, work, notice_key: str):
+        caller = self._caller()
+        if caller is None or caller.role != "admin":
+            return rx.redirect(routes.LOGIN)
+        self.error, self.notice = "", ""
+        try:
+            result = self._as(caller, lambda s: work(s, caller))
+            self.notice = self._text(notice_key)
+        except (ValueError, AppError) as error:
+            self.error = self._message(error) if isinstance(error, AppError) else ""
+            result = None
+        self._load(caller)
+        return result
+
+    @rx.event
+    def approve(self, withdrawal_id: str):
+        self._act(lambda s, c: payouts.decide(session=s, caller=c, approve=True,
+                                              withdrawal_id=uuid.UUID(withdrawal_id)),
+                  "ui.payouts.approved_notice")
+
+    @rx.event
+    def reject(self, withdrawal_id: str):
+        self._act(lambda s, c: payouts.decide(session=s, caller=c, approve=False,
+                                              withdrawal_id=uuid.UUID(withdrawal_id)),
+                  "ui.payouts.rejected")
+
+    @rx.event
+    def export(self):
+        result = self._act(lambda s, c: payouts.export_batch(session=s, caller=c),
+                           "ui.payouts.exported")
+        if result is None:
+            return None
+        batch, content = result
+        return rx.download(data=content, filename=f"ofair-payouts-{batch.id}.csv")
+
+    @rx.event
+    def download(self, batch_id: str):
+        content = self._act(lambda s, c: payouts.batch_csv(session=s, caller=c,
+                                                           batch_id=uuid.UUID(batch_id)),
+                            "ui.payouts.downloaded")
+        if content is None:
+            return None
+        return rx.download(data=content, filename=f"ofair-payouts-{batch_id}.csv")
+
+    @rx.event
+    def mark_paid(self, batch_id: str):
+        self._act(lambda s, c: payouts.mark_batch_paid(session=s, caller=c,
+                                                       batch_id=uuid.UUID(batch_id)),
+                  "ui.payouts.marked_paid")
+
+    @rx.event
+    def set_manual_business(self, value: str):
+        self.manual_business = value
+
+    @rx.event
+    def set_manual_amount(self, value: str):
+        self.manual_amount = value
+
+    @rx.event
+    def set_manual_note(self, value: str):
+        self.manual_note = value
+
+    @rx.event
+    def manual(self):
+        def work(session, caller):
+            amount = read_amount(self.manual_amount, field="amount")
+            return payouts.manual_payout(session=session, caller=caller,
+                                         professional_id=uuid.UUID(self.manual_business.strip()),
+                                         amount=amount if amount is not None else "",
+                                         note=self.manual_note)
+
+        if self._act(work, "ui.payouts.manual_done") is not None:
+            self.manual_amount = self.manual_note = ""
+
+
+def _request_row(row: rx.Var, actions: bool) -> rx.Component:
+    return rx.hstack(
+        rx.vstack(rx.text(row["business"], weight="bold", size="2"),
+                  rx.text(row["bank"], " · ", row["holder"], size="1", color=theme.MUTED),
+                  rx.text(row["when"], size="1", color=theme.MUTED),
+                  spacing="0", align="start"),
+        rx.spacer(),
+        rx.text(row["amount"], weight="bold", size="3"),
+        rx.cond(actions, rx.hstack(
+            rx.button(t("ui.payouts.approve"), size="1",
+                      on_click=AdminPayoutsState.approve(row["id"]), class_name="approve"),
+            rx.button(t("ui.payouts.reject"), size="1", variant="soft", color_scheme="red",
+                      on_click=AdminPayoutsState.reject(row["id"])),
+            spacing="2")),
+        width="100%",
+        align="center",
+        padding_y="0.6rem",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        wrap="wrap",
+        class_name="withdrawal-request",
+    )
+
+
+def _section(title: str, *children) -> rx.Component:
+    return rx.vstack(rx.text(t(title), weight="bold", size="3"), *children, spacing="2",
+                     width="100%", style=theme.card_style())
+
+
+def admin_payouts() -> rx.Component:
+    state = AdminPayoutsState
+    return admin_shell(
+        rx.vstack(
+            page_title("ui.payouts.title", "ui.payouts.subtitle"),
+            error_banner(state.error),
+            notice_banner(state.notice),
+            _section("ui.payouts.requests", rx.cond(
+                state.requests.length() > 0,
+                rx.vstack(rx.foreach(state.requests, lambda r: _request_row(r, True)),
+                          spacing="0", width="100%"),
+                empty_state("ui.payouts.no_requests", icon="inbox"))),
+            _section("ui.payouts.approved",
+                     rx.foreach(state.approved, lambda r: _request_row(r, False)),
+                     rx.button(rx.icon("file-down", size=16), t("ui.payouts.export"),
+                               on_click=state.export, disabled=state.approved.length() == 0,
+                               id="export-batch")),
+            _section("ui.payouts.batches", rx.foreach(state.batches, lambda b: rx.hstack(
+                rx.vstack(rx.text(b["total"], " · ", b["count"], " ", t("ui.payouts.transfers"),
+                                  weight="bold", size="2"),
+                          rx.text(b["when"], size="1", color=theme.MUTED), spacing="0",
+                          align="start"),
+                rx.spacer(),
+                rx.badge(b["status_label"], radius="full", variant="soft",
+                         color_scheme=rx.cond(b["status"] == "paid", "green", "amber")),
+                rx.button(rx.icon("download", size=14), "CSV", size="1", variant="soft",
+                          on_click=state.download(b["id"])),
+                rx.cond(b["status"] != "paid", confirm_dialog(
+                    rx.button(t("ui.payouts.mark_paid"), size="1"),
+                    "ui.payouts.mark_paid_title", "ui.payouts.mark_paid_body",
+                    "ui.payouts.mark_paid", state.mark_paid(b["id"]), color="teal")),
+                width="100%", align="center", spacing="2", wrap="wrap"))),
+            _section(
+                "ui.payouts.manual",
+                field("ui.payouts.business_id", rx.input(
+                    value=state.manual_business, on_change=state.set_manual_business,
+                    dir="ltr", size="2")),
+                rx.grid(
+                    field("ui.wallet.amount", rx.input(
+                        value=state.manual_amount, on_change=state.set_manual_amount,
+                        dir="ltr", size="2")),
+                    field("ui.payouts.note", rx.input(
+                        value=state.manual_note, on_change=state.set_manual_note, size="2")),
+                    columns="2", spacing="3", width="100%"),
+                rx.button(t("ui.payouts.record"), size="2", variant="soft",
+                          on_click=state.manual)),
+            spacing="4",
+            width="100%",
+            max_width="52rem",
+        ),
+        active=routes.ADMIN_PAYOUTS,
+    )
+
+
+# --- disputes ------------------------------------------------------------------------------
+
+
+class AdminDisputesState(SessionState):
+    rows: list[dict[str, str]] = []
+    amounts: dict[str, str] = {}
+    error: str = ""
+    notice: str = ""
+
+    def _load(self, caller) -> None:
+        locale = self.locale
+
+        def read(session):
+            return [{
+                "id": str(item.dispute.id), "title": item.lead_title,
+                "party": self._text(f"ui.disputes.party_{item.dispute.party}"),
+                "reason": item.dispute.reason,
+                "when": format.ago(item.dispute.created_at, locale),
+                "amount": format.money(item.at_stake, locale)}
+                for item in disputes.queue(session=session, caller=caller)]
+
+        self.rows = self._as(caller, read)
+
+    @rx.event
+    def open(self):
+        caller, redirect = self._guard("admin")
+        if caller is None:
+            return redirect
+        self.error, self.notice = "", ""
+        self._load(caller)
+        return None
+
+    @rx.event
+    def set_amount(self, dispute_id: str, value: str):
+        self.amounts[dispute_id] = value
+
+    @rx.event
+    def resolve(self, dispute_id: str, resolution: str):
+        caller = self._caller()
+        if caller is None or caller.role != "admin":
+            return rx.redirect(routes.LOGIN)
+        self.error, self.notice = "", ""
+        try:
+            amount = (read_amount(self.amounts.get(dispute_id, ""), field="refund_amount")
+                      if resolution == "refund_partial" else None)
+            disputes.resolve(caller=caller, dispute_id=uuid.UUID(dispute_id),
+                             resolution=resolution, refund_amount=amount)
+            self.notice = self._text("ui.disputes.resolved")
+        except (ValueError, AppError) as error:
+            self.error = (next(iter(self._field_messages(error).values()), "")
+                          or self._message(error)) if isinstance(error, AppError) else ""
+        self._load(caller)
+        return None
+
+
+def _dispute_card(row: rx.Var) -> rx.Component:
+    state = AdminDisputesState
+    return rx.vstack(
+        rx.hstack(rx.text(row["title"], weight="bold", size="3"), rx.spacer(),
+                  rx.text(row["amount"], weight="bold", size="3"), width="100%"),
+        rx.text(t("ui.disputes.opened_by"), " ", row["party"], " · ", row["when"], size="1",
+                color=theme.MUTED),
+        rx.text(row["reason"], size="2", line_height="1.6", white_space="pre-wrap"),
+        rx.hstack(
+            confirm_dialog(rx.button(t("ui.disputes.release"), size="2"),
+                           "ui.disputes.release_title", "ui.disputes.release_body",
+                           "ui.disputes.release", state.resolve(row["id"], "release"),
+                           color="teal"),
+            confirm_dialog(rx.button(t("ui.disputes.refund_full"), size="2", variant="soft",
+                                     color_scheme="red"),
+                           "ui.disputes.refund_full_title", "ui.disputes.refund_full_body",
+                           "ui.disputes.refund_full", state.resolve(row["id"], "refund_full")),
+            spacing="2", wrap="wrap"),
+        rx.hstack(
+            rx.input(placeholder=t("ui.disputes.partial_amount"), dir="ltr", size="2",
+                     on_change=lambda value: state.set_amount(row["id"], value),
+                     width="10rem"),
+            rx.button(t("ui.disputes.refund_partial"), size="2", variant="soft",
+                      on_click=state.resolve(row["id"], "refund_partial")),
+            spacing="2", align="center"),
+        spacing="3",
+        width="100%",
+        style=theme.card_style(),
+        class_name="dispute-card",
+    )
+
+
+def admin_disputes() -> rx.Component:
+    state = AdminDisputesState
+    return admin_shell(
+        rx.vstack(
+            page_title("ui.disputes.title", "ui.disputes.subtitle"),
+            error_banner(state.error),
+            notice_banner(state.notice),
+            rx.cond(state.rows.length() > 0,
+                    rx.vstack(rx.foreach(state.rows, _dispute_card), spacing="3",
+                              width="100%"),
+                    empty_state("ui.disputes.empty", icon="scale")),
+            spacing="4",
+            width="100%",
+            max_width="52rem",
+        ),
+        active=routes.ADMIN_DISPUTES,
+    )
