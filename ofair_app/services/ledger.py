@@ -137,22 +137,41 @@ class HistoryLine:
     transaction_id: int
     kind: TxKind
     purpose: Purpose
-    amount: Decimal  # what it did to the business's balance: + credited, - taken
+    amount: Decimal  # what it did to that balance of the business: + credited, - taken
     payment_id: uuid.UUID | None
     created_at: datetime | None
 
 
 def history(session: Session, professional_id: uuid.UUID, limit: int = 50) -> list[HistoryLine]:
-    """The business's movements, newest first."""
+    """The business's movements, one line per transaction, newest first. A line shows what
+    the transaction did to the business's money as it sees it: the change to its available
+    balance, else to what is held, else to what is on its way to the bank."""
     rows = session.exec(
         select(LedgerEntry, LedgerTransaction, LedgerAccount.purpose)
         .join(LedgerTransaction, col(LedgerTransaction.id) == LedgerEntry.transaction_id)
         .join(LedgerAccount, col(LedgerAccount.id) == LedgerEntry.account_id)
         .where(LedgerAccount.professional_id == professional_id)
-        .order_by(col(LedgerEntry.id).desc()).limit(max(1, min(limit, 200)))).all()
-    return [HistoryLine(transaction_id=tx.id, kind=tx.kind, purpose=Purpose(purpose),
-                        amount=-entry.amount, payment_id=tx.payment_id,
-                        created_at=entry.created_at) for entry, tx, purpose in rows]
+        .order_by(col(LedgerEntry.transaction_id).desc(), col(LedgerEntry.id))
+        .limit(row_limit := max(1, min(limit, 200)) * 3)).all()
+    changes: dict[int, dict[Purpose, Decimal]] = {}
+    meta: dict[int, tuple[LedgerTransaction, datetime | None]] = {}
+    for entry, tx, purpose in rows:
+        by_purpose = changes.setdefault(tx.id, {})
+        by_purpose[Purpose(purpose)] = by_purpose.get(Purpose(purpose), ZERO) - entry.amount
+        meta.setdefault(tx.id, (tx, entry.created_at))
+    if len(rows) == row_limit and rows:  # the oldest transaction may be cut: leave it out
+        changes.pop(rows[-1][1].id, None)
+    lines = []
+    for tx_id, by_purpose in changes.items():
+        purpose = next((p for p in (Purpose.pro_available, Purpose.pro_pending,
+                                    Purpose.pro_payout) if by_purpose.get(p)), None)
+        if purpose is None:
+            continue
+        tx, created_at = meta[tx_id]
+        lines.append(HistoryLine(transaction_id=tx_id, kind=tx.kind, purpose=purpose,
+                                 amount=by_purpose[purpose], payment_id=tx.payment_id,
+                                 created_at=created_at))
+    return lines[:limit]
 
 
 def total_of_all_entries(session: Session) -> Decimal:

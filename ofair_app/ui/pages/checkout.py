@@ -96,15 +96,16 @@ def _card_form() -> rx.Component:
         field("ui.checkout.card", rx.input(
             value=CheckoutState.card, on_change=CheckoutState.set_card, dir="ltr",
             placeholder="4242 4242 4242 4242", input_mode="numeric", size="3",
-            auto_complete="cc-number", id="card-number")),
+            auto_complete="cc-number", id="card-number", width="100%")),
         rx.grid(
             field("ui.checkout.expiry", rx.input(
                 value=CheckoutState.expiry, on_change=CheckoutState.set_expiry, dir="ltr",
-                placeholder="MM/YY", size="3", auto_complete="cc-exp", id="card-expiry")),
+                placeholder="MM/YY", size="3", auto_complete="cc-exp", id="card-expiry",
+                width="100%")),
             field("ui.checkout.cvc", rx.input(
                 value=CheckoutState.cvc, on_change=CheckoutState.set_cvc, dir="ltr",
                 placeholder="123", input_mode="numeric", size="3", auto_complete="cc-csc",
-                id="card-cvc")),
+                id="card-cvc", width="100%")),
             columns="2", spacing="3", width="100%"),
         error_banner(CheckoutState.error),
         rx.button(rx.icon("lock", size=16), t("ui.checkout.pay"), " ", CheckoutState.amount,

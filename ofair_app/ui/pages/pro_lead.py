@@ -556,7 +556,7 @@ def _my_offer() -> rx.Component:
             offer["status"] == "pending",
             rx.button(t("ui.offer.withdraw"), variant="soft", color_scheme="gray", size="2",
                       on_click=ProLeadState.withdraw_offer, id="withdraw-offer"),
-            rx.cond(won, confirm_dialog(
+            rx.cond(won & (ProLeadState.lead["status"] == "awarded"), confirm_dialog(
                 rx.button(t("ui.offer.decline"), variant="soft", color_scheme="red", size="2",
                           id="decline-job"),
                 "ui.offer.decline_title", "ui.offer.decline_body", "ui.offer.decline_confirm",

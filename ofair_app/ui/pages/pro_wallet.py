@@ -142,7 +142,7 @@ def _line(line: rx.Var) -> rx.Component:
                   rx.text(line["when"], size="1", color=theme.MUTED), spacing="0",
                   align="start"),
         rx.spacer(),
-        rx.text(line["amount"], size="2", weight="bold", dir="ltr",
+        rx.text(line["amount"], size="2", weight="bold", dir="ltr", white_space="nowrap",
                 color=rx.cond(line["direction"] == "in", rx.color("teal", 11), None)),
         width="100%",
         align="center",
