@@ -60,18 +60,26 @@ def deliver_notifications(*, as_of: datetime) -> str:
 MESSAGE_RETENTION = timedelta(days=30)
 
 
+def in_batches(step, limit: int) -> int:
+    """Run `step(session, limit)` in its own transaction until a batch comes back short; the
+    total it reports. Each batch commits on its own, so a long run never holds its locks."""
+    total = 0
+    while True:
+        with unit_of_work(SYSTEM) as session:
+            count = step(session, limit)
+        total += count
+        if count < limit:
+            return total
+
+
 @job("expire_referrals", minute=5)
 def expire_referrals(*, as_of: datetime) -> str:
     """Expire referral offers nobody answered within REFERRAL_EXPIRY_DAYS, in batches."""
     from ofair_app.services import referrals
 
-    expired = 0
-    while True:
-        with unit_of_work(SYSTEM) as session:
-            count = referrals.expire_due(session=session, now=as_of, limit=BATCH_SIZE)
-        expired += count
-        if count < BATCH_SIZE:
-            return f"expired {expired} referral offers"
+    expired = in_batches(lambda session, limit: referrals.expire_due(
+        session=session, now=as_of, limit=limit), BATCH_SIZE)
+    return f"expired {expired} referral offers"
 
 
 @job("auto_confirm_completion", minute=20)
@@ -79,13 +87,9 @@ def auto_confirm_completion(*, as_of: datetime) -> str:
     """Close jobs whose owner did not confirm within AUTO_CONFIRM_DAYS of completion."""
     from ofair_app.services import payments
 
-    closed = 0
-    while True:
-        with unit_of_work(SYSTEM) as session:
-            count = payments.auto_confirm_due(session=session, now=as_of, limit=500)
-        closed += count
-        if count < 500:
-            return f"closed {closed} jobs"
+    closed = in_batches(lambda session, limit: payments.auto_confirm_due(
+        session=session, now=as_of, limit=limit), 500)
+    return f"closed {closed} jobs"
 
 
 @job("release_holds", minute=30)
@@ -93,13 +97,9 @@ def release_holds(*, as_of: datetime) -> str:
     """Release held money HOLD_PERIOD_DAYS after a job closed (never while disputed)."""
     from ofair_app.services import payments
 
-    released = 0
-    while True:
-        with unit_of_work(SYSTEM) as session:
-            count = payments.release_due(session=session, now=as_of, limit=500)
-        released += count
-        if count < 500:
-            return f"released {released} holds"
+    released = in_batches(lambda session, limit: payments.release_due(
+        session=session, now=as_of, limit=limit), 500)
+    return f"released {released} holds"
 
 
 @job("reconcile_payments", minute="*/10")

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from alembic import op
+from ofair_app.db.rls import force_rls, quoted_app_role, sql_list
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -64,28 +65,6 @@ LEAD_CONTENT = ("title", "short_description", "category_slug", "subcategory_slug
                 "preferred_date", "visibility", "final_amount", "cancelled_at")
 
 
-def _app_role() -> str:
-    from ofair_app.db.engine import database_urls
-    from ofair_app.settings import get_settings
-
-    settings = get_settings()
-    if settings.embedded_database:
-        return settings.database_app_role
-    return database_urls(settings).app.username or settings.database_app_role
-
-
-def _force_rls(table: str, app: str, grants: str) -> None:
-    op.execute(f"""
-        ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
-        ALTER TABLE {table} FORCE ROW LEVEL SECURITY;
-        GRANT {grants} ON {table} TO {app};
-    """)
-
-
-def _in(values: Sequence[str]) -> str:
-    return ", ".join(f"'{v}'" for v in values)
-
-
 def _pairs(moves: Sequence[tuple[str, str]]) -> str:
     return ", ".join(f"('{a}', '{b}')" for a, b in moves)
 
@@ -103,7 +82,7 @@ def _attachment_columns() -> list[sa.Column]:
 
 
 def upgrade() -> None:
-    app = op.get_bind().execute(sa.text("SELECT quote_ident(:r)"), {"r": _app_role()}).scalar_one()
+    app = quoted_app_role(op)
     content = ", ".join(f"NEW.{c}" for c in LEAD_CONTENT)
     old_content = ", ".join(f"OLD.{c}" for c in LEAD_CONTENT)
 
@@ -131,7 +110,7 @@ def upgrade() -> None:
         sa.Column("decided_at", TS),
         sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
         sa.Column("updated_at", TS, nullable=False, server_default=sa.func.now()),
-        sa.CheckConstraint(f"status IN ({_in(PROPOSAL_STATUSES)})", name="proposals_status"),
+        sa.CheckConstraint(f"status IN ({sql_list(PROPOSAL_STATUSES)})", name="proposals_status"),
         sa.CheckConstraint("origin IN ('proposal', 'referral')", name="proposals_origin"),
         sa.CheckConstraint("price > 0", name="proposals_price"),
     )
@@ -177,7 +156,7 @@ def upgrade() -> None:
         sa.Column("decided_by", sa.Uuid(), sa.ForeignKey("users.id")),
         sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
         sa.Column("updated_at", TS, nullable=False, server_default=sa.func.now()),
-        sa.CheckConstraint(f"status IN ({_in(REFERRAL_STATUSES)})", name="referrals_status"),
+        sa.CheckConstraint(f"status IN ({sql_list(REFERRAL_STATUSES)})", name="referrals_status"),
         sa.CheckConstraint("commission_percentage BETWEEN 0 AND 90",
                            name="referrals_commission"),
         sa.CheckConstraint("budget >= 0", name="referrals_budget"),
@@ -207,7 +186,7 @@ def upgrade() -> None:
         sa.Column("proposal_id", sa.Uuid(), sa.ForeignKey("proposals.id")),
         sa.Column("referral_id", sa.Uuid(), sa.ForeignKey("referrals.id")),
         sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
-        sa.CheckConstraint(f"event IN ({_in(LEAD_EVENTS)})", name="lead_events_event"),
+        sa.CheckConstraint(f"event IN ({sql_list(LEAD_EVENTS)})", name="lead_events_event"),
     )
     op.create_index("lead_events_lead", "lead_events", ["lead_id", "created_at"])
     op.create_table(
@@ -316,7 +295,7 @@ def upgrade() -> None:
             RETURN NEW;
         END $$;
     """)
-    _force_rls("proposals", app, "SELECT, INSERT, UPDATE")
+    force_rls(op, "proposals", app, "SELECT, INSERT, UPDATE")
     op.execute(f"""
         CREATE POLICY proposals_select ON proposals FOR SELECT
             USING (app_member_of(professional_id) OR app_owns_lead(lead_id) OR app_is_trusted());
@@ -408,7 +387,7 @@ def upgrade() -> None:
         CREATE TRIGGER proposals_count AFTER INSERT OR UPDATE OF status ON proposals
             FOR EACH ROW EXECUTE FUNCTION proposals_count();
     """)
-    _force_rls("proposal_attachments", app, "SELECT, INSERT, DELETE")
+    force_rls(op, "proposal_attachments", app, "SELECT, INSERT, DELETE")
     op.execute("""
         CREATE FUNCTION app_sees_proposal(prop uuid) RETURNS boolean LANGUAGE sql STABLE AS
         $$ SELECT EXISTS (SELECT 1 FROM proposals p WHERE p.id = prop) $$;
@@ -425,7 +404,7 @@ def upgrade() -> None:
             USING (app_edits_proposal(proposal_id) OR app_is_trusted());
     """)
 
-    _force_rls("referrals", app, "SELECT, INSERT, UPDATE")
+    force_rls(op, "referrals", app, "SELECT, INSERT, UPDATE")
     op.execute(f"""
         CREATE POLICY referrals_select ON referrals FOR SELECT
             USING (app_member_of(referrer_professional_id)
@@ -515,7 +494,7 @@ def upgrade() -> None:
     op.execute(_professionals_guard(with_completed_jobs=True))
 
     for table in ("lead_events", "phone_revelations"):
-        _force_rls(table, app, "SELECT, INSERT")
+        force_rls(op, table, app, "SELECT, INSERT")
     op.execute("""
         -- Written by the actor about a lead they act on; read by its owner, the business it
         -- names, and admins.

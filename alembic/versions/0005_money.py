@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from alembic import op
+from ofair_app.db.rls import force_rls, quoted_app_role, sql_list
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -47,28 +48,6 @@ MOVES = (
 LEAD_CONTENT = ("title", "short_description", "category_slug", "subcategory_slug", "locality_id",
                 "lat", "lon", "budget", "referrer_share_percentage", "preferred_schedule",
                 "preferred_date", "visibility", "final_amount", "cancelled_at", "closed_at")
-
-
-def _app_role() -> str:
-    from ofair_app.db.engine import database_urls
-    from ofair_app.settings import get_settings
-
-    settings = get_settings()
-    if settings.embedded_database:
-        return settings.database_app_role
-    return database_urls(settings).app.username or settings.database_app_role
-
-
-def _force_rls(table: str, app: str, grants: str) -> None:
-    op.execute(f"""
-        ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
-        ALTER TABLE {table} FORCE ROW LEVEL SECURITY;
-        GRANT {grants} ON {table} TO {app};
-    """)
-
-
-def _in(values: Sequence[str]) -> str:
-    return ", ".join(f"'{v}'" for v in values)
 
 
 def _leads_guard(*, performer_completes: bool) -> str:
@@ -136,7 +115,7 @@ def _leads_guard(*, performer_completes: bool) -> str:
 
 
 def upgrade() -> None:
-    app = op.get_bind().execute(sa.text("SELECT quote_ident(:r)"), {"r": _app_role()}).scalar_one()
+    app = quoted_app_role(op)
 
     # --- the end of a job ---------------------------------------------------------------------
     op.add_column("leads", sa.Column("completed_at", TS))
@@ -179,7 +158,7 @@ def upgrade() -> None:
         sa.Column("paid_at", TS),
         sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
         sa.Column("updated_at", TS, nullable=False, server_default=sa.func.now()),
-        sa.CheckConstraint(f"status IN ({_in(PAYMENT_STATUSES)})", name="payments_status"),
+        sa.CheckConstraint(f"status IN ({sql_list(PAYMENT_STATUSES)})", name="payments_status"),
         sa.CheckConstraint("provider IN ('sandbox', 'stripe')", name="payments_provider"),
         sa.CheckConstraint("final_amount > 0 AND platform_commission >= 0 AND referrer_fee >= 0"
                            " AND professional_net_amount >= 0", name="payments_amounts"),
@@ -215,7 +194,7 @@ def upgrade() -> None:
         CREATE TRIGGER payments_touch BEFORE UPDATE ON payments
             FOR EACH ROW EXECUTE FUNCTION payments_touch();
     """)
-    _force_rls("payments", app, "SELECT, INSERT, UPDATE")
+    force_rls(op, "payments", app, "SELECT, INSERT, UPDATE")
     op.execute("""
         -- The payer, the lead's owner, the businesses paid, admins.
         CREATE POLICY payments_select ON payments FOR SELECT
@@ -245,7 +224,7 @@ def upgrade() -> None:
     )
     op.create_index("payment_webhook_events_payment", "payment_webhook_events",
                     ["payment_id", "received_at"])
-    _force_rls("payment_webhook_events", app, "SELECT, INSERT, UPDATE")
+    force_rls(op, "payment_webhook_events", app, "SELECT, INSERT, UPDATE")
     op.execute("""
         CREATE POLICY payment_webhook_events_platform ON payment_webhook_events FOR ALL
             USING (app_is_trusted()) WITH CHECK (app_is_trusted());
@@ -269,7 +248,7 @@ def upgrade() -> None:
         sa.CheckConstraint("status IN ('open', 'complete', 'expired')",
                            name="sandbox_checkouts_status"),
     )
-    _force_rls("sandbox_checkouts", app, "SELECT, INSERT, UPDATE")
+    force_rls(op, "sandbox_checkouts", app, "SELECT, INSERT, UPDATE")
     op.execute("""
         CREATE POLICY sandbox_checkouts_platform ON sandbox_checkouts FOR ALL
             USING (app_is_trusted()) WITH CHECK (app_is_trusted());
@@ -283,7 +262,7 @@ def upgrade() -> None:
         sa.Column("purpose", sa.String(20), nullable=False),
         sa.Column("professional_id", sa.Uuid(), sa.ForeignKey("professionals.id")),
         sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
-        sa.CheckConstraint(f"purpose IN ({_in(PURPOSES)})", name="ledger_accounts_purpose"),
+        sa.CheckConstraint(f"purpose IN ({sql_list(PURPOSES)})", name="ledger_accounts_purpose"),
         sa.CheckConstraint("(purpose LIKE 'pro\\_%') = (professional_id IS NOT NULL)",
                            name="ledger_accounts_owner"),
     )
@@ -300,7 +279,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.Uuid(), sa.ForeignKey("users.id")),
         sa.Column("note", sa.String(300), nullable=False, server_default=""),
         sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
-        sa.CheckConstraint(f"kind IN ({_in(TX_KINDS)})", name="ledger_transactions_kind"),
+        sa.CheckConstraint(f"kind IN ({sql_list(TX_KINDS)})", name="ledger_transactions_kind"),
         sa.CheckConstraint("(kind IN ('post', 'void')) = (pending_id IS NOT NULL)",
                            name="ledger_transactions_pending"),
     )
@@ -325,7 +304,7 @@ def upgrade() -> None:
     op.create_index("ledger_entries_account", "ledger_entries", ["account_id", "id"])
     op.create_index("ledger_entries_transaction", "ledger_entries", ["transaction_id"])
     for table in ("ledger_accounts", "ledger_transactions", "ledger_entries"):
-        _force_rls(table, app, "SELECT, INSERT")
+        force_rls(op, table, app, "SELECT, INSERT")
         op.execute(f"""
             CREATE POLICY {table}_write ON {table} FOR INSERT WITH CHECK (app_is_trusted());
             CREATE POLICY {table}_platform ON {table} FOR SELECT TO CURRENT_USER USING (true);

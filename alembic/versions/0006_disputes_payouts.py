@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from alembic import op
+from ofair_app.db.rls import force_rls, quoted_app_role
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -28,26 +29,8 @@ TS = postgresql.TIMESTAMP(timezone=True)
 MONEY = sa.Numeric(12, 2)
 
 
-def _app_role() -> str:
-    from ofair_app.db.engine import database_urls
-    from ofair_app.settings import get_settings
-
-    settings = get_settings()
-    if settings.embedded_database:
-        return settings.database_app_role
-    return database_urls(settings).app.username or settings.database_app_role
-
-
-def _force_rls(table: str, app: str, grants: str) -> None:
-    op.execute(f"""
-        ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
-        ALTER TABLE {table} FORCE ROW LEVEL SECURITY;
-        GRANT {grants} ON {table} TO {app};
-    """)
-
-
 def upgrade() -> None:
-    app = op.get_bind().execute(sa.text("SELECT quote_ident(:r)"), {"r": _app_role()}).scalar_one()
+    app = quoted_app_role(op)
 
     op.create_table(
         "disputes",
@@ -78,7 +61,7 @@ def upgrade() -> None:
         CREATE INDEX disputes_queue ON disputes (created_at) WHERE status = 'open';
         CREATE INDEX disputes_lead ON disputes (lead_id);
     """)
-    _force_rls("disputes", app, "SELECT, INSERT, UPDATE")
+    force_rls(op, "disputes", app, "SELECT, INSERT, UPDATE")
     op.execute("""
         -- The parties to the job and admins read it; a party opens it; only an admin (the
         -- platform) resolves it.
@@ -140,8 +123,8 @@ def upgrade() -> None:
         CREATE INDEX withdrawals_queue ON withdrawals (status, created_at)
             WHERE status IN ('requested', 'approved');
     """)
-    _force_rls("withdrawals", app, "SELECT, INSERT, UPDATE")
-    _force_rls("payout_batches", app, "SELECT, INSERT, UPDATE")
+    force_rls(op, "withdrawals", app, "SELECT, INSERT, UPDATE")
+    force_rls(op, "payout_batches", app, "SELECT, INSERT, UPDATE")
     op.execute("""
         CREATE POLICY withdrawals_select ON withdrawals FOR SELECT
             USING (app_is_trusted() OR app_member_of(professional_id));

@@ -132,3 +132,22 @@ def confirm_dialog(trigger: rx.Component, title: rx.Component | str, body: rx.Co
             ),
         ),
     )
+
+
+def card_list(rows: rx.Var, render, empty_key: str) -> rx.Component:
+    """A list of cards, or a quiet empty state saying what would be there."""
+    return rx.cond(rows.length() > 0,
+                   rx.vstack(rx.foreach(rows, render), spacing="3", width="100%"),
+                   empty_state(empty_key))
+
+
+def list_tabs(value: rx.Var, on_change, *tabs: tuple[rx.Component, str, rx.Component]
+              ) -> rx.Component:
+    """Tabs of lists: each tab is (its label, its value, its content)."""
+    return rx.tabs.root(
+        rx.tabs.list(*(rx.tabs.trigger(label, value=key) for label, key, _ in tabs)),
+        *(rx.tabs.content(content, value=key, padding_top="1rem") for _, key, content in tabs),
+        value=value,
+        on_change=on_change,
+        width="100%",
+    )

@@ -7,7 +7,7 @@ import reflex as rx
 
 from ofair_app.services import leads, proposals
 from ofair_app.ui import format, routes, theme
-from ofair_app.ui.components.forms import empty_state, page_title
+from ofair_app.ui.components.forms import card_list, list_tabs, page_title
 from ofair_app.ui.components.offers import offer_status_badge
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.pages.my_requests import lead_row, status_badge
@@ -95,26 +95,12 @@ def pro_my_leads() -> rx.Component:
                 rx.link(rx.button(rx.icon("plus", size=16), t("ui.my_leads.new"), size="2",
                                   variant="soft"), href=routes.PRO_LEAD_NEW, flex_shrink="0"),
                 width="100%", align="start"),
-            rx.tabs.root(
-                rx.tabs.list(
-                    rx.tabs.trigger(t("ui.my_leads.posted"), value="posted"),
-                    rx.tabs.trigger(t("ui.my_leads.sent"), value="sent"),
-                ),
-                rx.tabs.content(
-                    rx.cond(MyLeadsState.posted.length() > 0,
-                            rx.vstack(rx.foreach(MyLeadsState.posted, _posted_card),
-                                      spacing="3", width="100%"),
-                            empty_state("ui.my_leads.posted_empty")),
-                    value="posted", padding_top="1rem"),
-                rx.tabs.content(
-                    rx.cond(MyLeadsState.sent.length() > 0,
-                            rx.vstack(rx.foreach(MyLeadsState.sent, _sent_card),
-                                      spacing="3", width="100%"),
-                            empty_state("ui.my_leads.sent_empty")),
-                    value="sent", padding_top="1rem"),
-                value=MyLeadsState.tab,
-                on_change=MyLeadsState.set_tab,
-                width="100%",
+            list_tabs(
+                MyLeadsState.tab, MyLeadsState.set_tab,
+                (t("ui.my_leads.posted"), "posted",
+                 card_list(MyLeadsState.posted, _posted_card, "ui.my_leads.posted_empty")),
+                (t("ui.my_leads.sent"), "sent",
+                 card_list(MyLeadsState.sent, _sent_card, "ui.my_leads.sent_empty")),
             ),
             spacing="4",
             width="100%",

@@ -12,8 +12,9 @@ from ofair_app.domain.errors import AppError
 from ofair_app.services import referrals
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import (
-    empty_state,
+    card_list,
     error_banner,
+    list_tabs,
     notice_banner,
     page_title,
 )
@@ -184,27 +185,15 @@ def pro_referrals() -> rx.Component:
             page_title("ui.referrals.title", "ui.referrals.subtitle"),
             error_banner(ReferralsState.error),
             notice_banner(ReferralsState.notice),
-            rx.tabs.root(
-                rx.tabs.list(
-                    rx.tabs.trigger(t("ui.referrals.incoming"), " (",
-                                    ReferralsState.incoming.length(), ")", value="incoming"),
-                    rx.tabs.trigger(t("ui.referrals.outgoing"), value="outgoing"),
-                ),
-                rx.tabs.content(
-                    rx.cond(ReferralsState.incoming.length() > 0,
-                            rx.vstack(rx.foreach(ReferralsState.incoming, _incoming_card),
-                                      spacing="3", width="100%"),
-                            empty_state("ui.referrals.incoming_empty")),
-                    value="incoming", padding_top="1rem"),
-                rx.tabs.content(
-                    rx.cond(ReferralsState.outgoing.length() > 0,
-                            rx.vstack(rx.foreach(ReferralsState.outgoing, _outgoing_card),
-                                      spacing="3", width="100%"),
-                            empty_state("ui.referrals.outgoing_empty")),
-                    value="outgoing", padding_top="1rem"),
-                value=ReferralsState.tab,
-                on_change=ReferralsState.set_tab,
-                width="100%",
+            list_tabs(
+                ReferralsState.tab, ReferralsState.set_tab,
+                (rx.fragment(t("ui.referrals.incoming"), " (",
+                             ReferralsState.incoming.length(), ")"), "incoming",
+                 card_list(ReferralsState.incoming, _incoming_card,
+                           "ui.referrals.incoming_empty")),
+                (t("ui.referrals.outgoing"), "outgoing",
+                 card_list(ReferralsState.outgoing, _outgoing_card,
+                           "ui.referrals.outgoing_empty")),
             ),
             spacing="4",
             width="100%",
