@@ -167,6 +167,18 @@ def get_payment(*, session: Session, caller: Caller, payment_id: uuid.UUID) -> P
     return payment
 
 
+def flagged(*, session: Session, caller: Caller, limit: int = 100) -> list[tuple[Payment, str]]:
+    """Payments a provider event did not match (amount, currency, session, or a lead no longer
+    awarded): recorded, never applied; an admin looks at each. With their leads' titles."""
+    users.require_user(caller)
+    if caller.role != "admin":
+        raise Forbidden("errors.admin_only")
+    rows = session.exec(select(Payment, Lead.title).join(Lead, col(Lead.id) == Payment.lead_id)
+                        .where(col(Payment.flagged).is_(True))
+                        .order_by(col(Payment.updated_at).desc()).limit(limit)).all()
+    return [(payment, title) for payment, title in rows]
+
+
 def for_lead(session: Session, lead_id: uuid.UUID) -> Payment | None:
     """The lead's latest payment the caller may see."""
     return session.exec(select(Payment).where(Payment.lead_id == lead_id)

@@ -18,6 +18,7 @@ from ofair_app.adapters.psp import event_payload, sign
 from ofair_app.adapters.psp.sandbox import DECLINED_CARD, SUCCESS_CARD
 from ofair_app.db.engine import SYSTEM, unit_of_work
 from ofair_app.domain.ledger import Purpose
+from ofair_app.models import UserRole
 from ofair_app.models._base import utcnow
 from ofair_app.services import ledger, payments
 from tests.api.money import (
@@ -33,6 +34,7 @@ from tests.api.money import (
 )
 from tests.api.test_leads_api import API, auth, consumer_body, post_lead
 from tests.api.test_proposals_api import offer, propose
+from tests.factories import make_user
 
 # --- the acceptance example ----------------------------------------------------------------
 
@@ -218,6 +220,12 @@ async def test_a_mismatched_paid_event_is_flagged_and_not_applied(client, partie
     assert sql("SELECT status, flagged FROM payments") == [("pending", True)]
     assert sql("SELECT outcome FROM payment_webhook_events") == [("flagged",)]
     assert sql("SELECT count(*) FROM ledger_entries") == [(0,)]
+    admin = make_user(role=UserRole.admin, name="מנהלת")
+    listed = (await client.get(f"{API}/admin/payments/flagged", headers=auth(admin))).json()
+    assert [p["id"] for p in listed["items"]] == [pending["payment_id"]]
+    assert listed["items"][0]["flag_reason"]
+    assert (await client.get(f"{API}/admin/payments/flagged",
+                             headers=auth(parties["referrer"][1]))).status_code == 403
 
 
 async def test_expiry_and_events_out_of_order(client, parties, pending) -> None:
@@ -348,3 +356,40 @@ async def test_offer_of_a_paid_job_is_final(client, parties, referral_deal, pend
                                  headers=auth(parties["performer"][1]))
     assert response.status_code == 409
     assert offer()  # the helper stays importable for other modules
+
+
+async def test_release_holds_run_concurrently_releases_once(client, parties, referral_deal,
+                                                            pending) -> None:
+    lead, _ = referral_deal
+    (_, referrer), (p_business, performer) = parties["referrer"], parties["performer"]
+    await pay(client, pending["psp_reference"])
+    await client.post(f"{API}/leads/{lead['id']}/complete", headers=auth(performer))
+    await client.post(f"{API}/leads/{lead['id']}/confirm-completion", headers=auth(referrer))
+    later = utcnow() + timedelta(days=8)
+    released: list[int] = []
+    barrier = threading.Barrier(3)
+
+    def release() -> None:  # the service itself, past the job's advisory lock
+        barrier.wait()
+        with unit_of_work(SYSTEM) as session:
+            released.append(payments.release_due(session=session, now=later))
+
+    threads = [threading.Thread(target=release) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sum(released) == 1, released
+    outcomes = []
+
+    def job() -> None:
+        outcomes.append(run_job("release_holds", as_of=later).detail)
+
+    runners = [threading.Thread(target=job) for _ in range(2)]
+    for runner in runners:
+        runner.start()
+    for runner in runners:
+        runner.join(30)
+    assert all("released 0" in o or "already running" in o for o in outcomes), outcomes
+    assert balances(p_business.id) == (D("0"), D("750.00"))
+    assert sql("SELECT count(*) FROM ledger_transactions WHERE kind = 'post'") == [(1,)]

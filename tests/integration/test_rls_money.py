@@ -13,13 +13,15 @@ from sqlalchemy.exc import DBAPIError
 
 from ofair_app.adapters.psp.sandbox import SUCCESS_CARD, SandboxProvider
 from ofair_app.db.engine import ANONYMOUS, SYSTEM, Caller, unit_of_work
+from ofair_app.domain.ledger import Leg, Purpose, TxKind
 from ofair_app.models import ProposalCreate, UserRole
-from ofair_app.services import payments, proposals
+from ofair_app.services import disputes, ledger, payments, payouts, proposals
 from tests.factories import caller_for, make_lead, make_professional, make_user
 from tests.integration.test_rls_identity import count, refused, rows_changed
 
 MONEY_TABLES = ("payments", "payment_webhook_events", "sandbox_checkouts", "ledger_accounts",
-                "ledger_transactions", "ledger_entries")
+                "ledger_transactions", "ledger_entries", "disputes", "withdrawals",
+                "payout_batches")
 
 
 @dataclass
@@ -47,10 +49,30 @@ def world(db) -> World:
     payment = payments.initiate(caller=consumer, proposal_id=proposal.id)
     paid = SandboxProvider().pay(payment.psp_reference or "", SUCCESS_CARD)
     assert payments.handle_webhook(paid.payload, paid.signature).outcome == "applied"
+    admin = caller_for(make_user(role=UserRole.admin, name="מנהלת"))
+    # a released earlier job pays for a withdrawal in a batch; this one is disputed
+    with unit_of_work(SYSTEM) as session:
+        ledger.record(session, kind=TxKind.manual_payout, idempotency_key="seed",
+                      legs=[Leg(Purpose.clearing, Decimal("300")),
+                            Leg(Purpose.pro_available, Decimal("-300"),
+                                performer.professional_ids[0])])
+    with unit_of_work(performer) as session:
+        payouts.request_withdrawal(session=session, caller=performer,
+                                   professional_id=performer.professional_ids[0],
+                                   amount=Decimal("100"), bank_code="12", branch="608",
+                                   account="123456", account_holder="אלון")
+    with unit_of_work(admin) as session:
+        for withdrawal in payouts.withdrawals(session=session, caller=admin):
+            payouts.decide(session=session, caller=admin, withdrawal_id=withdrawal.id,
+                           approve=True)
+        payouts.export_batch(session=session, caller=admin)
+    with unit_of_work(consumer) as session:
+        disputes.open_dispute(session=session, caller=consumer, lead_id=lead.id,
+                              reason="העבודה לא הסתיימה כמו שסוכם")
     return World(consumer=consumer, performer=performer,
                  other_user=caller_for(make_user(name="זר")),
                  other_member=caller_for(make_professional(business_name="סקרנים")[1]),
-                 admin=caller_for(make_user(role=UserRole.admin, name="מנהלת")))
+                 admin=admin)
 
 
 def outsiders(world: World) -> list[tuple[str, Caller]]:
@@ -68,20 +90,31 @@ def test_outsiders_see_no_money_row(world, table) -> None:
 def test_the_parties_see_their_own_payment_and_wallet_only(world) -> None:
     assert count(world.consumer, "SELECT id FROM payments") == 1
     assert count(world.performer, "SELECT id FROM payments") == 1
-    # the performer reads its own pending account and the entries on it, nothing else
-    assert count(world.performer, "SELECT id FROM ledger_accounts") == 1
-    assert count(world.performer, "SELECT id FROM ledger_entries") == 1
-    assert count(world.performer, "SELECT id FROM ledger_transactions") == 1
+    # the performer reads its own accounts (held, available, paying out) and their entries:
+    # the hold's part, the seeded credit, both sides of its withdrawal; nothing else
+    assert count(world.performer, "SELECT id FROM ledger_accounts") == 3
+    assert count(world.performer, "SELECT id FROM ledger_entries") == 4
+    assert count(world.performer, "SELECT id FROM ledger_transactions") == 3
     assert count(world.consumer, "SELECT id FROM ledger_entries") == 0
     for caller in (world.consumer, world.performer):
         assert count(caller, "SELECT id FROM payment_webhook_events") == 0
         assert count(caller, "SELECT id FROM sandbox_checkouts") == 0
+        assert count(caller, "SELECT id FROM payout_batches") == 0
+        assert count(caller, "SELECT id FROM disputes") == 1  # both parties see it
+    assert count(world.performer, "SELECT id FROM withdrawals") == 1
+    assert count(world.consumer, "SELECT id FROM withdrawals") == 0
 
 
 @pytest.mark.parametrize("caller_name", ["consumer", "performer", "other_member", "anonymous"])
 def test_nobody_but_the_platform_writes_money(world, caller_name) -> None:
     caller = ANONYMOUS if caller_name == "anonymous" else getattr(world, caller_name)
     assert rows_changed(caller, "UPDATE payments SET status = 'refunded'") == 0
+    assert rows_changed(caller, "UPDATE disputes SET status = 'resolved',"
+                                " resolution = 'release'") == 0
+    assert rows_changed(caller, "UPDATE withdrawals SET status = 'paid'") == 0
+    assert refused(caller, "INSERT INTO withdrawals (professional_id, requested_by, amount,"
+                           " bank_code, branch, account, account_holder) SELECT id, created_by,"
+                           " 1000, '12', '608', '123456', 'x' FROM professionals")
     assert refused(caller, "INSERT INTO ledger_transactions (kind, idempotency_key)"
                            " VALUES ('manual_payout', 'forged')")
     assert refused(caller, "INSERT INTO ledger_accounts (code, purpose)"
@@ -109,7 +142,8 @@ def test_an_unbalanced_transaction_cannot_commit_even_for_the_platform(world) ->
     assert getattr(caught.value.orig, "sqlstate", None) == "23514"
     assert count(SYSTEM, "SELECT 1 FROM ledger_transactions WHERE idempotency_key ="
                          " 'unbalanced'") == 0
-    assert count(SYSTEM, "SELECT 1 FROM ledger_entries") == 3  # the hold's, untouched
+    assert count(SYSTEM, "SELECT 1 FROM ledger_transactions WHERE idempotency_key ="
+                         " 'unbalanced'") == 0
 
 
 def test_a_payments_split_is_frozen(world) -> None:

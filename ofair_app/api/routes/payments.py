@@ -81,6 +81,11 @@ class PaymentOut(BaseModel):
                    paid_at=payment.paid_at, created_at=payment.created_at)
 
 
+class FlaggedOut(PaymentOut):
+    lead_title: str
+    flag_reason: str
+
+
 class WebhookOut(BaseModel):
     received: bool
     outcome: str
@@ -118,6 +123,15 @@ def get_payment(payment_id: uuid.UUID, caller: CurrentCaller) -> PaymentOut:
     with unit_of_work(caller) as session:
         return PaymentOut.of(payments.get_payment(session=session, caller=caller,
                                                   payment_id=payment_id))
+
+
+@router.get("/admin/payments/flagged", response_model=Page[FlaggedOut])
+def flagged_payments(caller: AdminCaller) -> Page[FlaggedOut]:
+    """Payments a provider event did not match, recorded and not applied, for an admin."""
+    with unit_of_work(caller) as session:
+        return Page(items=[FlaggedOut(**PaymentOut.of(p).model_dump(), lead_title=title,
+                                      flag_reason=p.flag_reason)
+                           for p, title in payments.flagged(session=session, caller=caller)])
 
 
 @router.post("/payments/webhook", response_model=WebhookOut)

@@ -11,7 +11,7 @@ import reflex as rx
 from ofair_app.domain.banking import BANKS
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.leads import read_amount
-from ofair_app.services import disputes, payouts
+from ofair_app.services import disputes, payments, payouts
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import (
     confirm_dialog,
@@ -27,6 +27,7 @@ from ofair_app.ui.state.session import SessionState
 
 
 class AdminPayoutsState(SessionState):
+    flagged: list[dict[str, str]] = []
     requests: list[dict[str, str]] = []
     approved: list[dict[str, str]] = []
     batches: list[dict[str, str]] = []
@@ -42,9 +43,14 @@ class AdminPayoutsState(SessionState):
         def read(session):
             rows = payouts.withdrawals(session=session, caller=caller, limit=200)
             names = payouts.business_names(session, {w.professional_id for w in rows})
-            return rows, names, payouts.batches(session=session, caller=caller)
+            return (rows, names, payouts.batches(session=session, caller=caller),
+                    payments.flagged(session=session, caller=caller))
 
-        rows, names, batches = self._as(caller, read)
+        rows, names, batches, flagged = self._as(caller, read)
+        self.flagged = [{"id": str(p.id), "title": title, "reason": p.flag_reason,
+                         "amount": format.money(p.final_amount, locale),
+                         "status": self._text(f"ui.payment_status.{p.status}")}
+                        for p, title in flagged]
 
         def row(w) -> dict[str, str]:
             return {"id": str(w.id), "business": names.get(w.professional_id, ""),
@@ -180,6 +186,21 @@ def admin_payouts() -> rx.Component:
             page_title("ui.payouts.title", "ui.payouts.subtitle"),
             error_banner(state.error),
             notice_banner(state.notice),
+            rx.cond(state.flagged.length() > 0, rx.vstack(
+                rx.hstack(rx.icon("triangle-alert", size=16, color=rx.color("orange", 10)),
+                          rx.text(t("ui.payouts.flagged"), weight="bold", size="3"),
+                          spacing="2", align="center"),
+                rx.text(t("ui.payouts.flagged_body"), size="2", color=theme.MUTED),
+                rx.foreach(state.flagged, lambda p: rx.vstack(
+                    rx.hstack(rx.text(p["title"], weight="bold", size="2"), rx.spacer(),
+                              rx.text(p["amount"], weight="bold", size="2"), width="100%"),
+                    rx.text(p["status"], " · ", p["reason"], size="1", color=theme.MUTED,
+                            dir="auto"),
+                    rx.text(p["id"], size="1", color=theme.MUTED, dir="ltr"),
+                    spacing="0", width="100%", padding_y="0.5rem",
+                    border_bottom=f"1px solid {rx.color('gray', 4)}")),
+                spacing="2", width="100%", id="flagged-payments",
+                style=theme.card_style(), border=f"1px solid {rx.color('orange', 6)}")),
             _section("ui.payouts.requests", rx.cond(
                 state.requests.length() > 0,
                 rx.vstack(rx.foreach(state.requests, lambda r: _request_row(r, True)),
