@@ -57,6 +57,15 @@ def _admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from ofair_app.db import bootstrap
+    from ofair_app.demo import make_demo_data
+
+    bootstrap.upgrade()
+    print("\n".join(make_demo_data()))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ofair_app", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -78,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--phone", required=True)
     admin.add_argument("--name", default="")
     admin.set_defaults(handler=_admin)
+
+    demo = commands.add_parser("demo-data", help="an idempotent demo marketplace, logins printed")
+    demo.set_defaults(handler=_demo)
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
