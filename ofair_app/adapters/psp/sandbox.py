@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -110,7 +111,10 @@ class SandboxProvider:
                   "amount_refunded": refunded, "currency": row.currency,
                   "refunded": refunded >= row.amount_total}
         payload = event_payload(_event_id(), "charge.refunded", charge)
-        deliver(payload, sign(payload))
+        # Like Stripe, tell our webhook later, not inside the caller's request (which may be
+        # the very server that must answer it).
+        threading.Thread(target=deliver, args=(payload, sign(payload)), daemon=True,
+                         name="sandbox-webhook").start()
         return f"re_sandbox_{secrets.token_hex(8)}"
 
     # --- the hosted checkout page -----------------------------------------------------------
