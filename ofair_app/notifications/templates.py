@@ -44,6 +44,7 @@ TEMPLATES: dict[str, frozenset[str]] = {
     "payment_link": frozenset({"sms", "email"}),
     "job_paid": frozenset({"sms", "email"}),
     "job_completed": frozenset({"sms", "email"}),
+    "dispute_opened": frozenset({"sms", "email"}),
 }
 
 _SUBJECT = "Subject:"

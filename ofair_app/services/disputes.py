@@ -28,7 +28,9 @@ from ofair_app.domain.ledger import TxKind
 from ofair_app.models import AccessReason, Dispute, Lead, Payment
 from ofair_app.models._base import utcnow
 from ofair_app.services import leads as lead_service
-from ofair_app.services import ledger, payments, users
+from ofair_app.services import ledger, notifications, payments, users
+from ofair_app.services.proposals import lead_url_for_owner, short_title
+from ofair_app.settings import get_settings
 
 REASON_LENGTH = (10, 2000)
 DISPUTABLE = frozenset({LeadStatus.in_progress, LeadStatus.completed, LeadStatus.closed})
@@ -70,6 +72,18 @@ def open_dispute(*, session: Session, caller: Caller, lead_id: uuid.UUID, reason
         locked.status = lead_rules.next_status(locked.status, Event.dispute)
         session.add(locked)
         session.flush()
+    # the other side of the job, and the admins who will decide
+    other_users = [lead.owner_user_id] if party == "performer" else []
+    other_businesses = [payment.performer_professional_id] if party == "owner" else []
+    base = get_settings().ofair_public_url.rstrip("/")
+    notifications.tell(session=session, caller=caller, template="dispute_opened",
+                       users=other_users, businesses=other_businesses,
+                       params={"lead_title": short_title(lead),
+                               "url": f"{base}/pro/leads/{lead.id}" if party == "owner"
+                               else lead_url_for_owner(lead)})
+    notifications.tell(session=session, caller=caller, template="dispute_opened", admins=True,
+                       params={"lead_title": short_title(lead),
+                               "url": f"{base}/admin/disputes"})
     return dispute
 
 

@@ -74,9 +74,11 @@ def business_owners(session: Session, professional_id: uuid.UUID) -> list[User]:
 
 
 def tell(*, session: Session, caller: Caller, template: str, params: Params,
-         users: Iterable[uuid.UUID] = (), businesses: Iterable[uuid.UUID] = ()) -> None:
+         users: Iterable[uuid.UUID] = (), businesses: Iterable[uuid.UUID] = (),
+         admins: bool = False) -> None:
     """Tell people the caller may not look up (the other side of a deal): the given users and
-    the owners of the given businesses, each once, never the caller. Their addresses are read
+    the owners of the given businesses (and, with `admins`, every admin), each once, never the
+    caller. Their addresses are read
     in a trusted step of the caller's transaction, so the messages exist exactly when the
     change does."""
     with trusted_step(session, caller):
@@ -87,6 +89,10 @@ def tell(*, session: Session, caller: Caller, template: str, params: Params,
                 recipients[user.id] = user
         for professional_id in businesses:
             for user in business_owners(session, professional_id):
+                recipients[user.id] = user
+        if admins:
+            for user in session.exec(select(User).where(User.role == "admin",
+                                                        col(User.is_active).is_(True))).all():
                 recipients[user.id] = user
         recipients.pop(caller.user_id, None)  # type: ignore[arg-type]
         for user in recipients.values():

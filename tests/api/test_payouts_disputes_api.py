@@ -61,6 +61,8 @@ async def test_a_dispute_freezes_the_release_until_an_admin_releases(
                                headers=auth(referrer))
     assert opened.status_code == 201, opened.text
     assert opened.json()["party"] == "owner"
+    told = sql("SELECT user_id FROM outbox_messages WHERE template = 'dispute_opened'")
+    assert {user_id for (user_id,) in told} == {performer.id, admin.id}
     again = await client.post(f"{API}/leads/{lead['id']}/disputes",
                               json={"reason": "עוד פעם אותה תלונה בדיוק"},
                               headers=auth(performer))

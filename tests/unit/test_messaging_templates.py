@@ -49,6 +49,8 @@ PARAMS: dict[str, dict[str, object]] = {
                      "url": "https://ofair.co.il/checkout/cs_sandbox_3f9a"},
     "job_paid": {"lead_title": "Kitchen tap repair in Haifa", "amount": "₪1,200",
                  "lead_url": "https://ofair.co.il/pro/leads/7f3a"},
+    "dispute_opened": {"lead_title": "Kitchen tap repair in Haifa",
+                       "url": "https://ofair.co.il/admin/disputes"},
     "job_completed": {"lead_title": "Kitchen tap repair in Haifa",
                       "lead_url": "https://ofair.co.il/my/requests/7f3a", "days": 7},
     "award_declined": {"lead_title": "Kitchen tap repair in Haifa",
