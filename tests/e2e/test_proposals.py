@@ -145,9 +145,14 @@ def test_the_client_pays_with_the_sandbox_card_and_the_performer_sees_it_held(
     page.goto(f"/my/requests/{lead.id}")
     page.locator(".choose-offer").click()
     page.get_by_role("alertdialog").locator(".confirm-offer").click()
+    # the two sides settled on another price before paying
+    page.locator(".change-price").click()
+    page.locator(".new-price input").fill("620")
+    page.locator(".save-price").click()
+    expect(page.locator(".offer-card").first).to_contain_text("₪620")
     page.click("#start-payment")
     expect(page).to_have_url(re.compile(r"/checkout/cs_sandbox_[0-9a-f]+$"))
-    expect(page.locator("#checkout-amount")).to_have_text("₪600")
+    expect(page.locator("#checkout-amount")).to_have_text("₪620")
     page.fill("#card-number", "4000 0000 0000 0002")
     page.fill("#card-expiry", "12/30")
     page.fill("#card-cvc", "123")
@@ -159,9 +164,9 @@ def test_the_client_pays_with_the_sandbox_card_and_the_performer_sees_it_held(
     expect(page.locator("#deal-box")).to_contain_text("הכסף מוחזק בנאמנות")
 
     pro_page.goto("/pro/wallet")
-    expect(pro_page.locator("#pending-balance")).to_have_text("₪540")  # 600 − 10%
+    expect(pro_page.locator("#pending-balance")).to_have_text("₪558")  # 620 − 10%
     expect(pro_page.locator("#available-balance")).to_have_text("₪0")
-    expect(pro_page.locator(".wallet-line").first).to_contain_text("₪540")
+    expect(pro_page.locator(".wallet-line").first).to_contain_text("₪558")
     pro_page.goto(f"/pro/leads/{lead.id}")
     pro_page.click("#mark-done")
     expect(pro_page.locator("#my-offer")).to_contain_text("ממתינים לאישור הלקוח")

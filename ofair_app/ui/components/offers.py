@@ -15,6 +15,8 @@ import uuid
 import reflex as rx
 
 from ofair_app.domain.errors import AppError
+from ofair_app.domain.leads import read_amount
+from ofair_app.models import ProposalUpdate
 from ofair_app.services import disputes, ledger, payments, proposals
 from ofair_app.services.proposals import ProposalView
 from ofair_app.ui import format, theme
@@ -61,6 +63,7 @@ class OffersMixin(rx.State, mixin=True):
     offers: list[dict[str, str]] = []
     offer_files: list[dict[str, str]] = []
     payment: dict[str, str] = {}
+    new_price: str = ""
     dispute_reason: str = ""
     offers_error: str = ""
     lead_status: str = ""
@@ -173,6 +176,30 @@ class OffersMixin(rx.State, mixin=True):
         return None
 
     @rx.event
+    def set_new_price(self, value: str):
+        self.new_price = value
+
+    @rx.event
+    def change_price(self, proposal_id: str):
+        """Before payment, either side of an award may settle on another price."""
+        caller = self._caller()
+        if caller is None:
+            return rx.redirect("/login")
+        self.offers_error = ""
+        try:
+            amount = read_amount(self.new_price, field="price")
+            self._as(caller, lambda s: proposals.update_proposal(
+                session=s, caller=caller, proposal_id=uuid.UUID(proposal_id),
+                data=ProposalUpdate(price=amount if amount is not None else 0)))
+        except (ValueError, AppError) as error:
+            self.offers_error = (next(iter(self._field_messages(error).values()), "")
+                                 or self._message(error)) if isinstance(error, AppError) else ""
+            return None
+        self.new_price = ""
+        self._load(caller)
+        return None
+
+    @rx.event
     def cancel_award(self):
         """The owner takes the award back before payment: the lead is open again."""
         caller = self._caller()
@@ -236,6 +263,27 @@ def _confirm_accept(state: type[OffersMixin], offer: rx.Var) -> rx.Component:
         ),
         "ui.offers.confirm", state.accept_offer(offer["id"]), color="teal",
         confirm_class="confirm-offer")
+
+
+def price_editor(state: type[OffersMixin], proposal_id: rx.Var) -> rx.Component:
+    """A new agreed price for an award not yet paid (either side may set it)."""
+    return rx.popover.root(
+        rx.popover.trigger(rx.button(rx.icon("pencil", size=13), t("ui.offers.change_price"),
+                                     size="1", variant="ghost", class_name="change-price")),
+        rx.popover.content(
+            rx.vstack(
+                rx.text(t("ui.offers.change_price_body"), size="1", color=theme.MUTED),
+                rx.hstack(
+                    rx.input(value=state.new_price, on_change=state.set_new_price,
+                             placeholder="₪", input_mode="decimal", dir="ltr", size="2",
+                             width="8rem", class_name="new-price"),
+                    rx.popover.close(rx.button(t("ui.offers.save_price"), size="2",
+                                               on_click=state.change_price(proposal_id),
+                                               class_name="save-price")),
+                    spacing="2"),
+                spacing="2"),
+        ),
+    )
 
 
 def _confirm_unaward(state: type[OffersMixin]) -> rx.Component:
@@ -306,7 +354,8 @@ def _offer_card(state: type[OffersMixin], offer: rx.Var) -> rx.Component:
             rx.cond((offer["status"] == "pending") & (state.lead_status == "active"),
                     _confirm_accept(state, offer)),
             rx.cond((offer["status"] == "accepted") & (state.lead_status == "awarded"),
-                    _confirm_unaward(state)),
+                    rx.hstack(price_editor(state, offer["id"]), _confirm_unaward(state),
+                              spacing="2")),
             width="100%",
             align="center",
             color=theme.MUTED,

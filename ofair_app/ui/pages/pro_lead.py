@@ -42,6 +42,7 @@ from ofair_app.ui.components.offers import (
     offer_row,
     offer_status_badge,
     offers_panel,
+    price_editor,
 )
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.pages.my_requests import status_badge
@@ -556,11 +557,14 @@ def _my_offer() -> rx.Component:
             offer["status"] == "pending",
             rx.button(t("ui.offer.withdraw"), variant="soft", color_scheme="gray", size="2",
                       on_click=ProLeadState.withdraw_offer, id="withdraw-offer"),
-            rx.cond(won & (ProLeadState.lead["status"] == "awarded"), confirm_dialog(
-                rx.button(t("ui.offer.decline"), variant="soft", color_scheme="red", size="2",
-                          id="decline-job"),
-                "ui.offer.decline_title", "ui.offer.decline_body", "ui.offer.decline_confirm",
-                ProLeadState.decline_job)),
+            rx.cond(won & (ProLeadState.lead["status"] == "awarded"), rx.hstack(
+                price_editor(ProLeadState, offer["id"]),
+                confirm_dialog(
+                    rx.button(t("ui.offer.decline"), variant="soft", color_scheme="red",
+                              size="2", id="decline-job"),
+                    "ui.offer.decline_title", "ui.offer.decline_body",
+                    "ui.offer.decline_confirm", ProLeadState.decline_job),
+                spacing="3", align="center")),
         ),
         spacing="3",
         width="100%",
