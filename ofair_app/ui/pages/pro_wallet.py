@@ -18,7 +18,7 @@ from ofair_app.ui.components.forms import (
     page_title,
 )
 from ofair_app.ui.components.shells import pro_shell
-from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.locale import LocaleState, t
 from ofair_app.ui.state.session import SessionState
 
 
@@ -163,8 +163,9 @@ def _withdraw_form() -> rx.Component:
             errors.get("amount", "")),
         field("ui.wallet.bank", rx.select.root(
             rx.select.trigger(width="100%"),
-            rx.select.content(*[rx.select.item(f"{code} · {names[0]}", value=code)
-                                for code, names in BANKS.items()]),
+            rx.select.content(*[rx.select.item(
+                rx.cond(LocaleState.locale == "en", f"{code} · {names[1]}", f"{code} · {names[0]}"),
+                value=code) for code, names in BANKS.items()]),
             value=WalletState.bank_code, on_change=WalletState.set_bank_code, size="3"),
             errors.get("bank_code", "")),
         rx.grid(
