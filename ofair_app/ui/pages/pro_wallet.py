@@ -159,7 +159,7 @@ def _withdraw_form() -> rx.Component:
         rx.text(t("ui.wallet.withdraw_body"), size="2", color=theme.MUTED, line_height="1.6"),
         field("ui.wallet.amount", rx.input(
             value=WalletState.amount, on_change=WalletState.set_amount, placeholder="₪",
-            input_mode="decimal", dir="ltr", size="3", id="withdraw-amount"),
+            input_mode="decimal", dir="ltr", size="3", id="withdraw-amount", width="100%"),
             errors.get("amount", "")),
         field("ui.wallet.bank", rx.select.root(
             rx.select.trigger(width="100%"),
@@ -171,16 +171,16 @@ def _withdraw_form() -> rx.Component:
         rx.grid(
             field("ui.wallet.branch", rx.input(
                 value=WalletState.branch, on_change=WalletState.set_branch,
-                input_mode="numeric", dir="ltr", size="3", id="withdraw-branch"),
+                input_mode="numeric", dir="ltr", size="3", id="withdraw-branch", width="100%"),
                 errors.get("branch", "")),
             field("ui.wallet.account", rx.input(
                 value=WalletState.account, on_change=WalletState.set_account,
-                input_mode="numeric", dir="ltr", size="3", id="withdraw-account"),
+                input_mode="numeric", dir="ltr", size="3", id="withdraw-account", width="100%"),
                 errors.get("account", "")),
             columns="2", spacing="3", width="100%"),
         field("ui.wallet.holder", rx.input(
             value=WalletState.holder, on_change=WalletState.set_holder, size="3",
-            id="withdraw-holder"), errors.get("account_holder", "")),
+            id="withdraw-holder", width="100%"), errors.get("account_holder", "")),
         rx.button(rx.icon("landmark", size=16), t("ui.wallet.withdraw"), size="3",
                   width="100%", on_click=WalletState.withdraw, id="withdraw"),
         spacing="3",
