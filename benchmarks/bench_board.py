@@ -379,7 +379,7 @@ def board_statements(session, scenario: Scenario, limit: int = 20) -> list[tuple
     pinned_ids = board.subscribed_businesses(session)
     after_pinned, after = True, None
     if scenario.cursor:
-        after_pinned, stamp, lead_id = board.decode_cursor(scenario.cursor)
+        after_pinned, stamp, lead_id = board.BOARD_CURSOR.decode(scenario.cursor)
         after = (stamp, lead_id)
     found, out = 0, []
     for pinned_group in [True] if filters.subscribed_only else [True, False]:

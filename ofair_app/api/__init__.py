@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from ofair_app.api.errors import install_error_handlers
+from ofair_app.api.openapi import install_openapi, operation_id
 from ofair_app.api.routes import (
     auth,
     files,
@@ -39,8 +40,10 @@ def create_api() -> FastAPI:
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        generate_unique_id_function=operation_id,
     )
     install_error_handlers(api)
+    install_openapi(api)
 
     v1 = APIRouter(prefix=API_PREFIX)
     for module in (health, auth, users, professionals, leads, proposals, payments, reference,

@@ -13,6 +13,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ofair_app.domain.errors import AppError, RateLimited
@@ -63,6 +64,7 @@ _FIELD_MESSAGES = {
     "date_from_datetime_parsing": "errors.field.date",
     "date_type": "errors.field.date",
     "uuid_parsing": "errors.field.invalid",
+    "text_control": "errors.text.control",
 }
 
 
@@ -106,6 +108,14 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     return error_response(request, exc.status_code, code, key, headers=exc.headers)
 
 
+async def _data_error(request: Request, exc: DataError) -> JSONResponse:
+    # A safety net, not the way inputs are checked (the types of `domain.inputs` refuse them at
+    # the door): a value the database could not take is still the client's input, never a 500.
+    logger.warning("database refused a value on %s %s: %s", request.method, request.url.path,
+                   str(exc.orig).splitlines()[0] if exc.orig else exc)
+    return error_response(request, 422, "validation_error", "errors.validation")
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(request, 500, "internal_error", "errors.internal")
@@ -115,4 +125,5 @@ def install_error_handlers(api: FastAPI) -> None:
     api.add_exception_handler(AppError, _app_error)
     api.add_exception_handler(RequestValidationError, _validation_error)
     api.add_exception_handler(StarletteHTTPException, _http_error)
+    api.add_exception_handler(DataError, _data_error)
     api.add_exception_handler(Exception, _unexpected)

@@ -15,6 +15,15 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Column, Identity, Numeric, String
 from sqlmodel import Field, SQLModel
 
+from ofair_app.domain.inputs import (
+    Amount,
+    IntId,
+    Latitude,
+    Longitude,
+    MultilineText,
+    Percentage,
+    PlainText,
+)
 from ofair_app.domain.leads import LeadStatus, LeadType, LeadVisibility, PreferredSchedule
 from ofair_app.models._base import created_at_column, updated_at_column
 
@@ -153,39 +162,39 @@ class Subscription(SQLModel, table=True):
 # Money accepts a number or a decimal string ("1000.00").
 class LeadCreate(SQLModel):
     type: LeadType = LeadType.consumer
-    title: str = Field(max_length=400)
-    description: str = Field(max_length=6000)
-    category: str = Field(max_length=64)
-    subcategory: str | None = Field(default=None, max_length=64)
-    locality_id: int | None = None
-    lat: float | None = None
-    lon: float | None = None
-    budget: Decimal | None = None
+    title: PlainText = Field(max_length=400)
+    description: MultilineText = Field(max_length=6000)
+    category: PlainText = Field(max_length=64)
+    subcategory: PlainText | None = Field(default=None, max_length=64)
+    locality_id: IntId | None = None
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+    budget: Amount | None = None
     preferred_schedule: PreferredSchedule = PreferredSchedule.flexible
     preferred_date: date | None = None
-    client_name: str = Field(default="", max_length=400)
-    client_phone: str | None = Field(default=None, max_length=40)
-    client_address: str = Field(default="", max_length=600)
+    client_name: PlainText = Field(default="", max_length=400)
+    client_phone: PlainText | None = Field(default=None, max_length=40)
+    client_address: PlainText = Field(default="", max_length=600)
     # Professional leads only.
     professional_id: uuid.UUID | None = None
-    referrer_share_percentage: Decimal | None = None
+    referrer_share_percentage: Percentage | None = None
     visibility: LeadVisibility = LeadVisibility.public
 
 
 # The owner's edit while the lead is open: only what is sent changes.
 class LeadUpdate(SQLModel):
-    title: str | None = Field(default=None, max_length=400)
-    description: str | None = Field(default=None, max_length=6000)
-    category: str | None = Field(default=None, max_length=64)
-    subcategory: str | None = Field(default=None, max_length=64)
-    locality_id: int | None = None
-    lat: float | None = None
-    lon: float | None = None
-    budget: Decimal | None = None
+    title: PlainText | None = Field(default=None, max_length=400)
+    description: MultilineText | None = Field(default=None, max_length=6000)
+    category: PlainText | None = Field(default=None, max_length=64)
+    subcategory: PlainText | None = Field(default=None, max_length=64)
+    locality_id: IntId | None = None
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+    budget: Amount | None = None
     preferred_schedule: PreferredSchedule | None = None
     preferred_date: date | None = None
-    client_name: str | None = Field(default=None, max_length=400)
-    client_phone: str | None = Field(default=None, max_length=40)
-    client_address: str | None = Field(default=None, max_length=600)
-    referrer_share_percentage: Decimal | None = None
+    client_name: PlainText | None = Field(default=None, max_length=400)
+    client_phone: PlainText | None = Field(default=None, max_length=40)
+    client_address: PlainText | None = Field(default=None, max_length=600)
+    referrer_share_percentage: Percentage | None = None
     visibility: LeadVisibility | None = None

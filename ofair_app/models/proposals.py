@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Column, Identity, Numeric, String
 from sqlmodel import Field, SQLModel
 
+from ofair_app.domain.inputs import Amount, MultilineText
 from ofair_app.domain.proposals import (
     LeadEventKind,
     ProposalOrigin,
@@ -105,17 +106,17 @@ class PhoneRevelation(SQLModel, table=True):
 # What a professional sends to propose, or to change a pending proposal.
 class ProposalCreate(SQLModel):
     professional_id: uuid.UUID | None = None  # the caller's business when they have only one
-    price: Decimal
-    description: str = Field(max_length=6000)
+    price: Amount
+    description: MultilineText = Field(max_length=6000)
     scheduled_date: date | None = None
 
 
 class ProposalUpdate(SQLModel):
-    price: Decimal | None = None
-    description: str | None = Field(default=None, max_length=6000)
+    price: Amount | None = None
+    description: MultilineText | None = Field(default=None, max_length=6000)
     scheduled_date: date | None = None
 
 
 class ReferralCreate(SQLModel):
     receiver_professional_id: uuid.UUID
-    message: str = Field(default="", max_length=2000)
+    message: MultilineText = Field(default="", max_length=2000)

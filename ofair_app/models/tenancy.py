@@ -11,6 +11,7 @@ from sqlalchemy import ARRAY, BigInteger, Column, Identity, Numeric, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from ofair_app.domain.inputs import Int4, IntId, MultilineText, PlainText, Slug, Tag
 from ofair_app.models._base import created_at_column, updated_at_column
 
 
@@ -111,23 +112,23 @@ class AdminAuditLog(SQLModel, table=True):
 
 # What a person sends to open a business; the service normalizes and checks every field.
 class ProfessionalCreate(SQLModel):
-    business_name: str = Field(max_length=200)
-    business_id: str = Field(max_length=20)
-    category: str = Field(max_length=64)
-    subcategories: list[str] = Field(default_factory=list, max_length=20)
-    locality_id: int
-    service_radius_km: int = 25
-    specialties: list[str] = Field(default_factory=list, max_length=30)
-    about: str = Field(default="", max_length=4000)
+    business_name: PlainText = Field(max_length=200)
+    business_id: PlainText = Field(max_length=20)
+    category: PlainText = Field(max_length=64)
+    subcategories: list[Slug] = Field(default_factory=list, max_length=20)
+    locality_id: IntId
+    service_radius_km: Int4 = 25
+    specialties: list[Tag] = Field(default_factory=list, max_length=30)
+    about: MultilineText = Field(default="", max_length=4000)
 
 
 # An owner's edit: only what is sent changes.
 class ProfessionalUpdate(SQLModel):
-    business_name: str | None = Field(default=None, max_length=200)
-    business_id: str | None = Field(default=None, max_length=20)
-    category: str | None = Field(default=None, max_length=64)
-    subcategories: list[str] | None = Field(default=None, max_length=20)
-    locality_id: int | None = None
-    service_radius_km: int | None = None
-    specialties: list[str] | None = Field(default=None, max_length=30)
-    about: str | None = Field(default=None, max_length=4000)
+    business_name: PlainText | None = Field(default=None, max_length=200)
+    business_id: PlainText | None = Field(default=None, max_length=20)
+    category: PlainText | None = Field(default=None, max_length=64)
+    subcategories: list[Slug] | None = Field(default=None, max_length=20)
+    locality_id: IntId | None = None
+    service_radius_km: Int4 | None = None
+    specialties: list[Tag] | None = Field(default=None, max_length=30)
+    about: MultilineText | None = Field(default=None, max_length=4000)

@@ -12,9 +12,6 @@ a lead while new ones arrive.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import math
 import re
 import uuid
@@ -23,12 +20,14 @@ from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from pydantic import AwareDatetime
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
 
 from ofair_app import reference
 from ofair_app.db.engine import Caller
 from ofair_app.domain import leads as rules
+from ofair_app.domain.cursor import CursorCodec
 from ofair_app.domain.errors import Forbidden, InvalidInput
 from ofair_app.domain.leads import LeadType
 from ofair_app.models import Professional
@@ -174,21 +173,8 @@ def text_condition(q: str) -> sa.ColumnElement[bool] | None:
     return sa.or_(full_text, anywhere)
 
 
-def _encode_cursor(pinned: bool, created_at: datetime, lead_id: uuid.UUID) -> str:
-    raw = json.dumps([1 if pinned else 0, created_at.isoformat(), str(lead_id)])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[bool, datetime, uuid.UUID]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        pinned, created_at, lead_id = json.loads(base64.urlsafe_b64decode(padded))
-        stamp = datetime.fromisoformat(created_at)
-        if stamp.tzinfo is None or pinned not in (0, 1):
-            raise ValueError
-        return bool(pinned), stamp, uuid.UUID(lead_id)
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidInput(fields={"cursor": "errors.field.cursor"}) from None
+# A board page ends at (pinned group?, created_at, lead id).
+BOARD_CURSOR = CursorCodec("board", tuple[bool, AwareDatetime, uuid.UUID])
 
 
 def subscribed_businesses(session: Session, now: datetime | None = None) -> list[uuid.UUID]:
@@ -256,7 +242,7 @@ def search(*, session: Session, filters: BoardFilters, limit: int = 20,
     pinned_ids = subscribed_businesses(session, now)
     after_pinned, after = True, None
     if cursor:
-        after_pinned, stamp, lead_id = decode_cursor(cursor)
+        after_pinned, stamp, lead_id = BOARD_CURSOR.decode(cursor)
         after = (stamp, lead_id)
 
     rows: list[tuple[bool, sa.Row]] = []
@@ -278,7 +264,7 @@ def search(*, session: Session, filters: BoardFilters, limit: int = 20,
     next_cursor = None
     if len(rows) > limit:
         last_pinned, last = page[-1]
-        next_cursor = _encode_cursor(last_pinned, last.created_at, last.lead_id)
+        next_cursor = BOARD_CURSOR.encode((last_pinned, last.created_at, last.lead_id))
     businesses = _businesses(session, {row.owner_professional_id for _, row in page
                                        if row.owner_professional_id})
     cards = [BoardCard(

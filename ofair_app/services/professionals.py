@@ -7,21 +7,22 @@ RLS enforces the same rules underneath; the checks here exist to answer with a c
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
+from pydantic import Field
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ofair_app.db.engine import SYSTEM, Caller, unit_of_work
 from ofair_app.domain import identity
+from ofair_app.domain.cursor import CursorCodec
 from ofair_app.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ofair_app.domain.inputs import INT4_MAX
 from ofair_app.models import (
     CategoryRow,
     Certificate,
@@ -284,19 +285,15 @@ def remove_member(*, session: Session, caller: Caller, professional_id: uuid.UUI
 # --- the public directory ------------------------------------------------------------------
 
 
-def _encode_cursor(professional: Professional) -> str:
-    raw = json.dumps([professional.verified, str(professional.rating),
-                      professional.review_count, str(professional.id)])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+# A directory page ends at (verified, rating, review count, id), the order it is sorted in.
+DIRECTORY_CURSOR = CursorCodec("directory", tuple[
+    bool, Annotated[Decimal, Field(ge=0, le=5, allow_inf_nan=False)],
+    Annotated[int, Field(ge=0, le=INT4_MAX)], uuid.UUID])
 
 
-def _decode_cursor(cursor: str) -> tuple[bool, Decimal, int, uuid.UUID]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        verified, rating, reviews, pid = json.loads(base64.urlsafe_b64decode(padded))
-        return bool(verified), Decimal(rating), int(reviews), uuid.UUID(pid)
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
-        raise InvalidInput(fields={"cursor": "errors.field.cursor"}) from None
+def _cursor(professional: Professional) -> str:
+    return DIRECTORY_CURSOR.encode((professional.verified, professional.rating,
+                                    professional.review_count, professional.id))
 
 
 def _like(term: str) -> str:
@@ -331,7 +328,7 @@ def search_directory(*, session: Session, category: str | None = None,
             " OR array_to_string(professionals.specialties, ' ') ILIKE :p)").bindparams(
                 p=pattern))
     if cursor:
-        verified, rating, reviews, pid = _decode_cursor(cursor)
+        verified, rating, reviews, pid = DIRECTORY_CURSOR.decode(cursor)
         query = query.where(text(
             "(professionals.verified, professionals.rating, professionals.review_count,"
             " professionals.id) < (:v, :r, :n, :i)").bindparams(v=verified, r=rating, n=reviews,
@@ -339,7 +336,7 @@ def search_directory(*, session: Session, category: str | None = None,
     query = query.order_by(col(Professional.verified).desc(), col(Professional.rating).desc(),
                            col(Professional.review_count).desc(), col(Professional.id).desc())
     rows = list(session.exec(query.limit(limit + 1)).all())
-    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    next_cursor = _cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 

@@ -10,7 +10,6 @@ expire when it is claimed or awarded (migration 0004).
 
 from __future__ import annotations
 
-import base64
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from decimal import Decimal
 from typing import Literal
 
 from babel.dates import format_date
+from pydantic import AwareDatetime
 from sqlalchemy import tuple_, update
 from sqlmodel import Session, col, select
 
@@ -25,6 +25,7 @@ from ofair_app.db.engine import Caller
 from ofair_app.domain import identity
 from ofair_app.domain import leads as lead_rules
 from ofair_app.domain import proposals as rules
+from ofair_app.domain.cursor import CursorCodec
 from ofair_app.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ofair_app.domain.leads import Event, LeadStatus, LeadType
 from ofair_app.domain.proposals import (
@@ -116,19 +117,8 @@ def share_lead(*, session: Session, caller: Caller, lead_id: uuid.UUID,
     return referral
 
 
-def _cursor(referral: Referral) -> str:
-    assert referral.created_at is not None
-    raw = f"{referral.created_at.isoformat()}|{referral.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _read_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, rid = raw.split("|")
-        return datetime.fromisoformat(moment), uuid.UUID(rid)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput(fields={"cursor": "errors.field.cursor"}) from None
+# A page of offers ends at (created_at, id).
+REFERRALS_CURSOR = CursorCodec("referrals", tuple[AwareDatetime, uuid.UUID])
 
 
 def list_referrals(*, session: Session, caller: Caller, direction: Direction,
@@ -148,7 +138,7 @@ def list_referrals(*, session: Session, caller: Caller, direction: Direction,
     if status is not None:
         query = query.where(Referral.status == status)
     if cursor:
-        moment, rid = _read_cursor(cursor)
+        moment, rid = REFERRALS_CURSOR.decode(cursor)
         query = query.where(tuple_(col(Referral.created_at), col(Referral.id)) < (moment, rid))
     limit = max(1, min(limit, PAGE_MAX))
     rows = list(session.exec(query.order_by(col(Referral.created_at).desc(),
@@ -161,7 +151,9 @@ def list_referrals(*, session: Session, caller: Caller, direction: Direction,
                           referrer=businesses.get(r.referrer_professional_id),
                           receiver=businesses.get(r.receiver_professional_id))
              for r, lead in page]
-    return views, (_cursor(page[-1][0]) if len(rows) > limit else None)
+    next_cursor = (REFERRALS_CURSOR.encode((page[-1][0].created_at, page[-1][0].id))
+                   if len(rows) > limit else None)
+    return views, next_cursor
 
 
 def _find(session: Session, caller: Caller, referral_id: uuid.UUID, party: Party) -> Referral:

@@ -9,17 +9,19 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from ofair_app.api.deps import CurrentCaller, RequestLocale, bearer_token
+from ofair_app.api.openapi import errors
 from ofair_app.api.schemas import UserOut
 from ofair_app.db.engine import SYSTEM, unit_of_work
+from ofair_app.domain.inputs import PlainText
 from ofair_app.models._base import utcnow
 from ofair_app.services import auth
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth")
 
 
 class SendOtpIn(BaseModel):
-    phone: str | None = Field(default=None, max_length=32)
-    email: str | None = Field(default=None, max_length=254)
+    phone: PlainText | None = Field(default=None, max_length=32)
+    email: PlainText | None = Field(default=None, max_length=254)
 
 
 class SendOtpOut(BaseModel):
@@ -30,7 +32,7 @@ class SendOtpOut(BaseModel):
 
 
 class VerifyOtpIn(SendOtpIn):
-    otp: str = Field(max_length=12)
+    otp: PlainText = Field(max_length=12)
 
 
 class TokenOut(BaseModel):
@@ -39,7 +41,8 @@ class TokenOut(BaseModel):
     user: UserOut
 
 
-@router.post("/send-otp", status_code=202, response_model=SendOtpOut)
+@router.post("/send-otp", status_code=202, response_model=SendOtpOut,
+             name="send_otp", tags=["auth"], responses=errors(429))
 def send_otp(body: SendOtpIn, locale: RequestLocale) -> SendOtpOut:
     """Send a 6-digit code (valid 5 minutes). 422 for a malformed number, 429 with
     Retry-After past 1 code a minute, 5 an hour or 10 a day for one target."""
@@ -52,7 +55,8 @@ def send_otp(body: SendOtpIn, locale: RequestLocale) -> SendOtpOut:
                                                       .total_seconds())))
 
 
-@router.post("/verify-otp", response_model=TokenOut)
+@router.post("/verify-otp", response_model=TokenOut,
+             name="verify_otp", tags=["auth"], responses=errors(401, 403))
 def verify_otp(body: VerifyOtpIn, request: Request, locale: RequestLocale) -> TokenOut:
     """Exchange a code for a bearer token; the account is created on first login. 401 for a
     wrong, expired or used code; after 5 wrong tries the code is dead."""
@@ -63,7 +67,8 @@ def verify_otp(body: VerifyOtpIn, request: Request, locale: RequestLocale) -> To
     return TokenOut(token=login.token, expires_at=login.expires_at, user=UserOut.of(login.user))
 
 
-@router.post("/revoke", status_code=204)
+@router.post("/revoke", status_code=204,
+             name="revoke", tags=["auth"])
 def revoke(caller: CurrentCaller, token: Annotated[str, Depends(bearer_token)]) -> Response:
     """End this token's session; the token answers 401 from then on."""
     with unit_of_work(caller) as session:

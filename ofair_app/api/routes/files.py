@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Annotated, BinaryIO
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 
 from ofair_app.adapters.storage import (
@@ -22,9 +22,11 @@ from ofair_app.adapters.storage import (
     get_storage,
     link_expired,
 )
+from ofair_app.api.openapi import errors
 from ofair_app.domain.errors import Forbidden, NotFound
+from ofair_app.domain.inputs import PlainText
 
-router = APIRouter(tags=["files"])
+router = APIRouter()
 
 _CHUNK = 64 * 1024
 
@@ -40,12 +42,16 @@ def _chunks(handle: BinaryIO) -> Iterator[bytes]:
 @router.get(
     "/files/{key:path}",
     response_class=StreamingResponse,
-    responses={200: {"description": "the file, as an attachment"},
-               403: {"description": "the link is tampered with or expired"},
-               404: {"description": "no such file, or files are not served by the API"}},
+    responses={200: {"description": "the file, as an attachment"}, **errors(403, 404)},
+    name="download", tags=["files"],
 )
-def download_file(key: str, exp: str = "", fn: str = "", ct: str = "",
-                  sig: str = "") -> StreamingResponse:
+def download_file(
+    key: Annotated[PlainText, Path(max_length=1024)],
+    exp: Annotated[PlainText, Query(max_length=20)] = "",
+    fn: Annotated[PlainText, Query(max_length=1000)] = "",
+    ct: Annotated[PlainText, Query(max_length=200)] = "",
+    sig: Annotated[PlainText, Query(max_length=200)] = "",
+) -> StreamingResponse:
     """Stream the file a valid signed link names; 403 for a bad or expired link, 404 if gone.
 
     Synchronous on purpose: FastAPI runs it in a worker thread, so the disk I/O never blocks the

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from ofair_app.services import health
 
-router = APIRouter(tags=["health"])
+router = APIRouter()
 
 
 class DatabaseStatus(BaseModel):
@@ -24,7 +24,8 @@ class HealthStatus(BaseModel):
 
 
 @router.get("/health", response_model=HealthStatus,
-            responses={503: {"model": HealthStatus, "description": "database unreachable"}})
+            responses={503: {"model": HealthStatus, "description": "database unreachable"}},
+            name="get", tags=["health"])
 def get_health() -> JSONResponse:
     """200 when the database answers through the application role; 503 otherwise."""
     db = health.check_database()

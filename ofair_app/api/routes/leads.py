@@ -17,11 +17,14 @@ from starlette.concurrency import run_in_threadpool
 
 from ofair_app import reference
 from ofair_app.api.deps import AdminCaller, ClientIp, CurrentCaller, OptionalCaller, RequestLocale
+from ofair_app.api.openapi import errors
 from ofair_app.api.routes.professionals import MAX_UPLOAD_READ, CategoryRef, LinkOut
 from ofair_app.api.routes.reference import LocalityOut, locality_out
 from ofair_app.api.schemas import Page
 from ofair_app.db.engine import unit_of_work
+from ofair_app.domain.cursor import CURSOR_MAX_LENGTH
 from ofair_app.domain.errors import InvalidInput
+from ofair_app.domain.inputs import Amount, Latitude, Longitude, Percentage, PlainText
 from ofair_app.domain.leads import (
     LeadStatus,
     LeadType,
@@ -42,7 +45,7 @@ from ofair_app.models import (
 from ofair_app.services import board, leads, subscriptions
 from ofair_app.services.leads import ClientDetails, LeadView
 
-router = APIRouter(tags=["leads"])
+router = APIRouter()
 
 # What a stranger learns of where a lead is: about a kilometre, never a doorstep.
 PUBLIC_COORDINATE_PLACES = 2
@@ -236,7 +239,8 @@ def view_out(session, view: LeadView, locale: str) -> LeadOut:
 # --- posting and reading -----------------------------------------------------------------
 
 
-@router.post("/leads", status_code=201, response_model=LeadOwnerOut)
+@router.post("/leads", status_code=201, response_model=LeadOwnerOut,
+             name="create", tags=["leads"], responses=errors(403, 404, 409))
 def create_lead(body: LeadCreate, caller: CurrentCaller, locale: RequestLocale) -> LeadOut:
     """Post a consumer request (`type=consumer`) or a professional lead
     (`type=professional_referral`, with `professional_id`, `budget`,
@@ -255,22 +259,23 @@ def _filters(category: str | None, subcategory: str | None, lat: float | None, l
                               type=type, q=q, subscribed_only=subscribed_only)
 
 
-@router.get("/leads/public", response_model=BoardPage)
+@router.get("/leads/public", response_model=BoardPage,
+            name="public", tags=["leads"])
 def public_board(
     caller: OptionalCaller,
     locale: RequestLocale,
-    category: Annotated[str | None, Query(max_length=64)] = None,
-    subcategory: Annotated[str | None, Query(max_length=64)] = None,
-    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
-    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
-    radius_km: Annotated[float | None, Query(gt=0, le=200)] = None,
-    budget_min: Annotated[Decimal | None, Query(ge=0)] = None,
-    budget_max: Annotated[Decimal | None, Query(ge=0)] = None,
+    category: Annotated[PlainText | None, Query(max_length=64)] = None,
+    subcategory: Annotated[PlainText | None, Query(max_length=64)] = None,
+    lat: Annotated[Latitude | None, Query()] = None,
+    lon: Annotated[Longitude | None, Query()] = None,
+    radius_km: Annotated[float | None, Query(gt=0, le=200, allow_inf_nan=False)] = None,
+    budget_min: Annotated[Amount | None, Query(ge=0)] = None,
+    budget_max: Annotated[Amount | None, Query(ge=0)] = None,
     type: Annotated[LeadType | None, Query()] = None,
-    q: Annotated[str | None, Query(max_length=80)] = None,
+    q: Annotated[PlainText | None, Query(max_length=80)] = None,
     subscribed_only: bool = False,
     limit: Annotated[int, Query(ge=1, le=board.PAGE_MAX)] = 20,
-    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    cursor: Annotated[PlainText | None, Query(max_length=CURSOR_MAX_LENGTH)] = None,
 ) -> BoardPage:
     """Open public leads for anyone: pinned (subscribers') first, then newest. Never a client
     detail. `next_cursor` fetches the next page."""
@@ -282,22 +287,23 @@ def public_board(
         return BoardPage(items=[card_out(c, locale) for c in cards], next_cursor=next_cursor)
 
 
-@router.get("/leads/board", response_model=BoardPage)
+@router.get("/leads/board", response_model=BoardPage,
+            name="board", tags=["leads"], responses=errors(403, 404))
 def business_board(
     caller: CurrentCaller,
     locale: RequestLocale,
     professional_id: uuid.UUID | None = None,
-    subcategory: Annotated[str | None, Query(max_length=64)] = None,
-    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
-    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
-    radius_km: Annotated[float | None, Query(gt=0, le=200)] = None,
-    budget_min: Annotated[Decimal | None, Query(ge=0)] = None,
-    budget_max: Annotated[Decimal | None, Query(ge=0)] = None,
+    subcategory: Annotated[PlainText | None, Query(max_length=64)] = None,
+    lat: Annotated[Latitude | None, Query()] = None,
+    lon: Annotated[Longitude | None, Query()] = None,
+    radius_km: Annotated[float | None, Query(gt=0, le=200, allow_inf_nan=False)] = None,
+    budget_min: Annotated[Amount | None, Query(ge=0)] = None,
+    budget_max: Annotated[Amount | None, Query(ge=0)] = None,
     type: Annotated[LeadType | None, Query()] = None,
-    q: Annotated[str | None, Query(max_length=80)] = None,
+    q: Annotated[PlainText | None, Query(max_length=80)] = None,
     subscribed_only: bool = False,
     limit: Annotated[int, Query(ge=1, le=board.PAGE_MAX)] = 20,
-    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    cursor: Annotated[PlainText | None, Query(max_length=CURSOR_MAX_LENGTH)] = None,
 ) -> BoardPage:
     """The calling business's board: its category, within its service area (or `radius_km`
     around `lat`/`lon`), without its own leads. Members only."""
@@ -311,7 +317,8 @@ def business_board(
                          professional_id=business.id)
 
 
-@router.get("/leads/mine", response_model=Page[LeadOwnerOut])
+@router.get("/leads/mine", response_model=Page[LeadOwnerOut],
+            name="mine", tags=["leads"], responses=errors(403, 404))
 def my_leads(caller: CurrentCaller, locale: RequestLocale,
              professional_id: uuid.UUID | None = None, status: LeadStatus | None = None,
              limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Page[LeadOwnerOut]:
@@ -324,7 +331,8 @@ def my_leads(caller: CurrentCaller, locale: RequestLocale,
                       locale) for lead in rows])
 
 
-@router.get("/leads/{lead_id}", response_model=LeadOwnerOut | LeadOut)
+@router.get("/leads/{lead_id}", response_model=LeadOwnerOut | LeadOut,
+            name="get", tags=["leads"], responses=errors(403, 404))
 def get_lead(lead_id: uuid.UUID, caller: OptionalCaller, locale: RequestLocale) -> LeadOut:
     """A lead. Its client's details only for its owner; the accepted performer and admins see
     `can_view_contact` and ask `/contact`, which logs the read."""
@@ -333,7 +341,8 @@ def get_lead(lead_id: uuid.UUID, caller: OptionalCaller, locale: RequestLocale) 
                                                  lead_id=lead_id), locale)
 
 
-@router.get("/leads/{lead_id}/contact", response_model=ContactOut)
+@router.get("/leads/{lead_id}/contact", response_model=ContactOut,
+            name="contact", tags=["leads"], responses=errors(403, 404))
 def lead_contact(lead_id: uuid.UUID, caller: CurrentCaller, ip: ClientIp,
                  request: Request) -> ContactOut:
     """The client's name, phone and address: owner, accepted performer, admin (each read by the
@@ -344,7 +353,8 @@ def lead_contact(lead_id: uuid.UUID, caller: CurrentCaller, ip: ClientIp,
     return ContactOut(lead_id=lead_id, **ClientOut.of(client).model_dump())
 
 
-@router.put("/leads/{lead_id}", response_model=LeadOwnerOut)
+@router.put("/leads/{lead_id}", response_model=LeadOwnerOut,
+            name="update", tags=["leads"], responses=errors(403, 404, 409))
 def update_lead(lead_id: uuid.UUID, body: LeadUpdate, caller: CurrentCaller,
                 locale: RequestLocale) -> LeadOut:
     """The owner edits the lead while it is open; 409 once it is awarded or closed."""
@@ -354,7 +364,8 @@ def update_lead(lead_id: uuid.UUID, body: LeadUpdate, caller: CurrentCaller,
                                                  lead_id=lead_id), locale)
 
 
-@router.post("/leads/{lead_id}/cancel", response_model=LeadOwnerOut)
+@router.post("/leads/{lead_id}/cancel", response_model=LeadOwnerOut,
+             name="cancel", tags=["leads"], responses=errors(403, 404, 409))
 def cancel_lead(lead_id: uuid.UUID, caller: CurrentCaller, locale: RequestLocale) -> LeadOut:
     """The owner withdraws the lead (409 once it is paid for, or already cancelled)."""
     with unit_of_work(caller) as session:
@@ -366,7 +377,8 @@ def cancel_lead(lead_id: uuid.UUID, caller: CurrentCaller, locale: RequestLocale
 # --- attachments -------------------------------------------------------------------------
 
 
-@router.post("/leads/{lead_id}/attachments", status_code=201, response_model=AttachmentOut)
+@router.post("/leads/{lead_id}/attachments", status_code=201, response_model=AttachmentOut,
+             name="add_attachment", tags=["leads"], responses=errors(403, 404, 409))
 async def add_attachment(
     lead_id: uuid.UUID,
     caller: CurrentCaller,
@@ -384,14 +396,16 @@ async def add_attachment(
     return await run_in_threadpool(store)
 
 
-@router.get("/leads/{lead_id}/attachments", response_model=list[AttachmentOut])
+@router.get("/leads/{lead_id}/attachments", response_model=list[AttachmentOut],
+            name="attachments", tags=["leads"], responses=errors(403, 404))
 def list_attachments(lead_id: uuid.UUID, caller: CurrentCaller) -> list[AttachmentOut]:
     with unit_of_work(caller) as session:
         return [AttachmentOut.of(a) for a in leads.list_attachments(
             session=session, caller=caller, lead_id=lead_id)]
 
 
-@router.get("/lead-attachments/{attachment_id}/link", response_model=LinkOut)
+@router.get("/lead-attachments/{attachment_id}/link", response_model=LinkOut,
+            name="attachment_link", tags=["leads"], responses=errors(403, 404))
 def attachment_link(attachment_id: uuid.UUID, caller: CurrentCaller) -> LinkOut:
     """A five-minute download link, for those who may see the lead's client."""
     with unit_of_work(caller) as session:
@@ -399,7 +413,8 @@ def attachment_link(attachment_id: uuid.UUID, caller: CurrentCaller) -> LinkOut:
     return LinkOut(url=url, expires_in=leads.LINK_SECONDS)
 
 
-@router.delete("/lead-attachments/{attachment_id}", status_code=204)
+@router.delete("/lead-attachments/{attachment_id}", status_code=204,
+               name="delete_attachment", tags=["leads"], responses=errors(403, 404, 409))
 def delete_attachment(attachment_id: uuid.UUID, caller: CurrentCaller) -> Response:
     with unit_of_work(caller) as session:
         leads.delete_attachment(session=session, caller=caller, attachment_id=attachment_id)
@@ -409,11 +424,12 @@ def delete_attachment(attachment_id: uuid.UUID, caller: CurrentCaller) -> Respon
 # --- what a job would pay ----------------------------------------------------------------
 
 
-@router.get("/commission/preview", response_model=AmountsOut)
+@router.get("/commission/preview", response_model=AmountsOut,
+            name="preview", tags=["commission"])
 def commission_preview(
-    amount: Annotated[Decimal, Query()],
+    amount: Annotated[Amount, Query()],
     type: LeadType = LeadType.professional_referral,
-    referrer_share_percentage: Annotated[Decimal, Query()] = Decimal("0"),
+    referrer_share_percentage: Annotated[Percentage, Query()] = Decimal("0"),
     subscribed: bool = False,
 ) -> AmountsOut:
     """How `amount` would split between the platform, the referrer and the performer."""
@@ -434,7 +450,8 @@ def commission_preview(
 # --- subscriptions -----------------------------------------------------------------------
 
 
-@router.post("/admin/subscriptions", status_code=201, response_model=SubscriptionOut)
+@router.post("/admin/subscriptions", status_code=201, response_model=SubscriptionOut,
+             name="grant", tags=["subscriptions"], responses=errors(403, 404, 409))
 def grant_subscription(body: SubscriptionIn, caller: AdminCaller, ip: ClientIp) -> SubscriptionOut:
     """An admin grants a business a plan for some months (its leads are pinned on the board)."""
     with unit_of_work(caller) as session:
@@ -443,7 +460,8 @@ def grant_subscription(body: SubscriptionIn, caller: AdminCaller, ip: ClientIp) 
             months=body.months, plan=body.plan, ip=ip))
 
 
-@router.post("/admin/subscriptions/{subscription_id}/cancel", response_model=SubscriptionOut)
+@router.post("/admin/subscriptions/{subscription_id}/cancel", response_model=SubscriptionOut,
+             name="cancel", tags=["subscriptions"], responses=errors(403, 404, 409))
 def cancel_subscription(subscription_id: uuid.UUID, caller: AdminCaller,
                         ip: ClientIp) -> SubscriptionOut:
     with unit_of_work(caller) as session:
@@ -452,7 +470,8 @@ def cancel_subscription(subscription_id: uuid.UUID, caller: AdminCaller,
 
 
 @router.get("/professionals/{professional_id}/subscriptions",
-            response_model=list[SubscriptionOut])
+            response_model=list[SubscriptionOut],
+            name="list", tags=["subscriptions"], responses=errors(403, 404))
 def list_subscriptions(professional_id: uuid.UUID, caller: CurrentCaller) -> list[SubscriptionOut]:
     """A business's subscriptions, for its members and admins."""
     with unit_of_work(caller) as session:

@@ -10,21 +10,24 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from ofair_app.api.deps import AdminCaller, CurrentCaller, RequestLocale
+from ofair_app.api.openapi import errors
 from ofair_app.api.routes.leads import LeadOut, view_out
 from ofair_app.api.schemas import Page
 from ofair_app.db.engine import unit_of_work
+from ofair_app.domain.inputs import Amount, MultilineText, PlainText
 from ofair_app.domain.payments import PaymentStatus
 from ofair_app.i18n import translate
 from ofair_app.models import Dispute, Payment, PayoutBatch, Withdrawal
 from ofair_app.services import disputes, leads, payments, payouts, wallets
 from ofair_app.services.disputes import Resolution
 
-router = APIRouter(tags=["payments"])
+router = APIRouter()
 
 
 class Amounts(BaseModel):
@@ -109,7 +112,9 @@ class WalletOut(BaseModel):
     transactions: list[WalletLine]
 
 
-@router.post("/payments/initiate", status_code=201, response_model=InitiatedOut)
+@router.post("/payments/initiate", status_code=201, response_model=InitiatedOut,
+             name="initiate", tags=["payments"],
+             responses=errors(403, 404, 409, 503))
 def initiate(body: InitiateIn, caller: CurrentCaller) -> InitiatedOut:
     """The owner pays the accepted offer: the split is frozen, the provider opens a checkout.
     Calling again returns the same payment; 409 once it is paid or if nothing was accepted."""
@@ -118,14 +123,16 @@ def initiate(body: InitiateIn, caller: CurrentCaller) -> InitiatedOut:
                         checkout_url=payment.checkout_url, amounts=Amounts.of(payment))
 
 
-@router.get("/payments/{payment_id}", response_model=PaymentOut)
+@router.get("/payments/{payment_id}", response_model=PaymentOut,
+            name="get", tags=["payments"], responses=errors(403, 404))
 def get_payment(payment_id: uuid.UUID, caller: CurrentCaller) -> PaymentOut:
     with unit_of_work(caller) as session:
         return PaymentOut.of(payments.get_payment(session=session, caller=caller,
                                                   payment_id=payment_id))
 
 
-@router.get("/admin/payments/flagged", response_model=Page[FlaggedOut])
+@router.get("/admin/payments/flagged", response_model=Page[FlaggedOut],
+            name="flagged", tags=["payments"], responses=errors(403))
 def flagged_payments(caller: AdminCaller) -> Page[FlaggedOut]:
     """Payments a provider event did not match, recorded and not applied, for an admin."""
     with unit_of_work(caller) as session:
@@ -134,7 +141,8 @@ def flagged_payments(caller: AdminCaller) -> Page[FlaggedOut]:
                            for p, title in payments.flagged(session=session, caller=caller)])
 
 
-@router.post("/payments/webhook", response_model=WebhookOut)
+@router.post("/payments/webhook", response_model=WebhookOut,
+             name="webhook", tags=["payments"], responses=errors(400))
 async def webhook(request: Request) -> WebhookOut:
     """The provider's signed events (`Stripe-Signature`). A bad or stale signature is a 400 and
     changes nothing; a duplicate is a 200 that changes nothing."""
@@ -146,7 +154,8 @@ async def webhook(request: Request) -> WebhookOut:
     return WebhookOut(received=True, outcome=str(result.outcome))
 
 
-@router.post("/leads/{lead_id}/complete", response_model=LeadOut)
+@router.post("/leads/{lead_id}/complete", response_model=LeadOut,
+             name="complete", tags=["leads"], responses=errors(403, 404, 409))
 def complete(lead_id: uuid.UUID, caller: CurrentCaller, locale: RequestLocale) -> LeadOut:
     """The performer marks the paid job done."""
     with unit_of_work(caller) as session:
@@ -155,7 +164,8 @@ def complete(lead_id: uuid.UUID, caller: CurrentCaller, locale: RequestLocale) -
                                                 lead_id=lead_id), locale)
 
 
-@router.post("/leads/{lead_id}/confirm-completion", response_model=LeadOut)
+@router.post("/leads/{lead_id}/confirm-completion", response_model=LeadOut,
+             name="confirm_completion", tags=["leads"], responses=errors(403, 404, 409))
 def confirm_completion(lead_id: uuid.UUID, caller: CurrentCaller,
                        locale: RequestLocale) -> LeadOut:
     """The owner confirms: the job is closed and the hold period starts."""
@@ -165,7 +175,8 @@ def confirm_completion(lead_id: uuid.UUID, caller: CurrentCaller,
                                                 lead_id=lead_id), locale)
 
 
-@router.get("/wallets/me", response_model=WalletOut)
+@router.get("/wallets/me", response_model=WalletOut,
+            name="me", tags=["wallets"], responses=errors(403, 404))
 def my_wallet(caller: CurrentCaller, locale: RequestLocale,
               professional_id: uuid.UUID | None = None) -> WalletOut:
     """Pending and available balances and the history, for the business's owners."""
@@ -186,11 +197,11 @@ def my_wallet(caller: CurrentCaller, locale: RequestLocale,
 
 
 class WithdrawIn(BaseModel):
-    amount: Decimal
-    bank_code: str = Field(max_length=10)
-    branch: str = Field(max_length=10)
-    account: str = Field(max_length=20)
-    account_holder: str = Field(max_length=200)
+    amount: Amount
+    bank_code: PlainText = Field(max_length=10)
+    branch: PlainText = Field(max_length=10)
+    account: PlainText = Field(max_length=20)
+    account_holder: PlainText = Field(max_length=200)
 
 
 class WithdrawalOut(BaseModel):
@@ -215,7 +226,7 @@ class WithdrawalOut(BaseModel):
 
 
 class DecisionIn(BaseModel):
-    note: str = Field(default="", max_length=600)
+    note: MultilineText = Field(default="", max_length=600)
 
 
 class BatchOut(BaseModel):
@@ -236,8 +247,8 @@ class BatchOut(BaseModel):
 
 class ManualPayoutIn(BaseModel):
     professional_id: uuid.UUID
-    amount: Decimal
-    note: str = Field(max_length=600)
+    amount: Amount
+    note: MultilineText = Field(max_length=600)
 
 
 class ManualPayoutOut(BaseModel):
@@ -246,7 +257,8 @@ class ManualPayoutOut(BaseModel):
 
 
 @router.post("/wallets/{professional_id}/withdraw", status_code=201,
-             response_model=WithdrawalOut)
+             response_model=WithdrawalOut,
+             name="withdraw", tags=["wallets"], responses=errors(403, 404, 409))
 def withdraw(professional_id: uuid.UUID, body: WithdrawIn,
              caller: CurrentCaller) -> WithdrawalOut:
     """The business's owner asks to be paid out (never more than available; Israeli bank,
@@ -258,7 +270,8 @@ def withdraw(professional_id: uuid.UUID, body: WithdrawIn,
             account=body.account, account_holder=body.account_holder))
 
 
-@router.get("/wallets/{professional_id}/withdrawals", response_model=Page[WithdrawalOut])
+@router.get("/wallets/{professional_id}/withdrawals", response_model=Page[WithdrawalOut],
+            name="withdrawals", tags=["wallets"], responses=errors(403, 404))
 def business_withdrawals(professional_id: uuid.UUID,
                          caller: CurrentCaller) -> Page[WithdrawalOut]:
     with unit_of_work(caller) as session:
@@ -266,14 +279,19 @@ def business_withdrawals(professional_id: uuid.UUID,
             session=session, caller=caller, professional_id=professional_id)])
 
 
-@router.get("/admin/withdrawals", response_model=Page[WithdrawalOut])
-def admin_withdrawals(caller: AdminCaller, status: str | None = None) -> Page[WithdrawalOut]:
+@router.get("/admin/withdrawals", response_model=Page[WithdrawalOut],
+            name="withdrawals", tags=["payouts"], responses=errors(403))
+def admin_withdrawals(
+    caller: AdminCaller,
+    status: Literal["requested", "approved", "rejected", "paid"] | None = None,
+) -> Page[WithdrawalOut]:
     with unit_of_work(caller) as session:
         return Page(items=[WithdrawalOut.of(w) for w in payouts.withdrawals(
             session=session, caller=caller, status=status)])
 
 
-@router.post("/admin/withdrawals/{withdrawal_id}/approve", response_model=WithdrawalOut)
+@router.post("/admin/withdrawals/{withdrawal_id}/approve", response_model=WithdrawalOut,
+             name="approve", tags=["payouts"], responses=errors(403, 404, 409))
 def approve_withdrawal(withdrawal_id: uuid.UUID, caller: AdminCaller,
                        body: DecisionIn | None = None) -> WithdrawalOut:
     with unit_of_work(caller) as session:
@@ -282,7 +300,8 @@ def approve_withdrawal(withdrawal_id: uuid.UUID, caller: AdminCaller,
                                                note=body.note if body else ""))
 
 
-@router.post("/admin/withdrawals/{withdrawal_id}/reject", response_model=WithdrawalOut)
+@router.post("/admin/withdrawals/{withdrawal_id}/reject", response_model=WithdrawalOut,
+             name="reject", tags=["payouts"], responses=errors(403, 404, 409))
 def reject_withdrawal(withdrawal_id: uuid.UUID, caller: AdminCaller,
                       body: DecisionIn | None = None) -> WithdrawalOut:
     with unit_of_work(caller) as session:
@@ -291,7 +310,8 @@ def reject_withdrawal(withdrawal_id: uuid.UUID, caller: AdminCaller,
                                                note=body.note if body else ""))
 
 
-@router.post("/admin/payout-batches", status_code=201, response_model=BatchOut)
+@router.post("/admin/payout-batches", status_code=201, response_model=BatchOut,
+             name="export_batch", tags=["payouts"], responses=errors(403, 409))
 def export_batch(caller: AdminCaller) -> BatchOut:
     """Every approved withdrawal not yet exported, in one batch (its CSV at `csv_url`)."""
     with unit_of_work(caller) as session:
@@ -299,14 +319,16 @@ def export_batch(caller: AdminCaller) -> BatchOut:
         return BatchOut.of(batch)
 
 
-@router.get("/admin/payout-batches", response_model=Page[BatchOut])
+@router.get("/admin/payout-batches", response_model=Page[BatchOut],
+            name="batches", tags=["payouts"], responses=errors(403))
 def list_batches(caller: AdminCaller) -> Page[BatchOut]:
     with unit_of_work(caller) as session:
         return Page(items=[BatchOut.of(b) for b in payouts.batches(session=session,
                                                                    caller=caller)])
 
 
-@router.get("/admin/payout-batches/{batch_id}/csv")
+@router.get("/admin/payout-batches/{batch_id}/csv",
+            name="batch_csv", tags=["payouts"], responses=errors(403, 404))
 def batch_csv(batch_id: uuid.UUID, caller: AdminCaller) -> Response:
     with unit_of_work(caller) as session:
         content = payouts.batch_csv(session=session, caller=caller, batch_id=batch_id)
@@ -315,14 +337,16 @@ def batch_csv(batch_id: uuid.UUID, caller: AdminCaller) -> Response:
                              f'attachment; filename="ofair-payouts-{batch_id}.csv"'})
 
 
-@router.post("/admin/payout-batches/{batch_id}/paid", response_model=BatchOut)
+@router.post("/admin/payout-batches/{batch_id}/paid", response_model=BatchOut,
+             name="mark_paid", tags=["payouts"], responses=errors(403, 404, 409))
 def mark_paid(batch_id: uuid.UUID, caller: AdminCaller) -> BatchOut:
     with unit_of_work(caller) as session:
         return BatchOut.of(payouts.mark_batch_paid(session=session, caller=caller,
                                                    batch_id=batch_id))
 
 
-@router.post("/admin/payouts/manual", status_code=201, response_model=ManualPayoutOut)
+@router.post("/admin/payouts/manual", status_code=201, response_model=ManualPayoutOut,
+             name="manual", tags=["payouts"], responses=errors(403, 404, 409))
 def manual_payout(body: ManualPayoutIn, caller: AdminCaller) -> ManualPayoutOut:
     """Record money paid to a business outside a batch (at most its available balance)."""
     with unit_of_work(caller) as session:
@@ -336,13 +360,13 @@ def manual_payout(body: ManualPayoutIn, caller: AdminCaller) -> ManualPayoutOut:
 
 
 class DisputeIn(BaseModel):
-    reason: str = Field(max_length=6000)
+    reason: MultilineText = Field(max_length=6000)
 
 
 class ResolveIn(BaseModel):
     resolution: Resolution
-    refund_amount: Decimal | None = None
-    note: str = Field(default="", max_length=1500)
+    refund_amount: Amount | None = None
+    note: MultilineText = Field(default="", max_length=1500)
 
 
 class DisputeOut(BaseModel):
@@ -365,7 +389,8 @@ class DisputeOut(BaseModel):
                    resolved_at=d.resolved_at)
 
 
-@router.post("/leads/{lead_id}/disputes", status_code=201, response_model=DisputeOut)
+@router.post("/leads/{lead_id}/disputes", status_code=201, response_model=DisputeOut,
+             name="open", tags=["disputes"], responses=errors(403, 404, 409))
 def open_dispute(lead_id: uuid.UUID, body: DisputeIn, caller: CurrentCaller) -> DisputeOut:
     """The owner or the performer contests a paid job before its money is released; the
     release waits until an admin resolves it."""
@@ -374,14 +399,17 @@ def open_dispute(lead_id: uuid.UUID, body: DisputeIn, caller: CurrentCaller) -> 
                                                    lead_id=lead_id, reason=body.reason))
 
 
-@router.get("/admin/disputes", response_model=Page[DisputeOut])
+@router.get("/admin/disputes", response_model=Page[DisputeOut],
+            name="queue", tags=["disputes"], responses=errors(403))
 def dispute_queue(caller: AdminCaller) -> Page[DisputeOut]:
     with unit_of_work(caller) as session:
         return Page(items=[DisputeOut.of(d) for d in disputes.open_disputes(
             session=session, caller=caller)])
 
 
-@router.post("/admin/resolve-dispute/{dispute_id}", response_model=DisputeOut)
+@router.post("/admin/resolve-dispute/{dispute_id}", response_model=DisputeOut,
+             name="resolve", tags=["disputes"],
+             responses=errors(403, 404, 409, 503))
 def resolve_dispute(dispute_id: uuid.UUID, body: ResolveIn, caller: AdminCaller) -> DisputeOut:
     """Release now, refund in full, or refund part (pro rata across the parties, the rest
     released)."""

@@ -14,16 +14,19 @@ from starlette.concurrency import run_in_threadpool
 
 from ofair_app import reference
 from ofair_app.api.deps import AdminCaller, ClientIp, CurrentCaller, OptionalCaller, RequestLocale
+from ofair_app.api.openapi import errors
 from ofair_app.api.routes.reference import LocalityOut, locality_out
 from ofair_app.api.schemas import Page
 from ofair_app.db.engine import Caller, unit_of_work
+from ofair_app.domain.cursor import CURSOR_MAX_LENGTH
 from ofair_app.domain.errors import InvalidInput
+from ofair_app.domain.inputs import IntId, MultilineText, PlainText
 from ofair_app.models import Certificate, MemberRole, Professional, ProfessionalStatus
 from ofair_app.models.tenancy import ProfessionalCreate, ProfessionalUpdate
 from ofair_app.services import certificates, professionals
 from ofair_app.services.professionals import Member
 
-router = APIRouter(tags=["professionals"])
+router = APIRouter()
 
 MAX_UPLOAD_READ = 10 * 1024 * 1024 + 1  # one byte past the limit is enough to refuse
 
@@ -73,8 +76,8 @@ class MemberOut(BaseModel):
 
 
 class MemberIn(BaseModel):
-    phone: str = Field(max_length=32)
-    name: str = Field(default="", max_length=200)
+    phone: PlainText = Field(max_length=32)
+    name: PlainText = Field(default="", max_length=200)
     role: MemberRole = MemberRole.staff
 
 
@@ -102,7 +105,7 @@ class LinkOut(BaseModel):
 
 
 class AdminActionIn(BaseModel):
-    note: str = Field(default="", max_length=500)
+    note: MultilineText = Field(default="", max_length=500)
 
 
 def _category_ref(slug: str, locale: str) -> CategoryRef:
@@ -142,7 +145,8 @@ def _can_see_private(caller: Caller, professional_id: uuid.UUID) -> bool:
 # --- opening and the directory -------------------------------------------------------------
 
 
-@router.post("/professionals", status_code=201, response_model=ProfessionalPrivateOut)
+@router.post("/professionals", status_code=201, response_model=ProfessionalPrivateOut,
+             name="create", tags=["professionals"], responses=errors(403, 409))
 def create_professional(body: ProfessionalCreate, caller: CurrentCaller,
                         locale: RequestLocale) -> ProfessionalPrivateOut:
     """Open a business: the caller becomes its owner. 422 for a business ID whose check digit
@@ -153,15 +157,16 @@ def create_professional(body: ProfessionalCreate, caller: CurrentCaller,
         return private_out(professional, locale, MemberRole.owner)
 
 
-@router.get("/professionals", response_model=Page[ProfessionalOut])
+@router.get("/professionals", response_model=Page[ProfessionalOut],
+            name="list", tags=["professionals"])
 def list_professionals(
     caller: OptionalCaller,
     locale: RequestLocale,
-    category: Annotated[str | None, Query(max_length=64)] = None,
-    locality: Annotated[int | None, Query(ge=1)] = None,
-    q: Annotated[str | None, Query(max_length=80)] = None,
+    category: Annotated[PlainText | None, Query(max_length=64)] = None,
+    locality: Annotated[IntId | None, Query()] = None,
+    q: Annotated[PlainText | None, Query(max_length=80)] = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
-    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    cursor: Annotated[PlainText | None, Query(max_length=CURSOR_MAX_LENGTH)] = None,
 ) -> Page[ProfessionalOut]:
     """The public directory: filter by category, a locality the business serves, and text."""
     if category and reference.category(category) is None:
@@ -174,7 +179,8 @@ def list_professionals(
                                      next_cursor=next_cursor)
 
 
-@router.get("/professionals/mine", response_model=list[ProfessionalPrivateOut])
+@router.get("/professionals/mine", response_model=list[ProfessionalPrivateOut],
+            name="mine", tags=["professionals"], responses=errors(403))
 def my_professionals(caller: CurrentCaller, locale: RequestLocale) -> list[ProfessionalPrivateOut]:
     """The businesses the caller belongs to, with their role in each."""
     with unit_of_work(caller) as session:
@@ -183,7 +189,8 @@ def my_professionals(caller: CurrentCaller, locale: RequestLocale) -> list[Profe
 
 
 @router.get("/professionals/{professional_id}",
-            response_model=ProfessionalPrivateOut | ProfessionalOut)
+            response_model=ProfessionalPrivateOut | ProfessionalOut,
+            name="get", tags=["professionals"], responses=errors(404))
 def get_professional(professional_id: uuid.UUID, caller: OptionalCaller,
                      locale: RequestLocale) -> ProfessionalOut:
     """The public profile; members and admins also get the business ID and status."""
@@ -195,7 +202,8 @@ def get_professional(professional_id: uuid.UUID, caller: OptionalCaller,
         return public_out(professional, locale)
 
 
-@router.put("/professionals/{professional_id}", response_model=ProfessionalPrivateOut)
+@router.put("/professionals/{professional_id}", response_model=ProfessionalPrivateOut,
+            name="update", tags=["professionals"], responses=errors(403, 404, 409))
 def update_professional(professional_id: uuid.UUID, body: ProfessionalUpdate,
                         caller: CurrentCaller, locale: RequestLocale) -> ProfessionalPrivateOut:
     """Owners edit the profile (not while suspended)."""
@@ -208,7 +216,8 @@ def update_professional(professional_id: uuid.UUID, body: ProfessionalUpdate,
 # --- the team ------------------------------------------------------------------------------
 
 
-@router.get("/professionals/{professional_id}/members", response_model=list[MemberOut])
+@router.get("/professionals/{professional_id}/members", response_model=list[MemberOut],
+            name="members", tags=["professionals"], responses=errors(403, 404))
 def list_members(professional_id: uuid.UUID, caller: CurrentCaller) -> list[MemberOut]:
     with unit_of_work(caller) as session:
         return [MemberOut.of(m) for m in professionals.list_members(
@@ -216,7 +225,8 @@ def list_members(professional_id: uuid.UUID, caller: CurrentCaller) -> list[Memb
 
 
 @router.post("/professionals/{professional_id}/members", status_code=201,
-             response_model=MemberOut)
+             response_model=MemberOut,
+             name="add_member", tags=["professionals"], responses=errors(403, 404, 409))
 def add_member(professional_id: uuid.UUID, body: MemberIn, caller: CurrentCaller,
                locale: RequestLocale) -> MemberOut:
     """An owner adds a colleague by phone (an account is created if they have none)."""
@@ -225,7 +235,8 @@ def add_member(professional_id: uuid.UUID, body: MemberIn, caller: CurrentCaller
         name=body.name, locale=locale))
 
 
-@router.delete("/professionals/{professional_id}/members/{user_id}", status_code=204)
+@router.delete("/professionals/{professional_id}/members/{user_id}", status_code=204,
+               name="remove_member", tags=["professionals"], responses=errors(403, 404, 409))
 def remove_member(professional_id: uuid.UUID, user_id: uuid.UUID,
                   caller: CurrentCaller) -> Response:
     with unit_of_work(caller) as session:
@@ -238,12 +249,13 @@ def remove_member(professional_id: uuid.UUID, user_id: uuid.UUID,
 
 
 @router.post("/professionals/{professional_id}/certificates", status_code=201,
-             response_model=CertificateOut)
+             response_model=CertificateOut,
+             name="upload", tags=["certificates"], responses=errors(403, 404, 409))
 async def upload_certificate(
     professional_id: uuid.UUID,
     caller: CurrentCaller,
     file: Annotated[UploadFile, File(description="PDF, JPEG or PNG, at most 10 MB")],
-    title: Annotated[str, Form(max_length=200)] = "",
+    title: Annotated[PlainText, Form(max_length=200)] = "",
 ) -> CertificateOut:
     """Upload a certificate (multipart). The type is read from the content, not the name."""
     data = await file.read(MAX_UPLOAD_READ)
@@ -258,14 +270,16 @@ async def upload_certificate(
     return await run_in_threadpool(store)
 
 
-@router.get("/professionals/{professional_id}/certificates", response_model=list[CertificateOut])
+@router.get("/professionals/{professional_id}/certificates", response_model=list[CertificateOut],
+            name="list", tags=["certificates"], responses=errors(403, 404))
 def list_certificates(professional_id: uuid.UUID, caller: CurrentCaller) -> list[CertificateOut]:
     with unit_of_work(caller) as session:
         return [CertificateOut.of(c) for c in certificates.list_certificates(
             session=session, caller=caller, professional_id=professional_id)]
 
 
-@router.get("/certificates/{certificate_id}/link", response_model=LinkOut)
+@router.get("/certificates/{certificate_id}/link", response_model=LinkOut,
+            name="link", tags=["certificates"], responses=errors(403, 404))
 def certificate_link(certificate_id: uuid.UUID, caller: CurrentCaller) -> LinkOut:
     """A download link valid for five minutes, for the business's members and admins."""
     with unit_of_work(caller) as session:
@@ -274,7 +288,8 @@ def certificate_link(certificate_id: uuid.UUID, caller: CurrentCaller) -> LinkOu
     return LinkOut(url=url, expires_in=certificates.LINK_SECONDS)
 
 
-@router.delete("/certificates/{certificate_id}", status_code=204)
+@router.delete("/certificates/{certificate_id}", status_code=204,
+               name="delete", tags=["certificates"], responses=errors(403, 404, 409))
 def delete_certificate(certificate_id: uuid.UUID, caller: CurrentCaller) -> Response:
     with unit_of_work(caller) as session:
         certificates.delete_certificate(session=session, caller=caller,
@@ -285,7 +300,8 @@ def delete_certificate(certificate_id: uuid.UUID, caller: CurrentCaller) -> Resp
 # --- admin ---------------------------------------------------------------------------------
 
 
-@router.post("/professionals/{professional_id}/verify", response_model=ProfessionalPrivateOut)
+@router.post("/professionals/{professional_id}/verify", response_model=ProfessionalPrivateOut,
+             name="verify", tags=["professionals"], responses=errors(403, 404, 409))
 def verify(professional_id: uuid.UUID, caller: AdminCaller, ip: ClientIp, locale: RequestLocale,
            body: AdminActionIn | None = None) -> ProfessionalPrivateOut:
     """An admin verifies the business and approves its pending certificates (audited)."""
@@ -295,7 +311,8 @@ def verify(professional_id: uuid.UUID, caller: AdminCaller, ip: ClientIp, locale
             note=body.note if body else ""), locale)
 
 
-@router.post("/professionals/{professional_id}/suspend", response_model=ProfessionalPrivateOut)
+@router.post("/professionals/{professional_id}/suspend", response_model=ProfessionalPrivateOut,
+             name="suspend", tags=["professionals"], responses=errors(403, 404, 409))
 def suspend(professional_id: uuid.UUID, caller: AdminCaller, ip: ClientIp, locale: RequestLocale,
             body: AdminActionIn | None = None) -> ProfessionalPrivateOut:
     with unit_of_work(caller) as session:
@@ -304,7 +321,8 @@ def suspend(professional_id: uuid.UUID, caller: AdminCaller, ip: ClientIp, local
             ip=ip, reason=body.note if body else ""), locale)
 
 
-@router.post("/professionals/{professional_id}/reinstate", response_model=ProfessionalPrivateOut)
+@router.post("/professionals/{professional_id}/reinstate", response_model=ProfessionalPrivateOut,
+             name="reinstate", tags=["professionals"], responses=errors(403, 404, 409))
 def reinstate(professional_id: uuid.UUID, caller: AdminCaller, ip: ClientIp,
               locale: RequestLocale, body: AdminActionIn | None = None) -> ProfessionalPrivateOut:
     with unit_of_work(caller) as session:
@@ -313,7 +331,8 @@ def reinstate(professional_id: uuid.UUID, caller: AdminCaller, ip: ClientIp,
             ip=ip, reason=body.note if body else ""), locale)
 
 
-@router.get("/admin/professionals", response_model=list[ProfessionalPrivateOut])
+@router.get("/admin/professionals", response_model=list[ProfessionalPrivateOut],
+            name="review_queue", tags=["professionals"], responses=errors(403))
 def admin_queue(caller: AdminCaller, locale: RequestLocale,
                 status: ProfessionalStatus | None = ProfessionalStatus.pending,
                 ) -> list[ProfessionalPrivateOut]:

@@ -17,10 +17,13 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from ofair_app.api.deps import ClientIp, CurrentCaller, RequestLocale
+from ofair_app.api.openapi import errors
 from ofair_app.api.routes.leads import LeadOut, view_out
 from ofair_app.api.routes.professionals import MAX_UPLOAD_READ, LinkOut
 from ofair_app.api.schemas import Page
 from ofair_app.db.engine import unit_of_work
+from ofair_app.domain.cursor import CURSOR_MAX_LENGTH
+from ofair_app.domain.inputs import Amount, PlainText
 from ofair_app.domain.leads import LeadStatus
 from ofair_app.domain.proposals import ProposalOrigin, ProposalStatus, ReferralStatus
 from ofair_app.models import (
@@ -34,7 +37,7 @@ from ofair_app.models import (
 )
 from ofair_app.services import leads, proposals, referrals
 
-router = APIRouter(tags=["proposals"])
+router = APIRouter()
 
 
 class ProposerOut(BaseModel):
@@ -165,7 +168,8 @@ def _user_agent(request: Request) -> str:
 # --- proposals -----------------------------------------------------------------------------
 
 
-@router.post("/leads/{lead_id}/proposals", status_code=201, response_model=ProposalOut)
+@router.post("/leads/{lead_id}/proposals", status_code=201, response_model=ProposalOut,
+             name="create", tags=["proposals"], responses=errors(403, 404, 409))
 def create_proposal(lead_id: uuid.UUID, body: ProposalCreate,
                     caller: CurrentCaller) -> ProposalOut:
     """A business offers to do the job: price > 0, description, scheduled date. One live offer
@@ -176,7 +180,8 @@ def create_proposal(lead_id: uuid.UUID, body: ProposalCreate,
         return ProposalOut.of(proposal, session.get(Professional, proposal.professional_id))
 
 
-@router.get("/leads/{lead_id}/proposals", response_model=Page[ProposalOut])
+@router.get("/leads/{lead_id}/proposals", response_model=Page[ProposalOut],
+            name="list", tags=["proposals"], responses=errors(403, 404))
 def list_proposals(lead_id: uuid.UUID, caller: CurrentCaller) -> Page[ProposalOut]:
     """The owner sees every offer with its business's public profile; a business its own."""
     with unit_of_work(caller) as session:
@@ -187,7 +192,8 @@ def list_proposals(lead_id: uuid.UUID, caller: CurrentCaller) -> Page[ProposalOu
                     next_cursor=None)
 
 
-@router.get("/proposals/mine", response_model=Page[ProposalOut])
+@router.get("/proposals/mine", response_model=Page[ProposalOut],
+            name="mine", tags=["proposals"], responses=errors(403, 404))
 def my_proposals(caller: CurrentCaller,
                  professional_id: uuid.UUID | None = None) -> Page[ProposalOut]:
     """The offers the caller's businesses sent, newest first."""
@@ -197,7 +203,8 @@ def my_proposals(caller: CurrentCaller,
         return Page(items=[ProposalOut.of(p) for p, _ in rows], next_cursor=None)
 
 
-@router.put("/proposals/{proposal_id}", response_model=ProposalOut)
+@router.put("/proposals/{proposal_id}", response_model=ProposalOut,
+            name="update", tags=["proposals"], responses=errors(403, 404, 409))
 def update_proposal(proposal_id: uuid.UUID, body: ProposalUpdate,
                     caller: CurrentCaller) -> ProposalOut:
     """The proposer edits a pending offer; after acceptance and before payment, the owner or
@@ -207,14 +214,16 @@ def update_proposal(proposal_id: uuid.UUID, body: ProposalUpdate,
                                                         proposal_id=proposal_id, data=body))
 
 
-@router.post("/proposals/{proposal_id}/withdraw", response_model=ProposalOut)
+@router.post("/proposals/{proposal_id}/withdraw", response_model=ProposalOut,
+             name="withdraw", tags=["proposals"], responses=errors(403, 404, 409))
 def withdraw_proposal(proposal_id: uuid.UUID, caller: CurrentCaller) -> ProposalOut:
     with unit_of_work(caller) as session:
         return ProposalOut.of(proposals.withdraw_proposal(session=session, caller=caller,
                                                           proposal_id=proposal_id))
 
 
-@router.post("/proposals/{proposal_id}/accept", response_model=AcceptedOut)
+@router.post("/proposals/{proposal_id}/accept", response_model=AcceptedOut,
+             name="accept", tags=["proposals"], responses=errors(403, 404, 409))
 def accept_proposal(proposal_id: uuid.UUID, caller: CurrentCaller, ip: ClientIp,
                     request: Request) -> AcceptedOut:
     """The owner picks this offer: the lead is awarded and the winner may see the client (the
@@ -229,7 +238,8 @@ def accept_proposal(proposal_id: uuid.UUID, caller: CurrentCaller, ip: ClientIp,
                            performer_professional_id=lead.performer_professional_id)
 
 
-@router.post("/proposals/{proposal_id}/decline", response_model=ProposalOut)
+@router.post("/proposals/{proposal_id}/decline", response_model=ProposalOut,
+             name="decline", tags=["proposals"], responses=errors(403, 404, 409))
 def decline_award(proposal_id: uuid.UUID, caller: CurrentCaller) -> ProposalOut:
     """The winner gives the job back before payment; the lead is open again."""
     with unit_of_work(caller) as session:
@@ -237,7 +247,8 @@ def decline_award(proposal_id: uuid.UUID, caller: CurrentCaller) -> ProposalOut:
                                                       proposal_id=proposal_id))
 
 
-@router.post("/leads/{lead_id}/unaward", response_model=LeadOut)
+@router.post("/leads/{lead_id}/unaward", response_model=LeadOut,
+             name="unaward", tags=["proposals"], responses=errors(403, 404, 409))
 def unaward(lead_id: uuid.UUID, caller: CurrentCaller, locale: RequestLocale) -> LeadOut:
     """The owner cancels the award before payment; the lead is open again."""
     with unit_of_work(caller) as session:
@@ -247,7 +258,8 @@ def unaward(lead_id: uuid.UUID, caller: CurrentCaller, locale: RequestLocale) ->
 
 
 @router.post("/proposals/{proposal_id}/media", status_code=201,
-             response_model=ProposalMediaOut)
+             response_model=ProposalMediaOut,
+             name="add_media", tags=["proposals"], responses=errors(403, 404, 409))
 async def add_media(
     proposal_id: uuid.UUID,
     caller: CurrentCaller,
@@ -266,7 +278,8 @@ async def add_media(
     return await run_in_threadpool(store)
 
 
-@router.get("/proposal-media/{media_id}/link", response_model=LinkOut)
+@router.get("/proposal-media/{media_id}/link", response_model=LinkOut,
+            name="media_link", tags=["proposals"], responses=errors(403, 404))
 def media_link(media_id: uuid.UUID, caller: CurrentCaller) -> LinkOut:
     with unit_of_work(caller) as session:
         url = proposals.attachment_link(session=session, caller=caller, attachment_id=media_id)
@@ -276,7 +289,8 @@ def media_link(media_id: uuid.UUID, caller: CurrentCaller) -> LinkOut:
 # --- referrals -----------------------------------------------------------------------------
 
 
-@router.post("/leads/{lead_id}/share", status_code=201, response_model=ReferralOut)
+@router.post("/leads/{lead_id}/share", status_code=201, response_model=ReferralOut,
+             name="share", tags=["referrals"], responses=errors(403, 404, 409))
 def share_lead(lead_id: uuid.UUID, body: ReferralCreate, caller: CurrentCaller) -> ReferralOut:
     """The owner business offers its pro lead to another business, at the lead's current terms
     (frozen on the offer)."""
@@ -285,14 +299,15 @@ def share_lead(lead_id: uuid.UUID, body: ReferralCreate, caller: CurrentCaller) 
                                                   lead_id=lead_id, data=body))
 
 
-@router.get("/referrals", response_model=Page[ReferralOut])
+@router.get("/referrals", response_model=Page[ReferralOut],
+            name="list", tags=["referrals"], responses=errors(403, 404))
 def list_referrals(
     caller: CurrentCaller,
     direction: Literal["incoming", "outgoing"] = "incoming",
     status: ReferralStatus | None = None,
     professional_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=referrals.PAGE_MAX)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[PlainText | None, Query(max_length=CURSOR_MAX_LENGTH)] = None,
 ) -> Page[ReferralOut]:
     with unit_of_work(caller) as session:
         views, next_cursor = referrals.list_referrals(
@@ -303,10 +318,11 @@ def list_referrals(
 
 
 class AcceptReferralIn(BaseModel):
-    price: Decimal | None = None  # the offered budget when absent
+    price: Amount | None = None  # the offered budget when absent
 
 
-@router.post("/referrals/{referral_id}/accept", response_model=ReferralOut)
+@router.post("/referrals/{referral_id}/accept", response_model=ReferralOut,
+             name="accept", tags=["referrals"], responses=errors(403, 404, 409))
 def accept_referral(referral_id: uuid.UUID, caller: CurrentCaller, ip: ClientIp,
                     request: Request,
                     body: Annotated[AcceptReferralIn | None, Body()] = None) -> ReferralOut:
@@ -320,14 +336,16 @@ def accept_referral(referral_id: uuid.UUID, caller: CurrentCaller, ip: ClientIp,
         return _referral_out(referral)
 
 
-@router.post("/referrals/{referral_id}/reject", response_model=ReferralOut)
+@router.post("/referrals/{referral_id}/reject", response_model=ReferralOut,
+             name="reject", tags=["referrals"], responses=errors(403, 404, 409))
 def reject_referral(referral_id: uuid.UUID, caller: CurrentCaller) -> ReferralOut:
     with unit_of_work(caller) as session:
         return _referral_out(referrals.reject_referral(session=session, caller=caller,
                                                        referral_id=referral_id))
 
 
-@router.post("/referrals/{referral_id}/cancel", response_model=ReferralOut)
+@router.post("/referrals/{referral_id}/cancel", response_model=ReferralOut,
+             name="cancel", tags=["referrals"], responses=errors(403, 404, 409))
 def cancel_referral(referral_id: uuid.UUID, caller: CurrentCaller) -> ReferralOut:
     """The referrer takes back an offer not yet answered."""
     with unit_of_work(caller) as session:

@@ -9,8 +9,9 @@ from pydantic import BaseModel
 
 from ofair_app import reference
 from ofair_app.api.deps import RequestLocale
+from ofair_app.domain.inputs import PlainText
 
-router = APIRouter(tags=["reference"])
+router = APIRouter()
 
 T = TypeVar("T")
 
@@ -47,7 +48,8 @@ def locality_out(locality: reference.Locality, locale: str) -> LocalityOut:
                        lon=locality.lon)
 
 
-@router.get("/categories", response_model=ItemsOut[CategoryOut])
+@router.get("/categories", response_model=ItemsOut[CategoryOut],
+            name="categories", tags=["reference"])
 def list_categories(locale: RequestLocale, response: Response) -> ItemsOut[CategoryOut]:
     """Every service category with its subcategories; `name` follows Accept-Language."""
     response.headers["Cache-Control"] = "public, max-age=3600"
@@ -61,11 +63,12 @@ def list_categories(locale: RequestLocale, response: Response) -> ItemsOut[Categ
     ])
 
 
-@router.get("/localities", response_model=ItemsOut[LocalityOut])
+@router.get("/localities", response_model=ItemsOut[LocalityOut],
+            name="localities", tags=["reference"])
 def list_localities(
     locale: RequestLocale,
     response: Response,
-    q: Annotated[str, Query(max_length=80)] = "",
+    q: Annotated[PlainText, Query(max_length=80)] = "",
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> ItemsOut[LocalityOut]:
     """Localities whose Hebrew or English name (or a word of it) starts with `q`."""

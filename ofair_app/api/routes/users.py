@@ -6,17 +6,19 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from ofair_app.api.deps import CurrentCaller
+from ofair_app.api.openapi import errors
 from ofair_app.api.schemas import UserOut
 from ofair_app.db.engine import unit_of_work
+from ofair_app.domain.inputs import PlainText
 from ofair_app.services import users
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users")
 
 
 class UserUpdateIn(BaseModel):
-    name: str | None = Field(default=None, max_length=200)
-    email: str | None = Field(default=None, max_length=254)
-    locale: str | None = Field(default=None, max_length=5)
+    name: PlainText | None = Field(default=None, max_length=200)
+    email: PlainText | None = Field(default=None, max_length=254)
+    locale: PlainText | None = Field(default=None, max_length=5)
 
 
 class UserUpdateOut(UserOut):
@@ -26,17 +28,19 @@ class UserUpdateOut(UserOut):
 
 
 class ConfirmEmailIn(BaseModel):
-    email: str = Field(max_length=254)
-    otp: str = Field(max_length=12)
+    email: PlainText = Field(max_length=254)
+    otp: PlainText = Field(max_length=12)
 
 
-@router.get("/me", response_model=UserOut)
+@router.get("/me", response_model=UserOut,
+            name="me", tags=["users"], responses=errors(403))
 def get_me(caller: CurrentCaller) -> UserOut:
     with unit_of_work(caller) as session:
         return UserOut.of(users.get_me(session=session, caller=caller))
 
 
-@router.put("/me", response_model=UserUpdateOut)
+@router.put("/me", response_model=UserUpdateOut,
+            name="update_me", tags=["users"], responses=errors(403, 409, 429))
 def put_me(body: UserUpdateIn, caller: CurrentCaller) -> UserUpdateOut:
     """Change name and language; a new e-mail gets a code and changes after confirmation."""
     with unit_of_work(caller) as session:
@@ -47,7 +51,8 @@ def put_me(body: UserUpdateIn, caller: CurrentCaller) -> UserUpdateOut:
                          pending_email=sent.target.value if sent else None)
 
 
-@router.post("/me/confirm-email", response_model=UserOut)
+@router.post("/me/confirm-email", response_model=UserOut,
+             name="confirm_email", tags=["users"], responses=errors(403, 409))
 def confirm_email(body: ConfirmEmailIn, caller: CurrentCaller) -> UserOut:
     with unit_of_work(caller) as session:
         return UserOut.of(users.confirm_email(session=session, caller=caller, email=body.email,
