@@ -68,6 +68,10 @@ _FIELD_MESSAGES = {
 }
 
 
+# What FastAPI says when it cannot even decode a request body.
+_UNREADABLE_BODY = "There was an error parsing the body"
+
+
 def error_response(request: Request, status: int, code: str, message_key: str, *,
                    fields: dict[str, str] | None = None, params: dict | None = None,
                    headers: dict[str, str] | None = None) -> JSONResponse:
@@ -98,12 +102,19 @@ async def _app_error(request: Request, exc: AppError) -> JSONResponse:
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     fields: dict[str, str] = {}
     for error in exc.errors():
+        if error.get("type") == "json_invalid":  # its loc is a character position
+            fields.setdefault("body", "errors.field.json")
+            continue
         name = _field_name(tuple(error.get("loc", ())))
         fields.setdefault(name, _FIELD_MESSAGES.get(error.get("type", ""), "errors.field.invalid"))
     return error_response(request, 422, "validation_error", "errors.validation", fields=fields)
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 400 and exc.detail == _UNREADABLE_BODY:
+        # A body that is not text (not UTF-8) is as invalid an input as one that is not JSON.
+        return error_response(request, 422, "validation_error", "errors.validation",
+                              fields={"body": "errors.field.json"})
     code, key = _STATUS_CODES.get(exc.status_code, ("error", "errors.bad_request"))
     return error_response(request, exc.status_code, code, key, headers=exc.headers)
 

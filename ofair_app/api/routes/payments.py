@@ -10,10 +10,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from ofair_app.api.deps import AdminCaller, CurrentCaller, RequestLocale
 from ofair_app.api.openapi import errors
@@ -142,15 +143,19 @@ def flagged_payments(caller: AdminCaller) -> Page[FlaggedOut]:
 
 
 @router.post("/payments/webhook", response_model=WebhookOut,
-             name="webhook", tags=["payments"], responses=errors(400))
-async def webhook(request: Request) -> WebhookOut:
-    """The provider's signed events (`Stripe-Signature`). A bad or stale signature is a 400 and
-    changes nothing; a duplicate is a 200 that changes nothing."""
-    from starlette.concurrency import run_in_threadpool
-
+             name="webhook", tags=["payments"], responses=errors(400),
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": {"type": "object"}}}}})
+async def webhook(
+    request: Request,
+    stripe_signature: Annotated[str | None, Header(max_length=2000)] = None,
+) -> WebhookOut:
+    """The provider's signed event, read as raw bytes (the signature covers them exactly). A
+    bad or stale signature is a 400 and changes nothing; a signed body that is not an event of
+    the expected shape is a 400 recorded for admins; a duplicate is a 200 that changes nothing.
+    """
     payload = await request.body()
-    signature = request.headers.get("stripe-signature")
-    result = await run_in_threadpool(payments.handle_webhook, payload, signature)
+    result = await run_in_threadpool(payments.handle_webhook, payload, stripe_signature)
     return WebhookOut(received=True, outcome=str(result.outcome))
 
 
