@@ -24,6 +24,7 @@ from ofair_app.models.money import (
     Payment,
     PaymentWebhookEvent,
     PayoutBatch,
+    WebhookRejection,
     Withdrawal,
 )
 from ofair_app.models.ops import JobRun, JobRunStatus
@@ -96,5 +97,6 @@ __all__ = [
     "SubscriptionStatus",
     "User",
     "UserRole",
+    "WebhookRejection",
     "Withdrawal",
 ]

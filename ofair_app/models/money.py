@@ -63,6 +63,22 @@ class PaymentWebhookEvent(SQLModel, table=True):
     received_at: datetime | None = Field(default=None, sa_column=created_at_column())
 
 
+class WebhookRejection(SQLModel, table=True):
+    """A correctly signed provider body that was not an event we could read (migration 0007b):
+    answered 400 and kept here, for admins only, with an excerpt of what came."""
+
+    __tablename__ = "webhook_rejections"
+
+    id: int | None = Field(default=None, sa_column=Column(
+        BigInteger, Identity(), primary_key=True))
+    provider: str = Field(max_length=12)
+    reason: str = Field(max_length=300)
+    body_sha256: str = Field(max_length=64)
+    body_bytes: int
+    body_excerpt: str = Field(default="", max_length=2000)
+    received_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+
 class LedgerAccount(SQLModel, table=True):
     __tablename__ = "ledger_accounts"
 

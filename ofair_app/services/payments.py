@@ -11,6 +11,7 @@ judged against the payment's current status under its row lock.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -21,7 +22,13 @@ from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 
-from ofair_app.adapters.psp import ProviderError, get_provider, verify_webhook
+from ofair_app.adapters.psp import (
+    MalformedEvent,
+    ProviderError,
+    get_provider,
+    parse_event,
+    verify_signature,
+)
 from ofair_app.db.engine import SYSTEM, Caller, unit_of_work
 from ofair_app.domain import leads as lead_rules
 from ofair_app.domain import ledger as book
@@ -40,6 +47,7 @@ from ofair_app.models import (
     Professional,
     ProfessionalLead,
     Proposal,
+    WebhookRejection,
 )
 from ofair_app.models._base import utcnow
 from ofair_app.services import leads as lead_service
@@ -190,14 +198,16 @@ def for_lead(session: Session, lead_id: uuid.UUID) -> Payment | None:
 
 def handle_webhook(payload: bytes, signature: str | None) -> WebhookResult:
     """A signed provider event: verified (400 otherwise, nothing written), stored once, applied
-    once. Runs as the platform."""
-    event = verify_webhook(payload, signature)
-    event_id, event_type = str(event.get("id", "")), str(event.get("type", ""))
-    data = (event.get("data") or {}).get("object") or {}
-    if not event_id:
-        from ofair_app.adapters.psp import BadSignature
-
-        raise BadSignature()
+    once. A signed body that is not a well-formed event is a 400 too, recorded for admins
+    (`webhook_rejections`) and applied to nothing. Runs as the platform."""
+    verify_signature(payload, signature)
+    try:
+        event = parse_event(payload)
+    except MalformedEvent as error:
+        _record_rejection(payload, error.reason)
+        raise
+    event_id, event_type = event["id"], event["type"]
+    data = event["data"]["object"]
     with unit_of_work(SYSTEM) as session:
         inserted = session.execute(
             insert(PaymentWebhookEvent).values(
@@ -213,6 +223,35 @@ def handle_webhook(payload: bytes, signature: str | None) -> WebhookResult:
                         .values(outcome=result.outcome, payment_id=result.payment_id,
                                 detail=result.detail[:300]))
     return result
+
+
+# How much of a rejected body an admin sees: enough to recognise it, never the whole of it.
+REJECTION_EXCERPT_CHARS = 2000
+
+
+def _record_rejection(payload: bytes, reason: str) -> None:
+    """Keep a signed body we could not read, in its own transaction (the caller answers 400)."""
+    text = payload.decode("utf-8", errors="replace")
+    excerpt = "".join(c if c.isprintable() or c in "\n\t" else "\ufffd"
+                      for c in text[:REJECTION_EXCERPT_CHARS])
+    with unit_of_work(SYSTEM) as session:
+        session.add(WebhookRejection(
+            provider=get_settings().psp_provider, reason=reason[:300],
+            body_sha256=hashlib.sha256(payload).hexdigest(), body_bytes=len(payload),
+            body_excerpt=excerpt))
+    logger.warning("signed webhook rejected (%s bytes): %s", len(payload), reason)
+
+
+def webhook_rejections(*, session: Session, caller: Caller,
+                       limit: int = 100) -> list[WebhookRejection]:
+    """Signed provider bodies that were not readable events, newest first. Admins only."""
+    users.require_user(caller)
+    if caller.role != "admin":
+        raise Forbidden("errors.admin_only")
+    return list(session.exec(select(WebhookRejection)
+                             .order_by(col(WebhookRejection.received_at).desc(),
+                                       col(WebhookRejection.id).desc())
+                             .limit(limit)).all())
 
 
 def _payment_for(session: Session, data: dict) -> Payment | None:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from ofair_app.adapters.psp.sandbox import SUCCESS_CARD, SandboxProvider
 from ofair_app.db.engine import ANONYMOUS, SYSTEM, Caller, unit_of_work
 from ofair_app.domain.ledger import Leg, Purpose, TxKind
-from ofair_app.models import ProposalCreate, UserRole
+from ofair_app.models import ProposalCreate, UserRole, WebhookRejection
 from ofair_app.services import disputes, ledger, payments, payouts, proposals
 from tests.factories import caller_for, make_lead, make_professional, make_user
 from tests.integration.test_rls_identity import count, refused, rows_changed
@@ -150,3 +150,23 @@ def test_a_payments_split_is_frozen(world) -> None:
     with pytest.raises(DBAPIError), unit_of_work(SYSTEM) as session:
         session.execute(text("UPDATE payments SET platform_commission = 0,"
                              " professional_net_amount = final_amount"))
+
+
+# --- rejected webhooks ---------------------------------------------------------------------
+
+
+def test_rejected_webhooks_are_read_by_admins_only_and_written_by_the_platform_only(world):
+    with unit_of_work(SYSTEM) as session:
+        session.add(WebhookRejection(provider="sandbox", reason="not JSON", body_sha256="0" * 64,
+                                     body_bytes=3, body_excerpt="abc"))
+    assert count(world.admin, "SELECT * FROM webhook_rejections") == 1
+    insert = ("INSERT INTO webhook_rejections (provider, reason, body_sha256, body_bytes)"
+              " VALUES ('sandbox', 'forged', repeat('0', 64), 1)")
+    callers = [*outsiders(world), ("a party", world.consumer), ("a business", world.performer)]
+    for name, caller in callers:
+        assert count(caller, "SELECT * FROM webhook_rejections") == 0, name
+        assert refused(caller, insert), name
+    for caller in (world.admin, SYSTEM):
+        assert refused(caller, "UPDATE webhook_rejections SET reason = 'changed'")
+        assert refused(caller, "DELETE FROM webhook_rejections")
+    assert refused(world.admin, insert)

@@ -3,7 +3,7 @@
 `sandbox` (the default) is an in-app hosted checkout with test cards that sends webhooks signed
 exactly like Stripe's; `stripe` talks to Stripe's API (Checkout Sessions, refunds, retrieval for
 reconciliation). Both speak agorot; nothing else in the app does. Webhooks from either are
-verified the same way, with `stripe.Webhook.construct_event`.
+verified the same way: Stripe's signature scheme over the raw bytes, then read as an event.
 
 No caller may hold a database transaction or row lock across a provider call: the payments
 service writes what it knows, commits, calls, then writes the answer.
@@ -14,14 +14,24 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import time
 from dataclasses import dataclass
 from functools import cache
-from typing import Protocol
+from typing import Annotated, Any, Protocol
 
-import stripe
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    ValidationError,
+)
 
 from ofair_app.domain.errors import AppError
+from ofair_app.domain.inputs import refuse_control_characters
 from ofair_app.settings import get_settings
 
 SIGNATURE_TOLERANCE_SECONDS = 300
@@ -65,16 +75,115 @@ class PaymentProvider(Protocol):
     def refund(self, *, payment_intent: str, amount: int, idempotency_key: str) -> str: ...
 
 
-def verify_webhook(payload: bytes, signature_header: str | None) -> dict:
-    """The event, if `Stripe-Signature` signs this exact body with our secret within five
-    minutes; else `BadSignature` (400)."""
-    secret = get_settings().stripe_webhook_secret.get_secret_value()
+class MalformedEvent(AppError):
+    """A correctly signed body that is not an event we can read: a 400, recorded for admins."""
+
+    status, code, message_key = 400, "malformed_event", "errors.payment.malformed_event"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__()
+
+
+def verify_signature(payload: bytes, signature_header: str | None) -> None:
+    """`BadSignature` (400) unless `Stripe-Signature` signs these exact bytes with our secret
+    within five minutes: `t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, as Stripe signs.
+
+    Checked over the raw bytes (not a decoded text), so even a body that is not UTF-8 is judged
+    by its signature first, and only a signed one is read further.
+    """
+    secret = get_settings().stripe_webhook_secret.get_secret_value().encode()
+    timestamp, signatures = None, []
+    for item in (signature_header or "").split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t" and value.isdigit() and len(value) <= 12:
+            timestamp = value
+        elif key == "v1" and value.isascii():
+            signatures.append(value)
+    if timestamp is None or not signatures:
+        raise BadSignature()
+    expected = hmac.new(secret, f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
+    if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
+        raise BadSignature()
+    if int(timestamp) < time.time() - SIGNATURE_TOLERANCE_SECONDS:
+        raise BadSignature()
+
+
+_EventText = Annotated[StrictStr, StringConstraints(max_length=255),
+                       AfterValidator(refuse_control_characters)]
+_Agorot = Annotated[StrictInt, Field(ge=0, le=10**15)]
+
+
+class _EventObject(BaseModel, extra="allow"):
+    """The fields of `data.object` the payments service reads, each of its type."""
+
+    object: _EventText | None = None
+    id: _EventText | None = None
+    client_reference_id: _EventText | None = None
+    metadata: dict[str, Any] | None = None
+    payment_intent: _EventText | None = None
+    payment_status: _EventText | None = None
+    currency: _EventText | None = None
+    amount_total: _Agorot | None = None
+    amount_refunded: _Agorot | None = None
+
+
+class _EventData(BaseModel, extra="allow"):
+    object: _EventObject
+
+
+class _Event(BaseModel, extra="allow"):
+    id: Annotated[_EventText, StringConstraints(min_length=1)]
+    type: Annotated[_EventText, StringConstraints(max_length=80)]
+    data: _EventData
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _storable(value: object, depth: int = 0) -> bool:
+    """Whether PostgreSQL's jsonb can keep it: no NUL, no lone surrogate, no infinite number."""
+    if depth > 64:
+        return False
+    if isinstance(value, str):
+        return "\x00" not in value and not any("\ud800" <= c <= "\udfff" for c in value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_storable(k, depth + 1) and _storable(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable(v, depth + 1) for v in value)
+    return True
+
+
+def parse_event(payload: bytes) -> dict:
+    """A signed body as the event it claims to be: a JSON object with an `id`, a `type` and a
+    `data.object` whose fields the services read are of the right types (`amount_refunded` on
+    `charge.refunded`). `MalformedEvent` (400) for anything else."""
     try:
-        event = stripe.Webhook.construct_event(payload, signature_header, secret,
-                                               tolerance=SIGNATURE_TOLERANCE_SECONDS)
-    except (stripe.SignatureVerificationError, ValueError) as error:
-        raise BadSignature() from error
-    return event.to_dict() if hasattr(event, "to_dict") else dict(event)
+        event = json.loads(payload, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, nested past recursion
+        raise MalformedEvent("not JSON") from None
+    if not isinstance(event, dict):
+        raise MalformedEvent(f"a JSON {type(event).__name__}, not an object")
+    if not _storable(event):
+        raise MalformedEvent("holds characters or numbers that cannot be stored")
+    try:
+        parsed = _Event.model_validate(event)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "event"
+        raise MalformedEvent(f"{where}: {first['type']}") from None
+    if parsed.type == "charge.refunded" and parsed.data.object.amount_refunded is None:
+        raise MalformedEvent("data.object.amount_refunded: missing")
+    return event
+
+
+def verify_webhook(payload: bytes, signature_header: str | None) -> dict:
+    """The event, if it is signed (else `BadSignature`) and well formed (else `MalformedEvent`)."""
+    verify_signature(payload, signature_header)
+    return parse_event(payload)
 
 
 def sign(payload: bytes, *, secret: str | None = None, timestamp: int | None = None) -> str:

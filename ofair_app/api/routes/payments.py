@@ -24,7 +24,7 @@ from ofair_app.db.engine import unit_of_work
 from ofair_app.domain.inputs import Amount, MultilineText, PlainText
 from ofair_app.domain.payments import PaymentStatus
 from ofair_app.i18n import translate
-from ofair_app.models import Dispute, Payment, PayoutBatch, Withdrawal
+from ofair_app.models import Dispute, Payment, PayoutBatch, WebhookRejection, Withdrawal
 from ofair_app.services import disputes, leads, payments, payouts, wallets
 from ofair_app.services.disputes import Resolution
 
@@ -140,6 +140,32 @@ def flagged_payments(caller: AdminCaller) -> Page[FlaggedOut]:
         return Page(items=[FlaggedOut(**PaymentOut.of(p).model_dump(), lead_title=title,
                                       flag_reason=p.flag_reason)
                            for p, title in payments.flagged(session=session, caller=caller)])
+
+
+class WebhookRejectionOut(BaseModel):
+    id: int
+    provider: str
+    reason: str
+    body_sha256: str
+    body_bytes: int
+    body_excerpt: str
+    received_at: datetime | None
+
+    @classmethod
+    def of(cls, rejection: WebhookRejection) -> WebhookRejectionOut:
+        return cls(id=rejection.id or 0, provider=rejection.provider, reason=rejection.reason,
+                   body_sha256=rejection.body_sha256, body_bytes=rejection.body_bytes,
+                   body_excerpt=rejection.body_excerpt, received_at=rejection.received_at)
+
+
+@router.get("/admin/payments/webhook-rejections", response_model=Page[WebhookRejectionOut],
+            name="webhook_rejections", tags=["payments"], responses=errors(403))
+def webhook_rejections(caller: AdminCaller) -> Page[WebhookRejectionOut]:
+    """Signed provider bodies that were not readable events (each answered 400), newest first,
+    for an admin to take up with the provider."""
+    with unit_of_work(caller) as session:
+        return Page(items=[WebhookRejectionOut.of(r) for r in payments.webhook_rejections(
+            session=session, caller=caller)])
 
 
 @router.post("/payments/webhook", response_model=WebhookOut,
