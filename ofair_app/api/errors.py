@@ -17,6 +17,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ofair_app.domain.errors import AppError, RateLimited
+from ofair_app.domain.inputs import FIELD_MESSAGES
 from ofair_app.i18n import negotiate_locale, translate
 
 logger = logging.getLogger(__name__)
@@ -34,38 +35,6 @@ _STATUS_CODES = {
     503: ("service_unavailable", "errors.service_unavailable"),
 }
 
-# pydantic error types → the catalog key that explains them to a person.
-_FIELD_MESSAGES = {
-    "missing": "errors.field.required",
-    "string_too_short": "errors.field.too_short",
-    "too_short": "errors.field.too_short",
-    "string_too_long": "errors.field.too_long",
-    "too_long": "errors.field.too_long",
-    "greater_than": "errors.field.too_small",
-    "greater_than_equal": "errors.field.too_small",
-    "less_than": "errors.field.too_large",
-    "less_than_equal": "errors.field.too_large",
-    "literal_error": "errors.field.choice",
-    "enum": "errors.field.choice",
-    "json_invalid": "errors.field.json",
-    "model_attributes_type": "errors.field.type",
-    "dict_type": "errors.field.type",
-    "decimal_parsing": "errors.field.money",
-    "decimal_type": "errors.field.money",
-    "decimal_max_places": "errors.field.money",
-    "decimal_max_digits": "errors.field.money",
-    "finite_number": "errors.field.number",
-    "float_parsing": "errors.field.number",
-    "float_type": "errors.field.number",
-    "int_parsing": "errors.field.number",
-    "int_type": "errors.field.number",
-    "bool_parsing": "errors.field.choice",
-    "date_parsing": "errors.field.date",
-    "date_from_datetime_parsing": "errors.field.date",
-    "date_type": "errors.field.date",
-    "uuid_parsing": "errors.field.invalid",
-    "text_control": "errors.text.control",
-}
 
 
 # What FastAPI says when it cannot even decode a request body.
@@ -106,7 +75,7 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
             fields.setdefault("body", "errors.field.json")
             continue
         name = _field_name(tuple(error.get("loc", ())))
-        fields.setdefault(name, _FIELD_MESSAGES.get(error.get("type", ""), "errors.field.invalid"))
+        fields.setdefault(name, FIELD_MESSAGES.get(error.get("type", ""), "errors.field.invalid"))
     return error_response(request, 422, "validation_error", "errors.validation", fields=fields)
 
 

@@ -14,8 +14,10 @@ import unicodedata
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, ValidationError
 from pydantic_core import PydanticCustomError
+
+from ofair_app.domain.errors import InvalidInput
 
 INT4_MAX = 2**31 - 1  # PostgreSQL `integer`
 # Larger than any amount a rule accepts (BUDGET_MAX is 10 million), small enough for every
@@ -27,21 +29,28 @@ _REFUSED_CATEGORIES = {"Cc", "Cs"}
 _MULTILINE_ALLOWED = {"\n", "\r", "\t"}
 
 
-def _check_text(value: str, allowed: set[str]) -> str:
-    for char in value:
-        if char not in allowed and unicodedata.category(char) in _REFUSED_CATEGORIES:
-            raise PydanticCustomError("text_control", "the text holds a control character")
+def has_control_characters(value: str, *, multiline: bool = False) -> bool:
+    """Whether a text holds a character no text of ours may (a line break or tab is allowed
+    only in a multiline text)."""
+    allowed = _MULTILINE_ALLOWED if multiline else set()
+    return any(char not in allowed and unicodedata.category(char) in _REFUSED_CATEGORIES
+               for char in value)
+
+
+def _check_text(value: str, multiline: bool) -> str:
+    if has_control_characters(value, multiline=multiline):
+        raise PydanticCustomError("text_control", "the text holds a control character")
     return value
 
 
 def refuse_control_characters(value: str) -> str:
     """One line of text: no control character at all (a tab or newline included)."""
-    return _check_text(value, set())
+    return _check_text(value, multiline=False)
 
 
 def refuse_control_characters_multiline(value: str) -> str:
     """A text of several lines: line breaks and tabs are fine, other controls are not."""
-    return _check_text(value, _MULTILINE_ALLOWED)
+    return _check_text(value, multiline=True)
 
 
 # One line of text (names, titles, slugs, search words, codes). Give it a `max_length`.
@@ -63,3 +72,47 @@ Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 Slug = Annotated[PlainText, Field(max_length=64)]
 # A short tag a business describes itself with, as an item of a list.
 Tag = Annotated[PlainText, Field(max_length=80)]
+
+
+# pydantic error types → the catalog key that explains them to a person.
+FIELD_MESSAGES = {
+    "missing": "errors.field.required",
+    "string_too_short": "errors.field.too_short",
+    "too_short": "errors.field.too_short",
+    "string_too_long": "errors.field.too_long",
+    "too_long": "errors.field.too_long",
+    "greater_than": "errors.field.too_small",
+    "greater_than_equal": "errors.field.too_small",
+    "less_than": "errors.field.too_large",
+    "less_than_equal": "errors.field.too_large",
+    "literal_error": "errors.field.choice",
+    "enum": "errors.field.choice",
+    "json_invalid": "errors.field.json",
+    "model_attributes_type": "errors.field.type",
+    "dict_type": "errors.field.type",
+    "decimal_parsing": "errors.field.money",
+    "decimal_type": "errors.field.money",
+    "decimal_max_places": "errors.field.money",
+    "decimal_max_digits": "errors.field.money",
+    "finite_number": "errors.field.number",
+    "float_parsing": "errors.field.number",
+    "float_type": "errors.field.number",
+    "int_parsing": "errors.field.number",
+    "int_type": "errors.field.number",
+    "bool_parsing": "errors.field.choice",
+    "date_parsing": "errors.field.date",
+    "date_from_datetime_parsing": "errors.field.date",
+    "date_type": "errors.field.date",
+    "uuid_parsing": "errors.field.invalid",
+    "text_control": "errors.text.control",
+}
+
+
+def invalid_input(error: ValidationError) -> InvalidInput:
+    """The `InvalidInput` (422) that names each field a pydantic validation refused, for doors
+    that build an input model themselves (the UI) rather than through FastAPI."""
+    fields: dict[str, str] = {}
+    for item in error.errors():
+        name = ".".join(str(part) for part in item.get("loc", ())) or "body"
+        fields.setdefault(name, FIELD_MESSAGES.get(item.get("type", ""), "errors.field.invalid"))
+    return InvalidInput(fields=fields)

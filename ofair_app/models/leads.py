@@ -25,7 +25,7 @@ from ofair_app.domain.inputs import (
     PlainText,
 )
 from ofair_app.domain.leads import LeadStatus, LeadType, LeadVisibility, PreferredSchedule
-from ofair_app.models._base import created_at_column, updated_at_column
+from ofair_app.models._base import InputModel, created_at_column, updated_at_column
 
 
 def _money() -> Column:
@@ -160,7 +160,7 @@ class Subscription(SQLModel, table=True):
 
 # What a consumer or a professional sends to post a lead; the service checks every field.
 # Money accepts a number or a decimal string ("1000.00").
-class LeadCreate(SQLModel):
+class LeadCreate(InputModel):
     type: LeadType = LeadType.consumer
     title: PlainText = Field(max_length=400)
     description: MultilineText = Field(max_length=6000)
@@ -182,7 +182,7 @@ class LeadCreate(SQLModel):
 
 
 # The owner's edit while the lead is open: only what is sent changes.
-class LeadUpdate(SQLModel):
+class LeadUpdate(InputModel):
     title: PlainText | None = Field(default=None, max_length=400)
     description: MultilineText | None = Field(default=None, max_length=6000)
     category: PlainText | None = Field(default=None, max_length=64)

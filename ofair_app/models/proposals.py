@@ -17,7 +17,7 @@ from ofair_app.domain.proposals import (
     ProposalStatus,
     ReferralStatus,
 )
-from ofair_app.models._base import created_at_column, updated_at_column
+from ofair_app.models._base import InputModel, created_at_column, updated_at_column
 
 
 class Proposal(SQLModel, table=True):
@@ -104,19 +104,19 @@ class PhoneRevelation(SQLModel, table=True):
 
 
 # What a professional sends to propose, or to change a pending proposal.
-class ProposalCreate(SQLModel):
+class ProposalCreate(InputModel):
     professional_id: uuid.UUID | None = None  # the caller's business when they have only one
     price: Amount
     description: MultilineText = Field(max_length=6000)
     scheduled_date: date | None = None
 
 
-class ProposalUpdate(SQLModel):
+class ProposalUpdate(InputModel):
     price: Amount | None = None
     description: MultilineText | None = Field(default=None, max_length=6000)
     scheduled_date: date | None = None
 
 
-class ReferralCreate(SQLModel):
+class ReferralCreate(InputModel):
     receiver_professional_id: uuid.UUID
     message: MultilineText = Field(default="", max_length=2000)

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from ofair_app.domain.inputs import Int4, IntId, MultilineText, PlainText, Slug, Tag
-from ofair_app.models._base import created_at_column, updated_at_column
+from ofair_app.models._base import InputModel, created_at_column, updated_at_column
 
 
 class ProfessionalStatus(StrEnum):
@@ -111,7 +111,7 @@ class AdminAuditLog(SQLModel, table=True):
 
 
 # What a person sends to open a business; the service normalizes and checks every field.
-class ProfessionalCreate(SQLModel):
+class ProfessionalCreate(InputModel):
     business_name: PlainText = Field(max_length=200)
     business_id: PlainText = Field(max_length=20)
     category: PlainText = Field(max_length=64)
@@ -123,7 +123,7 @@ class ProfessionalCreate(SQLModel):
 
 
 # An owner's edit: only what is sent changes.
-class ProfessionalUpdate(SQLModel):
+class ProfessionalUpdate(InputModel):
     business_name: PlainText | None = Field(default=None, max_length=200)
     business_id: PlainText | None = Field(default=None, max_length=20)
     category: PlainText | None = Field(default=None, max_length=64)

@@ -29,6 +29,7 @@ from ofair_app.db.engine import Caller
 from ofair_app.domain import leads as rules
 from ofair_app.domain.cursor import CursorCodec
 from ofair_app.domain.errors import Forbidden, InvalidInput
+from ofair_app.domain.inputs import has_control_characters
 from ofair_app.domain.leads import LeadType
 from ofair_app.models import Professional
 from ofair_app.models._base import utcnow
@@ -104,6 +105,8 @@ class BoardCard:
 
 def check_filters(filters: BoardFilters) -> BoardFilters:
     """Refuses filters that cannot mean anything (422 naming the field)."""
+    if filters.q and has_control_characters(filters.q):  # PostgreSQL cannot even take a NUL
+        raise InvalidInput(fields={"q": "errors.text.control"})
     if filters.category and reference.category(filters.category) is None:
         raise InvalidInput(fields={"category": "errors.category.unknown"})
     if filters.subcategory:
