@@ -95,10 +95,15 @@ async def test_admins_see_rejected_webhooks_and_others_do_not(client):
     assert item["reason"] == "not JSON"
     assert item["body_excerpt"] == "<html>not an event</html>"
     assert item["body_bytes"] == 25 and len(item["body_sha256"]) == 64
+    flagged = await client.get(f"{API}/admin/payments/flagged", headers=auth(admin))
+    assert flagged.status_code == 200
+    assert flagged.json()["items"] == []
+    assert [r["id"] for r in flagged.json()["webhook_rejections"]] == [item["id"]]
     _, pro = make_professional()
-    for headers in (auth(pro), auth(make_user()), {}):
-        response = await client.get(f"{API}/admin/payments/webhook-rejections", headers=headers)
-        assert response.status_code in (401, 403)
+    for path in ("/admin/payments/webhook-rejections", "/admin/payments/flagged"):
+        for headers, status in ((auth(pro), 403), (auth(make_user()), 403), ({}, 401)):
+            response = await client.get(f"{API}{path}", headers=headers)
+            assert response.status_code == status, (path, headers)
 
 
 async def test_a_well_formed_event_still_goes_through(client):

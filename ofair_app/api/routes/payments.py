@@ -90,6 +90,10 @@ class FlaggedOut(PaymentOut):
     flag_reason: str
 
 
+# How many rejected webhooks the flagged view shows beside the flagged payments.
+FLAGGED_REJECTIONS = 20
+
+
 class WebhookOut(BaseModel):
     received: bool
     outcome: str
@@ -132,16 +136,6 @@ def get_payment(payment_id: uuid.UUID, caller: CurrentCaller) -> PaymentOut:
                                                   payment_id=payment_id))
 
 
-@router.get("/admin/payments/flagged", response_model=Page[FlaggedOut],
-            name="flagged", tags=["payments"], responses=errors(403))
-def flagged_payments(caller: AdminCaller) -> Page[FlaggedOut]:
-    """Payments a provider event did not match, recorded and not applied, for an admin."""
-    with unit_of_work(caller) as session:
-        return Page(items=[FlaggedOut(**PaymentOut.of(p).model_dump(), lead_title=title,
-                                      flag_reason=p.flag_reason)
-                           for p, title in payments.flagged(session=session, caller=caller)])
-
-
 class WebhookRejectionOut(BaseModel):
     id: int
     provider: str
@@ -156,6 +150,27 @@ class WebhookRejectionOut(BaseModel):
         return cls(id=rejection.id or 0, provider=rejection.provider, reason=rejection.reason,
                    body_sha256=rejection.body_sha256, body_bytes=rejection.body_bytes,
                    body_excerpt=rejection.body_excerpt, received_at=rejection.received_at)
+
+
+class FlaggedPage(Page[FlaggedOut]):
+    """Flagged payments, and the latest signed webhooks that could not be read at all."""
+
+    webhook_rejections: list[WebhookRejectionOut] = Field(default_factory=list)
+
+
+@router.get("/admin/payments/flagged", response_model=FlaggedPage,
+            name="flagged", tags=["payments"], responses=errors(403))
+def flagged_payments(caller: AdminCaller) -> FlaggedPage:
+    """What the provider told us that was not applied, for an admin: payments an event did not
+    match (recorded, not applied), and the latest signed bodies that were not readable events
+    (all of them at `/admin/payments/webhook-rejections`)."""
+    with unit_of_work(caller) as session:
+        return FlaggedPage(
+            items=[FlaggedOut(**PaymentOut.of(p).model_dump(), lead_title=title,
+                              flag_reason=p.flag_reason)
+                   for p, title in payments.flagged(session=session, caller=caller)],
+            webhook_rejections=[WebhookRejectionOut.of(r) for r in payments.webhook_rejections(
+                session=session, caller=caller, limit=FLAGGED_REJECTIONS)])
 
 
 @router.get("/admin/payments/webhook-rejections", response_model=Page[WebhookRejectionOut],
