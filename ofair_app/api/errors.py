@@ -37,10 +37,6 @@ _STATUS_CODES = {
 
 
 
-# What FastAPI says when it cannot even decode a request body.
-_UNREADABLE_BODY = "There was an error parsing the body"
-
-
 def error_response(request: Request, status: int, code: str, message_key: str, *,
                    fields: dict[str, str] | None = None, params: dict | None = None,
                    headers: dict[str, str] | None = None) -> JSONResponse:
@@ -80,8 +76,9 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    if exc.status_code == 400 and exc.detail == _UNREADABLE_BODY:
-        # A body that is not text (not UTF-8) is as invalid an input as one that is not JSON.
+    if exc.status_code == 400:
+        # Only the framework raises a bare 400 (our own are `AppError`s): a body it could not
+        # read (not UTF-8, a broken multipart form). As invalid an input as JSON that is not.
         return error_response(request, 422, "validation_error", "errors.validation",
                               fields={"body": "errors.field.json"})
     code, key = _STATUS_CODES.get(exc.status_code, ("error", "errors.bad_request"))

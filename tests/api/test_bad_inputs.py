@@ -122,3 +122,11 @@ async def test_a_body_that_is_not_utf8_is_a_422_on_body(client, db):
     response = await client.post(f"{API}/leads", content=b"\xff\xfe{\x00}",
                                  headers={**auth(user), "Content-Type": "application/json"})
     assert "body" in _fields(response)
+
+
+async def test_a_broken_multipart_form_is_a_422_on_body(client, db):
+    _, pro = make_professional()
+    response = await client.post(
+        f"{API}/leads/{uuid.uuid4()}/attachments", content=b"--b\r\nNone--b--\r\n",
+        headers={**auth(pro), "Content-Type": "multipart/form-data; boundary=b"})
+    assert "body" in _fields(response)
