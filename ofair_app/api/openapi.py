@@ -93,11 +93,10 @@ def _document_errors(schema: dict[str, Any]) -> dict[str, Any]:
                 shaped.add(413)
             if operation.get("security"):
                 shaped.add(401)
+            if "422" in responses:  # FastAPI's own `HTTPValidationError`: not what we send
+                shaped.add(422)
             for status in shaped:
                 responses[str(status)] = _schema_of(status)
-            for status in ERROR_DESCRIPTIONS:
-                if str(status) in responses:  # declared by the route: the envelope, always
-                    responses[str(status)] = _schema_of(status)
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
     return schema
