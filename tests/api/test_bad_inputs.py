@@ -8,8 +8,12 @@ import base64
 import json
 import uuid
 
+import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy.exc import DataError
 
+from ofair_app.api.errors import install_error_handlers
 from ofair_app.domain.cursor import CursorCodec
 from ofair_app.domain.errors import InvalidInput
 from ofair_app.models import Lead
@@ -130,3 +134,19 @@ async def test_a_broken_multipart_form_is_a_422_on_body(client, db):
         f"{API}/leads/{uuid.uuid4()}/attachments", content=b"--b\r\nNone--b--\r\n",
         headers={**auth(pro), "Content-Type": "multipart/form-data; boundary=b"})
     assert "body" in _fields(response)
+
+
+async def test_a_value_the_database_refuses_is_a_422_not_a_500():
+    # The safety net behind the door's types: a DataError that escapes a service anyway.
+    api = FastAPI()
+    install_error_handlers(api)
+
+    @api.get("/api/v1/probe")
+    def probe():
+        raise DataError("SELECT 1", {}, Exception("value out of range for type integer"))
+
+    transport = httpx.ASGITransport(app=api, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as caller:
+        response = await caller.get("/api/v1/probe")
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_error"
