@@ -41,7 +41,7 @@ schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", create_api())
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
-BOUNDED = settings(max_examples=6, deadline=None, derandomize=True, database=None,
+BOUNDED = settings(max_examples=20, deadline=None, derandomize=True, database=None,
                    phases=[Phase.explicit, Phase.generate],
                    suppress_health_check=list(HealthCheck))
 
