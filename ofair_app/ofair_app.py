@@ -5,6 +5,7 @@ import reflex as rx
 from ofair_app.api import create_api
 from ofair_app.settings import get_settings
 from ofair_app.ui import pages, theme
+from ofair_app.web.security import secure_reflex_app
 
 app = rx.App(
     html_lang="he",
@@ -12,7 +13,9 @@ app = rx.App(
     style=theme.GLOBAL_STYLE,
     stylesheets=theme.STYLESHEETS,
     head_components=theme.head_components(),
-    api_transformer=create_api(),
+    # Reflex's backend (pages included) is mounted inside the API, then the whole is wrapped in
+    # the security headers: every answer of the app passes through them.
+    api_transformer=[create_api(), secure_reflex_app],
 )
 pages.register(app)
 
