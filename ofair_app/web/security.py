@@ -2,16 +2,18 @@
 
 How the served app is composed (Reflex 0.10, `reflex run --env prod --single-port`): Reflex's own
 Starlette app holds socket.io (`/_event`), `/ping`, `/_health`, `/_upload` and, in production
-single-port mode, the built pages (`.web/build/client`, served as static files). Our
-`api_transformer` list first mounts that app inside the FastAPI app (`/api/v1`), then wraps the
-result in `SecurityHeaders`, so API answers, Reflex's routes and the pages all pass through here.
-`python -m ofair_app api` serves `standalone_api()`, the API in the same middleware.
+single-port mode, the built pages (`.web/build/client`, served as static files); `api_transformer`
+mounts it inside our FastAPI app (`/api/v1`); Reflex then puts its own Starlette layer on top
+(CORS preflights, the last-resort 500). `OfairApp` (web/app.py) wraps that finished app in
+`SecurityHeaders`, so API answers, Reflex's routes, preflights and the pages all pass through
+here. `python -m ofair_app api` serves `standalone_api()`, the API in the same middleware.
 
 What every answer gets: `X-Content-Type-Options: nosniff`, `Referrer-Policy`, HSTS when
-`OFAIR_ENV=production`, and no `Server` banner. HTML gets a Content-Security-Policy (unless the
-route set its own, as the API docs do); API answers get `Cache-Control: no-store` unless a route
-chose otherwise for an anonymous caller. It only edits the response's start message, so
-streaming bodies and WebSockets pass untouched (which BaseHTTPMiddleware would not guarantee).
+`OFAIR_ENV=production`, and an empty `Server` header (no banner). HTML gets a
+Content-Security-Policy (unless the route set its own, as the API docs do); API answers get
+`Cache-Control: no-store` unless a route chose otherwise for an anonymous caller. Only the
+response's start message is edited, so streaming bodies pass untouched and WebSockets are not
+touched at all (BaseHTTPMiddleware would buffer the one and cannot handle the other).
 """
 
 from __future__ import annotations
@@ -138,8 +140,10 @@ class SecurityHeaders:
         headers.setdefault("Referrer-Policy", REFERRER_POLICY)
         if self.hsts:
             headers["Strict-Transport-Security"] = HSTS
-        if "server" in headers:
-            del headers["server"]
+        # No banner naming the server software. Granian (what the production server runs)
+        # adds `server: granian` to any answer without a Server header and has no option to
+        # stop it (granian issue #594), so the header is sent empty instead of dropped.
+        headers["Server"] = ""
         content_type = headers.get("content-type", "")
         if content_type.startswith("text/html") and "content-security-policy" not in headers:
             headers["Content-Security-Policy"] = self.pages.csp() if self.pages else page_csp()
@@ -169,7 +173,7 @@ def reflex_pages_directory() -> Path:
 
 
 def secure_reflex_app(app: ASGIApp) -> ASGIApp:
-    """The `api_transformer` step that wraps the whole Reflex backend (pages included)."""
+    """The whole Reflex app (pages included) inside the security headers."""
     return SecurityHeaders(app, pages=BuiltPages(reflex_pages_directory()))
 
 
