@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     ofair_scheduler: Literal["on", "off"] = "on"
     ofair_timezone: str = "Asia/Jerusalem"
     ofair_test_otps: str = ""
+    # The largest JSON (or other non-upload) request body the API reads; uploads have their own.
+    api_max_json_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     # --- database --------------------------------------------------------------------------
     # The application role (no superuser, no BYPASSRLS, owns nothing) and the owner role that
