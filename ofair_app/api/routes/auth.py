@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from ofair_app.api.deps import ClientIp, CurrentCaller, RequestLocale, bearer_token
+from ofair_app.api.routing import ExactJsonRoute
 from ofair_app.api.schemas import UserOut
 from ofair_app.db.engine import SYSTEM, unit_of_work
 from ofair_app.models._base import utcnow
 from ofair_app.services import auth
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=ExactJsonRoute)
 
 
 class SendOtpIn(BaseModel):
