@@ -16,7 +16,7 @@ from sqlalchemy import BigInteger, Column, Identity, Numeric, String
 from sqlmodel import Field, SQLModel
 
 from ofair_app.domain.leads import LeadStatus, LeadType, LeadVisibility, PreferredSchedule
-from ofair_app.models._base import created_at_column, updated_at_column
+from ofair_app.models._base import Money, Percent, created_at_column, updated_at_column
 
 
 def _money() -> Column:
@@ -160,7 +160,7 @@ class LeadCreate(SQLModel):
     locality_id: int | None = None
     lat: float | None = None
     lon: float | None = None
-    budget: Decimal | None = None
+    budget: Money | None = None
     preferred_schedule: PreferredSchedule = PreferredSchedule.flexible
     preferred_date: date | None = None
     client_name: str = Field(default="", max_length=400)
@@ -168,7 +168,7 @@ class LeadCreate(SQLModel):
     client_address: str = Field(default="", max_length=600)
     # Professional leads only.
     professional_id: uuid.UUID | None = None
-    referrer_share_percentage: Decimal | None = None
+    referrer_share_percentage: Percent | None = None
     visibility: LeadVisibility = LeadVisibility.public
 
 
@@ -181,11 +181,11 @@ class LeadUpdate(SQLModel):
     locality_id: int | None = None
     lat: float | None = None
     lon: float | None = None
-    budget: Decimal | None = None
+    budget: Money | None = None
     preferred_schedule: PreferredSchedule | None = None
     preferred_date: date | None = None
     client_name: str | None = Field(default=None, max_length=400)
     client_phone: str | None = Field(default=None, max_length=40)
     client_address: str | None = Field(default=None, max_length=600)
-    referrer_share_percentage: Decimal | None = None
+    referrer_share_percentage: Percent | None = None
     visibility: LeadVisibility | None = None

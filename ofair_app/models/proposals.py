@@ -16,7 +16,7 @@ from ofair_app.domain.proposals import (
     ProposalStatus,
     ReferralStatus,
 )
-from ofair_app.models._base import created_at_column, updated_at_column
+from ofair_app.models._base import Money, created_at_column, updated_at_column
 
 
 class Proposal(SQLModel, table=True):
@@ -105,13 +105,13 @@ class PhoneRevelation(SQLModel, table=True):
 # What a professional sends to propose, or to change a pending proposal.
 class ProposalCreate(SQLModel):
     professional_id: uuid.UUID | None = None  # the caller's business when they have only one
-    price: Decimal
+    price: Money
     description: str = Field(max_length=6000)
     scheduled_date: date | None = None
 
 
 class ProposalUpdate(SQLModel):
-    price: Decimal | None = None
+    price: Money | None = None
     description: str | None = Field(default=None, max_length=6000)
     scheduled_date: date | None = None
 

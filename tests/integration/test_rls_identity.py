@@ -43,7 +43,7 @@ def world(db) -> World:
         audit.record(session=session, caller=admin, action="test.action",
                      subject_type="professional", subject_id=business.id)
     with unit_of_work(SYSTEM) as session:
-        auth.send_login_code(session=session, phone=owner.phone)
+        auth.send_login_code(session=session, ip="203.0.113.7", phone=owner.phone)
     notifications.drain()
     return World(business=business.id, owner=owner_caller,
                  other_user=caller_for(make_user(name="זר")),

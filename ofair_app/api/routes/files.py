@@ -22,9 +22,10 @@ from ofair_app.adapters.storage import (
     get_storage,
     link_expired,
 )
+from ofair_app.api.routing import ExactJsonRoute
 from ofair_app.domain.errors import Forbidden, NotFound
 
-router = APIRouter(tags=["files"])
+router = APIRouter(tags=["files"], route_class=ExactJsonRoute)
 
 _CHUNK = 64 * 1024
 

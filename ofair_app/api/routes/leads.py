@@ -19,6 +19,7 @@ from ofair_app import reference
 from ofair_app.api.deps import AdminCaller, ClientIp, CurrentCaller, OptionalCaller, RequestLocale
 from ofair_app.api.routes.professionals import MAX_UPLOAD_READ, CategoryRef, LinkOut
 from ofair_app.api.routes.reference import LocalityOut, locality_out
+from ofair_app.api.routing import ExactJsonRoute
 from ofair_app.api.schemas import Page
 from ofair_app.db.engine import unit_of_work
 from ofair_app.domain.errors import InvalidInput
@@ -39,10 +40,11 @@ from ofair_app.models import (
     Subscription,
     SubscriptionPlan,
 )
+from ofair_app.models._base import Money, Percent
 from ofair_app.services import board, leads, subscriptions
 from ofair_app.services.leads import ClientDetails, LeadView
 
-router = APIRouter(tags=["leads"])
+router = APIRouter(tags=["leads"], route_class=ExactJsonRoute)
 
 # What a stranger learns of where a lead is: about a kilometre, never a doorstep.
 PUBLIC_COORDINATE_PLACES = 2
@@ -264,8 +266,8 @@ def public_board(
     lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
     radius_km: Annotated[float | None, Query(gt=0, le=200)] = None,
-    budget_min: Annotated[Decimal | None, Query(ge=0)] = None,
-    budget_max: Annotated[Decimal | None, Query(ge=0)] = None,
+    budget_min: Annotated[Money | None, Query()] = None,
+    budget_max: Annotated[Money | None, Query()] = None,
     type: Annotated[LeadType | None, Query()] = None,
     q: Annotated[str | None, Query(max_length=80)] = None,
     subscribed_only: bool = False,
@@ -291,8 +293,8 @@ def business_board(
     lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
     radius_km: Annotated[float | None, Query(gt=0, le=200)] = None,
-    budget_min: Annotated[Decimal | None, Query(ge=0)] = None,
-    budget_max: Annotated[Decimal | None, Query(ge=0)] = None,
+    budget_min: Annotated[Money | None, Query()] = None,
+    budget_max: Annotated[Money | None, Query()] = None,
     type: Annotated[LeadType | None, Query()] = None,
     q: Annotated[str | None, Query(max_length=80)] = None,
     subscribed_only: bool = False,
@@ -411,9 +413,9 @@ def delete_attachment(attachment_id: uuid.UUID, caller: CurrentCaller) -> Respon
 
 @router.get("/commission/preview", response_model=AmountsOut)
 def commission_preview(
-    amount: Annotated[Decimal, Query()],
+    amount: Annotated[Money, Query()],
     type: LeadType = LeadType.professional_referral,
-    referrer_share_percentage: Annotated[Decimal, Query()] = Decimal("0"),
+    referrer_share_percentage: Annotated[Percent, Query()] = Decimal("0"),
     subscribed: bool = False,
 ) -> AmountsOut:
     """How `amount` would split between the platform, the referrer and the performer."""

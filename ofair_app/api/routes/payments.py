@@ -16,15 +16,17 @@ from pydantic import BaseModel, Field
 
 from ofair_app.api.deps import AdminCaller, CurrentCaller, RequestLocale
 from ofair_app.api.routes.leads import LeadOut, view_out
+from ofair_app.api.routing import ExactJsonRoute
 from ofair_app.api.schemas import Page
 from ofair_app.db.engine import unit_of_work
 from ofair_app.domain.payments import PaymentStatus
 from ofair_app.i18n import translate
 from ofair_app.models import Dispute, Payment, PayoutBatch, Withdrawal
+from ofair_app.models._base import Money
 from ofair_app.services import disputes, leads, payments, payouts, wallets
 from ofair_app.services.disputes import Resolution
 
-router = APIRouter(tags=["payments"])
+router = APIRouter(tags=["payments"], route_class=ExactJsonRoute)
 
 
 class Amounts(BaseModel):
@@ -186,7 +188,7 @@ def my_wallet(caller: CurrentCaller, locale: RequestLocale,
 
 
 class WithdrawIn(BaseModel):
-    amount: Decimal
+    amount: Money
     bank_code: str = Field(max_length=10)
     branch: str = Field(max_length=10)
     account: str = Field(max_length=20)
@@ -236,7 +238,7 @@ class BatchOut(BaseModel):
 
 class ManualPayoutIn(BaseModel):
     professional_id: uuid.UUID
-    amount: Decimal
+    amount: Money
     note: str = Field(max_length=600)
 
 
@@ -341,7 +343,7 @@ class DisputeIn(BaseModel):
 
 class ResolveIn(BaseModel):
     resolution: Resolution
-    refund_amount: Decimal | None = None
+    refund_amount: Money | None = None
     note: str = Field(default="", max_length=1500)
 
 

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from ofair_app import reference
 from ofair_app.api.deps import AdminCaller, ClientIp, CurrentCaller, OptionalCaller, RequestLocale
 from ofair_app.api.routes.reference import LocalityOut, locality_out
+from ofair_app.api.routing import ExactJsonRoute
 from ofair_app.api.schemas import Page
 from ofair_app.db.engine import Caller, unit_of_work
 from ofair_app.domain.errors import InvalidInput
@@ -23,7 +24,7 @@ from ofair_app.models.tenancy import ProfessionalCreate, ProfessionalUpdate
 from ofair_app.services import certificates, professionals
 from ofair_app.services.professionals import Member
 
-router = APIRouter(tags=["professionals"])
+router = APIRouter(tags=["professionals"], route_class=ExactJsonRoute)
 
 MAX_UPLOAD_READ = 10 * 1024 * 1024 + 1  # one byte past the limit is enough to refuse
 

@@ -9,8 +9,9 @@ from pydantic import BaseModel
 
 from ofair_app import reference
 from ofair_app.api.deps import RequestLocale
+from ofair_app.api.routing import ExactJsonRoute
 
-router = APIRouter(tags=["reference"])
+router = APIRouter(tags=["reference"], route_class=ExactJsonRoute)
 
 T = TypeVar("T")
 

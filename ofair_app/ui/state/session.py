@@ -97,11 +97,12 @@ class SessionState(LocaleState):
                 user.email or "")
 
     def _request_origin(self) -> tuple[str, str]:
-        """Where this tab's events come from, for the access logs: (IP, user agent)."""
+        """Where this tab's events come from, for the access logs and the login-code budget:
+        (IP, user agent). The IP is Reflex's reading of the connection, which trusts
+        X-Forwarded-For only through OFAIR_TRUSTED_PROXY_HOPS proxies (a client could write
+        anything there)."""
         headers = self.router.headers
-        forwarded = headers.raw_headers.get("x-forwarded-for", "").split(",")[0].strip()
-        return (forwarded or self.router.session.client_ip or "")[:64], \
-            (headers.user_agent or "")[:200]
+        return (self.router.session.client_ip or "")[:64], (headers.user_agent or "")[:200]
 
     def _current_business(self, caller: Caller) -> uuid.UUID | None:
         """The business this tab acts for: the first the caller joined."""
