@@ -95,6 +95,13 @@ def account_menu(compact: bool = False) -> rx.Component:
         ),
         rx.menu.content(
             rx.cond(
+                SessionState.pending_invitations > 0,
+                rx.menu.item(rx.icon("mail", size=14), t("ui.invitations.menu"),
+                             rx.badge(SessionState.pending_invitations, color_scheme="amber",
+                                      radius="full"),
+                             on_click=rx.redirect(routes.INVITATIONS), id="menu-invitations"),
+            ),
+            rx.cond(
                 SessionState.user_role == "admin",
                 rx.menu.item(rx.icon("shield", size=14), t("ui.nav.admin_area"),
                              on_click=rx.redirect(routes.ADMIN_HOME)),
@@ -104,6 +111,54 @@ def account_menu(compact: bool = False) -> rx.Component:
             rx.menu.separator(),
             rx.menu.item(rx.icon("log-out", size=14), t("ui.nav.logout"),
                          on_click=SessionState.logout, id="logout", color_scheme="red"),
+        ),
+    )
+
+
+def invitations_pointer() -> rx.Component:
+    """A mail icon with the count of open team invitations, shown only when there are some
+    (on a phone the pro shell has no account menu, so this is how they are found)."""
+    return rx.cond(
+        SessionState.pending_invitations > 0,
+        rx.link(
+            rx.box(
+                rx.icon("mail", size=20, color=theme.INK),
+                rx.badge(SessionState.pending_invitations, color_scheme="amber", radius="full",
+                         variant="solid", size="1", position="absolute", top="-0.45rem",
+                         inset_inline_end="-0.6rem"),
+                position="relative",
+                display="flex",
+            ),
+            href=routes.INVITATIONS,
+            aria_label=t("ui.invitations.menu"),
+            title=t("ui.invitations.menu"),
+            id="invitations-pointer",
+            padding="0.35rem",
+        ),
+    )
+
+
+def business_switcher() -> rx.Component:
+    """For someone in several businesses: which one this browser acts for, always visible."""
+    return rx.cond(
+        SessionState.businesses.length() > 1,
+        rx.select.root(
+            rx.select.trigger(
+                placeholder=t("ui.business.choose"),
+                aria_label=t("ui.business.choose"),
+                max_width=rx.breakpoints(initial="8.5rem", sm="14rem"),
+                variant="soft",
+                radius="full",
+                id="business-switcher",
+            ),
+            rx.select.content(
+                rx.foreach(SessionState.businesses,
+                           lambda b: rx.select.item(b.name, value=b.id)),
+                position="popper",
+            ),
+            value=SessionState.business_id,
+            on_change=SessionState.choose_business,
+            size="2",
         ),
     )
 
@@ -155,6 +210,7 @@ def _top_bar() -> rx.Component:
     return _sticky_bar(
         logo(),
         rx.spacer(),
+        invitations_pointer(),
         rx.hstack(
             _nav_link("ui.nav.how", routes.HOW_IT_WORKS),
             _nav_link("ui.nav.for_pros", routes.FOR_PROS),
@@ -273,7 +329,11 @@ def pro_shell(*children, active: str = routes.PRO_HOME, guard: bool = True) -> r
     return _root(
         _sticky_bar(
             logo("1.2rem"),
-            rx.badge(t("ui.pro.badge"), variant="soft", color_scheme="amber", radius="full"),
+            rx.badge(t("ui.pro.badge"), variant="soft", color_scheme="amber", radius="full",
+                     display=rx.cond(SessionState.businesses.length() > 1,
+                                     rx.breakpoints(initial="none", sm="inline-flex"),
+                                     "inline-flex")),
+            business_switcher(),
             rx.spacer(),
             rx.hstack(
                 *(_pro_top_link(h, i, label, h == active) for h, i, label in PRO_NAV),
@@ -282,6 +342,7 @@ def pro_shell(*children, active: str = routes.PRO_HOME, guard: bool = True) -> r
                 role="navigation",
             ),
             rx.spacer(),
+            invitations_pointer(),
             language_switch(),
             rx.cond(SessionState.signed_in, rx.box(account_menu(),
                                                    display=rx.breakpoints(initial="none",
