@@ -108,7 +108,8 @@ async def test_a_resend_too_soon_answers_429(client) -> None:
 async def test_bad_input_gets_422_in_the_envelope(client) -> None:
     professional, owner = make_professional()
     for body in ({}, {"phone": "12"}, {"email": "nope"},
-                 {"phone": "050-1234567", "email": "a@b.co"}, {"phone": "x" * 40}):
+                 {"phone": "050-1234567", "email": "a@b.co"}, {"phone": "x" * 40},
+                 {"phone": "050-1234567", "role": "owner"}):
         response = await _invite(client, professional, owner, **body)
         assert response.status_code == 422, body
         assert "error" in response.json()

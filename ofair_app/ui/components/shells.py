@@ -138,18 +138,20 @@ def invitations_pointer() -> rx.Component:
     )
 
 
-def business_switcher() -> rx.Component:
-    """For someone in several businesses: which one this browser acts for, always visible."""
+def business_switcher(width: str = "") -> rx.Component:
+    """For someone in several businesses: which one this browser acts for, always visible.
+    `width="100%"` makes it fill its strip (on a phone)."""
     return rx.cond(
         SessionState.businesses.length() > 1,
         rx.select.root(
             rx.select.trigger(
                 placeholder=t("ui.business.choose"),
                 aria_label=t("ui.business.choose"),
-                max_width=rx.breakpoints(initial="8.5rem", sm="14rem"),
+                max_width="100%" if width else "14rem",
+                width=width or None,
                 variant="soft",
                 radius="full",
-                id="business-switcher",
+                class_name="business-switcher",
             ),
             rx.select.content(
                 rx.foreach(SessionState.businesses,
@@ -329,11 +331,8 @@ def pro_shell(*children, active: str = routes.PRO_HOME, guard: bool = True) -> r
     return _root(
         _sticky_bar(
             logo("1.2rem"),
-            rx.badge(t("ui.pro.badge"), variant="soft", color_scheme="amber", radius="full",
-                     display=rx.cond(SessionState.businesses.length() > 1,
-                                     rx.breakpoints(initial="none", sm="inline-flex"),
-                                     "inline-flex")),
-            business_switcher(),
+            rx.badge(t("ui.pro.badge"), variant="soft", color_scheme="amber", radius="full"),
+            rx.box(business_switcher(), display=rx.breakpoints(initial="none", md="block")),
             rx.spacer(),
             rx.hstack(
                 *(_pro_top_link(h, i, label, h == active) for h, i, label in PRO_NAV),
@@ -349,6 +348,14 @@ def pro_shell(*children, active: str = routes.PRO_HOME, guard: bool = True) -> r
                                                                           md="block"))),
             height="56px",
             max_width=PRO_WIDTH,
+        ),
+        # On a phone the top bar is full: the switcher gets its own strip below it.
+        rx.cond(
+            SessionState.businesses.length() > 1,
+            rx.box(business_switcher(width="100%"), display=rx.breakpoints(initial="block",
+                                                                           md="none"),
+                   padding="0.6rem 1rem", background=theme.SURFACE,
+                   border_bottom=f"1px solid {theme.BORDER}"),
         ),
         rx.el.main(
             guarded(*children) if guard else rx.fragment(*children),

@@ -17,7 +17,7 @@ from ofair_app.services import invitations
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import error_banner, notice_banner, page_title
 from ofair_app.ui.components.shells import consumer_shell, guarded
-from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.locale import LocaleState, t
 from ofair_app.ui.state.session import SessionState, login_url
 
 
@@ -26,7 +26,9 @@ class InvitationCard:
     id: str
     business_name: str
     role: str
-    expires_on: str
+    # Both languages, so the language switch needs no reload.
+    expires_he: str
+    expires_en: str
 
 
 class InvitationsState(SessionState):
@@ -37,10 +39,10 @@ class InvitationsState(SessionState):
     joined: bool = False
 
     def _read(self, caller) -> list[InvitationCard]:
-        locale = self.locale
         mine = self._as(caller, lambda s: invitations.my_invitations(session=s, caller=caller))
         return [InvitationCard(id=str(i.id), business_name=i.business_name, role=str(i.role),
-                               expires_on=format.day(i.expires_at.date(), locale))
+                               expires_he=format.day(i.expires_at.date(), "he"),
+                               expires_en=format.day(i.expires_at.date(), "en"))
                 for i in mine]
 
     async def _reload(self, caller) -> None:
@@ -111,14 +113,18 @@ def _card(card: rx.Var) -> rx.Component:
             width="100%",
         ),
         rx.text(t("ui.invitations.explain"), size="2", color=theme.MUTED, line_height="1.6"),
-        rx.text(t("ui.team.expires_on"), " ", card.expires_on, size="1", color=theme.MUTED),
+        rx.text(t("ui.team.expires_on"), " ",
+                rx.cond(LocaleState.locale == "en", card.expires_en, card.expires_he),
+                size="1", color=theme.MUTED),
+        # Stacked on a phone (thumb-sized, "join" first), side by side when there is room.
         rx.flex(
             rx.button(rx.icon("check", size=16), t("ui.invitations.accept"), size="3",
                       on_click=InvitationsState.accept(card.id), flex="1",
-                      class_name="invitation-accept"),
+                      white_space="nowrap", class_name="invitation-accept"),
             rx.button(t("ui.invitations.decline"), size="3", variant="soft", color_scheme="gray",
                       on_click=InvitationsState.decline(card.id), flex="1",
-                      class_name="invitation-decline"),
+                      white_space="nowrap", class_name="invitation-decline"),
+            direction=rx.breakpoints(initial="column", sm="row"),
             spacing="3",
             width="100%",
         ),

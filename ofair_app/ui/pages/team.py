@@ -20,7 +20,7 @@ from ofair_app.services import invitations, professionals
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import error_banner, field, notice_banner, page_title, section
 from ofair_app.ui.components.shells import pro_shell
-from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.locale import LocaleState, t
 from ofair_app.ui.state.session import SessionState, enum_value, login_url
 
 
@@ -37,7 +37,9 @@ class TeamMember:
 class PendingInvitation:
     id: str
     target: str  # the phone (or e-mail) as the owner gave it
-    expires_on: str
+    # Both languages, so the language switch needs no reload.
+    expires_he: str
+    expires_en: str
     send_count: int
 
 
@@ -51,8 +53,6 @@ class TeamState(SessionState):
     form_version: int = 0
 
     def _read(self, caller, pid):
-        locale = self.locale
-
         def read(session):
             members = professionals.list_members(session=session, caller=caller,
                                                  professional_id=pid)
@@ -67,7 +67,8 @@ class TeamState(SessionState):
                         phone=format.phone(m.phone), role=enum_value(m.role),
                         me=m.user_id == caller.user_id) for m in members],
             [PendingInvitation(id=str(i.id), target=format.phone(i.phone) or (i.email or ""),
-                               expires_on=format.day(i.expires_at.date(), locale),
+                               expires_he=format.day(i.expires_at.date(), "he"),
+                               expires_en=format.day(i.expires_at.date(), "en"),
                                send_count=i.send_count) for i in pending],
             any(m.user_id == caller.user_id and m.role == MemberRole.owner for m in members),
         )
@@ -279,7 +280,9 @@ def _pending(invitation: rx.Var) -> rx.Component:
         rx.vstack(
             rx.text(invitation.target, weight="bold", size="2", dir="ltr",
                     text_align="start"),
-            rx.text(t("ui.team.expires_on"), " ", invitation.expires_on, size="1",
+            rx.text(t("ui.team.expires_on"), " ",
+                    rx.cond(LocaleState.locale == "en", invitation.expires_en,
+                            invitation.expires_he), size="1",
                     color=theme.MUTED),
             spacing="0",
             flex="1",
