@@ -96,6 +96,11 @@ class InvitationsState(SessionState):
         return await self._answer(invitation_id, accept=False)
 
 
+# Full width when stacked (a flex basis of 0 would flatten them), half each side by side.
+_HALF = {"width": rx.breakpoints(initial="100%", sm="auto"),
+         "flex": rx.breakpoints(initial="none", sm="1")}
+
+
 def _card(card: rx.Var) -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -119,10 +124,10 @@ def _card(card: rx.Var) -> rx.Component:
         # Stacked on a phone (thumb-sized, "join" first), side by side when there is room.
         rx.flex(
             rx.button(rx.icon("check", size=16), t("ui.invitations.accept"), size="3",
-                      on_click=InvitationsState.accept(card.id), flex="1",
+                      on_click=InvitationsState.accept(card.id), **_HALF,
                       white_space="nowrap", class_name="invitation-accept"),
             rx.button(t("ui.invitations.decline"), size="3", variant="soft", color_scheme="gray",
-                      on_click=InvitationsState.decline(card.id), flex="1",
+                      on_click=InvitationsState.decline(card.id), **_HALF,
                       white_space="nowrap", class_name="invitation-decline"),
             direction=rx.breakpoints(initial="column", sm="row"),
             spacing="3",
