@@ -249,20 +249,36 @@ def list_members(*, session: Session, caller: Caller, professional_id: uuid.UUID
             for member, user in rows]
 
 
-def _owners_locked(session: Session, professional_id: uuid.UUID) -> list[uuid.UUID]:
-    """The business's owners, their rows locked in key order: two owners stepping down at
-    once cannot leave the business with none."""
-    return list(session.exec(
+def _lock_owners(session: Session, caller: Caller, professional_id: uuid.UUID) -> list[uuid.UUID]:
+    """The business's owners, their rows locked in key order, checked to still include the
+    caller (an admin need not be one): two owners changing the team at once are serialized,
+    and whoever lost their ownership meanwhile is refused rather than half-served."""
+    owners = list(session.exec(
         select(ProfessionalMember.user_id).where(
             ProfessionalMember.professional_id == professional_id,
             ProfessionalMember.role == MemberRole.owner)
         .order_by(col(ProfessionalMember.user_id)).with_for_update()).all())
+    if caller.role != "admin" and caller.user_id not in owners:
+        raise Forbidden("errors.professional.owner_only")
+    return owners
 
 
-def _keep_an_owner(session: Session, membership: ProfessionalMember) -> None:
-    if membership.role == MemberRole.owner and \
-            _owners_locked(session, membership.professional_id) == [membership.user_id]:
+def _keep_an_owner(owners: list[uuid.UUID], user_id: uuid.UUID) -> None:
+    """Refuse to take `user_id` out of the owners if nobody else is one."""
+    if not any(owner != user_id for owner in owners):
         raise Conflict("errors.member.last_owner", code="last_owner")
+
+
+def _member_row(session: Session, professional_id: uuid.UUID,
+                user_id: uuid.UUID) -> ProfessionalMember:
+    # Read afresh: the row may have changed while we waited for the owners' locks.
+    membership = session.exec(
+        select(ProfessionalMember).where(ProfessionalMember.professional_id == professional_id,
+                                         ProfessionalMember.user_id == user_id)
+        .execution_options(populate_existing=True)).first()
+    if membership is None:
+        raise NotFound("errors.member.not_found")
+    return membership
 
 
 def change_member_role(*, session: Session, caller: Caller, professional_id: uuid.UUID,
@@ -273,14 +289,11 @@ def change_member_role(*, session: Session, caller: Caller, professional_id: uui
     only (403); the last owner cannot step down (409).
     """
     require_member(session=session, caller=caller, professional_id=professional_id, owner=True)
-    membership = session.exec(select(ProfessionalMember).where(
-        ProfessionalMember.professional_id == professional_id,
-        ProfessionalMember.user_id == user_id).with_for_update()).first()
-    if membership is None:
-        raise NotFound("errors.member.not_found")
+    owners = _lock_owners(session, caller, professional_id)
+    membership = _member_row(session, professional_id, user_id)
     if membership.role != role:
         if role != MemberRole.owner:
-            _keep_an_owner(session, membership)
+            _keep_an_owner(owners, user_id)
         membership.role = role
         session.add(membership)
         session.flush()
@@ -294,10 +307,10 @@ def remove_member(*, session: Session, caller: Caller, professional_id: uuid.UUI
     """Owners remove people; a business always keeps one owner (409; the database insists
     too). Leaving yourself is `leave_business`."""
     require_member(session=session, caller=caller, professional_id=professional_id, owner=True)
-    membership = session.get(ProfessionalMember, (professional_id, user_id))
-    if membership is None:
-        raise NotFound("errors.member.not_found")
-    _keep_an_owner(session, membership)
+    owners = _lock_owners(session, caller, professional_id)
+    membership = _member_row(session, professional_id, user_id)
+    if membership.role == MemberRole.owner:
+        _keep_an_owner(owners, user_id)
     session.delete(membership)
     session.flush()
 
@@ -305,11 +318,17 @@ def remove_member(*, session: Session, caller: Caller, professional_id: uuid.UUI
 def leave_business(*, session: Session, caller: Caller, professional_id: uuid.UUID) -> None:
     """A member leaves the business (even a suspended one); its last owner cannot (409).
     403 for someone who is not a member."""
-    users.require_user(caller)
-    membership = _membership(session, caller, professional_id)
-    if membership is None:
+    user_id = users.require_user(caller)
+    if _membership(session, caller, professional_id) is None:
         raise Forbidden("errors.professional.not_member")
-    _keep_an_owner(session, membership)
+    owners = list(session.exec(
+        select(ProfessionalMember.user_id).where(
+            ProfessionalMember.professional_id == professional_id,
+            ProfessionalMember.role == MemberRole.owner)
+        .order_by(col(ProfessionalMember.user_id)).with_for_update()).all())
+    if user_id in owners:
+        _keep_an_owner(owners, user_id)
+    membership = _member_row(session, professional_id, user_id)
     session.delete(membership)
     session.flush()
 

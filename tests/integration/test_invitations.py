@@ -413,3 +413,34 @@ def test_someone_in_several_businesses_says_which_one(db) -> None:
     assert _as(single, lambda s: wallets.wallet(session=s, caller=single)).professional_id \
         == only.id
     assert first.id != second.id
+
+
+def test_two_owners_demoting_each_other_at_once_leave_one_owner(db) -> None:
+    professional, owner = make_professional()
+    second = make_user()
+    add_member(professional, owner, second)
+    oc = caller_for(owner)
+    _as(oc, lambda s: professionals.change_member_role(
+        session=s, caller=oc, professional_id=professional.id, user_id=second.id,
+        role=MemberRole.owner))
+    pairs = [(caller_for(owner), second.id), (caller_for(second), owner.id)]
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def demote(caller: Caller, target: uuid.UUID) -> None:
+        barrier.wait()
+        try:
+            _as(caller, lambda s: professionals.change_member_role(
+                session=s, caller=caller, professional_id=professional.id, user_id=target,
+                role=MemberRole.staff))
+            outcomes.append("demoted")
+        except (Conflict, Forbidden):  # the loser may already be staff when it checks
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=demote, args=pair) for pair in pairs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["demoted", "refused"]
+    assert sorted(_members(professional.id).values()) == ["owner", "staff"]
