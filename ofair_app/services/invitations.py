@@ -87,10 +87,17 @@ def _target(phone: str | None, email: str | None) -> tuple[str | None, str | Non
     raise InvalidInput(fields={"phone": "errors.auth.target_required"})
 
 
-def _lock_business(session: Session, professional_id: uuid.UUID) -> Professional:
-    """Invitations of one business are sent one at a time, so the daily limit holds."""
-    return session.exec(select(Professional).where(Professional.id == professional_id)
-                        .with_for_update()).one()
+def _lock_business(session: Session, caller: Caller, professional_id: uuid.UUID) -> Professional:
+    """Invitations of one business are handled one at a time, so the daily limit holds; the
+    caller must still be an owner once the lock is theirs (not demoted meanwhile)."""
+    business = session.exec(select(Professional).where(Professional.id == professional_id)
+                            .with_for_update()).one()
+    role = session.exec(select(ProfessionalMember.role).where(
+        ProfessionalMember.professional_id == professional_id,
+        ProfessionalMember.user_id == caller.user_id)).first()
+    if caller.role != "admin" and role != MemberRole.owner:
+        raise Forbidden("errors.professional.owner_only")
+    return business
 
 
 def _business_sends(session: Session, professional_id: uuid.UUID, now: datetime) -> list[datetime]:
@@ -140,7 +147,7 @@ def invite_member(*, session: Session, caller: Caller, professional_id: uuid.UUI
     """
     require_member(session=session, caller=caller, professional_id=professional_id, owner=True)
     e164, address = _target(phone, email)
-    business = _lock_business(session, professional_id)
+    business = _lock_business(session, caller, professional_id)
     now = utcnow()
     target = (ProfessionalInvitation.phone == e164 if e164
               else ProfessionalInvitation.email == address)
@@ -192,6 +199,7 @@ def cancel_invitation(*, session: Session, caller: Caller, professional_id: uuid
     """An owner withdraws an invitation that is still open (404 if it is not this business's,
     409 once answered or expired)."""
     require_member(session=session, caller=caller, professional_id=professional_id, owner=True)
+    _lock_business(session, caller, professional_id)
     invitation = _for_business(session, professional_id, invitation_id)
     now = utcnow()
     rules.require_open(invitation.status, invitation.expires_at, now)
@@ -212,7 +220,7 @@ def resend_invitation(*, session: Session, caller: Caller, professional_id: uuid
     `RESEND_INTERVAL` of the last send, or past the business's daily limit.
     """
     require_member(session=session, caller=caller, professional_id=professional_id, owner=True)
-    business = _lock_business(session, professional_id)
+    business = _lock_business(session, caller, professional_id)
     invitation = _for_business(session, professional_id, invitation_id)
     now = utcnow()
     rules.require_open(invitation.status, invitation.expires_at, now)
