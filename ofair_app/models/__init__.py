@@ -45,6 +45,7 @@ from ofair_app.models.tenancy import (
     CertificateStatus,
     MemberRole,
     Professional,
+    ProfessionalInvitation,
     ProfessionalMember,
     ProfessionalStatus,
 )
@@ -81,6 +82,7 @@ __all__ = [
     "PayoutBatch",
     "PhoneRevelation",
     "Professional",
+    "ProfessionalInvitation",
     "ProfessionalLead",
     "ProfessionalMember",
     "ProfessionalStatus",

@@ -48,7 +48,7 @@ from ofair_app.models import (
 )
 from ofair_app.services import leads as lead_service
 from ofair_app.services import notifications, users
-from ofair_app.services.professionals import require_member
+from ofair_app.services.professionals import acting_business, require_member
 from ofair_app.settings import get_settings
 
 LEAD_CLOSED_SQLSTATE = "OF001"  # raised by the proposals_count trigger (migration 0004)
@@ -87,18 +87,6 @@ def short_title(lead: Lead) -> str:
     """The lead's title as a text message quotes it (an SMS has 160 characters)."""
     title = lead.title
     return title if len(title) <= TITLE_IN_MESSAGES else title[:TITLE_IN_MESSAGES - 1] + "…"
-
-
-def acting_business(session: Session, caller: Caller,
-                    professional_id: uuid.UUID | None) -> uuid.UUID:
-    """The business the caller acts for: the one named, or their only one."""
-    users.require_user(caller)
-    if professional_id is None:
-        if len(caller.professional_ids) != 1:
-            raise InvalidInput(fields={"professional_id": "errors.field.required"})
-        professional_id = caller.professional_ids[0]
-    require_member(session=session, caller=caller, professional_id=professional_id)
-    return professional_id
 
 
 def grant_access(session: Session, caller: Caller, lead: Lead, proposal: Proposal, *,
@@ -162,7 +150,8 @@ def create_proposal(*, session: Session, caller: Caller, lead_id: uuid.UUID,
                     data: ProposalCreate) -> Proposal:
     """A business offers to do an open lead's job: a price above zero, what it will do, when.
     One live offer per business per lead; never on its own lead."""
-    professional_id = acting_business(session, caller, data.professional_id)
+    professional_id = acting_business(session=session, caller=caller,
+                                      professional_id=data.professional_id).id
     lead = lead_service.find_lead(session, lead_id)
     if lead_service.relation_to(lead, caller) == AccessReason.owner:
         raise Forbidden("errors.proposal.own_lead", code="own_lead")

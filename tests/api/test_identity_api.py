@@ -270,19 +270,20 @@ async def test_directory_filters_are_validated(client) -> None:
     assert unknown.status_code == 404
 
 
-async def test_owners_add_staff_and_staff_cannot(client) -> None:
+async def test_owners_invite_staff_and_staff_cannot(client) -> None:
     professional, owner = make_professional()
-    added = await client.post(f"/api/v1/professionals/{professional.id}/members",
-                              headers=bearer(token_for(owner)),
-                              json={"phone": "054-777-0001", "name": "משה"})
-    assert added.status_code == 201 and added.json()["role"] == "staff"
-    staff_token = (await login(client, "+972500000001"))["token"]  # not a member
+    invited = await client.post(f"/api/v1/professionals/{professional.id}/members",
+                                headers=bearer(token_for(owner)),
+                                json={"phone": "054-777-0001"})
+    assert invited.status_code == 202 and invited.json()["status"] == "pending"
+    assert invited.json()["phone"] == "+972547770001" and invited.json()["role"] == "staff"
+    stranger_token = (await login(client, "+972500000001"))["token"]  # not a member
     refused = await client.post(f"/api/v1/professionals/{professional.id}/members",
-                                headers=bearer(staff_token), json={"phone": "054-777-0002"})
+                                headers=bearer(stranger_token), json={"phone": "054-777-0002"})
     assert refused.status_code == 403
     members = await client.get(f"/api/v1/professionals/{professional.id}/members",
                                headers=bearer(token_for(owner)))
-    assert [m["phone"] for m in members.json()] == [owner.phone, "+972547770001"]
+    assert [m["phone"] for m in members.json()] == [owner.phone]  # nobody joined yet
 
 
 async def test_verify_is_admin_only(client) -> None:

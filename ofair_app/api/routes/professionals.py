@@ -6,10 +6,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from ofair_app import reference
@@ -19,9 +19,10 @@ from ofair_app.api.routing import ExactJsonRoute
 from ofair_app.api.schemas import Page
 from ofair_app.db.engine import Caller, unit_of_work
 from ofair_app.domain.errors import InvalidInput
+from ofair_app.domain.invitations import InvitationStatus
 from ofair_app.models import Certificate, MemberRole, Professional, ProfessionalStatus
 from ofair_app.models.tenancy import ProfessionalCreate, ProfessionalUpdate
-from ofair_app.services import certificates, professionals
+from ofair_app.services import certificates, invitations, professionals
 from ofair_app.services.professionals import Member
 
 router = APIRouter(tags=["professionals"], route_class=ExactJsonRoute)
@@ -73,10 +74,48 @@ class MemberOut(BaseModel):
                    role=member.role, joined_at=member.joined_at)
 
 
-class MemberIn(BaseModel):
-    phone: str = Field(max_length=32)
-    name: str = Field(default="", max_length=200)
-    role: MemberRole = MemberRole.staff
+class InviteIn(BaseModel):
+    """Whom to invite: a mobile phone or an e-mail address (one of them). Invitees join as
+    staff; an owner makes an accepted member an owner afterwards."""
+
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=254)
+    role: Literal["staff"] = "staff"
+
+
+class InvitationOut(BaseModel):
+    """An invitation as the business sees it: the number or address as given (normalized),
+    never whose it is or whether it has an account."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    professional_id: uuid.UUID
+    phone: str | None
+    email: str | None
+    role: MemberRole
+    status: InvitationStatus
+    expires_at: datetime
+    created_at: datetime | None
+    send_count: int
+    last_sent_at: datetime | None
+
+
+class MyInvitationOut(BaseModel):
+    """An invitation as its invitee sees it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    professional_id: uuid.UUID
+    business_name: str
+    role: MemberRole
+    expires_at: datetime
+    created_at: datetime | None
+
+
+class RoleIn(BaseModel):
+    role: MemberRole
 
 
 class CertificateOut(BaseModel):
@@ -216,14 +255,37 @@ def list_members(professional_id: uuid.UUID, caller: CurrentCaller) -> list[Memb
             session=session, caller=caller, professional_id=professional_id)]
 
 
-@router.post("/professionals/{professional_id}/members", status_code=201,
-             response_model=MemberOut)
-def add_member(professional_id: uuid.UUID, body: MemberIn, caller: CurrentCaller,
-               locale: RequestLocale) -> MemberOut:
-    """An owner adds a colleague by phone (an account is created if they have none)."""
-    return MemberOut.of(professionals.add_member_by_phone(
-        caller=caller, professional_id=professional_id, phone=body.phone, role=body.role,
-        name=body.name, locale=locale))
+@router.post("/professionals/{professional_id}/members", status_code=202,
+             response_model=InvitationOut)
+def invite_member(professional_id: uuid.UUID, body: InviteIn, caller: CurrentCaller,
+                  locale: RequestLocale) -> InvitationOut:
+    """An owner invites a colleague by phone (or e-mail): 202 with the invitation. Nobody
+    joins until they accept it; the answer is the same whether or not the number has an
+    account. 429 with Retry-After past the business's daily limit."""
+    with unit_of_work(caller) as session:
+        return InvitationOut.model_validate(invitations.invite_member(
+            session=session, caller=caller, professional_id=professional_id, phone=body.phone,
+            email=body.email, locale=locale))
+
+
+@router.delete("/professionals/{professional_id}/members/me", status_code=204)
+def leave_business(professional_id: uuid.UUID, caller: CurrentCaller) -> Response:
+    """The caller leaves the business; 409 for its last owner."""
+    with unit_of_work(caller) as session:
+        professionals.leave_business(session=session, caller=caller,
+                                     professional_id=professional_id)
+    return Response(status_code=204)
+
+
+@router.put("/professionals/{professional_id}/members/{user_id}", response_model=MemberOut)
+def change_member_role(professional_id: uuid.UUID, user_id: uuid.UUID, body: RoleIn,
+                       caller: CurrentCaller) -> MemberOut:
+    """An owner makes a member an owner or staff; 404 for someone not in the team, 409 for
+    the last owner stepping down."""
+    with unit_of_work(caller) as session:
+        return MemberOut.of(professionals.change_member_role(
+            session=session, caller=caller, professional_id=professional_id, user_id=user_id,
+            role=body.role))
 
 
 @router.delete("/professionals/{professional_id}/members/{user_id}", status_code=204)
@@ -232,6 +294,68 @@ def remove_member(professional_id: uuid.UUID, user_id: uuid.UUID,
     with unit_of_work(caller) as session:
         professionals.remove_member(session=session, caller=caller,
                                     professional_id=professional_id, user_id=user_id)
+    return Response(status_code=204)
+
+
+@router.get("/professionals/{professional_id}/invitations", response_model=list[InvitationOut])
+def list_invitations(professional_id: uuid.UUID, caller: CurrentCaller,
+                     status: InvitationStatus | None = None) -> list[InvitationOut]:
+    """The business's invitations, newest first (its members)."""
+    with unit_of_work(caller) as session:
+        return [InvitationOut.model_validate(i) for i in invitations.list_invitations(
+            session=session, caller=caller, professional_id=professional_id, status=status)]
+
+
+@router.post("/professionals/{professional_id}/invitations/{invitation_id}/cancel",
+             response_model=InvitationOut)
+def cancel_invitation(professional_id: uuid.UUID, invitation_id: uuid.UUID,
+                      caller: CurrentCaller) -> InvitationOut:
+    """An owner withdraws an open invitation; 409 once answered or expired."""
+    with unit_of_work(caller) as session:
+        return InvitationOut.model_validate(invitations.cancel_invitation(
+            session=session, caller=caller, professional_id=professional_id,
+            invitation_id=invitation_id))
+
+
+@router.post("/professionals/{professional_id}/invitations/{invitation_id}/resend",
+             status_code=202, response_model=InvitationOut)
+def resend_invitation(professional_id: uuid.UUID, invitation_id: uuid.UUID,
+                      caller: CurrentCaller, locale: RequestLocale) -> InvitationOut:
+    """An owner sends an open invitation again (seven more days); 429 with Retry-After when
+    too soon or past the daily limit."""
+    with unit_of_work(caller) as session:
+        return InvitationOut.model_validate(invitations.resend_invitation(
+            session=session, caller=caller, professional_id=professional_id,
+            invitation_id=invitation_id, locale=locale))
+
+
+@router.get("/invitations", response_model=list[MyInvitationOut])
+def my_invitations(caller: CurrentCaller) -> list[MyInvitationOut]:
+    """Open invitations addressed to the caller's phone or e-mail."""
+    with unit_of_work(caller) as session:
+        return [MyInvitationOut.model_validate(i)
+                for i in invitations.my_invitations(session=session, caller=caller)]
+
+
+@router.post("/invitations/{invitation_id}/accept", response_model=ProfessionalPrivateOut)
+def accept_invitation(invitation_id: uuid.UUID, caller: CurrentCaller,
+                      locale: RequestLocale) -> ProfessionalPrivateOut:
+    """The invitee joins the business with the invited role; 404 if the invitation is not
+    theirs, 409 once answered or expired."""
+    with unit_of_work(caller) as session:
+        business = invitations.accept_invitation(session=session, caller=caller,
+                                                 invitation_id=invitation_id)
+        role = professionals.my_role(session=session, caller=caller,
+                                     professional_id=business.id)
+        return private_out(business, locale, role)
+
+
+@router.post("/invitations/{invitation_id}/decline", status_code=204)
+def decline_invitation(invitation_id: uuid.UUID, caller: CurrentCaller) -> Response:
+    """The invitee says no; 404 if the invitation is not theirs, 409 once answered."""
+    with unit_of_work(caller) as session:
+        invitations.decline_invitation(session=session, caller=caller,
+                                       invitation_id=invitation_id)
     return Response(status_code=204)
 
 
