@@ -1,7 +1,7 @@
 """Login codes remember where they were asked from, so sends can be budgeted per network.
 
 Revision ID: 0007a
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-01
 
 - `otp_codes.requester_ip`: the network that asked for a login code (an IPv4 address, or the
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007a"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
