@@ -20,6 +20,8 @@ config = rx.Config(
     telemetry_enabled=False,
     cors_allowed_origins=settings.cors_origins,
     redis_url=settings.redis_url,
+    # X-Forwarded-For is the client's to write unless our own proxies appended to it.
+    trusted_proxy_hops=settings.ofair_trusted_proxy_hops,
     show_built_with_reflex=False,
     default_color_mode="light",
     plugins=[rx.plugins.RadixThemesPlugin(theme=radix_theme())],

@@ -30,12 +30,15 @@ def prune_job_runs(*, as_of: datetime) -> str:
 
 @job("expire_tokens", minute=15)
 def expire_tokens(*, as_of: datetime) -> str:
-    """Purge expired or revoked login tokens and login codes past their send-limit windows."""
-    from ofair_app.services import auth
+    """Purge expired or revoked login tokens and login codes past their send-limit windows,
+    and mark team invitations nobody answered in time as expired."""
+    from ofair_app.services import auth, invitations
 
     with unit_of_work(SYSTEM) as session:
         counts = auth.purge_expired(session=session, now=as_of)
-    return f"deleted {counts['tokens']} tokens and {counts['codes']} codes"
+        expired = invitations.expire_invitations(session=session, caller=SYSTEM, now=as_of)
+    return (f"deleted {counts['tokens']} tokens and {counts['codes']} codes;"
+            f" {expired} invitations expired")
 
 
 @job("deliver_notifications", minute="*")

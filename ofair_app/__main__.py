@@ -35,8 +35,9 @@ def _db(args: argparse.Namespace) -> int:
 def _api(args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run("ofair_app.api:create_api", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level=args.log_level, access_log=False)
+    uvicorn.run("ofair_app.web.security:standalone_api", factory=True, host=args.host,
+                port=args.port, workers=args.workers, log_level=args.log_level, access_log=False,
+                server_header=False)
     return 0
 
 

@@ -1,12 +1,12 @@
 """The OFAIR app: Reflex pages, the REST API mounted under /api/v1, and the job scheduler."""
 
-import reflex as rx
-
 from ofair_app.api import create_api
 from ofair_app.settings import get_settings
 from ofair_app.ui import pages, theme
+from ofair_app.web.app import OfairApp
 
-app = rx.App(
+# Security headers wrap everything the app serves (pages, Reflex's routes, the API): web/app.py.
+app = OfairApp(
     html_lang="he",
     html_custom_attrs={"dir": "rtl"},
     style=theme.GLOBAL_STYLE,

@@ -34,6 +34,17 @@ class Settings(BaseSettings):
     ofair_scheduler: Literal["on", "off"] = "on"
     ofair_timezone: str = "Asia/Jerusalem"
     ofair_test_otps: str = ""
+    # The largest JSON (or other non-upload) request body the API reads; uploads have their own.
+    api_max_json_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none, the
+    # connection's address is the client's). The per-network code budget counts by it.
+    ofair_trusted_proxy_hops: int = Field(default=0, ge=0, le=10)
+
+    # --- login codes -----------------------------------------------------------------------
+    # Codes one network may ask for in an hour (any targets), and text messages with a code
+    # the whole platform may send in an hour: past either, 429 with Retry-After.
+    otp_ip_hourly_limit: int = Field(default=30, ge=1)
+    otp_global_hourly_limit: int = Field(default=2000, ge=1)
 
     # --- database --------------------------------------------------------------------------
     # The application role (no superuser, no BYPASSRLS, owns nothing) and the owner role that

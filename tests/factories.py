@@ -12,7 +12,7 @@ from ofair_app.domain.identity import is_valid_business_id
 from ofair_app.domain.leads import LeadType, LeadVisibility
 from ofair_app.models import Lead, LeadCreate, Professional, User, UserRole
 from ofair_app.models.tenancy import ProfessionalCreate
-from ofair_app.services import auth, leads, professionals
+from ofair_app.services import auth, invitations, leads, professionals
 
 _phones = itertools.count(1)
 _business_ids = itertools.count(10_000_000)
@@ -86,6 +86,25 @@ def make_professional(owner: User | None = None, *, business_name: str = "אינ
         professional = professionals.create_professional(session=session, caller=caller,
                                                          data=data)
     return professional, owner
+
+
+def invite(professional: Professional, owner: User, *, phone: str | None = None,
+           email: str | None = None) -> invitations.InvitationView:
+    """`owner` invites a phone (or an e-mail address) to the team."""
+    caller = caller_for(owner)
+    with unit_of_work(caller) as session:
+        return invitations.invite_member(session=session, caller=caller,
+                                         professional_id=professional.id, phone=phone,
+                                         email=email)
+
+
+def add_member(professional: Professional, owner: User, member: User) -> None:
+    """`owner` invites `member` by phone and `member` accepts: they join as staff."""
+    invitation = invite(professional, owner, phone=member.phone)
+    caller = caller_for(member)
+    with unit_of_work(caller) as session:
+        invitations.accept_invitation(session=session, caller=caller,
+                                      invitation_id=invitation.id)
 
 
 def consumer_lead_data(**overrides) -> LeadCreate:

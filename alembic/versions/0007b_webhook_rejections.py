@@ -1,7 +1,7 @@
 """Signed provider webhooks that could not be read, kept for admins.
 
 Revision ID: 0007b
-Revises: 0006
+Revises: 0007a
 Create Date: 2026-12-01
 
 - `webhook_rejections`: a body that carries a valid provider signature but is not an event we
@@ -21,7 +21,7 @@ from alembic import op
 from ofair_app.db.rls import force_rls, quoted_app_role
 
 revision: str = "0007b"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007a"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -12,6 +12,7 @@ import logging
 import re
 import smtplib
 import ssl
+import sys
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -96,13 +97,46 @@ def validate_address(message: OutgoingMessage) -> str:
     raise DeliveryError(f"unknown channel: {message.channel!r}", permanent=True)
 
 
+class _WhenNothingElseShowsIt(logging.Filter):
+    """Lets a record through only while the root logger has no handler of its own: a CLI that
+    configured logging (or pytest's capture) shows the message already, the app server does not."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not logging.getLogger().handlers
+
+
+def _show_messages_in_terminal() -> None:
+    """Make `ofair.messages` visible in the app's own output (Reflex configures no logging, so
+    an INFO record would be dropped), outside production only: it carries login codes."""
+    if get_settings().ofair_env == "production":
+        return
+    if any(getattr(handler, "_ofair_console", False) for handler in console_logger.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler._ofair_console = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("[ofair.messages] %(message)s"))
+    handler.addFilter(_WhenNothingElseShowsIt())
+    console_logger.addHandler(handler)
+    if console_logger.getEffectiveLevel() > logging.INFO:
+        console_logger.setLevel(logging.INFO)
+
+
 class ConsoleSender:
-    """Development delivery: the whole message in one log record, readable in a terminal."""
+    """Development delivery: the whole message in one log record, printed in the terminal that
+    runs the app (never in production, which refuses this backend for e-mail)."""
 
     name = "console"
 
+    def __init__(self) -> None:
+        _show_messages_in_terminal()
+
     def send(self, message: OutgoingMessage) -> str | None:
         validate_address(message)
+        if get_settings().ofair_env == "production":
+            # SMS has no provider yet: in production say that a message waits, never its text.
+            console_logger.warning("%s to %s (id %s) kept in the outbox: no provider",
+                                   message.channel.upper(), message.to, message.message_id)
+            return "console"
         subject = f"\nSubject: {message.subject}" if message.subject else ""
         console_logger.info(
             "%s to %s (id %s)%s\n\n%s\n%s",

@@ -12,6 +12,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
+from ofair_app.api.body_limit import BodyLimit
+from ofair_app.api.docs import install_docs
 from ofair_app.api.errors import install_error_handlers
 from ofair_app.api.openapi import install_openapi, operation_id
 from ofair_app.api.routes import (
@@ -37,7 +39,7 @@ def create_api() -> FastAPI:
         version="1",
         summary="Leads, proposals, referrals and settlement for local service businesses.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served by api/docs.py, without a CDN
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
         generate_unique_id_function=operation_id,
@@ -50,6 +52,7 @@ def create_api() -> FastAPI:
                    files):
         v1.include_router(module.router)
     api.include_router(v1)
+    install_docs(api, prefix=API_PREFIX)
 
     # Mounted into Reflex, unknown /api/ paths would otherwise fall through to the frontend.
     @api.api_route("/api/{path:path}", include_in_schema=False,
@@ -61,6 +64,7 @@ def create_api() -> FastAPI:
             for route in api.router.routes if route is not request.scope.get("route"))
         raise HTTPException(status_code=405 if known_path else 404)
 
+    api.add_middleware(BodyLimit, max_bytes=settings.api_max_json_bytes)
     api.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -11,6 +11,7 @@ from ofair_app.db.engine import ANONYMOUS, SYSTEM, Caller, unit_of_work
 from ofair_app.domain.errors import Forbidden, Unauthenticated
 from ofair_app.i18n import Locale, negotiate_locale
 from ofair_app.services import auth
+from ofair_app.settings import get_settings
 
 _bearer = HTTPBearer(auto_error=False, description="An opaque token from /auth/verify-otp")
 
@@ -54,7 +55,16 @@ def request_locale(request: Request) -> Locale:
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
+    """The caller's address: the connection's, or behind OFAIR_TRUSTED_PROXY_HOPS proxies the
+    address that many hops back in X-Forwarded-For (as Reflex reads it for the UI). A client
+    may write anything in that header; only the entries our own proxies appended count."""
+    hops = get_settings().ofair_trusted_proxy_hops
+    if hops:
+        forwarded = [ip.strip() for ip in request.headers.get("x-forwarded-for", "").split(",")
+                     if ip.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops][:64]
+    return (request.client.host if request.client else "")[:64]
 
 
 OptionalCaller = Annotated[Caller, Depends(optional_caller)]

@@ -3,7 +3,7 @@
 `{"error": {"code": "...", "message": "...", "fields": {...}}}` — the message in the caller's
 language (Accept-Language, Hebrew by default), `fields` naming each bad input. Validation errors
 (422), unknown routes (404), wrong methods (405) and unexpected failures (500, no details) all
-answer in this shape.
+answer in this shape. A 429 also carries `retry_after` (seconds) beside the `Retry-After` header.
 """
 
 from __future__ import annotations
@@ -39,13 +39,16 @@ _STATUS_CODES = {
 
 def error_response(request: Request, status: int, code: str, message_key: str, *,
                    fields: dict[str, str] | None = None, params: dict | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+                   headers: dict[str, str] | None = None,
+                   retry_after: int | None = None) -> JSONResponse:
     locale = negotiate_locale(request.headers.get("accept-language"))
-    body = {"error": {
+    body: dict = {"error": {
         "code": code,
         "message": translate(message_key, locale, **(params or {})),
         "fields": {name: translate(key, locale) for name, key in (fields or {}).items()},
     }}
+    if retry_after is not None:  # a 429 says when, in the header and in the envelope
+        body["error"]["retry_after"] = retry_after
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -57,11 +60,12 @@ def _field_name(loc: tuple) -> str:
 
 
 async def _app_error(request: Request, exc: AppError) -> JSONResponse:
-    headers = None
+    headers, retry_after = None, None
     if isinstance(exc, RateLimited):
-        headers = {"Retry-After": str(exc.retry_after_seconds)}
+        retry_after = exc.retry_after_seconds
+        headers = {"Retry-After": str(retry_after)}
     return error_response(request, exc.status, exc.code, exc.message_key, fields=exc.fields,
-                          params=exc.params, headers=headers)
+                          params=exc.params, headers=headers, retry_after=retry_after)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -35,6 +35,8 @@ class ErrorDetail(BaseModel):
     message: str = Field(description="A sentence for a person, in the Accept-Language language.")
     fields: dict[str, str] = Field(
         description="Each bad input (`title`, `items.0.price`) and what is wrong with it.")
+    retry_after: int | None = Field(
+        default=None, description="On a 429 only: seconds to wait, as in `Retry-After`.")
 
 
 class ErrorEnvelope(BaseModel):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import re
 import secrets
 import unicodedata
@@ -30,6 +31,10 @@ OTP_SEND_LIMITS: tuple[tuple[timedelta, int], ...] = (
     (timedelta(hours=1), 5),
     (timedelta(days=1), 10),
 )
+# Budgets across targets (amounts are settings): codes one network may ask for, and text
+# messages the whole platform may send, within this rolling window. Per-target limits stop
+# annoying one person; these stop a script from sending codes to many numbers (SMS pumping).
+OTP_BUDGET_WINDOW = timedelta(hours=1)
 TOKEN_TTL = timedelta(days=30)
 
 NAME_MAX = 120
@@ -48,9 +53,11 @@ _MARKUP = re.compile(r"[<>{}\[\]\\`$]")
 def normalize_phone(raw: str, *, field: str = "phone") -> str:
     """A phone that can receive a login code, as E.164 (`050-123-4567` → `+972501234567`).
 
-    Israeli numbers are read in the +972 region and must be mobile (05x, 9 digits after the
-    prefix). `phonenumbers` marks some allocated Israeli mobile blocks as invalid, so for +972 we
-    check the shape rather than its validity table; other countries must be valid mobiles.
+    Mobile numbers only, by `phonenumbers`' number type: landlines (02, 03, 04, 08, 09), VoIP
+    numbers (072, 073, 074, 076, 077, 079), toll-free and premium numbers cannot receive an
+    SMS and are refused with `errors.phone.not_mobile`. Its metadata lags behind the Israeli
+    numbering plan (it calls `050-123-4567` invalid), so an Israeli number it does not know is
+    accepted when it has the mobile shape (05x and seven digits); any type it does know wins.
     """
     text = (raw or "").strip()
     if not text or len(text) > 32:
@@ -59,17 +66,23 @@ def normalize_phone(raw: str, *, field: str = "phone") -> str:
         number = phonenumbers.parse(text, DEFAULT_REGION)
     except phonenumbers.NumberParseException:
         raise InvalidInput(fields={field: "errors.phone.invalid"}) from None
-    national = str(number.national_number)
-    if number.country_code == 972:
-        if not (len(national) == 9 and national.startswith("5")
-                and phonenumbers.is_possible_number(number)):
-            raise InvalidInput(fields={field: "errors.phone.not_mobile"})
-    elif not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in (
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    ):
+    if phonenumbers.is_valid_number(number):
+        mobile = phonenumbers.number_type(number) in _MOBILE_TYPES
+    elif number.country_code == 972:
+        national = str(number.national_number)
+        mobile = len(national) == 9 and national.startswith("5")
+    elif phonenumbers.is_possible_number(number):
+        mobile = False
+    else:
+        raise InvalidInput(fields={field: "errors.phone.invalid"})
+    if not mobile:
         raise InvalidInput(fields={field: "errors.phone.not_mobile"})
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# `FIXED_LINE_OR_MOBILE` is what some countries' plans (the US, Canada) give every number.
+_MOBILE_TYPES = frozenset({phonenumbers.PhoneNumberType.MOBILE,
+                           phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
 
 def display_phone(e164: str) -> str:
@@ -91,6 +104,22 @@ def normalize_email(raw: str, *, field: str = "email") -> str:
     except EmailNotValidError:
         raise InvalidInput(fields={field: "errors.email.invalid"}) from None
     return result.normalized.lower()
+
+
+def requester_network(ip: str | None) -> str:
+    """The network a login-code request is budgeted under: an IPv4 address as it is, an IPv6
+    address by its /64 (one subscriber's prefix: a script could otherwise use a fresh address
+    for every request), an IPv4-mapped IPv6 address as its IPv4; anything unreadable shares
+    one `unknown` budget."""
+    try:
+        address = ipaddress.ip_address((ip or "").strip())
+    except ValueError:
+        return "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 # --- names and free text -------------------------------------------------------------------

@@ -90,6 +90,8 @@ FIELD_MESSAGES = {
     "json_invalid": "errors.field.json",
     "model_attributes_type": "errors.field.type",
     "dict_type": "errors.field.type",
+    "money": "errors.field.money",  # models._base.Money
+    "percent": "errors.field.percent",  # models._base.Percent
     "decimal_parsing": "errors.field.money",
     "decimal_type": "errors.field.money",
     "decimal_max_places": "errors.field.money",

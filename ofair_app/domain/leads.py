@@ -8,7 +8,9 @@ refuses it too, with the same table, in the `leads_guard` trigger).
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import math
+import re
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from ofair_app.domain.errors import Conflict, InvalidInput
@@ -116,36 +118,75 @@ MAX_ATTACHMENTS = 10
 CENT = Decimal("0.01")
 
 
+# ASCII digits only (a `\d` would also take Arabic-Indic and other scripts' digits), an
+# optional point with one or two decimals: no sign, spaces, underscores or exponent.
+_AMOUNT_TEXT = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?")
+# What a person may add in a form: thousands commas in their places (`1,250`), a ₪ sign.
+_GROUPED_TEXT = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]{1,2})?")
+_AMOUNT_TEXT_MAX = 20
+
+
+def exact_amount(raw: object, *, field: str, error: str = "errors.field.money") -> Decimal:
+    """An amount exactly as a client sent it, never read loosely nor rounded: a string of
+    ASCII digits with an optional point and at most two decimals (`"1250"`, `"1250.5"`), or a
+    number whose value has at most two decimals (an int; a Decimal, which is how the API
+    reads JSON numbers; a float through its shortest repr). `"١٢٣"`, `"1_000"`, `" 100 "`,
+    `"1e3"`, `"-5"` and `1.0000001` are refused with `error` on `field`. Bounds are the
+    caller's (`parse_money`)."""
+    refused = InvalidInput(fields={field: error})
+    if isinstance(raw, str):
+        if len(raw) > _AMOUNT_TEXT_MAX or not _AMOUNT_TEXT.fullmatch(raw):
+            raise refused
+        return Decimal(raw)
+    if isinstance(raw, bool):
+        raise refused
+    if isinstance(raw, int):
+        return Decimal(raw)
+    if isinstance(raw, float):
+        if not math.isfinite(raw):
+            raise refused
+        raw = Decimal(repr(raw))
+    if not isinstance(raw, Decimal) or not raw.is_finite():
+        raise refused
+    if _decimal_places(raw) > 2:
+        raise refused
+    return raw
+
+
+def _decimal_places(value: Decimal) -> int:
+    """How many decimals a finite value needs (`1.500` needs one), read from its digits, not
+    through arithmetic that could round a long one."""
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    significant = len(digits)
+    while significant and digits[significant - 1] == 0:
+        significant -= 1
+    if significant == 0:
+        return 0
+    return max(0, -(exponent + len(digits) - significant))
+
+
 def parse_money(raw: object, *, field: str, minimum: Decimal = Decimal("0"),
-                maximum: Decimal = BUDGET_MAX) -> Decimal:
-    """A number or decimal string, at most two decimal places, within bounds; never a float
-    rounding surprise (a float is read through its shortest repr)."""
-    if isinstance(raw, bool) or raw is None:
-        raise InvalidInput(fields={field: "errors.field.money"})
-    try:
-        value = Decimal(str(raw).strip()) if not isinstance(raw, Decimal) else raw
-    except (InvalidOperation, ValueError):
-        raise InvalidInput(fields={field: "errors.field.money"}) from None
-    if not value.is_finite():
-        raise InvalidInput(fields={field: "errors.field.money"})
-    if value < minimum or value > maximum:  # before quantizing: a huge value would overflow it
+                maximum: Decimal = BUDGET_MAX, error: str = "errors.field.money") -> Decimal:
+    """An exact amount (`exact_amount`) within bounds, with two places."""
+    value = exact_amount(raw, field=field, error=error)
+    if value < minimum or value > maximum:
         raise InvalidInput(fields={field: "errors.field.money_range"},
                            params={"min": str(minimum), "max": str(maximum)})
-    if value != value.quantize(CENT, rounding=ROUND_HALF_UP):
-        raise InvalidInput(fields={field: "errors.field.money"})
-    return value.quantize(CENT)
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def read_amount(text: str, *, field: str) -> Decimal | None:
-    """An amount as a person types it (`1,250`, `₪450`, blank for none): the number, unchecked
-    (`parse_money` judges it), or `InvalidInput` naming `field` when it is not a number."""
-    cleaned = text.replace(",", "").replace("₪", "").strip()
+    """An amount as a person types it in a form, or None when blank. Around the number, spaces
+    and a ₪ sign are fine, and thousands commas in their places (`₪1,250.50`); the number
+    itself follows the API's rule (`exact_amount`), so `1_000`, `١٢٣`, `1e3` or `1,25` are
+    refused with `InvalidInput` naming `field`, never guessed at. Bounds are the service's."""
+    cleaned = text.strip().removeprefix("₪").removesuffix("₪").strip()
     if not cleaned:
         return None
-    try:
-        return Decimal(cleaned)
-    except InvalidOperation:
-        raise InvalidInput(fields={field: "errors.field.money"}) from None
+    if _GROUPED_TEXT.fullmatch(cleaned):
+        cleaned = cleaned.replace(",", "")
+    return exact_amount(cleaned, field=field)
 
 
 def parse_share(raw: object, *, field: str = "referrer_share_percentage") -> Decimal:

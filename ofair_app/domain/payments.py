@@ -57,6 +57,20 @@ def from_agorot(agorot: int) -> Decimal:
     return (Decimal(agorot) / AGOROT_PER_SHEKEL).quantize(CENT)
 
 
+def money_text(amount: Decimal, currency: str = CURRENCY) -> str:
+    """An amount as a record (a flagged payment's reason) states it for an admin, in any
+    language: `1,250.00 ₪`; another currency by its code (`12.00 USD`)."""
+    symbol = "₪" if currency.lower() == CURRENCY else (currency.upper() or "?")
+    return f"{amount:,.2f} {symbol}"
+
+
+def provider_amount_text(agorot: object, currency: str) -> str:
+    """A provider's amount (integer agorot) as money; a malformed one as it came."""
+    if isinstance(agorot, int) and not isinstance(agorot, bool):
+        return money_text(from_agorot(agorot), currency)
+    return f"{agorot!r} {currency.upper()}".strip()
+
+
 def refund_status(final_amount: Decimal, refunded: Decimal) -> PaymentStatus:
     return PaymentStatus.refunded if refunded >= final_amount else (
         PaymentStatus.partially_refunded if refunded > 0 else PaymentStatus.paid)

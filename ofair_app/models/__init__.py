@@ -46,6 +46,7 @@ from ofair_app.models.tenancy import (
     CertificateStatus,
     MemberRole,
     Professional,
+    ProfessionalInvitation,
     ProfessionalMember,
     ProfessionalStatus,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "PayoutBatch",
     "PhoneRevelation",
     "Professional",
+    "ProfessionalInvitation",
     "ProfessionalLead",
     "ProfessionalMember",
     "ProfessionalStatus",

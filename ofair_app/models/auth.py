@@ -22,6 +22,9 @@ class OtpCode(SQLModel, table=True):
     attempts: int = 0
     expires_at: datetime
     consumed_at: datetime | None = None
+    # The network that asked for a login code (IPv4, or an IPv6 /64), for the per-network
+    # budget; None when a signed-in user asked (a new e-mail address).
+    requester_ip: str | None = Field(default=None, max_length=64)
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
 
 

@@ -15,17 +15,15 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Column, Identity, Numeric, String
 from sqlmodel import Field, SQLModel
 
-from ofair_app.domain.inputs import (
-    Amount,
-    IntId,
-    Latitude,
-    Longitude,
-    MultilineText,
-    Percentage,
-    PlainText,
-)
+from ofair_app.domain.inputs import IntId, Latitude, Longitude, MultilineText, PlainText
 from ofair_app.domain.leads import LeadStatus, LeadType, LeadVisibility, PreferredSchedule
-from ofair_app.models._base import InputModel, created_at_column, updated_at_column
+from ofair_app.models._base import (
+    InputModel,
+    Money,
+    Percent,
+    created_at_column,
+    updated_at_column,
+)
 
 
 def _money() -> Column:
@@ -169,7 +167,7 @@ class LeadCreate(InputModel):
     locality_id: IntId | None = None
     lat: Latitude | None = None
     lon: Longitude | None = None
-    budget: Amount | None = None
+    budget: Money | None = None
     preferred_schedule: PreferredSchedule = PreferredSchedule.flexible
     preferred_date: date | None = None
     client_name: PlainText = Field(default="", max_length=400)
@@ -177,7 +175,7 @@ class LeadCreate(InputModel):
     client_address: PlainText = Field(default="", max_length=600)
     # Professional leads only.
     professional_id: uuid.UUID | None = None
-    referrer_share_percentage: Percentage | None = None
+    referrer_share_percentage: Percent | None = None
     visibility: LeadVisibility = LeadVisibility.public
 
 
@@ -190,11 +188,11 @@ class LeadUpdate(InputModel):
     locality_id: IntId | None = None
     lat: Latitude | None = None
     lon: Longitude | None = None
-    budget: Amount | None = None
+    budget: Money | None = None
     preferred_schedule: PreferredSchedule | None = None
     preferred_date: date | None = None
     client_name: PlainText | None = Field(default=None, max_length=400)
     client_phone: PlainText | None = Field(default=None, max_length=40)
     client_address: PlainText | None = Field(default=None, max_length=600)
-    referrer_share_percentage: Percentage | None = None
+    referrer_share_percentage: Percent | None = None
     visibility: LeadVisibility | None = None

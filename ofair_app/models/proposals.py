@@ -10,14 +10,14 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Column, Identity, Numeric, String
 from sqlmodel import Field, SQLModel
 
-from ofair_app.domain.inputs import Amount, MultilineText
+from ofair_app.domain.inputs import MultilineText
 from ofair_app.domain.proposals import (
     LeadEventKind,
     ProposalOrigin,
     ProposalStatus,
     ReferralStatus,
 )
-from ofair_app.models._base import InputModel, created_at_column, updated_at_column
+from ofair_app.models._base import InputModel, Money, created_at_column, updated_at_column
 
 
 class Proposal(SQLModel, table=True):
@@ -106,13 +106,13 @@ class PhoneRevelation(SQLModel, table=True):
 # What a professional sends to propose, or to change a pending proposal.
 class ProposalCreate(InputModel):
     professional_id: uuid.UUID | None = None  # the caller's business when they have only one
-    price: Amount
+    price: Money
     description: MultilineText = Field(max_length=6000)
     scheduled_date: date | None = None
 
 
 class ProposalUpdate(InputModel):
-    price: Amount | None = None
+    price: Money | None = None
     description: MultilineText | None = Field(default=None, max_length=6000)
     scheduled_date: date | None = None
 

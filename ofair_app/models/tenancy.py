@@ -7,11 +7,12 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ARRAY, BigInteger, Column, Identity, Numeric, String
+from sqlalchemy import ARRAY, BigInteger, Column, DateTime, Identity, Numeric, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from ofair_app.domain.inputs import Int4, IntId, MultilineText, PlainText, Slug, Tag
+from ofair_app.domain.invitations import InvitationStatus
 from ofair_app.models._base import InputModel, created_at_column, updated_at_column
 
 
@@ -132,3 +133,24 @@ class ProfessionalUpdate(InputModel):
     service_radius_km: Int4 | None = None
     specialties: list[Tag] | None = Field(default=None, max_length=30)
     about: MultilineText | None = Field(default=None, max_length=4000)
+
+
+# An owner's offer to join the team; membership starts only when the invitee accepts.
+class ProfessionalInvitation(SQLModel, table=True):
+    __tablename__ = "professional_invitations"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    professional_id: uuid.UUID = Field(foreign_key="professionals.id")
+    phone: str | None = Field(default=None, max_length=16)  # E.164
+    email: str | None = Field(default=None, max_length=254)  # lower-case
+    role: MemberRole = Field(default=MemberRole.staff, sa_type=String(8))
+    invited_by: uuid.UUID = Field(foreign_key="users.id")
+    status: InvitationStatus = Field(default=InvitationStatus.pending, sa_type=String(10))
+    expires_at: datetime
+    # Every time the invitation was sent (the first send and each resend), for the limits.
+    sent_times: list[datetime] = Field(default_factory=list, sa_column=Column(
+        ARRAY(DateTime(timezone=True)), nullable=False, server_default="{}"))
+    last_sent_at: datetime | None = None
+    responded_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")
+    responded_at: datetime | None = None
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())

@@ -31,7 +31,7 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATES: dict[str, frozenset[str]] = {
     "otp_code": frozenset({"sms", "email"}),
     "email_change": frozenset({"email"}),
-    "member_added": frozenset({"sms", "email"}),
+    "member_invited": frozenset({"sms", "email"}),
     "professional_verified": frozenset({"sms", "email"}),
     "professional_suspended": frozenset({"sms", "email"}),
     "proposal_received": frozenset({"sms", "email"}),

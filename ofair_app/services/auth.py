@@ -72,13 +72,16 @@ def _test_otps() -> identity.TestOtps:
     return identity.TestOtps.parse(settings.ofair_test_otps)
 
 
+def _lock(session: Session, key: str) -> None:
+    """A transaction-scoped advisory lock: requests counting against one limit serialize, so
+    two simultaneous ones cannot both squeeze under it."""
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                    {"key": key})
+
+
 def _check_send_limits(session: Session, target: Target, purpose: Purpose, now: datetime) -> None:
-    """1/minute, 5/hour, 10/day per target. Serialized per target with a transaction-scoped
-    advisory lock, so two simultaneous requests cannot both squeeze under a limit."""
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"ofair.otp.{purpose}.{target.value}"},
-    )
+    """1/minute, 5/hour, 10/day per target, serialized per target."""
+    _lock(session, f"ofair.otp.{purpose}.{target.value}")
     longest = max(window for window, _ in identity.OTP_SEND_LIMITS)
     sent_at = list(session.exec(
         select(OtpCode.created_at)
@@ -97,15 +100,54 @@ def _check_send_limits(session: Session, target: Target, purpose: Purpose, now: 
         raise RateLimited(int(retry_after) + 1, "errors.auth.too_many_codes")
 
 
+def _check_budget(session: Session, condition, limit: int, now: datetime, message_key: str,
+                  code: str) -> None:
+    """At most `limit` codes matching `condition` within the budget window: the `limit`-th
+    newest one still inside it means the budget is spent until that one leaves the window."""
+    window = identity.OTP_BUDGET_WINDOW
+    counted = session.exec(
+        select(OtpCode.created_at)
+        .where(condition, col(OtpCode.created_at) > now - window)
+        .order_by(col(OtpCode.created_at).desc())
+        .offset(limit - 1).limit(1)
+    ).first()
+    if counted is not None:
+        raise RateLimited(int((counted + window - now).total_seconds()) + 1, message_key,
+                          code=code)
+
+
+def _check_budgets(session: Session, target: Target, network: str | None,
+                   now: datetime) -> None:
+    """The per-network hourly budget (any targets; codes for test numbers count like any
+    other), then, for text messages, the platform's hourly budget. The network's count is
+    exact (serialized per network, after the per-target lock: one order, no deadlock); the
+    platform's is not locked, so simultaneous requests may pass it by a few."""
+    settings = get_settings()
+    if network is not None:
+        _lock(session, f"ofair.otp.network.{network}")
+        _check_budget(session, col(OtpCode.requester_ip) == network,
+                      settings.otp_ip_hourly_limit, now, "errors.auth.too_many_codes_network",
+                      "otp_network_budget")
+    if target.channel == "sms":
+        _check_budget(session, col(OtpCode.channel) == "sms", settings.otp_global_hourly_limit,
+                      now, "errors.auth.sms_budget", "otp_sms_budget")
+
+
 def issue_code(*, session: Session, target: Target, purpose: Purpose, locale: str,
-               user_id: uuid.UUID | None = None, now: datetime | None = None) -> OtpSent:
+               user_id: uuid.UUID | None = None, requester_ip: str | None = None,
+               now: datetime | None = None) -> OtpSent:
     """Create a code for `target`, replacing any earlier one, and queue it for delivery.
 
-    Test numbers (OFAIR_TEST_OTPS) get their fixed code and nothing is sent; every other rule
-    (limits, expiry, attempts) still applies.
+    Refused with 429 and Retry-After past the per-target limits, the per-network budget (when
+    `requester_ip` is given: every login; a signed-in user's new address is limited per
+    target only) or the platform's hourly budget of text messages. Test numbers
+    (OFAIR_TEST_OTPS) get their fixed code and nothing is sent; every other rule (limits,
+    budgets, expiry, attempts) still applies.
     """
     now = now or utcnow()
+    network = identity.requester_network(requester_ip) if requester_ip is not None else None
     _check_send_limits(session, target, purpose, now)
+    _check_budgets(session, target, network, now)
     fixed = _test_otps().code_for(target.value) if purpose == "login" else None
     code = fixed or identity.new_otp_code()
     # Only the newest code is valid: a resend retires the previous one.
@@ -118,7 +160,7 @@ def issue_code(*, session: Session, target: Target, purpose: Purpose, locale: st
         purpose=purpose, channel=target.channel, target=target.value, user_id=user_id,
         code_hash=identity.hash_otp(code, target=target.value, purpose=purpose,
                                     pepper=_pepper()),
-        expires_at=now + identity.OTP_TTL, created_at=now,
+        expires_at=now + identity.OTP_TTL, created_at=now, requester_ip=network,
     )
     session.add(otp)
     if fixed is None:
@@ -175,15 +217,19 @@ def check_code(*, session: Session, target: Target, purpose: Purpose, code: str,
     return otp
 
 
-def send_login_code(*, session: Session, phone: str | None = None, email: str | None = None,
-                    locale: str = "he", now: datetime | None = None) -> OtpSent:
-    """Start a login. Run as the system caller. Answers the same whether or not the person
-    already has an account, so the endpoint cannot be used to discover who is registered."""
+def send_login_code(*, session: Session, ip: str, phone: str | None = None,
+                    email: str | None = None, locale: str = "he",
+                    now: datetime | None = None) -> OtpSent:
+    """Start a login for whoever asks from `ip` (the door's reading of the client's address;
+    its network is budgeted). Run as the system caller. Phones must be mobile (422 otherwise).
+    Answers the same whether or not the person already has an account, so the endpoint
+    cannot be used to discover who is registered."""
     target = login_target(phone=phone, email=email)
     user = _user_by_target(session, target)
     if user is not None:
         locale = user.locale
-    return issue_code(session=session, target=target, purpose="login", locale=locale, now=now)
+    return issue_code(session=session, target=target, purpose="login", locale=locale,
+                      requester_ip=ip, now=now)
 
 
 def verify_login_code(*, session: Session, phone: str | None = None, email: str | None = None,

@@ -33,7 +33,7 @@ from ofair_app.domain.inputs import has_control_characters
 from ofair_app.domain.leads import LeadType
 from ofair_app.models import Professional
 from ofair_app.models._base import utcnow
-from ofair_app.services.professionals import my_professionals, require_member
+from ofair_app.services.professionals import acting_business
 
 PAGE_MAX = 50
 KM_PER_DEGREE = 111.045
@@ -296,13 +296,11 @@ def for_business(*, session: Session, caller: Caller, professional_id: uuid.UUID
                  ) -> tuple[Professional, list[BoardCard], str | None]:
     """A business's own board: leads in its category within its service area (from its place,
     unless the filters give another point or a radius), never its own leads. The caller must
-    be a member; without `professional_id`, their first business."""
-    if professional_id is None:
-        mine = my_professionals(session=session, caller=caller)
-        if not mine:
-            raise Forbidden("errors.professional.not_member")
-        professional_id = mine[0][0].id
-    business = require_member(session=session, caller=caller, professional_id=professional_id)
+    be a member; without `professional_id`, their only business (someone in several must say
+    which: 422 on `professional_id`)."""
+    if professional_id is None and not caller.professional_ids:
+        raise Forbidden("errors.professional.not_member")
+    business = acting_business(session=session, caller=caller, professional_id=professional_id)
     has_point = filters.lat is not None and filters.lon is not None
     scoped = replace(
         filters,

@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 from ofair_app.adapters.psp import (
     MalformedEvent,
     ProviderError,
+    SessionState,
     get_provider,
     parse_event,
     verify_signature,
@@ -47,11 +48,12 @@ from ofair_app.models import (
     Professional,
     ProfessionalLead,
     Proposal,
+    ProposalUpdate,
     WebhookRejection,
 )
 from ofair_app.models._base import utcnow
 from ofair_app.services import leads as lead_service
-from ofair_app.services import ledger, notifications, referrals, subscriptions, users
+from ofair_app.services import ledger, notifications, proposals, referrals, subscriptions, users
 from ofair_app.services.professionals import require_member
 from ofair_app.services.proposals import lead_url_for_owner, short_title
 from ofair_app.settings import get_settings
@@ -85,6 +87,8 @@ def _prepare(session: Session, caller: Caller, proposal_id: uuid.UUID) -> tuple[
         raise NotFound("errors.proposal.not_found")
     lead = lead_service.find_lead(session, proposal.lead_id, lock=True)
     lead_service.require_owner(session, lead, caller)
+    # A price change holds the lead's lock too: read the price as it stands now.
+    session.refresh(proposal)
     live = session.exec(select(Payment).where(
         Payment.lead_id == lead.id, col(Payment.status).in_(list(rules.LIVE)))).first()
     if live is not None:
@@ -139,6 +143,7 @@ def initiate(*, caller: Caller, proposal_id: uuid.UUID) -> Payment:
             session.execute(update(Payment).where(col(Payment.id) == payment.id)
                             .values(status=PaymentStatus.failed))
         raise
+    withdrawn = False
     with unit_of_work(SYSTEM) as session:
         stored = session.exec(select(Payment).where(Payment.id == payment.id)
                               .with_for_update()).one()
@@ -150,7 +155,17 @@ def initiate(*, caller: Caller, proposal_id: uuid.UUID) -> Payment:
             if lead is not None and lead.type == LeadType.professional_referral:
                 _send_link(session, lead, stored)
         session.flush()
-        return stored
+        withdrawn = stored.status == PaymentStatus.expired and not stored.psp_reference
+    if withdrawn:
+        # The price changed while the provider was opening this checkout: it must not be
+        # paid. Close it (if that fails, a payment of it is flagged, never applied).
+        try:
+            provider.expire_checkout(checkout.reference)
+        except ProviderError:
+            logger.warning("could not close checkout %s of withdrawn payment %s",
+                           checkout.reference, payment.id)
+        raise Conflict("errors.payment.price_changed", code="price_changed")
+    return stored
 
 
 def _send_link(session: Session, lead: Lead, payment: Payment) -> None:
@@ -164,6 +179,67 @@ def _send_link(session: Session, lead: Lead, payment: Payment) -> None:
         locale="he", params={"business_name": business.business_name if business else "",
                              "amount": money(payment.final_amount, "he"),
                              "lead_title": short_title(lead), "url": payment.checkout_url})
+
+
+# --- a new price before payment ------------------------------------------------------------
+
+
+def edit_proposal(*, caller: Caller, proposal_id: uuid.UUID, data: ProposalUpdate) -> Proposal:
+    """The proposer edits a pending offer, or either side of an award changes its price
+    before payment (`proposals.update_proposal`: who may, and what). A checkout already open
+    at the old price is closed first, at the provider and here (its payment `expired`), so the
+    next payment charges the new price; if the client paid it in the meantime, the payment is
+    recorded as paid and the change refused (409 `payment_exists`). Owns its transactions: no
+    transaction is open during the provider call."""
+    try:
+        with unit_of_work(caller) as session:
+            return proposals.update_proposal(session=session, caller=caller,
+                                             proposal_id=proposal_id, data=data)
+    except proposals.CheckoutOpen as open_checkout:
+        _close_checkout(open_checkout.payment_id)
+    # Once more; a checkout opened again in between (a tap on "pay" just now) is a 409.
+    with unit_of_work(caller) as session:
+        return proposals.update_proposal(session=session, caller=caller,
+                                         proposal_id=proposal_id, data=data)
+
+
+def _close_checkout(payment_id: uuid.UUID) -> None:
+    """Close a payment's open checkout so it can never be paid, as the platform: the provider
+    first (a session it says was paid is recorded through the webhook's code, and the caller
+    gets 409), then the payment, if still waiting on that same checkout, becomes `expired`.
+    A checkout opened for it meanwhile (`initiate` was under way) is closed in turn."""
+    for _ in range(3):
+        with unit_of_work(SYSTEM) as session:
+            payment = session.get(Payment, payment_id)
+            assert payment is not None
+            provider_name, reference = payment.provider, payment.psp_reference
+        if reference:
+            state = get_provider(provider_name).expire_checkout(reference)
+            if state.payment_status == "paid":
+                with unit_of_work(SYSTEM) as session:
+                    apply_event(session, "checkout.session.completed",
+                                _session_data(payment_id, state))
+                raise Conflict("errors.payment.paid_meanwhile", code="payment_exists")
+        with unit_of_work(SYSTEM) as session:
+            closed = session.execute(update(Payment).where(
+                col(Payment.id) == payment_id,
+                col(Payment.status).in_([PaymentStatus.created, PaymentStatus.pending]),
+                col(Payment.psp_reference).is_not_distinct_from(reference))
+                .values(status=PaymentStatus.expired)).rowcount
+            still_open = closed == 0 and session.exec(select(Payment.id).where(
+                Payment.id == payment_id, col(Payment.status).in_(
+                    [PaymentStatus.created, PaymentStatus.pending]))).first() is not None
+        if not still_open:
+            return
+    raise proposals.CheckoutOpen(payment_id)
+
+
+def _session_data(payment_id: uuid.UUID, state: SessionState) -> dict:
+    """A provider's session state, shaped as a webhook event's object."""
+    return {"id": state.reference, "object": "checkout.session",
+            "client_reference_id": str(payment_id), "amount_total": state.amount_total,
+            "currency": state.currency, "payment_status": state.payment_status,
+            "status": state.status, "payment_intent": state.payment_intent}
 
 
 def get_payment(*, session: Session, caller: Caller, payment_id: uuid.UUID) -> Payment:
@@ -304,8 +380,9 @@ def _paid(session: Session, payment: Payment, data: dict) -> WebhookResult:
     expected = rules.to_agorot(payment.final_amount)
     amount, currency = data.get("amount_total"), str(data.get("currency", "")).lower()
     if amount != expected or currency != payment.currency:
-        return _flag(session, payment, f"paid {amount} {currency}, expected {expected} "
-                                       f"{payment.currency}")
+        return _flag(session, payment,
+                     f"paid {rules.provider_amount_text(amount, currency)}, expected "
+                     f"{rules.money_text(payment.final_amount, payment.currency)}")
     if payment.psp_reference and data.get("id") and data["id"] != payment.psp_reference:
         return _flag(session, payment, f"paid through {data['id']}, "
                                        f"expected {payment.psp_reference}")
@@ -313,6 +390,19 @@ def _paid(session: Session, payment: Payment, data: dict) -> WebhookResult:
     if lead.status != LeadStatus.awarded or \
             lead.performer_professional_id != payment.performer_professional_id:
         return _flag(session, payment, f"paid for a lead that is {lead.status}")
+    # A checkout paid after it was closed (the events crossed) counts only if it is still
+    # the deal: the agreed price unchanged and no newer payment started for the lead.
+    proposal = session.get(Proposal, payment.proposal_id)
+    if proposal is None or proposal.status != ProposalStatus.accepted \
+            or proposal.price != payment.final_amount:
+        agreed = rules.money_text(proposal.price) if proposal is not None else "none"
+        return _flag(session, payment, f"paid {rules.money_text(payment.final_amount)}, "
+                                       f"but the agreed price is now {agreed}")
+    newer = session.exec(select(Payment.id).where(
+        Payment.lead_id == lead.id, Payment.id != payment.id,
+        col(Payment.status).in_(list(rules.LIVE)))).first()
+    if newer is not None:
+        return _flag(session, payment, f"paid a closed checkout; payment {newer} is newer")
     payment.status, payment.paid_at = PaymentStatus.paid, utcnow()
     payment.psp_payment_intent = data.get("payment_intent") or payment.psp_payment_intent
     payment.psp_reference = payment.psp_reference or data.get("id")
@@ -343,7 +433,9 @@ def _refunded(session: Session, payment: Payment, cumulative: Decimal) -> Webhoo
     if delta <= 0:
         return WebhookResult(EventOutcome.ignored, payment.id, "nothing new refunded")
     if cumulative > payment.final_amount:
-        return _flag(session, payment, f"refunded {cumulative} of {payment.final_amount}")
+        return _flag(session, payment,
+                     f"refunded {rules.money_text(cumulative, payment.currency)} of "
+                     f"{rules.money_text(payment.final_amount, payment.currency)}")
     book_refund(session, payment, payment.refunded_amount, cumulative)
     payment.refunded_amount = cumulative
     payment.status = rules.refund_status(payment.final_amount, cumulative)
@@ -399,10 +491,7 @@ def reconcile(*, now: datetime, older_than: timedelta, limit: int = 100) -> dict
         except ProviderError:
             counts["errors"] += 1
             continue
-        data = {"id": state.reference, "object": "checkout.session",
-                "client_reference_id": str(payment_id), "amount_total": state.amount_total,
-                "currency": state.currency, "payment_status": state.payment_status,
-                "status": state.status, "payment_intent": state.payment_intent}
+        data = _session_data(payment_id, state)
         kind = ("checkout.session.completed" if state.payment_status == "paid" else
                 "checkout.session.expired" if state.status == "expired" else "")
         if not kind:

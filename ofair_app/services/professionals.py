@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from ofair_app.db.engine import SYSTEM, Caller, unit_of_work
+from ofair_app.db.engine import Caller
 from ofair_app.domain import identity
 from ofair_app.domain.cursor import CursorCodec
 from ofair_app.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -155,6 +155,26 @@ def require_member(*, session: Session, caller: Caller, professional_id: uuid.UU
     return professional
 
 
+def acting_business(*, session: Session, caller: Caller, professional_id: uuid.UUID | None,
+                    owner: bool = False) -> Professional:
+    """The business the caller acts for: the one named, or their only one.
+
+    Nothing picks a business for someone who belongs to several: without `professional_id`
+    they get a 422 on that field asking which. The caller must be a member (an owner, with
+    `owner`), as in `require_member`.
+    """
+    users.require_user(caller)
+    if professional_id is None:
+        if len(caller.professional_ids) > 1:
+            raise InvalidInput("errors.professional.choose",
+                               fields={"professional_id": "errors.professional.choose"})
+        if not caller.professional_ids:
+            raise InvalidInput(fields={"professional_id": "errors.field.required"})
+        professional_id = caller.professional_ids[0]
+    return require_member(session=session, caller=caller, professional_id=professional_id,
+                          owner=owner)
+
+
 def update_professional(*, session: Session, caller: Caller, professional_id: uuid.UUID,
                         data: ProfessionalUpdate) -> Professional:
     """An owner edits the profile; a new business ID must be checked again by an admin."""
@@ -208,6 +228,12 @@ def my_professionals(*, session: Session, caller: Caller) -> list[tuple[Professi
     return [(professional, MemberRole(role)) for professional, role in rows]
 
 
+def my_role(*, session: Session, caller: Caller, professional_id: uuid.UUID) -> MemberRole | None:
+    """The caller's role in this business, or None if they are not a member."""
+    membership = _membership(session, caller, professional_id)
+    return MemberRole(membership.role) if membership is not None else None
+
+
 # --- the team ------------------------------------------------------------------------------
 
 
@@ -224,60 +250,86 @@ def list_members(*, session: Session, caller: Caller, professional_id: uuid.UUID
             for member, user in rows]
 
 
-def add_member_by_phone(*, caller: Caller, professional_id: uuid.UUID, phone: str,
-                        role: MemberRole = MemberRole.staff, name: str = "",
-                        locale: str = "he") -> Member:
-    """An owner adds a colleague by phone; the colleague is told by SMS.
+def _lock_owners(session: Session, caller: Caller, professional_id: uuid.UUID) -> list[uuid.UUID]:
+    """The business's owners, their rows locked in key order, checked to still include the
+    caller (an admin need not be one): two owners changing the team at once are serialized,
+    and whoever lost their ownership meanwhile is refused rather than half-served."""
+    owners = list(session.exec(
+        select(ProfessionalMember.user_id).where(
+            ProfessionalMember.professional_id == professional_id,
+            ProfessionalMember.role == MemberRole.owner)
+        .order_by(col(ProfessionalMember.user_id)).with_for_update()).all())
+    if caller.role != "admin" and caller.user_id not in owners:
+        raise Forbidden("errors.professional.owner_only")
+    return owners
 
-    Three short transactions, because two callers are involved: the owner's right is checked
-    first, then the colleague's account is found or created by the system (a person without an
-    account yet gets one, as an invitation), then the membership is written as the owner, under
-    RLS, which checks ownership again.
+
+def _keep_an_owner(owners: list[uuid.UUID], user_id: uuid.UUID) -> None:
+    """Refuse to take `user_id` out of the owners if nobody else is one."""
+    if not any(owner != user_id for owner in owners):
+        raise Conflict("errors.member.last_owner", code="last_owner")
+
+
+def _member_row(session: Session, professional_id: uuid.UUID,
+                user_id: uuid.UUID) -> ProfessionalMember:
+    # Read afresh: the row may have changed while we waited for the owners' locks.
+    membership = session.exec(
+        select(ProfessionalMember).where(ProfessionalMember.professional_id == professional_id,
+                                         ProfessionalMember.user_id == user_id)
+        .execution_options(populate_existing=True)).first()
+    if membership is None:
+        raise NotFound("errors.member.not_found")
+    return membership
+
+
+def change_member_role(*, session: Session, caller: Caller, professional_id: uuid.UUID,
+                       user_id: uuid.UUID, role: MemberRole) -> Member:
+    """An owner makes a member an owner, or an owner staff again.
+
+    Only people who already accepted an invitation are members (404 for anyone else); owners
+    only (403); the last owner cannot step down (409).
     """
-    e164 = identity.normalize_phone(phone)
-    clean_name = identity.clean_person_name(name)
-    with unit_of_work(caller) as session:
-        professional = require_member(session=session, caller=caller,
-                                      professional_id=professional_id, owner=True)
-        business_name = professional.business_name
-    with unit_of_work(SYSTEM) as session:
-        user = users.ensure_user_by_phone(session=session, phone=e164, name=clean_name,
-                                          role=UserRole.professional)
-        member_user = (user.id, user.name, user.phone, user.locale)
-    with unit_of_work(caller) as session:
-        if session.get(ProfessionalMember, (professional_id, member_user[0])) is not None:
-            raise Conflict("errors.member.exists", code="member_exists")
-        membership = ProfessionalMember(professional_id=professional_id,
-                                        user_id=member_user[0], role=role,
-                                        added_by=caller.user_id)
+    require_member(session=session, caller=caller, professional_id=professional_id, owner=True)
+    owners = _lock_owners(session, caller, professional_id)
+    membership = _member_row(session, professional_id, user_id)
+    if membership.role != role:
+        if role != MemberRole.owner:
+            _keep_an_owner(owners, user_id)
+        membership.role = role
         session.add(membership)
         session.flush()
-        inviter = session.get(User, caller.user_id)
-        notifications.enqueue(
-            session=session, channel="sms", to=e164, template="member_added",
-            locale=member_user[3] or locale,
-            params={"business_name": business_name,
-                    "inviter_name": (inviter.name if inviter else "") or business_name,
-                    "login_url": f"{get_settings().ofair_public_url.rstrip('/')}/login"},
-            user_id=member_user[0])
-        return Member(user_id=member_user[0], name=member_user[1], phone=member_user[2],
-                      role=role, joined_at=membership.created_at)
+    return next(m for m in list_members(session=session, caller=caller,
+                                        professional_id=professional_id)
+                if m.user_id == user_id)
 
 
 def remove_member(*, session: Session, caller: Caller, professional_id: uuid.UUID,
                   user_id: uuid.UUID) -> None:
-    """Owners remove people; a business always keeps one owner (the database insists too)."""
+    """Owners remove people; a business always keeps one owner (409; the database insists
+    too). Leaving yourself is `leave_business`."""
     require_member(session=session, caller=caller, professional_id=professional_id, owner=True)
-    membership = session.get(ProfessionalMember, (professional_id, user_id))
-    if membership is None:
-        raise NotFound("errors.member.not_found")
+    owners = _lock_owners(session, caller, professional_id)
+    membership = _member_row(session, professional_id, user_id)
     if membership.role == MemberRole.owner:
-        owners = session.exec(
-            select(ProfessionalMember.user_id).where(
-                ProfessionalMember.professional_id == professional_id,
-                ProfessionalMember.role == MemberRole.owner)).all()
-        if len(owners) <= 1:
-            raise Conflict("errors.member.last_owner", code="last_owner")
+        _keep_an_owner(owners, user_id)
+    session.delete(membership)
+    session.flush()
+
+
+def leave_business(*, session: Session, caller: Caller, professional_id: uuid.UUID) -> None:
+    """A member leaves the business (even a suspended one); its last owner cannot (409).
+    403 for someone who is not a member."""
+    user_id = users.require_user(caller)
+    if _membership(session, caller, professional_id) is None:
+        raise Forbidden("errors.professional.not_member")
+    owners = list(session.exec(
+        select(ProfessionalMember.user_id).where(
+            ProfessionalMember.professional_id == professional_id,
+            ProfessionalMember.role == MemberRole.owner)
+        .order_by(col(ProfessionalMember.user_id)).with_for_update()).all())
+    if user_id in owners:
+        _keep_an_owner(owners, user_id)
+    membership = _member_row(session, professional_id, user_id)
     session.delete(membership)
     session.flush()
 

@@ -24,6 +24,7 @@ from ofair_app.domain import leads as lead_rules
 from ofair_app.domain import proposals as rules
 from ofair_app.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ofair_app.domain.leads import Event, LeadStatus
+from ofair_app.domain.payments import PaymentStatus
 from ofair_app.domain.proposals import (
     LeadEventKind,
     Party,
@@ -37,6 +38,7 @@ from ofair_app.models import (
     ContactAccessLog,
     Lead,
     LeadEvent,
+    Payment,
     PhoneRevelation,
     Professional,
     Proposal,
@@ -46,7 +48,7 @@ from ofair_app.models import (
 )
 from ofair_app.services import leads as lead_service
 from ofair_app.services import notifications, users
-from ofair_app.services.professionals import require_member
+from ofair_app.services.professionals import acting_business, require_member
 from ofair_app.settings import get_settings
 
 LEAD_CLOSED_SQLSTATE = "OF001"  # raised by the proposals_count trigger (migration 0004)
@@ -85,18 +87,6 @@ def short_title(lead: Lead) -> str:
     """The lead's title as a text message quotes it (an SMS has 160 characters)."""
     title = lead.title
     return title if len(title) <= TITLE_IN_MESSAGES else title[:TITLE_IN_MESSAGES - 1] + "…"
-
-
-def acting_business(session: Session, caller: Caller,
-                    professional_id: uuid.UUID | None) -> uuid.UUID:
-    """The business the caller acts for: the one named, or their only one."""
-    users.require_user(caller)
-    if professional_id is None:
-        if len(caller.professional_ids) != 1:
-            raise InvalidInput(fields={"professional_id": "errors.field.required"})
-        professional_id = caller.professional_ids[0]
-    require_member(session=session, caller=caller, professional_id=professional_id)
-    return professional_id
 
 
 def grant_access(session: Session, caller: Caller, lead: Lead, proposal: Proposal, *,
@@ -160,7 +150,8 @@ def create_proposal(*, session: Session, caller: Caller, lead_id: uuid.UUID,
                     data: ProposalCreate) -> Proposal:
     """A business offers to do an open lead's job: a price above zero, what it will do, when.
     One live offer per business per lead; never on its own lead."""
-    professional_id = acting_business(session, caller, data.professional_id)
+    professional_id = acting_business(session=session, caller=caller,
+                                      professional_id=data.professional_id).id
     lead = lead_service.find_lead(session, lead_id)
     if lead_service.relation_to(lead, caller) == AccessReason.owner:
         raise Forbidden("errors.proposal.own_lead", code="own_lead")
@@ -251,10 +242,36 @@ def _require_proposer(session: Session, caller: Caller, proposal: Proposal) -> N
     require_member(session=session, caller=caller, professional_id=proposal.professional_id)
 
 
+class CheckoutOpen(Conflict):
+    """The award's price cannot change under an open checkout: it would charge the old one.
+    `payments.edit_proposal` closes the checkout and tries again; a caller who meets this
+    error found a new checkout opened in between."""
+
+    code, message_key = "checkout_open", "errors.payment.checkout_open"
+
+    def __init__(self, payment_id: uuid.UUID) -> None:
+        super().__init__()
+        self.payment_id = payment_id
+
+
+def _open_checkout(session: Session, caller: Caller, lead: Lead) -> uuid.UUID | None:
+    """The lead's payment still waiting for the client (`created` or `pending`), if any: read
+    as the platform, so a party that may not read payments cannot slip past it."""
+    with trusted_step(session, caller):
+        return session.exec(select(Payment.id).where(
+            Payment.lead_id == lead.id,
+            col(Payment.status).in_([PaymentStatus.created, PaymentStatus.pending]))).first()
+
+
 def update_proposal(*, session: Session, caller: Caller, proposal_id: uuid.UUID,
                     data: ProposalUpdate) -> Proposal:
     """The proposer edits a pending offer. Once accepted and before payment, the owner or the
-    performer may still adjust its price (the deal's final amount); nothing else changes."""
+    performer may still adjust its price (the deal's final amount); nothing else changes.
+
+    A price change is refused with `CheckoutOpen` (409) while a checkout at the old price is
+    open: the doors call `payments.edit_proposal`, which closes it first. The lead is locked
+    before the offer (the order acceptance and payment use), so a payment starting at the
+    same moment either comes first (and is found open) or reads the new price."""
     users.require_user(caller)
     proposal = _find_proposal(session, proposal_id)
     lead = lead_service.find_lead(session, proposal.lead_id)
@@ -262,6 +279,8 @@ def update_proposal(*, session: Session, caller: Caller, proposal_id: uuid.UUID,
     is_owner = lead_service.relation_to(lead, caller) == AccessReason.owner
     if not (is_proposer or is_owner):
         raise Forbidden("errors.proposal.proposer_only", code="not_proposer")
+    if proposal.status == ProposalStatus.accepted:
+        lead = lead_service.find_lead(session, proposal.lead_id, lock=True)
     proposal = _lock_proposal(session, proposal_id)
     if proposal.status == ProposalStatus.pending and not is_proposer:
         raise Forbidden("errors.proposal.proposer_only", code="not_proposer")
@@ -281,7 +300,11 @@ def update_proposal(*, session: Session, caller: Caller, proposal_id: uuid.UUID,
             raise Conflict("errors.proposal.only_price", code="proposal_accepted")
         if data.price is None:
             raise InvalidInput(fields={"price": "errors.field.required"})
-        proposal.price = _price(data.price)
+        price = _price(data.price)
+        live = _open_checkout(session, caller, lead)
+        if live is not None:
+            raise CheckoutOpen(live)
+        proposal.price = price
         session.add(LeadEvent(lead_id=lead.id, event=LeadEventKind.price_changed,
                               actor_user_id=caller.user_id,
                               professional_id=proposal.professional_id, proposal_id=proposal.id))

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from ofair_app.db.engine import Caller
-from ofair_app.domain.errors import InvalidInput
 from ofair_app.services import ledger
 from ofair_app.services.ledger import Balances, HistoryLine
-from ofair_app.services.professionals import require_member
+from ofair_app.services.professionals import acting_business
 
 
 @dataclass(frozen=True)
@@ -24,12 +23,10 @@ class Wallet:
 
 def wallet(*, session: Session, caller: Caller, professional_id: uuid.UUID | None = None,
            limit: int = 50) -> Wallet:
-    """The wallet of the caller's business (its owners, and admins)."""
-    if professional_id is None:
-        if not caller.professional_ids:
-            raise InvalidInput(fields={"professional_id": "errors.field.required"})
-        professional_id = caller.professional_ids[0]
-    require_member(session=session, caller=caller, professional_id=professional_id, owner=True)
+    """The wallet of a business, for its owners and admins. Without `professional_id`, the
+    caller's only business; someone in several must say which (422 on `professional_id`)."""
+    professional_id = acting_business(session=session, caller=caller,
+                                      professional_id=professional_id, owner=True).id
     return Wallet(professional_id=professional_id,
                   balances=ledger.balances(session, professional_id),
                   history=ledger.history(session, professional_id, limit=limit))

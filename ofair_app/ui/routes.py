@@ -15,6 +15,9 @@ def my_request(lead_id: object, sent: bool = False) -> str:
     return f"/my/requests/{lead_id}" + ("?sent=1" if sent else "")
 
 
+# Team invitations addressed to the signed-in person (the link in the invitation SMS).
+INVITATIONS = "/invitations"
+
 PRO_HOME = "/pro"
 PRO_MY_LEADS = "/pro/my-leads"
 PRO_REFERRALS = "/pro/referrals"

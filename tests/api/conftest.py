@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from ofair_app.api import create_api
+from ofair_app.web.security import standalone_api
 from tests.api.money import initiate
 from tests.api.test_leads_api import API, auth, post_lead, pro_body
 from tests.api.test_proposals_api import propose
@@ -14,7 +14,8 @@ from tests.factories import make_professional, make_user
 
 @pytest.fixture
 async def client(db) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_api(), raise_app_exceptions=False)
+    """The API as `python -m ofair_app api` serves it: inside the security headers middleware."""
+    transport = httpx.ASGITransport(app=standalone_api(), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
 

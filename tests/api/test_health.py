@@ -60,6 +60,11 @@ def test_the_api_is_servable_alone(db):
         assert response.json()["database"]["role"] == "ofair_app"
         docs = httpx.get(f"http://127.0.0.1:{port}/api/v1/docs", timeout=5)
         assert docs.status_code == 200 and "swagger" in docs.text.lower()
+        # The security headers, and no `server: uvicorn` banner.
+        for answer in (response, docs):
+            assert answer.headers["x-content-type-options"] == "nosniff"
+            assert answer.headers.get_list("server") == [""]
+        assert "script-src 'self' 'sha256-" in docs.headers["content-security-policy"]
     finally:
         server.terminate()
         server.wait(30)

@@ -211,10 +211,13 @@ def test_concurrent_events_for_one_payment_hold_once(parties, pending) -> None:
     assert sql("SELECT count(*) FROM ledger_transactions WHERE kind = 'hold'") == [(1,)]
 
 
-@pytest.mark.parametrize("overrides", [{"amount_total": 99900}, {"currency": "usd"},
-                                       {"id": "cs_someone_else"}])
+@pytest.mark.parametrize(("overrides", "reason"), [
+    ({"amount_total": 99900}, "paid 999.00 ₪, expected 1,000.00 ₪"),
+    ({"currency": "usd"}, "paid 1,000.00 USD, expected 1,000.00 ₪"),
+    ({"id": "cs_someone_else"}, "paid through cs_someone_else, expected cs_sandbox_"),
+])
 async def test_a_mismatched_paid_event_is_flagged_and_not_applied(client, parties, pending,
-                                                                  overrides) -> None:
+                                                                  overrides, reason) -> None:
     response = await deliver(client, _completed_event(pending["psp_reference"], **overrides))
     assert response.status_code == 200 and response.json()["outcome"] == "flagged"
     assert sql("SELECT status, flagged FROM payments") == [("pending", True)]
@@ -223,7 +226,7 @@ async def test_a_mismatched_paid_event_is_flagged_and_not_applied(client, partie
     admin = make_user(role=UserRole.admin, name="מנהלת")
     listed = (await client.get(f"{API}/admin/payments/flagged", headers=auth(admin))).json()
     assert [p["id"] for p in listed["items"]] == [pending["payment_id"]]
-    assert listed["items"][0]["flag_reason"]
+    assert listed["items"][0]["flag_reason"].startswith(reason)  # amounts read as money
     assert (await client.get(f"{API}/admin/payments/flagged",
                              headers=auth(parties["referrer"][1]))).status_code == 403
 
@@ -393,3 +396,49 @@ async def test_release_holds_run_concurrently_releases_once(client, parties, ref
     assert all("released 0" in o or "already running" in o for o in outcomes), outcomes
     assert balances(p_business.id) == (D("0"), D("750.00"))
     assert sql("SELECT count(*) FROM ledger_transactions WHERE kind = 'post'") == [(1,)]
+
+
+# --- a changed price is the price charged --------------------------------------------------
+
+
+@pytest.mark.parametrize("side", ["referrer", "performer"])  # the lead's owner, the winner
+async def test_a_price_changed_under_an_open_checkout_is_the_price_charged(
+        client, parties, referral_deal, pending, side) -> None:
+    lead, proposal = referral_deal
+    (r_business, referrer), (p_business, _) = parties["referrer"], parties["performer"]
+    changed = await client.put(f"{API}/proposals/{proposal['id']}", json={"price": "1200"},
+                               headers=auth(parties[side][1]))
+    assert changed.status_code == 200 and changed.json()["price"] == "1200.00"
+    assert sql("SELECT status FROM payments") == [("expired",)]
+    assert sandbox.pay(pending["psp_reference"], SUCCESS_CARD).outcome == "closed"
+
+    again = await initiate(client, referrer, proposal["id"])
+    assert again.status_code == 201, again.text
+    body = again.json()
+    assert body["payment_id"] != pending["payment_id"]
+    assert body["psp_reference"] != pending["psp_reference"]
+    assert body["amounts"] == {"final_amount": "1200.00", "platform_commission": "60.00",
+                               "referrer_fee": "240.00", "professional_net_amount": "900.00"}
+    assert (await pay(client, body["psp_reference"])).json()["outcome"] == "applied"
+    assert balances(p_business.id) == (D("900.00"), D("0"))
+    assert balances(r_business.id) == (D("240.00"), D("0"))
+    assert sql("SELECT status, final_amount FROM leads WHERE id = :id",
+               id=lead["id"]) == [("in_progress", D("1200.00"))]
+    assert ledger_total() == 0
+
+
+async def test_a_price_change_after_the_client_paid_is_409_and_the_payment_counts(
+        client, parties, referral_deal, pending) -> None:
+    _, proposal = referral_deal
+    assert sandbox.pay(pending["psp_reference"], SUCCESS_CARD).outcome == "paid"
+    response = await client.put(f"{API}/proposals/{proposal['id']}", json={"price": "1200"},
+                                headers={**auth(parties["performer"][1]),
+                                         "Accept-Language": "en"})
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "payment_exists"
+    assert error["message"] == ("The current price has already been paid, so it can no "
+                                "longer change.")
+    assert sql("SELECT status, final_amount FROM payments") == [("paid", D("1000.00"))]
+    assert sql("SELECT price FROM proposals") == [(D("1000.00"),)]
+    assert ledger_total() == 0

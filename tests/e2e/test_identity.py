@@ -37,6 +37,9 @@ def test_a_guarded_page_sends_to_login_and_back_after_the_code(page, otp_phone):
     page.fill("#login-identifier", "12345")
     page.click("#login-send")
     expect(page.get_by_role("alert")).to_contain_text("מספר")
+    page.fill("#login-identifier", "02-623-4567")  # a landline cannot receive the code
+    page.click("#login-send")
+    expect(page.get_by_role("alert")).to_contain_text("מספר נייד")
 
     page.fill("#login-identifier", local(otp_phone))
     page.click("#login-send")

@@ -153,20 +153,50 @@ def test_the_client_pays_with_the_sandbox_card_and_the_performer_sees_it_held(
     page.click("#start-payment")
     expect(page).to_have_url(re.compile(r"/checkout/cs_sandbox_[0-9a-f]+$"))
     expect(page.locator("#checkout-amount")).to_have_text("₪620")
+    first_checkout = page.url
     page.fill("#card-number", "4000 0000 0000 0002")
     page.fill("#card-expiry", "12/30")
     page.fill("#card-cvc", "123")
     page.click("#pay")
     expect(page.get_by_text("הכרטיס נדחה")).to_be_visible()
+
+    # While that checkout is open, the performer changes the price: the open checkout closes
+    # (it would charge ₪620), and the next one charges ₪640.
+    pro_page.goto(f"/pro/leads/{lead.id}")
+    pro_page.locator(".change-price").click()
+    pro_page.locator(".new-price input").fill("640")
+    pro_page.locator(".save-price").click()
+    expect(pro_page.locator("#my-offer")).to_contain_text("₪640")
     page.fill("#card-number", "4242424242424242")
+    page.click("#pay")
+    expect(page.get_by_text("התשלום הזה כבר לא פתוח.")).to_be_visible()
+    page.goto(f"/my/requests/{lead.id}")
+    expect(page.locator(".offer-card").first).to_contain_text("₪640")
+    page.click("#start-payment")
+    expect(page).to_have_url(re.compile(r"/checkout/cs_sandbox_[0-9a-f]+$"))
+    assert page.url != first_checkout
+    expect(page.locator("#checkout-amount")).to_have_text("₪640")
+
+    # The client, back without paying, settles on ₪650 with the checkout still open.
+    page.goto(f"/my/requests/{lead.id}")
+    page.locator(".change-price").click()
+    page.locator(".new-price input").fill("650")
+    page.locator(".save-price").click()
+    expect(page.locator(".offer-card").first).to_contain_text("₪650")
+    page.click("#start-payment")
+    expect(page).to_have_url(re.compile(r"/checkout/cs_sandbox_[0-9a-f]+$"))
+    expect(page.locator("#checkout-amount")).to_have_text("₪650")
+    page.fill("#card-number", "4242424242424242")
+    page.fill("#card-expiry", "12/30")
+    page.fill("#card-cvc", "123")
     page.click("#pay")
     expect(page).to_have_url(re.compile(rf"/my/requests/{lead.id}\?paid=1$"))
     expect(page.locator("#deal-box")).to_contain_text("הכסף מוחזק בנאמנות")
 
     pro_page.goto("/pro/wallet")
-    expect(pro_page.locator("#pending-balance")).to_have_text("₪558")  # 620 − 10%
+    expect(pro_page.locator("#pending-balance")).to_have_text("₪585")  # 650 − 10%
     expect(pro_page.locator("#available-balance")).to_have_text("₪0")
-    expect(pro_page.locator(".wallet-line").first).to_contain_text("₪558")
+    expect(pro_page.locator(".wallet-line").first).to_contain_text("₪585")
     pro_page.goto(f"/pro/leads/{lead.id}")
     pro_page.click("#mark-done")
     expect(pro_page.locator("#my-offer")).to_contain_text("ממתינים לאישור הלקוח")

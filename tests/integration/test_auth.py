@@ -35,9 +35,10 @@ def sent_code(target: str) -> str:
     return re.search(r"\b(\d{6})\b", body).group(1)
 
 
-def send(phone: str | None = None, email: str | None = None, now=None) -> auth.OtpSent:
+def send(phone: str | None = None, email: str | None = None, now=None,
+         ip: str = "203.0.113.7") -> auth.OtpSent:
     with unit_of_work(SYSTEM) as session:
-        return auth.send_login_code(session=session, phone=phone, email=email, now=now)
+        return auth.send_login_code(session=session, ip=ip, phone=phone, email=email, now=now)
 
 
 def verify(otp: str, phone: str | None = None, email: str | None = None, now=None) -> auth.Login:
@@ -158,6 +159,105 @@ def test_simultaneous_sends_to_one_target_let_only_one_through(db) -> None:
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["limited", "limited", "limited", "sent"]
+
+
+@pytest.fixture
+def budgets(monkeypatch):
+    """Set the hourly budgets for one test: `budgets(ip=3, sms=5)`."""
+    def configure(*, ip: int | None = None, sms: int | None = None) -> None:
+        if ip is not None:
+            monkeypatch.setenv("OTP_IP_HOURLY_LIMIT", str(ip))
+        if sms is not None:
+            monkeypatch.setenv("OTP_GLOBAL_HOURLY_LIMIT", str(sms))
+        get_settings.cache_clear()
+    yield configure
+    get_settings.cache_clear()
+
+
+def test_one_network_gets_thirty_codes_an_hour_whatever_the_numbers(db) -> None:
+    start = utcnow() - timedelta(minutes=40)
+    for index in range(30):
+        send(phone=next_phone(), now=start + timedelta(seconds=index), ip="198.51.100.9")
+    with pytest.raises(RateLimited) as error:
+        send(phone=next_phone(), now=start + timedelta(minutes=10), ip="198.51.100.9")
+    assert error.value.code == "otp_network_budget"
+    assert error.value.message_key == "errors.auth.too_many_codes_network"
+    # The first of the thirty leaves the hour 60 minutes after it was sent: 50 minutes on.
+    assert 50 * 60 <= error.value.retry_after_seconds <= 50 * 60 + 1
+    send(phone=next_phone(), now=start + timedelta(minutes=10), ip="198.51.100.10")
+    send(phone=next_phone(), now=start + timedelta(minutes=60, seconds=1), ip="198.51.100.9")
+
+
+def test_the_network_budget_is_a_setting_and_refuses_e_mail_too(db, budgets) -> None:
+    budgets(ip=2)
+    send(phone=next_phone(), ip="198.51.100.9")
+    send(email="dana@example.com", ip="198.51.100.9")
+    with pytest.raises(RateLimited):
+        send(email="noa@example.com", ip="198.51.100.9")
+    with unit_of_work(SYSTEM) as session:
+        assert session.execute(text("SELECT count(*) FROM otp_codes")).scalar_one() == 2
+
+
+def test_ipv6_addresses_of_one_prefix_share_a_budget(db, budgets) -> None:
+    budgets(ip=2)
+    send(phone=next_phone(), ip="2001:db8:7:1::1")
+    send(phone=next_phone(), ip="2001:db8:7:1:ffff::2")
+    with pytest.raises(RateLimited):
+        send(phone=next_phone(), ip="2001:db8:7:1::3")
+    send(phone=next_phone(), ip="2001:db8:7:2::1")  # another subscriber's prefix
+
+
+def test_codes_for_test_numbers_count_against_the_network_budget(db, test_otps,
+                                                                  budgets) -> None:
+    budgets(ip=1)
+    send(phone="+972500000001", ip="198.51.100.9")
+    with pytest.raises(RateLimited):
+        send(phone=next_phone(), ip="198.51.100.9")
+
+
+def test_the_platform_sends_at_most_its_hourly_budget_of_text_messages(db, budgets) -> None:
+    budgets(sms=3)
+    start = utcnow() - timedelta(minutes=30)
+    for index in range(3):  # three numbers, three networks: only the platform's budget counts
+        send(phone=next_phone(), now=start + timedelta(minutes=index), ip=f"192.0.2.{index}")
+    with pytest.raises(RateLimited) as error:
+        send(phone=next_phone(), now=start + timedelta(minutes=5), ip="192.0.2.50")
+    assert error.value.code == "otp_sms_budget"
+    assert 55 * 60 <= error.value.retry_after_seconds <= 55 * 60 + 1
+    send(email="dana@example.com", now=start + timedelta(minutes=5), ip="192.0.2.50")
+    send(phone=next_phone(), now=start + timedelta(minutes=60, seconds=1), ip="192.0.2.50")
+
+
+def test_simultaneous_sends_from_one_network_stay_within_its_budget(db, budgets) -> None:
+    budgets(ip=2)
+    barrier = threading.Barrier(5)
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        phone = next_phone()
+        barrier.wait()
+        try:
+            send(phone=phone, ip="198.51.100.77")
+            outcomes.append("sent")
+        except RateLimited:
+            outcomes.append("limited")
+
+    threads = [threading.Thread(target=attempt) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["limited"] * 3 + ["sent"] * 2
+
+
+@pytest.mark.parametrize("phone", ["02-6234567", "03-6234567", "04-8234567", "08-9234567",
+                                   "09-7234567", "072-2345678", "077-2345678", "1-700-500-500"])
+def test_landline_voip_and_service_numbers_get_no_code(db, phone: str) -> None:
+    with pytest.raises(InvalidInput) as error:
+        send(phone=phone)
+    assert error.value.fields == {"phone": "errors.phone.not_mobile"}
+    with unit_of_work(SYSTEM) as session:
+        assert session.execute(text("SELECT count(*) FROM otp_codes")).scalar_one() == 0
 
 
 def test_wrong_codes_count_even_though_the_request_fails(db) -> None:

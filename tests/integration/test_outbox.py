@@ -79,7 +79,7 @@ def test_a_failed_send_never_rolls_back_the_login_it_announces(db, monkeypatch) 
                                                               permanent=False)))
     phone = next_phone()
     with unit_of_work(SYSTEM) as session:
-        auth.send_login_code(session=session, phone=phone)
+        auth.send_login_code(session=session, ip="203.0.113.7", phone=phone)
     [message] = outbox()
     assert message["status"] == "pending" and message["attempts"] == 1
     assert "connection refused" in message["last_error"]

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import select
 
 from ofair_app import reference
 from ofair_app.db.engine import SYSTEM, unit_of_work
 from ofair_app.domain.errors import Conflict, Forbidden, InvalidInput
 from ofair_app.models import MemberRole, User, UserRole
 from ofair_app.models.tenancy import ProfessionalCreate, ProfessionalUpdate
-from ofair_app.services import certificates, notifications, professionals
+from ofair_app.services import certificates, invitations, professionals
 from tests.factories import (
     PDF_BYTES,
+    add_member,
     caller_for,
     city,
+    invite,
     make_professional,
     make_user,
     next_business_id,
@@ -84,15 +85,13 @@ def test_a_business_id_registers_once(db) -> None:
 
 def test_owners_edit_the_profile_and_staff_cannot(db) -> None:
     professional, owner = make_professional()
-    staff_phone = next_phone()
-    professionals.add_member_by_phone(caller=caller_for(owner), professional_id=professional.id,
-                                      phone=staff_phone)
+    staff = make_user()
+    add_member(professional, owner, staff)
     with unit_of_work(caller_for(owner)) as session:
         updated = professionals.update_professional(
             session=session, caller=caller_for(owner), professional_id=professional.id,
             data=ProfessionalUpdate(about="עבודות אינסטלציה מ-1998", specialties=["דוודים"]))
     assert updated.about == "עבודות אינסטלציה מ-1998" and updated.specialties == ["דוודים"]
-    staff = _user_by_phone(staff_phone)
     with pytest.raises(Forbidden), unit_of_work(caller_for(staff)) as session:
         professionals.update_professional(session=session, caller=caller_for(staff),
                                           professional_id=professional.id,
@@ -112,57 +111,48 @@ def test_changing_the_business_id_drops_verification(db) -> None:
     assert not updated.verified and updated.status == "pending"
 
 
-def _user_by_phone(phone: str) -> User:
-    with unit_of_work(SYSTEM) as session:
-        return session.exec(select(User).where(User.phone == phone)).one()
-
-
-def test_owners_add_staff_by_phone_who_then_act_for_the_business(db) -> None:
+def test_an_accepted_member_acts_for_the_business(db) -> None:
     professional, owner = make_professional()
-    member = professionals.add_member_by_phone(caller=caller_for(owner),
-                                               professional_id=professional.id,
-                                               phone="052-555-0101", name="אבי")
-    assert member.phone == "+972525550101" and member.role == MemberRole.staff
-    staff = caller_for(_user_by_phone("+972525550101"))
+    colleague = make_user(phone="+972525550101")
+    add_member(professional, owner, colleague)
+    staff = caller_for(colleague)
     assert staff.role == "professional" and staff.professional_ids == (professional.id,)
     with unit_of_work(staff) as session:
         certificates.upload_certificate(session=session, caller=staff,
                                         professional_id=professional.id, title="תעודה",
                                         filename="a.pdf", data=PDF_BYTES)
-    notifications.drain()
-    with unit_of_work(SYSTEM) as session:
-        assert session.execute(text(
-            "SELECT template FROM outbox_messages WHERE to_address = '+972525550101'"
-        )).scalar_one() == "member_added"
+        members = professionals.list_members(session=session, caller=staff,
+                                             professional_id=professional.id)
+    assert [(m.user_id, m.role) for m in members] == [(owner.id, MemberRole.owner),
+                                                      (colleague.id, MemberRole.staff)]
 
 
 def test_only_owners_manage_members(db) -> None:
     professional, owner = make_professional()
-    professionals.add_member_by_phone(caller=caller_for(owner), professional_id=professional.id,
-                                      phone="052-555-0102")
-    staff = caller_for(_user_by_phone("+972525550102"))
-    with pytest.raises(Forbidden):
-        professionals.add_member_by_phone(caller=staff, professional_id=professional.id,
-                                          phone=next_phone())
+    colleague = make_user()
+    add_member(professional, owner, colleague)
+    staff = caller_for(colleague)
+    with pytest.raises(Forbidden), unit_of_work(staff) as session:
+        invitations.invite_member(session=session, caller=staff,
+                                  professional_id=professional.id, phone=next_phone())
     outsider = caller_for(make_user())
-    with pytest.raises(Forbidden):
-        professionals.add_member_by_phone(caller=outsider, professional_id=professional.id,
-                                          phone=next_phone())
+    with pytest.raises(Forbidden), unit_of_work(outsider) as session:
+        invitations.invite_member(session=session, caller=outsider,
+                                  professional_id=professional.id, phone=next_phone())
     with pytest.raises(Forbidden), unit_of_work(staff) as session:
         professionals.remove_member(session=session, caller=staff,
                                     professional_id=professional.id, user_id=owner.id)
+    with pytest.raises(Forbidden), unit_of_work(staff) as session:
+        professionals.change_member_role(session=session, caller=staff,
+                                         professional_id=professional.id,
+                                         user_id=colleague.id, role=MemberRole.owner)
 
 
-def test_adding_a_member_twice_or_with_a_bad_phone_is_refused(db) -> None:
+def test_a_bad_phone_is_refused(db) -> None:
     professional, owner = make_professional()
-    professionals.add_member_by_phone(caller=caller_for(owner), professional_id=professional.id,
-                                      phone="052-555-0103")
-    with pytest.raises(Conflict):
-        professionals.add_member_by_phone(caller=caller_for(owner),
-                                          professional_id=professional.id, phone="0525550103")
-    with pytest.raises(InvalidInput):
-        professionals.add_member_by_phone(caller=caller_for(owner),
-                                          professional_id=professional.id, phone="12")
+    with pytest.raises(InvalidInput) as error:
+        invite(professional, owner, phone="12")
+    assert "phone" in error.value.fields
 
 
 def test_a_business_keeps_its_last_owner(db) -> None:
@@ -190,8 +180,7 @@ def test_a_suspended_business_cannot_act(db) -> None:
                                         professional_id=professional.id, title="תעודה",
                                         filename="a.pdf", data=PDF_BYTES)
     with pytest.raises(Forbidden):
-        professionals.add_member_by_phone(caller=owner_caller, professional_id=professional.id,
-                                          phone=next_phone())
+        invite(professional, owner, phone=next_phone())
 
 
 def test_verification_is_for_admins_and_leaves_an_audit_row(db) -> None:

@@ -12,7 +12,14 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from ofair_app.db.engine import ANONYMOUS, SYSTEM, Caller, unit_of_work
 from ofair_app.models import User, UserRole
-from ofair_app.services import audit, auth, certificates, notifications, professionals
+from ofair_app.services import (
+    audit,
+    auth,
+    certificates,
+    invitations,
+    notifications,
+    professionals,
+)
 from tests.factories import PDF_BYTES, caller_for, make_professional, make_user
 
 
@@ -43,7 +50,7 @@ def world(db) -> World:
         audit.record(session=session, caller=admin, action="test.action",
                      subject_type="professional", subject_id=business.id)
     with unit_of_work(SYSTEM) as session:
-        auth.send_login_code(session=session, phone=owner.phone)
+        auth.send_login_code(session=session, ip="203.0.113.7", phone=owner.phone)
     notifications.drain()
     return World(business=business.id, owner=owner_caller,
                  other_user=caller_for(make_user(name="זר")),
@@ -212,3 +219,84 @@ def test_the_audit_log_is_read_and_written_only_by_admins(world) -> None:
 def test_the_audit_log_is_append_only_even_for_admins(world) -> None:
     assert refused(world.admin, "UPDATE admin_audit_log SET action = 'erased'")
     assert refused(world.admin, "DELETE FROM admin_audit_log")
+
+
+# --- professional_invitations --------------------------------------------------------------
+
+
+@pytest.fixture
+def invited(world) -> tuple[uuid.UUID, Caller]:
+    """An open invitation of the world's business, and the signed-in person it is for."""
+    invitee = make_user(name="מוזמנת")
+    with unit_of_work(world.owner) as session:
+        invitation = invitations.invite_member(session=session, caller=world.owner,
+                                               professional_id=world.business,
+                                               phone=invitee.phone)
+    return invitation.id, caller_for(invitee)
+
+
+def test_outsiders_see_no_invitation_of_a_business(world, invited) -> None:
+    invitation_id, invitee = invited
+    sql = "SELECT id, phone FROM professional_invitations WHERE id = :id"
+    for name, caller in outsiders(world):
+        assert count(caller, sql, id=invitation_id) == 0, name
+    for caller in (world.owner, invitee, world.admin):
+        assert count(caller, sql, id=invitation_id) == 1
+
+
+def test_outsiders_cannot_answer_cancel_or_resend_an_invitation(world, invited) -> None:
+    invitation_id, _ = invited
+    for name, caller in outsiders(world):
+        for sql in ("UPDATE professional_invitations SET status = 'accepted',"
+                    " responded_by = app_user_id(), responded_at = now() WHERE id = :id",
+                    "UPDATE professional_invitations SET status = 'cancelled',"
+                    " responded_by = app_user_id(), responded_at = now() WHERE id = :id",
+                    "UPDATE professional_invitations SET expires_at = now() + interval '1 year'"
+                    " WHERE id = :id"):
+            assert rows_changed(caller, sql, id=invitation_id) == 0, name
+
+
+def test_outsiders_cannot_invite_for_a_business(world) -> None:
+    sql = """INSERT INTO professional_invitations (professional_id, phone, invited_by,
+             expires_at) VALUES (:p, '+972501112233', :u, now() + interval '7 days')"""
+    for name, caller in outsiders(world):
+        assert refused(caller, sql, p=world.business,
+                       u=caller.user_id or world.owner.user_id), name
+
+
+def test_nobody_invites_an_owner_or_deletes_an_invitation(world, invited) -> None:
+    invitation_id, _ = invited
+    with pytest.raises(DBAPIError), unit_of_work(world.owner) as session:
+        session.execute(text("""INSERT INTO professional_invitations (professional_id, phone,
+            role, invited_by, expires_at) VALUES (:p, '+972501112233', 'owner', :u,
+            now() + interval '7 days')"""), {"p": world.business, "u": world.owner.user_id})
+    assert refused(world.owner, "DELETE FROM professional_invitations WHERE id = :id",
+                   id=invitation_id)
+
+
+def test_the_invitee_only_answers_and_the_owner_never_answers_for_them(world, invited) -> None:
+    invitation_id, invitee = invited
+    # The owner cannot accept in the invitee's name, nor stretch or re-address it ...
+    assert refused(world.owner, "UPDATE professional_invitations SET status = 'accepted',"
+                   " responded_by = :u, responded_at = now() WHERE id = :id",
+                   id=invitation_id, u=invitee.user_id)
+    assert refused(world.owner, "UPDATE professional_invitations SET phone = '+972501112233'"
+                   " WHERE id = :id", id=invitation_id)
+    # ... the invitee cannot cancel, extend or resend it ...
+    assert refused(invitee, "UPDATE professional_invitations SET status = 'cancelled',"
+                   " responded_by = app_user_id(), responded_at = now() WHERE id = :id",
+                   id=invitation_id)
+    assert refused(invitee, "UPDATE professional_invitations SET"
+                   " expires_at = now() + interval '1 year' WHERE id = :id", id=invitation_id)
+    # ... nor join the team without answering, nor as an owner.
+    for role in ("staff", "owner"):
+        assert refused(invitee, """INSERT INTO professional_members
+            (professional_id, user_id, role, added_by) VALUES (:p, :u, :r, :by)""",
+                       p=world.business, u=invitee.user_id, r=role, by=world.owner.user_id)
+
+
+def test_an_owner_no_longer_adds_people_directly(world) -> None:
+    victim = make_user(name="לא הסכים")
+    assert refused(world.owner, """INSERT INTO professional_members
+        (professional_id, user_id, role, added_by) VALUES (:p, :u, 'staff', :by)""",
+                   p=world.business, u=victim.id, by=world.owner.user_id)

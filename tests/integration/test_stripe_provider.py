@@ -49,6 +49,15 @@ class FakeStripe:
                     "currency": fields["line_items[0][price_data][currency]"],
                     "status": "open", "payment_status": "unpaid", "payment_intent": None}
                 return self.sessions[session_id]
+            if path.startswith("checkout/sessions/") and path.endswith("/expire"):
+                found = self.sessions.get(path.split("/")[2])
+                if found is None or found["status"] != "open":
+                    return JSONResponse({"error": {
+                        "type": "invalid_request_error",
+                        "message": "Only Checkout Sessions with a status in [\"open\"] can "
+                                   "be expired."}}, status_code=400)
+                found["status"] = "expired"
+                return found
             if path.startswith("checkout/sessions/"):
                 found = self.sessions.get(path.rsplit("/", 1)[1])
                 if found is None:
@@ -148,3 +157,20 @@ def test_a_provider_failure_is_retried_with_the_same_key_then_a_503(stripe_api) 
     attempts = [headers["idempotency-key"] for _, path, _, headers in stripe_api.requests
                 if path == "refunds"]
     assert attempts == ["k-1"] * 3  # the library's two retries, one key: paid at most once
+
+
+def test_closing_an_open_checkout_and_one_the_client_already_paid(stripe_api) -> None:
+    provider = get_provider()
+    open_one, paid_one = (provider.create_checkout(
+        payment_id=f"p-{n}", amount=60000, currency="ils", description="x",
+        success_url="https://a/ok", cancel_url="https://a/no") for n in (1, 2))
+    state = provider.expire_checkout(open_one.reference)
+    assert (state.status, state.payment_status) == ("expired", "unpaid")
+    assert stripe_api.requests[-1][:2] == ("POST", f"checkout/sessions/{open_one.reference}/expire")
+    stripe_api.sessions[paid_one.reference].update(
+        status="complete", payment_status="paid", payment_intent="pi_test_9")
+    state = provider.expire_checkout(paid_one.reference)  # Stripe refuses: it says how it ended
+    assert (state.status, state.payment_status, state.payment_intent) == (
+        "complete", "paid", "pi_test_9")
+    with pytest.raises(ProviderError):
+        provider.expire_checkout("cs_test_missing")

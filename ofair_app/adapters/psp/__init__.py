@@ -72,6 +72,11 @@ class PaymentProvider(Protocol):
 
     def retrieve(self, reference: str) -> SessionState: ...
 
+    def expire_checkout(self, reference: str) -> SessionState:
+        """Close an open checkout so it can no longer be paid, and say how it ended: `expired`,
+        or `complete` and paid if the client paid first."""
+        ...
+
     def refund(self, *, payment_intent: str, amount: int, idempotency_key: str) -> str: ...
 
 

@@ -52,6 +52,14 @@ def _session_object(row) -> dict:
             "payment_intent": row.payment_intent, "metadata": {"payment_id": str(row.payment_id)}}
 
 
+def _state(row) -> SessionState:
+    data = _session_object(row)
+    return SessionState(reference=row.id, status=row.status,
+                        payment_status=data["payment_status"], amount_total=row.amount_total,
+                        currency=row.currency, payment_intent=row.payment_intent,
+                        client_reference_id=str(row.payment_id))
+
+
 def _event_id() -> str:
     return f"evt_sandbox_{secrets.token_hex(12)}"
 
@@ -88,12 +96,20 @@ class SandboxProvider:
             row = _row(session, reference)
         if row is None:
             raise ProviderError()
-        data = _session_object(row)
-        return SessionState(reference=row.id, status=row.status,
-                            payment_status=data["payment_status"],
-                            amount_total=row.amount_total, currency=row.currency,
-                            payment_intent=row.payment_intent,
-                            client_reference_id=str(row.payment_id))
+        return _state(row)
+
+    def expire_checkout(self, reference: str) -> SessionState:
+        """Close an open checkout (its page then says it expired); a paid one stays paid. Like
+        the caller's own records, nothing is sent to the webhook: the caller already knows."""
+        with unit_of_work(SYSTEM) as session:
+            row = _row(session, reference, lock=True)
+            if row is None:
+                raise ProviderError()
+            if row.status == "open":
+                session.execute(text("UPDATE sandbox_checkouts SET status = 'expired'"
+                                     " WHERE id = :id"), {"id": reference})
+                row = _row(session, reference)
+        return _state(row)
 
     def refund(self, *, payment_intent: str, amount: int, idempotency_key: str) -> str:
         with unit_of_work(SYSTEM) as session:

@@ -42,14 +42,18 @@ class StripeProvider:
             session = self.client.v1.checkout.sessions.retrieve(reference)
         except stripe.StripeError as error:
             raise ProviderError() from error
-        intent = session.payment_intent
-        return SessionState(reference=session.id, status=session.status or "open",
-                            payment_status=session.payment_status or "unpaid",
-                            amount_total=session.amount_total or 0,
-                            currency=session.currency or "",
-                            payment_intent=intent if isinstance(intent, str) or intent is None
-                            else intent.id,
-                            client_reference_id=session.client_reference_id)
+        return _state(session)
+
+    def expire_checkout(self, reference: str) -> SessionState:
+        """Stripe expires only an open session; one that is not open any more (paid, or
+        expired already) is asked for how it ended."""
+        try:
+            session = self.client.v1.checkout.sessions.expire(reference)
+        except stripe.InvalidRequestError:
+            return self.retrieve(reference)
+        except stripe.StripeError as error:
+            raise ProviderError() from error
+        return _state(session)
 
     def refund(self, *, payment_intent: str, amount: int, idempotency_key: str) -> str:
         try:
@@ -59,3 +63,14 @@ class StripeProvider:
         except stripe.StripeError as error:
             raise ProviderError() from error
         return refund.id
+
+
+def _state(session) -> SessionState:
+    intent = session.payment_intent
+    return SessionState(reference=session.id, status=session.status or "open",
+                        payment_status=session.payment_status or "unpaid",
+                        amount_total=session.amount_total or 0,
+                        currency=session.currency or "",
+                        payment_intent=intent if isinstance(intent, str) or intent is None
+                        else intent.id,
+                        client_reference_id=session.client_reference_id)

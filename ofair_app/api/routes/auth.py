@@ -8,15 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from ofair_app.api.deps import CurrentCaller, RequestLocale, bearer_token
+from ofair_app.api.deps import ClientIp, CurrentCaller, RequestLocale, bearer_token
 from ofair_app.api.openapi import errors
+from ofair_app.api.routing import ExactJsonRoute
 from ofair_app.api.schemas import UserOut
 from ofair_app.db.engine import SYSTEM, unit_of_work
 from ofair_app.domain.inputs import PlainText
 from ofair_app.models._base import utcnow
 from ofair_app.services import auth
 
-router = APIRouter(prefix="/auth")
+router = APIRouter(prefix="/auth", route_class=ExactJsonRoute)
 
 
 class SendOtpIn(BaseModel):
@@ -43,12 +44,14 @@ class TokenOut(BaseModel):
 
 @router.post("/send-otp", status_code=202, response_model=SendOtpOut,
              name="send_otp", tags=["auth"], responses=errors(429))
-def send_otp(body: SendOtpIn, locale: RequestLocale) -> SendOtpOut:
-    """Send a 6-digit code (valid 5 minutes). 422 for a malformed number, 429 with
-    Retry-After past 1 code a minute, 5 an hour or 10 a day for one target."""
+def send_otp(body: SendOtpIn, locale: RequestLocale, ip: ClientIp) -> SendOtpOut:
+    """Send a 6-digit code (valid 5 minutes). 422 for a malformed or non-mobile number; 429
+    with Retry-After past 1 code a minute, 5 an hour or 10 a day for one target, past
+    OTP_IP_HOURLY_LIMIT codes an hour from one network, or past OTP_GLOBAL_HOURLY_LIMIT text
+    messages an hour in all."""
     with unit_of_work(SYSTEM) as session:
-        sent = auth.send_login_code(session=session, phone=body.phone, email=body.email,
-                                    locale=locale)
+        sent = auth.send_login_code(session=session, ip=ip, phone=body.phone,
+                                    email=body.email, locale=locale)
     return SendOtpOut(target=sent.target.value, channel=sent.target.channel,
                       expires_at=sent.expires_at,
                       resend_after_seconds=max(0, int((sent.resend_at - utcnow())

@@ -23,10 +23,11 @@ from ofair_app.adapters.storage import (
     link_expired,
 )
 from ofair_app.api.openapi import errors
+from ofair_app.api.routing import ExactJsonRoute
 from ofair_app.domain.errors import Forbidden, NotFound
 from ofair_app.domain.inputs import PlainText
 
-router = APIRouter()
+router = APIRouter(route_class=ExactJsonRoute)
 
 _CHUNK = 64 * 1024
 

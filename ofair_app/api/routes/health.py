@@ -6,9 +6,10 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from ofair_app.api.routing import ExactJsonRoute
 from ofair_app.services import health
 
-router = APIRouter()
+router = APIRouter(route_class=ExactJsonRoute)
 
 
 class DatabaseStatus(BaseModel):

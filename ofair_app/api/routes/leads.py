@@ -20,11 +20,12 @@ from ofair_app.api.deps import AdminCaller, ClientIp, CurrentCaller, OptionalCal
 from ofair_app.api.openapi import errors
 from ofair_app.api.routes.professionals import MAX_UPLOAD_READ, CategoryRef, LinkOut
 from ofair_app.api.routes.reference import LocalityOut, locality_out
+from ofair_app.api.routing import ExactJsonRoute
 from ofair_app.api.schemas import Page
 from ofair_app.db.engine import unit_of_work
 from ofair_app.domain.cursor import CURSOR_MAX_LENGTH
 from ofair_app.domain.errors import InvalidInput
-from ofair_app.domain.inputs import Amount, Latitude, Longitude, Percentage, PlainText
+from ofair_app.domain.inputs import Latitude, Longitude, PlainText
 from ofair_app.domain.leads import (
     LeadStatus,
     LeadType,
@@ -42,10 +43,11 @@ from ofair_app.models import (
     Subscription,
     SubscriptionPlan,
 )
+from ofair_app.models._base import Money, Percent
 from ofair_app.services import board, leads, subscriptions
 from ofair_app.services.leads import ClientDetails, LeadView
 
-router = APIRouter()
+router = APIRouter(route_class=ExactJsonRoute)
 
 # What a stranger learns of where a lead is: about a kilometre, never a doorstep.
 PUBLIC_COORDINATE_PLACES = 2
@@ -269,8 +271,8 @@ def public_board(
     lat: Annotated[Latitude | None, Query()] = None,
     lon: Annotated[Longitude | None, Query()] = None,
     radius_km: Annotated[float | None, Query(gt=0, le=200, allow_inf_nan=False)] = None,
-    budget_min: Annotated[Amount | None, Query(ge=0)] = None,
-    budget_max: Annotated[Amount | None, Query(ge=0)] = None,
+    budget_min: Annotated[Money | None, Query()] = None,
+    budget_max: Annotated[Money | None, Query()] = None,
     type: Annotated[LeadType | None, Query()] = None,
     q: Annotated[PlainText | None, Query(max_length=80)] = None,
     subscribed_only: bool = False,
@@ -297,8 +299,8 @@ def business_board(
     lat: Annotated[Latitude | None, Query()] = None,
     lon: Annotated[Longitude | None, Query()] = None,
     radius_km: Annotated[float | None, Query(gt=0, le=200, allow_inf_nan=False)] = None,
-    budget_min: Annotated[Amount | None, Query(ge=0)] = None,
-    budget_max: Annotated[Amount | None, Query(ge=0)] = None,
+    budget_min: Annotated[Money | None, Query()] = None,
+    budget_max: Annotated[Money | None, Query()] = None,
     type: Annotated[LeadType | None, Query()] = None,
     q: Annotated[PlainText | None, Query(max_length=80)] = None,
     subscribed_only: bool = False,
@@ -427,9 +429,9 @@ def delete_attachment(attachment_id: uuid.UUID, caller: CurrentCaller) -> Respon
 @router.get("/commission/preview", response_model=AmountsOut,
             name="preview", tags=["commission"])
 def commission_preview(
-    amount: Annotated[Amount, Query()],
+    amount: Annotated[Money, Query()],
     type: LeadType = LeadType.professional_referral,
-    referrer_share_percentage: Annotated[Percentage, Query()] = Decimal("0"),
+    referrer_share_percentage: Annotated[Percent, Query()] = Decimal("0"),
     subscribed: bool = False,
 ) -> AmountsOut:
     """How `amount` would split between the platform, the referrer and the performer."""

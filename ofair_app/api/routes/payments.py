@@ -19,16 +19,18 @@ from starlette.concurrency import run_in_threadpool
 from ofair_app.api.deps import AdminCaller, CurrentCaller, RequestLocale
 from ofair_app.api.openapi import errors
 from ofair_app.api.routes.leads import LeadOut, view_out
+from ofair_app.api.routing import ExactJsonRoute
 from ofair_app.api.schemas import Page
 from ofair_app.db.engine import unit_of_work
-from ofair_app.domain.inputs import Amount, MultilineText, PlainText
+from ofair_app.domain.inputs import MultilineText, PlainText
 from ofair_app.domain.payments import PaymentStatus
 from ofair_app.i18n import translate
 from ofair_app.models import Dispute, Payment, PayoutBatch, WebhookRejection, Withdrawal
+from ofair_app.models._base import Money
 from ofair_app.services import disputes, leads, payments, payouts, wallets
 from ofair_app.services.disputes import Resolution
 
-router = APIRouter()
+router = APIRouter(route_class=ExactJsonRoute)
 
 
 class Amounts(BaseModel):
@@ -243,7 +245,7 @@ def my_wallet(caller: CurrentCaller, locale: RequestLocale,
 
 
 class WithdrawIn(BaseModel):
-    amount: Amount
+    amount: Money
     bank_code: PlainText = Field(max_length=10)
     branch: PlainText = Field(max_length=10)
     account: PlainText = Field(max_length=20)
@@ -293,7 +295,7 @@ class BatchOut(BaseModel):
 
 class ManualPayoutIn(BaseModel):
     professional_id: uuid.UUID
-    amount: Amount
+    amount: Money
     note: MultilineText = Field(max_length=600)
 
 
@@ -411,7 +413,7 @@ class DisputeIn(BaseModel):
 
 class ResolveIn(BaseModel):
     resolution: Resolution
-    refund_amount: Amount | None = None
+    refund_amount: Money | None = None
     note: MultilineText = Field(default="", max_length=1500)
 
 

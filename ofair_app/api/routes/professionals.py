@@ -6,27 +6,29 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from ofair_app import reference
 from ofair_app.api.deps import AdminCaller, ClientIp, CurrentCaller, OptionalCaller, RequestLocale
 from ofair_app.api.openapi import errors
 from ofair_app.api.routes.reference import LocalityOut, locality_out
+from ofair_app.api.routing import ExactJsonRoute
 from ofair_app.api.schemas import Page
 from ofair_app.db.engine import Caller, unit_of_work
 from ofair_app.domain.cursor import CURSOR_MAX_LENGTH
 from ofair_app.domain.errors import InvalidInput
 from ofair_app.domain.inputs import IntId, MultilineText, PlainText
+from ofair_app.domain.invitations import InvitationStatus
 from ofair_app.models import Certificate, MemberRole, Professional, ProfessionalStatus
 from ofair_app.models.tenancy import ProfessionalCreate, ProfessionalUpdate
-from ofair_app.services import certificates, professionals
+from ofair_app.services import certificates, invitations, professionals
 from ofair_app.services.professionals import Member
 
-router = APIRouter()
+router = APIRouter(route_class=ExactJsonRoute)
 
 MAX_UPLOAD_READ = 10 * 1024 * 1024 + 1  # one byte past the limit is enough to refuse
 
@@ -75,10 +77,48 @@ class MemberOut(BaseModel):
                    role=member.role, joined_at=member.joined_at)
 
 
-class MemberIn(BaseModel):
-    phone: PlainText = Field(max_length=32)
-    name: PlainText = Field(default="", max_length=200)
-    role: MemberRole = MemberRole.staff
+class InviteIn(BaseModel):
+    """Whom to invite: a mobile phone or an e-mail address (one of them). Invitees join as
+    staff; an owner makes an accepted member an owner afterwards."""
+
+    phone: PlainText | None = Field(default=None, max_length=32)
+    email: PlainText | None = Field(default=None, max_length=254)
+    role: Literal["staff"] = "staff"
+
+
+class InvitationOut(BaseModel):
+    """An invitation as the business sees it: the number or address as given (normalized),
+    never whose it is or whether it has an account."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    professional_id: uuid.UUID
+    phone: str | None
+    email: str | None
+    role: MemberRole
+    status: InvitationStatus
+    expires_at: datetime
+    created_at: datetime | None
+    send_count: int
+    last_sent_at: datetime | None
+
+
+class MyInvitationOut(BaseModel):
+    """An invitation as its invitee sees it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    professional_id: uuid.UUID
+    business_name: str
+    role: MemberRole
+    expires_at: datetime
+    created_at: datetime | None
+
+
+class RoleIn(BaseModel):
+    role: MemberRole
 
 
 class CertificateOut(BaseModel):
@@ -224,15 +264,41 @@ def list_members(professional_id: uuid.UUID, caller: CurrentCaller) -> list[Memb
             session=session, caller=caller, professional_id=professional_id)]
 
 
-@router.post("/professionals/{professional_id}/members", status_code=201,
-             response_model=MemberOut,
-             name="add_member", tags=["professionals"], responses=errors(403, 404, 409))
-def add_member(professional_id: uuid.UUID, body: MemberIn, caller: CurrentCaller,
-               locale: RequestLocale) -> MemberOut:
-    """An owner adds a colleague by phone (an account is created if they have none)."""
-    return MemberOut.of(professionals.add_member_by_phone(
-        caller=caller, professional_id=professional_id, phone=body.phone, role=body.role,
-        name=body.name, locale=locale))
+@router.post("/professionals/{professional_id}/members", status_code=202,
+             response_model=InvitationOut, name="invite_member", tags=["professionals"],
+             responses=errors(403, 404, 409, 429))
+def invite_member(professional_id: uuid.UUID, body: InviteIn, caller: CurrentCaller,
+                  locale: RequestLocale) -> InvitationOut:
+    """An owner invites a colleague by phone (or e-mail): 202 with the invitation. Nobody
+    joins until they accept it; the answer is the same whether or not the number has an
+    account. 429 with Retry-After past the business's daily limit."""
+    with unit_of_work(caller) as session:
+        return InvitationOut.model_validate(invitations.invite_member(
+            session=session, caller=caller, professional_id=professional_id, phone=body.phone,
+            email=body.email, locale=locale))
+
+
+@router.delete("/professionals/{professional_id}/members/me", status_code=204,
+               name="leave", tags=["professionals"], responses=errors(403, 404, 409))
+def leave_business(professional_id: uuid.UUID, caller: CurrentCaller) -> Response:
+    """The caller leaves the business; 409 for its last owner."""
+    with unit_of_work(caller) as session:
+        professionals.leave_business(session=session, caller=caller,
+                                     professional_id=professional_id)
+    return Response(status_code=204)
+
+
+@router.put("/professionals/{professional_id}/members/{user_id}", response_model=MemberOut,
+            name="change_member_role", tags=["professionals"],
+            responses=errors(403, 404, 409))
+def change_member_role(professional_id: uuid.UUID, user_id: uuid.UUID, body: RoleIn,
+                       caller: CurrentCaller) -> MemberOut:
+    """An owner makes a member an owner or staff; 404 for someone not in the team, 409 for
+    the last owner stepping down."""
+    with unit_of_work(caller) as session:
+        return MemberOut.of(professionals.change_member_role(
+            session=session, caller=caller, professional_id=professional_id, user_id=user_id,
+            role=body.role))
 
 
 @router.delete("/professionals/{professional_id}/members/{user_id}", status_code=204,
@@ -242,6 +308,74 @@ def remove_member(professional_id: uuid.UUID, user_id: uuid.UUID,
     with unit_of_work(caller) as session:
         professionals.remove_member(session=session, caller=caller,
                                     professional_id=professional_id, user_id=user_id)
+    return Response(status_code=204)
+
+
+@router.get("/professionals/{professional_id}/invitations", response_model=list[InvitationOut],
+            name="list", tags=["invitations"], responses=errors(403, 404))
+def list_invitations(professional_id: uuid.UUID, caller: CurrentCaller,
+                     status: InvitationStatus | None = None) -> list[InvitationOut]:
+    """The business's invitations, newest first (its members)."""
+    with unit_of_work(caller) as session:
+        return [InvitationOut.model_validate(i) for i in invitations.list_invitations(
+            session=session, caller=caller, professional_id=professional_id, status=status)]
+
+
+@router.post("/professionals/{professional_id}/invitations/{invitation_id}/cancel",
+             response_model=InvitationOut, name="cancel", tags=["invitations"],
+             responses=errors(403, 404, 409))
+def cancel_invitation(professional_id: uuid.UUID, invitation_id: uuid.UUID,
+                      caller: CurrentCaller) -> InvitationOut:
+    """An owner withdraws an open invitation; 409 once answered or expired."""
+    with unit_of_work(caller) as session:
+        return InvitationOut.model_validate(invitations.cancel_invitation(
+            session=session, caller=caller, professional_id=professional_id,
+            invitation_id=invitation_id))
+
+
+@router.post("/professionals/{professional_id}/invitations/{invitation_id}/resend",
+             status_code=202, response_model=InvitationOut, name="resend",
+             tags=["invitations"], responses=errors(403, 404, 409, 429))
+def resend_invitation(professional_id: uuid.UUID, invitation_id: uuid.UUID,
+                      caller: CurrentCaller, locale: RequestLocale) -> InvitationOut:
+    """An owner sends an open invitation again (seven more days); 429 with Retry-After when
+    too soon or past the daily limit."""
+    with unit_of_work(caller) as session:
+        return InvitationOut.model_validate(invitations.resend_invitation(
+            session=session, caller=caller, professional_id=professional_id,
+            invitation_id=invitation_id, locale=locale))
+
+
+@router.get("/invitations", response_model=list[MyInvitationOut],
+            name="mine", tags=["invitations"], responses=errors(403))
+def my_invitations(caller: CurrentCaller) -> list[MyInvitationOut]:
+    """Open invitations addressed to the caller's phone or e-mail."""
+    with unit_of_work(caller) as session:
+        return [MyInvitationOut.model_validate(i)
+                for i in invitations.my_invitations(session=session, caller=caller)]
+
+
+@router.post("/invitations/{invitation_id}/accept", response_model=ProfessionalPrivateOut,
+             name="accept", tags=["invitations"], responses=errors(403, 404, 409))
+def accept_invitation(invitation_id: uuid.UUID, caller: CurrentCaller,
+                      locale: RequestLocale) -> ProfessionalPrivateOut:
+    """The invitee joins the business with the invited role; 404 if the invitation is not
+    theirs, 409 once answered or expired."""
+    with unit_of_work(caller) as session:
+        business = invitations.accept_invitation(session=session, caller=caller,
+                                                 invitation_id=invitation_id)
+        role = professionals.my_role(session=session, caller=caller,
+                                     professional_id=business.id)
+        return private_out(business, locale, role)
+
+
+@router.post("/invitations/{invitation_id}/decline", status_code=204,
+             name="decline", tags=["invitations"], responses=errors(403, 404, 409))
+def decline_invitation(invitation_id: uuid.UUID, caller: CurrentCaller) -> Response:
+    """The invitee says no; 404 if the invitation is not theirs, 409 once answered."""
+    with unit_of_work(caller) as session:
+        invitations.decline_invitation(session=session, caller=caller,
+                                       invitation_id=invitation_id)
     return Response(status_code=204)
 
 

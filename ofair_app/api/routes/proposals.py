@@ -20,10 +20,11 @@ from ofair_app.api.deps import ClientIp, CurrentCaller, RequestLocale
 from ofair_app.api.openapi import errors
 from ofair_app.api.routes.leads import LeadOut, view_out
 from ofair_app.api.routes.professionals import MAX_UPLOAD_READ, LinkOut
+from ofair_app.api.routing import ExactJsonRoute
 from ofair_app.api.schemas import Page
 from ofair_app.db.engine import unit_of_work
 from ofair_app.domain.cursor import CURSOR_MAX_LENGTH
-from ofair_app.domain.inputs import Amount, PlainText
+from ofair_app.domain.inputs import PlainText
 from ofair_app.domain.leads import LeadStatus
 from ofair_app.domain.proposals import ProposalOrigin, ProposalStatus, ReferralStatus
 from ofair_app.models import (
@@ -35,9 +36,10 @@ from ofair_app.models import (
     ProposalUpdate,
     ReferralCreate,
 )
-from ofair_app.services import leads, proposals, referrals
+from ofair_app.models._base import Money
+from ofair_app.services import leads, payments, proposals, referrals
 
-router = APIRouter()
+router = APIRouter(route_class=ExactJsonRoute)
 
 
 class ProposerOut(BaseModel):
@@ -208,10 +210,10 @@ def my_proposals(caller: CurrentCaller,
 def update_proposal(proposal_id: uuid.UUID, body: ProposalUpdate,
                     caller: CurrentCaller) -> ProposalOut:
     """The proposer edits a pending offer; after acceptance and before payment, the owner or
-    the performer may adjust the price only."""
-    with unit_of_work(caller) as session:
-        return ProposalOut.of(proposals.update_proposal(session=session, caller=caller,
-                                                        proposal_id=proposal_id, data=body))
+    the performer may adjust the price only. A checkout open at the old price is closed
+    first (the next payment charges the new price); 409 if it was paid meanwhile."""
+    return ProposalOut.of(payments.edit_proposal(caller=caller, proposal_id=proposal_id,
+                                                 data=body))
 
 
 @router.post("/proposals/{proposal_id}/withdraw", response_model=ProposalOut,
@@ -318,7 +320,7 @@ def list_referrals(
 
 
 class AcceptReferralIn(BaseModel):
-    price: Amount | None = None  # the offered budget when absent
+    price: Money | None = None  # the offered budget when absent
 
 
 @router.post("/referrals/{referral_id}/accept", response_model=ReferralOut,

@@ -9,9 +9,10 @@ from pydantic import BaseModel
 
 from ofair_app import reference
 from ofair_app.api.deps import RequestLocale
+from ofair_app.api.routing import ExactJsonRoute
 from ofair_app.domain.inputs import PlainText
 
-router = APIRouter()
+router = APIRouter(route_class=ExactJsonRoute)
 
 T = TypeVar("T")
 

@@ -7,12 +7,13 @@ from pydantic import BaseModel, Field
 
 from ofair_app.api.deps import CurrentCaller
 from ofair_app.api.openapi import errors
+from ofair_app.api.routing import ExactJsonRoute
 from ofair_app.api.schemas import UserOut
 from ofair_app.db.engine import unit_of_work
 from ofair_app.domain.inputs import PlainText
 from ofair_app.services import users
 
-router = APIRouter(prefix="/users")
+router = APIRouter(prefix="/users", route_class=ExactJsonRoute)
 
 
 class UserUpdateIn(BaseModel):

@@ -180,23 +180,24 @@ class OffersMixin(rx.State, mixin=True):
         self.new_price = value
 
     @rx.event
-    def change_price(self, proposal_id: str):
-        """Before payment, either side of an award may settle on another price."""
-        caller = self._caller()
+    async def change_price(self, proposal_id: str):
+        """Before payment, either side of an award may settle on another price (a checkout
+        open at the old one is closed first, so the next payment charges the new one)."""
+        caller = await asyncio.to_thread(self._caller)
         if caller is None:
             return rx.redirect("/login")
         self.offers_error = ""
         try:
             amount = read_amount(self.new_price, field="price")
-            self._as(caller, lambda s: proposals.update_proposal(
-                session=s, caller=caller, proposal_id=uuid.UUID(proposal_id),
-                data=ProposalUpdate(price=amount if amount is not None else 0)))
+            await asyncio.to_thread(
+                payments.edit_proposal, caller=caller, proposal_id=uuid.UUID(proposal_id),
+                data=ProposalUpdate(price=amount if amount is not None else 0))
         except (ValueError, AppError) as error:
             self.offers_error = (next(iter(self._field_messages(error).values()), "")
                                  or self._message(error)) if isinstance(error, AppError) else ""
             return None
         self.new_price = ""
-        self._load(caller)
+        await asyncio.to_thread(self._load, caller)
         return None
 
     @rx.event

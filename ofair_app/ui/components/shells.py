@@ -95,6 +95,13 @@ def account_menu(compact: bool = False) -> rx.Component:
         ),
         rx.menu.content(
             rx.cond(
+                SessionState.pending_invitations > 0,
+                rx.menu.item(rx.icon("mail", size=14), t("ui.invitations.menu"),
+                             rx.badge(SessionState.pending_invitations, color_scheme="amber",
+                                      radius="full"),
+                             on_click=rx.redirect(routes.INVITATIONS), id="menu-invitations"),
+            ),
+            rx.cond(
                 SessionState.user_role == "admin",
                 rx.menu.item(rx.icon("shield", size=14), t("ui.nav.admin_area"),
                              on_click=rx.redirect(routes.ADMIN_HOME)),
@@ -104,6 +111,56 @@ def account_menu(compact: bool = False) -> rx.Component:
             rx.menu.separator(),
             rx.menu.item(rx.icon("log-out", size=14), t("ui.nav.logout"),
                          on_click=SessionState.logout, id="logout", color_scheme="red"),
+        ),
+    )
+
+
+def invitations_pointer() -> rx.Component:
+    """A mail icon with the count of open team invitations, shown only when there are some
+    (on a phone the pro shell has no account menu, so this is how they are found)."""
+    return rx.cond(
+        SessionState.pending_invitations > 0,
+        rx.link(
+            rx.box(
+                rx.icon("mail", size=20, color=theme.INK),
+                rx.badge(SessionState.pending_invitations, color_scheme="amber", radius="full",
+                         variant="solid", size="1", position="absolute", top="-0.45rem",
+                         inset_inline_end="-0.6rem"),
+                position="relative",
+                display="flex",
+            ),
+            href=routes.INVITATIONS,
+            aria_label=t("ui.invitations.menu"),
+            title=t("ui.invitations.menu"),
+            id="invitations-pointer",
+            padding="0.35rem",
+        ),
+    )
+
+
+def business_switcher(width: str = "") -> rx.Component:
+    """For someone in several businesses: which one this browser acts for, always visible.
+    `width="100%"` makes it fill its strip (on a phone)."""
+    return rx.cond(
+        SessionState.businesses.length() > 1,
+        rx.select.root(
+            rx.select.trigger(
+                placeholder=t("ui.business.choose"),
+                aria_label=t("ui.business.choose"),
+                max_width="100%" if width else "14rem",
+                width=width or None,
+                variant="soft",
+                radius="full",
+                class_name="business-switcher",
+            ),
+            rx.select.content(
+                rx.foreach(SessionState.businesses,
+                           lambda b: rx.select.item(b.name, value=b.id)),
+                position="popper",
+            ),
+            value=SessionState.business_id,
+            on_change=SessionState.choose_business,
+            size="2",
         ),
     )
 
@@ -155,6 +212,7 @@ def _top_bar() -> rx.Component:
     return _sticky_bar(
         logo(),
         rx.spacer(),
+        invitations_pointer(),
         rx.hstack(
             _nav_link("ui.nav.how", routes.HOW_IT_WORKS),
             _nav_link("ui.nav.for_pros", routes.FOR_PROS),
@@ -274,6 +332,7 @@ def pro_shell(*children, active: str = routes.PRO_HOME, guard: bool = True) -> r
         _sticky_bar(
             logo("1.2rem"),
             rx.badge(t("ui.pro.badge"), variant="soft", color_scheme="amber", radius="full"),
+            rx.box(business_switcher(), display=rx.breakpoints(initial="none", md="block")),
             rx.spacer(),
             rx.hstack(
                 *(_pro_top_link(h, i, label, h == active) for h, i, label in PRO_NAV),
@@ -282,12 +341,21 @@ def pro_shell(*children, active: str = routes.PRO_HOME, guard: bool = True) -> r
                 role="navigation",
             ),
             rx.spacer(),
+            invitations_pointer(),
             language_switch(),
             rx.cond(SessionState.signed_in, rx.box(account_menu(),
                                                    display=rx.breakpoints(initial="none",
                                                                           md="block"))),
             height="56px",
             max_width=PRO_WIDTH,
+        ),
+        # On a phone the top bar is full: the switcher gets its own strip below it.
+        rx.cond(
+            SessionState.businesses.length() > 1,
+            rx.box(business_switcher(width="100%"), display=rx.breakpoints(initial="block",
+                                                                           md="none"),
+                   padding="0.6rem 1rem", background=theme.SURFACE,
+                   border_bottom=f"1px solid {theme.BORDER}"),
         ),
         rx.el.main(
             guarded(*children) if guard else rx.fragment(*children),

@@ -16,6 +16,7 @@ from ofair_app.ui.pages.admin_money import (
 )
 from ofair_app.ui.pages.admin_professionals import AdminProsState, admin_professionals
 from ofair_app.ui.pages.checkout import CheckoutState, checkout
+from ofair_app.ui.pages.invitations import InvitationsState, invitations_page
 from ofair_app.ui.pages.landing import landing
 from ofair_app.ui.pages.login import LoginState, login
 from ofair_app.ui.pages.my_requests import (
@@ -79,6 +80,7 @@ def register(app: rx.App) -> None:
     _add(app, onboarding, routes.PRO_ONBOARDING, "פתיחת עסק", OnboardingState.open)
     _add(app, profile, routes.PRO_PROFILE, "פרופיל העסק", ProfileState.open)
     _add(app, team, routes.PRO_TEAM, "הצוות", TeamState.open)
+    _add(app, invitations_page, routes.INVITATIONS, "הזמנות לצוות", InvitationsState.open)
     _add(app, admin_home, routes.ADMIN_HOME, "ניהול", SessionState.require_admin,
          AdminHomeState.refresh)
     _add(app, admin_professionals, routes.ADMIN_PROFESSIONALS, "אימות אנשי מקצוע",

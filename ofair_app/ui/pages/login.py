@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import reflex as rx
 
 from ofair_app.db.engine import SYSTEM
@@ -67,11 +69,13 @@ class LoginState(ResendCountdown, SessionState):
             self.method, self.identifier = method, ""
             self._clear()
 
-    def _send(self):
+    async def _send(self):
         self._clear()
+        ip, _ = self._request_origin()
+        locale, target = self.locale, self._target()
         try:
-            sent = self._as(SYSTEM, lambda s: auth.send_login_code(
-                session=s, locale=self.locale, **self._target()))
+            sent = await asyncio.to_thread(self._as, SYSTEM, lambda s: auth.send_login_code(
+                session=s, ip=ip, locale=locale, **target))
         except InvalidInput as error:
             messages = self._field_messages(error)
             self.field_error = next(iter(messages.values()), self._message(error))
@@ -93,15 +97,15 @@ class LoginState(ResendCountdown, SessionState):
         return LoginState.tick
 
     @rx.event
-    def send_code(self, form: dict):
+    async def send_code(self, form: dict):
         self.identifier = str(form.get("identifier", "")).strip()[:254]
-        return self._send()
+        return await self._send()
 
     @rx.event
-    def resend(self):
+    async def resend(self):
         if self.resend_in > 0 or self.step != "code":
             return None
-        result = self._send()
+        result = await self._send()
         if not self.error:
             self.notice = self._text("ui.login.resent")
         return result

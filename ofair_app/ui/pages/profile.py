@@ -57,7 +57,7 @@ class ProfileState(BusinessFormState):
         if caller is None or not caller.professional_ids:
             return None, None
         wanted = uuid.UUID(self.professional_id) if self.professional_id else None
-        pid = wanted if wanted in caller.professional_ids else caller.professional_ids[0]
+        pid = wanted if wanted in caller.professional_ids else self._current_business(caller)
         return caller, pid
 
     def _load_certificates(self, caller, pid) -> None:

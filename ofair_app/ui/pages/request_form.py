@@ -7,6 +7,9 @@ Every field is checked before a code is sent, so nobody waits for an SMS to lear
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+
 import reflex as rx
 
 from ofair_app import reference
@@ -90,14 +93,20 @@ class RequestState(ResendCountdown, PlaceMixin, SessionState):
                 self.errors["description"] = self.errors.pop("title")
             return None
 
-    def _post(self, caller, data: LeadCreate):
-        lead = self._as(caller, lambda s: leads.create_lead(session=s, caller=caller, data=data))
+    def _create(self, caller, data: LeadCreate) -> uuid.UUID:
+        return self._as(caller, lambda s: leads.create_lead(session=s, caller=caller,
+                                                            data=data)).id
+
+    def _posted(self, lead_id: uuid.UUID):
         self.step, self.description, self.budget = "form", "", ""
         self.form_version += 1
-        return rx.redirect(routes.my_request(lead.id, sent=True))
+        return rx.redirect(routes.my_request(lead_id, sent=True))
+
+    def _post(self, caller, data: LeadCreate):
+        return self._posted(self._create(caller, data))
 
     @rx.event
-    def submit(self, form: dict):
+    async def submit(self, form: dict):
         self.description = str(form.get("description", ""))[:2000]
         self.budget = str(form.get("budget", ""))[:20]
         self.name = str(form.get("name", ""))[:120]
@@ -105,20 +114,22 @@ class RequestState(ResendCountdown, PlaceMixin, SessionState):
         data = self._check()
         if data is None:
             return None
-        caller = self._caller()
+        caller = await asyncio.to_thread(self._caller)
         try:
             if caller is not None:
-                return self._post(caller, data)
-            return self._send_code()
+                return self._posted(await asyncio.to_thread(self._create, caller, data))
+            return await self._send_code()
         except AppError as error:
             self.error = self._message(error)
             self.errors = self._field_messages(error)
             return None
 
-    def _send_code(self):
+    async def _send_code(self):
+        ip, _ = self._request_origin()
+        phone, locale = self.phone, self.locale
         try:
-            sent = self._as(SYSTEM, lambda s: auth.send_login_code(
-                session=s, phone=self.phone, locale=self.locale))
+            sent = await asyncio.to_thread(self._as, SYSTEM, lambda s: auth.send_login_code(
+                session=s, ip=ip, phone=phone, locale=locale))
         except RateLimited as error:
             self.error = self._message(error)
             self.resend_in = error.retry_after_seconds
@@ -130,11 +141,11 @@ class RequestState(ResendCountdown, PlaceMixin, SessionState):
         return RequestState.tick
 
     @rx.event
-    def resend(self):
+    async def resend(self):
         if self.resend_in > 0 or self.step != "code":
             return None
         self.error = ""
-        return self._send_code()
+        return await self._send_code()
 
     @rx.event
     def back_to_form(self):

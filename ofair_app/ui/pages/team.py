@@ -1,124 +1,270 @@
-"""`/pro/team`: who works for the business. Owners add colleagues by phone and remove them."""
+"""`/pro/team`: who works for the business, and who was invited.
+
+Owners invite colleagues by phone (they join only once they accept, at `/invitations`), resend
+or cancel open invitations, make a member an owner or staff again, and remove people. Anyone
+may leave, except the last owner.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import uuid
 
 import reflex as rx
 
-from ofair_app.domain import identity
 from ofair_app.domain.errors import AppError
+from ofair_app.domain.invitations import InvitationStatus
 from ofair_app.models import MemberRole
-from ofair_app.services import professionals
-from ofair_app.ui import routes, theme
+from ofair_app.services import invitations, professionals
+from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import error_banner, field, notice_banner, page_title, section
 from ofair_app.ui.components.shells import pro_shell
-from ofair_app.ui.state.locale import t
-from ofair_app.ui.state.session import SessionState, enum_value
+from ofair_app.ui.state.locale import LocaleState, t
+from ofair_app.ui.state.session import SessionState, enum_value, login_url
+
+
+@dataclasses.dataclass
+class TeamMember:
+    user_id: str
+    name: str
+    phone: str
+    role: str
+    me: bool
+
+
+@dataclasses.dataclass
+class PendingInvitation:
+    id: str
+    target: str  # the phone (or e-mail) as the owner gave it
+    # Both languages, so the language switch needs no reload.
+    expires_he: str
+    expires_en: str
+    send_count: int
 
 
 class TeamState(SessionState):
-    members: list[dict[str, str]] = []
+    members: list[TeamMember] = []
+    pending: list[PendingInvitation] = []
     is_owner: bool = False
     error: str = ""
     notice: str = ""
     phone_error: str = ""
     form_version: int = 0
 
-    def _load(self, caller, pid) -> None:
-        members = self._as(caller, lambda s: professionals.list_members(
-            session=s, caller=caller, professional_id=pid))
-        self.members = [
-            {"user_id": str(m.user_id), "name": m.name or "—",
-             "phone": identity.display_phone(m.phone or ""), "role": enum_value(m.role),
-             "me": "1" if m.user_id == caller.user_id else ""}
-            for m in members]
-        self.is_owner = any(m.user_id == caller.user_id and m.role == MemberRole.owner
-                            for m in members)
+    def _read(self, caller, pid):
+        def read(session):
+            members = professionals.list_members(session=session, caller=caller,
+                                                 professional_id=pid)
+            pending = invitations.list_invitations(session=session, caller=caller,
+                                                   professional_id=pid,
+                                                   status=InvitationStatus.pending)
+            return members, pending
+
+        members, pending = self._as(caller, read)
+        return (
+            [TeamMember(user_id=str(m.user_id), name=m.name or "—",
+                        phone=format.phone(m.phone), role=enum_value(m.role),
+                        me=m.user_id == caller.user_id) for m in members],
+            [PendingInvitation(id=str(i.id), target=format.phone(i.phone) or (i.email or ""),
+                               expires_he=format.day(i.expires_at.date(), "he"),
+                               expires_en=format.day(i.expires_at.date(), "en"),
+                               send_count=i.send_count) for i in pending],
+            any(m.user_id == caller.user_id and m.role == MemberRole.owner for m in members),
+        )
+
+    async def _reload(self, caller, pid) -> None:
+        self.members, self.pending, self.is_owner = await asyncio.to_thread(
+            self._read, caller, pid)
+
+    async def _acting(self):
+        """The caller and the business this tab acts for, checked again on every event."""
+        caller = await asyncio.to_thread(self._caller)
+        if caller is None or not caller.professional_ids:
+            return None, None
+        return caller, self._current_business(caller)
+
+    async def _run(self, caller, work):
+        """Run `work(session)` as the caller off the event loop; an AppError becomes the
+        page's message (and None is returned)."""
+        try:
+            return await asyncio.to_thread(self._as, caller, work), True
+        except AppError as error:
+            self.error = self._message(error)
+            return None, False
 
     @rx.event
-    def open(self):
-        caller, redirect = self._guard("business")
+    async def open(self):
+        caller, redirect = await asyncio.to_thread(self._guard, "business")
         if caller is None:
             return redirect
         self.error, self.notice, self.phone_error = "", "", ""
         try:
-            self._load(caller, self._current_business(caller))
+            await self._reload(caller, self._current_business(caller))
         except AppError as error:
-            self.members, self.error = [], self._message(error)
+            self.members, self.pending, self.error = [], [], self._message(error)
         return None
 
     @rx.event
-    def add(self, form: dict):
-        caller = self._caller()
-        if caller is None or not caller.professional_ids:
-            return rx.redirect(routes.LOGIN)
-        pid = self._current_business(caller)
+    async def invite(self, form: dict):
+        caller, pid = await self._acting()
+        if caller is None:
+            return rx.redirect(login_url(routes.PRO_TEAM))
         self.error, self.notice, self.phone_error = "", "", ""
-        role = MemberRole.owner if form.get("role") == "owner" else MemberRole.staff
+        phone, locale = str(form.get("phone", ""))[:40], self.locale
         try:
-            member = professionals.add_member_by_phone(
-                caller=caller, professional_id=pid, phone=str(form.get("phone", ""))[:40],
-                name=str(form.get("name", ""))[:120], role=role, locale=self.locale)
+            invitation = await asyncio.to_thread(self._as, caller, lambda s: (
+                invitations.invite_member(session=s, caller=caller, professional_id=pid,
+                                          phone=phone, locale=locale)))
         except AppError as error:
-            messages = self._field_messages(error)
-            self.phone_error = messages.get("phone", "")
-            self.error = "" if self.phone_error else \
-                next(iter(messages.values()), self._message(error))
+            self.phone_error = self._field_messages(error).get("phone", "")
+            self.error = "" if self.phone_error else self._message(error)
             return None
-        self.notice = self._text("ui.team.added",
-                                 phone=identity.display_phone(member.phone or ""))
+        self.notice = self._text("ui.team.invited", phone=format.phone(invitation.phone))
         self.form_version += 1
-        self._load(caller, pid)
+        await self._reload(caller, pid)
         return None
 
     @rx.event
-    def remove(self, user_id: str):
-        caller = self._caller()
-        if caller is None or not caller.professional_ids:
-            return rx.redirect(routes.LOGIN)
-        pid = self._current_business(caller)
+    async def resend(self, invitation_id: str):
+        caller, pid = await self._acting()
+        if caller is None:
+            return rx.redirect(login_url(routes.PRO_TEAM))
         self.error, self.notice = "", ""
         try:
-            self._as(caller, lambda s: professionals.remove_member(
-                session=s, caller=caller, professional_id=pid, user_id=uuid.UUID(user_id)))
-        except (AppError, ValueError) as error:
-            self.error = self._message(error) if isinstance(error, AppError) else \
-                self._text("errors.member.not_found")
+            wanted = uuid.UUID(invitation_id)
+        except ValueError:
+            self.error = self._text("errors.invitation.not_found")
             return None
-        if user_id == str(caller.user_id):  # left the business
-            return rx.redirect(routes.PRO_ONBOARDING)
-        self._load(caller, pid)
+        locale = self.locale
+        _, done = await self._run(caller, lambda s: invitations.resend_invitation(
+            session=s, caller=caller, professional_id=pid, invitation_id=wanted,
+            locale=locale))
+        if done:
+            self.notice = self._text("ui.team.resent")
+            await self._reload(caller, pid)
         return None
+
+    @rx.event
+    async def cancel(self, invitation_id: str):
+        caller, pid = await self._acting()
+        if caller is None:
+            return rx.redirect(login_url(routes.PRO_TEAM))
+        self.error, self.notice = "", ""
+        try:
+            wanted = uuid.UUID(invitation_id)
+        except ValueError:
+            self.error = self._text("errors.invitation.not_found")
+            return None
+        _, done = await self._run(caller, lambda s: invitations.cancel_invitation(
+            session=s, caller=caller, professional_id=pid, invitation_id=wanted))
+        if done:
+            self.notice = self._text("ui.team.cancelled")
+        await self._reload(caller, pid)
+        return None
+
+    @rx.event
+    async def set_role(self, user_id: str, role: str):
+        caller, pid = await self._acting()
+        if caller is None:
+            return rx.redirect(login_url(routes.PRO_TEAM))
+        self.error, self.notice = "", ""
+        try:
+            member, new_role = uuid.UUID(user_id), MemberRole(role)
+        except ValueError:
+            self.error = self._text("errors.member.not_found")
+            return None
+        await self._run(caller, lambda s: professionals.change_member_role(
+            session=s, caller=caller, professional_id=pid, user_id=member, role=new_role))
+        await self._reload(caller, pid)
+        return None
+
+    @rx.event
+    async def remove(self, user_id: str):
+        caller, pid = await self._acting()
+        if caller is None:
+            return rx.redirect(login_url(routes.PRO_TEAM))
+        self.error, self.notice = "", ""
+        try:
+            member = uuid.UUID(user_id)
+        except ValueError:
+            self.error = self._text("errors.member.not_found")
+            return None
+        await self._run(caller, lambda s: professionals.remove_member(
+            session=s, caller=caller, professional_id=pid, user_id=member))
+        await self._reload(caller, pid)
+        return None
+
+    @rx.event
+    async def leave(self):
+        caller, pid = await self._acting()
+        if caller is None:
+            return rx.redirect(login_url(routes.PRO_TEAM))
+        self.error, self.notice = "", ""
+        _, done = await self._run(caller, lambda s: professionals.leave_business(
+            session=s, caller=caller, professional_id=pid))
+        if done:
+            self.business_choice = ""
+            return rx.redirect(routes.PRO_HOME)
+        return None
+
+
+def _avatar(icon: str) -> rx.Component:
+    return rx.center(rx.icon(icon, size=18, color=theme.BRAND), width="2.4rem",
+                     height="2.4rem", border_radius="999px", background=rx.color("teal", 3),
+                     flex_shrink="0")
+
+
+def _member_actions(member: rx.Var) -> rx.Component:
+    return rx.menu.root(
+        rx.menu.trigger(rx.icon_button(rx.icon("ellipsis-vertical", size=16), variant="ghost",
+                                       color_scheme="gray", size="2",
+                                       aria_label=t("ui.team.actions"),
+                                       class_name="member-actions")),
+        rx.menu.content(
+            rx.cond(
+                member.role == "owner",
+                rx.menu.item(rx.icon("user-round", size=14), t("ui.team.make_staff"),
+                             on_click=TeamState.set_role(member.user_id, "staff")),
+                rx.menu.item(rx.icon("crown", size=14), t("ui.team.make_owner"),
+                             on_click=TeamState.set_role(member.user_id, "owner"),
+                             class_name="make-owner"),
+            ),
+            rx.cond(
+                ~member.me,
+                rx.fragment(
+                    rx.menu.separator(),
+                    rx.menu.item(rx.icon("user-minus", size=14), t("ui.team.remove"),
+                                 color_scheme="red",
+                                 on_click=TeamState.remove(member.user_id)),
+                ),
+            ),
+        ),
+    )
 
 
 def _member(member: rx.Var) -> rx.Component:
     return rx.hstack(
-        rx.center(rx.icon("user-round", size=18, color=theme.BRAND), width="2.4rem",
-                  height="2.4rem", border_radius="999px", background=rx.color("teal", 3),
-                  flex_shrink="0"),
+        _avatar("user-round"),
         rx.vstack(
             rx.hstack(
-                rx.text(member["name"], weight="bold", size="2"),
-                rx.cond(member["me"] == "1", rx.badge(t("ui.team.you"), variant="soft",
-                                                      color_scheme="gray")),
+                rx.text(member.name, weight="bold", size="2", overflow="hidden",
+                        text_overflow="ellipsis", white_space="nowrap"),
+                rx.cond(member.me, rx.badge(t("ui.team.you"), variant="soft",
+                                            color_scheme="gray")),
                 spacing="2",
                 align="center",
+                min_width="0",
             ),
-            rx.text(member["phone"], size="1", color=theme.MUTED, dir="ltr"),
+            rx.text(member.phone, size="1", color=theme.MUTED, dir="ltr"),
             spacing="0",
             flex="1",
             min_width="0",
         ),
-        rx.cond(member["role"] == "owner",
+        rx.cond(member.role == "owner",
                 rx.badge(t("ui.team.owner"), color_scheme="teal"),
                 rx.badge(t("ui.team.staff"), color_scheme="gray")),
-        rx.cond(
-            TeamState.is_owner,
-            rx.icon_button(rx.icon("user-minus", size=16), variant="ghost", color_scheme="red",
-                           size="2", on_click=TeamState.remove(member["user_id"]),
-                           aria_label=t("ui.team.remove"), title=t("ui.team.remove")),
-        ),
+        rx.cond(TeamState.is_owner, _member_actions(member)),
         align="center",
         spacing="3",
         width="100%",
@@ -128,9 +274,47 @@ def _member(member: rx.Var) -> rx.Component:
     )
 
 
-def _add_form() -> rx.Component:
+def _pending(invitation: rx.Var) -> rx.Component:
+    return rx.hstack(
+        _avatar("mail"),
+        rx.vstack(
+            rx.text(invitation.target, weight="bold", size="2", dir="ltr",
+                    text_align="start"),
+            rx.text(t("ui.team.expires_on"), " ",
+                    rx.cond(LocaleState.locale == "en", invitation.expires_en,
+                            invitation.expires_he), size="1",
+                    color=theme.MUTED),
+            spacing="0",
+            flex="1",
+            min_width="0",
+        ),
+        rx.badge(t("ui.team.pending"), color_scheme="amber", variant="soft"),
+        rx.cond(
+            TeamState.is_owner,
+            rx.hstack(
+                rx.icon_button(rx.icon("rotate-cw", size=16), variant="ghost", size="2",
+                               on_click=TeamState.resend(invitation.id),
+                               aria_label=t("ui.team.resend"), title=t("ui.team.resend"),
+                               class_name="invitation-resend"),
+                rx.icon_button(rx.icon("x", size=16), variant="ghost", color_scheme="red",
+                               size="2", on_click=TeamState.cancel(invitation.id),
+                               aria_label=t("ui.team.cancel"), title=t("ui.team.cancel"),
+                               class_name="invitation-cancel"),
+                spacing="1",
+            ),
+        ),
+        align="center",
+        spacing="3",
+        width="100%",
+        padding_y="0.7rem",
+        border_bottom=f"1px solid {theme.BORDER}",
+        class_name="team-invitation",
+    )
+
+
+def _invite_form() -> rx.Component:
     return section(
-        "ui.team.add_title",
+        "ui.team.invite_title",
         rx.form(
             rx.vstack(
                 field("ui.team.phone",
@@ -138,32 +322,37 @@ def _add_form() -> rx.Component:
                                dir="ltr", text_align="start", placeholder="050-123-4567",
                                size="3", width="100%", required=True),
                       TeamState.phone_error, html_for="f-member-phone"),
-                field("ui.team.name",
-                      rx.input(name="name", id="f-member-name", size="3", width="100%"),
-                      html_for="f-member-name"),
-                field("ui.team.role",
-                      rx.radio_group.root(
-                          rx.hstack(
-                              rx.radio_group.item(value="staff", id="role-staff"),
-                              rx.el.label(t("ui.team.staff"), html_for="role-staff"),
-                              rx.radio_group.item(value="owner", id="role-owner"),
-                              rx.el.label(t("ui.team.owner"), html_for="role-owner"),
-                              spacing="2",
-                              align="center",
-                          ),
-                          name="role",
-                          default_value="staff",
-                      )),
-                rx.button(rx.icon("user-plus", size=16), t("ui.team.add"), type="submit",
-                          size="3", id="member-add"),
+                rx.button(rx.icon("send", size=16), t("ui.team.invite"), type="submit",
+                          size="3", id="member-invite", width="100%"),
                 spacing="4",
                 width="100%",
             ),
             key=TeamState.form_version,
-            on_submit=TeamState.add,
+            on_submit=TeamState.invite,
             width="100%",
         ),
-        subtitle="ui.team.add_note",
+        subtitle="ui.team.invite_note",
+    )
+
+
+def _team_list() -> rx.Component:
+    return section(
+        "ui.team.members",
+        rx.vstack(rx.foreach(TeamState.members, _member), spacing="0", width="100%",
+                  id="team-list"),
+        rx.cond(
+            TeamState.pending.length() > 0,
+            rx.vstack(
+                rx.heading(t("ui.team.pending_title"), as_="h3", size="3"),
+                rx.vstack(rx.foreach(TeamState.pending, _pending), spacing="0",
+                          width="100%"),
+                spacing="2",
+                width="100%",
+                id="team-pending",
+            ),
+        ),
+        rx.button(rx.icon("log-out", size=16), t("ui.team.leave"), variant="ghost",
+                  color_scheme="red", size="2", on_click=TeamState.leave, id="team-leave"),
     )
 
 
@@ -174,10 +363,8 @@ def team() -> rx.Component:
             error_banner(TeamState.error),
             notice_banner(TeamState.notice),
             rx.grid(
-                section("ui.team.members",
-                        rx.vstack(rx.foreach(TeamState.members, _member), spacing="0",
-                                  width="100%", id="team-list")),
-                rx.cond(TeamState.is_owner, _add_form(),
+                _team_list(),
+                rx.cond(TeamState.is_owner, _invite_form(),
                         rx.callout(t("ui.team.owner_only"), icon="info", color_scheme="gray")),
                 columns=rx.breakpoints(initial="1", md="2"),
                 spacing="4",
