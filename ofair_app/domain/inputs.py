@@ -1,17 +1,17 @@
-"""Bounded input types for everything a client sends: text, whole numbers, amounts, places.
+"""Bounded input types for everything a client sends: text, whole numbers, places.
 
-Every body field, query and form parameter of the API is one of these, so a value that no
-column or rule could hold is refused at the door with a 422 naming the field, never carried to
-the database to fail there as a 500 (an integer past `int4`, a NUL byte that PostgreSQL cannot
-store, a lone surrogate that is not UTF-8, an infinite coordinate). The services still apply
-the business rules (a budget's range, a title's length, markup): these types only guarantee
-that a value is something those rules can judge.
+Every body field, query and form parameter of the API is one of these (amounts are
+`models._base.Money` and `Percent`: exact decimals), so a value that no column or rule could
+hold is refused at the door with a 422 naming the field, never carried to the database to fail
+there as a 500 (an integer past `int4`, a NUL byte that PostgreSQL cannot store, a lone
+surrogate that is not UTF-8, an infinite coordinate). The services still apply the business
+rules (a budget's range, a title's length, markup): these types only guarantee that a value is
+something those rules can judge.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, ValidationError
@@ -20,9 +20,6 @@ from pydantic_core import PydanticCustomError
 from ofair_app.domain.errors import InvalidInput
 
 INT4_MAX = 2**31 - 1  # PostgreSQL `integer`
-# Larger than any amount a rule accepts (BUDGET_MAX is 10 million), small enough for every
-# `numeric` column and for Decimal arithmetic without an exponent surprise.
-AMOUNT_LIMIT = Decimal("1000000000000")
 # Characters no text of ours may hold. Cc: C0/C1 controls (NUL among them), DEL; Cs: lone
 # surrogates, which JSON can spell (`"\ud800"`) but UTF-8 and PostgreSQL cannot.
 _REFUSED_CATEGORIES = {"Cc", "Cs"}
@@ -61,11 +58,6 @@ MultilineText = Annotated[str, AfterValidator(refuse_control_characters_multilin
 IntId = Annotated[int, Field(ge=1, le=INT4_MAX)]
 # A small whole number of an `integer` column (radius in km, months, counts).
 Int4 = Annotated[int, Field(ge=-INT4_MAX - 1, le=INT4_MAX)]
-# An amount of shekels, a number or a decimal string; finite and of a sane magnitude. The
-# services judge its real range and its two decimal places (with the domain's own messages).
-Amount = Annotated[Decimal, Field(ge=-AMOUNT_LIMIT, le=AMOUNT_LIMIT, allow_inf_nan=False)]
-# A percentage (a referrer's share): the services judge 0–90 and the two places.
-Percentage = Annotated[Decimal, Field(ge=-1000, le=1000, allow_inf_nan=False)]
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 # A reference slug (a category, a subcategory) as an item of a list.
