@@ -50,10 +50,10 @@ class LoginState(ResendCountdown, SessionState):
         return {"phone": self.identifier, "email": None}
 
     @rx.event
-    def open(self):
+    async def open(self):
         """A signed-in visitor goes straight on; everyone else starts at the first step."""
-        caller = self._caller()
-        self._refresh_identity(caller)
+        caller = await self._caller()
+        await self._refresh_identity(caller)
         self.access = "ok"
         if caller is not None:
             return rx.redirect(self._next(caller.role, bool(caller.professional_ids)))
@@ -67,11 +67,12 @@ class LoginState(ResendCountdown, SessionState):
             self.method, self.identifier = method, ""
             self._clear()
 
-    def _send(self):
+    async def _send(self):
         self._clear()
+        locale, target = self.locale, self._target()
         try:
-            sent = self._as(SYSTEM, lambda s: auth.send_login_code(
-                session=s, locale=self.locale, **self._target()))
+            sent = await self._as(SYSTEM, lambda s: auth.send_login_code(
+                session=s, locale=locale, **target))
         except InvalidInput as error:
             messages = self._field_messages(error)
             self.field_error = next(iter(messages.values()), self._message(error))
@@ -93,15 +94,15 @@ class LoginState(ResendCountdown, SessionState):
         return LoginState.tick
 
     @rx.event
-    def send_code(self, form: dict):
+    async def send_code(self, form: dict):
         self.identifier = str(form.get("identifier", "")).strip()[:254]
-        return self._send()
+        return await self._send()
 
     @rx.event
-    def resend(self):
+    async def resend(self):
         if self.resend_in > 0 or self.step != "code":
             return None
-        result = self._send()
+        result = await self._send()
         if not self.error:
             self.notice = self._text("ui.login.resent")
         return result
@@ -112,14 +113,14 @@ class LoginState(ResendCountdown, SessionState):
         self._clear()
 
     @rx.event
-    def verify(self, form: dict):
+    async def verify(self, form: dict):
         self._clear()
         code = "".join(ch for ch in str(form.get("otp", "")) if not ch.isspace())[:12]
         user_agent = self.router.headers.user_agent[:200]
+        locale, target = self.locale, self._target()
         try:
-            login = self._as(SYSTEM, lambda s: auth.verify_login_code(
-                session=s, otp=code, locale=self.locale, user_agent=user_agent,
-                **self._target()))
+            login = await self._as(SYSTEM, lambda s: auth.verify_login_code(
+                session=s, otp=code, locale=locale, user_agent=user_agent, **target))
         except InvalidInput as error:
             self.field_error = next(iter(self._field_messages(error).values()),
                                     self._message(error))
@@ -128,8 +129,8 @@ class LoginState(ResendCountdown, SessionState):
             self.field_error = self._message(error)
             return None
         self.token = login.token
-        caller = self._caller()
-        self._refresh_identity(caller)
+        caller = await self._caller()
+        await self._refresh_identity(caller)
         self.step = "done"
         role = caller.role if caller else "consumer"
         has_business = bool(caller and caller.professional_ids)

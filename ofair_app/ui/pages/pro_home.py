@@ -7,6 +7,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ofair_app import reference
+from ofair_app.db.engine import Caller
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.leads import LeadType, read_amount
 from ofair_app.services import board, professionals
@@ -81,16 +82,18 @@ class BoardState(SessionState):
             budget_max=read_amount(self.budget_max, field="budget_max"),
             subscribed_only=self.subscribed_only)
 
-    def _fetch(self, append: bool) -> None:
-        caller = self._caller()
+    async def _fetch(self, append: bool, caller: Caller | None = None) -> None:
+        caller = caller or await self._caller()
         if caller is None:
             return
         self.error = ""
+        professional_id = self._current_business(caller)
+        cursor = self.cursor if append else None
         try:
             filters = self._filters()
-            business, cards, next_cursor = self._as(caller, lambda s: board.for_business(
-                session=s, caller=caller, professional_id=self._current_business(caller),
-                filters=filters, limit=PAGE, cursor=self.cursor if append else None))
+            business, cards, next_cursor = await self._as(caller, lambda s: board.for_business(
+                session=s, caller=caller, professional_id=professional_id,
+                filters=filters, limit=PAGE, cursor=cursor))
         except AppError as error:
             messages = self._field_messages(error)
             self.error = next(iter(messages.values()), self._message(error))
@@ -106,32 +109,32 @@ class BoardState(SessionState):
         self.area_name = locality.name(self.locale) if locality else ""
 
     @rx.event
-    def open(self):
-        caller, redirect = self._guard("business")
+    async def open(self):
+        caller, redirect = await self._guard("business")
         if caller is None:
             return redirect
         if not self.loaded:
             professional_id = self._current_business(caller)
-            mine = self._as(caller, lambda s: professionals.get_professional(
+            mine = await self._as(caller, lambda s: professionals.get_professional(
                 session=s, professional_id=professional_id))
             self.radius = mine.service_radius_km
-        self._fetch(append=False)
+        await self._fetch(append=False, caller=caller)
         return None
 
     @rx.event
-    def apply(self, form: dict):
+    async def apply(self, form: dict):
         self.q = str(form.get("q", ""))[:80]
         self.budget_min = str(form.get("budget_min", ""))[:12]
         self.budget_max = str(form.get("budget_max", ""))[:12]
         self.cursor = ""
-        self._fetch(append=False)
+        await self._fetch(append=False)
 
     @rx.event
-    def set_type(self, value: str | list[str]):
+    async def set_type(self, value: str | list[str]):
         if value in ("all", LeadType.consumer.value, LeadType.professional_referral.value):
             self.lead_type = str(value)
             self.cursor = ""
-            self._fetch(append=False)
+            await self._fetch(append=False)
 
     @rx.event
     def set_radius(self, value: list[int | float]):
@@ -139,34 +142,34 @@ class BoardState(SessionState):
             self.radius = max(1, min(200, int(value[0])))
 
     @rx.event
-    def commit_radius(self, value: list[int | float]):
+    async def commit_radius(self, value: list[int | float]):
         self.set_radius(value)
         self.cursor = ""
-        self._fetch(append=False)
+        await self._fetch(append=False)
 
     @rx.event
-    def toggle_subscribed(self, value: bool):
+    async def toggle_subscribed(self, value: bool):
         self.subscribed_only = bool(value)
         self.cursor = ""
-        self._fetch(append=False)
+        await self._fetch(append=False)
 
     @rx.event
     def toggle_filters(self):
         self.filters_open = not self.filters_open
 
     @rx.event
-    def clear(self):
+    async def clear(self):
         self.q, self.lead_type, self.budget_min, self.budget_max = "", "all", "", ""
         self.subscribed_only, self.cursor = False, ""
-        self._fetch(append=False)
+        await self._fetch(append=False)
 
     @rx.event
-    def more(self):
+    async def more(self):
         if not self.cursor or self.loading:
             return
         self.loading = True
         try:
-            self._fetch(append=True)
+            await self._fetch(append=True)
         finally:
             self.loading = False
 

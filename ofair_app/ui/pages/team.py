@@ -14,7 +14,7 @@ from ofair_app.ui import routes, theme
 from ofair_app.ui.components.forms import error_banner, field, notice_banner, page_title, section
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.state.locale import t
-from ofair_app.ui.state.session import SessionState, enum_value
+from ofair_app.ui.state.session import SessionState, blocking, enum_value
 
 
 class TeamState(SessionState):
@@ -25,8 +25,8 @@ class TeamState(SessionState):
     phone_error: str = ""
     form_version: int = 0
 
-    def _load(self, caller, pid) -> None:
-        members = self._as(caller, lambda s: professionals.list_members(
+    async def _load(self, caller, pid) -> None:
+        members = await self._as(caller, lambda s: professionals.list_members(
             session=s, caller=caller, professional_id=pid))
         self.members = [
             {"user_id": str(m.user_id), "name": m.name or "—",
@@ -37,27 +37,28 @@ class TeamState(SessionState):
                             for m in members)
 
     @rx.event
-    def open(self):
-        caller, redirect = self._guard("business")
+    async def open(self):
+        caller, redirect = await self._guard("business")
         if caller is None:
             return redirect
         self.error, self.notice, self.phone_error = "", "", ""
         try:
-            self._load(caller, self._current_business(caller))
+            await self._load(caller, self._current_business(caller))
         except AppError as error:
             self.members, self.error = [], self._message(error)
         return None
 
     @rx.event
-    def add(self, form: dict):
-        caller = self._caller()
+    async def add(self, form: dict):
+        caller = await self._caller()
         if caller is None or not caller.professional_ids:
             return rx.redirect(routes.LOGIN)
         pid = self._current_business(caller)
         self.error, self.notice, self.phone_error = "", "", ""
         role = MemberRole.owner if form.get("role") == "owner" else MemberRole.staff
         try:
-            member = professionals.add_member_by_phone(
+            member = await blocking(
+                professionals.add_member_by_phone,
                 caller=caller, professional_id=pid, phone=str(form.get("phone", ""))[:40],
                 name=str(form.get("name", ""))[:120], role=role, locale=self.locale)
         except AppError as error:
@@ -69,18 +70,18 @@ class TeamState(SessionState):
         self.notice = self._text("ui.team.added",
                                  phone=identity.display_phone(member.phone or ""))
         self.form_version += 1
-        self._load(caller, pid)
+        await self._load(caller, pid)
         return None
 
     @rx.event
-    def remove(self, user_id: str):
-        caller = self._caller()
+    async def remove(self, user_id: str):
+        caller = await self._caller()
         if caller is None or not caller.professional_ids:
             return rx.redirect(routes.LOGIN)
         pid = self._current_business(caller)
         self.error, self.notice = "", ""
         try:
-            self._as(caller, lambda s: professionals.remove_member(
+            await self._as(caller, lambda s: professionals.remove_member(
                 session=s, caller=caller, professional_id=pid, user_id=uuid.UUID(user_id)))
         except (AppError, ValueError) as error:
             self.error = self._message(error) if isinstance(error, AppError) else \
@@ -88,7 +89,7 @@ class TeamState(SessionState):
             return None
         if user_id == str(caller.user_id):  # left the business
             return rx.redirect(routes.PRO_ONBOARDING)
-        self._load(caller, pid)
+        await self._load(caller, pid)
         return None
 
 

@@ -4,13 +4,22 @@ The cookie holds the same opaque bearer token the REST API takes; its hash is wh
 knows. Nothing about the user is trusted from the browser: every handler that reads or changes
 data asks `_caller()` again (any client may call any handler with any arguments), and the page
 guards only decide what to show.
+
+Reflex runs a handler on the process's one event loop, so a handler that waited on the database
+there would stall every other tab the process serves. Every handler that reads or writes data
+is `async` and reaches the database, storage or a provider only through `blocking()` (below):
+`_caller()`, `_as()` and `_guard()` are built on it. The work runs in a worker thread and is
+given plain values, never `self` (compute inputs first, assign results after the await); an
+`AppError` comes back out of the await for the handler to show with `_message()` /
+`_field_messages()`, and anything else reaches Reflex's error log.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 from urllib.parse import quote
 
 import reflex as rx
@@ -25,8 +34,25 @@ from ofair_app.ui import routes
 from ofair_app.ui.state.locale import LocaleState
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 TOKEN_COOKIE = "ofair_token"  # noqa: S105 (a cookie name, not a secret)
+
+
+async def blocking(work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """`work(*args, **kwargs)` in a worker thread, so the event loop keeps serving other tabs
+    while it waits on the database, file storage or a provider; its result or its exception."""
+    return await asyncio.to_thread(work, *args, **kwargs)
+
+
+def _resolve_token(token: str) -> Caller | None:
+    with unit_of_work(SYSTEM) as session:
+        return auth.resolve_token(session=session, token=token)
+
+
+def _in_unit_of_work(caller: Caller, work: Callable[..., T]) -> T:
+    with unit_of_work(caller) as session:
+        return work(session)
 
 
 def safe_next(value: str | None, default: str) -> str:
@@ -65,17 +91,16 @@ class SessionState(LocaleState):
 
     # --- for handlers ---------------------------------------------------------------------
 
-    def _caller(self) -> Caller | None:
+    async def _caller(self) -> Caller | None:
         """The signed-in caller behind the cookie, or None (unknown, expired, revoked)."""
         if not self.token:
             return None
-        with unit_of_work(SYSTEM) as session:
-            return auth.resolve_token(session=session, token=self.token)
+        return await blocking(_resolve_token, self.token)
 
-    def _as(self, caller: Caller | None, work: Callable[..., T]) -> T:
-        """Run `work(session)` in one unit of work as `caller` (anonymous when None)."""
-        with unit_of_work(caller or ANONYMOUS) as session:
-            return work(session)
+    async def _as(self, caller: Caller | None, work: Callable[..., T]) -> T:
+        """`work(session)` in one unit of work as `caller` (anonymous when None), off the
+        event loop. `work` runs in a worker thread: it must not touch `self`."""
+        return await blocking(_in_unit_of_work, caller or ANONYMOUS, work)
 
     def _text(self, key: str, **params: object) -> str:
         return translate(key, self.locale, **params)
@@ -87,12 +112,12 @@ class SessionState(LocaleState):
         return {field: translate(key, self.locale, **error.params)
                 for field, key in error.fields.items()}
 
-    def _refresh_identity(self, caller: Caller | None) -> None:
+    async def _refresh_identity(self, caller: Caller | None) -> None:
         self.signed_in = caller is not None
         self.user_role = caller.role if caller else ""
         self.user_name = ""
         if caller is not None:
-            user = self._as(caller, lambda s: users.get_me(session=s, caller=caller))
+            user = await self._as(caller, lambda s: users.get_me(session=s, caller=caller))
             self.user_name = user.name or identity.display_phone(user.phone or "") or (
                 user.email or "")
 
@@ -107,11 +132,11 @@ class SessionState(LocaleState):
         """The business this tab acts for: the first the caller joined."""
         return caller.professional_ids[0] if caller.professional_ids else None
 
-    def _guard(self, need: str) -> tuple[Caller | None, object]:
+    async def _guard(self, need: str) -> tuple[Caller | None, object]:
         """Check the page's need ("login", "business" or "admin") and return the caller with
         the event to return (a redirect), if any. Sets `access` for the page to render."""
-        caller = self._caller()
-        self._refresh_identity(caller)
+        caller = await self._caller()
+        await self._refresh_identity(caller)
         if caller is None:
             self.access = "checking"
             if self.token:  # expired or revoked: forget it
@@ -129,27 +154,27 @@ class SessionState(LocaleState):
     # --- events ---------------------------------------------------------------------------
 
     @rx.event
-    def load(self):
+    async def load(self):
         """For public pages: who is signed in, for the top bar."""
-        self._refresh_identity(self._caller())
+        await self._refresh_identity(await self._caller())
         self.access = "ok"
 
     @rx.event
-    def require_business(self):
+    async def require_business(self):
         """Guard for pro pages: a member of a business (others start the onboarding)."""
-        return self._guard("business")[1]
+        return (await self._guard("business"))[1]
 
     @rx.event
-    def require_admin(self):
-        return self._guard("admin")[1]
+    async def require_admin(self):
+        return (await self._guard("admin"))[1]
 
     @rx.event
-    def logout(self):
+    async def logout(self):
         """End this session on the server too (the token stops working for the API as well)."""
-        caller = self._caller()
+        caller = await self._caller()
         if caller is not None:
             token = self.token
-            self._as(caller, lambda s: auth.revoke_token(session=s, token=token))
+            await self._as(caller, lambda s: auth.revoke_token(session=s, token=token))
         self.token = ""
         self.signed_in, self.user_name, self.user_role = False, "", ""
         return rx.redirect(routes.HOME)
