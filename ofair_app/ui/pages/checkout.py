@@ -38,11 +38,11 @@ class CheckoutState(SessionState):
 
     @rx.var
     def reference(self) -> str:
-        return self.router.page.params.get("reference", "")
+        return self.rx_router_page.params.get("reference", "")
 
     @rx.event
     async def open(self):
-        await self._refresh_identity(await self._caller())
+        await self._identify()
         self.access = "ok"
         self.error, self.card, self.expiry, self.cvc, self.paying = "", "", "", "", False
         sandbox = _sandbox()

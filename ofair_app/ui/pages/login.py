@@ -52,8 +52,7 @@ class LoginState(ResendCountdown, SessionState):
     @rx.event
     async def open(self):
         """A signed-in visitor goes straight on; everyone else starts at the first step."""
-        caller = await self._caller()
-        await self._refresh_identity(caller)
+        caller = await self._identify()
         self.access = "ok"
         if caller is not None:
             return rx.redirect(self._next(caller.role, bool(caller.professional_ids)))

@@ -70,7 +70,7 @@ class MyRequestState(OffersMixin, SessionState):
 
     @rx.var
     def lead_id(self) -> str:
-        return self.router.page.params.get("lead_id", "")
+        return self.rx_router_page.params.get("lead_id", "")
 
     async def _load(self, caller) -> None:
         try:

@@ -4,13 +4,15 @@ carries a client's name, phone or address (the board reads only public columns).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import reflex as rx
 
 from ofair_app import reference
 from ofair_app.db.engine import Caller
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.leads import LeadType, read_amount
-from ofair_app.services import board, professionals
+from ofair_app.services import board
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import error_banner
 from ofair_app.ui.components.shells import pro_shell
@@ -82,7 +84,10 @@ class BoardState(SessionState):
             budget_max=read_amount(self.budget_max, field="budget_max"),
             subscribed_only=self.subscribed_only)
 
-    async def _fetch(self, append: bool, caller: Caller | None = None) -> None:
+    async def _fetch(self, append: bool, caller: Caller | None = None,
+                     own_radius: bool = False) -> None:
+        """A page of the board (the next one with `append`); `own_radius` searches the
+        business's own service radius and shows it on the slider."""
         caller = caller or await self._caller()
         if caller is None:
             return
@@ -91,6 +96,8 @@ class BoardState(SessionState):
         cursor = self.cursor if append else None
         try:
             filters = self._filters()
+            if own_radius:
+                filters = replace(filters, radius_km=None)
             business, cards, next_cursor = await self._as(caller, lambda s: board.for_business(
                 session=s, caller=caller, professional_id=professional_id,
                 filters=filters, limit=PAGE, cursor=cursor))
@@ -102,6 +109,8 @@ class BoardState(SessionState):
         self.cards = [*self.cards, *rows] if append else rows
         self.cursor = next_cursor or ""
         self.loaded = True
+        if own_radius:
+            self.radius = business.service_radius_km
         category = reference.category(business.category_slug)
         locality = reference.locality(business.locality_id)
         self.business_name = business.business_name
@@ -113,12 +122,7 @@ class BoardState(SessionState):
         caller, redirect = await self._guard("business")
         if caller is None:
             return redirect
-        if not self.loaded:
-            professional_id = self._current_business(caller)
-            mine = await self._as(caller, lambda s: professionals.get_professional(
-                session=s, professional_id=professional_id))
-            self.radius = mine.service_radius_km
-        await self._fetch(append=False, caller=caller)
+        await self._fetch(append=False, caller=caller, own_radius=not self.loaded)
         return None
 
     @rx.event

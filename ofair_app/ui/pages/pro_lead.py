@@ -74,7 +74,9 @@ class ProLeadState(OffersMixin, SessionState):
 
     @rx.var
     def lead_id(self) -> str:
-        return self.router.page.params.get("lead_id", "")
+        # What Reflex's own dynamic-route vars read: `router.page` is deprecated and walks the
+        # stack to log that on every read, which the board profile showed on the event loop.
+        return self.rx_router_page.params.get("lead_id", "")
 
     def _split(self, lead, terms, subscribed: bool) -> dict[str, str]:
         amount, share = terms

@@ -33,7 +33,7 @@ class PublicProState(SessionState):
 
     @rx.event
     async def open(self):
-        await self._refresh_identity(await self._caller())
+        await self._identify()
         self.access = "ok"
         raw = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
         try:

@@ -44,8 +44,7 @@ class RequestState(ResendCountdown, PlaceMixin, SessionState):
     @rx.event
     async def open(self):
         """Who is here: a signed-in visitor's name and phone fill the form."""
-        caller = await self._caller()
-        await self._refresh_identity(caller)
+        caller = await self._identify()
         self.access = "ok"
         if caller is not None and self.step == "form":
             user = await self._as(caller, lambda s: users.get_me(session=s, caller=caller))

@@ -28,6 +28,7 @@ from ofair_app.db.engine import ANONYMOUS, SYSTEM, Caller, unit_of_work
 from ofair_app.domain import identity
 from ofair_app.domain.errors import AppError
 from ofair_app.i18n import translate
+from ofair_app.models import User
 from ofair_app.services import auth, users
 from ofair_app.settings import get_settings
 from ofair_app.ui import routes
@@ -48,6 +49,16 @@ async def blocking(work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -
 def _resolve_token(token: str) -> Caller | None:
     with unit_of_work(SYSTEM) as session:
         return auth.resolve_token(session=session, token=token)
+
+
+def _signed_in(token: str) -> tuple[Caller | None, User | None]:
+    """The caller behind a login token and their own user row (two units of work: the token
+    is resolved as the system, the row is read as the caller)."""
+    caller = _resolve_token(token) if token else None
+    if caller is None:
+        return None, None
+    with unit_of_work(caller) as session:
+        return caller, users.get_me(session=session, caller=caller)
 
 
 def _in_unit_of_work(caller: Caller, work: Callable[..., T]) -> T:
@@ -112,14 +123,24 @@ class SessionState(LocaleState):
         return {field: translate(key, self.locale, **error.params)
                 for field, key in error.fields.items()}
 
+    async def _identify(self) -> Caller | None:
+        """The signed-in caller, with the top bar's name and role brought up to date: one trip
+        off the event loop for both."""
+        caller, user = await blocking(_signed_in, self.token)
+        self._show_identity(caller, user)
+        return caller
+
     async def _refresh_identity(self, caller: Caller | None) -> None:
-        self.signed_in = caller is not None
-        self.user_role = caller.role if caller else ""
-        self.user_name = ""
+        user = None
         if caller is not None:
             user = await self._as(caller, lambda s: users.get_me(session=s, caller=caller))
-            self.user_name = user.name or identity.display_phone(user.phone or "") or (
-                user.email or "")
+        self._show_identity(caller, user)
+
+    def _show_identity(self, caller: Caller | None, user: User | None) -> None:
+        self.signed_in = caller is not None
+        self.user_role = caller.role if caller else ""
+        self.user_name = "" if user is None else (
+            user.name or identity.display_phone(user.phone or "") or user.email or "")
 
     def _request_origin(self) -> tuple[str, str]:
         """Where this tab's events come from, for the access logs: (IP, user agent)."""
@@ -135,8 +156,7 @@ class SessionState(LocaleState):
     async def _guard(self, need: str) -> tuple[Caller | None, object]:
         """Check the page's need ("login", "business" or "admin") and return the caller with
         the event to return (a redirect), if any. Sets `access` for the page to render."""
-        caller = await self._caller()
-        await self._refresh_identity(caller)
+        caller = await self._identify()
         if caller is None:
             self.access = "checking"
             if self.token:  # expired or revoked: forget it
@@ -156,7 +176,7 @@ class SessionState(LocaleState):
     @rx.event
     async def load(self):
         """For public pages: who is signed in, for the top bar."""
-        await self._refresh_identity(await self._caller())
+        await self._identify()
         self.access = "ok"
 
     @rx.event
