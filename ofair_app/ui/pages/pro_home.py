@@ -7,17 +7,19 @@ from __future__ import annotations
 from dataclasses import replace
 
 import reflex as rx
+from sqlmodel import Session
 
 from ofair_app import reference
 from ofair_app.db.engine import Caller
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.leads import LeadType, read_amount
+from ofair_app.i18n import translate
 from ofair_app.services import board
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import error_banner
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.state.locale import t
-from ofair_app.ui.state.session import SessionState
+from ofair_app.ui.state.session import SessionState, current_business
 
 PAGE = 20
 # Clicks "more" when it scrolls near the viewport: infinite scroll without a custom component.
@@ -87,25 +89,37 @@ class BoardState(SessionState):
     async def _fetch(self, append: bool, caller: Caller | None = None,
                      own_radius: bool = False) -> None:
         """A page of the board (the next one with `append`); `own_radius` searches the
-        business's own service radius and shows it on the slider."""
-        caller = caller or await self._caller()
-        if caller is None:
-            return
+        business's own service radius and shows it on the slider. The hot path of the page:
+        the caller, the query and the cards' formatting make one trip off the event loop."""
         self.error = ""
-        professional_id = self._current_business(caller)
-        cursor = self.cursor if append else None
+        cursor, locale = (self.cursor if append else None), self.locale
         try:
             filters = self._filters()
-            if own_radius:
-                filters = replace(filters, radius_km=None)
-            business, cards, next_cursor = await self._as(caller, lambda s: board.for_business(
-                session=s, caller=caller, professional_id=professional_id,
-                filters=filters, limit=PAGE, cursor=cursor))
+        except AppError as error:
+            self.error = next(iter(self._field_messages(error).values()), self._message(error))
+            return
+        if own_radius:
+            filters = replace(filters, radius_km=None)
+
+        def read(session: Session, caller: Caller):
+            business, cards, next_cursor = board.for_business(
+                session=session, caller=caller, professional_id=current_business(caller),
+                filters=filters, limit=PAGE, cursor=cursor)
+            text = lambda key: translate(key, locale)  # noqa: E731
+            return business, [card_row(card, locale, text) for card in cards], next_cursor
+
+        try:
+            if caller is not None:
+                page = await self._as(caller, lambda s: read(s, caller))
+            else:
+                caller, page = await self._as_signed_in(read)
         except AppError as error:
             messages = self._field_messages(error)
             self.error = next(iter(messages.values()), self._message(error))
             return
-        rows = [card_row(card, self.locale, self._text) for card in cards]
+        if caller is None or page is None:
+            return
+        business, rows, next_cursor = page
         self.cards = [*self.cards, *rows] if append else rows
         self.cursor = next_cursor or ""
         self.loaded = True

@@ -8,10 +8,10 @@ guards only decide what to show.
 Reflex runs a handler on the process's one event loop, so a handler that waited on the database
 there would stall every other tab the process serves. Every handler that reads or writes data
 is `async` and reaches the database, storage or a provider only through `blocking()` (below):
-`_caller()`, `_as()` and `_guard()` are built on it. The work runs in a worker thread and is
-given plain values, never `self` (compute inputs first, assign results after the await); an
-`AppError` comes back out of the await for the handler to show with `_message()` /
-`_field_messages()`, and anything else reaches Reflex's error log.
+`_caller()`, `_as()`, `_as_signed_in()` and `_guard()` are built on it. The work runs in a
+worker thread and is given plain values, never `self` (compute inputs first, assign results
+after the await); an `AppError` comes back out of the await for the handler to show with
+`_message()` / `_field_messages()`, and anything else reaches Reflex's error log.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from typing import ParamSpec, TypeVar
 from urllib.parse import quote
 
 import reflex as rx
+from sqlmodel import Session
 
-from ofair_app.db.engine import ANONYMOUS, SYSTEM, Caller, unit_of_work
+from ofair_app.db.engine import ANONYMOUS, SYSTEM, Caller, set_caller_context, unit_of_work
 from ofair_app.domain import identity
 from ofair_app.domain.errors import AppError
 from ofair_app.i18n import translate
@@ -51,19 +52,26 @@ def _resolve_token(token: str) -> Caller | None:
         return auth.resolve_token(session=session, token=token)
 
 
-def _signed_in(token: str) -> tuple[Caller | None, User | None]:
-    """The caller behind a login token and their own user row (two units of work: the token
-    is resolved as the system, the row is read as the caller)."""
-    caller = _resolve_token(token) if token else None
-    if caller is None:
-        return None, None
-    with unit_of_work(caller) as session:
-        return caller, users.get_me(session=session, caller=caller)
-
-
 def _in_unit_of_work(caller: Caller, work: Callable[..., T]) -> T:
     with unit_of_work(caller) as session:
         return work(session)
+
+
+def _as_token_holder(token: str, work: Callable[[Session, Caller], T],
+                     ) -> tuple[Caller | None, T | None]:
+    """Resolve the token as the system, then run `work` as its holder in the same transaction
+    (the RLS context switches before `work` sees the session)."""
+    with unit_of_work(SYSTEM) as session:
+        caller = auth.resolve_token(session=session, token=token)
+        if caller is None:
+            return None, None
+        set_caller_context(session, caller)
+        return caller, work(session, caller)
+
+
+def current_business(caller: Caller) -> uuid.UUID | None:
+    """The business a tab acts for: the first the caller joined."""
+    return caller.professional_ids[0] if caller.professional_ids else None
 
 
 def safe_next(value: str | None, default: str) -> str:
@@ -113,6 +121,14 @@ class SessionState(LocaleState):
         event loop. `work` runs in a worker thread: it must not touch `self`."""
         return await blocking(_in_unit_of_work, caller or ANONYMOUS, work)
 
+    async def _as_signed_in(self, work: Callable[[Session, Caller], T],
+                            ) -> tuple[Caller | None, T | None]:
+        """`_caller()` and `_as()` in one: `work(session, caller)` as whoever the cookie
+        names, in one unit of work and one trip off the loop; (None, None) for no one."""
+        if not self.token:
+            return None, None
+        return await blocking(_as_token_holder, self.token, work)
+
     def _text(self, key: str, **params: object) -> str:
         return translate(key, self.locale, **params)
 
@@ -126,7 +142,8 @@ class SessionState(LocaleState):
     async def _identify(self) -> Caller | None:
         """The signed-in caller, with the top bar's name and role brought up to date: one trip
         off the event loop for both."""
-        caller, user = await blocking(_signed_in, self.token)
+        caller, user = await self._as_signed_in(
+            lambda s, c: users.get_me(session=s, caller=c))
         self._show_identity(caller, user)
         return caller
 
@@ -150,8 +167,7 @@ class SessionState(LocaleState):
             (headers.user_agent or "")[:200]
 
     def _current_business(self, caller: Caller) -> uuid.UUID | None:
-        """The business this tab acts for: the first the caller joined."""
-        return caller.professional_ids[0] if caller.professional_ids else None
+        return current_business(caller)
 
     async def _guard(self, need: str) -> tuple[Caller | None, object]:
         """Check the page's need ("login", "business" or "admin") and return the caller with
