@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -130,7 +131,14 @@ async def _released(redis_client, token: str, timeout: float = 10) -> None:
         await asyncio.sleep(0.05)
 
 
-async def test_tab_state_survives_a_reconnect_to_the_other_worker(two_workers, redis_url):
+def test_tab_state_survives_a_reconnect_to_the_other_worker(two_workers, redis_url):
+    # In its own thread and loop: the other e2e tests' sync Playwright keeps an event loop
+    # running in this one for the whole session.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _reconnect_to_the_other_worker(two_workers, redis_url)).result()
+
+
+async def _reconnect_to_the_other_worker(two_workers: str, redis_url: str) -> None:
     import redis.asyncio as aioredis
 
     from ofair_app.ui.pages.request_form import RequestState
