@@ -215,12 +215,13 @@ def group_cpu_seconds(pgid: int) -> float:
 class Names:
     """Full event names, from the app's own state classes."""
 
-    def __init__(self) -> None:
+    def __init__(self, hashes: list[str]) -> None:
         from benchmarks.reflex_client import cookie_var
         from ofair_app.ui.pages.pro_home import BoardState
         from ofair_app.ui.state.locale import LocaleState
         from ofair_app.ui.state.session import SessionState
 
+        self.hashes = hashes
         self.board = BoardState.get_full_name()
         self.locale = LocaleState.get_full_name()
         self.token_var = cookie_var(SessionState.get_full_name(), "token")
@@ -229,7 +230,7 @@ class Names:
 async def open_board(base_url: str, names: Names, token: str):
     from benchmarks.reflex_client import Tab
 
-    tab = Tab(base_url, "/pro", cookies={names.token_var: token})
+    tab = Tab(base_url, "/pro", cookies={names.token_var: token}, hashes=names.hashes)
     started = await tab.connect()
     loaded_at, _ = await tab.wait_for(names.board, "loaded", value=True)
     return tab, (loaded_at - started) * 1000
@@ -238,7 +239,9 @@ async def open_board(base_url: str, names: Names, token: str):
 async def drive(base_url: str, tokens: list[str], clients: list[int],
                 args: argparse.Namespace, app_cpu: Callable[[], float],
                 ) -> tuple[list[LoadStats], dict[str, list[float]]]:
-    names = Names()
+    from benchmarks.reflex_client import initial_state_hashes
+
+    names = Names(await initial_state_hashes())
     # Warm the process up (imports, pools, first queries) before anything is timed.
     tab, _ = await open_board(base_url, names, tokens[0])
     await tab.close()

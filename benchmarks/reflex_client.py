@@ -39,6 +39,9 @@ class Tab:
     cookies: dict[str, str] = field(default_factory=dict)  # state var key -> value
     token: str = field(default_factory=lambda: str(uuid.uuid4()))
     headers: dict[str, str] = field(default_factory=lambda: {"User-Agent": "ofair-bench"})
+    # A page load's first hydrate carries the hashes of the compiled initial state, so the
+    # server sends only what differs from it (`initial_state_hashes()`); a reconnect does not.
+    hashes: list[str] | None = None
 
     def __post_init__(self) -> None:
         self.sio = socketio.AsyncClient(reconnection=False)
@@ -54,8 +57,10 @@ class Tab:
 
     async def connect(self, timeout: float = 30) -> float:
         """Open the socket with the hydrate event, as a page load does; the start time."""
-        hydrate = {"name": f"{ROOT_STATE}.hydrate_and_load",
-                   "payload": {"vars": dict(self.cookies)} if self.cookies else {},
+        payload: dict[str, Any] = {"vars": dict(self.cookies)} if self.cookies else {}
+        if self.hashes is not None:
+            payload["hashes"] = self.hashes
+        hydrate = {"name": f"{ROOT_STATE}.hydrate_and_load", "payload": payload,
                    "router_data": self._router_data()}
         started = time.perf_counter()
         await self.sio.connect(f"{self.base_url}?token={self.token}", headers=self.headers,
@@ -88,6 +93,17 @@ class Tab:
     async def close(self) -> None:
         if self.sio.connected:
             await self.sio.disconnect()
+
+
+async def initial_state_hashes() -> list[str]:
+    """What the compiled frontend sends as `hashes`: computed from the app's state classes the
+    way the backend computes its own copy (a mismatch only makes the server send everything)."""
+    from reflex.state import State, _resolve_delta, state_snapshot_hashes
+
+    import ofair_app.ofair_app  # noqa: F401 (registers every page's state)
+
+    snapshot = await _resolve_delta(State(_reflex_internal_init=True).dict(initial=True))
+    return state_snapshot_hashes(snapshot)
 
 
 def cookie_var(state_full_name: str, var: str) -> str:
