@@ -90,7 +90,7 @@ class OnboardingState(BusinessFormState):
         return await self._create()
 
     @rx.event
-    async def next_step(self):
+    def next_step(self):
         return self._advance()
 
     def _advance(self):
