@@ -15,6 +15,10 @@ from ofair_app.ui.theme import radix_theme
 
 settings = get_settings()
 
+if settings.ofair_workers is not None:
+    # The production server (Granian) takes its worker count from here; read before it starts.
+    os.environ.setdefault("GRANIAN_WORKERS", str(settings.ofair_workers))
+
 config = rx.Config(
     app_name="ofair_app",
     telemetry_enabled=False,

@@ -88,7 +88,12 @@ class Settings(BaseSettings):
     smtp_from: str = "OFAIR <no-reply@ofair.local>"
 
     # --- scale-out -------------------------------------------------------------------------
+    # Reflex keeps each tab's state in Redis instead of in one process, so any worker (or any
+    # machine) can serve any tab's next event.
     redis_url: str | None = None
+    # Backend worker processes of `reflex run --env prod` (unset: Reflex's choice, 1 without
+    # Redis and 2 x cores + 1 with it). More than one needs REDIS_URL.
+    ofair_workers: int | None = Field(default=None, ge=1, le=64)
 
     @field_validator("ofair_cors_origins", mode="before")
     @classmethod
@@ -96,6 +101,13 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.lstrip().startswith("["):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _workers_need_redis(self) -> Settings:
+        if (self.ofair_workers or 1) > 1 and not self.redis_url:
+            raise ValueError("OFAIR_WORKERS above 1 needs REDIS_URL: without it each worker "
+                             "keeps its own tabs' state, and a reconnect to another loses it")
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

@@ -118,3 +118,19 @@ def test_cors_defaults_to_the_public_url_never_wildcard(clean_env):
 def test_production_cors_is_exactly_the_public_url(production_env):
     production_env.setenv("OFAIR_PUBLIC_URL", "https://ofair.co.il")
     assert Settings().cors_origins == ["https://ofair.co.il"]
+
+
+def test_several_workers_need_redis(clean_env):
+    clean_env.delenv("REDIS_URL", raising=False)
+    clean_env.setenv("OFAIR_WORKERS", "2")
+    with pytest.raises(ValidationError, match="REDIS_URL"):
+        Settings()
+    clean_env.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    assert Settings().ofair_workers == 2
+
+
+def test_one_worker_needs_no_redis(clean_env):
+    clean_env.delenv("REDIS_URL", raising=False)
+    clean_env.setenv("OFAIR_WORKERS", "1")
+    assert Settings().ofair_workers == 1
+    assert Settings(ofair_workers=None).ofair_workers is None

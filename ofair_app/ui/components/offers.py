@@ -22,6 +22,7 @@ from ofair_app.services.proposals import ProposalView
 from ofair_app.ui import format, theme
 from ofair_app.ui.components.forms import confirm_dialog
 from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.session import blocking
 
 POLL_SECONDS = 4
 POLL_FOR_SECONDS = 30 * 60  # a tab left open stops asking after half an hour
@@ -69,10 +70,10 @@ class OffersMixin(rx.State, mixin=True):
     lead_status: str = ""
     _watching: str = ""
 
-    def _load_offers(self, caller) -> None:
+    async def _load_offers(self, caller) -> None:
         try:
             lead_id = uuid.UUID(self.lead_id)
-            views, files = self._as(caller, lambda s: (
+            views, files = await self._as(caller, lambda s: (
                 proposals.list_proposals(session=s, caller=caller, lead_id=lead_id),
                 proposals.list_attachments(session=s, caller=caller, lead_id=lead_id)))
         except (ValueError, AppError):
@@ -81,15 +82,15 @@ class OffersMixin(rx.State, mixin=True):
         self.offers = [offer_row(v, self.locale, self._text) for v in views]
         self.offer_files = [{"proposal_id": str(pid), "id": str(f.id), "name": f.filename}
                             for pid, rows in files.items() for f in rows]
-        self._load_payment(caller, lead_id)
+        await self._load_payment(caller, lead_id)
 
-    def _load_payment(self, caller, lead_id: uuid.UUID) -> None:
+    async def _load_payment(self, caller, lead_id: uuid.UUID) -> None:
         def read(session):
             payment = payments.for_lead(session, lead_id)
             released = payment is not None and ledger.was_released(session, payment.id)
             return payment, released
 
-        payment, released = self._as(caller, read)
+        payment, released = await self._as(caller, read)
         self.payment = payment_row(payment, self.locale, self._text, released)
 
     @rx.event
@@ -97,82 +98,85 @@ class OffersMixin(rx.State, mixin=True):
         self.dispute_reason = value
 
     @rx.event
-    def open_dispute(self):
+    async def open_dispute(self):
         """A party contests the paid job before its money is released (it stays frozen)."""
-        caller = self._caller()
+        caller = await self._caller()
         if caller is None:
             return rx.redirect("/login")
         self.offers_error = ""
+        reason = self.dispute_reason
         try:
-            self._as(caller, lambda s: disputes.open_dispute(
-                session=s, caller=caller, lead_id=uuid.UUID(self.lead_id),
-                reason=self.dispute_reason))
+            lead_id = uuid.UUID(self.lead_id)
+            await self._as(caller, lambda s: disputes.open_dispute(
+                session=s, caller=caller, lead_id=lead_id, reason=reason))
         except (ValueError, AppError) as error:
             self.offers_error = (next(iter(self._field_messages(error).values()), "")
                                  or self._message(error)) if isinstance(error, AppError) else ""
             return None
         self.dispute_reason = ""
-        self._load(caller)
+        await self._load(caller)
         return None
 
     @rx.event
-    def start_payment(self):
+    async def start_payment(self):
         """Pay the chosen offer: the provider's checkout opens (the same one on a second tap)."""
-        caller = self._caller()
+        caller = await self._caller()
         if caller is None:
             return rx.redirect("/login")
         chosen = next((o["id"] for o in self.offers if o["status"] == "accepted"), "")
         self.offers_error = ""
         try:
-            payment = payments.initiate(caller=caller, proposal_id=uuid.UUID(chosen))
+            payment = await blocking(payments.initiate, caller=caller,
+                                     proposal_id=uuid.UUID(chosen))
         except (ValueError, AppError) as error:
             self.offers_error = self._message(error) if isinstance(error, AppError) else ""
             return None
         return rx.redirect(payment.checkout_url or "/")
 
     @rx.event
-    def confirm_done(self):
+    async def confirm_done(self):
         """The owner confirms the job is done: it closes, and the hold period starts."""
-        caller = self._caller()
+        caller = await self._caller()
         if caller is None:
             return rx.redirect("/login")
         self.offers_error = ""
         try:
-            self._as(caller, lambda s: payments.confirm_completion(
-                session=s, caller=caller, lead_id=uuid.UUID(self.lead_id)))
+            lead_id = uuid.UUID(self.lead_id)
+            await self._as(caller, lambda s: payments.confirm_completion(
+                session=s, caller=caller, lead_id=lead_id))
         except (ValueError, AppError) as error:
             self.offers_error = self._message(error) if isinstance(error, AppError) else ""
-        self._load(caller)
+        await self._load(caller)
         return None
 
     @rx.event
-    def open_file(self, media_id: str):
+    async def open_file(self, media_id: str):
         """A five-minute link to an offer's photo or PDF."""
-        caller = self._caller()
+        caller = await self._caller()
         if caller is None:
             return rx.redirect("/login")
         try:
-            url = self._as(caller, lambda s: proposals.attachment_link(
+            url = await self._as(caller, lambda s: proposals.attachment_link(
                 session=s, caller=caller, attachment_id=uuid.UUID(media_id)))
         except (ValueError, AppError):
             return None
         return rx.redirect(url, is_external=True)
 
     @rx.event
-    def accept_offer(self, proposal_id: str):
+    async def accept_offer(self, proposal_id: str):
         """The owner chooses an offer (the dialog said the client's details go to it)."""
-        caller = self._caller()
+        caller = await self._caller()
         if caller is None:
             return rx.redirect("/login")
         ip, user_agent = self._request_origin()
         self.offers_error = ""
         try:
-            self._as(caller, lambda s: proposals.accept_proposal(
+            await self._as(caller, lambda s: proposals.accept_proposal(
                 session=s, caller=caller, proposal_id=uuid.UUID(proposal_id), ip=ip,
                 user_agent=user_agent))
         except (ValueError, AppError) as error:
             self.offers_error = self._message(error) if isinstance(error, AppError) else ""
-        self._load(caller)
+        await self._load(caller)
         return None
 
     @rx.event
@@ -183,13 +187,13 @@ class OffersMixin(rx.State, mixin=True):
     async def change_price(self, proposal_id: str):
         """Before payment, either side of an award may settle on another price (a checkout
         open at the old one is closed first, so the next payment charges the new one)."""
-        caller = await asyncio.to_thread(self._caller)
+        caller = await self._caller()
         if caller is None:
             return rx.redirect("/login")
         self.offers_error = ""
         try:
             amount = read_amount(self.new_price, field="price")
-            await asyncio.to_thread(
+            await blocking(
                 payments.edit_proposal, caller=caller, proposal_id=uuid.UUID(proposal_id),
                 data=ProposalUpdate(price=amount if amount is not None else 0))
         except (ValueError, AppError) as error:
@@ -197,22 +201,23 @@ class OffersMixin(rx.State, mixin=True):
                                  or self._message(error)) if isinstance(error, AppError) else ""
             return None
         self.new_price = ""
-        await asyncio.to_thread(self._load, caller)
+        await self._load(caller)
         return None
 
     @rx.event
-    def cancel_award(self):
+    async def cancel_award(self):
         """The owner takes the award back before payment: the lead is open again."""
-        caller = self._caller()
+        caller = await self._caller()
         if caller is None:
             return rx.redirect("/login")
         self.offers_error = ""
         try:
-            self._as(caller, lambda s: proposals.unaward(session=s, caller=caller,
-                                                         lead_id=uuid.UUID(self.lead_id)))
+            lead_id = uuid.UUID(self.lead_id)
+            await self._as(caller, lambda s: proposals.unaward(session=s, caller=caller,
+                                                               lead_id=lead_id))
         except (ValueError, AppError) as error:
             self.offers_error = self._message(error) if isinstance(error, AppError) else ""
-        self._load(caller)
+        await self._load(caller)
         return None
 
     @rx.event(background=True)
@@ -231,13 +236,13 @@ class OffersMixin(rx.State, mixin=True):
                 async with self:
                     if self.lead_id != lead_id or self.lead_status != "active":
                         return
-                    caller = self._caller()
+                    caller = await self._caller()
                     if caller is None:
                         return
                     before = len(self.offers)
-                    self._load_offers(caller)
+                    await self._load_offers(caller)
                     if len(self.offers) != before:
-                        self._load(caller)  # the count and the rest of the page too
+                        await self._load(caller)  # the count and the rest of the page too
         finally:
             async with self:
                 if self._watching == lead_id:

@@ -1,13 +1,12 @@
 """`/admin`: the back office's home: is the platform healthy?"""
 
-import asyncio
-
 import reflex as rx
 
 from ofair_app.services import health
 from ofair_app.ui import routes, theme
 from ofair_app.ui.components.shells import admin_shell
 from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.session import blocking
 
 
 class AdminHomeState(rx.State):
@@ -23,7 +22,7 @@ class AdminHomeState(rx.State):
         """Query the database as the application role (the same check as /api/v1/health)."""
         self.checking = True
         yield
-        result = await asyncio.to_thread(health.check_database)
+        result = await blocking(health.check_database)
         if result.ok:
             self.db_status = "ok"
         elif result.role is not None:

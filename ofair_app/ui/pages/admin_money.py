@@ -23,7 +23,7 @@ from ofair_app.ui.components.forms import (
 )
 from ofair_app.ui.components.shells import admin_shell
 from ofair_app.ui.state.locale import t
-from ofair_app.ui.state.session import SessionState
+from ofair_app.ui.state.session import SessionState, blocking
 
 
 class AdminPayoutsState(SessionState):
@@ -37,7 +37,7 @@ class AdminPayoutsState(SessionState):
     manual_amount: str = ""
     manual_note: str = ""
 
-    def _load(self, caller) -> None:
+    async def _load(self, caller) -> None:
         locale = self.locale
 
         def read(session):
@@ -46,7 +46,7 @@ class AdminPayoutsState(SessionState):
             return (rows, names, payouts.batches(session=session, caller=caller),
                     payments.flagged(session=session, caller=caller))
 
-        rows, names, batches, flagged = self._as(caller, read)
+        rows, names, batches, flagged = await self._as(caller, read)
         self.flagged = [{"id": str(p.id), "title": title, "reason": p.flag_reason,
                          "amount": format.money(p.final_amount, locale),
                          "status": self._text(f"ui.payment_status.{p.status}")}
@@ -68,63 +68,63 @@ class AdminPayoutsState(SessionState):
                          "csv": f"/api/v1/admin/payout-batches/{b.id}/csv"} for b in batches]
 
     @rx.event
-    def open(self):
-        caller, redirect = self._guard("admin")
+    async def open(self):
+        caller, redirect = await self._guard("admin")
         if caller is None:
             return redirect
         self.error, self.notice = "", ""
-        self._load(caller)
+        await self._load(caller)
         return None
 
-    def _act(self, work, notice_key: str):
-        caller = self._caller()
+    async def _act(self, work, notice_key: str):
+        caller = await self._caller()
         if caller is None or caller.role != "admin":
             return rx.redirect(routes.LOGIN)
         self.error, self.notice = "", ""
         try:
-            result = self._as(caller, lambda s: work(s, caller))
+            result = await self._as(caller, lambda s: work(s, caller))
             self.notice = self._text(notice_key)
         except (ValueError, AppError) as error:
             self.error = self._message(error) if isinstance(error, AppError) else ""
             result = None
-        self._load(caller)
+        await self._load(caller)
         return result
 
     @rx.event
-    def approve(self, withdrawal_id: str):
-        self._act(lambda s, c: payouts.decide(session=s, caller=c, approve=True,
-                                              withdrawal_id=uuid.UUID(withdrawal_id)),
-                  "ui.payouts.approved_notice")
+    async def approve(self, withdrawal_id: str):
+        await self._act(lambda s, c: payouts.decide(session=s, caller=c, approve=True,
+                                                    withdrawal_id=uuid.UUID(withdrawal_id)),
+                        "ui.payouts.approved_notice")
 
     @rx.event
-    def reject(self, withdrawal_id: str):
-        self._act(lambda s, c: payouts.decide(session=s, caller=c, approve=False,
-                                              withdrawal_id=uuid.UUID(withdrawal_id)),
-                  "ui.payouts.rejected")
+    async def reject(self, withdrawal_id: str):
+        await self._act(lambda s, c: payouts.decide(session=s, caller=c, approve=False,
+                                                    withdrawal_id=uuid.UUID(withdrawal_id)),
+                        "ui.payouts.rejected")
 
     @rx.event
-    def export(self):
-        result = self._act(lambda s, c: payouts.export_batch(session=s, caller=c),
-                           "ui.payouts.exported")
+    async def export(self):
+        result = await self._act(lambda s, c: payouts.export_batch(session=s, caller=c),
+                                 "ui.payouts.exported")
         if result is None:
             return None
         batch, content = result
         return rx.download(data=content, filename=f"ofair-payouts-{batch.id}.csv")
 
     @rx.event
-    def download(self, batch_id: str):
-        content = self._act(lambda s, c: payouts.batch_csv(session=s, caller=c,
-                                                           batch_id=uuid.UUID(batch_id)),
-                            "ui.payouts.downloaded")
+    async def download(self, batch_id: str):
+        content = await self._act(lambda s, c: payouts.batch_csv(session=s, caller=c,
+                                                                 batch_id=uuid.UUID(batch_id)),
+                                  "ui.payouts.downloaded")
         if content is None:
             return None
         return rx.download(data=content, filename=f"ofair-payouts-{batch_id}.csv")
 
     @rx.event
-    def mark_paid(self, batch_id: str):
-        self._act(lambda s, c: payouts.mark_batch_paid(session=s, caller=c,
-                                                       batch_id=uuid.UUID(batch_id)),
-                  "ui.payouts.marked_paid")
+    async def mark_paid(self, batch_id: str):
+        await self._act(lambda s, c: payouts.mark_batch_paid(session=s, caller=c,
+                                                             batch_id=uuid.UUID(batch_id)),
+                        "ui.payouts.marked_paid")
 
     @rx.event
     def set_manual_business(self, value: str):
@@ -139,15 +139,18 @@ class AdminPayoutsState(SessionState):
         self.manual_note = value
 
     @rx.event
-    def manual(self):
-        def work(session, caller):
-            amount = read_amount(self.manual_amount, field="amount")
-            return payouts.manual_payout(session=session, caller=caller,
-                                         professional_id=uuid.UUID(self.manual_business.strip()),
-                                         amount=amount if amount is not None else "",
-                                         note=self.manual_note)
+    async def manual(self):
+        business, amount_text, note = (self.manual_business.strip(), self.manual_amount,
+                                       self.manual_note)
 
-        if self._act(work, "ui.payouts.manual_done") is not None:
+        def work(session, caller):
+            amount = read_amount(amount_text, field="amount")
+            return payouts.manual_payout(session=session, caller=caller,
+                                         professional_id=uuid.UUID(business),
+                                         amount=amount if amount is not None else "",
+                                         note=note)
+
+        if await self._act(work, "ui.payouts.manual_done") is not None:
             self.manual_amount = self.manual_note = ""
 
 
@@ -257,27 +260,25 @@ class AdminDisputesState(SessionState):
     error: str = ""
     notice: str = ""
 
-    def _load(self, caller) -> None:
+    async def _load(self, caller) -> None:
         locale = self.locale
 
-        def read(session):
-            return [{
-                "id": str(item.dispute.id), "title": item.lead_title,
-                "party": self._text(f"ui.disputes.party_{item.dispute.party}"),
-                "reason": item.dispute.reason,
-                "when": format.ago(item.dispute.created_at, locale),
-                "amount": format.money(item.at_stake, locale)}
-                for item in disputes.queue(session=session, caller=caller)]
-
-        self.rows = self._as(caller, read)
+        queue = await self._as(caller, lambda s: disputes.queue(session=s, caller=caller))
+        self.rows = [{
+            "id": str(item.dispute.id), "title": item.lead_title,
+            "party": self._text(f"ui.disputes.party_{item.dispute.party}"),
+            "reason": item.dispute.reason,
+            "when": format.ago(item.dispute.created_at, locale),
+            "amount": format.money(item.at_stake, locale)}
+            for item in queue]
 
     @rx.event
-    def open(self):
-        caller, redirect = self._guard("admin")
+    async def open(self):
+        caller, redirect = await self._guard("admin")
         if caller is None:
             return redirect
         self.error, self.notice = "", ""
-        self._load(caller)
+        await self._load(caller)
         return None
 
     @rx.event
@@ -285,21 +286,21 @@ class AdminDisputesState(SessionState):
         self.amounts[dispute_id] = value
 
     @rx.event
-    def resolve(self, dispute_id: str, resolution: str):
-        caller = self._caller()
+    async def resolve(self, dispute_id: str, resolution: str):
+        caller = await self._caller()
         if caller is None or caller.role != "admin":
             return rx.redirect(routes.LOGIN)
         self.error, self.notice = "", ""
         try:
             amount = (read_amount(self.amounts.get(dispute_id, ""), field="refund_amount")
                       if resolution == "refund_partial" else None)
-            disputes.resolve(caller=caller, dispute_id=uuid.UUID(dispute_id),
-                             resolution=resolution, refund_amount=amount)
+            await blocking(disputes.resolve, caller=caller, dispute_id=uuid.UUID(dispute_id),
+                           resolution=resolution, refund_amount=amount)
             self.notice = self._text("ui.disputes.resolved")
         except (ValueError, AppError) as error:
             self.error = (next(iter(self._field_messages(error).values()), "")
                           or self._message(error)) if isinstance(error, AppError) else ""
-        self._load(caller)
+        await self._load(caller)
         return None
 
 

@@ -58,11 +58,11 @@ class AdminProsState(SessionState):
     error: str = ""
     notice: str = ""
 
-    def _admin(self):
-        caller = self._caller()
+    async def _admin(self):
+        caller = await self._caller()
         return caller if caller is not None and caller.role == "admin" else None
 
-    def _load(self, caller) -> None:
+    async def _load(self, caller) -> None:
         status = ProfessionalStatus(self.tab)
 
         def read(session):
@@ -90,38 +90,38 @@ class AdminProsState(SessionState):
                 ))
             return rows
 
-        self.rows = self._as(caller, read)
+        self.rows = await self._as(caller, read)
 
     @rx.event
-    def open(self):
-        caller, redirect = self._guard("admin")
+    async def open(self):
+        caller, redirect = await self._guard("admin")
         if caller is None:
             return redirect
         requested = self.router.url.query_parameters.get("status", "pending")
         self.tab = requested if requested in TABS else "pending"
         self.error, self.notice = "", ""
-        self._load(caller)
+        await self._load(caller)
         return None
 
     @rx.event
-    def show(self, tab: str | list[str]):
-        caller = self._admin()
+    async def show(self, tab: str | list[str]):
+        caller = await self._admin()
         if caller is None:
             return rx.redirect(routes.LOGIN)
         self.tab = tab if tab in TABS else "pending"
         self.error, self.notice = "", ""
-        self._load(caller)
+        await self._load(caller)
         return None
 
-    def _act(self, professional_id: str, action, notice: str):
-        caller = self._admin()
+    async def _act(self, professional_id: str, action, notice: str):
+        caller = await self._admin()
         if caller is None:
             return rx.redirect(routes.LOGIN)
         self.error, self.notice = "", ""
         ip = self.router.session.client_ip[:64]
         try:
             pid = uuid.UUID(professional_id)
-            professional = self._as(caller, lambda s: action(s, caller, pid, ip))
+            professional = await self._as(caller, lambda s: action(s, caller, pid, ip))
         except ValueError:
             self.error = self._text("errors.professional.not_found")
             return None
@@ -129,33 +129,36 @@ class AdminProsState(SessionState):
             self.error = self._message(error)
             return None
         self.notice = self._text(notice, name=professional.business_name)
-        self._load(caller)
+        await self._load(caller)
         return None
 
     @rx.event
-    def verify(self, professional_id: str):
-        return self._act(professional_id, lambda s, c, pid, ip: professionals.verify_professional(
-            session=s, caller=c, professional_id=pid, ip=ip), "ui.admin_pros.verified")
+    async def verify(self, professional_id: str):
+        return await self._act(
+            professional_id, lambda s, c, pid, ip: professionals.verify_professional(
+                session=s, caller=c, professional_id=pid, ip=ip), "ui.admin_pros.verified")
 
     @rx.event
-    def suspend(self, professional_id: str):
-        return self._act(professional_id, lambda s, c, pid, ip: professionals.set_suspended(
-            session=s, caller=c, professional_id=pid, suspended=True, ip=ip),
+    async def suspend(self, professional_id: str):
+        return await self._act(
+            professional_id, lambda s, c, pid, ip: professionals.set_suspended(
+                session=s, caller=c, professional_id=pid, suspended=True, ip=ip),
             "ui.admin_pros.suspended")
 
     @rx.event
-    def reinstate(self, professional_id: str):
-        return self._act(professional_id, lambda s, c, pid, ip: professionals.set_suspended(
-            session=s, caller=c, professional_id=pid, suspended=False, ip=ip),
+    async def reinstate(self, professional_id: str):
+        return await self._act(
+            professional_id, lambda s, c, pid, ip: professionals.set_suspended(
+                session=s, caller=c, professional_id=pid, suspended=False, ip=ip),
             "ui.admin_pros.reinstated")
 
     @rx.event
-    def open_certificate(self, certificate_id: str):
-        caller = self._admin()
+    async def open_certificate(self, certificate_id: str):
+        caller = await self._admin()
         if caller is None:
             return rx.redirect(routes.LOGIN)
         try:
-            url = self._as(caller, lambda s: certificates.download_link(
+            url = await self._as(caller, lambda s: certificates.download_link(
                 session=s, caller=caller, certificate_id=uuid.UUID(certificate_id)))
         except (AppError, ValueError):
             self.error = self._text("errors.certificate.not_found")

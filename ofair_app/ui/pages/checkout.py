@@ -8,8 +8,6 @@ declined. Only served while `PSP_PROVIDER=sandbox`.
 
 from __future__ import annotations
 
-import asyncio
-
 import reflex as rx
 
 from ofair_app.adapters.psp import get_provider
@@ -19,7 +17,7 @@ from ofair_app.ui import format, theme
 from ofair_app.ui.components.forms import error_banner, field
 from ofair_app.ui.components.shells import consumer_shell
 from ofair_app.ui.state.locale import t
-from ofair_app.ui.state.session import SessionState
+from ofair_app.ui.state.session import SessionState, blocking
 
 
 def _sandbox() -> SandboxProvider | None:
@@ -40,15 +38,15 @@ class CheckoutState(SessionState):
 
     @rx.var
     def reference(self) -> str:
-        return self.router.page.params.get("reference", "")
+        return self.rx_router_page.params.get("reference", "")
 
     @rx.event
-    def open(self):
-        self._refresh_identity(self._caller())
+    async def open(self):
+        await self._identify()
         self.access = "ok"
         self.error, self.card, self.expiry, self.cvc, self.paying = "", "", "", "", False
         sandbox = _sandbox()
-        found = sandbox.describe(self.reference) if sandbox else None
+        found = await blocking(sandbox.describe, self.reference) if sandbox else None
         if found is None:
             self.status = "missing"
             return
@@ -81,7 +79,7 @@ class CheckoutState(SessionState):
             return
         self.paying = True
         yield
-        result = await asyncio.to_thread(sandbox.pay, self.reference, self.card)
+        result = await blocking(sandbox.pay, self.reference, self.card)
         if result.outcome != "paid":
             self.paying = False
             self.error = self._text(f"ui.checkout.{result.outcome}")

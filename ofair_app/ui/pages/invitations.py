@@ -6,7 +6,6 @@ happens only on "Join the team", and the business learns nothing about someone w
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import uuid
 
@@ -38,20 +37,21 @@ class InvitationsState(SessionState):
     # Set after accepting: the business to go to.
     joined: bool = False
 
-    def _read(self, caller) -> list[InvitationCard]:
-        mine = self._as(caller, lambda s: invitations.my_invitations(session=s, caller=caller))
+    async def _read(self, caller) -> list[InvitationCard]:
+        mine = await self._as(caller,
+                              lambda s: invitations.my_invitations(session=s, caller=caller))
         return [InvitationCard(id=str(i.id), business_name=i.business_name, role=str(i.role),
                                expires_he=format.day(i.expires_at.date(), "he"),
                                expires_en=format.day(i.expires_at.date(), "en"))
                 for i in mine]
 
     async def _reload(self, caller) -> None:
-        self.items = await asyncio.to_thread(self._read, caller)
+        self.items = await self._read(caller)
         self.pending_invitations = len(self.items)
 
     @rx.event
     async def open(self):
-        caller, redirect = await asyncio.to_thread(self._guard, "login")
+        caller, redirect = await self._guard("login")
         if caller is None:
             return redirect
         self.error, self.notice, self.joined = "", "", False
@@ -59,7 +59,7 @@ class InvitationsState(SessionState):
         return None
 
     async def _answer(self, invitation_id: str, accept: bool):
-        caller = await asyncio.to_thread(self._caller)
+        caller = await self._caller()
         if caller is None:
             return rx.redirect(login_url(routes.INVITATIONS))
         self.error, self.notice = "", ""
@@ -67,7 +67,7 @@ class InvitationsState(SessionState):
         try:
             wanted = uuid.UUID(invitation_id)
             if accept:
-                business = await asyncio.to_thread(self._as, caller, lambda s: (
+                business = await self._as(caller, lambda s: (
                     invitations.accept_invitation(session=s, caller=caller,
                                                   invitation_id=wanted)))
                 # Act for the business just joined from now on.
@@ -75,7 +75,7 @@ class InvitationsState(SessionState):
                 self.joined = True
                 self.notice = self._text("ui.invitations.joined", business=business.business_name)
             else:
-                await asyncio.to_thread(self._as, caller, lambda s: (
+                await self._as(caller, lambda s: (
                     invitations.decline_invitation(session=s, caller=caller,
                                                    invitation_id=wanted)))
                 self.notice = self._text("ui.invitations.declined",

@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import reflex as rx
 
 from ofair_app.db.engine import SYSTEM
@@ -52,10 +50,9 @@ class LoginState(ResendCountdown, SessionState):
         return {"phone": self.identifier, "email": None}
 
     @rx.event
-    def open(self):
+    async def open(self):
         """A signed-in visitor goes straight on; everyone else starts at the first step."""
-        caller = self._caller()
-        self._refresh_identity(caller)
+        caller = await self._identify()
         self.access = "ok"
         if caller is not None:
             return rx.redirect(self._next(caller.role, bool(caller.professional_ids)))
@@ -74,7 +71,7 @@ class LoginState(ResendCountdown, SessionState):
         ip, _ = self._request_origin()
         locale, target = self.locale, self._target()
         try:
-            sent = await asyncio.to_thread(self._as, SYSTEM, lambda s: auth.send_login_code(
+            sent = await self._as(SYSTEM, lambda s: auth.send_login_code(
                 session=s, ip=ip, locale=locale, **target))
         except InvalidInput as error:
             messages = self._field_messages(error)
@@ -116,14 +113,14 @@ class LoginState(ResendCountdown, SessionState):
         self._clear()
 
     @rx.event
-    def verify(self, form: dict):
+    async def verify(self, form: dict):
         self._clear()
         code = "".join(ch for ch in str(form.get("otp", "")) if not ch.isspace())[:12]
         user_agent = self.router.headers.user_agent[:200]
+        locale, target = self.locale, self._target()
         try:
-            login = self._as(SYSTEM, lambda s: auth.verify_login_code(
-                session=s, otp=code, locale=self.locale, user_agent=user_agent,
-                **self._target()))
+            login = await self._as(SYSTEM, lambda s: auth.verify_login_code(
+                session=s, otp=code, locale=locale, user_agent=user_agent, **target))
         except InvalidInput as error:
             self.field_error = next(iter(self._field_messages(error).values()),
                                     self._message(error))
@@ -132,8 +129,8 @@ class LoginState(ResendCountdown, SessionState):
             self.field_error = self._message(error)
             return None
         self.token = login.token
-        caller = self._caller()
-        self._refresh_identity(caller)
+        caller = await self._caller()
+        await self._refresh_identity(caller)
         self.step = "done"
         role = caller.role if caller else "consumer"
         has_business = bool(caller and caller.professional_ids)

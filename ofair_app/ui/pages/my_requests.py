@@ -53,11 +53,11 @@ class MyRequestsState(SessionState):
     rows: list[dict[str, str]] = []
 
     @rx.event
-    def open(self):
-        caller, redirect = self._guard("login")
+    async def open(self):
+        caller, redirect = await self._guard("login")
         if caller is None:
             return redirect
-        found = self._as(caller, lambda s: leads.my_leads(session=s, caller=caller))
+        found = await self._as(caller, lambda s: leads.my_leads(session=s, caller=caller))
         self.rows = [lead_row(lead, self.locale, self._text) for lead in found]
         return None
 
@@ -70,12 +70,12 @@ class MyRequestState(OffersMixin, SessionState):
 
     @rx.var
     def lead_id(self) -> str:
-        return self.router.page.params.get("lead_id", "")
+        return self.rx_router_page.params.get("lead_id", "")
 
-    def _load(self, caller) -> None:
+    async def _load(self, caller) -> None:
         try:
             lead_id = uuid.UUID(self.lead_id)
-            view = self._as(caller, lambda s: leads.get_lead(session=s, caller=caller,
+            view = await self._as(caller, lambda s: leads.get_lead(session=s, caller=caller,
                                                             lead_id=lead_id))
         except (ValueError, AppError):
             self.missing, self.lead = True, {}
@@ -86,7 +86,7 @@ class MyRequestState(OffersMixin, SessionState):
         locale = self.locale
         self.missing = False
         self.lead_status = str(view.lead.status)
-        self._load_offers(caller)
+        await self._load_offers(caller)
         self.lead = {
             **lead_row(view.lead, locale, self._text),
             "description": view.client.full_description,
@@ -98,29 +98,29 @@ class MyRequestState(OffersMixin, SessionState):
         }
 
     @rx.event
-    def open(self):
-        caller, redirect = self._guard("login")
+    async def open(self):
+        caller, redirect = await self._guard("login")
         if caller is None:
             return redirect
         self.sent = self.router.url.query_parameters.get("sent") == "1"
         self.error = ""
-        self._load(caller)
+        await self._load(caller)
         return MyRequestState.watch_offers
 
     @rx.event
-    def cancel(self):
-        caller = self._caller()
+    async def cancel(self):
+        caller = await self._caller()
         if caller is None:
             return rx.redirect(routes.LOGIN)
         try:
             lead_id = uuid.UUID(self.lead_id)
-            self._as(caller, lambda s: leads.cancel_lead(session=s, caller=caller,
+            await self._as(caller, lambda s: leads.cancel_lead(session=s, caller=caller,
                                                         lead_id=lead_id))
         except (ValueError, AppError) as error:
             self.error = self._message(error) if isinstance(error, AppError) else ""
             return None
         self.sent = False
-        self._load(caller)
+        await self._load(caller)
         return None
 
 

@@ -57,8 +57,8 @@ class NewLeadState(PlaceMixin, SessionState):
     publishing: bool = False
 
     @rx.event
-    def open(self):
-        caller, redirect = self._guard("business")
+    async def open(self):
+        caller, redirect = await self._guard("business")
         if caller is None:
             return redirect
         self.error = ""
@@ -147,8 +147,8 @@ class NewLeadState(PlaceMixin, SessionState):
         return {}
 
     @rx.event
-    def next_step(self):
-        caller = self._caller()
+    async def next_step(self):
+        caller = await self._caller()
         if caller is None:
             return rx.redirect(routes.LOGIN)
         self.errors = self._errors_until(caller, self.step)
@@ -171,7 +171,7 @@ class NewLeadState(PlaceMixin, SessionState):
     @rx.event
     async def publish(self, files: list[rx.UploadFile]):
         """Write the lead, its client's details and its attachments, or nothing at all."""
-        caller = self._caller()
+        caller = await self._caller()
         if caller is None:
             return rx.redirect(routes.LOGIN)
         self.error = ""
@@ -192,7 +192,7 @@ class NewLeadState(PlaceMixin, SessionState):
                                          filename=name, data=content)
                 return lead.id
 
-            lead_id = self._as(caller, write)
+            lead_id = await self._as(caller, write)
         except AppError as error:
             messages = self._field_messages(error)
             self.errors = messages

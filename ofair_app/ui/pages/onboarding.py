@@ -36,13 +36,13 @@ class OnboardingState(BusinessFormState):
     your_name: str = ""
 
     @rx.event
-    def open(self):
-        caller, redirect = self._guard("login")
+    async def open(self):
+        caller, redirect = await self._guard("login")
         if caller is None:
             return redirect
         if caller.professional_ids:  # already onboarded: the profile is where to edit
             return rx.redirect(routes.PRO_PROFILE)
-        user = self._as(caller, lambda s: users.get_me(session=s, caller=caller))
+        user = await self._as(caller, lambda s: users.get_me(session=s, caller=caller))
         self.step, self.errors, self.error = 1, {}, ""
         self._reset_form()
         self.your_name = user.name
@@ -82,12 +82,12 @@ class OnboardingState(BusinessFormState):
         return self._advance()
 
     @rx.event
-    def submit_about(self, form: dict):
+    async def submit_about(self, form: dict):
         self.about = str(form.get("about", ""))[:4000]
         self.errors = self._check(4)
         if self.errors:
             return None
-        return self._create()
+        return await self._create()
 
     @rx.event
     def next_step(self):
@@ -104,8 +104,8 @@ class OnboardingState(BusinessFormState):
         self.errors, self.error = {}, ""
         self.step = max(1, self.step - 1)
 
-    def _create(self):
-        caller = self._caller()
+    async def _create(self):
+        caller = await self._caller()
         if caller is None:
             return rx.redirect(routes.LOGIN)
         data = ProfessionalCreate(
@@ -113,12 +113,13 @@ class OnboardingState(BusinessFormState):
             category=self.category, subcategories=list(self.subcategories),
             locality_id=self.locality_id, service_radius_km=self.radius,
             specialties=self._specialty_list(), about=self.about)
+        your_name = self.your_name
         try:
             def create(session):
-                users.update_me(session=session, caller=caller, name=self.your_name)
+                users.update_me(session=session, caller=caller, name=your_name)
                 return professionals.create_professional(session=session, caller=caller,
                                                          data=data)
-            self._as(caller, create)
+            await self._as(caller, create)
         except AppError as error:
             self.errors = self._field_messages(error)
             self.error = "" if self.errors else self._message(error)

@@ -4,17 +4,22 @@ carries a client's name, phone or address (the board reads only public columns).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import reflex as rx
+from sqlmodel import Session
 
 from ofair_app import reference
+from ofair_app.db.engine import Caller
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.leads import LeadType, read_amount
-from ofair_app.services import board, professionals
+from ofair_app.i18n import translate
+from ofair_app.services import board
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import error_banner
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.state.locale import t
-from ofair_app.ui.state.session import SessionState
+from ofair_app.ui.state.session import SessionState, current_business
 
 PAGE = 20
 # Clicks "more" when it scrolls near the viewport: infinite scroll without a custom component.
@@ -74,24 +79,46 @@ class BoardState(SessionState):
             budget_max=read_amount(self.budget_max, field="budget_max"),
             subscribed_only=self.subscribed_only)
 
-    def _fetch(self, append: bool) -> None:
-        caller = self._caller()
-        if caller is None:
-            return
+    async def _fetch(self, append: bool, caller: Caller | None = None,
+                     own_radius: bool = False) -> None:
+        """A page of the board (the next one with `append`); `own_radius` searches the
+        business's own service radius and shows it on the slider. The hot path of the page:
+        the caller, the query and the cards' formatting make one trip off the event loop."""
         self.error = ""
+        cursor, locale, choice = (self.cursor if append else None), self.locale, \
+            self.business_choice
         try:
             filters = self._filters()
-            business, cards, next_cursor = self._as(caller, lambda s: board.for_business(
-                session=s, caller=caller, professional_id=self._current_business(caller),
-                filters=filters, limit=PAGE, cursor=self.cursor if append else None))
+        except AppError as error:
+            self.error = next(iter(self._field_messages(error).values()), self._message(error))
+            return
+        if own_radius:
+            filters = replace(filters, radius_km=None)
+
+        def read(session: Session, caller: Caller):
+            business, cards, next_cursor = board.for_business(
+                session=session, caller=caller, professional_id=current_business(caller, choice),
+                filters=filters, limit=PAGE, cursor=cursor)
+            text = lambda key: translate(key, locale)  # noqa: E731
+            return business, [card_row(card, locale, text) for card in cards], next_cursor
+
+        try:
+            if caller is not None:
+                page = await self._as(caller, lambda s: read(s, caller))
+            else:
+                caller, page = await self._as_signed_in(read)
         except AppError as error:
             messages = self._field_messages(error)
             self.error = next(iter(messages.values()), self._message(error))
             return
-        rows = [card_row(card, self.locale, self._text) for card in cards]
+        if caller is None or page is None:
+            return
+        business, rows, next_cursor = page
         self.cards = [*self.cards, *rows] if append else rows
         self.cursor = next_cursor or ""
         self.loaded = True
+        if own_radius:
+            self.radius = business.service_radius_km
         category = reference.category(business.category_slug)
         locality = reference.locality(business.locality_id)
         self.business_name = business.business_name
@@ -99,32 +126,27 @@ class BoardState(SessionState):
         self.area_name = locality.name(self.locale) if locality else ""
 
     @rx.event
-    def open(self):
-        caller, redirect = self._guard("business")
+    async def open(self):
+        caller, redirect = await self._guard("business")
         if caller is None:
             return redirect
-        if not self.loaded:
-            professional_id = self._current_business(caller)
-            mine = self._as(caller, lambda s: professionals.get_professional(
-                session=s, professional_id=professional_id))
-            self.radius = mine.service_radius_km
-        self._fetch(append=False)
+        await self._fetch(append=False, caller=caller, own_radius=not self.loaded)
         return None
 
     @rx.event
-    def apply(self, form: dict):
+    async def apply(self, form: dict):
         self.q = str(form.get("q", ""))[:80]
         self.budget_min = str(form.get("budget_min", ""))[:12]
         self.budget_max = str(form.get("budget_max", ""))[:12]
         self.cursor = ""
-        self._fetch(append=False)
+        await self._fetch(append=False)
 
     @rx.event
-    def set_type(self, value: str | list[str]):
+    async def set_type(self, value: str | list[str]):
         if value in ("all", LeadType.consumer.value, LeadType.professional_referral.value):
             self.lead_type = str(value)
             self.cursor = ""
-            self._fetch(append=False)
+            await self._fetch(append=False)
 
     @rx.event
     def set_radius(self, value: list[int | float]):
@@ -132,34 +154,34 @@ class BoardState(SessionState):
             self.radius = max(1, min(200, int(value[0])))
 
     @rx.event
-    def commit_radius(self, value: list[int | float]):
+    async def commit_radius(self, value: list[int | float]):
         self.set_radius(value)
         self.cursor = ""
-        self._fetch(append=False)
+        await self._fetch(append=False)
 
     @rx.event
-    def toggle_subscribed(self, value: bool):
+    async def toggle_subscribed(self, value: bool):
         self.subscribed_only = bool(value)
         self.cursor = ""
-        self._fetch(append=False)
+        await self._fetch(append=False)
 
     @rx.event
     def toggle_filters(self):
         self.filters_open = not self.filters_open
 
     @rx.event
-    def clear(self):
+    async def clear(self):
         self.q, self.lead_type, self.budget_min, self.budget_max = "", "all", "", ""
         self.subscribed_only, self.cursor = False, ""
-        self._fetch(append=False)
+        await self._fetch(append=False)
 
     @rx.event
-    def more(self):
+    async def more(self):
         if not self.cursor or self.loading:
             return
         self.loading = True
         try:
-            self._fetch(append=True)
+            await self._fetch(append=True)
         finally:
             self.loading = False
 

@@ -74,7 +74,9 @@ class ProLeadState(OffersMixin, SessionState):
 
     @rx.var
     def lead_id(self) -> str:
-        return self.router.page.params.get("lead_id", "")
+        # What Reflex's own dynamic-route vars read: `router.page` is deprecated and walks the
+        # stack to log that on every read, which the board profile showed on the event loop.
+        return self.rx_router_page.params.get("lead_id", "")
 
     def _split(self, lead, terms, subscribed: bool) -> dict[str, str]:
         amount, share = terms
@@ -90,26 +92,26 @@ class ProLeadState(OffersMixin, SessionState):
                 "performer": money(parts.professional_net_amount),
                 "rate": f"{parts.platform_rate_pct.normalize():f}%"}
 
-    def _load(self, caller) -> None:
+    async def _load(self, caller) -> None:
         self.client, self.attachments, self.error = {}, [], ""
         try:
             lead_id = uuid.UUID(self.lead_id)
-            view = self._as(caller, lambda s: leads.get_lead(session=s, caller=caller,
+            view = await self._as(caller, lambda s: leads.get_lead(session=s, caller=caller,
                                                             lead_id=lead_id))
         except (ValueError, AppError):
             self.missing, self.lead = True, {}
             return
         lead, locale = view.lead, self.locale
+        my_business = self._current_business(caller)
 
         def extra(session):
             business = leads.owner_business(session, lead)
-            mine = professionals.get_professional(
-                session=session, professional_id=self._current_business(caller))
+            mine = professionals.get_professional(session=session, professional_id=my_business)
             files = (leads.list_attachments(session=session, caller=caller, lead_id=lead.id)
                      if view.client is not None else [])
             return business, mine, files, referrals.deal_terms(session, lead)
 
-        business, mine, files, terms = self._as(caller, extra)
+        business, mine, files, terms = await self._as(caller, extra)
         category = reference.category(lead.category_slug)
         sub = reference.subcategory(lead.subcategory_slug) if lead.subcategory_slug else None
         locality = reference.locality(lead.locality_id) if lead.locality_id else None
@@ -140,20 +142,20 @@ class ProLeadState(OffersMixin, SessionState):
             else "",
         }
         self.lead_status = str(lead.status)
-        self._load_deal(caller, lead, view.client is not None)
+        await self._load_deal(caller, lead, view.client is not None)
         if view.client is not None:
             self._show_client(view.client)
         self.attachments = [{"id": str(f.id), "name": f.filename,
                              "size": f"{max(1, f.size_bytes // 1024)} KB"} for f in files]
         self.split = self._split(lead, terms, subscriptions.is_subscribed(mine))
 
-    def _load_deal(self, caller, lead, is_mine: bool) -> None:
+    async def _load_deal(self, caller, lead, is_mine: bool) -> None:
         """Offers for the owner; the caller's own offer for anyone else; the owner's shares."""
         self.my_offer, self.offers, self.shared_with = {}, [], []
         if is_mine:
-            self._load_offers(caller)
+            await self._load_offers(caller)
             if lead.type == LeadType.professional_referral:
-                views, _ = self._as(caller, lambda s: referrals.list_referrals(
+                views, _ = await self._as(caller, lambda s: referrals.list_referrals(
                     session=s, caller=caller, direction="outgoing",
                     professional_id=lead.owner_professional_id, limit=50))
                 self.shared_with = [
@@ -163,7 +165,7 @@ class ProLeadState(OffersMixin, SessionState):
                      "status_label": self._text(f"ui.referral_status.{v.referral.status}")}
                     for v in views if v.referral.lead_id == lead.id]
             return
-        views = self._as(caller, lambda s: proposals.list_proposals(
+        views = await self._as(caller, lambda s: proposals.list_proposals(
             session=s, caller=caller, lead_id=lead.id))
         live = [v for v in views if v.proposal.status in (ProposalStatus.pending,
                                                           ProposalStatus.accepted)]
@@ -172,7 +174,7 @@ class ProLeadState(OffersMixin, SessionState):
                          sorted(views, key=lambda v: v.proposal.created_at, reverse=True))
         if shown:
             self.my_offer = offer_row(shown[0], self.locale, self._text)
-        self._load_payment(caller, lead.id)
+        await self._load_payment(caller, lead.id)
 
     @rx.event
     def set_price(self, value: str):
@@ -189,7 +191,7 @@ class ProLeadState(OffersMixin, SessionState):
     @rx.event
     async def send_offer(self, files: list[rx.UploadFile]):
         """The offer and its photos, written together or not at all."""
-        caller = self._caller()
+        caller = await self._caller()
         if caller is None:
             return rx.redirect(routes.LOGIN)
         self.offer_errors, self.error, self.notice = {}, "", ""
@@ -205,16 +207,17 @@ class ProLeadState(OffersMixin, SessionState):
                 professional_id=self._current_business(caller),
                 price=price if price is not None else 0, description=self.offer_text,
                 scheduled_date=self.start_date or None)
+            lead_id = uuid.UUID(self.lead_id)
 
             def write(session):
                 proposal = proposals.create_proposal(
-                    session=session, caller=caller, lead_id=uuid.UUID(self.lead_id), data=data)
+                    session=session, caller=caller, lead_id=lead_id, data=data)
                 for name, content in uploads:
                     proposals.add_attachment(session=session, caller=caller,
                                              proposal_id=proposal.id, filename=name,
                                              data=content)
 
-            self._as(caller, write)
+            await self._as(caller, write)
         except AppError as error:
             self.offer_errors = self._field_messages(error)
             if not self.offer_errors:
@@ -225,43 +228,45 @@ class ProLeadState(OffersMixin, SessionState):
             return None
         self.price, self.start_date, self.offer_text = "", "", ""
         self.notice = self._text("ui.offer.sent")
-        self._load(caller)
+        await self._load(caller)
         return rx.clear_selected_files(OFFER_FILES)
 
-    def _offer_action(self, work) -> None:
-        caller = self._caller()
+    async def _offer_action(self, work) -> None:
+        caller = await self._caller()
         if caller is None:
             return
         self.error, self.notice = "", ""
         try:
-            self._as(caller, lambda s: work(s, caller, uuid.UUID(self.my_offer["id"])))
+            proposal_id = uuid.UUID(self.my_offer["id"])
+            await self._as(caller, lambda s: work(s, caller, proposal_id))
         except (ValueError, KeyError, AppError) as error:
             self.error = self._message(error) if isinstance(error, AppError) else ""
-        self._load(caller)
+        await self._load(caller)
 
     @rx.event
-    def mark_done(self):
+    async def mark_done(self):
         """The performer says the paid job is done; the owner confirms."""
-        caller = self._caller()
+        caller = await self._caller()
         if caller is None:
             return rx.redirect(routes.LOGIN)
         self.error = ""
         try:
-            self._as(caller, lambda s: payments.complete(session=s, caller=caller,
-                                                         lead_id=uuid.UUID(self.lead_id)))
+            lead_id = uuid.UUID(self.lead_id)
+            await self._as(caller, lambda s: payments.complete(session=s, caller=caller,
+                                                               lead_id=lead_id))
         except (ValueError, AppError) as error:
             self.error = self._message(error) if isinstance(error, AppError) else ""
-        self._load(caller)
+        await self._load(caller)
         return None
 
     @rx.event
-    def withdraw_offer(self):
-        self._offer_action(lambda s, c, pid: proposals.withdraw_proposal(
+    async def withdraw_offer(self):
+        await self._offer_action(lambda s, c, pid: proposals.withdraw_proposal(
             session=s, caller=c, proposal_id=pid))
 
     @rx.event
-    def decline_job(self):
-        self._offer_action(lambda s, c, pid: proposals.decline_award(
+    async def decline_job(self):
+        await self._offer_action(lambda s, c, pid: proposals.decline_award(
             session=s, caller=c, proposal_id=pid))
 
     @rx.event
@@ -269,10 +274,10 @@ class ProLeadState(OffersMixin, SessionState):
         self.share_message = value
 
     @rx.event
-    def search_colleagues(self, value: str):
+    async def search_colleagues(self, value: str):
         """Businesses by name, category or city, for the share dialog."""
         self.share_query = value
-        caller = self._caller()
+        caller = await self._caller()
         if caller is None or len(value.strip()) < 2:
             self.share_results = []
             return
@@ -301,26 +306,27 @@ class ProLeadState(OffersMixin, SessionState):
              "city": (reference.locality(b.locality_id).name(locale)
                       if reference.locality(b.locality_id) else ""),
              "verified": "1" if b.verified else ""}
-            for b in self._as(caller, find) if str(b.id) not in mine][:8]
+            for b in await self._as(caller, find) if str(b.id) not in mine][:8]
 
     @rx.event
-    def share_with(self, professional_id: str):
-        caller = self._caller()
+    async def share_with(self, professional_id: str):
+        caller = await self._caller()
         if caller is None:
             return rx.redirect(routes.LOGIN)
         self.error, self.notice = "", ""
         try:
             data = ReferralCreate(receiver_professional_id=uuid.UUID(professional_id),
                                   message=self.share_message)
-            self._as(caller, lambda s: referrals.share_lead(
-                session=s, caller=caller, lead_id=uuid.UUID(self.lead_id), data=data))
+            lead_id = uuid.UUID(self.lead_id)
+            await self._as(caller, lambda s: referrals.share_lead(
+                session=s, caller=caller, lead_id=lead_id, data=data))
         except AppError as error:
             self.error = (next(iter(self._field_messages(error).values()), "")
                           or self._message(error))
             return None
         self.notice = self._text("ui.share.sent")
         self.share_query, self.share_results, self.share_message = "", [], ""
-        self._load(caller)
+        await self._load(caller)
         return None
 
     def _show_client(self, client: leads.ClientDetails) -> None:
@@ -329,25 +335,25 @@ class ProLeadState(OffersMixin, SessionState):
                        "description": client.full_description}
 
     @rx.event
-    def open(self):
-        caller, redirect = self._guard("business")
+    async def open(self):
+        caller, redirect = await self._guard("business")
         if caller is None:
             return redirect
         self.notice, self.offer_errors = "", {}
-        self._load(caller)
+        await self._load(caller)
         return ProLeadState.watch_offers if self.lead.get("is_mine") else None
 
     @rx.event
-    def reveal(self):
+    async def reveal(self):
         """The accepted performer (or an admin) asks for the client's details: logged."""
-        caller = self._caller()
+        caller = await self._caller()
         if caller is None:
             return rx.redirect(routes.LOGIN)
         ip, user_agent = self._request_origin()
         try:
-            client = self._as(caller, lambda s: leads.reveal_contact(
-                session=s, caller=caller, lead_id=uuid.UUID(self.lead_id), ip=ip,
-                user_agent=user_agent))
+            lead_id = uuid.UUID(self.lead_id)
+            client = await self._as(caller, lambda s: leads.reveal_contact(
+                session=s, caller=caller, lead_id=lead_id, ip=ip, user_agent=user_agent))
         except (ValueError, AppError) as error:
             self.error = self._message(error) if isinstance(error, AppError) else ""
             return None
@@ -355,12 +361,12 @@ class ProLeadState(OffersMixin, SessionState):
         return None
 
     @rx.event
-    def open_attachment(self, attachment_id: str):
-        caller = self._caller()
+    async def open_attachment(self, attachment_id: str):
+        caller = await self._caller()
         if caller is None:
             return rx.redirect(routes.LOGIN)
         try:
-            url = self._as(caller, lambda s: leads.attachment_link(
+            url = await self._as(caller, lambda s: leads.attachment_link(
                 session=s, caller=caller, attachment_id=uuid.UUID(attachment_id)))
         except (ValueError, AppError):
             self.error = self._text("errors.attachment.not_found")
@@ -368,17 +374,18 @@ class ProLeadState(OffersMixin, SessionState):
         return rx.redirect(url, is_external=True)
 
     @rx.event
-    def cancel(self):
-        caller = self._caller()
+    async def cancel(self):
+        caller = await self._caller()
         if caller is None:
             return rx.redirect(routes.LOGIN)
         try:
-            self._as(caller, lambda s: leads.cancel_lead(session=s, caller=caller,
-                                                        lead_id=uuid.UUID(self.lead_id)))
+            lead_id = uuid.UUID(self.lead_id)
+            await self._as(caller, lambda s: leads.cancel_lead(session=s, caller=caller,
+                                                              lead_id=lead_id))
         except (ValueError, AppError) as error:
             self.error = self._message(error) if isinstance(error, AppError) else ""
             return None
-        self._load(caller)
+        await self._load(caller)
         return None
 
 

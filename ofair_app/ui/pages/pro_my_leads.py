@@ -21,16 +21,16 @@ class MyLeadsState(SessionState):
     sent: list[dict[str, str]] = []
 
     @rx.event
-    def open(self):
-        caller, redirect = self._guard("business")
+    async def open(self):
+        caller, redirect = await self._guard("business")
         if caller is None:
             return redirect
         business = self._current_business(caller)
         locale = self.locale
-        found = self._as(caller, lambda s: leads.my_leads(session=s, caller=caller,
+        found = await self._as(caller, lambda s: leads.my_leads(session=s, caller=caller,
                                                           professional_id=business))
         self.posted = [lead_row(lead, locale, self._text) for lead in found]
-        offers = self._as(caller, lambda s: proposals.proposals_for_business(
+        offers = await self._as(caller, lambda s: proposals.proposals_for_business(
             session=s, caller=caller, professional_id=business))
         self.sent = [{"lead_id": str(lead.id), "title": lead.title,
                       "price": format.money(p.price, locale), "status": str(p.status),

@@ -30,10 +30,11 @@ class ReferralsState(SessionState):
     error: str = ""
     notice: str = ""
 
-    def _rows(self, caller, direction: str) -> list[dict[str, str]]:
-        views, _ = self._as(caller, lambda s: referrals.list_referrals(
+    async def _rows(self, caller, direction: str) -> list[dict[str, str]]:
+        professional_id = self._current_business(caller)
+        views, _ = await self._as(caller, lambda s: referrals.list_referrals(
             session=s, caller=caller, direction=direction,  # type: ignore[arg-type]
-            professional_id=self._current_business(caller), limit=50))
+            professional_id=professional_id, limit=50))
         locale = self.locale
         rows = []
         for view in views:
@@ -57,17 +58,17 @@ class ReferralsState(SessionState):
             })
         return rows
 
-    def _reload(self, caller) -> None:
-        self.incoming = self._rows(caller, "incoming")
-        self.outgoing = self._rows(caller, "outgoing")
+    async def _reload(self, caller) -> None:
+        self.incoming = await self._rows(caller, "incoming")
+        self.outgoing = await self._rows(caller, "outgoing")
 
     @rx.event
-    def open(self):
-        caller, redirect = self._guard("business")
+    async def open(self):
+        caller, redirect = await self._guard("business")
         if caller is None:
             return redirect
         self.error, self.notice = "", ""
-        self._reload(caller)
+        await self._reload(caller)
         return None
 
     @rx.event
@@ -75,35 +76,35 @@ class ReferralsState(SessionState):
         self.tab = value
 
     @rx.event
-    def accept(self, referral_id: str):
-        caller = self._caller()
+    async def accept(self, referral_id: str):
+        caller = await self._caller()
         if caller is None:
             return rx.redirect(routes.LOGIN)
         ip, user_agent = self._request_origin()
         self.error, self.notice = "", ""
         try:
-            referral, _ = self._as(caller, lambda s: referrals.accept_referral(
+            referral, _ = await self._as(caller, lambda s: referrals.accept_referral(
                 session=s, caller=caller, referral_id=uuid.UUID(referral_id), ip=ip,
                 user_agent=user_agent))
         except (ValueError, AppError) as error:
             self.error = self._message(error) if isinstance(error, AppError) else ""
-            self._reload(caller)
+            await self._reload(caller)
             return None
         return rx.redirect(routes.pro_lead(referral.lead_id))
 
     @rx.event
-    def reject(self, referral_id: str):
-        caller = self._caller()
+    async def reject(self, referral_id: str):
+        caller = await self._caller()
         if caller is None:
             return rx.redirect(routes.LOGIN)
         self.error, self.notice = "", ""
         try:
-            self._as(caller, lambda s: referrals.reject_referral(
+            await self._as(caller, lambda s: referrals.reject_referral(
                 session=s, caller=caller, referral_id=uuid.UUID(referral_id)))
             self.notice = self._text("ui.referrals.rejected")
         except (ValueError, AppError) as error:
             self.error = self._message(error) if isinstance(error, AppError) else ""
-        self._reload(caller)
+        await self._reload(caller)
         return None
 
 

@@ -39,18 +39,19 @@ class WalletState(SessionState):
     errors: dict[str, str] = {}
 
     @rx.event
-    def open(self):
-        caller, redirect = self._guard("business")
+    async def open(self):
+        caller, redirect = await self._guard("business")
         if caller is None:
             return redirect
         self.error, self.notice, self.errors = "", "", {}
-        self._load(caller)
+        await self._load(caller)
         return None
 
-    def _load(self, caller) -> None:
+    async def _load(self, caller) -> None:
+        professional_id = self._current_business(caller)
         try:
-            found = self._as(caller, lambda s: wallets.wallet(
-                session=s, caller=caller, professional_id=self._current_business(caller)))
+            found = await self._as(caller, lambda s: wallets.wallet(
+                session=s, caller=caller, professional_id=professional_id))
         except AppError as error:
             self.error, self.lines = self._message(error), []
             return None
@@ -64,7 +65,7 @@ class WalletState(SessionState):
             "direction": "in" if line.amount > 0 else "out",
             "when": format.ago(line.created_at, locale),
         } for line in found.history]
-        found_requests = self._as(caller, lambda s: payouts.withdrawals(
+        found_requests = await self._as(caller, lambda s: payouts.withdrawals(
             session=s, caller=caller, professional_id=found.professional_id, limit=20))
         self.requests = [{
             "amount": format.money(w.amount, locale),
@@ -96,18 +97,20 @@ class WalletState(SessionState):
         self.holder = value
 
     @rx.event
-    def withdraw(self):
+    async def withdraw(self):
         """Ask to be paid out (the business's owners only; never more than available)."""
-        caller = self._caller()
+        caller = await self._caller()
         if caller is None:
             return rx.redirect(routes.LOGIN)
         self.errors, self.error, self.notice = {}, "", ""
         try:
             amount = read_amount(self.amount, field="amount")
-            self._as(caller, lambda s: payouts.request_withdrawal(
-                session=s, caller=caller, professional_id=self._current_business(caller),
-                amount=amount if amount is not None else "", bank_code=self.bank_code,
-                branch=self.branch, account=self.account, account_holder=self.holder))
+            details = {"professional_id": self._current_business(caller),
+                       "amount": amount if amount is not None else "",
+                       "bank_code": self.bank_code, "branch": self.branch,
+                       "account": self.account, "account_holder": self.holder}
+            await self._as(caller, lambda s: payouts.request_withdrawal(
+                session=s, caller=caller, **details))
         except AppError as error:
             self.errors = self._field_messages(error)
             if not self.errors:
@@ -115,7 +118,7 @@ class WalletState(SessionState):
             return None
         self.amount = ""
         self.notice = self._text("ui.wallet.requested")
-        self._load(caller)
+        await self._load(caller)
         return None
 
 

@@ -51,17 +51,17 @@ class ProfileState(BusinessFormState):
     cert_error: str = ""
     uploading: bool = False
 
-    def _business(self):
+    async def _business(self):
         """The caller and the business this tab acts for, re-checked on every event."""
-        caller = self._caller()
+        caller = await self._caller()
         if caller is None or not caller.professional_ids:
             return None, None
         wanted = uuid.UUID(self.professional_id) if self.professional_id else None
         pid = wanted if wanted in caller.professional_ids else self._current_business(caller)
         return caller, pid
 
-    def _load_certificates(self, caller, pid) -> None:
-        rows = self._as(caller, lambda s: certificates.list_certificates(
+    async def _load_certificates(self, caller, pid) -> None:
+        rows = await self._as(caller, lambda s: certificates.list_certificates(
             session=s, caller=caller, professional_id=pid))
         self.certificates = [
             {"id": str(c.id), "title": c.title, "filename": c.filename,
@@ -71,14 +71,14 @@ class ProfileState(BusinessFormState):
             for c in rows]
 
     @rx.event
-    def open(self):
-        caller, redirect = self._guard("business")
+    async def open(self):
+        caller, redirect = await self._guard("business")
         if caller is None:
             return redirect
         self.welcome = self.router.url.query_parameters.get("welcome") == "1"
         self.errors, self.error, self.notice, self.cert_error = {}, "", "", ""
         pid = self._current_business(caller)
-        mine = self._as(caller, lambda s: professionals.my_professionals(session=s,
+        mine = await self._as(caller, lambda s: professionals.my_professionals(session=s,
                                                                          caller=caller))
         professional, role = next(((p, r) for p, r in mine if p.id == pid), mine[0])
         self.professional_id = str(professional.id)
@@ -86,12 +86,12 @@ class ProfileState(BusinessFormState):
         self.status = enum_value(professional.status)
         self.verified = professional.verified
         self._fill_from(professional)
-        self._load_certificates(caller, professional.id)
+        await self._load_certificates(caller, professional.id)
         return None
 
     @rx.event
-    def save(self, form: dict):
-        caller, pid = self._business()
+    async def save(self, form: dict):
+        caller, pid = await self._business()
         if caller is None:
             return rx.redirect(routes.LOGIN)
         self.errors, self.error, self.notice = {}, "", ""
@@ -104,7 +104,7 @@ class ProfileState(BusinessFormState):
             locality_id=self.locality_id or None, service_radius_km=self.radius,
             specialties=self._specialty_list(), about=self.about)
         try:
-            professional = self._as(caller, lambda s: professionals.update_professional(
+            professional = await self._as(caller, lambda s: professionals.update_professional(
                 session=s, caller=caller, professional_id=pid, data=data))
         except AppError as error:
             self.errors = self._field_messages(error)
@@ -123,7 +123,7 @@ class ProfileState(BusinessFormState):
 
     @rx.event
     async def upload_certificate(self, files: list[rx.UploadFile]):
-        caller, pid = self._business()
+        caller, pid = await self._business()
         if caller is None:
             return rx.redirect(routes.LOGIN)
         self.cert_error, self.notice = "", ""
@@ -135,7 +135,7 @@ class ProfileState(BusinessFormState):
         filename = upload.filename or "file"
         title = self.cert_title
         try:
-            self._as(caller, lambda s: certificates.upload_certificate(
+            await self._as(caller, lambda s: certificates.upload_certificate(
                 session=s, caller=caller, professional_id=pid, title=title,
                 filename=filename, data=data))
         except AppError as error:
@@ -144,16 +144,16 @@ class ProfileState(BusinessFormState):
             return rx.clear_selected_files(UPLOAD_ID)
         self.cert_title = ""
         self.notice = self._text("ui.profile.cert_uploaded")
-        self._load_certificates(caller, pid)
+        await self._load_certificates(caller, pid)
         return rx.clear_selected_files(UPLOAD_ID)
 
     @rx.event
-    def open_certificate(self, certificate_id: str):
-        caller, _ = self._business()
+    async def open_certificate(self, certificate_id: str):
+        caller, _ = await self._business()
         if caller is None:
             return rx.redirect(routes.LOGIN)
         try:
-            url = self._as(caller, lambda s: certificates.download_link(
+            url = await self._as(caller, lambda s: certificates.download_link(
                 session=s, caller=caller, certificate_id=uuid.UUID(certificate_id)))
         except (AppError, ValueError):
             self.cert_error = self._text("errors.certificate.not_found")
@@ -161,19 +161,19 @@ class ProfileState(BusinessFormState):
         return rx.redirect(url, is_external=True)
 
     @rx.event
-    def delete_certificate(self, certificate_id: str):
-        caller, pid = self._business()
+    async def delete_certificate(self, certificate_id: str):
+        caller, pid = await self._business()
         if caller is None:
             return rx.redirect(routes.LOGIN)
         self.cert_error, self.notice = "", ""
         try:
-            self._as(caller, lambda s: certificates.delete_certificate(
+            await self._as(caller, lambda s: certificates.delete_certificate(
                 session=s, caller=caller, certificate_id=uuid.UUID(certificate_id)))
         except (AppError, ValueError) as error:
             self.cert_error = self._message(error) if isinstance(error, AppError) else \
                 self._text("errors.certificate.not_found")
             return None
-        self._load_certificates(caller, pid)
+        await self._load_certificates(caller, pid)
         return None
 
 

@@ -32,14 +32,14 @@ class PublicProState(SessionState):
     since: str = ""
 
     @rx.event
-    def open(self):
-        self._refresh_identity(self._caller())
+    async def open(self):
+        await self._identify()
         self.access = "ok"
         raw = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
         try:
             pid = uuid.UUID(raw)
             # Read as the public does: a suspended business is simply not there.
-            professional = self._as(ANONYMOUS, lambda s: professionals.get_professional(
+            professional = await self._as(ANONYMOUS, lambda s: professionals.get_professional(
                 session=s, professional_id=pid))
         except (ValueError, AppError):
             self.found = "missing"

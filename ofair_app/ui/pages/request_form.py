@@ -7,9 +7,6 @@ Every field is checked before a code is sent, so nobody waits for an SMS to lear
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-
 import reflex as rx
 
 from ofair_app import reference
@@ -45,13 +42,12 @@ class RequestState(ResendCountdown, PlaceMixin, SessionState):
     form_version: int = 0
 
     @rx.event
-    def open(self):
+    async def open(self):
         """Who is here: a signed-in visitor's name and phone fill the form."""
-        caller = self._caller()
-        self._refresh_identity(caller)
+        caller = await self._identify()
         self.access = "ok"
         if caller is not None and self.step == "form":
-            user = self._as(caller, lambda s: users.get_me(session=s, caller=caller))
+            user = await self._as(caller, lambda s: users.get_me(session=s, caller=caller))
             self.name = self.name or user.name
             self.phone = self.phone or (identity.display_phone(user.phone) if user.phone
                                         else "")
@@ -93,17 +89,12 @@ class RequestState(ResendCountdown, PlaceMixin, SessionState):
                 self.errors["description"] = self.errors.pop("title")
             return None
 
-    def _create(self, caller, data: LeadCreate) -> uuid.UUID:
-        return self._as(caller, lambda s: leads.create_lead(session=s, caller=caller,
-                                                            data=data)).id
-
-    def _posted(self, lead_id: uuid.UUID):
+    async def _post(self, caller, data: LeadCreate):
+        lead = await self._as(caller, lambda s: leads.create_lead(session=s, caller=caller,
+                                                                  data=data))
         self.step, self.description, self.budget = "form", "", ""
         self.form_version += 1
-        return rx.redirect(routes.my_request(lead_id, sent=True))
-
-    def _post(self, caller, data: LeadCreate):
-        return self._posted(self._create(caller, data))
+        return rx.redirect(routes.my_request(lead.id, sent=True))
 
     @rx.event
     async def submit(self, form: dict):
@@ -114,10 +105,10 @@ class RequestState(ResendCountdown, PlaceMixin, SessionState):
         data = self._check()
         if data is None:
             return None
-        caller = await asyncio.to_thread(self._caller)
+        caller = await self._caller()
         try:
             if caller is not None:
-                return self._posted(await asyncio.to_thread(self._create, caller, data))
+                return await self._post(caller, data)
             return await self._send_code()
         except AppError as error:
             self.error = self._message(error)
@@ -128,7 +119,7 @@ class RequestState(ResendCountdown, PlaceMixin, SessionState):
         ip, _ = self._request_origin()
         phone, locale = self.phone, self.locale
         try:
-            sent = await asyncio.to_thread(self._as, SYSTEM, lambda s: auth.send_login_code(
+            sent = await self._as(SYSTEM, lambda s: auth.send_login_code(
                 session=s, ip=ip, phone=phone, locale=locale))
         except RateLimited as error:
             self.error = self._message(error)
@@ -153,27 +144,27 @@ class RequestState(ResendCountdown, PlaceMixin, SessionState):
         self.form_version += 1
 
     @rx.event
-    def verify(self, form: dict):
+    async def verify(self, form: dict):
         self.code_error, self.error = "", ""
         code = "".join(ch for ch in str(form.get("otp", "")) if not ch.isspace())[:12]
         user_agent = self.router.headers.user_agent[:200]
+        phone, locale = self.phone, self.locale
         try:
-            login = self._as(SYSTEM, lambda s: auth.verify_login_code(
-                session=s, phone=self.phone, otp=code, locale=self.locale,
-                user_agent=user_agent))
+            login = await self._as(SYSTEM, lambda s: auth.verify_login_code(
+                session=s, phone=phone, otp=code, locale=locale, user_agent=user_agent))
         except AppError as error:
             self.code_error = next(iter(self._field_messages(error).values()),
                                    self._message(error))
             return None
         self.token = login.token
-        caller = self._caller()
-        self._refresh_identity(caller)
+        caller = await self._caller()
+        await self._refresh_identity(caller)
         data = self._check()
         if caller is None or data is None:
             self.step = "form"
             return None
         try:
-            return self._post(caller, data)
+            return await self._post(caller, data)
         except AppError as error:
             self.step = "form"
             self.error = self._message(error)

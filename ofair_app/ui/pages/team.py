@@ -7,7 +7,6 @@ may leave, except the last owner.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import uuid
 
@@ -52,7 +51,7 @@ class TeamState(SessionState):
     phone_error: str = ""
     form_version: int = 0
 
-    def _read(self, caller, pid):
+    async def _read(self, caller, pid):
         def read(session):
             members = professionals.list_members(session=session, caller=caller,
                                                  professional_id=pid)
@@ -61,7 +60,7 @@ class TeamState(SessionState):
                                                    status=InvitationStatus.pending)
             return members, pending
 
-        members, pending = self._as(caller, read)
+        members, pending = await self._as(caller, read)
         return (
             [TeamMember(user_id=str(m.user_id), name=m.name or "—",
                         phone=format.phone(m.phone), role=enum_value(m.role),
@@ -74,12 +73,11 @@ class TeamState(SessionState):
         )
 
     async def _reload(self, caller, pid) -> None:
-        self.members, self.pending, self.is_owner = await asyncio.to_thread(
-            self._read, caller, pid)
+        self.members, self.pending, self.is_owner = await self._read(caller, pid)
 
     async def _acting(self):
         """The caller and the business this tab acts for, checked again on every event."""
-        caller = await asyncio.to_thread(self._caller)
+        caller = await self._caller()
         if caller is None or not caller.professional_ids:
             return None, None
         return caller, self._current_business(caller)
@@ -88,14 +86,14 @@ class TeamState(SessionState):
         """Run `work(session)` as the caller off the event loop; an AppError becomes the
         page's message (and None is returned)."""
         try:
-            return await asyncio.to_thread(self._as, caller, work), True
+            return await self._as(caller, work), True
         except AppError as error:
             self.error = self._message(error)
             return None, False
 
     @rx.event
     async def open(self):
-        caller, redirect = await asyncio.to_thread(self._guard, "business")
+        caller, redirect = await self._guard("business")
         if caller is None:
             return redirect
         self.error, self.notice, self.phone_error = "", "", ""
@@ -113,7 +111,7 @@ class TeamState(SessionState):
         self.error, self.notice, self.phone_error = "", "", ""
         phone, locale = str(form.get("phone", ""))[:40], self.locale
         try:
-            invitation = await asyncio.to_thread(self._as, caller, lambda s: (
+            invitation = await self._as(caller, lambda s: (
                 invitations.invite_member(session=s, caller=caller, professional_id=pid,
                                           phone=phone, locale=locale)))
         except AppError as error:

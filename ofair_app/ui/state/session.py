@@ -4,6 +4,14 @@ The cookie holds the same opaque bearer token the REST API takes; its hash is wh
 knows. Nothing about the user is trusted from the browser: every handler that reads or changes
 data asks `_caller()` again (any client may call any handler with any arguments), and the page
 guards only decide what to show.
+
+Reflex runs a handler on the process's one event loop, so a handler that waited on the database
+there would stall every other tab the process serves. Every handler that reads or writes data
+is `async` and reaches the database, storage or a provider only through `blocking()` (below):
+`_caller()`, `_as()`, `_as_signed_in()` and `_guard()` are built on it. The work runs in a
+worker thread and is given plain values, never `self` (compute inputs first, assign results
+after the await); an `AppError` comes back out of the await for the handler to show with
+`_message()` / `_field_messages()`, and anything else reaches Reflex's error log.
 """
 
 from __future__ import annotations
@@ -12,21 +20,24 @@ import asyncio
 import dataclasses
 import uuid
 from collections.abc import Callable
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 from urllib.parse import quote
 
 import reflex as rx
+from sqlmodel import Session
 
-from ofair_app.db.engine import ANONYMOUS, SYSTEM, Caller, unit_of_work
+from ofair_app.db.engine import ANONYMOUS, SYSTEM, Caller, set_caller_context, unit_of_work
 from ofair_app.domain import identity
 from ofair_app.domain.errors import AppError
 from ofair_app.i18n import translate
+from ofair_app.models import User
 from ofair_app.services import auth, invitations, professionals, users
 from ofair_app.settings import get_settings
 from ofair_app.ui import routes
 from ofair_app.ui.state.locale import LocaleState
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 TOKEN_COOKIE = "ofair_token"  # noqa: S105 (a cookie name, not a secret)
 BUSINESS_COOKIE = "ofair_business"
@@ -39,6 +50,47 @@ class BusinessOption:
 
     id: str
     name: str
+
+
+async def blocking(work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """`work(*args, **kwargs)` in a worker thread, so the event loop keeps serving other tabs
+    while it waits on the database, file storage or a provider; its result or its exception."""
+    return await asyncio.to_thread(work, *args, **kwargs)
+
+
+def _resolve_token(token: str) -> Caller | None:
+    with unit_of_work(SYSTEM) as session:
+        return auth.resolve_token(session=session, token=token)
+
+
+def _in_unit_of_work(caller: Caller, work: Callable[..., T]) -> T:
+    with unit_of_work(caller) as session:
+        return work(session)
+
+
+def _as_token_holder(token: str, work: Callable[[Session, Caller], T],
+                     ) -> tuple[Caller | None, T | None]:
+    """Resolve the token as the system, then run `work` as its holder in the same transaction
+    (the RLS context switches before `work` sees the session)."""
+    with unit_of_work(SYSTEM) as session:
+        caller = auth.resolve_token(session=session, token=token)
+        if caller is None:
+            return None, None
+        set_caller_context(session, caller)
+        return caller, work(session, caller)
+
+
+def current_business(caller: Caller, choice: str = "") -> uuid.UUID | None:
+    """The business a tab acts for: the one chosen in the switcher (`choice`, the cookie) if
+    the caller is still a member of it, else their first (the switcher then shows which).
+    Pure, so work running off the loop can call it with the choice read beforehand."""
+    if not caller.professional_ids:
+        return None
+    try:
+        chosen = uuid.UUID(choice) if choice else None
+    except ValueError:
+        chosen = None
+    return chosen if chosen in caller.professional_ids else caller.professional_ids[0]
 
 
 def safe_next(value: str | None, default: str) -> str:
@@ -85,17 +137,24 @@ class SessionState(LocaleState):
 
     # --- for handlers ---------------------------------------------------------------------
 
-    def _caller(self) -> Caller | None:
+    async def _caller(self) -> Caller | None:
         """The signed-in caller behind the cookie, or None (unknown, expired, revoked)."""
         if not self.token:
             return None
-        with unit_of_work(SYSTEM) as session:
-            return auth.resolve_token(session=session, token=self.token)
+        return await blocking(_resolve_token, self.token)
 
-    def _as(self, caller: Caller | None, work: Callable[..., T]) -> T:
-        """Run `work(session)` in one unit of work as `caller` (anonymous when None)."""
-        with unit_of_work(caller or ANONYMOUS) as session:
-            return work(session)
+    async def _as(self, caller: Caller | None, work: Callable[..., T]) -> T:
+        """`work(session)` in one unit of work as `caller` (anonymous when None), off the
+        event loop. `work` runs in a worker thread: it must not touch `self`."""
+        return await blocking(_in_unit_of_work, caller or ANONYMOUS, work)
+
+    async def _as_signed_in(self, work: Callable[[Session, Caller], T],
+                            ) -> tuple[Caller | None, T | None]:
+        """`_caller()` and `_as()` in one: `work(session, caller)` as whoever the cookie
+        names, in one unit of work and one trip off the loop; (None, None) for no one."""
+        if not self.token:
+            return None, None
+        return await blocking(_as_token_holder, self.token, work)
 
     def _text(self, key: str, **params: object) -> str:
         return translate(key, self.locale, **params)
@@ -107,19 +166,25 @@ class SessionState(LocaleState):
         return {field: translate(key, self.locale, **error.params)
                 for field, key in error.fields.items()}
 
-    def _refresh_identity(self, caller: Caller | None) -> None:
+    async def _identify(self) -> Caller | None:
+        """The signed-in caller, with the top bar's name, role and open invitations brought up
+        to date: one trip off the event loop for all of them."""
+        caller, seen = await self._as_signed_in(_top_bar)
+        self._show_identity(caller, seen)
+        return caller
+
+    async def _refresh_identity(self, caller: Caller | None) -> None:
+        seen = None
+        if caller is not None:
+            seen = await self._as(caller, lambda s: _top_bar(s, caller))
+        self._show_identity(caller, seen)
+
+    def _show_identity(self, caller: Caller | None, seen: tuple[User, int] | None) -> None:
         self.signed_in = caller is not None
         self.user_role = caller.role if caller else ""
-        self.user_name = ""
-        self.pending_invitations = 0
-        if caller is not None:
-            def read(session):
-                user = users.get_me(session=session, caller=caller)
-                return user, len(invitations.my_invitations(session=session, caller=caller))
-
-            user, self.pending_invitations = self._as(caller, read)
-            self.user_name = user.name or identity.display_phone(user.phone or "") or (
-                user.email or "")
+        user, self.pending_invitations = seen if seen is not None else (None, 0)
+        self.user_name = "" if user is None else (
+            user.name or identity.display_phone(user.phone or "") or user.email or "")
 
     def _request_origin(self) -> tuple[str, str]:
         """Where this tab's events come from, for the access logs and the login-code budget:
@@ -130,35 +195,20 @@ class SessionState(LocaleState):
         return (self.router.session.client_ip or "")[:64], (headers.user_agent or "")[:200]
 
     def _current_business(self, caller: Caller) -> uuid.UUID | None:
-        """The business this tab acts for: the one chosen in the switcher if the caller is
-        still a member of it, else the first they joined (the switcher then shows which)."""
-        if not caller.professional_ids:
-            return None
-        try:
-            chosen = uuid.UUID(self.business_choice) if self.business_choice else None
-        except ValueError:
-            chosen = None
-        if chosen in caller.professional_ids:
-            return chosen
-        if len(caller.professional_ids) > 1 and self.businesses:
-            first = uuid.UUID(self.businesses[0].id)
-            if first in caller.professional_ids:
-                return first
-        return caller.professional_ids[0]
+        return current_business(caller, self.business_choice)
 
-    def _refresh_businesses(self, caller: Caller) -> None:
+    async def _refresh_businesses(self, caller: Caller) -> None:
         """The switcher's list, in the order the caller joined, and the one acting now."""
-        mine = self._as(caller, lambda s: professionals.my_professionals(session=s,
-                                                                          caller=caller))
+        mine = await self._as(caller, lambda s: professionals.my_professionals(session=s,
+                                                                                caller=caller))
         self.businesses = [BusinessOption(id=str(p.id), name=p.business_name) for p, _ in mine]
         current = self._current_business(caller)
         self.business_id = str(current) if current else ""
 
-    def _guard(self, need: str) -> tuple[Caller | None, object]:
+    async def _guard(self, need: str) -> tuple[Caller | None, object]:
         """Check the page's need ("login", "business" or "admin") and return the caller with
         the event to return (a redirect), if any. Sets `access` for the page to render."""
-        caller = self._caller()
-        self._refresh_identity(caller)
+        caller = await self._identify()
         if caller is None:
             self.access = "checking"
             if self.token:  # expired or revoked: forget it
@@ -171,32 +221,32 @@ class SessionState(LocaleState):
             self.access = "checking"
             return None, rx.redirect(routes.PRO_ONBOARDING)
         if need == "business":
-            self._refresh_businesses(caller)
+            await self._refresh_businesses(caller)
         self.access = "ok"
         return caller, None
 
     # --- events ---------------------------------------------------------------------------
 
     @rx.event
-    def load(self):
+    async def load(self):
         """For public pages: who is signed in, for the top bar."""
-        self._refresh_identity(self._caller())
+        await self._identify()
         self.access = "ok"
 
     @rx.event
-    def require_business(self):
+    async def require_business(self):
         """Guard for pro pages: a member of a business (others start the onboarding)."""
-        return self._guard("business")[1]
+        return (await self._guard("business"))[1]
 
     @rx.event
-    def require_admin(self):
-        return self._guard("admin")[1]
+    async def require_admin(self):
+        return (await self._guard("admin"))[1]
 
     @rx.event
     async def choose_business(self, business_id: str):
         """The switcher: act for another of the caller's businesses from now on (a business
         they do not belong to is ignored). The page loads again for that business."""
-        caller = await asyncio.to_thread(self._caller)
+        caller = await self._caller()
         if caller is None:
             return rx.redirect(login_url(self.router.url.path or "/"))
         if business_id in {str(pid) for pid in caller.professional_ids}:
@@ -206,12 +256,18 @@ class SessionState(LocaleState):
         return rx.call_script("window.location.reload()")
 
     @rx.event
-    def logout(self):
+    async def logout(self):
         """End this session on the server too (the token stops working for the API as well)."""
-        caller = self._caller()
+        caller = await self._caller()
         if caller is not None:
             token = self.token
-            self._as(caller, lambda s: auth.revoke_token(session=s, token=token))
+            await self._as(caller, lambda s: auth.revoke_token(session=s, token=token))
         self.token = ""
         self.signed_in, self.user_name, self.user_role = False, "", ""
         return rx.redirect(routes.HOME)
+
+
+def _top_bar(session: Session, caller: Caller) -> tuple[User, int]:
+    """What the top bar shows of the caller: who they are and their open invitations."""
+    return (users.get_me(session=session, caller=caller),
+            len(invitations.my_invitations(session=session, caller=caller)))

@@ -1,0 +1,171 @@
+"""Two backend workers sharing tab state through Redis (README, "Growing past one machine").
+
+The production backend runs with `REDIS_URL` and `OFAIR_WORKERS=2` against a Redis this module
+starts on a free port. A tab (a socket.io client speaking the app's own protocol) sets a value
+through an event, disconnects, and reconnects with the same tab token until the connection
+lands on the other worker; the state that worker sends back still holds the value. Which worker
+holds a socket is read from Reflex's own record of it in Redis (one instance id per process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from benchmarks.reflex_client import Tab
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_SERVER = Path("/usr/bin/redis-server")
+START_TIMEOUT = 180
+RECONNECTS = 40
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _stop(process: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    """A throwaway Redis (Debian's redis-server), nothing saved to disk."""
+    if not REDIS_SERVER.exists():
+        pytest.skip(f"redis-server not found at {REDIS_SERVER}: apt-get install -y redis-server")
+    import redis
+
+    port = _free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [str(REDIS_SERVER), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        client = redis.Redis.from_url(url)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("redis-server did not start")
+                time.sleep(0.1)
+        yield url
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="module")
+def two_workers(migrated_database, redis_url, tmp_path_factory) -> Iterator[str]:
+    """The production backend with Redis and two worker processes."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("workers") / "reflex.log"
+    venv_bin = str(Path(sys.executable).parent)
+    env = {**os.environ, **migrated_database, "REFLEX_USE_NPM": "1",
+           "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+           "OFAIR_PUBLIC_URL": f"http://127.0.0.1:{port}",
+           "REDIS_URL": redis_url, "OFAIR_WORKERS": "2"}
+    env.pop("GRANIAN_WORKERS", None)
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [str(Path(venv_bin) / "reflex"), "run", "--env", "prod", "--backend-only",
+             "--backend-port", str(port), "--loglevel", "warning"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"reflex exited early:\n{log_path.read_text()[-4000:]}")
+            try:
+                if httpx.get(f"{url}/ping", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"app not up after {START_TIMEOUT} s:\n{log_path.read_text()[-4000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        _stop(process)
+
+
+async def _owner(redis_client, token: str, timeout: float = 10) -> str:
+    """The instance id of the worker holding the tab's socket (Reflex's record in Redis)."""
+    deadline = time.monotonic() + timeout
+    while (raw := await redis_client.get(f"token_manager_socket_record_{token}")) is None:
+        assert time.monotonic() < deadline, "no socket record in Redis"
+        await asyncio.sleep(0.05)
+    return pickle.loads(raw).instance_id  # Reflex's own record, in this test's own Redis
+
+
+async def _released(redis_client, token: str, timeout: float = 10) -> None:
+    """Wait until the worker forgot the closed socket (else a reconnect is a duplicate tab)."""
+    deadline = time.monotonic() + timeout
+    while await redis_client.exists(f"token_manager_socket_record_{token}"):
+        assert time.monotonic() < deadline, "the socket record outlived the disconnect"
+        await asyncio.sleep(0.05)
+
+
+def test_tab_state_survives_a_reconnect_to_the_other_worker(two_workers, redis_url):
+    # In its own thread and loop: the other e2e tests' sync Playwright keeps an event loop
+    # running in this one for the whole session.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _reconnect_to_the_other_worker(two_workers, redis_url)).result()
+
+
+async def _reconnect_to_the_other_worker(two_workers: str, redis_url: str) -> None:
+    import redis.asyncio as aioredis
+
+    from ofair_app.ui.pages.request_form import RequestState
+
+    state = RequestState.get_full_name()
+    redis_client = aioredis.Redis.from_url(redis_url)
+    tab = Tab(two_workers, "/")
+    try:
+        await tab.connect()
+        first = await _owner(redis_client, tab.token)
+        await tab.emit(f"{state}.set_category", {"slug": "plumbing"})
+        await tab.wait_for(state, "category", value="plumbing", timeout=30)
+
+        seen = {first}
+        for _ in range(RECONNECTS):
+            await tab.close()
+            await _released(redis_client, tab.token)
+            tab = Tab(two_workers, "/", token=tab.token)
+            await tab.connect()
+            owner = await _owner(redis_client, tab.token)
+            seen.add(owner)
+            if owner != first:
+                break
+        assert len(seen) == 2, f"every reconnect landed on the same worker ({RECONNECTS} tries)"
+        # The other worker's hydrate sends the tab's whole state: the value set on the first.
+        _, category = await tab.wait_for(state, "category", timeout=30)
+        assert category == "plumbing"
+    finally:
+        await tab.close()
+        await redis_client.aclose()
