@@ -25,9 +25,13 @@ from ofair_app.ui.components.shells import admin_shell
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState, blocking
 
+# The latest signed webhooks that were not readable events, shown beside the flagged payments.
+REJECTED_WEBHOOKS_SHOWN = 20
+
 
 class AdminPayoutsState(SessionState):
     flagged: list[dict[str, str]] = []
+    rejected_webhooks: list[dict[str, str]] = []
     requests: list[dict[str, str]] = []
     approved: list[dict[str, str]] = []
     batches: list[dict[str, str]] = []
@@ -44,13 +48,19 @@ class AdminPayoutsState(SessionState):
             rows = payouts.withdrawals(session=session, caller=caller, limit=200)
             names = payouts.business_names(session, {w.professional_id for w in rows})
             return (rows, names, payouts.batches(session=session, caller=caller),
-                    payments.flagged(session=session, caller=caller))
+                    payments.flagged(session=session, caller=caller),
+                    payments.webhook_rejections(session=session, caller=caller,
+                                                limit=REJECTED_WEBHOOKS_SHOWN))
 
-        rows, names, batches, flagged = await self._as(caller, read)
+        rows, names, batches, flagged, rejected = await self._as(caller, read)
         self.flagged = [{"id": str(p.id), "title": title, "reason": p.flag_reason,
                          "amount": format.money(p.final_amount, locale),
                          "status": self._text(f"ui.payment_status.{p.status}")}
                         for p, title in flagged]
+        self.rejected_webhooks = [{"id": str(r.id), "reason": r.reason,
+                                   "when": format.ago(r.received_at, locale),
+                                   "size": str(r.body_bytes), "excerpt": r.body_excerpt[:160]}
+                                  for r in rejected]
 
         def row(w) -> dict[str, str]:
             return {"id": str(w.id), "business": names.get(w.professional_id, ""),
@@ -203,6 +213,21 @@ def admin_payouts() -> rx.Component:
                     spacing="0", width="100%", padding_y="0.5rem",
                     border_bottom=f"1px solid {rx.color('gray', 4)}")),
                 spacing="2", width="100%", id="flagged-payments",
+                style=theme.card_style(), border=f"1px solid {rx.color('orange', 6)}")),
+            rx.cond(state.rejected_webhooks.length() > 0, rx.vstack(
+                rx.hstack(rx.icon("triangle-alert", size=16, color=rx.color("orange", 10)),
+                          rx.text(t("ui.payouts.rejected_webhooks"), weight="bold", size="3"),
+                          spacing="2", align="center"),
+                rx.text(t("ui.payouts.rejected_webhooks_body"), size="2", color=theme.MUTED),
+                rx.foreach(state.rejected_webhooks, lambda r: rx.vstack(
+                    rx.hstack(rx.text(r["reason"], weight="bold", size="2", dir="ltr"),
+                              rx.spacer(), rx.text(r["when"], size="1", color=theme.MUTED),
+                              width="100%"),
+                    rx.text(r["excerpt"], size="1", color=theme.MUTED, dir="ltr",
+                            word_break="break-all"),
+                    spacing="0", width="100%", padding_y="0.5rem", class_name="rejected-webhook",
+                    border_bottom=f"1px solid {rx.color('gray', 4)}")),
+                spacing="2", width="100%", id="rejected-webhooks",
                 style=theme.card_style(), border=f"1px solid {rx.color('orange', 6)}")),
             _section("ui.payouts.requests", rx.cond(
                 state.requests.length() > 0,
