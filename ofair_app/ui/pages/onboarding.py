@@ -108,13 +108,15 @@ class OnboardingState(BusinessFormState):
         caller = await self._caller()
         if caller is None:
             return rx.redirect(routes.LOGIN)
-        data = ProfessionalCreate(
-            business_name=self.business_name, business_id=self.business_id,
-            category=self.category, subcategories=list(self.subcategories),
-            locality_id=self.locality_id, service_radius_km=self.radius,
-            specialties=self._specialty_list(), about=self.about)
         your_name = self.your_name
         try:
+            # Built inside the try: a value the input model refuses is a field error too.
+            data = ProfessionalCreate(
+                business_name=self.business_name, business_id=self.business_id,
+                category=self.category, subcategories=list(self.subcategories),
+                locality_id=self.locality_id, service_radius_km=self.radius,
+                specialties=self._specialty_list(), about=self.about)
+
             def create(session):
                 users.update_me(session=session, caller=caller, name=your_name)
                 return professionals.create_professional(session=session, caller=caller,

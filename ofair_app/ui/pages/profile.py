@@ -98,12 +98,13 @@ class ProfileState(BusinessFormState):
         self.business_name = str(form.get("business_name", ""))[:200]
         self.business_id = str(form.get("business_id", ""))[:20]
         self.about = str(form.get("about", ""))[:4000]
-        data = ProfessionalUpdate(
-            business_name=self.business_name, business_id=self.business_id,
-            category=self.category or None, subcategories=list(self.subcategories),
-            locality_id=self.locality_id or None, service_radius_km=self.radius,
-            specialties=self._specialty_list(), about=self.about)
         try:
+            # Built inside the try: a value the input model refuses is a field error too.
+            data = ProfessionalUpdate(
+                business_name=self.business_name, business_id=self.business_id,
+                category=self.category or None, subcategories=list(self.subcategories),
+                locality_id=self.locality_id or None, service_radius_km=self.radius,
+                specialties=self._specialty_list(), about=self.about)
             professional = await self._as(caller, lambda s: professionals.update_professional(
                 session=s, caller=caller, professional_id=pid, data=data))
         except AppError as error:
