@@ -134,16 +134,19 @@ async def _released(redis_client, token: str, timeout: float = 10) -> None:
 def test_tab_state_survives_a_reconnect_to_the_other_worker(two_workers, redis_url):
     # In its own thread and loop: the other e2e tests' sync Playwright keeps an event loop
     # running in this one for the whole session.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, _reconnect_to_the_other_worker(two_workers, redis_url)).result()
-
-
-async def _reconnect_to_the_other_worker(two_workers: str, redis_url: str) -> None:
-    import redis.asyncio as aioredis
-
+    # The page's state is imported here: Reflex registers state classes in a context variable
+    # of the importing thread, which a new thread does not inherit.
     from ofair_app.ui.pages.request_form import RequestState
 
     state = RequestState.get_full_name()
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run,
+                    _reconnect_to_the_other_worker(two_workers, redis_url, state)).result()
+
+
+async def _reconnect_to_the_other_worker(two_workers: str, redis_url: str, state: str) -> None:
+    import redis.asyncio as aioredis
+
     redis_client = aioredis.Redis.from_url(redis_url)
     tab = Tab(two_workers, "/")
     try:
