@@ -185,12 +185,6 @@ def parse_event(payload: bytes) -> dict:
     return event
 
 
-def verify_webhook(payload: bytes, signature_header: str | None) -> dict:
-    """The event, if it is signed (else `BadSignature`) and well formed (else `MalformedEvent`)."""
-    verify_signature(payload, signature_header)
-    return parse_event(payload)
-
-
 def sign(payload: bytes, *, secret: str | None = None, timestamp: int | None = None) -> str:
     """A `Stripe-Signature` header for `payload`, as Stripe computes it: `t=<unix>,v1=<hex
     HMAC-SHA256 of "<t>.<body>">`."""
