@@ -167,8 +167,8 @@ class SessionState(LocaleState):
                 for field, key in error.fields.items()}
 
     async def _identify(self) -> Caller | None:
-        """The signed-in caller, with the top bar's name, role and open invitations brought up
-        to date: one trip off the event loop for all of them."""
+        """The signed-in caller, with the top bar's name, role, open invitations and business
+        switcher brought up to date: one trip off the event loop for all of them."""
         caller, seen = await self._as_signed_in(_top_bar)
         self._show_identity(caller, seen)
         return caller
@@ -179,12 +179,15 @@ class SessionState(LocaleState):
             seen = await self._as(caller, lambda s: _top_bar(s, caller))
         self._show_identity(caller, seen)
 
-    def _show_identity(self, caller: Caller | None, seen: tuple[User, int] | None) -> None:
+    def _show_identity(self, caller: Caller | None, seen: TopBar | None) -> None:
         self.signed_in = caller is not None
         self.user_role = caller.role if caller else ""
-        user, self.pending_invitations = seen if seen is not None else (None, 0)
+        user, self.pending_invitations, self.businesses = (
+            seen if seen is not None else (None, 0, []))
         self.user_name = "" if user is None else (
             user.name or identity.display_phone(user.phone or "") or user.email or "")
+        current = self._current_business(caller) if caller is not None else None
+        self.business_id = str(current) if current else ""
 
     def _request_origin(self) -> tuple[str, str]:
         """Where this tab's events come from, for the access logs and the login-code budget:
@@ -196,14 +199,6 @@ class SessionState(LocaleState):
 
     def _current_business(self, caller: Caller) -> uuid.UUID | None:
         return current_business(caller, self.business_choice)
-
-    async def _refresh_businesses(self, caller: Caller) -> None:
-        """The switcher's list, in the order the caller joined, and the one acting now."""
-        mine = await self._as(caller, lambda s: professionals.my_professionals(session=s,
-                                                                                caller=caller))
-        self.businesses = [BusinessOption(id=str(p.id), name=p.business_name) for p, _ in mine]
-        current = self._current_business(caller)
-        self.business_id = str(current) if current else ""
 
     async def _guard(self, need: str) -> tuple[Caller | None, object]:
         """Check the page's need ("login", "business" or "admin") and return the caller with
@@ -220,8 +215,6 @@ class SessionState(LocaleState):
         if need == "business" and not caller.professional_ids:
             self.access = "checking"
             return None, rx.redirect(routes.PRO_ONBOARDING)
-        if need == "business":
-            await self._refresh_businesses(caller)
         self.access = "ok"
         return caller, None
 
@@ -267,7 +260,13 @@ class SessionState(LocaleState):
         return rx.redirect(routes.HOME)
 
 
-def _top_bar(session: Session, caller: Caller) -> tuple[User, int]:
-    """What the top bar shows of the caller: who they are and their open invitations."""
+TopBar = tuple[User, int, list[BusinessOption]]
+
+
+def _top_bar(session: Session, caller: Caller) -> TopBar:
+    """What the shells show of the caller: who they are, their open invitations and the
+    businesses they may act for (the switcher, in the order they joined)."""
+    mine = professionals.my_professionals(session=session, caller=caller)
     return (users.get_me(session=session, caller=caller),
-            len(invitations.my_invitations(session=session, caller=caller)))
+            len(invitations.my_invitations(session=session, caller=caller)),
+            [BusinessOption(id=str(p.id), name=p.business_name) for p, _ in mine])
