@@ -17,9 +17,12 @@ after the await); an `AppError` comes back out of the await for the handler to s
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
+import functools
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 from urllib.parse import quote
 
@@ -52,10 +55,21 @@ class BusinessOption:
     name: str
 
 
+@functools.cache
+def _workers() -> ThreadPoolExecutor:
+    # As many threads as the process has database connections (asyncio's default pool has
+    # cores + 4): a burst of tabs then keeps the database busy while Python waits on it.
+    return ThreadPoolExecutor(max_workers=get_settings().database_pool_size,
+                              thread_name_prefix="ofair-ui")
+
+
 async def blocking(work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """`work(*args, **kwargs)` in a worker thread, so the event loop keeps serving other tabs
-    while it waits on the database, file storage or a provider; its result or its exception."""
-    return await asyncio.to_thread(work, *args, **kwargs)
+    while it waits on the database, file storage or a provider; its result or its exception.
+    Like `asyncio.to_thread`, the work sees a copy of the caller's context variables."""
+    context = contextvars.copy_context()
+    call = functools.partial(context.run, work, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_workers(), call)
 
 
 def _resolve_token(token: str) -> Caller | None:
