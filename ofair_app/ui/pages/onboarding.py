@@ -220,6 +220,7 @@ def _step_services() -> rx.Component:
         field("ui.business.specialties",
               rx.input(value=OnboardingState.specialties,
                        on_change=OnboardingState.set_specialties, id="f-specialties",
+                       name="specialties",
                        size="3", width="100%", placeholder=t("ui.business.specialties_example")),
               OnboardingState.errors.get("specialties", ""),
               hint="ui.business.specialties_hint", html_for="f-specialties"),

@@ -310,7 +310,7 @@ def _filters() -> rx.Component:
             rx.slider(value=[BoardState.radius], min=1, max=200, step=1,
                       on_change=BoardState.set_radius.throttle(100),
                       on_value_commit=BoardState.commit_radius, width="100%", size="2",
-                      id="board-radius"),
+                      id="board-radius", name="radius"),
             spacing="2",
             width="100%",
         ),
@@ -326,7 +326,8 @@ def _filters() -> rx.Component:
         ),
         rx.hstack(
             rx.switch(checked=BoardState.subscribed_only,
-                      on_change=BoardState.toggle_subscribed, id="board-subscribed"),
+                      on_change=BoardState.toggle_subscribed, id="board-subscribed",
+                      name="subscribed_only"),
             rx.text(t("ui.board.subscribed_only"), size="2"),
             spacing="2",
             align="center",

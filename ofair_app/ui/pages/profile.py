@@ -239,6 +239,7 @@ def _edit_form() -> rx.Component:
                 field("ui.business.specialties",
                       rx.input(value=ProfileState.specialties,
                                on_change=ProfileState.set_specialties, id="f-specialties",
+                               name="specialties",
                                size="3", width="100%"),
                       ProfileState.errors.get("specialties", ""),
                       hint="ui.business.specialties_hint", html_for="f-specialties"),
