@@ -43,7 +43,6 @@ def public_pro(professional_id: object) -> str:
 
 ADMIN_HOME = "/admin"
 ADMIN_PROFESSIONALS = "/admin/professionals"
-ADMIN_LEADS = "/admin/leads"
 ADMIN_PAYOUTS = "/admin/payouts"
 ADMIN_DISPUTES = "/admin/disputes"
 
