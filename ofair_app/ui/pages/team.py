@@ -72,6 +72,13 @@ class TeamState(SessionState):
             any(m.user_id == caller.user_id and m.role == MemberRole.owner for m in members),
         )
 
+    @rx.var
+    def can_leave(self) -> bool:
+        """Anyone may leave but the last owner (the service refuses it too): the button is
+        not offered to someone it would only tell no."""
+        owners = [m for m in self.members if m.role == MemberRole.owner.value]
+        return not (self.is_owner and len(owners) <= 1)
+
     async def _reload(self, caller, pid) -> None:
         self.members, self.pending, self.is_owner = await self._read(caller, pid)
 
@@ -349,8 +356,11 @@ def _team_list() -> rx.Component:
                 id="team-pending",
             ),
         ),
-        rx.button(rx.icon("log-out", size=16), t("ui.team.leave"), variant="ghost",
-                  color_scheme="red", size="2", on_click=TeamState.leave, id="team-leave"),
+        rx.cond(
+            TeamState.can_leave,
+            rx.button(rx.icon("log-out", size=16), t("ui.team.leave"), variant="ghost",
+                      color_scheme="red", size="2", on_click=TeamState.leave, id="team-leave"),
+        ),
     )
 
 
