@@ -9,7 +9,14 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import sign_in_as
 from tests.e2e.test_identity import local, log_in
-from tests.factories import make_professional, token_for
+from tests.factories import (
+    add_member,
+    invite,
+    make_professional,
+    make_user,
+    next_phone,
+    token_for,
+)
 
 
 def test_an_owner_invites_and_the_invitee_joins_only_after_accepting(page, app_url, otp_phone):
@@ -48,3 +55,34 @@ def test_an_owner_invites_and_the_invitee_joins_only_after_accepting(page, app_u
     expect(page.locator("#team-list .team-member")).to_have_count(2)
     expect(page.locator("#team-list")).to_contain_text(local(otp_phone))
     expect(page.locator("#team-pending")).to_have_count(0)
+
+
+def test_an_owner_resends_cancels_promotes_and_removes_from_the_page(page, app_url):
+    business, owner = make_professional(business_name="חשמל הצפון")
+    colleague = make_user(name="רון אבן")
+    add_member(business, owner, colleague)
+    invite(business, owner, phone=next_phone())
+    sign_in_as(page, app_url, token_for(owner))
+    page.goto("/pro/team")
+    members = page.locator("#team-list .team-member")
+    expect(members).to_have_count(2)
+    expect(page.locator("#team-pending .team-invitation")).to_have_count(1)
+    expect(page.locator("#team-leave")).to_have_count(0)  # the only owner cannot leave
+
+    # Sent a moment ago: sending again is refused with the wait, and nothing changes.
+    pending = page.locator("#team-pending .team-invitation")
+    pending.get_by_role("button", name="שליחה חוזרת").click()
+    expect(page.get_by_role("alert")).to_contain_text("אפשר לשלוח שוב")
+    pending.get_by_role("button", name="ביטול ההזמנה").click()
+    expect(page.get_by_role("status")).to_contain_text("ההזמנה בוטלה")
+    expect(page.locator("#team-pending")).to_have_count(0)
+
+    # A second owner: now either may leave. Then the colleague is removed.
+    row = members.filter(has_text="רון אבן")
+    row.locator(".member-actions").click()
+    page.locator(".make-owner").click()
+    expect(page.locator("#team-leave")).to_have_count(1)
+    row.locator(".member-actions").click()
+    page.get_by_role("menuitem", name="הסרה מהצוות").click()
+    expect(members).to_have_count(1)
+    expect(page.locator("#team-leave")).to_have_count(0)

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Callable
 
 import reflex as rx
+from sqlmodel import Session
 
-from ofair_app.domain.errors import AppError
+from ofair_app.db.engine import Caller
+from ofair_app.domain.errors import AppError, NotFound
 from ofair_app.domain.invitations import InvitationStatus
 from ofair_app.models import MemberRole
 from ofair_app.services import invitations, professionals
@@ -130,75 +133,51 @@ class TeamState(SessionState):
         await self._reload(caller, pid)
         return None
 
-    @rx.event
-    async def resend(self, invitation_id: str):
+    async def _change(self, work: Callable[[Session, Caller, uuid.UUID], object],
+                      notice: str = ""):
+        """One action on the team: who acts and for which business (checked again), the
+        change off the event loop, then its notice or error and the lists as they are now."""
         caller, pid = await self._acting()
         if caller is None:
             return rx.redirect(login_url(routes.PRO_TEAM))
         self.error, self.notice = "", ""
-        try:
-            wanted = uuid.UUID(invitation_id)
-        except ValueError:
-            self.error = self._text("errors.invitation.not_found")
-            return None
-        locale = self.locale
-        _, done = await self._run(caller, lambda s: invitations.resend_invitation(
-            session=s, caller=caller, professional_id=pid, invitation_id=wanted,
-            locale=locale))
-        if done:
-            self.notice = self._text("ui.team.resent")
-            await self._reload(caller, pid)
+        _, done = await self._run(caller, lambda s: work(s, caller, pid))
+        if done and notice:
+            self.notice = self._text(notice)
+        await self._reload(caller, pid)
         return None
+
+    @rx.event
+    async def resend(self, invitation_id: str):
+        locale = self.locale
+        return await self._change(lambda s, caller, pid: invitations.resend_invitation(
+            session=s, caller=caller, professional_id=pid,
+            invitation_id=_id(invitation_id, "errors.invitation.not_found"), locale=locale),
+            notice="ui.team.resent")
 
     @rx.event
     async def cancel(self, invitation_id: str):
-        caller, pid = await self._acting()
-        if caller is None:
-            return rx.redirect(login_url(routes.PRO_TEAM))
-        self.error, self.notice = "", ""
-        try:
-            wanted = uuid.UUID(invitation_id)
-        except ValueError:
-            self.error = self._text("errors.invitation.not_found")
-            return None
-        _, done = await self._run(caller, lambda s: invitations.cancel_invitation(
-            session=s, caller=caller, professional_id=pid, invitation_id=wanted))
-        if done:
-            self.notice = self._text("ui.team.cancelled")
-        await self._reload(caller, pid)
-        return None
+        return await self._change(lambda s, caller, pid: invitations.cancel_invitation(
+            session=s, caller=caller, professional_id=pid,
+            invitation_id=_id(invitation_id, "errors.invitation.not_found")),
+            notice="ui.team.cancelled")
 
     @rx.event
     async def set_role(self, user_id: str, role: str):
-        caller, pid = await self._acting()
-        if caller is None:
-            return rx.redirect(login_url(routes.PRO_TEAM))
-        self.error, self.notice = "", ""
-        try:
-            member, new_role = uuid.UUID(user_id), MemberRole(role)
-        except ValueError:
-            self.error = self._text("errors.member.not_found")
-            return None
-        await self._run(caller, lambda s: professionals.change_member_role(
-            session=s, caller=caller, professional_id=pid, user_id=member, role=new_role))
-        await self._reload(caller, pid)
-        return None
+        def change(session: Session, caller: Caller, pid: uuid.UUID) -> None:
+            if role not in {r.value for r in MemberRole}:
+                raise NotFound("errors.member.not_found")
+            professionals.change_member_role(
+                session=session, caller=caller, professional_id=pid,
+                user_id=_id(user_id, "errors.member.not_found"), role=MemberRole(role))
+
+        return await self._change(change)
 
     @rx.event
     async def remove(self, user_id: str):
-        caller, pid = await self._acting()
-        if caller is None:
-            return rx.redirect(login_url(routes.PRO_TEAM))
-        self.error, self.notice = "", ""
-        try:
-            member = uuid.UUID(user_id)
-        except ValueError:
-            self.error = self._text("errors.member.not_found")
-            return None
-        await self._run(caller, lambda s: professionals.remove_member(
-            session=s, caller=caller, professional_id=pid, user_id=member))
-        await self._reload(caller, pid)
-        return None
+        return await self._change(lambda s, caller, pid: professionals.remove_member(
+            session=s, caller=caller, professional_id=pid,
+            user_id=_id(user_id, "errors.member.not_found")))
 
     @rx.event
     async def leave(self):
@@ -212,6 +191,15 @@ class TeamState(SessionState):
             self.business_choice = ""
             return rx.redirect(routes.PRO_HOME)
         return None
+
+
+def _id(value: str, missing: str) -> uuid.UUID:
+    """A row id the browser sent; anything else is the row not found (any client may call any
+    handler with any argument)."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(missing) from None
 
 
 def _avatar(icon: str) -> rx.Component:
