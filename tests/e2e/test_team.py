@@ -82,7 +82,10 @@ def test_an_owner_resends_cancels_promotes_and_removes_from_the_page(page, app_u
     row.locator(".member-actions").click()
     page.locator(".make-owner").click()
     expect(page.locator("#team-leave")).to_have_count(1)
+    expect(page.get_by_role("menu")).to_have_count(0)  # the first menu has closed
     row.locator(".member-actions").click()
-    page.get_by_role("menuitem", name="הסרה מהצוות").click()
+    remove = page.get_by_role("menuitem", name="הסרה מהצוות")
+    expect(remove).to_be_visible()
+    remove.click()
     expect(members).to_have_count(1)
     expect(page.locator("#team-leave")).to_have_count(0)
