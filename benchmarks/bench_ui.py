@@ -36,8 +36,6 @@ import asyncio
 import contextlib
 import os
 import random
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -46,9 +44,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 from benchmarks.harness import free_port, percentile
+from benchmarks.reflex_server import AppNotUp, reflex_prod
 
 ROOT = Path(__file__).resolve().parents[1]
 SLOW_TEXT = "ת"  # a one-letter prefix: matches most titles, the costliest board search here
@@ -165,37 +162,12 @@ def sign_in_businesses(count: int, pages: int) -> tuple[list[str], str]:
 
 @contextlib.contextmanager
 def app_server(port: int, log_path: Path):
-    """The production backend (no frontend build: the benchmark is the browser)."""
-    venv_bin = str(Path(sys.executable).parent)
-    env = {**os.environ, "REFLEX_USE_NPM": "1",
-           "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
-           "OFAIR_PUBLIC_URL": f"http://127.0.0.1:{port}"}
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [str(Path(venv_bin) / "reflex"), "run", "--env", "prod", "--backend-only",
-             "--backend-port", str(port), "--loglevel", "warning"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    """The production backend (no frontend build: the benchmark is the browser); its pid."""
     try:
-        deadline = time.monotonic() + 300
-        while True:
-            if process.poll() is not None:
-                sys.exit(f"the app exited:\n{log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                sys.exit(f"the app is not up after 300 s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield process.pid
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        with reflex_prod(port, log_path, backend_only=True) as process:
+            yield process.pid
+    except AppNotUp as error:
+        sys.exit(str(error))
 
 
 def group_cpu_seconds(pgid: int) -> float:

