@@ -5,6 +5,12 @@
                                      [--api-rounds 100] [--warmup 20] [--no-api] [--only a,b]
                                      [--plan-cache-mode auto|force_custom_plan|force_generic_plan]
                                      [--sql "CREATE INDEX ..."]
+    python -m benchmarks.bench_board --random 1000 [--seed 13] [--restarts 10] [--no-writes]
+
+`--random N` runs the randomized mode instead of the scenarios below: N draws over everything a
+user can combine, through the service and the API, warm and right after restarts, with the
+board's sizes and write cost (benchmarks/board_draws.py explains it).
+
 
 Scenarios (the place, category and budget come from the generated data):
   a   25 km around Tel Aviv + category + budget range, first page
@@ -118,6 +124,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="gc.freeze() this process before measuring (not the API server): "
                              "full collections of the startup heap then stop adding ~50 ms "
                              "pauses every few dozen calls")
+    parser.add_argument("--random", type=int, default=0, metavar="N",
+                        help="the randomized mode: N draws (benchmarks/board_draws.py)")
+    parser.add_argument("--seed", type=int, default=13, help="the randomized mode's seed")
+    parser.add_argument("--restarts", type=int, default=10,
+                        help="the randomized mode's cold restarts (0: none)")
+    parser.add_argument("--no-writes", action="store_true",
+                        help="the randomized mode without the 10,000-lead insert timing")
     args = parser.parse_args(argv)
     args.db_rounds = args.rounds or 200
     args.api_rounds = args.api_rounds or args.rounds or 100
@@ -169,6 +182,16 @@ def main(argv: list[str] | None = None) -> int:
             "SELECT relrowsecurity FROM pg_class WHERE oid = 'lead_board'::regclass")).scalar_one()
     if not facts.leads:
         sys.exit(f"{data_dir} holds no leads: run python -m benchmarks.generate_leads first")
+    if args.random:
+        from benchmarks import board_draws
+
+        print(f"{facts.leads} leads, {facts.board} on the board; cores {os.cpu_count()}, load "
+              f"average {os.getloadavg()[0]:.2f}; postgres {pg['server_version']}, "
+              f"shared_buffers {pg['shared_buffers']}; indexes: {indexes}")
+        code = board_draws.run(args, data_dir)
+        print(f"\nload average at the end {os.getloadavg()[0]:.2f} (1 min; {os.cpu_count()} "
+              "cores): anything else running on the machine shows here")
+        return code
 
     scenarios = build_scenarios(args)
     if args.gc_freeze:

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     database_app_role: str = "ofair_app"
     database_owner_role: str = "ofair_owner"
     database_pool_size: int = Field(default=10, ge=1, le=200)
+    # The longest a Lead Board statement may run: past it the search answers "narrow your
+    # search" (422) instead of holding a connection (and the page) for longer.
+    board_statement_timeout_ms: int = Field(default=2000, ge=100, le=60000)
 
     # --- money -----------------------------------------------------------------------------
     settlement_mode: Literal["escrow", "b2b"] = "escrow"

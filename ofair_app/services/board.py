@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
+import psycopg
 import sqlalchemy as sa
 from pydantic import AwareDatetime
 from sqlalchemy.dialects import postgresql
@@ -34,6 +35,7 @@ from ofair_app.domain.leads import LeadType
 from ofair_app.models import Professional
 from ofair_app.models._base import utcnow
 from ofair_app.services.professionals import acting_business
+from ofair_app.settings import get_settings
 
 PAGE_MAX = 50
 KM_PER_DEGREE = 111.045
@@ -176,6 +178,21 @@ def text_condition(q: str) -> sa.ColumnElement[bool] | None:
     return sa.or_(full_text, anywhere)
 
 
+# Each page is planned for its own values (a generic plan cannot tell a crowded city from a
+# village, and picks badly for one of them: benchmarks/bench_board.py), and its statements may
+# run `board_statement_timeout_ms` at most. Returns the timeout it replaces.
+_BOARD_SETTINGS = sa.text(
+    "SELECT current_setting('statement_timeout'), "
+    "set_config('plan_cache_mode', 'force_custom_plan', true), "
+    "set_config('statement_timeout', :timeout, true)").columns(sa.column("previous"))
+
+
+class SearchTooBroad(InvalidInput):
+    """A board search ran past its time: the searcher is asked to narrow it."""
+
+    code, message_key = "search_too_broad", "errors.board.search_too_broad"
+
+
 # A board page ends at (pinned group?, created_at, lead id).
 BOARD_CURSOR = CursorCodec("board", tuple[bool, AwareDatetime, uuid.UUID])
 
@@ -239,9 +256,40 @@ def search(*, session: Session, filters: BoardFilters, limit: int = 20,
     """One page of the board and the cursor of the next (None at the end)."""
     check_filters(filters)
     limit = max(1, min(limit, PAGE_MAX))
-    # Plan each page for its own values: a generic plan cannot tell a crowded city from a
-    # village, and picks badly for one of them (benchmarks/bench_board.py).
-    session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    previous = session.execute(_BOARD_SETTINGS, {
+        "timeout": f"{get_settings().board_statement_timeout_ms}ms"}).scalar_one()
+    try:
+        rows = _rows(session, filters, limit=limit, cursor=cursor, now=now)
+    except sa.exc.OperationalError as error:
+        if isinstance(error.orig, psycopg.errors.QueryCanceled):
+            raise SearchTooBroad() from None
+        raise
+    session.execute(sa.text("SELECT set_config('statement_timeout', :previous, true)"),
+                    {"previous": previous})
+    page = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last_pinned, last = page[-1]
+        next_cursor = BOARD_CURSOR.encode((last_pinned, last.created_at, last.lead_id))
+    businesses = _businesses(session, {row.owner_professional_id for _, row in page
+                                       if row.owner_professional_id})
+    cards = [BoardCard(
+        lead_id=row.lead_id, type=LeadType(row.type), title=row.title,
+        short_description=row.short_description, category_slug=row.category_slug,
+        subcategory_slug=row.subcategory_slug, locality_id=row.locality_id, lat=row.lat,
+        lon=row.lon, budget=row.budget, referrer_share_percentage=row.referrer_share_percentage,
+        preferred_schedule=row.preferred_schedule,
+        owner_professional_id=row.owner_professional_id, proposal_count=row.proposal_count,
+        created_at=row.created_at, pinned=pinned,
+        distance_km=None if row.distance_km is None else round(float(row.distance_km), 1),
+        business=businesses.get(row.owner_professional_id),
+    ) for pinned, row in page]
+    return cards, next_cursor
+
+
+def _rows(session: Session, filters: BoardFilters, *, limit: int, cursor: str | None,
+          now: datetime | None) -> list[tuple[bool, sa.Row]]:
+    """Up to `limit + 1` rows after the cursor, pinned group first, each with its group."""
     pinned_ids = subscribed_businesses(session, now)
     after_pinned, after = True, None
     if cursor:
@@ -262,26 +310,7 @@ def search(*, session: Session, filters: BoardFilters, limit: int = 20,
         rows.extend((pinned_group, row) for row in found)
         if len(rows) > limit:
             break
-
-    page = rows[:limit]
-    next_cursor = None
-    if len(rows) > limit:
-        last_pinned, last = page[-1]
-        next_cursor = BOARD_CURSOR.encode((last_pinned, last.created_at, last.lead_id))
-    businesses = _businesses(session, {row.owner_professional_id for _, row in page
-                                       if row.owner_professional_id})
-    cards = [BoardCard(
-        lead_id=row.lead_id, type=LeadType(row.type), title=row.title,
-        short_description=row.short_description, category_slug=row.category_slug,
-        subcategory_slug=row.subcategory_slug, locality_id=row.locality_id, lat=row.lat,
-        lon=row.lon, budget=row.budget, referrer_share_percentage=row.referrer_share_percentage,
-        preferred_schedule=row.preferred_schedule,
-        owner_professional_id=row.owner_professional_id, proposal_count=row.proposal_count,
-        created_at=row.created_at, pinned=pinned,
-        distance_km=None if row.distance_km is None else round(float(row.distance_km), 1),
-        business=businesses.get(row.owner_professional_id),
-    ) for pinned, row in page]
-    return cards, next_cursor
+    return rows
 
 
 def _businesses(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Professional]:
