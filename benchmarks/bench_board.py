@@ -394,8 +394,10 @@ def scoped_filters(scenario: Scenario):
 
 
 def board_statements(session, scenario: Scenario, limit: int = 20) -> list[tuple[str, object]]:
-    """The statements `board.search()` runs for this page, in order (mirrors its loop), and on
-    a first page the pinned leads filled, the rest group's statement as `rest*`."""
+    """The statements `board.search()` runs for this page, in order (mirrors `board._rows`):
+    per group, the window over the newest leads (`recent`) and, when it came up short, every
+    match (`matches`); on a first page the pinned leads filled, the rest group's first
+    statement as `rest*`."""
     from ofair_app.services import board
 
     filters = scoped_filters(scenario)
@@ -408,16 +410,23 @@ def board_statements(session, scenario: Scenario, limit: int = 20) -> list[tuple
     for pinned_group in [True] if filters.subscribed_only else [True, False]:
         if pinned_group and (not after_pinned or not pinned_ids):
             continue
-        query = board._query(filters, pinned_ids=pinned_ids, pinned_group=pinned_group,
-                             after=after if pinned_group == after_pinned else None,
-                             limit=limit + 1 - found)
-        found += len(session.execute(query).all())
-        out.append(("pinned" if pinned_group else "rest", query))
+        wanted = limit + 1 - found
+        for window in (None,) if pinned_group else (board.RECENT_WINDOW, None):
+            query = board._query(filters, pinned_ids=pinned_ids, pinned_group=pinned_group,
+                                 after=after if pinned_group == after_pinned else None,
+                                 limit=wanted, window=window)
+            rows = len(session.execute(query).all())
+            group = "pinned" if pinned_group else "rest"
+            out.append((f"{group}/{'recent' if window else 'matches'}", query))
+            if rows >= wanted:
+                break
+        found += rows
         if found > limit:
             break
-    if after is None and all(group != "rest" for group, _ in out):
+    if after is None and all(not group.startswith("rest") for group, _ in out):
         out.append(("rest*", board._query(filters, pinned_ids=pinned_ids, pinned_group=False,
-                                          after=None, limit=limit + 1)))
+                                          after=None, limit=limit + 1,
+                                          window=board.RECENT_WINDOW)))
     return out
 
 

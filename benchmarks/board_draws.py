@@ -30,6 +30,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -216,15 +217,16 @@ def plans_of(d: Draw) -> list[str]:
 
     out = []
     with unit_of_work() as session:
-        session.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+        connection = session.connection()
+        connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
         timeout = get_settings().board_statement_timeout_ms
-        session.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout) * 5}")
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout) * 5}")
         scenario = Scenario("r", d.description, d.filters, cursor=d.cursor)
         for group, query in board_statements(session, scenario):
             compiled = query.compile(dialect=session.bind.dialect,
                                      compile_kwargs={"literal_binds": True})
             try:
-                lines = session.exec_driver_sql(
+                lines = connection.exec_driver_sql(
                     f"EXPLAIN (ANALYZE, BUFFERS) {compiled}").scalars().all()
             except Exception as error:
                 out.append(f"[{group}] EXPLAIN failed: {type(error).__name__}")
@@ -245,11 +247,12 @@ def restart_cold(data_dir: Path) -> float:
     dispose_engines()
     pgdata = data_dir / "pg"
     prefix = "import sys; from pathlib import Path; from ofair_app.db import embedded; "
+    env = {**os.environ, "XDG_RUNTIME_DIR": tempfile.mkdtemp(prefix="ofair-bench-")}
     subprocess.run([sys.executable, "-c", prefix + "embedded.stop(Path(sys.argv[1]))",
-                    str(pgdata)], check=True)
+                    str(pgdata)], check=True, env=env)
     evicted = evict(pgdata)
     subprocess.run([sys.executable, "-c", prefix + "embedded.socket_dir(Path(sys.argv[1]))",
-                    str(pgdata)], check=True, stdout=subprocess.DEVNULL,
+                    str(pgdata)], check=True, env=env, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
     if not evicted:
         print("  (page cache eviction failed: the restart is cold in PostgreSQL only)")

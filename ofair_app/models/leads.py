@@ -30,8 +30,8 @@ def _money() -> Column:
     return Column(Numeric(12, 2), nullable=True)
 
 
-# The table: no personal details at all. `search_doc` and `search_trigrams` are generated
-# columns the database keeps (see migration 0003); they are not mapped here.
+# The table: no personal details at all. The Lead Board reads `lead_board`, the projection the
+# database keeps of open public leads (migrations 0003 and 0008; services/board.py).
 class Lead(SQLModel, table=True):
     __tablename__ = "leads"
 

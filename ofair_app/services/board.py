@@ -40,6 +40,8 @@ from ofair_app.settings import get_settings
 PAGE_MAX = 50
 KM_PER_DEGREE = 111.045
 _WORD = re.compile(r"\w+", re.UNICODE)
+# Hebrew's final letters in their usual form, as `board_document` indexes them (migration 0008).
+_FINAL_LETTERS = str.maketrans("ךםןףץ", "כמנפצ")
 
 board = sa.Table(
     "lead_board", sa.MetaData(),
@@ -58,11 +60,13 @@ board = sa.Table(
     sa.Column("owner_professional_id", sa.Uuid()),
     sa.Column("proposal_count", sa.Integer()),
     sa.Column("created_at", sa.DateTime(timezone=True)),
-    sa.Column("search_text", sa.Text()),
     sa.Column("search_doc", postgresql.TSVECTOR()),
-    sa.Column("search_trigrams", postgresql.ARRAY(sa.Text())),
 )
 B = board.c
+# What a card shows (the search document stays in the database).
+CARD_COLUMNS = [column for column in board.c if column.name != "search_doc"]
+# A first try reads only this many of the newest leads (of the category) after the cursor.
+RECENT_WINDOW = 4000
 
 
 @dataclass(frozen=True)
@@ -141,41 +145,33 @@ def check_filters(filters: BoardFilters) -> BoardFilters:
     return filters
 
 
-def distance_sql(lat: float, lon: float) -> sa.ColumnElement[float]:
+def distance_sql(lat: float, lon: float, c=B) -> sa.ColumnElement[float]:
     """Great-circle distance in km from a point to the card's place (haversine)."""
     return 2 * reference.EARTH_RADIUS_KM * sa.func.asin(sa.func.sqrt(
-        sa.func.power(sa.func.sin(sa.func.radians(B.lat - lat) / 2), 2)
-        + sa.func.cos(sa.func.radians(lat)) * sa.func.cos(sa.func.radians(B.lat))
-        * sa.func.power(sa.func.sin(sa.func.radians(B.lon - lon) / 2), 2)))
+        sa.func.power(sa.func.sin(sa.func.radians(c.lat - lat) / 2), 2)
+        + sa.func.cos(sa.func.radians(lat)) * sa.func.cos(sa.func.radians(c.lat))
+        * sa.func.power(sa.func.sin(sa.func.radians(c.lon - lon) / 2), 2)))
 
 
-def _box(lat: float, lon: float, radius_km: float) -> sa.ColumnElement[bool]:
+def _box(lat: float, lon: float, radius_km: float, c=B) -> sa.ColumnElement[bool]:
     """Points within the radius lie inside this box. Plain float ranges (leakproof, so the
     planner uses their statistics and the (category, lat, lon) index) rather than a point in
     a box, whose selectivity PostgreSQL can only guess (benchmarks/bench_board.py)."""
     dlat = radius_km / KM_PER_DEGREE
     dlon = radius_km / (KM_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
-    return sa.and_(B.lat.between(lat - dlat, lat + dlat), B.lon.between(lon - dlon, lon + dlon))
+    return sa.and_(c.lat.between(lat - dlat, lat + dlat), c.lon.between(lon - dlon, lon + dlon))
 
 
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def text_condition(q: str) -> sa.ColumnElement[bool] | None:
-    """Words as prefixes (full text: `חשמל` finds `חשמלאי`) or the phrase anywhere (trigrams:
-    `מזגן` finds `ומזגנים`), in Hebrew or English."""
-    phrase = " ".join(q.lower().split())
-    words = _WORD.findall(phrase)[:8]
+def text_condition(q: str, c=B) -> sa.ColumnElement[bool] | None:
+    """Every word, as the start of a word of the lead's title or summary, in Hebrew or English
+    (`חשמל` finds `חשמלאי`, `מזגן` finds `מזגנים`); a Hebrew word is also found behind
+    one-letter prefixes (`מזגן` finds `ומזגנים`: the board's document holds each word without
+    them too, migration 0008)."""
+    words = _WORD.findall(q.lower().translate(_FINAL_LETTERS))[:8]
     if not words:
         return None
     tsquery = " & ".join(f"{w[:40]}:*" for w in words)
-    full_text = B.search_doc.op("@@")(sa.func.to_tsquery(sa.literal_column("'simple'"), tsquery))
-    if len(phrase) < 3:
-        return full_text
-    anywhere = sa.and_(B.search_trigrams.op("@>")(sa.func.text_trigrams(phrase)),
-                       B.search_text.like(f"%{_escape_like(phrase)}%", escape="\\"))
-    return sa.or_(full_text, anywhere)
+    return c.search_doc.op("@@")(sa.func.to_tsquery(sa.literal_column("'simple'"), tsquery))
 
 
 # Each page is planned for its own values (a generic plan cannot tell a crowded city from a
@@ -204,50 +200,73 @@ def subscribed_businesses(session: Session, now: datetime | None = None) -> list
         col(Professional.subscribed_until) > now)).all())
 
 
-def _query(filters: BoardFilters, *, pinned_ids: list[uuid.UUID], pinned_group: bool,
-           after: tuple[datetime, uuid.UUID] | None, limit: int) -> sa.Select:
-    columns = [board]
-    distance = None
-    if filters.lat is not None and filters.lon is not None:
-        distance = distance_sql(filters.lat, filters.lon)
-        columns.append(distance.label("distance_km"))
-    else:
-        columns.append(sa.null().label("distance_km"))
-    query = sa.select(*columns)
+def _conditions(filters: BoardFilters, c, *, pinned_ids: list[uuid.UUID],
+                pinned_group: bool) -> list[sa.ColumnElement[bool]]:
+    """Every condition of the filters and the group, on the columns `c` (the board or a window
+    of it), apart from the category and the cursor."""
     conditions: list[sa.ColumnElement[bool]] = []
-    if filters.category:
-        conditions.append(B.category_slug == filters.category)
     if filters.subcategory:
-        conditions.append(B.subcategory_slug == filters.subcategory)
+        conditions.append(c.subcategory_slug == filters.subcategory)
     if filters.type:
-        conditions.append(B.type == str(filters.type))
+        conditions.append(c.type == str(filters.type))
     if filters.budget_min is not None:
-        conditions.append(B.budget >= filters.budget_min)
+        conditions.append(c.budget >= filters.budget_min)
     if filters.budget_max is not None:
-        conditions.append(B.budget <= filters.budget_max)
-    if distance is not None and filters.radius_km is not None:
-        assert filters.lat is not None and filters.lon is not None
-        conditions.append(_box(filters.lat, filters.lon, filters.radius_km))
-        conditions.append(distance <= filters.radius_km)
+        conditions.append(c.budget <= filters.budget_max)
+    if filters.lat is not None and filters.lon is not None and filters.radius_km is not None:
+        conditions.append(_box(filters.lat, filters.lon, filters.radius_km, c))
+        conditions.append(distance_sql(filters.lat, filters.lon, c) <= filters.radius_km)
     if filters.q and filters.q.strip():
-        matched = text_condition(filters.q)
+        matched = text_condition(filters.q, c)
         if matched is not None:
             conditions.append(matched)
     if filters.exclude_professional_id is not None:
-        conditions.append(sa.or_(B.owner_professional_id.is_(None),
-                                 B.owner_professional_id != filters.exclude_professional_id))
+        conditions.append(sa.or_(c.owner_professional_id.is_(None),
+                                 c.owner_professional_id != filters.exclude_professional_id))
     pinned_array = sa.literal(pinned_ids, type_=postgresql.ARRAY(sa.Uuid()))
-    owner_pinned = (B.owner_professional_id == sa.func.any(pinned_array)
+    owner_pinned = (c.owner_professional_id == sa.func.any(pinned_array)
                     if pinned_ids else sa.false())
     if pinned_group:
         conditions.append(owner_pinned)
     elif pinned_ids:
-        conditions.append(sa.or_(B.owner_professional_id.is_(None), ~owner_pinned))
+        conditions.append(sa.or_(c.owner_professional_id.is_(None), ~owner_pinned))
+    return conditions
+
+
+def _query(filters: BoardFilters, *, pinned_ids: list[uuid.UUID], pinned_group: bool,
+           after: tuple[datetime, uuid.UUID] | None, limit: int,
+           window: int | None) -> sa.Select:
+    """The newest `limit` leads of a group that match, after the cursor, in one of two ways:
+
+    - with `window`: among the newest `window` leads (of the category) after the cursor only,
+      read newest first until `limit` match. Quick when matches are common; when fewer than
+      `limit` turn up, it proves nothing about older leads, and the caller asks again without;
+    - without: every match first, through whichever indexes select best (words, place,
+      category, budget, subscribers), then the newest of them. Quick when matches are few:
+      exactly when the window came up short. Ordering by an expression no index provides keeps
+      the planner from walking the newest-first index and filtering, which reads the whole
+      board when its estimate of the matches is too high (benchmarks/bench_board.py --random).
+    """
+    scoped: list[sa.ColumnElement[bool]] = []
+    if filters.category:
+        scoped.append(B.category_slug == filters.category)
     if after is not None:
-        conditions.append(sa.tuple_(B.created_at, B.lead_id) < sa.tuple_(*after))
-    return (query.where(*conditions)
-            .order_by(B.created_at.desc(), B.lead_id.desc())
-            .limit(limit))
+        scoped.append(sa.tuple_(B.created_at, B.lead_id) < sa.tuple_(*after))
+    if window is not None:
+        recent = (sa.select(*CARD_COLUMNS, B.search_doc).where(*scoped)
+                  .order_by(B.created_at.desc(), B.lead_id.desc())
+                  .limit(window).subquery("recent"))
+        c, order = recent.c, (recent.c.created_at.desc(), recent.c.lead_id.desc())
+        source, conditions = recent, []
+    else:
+        c, order = B, ((B.created_at + sa.text("interval '0'")).desc(), B.lead_id.desc())
+        source, conditions = board, scoped
+    conditions += _conditions(filters, c, pinned_ids=pinned_ids, pinned_group=pinned_group)
+    distance = (distance_sql(filters.lat, filters.lon, c)
+                if filters.lat is not None and filters.lon is not None else sa.null())
+    columns = [c[column.name] for column in CARD_COLUMNS]
+    return (sa.select(*columns, distance.label("distance_km")).select_from(source)
+            .where(*conditions).order_by(*order).limit(limit))
 
 
 def search(*, session: Session, filters: BoardFilters, limit: int = 20,
@@ -305,8 +324,13 @@ def _rows(session: Session, filters: BoardFilters, *, limit: int, cursor: str | 
             continue
         position = after if pinned_group == after_pinned else None
         wanted = limit + 1 - len(rows)
-        found = session.execute(_query(filters, pinned_ids=pinned_ids, pinned_group=pinned_group,
-                                       after=position, limit=wanted)).all()
+        # Subscribers' leads are few: straight to the matches. The rest: the newest first.
+        for window in (None,) if pinned_group else (RECENT_WINDOW, None):
+            found = session.execute(_query(
+                filters, pinned_ids=pinned_ids, pinned_group=pinned_group, after=position,
+                limit=wanted, window=window)).all()
+            if len(found) >= wanted:
+                break
         rows.extend((pinned_group, row) for row in found)
         if len(rows) > limit:
             break
