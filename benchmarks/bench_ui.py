@@ -260,9 +260,9 @@ class AnswerSize:
 
 async def answer_sizes(base_url: str, names: Names, token: str,
                        pages: int) -> list[AnswerSize]:
-    """One tab opens the board and pages `pages` times; the size of each answer. An answer is
-    the update that carries the board's state after the event; its cards are the rows of
-    every list in it."""
+    """One tab opens the board and pages `pages` times; the size of each answer: every update
+    the event causes, up to the one that ends the button's wait (`loading` false; a "more"
+    also sends `loading` true first). Its cards are the rows of every list in it."""
     from benchmarks.reflex_client import Tab
 
     def cards(update) -> int:
@@ -276,11 +276,13 @@ async def answer_sizes(base_url: str, names: Names, token: str,
         sizes = [AnswerSize("open (hydrate + first page)", cards(opened), opened.size)]
         for page in range(1, pages + 1):
             await tab.emit(f"{names.board}.more")
-            while True:  # the next update of the board's own vars
+            answered, rows = 0, 0
+            while True:
                 update = await asyncio.wait_for(tab.updates.get(), 60)
-                if update.delta.get(names.board):
+                answered, rows = answered + update.size, rows + cards(update)
+                if update.delta.get(names.board, {}).get("loading_rx_state_") is False:
                     break
-            sizes.append(AnswerSize(f"'more' #{page}", cards(update), update.size))
+            sizes.append(AnswerSize(f"'more' #{page}", rows, answered))
     finally:
         await tab.close()
     return sizes
@@ -313,7 +315,7 @@ async def load_round(base_url: str, names: Names, tokens: list[str],
             for _ in range(args.pages):
                 await asyncio.sleep(random.uniform(0, 2 * args.think))
                 sent = await tab.emit(f"{names.board}.more")
-                received, _ = await tab.wait_for(names.board, "cards")
+                received, _ = await tab.wait_for(names.board, "page_key")
                 stats.more_ms.append((received - sent) * 1000)
         except Exception as error:  # counted and shown, not hidden
             stats.errors.append(f"{type(error).__name__}: {error}")
@@ -357,7 +359,7 @@ async def contention_round(base_url: str, names: Names, tokens: list[str],
     async def slow_search() -> float:
         sent = await slow_tab.emit(f"{names.board}.apply",
                                    {"form": {"q": SLOW_TEXT, "budget_min": "", "budget_max": ""}})
-        received, _ = await slow_tab.wait_for(names.board, "cards")
+        received, _ = await slow_tab.wait_for(names.board, "page_key")
         return (received - sent) * 1000
 
     try:

@@ -1,6 +1,7 @@
 """`/pro`: the Lead Board. Open leads in the business's category and service area, newest first,
-subscribers' leads pinned on top; filters; more cards load as the list scrolls. No card ever
-carries a client's name, phone or address (the board reads only public columns)."""
+subscribers' leads pinned on top; filters; more cards load as the list scrolls, each "more"
+sending only its own page (`ui/state/paging.py`). No card ever carries a client's name, phone
+or address (the board reads only public columns)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from ofair_app.i18n import translate
 from ofair_app.services import board
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import error_banner
+from ofair_app.ui.components.paged import paged_list
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.paging import first_page_key, next_page_key
 from ofair_app.ui.state.session import SessionState, current_business
 
 PAGE = 20
@@ -53,7 +56,9 @@ def card_row(card: board.BoardCard, locale: str, text) -> dict[str, str]:
 
 
 class BoardState(SessionState):
-    cards: list[dict[str, str]] = []
+    # The page just read and its key; the browser keeps the pages before it (ui/state/paging.py).
+    page_rows: list[dict[str, str]] = []
+    page_key: str = ""
     cursor: str = ""
     loading: bool = False
     loaded: bool = False
@@ -69,6 +74,14 @@ class BoardState(SessionState):
     budget_max: str = ""
     subscribed_only: bool = False
     filters_open: bool = False
+    own_radius: int = 0  # the business's service radius, what "clear" goes back to
+
+    @rx.var
+    def filtered(self) -> bool:
+        """Whether any filter narrows the board (then an empty board says so)."""
+        return bool(self.q.strip() or self.lead_type != "all" or self.budget_min.strip()
+                    or self.budget_max.strip() or self.subscribed_only
+                    or (self.own_radius and self.radius != self.own_radius))
 
     def _filters(self) -> board.BoardFilters:
         return board.BoardFilters(
@@ -114,9 +127,11 @@ class BoardState(SessionState):
         if caller is None or page is None:
             return
         business, rows, next_cursor = page
-        self.cards = [*self.cards, *rows] if append else rows
+        self.page_rows = rows
+        self.page_key = next_page_key(self.page_key) if append else first_page_key()
         self.cursor = next_cursor or ""
         self.loaded = True
+        self.own_radius = business.service_radius_km
         if own_radius:
             self.radius = business.service_radius_km
         category = reference.category(business.category_slug)
@@ -171,15 +186,23 @@ class BoardState(SessionState):
 
     @rx.event
     async def clear(self):
+        """Every filter back to none, the radius back to the business's own."""
         self.q, self.lead_type, self.budget_min, self.budget_max = "", "all", "", ""
         self.subscribed_only, self.cursor = False, ""
-        await self._fetch(append=False)
+        await self._fetch(append=False, own_radius=True)
 
     @rx.event
     async def more(self):
-        if not self.cursor or self.loading:
+        """The next page; its answer carries that page only. Every "more" answers, with an
+        empty page at the end of the list, so the button's wait always ends."""
+        if not self.page_key:  # this tab's state was lost: start the list again
+            await self._fetch(append=False)
+            return
+        if not self.cursor:
+            self.page_rows, self.page_key = [], next_page_key(self.page_key)
             return
         self.loading = True
+        yield
         try:
             await self._fetch(append=True)
         finally:
@@ -268,20 +291,37 @@ def _card(card: rx.Var) -> rx.Component:
     )
 
 
-def _empty() -> rx.Component:
+def _empty_panel(icon: str, title: str, body: str, *actions: rx.Component,
+                 **props) -> rx.Component:
     return rx.center(
         rx.vstack(
-            rx.center(rx.icon("inbox", size=28, color=theme.BRAND), width="3.5rem",
+            rx.center(rx.icon(icon, size=28, color=theme.BRAND), width="3.5rem",
                       height="3.5rem", border_radius="999px", background=rx.color("teal", 3)),
-            rx.text(t("ui.pro.empty_title"), weight="bold", size="4"),
-            rx.text(t("ui.pro.empty_body"), color=theme.MUTED, size="2", text_align="center",
+            rx.text(t(title), weight="bold", size="4"),
+            rx.text(t(body), color=theme.MUTED, size="2", text_align="center",
                     max_width="24rem", line_height="1.6"),
+            *actions,
             align="center",
             spacing="3",
         ),
-        id="lead-board-empty",
         style=theme.card_style(padding="2.5rem 1.25rem"),
         width="100%",
+        **props,
+    )
+
+
+def _empty() -> rx.Component:
+    """Nothing on the board: no lead matches the filters (with a way out), or nobody has
+    posted one in the business's trade and area yet."""
+    return rx.cond(
+        BoardState.filtered,
+        _empty_panel("search-x", "ui.board.no_match_title", "ui.board.no_match_body",
+                     rx.button(rx.icon("filter-x", size=16), t("ui.board.clear_filters"),
+                               on_click=BoardState.clear, variant="soft", size="2",
+                               id="board-clear-filters"),
+                     id="lead-board-no-match"),
+        _empty_panel("inbox", "ui.pro.empty_title", "ui.pro.empty_body",
+                     id="lead-board-empty"),
     )
 
 
@@ -372,18 +412,20 @@ def _filters() -> rx.Component:
 def _list() -> rx.Component:
     return rx.vstack(
         error_banner(BoardState.error),
-        rx.cond(
-            BoardState.cards.length() > 0,
-            rx.vstack(rx.foreach(BoardState.cards, _card), spacing="3", width="100%",
-                      id="lead-board"),
-            rx.cond(BoardState.loaded, _empty(),
-                    rx.center(rx.spinner(size="3"), padding="3rem", width="100%")),
-        ),
-        rx.cond(
-            BoardState.cursor != "",
-            rx.button(rx.cond(BoardState.loading, rx.spinner(size="2"), t("ui.board.more")),
-                      on_click=BoardState.more, disabled=BoardState.loading, variant="soft",
-                      size="3", width="100%", id="board-more"),
+        paged_list(
+            name="board",
+            page_rows=BoardState.page_rows,
+            page_key=BoardState.page_key,
+            item=_card,
+            empty=_empty(),
+            waiting=rx.center(rx.spinner(size="3"), padding="3rem", width="100%"),
+            more=rx.cond(
+                BoardState.cursor != "",
+                rx.button(rx.cond(BoardState.loading, rx.spinner(size="2"), t("ui.board.more")),
+                          on_click=BoardState.more, disabled=BoardState.loading,
+                          variant="soft", size="3", width="100%", id="board-more"),
+            ),
+            list_props={"id": "lead-board"},
         ),
         rx.script(src=INFINITE_SCROLL_SRC),
         spacing="3",
