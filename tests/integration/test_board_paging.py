@@ -110,3 +110,18 @@ async def test_an_empty_filtered_board_knows_it_is_filtered(board):
     [cleared] = await _run(root, BoardState.clear, state)
     assert len(cleared["page_rows"]) == PAGE and state.filtered is False
     assert state.q == "" and state.radius == 30
+
+
+async def test_another_business_in_the_tab_starts_from_its_own_radius(board):
+    root, state = board
+    await _run(root, BoardState.open, state)
+    await _run(root, BoardState.commit_radius, state, [80])
+    assert state.radius == 80 and state.filtered is True
+    [again] = await _run(root, BoardState.open, state)  # the same business: its radius stays
+    assert state.radius == 80
+    _, other = make_professional(business_name="אילת", locality_id=city("Eilat"),
+                                 service_radius_km=5)
+    (await root.get_state(SessionState)).token = token_for(other)
+    [opened] = await _run(root, BoardState.open, state)
+    assert state.radius == 5 and state.filtered is False
+    assert opened["page_rows"] == [] and opened["page_key"] != again["page_key"]

@@ -28,6 +28,8 @@ PAGE = 20
 # Clicks "more" when it scrolls near the viewport: infinite scroll without a custom component.
 # A file (assets/), not an inline script, so the pages' Content-Security-Policy allows it.
 INFINITE_SCROLL_SRC = "/board-scroll.js"
+# The filter form's text fields, by id.
+FORM_FIELDS = ("board-q", "board-budget-min", "board-budget-max")
 
 
 def card_row(card: board.BoardCard, locale: str, text) -> dict[str, str]:
@@ -75,6 +77,7 @@ class BoardState(SessionState):
     subscribed_only: bool = False
     filters_open: bool = False
     own_radius: int = 0  # the business's service radius, what "clear" goes back to
+    _business_id: str = ""  # the business the board was last read for
 
     @rx.var
     def filtered(self) -> bool:
@@ -95,25 +98,30 @@ class BoardState(SessionState):
     async def _fetch(self, append: bool, caller: Caller | None = None,
                      own_radius: bool = False) -> None:
         """A page of the board (the next one with `append`); `own_radius` searches the
-        business's own service radius and shows it on the slider. The hot path of the page:
-        the caller, the query and the cards' formatting make one trip off the event loop."""
+        business's own service radius and shows it on the slider, as does a first page for
+        another business than the last one (a first visit, another login or business in this
+        tab). The hot path of the page: the caller, the query and the cards' formatting make
+        one trip off the event loop."""
         self.error = ""
         cursor, locale, choice = (self.cursor if append else None), self.locale, \
             self.business_choice
+        shown_for = self._business_id
         try:
             filters = self._filters()
         except AppError as error:
             self.error = next(iter(self._field_messages(error).values()), self._message(error))
             return
-        if own_radius:
-            filters = replace(filters, radius_km=None)
 
         def read(session: Session, caller: Caller):
+            professional_id = current_business(caller, choice)
+            mine = own_radius or (not append and str(professional_id) != shown_for)
             business, cards, next_cursor = board.for_business(
-                session=session, caller=caller, professional_id=current_business(caller, choice),
-                filters=filters, limit=PAGE, cursor=cursor)
+                session=session, caller=caller, professional_id=professional_id,
+                filters=replace(filters, radius_km=None) if mine else filters, limit=PAGE,
+                cursor=cursor)
             text = lambda key: translate(key, locale)  # noqa: E731
-            return business, [card_row(card, locale, text) for card in cards], next_cursor
+            rows = [card_row(card, locale, text) for card in cards]
+            return business, rows, next_cursor, mine
 
         try:
             if caller is not None:
@@ -126,13 +134,14 @@ class BoardState(SessionState):
             return
         if caller is None or page is None:
             return
-        business, rows, next_cursor = page
+        business, rows, next_cursor, mine = page
         self.page_rows = rows
         self.page_key = next_page_key(self.page_key) if append else first_page_key()
         self.cursor = next_cursor or ""
         self.loaded = True
         self.own_radius = business.service_radius_km
-        if own_radius:
+        self._business_id = str(business.id)
+        if mine:
             self.radius = business.service_radius_km
         category = reference.category(business.category_slug)
         locality = reference.locality(business.locality_id)
@@ -145,7 +154,7 @@ class BoardState(SessionState):
         caller, redirect = await self._guard("business")
         if caller is None:
             return redirect
-        await self._fetch(append=False, caller=caller, own_radius=not self.loaded)
+        await self._fetch(append=False, caller=caller)
         return None
 
     @rx.event
@@ -190,6 +199,8 @@ class BoardState(SessionState):
         self.q, self.lead_type, self.budget_min, self.budget_max = "", "all", "", ""
         self.subscribed_only, self.cursor = False, ""
         await self._fetch(append=False, own_radius=True)
+        # The text fields are uncontrolled (they keep what is typed): empty them too.
+        return [rx.set_value(field, "") for field in FORM_FIELDS]
 
     @rx.event
     async def more(self):
