@@ -11,6 +11,7 @@ cookies as client-storage vars, so the login cookie reaches `SessionState.token`
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ import socketio
 NAMESPACE = "/_event"
 FIELD_MARKER = "_rx_state_"
 ROOT_STATE = "reflex___state____state"
+_PACKET_SIZE: contextvars.ContextVar[int] = contextvars.ContextVar("packet_size", default=0)
 
 
 @dataclass
@@ -28,6 +30,7 @@ class Update:
     at: float
     delta: dict[str, dict[str, Any]]
     events: list[dict]
+    size: int = 0  # bytes of the socket.io packet as it came over the websocket
 
 
 @dataclass
@@ -47,10 +50,20 @@ class Tab:
         self.sio = socketio.AsyncClient(reconnection=False)
         self.updates: asyncio.Queue[Update] = asyncio.Queue()
         self.sio.on("event", self._on_update, namespace=NAMESPACE)
+        # The raw engine.io message before socket.io decodes it: its size is what the server
+        # sent for an update. engine.io handles each message in a task of its own, so the size
+        # travels to `_on_update` in a context variable of that task.
+        decode = self.sio._handle_eio_message
+
+        async def measure(data) -> None:
+            _PACKET_SIZE.set(len(data.encode() if isinstance(data, str) else data))
+            await decode(data)
+
+        self.sio.eio.on("message", measure)
 
     async def _on_update(self, update: dict) -> None:
         self.updates.put_nowait(Update(time.perf_counter(), update.get("delta") or {},
-                                       update.get("events") or []))
+                                       update.get("events") or [], _PACKET_SIZE.get()))
 
     def _router_data(self) -> dict[str, Any]:
         return {"pathname": self.path, "asPath": self.path}
@@ -89,6 +102,19 @@ class Tab:
             changes = update.delta.get(state, {})
             if key in changes and (value is ... or changes[key] == value):
                 return update.at, changes[key]
+
+    async def wait_for_update(self, state: str, var: str,
+                              timeout: float = 60) -> Update:
+        """The next whole update that sets `var` of `state`."""
+        key = var + FIELD_MARKER
+        deadline = time.perf_counter() + timeout
+        while True:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                raise TimeoutError(f"no update of {state}.{var} within {timeout} s")
+            update = await asyncio.wait_for(self.updates.get(), remaining)
+            if key in update.delta.get(state, {}):
+                return update
 
     async def close(self) -> None:
         if self.sio.connected:

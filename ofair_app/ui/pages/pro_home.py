@@ -1,6 +1,7 @@
 """`/pro`: the Lead Board. Open leads in the business's category and service area, newest first,
-subscribers' leads pinned on top; filters; more cards load as the list scrolls. No card ever
-carries a client's name, phone or address (the board reads only public columns)."""
+subscribers' leads pinned on top; filters; more cards load as the list scrolls, each "more"
+sending only its own page (`ui/state/paging.py`). No card ever carries a client's name, phone
+or address (the board reads only public columns)."""
 
 from __future__ import annotations
 
@@ -17,14 +18,18 @@ from ofair_app.i18n import translate
 from ofair_app.services import board
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import error_banner
+from ofair_app.ui.components.paged import paged_list
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.paging import first_page_key, next_page_key
 from ofair_app.ui.state.session import SessionState, current_business
 
 PAGE = 20
 # Clicks "more" when it scrolls near the viewport: infinite scroll without a custom component.
 # A file (assets/), not an inline script, so the pages' Content-Security-Policy allows it.
 INFINITE_SCROLL_SRC = "/board-scroll.js"
+# The filter form's text fields, by id.
+FORM_FIELDS = ("board-q", "board-budget-min", "board-budget-max")
 
 
 def card_row(card: board.BoardCard, locale: str, text) -> dict[str, str]:
@@ -53,7 +58,9 @@ def card_row(card: board.BoardCard, locale: str, text) -> dict[str, str]:
 
 
 class BoardState(SessionState):
-    cards: list[dict[str, str]] = []
+    # The page just read and its key; the browser keeps the pages before it (ui/state/paging.py).
+    page_rows: list[dict[str, str]] = []
+    page_key: str = ""
     cursor: str = ""
     loading: bool = False
     loaded: bool = False
@@ -69,6 +76,15 @@ class BoardState(SessionState):
     budget_max: str = ""
     subscribed_only: bool = False
     filters_open: bool = False
+    own_radius: int = 0  # the business's service radius, what "clear" goes back to
+    _business_id: str = ""  # the business the board was last read for
+
+    @rx.var
+    def filtered(self) -> bool:
+        """Whether any filter narrows the board (then an empty board says so)."""
+        return bool(self.q.strip() or self.lead_type != "all" or self.budget_min.strip()
+                    or self.budget_max.strip() or self.subscribed_only
+                    or (self.own_radius and self.radius != self.own_radius))
 
     def _filters(self) -> board.BoardFilters:
         return board.BoardFilters(
@@ -82,25 +98,30 @@ class BoardState(SessionState):
     async def _fetch(self, append: bool, caller: Caller | None = None,
                      own_radius: bool = False) -> None:
         """A page of the board (the next one with `append`); `own_radius` searches the
-        business's own service radius and shows it on the slider. The hot path of the page:
-        the caller, the query and the cards' formatting make one trip off the event loop."""
+        business's own service radius and shows it on the slider, as does a first page for
+        another business than the last one (a first visit, another login or business in this
+        tab). The hot path of the page: the caller, the query and the cards' formatting make
+        one trip off the event loop."""
         self.error = ""
         cursor, locale, choice = (self.cursor if append else None), self.locale, \
             self.business_choice
+        shown_for = self._business_id
         try:
             filters = self._filters()
         except AppError as error:
             self.error = next(iter(self._field_messages(error).values()), self._message(error))
             return
-        if own_radius:
-            filters = replace(filters, radius_km=None)
 
         def read(session: Session, caller: Caller):
+            professional_id = current_business(caller, choice)
+            mine = own_radius or (not append and str(professional_id) != shown_for)
             business, cards, next_cursor = board.for_business(
-                session=session, caller=caller, professional_id=current_business(caller, choice),
-                filters=filters, limit=PAGE, cursor=cursor)
+                session=session, caller=caller, professional_id=professional_id,
+                filters=replace(filters, radius_km=None) if mine else filters, limit=PAGE,
+                cursor=cursor)
             text = lambda key: translate(key, locale)  # noqa: E731
-            return business, [card_row(card, locale, text) for card in cards], next_cursor
+            rows = [card_row(card, locale, text) for card in cards]
+            return business, rows, next_cursor, mine
 
         try:
             if caller is not None:
@@ -113,11 +134,14 @@ class BoardState(SessionState):
             return
         if caller is None or page is None:
             return
-        business, rows, next_cursor = page
-        self.cards = [*self.cards, *rows] if append else rows
+        business, rows, next_cursor, mine = page
+        self.page_rows = rows
+        self.page_key = next_page_key(self.page_key) if append else first_page_key()
         self.cursor = next_cursor or ""
         self.loaded = True
-        if own_radius:
+        self.own_radius = business.service_radius_km
+        self._business_id = str(business.id)
+        if mine:
             self.radius = business.service_radius_km
         category = reference.category(business.category_slug)
         locality = reference.locality(business.locality_id)
@@ -130,7 +154,7 @@ class BoardState(SessionState):
         caller, redirect = await self._guard("business")
         if caller is None:
             return redirect
-        await self._fetch(append=False, caller=caller, own_radius=not self.loaded)
+        await self._fetch(append=False, caller=caller)
         return None
 
     @rx.event
@@ -171,15 +195,25 @@ class BoardState(SessionState):
 
     @rx.event
     async def clear(self):
+        """Every filter back to none, the radius back to the business's own."""
         self.q, self.lead_type, self.budget_min, self.budget_max = "", "all", "", ""
         self.subscribed_only, self.cursor = False, ""
-        await self._fetch(append=False)
+        await self._fetch(append=False, own_radius=True)
+        # The text fields are uncontrolled (they keep what is typed): empty them too.
+        return [rx.set_value(field, "") for field in FORM_FIELDS]
 
     @rx.event
     async def more(self):
-        if not self.cursor or self.loading:
+        """The next page; its answer carries that page only. Every "more" answers, with an
+        empty page at the end of the list, so the button's wait always ends."""
+        if not self.page_key:  # this tab's state was lost: start the list again
+            await self._fetch(append=False)
+            return
+        if not self.cursor:
+            self.page_rows, self.page_key = [], next_page_key(self.page_key)
             return
         self.loading = True
+        yield
         try:
             await self._fetch(append=True)
         finally:
@@ -268,20 +302,37 @@ def _card(card: rx.Var) -> rx.Component:
     )
 
 
-def _empty() -> rx.Component:
+def _empty_panel(icon: str, title: str, body: str, *actions: rx.Component,
+                 **props) -> rx.Component:
     return rx.center(
         rx.vstack(
-            rx.center(rx.icon("inbox", size=28, color=theme.BRAND), width="3.5rem",
+            rx.center(rx.icon(icon, size=28, color=theme.BRAND), width="3.5rem",
                       height="3.5rem", border_radius="999px", background=rx.color("teal", 3)),
-            rx.text(t("ui.pro.empty_title"), weight="bold", size="4"),
-            rx.text(t("ui.pro.empty_body"), color=theme.MUTED, size="2", text_align="center",
+            rx.text(t(title), weight="bold", size="4"),
+            rx.text(t(body), color=theme.MUTED, size="2", text_align="center",
                     max_width="24rem", line_height="1.6"),
+            *actions,
             align="center",
             spacing="3",
         ),
-        id="lead-board-empty",
         style=theme.card_style(padding="2.5rem 1.25rem"),
         width="100%",
+        **props,
+    )
+
+
+def _empty() -> rx.Component:
+    """Nothing on the board: no lead matches the filters (with a way out), or nobody has
+    posted one in the business's trade and area yet."""
+    return rx.cond(
+        BoardState.filtered,
+        _empty_panel("search-x", "ui.board.no_match_title", "ui.board.no_match_body",
+                     rx.button(rx.icon("filter-x", size=16), t("ui.board.clear_filters"),
+                               on_click=BoardState.clear, variant="soft", size="2",
+                               id="board-clear-filters"),
+                     id="lead-board-no-match"),
+        _empty_panel("inbox", "ui.pro.empty_title", "ui.pro.empty_body",
+                     id="lead-board-empty"),
     )
 
 
@@ -372,18 +423,20 @@ def _filters() -> rx.Component:
 def _list() -> rx.Component:
     return rx.vstack(
         error_banner(BoardState.error),
-        rx.cond(
-            BoardState.cards.length() > 0,
-            rx.vstack(rx.foreach(BoardState.cards, _card), spacing="3", width="100%",
-                      id="lead-board"),
-            rx.cond(BoardState.loaded, _empty(),
-                    rx.center(rx.spinner(size="3"), padding="3rem", width="100%")),
-        ),
-        rx.cond(
-            BoardState.cursor != "",
-            rx.button(rx.cond(BoardState.loading, rx.spinner(size="2"), t("ui.board.more")),
-                      on_click=BoardState.more, disabled=BoardState.loading, variant="soft",
-                      size="3", width="100%", id="board-more"),
+        paged_list(
+            name="board",
+            page_rows=BoardState.page_rows,
+            page_key=BoardState.page_key,
+            item=_card,
+            empty=_empty(),
+            waiting=rx.center(rx.spinner(size="3"), padding="3rem", width="100%"),
+            more=rx.cond(
+                BoardState.cursor != "",
+                rx.button(rx.cond(BoardState.loading, rx.spinner(size="2"), t("ui.board.more")),
+                          on_click=BoardState.more, disabled=BoardState.loading,
+                          variant="soft", size="3", width="100%", id="board-more"),
+            ),
+            list_props={"id": "lead-board"},
         ),
         rx.script(src=INFINITE_SCROLL_SRC),
         spacing="3",
