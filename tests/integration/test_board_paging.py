@@ -125,3 +125,31 @@ async def test_another_business_in_the_tab_starts_from_its_own_radius(board):
     [opened] = await _run(root, BoardState.open, state)
     assert state.radius == 5 and state.filtered is False
     assert opened["page_rows"] == [] and opened["page_key"] != again["page_key"]
+
+
+async def test_a_search_past_the_time_limit_says_narrow_your_search_on_the_page(board,
+                                                                                 monkeypatch):
+    """The board statement waits on a lock past BOARD_STATEMENT_TIMEOUT_MS: the page shows the
+    translated message; the next search, unhindered, answers."""
+    from sqlalchemy import text
+
+    from ofair_app.db.engine import owner_engine
+    from ofair_app.i18n import translate
+    from ofair_app.settings import get_settings
+
+    root, state = board
+    await _run(root, BoardState.open, state)
+    monkeypatch.setenv("BOARD_STATEMENT_TIMEOUT_MS", "200")
+    get_settings.cache_clear()
+    try:
+        with owner_engine().connect() as conn:
+            transaction = conn.begin()
+            conn.execute(text("LOCK TABLE lead_board IN ACCESS EXCLUSIVE MODE"))
+            [answer] = await _run(root, BoardState.apply, state, {"q": "עבודה"})
+            transaction.rollback()
+        assert answer["error"] == translate("errors.board.search_too_broad", state.locale)
+        [again] = await _run(root, BoardState.apply, state, {"q": "עבודה"})
+        assert again["error"] == "" and len(again["page_rows"]) == PAGE
+    finally:
+        monkeypatch.delenv("BOARD_STATEMENT_TIMEOUT_MS")
+        get_settings.cache_clear()
