@@ -20,6 +20,7 @@ from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import confirm_dialog, error_banner, fact, page_title
 from ofair_app.ui.components.offers import OffersMixin, offers_panel
 from ofair_app.ui.components.shells import consumer_shell, guarded
+from ofair_app.ui.state.live import SIGNALS, LiveLeadMixin
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
 
@@ -62,7 +63,7 @@ class MyRequestsState(SessionState):
         return None
 
 
-class MyRequestState(OffersMixin, SessionState):
+class MyRequestState(LiveLeadMixin, OffersMixin, SessionState):
     lead: dict[str, str] = {}
     sent: bool = False
     missing: bool = False
@@ -104,8 +105,9 @@ class MyRequestState(OffersMixin, SessionState):
             return redirect
         self.sent = self.router.url.query_parameters.get("sent") == "1"
         self.error = ""
+        self._live_mark = SIGNALS.mark()
         await self._load(caller)
-        return MyRequestState.watch_offers
+        return MyRequestState.watch_lead
 
     @rx.event
     async def cancel(self):
@@ -300,5 +302,6 @@ def _not_found() -> rx.Component:
 
 def my_request() -> rx.Component:
     return consumer_shell(guarded(_narrow(
-        rx.cond(MyRequestState.missing, _not_found(), _request_detail()),
+        rx.box(rx.cond(MyRequestState.missing, _not_found(), _request_detail()),
+               on_unmount=MyRequestState.stop_watching, width="100%"),
     )))

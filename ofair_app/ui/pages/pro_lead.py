@@ -46,13 +46,14 @@ from ofair_app.ui.components.offers import (
 )
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.pages.my_requests import status_badge
+from ofair_app.ui.state.live import SIGNALS, LiveLeadMixin
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
 
 OFFER_FILES = "offer-files"
 
 
-class ProLeadState(OffersMixin, SessionState):
+class ProLeadState(LiveLeadMixin, OffersMixin, SessionState):
     lead: dict[str, str] = {}
     # The caller's own offer on this lead (empty when none is live), and the form for one.
     my_offer: dict[str, str] = {}
@@ -340,8 +341,9 @@ class ProLeadState(OffersMixin, SessionState):
         if caller is None:
             return redirect
         self.notice, self.offer_errors = "", {}
+        self._live_mark = SIGNALS.mark()
         await self._load(caller)
-        return ProLeadState.watch_offers if self.lead.get("is_mine") else None
+        return None if self.missing else ProLeadState.watch_lead
 
     @rx.event
     async def reveal(self):
@@ -738,6 +740,7 @@ def pro_lead() -> rx.Component:
             width="100%",
             max_width="44rem",
             margin_x="auto",
+            on_unmount=ProLeadState.stop_watching,
         ),
         active=routes.PRO_HOME,
     )
