@@ -34,6 +34,7 @@ from ofair_app.ui.components.forms import (
     error_banner,
     fact,
     field,
+    joined,
     notice_banner,
 )
 from ofair_app.ui.components.offers import (
@@ -615,8 +616,7 @@ def _share_box() -> rx.Component:
                                               rx.icon("badge-check", size=14,
                                                       color=theme.BRAND)),
                                       spacing="1", align="center"),
-                            rx.text(b["category"], " · ", b["city"], size="1",
-                                    color=theme.MUTED),
+                            joined(b["category"], b["city"], size="1", color=theme.MUTED),
                             spacing="0", align="start"),
                         rx.spacer(),
                         rx.dialog.close(rx.button(t("ui.share.send"), size="2",

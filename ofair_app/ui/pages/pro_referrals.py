@@ -14,6 +14,7 @@ from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import (
     card_list,
     error_banner,
+    joined,
     list_tabs,
     notice_banner,
     page_title,
@@ -126,8 +127,8 @@ def _incoming_card(row: rx.Var) -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.vstack(rx.text(row["title"], weight="bold", size="3"),
-                      rx.text(t("ui.referrals.from"), " ", row["business"], " · ", row["posted"],
-                              size="1", color=theme.MUTED),
+                      joined((t("ui.referrals.from"), " ", rx.el.bdi(row["business"])),
+                             row["posted"], size="1", color=theme.MUTED),
                       spacing="1", align="start"),
             rx.spacer(),
             rx.badge(row["status_label"], radius="full", variant="soft",
@@ -170,8 +171,8 @@ def _outgoing_card(row: rx.Var) -> rx.Component:
     return rx.link(
         rx.hstack(
             rx.vstack(rx.text(row["title"], weight="bold", size="2"),
-                      rx.text(t("ui.referrals.to"), " ", row["business"], " · ", row["share"],
-                              size="1", color=theme.MUTED),
+                      joined((t("ui.referrals.to"), " ", rx.el.bdi(row["business"])),
+                             row["share"], size="1", color=theme.MUTED),
                       spacing="1", align="start"),
             rx.spacer(),
             rx.badge(row["status_label"], radius="full", variant="soft"),
