@@ -272,7 +272,7 @@ def _offer_card(state: type[OffersMixin], offer: rx.Var) -> rx.Component:
         rx.hstack(
             rx.vstack(
                 rx.hstack(
-                    rx.text(offer["business"], weight="bold", size="3"),
+                    rx.text(offer["business"], dir="auto", weight="bold", size="3"),
                     rx.cond(offer["verified"] != "",
                             rx.tooltip(rx.icon("badge-check", size=16, color=theme.BRAND),
                                        content=t("ui.offers.verified"))),
@@ -305,7 +305,8 @@ def _offer_card(state: type[OffersMixin], offer: rx.Var) -> rx.Component:
             width="100%",
             align="start",
         ),
-        rx.text(offer["description"], size="2", line_height="1.6", white_space="pre-wrap"),
+        rx.text(offer["description"], dir="auto", size="2", line_height="1.6",
+                white_space="pre-wrap"),
         rx.hstack(
             rx.foreach(state.offer_files, lambda f: rx.cond(
                 f["proposal_id"] == offer["id"],

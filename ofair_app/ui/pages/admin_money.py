@@ -332,7 +332,7 @@ class AdminDisputesState(SessionState):
 def _dispute_card(row: rx.Var) -> rx.Component:
     state = AdminDisputesState
     return rx.vstack(
-        rx.hstack(rx.text(row["title"], weight="bold", size="3"), rx.spacer(),
+        rx.hstack(rx.text(row["title"], dir="auto", weight="bold", size="3"), rx.spacer(),
                   rx.text(row["amount"], weight="bold", size="3"), width="100%"),
         rx.text(t("ui.disputes.opened_by"), " ", row["party"], " · ", row["when"], size="1",
                 color=theme.MUTED),

@@ -133,13 +133,13 @@ def _request_card(row: rx.Var) -> rx.Component:
     return rx.link(
         rx.vstack(
             rx.hstack(
-                rx.text(row["title"], weight="bold", size="3"),
+                rx.text(row["title"], dir="auto", weight="bold", size="3"),
                 rx.spacer(),
                 status_badge(row["status"], row["status_label"]),
                 width="100%",
                 align="center",
             ),
-            rx.text(row["summary"], size="2", color=theme.MUTED, line_height="1.6",
+            rx.text(row["summary"], dir="auto", size="2", color=theme.MUTED, line_height="1.6",
                     class_name="clamp-2"),
             rx.hstack(
                 rx.hstack(rx.icon("clock", size=14), rx.text(row["posted"], size="1"),
@@ -231,7 +231,7 @@ def _request_detail() -> rx.Component:
         error_banner(MyRequestState.error),
         rx.vstack(
             rx.hstack(
-                rx.heading(lead["title"], as_="h1", size="6"),
+                rx.heading(lead["title"], dir="auto", as_="h1", size="6"),
                 rx.spacer(),
                 status_badge(lead["status"], lead["status_label"]),
                 width="100%",
@@ -239,7 +239,8 @@ def _request_detail() -> rx.Component:
                 wrap="wrap",
             ),
             rx.text(lead["posted"], size="1", color=theme.MUTED),
-            rx.text(lead["description"], size="3", line_height="1.7", white_space="pre-wrap"),
+            rx.text(lead["description"], dir="auto", size="3", line_height="1.7",
+                    white_space="pre-wrap"),
             rx.separator(size="4"),
             rx.grid(
                 fact("wrench", "ui.request.category", lead["category"]),

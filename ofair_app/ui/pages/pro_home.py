@@ -217,8 +217,8 @@ def _card(card: rx.Var) -> rx.Component:
                 align="center",
                 spacing="2",
             ),
-            rx.text(card["title"], weight="bold", size="4", line_height="1.35"),
-            rx.text(card["summary"], size="2", color=theme.MUTED, line_height="1.6",
+            rx.text(card["title"], dir="auto", weight="bold", size="4", line_height="1.35"),
+            rx.text(card["summary"], dir="auto", size="2", color=theme.MUTED, line_height="1.6",
                     class_name="clamp-2"),
             rx.hstack(
                 _meta("map-pin", card["city"]),

@@ -151,6 +151,11 @@ class ProLeadState(LiveLeadMixin, OffersMixin, SessionState):
                              "size": f"{max(1, f.size_bytes // 1024)} KB"} for f in files]
         self.split = self._split(lead, terms, subscriptions.is_subscribed(mine))
 
+    async def _reload_changed_lead(self, caller) -> None:
+        # "Offer sent, we'll tell you when the client chooses" is stale once the lead moved.
+        self.notice = ""
+        await self._load(caller)
+
     async def _load_deal(self, caller, lead, is_mine: bool) -> None:
         """Offers for the owner; the caller's own offer for anyone else; the owner's shares."""
         self.my_offer, self.offers, self.shared_with = {}, [], []
@@ -443,7 +448,7 @@ def _client_box() -> rx.Component:
                           spacing="3", align="center")),
         fact("house", "ui.my.address", client["address"]),
         rx.cond(client["description"] != "",
-                rx.text(client["description"], size="2", white_space="pre-wrap",
+                rx.text(client["description"], dir="auto", size="2", white_space="pre-wrap",
                         line_height="1.6")),
         spacing="3",
         width="100%",
@@ -562,7 +567,8 @@ def _my_offer() -> rx.Component:
                           rx.text(t("ui.offers.can_start"), " ", offer["scheduled"], size="2",
                                   color=theme.MUTED)),
                   spacing="3", align="baseline"),
-        rx.text(offer["description"], size="2", line_height="1.6", white_space="pre-wrap"),
+        rx.text(offer["description"], dir="auto", size="2", line_height="1.6",
+                white_space="pre-wrap"),
         rx.cond(
             offer["status"] == "pending",
             rx.button(t("ui.offer.withdraw"), variant="soft", color_scheme="gray", size="2",
@@ -685,8 +691,8 @@ def _detail() -> rx.Component:
                 spacing="2",
                 wrap="wrap",
             ),
-            rx.heading(lead["title"], as_="h1", size="6", line_height="1.3"),
-            rx.text(lead["summary"], size="3", line_height="1.7", id="lead-summary"),
+            rx.heading(lead["title"], dir="auto", as_="h1", size="6", line_height="1.3"),
+            rx.text(lead["summary"], dir="auto", size="3", line_height="1.7", id="lead-summary"),
             rx.separator(size="4"),
             rx.grid(
                 fact("map-pin", "ui.request.city", lead["city"]),

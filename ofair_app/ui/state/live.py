@@ -187,11 +187,16 @@ class LiveLeadMixin(rx.State, mixin=True):
                     caller = await self._caller()
                     if caller is None:
                         return
-                    await self._load(caller)
+                    await self._reload_changed_lead(caller)
         finally:
             async with self:
                 if self._watch_generation == generation:
                     self._watching = ""
+
+    async def _reload_changed_lead(self, caller) -> None:
+        """Read the page again after the other side's move (a page may first clear what
+        only described its own last action)."""
+        await self._load(caller)
 
     @rx.event
     def stop_watching(self):
