@@ -3,6 +3,7 @@
 from ofair_app.api import create_api
 from ofair_app.settings import get_settings
 from ofair_app.ui import pages, theme
+from ofair_app.ui.state.live import lead_listener
 from ofair_app.web.app import OfairApp
 
 # Security headers wrap everything the app serves (pages, Reflex's routes, the API): web/app.py.
@@ -15,6 +16,8 @@ app = OfairApp(
     api_transformer=create_api(),
 )
 pages.register(app)
+# One LISTEN connection per process: open lead pages follow the other side's moves.
+app.register_lifespan_task(lead_listener)
 
 if get_settings().ofair_scheduler == "on":
     from jobs.scheduler import scheduler_lifespan

@@ -9,7 +9,23 @@ from babel.dates import format_date, format_timedelta
 from ofair_app.domain.identity import display_phone
 from ofair_app.i18n import money, translate
 
-__all__ = ["ago", "day", "distance", "money", "phone"]
+__all__ = ["ago", "day", "distance", "isolate", "joined", "money", "phone"]
+
+# Unicode's first-strong isolate and its closing pop (UAX #9): the text between them takes its
+# own direction and does not reorder with its neighbours.
+FSI, PDI = "\u2068", "\u2069"
+
+
+def isolate(text: str) -> str:
+    """`text` as one directional unit, for a string that will sit among text of the other
+    direction (a Hebrew city in an English line, `40 km` in a Hebrew one)."""
+    return f"{FSI}{text}{PDI}" if text else ""
+
+
+def joined(*parts: str) -> str:
+    """Short facts on one line, `a · b · c`, each isolated so mixed Hebrew, Latin and numbers
+    keep their order in either direction; empty parts are left out."""
+    return " · ".join(isolate(part) for part in parts if part)
 
 
 def ago(moment: datetime | None, locale: str, now: datetime | None = None) -> str:
@@ -23,12 +39,14 @@ def ago(moment: datetime | None, locale: str, now: datetime | None = None) -> st
 
 
 def distance(km: float | None, locale: str) -> str:
+    """`40 km away` / `40 ק"מ ממך`, isolated: the number and its unit stay one unit beside
+    text of either direction."""
     if km is None:
         return ""
     if km < 1:
-        return translate("ui.time.under_km", locale)
+        return isolate(translate("ui.time.under_km", locale))
     value = f"{km:.0f}" if km >= 10 else f"{km:.1f}"
-    return translate("ui.board.km_away", locale, km=value)
+    return isolate(translate("ui.board.km_away", locale, km=value))
 
 
 def phone(e164: str | None) -> str:

@@ -16,11 +16,12 @@ import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from benchmarks.reflex_client import Tab
+from benchmarks.reflex_client import Tab, cookie_var
 from benchmarks.reflex_server import AppNotUp, reflex_prod, stop
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,4 +139,93 @@ async def _reconnect_to_the_other_worker(two_workers: str, redis_url: str, state
         assert category == "plumbing"
     finally:
         await tab.close()
+        await redis_client.aclose()
+
+
+async def _until(tab: Tab, state: str, var: str, wanted, timeout: float) -> None:
+    """The next updates of `var` until one satisfies `wanted(value)`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = max(0.1, deadline - time.monotonic())
+        _, value = await tab.wait_for(state, var, timeout=left)
+        if wanted(value):
+            return
+
+
+class _LeadTab(Tab):
+    """A tab on a lead's page: the route's `lead_id` travels in the router data's query, as
+    the compiled frontend sends a dynamic route's parameters."""
+
+    lead_id: str = ""
+
+    def _router_data(self) -> dict:
+        return {**super()._router_data(), "query": {"lead_id": self.lead_id}}
+
+
+def test_an_open_lead_page_follows_the_lead_on_either_worker(two_workers, redis_url):
+    """Each worker listens for lead changes itself: a change committed elsewhere (here, by this
+    test's process) reaches the open page whichever worker holds its socket; once the page is
+    left, the next change is not pushed."""
+    from ofair_app.ui.pages.my_requests import MyRequestState
+    from ofair_app.ui.state.session import SessionState
+    from tests.factories import make_lead, make_professional, make_user, token_for
+
+    consumer = make_user(name="רונית לקוחה")
+    lead = make_lead(consumer)
+    pros = [make_professional(make_user(), business_name=f"עסק {n}")[1] for n in range(3)]
+    names = (MyRequestState.get_full_name(), cookie_var(SessionState.get_full_name(), "token"))
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _live_on_both_workers(
+            two_workers, redis_url, names, token_for(consumer), lead.id, pros)).result()
+
+
+async def _live_on_both_workers(two_workers, redis_url, names, token, lead_id, pros) -> None:
+    import redis.asyncio as aioredis
+
+    from ofair_app.db.engine import unit_of_work
+    from ofair_app.models import ProposalCreate
+    from ofair_app.services import proposals
+    from tests.factories import caller_for
+
+    def offer(pro) -> None:
+        with unit_of_work(caller_for(pro)) as session:
+            proposals.create_proposal(
+                session=session, caller=caller_for(pro), lead_id=lead_id,
+                data=ProposalCreate(price=Decimal("500"),
+                                    description="אגיע מחר בבוקר עם כל החלקים הדרושים."))
+
+    state, token_var = names
+    redis_client = aioredis.Redis.from_url(redis_url)
+    workers_seen: set[str] = set()
+    offers = 0
+    try:
+        for _ in range(RECONNECTS):
+            if len(workers_seen) == 2:
+                break
+            tab = _LeadTab(two_workers, f"/my/requests/{lead_id}", cookies={token_var: token})
+            tab.lead_id = str(lead_id)
+            try:
+                await tab.connect()
+                owner = await _owner(redis_client, tab.token)
+                # the page has loaded (its on_load read the lead and its offers)
+                await _until(tab, state, "lead", lambda lead: lead.get("id"), timeout=30)
+                if owner in workers_seen:
+                    continue
+                workers_seen.add(owner)
+                await asyncio.to_thread(offer, pros[offers])
+                offers += 1
+                await _until(tab, state, "offers", lambda shown: len(shown) == offers,
+                             timeout=10)
+                if len(workers_seen) == 2:
+                    # the page is left: its watcher ends, and the next change is not pushed
+                    await tab.emit(f"{state}.stop_watching")
+                    await asyncio.sleep(0.5)
+                    await asyncio.to_thread(offer, pros[offers])
+                    with pytest.raises(TimeoutError):
+                        await tab.wait_for(state, "offers", timeout=3)
+            finally:
+                await tab.close()
+                await _released(redis_client, tab.token)
+        assert len(workers_seen) == 2, "every tab landed on the same worker"
+    finally:
         await redis_client.aclose()

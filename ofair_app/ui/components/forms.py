@@ -88,6 +88,18 @@ def status_badge(status: rx.Var, verified: rx.Var) -> rx.Component:
     )
 
 
+def joined(*parts, **props) -> rx.Component:
+    """Short facts on one line, `a · b · c`, each in its own `<bdi>` so a Hebrew city beside an
+    English category, or `40 km` in a Hebrew line, keeps its order in either direction. A part
+    given as a tuple is one unit (`(radius, " ", t("ui.business.km"))`)."""
+    children: list = []
+    for index, part in enumerate(parts):
+        if index:
+            children.append(" · ")
+        children.append(rx.el.bdi(*part) if isinstance(part, tuple) else rx.el.bdi(part))
+    return rx.text(*children, **props)
+
+
 def fact(icon: str, label: str, value: rx.Var) -> rx.Component:
     """One labelled fact with its icon (a city, a budget…); nothing when the value is empty."""
     return rx.cond(
@@ -95,7 +107,7 @@ def fact(icon: str, label: str, value: rx.Var) -> rx.Component:
         rx.hstack(
             rx.icon(icon, size=16, color=theme.MUTED, flex_shrink="0", margin_top="3px"),
             rx.vstack(rx.text(t(label), size="1", color=theme.MUTED),
-                      rx.text(value, size="2", weight="medium"), spacing="0"),
+                      rx.text(value, size="2", weight="medium", dir="auto"), spacing="0"),
             spacing="3",
             align="start",
         ),

@@ -1,6 +1,7 @@
-"""The offers on a lead, as its owner sees them: live (a new offer appears without a reload),
-each with the business's public profile, and "choose this offer" behind a confirmation that
-says the client's details will be shared with that business only.
+"""The offers on a lead, as its owner sees them: live (a new offer appears without a reload,
+through the page's `LiveLeadMixin`), each with the business's public profile, and "choose this
+offer" behind a confirmation that says the client's details will be shared with that business
+only.
 
 Used by the consumer's request page and by a business's own lead page. The page's state mixes
 in `OffersMixin` and provides `lead_id` and `_load(caller)` (to redraw the lead after a choice).
@@ -8,8 +9,6 @@ in `OffersMixin` and provides `lead_id` and `_load(caller)` (to redraw the lead 
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 
 import reflex as rx
@@ -23,9 +22,6 @@ from ofair_app.ui import format, theme
 from ofair_app.ui.components.forms import confirm_dialog
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import blocking
-
-POLL_SECONDS = 4
-POLL_FOR_SECONDS = 30 * 60  # a tab left open stops asking after half an hour
 
 
 def offer_row(view: ProposalView, locale: str, text) -> dict[str, str]:
@@ -68,7 +64,6 @@ class OffersMixin(rx.State, mixin=True):
     dispute_reason: str = ""
     offers_error: str = ""
     lead_status: str = ""
-    _watching: str = ""
 
     async def _load_offers(self, caller) -> None:
         try:
@@ -220,34 +215,6 @@ class OffersMixin(rx.State, mixin=True):
         await self._load(caller)
         return None
 
-    @rx.event(background=True)
-    async def watch_offers(self):
-        """Ask for new offers every few seconds while this lead's page is open and the lead
-        takes offers (one watcher per tab and lead)."""
-        async with self:
-            lead_id = self.lead_id
-            if self._watching == lead_id:
-                return
-            self._watching = lead_id
-        started = time.monotonic()
-        try:
-            while time.monotonic() - started < POLL_FOR_SECONDS:
-                await asyncio.sleep(POLL_SECONDS)
-                async with self:
-                    if self.lead_id != lead_id or self.lead_status != "active":
-                        return
-                    caller = await self._caller()
-                    if caller is None:
-                        return
-                    before = len(self.offers)
-                    await self._load_offers(caller)
-                    if len(self.offers) != before:
-                        await self._load(caller)  # the count and the rest of the page too
-        finally:
-            async with self:
-                if self._watching == lead_id:
-                    self._watching = ""
-
 
 def offer_status_badge(status: rx.Var, label: rx.Var) -> rx.Component:
     color = rx.match(status, ("pending", "amber"), ("accepted", "green"), ("rejected", "gray"),
@@ -305,7 +272,7 @@ def _offer_card(state: type[OffersMixin], offer: rx.Var) -> rx.Component:
         rx.hstack(
             rx.vstack(
                 rx.hstack(
-                    rx.text(offer["business"], weight="bold", size="3"),
+                    rx.text(offer["business"], dir="auto", weight="bold", size="3"),
                     rx.cond(offer["verified"] != "",
                             rx.tooltip(rx.icon("badge-check", size=16, color=theme.BRAND),
                                        content=t("ui.offers.verified"))),
@@ -338,7 +305,8 @@ def _offer_card(state: type[OffersMixin], offer: rx.Var) -> rx.Component:
             width="100%",
             align="start",
         ),
-        rx.text(offer["description"], size="2", line_height="1.6", white_space="pre-wrap"),
+        rx.text(offer["description"], dir="auto", size="2", line_height="1.6",
+                white_space="pre-wrap"),
         rx.hstack(
             rx.foreach(state.offer_files, lambda f: rx.cond(
                 f["proposal_id"] == offer["id"],

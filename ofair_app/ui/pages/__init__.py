@@ -37,7 +37,7 @@ from ofair_app.ui.pages.profile import ProfileState, profile
 from ofair_app.ui.pages.public_pro import PublicProState, public_pro
 from ofair_app.ui.pages.request_form import RequestState
 from ofair_app.ui.pages.team import TeamState, team
-from ofair_app.ui.state.locale import LocaleState
+from ofair_app.ui.state.locale import LocaleState, reread_on_language_switch
 from ofair_app.ui.state.session import SessionState
 
 DESCRIPTION = (
@@ -52,33 +52,40 @@ NO_INDEX = [{"name": "robots", "content": "noindex"}]
 
 
 def _add(app: rx.App, component, route: str, title: str, *on_load,
-         description: str | None = None, public: bool = False) -> None:
-    """One page: its title, the locale applied first on every load, and `noindex` unless public."""
+         description: str | None = None, public: bool = False, reread: bool = True) -> None:
+    """One page: its title, the locale applied first on every load, and `noindex` unless public.
+    `reread`: switching the language runs `on_load` again, so what the server formatted for the
+    page follows; False for pages holding what the reader types (running it would reset it)."""
     extra = {"description": description} if description else {}
     if not public:
         extra["meta"] = NO_INDEX
     app.add_page(component, route=route, title=f"OFAIR · {title}", image=PREVIEW_IMAGE,
                  on_load=[LocaleState.apply, *on_load], **extra)
+    if reread:
+        reread_on_language_switch(route)
 
 
 def register(app: rx.App) -> None:
     _add(app, landing, routes.HOME, "אנשי מקצוע שאפשר לסמוך עליהם", RequestState.open,
-         description=DESCRIPTION, public=True)
+         description=DESCRIPTION, public=True, reread=False)
     _add(app, login, routes.LOGIN, "כניסה", LoginState.open,
-         description="כניסה ל-OFAIR עם קוד חד-פעמי בטלפון או במייל.", public=True)
+         description="כניסה ל-OFAIR עם קוד חד-פעמי בטלפון או במייל.", public=True,
+         reread=False)
     _add(app, public_pro, routes.PUBLIC_PRO, "איש מקצוע", PublicProState.open, public=True)
     _add(app, my_requests, routes.MY_REQUESTS, "הבקשות שלי", MyRequestsState.open)
     _add(app, my_request, routes.MY_REQUEST, "הבקשה שלי", MyRequestState.open)
     _add(app, pro_home, routes.PRO_HOME, "לוח לידים", BoardState.open,
          description=PRO_DESCRIPTION, public=True)
-    _add(app, new_lead, routes.PRO_LEAD_NEW, "ליד חדש", NewLeadState.open)
+    _add(app, new_lead, routes.PRO_LEAD_NEW, "ליד חדש", NewLeadState.open, reread=False)
     _add(app, pro_lead, routes.PRO_LEAD, "ליד", ProLeadState.open)
-    _add(app, checkout, "/checkout/[reference]", "תשלום מאובטח", CheckoutState.open)
+    _add(app, checkout, "/checkout/[reference]", "תשלום מאובטח", CheckoutState.open,
+         reread=False)
     _add(app, pro_my_leads, routes.PRO_MY_LEADS, "הלידים שלי", MyLeadsState.open)
     _add(app, pro_referrals, routes.PRO_REFERRALS, "הפניות", ReferralsState.open)
     _add(app, pro_wallet, routes.PRO_WALLET, "ארנק", WalletState.open)
-    _add(app, onboarding, routes.PRO_ONBOARDING, "פתיחת עסק", OnboardingState.open)
-    _add(app, profile, routes.PRO_PROFILE, "פרופיל העסק", ProfileState.open)
+    _add(app, onboarding, routes.PRO_ONBOARDING, "פתיחת עסק", OnboardingState.open,
+         reread=False)
+    _add(app, profile, routes.PRO_PROFILE, "פרופיל העסק", ProfileState.open, reread=False)
     _add(app, team, routes.PRO_TEAM, "הצוות", TeamState.open)
     _add(app, invitations_page, routes.INVITATIONS, "הזמנות לצוות", InvitationsState.open)
     _add(app, admin_home, routes.ADMIN_HOME, "ניהול", SessionState.require_admin,

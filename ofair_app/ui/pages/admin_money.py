@@ -65,8 +65,8 @@ class AdminPayoutsState(SessionState):
         def row(w) -> dict[str, str]:
             return {"id": str(w.id), "business": names.get(w.professional_id, ""),
                     "amount": format.money(w.amount, locale),
-                    "bank": f"{w.bank_code} {BANKS.get(w.bank_code, ('', ''))[0]} · "
-                            f"{w.branch}-{w.account}",
+                    "bank": format.joined(f"{w.bank_code} {BANKS.get(w.bank_code, ('', ''))[0]}",
+                                          f"{w.branch}-{w.account}"),
                     "holder": w.account_holder, "when": format.ago(w.created_at, locale)}
 
         self.requests = [row(w) for w in rows if w.status == "requested"]
@@ -332,7 +332,7 @@ class AdminDisputesState(SessionState):
 def _dispute_card(row: rx.Var) -> rx.Component:
     state = AdminDisputesState
     return rx.vstack(
-        rx.hstack(rx.text(row["title"], weight="bold", size="3"), rx.spacer(),
+        rx.hstack(rx.text(row["title"], dir="auto", weight="bold", size="3"), rx.spacer(),
                   rx.text(row["amount"], weight="bold", size="3"), width="100%"),
         rx.text(t("ui.disputes.opened_by"), " ", row["party"], " · ", row["when"], size="1",
                 color=theme.MUTED),

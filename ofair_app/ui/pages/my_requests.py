@@ -20,6 +20,7 @@ from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import confirm_dialog, error_banner, fact, page_title
 from ofair_app.ui.components.offers import OffersMixin, offers_panel
 from ofair_app.ui.components.shells import consumer_shell, guarded
+from ofair_app.ui.state.live import SIGNALS, LiveLeadMixin
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
 
@@ -62,7 +63,7 @@ class MyRequestsState(SessionState):
         return None
 
 
-class MyRequestState(OffersMixin, SessionState):
+class MyRequestState(LiveLeadMixin, OffersMixin, SessionState):
     lead: dict[str, str] = {}
     sent: bool = False
     missing: bool = False
@@ -104,8 +105,9 @@ class MyRequestState(OffersMixin, SessionState):
             return redirect
         self.sent = self.router.url.query_parameters.get("sent") == "1"
         self.error = ""
+        self._live_mark = SIGNALS.mark()
         await self._load(caller)
-        return MyRequestState.watch_offers
+        return MyRequestState.watch_lead
 
     @rx.event
     async def cancel(self):
@@ -131,13 +133,13 @@ def _request_card(row: rx.Var) -> rx.Component:
     return rx.link(
         rx.vstack(
             rx.hstack(
-                rx.text(row["title"], weight="bold", size="3"),
+                rx.text(row["title"], dir="auto", weight="bold", size="3"),
                 rx.spacer(),
                 status_badge(row["status"], row["status_label"]),
                 width="100%",
                 align="center",
             ),
-            rx.text(row["summary"], size="2", color=theme.MUTED, line_height="1.6",
+            rx.text(row["summary"], dir="auto", size="2", color=theme.MUTED, line_height="1.6",
                     class_name="clamp-2"),
             rx.hstack(
                 rx.hstack(rx.icon("clock", size=14), rx.text(row["posted"], size="1"),
@@ -229,7 +231,7 @@ def _request_detail() -> rx.Component:
         error_banner(MyRequestState.error),
         rx.vstack(
             rx.hstack(
-                rx.heading(lead["title"], as_="h1", size="6"),
+                rx.heading(lead["title"], dir="auto", as_="h1", size="6"),
                 rx.spacer(),
                 status_badge(lead["status"], lead["status_label"]),
                 width="100%",
@@ -237,7 +239,8 @@ def _request_detail() -> rx.Component:
                 wrap="wrap",
             ),
             rx.text(lead["posted"], size="1", color=theme.MUTED),
-            rx.text(lead["description"], size="3", line_height="1.7", white_space="pre-wrap"),
+            rx.text(lead["description"], dir="auto", size="3", line_height="1.7",
+                    white_space="pre-wrap"),
             rx.separator(size="4"),
             rx.grid(
                 fact("wrench", "ui.request.category", lead["category"]),
@@ -300,5 +303,6 @@ def _not_found() -> rx.Component:
 
 def my_request() -> rx.Component:
     return consumer_shell(guarded(_narrow(
-        rx.cond(MyRequestState.missing, _not_found(), _request_detail()),
+        rx.box(rx.cond(MyRequestState.missing, _not_found(), _request_detail()),
+               on_unmount=MyRequestState.stop_watching, width="100%"),
     )))

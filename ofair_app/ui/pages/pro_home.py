@@ -17,7 +17,7 @@ from ofair_app.domain.leads import LeadType, read_amount
 from ofair_app.i18n import translate
 from ofair_app.services import board
 from ofair_app.ui import format, routes, theme
-from ofair_app.ui.components.forms import error_banner
+from ofair_app.ui.components.forms import error_banner, joined
 from ofair_app.ui.components.paged import paged_list
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.state.locale import t
@@ -226,7 +226,8 @@ class BoardState(SessionState):
 def _meta(icon: str, value: rx.Var, **props) -> rx.Component:
     return rx.cond(
         value != "",
-        rx.hstack(rx.icon(icon, size=14, flex_shrink="0"), rx.text(value, size="1", **props),
+        rx.hstack(rx.icon(icon, size=14, flex_shrink="0"),
+                  rx.text(value, size="1", dir="auto", **props),
                   spacing="1", align="center"),
     )
 
@@ -250,8 +251,8 @@ def _card(card: rx.Var) -> rx.Component:
                 align="center",
                 spacing="2",
             ),
-            rx.text(card["title"], weight="bold", size="4", line_height="1.35"),
-            rx.text(card["summary"], size="2", color=theme.MUTED, line_height="1.6",
+            rx.text(card["title"], dir="auto", weight="bold", size="4", line_height="1.35"),
+            rx.text(card["summary"], dir="auto", size="2", color=theme.MUTED, line_height="1.6",
                     class_name="clamp-2"),
             rx.hstack(
                 _meta("map-pin", card["city"]),
@@ -452,9 +453,9 @@ def pro_home() -> rx.Component:
                     rx.heading(t("ui.pro.board_title"), as_="h1", size="7"),
                     rx.cond(
                         BoardState.category_name != "",
-                        rx.text(BoardState.category_name, " · ", BoardState.area_name, " · ",
-                                BoardState.radius, " ", t("ui.business.km"), size="2",
-                                color=theme.MUTED),
+                        joined(BoardState.category_name, BoardState.area_name,
+                               (BoardState.radius, " ", t("ui.business.km")), size="2",
+                               color=theme.MUTED, id="board-area"),
                         rx.text(t("ui.pro.board_subtitle"), size="2", color=theme.MUTED),
                     ),
                     spacing="1",

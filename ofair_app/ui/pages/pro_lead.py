@@ -34,6 +34,7 @@ from ofair_app.ui.components.forms import (
     error_banner,
     fact,
     field,
+    joined,
     notice_banner,
 )
 from ofair_app.ui.components.offers import (
@@ -46,13 +47,14 @@ from ofair_app.ui.components.offers import (
 )
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.pages.my_requests import status_badge
+from ofair_app.ui.state.live import SIGNALS, LiveLeadMixin
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
 
 OFFER_FILES = "offer-files"
 
 
-class ProLeadState(OffersMixin, SessionState):
+class ProLeadState(LiveLeadMixin, OffersMixin, SessionState):
     lead: dict[str, str] = {}
     # The caller's own offer on this lead (empty when none is live), and the form for one.
     my_offer: dict[str, str] = {}
@@ -148,6 +150,11 @@ class ProLeadState(OffersMixin, SessionState):
         self.attachments = [{"id": str(f.id), "name": f.filename,
                              "size": f"{max(1, f.size_bytes // 1024)} KB"} for f in files]
         self.split = self._split(lead, terms, subscriptions.is_subscribed(mine))
+
+    async def _reload_changed_lead(self, caller) -> None:
+        # "Offer sent, we'll tell you when the client chooses" is stale once the lead moved.
+        self.notice = ""
+        await self._load(caller)
 
     async def _load_deal(self, caller, lead, is_mine: bool) -> None:
         """Offers for the owner; the caller's own offer for anyone else; the owner's shares."""
@@ -340,8 +347,9 @@ class ProLeadState(OffersMixin, SessionState):
         if caller is None:
             return redirect
         self.notice, self.offer_errors = "", {}
+        self._live_mark = SIGNALS.mark()
         await self._load(caller)
-        return ProLeadState.watch_offers if self.lead.get("is_mine") else None
+        return None if self.missing else ProLeadState.watch_lead
 
     @rx.event
     async def reveal(self):
@@ -440,7 +448,7 @@ def _client_box() -> rx.Component:
                           spacing="3", align="center")),
         fact("house", "ui.my.address", client["address"]),
         rx.cond(client["description"] != "",
-                rx.text(client["description"], size="2", white_space="pre-wrap",
+                rx.text(client["description"], dir="auto", size="2", white_space="pre-wrap",
                         line_height="1.6")),
         spacing="3",
         width="100%",
@@ -559,7 +567,8 @@ def _my_offer() -> rx.Component:
                           rx.text(t("ui.offers.can_start"), " ", offer["scheduled"], size="2",
                                   color=theme.MUTED)),
                   spacing="3", align="baseline"),
-        rx.text(offer["description"], size="2", line_height="1.6", white_space="pre-wrap"),
+        rx.text(offer["description"], dir="auto", size="2", line_height="1.6",
+                white_space="pre-wrap"),
         rx.cond(
             offer["status"] == "pending",
             rx.button(t("ui.offer.withdraw"), variant="soft", color_scheme="gray", size="2",
@@ -613,8 +622,7 @@ def _share_box() -> rx.Component:
                                               rx.icon("badge-check", size=14,
                                                       color=theme.BRAND)),
                                       spacing="1", align="center"),
-                            rx.text(b["category"], " · ", b["city"], size="1",
-                                    color=theme.MUTED),
+                            joined(b["category"], b["city"], size="1", color=theme.MUTED),
                             spacing="0", align="start"),
                         rx.spacer(),
                         rx.dialog.close(rx.button(t("ui.share.send"), size="2",
@@ -683,8 +691,8 @@ def _detail() -> rx.Component:
                 spacing="2",
                 wrap="wrap",
             ),
-            rx.heading(lead["title"], as_="h1", size="6", line_height="1.3"),
-            rx.text(lead["summary"], size="3", line_height="1.7", id="lead-summary"),
+            rx.heading(lead["title"], dir="auto", as_="h1", size="6", line_height="1.3"),
+            rx.text(lead["summary"], dir="auto", size="3", line_height="1.7", id="lead-summary"),
             rx.separator(size="4"),
             rx.grid(
                 fact("map-pin", "ui.request.city", lead["city"]),
@@ -738,6 +746,7 @@ def pro_lead() -> rx.Component:
             width="100%",
             max_width="44rem",
             margin_x="auto",
+            on_unmount=ProLeadState.stop_watching,
         ),
         active=routes.PRO_HOME,
     )

@@ -46,7 +46,7 @@ class MyLeadsState(SessionState):
 def _posted_card(row: rx.Var) -> rx.Component:
     return rx.link(
         rx.vstack(
-            rx.hstack(rx.text(row["title"], weight="bold", size="3"), rx.spacer(),
+            rx.hstack(rx.text(row["title"], dir="auto", weight="bold", size="3"), rx.spacer(),
                       status_badge(row["status"], row["status_label"]), width="100%",
                       align="center"),
             rx.hstack(
@@ -71,7 +71,7 @@ def _posted_card(row: rx.Var) -> rx.Component:
 def _sent_card(row: rx.Var) -> rx.Component:
     return rx.link(
         rx.hstack(
-            rx.vstack(rx.text(row["title"], weight="bold", size="2"),
+            rx.vstack(rx.text(row["title"], dir="auto", weight="bold", size="2"),
                       rx.text(row["posted"], size="1", color=theme.MUTED), spacing="1",
                       align="start"),
             rx.spacer(),

@@ -14,6 +14,7 @@ from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import (
     card_list,
     error_banner,
+    joined,
     list_tabs,
     notice_banner,
     page_title,
@@ -125,15 +126,15 @@ def _incoming_card(row: rx.Var) -> rx.Component:
     pending = row["status"] == "pending"
     return rx.vstack(
         rx.hstack(
-            rx.vstack(rx.text(row["title"], weight="bold", size="3"),
-                      rx.text(t("ui.referrals.from"), " ", row["business"], " · ", row["posted"],
-                              size="1", color=theme.MUTED),
+            rx.vstack(rx.text(row["title"], dir="auto", weight="bold", size="3"),
+                      joined((t("ui.referrals.from"), " ", rx.el.bdi(row["business"])),
+                             row["posted"], size="1", color=theme.MUTED),
                       spacing="1", align="start"),
             rx.spacer(),
             rx.badge(row["status_label"], radius="full", variant="soft",
                      color_scheme=rx.cond(pending, "amber", "gray")),
             width="100%", align="start"),
-        rx.text(row["summary"], size="2", line_height="1.6", color=theme.MUTED),
+        rx.text(row["summary"], dir="auto", size="2", line_height="1.6", color=theme.MUTED),
         _terms(row),
         rx.cond(row["message"] != "",
                 rx.hstack(rx.icon("quote", size=14, color=theme.MUTED),
@@ -169,9 +170,9 @@ def _incoming_card(row: rx.Var) -> rx.Component:
 def _outgoing_card(row: rx.Var) -> rx.Component:
     return rx.link(
         rx.hstack(
-            rx.vstack(rx.text(row["title"], weight="bold", size="2"),
-                      rx.text(t("ui.referrals.to"), " ", row["business"], " · ", row["share"],
-                              size="1", color=theme.MUTED),
+            rx.vstack(rx.text(row["title"], dir="auto", weight="bold", size="2"),
+                      joined((t("ui.referrals.to"), " ", rx.el.bdi(row["business"])),
+                             row["share"], size="1", color=theme.MUTED),
                       spacing="1", align="start"),
             rx.spacer(),
             rx.badge(row["status_label"], radius="full", variant="soft"),

@@ -71,8 +71,8 @@ class WalletState(SessionState):
             "amount": format.money(w.amount, locale),
             "status": w.status,
             "status_label": self._text(f"ui.withdrawal_status.{w.status}"),
-            "bank": f"{BANKS.get(w.bank_code, ('', ''))[0 if locale == 'he' else 1]}"
-                    f" · {w.branch}-{w.account}",
+            "bank": format.joined(BANKS.get(w.bank_code, ('', ''))[0 if locale == 'he' else 1],
+                                  f"{w.branch}-{w.account}"),
             "when": format.ago(w.created_at, locale),
         } for w in found_requests]
 

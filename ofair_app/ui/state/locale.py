@@ -1,10 +1,40 @@
-"""The reader's language: he (default, right-to-left) or en, kept in a cookie."""
+"""The reader's language: he (default, right-to-left) or en, kept in a cookie.
+
+Catalog texts are compiled into the page in both languages (`t()`), so they follow the switch
+in the browser. What the server formats for a page (statuses, relative times, categories,
+cities, dates, amounts) is in the page's state, in the language it was read in: switching the
+language runs the open page's loaders again (`toggle`), so it all re-renders at once. Pages
+that hold what the reader is typing (forms, wizards, the login) are registered with
+`reread=False`: reloading them would wipe the input, and their labels are catalog texts.
+"""
 
 import reflex as rx
 
 from ofair_app.i18n import DIRECTION, catalog, normalize_locale
 
 ONE_YEAR = 365 * 24 * 3600
+
+# Route patterns (as Reflex keeps them, e.g. "pro/leads/[lead_id]") whose on_load handlers only
+# read and format: the language switch runs them again.
+_REREAD_ROUTES: set[str] = set()
+
+
+def reread_on_language_switch(route: str) -> None:
+    """Register a page whose loaders the language switch runs again (pages/__init__.py)."""
+    from reflex.utils.format import format_route
+
+    _REREAD_ROUTES.add(format_route(route))
+
+
+def _loaders_of(path: str) -> list:
+    """The open page's on_load handlers when it is registered for a re-read, else none."""
+    from reflex_base.registry import RegistrationContext
+
+    app = RegistrationContext.get().app
+    route = app.router(path)
+    if route is None or route not in _REREAD_ROUTES:
+        return []
+    return list(app.get_load_events(path))
 
 
 class LocaleState(rx.State):
@@ -23,9 +53,11 @@ class LocaleState(rx.State):
 
     @rx.event
     def toggle(self):
-        """Switch between Hebrew and English, for this page and the next visits."""
+        """Switch between Hebrew and English, for this page and the next visits: the document's
+        lang/dir at once, and the page's server-formatted content read again in the new
+        language."""
         self.locale = "en" if normalize_locale(self.locale) == "he" else "he"
-        return self._apply_to_document()
+        return [self._apply_to_document(), *_loaders_of(self.rx_router_url.path)]
 
     @rx.event
     def apply(self):
