@@ -11,6 +11,7 @@ import reflex as rx
 from ofair_app.domain.banking import BANKS
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.leads import read_amount
+from ofair_app.i18n import plural
 from ofair_app.services import disputes, payments, payouts
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import (
@@ -72,7 +73,8 @@ class AdminPayoutsState(SessionState):
         self.requests = [row(w) for w in rows if w.status == "requested"]
         self.approved = [row(w) for w in rows if w.status == "approved" and not w.batch_id]
         self.batches = [{"id": str(b.id), "total": format.money(b.total, locale),
-                         "count": str(b.count), "status": b.status,
+                         "count": plural("ui.count.transfers", b.count, locale),
+                         "status": b.status,
                          "status_label": self._text(f"ui.batch_status.{b.status}"),
                          "when": format.ago(b.created_at, locale),
                          "csv": f"/api/v1/admin/payout-batches/{b.id}/csv"} for b in batches]
@@ -240,7 +242,7 @@ def admin_payouts() -> rx.Component:
                                on_click=state.export, disabled=state.approved.length() == 0,
                                id="export-batch")),
             _section("ui.payouts.batches", rx.foreach(state.batches, lambda b: rx.hstack(
-                rx.vstack(rx.text(b["total"], " · ", b["count"], " ", t("ui.payouts.transfers"),
+                rx.vstack(rx.text(b["total"], " · ", b["count"],
                                   weight="bold", size="2"),
                           rx.text(b["when"], size="1", color=theme.MUTED), spacing="0",
                           align="start"),
