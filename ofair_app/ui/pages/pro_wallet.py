@@ -19,6 +19,7 @@ from ofair_app.domain.ledger import Place, TxKind
 from ofair_app.services import payouts, wallets
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import (
+    confirm_dialog,
     empty_state,
     error_banner,
     field,
@@ -26,7 +27,7 @@ from ofair_app.ui.components.forms import (
     page_title,
 )
 from ofair_app.ui.components.shells import pro_shell
-from ofair_app.ui.state.locale import LocaleState, t
+from ofair_app.ui.state.locale import LocaleState, t, t_with
 from ofair_app.ui.state.session import SessionState
 
 
@@ -113,6 +114,14 @@ class WalletState(SessionState):
                     f" · {w.branch}-{w.account}",
             "when": format.ago(w.created_at, locale),
         } for w in found_requests]
+
+    @rx.var
+    def bank_label(self) -> str:
+        """The chosen bank as the confirmation names it: `12 · בנק הפועלים`."""
+        names = BANKS.get(self.bank_code)
+        if names is None:
+            return self.bank_code
+        return f"{self.bank_code} · {names[1] if self.locale == 'en' else names[0]}"
 
     @rx.event
     def set_amount(self, value: str):
@@ -273,8 +282,15 @@ def _withdraw_form() -> rx.Component:
         field("ui.wallet.holder", rx.input(
             value=WalletState.holder, on_change=WalletState.set_holder, size="3",
             id="withdraw-holder", width="100%"), errors.get("account_holder", "")),
-        rx.button(rx.icon("landmark", size=16), t("ui.wallet.withdraw"), size="3",
-                  width="100%", on_click=WalletState.withdraw, id="withdraw"),
+        confirm_dialog(
+            rx.button(rx.icon("landmark", size=16), t("ui.wallet.withdraw"), size="3",
+                      width="100%", id="withdraw"),
+            t_with("ui.wallet.withdraw_confirm_title", amount=WalletState.amount),
+            t_with("ui.wallet.withdraw_confirm_body", bank=WalletState.bank_label,
+                   branch=WalletState.branch, account=WalletState.account,
+                   holder=WalletState.holder),
+            "ui.wallet.withdraw", WalletState.withdraw, color="teal",
+            confirm_class="confirm-withdraw"),
         spacing="3",
         width="100%",
         style=theme.card_style(),
