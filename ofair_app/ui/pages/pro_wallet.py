@@ -187,7 +187,9 @@ def _catalog_choice(value: rx.Var, prefix: str, names) -> rx.Var:
 
 
 def _amount_cell(value: rx.Var | str, element_class: str, strong: bool = False) -> rx.Component:
-    return rx.text(value, size="2", weight="bold" if strong else "medium", dir="ltr",
+    # the amount reads left to right inside the line's direction; the cell aligns to the
+    # end of the line in either language, under its column's heading
+    return rx.text(rx.el.bdi(value, dir="ltr"), size="2", weight="bold" if strong else "medium",
                    white_space="nowrap", text_align="end", class_name=element_class,
                    color=rx.cond(value.to(str).startswith("+"), rx.color("teal", 11), None)
                    if isinstance(value, rx.Var) else None)
@@ -213,7 +215,8 @@ def _line(line: WalletRow) -> rx.Component:
                     rx.text(t("ui.wallet.withdrawal_line"), size="2", weight="bold")),
             rx.text(_catalog_choice(line.kind, "wallet.kind", kinds), size="1"),
             # the arrow points the way the line reads (right to left in Hebrew)
-            rx.text(line.moved, ": ", _catalog_choice(line.source, "wallet.place", places),
+            rx.text(rx.el.bdi(line.moved, dir="ltr"), ": ",
+                    _catalog_choice(line.source, "wallet.place", places),
                     rx.cond(LocaleState.locale == "en", " → ", " ← "),
                     _catalog_choice(line.destination, "wallet.place", places),
                     size="1", color=theme.MUTED, class_name="wallet-move"),

@@ -53,7 +53,9 @@ def t_with(key: str, **values: rx.Var | str) -> rx.Component:
 
     def parts(locale: str) -> list[rx.Var | str]:
         pieces = re.split(r"\{(\w+)\}", catalog(locale)[key])
-        return [values[piece] if odd else piece
+        # each value isolated (<bdi>), so a Latin name in a Hebrew sentence keeps the
+        # sentence's punctuation where it belongs
+        return [rx.el.bdi(values[piece]) if odd else piece
                 for odd, piece in ((i % 2 == 1, p) for i, p in enumerate(pieces))
                 if odd or piece]
 
