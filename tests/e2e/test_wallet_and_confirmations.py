@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from playwright.sync_api import expect
+from sqlmodel import select
 
 from ofair_app.db.engine import SYSTEM, unit_of_work
 from ofair_app.domain.leads import LeadStatus
@@ -248,9 +249,8 @@ def test_admin_actions_wait_for_their_confirmation(page, browser, app_url) -> No
 
 def _withdrawal_status(caller) -> str:
     with unit_of_work(SYSTEM) as session:
-        rows = session.query(Withdrawal).filter(
-            Withdrawal.professional_id == caller.professional_ids[0]).all()
-        return rows[0].status
+        return session.exec(select(Withdrawal.status).where(
+            Withdrawal.professional_id == caller.professional_ids[0])).one()
 
 
 def _dispute_status(dispute_id) -> str:
