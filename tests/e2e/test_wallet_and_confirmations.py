@@ -15,15 +15,24 @@ from decimal import Decimal
 from pathlib import Path
 
 from playwright.sync_api import expect
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 
 from ofair_app.db.engine import SYSTEM, unit_of_work
 from ofair_app.domain.leads import LeadStatus
-from ofair_app.models import Dispute, Lead, UserRole, Withdrawal
-from ofair_app.services import disputes, payouts
+from ofair_app.models import (
+    Dispute,
+    Lead,
+    Professional,
+    ProposalCreate,
+    UserRole,
+    Withdrawal,
+)
+from ofair_app.services import disputes, payouts, proposals
 from tests.e2e.conftest import DESKTOP, PHONE, sign_in_as
 from tests.factories import (
     caller_for,
+    make_lead,
     make_paid_job,
     make_professional,
     make_user,
@@ -49,7 +58,7 @@ def _shots(browser, app_url, user, path: str, ready: str, name: str) -> None:
             page.context.add_cookies([{"name": "ofair_locale", "value": locale,
                                        "url": app_url}])
             page.goto(path)
-            expect(page.locator(ready)).to_be_visible()
+            expect(page.locator(ready).first).to_be_visible()
             page.wait_for_timeout(300)  # web fonts
             page.screenshot(path=f"{SHOTS}/{name}-{size}-{locale}.png", full_page=True)
             context.close()
@@ -258,3 +267,33 @@ def _dispute_status(dispute_id) -> str:
         found = session.get(Dispute, dispute_id)
         assert found is not None
         return found.status
+
+
+def test_counts_agree_and_new_never_stands_beside_jobs_done(page, browser, app_url) -> None:
+    """Hebrew number agreement on the client's offers and "my requests", and the "new
+    business" badge only for a business without completed jobs."""
+    consumer = make_user(name="רונית")
+    lead = make_lead(consumer)
+    _, new_owner = make_professional(business_name="אינסטלציה חדשה")
+    veteran, old_owner = make_professional(business_name="אינסטלציה ותיקה")
+    with unit_of_work(SYSTEM) as session:
+        session.execute(update(Professional).where(col(Professional.id) == veteran.id)
+                        .values(completed_jobs=2))
+    for business_owner, price in ((new_owner, "600"), (old_owner, "650")):
+        owner = caller_for(business_owner)
+        with unit_of_work(owner) as session:
+            proposals.create_proposal(session=session, caller=owner, lead_id=lead.id,
+                                      data=ProposalCreate(price=Decimal(price),
+                                                          description="אגיע מחר בבוקר."))
+    sign_in_as(page, app_url, token_for(consumer))
+    page.goto(f"/my/requests/{lead.id}")
+    fresh = page.locator(".offer-card", has_text="אינסטלציה חדשה")
+    seasoned = page.locator(".offer-card", has_text="אינסטלציה ותיקה")
+    expect(fresh.locator(".new-business")).to_have_text("עסק חדש")
+    expect(fresh.locator(".jobs-done")).to_have_count(0)
+    expect(seasoned.locator(".jobs-done")).to_have_text("2 עבודות הושלמו")
+    expect(seasoned.locator(".new-business")).to_have_count(0)
+    page.goto("/my/requests")
+    expect(page.get_by_text("2 הצעות")).to_be_visible()
+    _shots(browser, app_url, consumer, f"/my/requests/{lead.id}", ".offer-card", "offers")
+
