@@ -64,10 +64,10 @@ class AdminPayoutsState(SessionState):
                                   for r in rejected]
 
         def row(w) -> dict[str, str]:
+            bank = BANKS.get(w.bank_code, ("", ""))[0 if locale == "he" else 1]
             return {"id": str(w.id), "business": names.get(w.professional_id, ""),
                     "amount": format.money(w.amount, locale),
-                    "bank": f"{w.bank_code} {BANKS.get(w.bank_code, ('', ''))[0]} · "
-                            f"{w.branch}-{w.account}",
+                    "bank": f"{w.bank_code} {bank} · {w.branch}-{w.account}",
                     "holder": w.account_holder, "when": format.ago(w.created_at, locale)}
 
         self.requests = [row(w) for w in rows if w.status == "requested"]
