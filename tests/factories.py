@@ -4,6 +4,7 @@ login step does; businesses are opened through the service, as their owner."""
 from __future__ import annotations
 
 import itertools
+from datetime import datetime
 from decimal import Decimal
 
 from ofair_app import reference
@@ -138,3 +139,54 @@ def make_lead(owner: User, data: LeadCreate | None = None) -> Lead:
     with unit_of_work(caller) as session:
         return leads.create_lead(session=session, caller=caller,
                                  data=data or consumer_lead_data())
+
+
+def make_paid_job(consumer: User, performer: User, price: str, *, title: str = "תיקון נזילה",
+                  done: bool = False, released_at: datetime | None = None) -> Lead:
+    """A consumer's job that `performer`'s business won at `price` and the consumer paid
+    through the sandbox (the money is held); `done`: the performer marked it done and the
+    consumer confirmed; `released_at`: and the hold was released by the job at that time."""
+    from ofair_app.adapters.psp.sandbox import SUCCESS_CARD, SandboxProvider
+    from ofair_app.models import ProposalCreate
+    from ofair_app.services import payments, proposals
+
+    lead = make_lead(consumer, consumer_lead_data(title=title))
+    pro, client = caller_for(performer), caller_for(consumer)
+    with unit_of_work(pro) as session:
+        proposal = proposals.create_proposal(
+            session=session, caller=pro, lead_id=lead.id,
+            data=ProposalCreate(price=Decimal(price), description="אגיע מחר עם כל החלקים."))
+    with unit_of_work(client) as session:
+        proposals.accept_proposal(session=session, caller=client, proposal_id=proposal.id)
+    payment = payments.initiate(caller=client, proposal_id=proposal.id)
+    paid = SandboxProvider().pay(payment.psp_reference or "", SUCCESS_CARD)
+    assert payments.handle_webhook(paid.payload, paid.signature).outcome == "applied"
+    if done or released_at is not None:
+        with unit_of_work(pro) as session:
+            payments.complete(session=session, caller=pro, lead_id=lead.id)
+        with unit_of_work(client) as session:
+            payments.confirm_completion(session=session, caller=client, lead_id=lead.id)
+    if released_at is not None:
+        with unit_of_work(SYSTEM) as session:
+            assert payments.release_due(session=session, now=released_at) >= 1
+    return lead
+
+
+def pay_out(owner: User, admin: User, amount: str) -> None:
+    """`owner`'s business asks for `amount`; `admin` approves it, exports the file and marks
+    it paid (the bank sent it)."""
+    from ofair_app.services import payouts
+
+    caller, back_office = caller_for(owner), caller_for(admin)
+    with unit_of_work(caller) as session:
+        payouts.request_withdrawal(session=session, caller=caller,
+                                   professional_id=caller.professional_ids[0],
+                                   amount=Decimal(amount), bank_code="12", branch="608",
+                                   account="123456", account_holder=owner.name or "בעל העסק")
+    with unit_of_work(back_office) as session:
+        for withdrawal in payouts.withdrawals(session=session, caller=back_office):
+            if withdrawal.status == "requested":
+                payouts.decide(session=session, caller=back_office,
+                               withdrawal_id=withdrawal.id, approve=True)
+        batch, _ = payouts.export_batch(session=session, caller=back_office)
+        payouts.mark_batch_paid(session=session, caller=back_office, batch_id=batch.id)

@@ -13,7 +13,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -43,6 +43,20 @@ ABOUT_MAX = 2000
 SPECIALTY_MAX = 40
 SPECIALTIES_MAX = 12
 SERVICE_RADIUS_KM = (1, 200)
+
+# A business is shown as "new" while it has completed no job here and joined this recently.
+NEW_BUSINESS_PERIOD = timedelta(days=90)
+
+
+def is_new_business(*, completed_jobs: int, joined_at: datetime | None, now: datetime) -> bool:
+    """Whether to call a business "new": only while it has no completed job on OFAIR and
+    joined less than NEW_BUSINESS_PERIOD ago. A business with a completed job is never new,
+    however recent (so "new" never stands beside "2 jobs done"), and an old one with none is
+    not new either: it simply has no jobs done yet."""
+    if completed_jobs > 0:
+        return False
+    return joined_at is None or now - joined_at < NEW_BUSINESS_PERIOD
+
 
 _MARKUP = re.compile(r"[<>{}\[\]\\`$]")
 

@@ -164,6 +164,55 @@ def manual_payout(professional_id: uuid.UUID, amount: Decimal) -> list[Leg]:
                      Leg(Purpose.clearing, -amount)])
 
 
+class Place(StrEnum):
+    """Where a business's money can be, as its wallet names it: outside the platform (the
+    client who paid, the business's bank) or in one of its three balances."""
+
+    client = "client"
+    pending = "pending"  # held until the job is confirmed and the hold period passes
+    available = "available"  # may be withdrawn
+    payout = "payout"  # asked for, on its way to the bank
+    bank = "bank"
+
+
+# Every kind of transaction moves a business's money from one place to another.
+MOVES: dict[TxKind, tuple[Place, Place]] = {
+    TxKind.hold: (Place.client, Place.pending),
+    TxKind.post: (Place.pending, Place.available),
+    TxKind.void: (Place.pending, Place.client),
+    TxKind.refund: (Place.available, Place.client),
+    TxKind.withdrawal: (Place.available, Place.payout),
+    TxKind.withdrawal_reversal: (Place.payout, Place.available),
+    TxKind.payout: (Place.payout, Place.bank),
+    TxKind.manual_payout: (Place.available, Place.bank),
+}
+
+_COLUMNS = {Purpose.pro_pending: "pending", Purpose.pro_available: "available",
+            Purpose.pro_payout: "in_payout"}
+
+
+@dataclass(frozen=True)
+class WalletMove:
+    """What one transaction did to a business's wallet: where the money came from and went,
+    and the change to each of its balances (+ credited, − taken), so the lines of each
+    column add up to that balance."""
+
+    source: Place
+    destination: Place
+    pending: Decimal = ZERO
+    available: Decimal = ZERO
+    in_payout: Decimal = ZERO
+
+
+def wallet_move(kind: TxKind, entries: dict[Purpose, Decimal]) -> WalletMove:
+    """The move of a transaction of `kind` whose entries on the business's accounts sum, per
+    account, to `entries` (ledger signs: a credit is negative, i.e. money owed to it)."""
+    source, destination = MOVES[kind]
+    changes = {_COLUMNS[purpose]: owed(total) for purpose, total in entries.items()
+               if purpose in _COLUMNS}
+    return WalletMove(source=source, destination=destination, **changes)
+
+
 def owed(entries_sum: Decimal) -> Decimal:
     """What an account owes its holder, from the sum of its entries (credits are negative)."""
     return -entries_sum if entries_sum else ZERO

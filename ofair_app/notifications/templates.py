@@ -12,13 +12,14 @@ origin the user signs in on for the browser to accept it.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, StrictUndefined, Template, select_autoescape
 
+from ofair_app.i18n import plural
 from ofair_app.settings import get_settings
 
 Channel = Literal["sms", "email"]
@@ -112,7 +113,9 @@ def render(template: str, locale: str | None, channel: Channel, **params: object
     if channel not in TEMPLATES[template]:
         raise ValueError(f"template {template!r} has no {channel!r} version")
     subject_template, body_template = _compiled(template, locale, channel)
-    context: dict[str, object] = {"webotp_host": webotp_host()} | params
+    # `plural("units.days", days)`: a count in agreement, through the catalogs' plural forms
+    context: dict[str, object] = {"webotp_host": webotp_host(),
+                                  "plural": partial(plural, locale=locale)} | params
     body = body_template.render(context).strip()
     if subject_template is None:
         return "", body

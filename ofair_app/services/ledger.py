@@ -18,7 +18,16 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
-from ofair_app.domain.ledger import ZERO, Leg, Purpose, TxKind, balanced, owed
+from ofair_app.domain.ledger import (
+    ZERO,
+    Leg,
+    Purpose,
+    TxKind,
+    WalletMove,
+    balanced,
+    owed,
+    wallet_move,
+)
 from ofair_app.models import LedgerAccount, LedgerEntry, LedgerTransaction
 
 _ACCOUNTS = "ofair.ledger.accounts"
@@ -136,16 +145,18 @@ def platform_balance(session: Session, purpose: Purpose) -> Decimal:
 class HistoryLine:
     transaction_id: int
     kind: TxKind
-    purpose: Purpose
+    purpose: Purpose  # the balance the line is best known by: available, else held, else payout
     amount: Decimal  # what it did to that balance of the business: + credited, - taken
+    move: WalletMove  # from where to where, and the change to each balance
     payment_id: uuid.UUID | None
+    withdrawal_id: uuid.UUID | None
     created_at: datetime | None
 
 
 def history(session: Session, professional_id: uuid.UUID, limit: int = 50) -> list[HistoryLine]:
-    """The business's movements, one line per transaction, newest first. A line shows what
-    the transaction did to the business's money as it sees it: the change to its available
-    balance, else to what is held, else to what is on its way to the bank."""
+    """The business's movements, one line per transaction, newest first, each with its change
+    to every balance of the business (a release takes from what is held and adds to what is
+    available: one line, two changes)."""
     rows = session.exec(
         select(LedgerEntry, LedgerTransaction, LedgerAccount.purpose)
         .join(LedgerTransaction, col(LedgerTransaction.id) == LedgerEntry.transaction_id)
@@ -153,24 +164,26 @@ def history(session: Session, professional_id: uuid.UUID, limit: int = 50) -> li
         .where(LedgerAccount.professional_id == professional_id)
         .order_by(col(LedgerEntry.transaction_id).desc(), col(LedgerEntry.id))
         .limit(row_limit := max(1, min(limit, 200)) * 3)).all()
-    changes: dict[int, dict[Purpose, Decimal]] = {}
+    entries: dict[int, dict[Purpose, Decimal]] = {}
     meta: dict[int, tuple[LedgerTransaction, datetime | None]] = {}
     for entry, tx, purpose in rows:
-        by_purpose = changes.setdefault(tx.id, {})
-        by_purpose[Purpose(purpose)] = by_purpose.get(Purpose(purpose), ZERO) - entry.amount
+        by_purpose = entries.setdefault(tx.id, {})
+        by_purpose[Purpose(purpose)] = by_purpose.get(Purpose(purpose), ZERO) + entry.amount
         meta.setdefault(tx.id, (tx, entry.created_at))
     if len(rows) == row_limit and rows:  # the oldest transaction may be cut: leave it out
-        changes.pop(rows[-1][1].id, None)
+        entries.pop(rows[-1][1].id, None)
     lines = []
-    for tx_id, by_purpose in changes.items():
-        purpose = next((p for p in (Purpose.pro_available, Purpose.pro_pending,
-                                    Purpose.pro_payout) if by_purpose.get(p)), None)
+    for tx_id, by_purpose in entries.items():
+        tx, created_at = meta[tx_id]
+        move = wallet_move(TxKind(tx.kind), by_purpose)
+        changes = {Purpose.pro_available: move.available, Purpose.pro_pending: move.pending,
+                   Purpose.pro_payout: move.in_payout}
+        purpose = next((p for p, change in changes.items() if change), None)
         if purpose is None:
             continue
-        tx, created_at = meta[tx_id]
         lines.append(HistoryLine(transaction_id=tx_id, kind=tx.kind, purpose=purpose,
-                                 amount=by_purpose[purpose], payment_id=tx.payment_id,
-                                 created_at=created_at))
+                                 amount=changes[purpose], move=move, payment_id=tx.payment_id,
+                                 withdrawal_id=tx.withdrawal_id, created_at=created_at))
     return lines[:limit]
 
 

@@ -200,6 +200,20 @@ async def test_withdraw_approve_export_and_pay(client, parties, paid_deal, admin
     wallet = (await client.get(f"{API}/wallets/me", headers=auth(performer))).json()
     assert (wallet["available_balance"], wallet["in_payout"]) == ("250.00", "0.00")
     assert ledger_total() == 0
+    # the statement: each balance is the sum of its column, each line says where money went
+    lines = wallet["transactions"]
+    for column, balance in (("pending", "pending_balance"), ("available", "available_balance"),
+                            ("in_payout", "in_payout")):
+        assert sum(D(line[column]) for line in lines) + D(wallet["earlier"][column]) \
+            == D(wallet[balance]), column
+    moves = [(line["kind"], line["source"], line["destination"]) for line in reversed(lines)]
+    assert moves == [("hold", "client", "pending"), ("post", "pending", "available"),
+                     ("withdrawal", "available", "payout"), ("withdrawal", "available", "payout"),
+                     ("withdrawal_reversal", "payout", "available"), ("payout", "payout", "bank")]
+    job_lines = [line for line in lines if line["kind"] in ("hold", "post")]
+    assert {(line["lead_id"], line["lead_title"]) for line in job_lines} == {
+        (lead["id"], lead["title"])}
+    assert all(line["lead_id"] is None for line in lines if line not in job_lines)
 
 
 async def test_manual_payout_never_exceeds_the_available_balance(client, parties, paid_deal,

@@ -145,6 +145,10 @@ def test_onboard_upload_a_certificate_and_an_admin_verifies(page, browser, app_u
         expect(row).to_contain_text("123456782")
         expect(row.locator(".admin-certificate")).to_contain_text("רישיון חשמלאי")
         row.locator(".admin-verify").click()
+        dialog = admin_page.get_by_role("alertdialog")
+        expect(dialog).to_contain_text("חשמל רונית")
+        expect(dialog).to_contain_text("123456782")
+        dialog.locator(".confirm-verify").click()
         expect(admin_page.get_by_role("status")).to_contain_text("חשמל רונית")
         expect(admin_page.locator(".admin-pro-row", has_text="חשמל רונית")).to_have_count(0)
     finally:

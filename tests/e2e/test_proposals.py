@@ -124,6 +124,11 @@ def test_a_pro_refers_a_private_lead_and_the_colleague_takes_it(page, browser,
     expect(card).to_contain_text("שיפוצי רם")
     assert "052-765-4321" not in pro_page.content()
     card.locator(".accept-referral").click()
+    dialog = pro_page.get_by_role("alertdialog")
+    expect(dialog).to_contain_text("החלפת דוד שמש")  # what is taken, from whom, at what terms
+    expect(dialog).to_contain_text("שיפוצי רם")
+    expect(dialog).to_contain_text("20%")
+    dialog.locator(".confirm-accept-referral").click()
     expect(pro_page).to_have_url(re.compile(rf"/pro/leads/{lead.id}$"))
     expect(pro_page.locator("#my-offer")).to_contain_text("ההצעה שלך נבחרה!")
     pro_page.click("#reveal-contact")
@@ -199,6 +204,9 @@ def test_the_client_pays_with_the_sandbox_card_and_the_performer_sees_it_held(
     expect(pro_page.locator(".wallet-line").first).to_contain_text("₪585")
     pro_page.goto(f"/pro/leads/{lead.id}")
     pro_page.click("#mark-done")
+    dialog = pro_page.get_by_role("alertdialog")
+    expect(dialog).to_contain_text("₪585")  # what will reach the wallet
+    dialog.locator(".confirm-action").click()
     expect(pro_page.locator("#my-offer")).to_contain_text("ממתינים לאישור הלקוח")
     context.close()
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from ofair_app.domain import identity
 from ofair_app.domain.errors import InvalidInput
+from ofair_app.domain.identity import is_new_business
 
 
 @pytest.mark.parametrize("raw", ["050-123-4567", "0501234567", "+972501234567",
@@ -124,3 +127,28 @@ def test_test_otps_parse_numbers_in_any_spelling() -> None:
     assert otps.code_for("+972500000003") is None
     with pytest.raises(ValueError, match="6-digit"):
         identity.TestOtps.parse("+972500000001=12")
+
+
+# --- the "new business" badge ---------------------------------------------------------------
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("completed_jobs", "joined_days_ago", "new"), [
+    (0, 0, True),
+    (0, 89, True),
+    (0, 90, False),  # an old business with no jobs is not "new", it just has none yet
+    (0, 400, False),
+    (1, 0, False),  # a completed job: never "new", however recent
+    (2, 3, False),
+    (11, 400, False),
+])
+def test_a_business_is_new_only_without_completed_jobs_and_recently_joined(
+        completed_jobs, joined_days_ago, new):
+    joined = NOW - timedelta(days=joined_days_ago)
+    assert is_new_business(completed_jobs=completed_jobs, joined_at=joined, now=NOW) is new
+
+
+def test_a_business_not_yet_saved_is_new():
+    assert is_new_business(completed_jobs=0, joined_at=None, now=NOW)
+    assert not is_new_business(completed_jobs=2, joined_at=None, now=NOW)

@@ -13,7 +13,17 @@ from hypothesis import strategies as st
 from ofair_app.domain import ledger as book
 from ofair_app.domain.commission import split
 from ofair_app.domain.leads import LeadType
-from ofair_app.domain.ledger import Leg, Purpose, Shares, Unbalanced
+from ofair_app.domain.ledger import (
+    MOVES,
+    ZERO,
+    Leg,
+    Place,
+    Purpose,
+    Shares,
+    TxKind,
+    Unbalanced,
+    wallet_move,
+)
 
 PERFORMER, REFERRER = uuid.uuid4(), uuid.uuid4()
 amounts = st.decimals(min_value=Decimal("100.00"), max_value=Decimal("250000.00"), places=2)
@@ -93,3 +103,32 @@ def test_withdrawals_and_payouts_move_money_out_through_the_payout_account() -> 
     undone = by_account(book.withdrawal(PERFORMER, Decimal("300")),
                         book.withdrawal_reversal(PERFORMER, Decimal("300")))
     assert undone == {}
+
+
+# --- what a transaction does to a business's wallet -----------------------------------------
+
+def test_every_kind_of_transaction_says_where_the_money_went() -> None:
+    assert set(MOVES) == set(TxKind)
+    assert all(source != destination for source, destination in MOVES.values())
+
+
+@pytest.mark.parametrize(("kind", "entries", "expected"), [
+    # a hold credits pending (ledger sign −): the wallet's held column goes up
+    (TxKind.hold, {Purpose.pro_pending: Decimal("-342.00")},
+     (Place.client, Place.pending, Decimal("342.00"), ZERO, ZERO)),
+    # a release: one line, held down and available up by the same amount
+    (TxKind.post, {Purpose.pro_pending: Decimal("342.00"),
+                   Purpose.pro_available: Decimal("-342.00")},
+     (Place.pending, Place.available, Decimal("-342.00"), Decimal("342.00"), ZERO)),
+    (TxKind.withdrawal, {Purpose.pro_available: Decimal("300.00"),
+                         Purpose.pro_payout: Decimal("-300.00")},
+     (Place.available, Place.payout, ZERO, Decimal("-300.00"), Decimal("300.00"))),
+    (TxKind.payout, {Purpose.pro_payout: Decimal("300.00")},
+     (Place.payout, Place.bank, ZERO, ZERO, Decimal("-300.00"))),
+    (TxKind.void, {Purpose.pro_pending: Decimal("100.00")},
+     (Place.pending, Place.client, Decimal("-100.00"), ZERO, ZERO)),
+])
+def test_wallet_move_changes_each_balance_once(kind, entries, expected) -> None:
+    move = wallet_move(kind, entries)
+    assert (move.source, move.destination, move.pending, move.available,
+            move.in_payout) == expected

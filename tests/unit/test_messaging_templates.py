@@ -143,6 +143,16 @@ def test_a_single_minute_reads_naturally_in_both_languages() -> None:
     assert "1 minutes" not in render("otp_code", "en", "email", code="1", minutes=1)[1]
 
 
+@pytest.mark.parametrize(("days", "he", "en"), [(1, "בעוד יום אחד", "in 1 day"),
+                                               (2, "בעוד יומיים", "in 2 days"),
+                                               (7, "בעוד 7 ימים", "in 7 days")])
+def test_days_agree_with_their_number_through_the_catalogs_plural_forms(days, he, en) -> None:
+    params = {"lead_title": "תיקון", "lead_url": "https://ofair.co.il/x", "days": days}
+    for channel in ("sms", "email"):
+        assert he in render("job_completed", "he", channel, **params)[1]
+        assert en in render("job_completed", "en", channel, **params)[1]
+
+
 def test_a_missing_param_raises_instead_of_leaving_a_hole() -> None:
     with pytest.raises(UndefinedError):
         render("otp_code", "he", "sms", code="123456")

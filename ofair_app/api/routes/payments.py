@@ -102,13 +102,32 @@ class WebhookOut(BaseModel):
 
 
 class WalletLine(BaseModel):
+    """One movement: `amount` is its change to `account`; `pending`, `available` and
+    `in_payout` are its change to each balance, so each adds up (with the wallet's `earlier`)
+    to that balance; `source` → `destination` says where the money went."""
+
     id: int
     kind: str
     account: str
     description: str
     amount: Decimal
+    source: str
+    destination: str
+    pending: Decimal
+    available: Decimal
+    in_payout: Decimal
     payment_id: uuid.UUID | None
+    lead_id: uuid.UUID | None
+    lead_title: str
     created_at: datetime | None
+
+
+class EarlierOut(BaseModel):
+    """What the movements older than the listed ones add up to, per balance."""
+
+    pending: Decimal
+    available: Decimal
+    in_payout: Decimal
 
 
 class WalletOut(BaseModel):
@@ -117,6 +136,7 @@ class WalletOut(BaseModel):
     available_balance: Decimal
     in_payout: Decimal
     transactions: list[WalletLine]
+    earlier: EarlierOut
 
 
 @router.post("/payments/initiate", status_code=201, response_model=InitiatedOut,
@@ -233,12 +253,17 @@ def my_wallet(caller: CurrentCaller, locale: RequestLocale,
     return WalletOut(
         professional_id=found.professional_id, pending_balance=found.balances.pending,
         available_balance=found.balances.available, in_payout=found.balances.in_payout,
+        earlier=EarlierOut(pending=found.earlier.pending, available=found.earlier.available,
+                           in_payout=found.earlier.in_payout),
         transactions=[WalletLine(id=line.transaction_id, kind=str(line.kind),
                                  account=str(line.purpose).removeprefix("pro_"),
-                                 description=translate(
-                                     f"wallet.line.{line.kind}.{line.purpose}", locale),
-                                 amount=line.amount, payment_id=line.payment_id,
-                                 created_at=line.created_at) for line in found.history])
+                                 description=translate(f"wallet.kind.{line.kind}", locale),
+                                 amount=line.amount, source=str(line.source),
+                                 destination=str(line.destination), pending=line.pending,
+                                 available=line.available, in_payout=line.in_payout,
+                                 payment_id=line.payment_id, lead_id=line.lead_id,
+                                 lead_title=line.lead_title, created_at=line.created_at)
+                      for line in found.history])
 
 
 # --- withdrawals and payouts ---------------------------------------------------------------

@@ -8,7 +8,7 @@ never a client's details: those come only from `GET /leads/{id}/contact`.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -24,6 +24,7 @@ from ofair_app.api.routing import ExactJsonRoute
 from ofair_app.api.schemas import Page
 from ofair_app.db.engine import unit_of_work
 from ofair_app.domain.cursor import CURSOR_MAX_LENGTH
+from ofair_app.domain.identity import is_new_business
 from ofair_app.domain.inputs import PlainText
 from ofair_app.domain.leads import LeadStatus
 from ofair_app.domain.proposals import ProposalOrigin, ProposalStatus, ReferralStatus
@@ -51,12 +52,16 @@ class ProposerOut(BaseModel):
     rating: Decimal
     review_count: int
     completed_jobs: int
+    is_new: bool  # no completed job yet and joined recently (domain.identity.is_new_business)
 
     @classmethod
     def of(cls, business: Professional) -> ProposerOut:
         return cls(id=business.id, business_name=business.business_name,
                    verified=business.verified, rating=business.rating,
-                   review_count=business.review_count, completed_jobs=business.completed_jobs)
+                   review_count=business.review_count, completed_jobs=business.completed_jobs,
+                   is_new=is_new_business(completed_jobs=business.completed_jobs,
+                                          joined_at=business.created_at,
+                                          now=datetime.now(UTC)))
 
 
 class ProposalMediaOut(BaseModel):

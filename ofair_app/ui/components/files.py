@@ -6,7 +6,7 @@ import reflex as rx
 
 from ofair_app.adapters.storage import MAX_UPLOAD_BYTES
 from ofair_app.ui import theme
-from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.locale import t, t_count
 
 ACCEPT = {"image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"], "application/pdf": [".pdf"]}
 
@@ -17,7 +17,7 @@ def file_drop(upload_id: str, max_files: int) -> rx.Component:
         rx.upload(
             rx.vstack(rx.icon("image-plus", size=26, color=theme.BRAND),
                       rx.text(t("ui.wizard.files_drop"), size="2", weight="medium"),
-                      rx.text(t("ui.wizard.files_types"), f" {max_files} ", t("ui.files.count"),
+                      rx.text(t("ui.wizard.files_types"), " ", t_count("ui.count.files", max_files),
                               size="1", color=theme.MUTED),
                       align="center", spacing="2"),
             id=upload_id,

@@ -122,27 +122,41 @@ def empty_state(text_key: str, icon: str = "inbox") -> rx.Component:
                      style=theme.card_style(padding="2rem 1rem"))
 
 
-def confirm_dialog(trigger: rx.Component, title: rx.Component | str, body: rx.Component | str,
-                   confirm: str, on_confirm: rx.EventHandler, *, color: str = "red",
-                   dismiss: str = "ui.offers.not_yet", confirm_class: str = "") -> rx.Component:
-    """`trigger` opens a dialog that asks before doing something that cannot be taken back;
-    `title` and `body` are catalog keys or components, `confirm` a key."""
+def confirm_dialog(trigger: rx.Component | None, title: rx.Component | str,
+                   body: rx.Component | str, confirm: str, on_confirm, *, color: str = "red",
+                   dismiss: str = "ui.confirm.cancel", confirm_class: str = "",
+                   open: rx.Var | None = None, on_open_change=None) -> rx.Component:
+    """Ask before doing what cannot be taken back: every such action in the app goes through
+    here. `trigger` opens it (or, with `trigger=None`, the page controls it with `open` and
+    `on_open_change`, for an action started from a menu); `title` and `body` are catalog keys or
+    components that say what will happen (amounts, names: see `t_with`); `confirm` is a key.
+
+    Radix's alert dialog: role="alertdialog" named by its title and described by its body,
+    focus moves into it (to the safe button) and stays there, Escape or the cancel button
+    closes it and nothing happens; only the confirm button runs `on_confirm`."""
+    controlled = {} if open is None else {"open": open, "on_open_change": on_open_change}
     return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(trigger),
+        rx.alert_dialog.trigger(trigger) if trigger is not None else rx.fragment(),
         rx.alert_dialog.content(
             rx.alert_dialog.title(t(title) if isinstance(title, str) else title),
-            rx.alert_dialog.description(t(body) if isinstance(body, str) else body),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button(t(dismiss), variant="soft",
-                                                 color_scheme="gray")),
+            rx.alert_dialog.description(t(body) if isinstance(body, str) else body,
+                                        size="2", line_height="1.6"),
+            rx.flex(
+                rx.alert_dialog.cancel(rx.button(t(dismiss), variant="soft", color_scheme="gray",
+                                                 class_name="confirm-cancel")),
                 rx.alert_dialog.action(rx.button(t(confirm), color_scheme=color,
                                                  on_click=on_confirm,
-                                                 class_name=confirm_class or None)),
+                                                 class_name=f"confirm-action {confirm_class}"
+                                                 .strip())),
                 spacing="3",
                 justify="end",
+                wrap="wrap",
                 margin_top="1rem",
             ),
+            max_width="28rem",
+            class_name="confirm-dialog",
         ),
+        **controlled,
     )
 
 

@@ -10,11 +10,14 @@ in `OffersMixin` and provides `lead_id` and `_load(caller)` (to redraw the lead 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import reflex as rx
 
 from ofair_app.domain.errors import AppError
+from ofair_app.domain.identity import is_new_business
 from ofair_app.domain.leads import read_amount
+from ofair_app.i18n import plural
 from ofair_app.models import ProposalUpdate
 from ofair_app.services import disputes, ledger, payments, proposals
 from ofair_app.services.proposals import ProposalView
@@ -33,7 +36,11 @@ def offer_row(view: ProposalView, locale: str, text) -> dict[str, str]:
         "verified": "1" if business and business.verified else "",
         "rating": f"{business.rating:.1f}" if business and business.review_count else "",
         "reviews": str(business.review_count) if business else "0",
-        "completed": str(business.completed_jobs) if business else "0",
+        "new": "1" if business and is_new_business(
+            completed_jobs=business.completed_jobs, joined_at=business.created_at,
+            now=datetime.now(UTC)) else "",
+        "completed": plural("ui.count.jobs_done", business.completed_jobs if business else 0,
+                            locale),
         "price": format.money(proposal.price, locale),
         "description": proposal.description,
         "scheduled": (format.day(proposal.scheduled_date, locale)
@@ -284,10 +291,13 @@ def _offer_card(state: type[OffersMixin], offer: rx.Var) -> rx.Component:
                             rx.hstack(rx.icon("star", size=13, color=rx.color("amber", 9)),
                                       rx.text(offer["rating"], " (", offer["reviews"], ")",
                                               size="1"),
-                                      spacing="1", align="center"),
-                            rx.text(t("ui.offers.new_business"), size="1")),
-                    rx.text("·", size="1"),
-                    rx.text(offer["completed"], " ", t("ui.offers.jobs_done"), size="1"),
+                                      rx.text("·", size="1"),
+                                      spacing="1", align="center")),
+                    # "new" stands alone: a new business has no jobs done by definition
+                    rx.cond(offer["new"] != "",
+                            rx.text(t("ui.offers.new_business"), size="1",
+                                    class_name="new-business"),
+                            rx.text(offer["completed"], size="1", class_name="jobs-done")),
                     spacing="2",
                     color=theme.MUTED,
                     align="center",

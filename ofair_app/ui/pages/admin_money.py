@@ -11,6 +11,7 @@ import reflex as rx
 from ofair_app.domain.banking import BANKS
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.leads import read_amount
+from ofair_app.i18n import plural
 from ofair_app.services import disputes, payments, payouts
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import (
@@ -22,7 +23,7 @@ from ofair_app.ui.components.forms import (
     page_title,
 )
 from ofair_app.ui.components.shells import admin_shell
-from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.session import SessionState, blocking
 
 # The latest signed webhooks that were not readable events, shown beside the flagged payments.
@@ -63,16 +64,17 @@ class AdminPayoutsState(SessionState):
                                   for r in rejected]
 
         def row(w) -> dict[str, str]:
+            bank = BANKS.get(w.bank_code, ("", ""))[0 if locale == "he" else 1]
             return {"id": str(w.id), "business": names.get(w.professional_id, ""),
                     "amount": format.money(w.amount, locale),
-                    "bank": format.joined(f"{w.bank_code} {BANKS.get(w.bank_code, ('', ''))[0]}",
-                                          f"{w.branch}-{w.account}"),
+                    "bank": format.joined(f"{w.bank_code} {bank}", f"{w.branch}-{w.account}"),
                     "holder": w.account_holder, "when": format.ago(w.created_at, locale)}
 
         self.requests = [row(w) for w in rows if w.status == "requested"]
         self.approved = [row(w) for w in rows if w.status == "approved" and not w.batch_id]
         self.batches = [{"id": str(b.id), "total": format.money(b.total, locale),
-                         "count": str(b.count), "status": b.status,
+                         "count": plural("ui.count.transfers", b.count, locale),
+                         "status": b.status,
                          "status_label": self._text(f"ui.batch_status.{b.status}"),
                          "when": format.ago(b.created_at, locale),
                          "csv": f"/api/v1/admin/payout-batches/{b.id}/csv"} for b in batches]
@@ -173,10 +175,19 @@ def _request_row(row: rx.Var, actions: bool) -> rx.Component:
         rx.spacer(),
         rx.text(row["amount"], weight="bold", size="3"),
         rx.cond(actions, rx.hstack(
-            rx.button(t("ui.payouts.approve"), size="1",
-                      on_click=AdminPayoutsState.approve(row["id"]), class_name="approve"),
-            rx.button(t("ui.payouts.reject"), size="1", variant="soft", color_scheme="red",
-                      on_click=AdminPayoutsState.reject(row["id"])),
+            confirm_dialog(
+                rx.button(t("ui.payouts.approve"), size="1", class_name="approve"),
+                t_with("ui.payouts.approve_title", amount=row["amount"],
+                       business=row["business"]),
+                t_with("ui.payouts.approve_body", bank=row["bank"], holder=row["holder"]),
+                "ui.payouts.approve_confirm", AdminPayoutsState.approve(row["id"]),
+                color="teal", confirm_class="confirm-approve"),
+            confirm_dialog(
+                rx.button(t("ui.payouts.reject"), size="1", variant="soft", color_scheme="red",
+                          class_name="reject"),
+                t_with("ui.payouts.reject_title", business=row["business"]),
+                t_with("ui.payouts.reject_body", amount=row["amount"]),
+                "ui.payouts.reject_confirm", AdminPayoutsState.reject(row["id"])),
             spacing="2")),
         width="100%",
         align="center",
@@ -236,11 +247,13 @@ def admin_payouts() -> rx.Component:
                 empty_state("ui.payouts.no_requests", icon="inbox"))),
             _section("ui.payouts.approved",
                      rx.foreach(state.approved, lambda r: _request_row(r, False)),
-                     rx.button(rx.icon("file-down", size=16), t("ui.payouts.export"),
-                               on_click=state.export, disabled=state.approved.length() == 0,
-                               id="export-batch")),
+                     confirm_dialog(
+                         rx.button(rx.icon("file-down", size=16), t("ui.payouts.export"),
+                                   disabled=state.approved.length() == 0, id="export-batch"),
+                         "ui.payouts.export_title", "ui.payouts.export_body",
+                         "ui.payouts.export", state.export, color="teal")),
             _section("ui.payouts.batches", rx.foreach(state.batches, lambda b: rx.hstack(
-                rx.vstack(rx.text(b["total"], " · ", b["count"], " ", t("ui.payouts.transfers"),
+                rx.vstack(rx.text(b["total"], " · ", b["count"],
                                   weight="bold", size="2"),
                           rx.text(b["when"], size="1", color=theme.MUTED), spacing="0",
                           align="start"),
@@ -266,8 +279,11 @@ def admin_payouts() -> rx.Component:
                     field("ui.payouts.note", rx.input(
                         value=state.manual_note, on_change=state.set_manual_note, size="2")),
                     columns="2", spacing="3", width="100%"),
-                rx.button(t("ui.payouts.record"), size="2", variant="soft",
-                          on_click=state.manual)),
+                confirm_dialog(
+                    rx.button(t("ui.payouts.record"), size="2", variant="soft"),
+                    t_with("ui.payouts.manual_title", amount=state.manual_amount),
+                    t_with("ui.payouts.manual_body", business=state.manual_business),
+                    "ui.payouts.record", state.manual, color="teal")),
             spacing="4",
             width="100%",
             max_width="52rem",
@@ -339,20 +355,30 @@ def _dispute_card(row: rx.Var) -> rx.Component:
         rx.text(row["reason"], size="2", line_height="1.6", white_space="pre-wrap"),
         rx.hstack(
             confirm_dialog(rx.button(t("ui.disputes.release"), size="2"),
-                           "ui.disputes.release_title", "ui.disputes.release_body",
+                           t_with("ui.disputes.release_title", amount=row["amount"],
+                                  title=row["title"]),
+                           "ui.disputes.release_body",
                            "ui.disputes.release", state.resolve(row["id"], "release"),
                            color="teal"),
             confirm_dialog(rx.button(t("ui.disputes.refund_full"), size="2", variant="soft",
                                      color_scheme="red"),
-                           "ui.disputes.refund_full_title", "ui.disputes.refund_full_body",
+                           t_with("ui.disputes.refund_full_title", amount=row["amount"],
+                                  title=row["title"]),
+                           "ui.disputes.refund_full_body",
                            "ui.disputes.refund_full", state.resolve(row["id"], "refund_full")),
             spacing="2", wrap="wrap"),
         rx.hstack(
             rx.input(placeholder=t("ui.disputes.partial_amount"), dir="ltr", size="2",
                      on_change=lambda value: state.set_amount(row["id"], value),
                      width="10rem"),
-            rx.button(t("ui.disputes.refund_partial"), size="2", variant="soft",
-                      on_click=state.resolve(row["id"], "refund_partial")),
+            confirm_dialog(
+                rx.button(t("ui.disputes.refund_partial"), size="2", variant="soft",
+                          class_name="refund-partial"),
+                t_with("ui.disputes.refund_partial_title",
+                       amount=state.amounts.get(row["id"], ""), title=row["title"]),
+                t_with("ui.disputes.refund_partial_body", total=row["amount"]),
+                "ui.disputes.refund_partial", state.resolve(row["id"], "refund_partial"),
+                confirm_class="confirm-refund-partial"),
             spacing="2", align="center"),
         spacing="3",
         width="100%",

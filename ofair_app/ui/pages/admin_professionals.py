@@ -14,10 +14,16 @@ from ofair_app.domain.errors import AppError
 from ofair_app.models import ProfessionalStatus
 from ofair_app.services import certificates, professionals
 from ofair_app.ui import routes, theme
-from ofair_app.ui.components.forms import error_banner, notice_banner, page_title, status_badge
+from ofair_app.ui.components.forms import (
+    confirm_dialog,
+    error_banner,
+    notice_banner,
+    page_title,
+    status_badge,
+)
 from ofair_app.ui.components.pickers import localized
 from ofair_app.ui.components.shells import admin_shell
-from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.session import SessionState, enum_value
 
 TABS = ("pending", "active", "suspended")
@@ -243,13 +249,19 @@ def _row(row) -> rx.Component:
                 rx.button(rx.icon("rotate-ccw", size=15), t("ui.admin_pros.reinstate"),
                           variant="soft", on_click=AdminProsState.reinstate(pid)),
                 rx.fragment(
-                    rx.cond(~row.verified,
-                            rx.button(rx.icon("badge-check", size=15), t("ui.admin_pros.verify"),
-                                      on_click=AdminProsState.verify(pid),
-                                      class_name="admin-verify")),
-                    rx.button(rx.icon("ban", size=15), t("ui.admin_pros.suspend"),
-                              variant="soft", color_scheme="red",
-                              on_click=AdminProsState.suspend(pid)),
+                    rx.cond(~row.verified, confirm_dialog(
+                        rx.button(rx.icon("badge-check", size=15), t("ui.admin_pros.verify"),
+                                  class_name="admin-verify"),
+                        t_with("ui.admin_pros.verify_title", name=row.name),
+                        t_with("ui.admin_pros.verify_body", business_id=row.business_id),
+                        "ui.admin_pros.verify", AdminProsState.verify(pid), color="teal",
+                        confirm_class="confirm-verify")),
+                    confirm_dialog(
+                        rx.button(rx.icon("ban", size=15), t("ui.admin_pros.suspend"),
+                                  variant="soft", color_scheme="red", class_name="admin-suspend"),
+                        t_with("ui.admin_pros.suspend_title", name=row.name),
+                        "ui.admin_pros.suspend_body", "ui.admin_pros.suspend",
+                        AdminProsState.suspend(pid)),
                 ),
             ),
             spacing="2",

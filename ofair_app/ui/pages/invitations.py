@@ -14,9 +14,14 @@ import reflex as rx
 from ofair_app.domain.errors import AppError
 from ofair_app.services import invitations
 from ofair_app.ui import format, routes, theme
-from ofair_app.ui.components.forms import error_banner, notice_banner, page_title
+from ofair_app.ui.components.forms import (
+    confirm_dialog,
+    error_banner,
+    notice_banner,
+    page_title,
+)
 from ofair_app.ui.components.shells import consumer_shell, guarded
-from ofair_app.ui.state.locale import LocaleState, t
+from ofair_app.ui.state.locale import LocaleState, t, t_with
 from ofair_app.ui.state.session import SessionState, login_url
 
 
@@ -126,9 +131,13 @@ def _card(card: rx.Var) -> rx.Component:
             rx.button(rx.icon("check", size=16), t("ui.invitations.accept"), size="3",
                       on_click=InvitationsState.accept(card.id), **_HALF,
                       white_space="nowrap", class_name="invitation-accept"),
-            rx.button(t("ui.invitations.decline"), size="3", variant="soft", color_scheme="gray",
-                      on_click=InvitationsState.decline(card.id), **_HALF,
-                      white_space="nowrap", class_name="invitation-decline"),
+            rx.box(confirm_dialog(
+                rx.button(t("ui.invitations.decline"), size="3", variant="soft",
+                          color_scheme="gray", width="100%", white_space="nowrap",
+                          class_name="invitation-decline"),
+                t_with("ui.invitations.decline_title", business=card.business_name),
+                "ui.invitations.decline_body", "ui.invitations.decline",
+                InvitationsState.decline(card.id), confirm_class="confirm-decline"), **_HALF),
             direction=rx.breakpoints(initial="column", sm="row"),
             spacing="3",
             width="100%",

@@ -14,6 +14,7 @@ import reflex as rx
 from ofair_app import reference
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.leads import owner_may_cancel
+from ofair_app.i18n import plural
 from ofair_app.models import Lead
 from ofair_app.services import leads
 from ofair_app.ui import format, routes, theme
@@ -38,7 +39,8 @@ def lead_row(lead: Lead, locale: str, text) -> dict[str, str]:
         "city": locality.name(locale) if locality else "",
         "budget": format.money(lead.budget, locale),
         "posted": format.ago(lead.created_at, locale),
-        "proposals": str(lead.proposal_count),
+        "proposals": plural("ui.count.proposals", lead.proposal_count, locale),
+        "has_proposals": "1" if lead.proposal_count else "",
         "summary": lead.short_description,
     }
 
@@ -145,7 +147,7 @@ def _request_card(row: rx.Var) -> rx.Component:
                 rx.hstack(rx.icon("clock", size=14), rx.text(row["posted"], size="1"),
                           spacing="1", align="center"),
                 rx.hstack(rx.icon("message-square", size=14),
-                          rx.text(row["proposals"], " ", t("ui.my.proposals"), size="1"),
+                          rx.text(row["proposals"], size="1"),
                           spacing="1", align="center"),
                 rx.cond(row["budget"] != "",
                         rx.text(row["budget"], size="1", weight="medium")),

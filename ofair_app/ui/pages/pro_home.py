@@ -14,7 +14,7 @@ from ofair_app import reference
 from ofair_app.db.engine import Caller
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.leads import LeadType, read_amount
-from ofair_app.i18n import translate
+from ofair_app.i18n import plural, translate
 from ofair_app.services import board
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import error_banner, joined
@@ -46,7 +46,7 @@ def card_row(card: board.BoardCard, locale: str, text) -> dict[str, str]:
         "city": locality.name(locale) if locality else "",
         "distance": format.distance(card.distance_km, locale),
         "posted": format.ago(card.created_at, locale),
-        "proposals": str(card.proposal_count),
+        "proposals": plural("ui.count.proposals", card.proposal_count, locale),
         "budget": format.money(card.budget, locale),
         "type": str(card.type),
         "share": (f"{card.referrer_share_percentage.normalize():f}%"
@@ -280,7 +280,7 @@ def _card(card: rx.Var) -> rx.Component:
                 ),
                 rx.spacer(),
                 rx.hstack(rx.icon("message-square", size=14),
-                          rx.text(card["proposals"], " ", t("ui.board.proposals"), size="1"),
+                          rx.text(card["proposals"], size="1"),
                           spacing="1", align="center", color=theme.MUTED),
                 width="100%",
                 align="end",

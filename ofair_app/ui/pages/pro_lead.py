@@ -48,7 +48,7 @@ from ofair_app.ui.components.offers import (
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.pages.my_requests import status_badge
 from ofair_app.ui.state.live import SIGNALS, LiveLeadMixin
-from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.session import SessionState
 
 OFFER_FILES = "offer-files"
@@ -538,8 +538,12 @@ def _job_status() -> rx.Component:
             rx.hstack(rx.text(t("ui.job.your_part"), size="2"), rx.spacer(),
                       rx.text(ProLeadState.payment.get("net", ""), weight="bold", size="3"),
                       width="100%"),
-            rx.button(rx.icon("check-check", size=16), t("ui.job.mark_done"), size="3",
-                      width="100%", on_click=ProLeadState.mark_done, id="mark-done"),
+            confirm_dialog(
+                rx.button(rx.icon("check-check", size=16), t("ui.job.mark_done"), size="3",
+                          width="100%", id="mark-done"),
+                t_with("ui.job.done_title", title=ProLeadState.lead["title"]),
+                t_with("ui.job.done_body", amount=ProLeadState.payment.get("net", "")),
+                "ui.job.done_confirm", ProLeadState.mark_done, color="teal"),
             spacing="2", width="100%")),
         ("completed", rx.callout(t("ui.job.waiting_confirm"), icon="clock", width="100%")),
         ("closed", rx.callout(t("ui.job.closed"), icon="circle-check", color_scheme="green",
@@ -571,8 +575,11 @@ def _my_offer() -> rx.Component:
                 white_space="pre-wrap"),
         rx.cond(
             offer["status"] == "pending",
-            rx.button(t("ui.offer.withdraw"), variant="soft", color_scheme="gray", size="2",
-                      on_click=ProLeadState.withdraw_offer, id="withdraw-offer"),
+            confirm_dialog(
+                rx.button(t("ui.offer.withdraw"), variant="soft", color_scheme="gray", size="2",
+                          id="withdraw-offer"),
+                t_with("ui.offer.withdraw_title", price=offer["price"]), "ui.offer.withdraw_body",
+                "ui.offer.withdraw", ProLeadState.withdraw_offer),
             rx.cond(won & (ProLeadState.lead["status"] == "awarded"), rx.hstack(
                 price_editor(ProLeadState, offer["id"]),
                 confirm_dialog(
@@ -722,8 +729,11 @@ def _detail() -> rx.Component:
                     href=routes.PRO_HOME),
             rx.spacer(),
             rx.cond(lead["can_cancel"] != "",
-                    rx.button(t("ui.lead.cancel"), color_scheme="red", variant="soft",
-                              size="2", on_click=ProLeadState.cancel, id="cancel-lead")),
+                    confirm_dialog(
+                        rx.button(t("ui.lead.cancel"), color_scheme="red", variant="soft",
+                                  size="2", id="cancel-lead"),
+                        t_with("ui.lead.cancel_title", title=lead["title"]),
+                        "ui.lead.cancel_body", "ui.lead.cancel", ProLeadState.cancel)),
             width="100%",
         ),
         spacing="4",

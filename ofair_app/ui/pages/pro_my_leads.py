@@ -51,8 +51,8 @@ def _posted_card(row: rx.Var) -> rx.Component:
                       align="center"),
             rx.hstack(
                 rx.hstack(rx.icon("message-square", size=14),
-                          rx.text(row["proposals"], " ", t("ui.my.proposals"), size="1",
-                                  weight=rx.cond(row["proposals"] != "0", "bold", "regular")),
+                          rx.text(row["proposals"], size="1",
+                                  weight=rx.cond(row["has_proposals"] != "", "bold", "regular")),
                           spacing="1", align="center"),
                 rx.text(row["city"], size="1"),
                 rx.text(row["budget"], size="1", weight="medium"),

@@ -13,6 +13,7 @@ from ofair_app.services import referrals
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import (
     card_list,
+    confirm_dialog,
     error_banner,
     joined,
     list_tabs,
@@ -20,7 +21,7 @@ from ofair_app.ui.components.forms import (
     page_title,
 )
 from ofair_app.ui.components.shells import pro_shell
-from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.session import SessionState
 
 
@@ -146,12 +147,22 @@ def _incoming_card(row: rx.Var) -> rx.Component:
                 rx.text(t("ui.referrals.expires"), " ", row["expires"], size="1",
                         color=theme.MUTED),
                 rx.hstack(
-                    rx.button(rx.icon("check", size=16), t("ui.referrals.accept"), size="3",
-                              flex="1", on_click=ReferralsState.accept(row["id"]),
-                              class_name="accept-referral"),
-                    rx.button(t("ui.referrals.reject"), size="3", variant="soft",
-                              color_scheme="gray", on_click=ReferralsState.reject(row["id"]),
-                              class_name="reject-referral"),
+                    rx.box(confirm_dialog(
+                        rx.button(rx.icon("check", size=16), t("ui.referrals.accept"), size="3",
+                                  width="100%", class_name="accept-referral"),
+                        t_with("ui.referrals.accept_title", title=row["title"],
+                               business=row["business"]),
+                        t_with("ui.referrals.accept_body", budget=row["budget"],
+                               share=row["share"]),
+                        "ui.referrals.accept", ReferralsState.accept(row["id"]), color="teal",
+                        confirm_class="confirm-accept-referral"), flex="1"),
+                    confirm_dialog(
+                        rx.button(t("ui.referrals.reject"), size="3", variant="soft",
+                                  color_scheme="gray", class_name="reject-referral"),
+                        t_with("ui.referrals.reject_title", business=row["business"]),
+                        t_with("ui.referrals.reject_body", title=row["title"]),
+                        "ui.referrals.reject", ReferralsState.reject(row["id"]),
+                        confirm_class="confirm-reject-referral"),
                     width="100%", spacing="2"),
                 rx.text(t("ui.referrals.accept_note"), size="1", color=theme.MUTED,
                         line_height="1.5"),

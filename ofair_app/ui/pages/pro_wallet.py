@@ -1,16 +1,25 @@
 """`/pro/wallet`: what the business has waiting (held until jobs are done and the hold period
-passes), what it may withdraw, and every movement, straight from the ledger."""
+passes), what it may withdraw, and every movement, straight from the ledger.
+
+The movements are a statement with two columns, held and available: each line names its job
+(a link to the lead's page) and where the money went (client → held → available → bank), and
+each column adds up to the balance shown above it."""
 
 from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
 
 import reflex as rx
 
 from ofair_app.domain.banking import BANKS
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.leads import read_amount
+from ofair_app.domain.ledger import Place, TxKind
 from ofair_app.services import payouts, wallets
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import (
+    confirm_dialog,
     empty_state,
     error_banner,
     field,
@@ -18,15 +27,38 @@ from ofair_app.ui.components.forms import (
     page_title,
 )
 from ofair_app.ui.components.shells import pro_shell
-from ofair_app.ui.state.locale import LocaleState, t
+from ofair_app.ui.state.locale import LocaleState, t, t_with
 from ofair_app.ui.state.session import SessionState
+
+
+@dataclasses.dataclass
+class WalletRow:
+    """One movement on the statement; amounts already formatted, empty where it changed
+    nothing."""
+
+    kind: str
+    source: str
+    destination: str
+    moved: str  # how much went from source to destination
+    pending: str  # its change to the held column (+₪342 / −₪342)
+    available: str  # its change to the available column
+    lead_title: str
+    lead_url: str
+    when: str
+
+
+def _signed(change: Decimal, locale: str) -> str:
+    if not change:
+        return ""
+    return ("+" if change > 0 else "−") + format.money(abs(change), locale)
 
 
 class WalletState(SessionState):
     pending: str = ""
     available: str = ""
     in_payout: str = ""
-    lines: list[dict[str, str]] = []
+    lines: list[WalletRow] = []
+    earlier: WalletRow | None = None
     requests: list[dict[str, str]] = []
     error: str = ""
     notice: str = ""
@@ -59,12 +91,19 @@ class WalletState(SessionState):
         self.pending = format.money(found.balances.pending, locale)
         self.available = format.money(found.balances.available, locale)
         self.in_payout = format.money(found.balances.in_payout, locale)
-        self.lines = [{
-            "description": self._text(f"wallet.line.{line.kind}.{line.purpose}"),
-            "amount": ("+" if line.amount > 0 else "−") + format.money(abs(line.amount), locale),
-            "direction": "in" if line.amount > 0 else "out",
-            "when": format.ago(line.created_at, locale),
-        } for line in found.history]
+        self.lines = [WalletRow(
+            kind=str(line.kind), source=str(line.source), destination=str(line.destination),
+            moved=format.money(abs(line.amount), locale),
+            pending=_signed(line.pending, locale), available=_signed(line.available, locale),
+            lead_title=line.lead_title,
+            lead_url=routes.pro_lead(line.lead_id) if line.lead_id else "",
+            when=format.ago(line.created_at, locale)) for line in found.history]
+        earlier = found.earlier
+        self.earlier = WalletRow(
+            kind="", source="", destination="", moved="",
+            pending=_signed(earlier.pending, locale),
+            available=_signed(earlier.available, locale), lead_title="", lead_url="",
+            when="") if earlier.pending or earlier.available else None
         found_requests = await self._as(caller, lambda s: payouts.withdrawals(
             session=s, caller=caller, professional_id=found.professional_id, limit=20))
         self.requests = [{
@@ -75,6 +114,14 @@ class WalletState(SessionState):
                                   f"{w.branch}-{w.account}"),
             "when": format.ago(w.created_at, locale),
         } for w in found_requests]
+
+    @rx.var
+    def bank_label(self) -> str:
+        """The chosen bank as the confirmation names it: `12 · בנק הפועלים`."""
+        names = BANKS.get(self.bank_code)
+        if names is None:
+            return self.bank_code
+        return f"{self.bank_code} · {names[1] if self.locale == 'en' else names[0]}"
 
     @rx.event
     def set_amount(self, value: str):
@@ -134,24 +181,78 @@ def _balance(label: str, value: rx.Var, hint: str, strong: bool, element_id: str
     )
 
 
-def _line(line: rx.Var) -> rx.Component:
-    return rx.hstack(
-        rx.center(rx.icon(rx.cond(line["direction"] == "in", "arrow-down-left",
-                                  "arrow-up-right"), size=16),
-                  width="2rem", height="2rem", border_radius="999px", flex_shrink="0",
-                  background=rx.cond(line["direction"] == "in", rx.color("teal", 3),
-                                     rx.color("gray", 3))),
-        rx.vstack(rx.text(line["description"], size="2", weight="medium"),
-                  rx.text(line["when"], size="1", color=theme.MUTED), spacing="0",
-                  align="start"),
-        rx.spacer(),
-        rx.text(line["amount"], size="2", weight="bold", dir="ltr", white_space="nowrap",
-                color=rx.cond(line["direction"] == "in", rx.color("teal", 11), None)),
-        width="100%",
-        align="center",
-        padding_y="0.6rem",
-        border_bottom=f"1px solid {rx.color('gray', 4)}",
+def _catalog_choice(value: rx.Var, prefix: str, names) -> rx.Var:
+    """The catalog text `prefix.<value>` for one of `names`, in the reader's language."""
+    return rx.match(value, *[(name, t(f"{prefix}.{name}")) for name in names], "")
+
+
+def _amount_cell(value: rx.Var | str, element_class: str, strong: bool = False) -> rx.Component:
+    # the amount reads left to right inside the line's direction; the cell aligns to the
+    # end of the line in either language, under its column's heading
+    return rx.text(rx.el.bdi(value, dir="ltr"), size="2", weight="bold" if strong else "medium",
+                   white_space="nowrap", text_align="end", class_name=element_class,
+                   color=rx.cond(value.to(str).startswith("+"), rx.color("teal", 11), None)
+                   if isinstance(value, rx.Var) else None)
+
+
+_COLUMNS = "minmax(0, 1fr) 5.25rem 5.25rem"
+
+
+def _statement_row(*cells: rx.Component, **props) -> rx.Component:
+    props.setdefault("border_bottom", f"1px solid {rx.color('gray', 4)}")
+    return rx.grid(*cells, grid_template_columns=_COLUMNS, column_gap="0.5rem",
+                   align_items="center", width="100%", padding_y="0.6rem", **props)
+
+
+def _line(line: WalletRow) -> rx.Component:
+    kinds = [str(kind) for kind in TxKind]
+    places = [str(place) for place in Place]
+    return _statement_row(
+        rx.vstack(
+            rx.cond(line.lead_url != "",
+                    rx.link(line.lead_title, href=line.lead_url, size="2", weight="bold",
+                            class_name="wallet-job"),
+                    rx.text(t("ui.wallet.withdrawal_line"), size="2", weight="bold")),
+            rx.text(_catalog_choice(line.kind, "wallet.kind", kinds), size="1"),
+            # the arrow points the way the line reads (right to left in Hebrew)
+            rx.text(rx.el.bdi(line.moved, dir="ltr"), ": ",
+                    _catalog_choice(line.source, "wallet.place", places),
+                    rx.cond(LocaleState.locale == "en", " → ", " ← "),
+                    _catalog_choice(line.destination, "wallet.place", places),
+                    size="1", color=theme.MUTED, class_name="wallet-move"),
+            rx.text(line.when, size="1", color=theme.MUTED),
+            spacing="0", align="start", min_width="0",
+        ),
+        _amount_cell(line.pending, "wallet-pending"),
+        _amount_cell(line.available, "wallet-available"),
         class_name="wallet-line",
+    )
+
+
+def _statement() -> rx.Component:
+    header = _statement_row(
+        rx.text(t("ui.wallet.history"), weight="bold", size="3"),
+        rx.text(t("ui.wallet.col_pending"), size="1", color=theme.MUTED, text_align="end"),
+        rx.text(t("ui.wallet.col_available"), size="1", color=theme.MUTED, text_align="end"))
+    earlier = rx.cond(WalletState.earlier, _statement_row(
+        rx.text(t("ui.wallet.earlier"), size="2", color=theme.MUTED),
+        _amount_cell(WalletState.earlier.pending, "wallet-pending"),
+        _amount_cell(WalletState.earlier.available, "wallet-available"),
+        class_name="wallet-line wallet-earlier"))
+    total = _statement_row(
+        rx.text(t("ui.wallet.total"), size="2", weight="bold"),
+        _amount_cell(WalletState.pending, "wallet-total-pending", strong=True),
+        _amount_cell(WalletState.available, "wallet-total-available", strong=True),
+        border_bottom="none", id="wallet-totals")
+    return rx.vstack(
+        rx.cond(WalletState.lines.length() > 0,
+                rx.vstack(header, rx.foreach(WalletState.lines, _line), earlier, total,
+                          spacing="0", width="100%", id="wallet-statement"),
+                rx.vstack(rx.text(t("ui.wallet.history"), weight="bold", size="3"),
+                          empty_state("ui.wallet.empty", icon="wallet"), width="100%")),
+        spacing="2",
+        width="100%",
+        style=theme.card_style(),
     )
 
 
@@ -184,8 +285,15 @@ def _withdraw_form() -> rx.Component:
         field("ui.wallet.holder", rx.input(
             value=WalletState.holder, on_change=WalletState.set_holder, size="3",
             id="withdraw-holder", width="100%"), errors.get("account_holder", "")),
-        rx.button(rx.icon("landmark", size=16), t("ui.wallet.withdraw"), size="3",
-                  width="100%", on_click=WalletState.withdraw, id="withdraw"),
+        confirm_dialog(
+            rx.button(rx.icon("landmark", size=16), t("ui.wallet.withdraw"), size="3",
+                      width="100%", id="withdraw"),
+            t_with("ui.wallet.withdraw_confirm_title", amount=WalletState.amount),
+            t_with("ui.wallet.withdraw_confirm_body", bank=WalletState.bank_label,
+                   branch=WalletState.branch, account=WalletState.account,
+                   holder=WalletState.holder),
+            "ui.wallet.withdraw", WalletState.withdraw, color="teal",
+            confirm_class="confirm-withdraw"),
         spacing="3",
         width="100%",
         style=theme.card_style(),
@@ -222,16 +330,7 @@ def pro_wallet() -> rx.Component:
                                                    "amber")),
                     width="100%", align="center", class_name="withdrawal-row")),
                 spacing="2", width="100%", style=theme.card_style())),
-            rx.vstack(
-                rx.text(t("ui.wallet.history"), weight="bold", size="3"),
-                rx.cond(WalletState.lines.length() > 0,
-                        rx.vstack(rx.foreach(WalletState.lines, _line), spacing="0",
-                                  width="100%"),
-                        empty_state("ui.wallet.empty", icon="wallet")),
-                spacing="2",
-                width="100%",
-                style=theme.card_style(),
-            ),
+            _statement(),
             spacing="4",
             width="100%",
             max_width="44rem",

@@ -14,6 +14,7 @@ from ofair_app.models.tenancy import ProfessionalUpdate
 from ofair_app.services import certificates, professionals
 from ofair_app.ui import routes, theme
 from ofair_app.ui.components.forms import (
+    confirm_dialog,
     error_banner,
     field,
     notice_banner,
@@ -27,7 +28,7 @@ from ofair_app.ui.components.pickers import (
     subcategory_chips,
 )
 from ofair_app.ui.components.shells import pro_shell
-from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.pickers import BusinessFormState
 from ofair_app.ui.state.session import enum_value
 
@@ -294,10 +295,13 @@ def _certificate_row(cert: rx.Var) -> rx.Component:
                        aria_label=t("ui.certificate.view"), title=t("ui.certificate.view")),
         rx.cond(
             cert["status"] != "approved",
-            rx.icon_button(rx.icon("trash-2", size=16), variant="ghost", color_scheme="red",
-                           size="2", on_click=ProfileState.delete_certificate(cert["id"]),
-                           aria_label=t("ui.certificate.delete"),
-                           title=t("ui.certificate.delete")),
+            confirm_dialog(
+                rx.icon_button(rx.icon("trash-2", size=16), variant="ghost", color_scheme="red",
+                               size="2", aria_label=t("ui.certificate.delete"),
+                               title=t("ui.certificate.delete")),
+                t_with("ui.certificate.delete_title", title=cert["title"]),
+                "ui.certificate.delete_body", "ui.certificate.delete",
+                ProfileState.delete_certificate(cert["id"])),
         ),
         align="center",
         spacing="3",

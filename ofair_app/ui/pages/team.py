@@ -20,9 +20,16 @@ from ofair_app.domain.invitations import InvitationStatus
 from ofair_app.models import MemberRole
 from ofair_app.services import invitations, professionals
 from ofair_app.ui import format, routes, theme
-from ofair_app.ui.components.forms import error_banner, field, notice_banner, page_title, section
+from ofair_app.ui.components.forms import (
+    confirm_dialog,
+    error_banner,
+    field,
+    notice_banner,
+    page_title,
+    section,
+)
 from ofair_app.ui.components.shells import pro_shell
-from ofair_app.ui.state.locale import LocaleState, t
+from ofair_app.ui.state.locale import LocaleState, t, t_with
 from ofair_app.ui.state.session import SessionState, enum_value, login_url
 
 
@@ -53,6 +60,10 @@ class TeamState(SessionState):
     notice: str = ""
     phone_error: str = ""
     form_version: int = 0
+    # A member action started from the member's menu waits here for its confirmation.
+    asking: str = ""  # "remove" or "owner"
+    asking_user: str = ""
+    asking_name: str = ""
 
     async def _read(self, caller, pid):
         def read(session):
@@ -174,6 +185,27 @@ class TeamState(SessionState):
         return await self._change(change)
 
     @rx.event
+    def ask(self, action: str, user_id: str, name: str):
+        """Open the confirmation of a member action (nothing changes until it is confirmed)."""
+        self.asking, self.asking_user, self.asking_name = action, user_id, name
+
+    @rx.event
+    def stop_asking(self, still_open: bool = False):
+        if not still_open:
+            self.asking, self.asking_user, self.asking_name = "", "", ""
+
+    @rx.event
+    async def confirmed(self):
+        """The confirmed member action: remove the member, or make them an owner."""
+        action, user_id = self.asking, self.asking_user
+        self.asking, self.asking_user, self.asking_name = "", "", ""
+        if action == "remove":
+            return TeamState.remove(user_id)
+        if action == "owner":
+            return TeamState.set_role(user_id, "owner")
+        return None
+
+    @rx.event
     async def remove(self, user_id: str):
         return await self._change(lambda s, caller, pid: professionals.remove_member(
             session=s, caller=caller, professional_id=pid,
@@ -220,7 +252,7 @@ def _member_actions(member: rx.Var) -> rx.Component:
                 rx.menu.item(rx.icon("user-round", size=14), t("ui.team.make_staff"),
                              on_click=TeamState.set_role(member.user_id, "staff")),
                 rx.menu.item(rx.icon("crown", size=14), t("ui.team.make_owner"),
-                             on_click=TeamState.set_role(member.user_id, "owner"),
+                             on_click=TeamState.ask("owner", member.user_id, member.name),
                              class_name="make-owner"),
             ),
             rx.cond(
@@ -228,8 +260,9 @@ def _member_actions(member: rx.Var) -> rx.Component:
                 rx.fragment(
                     rx.menu.separator(),
                     rx.menu.item(rx.icon("user-minus", size=14), t("ui.team.remove"),
-                                 color_scheme="red",
-                                 on_click=TeamState.remove(member.user_id)),
+                                 color_scheme="red", class_name="remove-member",
+                                 on_click=TeamState.ask("remove", member.user_id,
+                                                        member.name)),
                 ),
             ),
         ),
@@ -289,10 +322,13 @@ def _pending(invitation: rx.Var) -> rx.Component:
                                on_click=TeamState.resend(invitation.id),
                                aria_label=t("ui.team.resend"), title=t("ui.team.resend"),
                                class_name="invitation-resend"),
-                rx.icon_button(rx.icon("x", size=16), variant="ghost", color_scheme="red",
-                               size="2", on_click=TeamState.cancel(invitation.id),
-                               aria_label=t("ui.team.cancel"), title=t("ui.team.cancel"),
-                               class_name="invitation-cancel"),
+                confirm_dialog(
+                    rx.icon_button(rx.icon("x", size=16), variant="ghost", color_scheme="red",
+                                   size="2", aria_label=t("ui.team.cancel"),
+                                   title=t("ui.team.cancel"), class_name="invitation-cancel"),
+                    t_with("ui.team.cancel_title", target=invitation.target),
+                    "ui.team.cancel_body", "ui.team.cancel", TeamState.cancel(invitation.id),
+                    confirm_class="confirm-cancel-invitation"),
                 spacing="1",
             ),
         ),
@@ -346,9 +382,21 @@ def _team_list() -> rx.Component:
         ),
         rx.cond(
             TeamState.can_leave,
-            rx.button(rx.icon("log-out", size=16), t("ui.team.leave"), variant="ghost",
-                      color_scheme="red", size="2", on_click=TeamState.leave, id="team-leave"),
+            confirm_dialog(
+                rx.button(rx.icon("log-out", size=16), t("ui.team.leave"), variant="ghost",
+                          color_scheme="red", size="2", id="team-leave"),
+                "ui.team.leave_title", "ui.team.leave_body", "ui.team.leave", TeamState.leave,
+                confirm_class="confirm-leave"),
         ),
+        # the member actions started from a member's menu
+        confirm_dialog(None, t_with("ui.team.remove_title", name=TeamState.asking_name),
+                       "ui.team.remove_body", "ui.team.remove", TeamState.confirmed,
+                       open=TeamState.asking == "remove", on_open_change=TeamState.stop_asking,
+                       confirm_class="confirm-remove"),
+        confirm_dialog(None, t_with("ui.team.make_owner_title", name=TeamState.asking_name),
+                       "ui.team.make_owner_body", "ui.team.make_owner", TeamState.confirmed,
+                       color="teal", open=TeamState.asking == "owner",
+                       on_open_change=TeamState.stop_asking, confirm_class="confirm-owner"),
     )
 
 

@@ -8,9 +8,11 @@ that hold what the reader is typing (forms, wizards, the login) are registered w
 `reread=False`: reloading them would wipe the input, and their labels are catalog texts.
 """
 
+import re
+
 import reflex as rx
 
-from ofair_app.i18n import DIRECTION, catalog, normalize_locale
+from ofair_app.i18n import DIRECTION, catalog, normalize_locale, plural
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -69,3 +71,25 @@ def t(key: str) -> rx.Var:
     """The text of `key` in the reader's language. Both texts are compiled into the page, so
     switching language needs no round trip and no catalog travels in the state."""
     return rx.cond(LocaleState.locale == "en", catalog("en")[key], catalog("he")[key])
+
+
+def t_count(key: str, count: int) -> rx.Var:
+    """The counted phrase `key` agreeing with `count` (known when the page is built), in the
+    reader's language: `t_count("ui.count.files", 5)` is "5 קבצים" / "5 files"."""
+    return rx.cond(LocaleState.locale == "en", plural(key, count, "en"), plural(key, count, "he"))
+
+
+def t_with(key: str, **values: rx.Var | str) -> rx.Component:
+    """The text of `key` with its `{name}` placeholders filled by page values (a business's
+    name, an amount), in the reader's language: each language keeps its own word order."""
+
+    def parts(locale: str) -> list[rx.Var | str]:
+        pieces = re.split(r"\{(\w+)\}", catalog(locale)[key])
+        # each value isolated (<bdi>), so a Latin name in a Hebrew sentence keeps the
+        # sentence's punctuation where it belongs
+        return [rx.el.bdi(values[piece]) if odd else piece
+                for odd, piece in ((i % 2 == 1, p) for i, p in enumerate(pieces))
+                if odd or piece]
+
+    return rx.cond(LocaleState.locale == "en", rx.fragment(*parts("en")),
+                   rx.fragment(*parts("he")))
