@@ -14,7 +14,7 @@ from ofair_app.domain.errors import AppError, InvalidInput
 from ofair_app.models.tenancy import ProfessionalCreate
 from ofair_app.services import professionals, users
 from ofair_app.ui import routes, theme
-from ofair_app.ui.components.forms import error_banner, field, page_title
+from ofair_app.ui.components.forms import error_banner, field, form, page_title
 from ofair_app.ui.components.pickers import (
     category_select,
     locality_picker,
@@ -183,7 +183,7 @@ def _nav(next_label: str = "ui.onboarding.next", submit: bool = True) -> rx.Comp
 
 
 def _step_business() -> rx.Component:
-    return rx.form(
+    return form(
         rx.vstack(
             field("ui.onboarding.your_name",
                   rx.input(name="name", id="f-name", default_value=OnboardingState.your_name,
@@ -243,7 +243,7 @@ def _step_area() -> rx.Component:
 
 
 def _step_about() -> rx.Component:
-    return rx.form(
+    return form(
         rx.vstack(
             field("ui.business.about",
                   rx.text_area(name="about", id="f-about", default_value=OnboardingState.about,

@@ -11,12 +11,12 @@ from sqlmodel import Session
 
 from ofair_app import reference
 from ofair_app.db.engine import Caller
-from ofair_app.domain.errors import AppError
+from ofair_app.domain.errors import AppError, FieldErrors
 from ofair_app.domain.leads import LeadType, read_amount
 from ofair_app.i18n import translate
 from ofair_app.services import board
 from ofair_app.ui import format, routes, theme
-from ofair_app.ui.components.forms import error_banner
+from ofair_app.ui.components.forms import error_banner, field, form
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState, current_business
@@ -69,14 +69,19 @@ class BoardState(SessionState):
     budget_max: str = ""
     subscribed_only: bool = False
     filters_open: bool = False
+    filter_errors: dict[str, str] = {}
 
     def _filters(self) -> board.BoardFilters:
+        """The filters as typed; both budgets judged together, each named by its field."""
+        checks = FieldErrors()
+        budget_min = checks(read_amount, self.budget_min, field="budget_min")
+        budget_max = checks(read_amount, self.budget_max, field="budget_max")
+        checks.raise_if_any()
         return board.BoardFilters(
             q=self.q.strip() or None,
             type=None if self.lead_type == "all" else LeadType(self.lead_type),
             radius_km=float(self.radius),
-            budget_min=read_amount(self.budget_min, field="budget_min"),
-            budget_max=read_amount(self.budget_max, field="budget_max"),
+            budget_min=budget_min, budget_max=budget_max,
             subscribed_only=self.subscribed_only)
 
     async def _fetch(self, append: bool, caller: Caller | None = None,
@@ -84,13 +89,14 @@ class BoardState(SessionState):
         """A page of the board (the next one with `append`); `own_radius` searches the
         business's own service radius and shows it on the slider. The hot path of the page:
         the caller, the query and the cards' formatting make one trip off the event loop."""
-        self.error = ""
+        self.error, self.filter_errors = "", {}
         cursor, locale, choice = (self.cursor if append else None), self.locale, \
             self.business_choice
         try:
             filters = self._filters()
         except AppError as error:
-            self.error = next(iter(self._field_messages(error).values()), self._message(error))
+            self.filter_errors = self._field_messages(error)
+            self.filters_open = True
             return
         if own_radius:
             filters = replace(filters, radius_km=None)
@@ -109,7 +115,8 @@ class BoardState(SessionState):
                 caller, page = await self._as_signed_in(read)
         except AppError as error:
             messages = self._field_messages(error)
-            self.error = next(iter(messages.values()), self._message(error))
+            self.filter_errors = messages
+            self.error = "" if messages else self._message(error)
             return
         if caller is None or page is None:
             return
@@ -315,14 +322,21 @@ def _filters() -> rx.Component:
             width="100%",
         ),
         rx.hstack(
-            rx.input(rx.input.slot("₪"), name="budget_min", default_value=BoardState.budget_min,
-                     placeholder=t("ui.board.budget_min"), input_mode="decimal", size="2",
-                     dir="ltr", text_align="start", width="100%", id="board-budget-min"),
-            rx.input(rx.input.slot("₪"), name="budget_max", default_value=BoardState.budget_max,
-                     placeholder=t("ui.board.budget_max"), input_mode="decimal", size="2",
-                     dir="ltr", text_align="start", width="100%", id="board-budget-max"),
+            field("ui.board.budget_min",
+                  rx.input(rx.input.slot("₪"), name="budget_min",
+                           default_value=BoardState.budget_min, input_mode="decimal", size="2",
+                           dir="ltr", text_align="start", width="100%",
+                           id="board-budget-min"),
+                  BoardState.filter_errors.get("budget_min", ""), html_for="board-budget-min"),
+            field("ui.board.budget_max",
+                  rx.input(rx.input.slot("₪"), name="budget_max",
+                           default_value=BoardState.budget_max, input_mode="decimal", size="2",
+                           dir="ltr", text_align="start", width="100%",
+                           id="board-budget-max"),
+                  BoardState.filter_errors.get("budget_max", ""), html_for="board-budget-max"),
             spacing="2",
             width="100%",
+            align="start",
         ),
         rx.hstack(
             rx.switch(checked=BoardState.subscribed_only,
@@ -337,7 +351,7 @@ def _filters() -> rx.Component:
         display=rx.cond(BoardState.filters_open, "flex", "none"),
         padding_top="0.5rem",
     )
-    return rx.form(
+    return form(
         rx.vstack(
             rx.hstack(
                 rx.input(rx.input.slot(rx.icon("search", size=16)), name="q",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ofair_app.domain.banking import BANKS
-from ofair_app.domain.errors import AppError
+from ofair_app.domain.errors import AppError, FieldErrors, InvalidInput
 from ofair_app.domain.leads import read_amount
 from ofair_app.services import payouts, wallets
 from ofair_app.ui import format, routes, theme
@@ -103,18 +103,26 @@ class WalletState(SessionState):
         if caller is None:
             return rx.redirect(routes.LOGIN)
         self.errors, self.error, self.notice = {}, "", ""
+        # An amount the form cannot read is named together with the service's refusals of
+        # the bank details, not one round before them.
+        checks = FieldErrors()
+        amount = checks(read_amount, self.amount, field="amount")
+        details = {"professional_id": self._current_business(caller),
+                   "amount": amount if amount is not None else "",
+                   "bank_code": self.bank_code, "branch": self.branch,
+                   "account": self.account, "account_holder": self.holder}
         try:
-            amount = read_amount(self.amount, field="amount")
-            details = {"professional_id": self._current_business(caller),
-                       "amount": amount if amount is not None else "",
-                       "bank_code": self.bank_code, "branch": self.branch,
-                       "account": self.account, "account_holder": self.holder}
             await self._as(caller, lambda s: payouts.request_withdrawal(
                 session=s, caller=caller, **details))
+        except InvalidInput as error:
+            checks.merge(error)
         except AppError as error:
             self.errors = self._field_messages(error)
             if not self.errors:
                 self.error = self._message(error)
+            return None
+        if checks:
+            self.errors = self._field_messages(checks.error())
             return None
         self.amount = ""
         self.notice = self._text("ui.wallet.requested")

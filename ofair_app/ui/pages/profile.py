@@ -16,6 +16,7 @@ from ofair_app.ui import routes, theme
 from ofair_app.ui.components.forms import (
     error_banner,
     field,
+    form,
     notice_banner,
     section,
     status_badge,
@@ -218,7 +219,7 @@ def _edit_form() -> rx.Component:
     owner = ProfileState.is_owner
     return section(
         "ui.profile.details",
-        rx.form(
+        form(
             rx.vstack(
                 field("ui.business.name",
                       rx.input(name="business_name", id="f-business-name",
