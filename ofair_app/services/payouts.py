@@ -209,10 +209,14 @@ def manual_payout(*, session: Session, caller: Caller, professional_id: uuid.UUI
     """An admin records money paid to a business outside a batch (never more than it has
     available). Returns the new available balance."""
     _require_admin(caller)
+    checks = FieldErrors()
+    value = checks(parse_money, amount, field="amount", minimum=Decimal("0.01"))
+    text_note = checks(identity.clean_text, note, field="note", min_length=3, max_length=300)
+    checks.raise_if_any()
+    assert value is not None and text_note is not None
     if session.get(Professional, professional_id) is None:
-        raise NotFound("errors.professional.not_found")
-    value = parse_money(amount, field="amount", minimum=Decimal("0.01"))
-    text_note = identity.clean_text(note, field="note", min_length=3, max_length=300)
+        raise NotFound("errors.professional.not_found",
+                       fields={"professional_id": "errors.professional.not_found"})
     _lock_wallet(session, professional_id)
     if value > _available(session, professional_id):
         raise InsufficientFunds(params={"available": str(_available(session, professional_id))})

@@ -77,12 +77,12 @@ def date_select(id: str, day: rx.Var, month: rx.Var, year: rx.Var, years: rx.Var
     months = [rx.select.item(rx.cond(LocaleState.locale == "en", _MONTHS["en"][m],
                                      _MONTHS["he"][m]), value=str(m)) for m in range(1, 13)]
     year_items = rx.foreach(years, lambda y: rx.select.item(y, value=y))
-    parts = [one("day", day, days, "ui.date.day", "2"),
+    parts = [one("day", day, days, "ui.date.day", "3"),
              one("month", month, months, "ui.date.month", "4"),
-             one("year", year, year_items, "ui.date.year", "3")]
+             one("year", year, year_items, "ui.date.year", "4")]
     return rx.hstack(
-        *(rx.box(select, flex=grow, min_width="0") for select, grow in parts),
-        spacing="2",
+        *(rx.box(select, flex=f"{grow} 1 0", min_width="0") for select, grow in parts),
+        spacing="1",
         width="100%",
         role="group",
     )

@@ -523,7 +523,7 @@ def _offer_form() -> rx.Component:
                 rx.cond(ProLeadState.start_day + ProLeadState.start_month
                         + ProLeadState.start_year != "",
                         rx.icon_button(rx.icon("x", size=14), variant="ghost",
-                                       color_scheme="gray", size="2", type="button",
+                                       color_scheme="gray", size="1", type="button",
                                        aria_label=t("ui.date.clear"),
                                        on_click=ProLeadState.clear_start_date)),
                 spacing="1", align="center", width="100%"),

@@ -169,29 +169,31 @@ def _withdraw_form() -> rx.Component:
         rx.text(t("ui.wallet.withdraw_title"), weight="bold", size="3"),
         rx.text(t("ui.wallet.withdraw_body"), size="2", color=theme.MUTED, line_height="1.6"),
         field("ui.wallet.amount", rx.input(
-            value=WalletState.amount, on_change=WalletState.set_amount, placeholder="₪",
-            input_mode="decimal", dir="ltr", size="3", id="withdraw-amount", width="100%"),
-            errors.get("amount", "")),
+            rx.input.slot("₪"), value=WalletState.amount, on_change=WalletState.set_amount,
+            input_mode="decimal", dir="ltr", text_align="start", size="3",
+            id="withdraw-amount", width="100%"),
+            errors.get("amount", ""), html_for="withdraw-amount", required=True),
         field("ui.wallet.bank", rx.select.root(
-            rx.select.trigger(width="100%"),
+            rx.select.trigger(width="100%", id="withdraw-bank"),
             rx.select.content(*[rx.select.item(
                 rx.cond(LocaleState.locale == "en", f"{code} · {names[1]}", f"{code} · {names[0]}"),
                 value=code) for code, names in BANKS.items()]),
             value=WalletState.bank_code, on_change=WalletState.set_bank_code, size="3"),
-            errors.get("bank_code", "")),
+            errors.get("bank_code", ""), html_for="withdraw-bank"),
         rx.grid(
             field("ui.wallet.branch", rx.input(
                 value=WalletState.branch, on_change=WalletState.set_branch,
                 input_mode="numeric", dir="ltr", size="3", id="withdraw-branch", width="100%"),
-                errors.get("branch", "")),
+                errors.get("branch", ""), html_for="withdraw-branch", required=True),
             field("ui.wallet.account", rx.input(
                 value=WalletState.account, on_change=WalletState.set_account,
                 input_mode="numeric", dir="ltr", size="3", id="withdraw-account", width="100%"),
-                errors.get("account", "")),
+                errors.get("account", ""), html_for="withdraw-account", required=True),
             columns="2", spacing="3", width="100%"),
         field("ui.wallet.holder", rx.input(
             value=WalletState.holder, on_change=WalletState.set_holder, size="3",
-            id="withdraw-holder", width="100%"), errors.get("account_holder", "")),
+            id="withdraw-holder", width="100%"), errors.get("account_holder", ""),
+            html_for="withdraw-holder", required=True),
         rx.button(rx.icon("landmark", size=16), t("ui.wallet.withdraw"), size="3",
                   width="100%", on_click=WalletState.withdraw, id="withdraw"),
         spacing="3",
