@@ -276,19 +276,19 @@ def admin_payouts() -> rx.Component:
                 "ui.payouts.manual",
                 field("ui.payouts.business_id", rx.input(
                     value=state.manual_business, on_change=state.set_manual_business,
-                    dir="ltr", size="2", id="manual-business"),
+                    dir="ltr", size="2", id="manual-business", width="100%"),
                     state.manual_errors.get("professional_id", ""), html_for="manual-business",
                     required=True),
                 rx.grid(
                     field("ui.wallet.amount", rx.input(
                         rx.input.slot("₪"), value=state.manual_amount,
                         on_change=state.set_manual_amount, dir="ltr", text_align="start",
-                        input_mode="decimal", size="2", id="manual-amount"),
+                        input_mode="decimal", size="2", id="manual-amount", width="100%"),
                         state.manual_errors.get("amount", ""), html_for="manual-amount",
                         required=True),
                     field("ui.payouts.note", rx.input(
                         value=state.manual_note, on_change=state.set_manual_note, size="2",
-                        id="manual-note"),
+                        id="manual-note", width="100%"),
                         state.manual_errors.get("note", ""), html_for="manual-note",
                         required=True),
                     columns=rx.breakpoints(initial="1", sm="2"), spacing="3", width="100%"),

@@ -147,10 +147,11 @@ def _progress() -> rx.Component:
                 color=rx.cond(done | current, "white", theme.MUTED),
                 background=rx.cond(done | current, theme.BRAND, rx.color("gray", 4)),
             ),
+            # On a phone only the current step is named (the others are numbers), so the
+            # row never outgrows the screen (`ofair-step-other` in assets/ofair.css).
             rx.text(t(label), size="2", weight=rx.cond(current, "bold", "regular"),
                     color=rx.cond(current, theme.INK, theme.MUTED),
-                    display=rx.cond(current, "block",
-                                    rx.breakpoints(initial="none", sm="block"))),
+                    class_name=rx.cond(current, "", "ofair-step-other")),
             spacing="2",
             align="center",
             flex_shrink="0",
@@ -160,6 +161,7 @@ def _progress() -> rx.Component:
         *(dot(i, label) for i, label in enumerate(STEPS)),
         spacing="4",
         width="100%",
+        wrap="wrap",
         id="onboarding-progress",
         aria_label=t("ui.onboarding.progress"),
     )
