@@ -4,6 +4,7 @@ Hebrew and English), and a budget must be plausible for the job's category."""
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pydantic import BaseModel, Field, ValidationError
@@ -137,3 +138,18 @@ def test_a_partial_or_impossible_date_is_refused(parts):
     with pytest.raises(InvalidInput) as refused:
         date_from_parts(*parts, field="scheduled_date")
     assert refused.value.fields == {"scheduled_date": "errors.field.date"}
+
+
+UI = Path(__file__).resolve().parents[2] / "ofair_app" / "ui"
+
+
+def test_every_form_goes_through_the_shared_form_without_browser_validation():
+    """`components.forms.form` turns the browser's validation off; a page that built its own
+    `rx.form`, a native date input (`mm/dd/yyyy`) or a `pattern` would bring the bubbles back."""
+    offenders = []
+    for path in UI.rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        for needle in ("rx.form(", "rx.el.form(", 'type="date"', "pattern="):
+            if needle in source and not (needle == "rx.form(" and path.name == "forms.py"):
+                offenders.append(f"{path.relative_to(UI)}: {needle}")
+    assert offenders == []
