@@ -13,6 +13,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 
@@ -36,9 +37,17 @@ class Category:
     name_en: str
     icon: str
     subcategories: tuple[Subcategory, ...]
+    # The budgets a job of this kind plausibly has, in shekels (a socket is not ₪1,000,000):
+    # `domain.leads.check_budget` refuses a lead's budget outside them.
+    budget_min: Decimal = Decimal("0")
+    budget_max: Decimal = Decimal("10000000")
 
     def name(self, locale: str) -> str:
         return self.name_en if locale == "en" else self.name_he
+
+    @property
+    def budget_range(self) -> tuple[Decimal, Decimal]:
+        return self.budget_min, self.budget_max
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +74,8 @@ def categories() -> tuple[Category, ...]:
     """Every category in display order."""
     return tuple(
         Category(slug=c["slug"], name_he=c["name_he"], name_en=c["name_en"], icon=c["icon"],
-                 subcategories=tuple(Subcategory(**s) for s in c["subcategories"]))
+                 subcategories=tuple(Subcategory(**s) for s in c["subcategories"]),
+                 budget_min=Decimal(c["budget_min"]), budget_max=Decimal(c["budget_max"]))
         for c in _load("categories.json"))
 
 

@@ -16,8 +16,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ofair_app.domain.errors import AppError, RateLimited
-from ofair_app.domain.inputs import FIELD_MESSAGES
+from ofair_app.domain.errors import AppError, FieldErrors, RateLimited
+from ofair_app.domain.inputs import field_message
 from ofair_app.i18n import negotiate_locale, translate
 
 logger = logging.getLogger(__name__)
@@ -39,13 +39,16 @@ _STATUS_CODES = {
 
 def error_response(request: Request, status: int, code: str, message_key: str, *,
                    fields: dict[str, str] | None = None, params: dict | None = None,
+                   field_params: dict[str, dict] | None = None,
                    headers: dict[str, str] | None = None,
                    retry_after: int | None = None) -> JSONResponse:
     locale = negotiate_locale(request.headers.get("accept-language"))
+    each = field_params or {}
     body: dict = {"error": {
         "code": code,
         "message": translate(message_key, locale, **(params or {})),
-        "fields": {name: translate(key, locale) for name, key in (fields or {}).items()},
+        "fields": {name: translate(key, locale, **each.get(name, {}))
+                   for name, key in (fields or {}).items()},
     }}
     if retry_after is not None:  # a 429 says when, in the header and in the envelope
         body["error"]["retry_after"] = retry_after
@@ -65,18 +68,20 @@ async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         retry_after = exc.retry_after_seconds
         headers = {"Retry-After": str(retry_after)}
     return error_response(request, exc.status, exc.code, exc.message_key, fields=exc.fields,
-                          params=exc.params, headers=headers, retry_after=retry_after)
+                          params=exc.params, field_params=exc.field_params, headers=headers,
+                          retry_after=retry_after)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    fields: dict[str, str] = {}
+    fields = FieldErrors()
     for error in exc.errors():
         if error.get("type") == "json_invalid":  # its loc is a character position
-            fields.setdefault("body", "errors.field.json")
+            fields.add("body", "errors.field.json")
             continue
-        name = _field_name(tuple(error.get("loc", ())))
-        fields.setdefault(name, FIELD_MESSAGES.get(error.get("type", ""), "errors.field.invalid"))
-    return error_response(request, 422, "validation_error", "errors.validation", fields=fields)
+        key, params = field_message(error)
+        fields.add(_field_name(tuple(error.get("loc", ()))), key, **params)
+    return error_response(request, 422, "validation_error", "errors.validation",
+                          fields=fields.fields, field_params=fields.params)
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -151,9 +151,9 @@ def clean_text(raw: str | None, *, field: str, max_length: int, min_length: int 
     if not multiline:
         text = " ".join(text.split())
     if len(text) < min_length:
-        raise InvalidInput(fields={field: "errors.field.too_short"})
+        raise InvalidInput(fields={field: "errors.field.min_length"}, params={"min": min_length})
     if len(text) > max_length:
-        raise InvalidInput(fields={field: "errors.field.too_long"})
+        raise InvalidInput(fields={field: "errors.field.max_length"}, params={"max": max_length})
     for char in text:
         if unicodedata.category(char) in {"Cc", "Cf", "Co", "Cs"} and not (
             multiline and char in "\n\t"

@@ -12,12 +12,14 @@ something those rules can judge.
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated
+from collections.abc import Mapping
+from datetime import date
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
-from ofair_app.domain.errors import InvalidInput
+from ofair_app.domain.errors import FieldErrors, InvalidInput
 
 INT4_MAX = 2**31 - 1  # PostgreSQL `integer`
 # Characters no text of ours may hold. Cc: C0/C1 controls (NUL among them), DEL; Cs: lone
@@ -66,6 +68,21 @@ Slug = Annotated[PlainText, Field(max_length=64)]
 Tag = Annotated[PlainText, Field(max_length=80)]
 
 
+def date_from_parts(day: str, month: str, year: str, *, field: str) -> date | None:
+    """A date picked as day, month and year (the app's date picker: three lists, so it reads
+    `dd/mm/yyyy` in either language and never shows the browser's `mm/dd/yyyy`). None when
+    all three are blank; a partial or impossible date (31 February) is refused on `field`."""
+    parts = (day.strip(), month.strip(), year.strip())
+    if not any(parts):
+        return None
+    if not all(part.isascii() and part.isdigit() and len(part) <= 4 for part in parts):
+        raise InvalidInput(fields={field: "errors.field.date"})
+    try:
+        return date(int(parts[2]), int(parts[1]), int(parts[0]))
+    except ValueError:
+        raise InvalidInput(fields={field: "errors.field.date"}) from None
+
+
 # pydantic error types → the catalog key that explains them to a person.
 FIELD_MESSAGES = {
     "missing": "errors.field.required",
@@ -102,11 +119,38 @@ FIELD_MESSAGES = {
 }
 
 
+# pydantic error types whose limit (in the error's `ctx`) the message names, by the catalog
+# key that says it and that key's placeholder.
+_LIMITED_MESSAGES = {
+    "string_too_short": ("errors.field.min_length", "min", "min_length"),
+    "too_short": ("errors.field.min_items", "min", "min_length"),
+    "string_too_long": ("errors.field.max_length", "max", "max_length"),
+    "too_long": ("errors.field.max_items", "max", "max_length"),
+    "greater_than_equal": ("errors.field.min_value", "min", "ge"),
+    "greater_than": ("errors.field.above_value", "min", "gt"),
+    "less_than_equal": ("errors.field.max_value", "max", "le"),
+    "less_than": ("errors.field.below_value", "max", "lt"),
+}
+
+
+def field_message(item: Mapping[str, Any]) -> tuple[str, dict[str, object]]:
+    """The catalog key and its params for one pydantic error: the limit a person missed
+    (`at least 10 characters`) when the error carries it, a plain reason otherwise."""
+    kind = str(item.get("type", ""))
+    limited = _LIMITED_MESSAGES.get(kind)
+    ctx = item.get("ctx") or {}
+    if limited is not None and limited[2] in ctx:
+        key, placeholder, source = limited
+        return key, {placeholder: ctx[source]}
+    return FIELD_MESSAGES.get(kind, "errors.field.invalid"), {}
+
+
 def invalid_input(error: ValidationError) -> InvalidInput:
     """The `InvalidInput` (422) that names each field a pydantic validation refused, for doors
     that build an input model themselves (the UI) rather than through FastAPI."""
-    fields: dict[str, str] = {}
+    errors = FieldErrors()
     for item in error.errors():
         name = ".".join(str(part) for part in item.get("loc", ())) or "body"
-        fields.setdefault(name, FIELD_MESSAGES.get(item.get("type", ""), "errors.field.invalid"))
-    return InvalidInput(fields=fields)
+        key, params = field_message(item)
+        errors.add(name, key, **params)
+    return errors.error()

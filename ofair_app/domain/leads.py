@@ -172,8 +172,16 @@ def parse_money(raw: object, *, field: str, minimum: Decimal = Decimal("0"),
     value = exact_amount(raw, field=field, error=error)
     if value < minimum or value > maximum:
         raise InvalidInput(fields={field: "errors.field.money_range"},
-                           params={"min": str(minimum), "max": str(maximum)})
+                           params={"min": amount_text(minimum), "max": amount_text(maximum)})
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def amount_text(value: Decimal) -> str:
+    """An amount as a message names a limit: thousands grouped, agorot only when there are
+    any (`50,000`, `0.01`); the same in Hebrew and English, the message adds the ₪."""
+    if value == value.to_integral_value():
+        return f"{value.to_integral_value():,}"
+    return f"{value.quantize(CENT):,}"
 
 
 def read_amount(text: str, *, field: str) -> Decimal | None:
@@ -187,6 +195,17 @@ def read_amount(text: str, *, field: str) -> Decimal | None:
     if _GROUPED_TEXT.fullmatch(cleaned):
         cleaned = cleaned.replace(",", "")
     return exact_amount(cleaned, field=field)
+
+
+def check_budget(value: Decimal, budget_range: tuple[Decimal, Decimal], *,
+                 field: str = "budget") -> Decimal:
+    """A lead's budget within what its category's jobs plausibly cost (`categories.json`):
+    ₪1,000,000 to change a socket is a typo, refused with the range named."""
+    low, high = budget_range
+    if not low <= value <= high:
+        raise InvalidInput(fields={field: "errors.lead.budget_implausible"},
+                           params={"min": amount_text(low), "max": amount_text(high)})
+    return value
 
 
 def parse_share(raw: object, *, field: str = "referrer_share_percentage") -> Decimal:

@@ -141,7 +141,7 @@ def check_filters(filters: BoardFilters) -> BoardFilters:
             filters.budget_min > filters.budget_max:
         raise InvalidInput(fields={"budget_max": "errors.lead.budget_range"})
     if filters.q is not None and len(filters.q) > 80:
-        raise InvalidInput(fields={"q": "errors.field.too_long"})
+        raise InvalidInput(fields={"q": "errors.field.max_length"}, params={"max": 80})
     return filters
 
 

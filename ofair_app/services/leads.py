@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,7 +26,7 @@ from ofair_app.adapters.storage import get_storage, safe_filename, validate_uplo
 from ofair_app.db.engine import Caller
 from ofair_app.domain import commission, identity
 from ofair_app.domain import leads as rules
-from ofair_app.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ofair_app.domain.errors import Conflict, FieldErrors, Forbidden, InvalidInput, NotFound
 from ofair_app.domain.leads import Event, LeadStatus, LeadType, LeadVisibility
 from ofair_app.i18n import translate
 from ofair_app.models import (
@@ -131,6 +130,8 @@ def _place(locality_id: int | None, lat: float | None,
 
 
 def _category(category: str, subcategory: str | None) -> tuple[str, str | None]:
+    if not category:
+        raise InvalidInput(fields={"category": "errors.category.required"})
     if reference.category(category) is None:
         raise InvalidInput(fields={"category": "errors.category.unknown"})
     if subcategory:
@@ -153,6 +154,11 @@ def _preferred_date(value: date | None) -> date | None:
     if value > now + timedelta(days=366):
         raise InvalidInput(fields={"preferred_date": "errors.lead.date_far"})
     return value
+
+
+def _plausible_budget(budget: Decimal, category_slug: str) -> Decimal:
+    category = reference.category(category_slug)
+    return budget if category is None else rules.check_budget(budget, category.budget_range)
 
 
 def _title(raw: str) -> str:
@@ -206,29 +212,6 @@ def owner_business(session: Session, lead: Lead) -> Professional | None:
 # --- posting -----------------------------------------------------------------------------
 
 
-class FieldChecks:
-    """Runs every field check and reports all the bad fields at once, as a form wants."""
-
-    def __init__(self) -> None:
-        self.fields: dict[str, str] = {}
-
-    def __call__(self, check: Callable[..., T], *args: object, **kwargs: object) -> T | None:
-        try:
-            return check(*args, **kwargs)
-        except InvalidInput as error:
-            for name, key in error.fields.items():
-                self.fields.setdefault(name, key)
-            return None
-
-    def require(self, value: object, field: str) -> None:
-        if value is None or value == "":
-            self.fields.setdefault(field, "errors.field.required")
-
-    def done(self) -> None:
-        if self.fields:
-            raise InvalidInput(fields=self.fields)
-
-
 @dataclass(frozen=True)
 class CheckedLead:
     """A lead's input, every field checked and cleaned, ready to write."""
@@ -245,7 +228,7 @@ def check_lead(data: LeadCreate, *, owner_user_id: uuid.UUID | None = None,
     """Check every field of a new lead (without writing anything) and name all the bad ones in
     one `InvalidInput`. A consumer request may leave the client's name and phone to the
     account's (`fallback_*`)."""
-    checks = FieldChecks()
+    checks = FieldErrors()
     title = checks(_title, data.title)
     description = checks(_description, data.description)
     category = checks(_category, data.category, data.subcategory)
@@ -256,9 +239,9 @@ def check_lead(data: LeadCreate, *, owner_user_id: uuid.UUID | None = None,
     budget = share = None
     if is_consumer:
         if data.professional_id is not None or data.referrer_share_percentage is not None:
-            checks.fields.setdefault("type", "errors.lead.consumer_terms")
+            checks.add("type", "errors.lead.consumer_terms")
         if data.visibility != LeadVisibility.public:
-            checks.fields.setdefault("visibility", "errors.lead.consumer_public")
+            checks.add("visibility", "errors.lead.consumer_public")
         if data.budget is not None:
             budget = checks(rules.parse_money, data.budget, field="budget")
         client_name = checks(_client_name, data.client_name or fallback_name)
@@ -273,7 +256,9 @@ def check_lead(data: LeadCreate, *, owner_user_id: uuid.UUID | None = None,
             share = checks(rules.parse_share, data.referrer_share_percentage)
         client_name = checks(_client_name, data.client_name)
         client_phone = checks(_client_phone, data.client_phone)
-    checks.done()
+    if budget is not None and category is not None:
+        checks(_plausible_budget, budget, category[0])
+    checks.raise_if_any()
     assert title and description and category and place and client_name and client_phone
     lead = Lead(
         type=data.type, title=title, short_description=public_summary(description),
@@ -437,43 +422,63 @@ def update_lead(*, session: Session, caller: Caller, lead_id: uuid.UUID,
     if client_row is None:
         raise NotFound("errors.lead.not_found")
 
+    checks = FieldErrors()
+    changes: dict[str, object] = {}
+    details: dict[str, object] = {}
     if data.title is not None:
-        lead.title = _title(data.title)
+        changes["title"] = checks(_title, data.title)
     if data.description is not None:
-        description = _description(data.description)
-        lead.short_description = public_summary(description)
-        client_row.full_description = description
+        description = checks(_description, data.description)
+        if description is not None:
+            changes["short_description"] = public_summary(description)
+            details["full_description"] = description
+    category_slug = lead.category_slug
     if data.category is not None or data.subcategory is not None:
         category = data.category or lead.category_slug
         subcategory = data.subcategory if data.subcategory is not None else (
             lead.subcategory_slug if category == lead.category_slug else None)
-        lead.category_slug, lead.subcategory_slug = _category(category, subcategory or None)
+        checked = checks(_category, category, subcategory or None)
+        if checked is not None:
+            category_slug = checked[0]
+            changes["category_slug"], changes["subcategory_slug"] = checked
     if data.locality_id is not None or data.lat is not None or data.lon is not None:
-        lead.locality_id, lead.lat, lead.lon = _place(data.locality_id, data.lat, data.lon)
+        place = checks(_place, data.locality_id, data.lat, data.lon)
+        if place is not None:
+            changes["locality_id"], changes["lat"], changes["lon"] = place
+    budget = lead.budget
     if "budget" in data.model_fields_set:
         if data.budget is None and not is_consumer:
-            raise InvalidInput(fields={"budget": "errors.field.required"})
-        lead.budget = (None if data.budget is None
-                       else rules.parse_money(data.budget, field="budget"))
+            checks.add("budget", "errors.field.required")
+        budget = (None if data.budget is None
+                  else checks(rules.parse_money, data.budget, field="budget"))
+        changes["budget"] = budget
+    if budget is not None and ("budget" in changes or "category_slug" in changes):
+        checks(_plausible_budget, budget, category_slug)
     if data.preferred_schedule is not None:
-        lead.preferred_schedule = data.preferred_schedule
+        changes["preferred_schedule"] = data.preferred_schedule
     if "preferred_date" in data.model_fields_set:
-        lead.preferred_date = _preferred_date(data.preferred_date)
+        changes["preferred_date"] = checks(_preferred_date, data.preferred_date)
     if data.client_name is not None:
-        client_row.client_name = _client_name(data.client_name)
+        details["client_name"] = checks(_client_name, data.client_name)
     if data.client_phone is not None:
-        client_row.client_phone = _client_phone(data.client_phone)
+        details["client_phone"] = checks(_client_phone, data.client_phone)
     if data.client_address is not None:
-        client_row.client_address = _address(data.client_address)
-    if data.referrer_share_percentage is not None or data.visibility is not None:
-        if is_consumer:
-            field = ("referrer_share_percentage" if data.referrer_share_percentage is not None
-                     else "visibility")
-            raise InvalidInput(fields={field: "errors.lead.consumer_terms"})
+        details["client_address"] = checks(_address, data.client_address)
+    if is_consumer:
+        for name in ("referrer_share_percentage", "visibility"):
+            if getattr(data, name) is not None:
+                checks.add(name, "errors.lead.consumer_terms")
+    else:
         if data.referrer_share_percentage is not None:
-            lead.referrer_share_percentage = rules.parse_share(data.referrer_share_percentage)
+            changes["referrer_share_percentage"] = checks(rules.parse_share,
+                                                          data.referrer_share_percentage)
         if data.visibility is not None:
-            lead.visibility = data.visibility
+            changes["visibility"] = data.visibility
+    checks.raise_if_any()
+    for name, value in changes.items():
+        setattr(lead, name, value)
+    for name, value in details.items():
+        setattr(client_row, name, value)
     session.add(lead)
     session.add(client_row)
     session.flush()

@@ -21,13 +21,12 @@ from ofair_app.db.engine import Caller, trusted_step
 from ofair_app.domain import identity
 from ofair_app.domain import ledger as book
 from ofair_app.domain.banking import BANKS, parse_bank_account
-from ofair_app.domain.errors import Conflict, Forbidden, NotFound
+from ofair_app.domain.errors import Conflict, FieldErrors, Forbidden, NotFound
 from ofair_app.domain.leads import parse_money
 from ofair_app.domain.ledger import TxKind
 from ofair_app.models import PayoutBatch, Professional, Withdrawal
 from ofair_app.models._base import utcnow
 from ofair_app.services import ledger, users
-from ofair_app.services.leads import FieldChecks
 from ofair_app.services.professionals import require_member
 
 CSV_COLUMNS = ("withdrawal_id", "business_name", "business_id", "bank_code", "bank_name",
@@ -59,10 +58,10 @@ def request_withdrawal(*, session: Session, caller: Caller, professional_id: uui
     """The business's owner asks to be paid `amount` (never more than is available) to an
     Israeli bank account."""
     require_member(session=session, caller=caller, professional_id=professional_id, owner=True)
-    checks = FieldChecks()
+    checks = FieldErrors()
     value = checks(parse_money, amount, field="amount", minimum=Decimal("0.01"))
     bank = checks(parse_bank_account, bank_code, branch, account, account_holder)
-    checks.done()
+    checks.raise_if_any()
     assert value is not None and bank is not None
     with trusted_step(session, caller):
         _lock_wallet(session, professional_id)
@@ -210,10 +209,14 @@ def manual_payout(*, session: Session, caller: Caller, professional_id: uuid.UUI
     """An admin records money paid to a business outside a batch (never more than it has
     available). Returns the new available balance."""
     _require_admin(caller)
+    checks = FieldErrors()
+    value = checks(parse_money, amount, field="amount", minimum=Decimal("0.01"))
+    text_note = checks(identity.clean_text, note, field="note", min_length=3, max_length=300)
+    checks.raise_if_any()
+    assert value is not None and text_note is not None
     if session.get(Professional, professional_id) is None:
-        raise NotFound("errors.professional.not_found")
-    value = parse_money(amount, field="amount", minimum=Decimal("0.01"))
-    text_note = identity.clean_text(note, field="note", min_length=3, max_length=300)
+        raise NotFound("errors.professional.not_found",
+                       fields={"professional_id": "errors.professional.not_found"})
     _lock_wallet(session, professional_id)
     if value > _available(session, professional_id):
         raise InsufficientFunds(params={"available": str(_available(session, professional_id))})

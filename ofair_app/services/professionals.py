@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from ofair_app.db.engine import Caller
 from ofair_app.domain import identity
 from ofair_app.domain.cursor import CursorCodec
-from ofair_app.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ofair_app.domain.errors import Conflict, FieldErrors, Forbidden, InvalidInput, NotFound
 from ofair_app.domain.inputs import INT4_MAX
 from ofair_app.models import (
     CategoryRow,
@@ -84,21 +84,27 @@ def create_professional(*, session: Session, caller: Caller,
     has checked its business ID and certificates.
     """
     user_id = users.require_user(caller)
-    business_name = identity.clean_text(data.business_name, field="business_name",
-                                        max_length=120, min_length=identity.BUSINESS_NAME_MIN)
-    business_id = identity.normalize_business_id(data.business_id)
-    subcategories = _check_category(session, data.category, data.subcategories)
-    locality = _locality(session, data.locality_id)
+    checks = FieldErrors()
+    business_name = checks(identity.clean_text, data.business_name, field="business_name",
+                           max_length=120, min_length=identity.BUSINESS_NAME_MIN)
+    business_id = checks(identity.normalize_business_id, data.business_id)
+    subcategories = checks(_check_category, session, data.category, data.subcategories)
+    locality = checks(_locality, session, data.locality_id)
+    specialties = checks(identity.clean_specialties, data.specialties)
+    about = checks(identity.clean_text, data.about, field="about",
+                   max_length=identity.ABOUT_MAX, multiline=True)
+    radius = checks(identity.check_service_radius, data.service_radius_km)
+    checks.raise_if_any()
+    assert locality is not None and radius is not None
     professional = Professional(
         business_name=business_name,
         business_id=business_id,
         category_slug=data.category,
         subcategory_slugs=subcategories,
-        specialties=identity.clean_specialties(data.specialties),
-        about=identity.clean_text(data.about, field="about", max_length=identity.ABOUT_MAX,
-                                  multiline=True),
+        specialties=specialties,
+        about=about,
         locality_id=locality.id, lat=locality.lat, lon=locality.lon,
-        service_radius_km=identity.check_service_radius(data.service_radius_km),
+        service_radius_km=radius,
         created_by=user_id,
     )
     session.add(professional)
@@ -180,29 +186,35 @@ def update_professional(*, session: Session, caller: Caller, professional_id: uu
     """An owner edits the profile; a new business ID must be checked again by an admin."""
     professional = require_member(session=session, caller=caller,
                                   professional_id=professional_id, owner=True)
+    checks = FieldErrors()
+    changes: dict[str, object] = {}
     if data.business_name is not None:
-        professional.business_name = identity.clean_text(
-            data.business_name, field="business_name", max_length=120,
+        changes["business_name"] = checks(
+            identity.clean_text, data.business_name, field="business_name", max_length=120,
             min_length=identity.BUSINESS_NAME_MIN)
     if data.business_id is not None:
-        professional.business_id = identity.normalize_business_id(data.business_id)
+        changes["business_id"] = checks(identity.normalize_business_id, data.business_id)
     if data.category is not None or data.subcategories is not None:
         category = data.category or professional.category_slug
         subs = data.subcategories if data.subcategories is not None else (
             professional.subcategory_slugs if category == professional.category_slug else [])
-        professional.subcategory_slugs = _check_category(session, category, subs)
-        professional.category_slug = category
+        changes["subcategory_slugs"] = checks(_check_category, session, category, subs)
+        changes["category_slug"] = category
     if data.locality_id is not None:
-        locality = _locality(session, data.locality_id)
-        professional.locality_id, professional.lat, professional.lon = (
-            locality.id, locality.lat, locality.lon)
+        locality = checks(_locality, session, data.locality_id)
+        if locality is not None:
+            changes.update(locality_id=locality.id, lat=locality.lat, lon=locality.lon)
     if data.service_radius_km is not None:
-        professional.service_radius_km = identity.check_service_radius(data.service_radius_km)
+        changes["service_radius_km"] = checks(identity.check_service_radius,
+                                              data.service_radius_km)
     if data.specialties is not None:
-        professional.specialties = identity.clean_specialties(data.specialties)
+        changes["specialties"] = checks(identity.clean_specialties, data.specialties)
     if data.about is not None:
-        professional.about = identity.clean_text(data.about, field="about",
-                                                 max_length=identity.ABOUT_MAX, multiline=True)
+        changes["about"] = checks(identity.clean_text, data.about, field="about",
+                                  max_length=identity.ABOUT_MAX, multiline=True)
+    checks.raise_if_any()
+    for name, value in changes.items():
+        setattr(professional, name, value)
     session.add(professional)
     try:
         with session.begin_nested():

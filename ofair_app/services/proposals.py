@@ -22,7 +22,7 @@ from ofair_app.db.engine import Caller, trusted_step
 from ofair_app.domain import identity
 from ofair_app.domain import leads as lead_rules
 from ofair_app.domain import proposals as rules
-from ofair_app.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ofair_app.domain.errors import Conflict, FieldErrors, Forbidden, InvalidInput, NotFound
 from ofair_app.domain.leads import Event, LeadStatus
 from ofair_app.domain.payments import PaymentStatus
 from ofair_app.domain.proposals import (
@@ -143,6 +143,17 @@ def _scheduled_date(value: date | None) -> date | None:
     return value
 
 
+def check_offer(data: ProposalCreate, checks: FieldErrors | None = None) -> FieldErrors:
+    """Every field rule of a new offer (price, what it includes, when it starts), judged
+    together into `checks` (a form's own refusals, such as a price it could not read, stay
+    first); nothing is raised or written. `create_proposal` refuses with the same rules."""
+    checks = checks if checks is not None else FieldErrors()
+    checks(_price, data.price)
+    checks(_description, data.description)
+    checks(_scheduled_date, data.scheduled_date)
+    return checks
+
+
 # --- proposing -----------------------------------------------------------------------------
 
 
@@ -157,11 +168,11 @@ def create_proposal(*, session: Session, caller: Caller, lead_id: uuid.UUID,
         raise Forbidden("errors.proposal.own_lead", code="own_lead")
     if lead.status != LeadStatus.active:
         raise LeadNotOpen(params={"status": str(lead.status)})
-    checks = lead_service.FieldChecks()
+    checks = FieldErrors()
     price = checks(_price, data.price)
     description = checks(_description, data.description)
     scheduled = checks(_scheduled_date, data.scheduled_date)
-    checks.done()
+    checks.raise_if_any()
     assert price is not None and description is not None
     live = session.exec(select(Proposal.id).where(
         Proposal.lead_id == lead.id, Proposal.professional_id == professional_id,
@@ -285,13 +296,13 @@ def update_proposal(*, session: Session, caller: Caller, proposal_id: uuid.UUID,
     if proposal.status == ProposalStatus.pending and not is_proposer:
         raise Forbidden("errors.proposal.proposer_only", code="not_proposer")
     if proposal.status == ProposalStatus.pending:
-        checks = lead_service.FieldChecks()
+        checks = FieldErrors()
         price = checks(_price, data.price) if data.price is not None else proposal.price
         description = (checks(_description, data.description) if data.description is not None
                        else proposal.description)
         scheduled = (checks(_scheduled_date, data.scheduled_date)
                      if "scheduled_date" in data.model_fields_set else proposal.scheduled_date)
-        checks.done()
+        checks.raise_if_any()
         assert price is not None and description is not None
         proposal.price, proposal.description, proposal.scheduled_date = (
             price, description, scheduled)

@@ -103,12 +103,15 @@ async def test_validation_errors_name_each_field(probe):
     assert response.status_code == 422
     error = _envelope(response)
     assert error["code"] == "validation_error"
-    assert error["fields"] == {
-        "amount": "The value is below the minimum.",
+    assert error["fields"] == {  # every bad field at once, each with the limit it missed
+        "amount": "Enter a value above 0.",
         "kind": "This field is required.",
-        "note": "The value is too long.",
+        "note": "Enter at most 10 characters.",
         "limit": "Enter a number.",
     }
+    hebrew = await probe.post("/api/v1/probe?limit=many",
+                              json={"amount": "-5", "note": "far too long for this"})
+    assert _envelope(hebrew)["fields"]["note"] == "יש להזין עד 10 תווים."
 
 
 async def test_malformed_json_is_a_422_not_a_500(probe):

@@ -238,6 +238,61 @@ async def test_every_bad_field_is_named_at_once(client) -> None:
     assert count_rows(Lead) == 0
 
 
+async def test_every_bad_field_is_named_with_its_limit_in_the_callers_language(
+        client) -> None:
+    user = make_user()
+    body = consumer_body(title="ab", description="קצר", budget="20000000",
+                         client_phone="12-34")
+    for language, expected in [
+        ("en", {"title": "Enter at least 3 characters.",
+                "description": "Enter at least 10 characters.",
+                "budget": "Enter an amount between ₪0 and ₪10,000,000."}),
+        ("he", {"title": "יש להזין לפחות 3 תווים.",
+                "description": "יש להזין לפחות 10 תווים.",
+                "budget": "יש להזין סכום בין ₪0 ל־₪10,000,000."}),
+    ]:
+        response = await client.post(f"{API}/leads", json=body,
+                                     headers={**auth(user), "Accept-Language": language})
+        error = error_of(response, 422, "validation_error")
+        assert set(error) >= {"code", "message", "fields"}
+        assert set(error["fields"]) == {*expected, "client_phone"}
+        assert {name: error["fields"][name] for name in expected} == expected
+    assert count_rows(Lead) == 0
+
+
+async def test_a_budget_implausible_for_the_category_is_refused_naming_the_range(
+        client) -> None:
+    user = make_user()
+    electrical = reference.category("electrical")
+    socket = consumer_body(title="החלפת שקע בסלון", category="electrical",
+                           subcategory="outlets-wiring", budget="1000000",
+                           description="שקע אחד בסלון הפסיק לעבוד וצריך להחליף אותו.")
+    response = await client.post(f"{API}/leads", json=socket,
+                                 headers={**auth(user), "Accept-Language": "en"})
+    error = error_of(response, 422, "validation_error")
+    assert error["fields"] == {"budget": "For this category, enter a budget between ₪100 and "
+                                         "₪150,000."}
+    assert (electrical.budget_min, electrical.budget_max) == (100, 150000)
+    assert count_rows(Lead) == 0
+    # A pro lead is held to the same range.
+    business, owner = make_professional()
+    response = await client.post(f"{API}/leads", headers=auth(owner),
+                                 json=pro_body(business.id, category="electrical",
+                                               subcategory=DROP, budget="2000000"))
+    assert "budget" in error_of(response, 422, "validation_error")["fields"]
+    # A plausible one is posted; an edit to an implausible budget, or to a category the
+    # budget does not fit, changes nothing.
+    lead = await post_lead(client, user, {**socket, "budget": "350"})
+    path = f"{API}/leads/{lead['id']}"
+    for change in ({"budget": "1000000"}, {"category": "architecture-engineering"}):
+        response = await client.put(path, headers={**auth(user), "Accept-Language": "he"},
+                                    json=change)
+        message = error_of(response, 422, "validation_error")["fields"]["budget"]
+        assert "₪" in message and "ל־₪" in message
+    unchanged = (await client.get(path)).json()
+    assert (unchanged["budget"], unchanged["category"]["slug"]) == ("350.00", "electrical")
+
+
 @pytest.mark.parametrize("request_of", ["lead budget", "preview amount", "board budget_min"])
 async def test_a_huge_amount_is_422_not_500(client, request_of) -> None:
     if request_of == "lead budget":

@@ -32,7 +32,7 @@ def log_in(page, phone: str, code: str = OTP_CODE) -> None:
 def test_a_guarded_page_sends_to_login_and_back_after_the_code(page, otp_phone):
     page.goto("/pro/profile")
     expect(page).to_have_url(re.compile(r"/login/?\?next=/pro/profile$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("כניסה ל-OFAIR")
+    expect(page.get_by_role("heading", level=1)).to_have_text("כניסה ל־OFAIR")
 
     page.fill("#login-identifier", "12345")
     page.click("#login-send")

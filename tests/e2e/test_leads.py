@@ -9,6 +9,7 @@ import re
 from playwright.sync_api import expect
 
 from ofair_app import reference
+from ofair_app.i18n import translate
 from tests.e2e.conftest import OTP_CODE, sign_in_as
 from tests.e2e.test_identity import local
 from tests.factories import city, make_professional, make_user, token_for
@@ -80,7 +81,11 @@ def test_a_pro_refers_a_lead_through_the_wizard_with_the_commission_preview(
     sign_in_as(page, app_url, token_for(owner))
     page.goto("/pro/leads/new")
     page.click("#w-next")
-    expect(page.get_by_text("הערך קצר מדי.").first).to_be_visible()
+    # Every bad field of the step at once, each with its limit.
+    expect(page.get_by_text("יש להזין לפחות 3 תווים.")).to_be_visible()
+    expect(page.get_by_text("יש להזין לפחות 10 תווים.")).to_be_visible()
+    expect(page.get_by_text(translate("errors.category.required", "he"))).to_be_visible()
+    expect(page.get_by_text(translate("errors.lead.place_required", "he"))).to_be_visible()
     page.fill("#w-title", "החלפת דוד שמש")
     page.fill("#w-description", "לקוח ותיק צריך החלפת דוד שמש של 150 ליטר")
     page.click("#w-category")

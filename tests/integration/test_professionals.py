@@ -69,6 +69,25 @@ def test_bad_business_details_are_refused_and_nothing_is_written(db, changes, fi
         assert session.get(User, owner.id).role == UserRole.consumer
 
 
+def test_every_bad_business_detail_is_named_at_once_with_its_limit(db) -> None:
+    owner = make_user()
+    with pytest.raises(InvalidInput) as error:
+        create(owner, business_name="x", business_id="123", locality_id=999_999_999,
+               service_radius_km=500, about="x" * 2001)
+    assert set(error.value.fields) == {"business_name", "business_id", "locality_id",
+                                       "service_radius_km", "about"}
+    assert error.value.field_params["about"] == {"max": 2000}
+    professional, owner = make_professional()
+    with pytest.raises(InvalidInput) as error, unit_of_work(caller_for(owner)) as session:
+        professionals.update_professional(
+            session=session, caller=caller_for(owner), professional_id=professional.id,
+            data=ProfessionalUpdate(business_name="x", service_radius_km=0, about="y" * 2001))
+    assert set(error.value.fields) == {"business_name", "service_radius_km", "about"}
+    with unit_of_work(SYSTEM) as session:  # nothing of the edit was written
+        assert session.execute(text("SELECT about FROM professionals WHERE id = :id"),
+                               {"id": professional.id}).scalar_one() != "y" * 2001
+
+
 def test_a_subcategory_of_another_category_is_refused(db) -> None:
     first, second = reference.categories()[:2]
     with pytest.raises(InvalidInput):

@@ -65,8 +65,9 @@ def test_an_input_model_built_by_hand_refuses_with_invalid_input_naming_each_fie
         LeadCreate(title="a\x00", description="ok\nfine", category="c", locality_id=2**31,
                    budget=Decimal("NaN"))
     assert refused.value.fields == {"title": "errors.text.control",
-                                    "locality_id": "errors.field.too_large",
+                                    "locality_id": "errors.field.max_value",
                                     "budget": "errors.field.money"}
+    assert refused.value.field_params["locality_id"] == {"max": 2**31 - 1}
     with pytest.raises(InvalidInput) as refused:
         ProfessionalCreate(business_name="x", business_id="1", category="c", locality_id=1,
                            specialties=["ok", "bad\x00"])

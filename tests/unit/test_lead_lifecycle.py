@@ -23,6 +23,7 @@ from ofair_app.domain.leads import (
     Event,
     IllegalTransition,
     LeadStatus,
+    amount_text,
     is_editable,
     next_status,
     parse_money,
@@ -177,7 +178,8 @@ def test_parse_money_names_the_range_in_its_error() -> None:
     with pytest.raises(InvalidInput) as raised:
         parse_money(-1, field="amount")
     assert raised.value.fields == {"amount": "errors.field.money_range"}
-    assert raised.value.params == {"min": "0", "max": str(BUDGET_MAX)}
+    assert raised.value.field_params == {"amount": {"min": "0", "max": "10,000,000"}}
+    assert amount_text(BUDGET_MAX) == "10,000,000"
     with pytest.raises(InvalidInput) as raised:
         parse_money("1.234", field="amount")
     assert raised.value.fields == {"amount": "errors.field.money"}

@@ -1,15 +1,33 @@
 """Form pieces shared by every page: a labelled field with its error, banners, a section card."""
 
 import reflex as rx
+from babel.dates import get_month_names
 
 from ofair_app.ui import theme
-from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.locale import LocaleState, t
+
+
+def form(*children: rx.Component, **props) -> rx.Component:
+    """Every form of the app. The browser's own validation is off (`noValidate`): an empty or
+    wrong submit reaches the handler, which names every bad field at once in the app's words
+    and language, beside each field (`field`), instead of one native bubble per submit."""
+    return rx.form(*children, no_validate=True, **props)
 
 
 def field(label: str, control: rx.Component, error: rx.Var | str = "", hint: str | rx.Var = "",
-          html_for: str = "") -> rx.Component:
+          html_for: str = "", required: bool = False) -> rx.Component:
     """A label above its control, a hint or the error below (the error wins, in red). `hint` is
-    a catalog key, or an already translated Var."""
+    a catalog key, or an already translated Var. With `html_for` (the control's id), the
+    control says to assistive technology whether it is required and invalid, and which text
+    describes it (`aria-describedby`: the error, or else the hint)."""
+    message_id = f"{html_for}-message" if html_for else None
+    if html_for:
+        control.custom_attrs.update({
+            "aria-invalid": rx.cond(error != "", "true", "false"),
+            "aria-describedby": message_id,
+        })
+        if required:
+            control.custom_attrs["aria-required"] = "true"
     return rx.vstack(
         rx.el.label(t(label), html_for=html_for or None, font_weight="500", font_size="0.9rem"),
         control,
@@ -21,12 +39,52 @@ def field(label: str, control: rx.Component, error: rx.Var | str = "", hint: str
                 spacing="1",
                 align="center",
                 role="alert",
+                id=message_id,
+                class_name="ofair-field-error",
             ),
-            rx.text(hint if isinstance(hint, rx.Var) else t(hint), size="1", color=theme.MUTED)
+            rx.text(hint if isinstance(hint, rx.Var) else t(hint), size="1", color=theme.MUTED,
+                    id=message_id)
             if isinstance(hint, rx.Var) or hint else rx.fragment(),
         ),
         spacing="1",
         width="100%",
+        min_width="0",
+    )
+
+
+_MONTHS = {locale: get_month_names("wide", locale=locale) for locale in ("he", "en")}
+
+
+def date_select(id: str, day: rx.Var, month: rx.Var, year: rx.Var, years: rx.Var,
+                on_change) -> rx.Component:
+    """A date as three lists, day / month (by name, in the reader's language) / year: it reads
+    `dd/mm/yyyy` in Hebrew and English alike, fits a phone's width and never falls back to the
+    browser's `mm/dd/yyyy`. `on_change(part, value)` gets "day", "month" or "year"; the state
+    reads the three with `domain.inputs.date_from_parts`. `id` is the day list's (the label's
+    target); the month and year lists add `-month` and `-year`."""
+    def one(part: str, value: rx.Var, items, label: str, grow: str) -> rx.Component:
+        return rx.select.root(
+            rx.select.trigger(placeholder=t(f"ui.date.{part}"), width="100%",
+                              id=id if part == "day" else f"{id}-{part}",
+                              aria_label=t(label)),
+            rx.select.content(items, position="popper"),
+            value=value,
+            on_change=lambda v: on_change(part, v),
+            size="3",
+        ), grow
+
+    days = [rx.select.item(str(d), value=str(d)) for d in range(1, 32)]
+    months = [rx.select.item(rx.cond(LocaleState.locale == "en", _MONTHS["en"][m],
+                                     _MONTHS["he"][m]), value=str(m)) for m in range(1, 13)]
+    year_items = rx.foreach(years, lambda y: rx.select.item(y, value=y))
+    parts = [one("day", day, days, "ui.date.day", "3"),
+             one("month", month, months, "ui.date.month", "4"),
+             one("year", year, year_items, "ui.date.year", "4")]
+    return rx.hstack(
+        *(rx.box(select, flex=f"{grow} 1 0", min_width="0") for select, grow in parts),
+        spacing="1",
+        width="100%",
+        role="group",
     )
 
 

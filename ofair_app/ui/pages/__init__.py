@@ -69,7 +69,7 @@ def register(app: rx.App) -> None:
     _add(app, landing, routes.HOME, "אנשי מקצוע שאפשר לסמוך עליהם", RequestState.open,
          description=DESCRIPTION, public=True, reread=False)
     _add(app, login, routes.LOGIN, "כניסה", LoginState.open,
-         description="כניסה ל-OFAIR עם קוד חד-פעמי בטלפון או במייל.", public=True,
+         description="כניסה ל־OFAIR עם קוד חד-פעמי בטלפון או במייל.", public=True,
          reread=False)
     _add(app, public_pro, routes.PUBLIC_PRO, "איש מקצוע", PublicProState.open, public=True)
     _add(app, my_requests, routes.MY_REQUESTS, "הבקשות שלי", MyRequestsState.open)

@@ -9,7 +9,7 @@ import uuid
 import reflex as rx
 
 from ofair_app.domain.banking import BANKS
-from ofair_app.domain.errors import AppError
+from ofair_app.domain.errors import AppError, FieldErrors
 from ofair_app.domain.leads import read_amount
 from ofair_app.i18n import plural
 from ofair_app.services import disputes, payments, payouts
@@ -41,6 +41,7 @@ class AdminPayoutsState(SessionState):
     manual_business: str = ""
     manual_amount: str = ""
     manual_note: str = ""
+    manual_errors: dict[str, str] = {}
 
     async def _load(self, caller) -> None:
         locale = self.locale
@@ -152,18 +153,35 @@ class AdminPayoutsState(SessionState):
 
     @rx.event
     async def manual(self):
-        business, amount_text, note = (self.manual_business.strip(), self.manual_amount,
-                                       self.manual_note)
-
-        def work(session, caller):
-            amount = read_amount(amount_text, field="amount")
-            return payouts.manual_payout(session=session, caller=caller,
-                                         professional_id=uuid.UUID(business),
-                                         amount=amount if amount is not None else "",
-                                         note=note)
-
-        if await self._act(work, "ui.payouts.manual_done") is not None:
-            self.manual_amount = self.manual_note = ""
+        """Record a payout made outside a batch; every bad field is named beside it."""
+        caller = await self._caller()
+        if caller is None or caller.role != "admin":
+            return rx.redirect(routes.LOGIN)
+        self.error, self.notice, self.manual_errors = "", "", {}
+        checks = FieldErrors()
+        try:
+            business = uuid.UUID(self.manual_business.strip())
+        except ValueError:
+            business = uuid.UUID(int=0)  # no business has it: the service still judges the rest
+            checks.add("professional_id", "errors.field.invalid")
+        amount = checks(read_amount, self.manual_amount, field="amount")
+        note = self.manual_note
+        try:
+            await self._as(caller, lambda s: payouts.manual_payout(
+                session=s, caller=caller, professional_id=business,
+                amount=amount if amount is not None else "", note=note))
+        except AppError as error:
+            if not error.fields:
+                self.error = self._message(error)
+                return None
+            checks.merge(error)
+        if checks:
+            self.manual_errors = self._field_messages(checks.error())
+            return None
+        self.notice = self._text("ui.payouts.manual_done")
+        self.manual_business = self.manual_amount = self.manual_note = ""
+        await self._load(caller)
+        return None
 
 
 def _request_row(row: rx.Var, actions: bool) -> rx.Component:
@@ -271,14 +289,22 @@ def admin_payouts() -> rx.Component:
                 "ui.payouts.manual",
                 field("ui.payouts.business_id", rx.input(
                     value=state.manual_business, on_change=state.set_manual_business,
-                    dir="ltr", size="2")),
+                    dir="ltr", size="2", id="manual-business", width="100%"),
+                    state.manual_errors.get("professional_id", ""), html_for="manual-business",
+                    required=True),
                 rx.grid(
                     field("ui.wallet.amount", rx.input(
-                        value=state.manual_amount, on_change=state.set_manual_amount,
-                        dir="ltr", size="2")),
+                        rx.input.slot("₪"), value=state.manual_amount,
+                        on_change=state.set_manual_amount, dir="ltr", text_align="start",
+                        input_mode="decimal", size="2", id="manual-amount", width="100%"),
+                        state.manual_errors.get("amount", ""), html_for="manual-amount",
+                        required=True),
                     field("ui.payouts.note", rx.input(
-                        value=state.manual_note, on_change=state.set_manual_note, size="2")),
-                    columns="2", spacing="3", width="100%"),
+                        value=state.manual_note, on_change=state.set_manual_note, size="2",
+                        id="manual-note", width="100%"),
+                        state.manual_errors.get("note", ""), html_for="manual-note",
+                        required=True),
+                    columns=rx.breakpoints(initial="1", sm="2"), spacing="3", width="100%"),
                 confirm_dialog(
                     rx.button(t("ui.payouts.record"), size="2", variant="soft"),
                     t_with("ui.payouts.manual_title", amount=state.manual_amount),

@@ -12,7 +12,7 @@ from ofair_app.domain import identity
 from ofair_app.domain.errors import AppError, InvalidInput, RateLimited
 from ofair_app.services import auth
 from ofair_app.ui import routes, theme
-from ofair_app.ui.components.forms import error_banner, field, notice_banner
+from ofair_app.ui.components.forms import error_banner, field, form, notice_banner
 from ofair_app.ui.components.shells import consumer_shell
 from ofair_app.ui.state.countdown import RESEND_SECONDS, ResendCountdown
 from ofair_app.ui.state.locale import t
@@ -160,7 +160,7 @@ def _method_switch() -> rx.Component:
 
 def _identify_step() -> rx.Component:
     phone = LoginState.method == "phone"
-    return rx.form(
+    return form(
         rx.vstack(
             _method_switch(),
             field(
@@ -178,12 +178,12 @@ def _identify_step() -> rx.Component:
                     text_align="start",
                     size="3",
                     width="100%",
-                    required=True,
                     auto_focus=True,
                 ),
                 error=LoginState.field_error,
                 hint="ui.login.phone_hint",
                 html_for="login-identifier",
+                required=True,
             ),
             rx.button(
                 t("ui.login.send_code"),
@@ -222,7 +222,7 @@ def _resend() -> rx.Component:
 
 
 def _code_step() -> rx.Component:
-    return rx.form(
+    return form(
         rx.vstack(
             rx.hstack(
                 rx.icon("message-square-text", size=18, color=theme.BRAND, flex_shrink="0"),
@@ -241,7 +241,6 @@ def _code_step() -> rx.Component:
                     id="login-otp",
                     input_mode="numeric",
                     auto_complete="one-time-code",
-                    pattern="[0-9]*",
                     max_length=6,
                     placeholder="······",
                     dir="ltr",
@@ -250,11 +249,11 @@ def _code_step() -> rx.Component:
                     width="100%",
                     letter_spacing="0.5em",
                     font_size="1.35rem",
-                    required=True,
                     auto_focus=True,
                 ),
                 error=LoginState.field_error,
                 html_for="login-otp",
+                required=True,
             ),
             rx.button(t("ui.login.verify"), type="submit", size="3", width="100%",
                       id="login-verify"),

@@ -15,7 +15,7 @@ import reflex as rx
 from ofair_app import reference
 from ofair_app.adapters.storage import MAX_UPLOAD_BYTES, validate_upload
 from ofair_app.domain import leads as rules
-from ofair_app.domain.errors import AppError, InvalidInput
+from ofair_app.domain.errors import AppError, FieldErrors, InvalidInput
 from ofair_app.domain.leads import LeadType, LeadVisibility, PreferredSchedule, read_amount
 from ofair_app.models import LeadCreate
 from ofair_app.services import leads
@@ -125,26 +125,33 @@ class NewLeadState(PlaceMixin, SessionState):
 
     # --- moving through the steps --------------------------------------------------------
 
-    def _data(self, caller) -> LeadCreate:
+    def _data(self, caller, budget: Decimal | None) -> LeadCreate:
         return LeadCreate(
             type=LeadType.professional_referral, title=self.title,
             description=self.description, category=self.category,
             subcategory=self.subcategory or None, locality_id=self.locality_id or None,
-            budget=read_amount(self.budget, field="budget"),
+            budget=budget,
             preferred_schedule=PreferredSchedule(self.schedule), client_name=self.client_name,
             client_phone=self.client_phone, client_address=self.client_address,
             professional_id=self._current_business(caller),
             referrer_share_percentage=Decimal(self.share),
             visibility=LeadVisibility(self.visibility))
 
+    def _checked(self, caller) -> tuple[LeadCreate | None, FieldErrors]:
+        """The lead as typed and every bad field of it at once: the budget as a person
+        writes it, then every rule of `check_lead`."""
+        checks = FieldErrors()
+        budget = checks(read_amount, self.budget, field="budget")
+        data = checks(self._data, caller, budget)
+        if data is not None:
+            checks(leads.check_lead, data)
+        return data, checks
+
     def _errors_until(self, caller, last_step: int) -> dict[str, str]:
         """Field errors of the steps up to `last_step` (later steps are not judged yet)."""
         wanted = set().union(*(STEP_FIELDS.get(s, set()) for s in STEPS[:last_step + 1]))
-        try:
-            leads.check_lead(self._data(caller))
-        except InvalidInput as error:
-            return {k: v for k, v in self._field_messages(error).items() if k in wanted}
-        return {}
+        _, checks = self._checked(caller)
+        return {k: v for k, v in self._field_messages(checks.error()).items() if k in wanted}
 
     @rx.event
     async def next_step(self):
@@ -152,8 +159,6 @@ class NewLeadState(PlaceMixin, SessionState):
         if caller is None:
             return rx.redirect(routes.LOGIN)
         self.errors = self._errors_until(caller, self.step)
-        if not self.category and self.step == 0:
-            self.errors["category"] = self._text("errors.category.required")
         if not self.errors and self.step < len(STEPS) - 1:
             self.step += 1
         return None
@@ -181,9 +186,11 @@ class NewLeadState(PlaceMixin, SessionState):
                 raise InvalidInput("errors.lead.too_many_attachments",
                                    fields={"file": "errors.lead.too_many_attachments"},
                                    params={"max": rules.MAX_ATTACHMENTS})
-            for name, data in uploads:
-                validate_upload(data, name)
-            data = self._data(caller)
+            for name, content in uploads:
+                validate_upload(content, name)
+            data, checks = self._checked(caller)
+            checks.raise_if_any()
+            assert data is not None
 
             def write(session):
                 lead = leads.create_lead(session=session, caller=caller, data=data)

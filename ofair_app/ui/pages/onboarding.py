@@ -14,7 +14,7 @@ from ofair_app.domain.errors import AppError, InvalidInput
 from ofair_app.models.tenancy import ProfessionalCreate
 from ofair_app.services import professionals, users
 from ofair_app.ui import routes, theme
-from ofair_app.ui.components.forms import error_banner, field, page_title
+from ofair_app.ui.components.forms import error_banner, field, form, page_title
 from ofair_app.ui.components.pickers import (
     category_select,
     locality_picker,
@@ -147,10 +147,11 @@ def _progress() -> rx.Component:
                 color=rx.cond(done | current, "white", theme.MUTED),
                 background=rx.cond(done | current, theme.BRAND, rx.color("gray", 4)),
             ),
+            # On a phone only the current step is named (the others are numbers), so the
+            # row never outgrows the screen (`ofair-step-other` in assets/ofair.css).
             rx.text(t(label), size="2", weight=rx.cond(current, "bold", "regular"),
                     color=rx.cond(current, theme.INK, theme.MUTED),
-                    display=rx.cond(current, "block",
-                                    rx.breakpoints(initial="none", sm="block"))),
+                    class_name=rx.cond(current, "", "ofair-step-other")),
             spacing="2",
             align="center",
             flex_shrink="0",
@@ -160,6 +161,7 @@ def _progress() -> rx.Component:
         *(dot(i, label) for i, label in enumerate(STEPS)),
         spacing="4",
         width="100%",
+        wrap="wrap",
         id="onboarding-progress",
         aria_label=t("ui.onboarding.progress"),
     )
@@ -183,7 +185,7 @@ def _nav(next_label: str = "ui.onboarding.next", submit: bool = True) -> rx.Comp
 
 
 def _step_business() -> rx.Component:
-    return rx.form(
+    return form(
         rx.vstack(
             field("ui.onboarding.your_name",
                   rx.input(name="name", id="f-name", default_value=OnboardingState.your_name,
@@ -243,7 +245,7 @@ def _step_area() -> rx.Component:
 
 
 def _step_about() -> rx.Component:
-    return rx.form(
+    return form(
         rx.vstack(
             field("ui.business.about",
                   rx.text_area(name="about", id="f-about", default_value=OnboardingState.about,

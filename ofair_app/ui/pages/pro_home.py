@@ -12,12 +12,12 @@ from sqlmodel import Session
 
 from ofair_app import reference
 from ofair_app.db.engine import Caller
-from ofair_app.domain.errors import AppError
+from ofair_app.domain.errors import AppError, FieldErrors
 from ofair_app.domain.leads import LeadType, read_amount
 from ofair_app.i18n import plural, translate
 from ofair_app.services import board
 from ofair_app.ui import format, routes, theme
-from ofair_app.ui.components.forms import error_banner, joined
+from ofair_app.ui.components.forms import error_banner, field, form, joined
 from ofair_app.ui.components.paged import paged_list
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.state.locale import t
@@ -85,14 +85,19 @@ class BoardState(SessionState):
         return bool(self.q.strip() or self.lead_type != "all" or self.budget_min.strip()
                     or self.budget_max.strip() or self.subscribed_only
                     or (self.own_radius and self.radius != self.own_radius))
+    filter_errors: dict[str, str] = {}
 
     def _filters(self) -> board.BoardFilters:
+        """The filters as typed; both budgets judged together, each named by its field."""
+        checks = FieldErrors()
+        budget_min = checks(read_amount, self.budget_min, field="budget_min")
+        budget_max = checks(read_amount, self.budget_max, field="budget_max")
+        checks.raise_if_any()
         return board.BoardFilters(
             q=self.q.strip() or None,
             type=None if self.lead_type == "all" else LeadType(self.lead_type),
             radius_km=float(self.radius),
-            budget_min=read_amount(self.budget_min, field="budget_min"),
-            budget_max=read_amount(self.budget_max, field="budget_max"),
+            budget_min=budget_min, budget_max=budget_max,
             subscribed_only=self.subscribed_only)
 
     async def _fetch(self, append: bool, caller: Caller | None = None,
@@ -102,14 +107,15 @@ class BoardState(SessionState):
         another business than the last one (a first visit, another login or business in this
         tab). The hot path of the page: the caller, the query and the cards' formatting make
         one trip off the event loop."""
-        self.error = ""
+        self.error, self.filter_errors = "", {}
         cursor, locale, choice = (self.cursor if append else None), self.locale, \
             self.business_choice
         shown_for = self._business_id
         try:
             filters = self._filters()
         except AppError as error:
-            self.error = next(iter(self._field_messages(error).values()), self._message(error))
+            self.filter_errors = self._field_messages(error)
+            self.filters_open = True
             return
 
         def read(session: Session, caller: Caller):
@@ -130,7 +136,8 @@ class BoardState(SessionState):
                 caller, page = await self._as_signed_in(read)
         except AppError as error:
             messages = self._field_messages(error)
-            self.error = next(iter(messages.values()), self._message(error))
+            self.filter_errors = messages
+            self.error = "" if messages else self._message(error)
             return
         if caller is None or page is None:
             return
@@ -367,14 +374,21 @@ def _filters() -> rx.Component:
             width="100%",
         ),
         rx.hstack(
-            rx.input(rx.input.slot("₪"), name="budget_min", default_value=BoardState.budget_min,
-                     placeholder=t("ui.board.budget_min"), input_mode="decimal", size="2",
-                     dir="ltr", text_align="start", width="100%", id="board-budget-min"),
-            rx.input(rx.input.slot("₪"), name="budget_max", default_value=BoardState.budget_max,
-                     placeholder=t("ui.board.budget_max"), input_mode="decimal", size="2",
-                     dir="ltr", text_align="start", width="100%", id="board-budget-max"),
+            field("ui.board.budget_min",
+                  rx.input(rx.input.slot("₪"), name="budget_min",
+                           default_value=BoardState.budget_min, input_mode="decimal", size="2",
+                           dir="ltr", text_align="start", width="100%",
+                           id="board-budget-min"),
+                  BoardState.filter_errors.get("budget_min", ""), html_for="board-budget-min"),
+            field("ui.board.budget_max",
+                  rx.input(rx.input.slot("₪"), name="budget_max",
+                           default_value=BoardState.budget_max, input_mode="decimal", size="2",
+                           dir="ltr", text_align="start", width="100%",
+                           id="board-budget-max"),
+                  BoardState.filter_errors.get("budget_max", ""), html_for="board-budget-max"),
             spacing="2",
             width="100%",
+            align="start",
         ),
         rx.hstack(
             rx.switch(checked=BoardState.subscribed_only,
@@ -389,7 +403,7 @@ def _filters() -> rx.Component:
         display=rx.cond(BoardState.filters_open, "flex", "none"),
         padding_top="0.5rem",
     )
-    return rx.form(
+    return form(
         rx.vstack(
             rx.hstack(
                 rx.input(rx.input.slot(rx.icon("search", size=16)), name="q",

@@ -15,7 +15,8 @@ import reflex as rx
 from ofair_app import reference
 from ofair_app.adapters.storage import MAX_UPLOAD_BYTES, validate_upload
 from ofair_app.domain import proposals as offer_rules
-from ofair_app.domain.errors import AppError, InvalidInput
+from ofair_app.domain.errors import AppError, FieldErrors
+from ofair_app.domain.inputs import date_from_parts
 from ofair_app.domain.leads import LeadStatus, LeadType, owner_may_cancel, read_amount
 from ofair_app.domain.proposals import ProposalStatus
 from ofair_app.models import ProposalCreate, ReferralCreate
@@ -31,6 +32,7 @@ from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.files import file_drop
 from ofair_app.ui.components.forms import (
     confirm_dialog,
+    date_select,
     error_banner,
     fact,
     field,
@@ -59,7 +61,10 @@ class ProLeadState(LiveLeadMixin, OffersMixin, SessionState):
     # The caller's own offer on this lead (empty when none is live), and the form for one.
     my_offer: dict[str, str] = {}
     price: str = ""
-    start_date: str = ""
+    # The offer's start date as the picker's three lists hold it ("" = not chosen).
+    start_day: str = ""
+    start_month: str = ""
+    start_year: str = ""
     offer_text: str = ""
     offer_errors: dict[str, str] = {}
     notice: str = ""
@@ -187,9 +192,22 @@ class ProLeadState(LiveLeadMixin, OffersMixin, SessionState):
     def set_price(self, value: str):
         self.price = value
 
+    @rx.var
+    def start_years(self) -> list[str]:
+        """The years an offer may start in: this one and the next (the rule's horizon)."""
+        this_year = leads.today().year
+        return [str(this_year), str(this_year + 1)]
+
     @rx.event
-    def set_start_date(self, value: str):
-        self.start_date = value
+    def set_start_date(self, part: str, value: str):
+        if part in {"day", "month", "year"} and value.isdigit() and len(value) <= 4:
+            setattr(self, f"start_{part}", value)
+            self.offer_errors = {k: v for k, v in self.offer_errors.items()
+                                 if k != "scheduled_date"}
+
+    @rx.event
+    def clear_start_date(self):
+        self.start_day = self.start_month = self.start_year = ""
 
     @rx.event
     def set_offer_text(self, value: str):
@@ -203,17 +221,24 @@ class ProLeadState(LiveLeadMixin, OffersMixin, SessionState):
             return rx.redirect(routes.LOGIN)
         self.offer_errors, self.error, self.notice = {}, "", ""
         uploads = [(f.name or "file", await f.read(MAX_UPLOAD_BYTES + 1)) for f in files]
+        # Every bad field at once: the files, what the form could not read, then the rules.
+        checks = FieldErrors()
+        if len(uploads) > offer_rules.MAX_ATTACHMENTS:
+            checks.add("file", "errors.lead.too_many_attachments",
+                       max=offer_rules.MAX_ATTACHMENTS)
+        for name, content in uploads:
+            checks(validate_upload, content, name)
+        price = checks(read_amount, self.price, field="price")
+        scheduled = checks(date_from_parts, self.start_day, self.start_month, self.start_year,
+                           field="scheduled_date")
+        data = ProposalCreate(professional_id=self._current_business(caller),
+                              price=price if price is not None else 0,
+                              description=self.offer_text, scheduled_date=scheduled)
+        proposals.check_offer(data, checks)
+        if checks:
+            self.offer_errors = self._field_messages(checks.error())
+            return None
         try:
-            if len(uploads) > offer_rules.MAX_ATTACHMENTS:
-                raise InvalidInput(fields={"file": "errors.lead.too_many_attachments"},
-                                   params={"max": offer_rules.MAX_ATTACHMENTS})
-            for name, content in uploads:
-                validate_upload(content, name)
-            price = read_amount(self.price, field="price")
-            data = ProposalCreate(
-                professional_id=self._current_business(caller),
-                price=price if price is not None else 0, description=self.offer_text,
-                scheduled_date=self.start_date or None)
             lead_id = uuid.UUID(self.lead_id)
 
             def write(session):
@@ -231,9 +256,10 @@ class ProLeadState(LiveLeadMixin, OffersMixin, SessionState):
                 self.error = self._message(error)
             return None
         except ValueError:
-            self.offer_errors = {"scheduled_date": self._text("errors.field.date")}
+            self.error = self._text("errors.lead.not_found")
             return None
-        self.price, self.start_date, self.offer_text = "", "", ""
+        self.price, self.offer_text = "", ""
+        self.start_day = self.start_month = self.start_year = ""
         self.notice = self._text("ui.offer.sent")
         await self._load(caller)
         return rx.clear_selected_files(OFFER_FILES)
@@ -494,21 +520,31 @@ def _offer_form() -> rx.Component:
         rx.text(t("ui.offer.subtitle"), size="2", color=theme.MUTED, line_height="1.6"),
         rx.grid(
             field("ui.offer.price", rx.input(
-                value=ProLeadState.price, on_change=ProLeadState.set_price, placeholder="₪",
-                input_mode="decimal", size="3", id="offer-price", dir="ltr"),
-                errors.get("price", "")),
-            field("ui.offer.date", rx.input(
-                type="date", value=ProLeadState.start_date,
-                on_change=ProLeadState.set_start_date, size="3", id="offer-date"),
-                errors.get("scheduled_date", "")),
-            columns="2",
+                rx.input.slot("₪"), value=ProLeadState.price,
+                on_change=ProLeadState.set_price, input_mode="decimal", size="3",
+                id="offer-price", dir="ltr", text_align="start", width="100%"),
+                errors.get("price", ""), html_for="offer-price", required=True),
+            field("ui.offer.date", rx.hstack(
+                date_select("offer-date", ProLeadState.start_day, ProLeadState.start_month,
+                            ProLeadState.start_year, ProLeadState.start_years,
+                            ProLeadState.set_start_date),
+                rx.cond(ProLeadState.start_day + ProLeadState.start_month
+                        + ProLeadState.start_year != "",
+                        rx.icon_button(rx.icon("x", size=14), variant="ghost",
+                                       color_scheme="gray", size="1", type="button",
+                                       aria_label=t("ui.date.clear"),
+                                       on_click=ProLeadState.clear_start_date)),
+                spacing="1", align="center", width="100%"),
+                errors.get("scheduled_date", ""), html_for="offer-date"),
+            columns=rx.breakpoints(initial="1", md="2"),
             spacing="3",
             width="100%",
         ),
         field("ui.offer.description", rx.text_area(
             value=ProLeadState.offer_text, on_change=ProLeadState.set_offer_text,
             placeholder=t("ui.offer.description_placeholder"), rows="4", size="3",
-            width="100%", id="offer-description"), errors.get("description", "")),
+            width="100%", id="offer-description"), errors.get("description", ""),
+            html_for="offer-description", required=True),
         rx.vstack(
             rx.text(t("ui.offer.files"), weight="medium", size="2"),
             file_drop(OFFER_FILES, offer_rules.MAX_ATTACHMENTS),

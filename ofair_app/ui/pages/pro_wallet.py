@@ -13,7 +13,7 @@ from decimal import Decimal
 import reflex as rx
 
 from ofair_app.domain.banking import BANKS
-from ofair_app.domain.errors import AppError
+from ofair_app.domain.errors import AppError, FieldErrors, InvalidInput
 from ofair_app.domain.leads import read_amount
 from ofair_app.domain.ledger import Place, TxKind
 from ofair_app.services import payouts, wallets
@@ -150,18 +150,26 @@ class WalletState(SessionState):
         if caller is None:
             return rx.redirect(routes.LOGIN)
         self.errors, self.error, self.notice = {}, "", ""
+        # An amount the form cannot read is named together with the service's refusals of
+        # the bank details, not one round before them.
+        checks = FieldErrors()
+        amount = checks(read_amount, self.amount, field="amount")
+        details = {"professional_id": self._current_business(caller),
+                   "amount": amount if amount is not None else "",
+                   "bank_code": self.bank_code, "branch": self.branch,
+                   "account": self.account, "account_holder": self.holder}
         try:
-            amount = read_amount(self.amount, field="amount")
-            details = {"professional_id": self._current_business(caller),
-                       "amount": amount if amount is not None else "",
-                       "bank_code": self.bank_code, "branch": self.branch,
-                       "account": self.account, "account_holder": self.holder}
             await self._as(caller, lambda s: payouts.request_withdrawal(
                 session=s, caller=caller, **details))
+        except InvalidInput as error:
+            checks.merge(error)
         except AppError as error:
             self.errors = self._field_messages(error)
             if not self.errors:
                 self.error = self._message(error)
+            return None
+        if checks:
+            self.errors = self._field_messages(checks.error())
             return None
         self.amount = ""
         self.notice = self._text("ui.wallet.requested")
@@ -262,29 +270,31 @@ def _withdraw_form() -> rx.Component:
         rx.text(t("ui.wallet.withdraw_title"), weight="bold", size="3"),
         rx.text(t("ui.wallet.withdraw_body"), size="2", color=theme.MUTED, line_height="1.6"),
         field("ui.wallet.amount", rx.input(
-            value=WalletState.amount, on_change=WalletState.set_amount, placeholder="₪",
-            input_mode="decimal", dir="ltr", size="3", id="withdraw-amount", width="100%"),
-            errors.get("amount", "")),
+            rx.input.slot("₪"), value=WalletState.amount, on_change=WalletState.set_amount,
+            input_mode="decimal", dir="ltr", text_align="start", size="3",
+            id="withdraw-amount", width="100%"),
+            errors.get("amount", ""), html_for="withdraw-amount", required=True),
         field("ui.wallet.bank", rx.select.root(
-            rx.select.trigger(width="100%"),
+            rx.select.trigger(width="100%", id="withdraw-bank"),
             rx.select.content(*[rx.select.item(
                 rx.cond(LocaleState.locale == "en", f"{code} · {names[1]}", f"{code} · {names[0]}"),
                 value=code) for code, names in BANKS.items()]),
             value=WalletState.bank_code, on_change=WalletState.set_bank_code, size="3"),
-            errors.get("bank_code", "")),
+            errors.get("bank_code", ""), html_for="withdraw-bank"),
         rx.grid(
             field("ui.wallet.branch", rx.input(
                 value=WalletState.branch, on_change=WalletState.set_branch,
                 input_mode="numeric", dir="ltr", size="3", id="withdraw-branch", width="100%"),
-                errors.get("branch", "")),
+                errors.get("branch", ""), html_for="withdraw-branch", required=True),
             field("ui.wallet.account", rx.input(
                 value=WalletState.account, on_change=WalletState.set_account,
                 input_mode="numeric", dir="ltr", size="3", id="withdraw-account", width="100%"),
-                errors.get("account", "")),
+                errors.get("account", ""), html_for="withdraw-account", required=True),
             columns="2", spacing="3", width="100%"),
         field("ui.wallet.holder", rx.input(
             value=WalletState.holder, on_change=WalletState.set_holder, size="3",
-            id="withdraw-holder", width="100%"), errors.get("account_holder", "")),
+            id="withdraw-holder", width="100%"), errors.get("account_holder", ""),
+            html_for="withdraw-holder", required=True),
         confirm_dialog(
             rx.button(rx.icon("landmark", size=16), t("ui.wallet.withdraw"), size="3",
                       width="100%", id="withdraw"),

@@ -17,6 +17,7 @@ from ofair_app.ui.components.forms import (
     confirm_dialog,
     error_banner,
     field,
+    form,
     notice_banner,
     section,
     status_badge,
@@ -219,7 +220,7 @@ def _edit_form() -> rx.Component:
     owner = ProfileState.is_owner
     return section(
         "ui.profile.details",
-        rx.form(
+        form(
             rx.vstack(
                 field("ui.business.name",
                       rx.input(name="business_name", id="f-business-name",

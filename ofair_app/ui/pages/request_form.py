@@ -12,12 +12,12 @@ import reflex as rx
 from ofair_app import reference
 from ofair_app.db.engine import SYSTEM
 from ofair_app.domain import identity
-from ofair_app.domain.errors import AppError, InvalidInput, RateLimited
+from ofair_app.domain.errors import AppError, FieldErrors, RateLimited
 from ofair_app.domain.leads import LeadType, PreferredSchedule, read_amount
 from ofair_app.models import LeadCreate
 from ofair_app.services import auth, leads, users
 from ofair_app.ui import routes, theme
-from ofair_app.ui.components.forms import error_banner, field
+from ofair_app.ui.components.forms import error_banner, field, form
 from ofair_app.ui.components.pickers import category_select, locality_picker
 from ofair_app.ui.state.countdown import RESEND_SECONDS, ResendCountdown
 from ofair_app.ui.state.locale import t
@@ -63,31 +63,30 @@ class RequestState(ResendCountdown, PlaceMixin, SessionState):
         if value in SCHEDULES:
             self.schedule = str(value)
 
-    def _lead(self) -> LeadCreate:
-        return LeadCreate(
-            type=LeadType.consumer,
-            title=leads.request_title(self.category, self.locality_id, self.locale),
-            description=self.description, category=self.category,
-            locality_id=self.locality_id or None,
-            budget=read_amount(self.budget, field="budget"),
-            preferred_schedule=PreferredSchedule(self.schedule),
-            client_name=self.name, client_phone=self.phone)
-
     def _check(self) -> LeadCreate | None:
-        """The request if every field is right; otherwise the errors, each by its field."""
+        """The request if every field is right; otherwise every bad field's message at once,
+        each by its field (the budget as typed and the rules of `check_lead` together)."""
         self.errors, self.error = {}, ""
-        try:
-            data = self._lead()
-            if not self.category:
-                raise InvalidInput(fields={"category": "errors.category.required"})
-            leads.check_lead(data)
-            return data
-        except InvalidInput as error:
-            self.errors = self._field_messages(error)
+        checks = FieldErrors()
+        budget = checks(read_amount, self.budget, field="budget")
+        data = checks(LeadCreate,
+                      type=LeadType.consumer,
+                      title=leads.request_title(self.category, self.locality_id, self.locale),
+                      description=self.description, category=self.category,
+                      locality_id=self.locality_id or None, budget=budget,
+                      preferred_schedule=PreferredSchedule(self.schedule),
+                      client_name=self.name, client_phone=self.phone)
+        if data is not None:
+            checks(leads.check_lead, data)
+        if checks:
             # The title is made from the category and the city; name those instead.
-            if "title" in self.errors and not self.errors.keys() & {"category", "locality_id"}:
-                self.errors["description"] = self.errors.pop("title")
+            if "title" in checks and not ("category" in checks or "locality_id" in checks):
+                checks.add("description", checks.fields["title"],
+                           **checks.params.get("title", {}))
+            checks.fields.pop("title", None)
+            self.errors = self._field_messages(checks.error())
             return None
+        return data
 
     async def _post(self, caller, data: LeadCreate):
         lead = await self._as(caller, lambda s: leads.create_lead(session=s, caller=caller,
@@ -193,7 +192,7 @@ def _error(name: str) -> rx.Var:
 
 def _form_step() -> rx.Component:
     signed_in = RequestState.signed_in
-    return rx.form(
+    return form(
         rx.vstack(
             field("ui.request.category",
                   category_select(RequestState, "r-category", "ui.request.category_placeholder"),
@@ -205,10 +204,9 @@ def _form_step() -> rx.Component:
                   rx.text_area(name="description", id="r-description",
                                default_value=RequestState.description,
                                placeholder=t("ui.request.description_placeholder"),
-                               rows="4", size="3", width="100%", max_length=2000,
-                               required=True),
+                               rows="4", size="3", width="100%", max_length=2000),
                   _error("description"), hint="ui.request.description_hint",
-                  html_for="r-description"),
+                  html_for="r-description", required=True),
             rx.grid(
                 field("ui.request.budget",
                       rx.input(rx.input.slot("₪"), name="budget", id="r-budget",
@@ -224,17 +222,17 @@ def _form_step() -> rx.Component:
             rx.grid(
                 field("ui.request.name",
                       rx.input(name="name", id="r-name", default_value=RequestState.name,
-                               auto_complete="name", size="3", width="100%", required=True),
-                      _error("client_name"), html_for="r-name"),
+                               auto_complete="name", size="3", width="100%"),
+                      _error("client_name"), html_for="r-name", required=True),
                 field("ui.request.phone",
                       rx.input(name="phone", id="r-phone", default_value=RequestState.phone,
                                type="tel", input_mode="tel", auto_complete="tel",
                                placeholder="050-123-4567", size="3", width="100%", dir="ltr",
-                               text_align="start", required=True, read_only=signed_in),
+                               text_align="start", read_only=signed_in),
                       _error("client_phone"),
                       hint=rx.cond(signed_in, t("ui.request.phone_account"),
                                    t("ui.request.phone_hint")),
-                      html_for="r-phone"),
+                      html_for="r-phone", required=True),
                 columns=rx.breakpoints(initial="1", sm="2"),
                 spacing="4",
                 width="100%",
@@ -261,7 +259,7 @@ def _form_step() -> rx.Component:
 
 
 def _code_step() -> rx.Component:
-    return rx.form(
+    return form(
         rx.vstack(
             rx.hstack(
                 rx.icon("message-square-text", size=18, color=theme.BRAND, flex_shrink="0"),
@@ -272,11 +270,12 @@ def _code_step() -> rx.Component:
             ),
             field("ui.request.code",
                   rx.input(name="otp", id="r-otp", input_mode="numeric",
-                           auto_complete="one-time-code", pattern="[0-9]*", max_length=6,
+                           auto_complete="one-time-code", max_length=6,
                            placeholder="······", dir="ltr", text_align="center", size="3",
                            width="100%", letter_spacing="0.5em", font_size="1.35rem",
-                           required=True, auto_focus=True),
-                  RequestState.code_error, hint="ui.request.code_hint", html_for="r-otp"),
+                           auto_focus=True),
+                  RequestState.code_error, hint="ui.request.code_hint", html_for="r-otp",
+                  required=True),
             rx.button(t("ui.request.verify_and_post"), type="submit", size="3", width="100%",
                       id="r-verify"),
             rx.hstack(

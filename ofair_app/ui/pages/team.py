@@ -24,6 +24,7 @@ from ofair_app.ui.components.forms import (
     confirm_dialog,
     error_banner,
     field,
+    form,
     notice_banner,
     page_title,
     section,
@@ -344,13 +345,13 @@ def _pending(invitation: rx.Var) -> rx.Component:
 def _invite_form() -> rx.Component:
     return section(
         "ui.team.invite_title",
-        rx.form(
+        form(
             rx.vstack(
                 field("ui.team.phone",
                       rx.input(name="phone", id="f-member-phone", type="tel", input_mode="tel",
                                dir="ltr", text_align="start", placeholder="050-123-4567",
-                               size="3", width="100%", required=True),
-                      TeamState.phone_error, html_for="f-member-phone"),
+                               size="3", width="100%"),
+                      TeamState.phone_error, html_for="f-member-phone", required=True),
                 rx.button(rx.icon("send", size=16), t("ui.team.invite"), type="submit",
                           size="3", id="member-invite", width="100%"),
                 spacing="4",

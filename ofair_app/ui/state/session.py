@@ -177,7 +177,7 @@ class SessionState(LocaleState):
         return translate(error.message_key, self.locale, **error.params)
 
     def _field_messages(self, error: AppError) -> dict[str, str]:
-        return {field: translate(key, self.locale, **error.params)
+        return {field: translate(key, self.locale, **error.field_params.get(field, {}))
                 for field, key in error.fields.items()}
 
     async def _identify(self) -> Caller | None:
