@@ -134,7 +134,7 @@ def test_durations_in_messages_agree_with_their_number():
     assert translate("errors.rate_limited", "he", seconds=2).endswith("בעוד שתי שניות.")
     assert translate("errors.rate_limited", "en", seconds=1) == (
         "Too many attempts. Try again in 1 second.")
-    assert "כ-דקה אחת" in translate("errors.invitation.resend_wait", "he", minutes=1)
+    assert "כ־דקה אחת" in translate("errors.invitation.resend_wait", "he", minutes=1)
 
 
 @pytest.mark.parametrize("locale", LOCALES)
