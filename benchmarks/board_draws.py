@@ -210,26 +210,34 @@ def time_api(client, d: Draw) -> float:
 
 
 def plans_of(d: Draw) -> list[str]:
-    """EXPLAIN (ANALYZE, BUFFERS) of each statement the draw's page runs, as the app runs it."""
-    from benchmarks.bench_board import Scenario, board_statements, shorten
+    """EXPLAIN (ANALYZE, BUFFERS) of each statement the draw's page runs, as the app runs it:
+    prepared with its values as parameters, planned for them (custom plans)."""
+    from psycopg import sql as pgsql
+
+    from benchmarks.bench_board import Scenario, board_statements, positional, shorten
     from ofair_app.db.engine import unit_of_work
     from ofair_app.settings import get_settings
 
     out = []
     with unit_of_work() as session:
-        connection = session.connection()
-        connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+        raw = session.connection().connection.driver_connection
+        cursor = raw.cursor()
+        cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
         timeout = get_settings().board_statement_timeout_ms
-        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout) * 5}")
+        cursor.execute(f"SET LOCAL statement_timeout = {int(timeout) * 5}")
         scenario = Scenario("r", d.description, d.filters, cursor=d.cursor)
         for group, query in board_statements(session, scenario):
-            compiled = query.compile(dialect=session.bind.dialect,
-                                     compile_kwargs={"literal_binds": True})
+            statement, values = positional(query)
+            execute = "EXECUTE board_plan({})".format(
+                ", ".join(pgsql.Literal(v).as_string(raw) for v in values))
             try:
-                lines = connection.exec_driver_sql(
-                    f"EXPLAIN (ANALYZE, BUFFERS) {compiled}").scalars().all()
+                cursor.execute(f"PREPARE board_plan AS {statement}", prepare=False)
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {execute}", prepare=False)
+                lines = [line for (line,) in cursor.fetchall()]
+                cursor.execute("DEALLOCATE board_plan", prepare=False)
             except Exception as error:
-                out.append(f"[{group}] EXPLAIN failed: {type(error).__name__}")
+                out.append(f"[{group}] EXPLAIN failed: {type(error).__name__}: "
+                           f"{str(error).splitlines()[0]}")
                 session.rollback()
                 break
             out.append(f"[{group}]\n" + shorten("\n".join(lines)))

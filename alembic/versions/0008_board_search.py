@@ -16,7 +16,11 @@ Why (benchmarks/bench_board.py --random, figures in the closing note of issue 13
   indexes each Hebrew word also without up to three leading prefix letters (ו ה ב כ ל מ ש), so
   a word's prefix finds it behind them, and the trigram array, the lower-cased copy and the
   `text_trigrams` function go.
-- `budget` gets a (partial) index, so a budget range can narrow a search on its own.
+- A budget range can narrow a search on its own: `budget_cents` (a bigint copy of `budget`) has
+  an index. Not `budget` itself: numeric comparisons are not leakproof, so under row-level
+  security the planner may not read their statistics, and it took every budget range for one
+  that matches a single row (it then walked the whole budget index for a range that holds most
+  of the board). Integer comparisons are leakproof: their estimates are right.
 - `lead_board_sync` rewrote the board row (and its search document and every index entry) on
   every update of a lead, even when nothing the board shows changed; now only when it did.
   The table keeps 10 % of each page free, so a new proposal count stays on its page.
@@ -92,8 +96,11 @@ def upgrade() -> None:
         -- Adding a stored generated column rewrites the table (compact, at the new fill factor).
         ALTER TABLE lead_board ADD COLUMN search_doc tsvector GENERATED ALWAYS AS
             (board_document(title || ' ' || short_description)) STORED;
+        ALTER TABLE lead_board ADD COLUMN budget_cents bigint GENERATED ALWAYS AS
+            ((budget * 100)::bigint) STORED;
         CREATE INDEX lead_board_doc ON lead_board USING gin (search_doc);
-        CREATE INDEX lead_board_budget ON lead_board (budget) WHERE budget IS NOT NULL;
+        CREATE INDEX lead_board_budget ON lead_board (budget_cents)
+            WHERE budget_cents IS NOT NULL;
     """)
     op.execute(_sync_function(only_changes=True))
     op.execute("ANALYZE lead_board")
@@ -109,7 +116,7 @@ def downgrade() -> None:
                 generate_series(1, char_length(s) - 2) AS i $$;
         DROP INDEX lead_board_budget;
         DROP INDEX lead_board_doc;
-        ALTER TABLE lead_board DROP COLUMN search_doc;
+        ALTER TABLE lead_board DROP COLUMN search_doc, DROP COLUMN budget_cents;
         ALTER TABLE lead_board RESET (fillfactor);
         ALTER TABLE lead_board
             ADD COLUMN search_text text GENERATED ALWAYS AS

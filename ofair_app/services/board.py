@@ -61,10 +61,11 @@ board = sa.Table(
     sa.Column("proposal_count", sa.Integer()),
     sa.Column("created_at", sa.DateTime(timezone=True)),
     sa.Column("search_doc", postgresql.TSVECTOR()),
+    sa.Column("budget_cents", sa.BigInteger()),
 )
 B = board.c
-# What a card shows (the search document stays in the database).
-CARD_COLUMNS = [column for column in board.c if column.name != "search_doc"]
+# What a card shows (the search document and the budget's index copy stay in the database).
+CARD_COLUMNS = [column for column in board.c if column.name not in ("search_doc", "budget_cents")]
 # A first try reads only this many of the newest leads (of the category) after the cursor.
 RECENT_WINDOW = 4000
 
@@ -209,10 +210,11 @@ def _conditions(filters: BoardFilters, c, *, pinned_ids: list[uuid.UUID],
         conditions.append(c.subcategory_slug == filters.subcategory)
     if filters.type:
         conditions.append(c.type == str(filters.type))
+    # In cents: integer comparisons let the planner read the budgets' statistics (0008).
     if filters.budget_min is not None:
-        conditions.append(c.budget >= filters.budget_min)
+        conditions.append(c.budget_cents >= math.ceil(filters.budget_min * 100))
     if filters.budget_max is not None:
-        conditions.append(c.budget <= filters.budget_max)
+        conditions.append(c.budget_cents <= math.floor(filters.budget_max * 100))
     if filters.lat is not None and filters.lon is not None and filters.radius_km is not None:
         conditions.append(_box(filters.lat, filters.lon, filters.radius_km, c))
         conditions.append(distance_sql(filters.lat, filters.lon, c) <= filters.radius_km)
@@ -253,7 +255,7 @@ def _query(filters: BoardFilters, *, pinned_ids: list[uuid.UUID], pinned_group: 
     if after is not None:
         scoped.append(sa.tuple_(B.created_at, B.lead_id) < sa.tuple_(*after))
     if window is not None:
-        recent = (sa.select(*CARD_COLUMNS, B.search_doc).where(*scoped)
+        recent = (sa.select(board).where(*scoped)
                   .order_by(B.created_at.desc(), B.lead_id.desc())
                   .limit(window).subquery("recent"))
         c, order = recent.c, (recent.c.created_at.desc(), recent.c.lead_id.desc())
