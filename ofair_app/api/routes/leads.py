@@ -44,7 +44,7 @@ from ofair_app.models import (
     SubscriptionPlan,
 )
 from ofair_app.models._base import Money, Percent
-from ofair_app.services import board, leads, subscriptions
+from ofair_app.services import board, lead_actions, leads, subscriptions
 from ofair_app.services.leads import ClientDetails, LeadView
 
 router = APIRouter(route_class=ExactJsonRoute)
@@ -353,6 +353,31 @@ def lead_contact(lead_id: uuid.UUID, caller: CurrentCaller, ip: ClientIp,
         client = leads.reveal_contact(session=session, caller=caller, lead_id=lead_id, ip=ip,
                                       user_agent=request.headers.get("user-agent", ""))
     return ContactOut(lead_id=lead_id, **ClientOut.of(client).model_dump())
+
+
+class PerformerOut(BaseModel):
+    """The winner's contact card, for the lead's owner once an award stands."""
+
+    lead_id: uuid.UUID
+    professional_id: uuid.UUID
+    business_name: str
+    phone: str
+    profile_url: str
+
+
+@router.get("/leads/{lead_id}/performer", response_model=PerformerOut,
+            name="performer", tags=["leads"], responses=errors(403, 404))
+def lead_performer(lead_id: uuid.UUID, caller: CurrentCaller, ip: ClientIp,
+                   request: Request) -> PerformerOut:
+    """The chosen business's name, phone and public page: for the lead's owner (and admins)
+    while the award stands; each read is logged. Anyone else: 403, and nothing is logged."""
+    with unit_of_work(caller) as session:
+        contact = lead_actions.reveal_performer(
+            session=session, caller=caller, lead_id=lead_id, ip=ip,
+            user_agent=request.headers.get("user-agent", ""))
+    return PerformerOut(lead_id=lead_id, professional_id=contact.professional_id,
+                        business_name=contact.business_name, phone=contact.phone,
+                        profile_url=f"/pros/{contact.professional_id}")
 
 
 @router.put("/leads/{lead_id}", response_model=LeadOwnerOut,

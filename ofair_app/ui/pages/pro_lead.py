@@ -16,7 +16,7 @@ from ofair_app import reference
 from ofair_app.adapters.storage import MAX_UPLOAD_BYTES, validate_upload
 from ofair_app.domain import proposals as offer_rules
 from ofair_app.domain.errors import AppError, InvalidInput
-from ofair_app.domain.leads import LeadStatus, LeadType, owner_may_cancel, read_amount
+from ofair_app.domain.leads import LeadStatus, LeadType, read_amount
 from ofair_app.domain.proposals import ProposalStatus
 from ofair_app.models import ProposalCreate, ReferralCreate
 from ofair_app.services import (
@@ -137,12 +137,10 @@ class ProLeadState(OffersMixin, SessionState):
             "business": business.business_name if business else "",
             "visibility": str(lead.visibility),
             "is_mine": "1" if view.client is not None else "",
-            "can_reveal": "1" if view.can_view_contact and view.client is None else "",
-            "can_cancel": "1" if view.client is not None and owner_may_cancel(lead.status)
-            else "",
         }
         self.lead_status = str(lead.status)
         await self._load_deal(caller, lead, view.client is not None)
+        await self._load_actions(caller)
         if view.client is not None:
             self._show_client(view.client)
         self.attachments = [{"id": str(f.id), "name": f.filename,
@@ -430,7 +428,7 @@ def _earnings() -> rx.Component:
 
 
 def _client_box() -> rx.Component:
-    lead, client = ProLeadState.lead, ProLeadState.client
+    lead, client = ProLeadState.lead, ProLeadState.client  # noqa: F841
     shown = rx.vstack(
         fact("user-round", "ui.request.name", client["name"]),
         rx.cond(client["phone"] != "",
@@ -448,7 +446,7 @@ def _client_box() -> rx.Component:
     )
     hidden = rx.vstack(
         rx.text(t("ui.lead.client_hidden"), size="2", color=theme.MUTED, line_height="1.6"),
-        rx.cond(lead["can_reveal"] != "",
+        rx.cond(ProLeadState.actions.contains("view_client"),
                 rx.button(rx.icon("eye", size=16), t("ui.lead.reveal"), size="2",
                           on_click=ProLeadState.reveal, id="reveal-contact")),
         spacing="3",
@@ -530,8 +528,10 @@ def _job_status() -> rx.Component:
             rx.hstack(rx.text(t("ui.job.your_part"), size="2"), rx.spacer(),
                       rx.text(ProLeadState.payment.get("net", ""), weight="bold", size="3"),
                       width="100%"),
-            rx.button(rx.icon("check-check", size=16), t("ui.job.mark_done"), size="3",
-                      width="100%", on_click=ProLeadState.mark_done, id="mark-done"),
+            rx.cond(ProLeadState.actions.contains("mark_done"),
+                    rx.button(rx.icon("check-check", size=16), t("ui.job.mark_done"),
+                              size="3", width="100%", on_click=ProLeadState.mark_done,
+                              id="mark-done")),
             spacing="2", width="100%")),
         ("completed", rx.callout(t("ui.job.waiting_confirm"), icon="clock", width="100%")),
         ("closed", rx.callout(t("ui.job.closed"), icon="circle-check", color_scheme="green",
@@ -541,7 +541,7 @@ def _job_status() -> rx.Component:
 
 
 def _my_offer() -> rx.Component:
-    offer = ProLeadState.my_offer
+    offer, actions = ProLeadState.my_offer, ProLeadState.actions
     won = offer["status"] == "accepted"
     return rx.vstack(
         rx.hstack(
@@ -561,16 +561,17 @@ def _my_offer() -> rx.Component:
                   spacing="3", align="baseline"),
         rx.text(offer["description"], size="2", line_height="1.6", white_space="pre-wrap"),
         rx.cond(
-            offer["status"] == "pending",
+            (offer["status"] == "pending") & actions.contains("withdraw_proposal"),
             rx.button(t("ui.offer.withdraw"), variant="soft", color_scheme="gray", size="2",
                       on_click=ProLeadState.withdraw_offer, id="withdraw-offer"),
-            rx.cond(won & (ProLeadState.lead["status"] == "awarded"), rx.hstack(
-                price_editor(ProLeadState, offer["id"]),
-                confirm_dialog(
+            rx.cond(won, rx.hstack(
+                rx.cond(actions.contains("change_price"),
+                        price_editor(ProLeadState, offer["id"])),
+                rx.cond(actions.contains("decline_award"), confirm_dialog(
                     rx.button(t("ui.offer.decline"), variant="soft", color_scheme="red",
                               size="2", id="decline-job"),
                     "ui.offer.decline_title", "ui.offer.decline_body",
-                    "ui.offer.decline_confirm", ProLeadState.decline_job),
+                    "ui.offer.decline_confirm", ProLeadState.decline_job)),
                 spacing="3", align="center")),
         ),
         spacing="3",
@@ -653,13 +654,12 @@ def _deal() -> rx.Component:
         lead["is_mine"] != "",
         rx.vstack(
             offers_panel(ProLeadState),
-            rx.cond((lead["type"] == "professional_referral") & (lead["status"] == "active"),
-                    _share_box()),
+            rx.cond(ProLeadState.actions.contains("refer"), _share_box()),
             spacing="4",
             width="100%",
         ),
         rx.cond(ProLeadState.my_offer.contains("id"), _my_offer(),
-                rx.cond(lead["status"] == "active", _offer_form())),
+                rx.cond(ProLeadState.actions.contains("propose"), _offer_form())),
     )
 
 
@@ -713,7 +713,7 @@ def _detail() -> rx.Component:
                               t("ui.lead.back"), variant="ghost", size="2"),
                     href=routes.PRO_HOME),
             rx.spacer(),
-            rx.cond(lead["can_cancel"] != "",
+            rx.cond(ProLeadState.actions.contains("cancel_lead"),
                     rx.button(t("ui.lead.cancel"), color_scheme="red", variant="soft",
                               size="2", on_click=ProLeadState.cancel, id="cancel-lead")),
             width="100%",
