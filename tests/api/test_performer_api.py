@@ -1,6 +1,6 @@
-"""`GET /leads/{id}/performer`: the winner's contact card for the lead's owner, logged; and a
-referrer's `POST /payments/initiate` texts its client the link (the card form is the
-client's)."""
+"""`GET /leads/{id}/performer`: the winner's contact card for the lead's owner, each read
+logged; the performer, another user, the client of another lead and anonymous callers are
+refused, and nothing is logged for them."""
 
 from __future__ import annotations
 
