@@ -90,6 +90,7 @@ def account_menu(compact: bool = False) -> rx.Component:
                 color_scheme="gray",
                 size="2",
                 radius="full",
+                aria_label=SessionState.user_name,
                 id="account-menu",
             ),
         ),

@@ -127,6 +127,9 @@ def _details() -> rx.Component:
         ),
         on_submit=AccountState.save,
         reset_on_submit=False,
+        # Our own checks answer, in the page's language (the browser's would stop the form
+        # with a message in its own).
+        no_validate=True,
         width="100%",
     )
 
