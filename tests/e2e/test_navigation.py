@@ -34,6 +34,11 @@ def _shot(page, name: str) -> None:
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
+def _fits_the_phone(page) -> None:
+    """Nothing in the top bar (or anywhere) pushes the page wider than the phone."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
 def _awarded(owner_user, data=None):
     """A lead of `owner_user` whose proposal from a fresh business was accepted."""
     business, performer_user = make_professional(make_user(name="אבי"),
@@ -59,6 +64,7 @@ def test_a_consumer_lands_on_their_requests_and_reaches_profile_and_logout(page,
     link = page.locator("#my-requests-link")
     expect(link).to_be_visible()
     expect(link).to_contain_text("הבקשות שלי")
+    _fits_the_phone(page)
     _shot(page, "my-requests-phone-he")
 
     page.goto(f"/my/requests/{lead.id}")
@@ -104,9 +110,11 @@ def test_the_client_sees_the_winners_card_and_pays_itself(page, app_url):
     expect(page.get_by_text("חסויים: רק איש המקצוע שתבחרו יראה אותם.")).to_have_count(0)
     expect(page.locator("#start-payment")).to_be_visible()
     expect(page.locator("#send-payment-link")).to_have_count(0)
+    _fits_the_phone(page)
     _shot(page, "client-winner-phone-he")
     page.locator("#language-switch").first.click()
     expect(page.locator("#performer-card")).to_contain_text("The professional you chose")
+    _fits_the_phone(page)
     _shot(page, "client-winner-phone-en")
     page.locator("#language-switch").first.click()
 
@@ -124,6 +132,7 @@ def test_the_referrer_texts_the_link_and_sees_the_winner(page, browser, app_url)
     expect(page.locator("#link-sent")).to_be_visible()
     expect(page).to_have_url(re.compile(rf"/pro/leads/{lead.id}$"))
     expect(page.locator("#send-payment-link")).to_contain_text("שוב")
+    _fits_the_phone(page)
     _shot(page, "referrer-link-phone-he")
 
     # the performer sees neither payment step nor the winner's card

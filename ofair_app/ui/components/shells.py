@@ -135,7 +135,7 @@ def my_requests_link() -> rx.Component:
             color=theme.INK,
             weight="medium",
             size="2",
-            padding="0.35rem 0.5rem",
+            padding=rx.breakpoints(initial="0.35rem 0.25rem", sm="0.35rem 0.5rem"),
             border_radius="999px",
             _hover={"background": rx.color("teal", 3)},
         ),
@@ -248,7 +248,7 @@ def _top_bar() -> rx.Component:
             margin_inline_end="0.75rem",
         ),
         my_requests_link(),
-        language_switch(),
+        language_switch(compact=True),
         account_button(),
     )
 
@@ -370,7 +370,7 @@ def pro_shell(*children, active: str = routes.PRO_HOME, guard: bool = True) -> r
             ),
             rx.spacer(),
             invitations_pointer(),
-            language_switch(),
+            language_switch(compact=True),
             # Everywhere, phones included: the way to one's own account and out of it.
             rx.cond(SessionState.signed_in, account_menu(compact=True)),
             height="56px",
