@@ -428,7 +428,7 @@ def _earnings() -> rx.Component:
 
 
 def _client_box() -> rx.Component:
-    lead, client = ProLeadState.lead, ProLeadState.client  # noqa: F841
+    client = ProLeadState.client
     shown = rx.vstack(
         fact("user-round", "ui.request.name", client["name"]),
         rx.cond(client["phone"] != "",
