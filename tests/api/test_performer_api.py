@@ -40,3 +40,17 @@ async def test_no_card_before_a_winner(client, parties) -> None:
     lead = await post_lead(client, referrer, pro_body(r_business.id))
     answer = await client.get(f"{API}/leads/{lead['id']}/performer", headers=auth(referrer))
     assert answer.status_code == 403
+
+
+async def test_the_lead_says_which_steps_are_the_callers(client, parties, referral_deal) -> None:
+    lead, _ = referral_deal
+    (_, referrer), (_, performer) = parties["referrer"], parties["performer"]
+    mine = (await client.get(f"{API}/leads/{lead['id']}", headers=auth(referrer))).json()
+    assert mine["viewer_role"] == "referrer"
+    assert {"send_payment_link", "view_performer", "cancel_award"} <= set(mine["actions"])
+    assert "pay" not in mine["actions"]
+    won = (await client.get(f"{API}/leads/{lead['id']}", headers=auth(performer))).json()
+    assert won["viewer_role"] == "performer"
+    assert set(won["actions"]) == {"view_client", "change_price", "decline_award"}
+    anonymous = (await client.get(f"{API}/leads/{lead['id']}")).json()
+    assert (anonymous["viewer_role"], anonymous["actions"]) == ("visitor", [])
