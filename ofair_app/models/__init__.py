@@ -31,6 +31,7 @@ from ofair_app.models.ops import JobRun, JobRunStatus
 from ofair_app.models.outbox import OutboxMessage, OutboxStatus
 from ofair_app.models.proposals import (
     LeadEvent,
+    PerformerContactReveal,
     PhoneRevelation,
     Proposal,
     ProposalAttachment,
@@ -81,6 +82,7 @@ __all__ = [
     "Payment",
     "PaymentWebhookEvent",
     "PayoutBatch",
+    "PerformerContactReveal",
     "PhoneRevelation",
     "Professional",
     "ProfessionalInvitation",

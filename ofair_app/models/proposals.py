@@ -103,6 +103,23 @@ class PhoneRevelation(SQLModel, table=True):
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
 
 
+# Append-only: the winner's contact (business and phone) was shown to the lead's owner or an
+# admin, from where (migration 0008).
+class PerformerContactReveal(SQLModel, table=True):
+    __tablename__ = "performer_contact_reveals"
+
+    id: int | None = Field(default=None, sa_column=Column(
+        BigInteger, Identity(), primary_key=True))
+    lead_id: uuid.UUID = Field(foreign_key="leads.id")
+    professional_id: uuid.UUID = Field(foreign_key="professionals.id")
+    proposal_id: uuid.UUID = Field(foreign_key="proposals.id")
+    user_id: uuid.UUID = Field(foreign_key="users.id")
+    reason: str = Field(max_length=12)  # owner | admin
+    ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=200)
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+
 # What a professional sends to propose, or to change a pending proposal.
 class ProposalCreate(InputModel):
     professional_id: uuid.UUID | None = None  # the caller's business when they have only one

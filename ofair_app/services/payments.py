@@ -30,11 +30,13 @@ from ofair_app.adapters.psp import (
     parse_event,
     verify_signature,
 )
-from ofair_app.db.engine import SYSTEM, Caller, unit_of_work
+from ofair_app.db.engine import SYSTEM, Caller, trusted_step, unit_of_work
+from ofair_app.domain import lead_actions as action_rules
 from ofair_app.domain import leads as lead_rules
 from ofair_app.domain import ledger as book
 from ofair_app.domain import payments as rules
 from ofair_app.domain.errors import Conflict, Forbidden, NotFound
+from ofair_app.domain.lead_actions import LeadAction
 from ofair_app.domain.leads import Event, LeadStatus, LeadType
 from ofair_app.domain.ledger import TxKind
 from ofair_app.domain.payments import EventOutcome, PaymentStatus
@@ -52,8 +54,16 @@ from ofair_app.models import (
     WebhookRejection,
 )
 from ofair_app.models._base import utcnow
+from ofair_app.services import (
+    lead_actions,
+    ledger,
+    notifications,
+    proposals,
+    referrals,
+    subscriptions,
+    users,
+)
 from ofair_app.services import leads as lead_service
-from ofair_app.services import ledger, notifications, proposals, referrals, subscriptions, users
 from ofair_app.services.professionals import require_member
 from ofair_app.services.proposals import lead_url_for_owner, short_title
 from ofair_app.settings import get_settings
@@ -78,15 +88,21 @@ def shares_of(payment: Payment) -> book.Shares:
 # --- starting a payment --------------------------------------------------------------------
 
 
-def _prepare(session: Session, caller: Caller, proposal_id: uuid.UUID) -> tuple[Payment, bool]:
+def _prepare(session: Session, caller: Caller, proposal_id: uuid.UUID,
+             step: LeadAction | None) -> tuple[Payment, bool]:
     """(the payment to send to the provider, whether it still needs a checkout). Locks the
-    lead; the owner only; a second call finds the first payment."""
+    lead; the owner only, and only by its own way of paying (`step`: the client pays, a
+    referrer sends the link; None: whichever is the caller's); a second call finds the first
+    payment."""
     users.require_user(caller)
     proposal = session.get(Proposal, proposal_id)
     if proposal is None:
         raise NotFound("errors.proposal.not_found")
     lead = lead_service.find_lead(session, proposal.lead_id, lock=True)
     lead_service.require_owner(session, lead, caller)
+    own_step = action_rules.payment_step(lead_actions.actions_on(session, caller, lead).role)
+    if own_step is None or (step is not None and step != own_step):
+        raise action_rules.NotYourStep(params={"action": str(step or LeadAction.pay)})
     # A price change holds the lead's lock too: read the price as it stands now.
     session.refresh(proposal)
     live = session.exec(select(Payment).where(
@@ -121,15 +137,39 @@ def _prepare(session: Session, caller: Caller, proposal_id: uuid.UUID) -> tuple[
     return payment, True
 
 
+def pay(*, caller: Caller, proposal_id: uuid.UUID) -> Payment:
+    """The client of a consumer request pays the accepted offer: the payment whose checkout
+    (the card form) they are sent to. Anyone else, a referrer included, gets 403
+    `not_your_step`."""
+    return _initiate(caller=caller, proposal_id=proposal_id, step=LeadAction.pay)
+
+
+def send_payment_link(*, caller: Caller, proposal_id: uuid.UUID) -> Payment:
+    """The referrer of a professional lead has the payment link texted to its client (again,
+    while the payment is still open). The referrer is never sent to the card form; anyone
+    else, the consumer of a request included, gets 403 `not_your_step`."""
+    return _initiate(caller=caller, proposal_id=proposal_id,
+                     step=LeadAction.send_payment_link)
+
+
 def initiate(*, caller: Caller, proposal_id: uuid.UUID) -> Payment:
-    """The owner asks to pay the accepted offer: the split is frozen on a new payment, then
+    """The owner starts the payment of the accepted offer, in its own way (`pay` for a
+    client, `send_payment_link` for a referrer): the split is frozen on a new payment, then
     the provider opens a checkout (outside any transaction). For a professional lead the
     client pays, so the link goes to the client by SMS. Calling again returns the same one."""
+    return _initiate(caller=caller, proposal_id=proposal_id, step=None)
+
+
+def _initiate(*, caller: Caller, proposal_id: uuid.UUID, step: LeadAction | None) -> Payment:
     with unit_of_work(caller) as session:
-        payment, needs_checkout = _prepare(session, caller, proposal_id)
+        payment, needs_checkout = _prepare(session, caller, proposal_id, step)
         lead = session.get(Lead, payment.lead_id)
         assert lead is not None
         title, back = lead.title, lead_url_for_owner(lead)
+        if (not needs_checkout and step == LeadAction.send_payment_link
+                and payment.status == PaymentStatus.pending):
+            with trusted_step(session, caller):  # the client's phone is the platform's to use
+                _send_link(session, lead, payment)
     if not needs_checkout:
         return payment
     provider = get_provider(payment.provider)

@@ -15,6 +15,9 @@ def my_request(lead_id: object, sent: bool = False) -> str:
     return f"/my/requests/{lead_id}" + ("?sent=1" if sent else "")
 
 
+# Everyone's own account: name, e-mail, language, logout.
+ACCOUNT = "/account"
+
 # Team invitations addressed to the signed-in person (the link in the invitation SMS).
 INVITATIONS = "/invitations"
 

@@ -26,6 +26,7 @@ from ofair_app.db.engine import unit_of_work
 from ofair_app.domain.cursor import CURSOR_MAX_LENGTH
 from ofair_app.domain.errors import InvalidInput
 from ofair_app.domain.inputs import Latitude, Longitude, PlainText
+from ofair_app.domain.lead_actions import LeadAction, ViewerRole
 from ofair_app.domain.leads import (
     LeadStatus,
     LeadType,
@@ -44,7 +45,7 @@ from ofair_app.models import (
     SubscriptionPlan,
 )
 from ofair_app.models._base import Money, Percent
-from ofair_app.services import board, leads, subscriptions
+from ofair_app.services import board, lead_actions, leads, subscriptions
 from ofair_app.services.leads import ClientDetails, LeadView
 
 router = APIRouter(route_class=ExactJsonRoute)
@@ -86,6 +87,10 @@ class LeadOut(LeadPublicBase):
     created_at: datetime | None
     is_mine: bool
     can_view_contact: bool
+    # On `GET /leads/{id}` only: the caller's part in the lead and the steps open to them now
+    # (services/lead_actions.for_viewer, what the app's own lead pages render from).
+    viewer_role: ViewerRole | None = None
+    actions: list[LeadAction] | None = None
 
 
 class ClientOut(BaseModel):
@@ -337,10 +342,14 @@ def my_leads(caller: CurrentCaller, locale: RequestLocale,
             name="get", tags=["leads"], responses=errors(403, 404))
 def get_lead(lead_id: uuid.UUID, caller: OptionalCaller, locale: RequestLocale) -> LeadOut:
     """A lead. Its client's details only for its owner; the accepted performer and admins see
-    `can_view_contact` and ask `/contact`, which logs the read."""
+    `can_view_contact` and ask `/contact`, which logs the read. `viewer_role` and `actions`
+    say which steps are the caller's now (`view_performer`: ask `/performer`)."""
     with unit_of_work(caller) as session:
-        return view_out(session, leads.get_lead(session=session, caller=caller,
-                                                 lead_id=lead_id), locale)
+        out = view_out(session, leads.get_lead(session=session, caller=caller,
+                                                lead_id=lead_id), locale)
+        viewer = lead_actions.for_viewer(session=session, caller=caller, lead_id=lead_id)
+    out.viewer_role, out.actions = viewer.role, sorted(viewer.actions)
+    return out
 
 
 @router.get("/leads/{lead_id}/contact", response_model=ContactOut,
@@ -353,6 +362,31 @@ def lead_contact(lead_id: uuid.UUID, caller: CurrentCaller, ip: ClientIp,
         client = leads.reveal_contact(session=session, caller=caller, lead_id=lead_id, ip=ip,
                                       user_agent=request.headers.get("user-agent", ""))
     return ContactOut(lead_id=lead_id, **ClientOut.of(client).model_dump())
+
+
+class PerformerOut(BaseModel):
+    """The winner's contact card, for the lead's owner once an award stands."""
+
+    lead_id: uuid.UUID
+    professional_id: uuid.UUID
+    business_name: str
+    phone: str
+    profile_url: str
+
+
+@router.get("/leads/{lead_id}/performer", response_model=PerformerOut,
+            name="performer", tags=["leads"], responses=errors(403, 404))
+def lead_performer(lead_id: uuid.UUID, caller: CurrentCaller, ip: ClientIp,
+                   request: Request) -> PerformerOut:
+    """The chosen business's name, phone and public page: for the lead's owner (and admins)
+    while the award stands; each read is logged. Anyone else: 403, and nothing is logged."""
+    with unit_of_work(caller) as session:
+        contact = lead_actions.reveal_performer(
+            session=session, caller=caller, lead_id=lead_id, ip=ip,
+            user_agent=request.headers.get("user-agent", ""))
+    return PerformerOut(lead_id=lead_id, professional_id=contact.professional_id,
+                        business_name=contact.business_name, phone=contact.phone,
+                        profile_url=f"/pros/{contact.professional_id}")
 
 
 @router.put("/leads/{lead_id}", response_model=LeadOwnerOut,

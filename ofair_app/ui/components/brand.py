@@ -23,10 +23,13 @@ def logo(size: str = "1.35rem") -> rx.Component:
     )
 
 
-def language_switch() -> rx.Component:
+def language_switch(compact: bool = False) -> rx.Component:
+    """`compact`: only the icon on a phone, where the top bar is full (the label stays for
+    screen readers)."""
     return rx.button(
         rx.icon("languages", size=16),
-        t("ui.lang.switch"),
+        rx.text(t("ui.lang.switch"), as_="span",
+                display=rx.breakpoints(initial="none", sm="inline") if compact else "inline"),
         on_click=LocaleState.toggle,
         variant="soft",
         color_scheme="gray",

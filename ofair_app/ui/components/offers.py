@@ -19,9 +19,9 @@ from ofair_app.domain.identity import is_new_business
 from ofair_app.domain.leads import read_amount
 from ofair_app.i18n import plural
 from ofair_app.models import ProposalUpdate
-from ofair_app.services import disputes, ledger, payments, proposals
+from ofair_app.services import disputes, lead_actions, ledger, payments, proposals
 from ofair_app.services.proposals import ProposalView
-from ofair_app.ui import format, theme
+from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import confirm_dialog
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import blocking
@@ -71,6 +71,40 @@ class OffersMixin(rx.State, mixin=True):
     dispute_reason: str = ""
     offers_error: str = ""
     lead_status: str = ""
+    # The viewer's role on the lead and the steps open to them (services/lead_actions): every
+    # button on a lead page shows only when its step is in `actions`.
+    viewer_role: str = ""
+    actions: list[str] = []
+    link_sent: bool = False
+    # The winner's contact card, for the owner once an award stands (each showing is logged).
+    performer: dict[str, str] = {}
+
+    async def _load_actions(self, caller) -> None:
+        """The caller's role and steps on this lead; for an owner with a winner, its card."""
+        ip, user_agent = self._request_origin()
+
+        def read(session):
+            viewer = lead_actions.for_viewer(session=session, caller=caller, lead_id=lead_id)
+            contact = (lead_actions.reveal_performer(session=session, caller=caller,
+                                                     lead_id=lead_id, ip=ip,
+                                                     user_agent=user_agent)
+                       if viewer.allows(lead_actions.LeadAction.view_performer) else None)
+            return viewer, contact
+
+        try:
+            lead_id = uuid.UUID(self.lead_id)
+            viewer, contact = await self._as(caller, read)
+        except (ValueError, AppError):
+            self.viewer_role, self.actions, self.performer = "", [], {}
+            return
+        self.viewer_role = str(viewer.role)
+        self.actions = sorted(str(a) for a in viewer.actions)
+        self.performer = {} if contact is None else {
+            "business": contact.business_name,
+            "phone": format.phone(contact.phone) if contact.phone else "",
+            "tel": contact.phone,
+            "url": routes.public_pro(contact.professional_id),
+        }
 
     async def _load_offers(self, caller) -> None:
         try:
@@ -128,12 +162,30 @@ class OffersMixin(rx.State, mixin=True):
         chosen = next((o["id"] for o in self.offers if o["status"] == "accepted"), "")
         self.offers_error = ""
         try:
-            payment = await blocking(payments.initiate, caller=caller,
-                                     proposal_id=uuid.UUID(chosen))
+            payment = await blocking(payments.pay, caller=caller, proposal_id=uuid.UUID(chosen))
         except (ValueError, AppError) as error:
             self.offers_error = self._message(error) if isinstance(error, AppError) else ""
             return None
         return rx.redirect(payment.checkout_url or "/")
+
+    @rx.event
+    async def send_payment_link(self):
+        """A referrer has the payment link texted to its client (again, while it is open);
+        the referrer stays on the lead's page."""
+        caller = await self._caller()
+        if caller is None:
+            return rx.redirect("/login")
+        chosen = next((o["id"] for o in self.offers if o["status"] == "accepted"), "")
+        self.offers_error, self.link_sent = "", False
+        try:
+            await blocking(payments.send_payment_link, caller=caller,
+                           proposal_id=uuid.UUID(chosen))
+        except (ValueError, AppError) as error:
+            self.offers_error = self._message(error) if isinstance(error, AppError) else ""
+            return None
+        self.link_sent = True
+        await self._load(caller)
+        return None
 
     @rx.event
     async def confirm_done(self):
@@ -335,10 +387,13 @@ def _offer_card(state: type[OffersMixin], offer: rx.Var) -> rx.Component:
             rx.hstack(rx.icon("clock", size=14), rx.text(offer["posted"], size="1"),
                       spacing="1", align="center"),
             rx.spacer(),
-            rx.cond((offer["status"] == "pending") & (state.lead_status == "active"),
+            rx.cond((offer["status"] == "pending") & state.actions.contains("choose_proposal"),
                     _confirm_accept(state, offer)),
-            rx.cond((offer["status"] == "accepted") & (state.lead_status == "awarded"),
-                    rx.hstack(price_editor(state, offer["id"]), _confirm_unaward(state),
+            rx.cond(offer["status"] == "accepted",
+                    rx.hstack(rx.cond(state.actions.contains("change_price"),
+                                      price_editor(state, offer["id"])),
+                              rx.cond(state.actions.contains("cancel_award"),
+                                      _confirm_unaward(state)),
                               spacing="2")),
             width="100%",
             align="center",
@@ -359,10 +414,7 @@ def _offer_card(state: type[OffersMixin], offer: rx.Var) -> rx.Component:
 
 def dispute_box(state: type[OffersMixin]) -> rx.Component:
     """Contest a paid job before its money is released; while a dispute is open, say so."""
-    can_open = (state.payment.get("status", "").to(str).contains("paid")
-                & (state.payment.get("released", "") == "")
-                & ((state.lead_status == "in_progress") | (state.lead_status == "completed")
-                   | (state.lead_status == "closed")))
+    can_open = state.actions.contains("open_dispute")
     return rx.cond(
         state.lead_status == "disputed",
         rx.callout(t("ui.dispute.status"), icon="scale", color_scheme="orange", width="100%",
@@ -389,26 +441,84 @@ def dispute_box(state: type[OffersMixin]) -> rx.Component:
     )
 
 
-def deal_box(state: type[OffersMixin]) -> rx.Component:
-    """After a choice: pay, then confirm the job is done; the money's state on the way."""
-    return rx.match(
-        state.lead_status,
-        ("awarded", rx.vstack(
+def _payment_step(state: type[OffersMixin]) -> rx.Component:
+    """The owner's way to get the chosen job paid: the client pays here; a referrer has the
+    link texted to its client and stays on the page."""
+    return rx.cond(
+        state.actions.contains("pay"),
+        rx.vstack(
             rx.text(t("ui.pay.title"), weight="bold", size="3"),
             rx.text(t("ui.pay.body"), size="2", color=theme.MUTED, line_height="1.6"),
             rx.button(rx.icon("lock", size=16), t("ui.pay.button"), size="3", width="100%",
                       on_click=state.start_payment, id="start-payment"),
-            spacing="2", width="100%", id="deal-box")),
+            spacing="2", width="100%", id="deal-box"),
+        rx.cond(
+            state.actions.contains("send_payment_link"),
+            rx.vstack(
+                rx.text(t("ui.pay.link_title"), weight="bold", size="3"),
+                rx.text(t("ui.pay.link_body"), size="2", color=theme.MUTED,
+                        line_height="1.6"),
+                rx.cond(state.link_sent,
+                        rx.callout(t("ui.pay.link_sent"), icon="message-square-text",
+                                   color_scheme="teal", size="1", width="100%",
+                                   id="link-sent")),
+                rx.button(rx.icon("send", size=16),
+                          rx.cond(state.payment.get("status", "") == "pending",
+                                  t("ui.pay.link_again"), t("ui.pay.link_button")),
+                          size="3", width="100%", variant="soft",
+                          on_click=state.send_payment_link, id="send-payment-link"),
+                spacing="2", width="100%", id="deal-box"),
+        ),
+    )
+
+
+def performer_card(state: type[OffersMixin]) -> rx.Component:
+    """The winner, for the lead's owner once the award stands: business, phone, public page."""
+    card = state.performer
+    return rx.cond(
+        card.contains("business"),
+        rx.vstack(
+            rx.hstack(rx.icon("handshake", size=16, color=theme.BRAND),
+                      rx.text(t("ui.performer.title"), weight="bold", size="3"),
+                      spacing="2", align="center"),
+            rx.text(card["business"], weight="bold", size="4", id="performer-business"),
+            rx.cond(card["phone"] != "",
+                    rx.hstack(rx.icon("phone", size=16, color=theme.MUTED),
+                              rx.link(card["phone"], href="tel:" + card["tel"], dir="ltr",
+                                      weight="bold", id="performer-phone"),
+                              spacing="3", align="center")),
+            rx.link(rx.hstack(rx.icon("external-link", size=14),
+                              rx.text(t("ui.performer.profile"), size="2"),
+                              spacing="2", align="center"),
+                    href=card["url"], id="performer-profile"),
+            rx.text(t("ui.performer.note"), size="1", color=theme.MUTED),
+            spacing="2",
+            width="100%",
+            padding="1.25rem",
+            border_radius="16px",
+            background=rx.color("green", 2),
+            border=f"2px solid {rx.color('green', 8)}",
+            id="performer-card",
+        ),
+    )
+
+
+def deal_box(state: type[OffersMixin]) -> rx.Component:
+    """After a choice: pay (or have the client paid), then confirm the job is done; the
+    money's state on the way. Every button is one of the viewer's `actions`."""
+    return rx.match(
+        state.lead_status,
+        ("awarded", _payment_step(state)),
         ("in_progress", rx.callout(t("ui.pay.held"), icon="shield-check", color_scheme="teal",
                                    width="100%", id="deal-box")),
         ("completed", rx.vstack(
             rx.text(t("ui.pay.done_title"), weight="bold", size="3"),
             rx.text(t("ui.pay.done_body"), size="2", color=theme.MUTED, line_height="1.6"),
-            confirm_dialog(
+            rx.cond(state.actions.contains("confirm_done"), confirm_dialog(
                 rx.button(rx.icon("check-check", size=16), t("ui.pay.confirm"), size="3",
                           width="100%", id="confirm-done"),
                 "ui.pay.confirm_title", "ui.pay.confirm_body", "ui.pay.confirm",
-                state.confirm_done, color="teal"),
+                state.confirm_done, color="teal")),
             spacing="2", width="100%", id="deal-box")),
         ("closed", rx.callout(t("ui.pay.closed"), icon="circle-check", color_scheme="green",
                               width="100%", id="deal-box")),
@@ -418,6 +528,7 @@ def deal_box(state: type[OffersMixin]) -> rx.Component:
 
 def offers_panel(state: type[OffersMixin]) -> rx.Component:
     return rx.vstack(
+        performer_card(state),
         deal_box(state),
         dispute_box(state),
         rx.hstack(rx.icon("message-square", size=16, color=theme.BRAND),

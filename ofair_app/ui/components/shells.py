@@ -90,6 +90,7 @@ def account_menu(compact: bool = False) -> rx.Component:
                 color_scheme="gray",
                 size="2",
                 radius="full",
+                aria_label=SessionState.user_name,
                 id="account-menu",
             ),
         ),
@@ -101,6 +102,11 @@ def account_menu(compact: bool = False) -> rx.Component:
                                       radius="full"),
                              on_click=rx.redirect(routes.INVITATIONS), id="menu-invitations"),
             ),
+            rx.menu.item(rx.icon("clipboard-list", size=14), t("ui.nav.my_requests"),
+                         on_click=rx.redirect(routes.MY_REQUESTS), id="menu-my-requests"),
+            rx.menu.item(rx.icon("user-round-cog", size=14), t("ui.nav.account"),
+                         on_click=rx.redirect(routes.ACCOUNT), id="menu-account"),
+            rx.menu.separator(),
             rx.cond(
                 SessionState.user_role == "admin",
                 rx.menu.item(rx.icon("shield", size=14), t("ui.nav.admin_area"),
@@ -111,6 +117,27 @@ def account_menu(compact: bool = False) -> rx.Component:
             rx.menu.separator(),
             rx.menu.item(rx.icon("log-out", size=14), t("ui.nav.logout"),
                          on_click=SessionState.logout, id="logout", color_scheme="red"),
+        ),
+    )
+
+
+def my_requests_link() -> rx.Component:
+    """The signed-in person's own requests, always in the consumer's top bar (on a phone the
+    icon and a short label)."""
+    return rx.cond(
+        SessionState.signed_in,
+        rx.link(
+            rx.hstack(rx.icon("clipboard-list", size=16),
+                      rx.text(t("ui.nav.my_requests"), white_space="nowrap"),
+                      spacing="1", align="center"),
+            href=routes.MY_REQUESTS,
+            id="my-requests-link",
+            color=theme.INK,
+            weight="medium",
+            size="2",
+            padding=rx.breakpoints(initial="0.35rem 0.25rem", sm="0.35rem 0.5rem"),
+            border_radius="999px",
+            _hover={"background": rx.color("teal", 3)},
         ),
     )
 
@@ -220,7 +247,8 @@ def _top_bar() -> rx.Component:
             display=rx.breakpoints(initial="none", md="flex"),
             margin_inline_end="0.75rem",
         ),
-        language_switch(),
+        my_requests_link(),
+        language_switch(compact=True),
         account_button(),
     )
 
@@ -342,10 +370,9 @@ def pro_shell(*children, active: str = routes.PRO_HOME, guard: bool = True) -> r
             ),
             rx.spacer(),
             invitations_pointer(),
-            language_switch(),
-            rx.cond(SessionState.signed_in, rx.box(account_menu(),
-                                                   display=rx.breakpoints(initial="none",
-                                                                          md="block"))),
+            language_switch(compact=True),
+            # Everywhere, phones included: the way to one's own account and out of it.
+            rx.cond(SessionState.signed_in, account_menu(compact=True)),
             height="56px",
             max_width=PRO_WIDTH,
         ),

@@ -7,6 +7,7 @@ previews see); the page content follows the reader's language.
 import reflex as rx
 
 from ofair_app.ui import routes
+from ofair_app.ui.pages.account import AccountState, account
 from ofair_app.ui.pages.admin_home import AdminHomeState, admin_home
 from ofair_app.ui.pages.admin_money import (
     AdminDisputesState,
@@ -72,6 +73,7 @@ def register(app: rx.App) -> None:
          description="כניסה ל־OFAIR עם קוד חד-פעמי בטלפון או במייל.", public=True,
          reread=False)
     _add(app, public_pro, routes.PUBLIC_PRO, "איש מקצוע", PublicProState.open, public=True)
+    _add(app, account, routes.ACCOUNT, "החשבון שלי", AccountState.open)
     _add(app, my_requests, routes.MY_REQUESTS, "הבקשות שלי", MyRequestsState.open)
     _add(app, my_request, routes.MY_REQUEST, "הבקשה שלי", MyRequestState.open)
     _add(app, pro_home, routes.PRO_HOME, "לוח לידים", BoardState.open,

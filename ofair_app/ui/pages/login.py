@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ofair_app.db.engine import SYSTEM
+from ofair_app.db.engine import SYSTEM, Caller
 from ofair_app.domain import identity
 from ofair_app.domain.errors import AppError, InvalidInput, RateLimited
-from ofair_app.services import auth
+from ofair_app.services import auth, leads
 from ofair_app.ui import routes, theme
 from ofair_app.ui.components.forms import error_banner, field, form, notice_banner
 from ofair_app.ui.components.shells import consumer_shell
@@ -32,13 +32,19 @@ class LoginState(ResendCountdown, SessionState):
     def resend_clock(self) -> str:
         return f"{self.resend_in // 60}:{self.resend_in % 60:02d}"
 
-    def _next(self, caller_role: str, has_business: bool) -> str:
-        if caller_role == "admin":
+    async def _next(self, caller: Caller | None) -> str:
+        """Where a signed-in visitor goes: `next=` when given, else their own home (admins
+        the back office, a business its board, a consumer with requests those requests)."""
+        if caller is None:
+            default = routes.HOME
+        elif caller.role == "admin":
             default = routes.ADMIN_HOME
-        elif has_business:
+        elif caller.professional_ids:
             default = routes.PRO_HOME
         else:
-            default = routes.HOME
+            mine = await self._as(caller, lambda s: leads.my_leads(session=s, caller=caller,
+                                                                   limit=1))
+            default = routes.MY_REQUESTS if mine else routes.HOME
         return safe_next(self.router.url.query_parameters.get("next"), default)
 
     def _clear(self) -> None:
@@ -55,7 +61,7 @@ class LoginState(ResendCountdown, SessionState):
         caller = await self._identify()
         self.access = "ok"
         if caller is not None:
-            return rx.redirect(self._next(caller.role, bool(caller.professional_ids)))
+            return rx.redirect(await self._next(caller))
         self.step = "identify"
         self._clear()
         return None
@@ -132,9 +138,7 @@ class LoginState(ResendCountdown, SessionState):
         caller = await self._caller()
         await self._refresh_identity(caller)
         self.step = "done"
-        role = caller.role if caller else "consumer"
-        has_business = bool(caller and caller.professional_ids)
-        return rx.redirect(self._next(role, has_business))
+        return rx.redirect(await self._next(caller))
 
 
 

@@ -13,7 +13,6 @@ import reflex as rx
 
 from ofair_app import reference
 from ofair_app.domain.errors import AppError
-from ofair_app.domain.leads import owner_may_cancel
 from ofair_app.i18n import plural
 from ofair_app.models import Lead
 from ofair_app.services import leads
@@ -90,6 +89,7 @@ class MyRequestState(LiveLeadMixin, OffersMixin, SessionState):
         self.missing = False
         self.lead_status = str(view.lead.status)
         await self._load_offers(caller)
+        await self._load_actions(caller)
         self.lead = {
             **lead_row(view.lead, locale, self._text),
             "description": view.client.full_description,
@@ -97,7 +97,6 @@ class MyRequestState(LiveLeadMixin, OffersMixin, SessionState):
             "client_phone": format.phone(view.client.phone),
             "client_address": view.client.address,
             "schedule": self._text(f"ui.schedule.{view.lead.preferred_schedule}"),
-            "can_cancel": "1" if owner_may_cancel(view.lead.status) else "",
         }
 
     @rx.event
@@ -262,7 +261,9 @@ def _request_detail() -> rx.Component:
             rx.hstack(rx.icon("lock-keyhole", size=16, color=theme.BRAND),
                       rx.text(t("ui.my.contact_title"), weight="bold", size="3"),
                       spacing="2", align="center"),
-            rx.text(t("ui.my.contact_body"), size="2", color=theme.MUTED, line_height="1.6"),
+            rx.text(rx.cond(MyRequestState.performer.contains("business"),
+                            t("ui.my.contact_shared"), t("ui.my.contact_body")),
+                    size="2", color=theme.MUTED, line_height="1.6", id="contact-note"),
             fact("user-round", "ui.request.name", lead["client_name"]),
             fact("phone", "ui.request.phone", lead["client_phone"]),
             fact("house", "ui.my.address", lead["client_address"]),
@@ -276,7 +277,7 @@ def _request_detail() -> rx.Component:
                     href=routes.MY_REQUESTS),
             rx.spacer(),
             rx.cond(
-                lead["can_cancel"] != "",
+                MyRequestState.actions.contains("cancel_lead"),
                 confirm_dialog(
                     rx.button(t("ui.my.cancel"), color_scheme="red", variant="soft", size="2",
                               id="cancel-request"),

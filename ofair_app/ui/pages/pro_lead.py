@@ -17,7 +17,7 @@ from ofair_app.adapters.storage import MAX_UPLOAD_BYTES, validate_upload
 from ofair_app.domain import proposals as offer_rules
 from ofair_app.domain.errors import AppError, FieldErrors
 from ofair_app.domain.inputs import date_from_parts
-from ofair_app.domain.leads import LeadStatus, LeadType, owner_may_cancel, read_amount
+from ofair_app.domain.leads import LeadStatus, LeadType, read_amount
 from ofair_app.domain.proposals import ProposalStatus
 from ofair_app.models import ProposalCreate, ReferralCreate
 from ofair_app.services import (
@@ -144,12 +144,10 @@ class ProLeadState(LiveLeadMixin, OffersMixin, SessionState):
             "business": business.business_name if business else "",
             "visibility": str(lead.visibility),
             "is_mine": "1" if view.client is not None else "",
-            "can_reveal": "1" if view.can_view_contact and view.client is None else "",
-            "can_cancel": "1" if view.client is not None and owner_may_cancel(lead.status)
-            else "",
         }
         self.lead_status = str(lead.status)
         await self._load_deal(caller, lead, view.client is not None)
+        await self._load_actions(caller)
         if view.client is not None:
             self._show_client(view.client)
         self.attachments = [{"id": str(f.id), "name": f.filename,
@@ -464,7 +462,7 @@ def _earnings() -> rx.Component:
 
 
 def _client_box() -> rx.Component:
-    lead, client = ProLeadState.lead, ProLeadState.client
+    client = ProLeadState.client
     shown = rx.vstack(
         fact("user-round", "ui.request.name", client["name"]),
         rx.cond(client["phone"] != "",
@@ -482,7 +480,7 @@ def _client_box() -> rx.Component:
     )
     hidden = rx.vstack(
         rx.text(t("ui.lead.client_hidden"), size="2", color=theme.MUTED, line_height="1.6"),
-        rx.cond(lead["can_reveal"] != "",
+        rx.cond(ProLeadState.actions.contains("view_client"),
                 rx.button(rx.icon("eye", size=16), t("ui.lead.reveal"), size="2",
                           on_click=ProLeadState.reveal, id="reveal-contact")),
         spacing="3",
@@ -574,12 +572,13 @@ def _job_status() -> rx.Component:
             rx.hstack(rx.text(t("ui.job.your_part"), size="2"), rx.spacer(),
                       rx.text(ProLeadState.payment.get("net", ""), weight="bold", size="3"),
                       width="100%"),
-            confirm_dialog(
-                rx.button(rx.icon("check-check", size=16), t("ui.job.mark_done"), size="3",
-                          width="100%", id="mark-done"),
-                t_with("ui.job.done_title", title=ProLeadState.lead["title"]),
-                t_with("ui.job.done_body", amount=ProLeadState.payment.get("net", "")),
-                "ui.job.done_confirm", ProLeadState.mark_done, color="teal"),
+            rx.cond(ProLeadState.actions.contains("mark_done"),
+                    confirm_dialog(
+                        rx.button(rx.icon("check-check", size=16), t("ui.job.mark_done"),
+                                  size="3", width="100%", id="mark-done"),
+                        t_with("ui.job.done_title", title=ProLeadState.lead["title"]),
+                        t_with("ui.job.done_body", amount=ProLeadState.payment.get("net", "")),
+                        "ui.job.done_confirm", ProLeadState.mark_done, color="teal")),
             spacing="2", width="100%")),
         ("completed", rx.callout(t("ui.job.waiting_confirm"), icon="clock", width="100%")),
         ("closed", rx.callout(t("ui.job.closed"), icon="circle-check", color_scheme="green",
@@ -589,7 +588,7 @@ def _job_status() -> rx.Component:
 
 
 def _my_offer() -> rx.Component:
-    offer = ProLeadState.my_offer
+    offer, actions = ProLeadState.my_offer, ProLeadState.actions
     won = offer["status"] == "accepted"
     return rx.vstack(
         rx.hstack(
@@ -610,19 +609,20 @@ def _my_offer() -> rx.Component:
         rx.text(offer["description"], dir="auto", size="2", line_height="1.6",
                 white_space="pre-wrap"),
         rx.cond(
-            offer["status"] == "pending",
+            (offer["status"] == "pending") & actions.contains("withdraw_proposal"),
             confirm_dialog(
                 rx.button(t("ui.offer.withdraw"), variant="soft", color_scheme="gray", size="2",
                           id="withdraw-offer"),
                 t_with("ui.offer.withdraw_title", price=offer["price"]), "ui.offer.withdraw_body",
                 "ui.offer.withdraw", ProLeadState.withdraw_offer),
-            rx.cond(won & (ProLeadState.lead["status"] == "awarded"), rx.hstack(
-                price_editor(ProLeadState, offer["id"]),
-                confirm_dialog(
+            rx.cond(won, rx.hstack(
+                rx.cond(actions.contains("change_price"),
+                        price_editor(ProLeadState, offer["id"])),
+                rx.cond(actions.contains("decline_award"), confirm_dialog(
                     rx.button(t("ui.offer.decline"), variant="soft", color_scheme="red",
                               size="2", id="decline-job"),
                     "ui.offer.decline_title", "ui.offer.decline_body",
-                    "ui.offer.decline_confirm", ProLeadState.decline_job),
+                    "ui.offer.decline_confirm", ProLeadState.decline_job)),
                 spacing="3", align="center")),
         ),
         spacing="3",
@@ -704,13 +704,12 @@ def _deal() -> rx.Component:
         lead["is_mine"] != "",
         rx.vstack(
             offers_panel(ProLeadState),
-            rx.cond((lead["type"] == "professional_referral") & (lead["status"] == "active"),
-                    _share_box()),
+            rx.cond(ProLeadState.actions.contains("refer"), _share_box()),
             spacing="4",
             width="100%",
         ),
         rx.cond(ProLeadState.my_offer.contains("id"), _my_offer(),
-                rx.cond(lead["status"] == "active", _offer_form())),
+                rx.cond(ProLeadState.actions.contains("propose"), _offer_form())),
     )
 
 
@@ -764,7 +763,7 @@ def _detail() -> rx.Component:
                               t("ui.lead.back"), variant="ghost", size="2"),
                     href=routes.PRO_HOME),
             rx.spacer(),
-            rx.cond(lead["can_cancel"] != "",
+            rx.cond(ProLeadState.actions.contains("cancel_lead"),
                     confirm_dialog(
                         rx.button(t("ui.lead.cancel"), color_scheme="red", variant="soft",
                                   size="2", id="cancel-lead"),
