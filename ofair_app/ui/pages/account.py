@@ -10,7 +10,7 @@ from ofair_app.domain import identity
 from ofair_app.domain.errors import AppError
 from ofair_app.services import users
 from ofair_app.ui import routes, theme
-from ofair_app.ui.components.forms import error_banner, field, notice_banner, page_title
+from ofair_app.ui.components.forms import error_banner, field, form, notice_banner, page_title
 from ofair_app.ui.components.shells import consumer_shell, guarded
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
@@ -96,7 +96,7 @@ class AccountState(SessionState):
 
 def _details() -> rx.Component:
     errors = AccountState.errors
-    return rx.form(
+    return form(
         rx.vstack(
             rx.cond(AccountState.phone != "",
                     field("ui.account.phone", rx.input(value=AccountState.phone, read_only=True,
@@ -127,9 +127,6 @@ def _details() -> rx.Component:
         ),
         on_submit=AccountState.save,
         reset_on_submit=False,
-        # Our own checks answer, in the page's language (the browser's would stop the form
-        # with a message in its own).
-        no_validate=True,
         width="100%",
     )
 
@@ -137,7 +134,7 @@ def _details() -> rx.Component:
 def _email_code() -> rx.Component:
     return rx.cond(
         AccountState.pending_email != "",
-        rx.form(
+        form(
             rx.vstack(
                 rx.text(t("ui.account.code_for"), " ", rx.el.bdi(AccountState.pending_email,
                                                                  font_weight="600"),
