@@ -33,9 +33,13 @@ OTP_PHONES = [f"+9725499900{n:02d}" for n in range(1, 31)]
 
 
 def pytest_collection_modifyitems(items):
+    """Marks the e2e tests and runs them last: the session's Playwright (sync API) keeps an
+    event loop running in the main thread, where async tests that come after it could not
+    start their own ("cannot be called from a running event loop")."""
     for item in items:
         if "tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+    items.sort(key=lambda item: "tests/e2e/" in str(item.fspath))
 
 
 def _free_port() -> int:

@@ -45,6 +45,7 @@ def test_each_move_reaches_the_other_sides_open_page(page, browser, app_url) -> 
     expect(card).to_have_count(1, timeout=LIVE_MS)
     expect(card).to_contain_text("ממתינה")
     pro_page.click("#withdraw-offer")
+    pro_page.get_by_role("alertdialog").locator(".confirm-action").click()
     expect(card).to_contain_text("בוטלה", timeout=LIVE_MS)
 
     # a second offer (sent through the service, from outside both pages) appears too
@@ -72,6 +73,7 @@ def test_each_move_reaches_the_other_sides_open_page(page, browser, app_url) -> 
 
     # the performer marks it done: the owner's open page shows it, and may confirm
     pro_page.click("#mark-done")
+    pro_page.get_by_role("alertdialog").locator(".confirm-action").click()
     expect(page.locator(".lead-status")).to_have_text("הושלמה", timeout=LIVE_MS)
     pro_context.close()
 
