@@ -1,9 +1,9 @@
 """The OFAIR app: Reflex pages, the REST API mounted under /api/v1, and the job scheduler."""
 
 from ofair_app.api import create_api
+from ofair_app.db.lead_signals import lead_listener
 from ofair_app.settings import get_settings
 from ofair_app.ui import pages, theme
-from ofair_app.ui.state.live import lead_listener
 from ofair_app.web.app import OfairApp
 
 # Security headers wrap everything the app serves (pages, Reflex's routes, the API): web/app.py.

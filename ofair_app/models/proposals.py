@@ -104,7 +104,7 @@ class PhoneRevelation(SQLModel, table=True):
 
 
 # Append-only: the winner's contact (business and phone) was shown to the lead's owner or an
-# admin, from where (migration 0008).
+# admin, from where (migration 0008_nav).
 class PerformerContactReveal(SQLModel, table=True):
     __tablename__ = "performer_contact_reveals"
 

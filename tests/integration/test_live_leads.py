@@ -16,9 +16,9 @@ import pytest
 
 from ofair_app.adapters.psp.sandbox import SUCCESS_CARD, SandboxProvider
 from ofair_app.db.engine import unit_of_work
+from ofair_app.db.lead_signals import CHANNEL, LeadSignals, _conninfo, listen
 from ofair_app.models import ProposalCreate
 from ofair_app.services import disputes, leads, payments, proposals
-from ofair_app.ui.state.live import CHANNEL, LeadSignals, _conninfo, listen
 from tests.factories import caller_for, make_lead, make_professional, make_user
 
 D = Decimal

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ofair_app.ui.state.live import LeadSignals
+from ofair_app.db.lead_signals import LeadSignals
 
 
 def test_a_watcher_wakes_for_its_lead_and_not_for_another():

@@ -12,6 +12,7 @@ import uuid
 import reflex as rx
 
 from ofair_app import reference
+from ofair_app.db.lead_signals import SIGNALS
 from ofair_app.domain.errors import AppError
 from ofair_app.i18n import plural
 from ofair_app.models import Lead
@@ -20,7 +21,7 @@ from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import confirm_dialog, error_banner, fact, page_title
 from ofair_app.ui.components.offers import OffersMixin, offers_panel
 from ofair_app.ui.components.shells import consumer_shell, guarded
-from ofair_app.ui.state.live import SIGNALS, LiveLeadMixin
+from ofair_app.ui.state.live import LiveLeadMixin
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
 

@@ -14,6 +14,7 @@ import reflex as rx
 
 from ofair_app import reference
 from ofair_app.adapters.storage import MAX_UPLOAD_BYTES, validate_upload
+from ofair_app.db.lead_signals import SIGNALS
 from ofair_app.domain import proposals as offer_rules
 from ofair_app.domain.errors import AppError, FieldErrors
 from ofair_app.domain.inputs import date_from_parts
@@ -49,7 +50,7 @@ from ofair_app.ui.components.offers import (
 )
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.pages.my_requests import status_badge
-from ofair_app.ui.state.live import SIGNALS, LiveLeadMixin
+from ofair_app.ui.state.live import LiveLeadMixin
 from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.session import SessionState
 
