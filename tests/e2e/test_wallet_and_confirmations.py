@@ -44,9 +44,10 @@ LATER = datetime.now(UTC) + timedelta(days=30)  # past every hold period
 SHOTS = os.environ.get("OFAIR_SHOTS_DIR", "")
 
 
-def _shots(browser, app_url, user, path: str, ready: str, name: str) -> None:
+def _shots(browser, app_url, user, path: str, ready: str, name: str,
+           opener: str = "") -> None:
     """Save `path` as `user` sees it at 390 px and 1280 px, in Hebrew and in English, once
-    `ready` shows."""
+    `ready` shows; with `opener`, after clicking it, with its confirmation open."""
     if not SHOTS:
         return
     Path(SHOTS).mkdir(parents=True, exist_ok=True)
@@ -58,9 +59,13 @@ def _shots(browser, app_url, user, path: str, ready: str, name: str) -> None:
             page.context.add_cookies([{"name": "ofair_locale", "value": locale,
                                        "url": app_url}])
             page.goto(path)
-            expect(page.locator(ready).first).to_be_visible()
-            page.wait_for_timeout(300)  # web fonts
-            page.screenshot(path=f"{SHOTS}/{name}-{size}-{locale}.png", full_page=True)
+            if opener:
+                page.locator(opener).first.click()
+                expect(page.get_by_role("alertdialog")).to_be_visible()
+            else:
+                expect(page.locator(ready).first).to_be_visible()
+            page.wait_for_timeout(300)  # web fonts, the dialog's opening animation
+            page.screenshot(path=f"{SHOTS}/{name}-{size}-{locale}.png", full_page=not opener)
             context.close()
 
 
@@ -159,32 +164,12 @@ def test_marking_a_job_done_waits_for_the_confirmation(page, browser, app_url) -
     page.get_by_role("alertdialog").locator(".confirm-cancel").click()
     expect(page.get_by_role("alertdialog")).to_have_count(0)
     assert _lead(lead.id).status == LeadStatus.in_progress
-    _shots_dialog(browser, app_url, owner, f"/pro/leads/{lead.id}", "#mark-done", "mark-done")
+    _shots(browser, app_url, owner, f"/pro/leads/{lead.id}", "", "mark-done", opener="#mark-done")
 
     page.click("#mark-done")
     page.get_by_role("alertdialog").locator(".confirm-action").click()
     expect(page.locator("#my-offer")).to_contain_text("ממתינים לאישור הלקוח")
     assert _lead(lead.id).status == LeadStatus.completed
-
-
-def _shots_dialog(browser, app_url, user, path: str, opener: str, name: str) -> None:
-    """Like `_shots`, with the confirmation of `opener` open."""
-    if not SHOTS:
-        return
-    Path(SHOTS).mkdir(parents=True, exist_ok=True)
-    for size, viewport in (("390", PHONE), ("1280", DESKTOP)):
-        for locale in ("he", "en"):
-            context = browser.new_context(base_url=app_url, viewport=viewport)
-            page = context.new_page()
-            sign_in_as(page, app_url, token_for(user))
-            page.context.add_cookies([{"name": "ofair_locale", "value": locale,
-                                       "url": app_url}])
-            page.goto(path)
-            page.locator(opener).first.click()
-            expect(page.get_by_role("alertdialog")).to_be_visible()
-            page.wait_for_timeout(300)  # the opening animation
-            page.screenshot(path=f"{SHOTS}/{name}-{size}-{locale}.png")
-            context.close()
 
 
 def test_admin_actions_wait_for_their_confirmation(page, browser, app_url) -> None:
@@ -217,8 +202,8 @@ def test_admin_actions_wait_for_their_confirmation(page, browser, app_url) -> No
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
     assert _withdrawal_status(caller) == "requested"
-    _shots_dialog(browser, app_url, admin, "/admin/payouts", ".withdrawal-request .approve",
-                  "approve-payout")
+    _shots(browser, app_url, admin, "/admin/payouts", "", "approve-payout",
+           opener=".withdrawal-request .approve")
     row.locator(".approve").click()
     page.get_by_role("alertdialog").locator(".confirm-approve").click()
     expect(page.get_by_role("status")).to_be_visible()
