@@ -411,7 +411,7 @@ def board_statements(session, scenario: Scenario, limit: int = 20) -> list[tuple
         if pinned_group and (not after_pinned or not pinned_ids):
             continue
         wanted = limit + 1 - found
-        for window in (None,) if pinned_group else (board.RECENT_WINDOW, None):
+        for window in (board.PINNED_WINDOW if pinned_group else board.RECENT_WINDOW, None):
             query = board._query(filters, pinned_ids=pinned_ids, pinned_group=pinned_group,
                                  after=after if pinned_group == after_pinned else None,
                                  limit=wanted, window=window)

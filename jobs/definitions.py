@@ -105,6 +105,16 @@ def release_holds(*, as_of: datetime) -> str:
     return f"released {released} holds"
 
 
+@job("renew_subscriptions", minute=50)
+def renew_subscriptions(*, as_of: datetime) -> str:
+    """Subscriptions that ended: their businesses' leads leave the board's pinned indexes."""
+    from ofair_app.services import subscriptions
+
+    with unit_of_work(SYSTEM) as session:
+        unpinned = subscriptions.unpin_ended(session=session, now=as_of)
+    return f"unpinned {unpinned} leads of ended subscriptions"
+
+
 @job("reconcile_payments", minute="*/10")
 def reconcile_payments(*, as_of: datetime) -> str:
     """Ask the provider about payments still pending after RECONCILE_AFTER."""

@@ -62,12 +62,17 @@ board = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True)),
     sa.Column("search_doc", postgresql.TSVECTOR()),
     sa.Column("budget_cents", sa.BigInteger()),
+    sa.Column("pinned", sa.Boolean()),
 )
 B = board.c
-# What a card shows (the search document and the budget's index copy stay in the database).
-CARD_COLUMNS = [column for column in board.c if column.name not in ("search_doc", "budget_cents")]
-# A first try reads only this many of the newest leads (of the category) after the cursor.
+# What a card shows (the search document, the budget's index copy and the flag of leads that may
+# be pinned stay in the database: a card is pinned when its business subscribes right now).
+CARD_COLUMNS = [column for column in board.c
+                if column.name not in ("search_doc", "budget_cents", "pinned")]
+# A first try reads only this many of the newest leads (of the category) after the cursor; in
+# the pinned group, whose own small indexes answer the second try quickly, fewer.
 RECENT_WINDOW = 4000
+PINNED_WINDOW = 500
 
 
 @dataclass(frozen=True)
@@ -167,21 +172,37 @@ def text_condition(q: str, c=B) -> sa.ColumnElement[bool] | None:
     """Every word, as the start of a word of the lead's title or summary, in Hebrew or English
     (`חשמל` finds `חשמלאי`, `מזגן` finds `מזגנים`); a Hebrew word is also found behind
     one-letter prefixes (`מזגן` finds `ומזגנים`: the board's document holds each word without
-    them too, migration 0008)."""
+    them too, migration 0008). A one-letter word matches only itself."""
     words = _WORD.findall(q.lower().translate(_FINAL_LETTERS))[:8]
     if not words:
         return None
-    tsquery = " & ".join(f"{w[:40]}:*" for w in words)
+    # A single letter is a whole word, not the start of every word that begins with it (which
+    # would be a sixth of the board for nothing anyone looks for).
+    tsquery = " & ".join(f"{w[:40]}:*" if len(w) > 1 else w for w in words)
     return c.search_doc.op("@@")(sa.func.to_tsquery(sa.literal_column("'simple'"), tsquery))
 
 
 # Each page is planned for its own values (a generic plan cannot tell a crowded city from a
-# village, and picks badly for one of them: benchmarks/bench_board.py), and its statements may
-# run `board_statement_timeout_ms` at most. Returns the timeout it replaces.
+# village, and picks badly for one of them: benchmarks/bench_board.py), its statements may run
+# `board_statement_timeout_ms` at most, and the bitmaps of broad conditions stay exact (at the
+# default 4 MB, two conditions of 300,000 leads each made a lossy bitmap, whose every page was
+# then read and rechecked: seconds at 10M leads), and reading a row costs what it costs when the
+# board is in memory: at the default `random_page_cost` of 4 the planner ANDed a 9,000-lead word
+# bitmap with a 330,000-lead place bitmap to save heap reads that cost less than building it
+# (180 ms instead of 50). Returns the settings it replaces.
+BOARD_WORK_MEM = "64MB"
+BOARD_RANDOM_PAGE_COST = "1.1"
 _BOARD_SETTINGS = sa.text(
-    "SELECT current_setting('statement_timeout'), "
+    "SELECT current_setting('statement_timeout') AS timeout, "
+    "current_setting('work_mem') AS work_mem, "
+    "current_setting('random_page_cost') AS random_page_cost, "
     "set_config('plan_cache_mode', 'force_custom_plan', true), "
-    "set_config('statement_timeout', :timeout, true)").columns(sa.column("previous"))
+    "set_config('statement_timeout', :timeout, true), "
+    "set_config('work_mem', :work_mem, true), "
+    "set_config('random_page_cost', :random_page_cost, true)")
+_RESTORE = sa.text("SELECT set_config('statement_timeout', :timeout, true), "
+                   "set_config('work_mem', :work_mem, true), "
+                   "set_config('random_page_cost', :random_page_cost, true)")
 
 
 class SearchTooBroad(InvalidInput):
@@ -250,6 +271,8 @@ def _query(filters: BoardFilters, *, pinned_ids: list[uuid.UUID], pinned_group: 
       board when its estimate of the matches is too high (benchmarks/bench_board.py --random).
     """
     scoped: list[sa.ColumnElement[bool]] = []
+    if pinned_group:  # the small partial indexes of leads that may be pinned (migration 0009)
+        scoped.append(B.pinned)
     if filters.category:
         scoped.append(B.category_slug == filters.category)
     if after is not None:
@@ -278,15 +301,16 @@ def search(*, session: Session, filters: BoardFilters, limit: int = 20,
     check_filters(filters)
     limit = max(1, min(limit, PAGE_MAX))
     previous = session.execute(_BOARD_SETTINGS, {
-        "timeout": f"{get_settings().board_statement_timeout_ms}ms"}).scalar_one()
+        "timeout": f"{get_settings().board_statement_timeout_ms}ms",
+        "work_mem": BOARD_WORK_MEM, "random_page_cost": BOARD_RANDOM_PAGE_COST}).one()
     try:
         rows = _rows(session, filters, limit=limit, cursor=cursor, now=now)
     except sa.exc.OperationalError as error:
         if isinstance(error.orig, psycopg.errors.QueryCanceled):
             raise SearchTooBroad() from None
         raise
-    session.execute(sa.text("SELECT set_config('statement_timeout', :previous, true)"),
-                    {"previous": previous})
+    session.execute(_RESTORE, {"timeout": previous.timeout, "work_mem": previous.work_mem,
+                               "random_page_cost": previous.random_page_cost})
     page = rows[:limit]
     next_cursor = None
     if len(rows) > limit:
@@ -326,8 +350,7 @@ def _rows(session: Session, filters: BoardFilters, *, limit: int, cursor: str | 
             continue
         position = after if pinned_group == after_pinned else None
         wanted = limit + 1 - len(rows)
-        # Subscribers' leads are few: straight to the matches. The rest: the newest first.
-        for window in (None,) if pinned_group else (RECENT_WINDOW, None):
+        for window in (PINNED_WINDOW if pinned_group else RECENT_WINDOW, None):
             found = session.execute(_query(
                 filters, pinned_ids=pinned_ids, pinned_group=pinned_group, after=position,
                 limit=wanted, window=window)).all()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from ofair_app.db.engine import Caller
@@ -98,3 +99,12 @@ def list_for(*, session: Session, caller: Caller,
     return list(session.exec(select(Subscription).where(
         Subscription.professional_id == professional_id)
         .order_by(col(Subscription.starts_at).desc())).all())
+
+
+def unpin_ended(*, session: Session, now: datetime) -> int:
+    """Take the leads of businesses whose subscription has ended off the board's short list of
+    leads that may be pinned (migration 0009). They stopped being pinned when it ended (the
+    board checks the subscribers of the moment); this keeps the pinned indexes small. Returns
+    how many leads it unpinned."""
+    return session.execute(sa.text("SELECT lead_board_unpin_ended(:now)"),
+                           {"now": now}).scalar_one()
