@@ -39,7 +39,7 @@ from ofair_app.settings import get_settings
 
 PAGE_MAX = 50
 KM_PER_DEGREE = 111.045
-_WORD = re.compile(r"\w+", re.UNICODE)
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # Hebrew's final letters in their usual form, as `board_document` indexes them (migration 0008).
 _FINAL_LETTERS = str.maketrans("ךםןףץ", "כמנפצ")
 
@@ -168,18 +168,25 @@ def _box(lat: float, lon: float, radius_km: float, c=B) -> sa.ColumnElement[bool
     return sa.and_(c.lat.between(lat - dlat, lat + dlat), c.lon.between(lon - dlon, lon + dlon))
 
 
-def text_condition(q: str, c=B) -> sa.ColumnElement[bool] | None:
+def search_words(q: str | None) -> list[str]:
+    """The words a search looks for, as the board's document holds them: lower case, Hebrew's
+    final letters in their usual form, at most 8 words of at most 40 letters (an underscore
+    parts words, as in the document)."""
+    if not q:
+        return []
+    return [w[:40] for w in _WORD.findall(q.lower().translate(_FINAL_LETTERS))[:8]]
+
+
+def text_condition(words: list[str], c=B, tags: tuple[str, ...] = ()) -> sa.ColumnElement[bool]:
     """Every word, as the start of a word of the lead's title or summary, in Hebrew or English
     (`חשמל` finds `חשמלאי`, `מזגן` finds `מזגנים`); a Hebrew word is also found behind
-    one-letter prefixes (`מזגן` finds `ומזגנים`: the board's document holds each word without
-    them too, migration 0008). A one-letter word matches only itself."""
-    words = _WORD.findall(q.lower().translate(_FINAL_LETTERS))[:8]
-    if not words:
-        return None
-    # A single letter is a whole word, not the start of every word that begins with it (which
-    # would be a sixth of the board for nothing anyone looks for).
-    tsquery = " & ".join(f"{w[:40]}:*" if len(w) > 1 else w for w in words)
-    return c.search_doc.op("@@")(sa.func.to_tsquery(sa.literal_column("'simple'"), tsquery))
+    one-letter prefixes (`מזגן` finds `ומזגנים`). A one-letter word matches only itself. The
+    document holds each word's starts and its words without the prefixes (migrations 0008 and
+    0009b), so each searched word is one whole entry of the index; `tags` (`#c:<category>`,
+    `#s:<subcategory>`, `#t:<type>`) ask the same index for those too, in one search."""
+    entries = [*words, *tags]
+    tsquery = " & ".join("'" + entry.replace("'", "''") + "'" for entry in entries)
+    return c.search_doc.op("@@")(sa.cast(sa.literal(tsquery), postgresql.TSQUERY))
 
 
 # Each page is planned for its own values (a generic plan cannot tell a crowded city from a
@@ -222,14 +229,21 @@ def subscribed_businesses(session: Session, now: datetime | None = None) -> list
         col(Professional.subscribed_until) > now)).all())
 
 
-def _conditions(filters: BoardFilters, c, *, pinned_ids: list[uuid.UUID],
-                pinned_group: bool) -> list[sa.ColumnElement[bool]]:
+def _tags(filters: BoardFilters) -> tuple[str, ...]:
+    """The document's tags of the category, subcategory and type a search asks for."""
+    wanted = (("#c:", filters.category), ("#s:", filters.subcategory), ("#t:", filters.type))
+    return tuple(f"{tag}{value}" for tag, value in wanted if value)
+
+
+def _conditions(filters: BoardFilters, c, *, pinned_ids: list[uuid.UUID], pinned_group: bool,
+                tagged: bool) -> list[sa.ColumnElement[bool]]:
     """Every condition of the filters and the group, on the columns `c` (the board or a window
-    of it), apart from the category and the cursor."""
+    of it), apart from the category and the cursor. `tagged`: the words and the category,
+    subcategory and type in one search of the word index."""
     conditions: list[sa.ColumnElement[bool]] = []
-    if filters.subcategory:
+    if filters.subcategory and not tagged:
         conditions.append(c.subcategory_slug == filters.subcategory)
-    if filters.type:
+    if filters.type and not tagged:
         conditions.append(c.type == str(filters.type))
     # In cents: integer comparisons let the planner read the budgets' statistics (0008).
     if filters.budget_min is not None:
@@ -239,10 +253,9 @@ def _conditions(filters: BoardFilters, c, *, pinned_ids: list[uuid.UUID],
     if filters.lat is not None and filters.lon is not None and filters.radius_km is not None:
         conditions.append(_box(filters.lat, filters.lon, filters.radius_km, c))
         conditions.append(distance_sql(filters.lat, filters.lon, c) <= filters.radius_km)
-    if filters.q and filters.q.strip():
-        matched = text_condition(filters.q, c)
-        if matched is not None:
-            conditions.append(matched)
+    words = search_words(filters.q)
+    if words:
+        conditions.append(text_condition(words, c, _tags(filters) if tagged else ()))
     if filters.exclude_professional_id is not None:
         conditions.append(sa.or_(c.owner_professional_id.is_(None),
                                  c.owner_professional_id != filters.exclude_professional_id))
@@ -269,11 +282,13 @@ def _query(filters: BoardFilters, *, pinned_ids: list[uuid.UUID], pinned_group: 
       exactly when the window came up short. Ordering by an expression no index provides keeps
       the planner from walking the newest-first index and filtering, which reads the whole
       board when its estimate of the matches is too high (benchmarks/bench_board.py --random).
+      With words, the category, subcategory and type are asked of the word index with them.
     """
+    tagged = window is None and bool(search_words(filters.q))
     scoped: list[sa.ColumnElement[bool]] = []
     if pinned_group:  # the small partial indexes of leads that may be pinned (migration 0009)
         scoped.append(B.pinned)
-    if filters.category:
+    if filters.category and not tagged:
         scoped.append(B.category_slug == filters.category)
     if after is not None:
         scoped.append(sa.tuple_(B.created_at, B.lead_id) < sa.tuple_(*after))
@@ -286,7 +301,8 @@ def _query(filters: BoardFilters, *, pinned_ids: list[uuid.UUID], pinned_group: 
     else:
         c, order = B, ((B.created_at + sa.text("interval '0'")).desc(), B.lead_id.desc())
         source, conditions = board, scoped
-    conditions += _conditions(filters, c, pinned_ids=pinned_ids, pinned_group=pinned_group)
+    conditions += _conditions(filters, c, pinned_ids=pinned_ids, pinned_group=pinned_group,
+                              tagged=tagged)
     distance = (distance_sql(filters.lat, filters.lon, c)
                 if filters.lat is not None and filters.lon is not None else sa.null())
     columns = [c[column.name] for column in CARD_COLUMNS]

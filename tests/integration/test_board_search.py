@@ -122,3 +122,44 @@ def test_pages_hold_exactly_the_newest_matches_whether_the_window_finds_them_or_
             category=category, type=lead_type, budget_min=budget_min, q=q,
             **(dict(lat=EILAT.lat, lon=EILAT.lon, radius_km=10.0) if near_eilat else {}))
         assert _all_pages(filters, limit=4) == expected(filters), filters
+
+
+def test_the_word_starts_find_exactly_what_a_prefix_search_finds(db):
+    """Migration 0009b: a whole entry of `board_word_starts` matches where the word's prefix
+    matched the document before, for every word of these texts and every start of it."""
+    texts = ["התקנת מזגנים בסלון", "ובנוסף ומזגנים ישנים", "שהמזגן מטפטף ד", "החלפת דוד שמש",
+             "Air conditioner repair 24/7", "תיקון נזילה e-mail 3.5 מ\"ר", "מזגן"]
+    words = {w for t in texts for w in board.search_words(t)}
+    queries = {w[:n] for w in words for n in range(1, len(w) + 1)}
+    with unit_of_work(SYSTEM) as session:
+        for t in texts:
+            for q in sorted(queries):
+                prefix, whole = session.execute(text(
+                    "SELECT board_document(:t) @@ to_tsquery('simple', :prefix), "
+                    "board_word_starts(board_document(:t)) @@ CAST(:whole AS tsquery)"),
+                    {"t": t, "prefix": f"{q}:*" if len(q) > 1 else q,
+                     "whole": "'" + q + "'"}).one()
+                assert prefix == whole, (t, q)
+
+
+def test_the_board_document_carries_its_category_subcategory_and_type(db):
+    owner = make_user()
+    lead = make_lead(owner, consumer_lead_data(title="התקנת מזגן", category=SECOND.slug,
+                                               subcategory=None))
+    with unit_of_work(SYSTEM) as session:
+        doc = session.execute(text("SELECT search_doc::text FROM lead_board WHERE lead_id = :id"),
+                              {"id": lead.id}).scalar_one()
+    assert f"'#c:{SECOND.slug}'" in doc and "'#t:consumer'" in doc and "'#s:" not in doc
+    for filters, found in [
+        (board.BoardFilters(q="מזגן", category=SECOND.slug), True),
+        (board.BoardFilters(q="מזגן", category=FIRST.slug), False),
+        (board.BoardFilters(q="מזג", type=LeadType.consumer), True),
+        (board.BoardFilters(q="מזג", type=LeadType.professional_referral), False),
+    ]:
+        query = board._query(filters, pinned_ids=[], pinned_group=False, after=None, limit=5,
+                             window=None)
+        assert "#c:" in str(query.compile(compile_kwargs={"literal_binds": True})) or \
+            filters.category is None
+        with unit_of_work(ANONYMOUS) as session:
+            ids = [row.lead_id for row in session.execute(query)]
+        assert (lead.id in ids) is found, filters
