@@ -31,7 +31,9 @@ def _sticky_bar(*children, height: str = "64px", max_width: str = theme.MAX_WIDT
         rx.hstack(
             *children,
             align="center",
-            spacing="3",
+            # a phone's bar holds up to six items (logo, requests, accessibility, language,
+            # account): tighter there
+            spacing=rx.breakpoints(initial="2", sm="3"),
             max_width=max_width,
             margin_x="auto",
             padding_x="1rem",
@@ -403,7 +405,9 @@ def pro_shell(*children, active: str = routes.PRO_HOME, guard: bool = True) -> r
     return _root(
         _sticky_bar(
             logo("1.2rem"),
-            rx.badge(t("ui.pro.badge"), variant="soft", color_scheme="amber", radius="full"),
+            # on a phone the bar is full (the accessibility, language and account buttons)
+            rx.badge(t("ui.pro.badge"), variant="soft", color_scheme="amber", radius="full",
+                     display=rx.breakpoints(initial="none", sm="inline-flex")),
             rx.box(business_switcher(), display=rx.breakpoints(initial="none", md="block")),
             rx.spacer(),
             rx.hstack(

@@ -176,8 +176,10 @@ def _hero() -> rx.Component:
             rx.badge(rx.icon("shield-check", size=14, aria_hidden="true"), t("ui.a11y.level"),
                      color_scheme="teal", variant="soft", size="2", radius="full"),
             rx.badge(rx.icon("calendar-check", size=14, aria_hidden="true"),
-                     t_with("ui.a11y.reviewed", date=_reviewed()),
+                     # one flex item, so the badge's gap does not split "ב־" from the date
+                     rx.el.span(t_with("ui.a11y.reviewed", date=_reviewed())),
                      color_scheme="gray", variant="soft", size="2", radius="full",
+                     white_space="normal", height="auto", max_width="100%",
                      id="reviewed-on"),
             gap="0.5rem",
             wrap="wrap",
@@ -194,7 +196,7 @@ def _adjust() -> rx.Component:
             rx.text(t("ui.a11y.adjust.body"), size="2", color=theme.MUTED, line_height="1.6"),
             spacing="1",
             flex="1",
-            min_width="14rem",
+            min_width="min(14rem, 100%)",
         ),
         accessibility_control(trigger=rx.button(
             rx.icon("sliders-horizontal", size=16, aria_hidden="true"),
