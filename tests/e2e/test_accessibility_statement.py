@@ -37,8 +37,12 @@ document.addEventListener('DOMContentLoaded', function () {
 
 
 def _shot(page, name: str, full_page: bool = True) -> None:
+    """A screenshot for a person to look at (not an assertion), once every animation (the
+    dialog's fade-in) is over; only when asked for."""
     folder = os.environ.get("OFAIR_SHOTS_DIR")
     if folder:
+        page.wait_for_function(
+            "document.getAnimations().every(a => a.playState !== 'running')")
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=full_page)
 
@@ -262,7 +266,7 @@ def test_statement_and_control_on_phone_and_desktop_in_both_languages(browser, a
                 _option(panel, "contrast", "more").click()
                 page.keyboard.press("Escape")
                 expect(panel).to_be_hidden()
-                assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
                 _shot(page, f"statement-large-contrast-{locale}-{label}", full_page=False)
+                assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
             finally:
                 context.close()

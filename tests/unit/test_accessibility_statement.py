@@ -84,7 +84,8 @@ def test_bad_coordinator_settings_are_refused_at_start(clean_env, name, value):
 
 ITEMS = ([f"ui.a11y.done.{key}" for key in accessibility.DONE]
          + [f"ui.a11y.limits.{key}" for key in accessibility.LIMITS]
-         + [f"ui.a11y.contact.{key}" for key in accessibility.CONTACT])
+         + [f"ui.a11y.contact.{key}" for key in accessibility.CONTACT]
+         + [f"ui.a11y.support.{key}" for key in accessibility.SCREEN_READERS])
 
 
 def test_every_item_of_the_statement_is_in_both_languages():
@@ -116,7 +117,8 @@ def test_the_statement_says_what_regulation_35_asks_for():
     assert "regulation 35" in en["ui.a11y.law.body"] and "IS 5568" in en["ui.a11y.law.body"]
     assert "axe-core" in en["ui.a11y.done.checks"] and "axe-core" in he["ui.a11y.done.checks"]
     for reader in ("NVDA", "VoiceOver", "TalkBack"):
-        assert reader in en["ui.a11y.support.body"] and reader in he["ui.a11y.support.body"]
+        assert reader in en[f"ui.a11y.support.{reader.lower()}"]
+        assert reader in he[f"ui.a11y.support.{reader.lower()}"]
     assert "PDF" in en["ui.a11y.limits.uploads"]
     assert "payment provider" in en["ui.a11y.limits.payment"]
     assert "{date}" in he["ui.a11y.reviewed"] and "{date}" in en["ui.a11y.reviewed"]

@@ -26,6 +26,7 @@ from ofair_app.ui.state.session import SessionState
 DONE = ("checks", "keyboard", "structure", "language", "contrast", "resize", "control")
 LIMITS = ("uploads", "payment", "user_content", "automatic")
 CONTACT = ("page", "problem", "device")
+SCREEN_READERS = ("nvda", "voiceover", "talkback")
 
 
 @dataclass(frozen=True)
@@ -160,15 +161,18 @@ def _reviewed() -> rx.Var:
 
 def _hero() -> rx.Component:
     return rx.vstack(
-        rx.hstack(
+        rx.flex(
             rx.center(
                 rx.icon("accessibility", size=28, color=theme.BRAND, aria_hidden="true"),
                 width="3.5rem", height="3.5rem", border_radius="16px",
                 background=rx.color("teal", 3), flex_shrink="0",
             ),
-            rx.heading(t("ui.a11y.title"), as_="h1", size="8"),
-            spacing="4",
+            # a long word at a large text size wraps instead of widening a phone's page
+            rx.heading(t("ui.a11y.title"), as_="h1", size=rx.breakpoints(initial="7", sm="8"),
+                       min_width="0", overflow_wrap="break-word", hyphens="auto"),
+            gap="1rem",
             align="center",
+            wrap="wrap",
         ),
         rx.text(t("ui.a11y.subtitle"), as_="p", size="4", color=theme.MUTED, line_height="1.7",
                 max_width="40rem"),
@@ -226,7 +230,10 @@ def accessibility_statement() -> rx.Component:
                 _section("ui.a11y.law.title", _paragraph("ui.a11y.law.body")),
                 _section("ui.a11y.done.title",
                          _items("ui.a11y.done", DONE, "circle-check", theme.BRAND)),
-                _section("ui.a11y.support.title", _paragraph("ui.a11y.support.body")),
+                _section("ui.a11y.support.title",
+                         _paragraph("ui.a11y.support.body", margin_bottom="0.85rem"),
+                         _items("ui.a11y.support", SCREEN_READERS, "audio-lines", theme.BRAND),
+                         _paragraph("ui.a11y.support.checks", margin_top="0.85rem")),
                 _section("ui.a11y.limits.title",
                          _paragraph("ui.a11y.limits.intro", margin_bottom="0.85rem"),
                          _items("ui.a11y.limits", LIMITS, "info", theme.MUTED),
