@@ -32,8 +32,8 @@ def _sticky_bar(*children, height: str = "64px", max_width: str = theme.MAX_WIDT
             *children,
             align="center",
             # a phone's bar holds up to six items (logo, requests, accessibility, language,
-            # account): tighter there
-            spacing=rx.breakpoints(initial="2", sm="3"),
+            # account): tighter there, so it fits 360 px
+            spacing=rx.breakpoints(initial="1", sm="3"),
             max_width=max_width,
             margin_x="auto",
             padding_x="1rem",
@@ -537,7 +537,8 @@ def admin_shell(*children, active: str = routes.ADMIN_HOME) -> rx.Component:
     )
     top_bar = rx.el.header(
         rx.hstack(
-            _admin_brand(), rx.spacer(), accessibility_control(compact=True), language_switch(),
+            _admin_brand(), rx.spacer(), accessibility_control(compact=True),
+            language_switch(compact=True),
             rx.cond(SessionState.signed_in, account_menu(compact=True)),
             align="center", padding="0.75rem 1rem"
         ),
