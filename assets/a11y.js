@@ -55,16 +55,8 @@
     var buttons = document.querySelectorAll('[data-a11y]');
     for (var i = 0; i < buttons.length; i++) {
       var pair = buttons[i].getAttribute('data-a11y').split(':');
-      var on = pair[0] === 'reset' ? false : current(pair[0]) === pair[1];
-      if (pair[0] !== 'reset') buttons[i].setAttribute('aria-pressed', on ? 'true' : 'false');
-    }
-  }
-
-  function announce(text) {
-    var live = document.getElementById('a11y-status');
-    if (live && text) {
-      live.textContent = '';
-      setTimeout(function () { live.textContent = text; }, 50);
+      if (pair[0] === 'reset') continue;
+      buttons[i].setAttribute('aria-pressed', current(pair[0]) === pair[1] ? 'true' : 'false');
     }
   }
 
@@ -91,8 +83,7 @@
     }
     save(prefs);
     apply();
-    mark();
-    announce(button.getAttribute('data-a11y-said'));
+    mark();  // aria-pressed tells a screen reader what changed
   });
 
   // The panel is drawn when it opens: mark its buttons as focus enters it.
