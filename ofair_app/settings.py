@@ -7,6 +7,7 @@ console messaging, local file storage. Production refuses placeholder secrets.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -89,6 +90,19 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_use_tls: bool = False
     smtp_from: str = "OFAIR <no-reply@ofair.local>"
+
+    # --- accessibility ---------------------------------------------------------------------
+    # The accessibility statement (/accessibility; the Service Accessibility Regulations 2013,
+    # reg. 35) names the accessibility coordinator people reach with a barrier or a request,
+    # and the day the site's accessibility was last reviewed. An empty name shows the role's
+    # title; an empty phone or e-mail leaves that line out (production should set all three).
+    accessibility_coordinator_name: str = Field(default="", max_length=120)
+    accessibility_coordinator_phone: str = Field(default="", max_length=30,
+                                                 pattern=r"^[0-9+*()\- ]*$")
+    accessibility_coordinator_email: str = Field(default="accessibility@ofair.co.il",
+                                                 max_length=254,
+                                                 pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    accessibility_reviewed_on: date = date(2026, 12, 1)
 
     # --- scale-out -------------------------------------------------------------------------
     # Reflex keeps each tab's state in Redis instead of in one process, so any worker (or any

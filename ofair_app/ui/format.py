@@ -9,7 +9,7 @@ from babel.dates import format_date, format_timedelta
 from ofair_app.domain.identity import display_phone
 from ofair_app.i18n import money, translate
 
-__all__ = ["ago", "day", "distance", "isolate", "joined", "money", "phone"]
+__all__ = ["ago", "day", "distance", "isolate", "joined", "long_day", "money", "phone"]
 
 # Unicode's first-strong isolate and its closing pop (UAX #9): the text between them takes its
 # own direction and does not reorder with its neighbours.
@@ -58,3 +58,8 @@ def day(value: date, locale: str) -> str:
     """`25 בנוב׳` / `25 Nov`; the year only when it is not this one."""
     pattern = "d MMM" if value.year == datetime.now(UTC).year else "d MMM y"
     return format_date(value, pattern, locale="he_IL" if locale == "he" else "en_IL")
+
+
+def long_day(value: date, locale: str) -> str:
+    """`1 בדצמבר 2026` / `1 December 2026`: a date that stands alone (a statement's review)."""
+    return format_date(value, "long", locale="he_IL" if locale == "he" else "en_IL")

@@ -6,6 +6,9 @@ FOR_PROS = "/#pros"
 LOGIN = "/login"
 REQUEST_FORM = "/#request"
 
+# The accessibility statement (Service Accessibility Regulations 2013, reg. 35), in every footer.
+ACCESSIBILITY = "/accessibility"
+
 # A consumer's own requests.
 MY_REQUESTS = "/my/requests"
 MY_REQUEST = "/my/requests/[lead_id]"

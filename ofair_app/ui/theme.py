@@ -5,13 +5,25 @@ Imported by rxconfig.py, so it imports nothing of the app but Reflex.
 
 import reflex as rx
 
-BRAND = "#0d7a6f"
-ACCENT = "#f5b83d"
-INK = "#12262b"
-MUTED = "#5b6b70"
-SURFACE = "#ffffff"
-PAGE = "#f6f8f9"
-BORDER = "#e3e9eb"
+# The palette. Pages use it through CSS variables (defined in assets/a11y.css), so the reader's
+# high-contrast mode can swap every colour at once; PALETTE keeps the standard values for places
+# that need a literal (the browser's theme colour, the PWA manifest).
+PALETTE = {
+    "brand": "#0d7a6f",
+    "accent": "#f5b83d",
+    "ink": "#12262b",
+    "muted": "#5b6b70",
+    "surface": "#ffffff",
+    "page": "#f6f8f9",
+    "border": "#e3e9eb",
+}
+BRAND = "var(--ofair-brand)"
+ACCENT = "var(--ofair-accent)"
+INK = "var(--ofair-ink)"
+MUTED = "var(--ofair-muted)"
+SURFACE = "var(--ofair-surface)"
+PAGE = "var(--ofair-page)"
+BORDER = "var(--ofair-border)"
 
 MAX_WIDTH = "72rem"
 
@@ -26,7 +38,12 @@ GLOBAL_STYLE: dict = {
     "background_color": PAGE,
 }
 
-STYLESHEETS: list[str] = ["/fonts/heebo.css", "/ofair.css"]
+STYLESHEETS: list[str] = ["/fonts/heebo.css", "/ofair.css", "/a11y.css"]
+
+# The reader's display preferences (text size, contrast, motion) from localStorage, applied to
+# <html> before the first paint; the same file runs the accessibility control. A file, not an
+# inline script: the pages' CSP allows our origin, and only the built pages' own inline scripts.
+A11Y_SCRIPT_SRC = "/a11y.js"
 
 # Sets <html lang/dir> from the locale cookie before the first paint, so English readers never
 # see a right-to-left flash. LocaleState keeps it in step afterwards.
@@ -43,7 +60,7 @@ def radix_theme():
 
 def head_components() -> list:
     return [
-        rx.el.meta(name="theme-color", content=BRAND),
+        rx.el.meta(name="theme-color", content=PALETTE["brand"]),
         rx.el.link(rel="manifest", href="/manifest.json"),
         rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
         rx.el.link(rel="icon", href="/icons/favicon-32.png", type="image/png", sizes="32x32"),
@@ -59,6 +76,7 @@ def head_components() -> list:
         ),
         # A plain <script> in the prerendered head (rx.script would defer it to after hydration).
         rx.el.script(APPLY_LOCALE_SCRIPT),
+        rx.el.script(src=A11Y_SCRIPT_SRC),
     ]
 
 

@@ -31,6 +31,14 @@ BUILD_TIMEOUT = 420
 OTP_CODE = "246810"
 OTP_PHONES = [f"+9725499900{n:02d}" for n in range(1, 31)]
 
+# The accessibility coordinator the app under test names in its statement (from settings).
+A11Y_COORDINATOR = {
+    "ACCESSIBILITY_COORDINATOR_NAME": "מיכל לוי",
+    "ACCESSIBILITY_COORDINATOR_PHONE": "03-555-0142",
+    "ACCESSIBILITY_COORDINATOR_EMAIL": "negishut@example.co.il",
+    "ACCESSIBILITY_REVIEWED_ON": "2026-11-24",
+}
+
 
 def pytest_collection_modifyitems(items):
     """Marks the e2e tests and runs them last: the session's Playwright (sync API) keeps an
@@ -60,6 +68,7 @@ def app_url(migrated_database, tmp_path_factory) -> Iterator[str]:
         "OFAIR_TEST_OTPS": ";".join(f"{phone}={OTP_CODE}" for phone in OTP_PHONES),
         # Every browser here signs in from 127.0.0.1: one network, more than 30 codes a run.
         "OTP_IP_HOURLY_LIMIT": "1000",
+        **A11Y_COORDINATOR,
     }
     try:
         with reflex_prod(port, log_path, env=env, timeout=BUILD_TIMEOUT):

@@ -6,12 +6,20 @@ from ofair_app.ui import routes, theme
 from ofair_app.ui.state.locale import LocaleState, t
 
 
+def _unscaled(length: str) -> str:
+    """`length` as if the reader's larger-text choice were not on (assets/a11y.css): the
+    wordmark is a logo, and a bigger one would only push the top bar wider than a phone."""
+    return f"calc({length} / var(--ofair-text-scale, 1))"
+
+
 def logo(size: str = "1.35rem") -> rx.Component:
+    mark = _unscaled("1.9rem")
     return rx.link(
         rx.hstack(
-            rx.image(src="/favicon.svg", width="1.9rem", height="1.9rem", alt=""),
+            rx.image(src="/favicon.svg", width=mark, height=mark, alt=""),
             rx.text(
-                "OFAIR", font_weight="800", font_size=size, letter_spacing="0.04em", color=theme.INK
+                "OFAIR", font_weight="800", font_size=_unscaled(size), letter_spacing="0.04em",
+                color=theme.INK,
             ),
             align="center",
             spacing="2",

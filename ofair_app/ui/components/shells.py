@@ -8,6 +8,7 @@ from state.
 import reflex as rx
 
 from ofair_app.ui import routes, theme
+from ofair_app.ui.components.a11y import accessibility_control
 from ofair_app.ui.components.brand import language_switch, logo
 from ofair_app.ui.state.locale import LocaleState, t
 from ofair_app.ui.state.session import SessionState
@@ -30,7 +31,9 @@ def _sticky_bar(*children, height: str = "64px", max_width: str = theme.MAX_WIDT
         rx.hstack(
             *children,
             align="center",
-            spacing="3",
+            # a phone's bar holds up to six items (logo, requests, accessibility, language,
+            # account): tighter there, so it fits 360 px
+            spacing=rx.breakpoints(initial="1", sm="3"),
             max_width=max_width,
             margin_x="auto",
             padding_x="1rem",
@@ -248,6 +251,7 @@ def _top_bar() -> rx.Component:
             margin_inline_end="0.75rem",
         ),
         my_requests_link(),
+        accessibility_control(compact=True),
         language_switch(compact=True),
         account_button(),
     )
@@ -255,6 +259,42 @@ def _top_bar() -> rx.Component:
 
 def _footer_link(label: str, href: str) -> rx.Component:
     return rx.link(t(label), href=href, color=theme.MUTED, size="2", _hover={"color": theme.INK})
+
+
+def legal_links() -> rx.Component:
+    """The links every footer carries, in every shell (the accessibility statement; the
+    privacy notice and terms belong here too)."""
+    return rx.el.nav(
+        rx.flex(
+            rx.link(t("ui.a11y.nav"), href=routes.ACCESSIBILITY, color=theme.MUTED, size="2",
+                    underline="always", _hover={"color": theme.INK},
+                    class_name="footer-accessibility"),
+            gap="1.25rem",
+            wrap="wrap",
+            align="center",
+        ),
+        aria_label=t("ui.footer.legal_label"),
+    )
+
+
+def _small_footer(**props) -> rx.Component:
+    """The pro and admin shells' footer: the legal links and the rights line, nothing else."""
+    return rx.el.footer(
+        rx.flex(
+            legal_links(),
+            rx.text(t("ui.footer.rights"), color=theme.MUTED, size="1"),
+            direction=rx.breakpoints(initial="column", sm="row"),
+            gap="0.5rem",
+            justify="between",
+            align=rx.breakpoints(initial="start", sm="center"),
+            max_width=props.pop("max_width", theme.MAX_WIDTH),
+            margin_x="auto",
+            padding="1rem",
+        ),
+        border_top=f"1px solid {theme.BORDER}",
+        width="100%",
+        **props,
+    )
 
 
 def _footer() -> rx.Component:
@@ -282,10 +322,16 @@ def _footer() -> rx.Component:
         ),
         rx.box(
             rx.flex(
-                rx.text(t("ui.footer.rights"), color=theme.MUTED, size="1"),
-                rx.text(t("ui.footer.made_in"), color=theme.MUTED, size="1"),
+                legal_links(),
+                rx.flex(
+                    rx.text(t("ui.footer.rights"), color=theme.MUTED, size="1"),
+                    rx.text(t("ui.footer.made_in"), color=theme.MUTED, size="1"),
+                    direction="column",
+                    align=rx.breakpoints(initial="start", sm="end"),
+                    gap="0.25rem",
+                ),
                 direction=rx.breakpoints(initial="column", sm="row"),
-                spacing="1",
+                gap="0.75rem",
                 justify="between",
                 padding="1rem 0 1.5rem",
                 border_top=f"1px solid {theme.BORDER}",
@@ -359,7 +405,9 @@ def pro_shell(*children, active: str = routes.PRO_HOME, guard: bool = True) -> r
     return _root(
         _sticky_bar(
             logo("1.2rem"),
-            rx.badge(t("ui.pro.badge"), variant="soft", color_scheme="amber", radius="full"),
+            # on a phone the bar is full (the accessibility, language and account buttons)
+            rx.badge(t("ui.pro.badge"), variant="soft", color_scheme="amber", radius="full",
+                     display=rx.breakpoints(initial="none", sm="inline-flex")),
             rx.box(business_switcher(), display=rx.breakpoints(initial="none", md="block")),
             rx.spacer(),
             rx.hstack(
@@ -370,6 +418,7 @@ def pro_shell(*children, active: str = routes.PRO_HOME, guard: bool = True) -> r
             ),
             rx.spacer(),
             invitations_pointer(),
+            accessibility_control(compact=True),
             language_switch(compact=True),
             # Everywhere, phones included: the way to one's own account and out of it.
             rx.cond(SessionState.signed_in, account_menu(compact=True)),
@@ -390,8 +439,11 @@ def pro_shell(*children, active: str = routes.PRO_HOME, guard: bool = True) -> r
             width="100%",
             max_width=PRO_WIDTH,
             margin_x="auto",
-            padding=rx.breakpoints(initial="1.25rem 1rem 6.5rem", md="2rem 1rem 3rem"),
+            padding=rx.breakpoints(initial="1.25rem 1rem 2rem", md="2rem 1rem 3rem"),
         ),
+        # On a phone it ends above the bottom tab bar.
+        _small_footer(max_width=PRO_WIDTH,
+                      padding_bottom=rx.breakpoints(initial="5.5rem", md="0")),
         rx.el.nav(
             rx.hstack(
                 *(_pro_tab(h, i, label, h == active) for h, i, label in PRO_NAV),
@@ -467,6 +519,7 @@ def admin_shell(*children, active: str = routes.ADMIN_HOME) -> rx.Component:
             ),
             rx.spacer(),
             rx.cond(SessionState.signed_in, account_menu()),
+            accessibility_control(),
             language_switch(),
             height="100%",
             spacing="2",
@@ -484,7 +537,8 @@ def admin_shell(*children, active: str = routes.ADMIN_HOME) -> rx.Component:
     )
     top_bar = rx.el.header(
         rx.hstack(
-            _admin_brand(), rx.spacer(), language_switch(),
+            _admin_brand(), rx.spacer(), accessibility_control(compact=True),
+            language_switch(compact=True),
             rx.cond(SessionState.signed_in, account_menu(compact=True)),
             align="center", padding="0.75rem 1rem"
         ),
@@ -515,7 +569,11 @@ def admin_shell(*children, active: str = routes.ADMIN_HOME) -> rx.Component:
                     guarded(*children),
                     padding=rx.breakpoints(initial="1.25rem 1rem", md="2rem 2.5rem"),
                     max_width="64rem",
+                    flex="1",
                 ),
+                _small_footer(max_width="64rem"),
+                display="flex",
+                flex_direction="column",
                 flex="1",
                 min_width="0",
             ),

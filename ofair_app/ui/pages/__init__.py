@@ -7,6 +7,7 @@ previews see); the page content follows the reader's language.
 import reflex as rx
 
 from ofair_app.ui import routes
+from ofair_app.ui.pages.accessibility import AccessibilityState, accessibility_statement
 from ofair_app.ui.pages.account import AccountState, account
 from ofair_app.ui.pages.admin_home import AdminHomeState, admin_home
 from ofair_app.ui.pages.admin_money import (
@@ -72,6 +73,10 @@ def register(app: rx.App) -> None:
     _add(app, login, routes.LOGIN, "כניסה", LoginState.open,
          description="כניסה ל־OFAIR עם קוד חד-פעמי בטלפון או במייל.", public=True,
          reread=False)
+    _add(app, accessibility_statement, routes.ACCESSIBILITY, "הצהרת נגישות",
+         AccessibilityState.open,
+         description="הצהרת הנגישות של OFAIR: מה הונגש, מה עוד לא, ואיך פונים לרכז/ת הנגישות.",
+         public=True, reread=False)
     _add(app, public_pro, routes.PUBLIC_PRO, "איש מקצוע", PublicProState.open, public=True)
     _add(app, account, routes.ACCOUNT, "החשבון שלי", AccountState.open)
     _add(app, my_requests, routes.MY_REQUESTS, "הבקשות שלי", MyRequestsState.open)
