@@ -6,12 +6,21 @@ Imported by rxconfig.py, so it imports nothing of the app but Reflex.
 import reflex as rx
 
 BRAND = "#0d7a6f"
+BRAND_DARK = "#0a5f57"  # the far end of the brand band's gradient
 ACCENT = "#f5b83d"
 INK = "#12262b"
 MUTED = "#5b6b70"
 SURFACE = "#ffffff"
 PAGE = "#f6f8f9"
 BORDER = "#e3e9eb"
+# On the brand band (landing): a panel and icon tiles that darken it, so white text and the
+# amber icons keep their contrast (translucent white would lighten it below 4.5:1).
+BAND_PANEL = "rgba(0,0,0,0.12)"
+BAND_TILE = "rgba(0,0,0,0.22)"
+# The keyboard focus ring (assets/ofair.css has the same colours): the brand on light
+# backgrounds, white on the brand band. tests/unit/test_palette_contrast.py checks every pair.
+FOCUS = BRAND
+FOCUS_ON_BRAND = "#ffffff"
 
 MAX_WIDTH = "72rem"
 
