@@ -12,6 +12,8 @@ as they are built. A failure lists each violation: the rule, the page and the no
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,9 @@ from playwright.sync_api import expect
 from tests.e2e.a11y_world import World, make_world
 from tests.e2e.conftest import DESKTOP, PHONE, sign_in_as
 
+SHOTS = os.environ.get("OFAIR_SHOTS_DIR", "")
+# With OFAIR_SHOTS_DIR set, these pages are saved as the sweep passes them, for a person to see.
+SHOT_PATHS = {"/", "/account", "/pro", "/pro/profile", "/my/requests/{open_lead}"}
 AXE_JS = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
@@ -141,6 +146,8 @@ def _report(where: str, violations: list[dict]) -> list[str]:
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_passes_axe(browser, app_url, world, role, locale, size) -> None:
     assert AXE_JS.exists(), f"{AXE_JS} missing: run ./ofair setup (npm ci in tests/e2e/axe)"
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
     context = browser.new_context(base_url=app_url, viewport=SIZES[size], locale="he-IL")
     context.add_cookies([{"name": "ofair_locale", "value": locale, "url": app_url}])
     page = context.new_page()
@@ -153,6 +160,10 @@ def test_every_page_passes_axe(browser, app_url, world, role, locale, size) -> N
             page.goto(path)
             _settle(page)
             problems += _report(f"{path} ({role}, {locale}, {size} px)", _axe(page))
+            if SHOTS and visit.path in SHOT_PATHS:
+                name = re.sub(r"\W+", "-", visit.path.strip("/{}") or "home").strip("-")
+                page.screenshot(path=f"{SHOTS}/{role}-{name}-{size}-{locale}.png",
+                                full_page=True)
             for opener in visit.dialogs:
                 page.locator(opener).first.click()
                 dialog = page.locator("[role=alertdialog], [role=dialog]").first

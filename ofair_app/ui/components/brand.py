@@ -20,6 +20,7 @@ def logo(size: str = "1.35rem") -> rx.Component:
         aria_label="OFAIR",
         dir="ltr",
         underline="none",
+        class_name="ofair-tap",
     )
 
 
