@@ -26,7 +26,7 @@ from tests.factories import (
 )
 
 LATER = datetime.now(UTC) + timedelta(days=30)  # past every hold period
-TOWN = "Eilat"
+TOWN = "Kiryat Shmona"
 
 
 @dataclass

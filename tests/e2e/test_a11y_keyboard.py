@@ -188,15 +188,34 @@ SMALL_TARGETS = """() => {
 }"""
 
 
+# Bigger targets must still fit: no two controls of the top bar cover each other.
+OVERLAPPING_IN_HEADER = """() => {
+  const boxes = [...document.querySelectorAll('header a[href], header button')]
+    .map(el => [el, el.getBoundingClientRect()]).filter(([, b]) => b.width > 1 && b.height > 1);
+  const hits = [];
+  for (let i = 0; i < boxes.length; i++)
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [a, p] = boxes[i], [b, q] = boxes[j];
+      if (a.contains(b) || b.contains(a)) continue;
+      const w = Math.min(p.right, q.right) - Math.max(p.left, q.left);
+      const h = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
+      if (w > 1 && h > 1) hits.push(`${a.id || a.tagName} / ${b.id || b.tagName}`);
+    }
+  return hits;
+}"""
+
+
 @pytest.mark.parametrize(("role", "path"), KEY_PAGES)
 def test_touch_targets_are_44px_on_a_phone(browser, app_url, world, role, path) -> None:
     context, page = _open(browser, app_url, world, role, PHONE)
     try:
         _go(page, path.format(**world.paths))
         small = page.evaluate(SMALL_TARGETS)
+        overlapping = page.evaluate(OVERLAPPING_IN_HEADER)
     finally:
         context.close()
     assert not small, f"{path}: targets under 44x44 px on a phone: {small}"
+    assert not overlapping, f"{path}: top-bar controls overlap on a phone: {overlapping}"
 
 
 @pytest.mark.parametrize(("role", "path"), KEY_PAGES)
@@ -258,3 +277,20 @@ def test_statuses_are_words_and_hebrew_in_english_is_isolated(browser, app_url, 
         context.close()
     assert not silent_badges, f"{path}: badges with no words: {silent_badges}"
     assert not loose_hebrew, f"{path}: Hebrew without its own direction in English: {loose_hebrew}"
+
+
+def test_errors_of_pickers_are_announced_and_tied_to_them(browser, app_url, world) -> None:
+    """A select and the town picker, like the text fields, say they are invalid and point to
+    their message, which is an alert (announced when it appears)."""
+    context, page = _open(browser, app_url, world, "anon", PHONE)
+    try:
+        _go(page, "/")
+        page.click("#r-submit")
+        for control in ("#r-category", "#f-locality"):
+            target = page.locator(control)
+            expect(target).to_have_attribute("aria-invalid", "true")
+            message = page.locator("#" + target.get_attribute("aria-describedby"))
+            expect(message).to_have_attribute("role", "alert")
+            expect(message).not_to_have_text("")
+    finally:
+        context.close()

@@ -11,7 +11,8 @@ def logo(size: str = "1.35rem") -> rx.Component:
         rx.hstack(
             rx.image(src="/favicon.svg", width="1.9rem", height="1.9rem", alt=""),
             rx.text(
-                "OFAIR", font_weight="800", font_size=size, letter_spacing="0.04em", color=theme.INK
+                "OFAIR", font_weight="800", font_size=size, letter_spacing="0.04em",
+                color=theme.INK, class_name="ofair-wordmark",
             ),
             align="center",
             spacing="2",
