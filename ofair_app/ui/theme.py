@@ -24,6 +24,15 @@ MUTED = "var(--ofair-muted)"
 SURFACE = "var(--ofair-surface)"
 PAGE = "var(--ofair-page)"
 BORDER = "var(--ofair-border)"
+BRAND_DARK = "#0a5f57"  # the far end of the brand band's gradient
+# On the brand band (landing): a panel and icon tiles that darken it, so white text and the
+# amber icons keep their contrast (translucent white would lighten it below 4.5:1).
+BAND_PANEL = "rgba(0,0,0,0.12)"
+BAND_TILE = "rgba(0,0,0,0.22)"
+# The keyboard focus ring (assets/ofair.css has the same colours): the brand on light
+# backgrounds, white on the brand band. tests/unit/test_palette_contrast.py checks every pair.
+FOCUS = BRAND
+FOCUS_ON_BRAND = "#ffffff"
 
 MAX_WIDTH = "72rem"
 

@@ -19,7 +19,7 @@ def logo(size: str = "1.35rem") -> rx.Component:
             rx.image(src="/favicon.svg", width=mark, height=mark, alt=""),
             rx.text(
                 "OFAIR", font_weight="800", font_size=_unscaled(size), letter_spacing="0.04em",
-                color=theme.INK,
+                color=theme.INK, class_name="ofair-wordmark",
             ),
             align="center",
             spacing="2",
@@ -28,21 +28,24 @@ def logo(size: str = "1.35rem") -> rx.Component:
         aria_label="OFAIR",
         dir="ltr",
         underline="none",
+        class_name="ofair-tap",
     )
 
 
 def language_switch(compact: bool = False) -> rx.Component:
-    """`compact`: only the icon on a phone, where the top bar is full (the label stays for
-    screen readers)."""
+    """The other language's name, in that language (marked with its `lang`), as the button's
+    text and so its accessible name. `compact`: on a phone, where the top bar is full, only the
+    icon shows and the name stays for screen readers."""
     return rx.button(
-        rx.icon("languages", size=16),
+        rx.icon("languages", size=16, aria_hidden="true"),
         rx.text(t("ui.lang.switch"), as_="span",
-                display=rx.breakpoints(initial="none", sm="inline") if compact else "inline"),
+                lang=rx.cond(LocaleState.locale == "en", "he", "en"),
+                class_name="ofair-label-sm" if compact else ""),
         on_click=LocaleState.toggle,
         variant="soft",
         color_scheme="gray",
         size="2",
         radius="full",
-        aria_label=t("ui.lang.switch_label"),
+        title=t("ui.lang.switch_label"),
         id="language-switch",
     )

@@ -22,12 +22,12 @@ def field(label: str, control: rx.Component, error: rx.Var | str = "", hint: str
     describes it (`aria-describedby`: the error, or else the hint)."""
     message_id = f"{html_for}-message" if html_for else None
     if html_for:
-        control.custom_attrs.update({
+        _by_id(control, html_for).custom_attrs.update({
             "aria-invalid": rx.cond(error != "", "true", "false"),
             "aria-describedby": message_id,
         })
         if required:
-            control.custom_attrs["aria-required"] = "true"
+            _by_id(control, html_for).custom_attrs["aria-required"] = "true"
     return rx.vstack(
         rx.el.label(t(label), html_for=html_for or None, font_weight="500", font_size="0.9rem"),
         control,
@@ -50,6 +50,19 @@ def field(label: str, control: rx.Component, error: rx.Var | str = "", hint: str
         width="100%",
         min_width="0",
     )
+
+
+def _by_id(control: rx.Component, id: str) -> rx.Component:
+    """The element the label names, inside `control` (a select's trigger, the input of a
+    picker), so its invalid/required state and its message reach assistive technology; the
+    control itself when none carries that id."""
+    stack = [control]
+    while stack:
+        node = stack.pop()
+        if getattr(node, "id", None) == id:
+            return node
+        stack.extend(getattr(node, "children", []))
+    return control
 
 
 _MONTHS = {locale: get_month_names("wide", locale=locale) for locale in ("he", "en")}

@@ -275,10 +275,13 @@ class OffersMixin(rx.State, mixin=True):
         return None
 
 
-def offer_status_badge(status: rx.Var, label: rx.Var) -> rx.Component:
+def offer_status_badge(status: rx.Var, label: rx.Var, live: bool = False) -> rx.Component:
+    """An offer's status in words; `live`: a polite status region (the proposer's own offer,
+    which the owner's choice changes in place)."""
     color = rx.match(status, ("pending", "amber"), ("accepted", "green"), ("rejected", "gray"),
                      ("withdrawn", "gray"), ("declined", "red"), ("cancelled", "red"), "gray")
-    return rx.badge(label, color_scheme=color, radius="full", variant="soft")
+    return rx.badge(label, color_scheme=color, radius="full", variant="soft",
+                    **({"role": "status"} if live else {}))
 
 
 def _confirm_accept(state: type[OffersMixin], offer: rx.Var) -> rx.Component:
@@ -533,7 +536,12 @@ def offers_panel(state: type[OffersMixin]) -> rx.Component:
         dispute_box(state),
         rx.hstack(rx.icon("message-square", size=16, color=theme.BRAND),
                   rx.text(t("ui.my.offers_title"), weight="bold", size="3"),
-                  rx.badge(state.offers.length(), radius="full", id="offer-count"),
+                  rx.badge(state.offers.length(), radius="full", id="offer-count",
+                           aria_hidden="true"),
+                  # Offers arrive live: a polite region says how many there are now.
+                  rx.el.span(t("ui.my.offers_title"), ": ", state.offers.length(),
+                             role="status", aria_live="polite", aria_atomic="true",
+                             class_name="sr-only", id="offers-live"),
                   rx.spacer(),
                   rx.cond(state.lead_status == "active",
                           rx.hstack(rx.box(width="8px", height="8px", border_radius="999px",

@@ -63,21 +63,33 @@ def subcategory_chips(state) -> rx.Component:
 
 def locality_picker(state) -> rx.Component:
     """Type a few letters (Hebrew or English), pick the town from the list."""
-    result = lambda option: rx.box(  # noqa: E731
+    # Each town is a button (Tab reaches it, Enter or Space picks it) in the combobox's list.
+    result = lambda option: rx.el.button(  # noqa: E731
         rx.hstack(
-            rx.icon("map-pin", size=15, color=theme.MUTED),
-            rx.text(localized(option["he"], option["en"]), size="2"),
-            rx.text(localized(option["en"], option["he"]), size="1", color=theme.MUTED),
+            rx.icon("map-pin", size=15, color=theme.MUTED, aria_hidden="true"),
+            rx.text(localized(option["he"], option["en"]), size="2", as_="span"),
+            rx.text(localized(option["en"], option["he"]), size="1", color=theme.MUTED,
+                    as_="span", lang=rx.cond(LocaleState.locale == "en", "he", "en")),
             spacing="2",
             align="center",
         ),
+        type="button",
         on_click=state.choose_locality(option["id"]),
         role="option",
+        aria_selected="false",
         cursor="pointer",
+        width="100%",
+        min_height="44px",
         padding="0.6rem 0.75rem",
+        background="transparent",
+        border="none",
+        text_align="start",
+        color="inherit",
         _hover={"background": rx.color("teal", 3)},
+        _focus_visible={"background": rx.color("teal", 3), "outline_offset": "-2px"},
         class_name="locality-option",
     )
+    expanded = state.locality_results.length() > 0
     return rx.vstack(
         rx.cond(
             state.locality_id > 0,
@@ -102,12 +114,16 @@ def locality_picker(state) -> rx.Component:
                 name="locality_query",
                 auto_complete="off",
                 role="combobox",
+                aria_autocomplete="list",
+                aria_expanded=rx.cond(expanded, "true", "false"),
+                aria_controls="f-locality-list",
             ),
             rx.cond(
-                state.locality_results.length() > 0,
+                expanded,
                 rx.box(
                     rx.foreach(state.locality_results, result),
                     role="listbox",
+                    id="f-locality-list",
                     position="absolute",
                     top="calc(100% + 4px)",
                     left="0",
@@ -129,6 +145,17 @@ def locality_picker(state) -> rx.Component:
     )
 
 
+def radius_input(value: rx.Var, on_change, id: str) -> rx.Component:
+    """A distance in km, 1-200, as the browser's own range input: a label's `for` names it,
+    arrow keys move it and screen readers say its value (Radix's slider thumb takes no label).
+    It moves freely in the browser; `on_change` gets the value, as text, once it rests."""
+    return rx.debounce_input(
+        rx.el.input(type="range", min=1, max=200, step=1, value=value, on_change=on_change,
+                    id=id, name="radius", class_name="ofair-range"),
+        debounce_timeout=250,
+    )
+
+
 def radius_slider(state) -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -137,17 +164,7 @@ def radius_slider(state) -> rx.Component:
                     id="radius-value"),
             spacing="2",
         ),
-        rx.slider(
-            value=[state.radius],
-            min=1,
-            max=200,
-            step=1,
-            on_change=state.set_radius.throttle(100),
-            width="100%",
-            size="2",
-            id="f-radius",
-            name="radius",
-        ),
+        radius_input(state.radius, state.set_radius_km, "f-radius"),
         spacing="2",
         width="100%",
     )

@@ -152,7 +152,9 @@ def invitations_pointer() -> rx.Component:
         SessionState.pending_invitations > 0,
         rx.link(
             rx.box(
-                rx.icon("mail", size=20, color=theme.INK),
+                rx.icon("mail", size=20, color=theme.INK, aria_hidden="true"),
+                # The link's name: the words, then the count the badge shows.
+                rx.el.span(t("ui.invitations.menu"), " ", class_name="sr-only"),
                 rx.badge(SessionState.pending_invitations, color_scheme="amber", radius="full",
                          variant="solid", size="1", position="absolute", top="-0.45rem",
                          inset_inline_end="-0.6rem"),
@@ -160,7 +162,6 @@ def invitations_pointer() -> rx.Component:
                 display="flex",
             ),
             href=routes.INVITATIONS,
-            aria_label=t("ui.invitations.menu"),
             title=t("ui.invitations.menu"),
             id="invitations-pointer",
             padding="0.35rem",

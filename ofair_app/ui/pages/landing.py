@@ -179,7 +179,7 @@ def _pros() -> rx.Component:
                 width="2.25rem",
                 height="2.25rem",
                 border_radius="10px",
-                background="rgba(255,255,255,0.12)",
+                background=theme.BAND_TILE,
                 flex_shrink="0",
             ),
             rx.text(t(text), size="3", weight="medium"),
@@ -192,7 +192,7 @@ def _pros() -> rx.Component:
         rx.text(
             t("ui.landing.pros_body"),
             size="3",
-            color="rgba(255,255,255,0.88)",
+            color="white",
             line_height="1.7",
         ),
         rx.link(
@@ -216,14 +216,14 @@ def _pros() -> rx.Component:
         point("handshake", "ui.landing.pros_point2"),
         point("receipt-text", "ui.landing.pros_point3"),
         rx.separator(size="4", background="rgba(255,255,255,0.18)"),
-        rx.text(t("ui.landing.commission_note"), size="1", color="rgba(255,255,255,0.75)"),
+        rx.text(t("ui.landing.commission_note"), size="1", color="white"),
         spacing="4",
         color="white",
         flex="2",
         width="100%",
         padding="1.5rem",
         border_radius="16px",
-        background="rgba(255,255,255,0.07)",
+        background=theme.BAND_PANEL,
         border="1px solid rgba(255,255,255,0.14)",
     )
     band = rx.flex(
@@ -241,7 +241,7 @@ def _pros() -> rx.Component:
         band,
         id="pros",
         margin_top=rx.breakpoints(initial="3.5rem", md="4.5rem"),
-        background=f"linear-gradient(135deg, {theme.BRAND} 0%, #0a5f57 100%)",
+        background=f"linear-gradient(135deg, {theme.BRAND} 0%, {theme.BRAND_DARK} 100%)",
         scroll_margin_top="64px",
     )
 

@@ -45,11 +45,15 @@ def lead_row(lead: Lead, locale: str, text) -> dict[str, str]:
     }
 
 
-def status_badge(status: rx.Var, label: rx.Var) -> rx.Component:
+def status_badge(status: rx.Var, label: rx.Var, live: bool = False) -> rx.Component:
+    """The lead's status in words (its colour only repeats them). `live`: on a lead's own
+    page, where the other side's moves change it in place, a polite status region, so screen
+    readers announce the new status without interrupting."""
     color = rx.match(status, ("active", "teal"), ("awarded", "blue"), ("in_progress", "amber"),
                      ("completed", "green"), ("closed", "gray"), ("cancelled", "red"),
                      ("disputed", "orange"), "gray")
-    return rx.badge(label, color_scheme=color, radius="full", size="2", class_name="lead-status")
+    return rx.badge(label, color_scheme=color, radius="full", size="2", class_name="lead-status",
+                    **({"role": "status"} if live else {}))
 
 
 class MyRequestsState(SessionState):
@@ -235,7 +239,7 @@ def _request_detail() -> rx.Component:
             rx.hstack(
                 rx.heading(lead["title"], dir="auto", as_="h1", size="6"),
                 rx.spacer(),
-                status_badge(lead["status"], lead["status_label"]),
+                status_badge(lead["status"], lead["status_label"], live=True),
                 width="100%",
                 align="center",
                 wrap="wrap",

@@ -252,7 +252,8 @@ def _basic() -> rx.Component:
             rx.select.trigger(width="100%", id="w-schedule"),
             rx.select.content(*(rx.select.item(t(f"ui.schedule.{s.value}"), value=s.value)
                                 for s in PreferredSchedule), position="popper"),
-            value=NewLeadState.schedule, on_change=NewLeadState.set_schedule, size="3")),
+            value=NewLeadState.schedule, on_change=NewLeadState.set_schedule, size="3"),
+            html_for="w-schedule"),
         spacing="4",
         width="100%",
     )

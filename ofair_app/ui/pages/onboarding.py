@@ -217,7 +217,7 @@ def _step_business() -> rx.Component:
 def _step_services() -> rx.Component:
     return rx.vstack(
         field("ui.business.category", category_select(OnboardingState),
-              OnboardingState.errors.get("category", "")),
+              OnboardingState.errors.get("category", ""), html_for="f-category"),
         subcategory_chips(OnboardingState),
         field("ui.business.specialties",
               rx.input(value=OnboardingState.specialties,
@@ -235,9 +235,9 @@ def _step_services() -> rx.Component:
 def _step_area() -> rx.Component:
     return rx.vstack(
         field("ui.business.locality", locality_picker(OnboardingState),
-              OnboardingState.errors.get("locality_id", "")),
+              OnboardingState.errors.get("locality_id", ""), html_for="f-locality"),
         field("ui.business.radius", radius_slider(OnboardingState),
-              OnboardingState.errors.get("service_radius_km", "")),
+              OnboardingState.errors.get("service_radius_km", ""), html_for="f-radius"),
         _nav(submit=False),
         spacing="4",
         width="100%",

@@ -19,6 +19,7 @@ from ofair_app.services import board
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import error_banner, field, form, joined
 from ofair_app.ui.components.paged import paged_list
+from ofair_app.ui.components.pickers import radius_input
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.paging import first_page_key, next_page_key
@@ -180,13 +181,12 @@ class BoardState(SessionState):
             await self._fetch(append=False)
 
     @rx.event
-    def set_radius(self, value: list[int | float]):
-        if value:
-            self.radius = max(1, min(200, int(value[0])))
-
-    @rx.event
-    async def commit_radius(self, value: list[int | float]):
-        self.set_radius(value)
+    async def set_radius_km(self, value: str):
+        """The radius input came to rest: the board within that many km (text from the
+        browser; anything but a number changes nothing)."""
+        if not value.strip().isdigit():
+            return
+        self.radius = max(1, min(200, int(value)))
         self.cursor = ""
         await self._fetch(append=False)
 
@@ -363,13 +363,11 @@ def _type_switch() -> rx.Component:
 def _filters() -> rx.Component:
     more = rx.vstack(
         rx.vstack(
-            rx.hstack(rx.text(t("ui.board.radius"), size="2", color=theme.MUTED),
+            rx.hstack(rx.el.label(t("ui.board.radius"), html_for="board-radius",
+                                  font_size="var(--font-size-2)", color=theme.MUTED),
                       rx.text(BoardState.radius, " ", t("ui.business.km"), weight="bold",
                               size="2"), spacing="2"),
-            rx.slider(value=[BoardState.radius], min=1, max=200, step=1,
-                      on_change=BoardState.set_radius.throttle(100),
-                      on_value_commit=BoardState.commit_radius, width="100%", size="2",
-                      id="board-radius", name="radius"),
+            radius_input(BoardState.radius, BoardState.set_radius_km, "board-radius"),
             spacing="2",
             width="100%",
         ),

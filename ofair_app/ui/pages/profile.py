@@ -13,6 +13,7 @@ from ofair_app.models import MemberRole
 from ofair_app.models.tenancy import ProfessionalUpdate
 from ofair_app.services import certificates, professionals
 from ofair_app.ui import routes, theme
+from ofair_app.ui.components.files import labelled_upload
 from ofair_app.ui.components.forms import (
     confirm_dialog,
     error_banner,
@@ -236,7 +237,7 @@ def _edit_form() -> rx.Component:
                       ProfileState.errors.get("business_id", ""),
                       hint="ui.profile.business_id_hint", html_for="f-business-id"),
                 field("ui.business.category", category_select(ProfileState),
-                      ProfileState.errors.get("category", "")),
+                      ProfileState.errors.get("category", ""), html_for="f-category"),
                 subcategory_chips(ProfileState),
                 field("ui.business.specialties",
                       rx.input(value=ProfileState.specialties,
@@ -246,9 +247,9 @@ def _edit_form() -> rx.Component:
                       ProfileState.errors.get("specialties", ""),
                       hint="ui.business.specialties_hint", html_for="f-specialties"),
                 field("ui.business.locality", locality_picker(ProfileState),
-                      ProfileState.errors.get("locality_id", "")),
+                      ProfileState.errors.get("locality_id", ""), html_for="f-locality"),
                 field("ui.business.radius", radius_slider(ProfileState),
-                      ProfileState.errors.get("service_radius_km", "")),
+                      ProfileState.errors.get("service_radius_km", ""), html_for="f-radius"),
                 field("ui.business.about",
                       rx.text_area(name="about", id="f-about",
                                    default_value=ProfileState.about, rows="5", size="3",
@@ -328,7 +329,7 @@ def _certificates() -> rx.Component:
                        id="f-cert-title", size="3", width="100%",
                        placeholder=t("ui.certificate.title_placeholder")),
               html_for="f-cert-title"),
-        rx.upload.root(
+        labelled_upload(
             rx.vstack(
                 rx.icon("cloud-upload", size=26, color=theme.BRAND),
                 rx.cond(
@@ -340,6 +341,7 @@ def _certificates() -> rx.Component:
                 align="center",
                 spacing="1",
             ),
+            label="ui.certificate.drop",
             id=UPLOAD_ID,
             accept=ACCEPT,
             max_files=1,

@@ -82,6 +82,7 @@ class BusinessFormState(PlaceMixin, SessionState):
         self.specialties = value[:600]
 
     @rx.event
-    def set_radius(self, value: list[int | float]):
-        if value:
-            self.radius = max(1, min(200, int(value[0])))
+    def set_radius_km(self, value: str):
+        """The range input's value (text); anything but a number keeps the radius."""
+        if value.strip().isdigit():
+            self.radius = max(1, min(200, int(value)))

@@ -1,0 +1,111 @@
+"""Data for the accessibility tests: something in every state a page can show, made through
+the services, in a town no other e2e test uses (its open leads stay off their boards)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from ofair_app.db.engine import unit_of_work
+from ofair_app.domain.leads import LeadVisibility
+from ofair_app.models import ProposalCreate, ReferralCreate, UserRole
+from ofair_app.services import disputes, leads, payments, payouts, proposals, referrals
+from tests.factories import (
+    caller_for,
+    city,
+    consumer_lead_data,
+    invite,
+    make_lead,
+    make_paid_job,
+    make_professional,
+    make_user,
+    next_phone,
+    pro_lead_data,
+    token_for,
+)
+
+LATER = datetime.now(UTC) + timedelta(days=30)  # past every hold period
+TOWN = "Kiryat Shmona"
+
+
+@dataclass
+class World:
+    tokens: dict[str, str]
+    paths: dict[str, str] = field(default_factory=dict)
+
+
+def make_world() -> World:
+    """A consumer with a request with offers, one awarded (its checkout open) and one in
+    dispute; a business with money released and a withdrawal asked for, a referral waiting, a
+    lead of its own with an offer and an invitation out; an admin; a business to verify."""
+    town = city(TOWN)
+    admin = make_user(role=UserRole.admin, name="נועה מנהלת")
+    consumer = make_user(name="רונית לקוחה")
+    business, owner = make_professional(make_user(name="אבי כהן"),
+                                        business_name="אינסטלציה אבי", locality_id=town,
+                                        about="עשרים שנה של אינסטלציה בעיר.")
+    colleague_business, colleague = make_professional(make_user(name="מיכל לוי"),
+                                                      business_name="מיכל שיפוצים",
+                                                      locality_id=town)
+    _, _pending = make_professional(make_user(name="עידו חדש"), business_name="עידו חשמל",
+                                    locality_id=town)
+
+    def offer(pro, lead, price: str):
+        caller = caller_for(pro)
+        with unit_of_work(caller) as session:
+            return proposals.create_proposal(
+                session=session, caller=caller, lead_id=lead.id,
+                data=ProposalCreate(price=Decimal(price), description="אגיע מחר בבוקר עם חלקים.",
+                                    scheduled_date=(datetime.now(UTC) + timedelta(days=3)).date()))
+
+    client = caller_for(consumer)
+    open_lead = make_lead(consumer, consumer_lead_data(locality_id=town))
+    offer(owner, open_lead, "420")
+    offer(colleague, open_lead, "520")
+
+    awarded_lead = make_lead(consumer, consumer_lead_data(locality_id=town,
+                                                          title="החלפת שקעים בסלון"))
+    won = offer(owner, awarded_lead, "650")
+    with unit_of_work(client) as session:
+        proposals.accept_proposal(session=session, caller=client, proposal_id=won.id)
+    checkout = payments.initiate(caller=client, proposal_id=won.id).checkout_url or ""
+
+    # money released to the business's wallet, and a withdrawal waiting for the admin
+    make_paid_job(consumer, owner, "900", title="פתיחת סתימה", released_at=LATER)
+    pro = caller_for(owner)
+    with unit_of_work(pro) as session:
+        payouts.request_withdrawal(session=session, caller=pro, professional_id=business.id,
+                                   amount=Decimal("300"), bank_code="12", branch="608",
+                                   account="123456", account_holder="אבי כהן")
+
+    disputed_lead = make_paid_job(consumer, owner, "1700", title="צביעת חדר ילדים")
+    with unit_of_work(pro) as session:
+        payments.complete(session=session, caller=pro, lead_id=disputed_lead.id)
+    with unit_of_work(client) as session:
+        disputes.open_dispute(session=session, caller=client, lead_id=disputed_lead.id,
+                              reason="הצבע נמרח על המשקופים והחדר לא נוקה.")
+
+    # the colleague refers a lead of its own to the business
+    other = caller_for(colleague)
+    with unit_of_work(other) as session:
+        referral_lead = leads.create_lead(session=session, caller=other, data=pro_lead_data(
+            colleague_business, locality_id=town, visibility=LeadVisibility.private))
+        referrals.share_lead(session=session, caller=other, lead_id=referral_lead.id,
+                             data=ReferralCreate(receiver_professional_id=business.id,
+                                                 message="לקוח מצוין."))
+    own_lead = make_lead(owner, pro_lead_data(business, locality_id=town))
+    offer(colleague, own_lead, "2800")
+
+    invite(business, owner, phone=next_phone())  # waits on the team page
+    invite(colleague_business, colleague, phone=consumer.phone)  # the consumer's invitation
+
+    return World(
+        tokens={"consumer": token_for(consumer), "pro": token_for(owner),
+                "admin": token_for(admin)},
+        paths={"pro_id": str(business.id), "open_lead": str(open_lead.id),
+               "awarded_lead": str(awarded_lead.id), "disputed_lead": str(disputed_lead.id),
+               "own_lead": str(own_lead.id),
+               "checkout": "/" + checkout.split("/", 3)[3] if "://" in checkout else checkout})
+
+

@@ -1,0 +1,180 @@
+"""Accessibility sweep (IS 5568 = WCAG 2.1 AA): every page of the app, run through axe-core
+(the npm package, tests/e2e/axe, installed by `./ofair setup`/`./ofair test`), with zero
+violations of the wcag2a/wcag2aa/wcag21a/wcag21aa rules: logged out and as each role (consumer,
+business owner, admin), in Hebrew and in English, at 390 px and at 1280 px, on pages that hold
+data (a request with offers, a lead, a wallet with money, a referral, a dispute, a payout) and
+with their confirmation dialogs open.
+
+SWEEP names how to reach every route the app registers (pages/__init__.py); a page added to
+the app and not to SWEEP fails `test_every_registered_page_is_swept`, so new pages are checked
+as they are built. A failure lists each violation: the rule, the page and the node's selector.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.a11y_world import World, make_world
+from tests.e2e.conftest import DESKTOP, PHONE, sign_in_as
+
+SHOTS = os.environ.get("OFAIR_SHOTS_DIR", "")
+# With OFAIR_SHOTS_DIR set, these pages are saved as the sweep passes them, for a person to see.
+SHOT_PATHS = {"/", "/account", "/pro", "/pro/profile", "/my/requests/{open_lead}"}
+AXE_JS = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One page as one role sees it: `path` (with `{...}` filled from the data), and the
+    selectors of buttons that open a dialog to check too."""
+
+    route: str
+    role: str
+    path: str
+    dialogs: tuple[str, ...] = ()
+
+
+# Every registered route, and who visits it where. Roles: anon, consumer, pro, admin.
+SWEEP: list[Visit] = [
+    Visit("/", "anon", "/"),
+    Visit("/", "consumer", "/"),
+    Visit("/login", "anon", "/login"),
+    Visit("/pros/[professional_id]", "anon", "/pros/{pro_id}"),
+    Visit("/pros/[professional_id]", "consumer", "/pros/{pro_id}"),
+    Visit("/account", "consumer", "/account"),
+    Visit("/account", "pro", "/account"),
+    Visit("/account", "admin", "/account"),
+    Visit("/my/requests", "consumer", "/my/requests"),
+    Visit("/my/requests/[lead_id]", "consumer", "/my/requests/{open_lead}",
+          dialogs=(".choose-offer",)),
+    Visit("/my/requests/[lead_id]", "consumer", "/my/requests/{awarded_lead}",
+          dialogs=("#unaward",)),
+    Visit("/my/requests/[lead_id]", "consumer", "/my/requests/{disputed_lead}"),
+    Visit("/checkout/[reference]", "consumer", "{checkout}"),
+    Visit("/invitations", "consumer", "/invitations"),
+    Visit("/pro/onboarding", "consumer", "/pro/onboarding"),
+    Visit("/pro", "anon", "/pro"),
+    Visit("/pro", "pro", "/pro"),
+    Visit("/pro/leads/new", "pro", "/pro/leads/new"),
+    Visit("/pro/leads/[lead_id]", "pro", "/pro/leads/{open_lead}"),
+    Visit("/pro/leads/[lead_id]", "pro", "/pro/leads/{awarded_lead}"),
+    Visit("/pro/leads/[lead_id]", "pro", "/pro/leads/{own_lead}"),
+    Visit("/pro/my-leads", "pro", "/pro/my-leads"),
+    Visit("/pro/referrals", "pro", "/pro/referrals"),
+    Visit("/pro/wallet", "pro", "/pro/wallet"),
+    Visit("/pro/profile", "pro", "/pro/profile"),
+    Visit("/pro/team", "pro", "/pro/team"),
+    Visit("/admin", "admin", "/admin"),
+    Visit("/admin/professionals", "admin", "/admin/professionals"),
+    Visit("/admin/payouts", "admin", "/admin/payouts"),
+    Visit("/admin/disputes", "admin", "/admin/disputes"),
+    Visit("404", "anon", "/no/such/page"),
+]
+ROLES = ["anon", "consumer", "pro", "admin"]
+SIZES = {"390": PHONE, "1280": DESKTOP}
+
+
+def _registered_routes() -> set[str]:
+    """The routes pages.register() adds to the app."""
+    from ofair_app.ui import pages
+
+    routes: set[str] = set()
+
+    class Recorder:
+        def add_page(self, component, route: str, **kwargs) -> None:
+            routes.add(route)
+
+    pages.register(Recorder())  # type: ignore[arg-type]
+    return routes
+
+
+def test_every_registered_page_is_swept() -> None:
+    swept = {visit.route for visit in SWEEP}
+    missing = _registered_routes() - swept
+    assert not missing, f"pages the accessibility sweep does not visit (add to SWEEP): {missing}"
+    assert swept <= _registered_routes(), swept - _registered_routes()
+
+
+@pytest.fixture(scope="module")
+def world(app_url) -> World:
+    return make_world()
+
+
+def _axe(page) -> list[dict]:
+    """axe-core's WCAG 2.1 A/AA violations on the page as it is now. The script is evaluated
+    through the DevTools protocol: the page's CSP (hashed inline scripts) would refuse an
+    injected <script> tag, and the test must not loosen it."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE_JS.read_text())
+    result = page.evaluate(
+        """async (tags) => {
+            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags},
+                                               resultTypes: ['violations']});
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => ({target: n.target.join(' '),
+                                          summary: n.failureSummary}))}));
+        }""", WCAG_TAGS)
+    return result
+
+
+def _settle(page) -> None:
+    """The page has its data: Reflex connected and the loaders ran."""
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("h1").first).to_be_visible(timeout=15_000)
+    page.wait_for_timeout(400)  # the last state deltas, web fonts, opening animations
+
+
+def _report(where: str, violations: list[dict]) -> list[str]:
+    """One line per failing node: the rule, the page, the node's selector and axe's reason."""
+    def reason(summary: str | None) -> str:
+        lines = (summary or "").splitlines()
+        return lines[1].strip() if len(lines) > 1 else (lines[0] if lines else "")
+
+    return [f"[{v['id']}] {where} at {n['target']}: {reason(n['summary'])}"
+            for v in violations for n in v["nodes"]]
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("locale", ["he", "en"])
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_passes_axe(browser, app_url, world, role, locale, size) -> None:
+    assert AXE_JS.exists(), f"{AXE_JS} missing: run ./ofair setup (npm ci in tests/e2e/axe)"
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(base_url=app_url, viewport=SIZES[size], locale="he-IL")
+    context.add_cookies([{"name": "ofair_locale", "value": locale, "url": app_url}])
+    page = context.new_page()
+    if role != "anon":
+        sign_in_as(page, app_url, world.tokens[role])
+    problems: list[str] = []
+    try:
+        for visit in (v for v in SWEEP if v.role == role):
+            path = visit.path.format(**world.paths)
+            page.goto(path)
+            _settle(page)
+            problems += _report(f"{path} ({role}, {locale}, {size} px)", _axe(page))
+            if SHOTS and visit.path in SHOT_PATHS:
+                name = re.sub(r"\W+", "-", visit.path.strip("/{}") or "home").strip("-")
+                page.screenshot(path=f"{SHOTS}/{role}-{name}-{size}-{locale}.png",
+                                full_page=True)
+            for opener in visit.dialogs:
+                page.locator(opener).first.click()
+                dialog = page.locator("[role=alertdialog], [role=dialog]").first
+                expect(dialog).to_be_visible()
+                page.wait_for_timeout(300)
+                problems += _report(f"{path} with {opener}'s dialog ({role}, {locale}, {size} px)",
+                                    _axe(page))
+                page.keyboard.press("Escape")
+                expect(dialog).to_be_hidden()
+    finally:
+        context.close()
+    if problems:
+        pytest.fail(f"{len(problems)} accessibility violations:\n" + "\n".join(problems),
+                    pytrace=False)
