@@ -216,17 +216,25 @@ def plans_of(d: Draw) -> list[str]:
 
     from benchmarks.bench_board import Scenario, board_statements, positional, shorten
     from ofair_app.db.engine import unit_of_work
+    from ofair_app.services import board
     from ofair_app.settings import get_settings
 
     out = []
     with unit_of_work() as session:
         raw = session.connection().connection.driver_connection
         cursor = raw.cursor()
-        cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        # The board's own settings (custom plans, its work_mem and page cost), with room to
+        # finish a statement that timed out in the app.
         timeout = get_settings().board_statement_timeout_ms
-        cursor.execute(f"SET LOCAL statement_timeout = {int(timeout) * 5}")
+        session.execute(board._BOARD_SETTINGS, {
+            "timeout": f"{int(timeout) * 10}ms", "work_mem": board.BOARD_WORK_MEM,
+            "random_page_cost": board.BOARD_RANDOM_PAGE_COST})
         scenario = Scenario("r", d.description, d.filters, cursor=d.cursor)
-        for group, query in board_statements(session, scenario):
+        try:
+            statements = board_statements(session, scenario)
+        except Exception as error:  # e.g. past even that time
+            return [f"statements failed: {type(error).__name__}: {str(error).splitlines()[0]}"]
+        for group, query in statements:
             statement, values = positional(query)
             execute = "EXECUTE board_plan({})".format(
                 ", ".join(pgsql.Literal(v).as_string(raw) for v in values))
