@@ -75,6 +75,8 @@ SWEEP: list[Visit] = [
     Visit("/admin/professionals", "admin", "/admin/professionals"),
     Visit("/admin/payouts", "admin", "/admin/payouts"),
     Visit("/admin/disputes", "admin", "/admin/disputes"),
+    Visit("/accessibility", "anon", "/accessibility"),
+    Visit("/accessibility", "pro", "/accessibility"),
     Visit("404", "anon", "/no/such/page"),
 ]
 ROLES = ["anon", "consumer", "pro", "admin"]
