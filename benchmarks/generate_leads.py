@@ -467,10 +467,12 @@ BULK_BOARD = """
     INSERT INTO lead_board (lead_id, type, title, short_description, category_slug,
                             subcategory_slug, locality_id, lat, lon, budget,
                             referrer_share_percentage, preferred_schedule,
-                            owner_professional_id, proposal_count, created_at)
+                            owner_professional_id, proposal_count, created_at, pinned)
     SELECT id, type, title, short_description, category_slug, subcategory_slug, locality_id,
            lat, lon, budget, referrer_share_percentage, preferred_schedule,
-           owner_professional_id, proposal_count, created_at
+           owner_professional_id, proposal_count, created_at,
+           EXISTS (SELECT 1 FROM professionals p
+                   WHERE p.id = owner_professional_id AND p.subscribed_until > now())
     FROM leads WHERE status = 'active' AND visibility = 'public'
 """
 
