@@ -115,7 +115,7 @@ async def test_an_empty_filtered_board_knows_it_is_filtered(board):
 async def test_another_business_in_the_tab_starts_from_its_own_radius(board):
     root, state = board
     await _run(root, BoardState.open, state)
-    await _run(root, BoardState.commit_radius, state, [80])
+    await _run(root, BoardState.set_radius_km, state, "80")
     assert state.radius == 80 and state.filtered is True
     [again] = await _run(root, BoardState.open, state)  # the same business: its radius stays
     assert state.radius == 80
