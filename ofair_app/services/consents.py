@@ -104,6 +104,14 @@ def _record(session: Session, user_id: uuid.UUID, acceptance: Acceptance,
     session.flush()
 
 
+def current_acceptance(marketing: bool | None = None) -> Acceptance:
+    """The current documents acknowledged (what a page that showed them sends), with the
+    marketing answer given beside them (None: not asked)."""
+    current = policies.current_versions()
+    return Acceptance(privacy_notice_version=current[ConsentKind.privacy_notice],
+                      terms_version=current[ConsentKind.terms], marketing=marketing)
+
+
 def check_signup(acceptance: Acceptance | None) -> None:
     """Refuse (422 `consent_required`, naming the current versions) an account opened without
     acknowledging the current privacy notice and accepting the current terms."""

@@ -257,6 +257,34 @@ def _footer_link(label: str, href: str) -> rx.Component:
     return rx.link(t(label), href=href, color=theme.MUTED, size="2", _hover={"color": theme.INK})
 
 
+def _legal_links() -> rx.Component:
+    """The documents every page links to (the privacy notice, the terms)."""
+    return rx.flex(
+        _footer_link("ui.footer.privacy", routes.PRIVACY),
+        _footer_link("ui.footer.terms", routes.TERMS),
+        spacing="4",
+        wrap="wrap",
+        class_name="ofair-legal-links",
+    )
+
+
+def _slim_footer(**props) -> rx.Component:
+    """The pro and admin pages' footer: the legal links and the rights line, nothing else."""
+    return rx.el.footer(
+        rx.flex(
+            _legal_links(),
+            rx.text(t("ui.footer.rights"), color=theme.MUTED, size="1"),
+            direction=rx.breakpoints(initial="column", sm="row"),
+            spacing="2",
+            justify="between",
+            align=rx.breakpoints(initial="start", sm="center"),
+        ),
+        border_top=f"1px solid {theme.BORDER}",
+        padding_top="1rem",
+        **props,
+    )
+
+
 def _footer() -> rx.Component:
     return rx.el.footer(
         rx.flex(
@@ -283,9 +311,10 @@ def _footer() -> rx.Component:
         rx.box(
             rx.flex(
                 rx.text(t("ui.footer.rights"), color=theme.MUTED, size="1"),
+                _legal_links(),
                 rx.text(t("ui.footer.made_in"), color=theme.MUTED, size="1"),
                 direction=rx.breakpoints(initial="column", sm="row"),
-                spacing="1",
+                spacing="2",
                 justify="between",
                 padding="1rem 0 1.5rem",
                 border_top=f"1px solid {theme.BORDER}",
@@ -390,8 +419,12 @@ def pro_shell(*children, active: str = routes.PRO_HOME, guard: bool = True) -> r
             width="100%",
             max_width=PRO_WIDTH,
             margin_x="auto",
-            padding=rx.breakpoints(initial="1.25rem 1rem 6.5rem", md="2rem 1rem 3rem"),
+            padding=rx.breakpoints(initial="1.25rem 1rem 2rem", md="2rem 1rem 2rem"),
         ),
+        # Above the phone's bottom tab bar, whose height the bottom padding leaves free.
+        _slim_footer(width="100%", max_width=PRO_WIDTH, margin_x="auto",
+                     padding_x="1rem",
+                     padding_bottom=rx.breakpoints(initial="6.5rem", md="2rem")),
         rx.el.nav(
             rx.hstack(
                 *(_pro_tab(h, i, label, h == active) for h, i, label in PRO_NAV),
@@ -516,6 +549,8 @@ def admin_shell(*children, active: str = routes.ADMIN_HOME) -> rx.Component:
                     padding=rx.breakpoints(initial="1.25rem 1rem", md="2rem 2.5rem"),
                     max_width="64rem",
                 ),
+                _slim_footer(max_width="64rem", margin=rx.breakpoints(
+                    initial="0 1rem", md="0 2.5rem"), padding_bottom="1.5rem"),
                 flex="1",
                 min_width="0",
             ),
