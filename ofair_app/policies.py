@@ -21,6 +21,7 @@ from functools import cache
 from importlib import resources
 
 from jinja2 import Environment, StrictUndefined, select_autoescape
+from markdown_it import MarkdownIt
 
 from ofair_app.domain import identity
 from ofair_app.domain.consent import UNSUBSCRIBE_TTL, ConsentKind
@@ -113,3 +114,15 @@ def render(kind: ConsentKind, locale: str) -> str:
     effective = policy.effective.strftime("%d/%m/%Y")
     return _template(kind, locale).render(version=policy.version, effective=effective,
                                           **facts())
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    # CommonMark with tables; raw HTML in the source is escaped, never passed through.
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def render_html(kind: ConsentKind, locale: str) -> str:
+    """The document as HTML, for the page (rendered here, so the browser needs no Markdown
+    library)."""
+    return _markdown().render(render(kind, locale))

@@ -106,3 +106,17 @@ def test_the_privacy_notice_covers_what_the_law_asks():
                    "outside Israel", "Your rights", "/account", "Privacy Protection Authority",
                    "IP", "payment provider"):
         assert needed in text, needed
+
+
+def test_the_pages_get_html_with_tables_links_and_nothing_raw(monkeypatch):
+    from ofair_app.settings import get_settings
+
+    monkeypatch.setenv("PRIVACY_CONTACT_EMAIL", "<script>x</script>@ofair.co.il")
+    get_settings.cache_clear()
+    try:
+        html = policies.render_html(ConsentKind.privacy_notice, "he")
+    finally:
+        get_settings.cache_clear()
+    assert html.startswith("<h1>מדיניות פרטיות</h1>")
+    assert "<table>" in html and '<a href="/account">' in html
+    assert "<script>" not in html and "&lt;script&gt;" in html

@@ -76,7 +76,7 @@ class LoginState(ResendCountdown, SessionState):
         self.access = "ok"
         if caller is not None:
             return rx.redirect(await self._next(caller))
-        self.step = "identify"
+        self.step, self._code = "identify", ""
         self._clear()
         return None
 
@@ -129,7 +129,7 @@ class LoginState(ResendCountdown, SessionState):
 
     @rx.event
     def change_target(self):
-        self.step = "identify"
+        self.step, self._code = "identify", ""
         self._clear()
 
     async def _login(self, code: str, acceptance: Acceptance | None) -> auth.Login:

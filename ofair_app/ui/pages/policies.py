@@ -18,23 +18,23 @@ from ofair_app.ui.state.session import SessionState
 
 
 class PolicyState(LocaleState):
-    """The document's Markdown, rendered on the server with the platform's current figures
-    (read again when the language switches)."""
+    """The document as HTML, rendered on the server from its Markdown with the platform's
+    current figures (read again when the language switches)."""
 
     document: str = ""
 
     @rx.event
     def open_privacy(self):
-        self.document = policies.render(ConsentKind.privacy_notice, self.locale)
+        self.document = policies.render_html(ConsentKind.privacy_notice, self.locale)
 
     @rx.event
     def open_terms(self):
-        self.document = policies.render(ConsentKind.terms, self.locale)
+        self.document = policies.render_html(ConsentKind.terms, self.locale)
 
 
 def _document() -> rx.Component:
     return rx.box(
-        rx.markdown(PolicyState.document, class_name="ofair-policy"),
+        rx.html(PolicyState.document, class_name="ofair-policy"),
         width="100%",
         max_width="46rem",
         margin_x="auto",
