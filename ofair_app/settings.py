@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     ofair_scheduler: Literal["on", "off"] = "on"
     ofair_timezone: str = "Asia/Jerusalem"
     ofair_test_otps: str = ""
+    # Where the privacy notice tells people to write about their personal data.
+    privacy_contact_email: str = "privacy@ofair.co.il"
     # The largest JSON (or other non-upload) request body the API reads; uploads have their own.
     api_max_json_bytes: int = Field(default=1024 * 1024, ge=1024)
     # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none, the

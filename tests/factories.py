@@ -7,8 +7,9 @@ import itertools
 from datetime import datetime
 from decimal import Decimal
 
-from ofair_app import reference
+from ofair_app import policies, reference
 from ofair_app.db.engine import SYSTEM, Caller, unit_of_work
+from ofair_app.domain.consent import Acceptance, ConsentKind
 from ofair_app.domain.identity import is_valid_business_id
 from ofair_app.domain.leads import LeadType, LeadVisibility
 from ofair_app.models import Lead, LeadCreate, Professional, User, UserRole
@@ -23,6 +24,20 @@ PDF_BYTES = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
              b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
 PNG_BYTES = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                           "1f15c4890000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082")
+
+
+def signup_acceptance(marketing: bool | None = None) -> Acceptance:
+    """What a new account acknowledges at its first login: the current documents."""
+    current = policies.current_versions()
+    return Acceptance(privacy_notice_version=current[ConsentKind.privacy_notice],
+                      terms_version=current[ConsentKind.terms], marketing=marketing)
+
+
+def signup_fields() -> dict[str, str]:
+    """The same, as the fields of POST /auth/verify-otp."""
+    current = policies.current_versions()
+    return {"privacy_notice_version": current[ConsentKind.privacy_notice],
+            "accept_terms_version": current[ConsentKind.terms]}
 
 
 def next_phone() -> str:

@@ -1,6 +1,7 @@
 """SQLModel tables, one module per domain. Importing this package registers them all."""
 
 from ofair_app.models.auth import AuthToken, OtpCode
+from ofair_app.models.consent import Consent
 from ofair_app.models.identity import Locale, User, UserRole
 from ofair_app.models.leads import (
     AccessEvent,
@@ -60,6 +61,7 @@ __all__ = [
     "CategoryRow",
     "Certificate",
     "CertificateStatus",
+    "Consent",
     "ConsumerLead",
     "ContactAccessLog",
     "Dispute",

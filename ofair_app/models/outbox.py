@@ -30,6 +30,8 @@ class OutboxMessage(SQLModel, table=True):
     subject: str = Field(default="", max_length=200)
     body: str
     sensitive: bool = False  # holds a login code: the body is wiped once a provider has it
+    # transactional | marketing: marketing goes only to people with a current opt-in
+    purpose: str = Field(default="transactional", max_length=16)
     user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id")
     status: OutboxStatus = Field(default=OutboxStatus.pending, sa_type=String(12))
     attempts: int = 0

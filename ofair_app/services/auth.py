@@ -17,10 +17,11 @@ from sqlmodel import Session, col, select
 
 from ofair_app.db.engine import Caller
 from ofair_app.domain import identity
+from ofair_app.domain.consent import Acceptance, ConsentChannel, ConsentKind
 from ofair_app.domain.errors import Forbidden, InvalidInput, RateLimited, Unauthenticated
 from ofair_app.models import AuthToken, OtpCode, User, UserRole
 from ofair_app.models._base import utcnow
-from ofair_app.services import notifications
+from ofair_app.services import consents, notifications
 from ofair_app.settings import get_settings
 
 Purpose = Literal["login", "email_change"]
@@ -48,6 +49,8 @@ class Login:
     expires_at: datetime
     user: User
     created: bool
+    # Documents whose current version this person has not acknowledged yet (the app asks).
+    pending_consents: frozenset[ConsentKind] = frozenset()
 
 
 def login_target(*, phone: str | None, email: str | None) -> Target:
@@ -234,24 +237,40 @@ def send_login_code(*, session: Session, ip: str, phone: str | None = None,
 
 def verify_login_code(*, session: Session, phone: str | None = None, email: str | None = None,
                       otp: str, locale: str = "he", user_agent: str = "",
+                      acceptance: Acceptance | None = None,
+                      channel: ConsentChannel = ConsentChannel.api,
                       now: datetime | None = None) -> Login:
-    """Finish a login: check the code, create the account on first login, issue a token."""
+    """Finish a login: check the code, create the account on first login, issue a token.
+
+    A first login must carry the current versions of the privacy notice and the terms in
+    `acceptance` (422 `consent_required` naming them otherwise; the code is not used up, so the
+    same code works once the person has acknowledged them). Those answers, and a marketing
+    opt-in if given, are recorded with the new account through `channel`. For an existing
+    account, versions given are recorded too (they must be the current ones)."""
     now = now or utcnow()
     target = login_target(phone=phone, email=email)
     check_code(session=session, target=target, purpose="login", code=otp, now=now)
     user = _user_by_target(session, target)
     created = user is None
     if user is None:
+        # After the code: only the person holding it learns that they are new.
+        consents.check_signup(acceptance)
         user = User(phone=target.value if target.channel == "sms" else None,
                     email=target.value if target.channel == "email" else None,
                     locale=locale, role=UserRole.consumer)
         session.add(user)
         session.flush()
+        consents.record_signup(session=session, user_id=user.id,
+                               acceptance=acceptance or Acceptance(), channel=channel, now=now)
     elif not user.is_active:
         raise Forbidden("errors.auth.account_disabled", code="account_disabled")
+    elif acceptance is not None:
+        consents.record(session=session, caller=Caller(user_id=user.id, role="system"),
+                        acceptance=acceptance, channel=channel, now=now)
     token, expires_at = issue_token(session=session, user_id=user.id, user_agent=user_agent,
                                     now=now)
-    return Login(token=token, expires_at=expires_at, user=user, created=created)
+    return Login(token=token, expires_at=expires_at, user=user, created=created,
+                 pending_consents=consents.pending_for(session, user.id))
 
 
 def issue_token(*, session: Session, user_id: uuid.UUID, user_agent: str = "",

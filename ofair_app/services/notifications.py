@@ -17,16 +17,19 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from ofair_app.adapters.messaging import DeliveryError, OutgoingMessage, Sender, get_sender
 from ofair_app.db.engine import SYSTEM, Caller, trusted_step, unit_of_work
+from ofair_app.domain.consent import MessagePurpose
+from ofair_app.domain.errors import Forbidden
 from ofair_app.i18n import normalize_locale
 from ofair_app.models import MemberRole, OutboxMessage, OutboxStatus, ProfessionalMember, User
 from ofair_app.models._base import utcnow
 from ofair_app.notifications.templates import render
+from ofair_app.services import consents
 
 logger = logging.getLogger(__name__)
 
@@ -34,21 +37,90 @@ MAX_ATTEMPTS = 8
 _PENDING_KEY = "ofair.outbox.pending"
 
 
+# The Communications Law (§30A) marks every advertising message with this word at its start
+# (an e-mail: at the start of its subject), whatever the message's language, and requires a way
+# to refuse more; in an SMS the customary wording is "להסרה".
+AD_MARK = "פרסומת"
+_OPT_OUT = {
+    "he": {"sms": "להסרה: {url}",
+           "email": "לא רוצים לקבל מאיתנו פרסומות? להסרה בלחיצה אחת: {url}\n"
+                    "אפשר גם לכבות את הדיוור בעמוד החשבון."},
+    "en": {"sms": "To stop these messages (להסרה): {url}",
+           "email": "Don't want our marketing messages? Unsubscribe in one click: {url}\n"
+                    "You can also turn them off on your account page."},
+}
+
+
+class MarketingRefused(Forbidden):
+    """Marketing to someone without a current opt-in: the outbox refuses it."""
+
+    code, message_key = "marketing_not_allowed", "errors.marketing.no_consent"
+
+
+def marketing_allowed(session: Session, user_id: uuid.UUID | None) -> bool:
+    """Whether `user_id` currently agrees to marketing (the database's own check, the one the
+    outbox's policy applies to every insert; it reads consents whoever the caller is)."""
+    if user_id is None:
+        return False
+    return bool(session.execute(text("SELECT marketing_allowed(:u)"), {"u": user_id}).scalar())
+
+
+def _as_marketing(subject: str, body: str, locale: str, channel: str, user_id: uuid.UUID,
+                  now: datetime) -> tuple[str, str]:
+    opt_out = _OPT_OUT[locale][channel].format(url=consents.unsubscribe_link(user_id, now=now))
+    if channel == "email":
+        return f"{AD_MARK}: {subject}", f"{body}\n\n--\n{opt_out}"
+    return "", f"{AD_MARK}: {body}\n{opt_out}"
+
+
 def enqueue(*, session: Session, channel: Literal["sms", "email"], to: str, template: str,
             locale: str, params: dict[str, object], user_id: uuid.UUID | None = None,
-            sensitive: bool = False) -> OutboxMessage:
-    """Queue one message in the caller's transaction; it is sent once that transaction commits."""
+            sensitive: bool = False,
+            purpose: MessagePurpose = MessagePurpose.transactional) -> OutboxMessage:
+    """Queue one message in the caller's transaction; it is sent once that transaction commits.
+
+    A marketing message needs its recipient's `user_id` and their current opt-in
+    (MarketingRefused, 403, otherwise; the outbox's policy refuses it in the database too); it
+    gets the advertising mark and a one-click unsubscribe link."""
     locale = normalize_locale(locale)
+    if purpose == MessagePurpose.marketing and not marketing_allowed(session, user_id):
+        raise MarketingRefused()
     # Every column is set here: the sender may not read the outbox back (no INSERT … RETURNING).
     now = utcnow()
     subject, body = render(template, locale, channel, **params)
+    if purpose == MessagePurpose.marketing:
+        subject, body = _as_marketing(subject, body, locale, channel, user_id, now)  # type: ignore[arg-type]
     message = OutboxMessage(channel=channel, to_address=to, template=template, locale=locale,
                             subject=subject[:200], body=body, sensitive=sensitive,
-                            user_id=user_id, next_attempt_at=now, created_at=now)
+                            user_id=user_id, next_attempt_at=now, created_at=now,
+                            purpose=purpose.value)
     session.add(message)
     session.flush()
     session.info.setdefault(_PENDING_KEY, []).append(message.id)
     return message
+
+
+def send_marketing(*, session: Session, caller: Caller, template: str,
+                   params: Params, user_ids: Iterable[uuid.UUID]) -> dict[str, int]:
+    """Queue a marketing message to each of `user_ids` who currently opted in (by SMS, or by
+    e-mail when they have no phone), each with the advertising mark and an unsubscribe link;
+    the others are skipped and counted. Admins only (403 otherwise)."""
+    if caller.role != "admin":
+        raise Forbidden("errors.admin_only", code="admin_only")
+    counts = {"queued": 0, "skipped": 0}
+    with trusted_step(session, caller):
+        for user_id in dict.fromkeys(user_ids):
+            user = session.get(User, user_id)
+            if user is None or not user.is_active or not marketing_allowed(session, user.id):
+                counts["skipped"] += 1
+                continue
+            values = dict(params(user.locale) if callable(params) else params)
+            channel: Literal["sms", "email"] = "sms" if user.phone else "email"
+            enqueue(session=session, channel=channel, to=user.phone or user.email or "",
+                    template=template, locale=user.locale, params=values, user_id=user.id,
+                    purpose=MessagePurpose.marketing)
+            counts["queued"] += 1
+    return counts
 
 
 Params = Mapping[str, object] | Callable[[str], Mapping[str, object]]
@@ -175,6 +247,15 @@ def deliver_due(*, session: Session, now: datetime, limit: int = 200,
 
 
 def _deliver(session: Session, message: OutboxMessage, sender: Sender, now: datetime) -> str:
+    if (message.purpose == MessagePurpose.marketing
+            and not marketing_allowed(session, message.user_id)):
+        # The person withdrew between queueing and sending: never send it.
+        message.status = OutboxStatus.failed
+        message.last_error = "marketing consent withdrawn"
+        message.body = ""
+        session.add(message)
+        session.flush()
+        return "failed"
     outgoing = OutgoingMessage(channel=message.channel, to=message.to_address,  # type: ignore[arg-type]
                                subject=message.subject, body=message.body,
                                message_id=str(message.id))

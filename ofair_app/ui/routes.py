@@ -18,6 +18,12 @@ def my_request(lead_id: object, sent: bool = False) -> str:
     return f"/my/requests/{lead_id}" + ("?sent=1" if sent else "")
 
 
+# The privacy notice and the terms of service (versioned documents, policies.py), and the
+# one-click link in marketing messages that stops them.
+PRIVACY = "/privacy"
+TERMS = "/terms"
+UNSUBSCRIBE = "/unsubscribe"
+
 # Everyone's own account: name, e-mail, language, logout.
 ACCOUNT = "/account"
 

@@ -24,6 +24,7 @@ import pytest
 from ofair_app.api import create_api
 from ofair_app.settings import get_settings
 from tests.api.test_leads_api import HAIFA, PLUMBING
+from tests.factories import signup_fields
 
 PHONE, CODE = "+972500000007", "246810"
 PACKAGE = "ofair_client"
@@ -102,8 +103,14 @@ async def test_a_generated_client_logs_in_posts_a_lead_and_reads_errors(
 
     sent = await send_otp.asyncio(client=anonymous, body=models.SendOtpIn(phone=PHONE))
     assert isinstance(sent, models.SendOtpOut) and sent.target == PHONE
+    # A new account must name the current privacy notice and terms (the 422 says which).
+    refused = await verify_otp.asyncio(client=anonymous,
+                                       body=models.VerifyOtpIn(phone=PHONE, otp=CODE))
+    assert isinstance(refused, models.ErrorEnvelope)
+    assert refused.error.code == "consent_required"
     login = await verify_otp.asyncio(client=anonymous,
-                                     body=models.VerifyOtpIn(phone=PHONE, otp=CODE))
+                                     body=models.VerifyOtpIn(phone=PHONE, otp=CODE,
+                                                             **signup_fields()))
     assert isinstance(login, models.TokenOut) and login.user.phone == PHONE
     wrong = await verify_otp.asyncio(client=anonymous,
                                      body=models.VerifyOtpIn(phone=PHONE, otp="000000"))

@@ -21,6 +21,7 @@ from tests.factories import (
     make_user,
     next_business_id,
     next_phone,
+    signup_fields,
     token_for,
 )
 
@@ -39,7 +40,8 @@ def bearer(token: str) -> dict[str, str]:
 
 async def login(client, phone: str = "+972500000001", otp: str = "123456") -> dict:
     assert (await client.post("/api/v1/auth/send-otp", json={"phone": phone})).status_code == 202
-    response = await client.post("/api/v1/auth/verify-otp", json={"phone": phone, "otp": otp})
+    response = await client.post("/api/v1/auth/verify-otp",
+                                 json={"phone": phone, "otp": otp, **signup_fields()})
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -53,7 +55,8 @@ async def test_send_and_verify_answer_the_contract_shapes(client) -> None:
     assert sent.json()["target"] == "+972500000001" and sent.json()["channel"] == "sms"
     assert 55 <= sent.json()["resend_after_seconds"] <= 60
     body = (await client.post("/api/v1/auth/verify-otp",
-                              json={"phone": "0500000001", "otp": "123456"})).json()
+                              json={"phone": "0500000001", "otp": "123456",
+                                    **signup_fields()})).json()
     assert set(body) == {"token", "expires_at", "user"}
     assert set(body["user"]) >= {"id", "phone", "email", "name", "role"}
     assert body["user"]["phone"] == "+972500000001" and body["user"]["role"] == "consumer"

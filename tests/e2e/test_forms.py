@@ -52,8 +52,10 @@ def test_an_empty_request_names_every_field_at_once_in_the_apps_words(browser, a
                 translate("errors.field.required", locale)]
     for message in expected:
         expect(page.get_by_text(message, exact=True).first).to_be_visible()
-    # One message beside each bad field: category, city, description, name, phone.
-    expect(page.locator("#request .ofair-field-error")).to_have_count(5)
+    # One message beside each bad field: category, city, description, name, phone, and the
+    # acknowledgement of the privacy notice and the terms.
+    expect(page.locator("#request .ofair-field-error")).to_have_count(6)
+    expect(page.get_by_text(translate("ui.consent.required", locale), exact=True)).to_be_visible()
     expect(page.locator("#r-description")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#r-description")).to_have_attribute("aria-describedby",
                                                              "r-description-message")
@@ -75,6 +77,9 @@ def _form_pages(app_url) -> list[tuple[str, str, str | None, str]]:
     return [
         ("request", "/", None, "#request"),
         ("login", "/login", None, "form"),
+        ("privacy", "/privacy", None, "main"),
+        ("terms", "/terms", None, "main"),
+        ("account", "/account", token_for(consumer), "#account-privacy"),
         ("onboarding", "/pro/onboarding", token_for(newcomer), "form"),
         ("board", "/pro", token_for(owner), "form"),
         ("offer", f"/pro/leads/{lead.id}", token_for(owner), "#offer-form"),

@@ -39,6 +39,7 @@ def test_a_request_filed_with_a_code_reaches_the_board_without_client_details(
     expect(page.get_by_text("יש להזין מספר נייד")).to_be_visible()  # no code was sent
 
     page.fill("#r-phone", local(otp_phone))
+    page.check("#r-accept")  # the privacy notice and the terms (test_privacy_consent.py)
     page.click("#r-submit")
     page.fill("#r-otp", "000000")
     page.click("#r-verify")

@@ -14,7 +14,7 @@ from ofair_app.domain.errors import InvalidInput, RateLimited, Unauthenticated
 from ofair_app.models._base import utcnow
 from ofair_app.services import auth, notifications
 from ofair_app.settings import get_settings
-from tests.factories import make_user, next_phone
+from tests.factories import make_user, next_phone, signup_acceptance
 
 
 @pytest.fixture
@@ -43,7 +43,8 @@ def send(phone: str | None = None, email: str | None = None, now=None,
 
 def verify(otp: str, phone: str | None = None, email: str | None = None, now=None) -> auth.Login:
     with unit_of_work(SYSTEM) as session:
-        return auth.verify_login_code(session=session, phone=phone, email=email, otp=otp, now=now)
+        return auth.verify_login_code(session=session, phone=phone, email=email, otp=otp, now=now,
+                                      acceptance=signup_acceptance())
 
 
 def test_three_spellings_of_one_mobile_log_into_one_user(db) -> None:

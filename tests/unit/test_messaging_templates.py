@@ -53,6 +53,7 @@ PARAMS: dict[str, dict[str, object]] = {
                        "url": "https://ofair.co.il/admin/disputes"},
     "job_completed": {"lead_title": "Kitchen tap repair in Haifa",
                       "lead_url": "https://ofair.co.il/my/requests/7f3a", "days": 7},
+    "marketing_update": {"subject": "Winter deals", "text": "Air conditioner service, 20% off"},
     "award_declined": {"lead_title": "Kitchen tap repair in Haifa",
                        "business_name": "Cohen Plumbing",
                        "lead_url": "https://ofair.co.il/my/requests/7f3a"},

@@ -13,6 +13,7 @@ from ofair_app.api.openapi import errors
 from ofair_app.api.routing import ExactJsonRoute
 from ofair_app.api.schemas import UserOut
 from ofair_app.db.engine import SYSTEM, unit_of_work
+from ofair_app.domain.consent import Acceptance, ConsentChannel
 from ofair_app.domain.inputs import PlainText
 from ofair_app.models._base import utcnow
 from ofair_app.services import auth
@@ -34,6 +35,17 @@ class SendOtpOut(BaseModel):
 
 class VerifyOtpIn(SendOtpIn):
     otp: PlainText = Field(max_length=12)
+    # A new account needs both (the versions the person was shown: the current ones).
+    privacy_notice_version: PlainText | None = Field(
+        default=None, max_length=32,
+        description="The privacy notice version the person acknowledged; required for a new "
+                    "account (see GET /users/me/consents or /privacy for the current one).")
+    accept_terms_version: PlainText | None = Field(
+        default=None, max_length=32,
+        description="The terms of service version the person accepted; required for a new "
+                    "account.")
+    marketing_opt_in: bool | None = Field(
+        default=None, description="Marketing messages: true only if the person ticked it.")
 
 
 class TokenOut(BaseModel):
@@ -62,11 +74,20 @@ def send_otp(body: SendOtpIn, locale: RequestLocale, ip: ClientIp) -> SendOtpOut
              name="verify_otp", tags=["auth"], responses=errors(401, 403))
 def verify_otp(body: VerifyOtpIn, request: Request, locale: RequestLocale) -> TokenOut:
     """Exchange a code for a bearer token; the account is created on first login. 401 for a
-    wrong, expired or used code; after 5 wrong tries the code is dead."""
+    wrong, expired or used code; after 5 wrong tries the code is dead. A first login must name
+    the current `privacy_notice_version` and `accept_terms_version` (422 `consent_required`,
+    naming them, otherwise; the code stays valid for a retry)."""
+    acceptance = None
+    if (body.privacy_notice_version, body.accept_terms_version,
+            body.marketing_opt_in) != (None, None, None):
+        acceptance = Acceptance(privacy_notice_version=body.privacy_notice_version,
+                                terms_version=body.accept_terms_version,
+                                marketing=body.marketing_opt_in)
     with unit_of_work(SYSTEM) as session:
         login = auth.verify_login_code(session=session, phone=body.phone, email=body.email,
                                        otp=body.otp, locale=locale,
-                                       user_agent=request.headers.get("user-agent", ""))
+                                       user_agent=request.headers.get("user-agent", ""),
+                                       acceptance=acceptance, channel=ConsentChannel.api)
     return TokenOut(token=login.token, expires_at=login.expires_at, user=UserOut.of(login.user))
 
 

@@ -263,13 +263,19 @@ def _footer_link(label: str, href: str) -> rx.Component:
 
 
 def legal_links() -> rx.Component:
-    """The links every footer carries, in every shell (the accessibility statement; the
-    privacy notice and terms belong here too)."""
+    """The links every footer carries, in every shell: the accessibility statement, the privacy
+    notice and the terms."""
     return rx.el.nav(
         rx.flex(
             rx.link(t("ui.a11y.nav"), href=routes.ACCESSIBILITY, color=theme.MUTED, size="2",
                     underline="always", _hover={"color": theme.INK},
                     class_name="footer-accessibility"),
+            rx.link(t("ui.footer.privacy"), href=routes.PRIVACY, color=theme.MUTED, size="2",
+                    underline="always", _hover={"color": theme.INK},
+                    class_name="footer-privacy"),
+            rx.link(t("ui.footer.terms"), href=routes.TERMS, color=theme.MUTED, size="2",
+                    underline="always", _hover={"color": theme.INK},
+                    class_name="footer-terms"),
             gap="1.25rem",
             wrap="wrap",
             align="center",

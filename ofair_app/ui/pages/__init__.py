@@ -30,6 +30,13 @@ from ofair_app.ui.pages.my_requests import (
 from ofair_app.ui.pages.new_lead import NewLeadState, new_lead
 from ofair_app.ui.pages.not_found import not_found
 from ofair_app.ui.pages.onboarding import OnboardingState, onboarding
+from ofair_app.ui.pages.policies import (
+    PolicyState,
+    UnsubscribeState,
+    privacy_page,
+    terms_page,
+    unsubscribe_page,
+)
 from ofair_app.ui.pages.pro_home import BoardState, pro_home
 from ofair_app.ui.pages.pro_lead import ProLeadState, pro_lead
 from ofair_app.ui.pages.pro_my_leads import MyLeadsState, pro_my_leads
@@ -77,6 +84,13 @@ def register(app: rx.App) -> None:
          AccessibilityState.open,
          description="הצהרת הנגישות של OFAIR: מה הונגש, מה עוד לא, ואיך פונים לרכז/ת הנגישות.",
          public=True, reread=False)
+    _add(app, privacy_page, routes.PRIVACY, "מדיניות פרטיות", PolicyState.open_privacy,
+         description="מה OFAIR אוספת, למה, לכמה זמן, למי זה מועבר ואיך מממשים את הזכויות.",
+         public=True)
+    _add(app, terms_page, routes.TERMS, "תנאי שימוש", PolicyState.open_terms,
+         description="תנאי השימוש ב־OFAIR לצרכנים ולעסקים.", public=True)
+    _add(app, unsubscribe_page, routes.UNSUBSCRIBE, "הסרה מדיוור", UnsubscribeState.open,
+         reread=False)
     _add(app, public_pro, routes.PUBLIC_PRO, "איש מקצוע", PublicProState.open, public=True)
     _add(app, account, routes.ACCOUNT, "החשבון שלי", AccountState.open)
     _add(app, my_requests, routes.MY_REQUESTS, "הבקשות שלי", MyRequestsState.open)

@@ -7,9 +7,11 @@ from __future__ import annotations
 import reflex as rx
 
 from ofair_app.domain import identity
+from ofair_app.domain.consent import Acceptance, ConsentChannel
 from ofair_app.domain.errors import AppError
-from ofair_app.services import users
-from ofair_app.ui import routes, theme
+from ofair_app.services import consents, users
+from ofair_app.ui import format, routes, theme
+from ofair_app.ui.components.consent import ACKNOWLEDGE, acknowledge_box, document_link, ticked
 from ofair_app.ui.components.forms import error_banner, field, form, notice_banner, page_title
 from ofair_app.ui.components.shells import consumer_shell, guarded
 from ofair_app.ui.state.locale import t
@@ -26,6 +28,56 @@ class AccountState(SessionState):
     errors: dict[str, str] = {}
     error: str = ""
     notice: str = ""
+    # Consents: marketing (a switch), and which versions of the documents were acknowledged.
+    marketing: bool = False
+    privacy_version: str = ""
+    privacy_on: str = ""
+    terms_version: str = ""
+    terms_on: str = ""
+    consent_pending: bool = False
+    consent_error: str = ""
+    consent_notice: str = ""
+    accept_error: str = ""
+
+    def _show_consents(self, status: consents.ConsentStatus) -> None:
+        def on(moment) -> str:
+            return format.day(moment.date(), self.locale) if moment else ""
+        self.marketing = status.marketing
+        self.privacy_version = status.privacy_notice.accepted_version or ""
+        self.privacy_on = on(status.privacy_notice.accepted_at)
+        self.terms_version = status.terms.accepted_version or ""
+        self.terms_on = on(status.terms.accepted_at)
+        self.consent_pending = bool(status.pending)
+
+    async def _record(self, acceptance: Acceptance, notice: str):
+        caller = await self._caller()
+        if caller is None:
+            return rx.redirect(routes.LOGIN)
+        self.consent_error, self.consent_notice = "", ""
+        try:
+            status = await self._as(caller, lambda s: consents.record(
+                session=s, caller=caller, acceptance=acceptance, channel=ConsentChannel.web))
+        except AppError as error:
+            self.consent_error = self._message(error)
+            return None
+        self._show_consents(status)
+        self.consent_notice = self._text(notice)
+        return None
+
+    @rx.event
+    async def set_marketing(self, value: bool):
+        """Opt in to marketing messages, or withdraw, at any time."""
+        return await self._record(Acceptance(marketing=bool(value)),
+                                  "ui.account.marketing_on" if value
+                                  else "ui.account.marketing_off")
+
+    @rx.event
+    async def accept_documents(self, form: dict):
+        self.accept_error = ""
+        if not ticked(form, ACKNOWLEDGE):
+            self.accept_error = self._text("ui.consent.required")
+            return None
+        return await self._record(consents.current_acceptance(None), "ui.account.accepted")
 
     def _show(self, user) -> None:
         self.name, self.email = user.name or "", user.email or ""
@@ -43,6 +95,9 @@ class AccountState(SessionState):
             return redirect
         self.errors, self.error, self.notice, self.pending_email = {}, "", "", ""
         self._show(await self._as(caller, lambda s: users.get_me(session=s, caller=caller)))
+        self.consent_error, self.consent_notice = "", ""
+        self._show_consents(await self._as(caller, lambda s: consents.status(session=s,
+                                                                              caller=caller)))
         return None
 
     @rx.event
@@ -156,6 +211,68 @@ def _email_code() -> rx.Component:
     )
 
 
+def _document_line(label: str, href: str, version: rx.Var, on: rx.Var) -> rx.Component:
+    return rx.hstack(
+        rx.icon("file-text", size=16, color=theme.MUTED, flex_shrink="0", margin_top="3px"),
+        rx.vstack(
+            document_link(label, href),
+            rx.cond(version != "",
+                    rx.text(t("ui.account.version"), " ", rx.el.bdi(version), " · ",
+                            t("ui.account.acknowledged_on"), " ", rx.el.bdi(on),
+                            size="1", color=theme.MUTED),
+                    rx.text(t("ui.account.not_acknowledged"), size="1", color=theme.MUTED)),
+            spacing="0",
+        ),
+        spacing="2",
+        align="start",
+    )
+
+
+def _privacy() -> rx.Component:
+    return rx.vstack(
+        rx.heading(t("ui.account.privacy_title"), as_="h2", size="4"),
+        error_banner(AccountState.consent_error),
+        notice_banner(AccountState.consent_notice),
+        rx.el.label(
+            rx.switch(checked=AccountState.marketing, on_change=AccountState.set_marketing,
+                      id="account-marketing", size="3", flex_shrink="0", margin_top="2px"),
+            rx.vstack(
+                rx.text(t("ui.account.marketing"), size="2", weight="medium"),
+                rx.text(t("ui.account.marketing_hint"), size="1", color=theme.MUTED),
+                spacing="0",
+            ),
+            html_for="account-marketing",
+            display="flex",
+            gap="0.75rem",
+            align_items="flex-start",
+            cursor="pointer",
+        ),
+        _document_line("ui.consent.privacy_notice_title", routes.PRIVACY,
+                       AccountState.privacy_version, AccountState.privacy_on),
+        _document_line("ui.consent.terms_title", routes.TERMS, AccountState.terms_version,
+                       AccountState.terms_on),
+        rx.cond(
+            AccountState.consent_pending,
+            form(
+                rx.vstack(
+                    acknowledge_box("account-accept", AccountState.accept_error),
+                    rx.button(t("ui.consent.continue"), type="submit", size="3", width="100%",
+                              id="account-accept-submit"),
+                    spacing="3", width="100%",
+                ),
+                on_submit=AccountState.accept_documents,
+                reset_on_submit=True,
+                width="100%",
+            ),
+        ),
+        rx.text(t("ui.account.rights"), size="1", color=theme.MUTED, line_height="1.6"),
+        spacing="4",
+        width="100%",
+        id="account-privacy",
+        style=theme.card_style(),
+    )
+
+
 def account() -> rx.Component:
     return consumer_shell(guarded(rx.vstack(
         page_title("ui.account.title", "ui.account.subtitle"),
@@ -163,6 +280,7 @@ def account() -> rx.Component:
         notice_banner(AccountState.notice),
         rx.vstack(_details(), _email_code(), spacing="5", width="100%",
                   style=theme.card_style()),
+        _privacy(),
         rx.hstack(
             rx.link(rx.button(rx.icon("clipboard-list", size=16), t("ui.nav.my_requests"),
                               variant="soft", size="3"), href=routes.MY_REQUESTS),

@@ -9,9 +9,18 @@ import reflex as rx
 
 from ofair_app.db.engine import SYSTEM, Caller
 from ofair_app.domain import identity
+from ofair_app.domain.consent import Acceptance, ConsentChannel
 from ofair_app.domain.errors import AppError, InvalidInput, RateLimited
-from ofair_app.services import auth, leads
+from ofair_app.services import auth, consents, leads
 from ofair_app.ui import routes, theme
+from ofair_app.ui.components.consent import (
+    ACKNOWLEDGE,
+    MARKETING,
+    acknowledge_box,
+    marketing_box,
+    notice_summary,
+    ticked,
+)
 from ofair_app.ui.components.forms import error_banner, field, form, notice_banner
 from ofair_app.ui.components.shells import consumer_shell
 from ofair_app.ui.state.countdown import RESEND_SECONDS, ResendCountdown
@@ -21,7 +30,12 @@ from ofair_app.ui.state.session import SessionState, safe_next
 
 class LoginState(ResendCountdown, SessionState):
     method: str = "phone"  # phone | email
-    step: str = "identify"  # identify | code
+    step: str = "identify"  # identify | code | consent
+    # consent step: True for a new account (the code waits, unused, in `_code`), False for an
+    # existing one that has not acknowledged the current documents yet
+    consent_new: bool = False
+    consent_error: str = ""
+    _code: str = ""
     identifier: str = ""  # what the visitor typed, kept when they go back to fix it
     target_label: str = ""  # where the code went, as the visitor should read it
     error: str = ""
@@ -48,7 +62,7 @@ class LoginState(ResendCountdown, SessionState):
         return safe_next(self.router.url.query_parameters.get("next"), default)
 
     def _clear(self) -> None:
-        self.error, self.field_error, self.notice = "", "", ""
+        self.error, self.field_error, self.notice, self.consent_error = "", "", "", ""
 
     def _target(self) -> dict[str, str | None]:
         if self.method == "email":
@@ -62,7 +76,7 @@ class LoginState(ResendCountdown, SessionState):
         self.access = "ok"
         if caller is not None:
             return rx.redirect(await self._next(caller))
-        self.step = "identify"
+        self.step, self._code = "identify", ""
         self._clear()
         return None
 
@@ -115,31 +129,75 @@ class LoginState(ResendCountdown, SessionState):
 
     @rx.event
     def change_target(self):
-        self.step = "identify"
+        self.step, self._code = "identify", ""
         self._clear()
+
+    async def _login(self, code: str, acceptance: Acceptance | None) -> auth.Login:
+        user_agent = self.router.headers.user_agent[:200]
+        locale, target = self.locale, self._target()
+        return await self._as(SYSTEM, lambda s: auth.verify_login_code(
+            session=s, otp=code, locale=locale, user_agent=user_agent, acceptance=acceptance,
+            channel=ConsentChannel.web, **target))
+
+    async def _signed_in(self, login: auth.Login):
+        self.token = login.token
+        caller = await self._caller()
+        await self._refresh_identity(caller)
+        if login.pending_consents:
+            # An existing account: the documents changed since it last acknowledged them.
+            self.step, self.consent_new = "consent", False
+            return None
+        self.step = "done"
+        return rx.redirect(await self._next(caller))
 
     @rx.event
     async def verify(self, form: dict):
         self._clear()
         code = "".join(ch for ch in str(form.get("otp", "")) if not ch.isspace())[:12]
-        user_agent = self.router.headers.user_agent[:200]
-        locale, target = self.locale, self._target()
         try:
-            login = await self._as(SYSTEM, lambda s: auth.verify_login_code(
-                session=s, otp=code, locale=locale, user_agent=user_agent, **target))
+            login = await self._login(code, None)
         except InvalidInput as error:
+            if error.code == "consent_required":
+                # The code is right and the account is new: it waits, unused, until the
+                # person has read and acknowledged the documents.
+                self._code, self.step, self.consent_new = code, "consent", True
+                return None
             self.field_error = next(iter(self._field_messages(error).values()),
                                     self._message(error))
             return None
         except AppError as error:
             self.field_error = self._message(error)
             return None
-        self.token = login.token
-        caller = await self._caller()
-        await self._refresh_identity(caller)
-        self.step = "done"
-        return rx.redirect(await self._next(caller))
+        return await self._signed_in(login)
 
+    @rx.event
+    async def accept(self, form: dict):
+        """The documents acknowledged (required) and, for a new account, the marketing answer."""
+        self._clear()
+        if self.step != "consent":
+            return None
+        if not ticked(form, ACKNOWLEDGE):
+            self.consent_error = self._text("ui.consent.required")
+            return None
+        if not self.consent_new:
+            caller = await self._caller()
+            if caller is None:
+                self.step = "identify"
+                return None
+            acceptance = consents.current_acceptance(None)
+            await self._as(caller, lambda s: consents.record(
+                session=s, caller=caller, acceptance=acceptance, channel=ConsentChannel.web))
+            self.step = "done"
+            return rx.redirect(await self._next(caller))
+        acceptance = consents.current_acceptance(ticked(form, MARKETING))
+        try:
+            login = await self._login(self._code, acceptance)
+        except AppError as error:
+            # The code expired meanwhile (or was used): back to the code, with the reason.
+            self.step, self.field_error = "code", self._message(error)
+            return None
+        self._code = ""
+        return await self._signed_in(login)
 
 
 def _method_switch() -> rx.Component:
@@ -278,6 +336,26 @@ def _code_step() -> rx.Component:
     )
 
 
+def _consent_step() -> rx.Component:
+    return form(
+        rx.vstack(
+            rx.heading(rx.cond(LoginState.consent_new, t("ui.consent.signup_title"),
+                               t("ui.consent.updated_title")), as_="h2", size="4"),
+            notice_summary(),
+            acknowledge_box("login-accept", LoginState.consent_error),
+            rx.cond(LoginState.consent_new, marketing_box("login-marketing")),
+            rx.button(t("ui.consent.continue"), type="submit", size="3", width="100%",
+                      id="login-accept-submit"),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=LoginState.accept,
+        reset_on_submit=False,
+        width="100%",
+        id="login-consent",
+    )
+
+
 def login() -> rx.Component:
     return consumer_shell(
         rx.center(
@@ -298,7 +376,10 @@ def login() -> rx.Component:
                 # done), so an early tap never submits it the browser's own way.
                 rx.cond(
                     LoginState.access == "ok",
-                    rx.cond(LoginState.step == "code", _code_step(), _identify_step()),
+                    rx.match(LoginState.step,
+                             ("code", _code_step()),
+                             ("consent", _consent_step()),
+                             _identify_step()),
                     rx.spinner(size="3", margin="2rem auto"),
                 ),
                 rx.text(t("ui.login.terms"), size="1", color=theme.MUTED, text_align="center"),

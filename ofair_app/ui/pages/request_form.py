@@ -12,11 +12,20 @@ import reflex as rx
 from ofair_app import reference
 from ofair_app.db.engine import SYSTEM
 from ofair_app.domain import identity
+from ofair_app.domain.consent import ConsentChannel
 from ofair_app.domain.errors import AppError, FieldErrors, RateLimited
 from ofair_app.domain.leads import LeadType, PreferredSchedule, read_amount
 from ofair_app.models import LeadCreate
-from ofair_app.services import auth, leads, users
+from ofair_app.services import auth, consents, leads, users
 from ofair_app.ui import routes, theme
+from ofair_app.ui.components.consent import (
+    ACKNOWLEDGE,
+    MARKETING,
+    acknowledge_box,
+    marketing_box,
+    notice_summary,
+    ticked,
+)
 from ofair_app.ui.components.forms import error_banner, field, form
 from ofair_app.ui.components.pickers import category_select, locality_picker
 from ofair_app.ui.state.countdown import RESEND_SECONDS, ResendCountdown
@@ -40,12 +49,22 @@ class RequestState(ResendCountdown, PlaceMixin, SessionState):
     code_error: str = ""
     sending: bool = False
     form_version: int = 0
+    # The privacy notice and the terms must be acknowledged before the phone is taken: by
+    # every visitor who is not signed in, and by an account that has not seen their current
+    # versions. What was ticked waits for the code.
+    consent_needed: bool = True
+    _acknowledged: bool = False
+    _marketing: bool = False
 
     @rx.event
     async def open(self):
         """Who is here: a signed-in visitor's name and phone fill the form."""
         caller = await self._identify()
         self.access = "ok"
+        self.consent_needed = True
+        if caller is not None:
+            status = await self._as(caller, lambda s: consents.status(session=s, caller=caller))
+            self.consent_needed = bool(status.pending)
         if caller is not None and self.step == "form":
             user = await self._as(caller, lambda s: users.get_me(session=s, caller=caller))
             self.name = self.name or user.name
@@ -102,11 +121,22 @@ class RequestState(ResendCountdown, PlaceMixin, SessionState):
         self.name = str(form.get("name", ""))[:120]
         self.phone = str(form.get("phone", ""))[:32]
         data = self._check()
+        self._acknowledged = ticked(form, ACKNOWLEDGE)
+        self._marketing = ticked(form, MARKETING)
+        if self.consent_needed and not self._acknowledged:
+            self.errors = {**self.errors, "consent": self._text("ui.consent.required")}
+            return None
         if data is None:
             return None
         caller = await self._caller()
         try:
             if caller is not None:
+                if self.consent_needed:
+                    acceptance = consents.current_acceptance(None)
+                    await self._as(caller, lambda s: consents.record(
+                        session=s, caller=caller, acceptance=acceptance,
+                        channel=ConsentChannel.web))
+                    self.consent_needed = False
                 return await self._post(caller, data)
             return await self._send_code()
         except AppError as error:
@@ -148,14 +178,17 @@ class RequestState(ResendCountdown, PlaceMixin, SessionState):
         code = "".join(ch for ch in str(form.get("otp", "")) if not ch.isspace())[:12]
         user_agent = self.router.headers.user_agent[:200]
         phone, locale = self.phone, self.locale
+        acceptance = consents.current_acceptance(self._marketing) if self._acknowledged else None
         try:
             login = await self._as(SYSTEM, lambda s: auth.verify_login_code(
-                session=s, phone=phone, otp=code, locale=locale, user_agent=user_agent))
+                session=s, phone=phone, otp=code, locale=locale, user_agent=user_agent,
+                acceptance=acceptance, channel=ConsentChannel.web))
         except AppError as error:
             self.code_error = next(iter(self._field_messages(error).values()),
                                    self._message(error))
             return None
         self.token = login.token
+        self.consent_needed = False
         caller = await self._caller()
         await self._refresh_identity(caller)
         data = self._check()
@@ -236,6 +269,16 @@ def _form_step() -> rx.Component:
                 columns=rx.breakpoints(initial="1", sm="2"),
                 spacing="4",
                 width="100%",
+            ),
+            rx.cond(
+                RequestState.consent_needed,
+                rx.vstack(
+                    notice_summary("ui.request.privacy_summary"),
+                    acknowledge_box("r-accept", _error("consent")),
+                    rx.cond(~signed_in, marketing_box("r-marketing")),
+                    spacing="2",
+                    width="100%",
+                ),
             ),
             rx.button(
                 rx.cond(signed_in, t("ui.request.post"), t("ui.request.continue")),
