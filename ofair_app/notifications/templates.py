@@ -35,6 +35,7 @@ TEMPLATES: dict[str, frozenset[str]] = {
     "member_invited": frozenset({"sms", "email"}),
     "professional_verified": frozenset({"sms", "email"}),
     "professional_suspended": frozenset({"sms", "email"}),
+    "account_inactive": frozenset({"sms", "email"}),
     "proposal_received": frozenset({"sms", "email"}),
     "proposal_accepted": frozenset({"sms", "email"}),
     "proposal_rejected": frozenset({"sms", "email"}),

@@ -15,12 +15,12 @@ from typing import Literal
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from ofair_app.db.engine import Caller
+from ofair_app.db.engine import SYSTEM, Caller
 from ofair_app.domain import identity
 from ofair_app.domain.errors import Forbidden, InvalidInput, RateLimited, Unauthenticated
 from ofair_app.models import AuthToken, OtpCode, User, UserRole
 from ofair_app.models._base import utcnow
-from ofair_app.services import notifications
+from ofair_app.services import audit, notifications
 from ofair_app.settings import get_settings
 
 Purpose = Literal["login", "email_change"]
@@ -233,12 +233,22 @@ def send_login_code(*, session: Session, ip: str, phone: str | None = None,
 
 
 def verify_login_code(*, session: Session, phone: str | None = None, email: str | None = None,
-                      otp: str, locale: str = "he", user_agent: str = "",
+                      otp: str, locale: str = "he", user_agent: str = "", ip: str = "",
                       now: datetime | None = None) -> Login:
     """Finish a login: check the code, create the account on first login, issue a token."""
     now = now or utcnow()
     target = login_target(phone=phone, email=email)
-    check_code(session=session, target=target, purpose="login", code=otp, now=now)
+    try:
+        check_code(session=session, target=target, purpose="login", code=otp, now=now)
+    except Unauthenticated as error:
+        known = _user_by_target(session, target)
+        audit.security_event(
+            session=session, caller=SYSTEM, action="auth.otp_failed",
+            user_id=known.id if known else None, ip=ip, detail={"reason": error.code},
+            subject_type="user" if known else "login_target",
+            subject_id=known.id if known else audit.target_digest(target.value))
+        error.keep_changes = True  # the attempt and its audit row stay
+        raise
     user = _user_by_target(session, target)
     created = user is None
     if user is None:
@@ -249,6 +259,10 @@ def verify_login_code(*, session: Session, phone: str | None = None, email: str 
         session.flush()
     elif not user.is_active:
         raise Forbidden("errors.auth.account_disabled", code="account_disabled")
+    user.last_login_at, user.inactivity_notice_at = now, None
+    session.add(user)
+    audit.security_event(session=session, caller=SYSTEM, action="auth.login", user_id=user.id,
+                         ip=ip, detail={"channel": target.channel, "new_account": created})
     token, expires_at = issue_token(session=session, user_id=user.id, user_agent=user_agent,
                                     now=now)
     return Login(token=token, expires_at=expires_at, user=user, created=created)

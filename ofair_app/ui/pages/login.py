@@ -122,11 +122,11 @@ class LoginState(ResendCountdown, SessionState):
     async def verify(self, form: dict):
         self._clear()
         code = "".join(ch for ch in str(form.get("otp", "")) if not ch.isspace())[:12]
-        user_agent = self.router.headers.user_agent[:200]
+        ip, user_agent = self._request_origin()
         locale, target = self.locale, self._target()
         try:
             login = await self._as(SYSTEM, lambda s: auth.verify_login_code(
-                session=s, otp=code, locale=locale, user_agent=user_agent, **target))
+                session=s, otp=code, locale=locale, user_agent=user_agent, ip=ip, **target))
         except InvalidInput as error:
             self.field_error = next(iter(self._field_messages(error).values()),
                                     self._message(error))

@@ -146,11 +146,12 @@ class RequestState(ResendCountdown, PlaceMixin, SessionState):
     async def verify(self, form: dict):
         self.code_error, self.error = "", ""
         code = "".join(ch for ch in str(form.get("otp", "")) if not ch.isspace())[:12]
-        user_agent = self.router.headers.user_agent[:200]
+        ip, user_agent = self._request_origin()
         phone, locale = self.phone, self.locale
         try:
             login = await self._as(SYSTEM, lambda s: auth.verify_login_code(
-                session=s, phone=phone, otp=code, locale=locale, user_agent=user_agent))
+                session=s, phone=phone, otp=code, locale=locale, user_agent=user_agent,
+                ip=ip))
         except AppError as error:
             self.code_error = next(iter(self._field_messages(error).values()),
                                    self._message(error))

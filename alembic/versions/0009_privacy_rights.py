@@ -1,0 +1,147 @@
+"""Data subjects' rights: exports, closing an account, retention (issue 15, points 5-7).
+
+Revision ID: 0009_privacy_rights
+Revises: 0008_nav
+Create Date: 2026-12-01
+
+- `users`: `last_login_at` (the retention job's notion of activity), `inactivity_notice_at`
+  (when the "your account will be closed" notice went out) and `closed_at`. A closed account
+  keeps its row (payments, the ledger and the audit trail point at it) but neither phone nor
+  e-mail: the phone-or-e-mail check now holds only for open accounts.
+- `consumer_leads` / `professional_leads`: an erased client's phone is the empty string.
+- `personal_data_exports`: one row per "download all my data" request. The owner reads and
+  creates their own (pending) requests; only the platform (the export job) fills them in,
+  and admins read them; nobody else sees a row.
+- The append-only logs (`contact_access_logs`, `phone_revelations`,
+  `performer_contact_reveals`, `admin_audit_log`) stay append-only for people: only the platform
+  (`system`) may blank their network address and browser (de-identification at closure), and
+  nothing else in them.
+- Retention: the platform may delete answered invitations and old webhook rejections.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from alembic import op
+from ofair_app.db.rls import force_rls, quoted_app_role
+
+revision: str = "0009_privacy_rights"
+down_revision: str | None = "0008_nav"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TS = postgresql.TIMESTAMP(timezone=True)
+
+_LOGS = {
+    "contact_access_logs": "ip, user_agent",
+    "phone_revelations": "ip, user_agent",
+    "performer_contact_reveals": "ip, user_agent",
+    "admin_audit_log": "ip",
+}
+
+
+def upgrade() -> None:
+    app = quoted_app_role(op)
+
+    op.add_column("users", sa.Column("last_login_at", TS))
+    op.add_column("users", sa.Column("inactivity_notice_at", TS))
+    op.add_column("users", sa.Column("closed_at", TS))
+    op.execute("""
+        UPDATE users SET last_login_at = created_at;
+        ALTER TABLE users DROP CONSTRAINT users_phone_or_email;
+        ALTER TABLE users ADD CONSTRAINT users_phone_or_email
+            CHECK (phone IS NOT NULL OR email IS NOT NULL OR closed_at IS NOT NULL);
+        ALTER TABLE users ADD CONSTRAINT users_closed_is_inactive
+            CHECK (closed_at IS NULL OR NOT is_active);
+        CREATE INDEX users_last_login ON users (last_login_at) WHERE closed_at IS NULL;
+    """)
+    for table in ("consumer_leads", "professional_leads"):
+        op.execute(f"""
+            ALTER TABLE {table} DROP CONSTRAINT {table}_phone;
+            ALTER TABLE {table} ADD CONSTRAINT {table}_phone
+                CHECK (client_phone = '' OR client_phone ~ '^\\+972[0-9]{{8,9}}$');
+        """)
+
+    op.create_table(
+        "personal_data_exports",
+        sa.Column("id", sa.Uuid(), primary_key=True, server_default=sa.text("gen_random_uuid()")),
+        sa.Column("user_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"),
+                  nullable=False),
+        sa.Column("status", sa.String(10), nullable=False, server_default="pending"),
+        sa.Column("storage_key", sa.String(200)),
+        sa.Column("size_bytes", sa.BigInteger()),
+        sa.Column("error", sa.String(300), nullable=False, server_default=""),
+        sa.Column("requested_at", TS, nullable=False, server_default=sa.func.now()),
+        sa.Column("ready_at", TS),
+        sa.Column("expires_at", TS),
+        sa.CheckConstraint("status IN ('pending', 'ready', 'failed', 'expired')",
+                           name="personal_data_exports_status"),
+        sa.CheckConstraint("(status = 'ready') = (storage_key IS NOT NULL)",
+                           name="personal_data_exports_file"),
+    )
+    op.create_index("personal_data_exports_user", "personal_data_exports",
+                    ["user_id", "requested_at"])
+    op.create_index("personal_data_exports_pending", "personal_data_exports", ["requested_at"],
+                    postgresql_where=sa.text("status = 'pending'"))
+    force_rls(op, "personal_data_exports", app, "SELECT, INSERT, UPDATE, DELETE")
+    op.execute("""
+        CREATE POLICY personal_data_exports_select ON personal_data_exports FOR SELECT
+            USING (user_id = app_user_id() OR app_is_trusted());
+        -- A person asks for their own export; the job does the rest.
+        CREATE POLICY personal_data_exports_insert ON personal_data_exports FOR INSERT
+            WITH CHECK ((user_id = app_user_id() AND status = 'pending'
+                         AND storage_key IS NULL AND ready_at IS NULL)
+                        OR app_role() = 'system');
+        CREATE POLICY personal_data_exports_platform ON personal_data_exports FOR UPDATE
+            USING (app_role() = 'system') WITH CHECK (app_role() = 'system');
+        CREATE POLICY personal_data_exports_delete ON personal_data_exports FOR DELETE
+            USING (app_role() = 'system');
+    """)
+
+    for table, columns in _LOGS.items():
+        op.execute(f"""
+            GRANT UPDATE ({columns}) ON {table} TO {app};
+            CREATE POLICY {table}_deidentify ON {table} FOR UPDATE
+                USING (app_role() = 'system') WITH CHECK (app_role() = 'system');
+        """)
+    op.execute(f"""
+        GRANT DELETE ON professional_invitations TO {app};
+        CREATE POLICY professional_invitations_retention ON professional_invitations
+            FOR DELETE USING (app_role() = 'system');
+        GRANT DELETE ON webhook_rejections TO {app};
+        CREATE POLICY webhook_rejections_retention ON webhook_rejections
+            FOR DELETE USING (app_role() = 'system');
+    """)
+
+
+def downgrade() -> None:
+    app = quoted_app_role(op)
+    op.execute(f"""
+        DROP POLICY IF EXISTS webhook_rejections_retention ON webhook_rejections;
+        REVOKE DELETE ON webhook_rejections FROM {app};
+        DROP POLICY IF EXISTS professional_invitations_retention ON professional_invitations;
+        REVOKE DELETE ON professional_invitations FROM {app};
+    """)
+    for table, columns in _LOGS.items():
+        op.execute(f"""
+            DROP POLICY IF EXISTS {table}_deidentify ON {table};
+            REVOKE UPDATE ({columns}) ON {table} FROM {app};
+        """)
+    op.drop_table("personal_data_exports")
+    for table in ("consumer_leads", "professional_leads"):
+        op.execute(f"""
+            ALTER TABLE {table} DROP CONSTRAINT {table}_phone;
+            ALTER TABLE {table} ADD CONSTRAINT {table}_phone
+                CHECK (client_phone ~ '^\\+972[0-9]{{8,9}}$');
+        """)
+    op.execute("""
+        DROP INDEX IF EXISTS users_last_login;
+        ALTER TABLE users DROP CONSTRAINT users_closed_is_inactive;
+        ALTER TABLE users DROP CONSTRAINT users_phone_or_email;
+        ALTER TABLE users ADD CONSTRAINT users_phone_or_email
+            CHECK (phone IS NOT NULL OR email IS NOT NULL);
+    """)
+    for column in ("closed_at", "inactivity_notice_at", "last_login_at"):
+        op.drop_column("users", column)
