@@ -17,6 +17,8 @@ Create Date: 2026-12-01
   (`system`) may blank their network address and browser (de-identification at closure), and
   nothing else in them.
 - Retention: the platform may delete answered invitations and old webhook rejections.
+- `professional_members_keep_owner`: the platform may remove the last owner of a business it
+  has just suspended because its only member closed their account.
 """
 
 from collections.abc import Sequence
@@ -40,6 +42,25 @@ _LOGS = {
     "performer_contact_reveals": "ip, user_agent",
     "admin_audit_log": "ip",
 }
+
+
+# The keep-an-owner trigger of 0002, with room for one more exception.
+_KEEP_OWNER = """
+    CREATE OR REPLACE FUNCTION professional_members_keep_owner() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+    DECLARE pid uuid := OLD.professional_id;
+    BEGIN
+        IF OLD.role = 'owner' AND (TG_OP = 'DELETE' OR NEW.role <> 'owner')
+           AND EXISTS (SELECT 1 FROM professionals WHERE id = pid)
+           AND NOT EXISTS (SELECT 1 FROM professional_members
+                           WHERE professional_id = pid AND role = 'owner'
+                             AND user_id <> OLD.user_id){closing} THEN
+            RAISE EXCEPTION 'a business must keep at least one owner'
+                USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN COALESCE(NEW, OLD);
+    END $$;
+"""
 
 
 def upgrade() -> None:
@@ -106,6 +127,11 @@ def upgrade() -> None:
             CREATE POLICY {table}_deidentify ON {table} FOR UPDATE
                 USING (app_role() = 'system') WITH CHECK (app_role() = 'system');
         """)
+    op.execute(_KEEP_OWNER.replace("{closing}", """
+               -- a business closing with its only member's account (services/privacy.py)
+               AND NOT (app_role() = 'system'
+                        AND EXISTS (SELECT 1 FROM professionals
+                                    WHERE id = pid AND status = 'suspended'))"""))
     op.execute(f"""
         GRANT DELETE ON professional_invitations TO {app};
         CREATE POLICY professional_invitations_retention ON professional_invitations
@@ -118,6 +144,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     app = quoted_app_role(op)
+    op.execute(_KEEP_OWNER.replace("{closing}", ""))
     op.execute(f"""
         DROP POLICY IF EXISTS webhook_rejections_retention ON webhook_rejections;
         REVOKE DELETE ON webhook_rejections FROM {app};

@@ -184,8 +184,8 @@ REGISTRY: tuple[Table, ...] = (
         retention="while the business is open"),
     Table(
         "professionals",
-        {"business_name": Column(Category.identity, replacement="—",
-                                 note="a sole trader's name"),
+        {"business_name": Column(Category.identity, replacement="— —",
+                                 note="a sole trader's name; 2 characters at least"),
          "about": Column(Category.free_text),
          "specialties": Column(Category.free_text, replacement=[]),
          "business_id": Column(Category.identity, erase=False,

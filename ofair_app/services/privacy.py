@@ -182,7 +182,10 @@ def build_archive(session: Session, user_id: uuid.UUID, now: datetime) -> bytes:
              "tables": data}, ensure_ascii=False, indent=2))
         storage = get_storage()
         for name, rows in data.items():
-            columns = sorted({key for row in rows for key in row}) or ["id"]
+            table = _registered(name)
+            columns = list(rows[0]) if rows else [
+                column.name for column in SQLModel.metadata.tables[name].columns
+                if column.name not in table.hidden_columns()]
             text_out = io.StringIO()
             writer = csv.DictWriter(text_out, fieldnames=columns)
             writer.writeheader()
@@ -192,7 +195,6 @@ def build_archive(session: Session, user_id: uuid.UUID, now: datetime) -> bytes:
                                  for key, value in row.items()})
             # A BOM, so a spreadsheet reads the Hebrew.
             archive.writestr(f"{name}.csv", "\ufeff" + text_out.getvalue())
-            table = _registered(name)
             for key_column in table.file_columns():
                 for row in rows:
                     key = row.get(key_column)
@@ -338,7 +340,7 @@ def _confirmed(user: User, confirmation: str) -> bool:
     return False
 
 
-def close_account(*, session: Session, caller: Caller, confirmation: str, ip: str = "",
+def close_account(*, session: Session, caller: Caller, confirmation: str,
                   now: datetime | None = None) -> ClosureReport:
     """Close the caller's own account, in this one transaction: cancel their open leads,
     withdraw their pending proposals, erase or anonymise every registered table as the registry
@@ -361,12 +363,13 @@ def close_account(*, session: Session, caller: Caller, confirmation: str, ip: st
                     {"key": f"ofair.close.{me.id}"})
     reasons = closure_check(session=session, caller=caller)
     if reasons:
+        # One entry per obligation, named by its last word (`lead_in_progress`, …).
         raise Conflict("errors.privacy.blocked", code="account_has_obligations",
-                       fields={"account": reasons[0]}, params={"reasons": reasons})
-    return _close(session, caller, me.id, now=now, ip=ip, reason="request")
+                       fields={key.rsplit(".", 1)[-1]: key for key in reasons})
+    return _close(session, caller, me.id, now=now, reason="request")
 
 
-def _close(session: Session, caller: Caller, user_id: uuid.UUID, *, now: datetime, ip: str,
+def _close(session: Session, caller: Caller, user_id: uuid.UUID, *, now: datetime,
            reason: str) -> ClosureReport:
     from ofair_app.services import leads as lead_service
     from ofair_app.services import proposals as proposal_service
@@ -397,12 +400,14 @@ def _close(session: Session, caller: Caller, user_id: uuid.UUID, *, now: datetim
             "  WHERE m.user_id = :user_id AND NOT EXISTS (SELECT 1 FROM professional_members o"
             "  WHERE o.professional_id = m.professional_id AND o.user_id <> :user_id))"),
             {"user_id": str(user_id)}).rowcount
-        counts = erase(session, user_id)
+        # Closed first: a closed account is the only one allowed neither phone nor e-mail.
         session.execute(text(
             "UPDATE users SET is_active = false, closed_at = :now, role = 'consumer'"
             " WHERE id = :user_id"), {"now": now, "user_id": str(user_id)})
+        counts = erase(session, user_id)
+        # Without the address: the closure is de-identified like the rest of the trail.
         audit.security_event(session=session, caller=SYSTEM, action="account.closed",
-                             user_id=user_id, ip=ip,
+                             user_id=user_id,
                              detail={"reason": reason, "rows": counts,
                                      "cancelled_leads": cancelled,
                                      "withdrawn_proposals": withdrawn,
@@ -573,7 +578,7 @@ def close_inactive(*, session: Session, now: datetime, limit: int = 50,
         if closure_blockers(obligations(session, user_id)):
             waiting += 1
             continue
-        _close(session, SYSTEM, user_id, now=now, ip="", reason="inactive")
+        _close(session, SYSTEM, user_id, now=now, reason="inactive")
         closed += 1
     return closed, waiting
 
