@@ -417,3 +417,27 @@ def test_the_audit_command_prints_a_persons_trail(db, capsys):
     assert main(["audit", "--since", "2020-01-01", "--until", "2020-01-02"]) == 0
     assert capsys.readouterr().out == ""
     assert main(["audit", "--user", "not-a-person"]) == 2
+
+
+def test_only_the_platform_blanks_audit_rows_or_deletes_invitations(db):
+    consumer = make_user()
+    business, owner = make_professional()
+    lead = make_lead(consumer)
+    caller = caller_for(consumer)
+    with unit_of_work(caller) as session:
+        leads.reveal_contact(session=session, caller=caller, lead_id=lead.id,
+                             ip="198.51.100.1", user_agent="Mine")
+    request(consumer)
+    from tests.factories import invite
+    invite(business, owner, phone="+972501234567")
+    admin = make_user(role=UserRole.admin)
+    for who in (caller_for(consumer), caller_for(owner), caller_for(admin)):
+        with unit_of_work(who) as session:
+            for table in ("contact_access_logs", "admin_audit_log"):
+                changed = session.execute(text(
+                    f"UPDATE {table} SET ip = ''")).rowcount
+                assert changed == 0, (table, who.role)
+            assert session.execute(text("DELETE FROM professional_invitations")).rowcount == 0
+    with pytest.raises(Exception, match="permission denied"), \
+            unit_of_work(caller_for(admin)) as session:
+        session.execute(text("UPDATE contact_access_logs SET lead_id = lead_id"))

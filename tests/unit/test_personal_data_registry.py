@@ -58,3 +58,30 @@ def test_users_are_erased_last_and_kept_tables_say_which_law():
             assert table.legal_hold or table.subject is None or kept == [], table.name
         if table.erasure is not Erasure.keep:
             assert table.erase_condition, table.name
+
+
+def test_nothing_open_lets_an_account_close():
+    assert personal_data.closure_blockers(personal_data.Obligations()) == []
+
+
+def test_each_open_obligation_is_named_in_the_order_it_is_settled():
+    everything = personal_data.Obligations(
+        leads_in_progress=1, money_held=2, open_disputes=1, jobs_in_progress=3,
+        wallet_balance=True, last_owner_of_team=1)
+    assert personal_data.closure_blockers(everything) == [
+        "errors.privacy.blocked.lead_in_progress", "errors.privacy.blocked.job_in_progress",
+        "errors.privacy.blocked.dispute_open", "errors.privacy.blocked.money_held",
+        "errors.privacy.blocked.wallet_balance", "errors.privacy.blocked.last_owner"]
+    assert personal_data.closure_blockers(personal_data.Obligations(wallet_balance=True)) == [
+        "errors.privacy.blocked.wallet_balance"]
+
+
+def test_every_blocker_and_privacy_message_is_in_both_catalogs():
+    import json
+    from pathlib import Path
+
+    root = Path(personal_data.__file__).resolve().parents[1] / "i18n"
+    catalogs = [json.loads((root / f"{lang}.json").read_text()) for lang in ("he", "en")]
+    everything = personal_data.Obligations(1, 1, 1, 1, True, 1)
+    for key in [*personal_data.closure_blockers(everything), "errors.privacy.blocked"]:
+        assert all(key in catalog for catalog in catalogs), key
