@@ -17,6 +17,8 @@ Create Date: 2026-12-01
   (`system`) may blank their network address and browser (de-identification at closure), and
   nothing else in them.
 - Retention: the platform may delete answered invitations and old webhook rejections.
+- `otp_codes`: a `phone_change` code, sent to a new number and handled by its own user (a
+  person corrects their phone as they correct their e-mail).
 - `professional_members_keep_owner`: the platform may remove the last owner of a business it
   has just suspended because its only member closed their account.
 """
@@ -127,6 +129,17 @@ def upgrade() -> None:
             CREATE POLICY {table}_deidentify ON {table} FOR UPDATE
                 USING (app_role() = 'system') WITH CHECK (app_role() = 'system');
         """)
+    # A signed-in person corrects their phone number the way they correct their e-mail: a code
+    # to the new number, their own row of it.
+    op.execute("""
+        ALTER TABLE otp_codes DROP CONSTRAINT otp_codes_purpose;
+        ALTER TABLE otp_codes ADD CONSTRAINT otp_codes_purpose
+            CHECK (purpose IN ('login', 'email_change', 'phone_change'));
+        DROP POLICY otp_codes_own_email_change ON otp_codes;
+        CREATE POLICY otp_codes_own_change ON otp_codes FOR ALL
+            USING (purpose IN ('email_change', 'phone_change') AND user_id = app_user_id())
+            WITH CHECK (purpose IN ('email_change', 'phone_change') AND user_id = app_user_id());
+    """)
     op.execute(_KEEP_OWNER.replace("{closing}", """
                -- a business closing with its only member's account (services/privacy.py)
                AND NOT (app_role() = 'system'
@@ -144,6 +157,16 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     app = quoted_app_role(op)
+    op.execute("""
+        DELETE FROM otp_codes WHERE purpose = 'phone_change';
+        DROP POLICY otp_codes_own_change ON otp_codes;
+        CREATE POLICY otp_codes_own_email_change ON otp_codes FOR ALL
+            USING (purpose = 'email_change' AND user_id = app_user_id())
+            WITH CHECK (purpose = 'email_change' AND user_id = app_user_id());
+        ALTER TABLE otp_codes DROP CONSTRAINT otp_codes_purpose;
+        ALTER TABLE otp_codes ADD CONSTRAINT otp_codes_purpose
+            CHECK (purpose IN ('login', 'email_change'));
+    """)
     op.execute(_KEEP_OWNER.replace("{closing}", ""))
     op.execute(f"""
         DROP POLICY IF EXISTS webhook_rejections_retention ON webhook_rejections;

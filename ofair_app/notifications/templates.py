@@ -32,6 +32,7 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATES: dict[str, frozenset[str]] = {
     "otp_code": frozenset({"sms", "email"}),
     "email_change": frozenset({"email"}),
+    "phone_change": frozenset({"sms"}),
     "member_invited": frozenset({"sms", "email"}),
     "professional_verified": frozenset({"sms", "email"}),
     "professional_suspended": frozenset({"sms", "email"}),

@@ -23,7 +23,7 @@ from ofair_app.models._base import utcnow
 from ofair_app.services import audit, notifications
 from ofair_app.settings import get_settings
 
-Purpose = Literal["login", "email_change"]
+Purpose = Literal["login", "email_change", "phone_change"]
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,8 @@ def issue_code(*, session: Session, target: Target, purpose: Purpose, locale: st
     )
     session.add(otp)
     if fixed is None:
-        template = "otp_code" if purpose == "login" else "email_change"
+        template = {"login": "otp_code", "email_change": "email_change",
+                    "phone_change": "phone_change"}[purpose]
         params: dict[str, object] = {"code": code,
                                      "minutes": int(identity.OTP_TTL.total_seconds() // 60)}
         if purpose == "email_change":

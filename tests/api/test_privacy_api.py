@@ -93,3 +93,23 @@ async def test_a_closed_account_answers_nothing_more(client):
     with unit_of_work(SYSTEM) as session:
         assert session.execute(text("SELECT phone, email, name FROM users WHERE id = :id"),
                                {"id": user.id}).one() == (None, None, "")
+
+
+async def test_the_phone_is_corrected_through_a_code_to_the_new_number(client):
+    user = make_user()
+    landline = await client.post(f"{API}/users/me/phone", json={"phone": "03-123-4567"},
+                                 headers=auth(user) | {"Accept-Language": "en"})
+    assert landline.status_code == 422 and "phone" in landline.json()["error"]["fields"]
+    same = await client.post(f"{API}/users/me/phone", json={"phone": user.phone},
+                             headers=auth(user))
+    assert same.status_code == 202 and same.json()["code_sent"] is False
+    sent = await client.post(f"{API}/users/me/phone", json={"phone": "054-321-9876"},
+                             headers=auth(user))
+    assert sent.status_code == 202
+    assert sent.json()["pending_phone"] == "+972543219876"
+    wrong = await client.post(f"{API}/users/me/confirm-phone",
+                              json={"phone": "054-321-9876", "otp": "000000"},
+                              headers=auth(user))
+    assert wrong.status_code == 401
+    anonymous = await client.post(f"{API}/users/me/phone", json={"phone": "054-321-9876"})
+    assert anonymous.status_code == 401

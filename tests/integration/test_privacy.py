@@ -441,3 +441,42 @@ def test_only_the_platform_blanks_audit_rows_or_deletes_invitations(db):
     with pytest.raises(Exception, match="permission denied"), \
             unit_of_work(caller_for(admin)) as session:
         session.execute(text("UPDATE contact_access_logs SET lead_id = lead_id"))
+
+
+# --- correcting: the phone number too -------------------------------------------------------
+
+
+def test_a_person_corrects_their_phone_with_a_code_sent_to_the_new_number(db):
+    from ofair_app.services import notifications, users
+    from tests.factories import next_phone
+
+    person, holder = make_user(), make_user()
+    caller = caller_for(person)
+    new = next_phone()
+    with unit_of_work(caller) as session:
+        sent = users.request_phone_change(session=session, caller=caller, phone=new)
+        assert users.request_phone_change(session=session, caller=caller,
+                                          phone=person.phone) is None
+    assert sent.target.value == new
+    notifications.drain()
+    with unit_of_work(SYSTEM) as session:
+        body = session.execute(text(
+            "SELECT body FROM outbox_messages WHERE to_address = :t"), {"t": new}).scalar_one()
+    code = body.split()[0]
+    with pytest.raises(Exception), unit_of_work(caller) as session:
+        users.confirm_phone(session=session, caller=caller, phone=new, otp="000000")
+    with unit_of_work(caller) as session:
+        assert users.confirm_phone(session=session, caller=caller, phone=new,
+                                   otp=code).phone == new
+    # Someone else's number: the code arrives, the change is refused at confirmation.
+    with unit_of_work(caller) as session:
+        users.request_phone_change(session=session, caller=caller, phone=holder.phone)
+    notifications.drain()
+    with unit_of_work(SYSTEM) as session:
+        body = session.execute(text(
+            "SELECT body FROM outbox_messages WHERE to_address = :t AND template ="
+            " 'phone_change'"), {"t": holder.phone}).scalar_one()
+    with pytest.raises(Conflict) as taken, unit_of_work(caller) as session:
+        users.confirm_phone(session=session, caller=caller, phone=holder.phone,
+                            otp=body.split()[0])
+    assert taken.value.code == "phone_taken"

@@ -38,6 +38,22 @@ class ConfirmEmailIn(BaseModel):
     otp: PlainText = Field(max_length=12)
 
 
+class PhoneChangeIn(BaseModel):
+    phone: PlainText = Field(max_length=40)
+
+
+class PhoneChangeOut(BaseModel):
+    # False when the number already was the account's (nothing was sent).
+    code_sent: bool
+    pending_phone: str | None = None
+    expires_at: datetime | None = None
+
+
+class ConfirmPhoneIn(BaseModel):
+    phone: PlainText = Field(max_length=40)
+    otp: PlainText = Field(max_length=12)
+
+
 @router.get("/me", response_model=UserOut,
             name="me", tags=["users"], responses=errors(403))
 def get_me(caller: CurrentCaller) -> UserOut:
@@ -62,6 +78,27 @@ def put_me(body: UserUpdateIn, caller: CurrentCaller) -> UserUpdateOut:
 def confirm_email(body: ConfirmEmailIn, caller: CurrentCaller) -> UserOut:
     with unit_of_work(caller) as session:
         return UserOut.of(users.confirm_email(session=session, caller=caller, email=body.email,
+                                              otp=body.otp))
+
+
+@router.post("/me/phone", status_code=202, response_model=PhoneChangeOut,
+             name="change_phone", tags=["users"], responses=errors(403, 429))
+def change_phone(body: PhoneChangeIn, caller: CurrentCaller) -> PhoneChangeOut:
+    """Correct your phone number: a code goes to the new (mobile) number, which becomes your
+    login once confirmed with `POST /users/me/confirm-phone`."""
+    with unit_of_work(caller) as session:
+        sent = users.request_phone_change(session=session, caller=caller, phone=body.phone)
+    if sent is None:
+        return PhoneChangeOut(code_sent=False)
+    return PhoneChangeOut(code_sent=True, pending_phone=sent.target.value,
+                          expires_at=sent.expires_at)
+
+
+@router.post("/me/confirm-phone", response_model=UserOut,
+             name="confirm_phone", tags=["users"], responses=errors(403, 409))
+def confirm_phone(body: ConfirmPhoneIn, caller: CurrentCaller) -> UserOut:
+    with unit_of_work(caller) as session:
+        return UserOut.of(users.confirm_phone(session=session, caller=caller, phone=body.phone,
                                               otp=body.otp))
 
 

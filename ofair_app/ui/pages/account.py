@@ -63,6 +63,9 @@ class AccountState(SessionState):
     language: str = "he"
     # A new e-mail waiting for its code (empty when none).
     pending_email: str = ""
+    # A new phone number waiting for its code (E.164; empty when none), and how it reads.
+    pending_phone: str = ""
+    pending_phone_display: str = ""
     errors: dict[str, str] = {}
     error: str = ""
     notice: str = ""
@@ -87,12 +90,57 @@ class AccountState(SessionState):
         if caller is None:
             return redirect
         self.errors, self.error, self.notice, self.pending_email = {}, "", "", ""
+        self.pending_phone, self.pending_phone_display = "", ""
         self.close_open, self.close_blockers, self.close_error = False, [], ""
         user, exports = await self._as(caller, lambda s: (
             users.get_me(session=s, caller=caller),
             privacy.my_exports(session=s, caller=caller)))
         self._show(user)
         self.exports = _rows(exports)
+        return None
+
+    @rx.event
+    async def request_phone(self, form: dict):
+        """A code to the new number; the number changes once it is typed back."""
+        caller = await self._caller()
+        if caller is None:
+            return rx.redirect(routes.LOGIN)
+        self.errors, self.error, self.notice = {}, "", ""
+        phone = str(form.get("new_phone", "")).strip()[:40]
+        try:
+            sent = await self._as(caller, lambda s: users.request_phone_change(
+                session=s, caller=caller, phone=phone))
+        except AppError as error:
+            fields = self._field_messages(error)
+            self.errors = {"new_phone": fields.get("phone") or self._message(error)}
+            return None
+        if sent is None:
+            self.notice = self._text("ui.account.phone_same")
+            return None
+        self.pending_phone = sent.target.value
+        self.pending_phone_display = identity.display_phone(sent.target.value)
+        self.notice = self._text("ui.account.phone_code_sent")
+        return None
+
+    @rx.event
+    async def confirm_phone(self, form: dict):
+        caller = await self._caller()
+        if caller is None:
+            return rx.redirect(routes.LOGIN)
+        self.errors, self.error, self.notice = {}, "", ""
+        code = "".join(ch for ch in str(form.get("otp", "")) if not ch.isspace())[:12]
+        phone = self.pending_phone
+        try:
+            user = await self._as(caller, lambda s: users.confirm_phone(
+                session=s, caller=caller, phone=phone, otp=code))
+        except AppError as error:
+            fields = self._field_messages(error)
+            self.errors = {"phone_otp": fields.get("otp") or fields.get("phone")
+                           or self._message(error)}
+            return None
+        self._show(user)
+        self.pending_phone, self.pending_phone_display = "", ""
+        self.notice = self._text("ui.account.phone_confirmed")
         return None
 
     @rx.event
@@ -296,6 +344,39 @@ def _email_code() -> rx.Component:
     )
 
 
+def _phone_change() -> rx.Component:
+    """Correct the phone number: a code to the new one, then the code."""
+    errors = AccountState.errors
+    return rx.cond(
+        AccountState.pending_phone == "",
+        form(
+            rx.vstack(
+                field("ui.account.new_phone", rx.input(
+                    name="new_phone", type="tel", input_mode="tel", dir="ltr", size="3",
+                    width="100%", id="account-new-phone", placeholder="050-123-4567"),
+                    errors.get("new_phone", ""), html_for="account-new-phone"),
+                rx.button(t("ui.account.phone_send"), type="submit", size="3",
+                          variant="soft", width="100%", id="account-phone-send"),
+                spacing="3", width="100%"),
+            on_submit=AccountState.request_phone, reset_on_submit=False, width="100%",
+        ),
+        form(
+            rx.vstack(
+                rx.text(t("ui.account.code_for"), " ",
+                        rx.el.bdi(AccountState.pending_phone_display, font_weight="600",
+                                  dir="ltr"), size="2"),
+                field("ui.login.code_label", rx.input(
+                    name="otp", input_mode="numeric", auto_complete="one-time-code",
+                    max_length=6, dir="ltr", size="3", width="100%", id="account-phone-otp"),
+                    errors.get("phone_otp", ""), html_for="account-phone-otp"),
+                rx.button(t("ui.account.confirm_phone"), type="submit", size="3",
+                          width="100%", id="account-confirm-phone"),
+                spacing="3", width="100%"),
+            on_submit=AccountState.confirm_phone, reset_on_submit=True, width="100%",
+        ),
+    )
+
+
 def _export_row(row: ExportRow) -> rx.Component:
     return rx.hstack(
         rx.match(
@@ -416,8 +497,8 @@ def account() -> rx.Component:
         page_title("ui.account.title", "ui.account.subtitle"),
         error_banner(AccountState.error),
         notice_banner(AccountState.notice),
-        rx.vstack(_details(), _email_code(), spacing="5", width="100%",
-                  style=theme.card_style()),
+        rx.vstack(_details(), _email_code(), rx.divider(), _phone_change(), spacing="5",
+                  width="100%", style=theme.card_style()),
         _rights(),
         rx.hstack(
             rx.link(rx.button(rx.icon("clipboard-list", size=16), t("ui.nav.my_requests"),
