@@ -181,6 +181,28 @@ def remaining(values: list[str]) -> list[str]:
     return found
 
 
+def anywhere(values: list[str]) -> list[str]:
+    """Every column of every table in the schema (registered or not) that holds one of
+    `values`: what a closure must leave nowhere."""
+    found = []
+    with unit_of_work(SYSTEM) as session:
+        columns = session.execute(text(
+            "SELECT c.table_name, c.column_name FROM information_schema.columns c"
+            " JOIN information_schema.tables t USING (table_schema, table_name)"
+            " WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'"
+            " AND c.table_name NOT IN ('alembic_version', 'localities', 'categories',"
+            " 'subcategories')")).all()
+        for table, column in columns:
+            for value in values:
+                hits = session.execute(text(
+                    f'SELECT count(*) FROM "{table}"'
+                    f' WHERE CAST("{column}" AS text) LIKE :pattern'),
+                    {"pattern": f"%{value}%"}).scalar_one()
+                if hits:
+                    found.append(f"{table}.{column} has {value!r}")
+    return found
+
+
 def ledger_total() -> Decimal:
     with unit_of_work(SYSTEM) as session:
         return session.execute(text("SELECT coalesce(sum(amount), 0) FROM ledger_entries"))\
@@ -208,6 +230,7 @@ def test_closing_erases_every_personal_value_and_keeps_the_ledger_balanced(db):
     report = close(consumer, confirmation="sara.closes@example.com")
     assert report.cancelled_leads == 1
     assert remaining(values) == []
+    assert anywhere(values) == []
     assert ledger_total() == before == 0
     assert not get_storage().exists(key)
     with unit_of_work(SYSTEM) as session:
