@@ -168,6 +168,12 @@ REGISTRY: tuple[Table, ...] = (
         subject=f"uploaded_by = :user_id OR {_OWN_LEADS}", erasure=Erasure.delete,
         retention="LEAD_FILES_RETENTION_DAYS (365) after the lead closed or was cancelled"
                   " (`retention` job)"),
+    # Chat (DESIGN.md §3, not built yet) joins here with the same rule as lead attachments:
+    #   Table("chat_messages", {"sender_user_id": L, "body": Column(Category.free_text),
+    #                           "storage_key": Column(Category.file)},
+    #         subject="sender_user_id = :user_id OR " + _OWN_LEADS, erasure=Erasure.delete,
+    #         retention="LEAD_FILES_RETENTION_DAYS after the lead closed (`retention` job)"),
+    # and `services/privacy.purge_closed_lead_files` gets its table in the loop.
     Table(
         "proposal_attachments",
         {"storage_key": Column(Category.file), "filename": Column(Category.free_text),
