@@ -146,12 +146,17 @@ def upgrade() -> None:
                         AND EXISTS (SELECT 1 FROM professionals
                                     WHERE id = pid AND status = 'suspended'))"""))
     op.execute(f"""
+        -- Only the platform deletes, and only what is past its retention (the `retention`
+        -- job's 90 days): the database keeps the promise even if the code forgets it.
         GRANT DELETE ON professional_invitations TO {app};
         CREATE POLICY professional_invitations_retention ON professional_invitations
-            FOR DELETE USING (app_role() = 'system');
+            FOR DELETE USING (app_role() = 'system' AND status <> 'pending'
+                              AND coalesce(responded_at, expires_at)
+                                  < now() - interval '90 days');
         GRANT DELETE ON webhook_rejections TO {app};
         CREATE POLICY webhook_rejections_retention ON webhook_rejections
-            FOR DELETE USING (app_role() = 'system');
+            FOR DELETE USING (app_role() = 'system'
+                              AND received_at < now() - interval '90 days');
     """)
 
 

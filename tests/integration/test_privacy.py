@@ -503,3 +503,32 @@ def test_a_person_corrects_their_phone_with_a_code_sent_to_the_new_number(db):
         users.confirm_phone(session=session, caller=caller, phone=holder.phone,
                             otp=body.split()[0])
     assert taken.value.code == "phone_taken"
+
+
+def test_old_webhook_rejections_and_answered_invitations_go_after_ninety_days(db):
+    from ofair_app.models import WebhookRejection
+    from tests.factories import invite
+
+    now = datetime.now(UTC)
+    with unit_of_work(SYSTEM) as session:
+        for age in (100, 10):
+            session.add(WebhookRejection(provider="sandbox", reason="not JSON",
+                                         body_sha256="0" * 64, body_bytes=3,
+                                         body_excerpt=f"{age} days", received_at=now
+                                         - timedelta(days=age)))
+    business, owner = make_professional()
+    invite(business, owner, phone="+972501234500")
+    invite(business, owner, phone="+972501234501")
+    with unit_of_work(SYSTEM) as session:
+        session.execute(text(
+            "UPDATE professional_invitations SET status = 'expired',"
+            " expires_at = :old WHERE phone = '+972501234500'"),
+            {"old": now - timedelta(days=100)})
+    first = run_job("retention", as_of=now)
+    assert "1 invitations, 1 webhook rejections" in first.detail
+    assert "0 invitations, 0 webhook rejections" in run_job("retention", as_of=now).detail
+    with unit_of_work(SYSTEM) as session:
+        assert session.execute(text("SELECT body_excerpt FROM webhook_rejections"))\
+            .scalars().all() == ["10 days"]
+        assert session.execute(text("SELECT phone FROM professional_invitations"))\
+            .scalars().all() == ["+972501234501"]
