@@ -26,6 +26,7 @@ from tests.factories import caller_for, make_lead, make_professional, make_user,
 def _shot(page, name: str) -> None:
     folder = os.environ.get("OFAIR_SHOTS_DIR")
     if folder:
+        page.wait_for_timeout(500)  # a dialog's opening animation ends (for the eye only)
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
