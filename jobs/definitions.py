@@ -125,3 +125,51 @@ def reconcile_payments(*, as_of: datetime) -> str:
 
 
 RECONCILE_AFTER = timedelta(minutes=15)
+
+
+@job("personal_data_exports", minute="*")
+def personal_data_exports(*, as_of: datetime) -> str:
+    """Build the "download all my data" archives people asked for; delete the expired ones."""
+    from ofair_app.services import privacy
+
+    built = 0
+    while True:
+        count = privacy.build_due_exports(now=as_of, limit=5)
+        built += count
+        if count < 5:
+            break
+    with unit_of_work(SYSTEM) as session:
+        expired = privacy.expire_exports(session=session, now=as_of)
+    return f"built {built} exports; {expired} expired"
+
+
+@job("retention", hour=4, minute=10)
+def retention(*, as_of: datetime) -> str:
+    """Delete or anonymise what has outlived its period (domain/personal_data.py): the files
+    of leads closed LEAD_FILES_RETENTION_DAYS ago, answered invitations and webhook rejections
+    after 90 days, expired export archives, and accounts idle for INACTIVE_ACCOUNT_DAYS (a notice
+    first, closed INACTIVE_NOTICE_DAYS later). Login codes and tokens: `expire_tokens`, which
+    this job runs too. Running it twice for one `as_of` changes nothing the second time."""
+    from ofair_app.services import auth, privacy
+
+    files = in_batches(lambda session, limit: privacy.purge_closed_lead_files(
+        session=session, now=as_of, limit=limit), 500)
+    with unit_of_work(SYSTEM) as session:
+        tokens = auth.purge_expired(session=session, now=as_of)
+        invitations = privacy.purge_answered_invitations(session=session, now=as_of)
+        rejections = privacy.purge_webhook_rejections(session=session, now=as_of)
+        exports = privacy.expire_exports(session=session, now=as_of)
+    notified = in_batches(lambda session, limit: privacy.notify_inactive(
+        session=session, now=as_of, limit=limit), 500)
+    closed = waiting = 0
+    while True:  # accounts that wait stay candidates: the next batch skips past them
+        with unit_of_work(SYSTEM) as session:
+            done, held = privacy.close_inactive(session=session, now=as_of, limit=50,
+                                                skip=waiting)
+        closed, waiting = closed + done, waiting + held
+        if done + held < 50:
+            break
+    return (f"deleted {files} attachments of finished leads, {tokens['tokens']} tokens,"
+            f" {tokens['codes']} codes, {invitations} invitations, {rejections} webhook"
+            f" rejections; {exports} exports expired; {notified} inactive accounts told,"
+            f" {closed} closed, {waiting} waiting on open obligations")

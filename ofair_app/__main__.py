@@ -67,6 +67,67 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit(args: argparse.Namespace) -> int:
+    """Print the audit trail of one person or of a time window (for an incident review)."""
+    import json
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from sqlmodel import select
+
+    from ofair_app.db.engine import SYSTEM, unit_of_work
+    from ofair_app.domain import identity
+    from ofair_app.domain.errors import InvalidInput
+    from ofair_app.models import User
+    from ofair_app.services import audit
+
+    def moment(value: str | None, default: datetime) -> datetime:
+        if not value:
+            return default
+        parsed = datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+    try:
+        until = moment(args.until, datetime.now(UTC))
+        since = moment(args.since, until - timedelta(days=7))
+    except ValueError as exc:
+        print(f"audit: {exc}", file=sys.stderr)
+        return 2
+    user_id = None
+    with unit_of_work(SYSTEM) as session:
+        if args.user:
+            try:
+                user_id = uuid.UUID(args.user)
+            except ValueError:
+                try:
+                    if "@" in args.user:
+                        column, value = User.email, identity.normalize_email(args.user)
+                    else:
+                        column, value = User.phone, identity.normalize_phone(args.user)
+                except InvalidInput:
+                    print(f"audit: {args.user!r} is not a user id, phone or e-mail",
+                          file=sys.stderr)
+                    return 2
+                user = session.exec(select(User).where(column == value)).first()
+                if user is None:
+                    print(f"audit: no user with {args.user!r}", file=sys.stderr)
+                    return 1
+                user_id = user.id
+        entries = audit.trail(session=session, caller=SYSTEM, since=since, until=until,
+                              user_id=user_id, limit=args.limit)
+    for entry in entries:
+        row = {"at": entry.at.isoformat(), "source": entry.source, "action": entry.action,
+               "actor": str(entry.actor_user_id or ""), "subject": entry.subject,
+               "ip": entry.ip, "detail": entry.detail}
+        if args.json:
+            print(json.dumps(row, ensure_ascii=False))
+        else:
+            print("\t".join(row.values()))
+    print(f"{len(entries)} events from {since.isoformat()} to {until.isoformat()}",
+          file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ofair_app", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -88,6 +149,16 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--phone", required=True)
     admin.add_argument("--name", default="")
     admin.set_defaults(handler=_admin)
+
+    trail = commands.add_parser(
+        "audit", help="the audit trail: logins, failed codes, reveals, exports, closures,"
+                      " admin actions (--user ID|phone|e-mail, --since, --until)")
+    trail.add_argument("--user", help="a user id, phone or e-mail (actor or subject)")
+    trail.add_argument("--since", help="ISO time (default: 7 days before --until)")
+    trail.add_argument("--until", help="ISO time (default: now)")
+    trail.add_argument("--limit", type=int, default=10000)
+    trail.add_argument("--json", action="store_true", help="one JSON object a line")
+    trail.set_defaults(handler=_audit)
 
     demo = commands.add_parser("demo-data", help="an idempotent demo marketplace, logins printed")
     demo.set_defaults(handler=_demo)

@@ -76,6 +76,19 @@ class Settings(BaseSettings):
     platform_fee_referral_pct: Decimal = Field(default=Decimal("5"), ge=0, le=100)
     subscriber_commission_discount_pct: Decimal = Field(default=Decimal("20"), ge=0, le=100)
 
+    # --- personal data (services/privacy.py, domain/personal_data.py) -----------------------
+    # How long a "download all my data" archive stays fetchable, and how many one person may
+    # ask for in 24 hours.
+    personal_data_export_hours: int = Field(default=24, ge=1, le=168)
+    personal_data_exports_per_day: int = Field(default=3, ge=1, le=50)
+    # Files of a lead (and of its proposals) are deleted this long after it closed or was
+    # cancelled.
+    lead_files_retention_days: int = Field(default=365, ge=1, le=3650)
+    # An account nobody signed in to for this long is closed, INACTIVE_NOTICE_DAYS after a
+    # notice that says so (a login in between keeps it).
+    inactive_account_days: int = Field(default=730, ge=30, le=3650)
+    inactive_notice_days: int = Field(default=30, ge=1, le=365)
+
     # --- files -----------------------------------------------------------------------------
     storage_backend: Literal["local", "s3"] = "local"
     s3_bucket: str = "ofair"

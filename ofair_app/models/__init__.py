@@ -30,6 +30,7 @@ from ofair_app.models.money import (
 )
 from ofair_app.models.ops import JobRun, JobRunStatus
 from ofair_app.models.outbox import OutboxMessage, OutboxStatus
+from ofair_app.models.privacy import ExportStatus, PersonalDataExport
 from ofair_app.models.proposals import (
     LeadEvent,
     PerformerContactReveal,
@@ -65,6 +66,7 @@ __all__ = [
     "ConsumerLead",
     "ContactAccessLog",
     "Dispute",
+    "ExportStatus",
     "JobRun",
     "JobRunStatus",
     "Lead",
@@ -85,6 +87,7 @@ __all__ = [
     "PaymentWebhookEvent",
     "PayoutBatch",
     "PerformerContactReveal",
+    "PersonalDataExport",
     "PhoneRevelation",
     "Professional",
     "ProfessionalInvitation",

@@ -14,7 +14,7 @@ class OtpCode(SQLModel, table=True):
     __tablename__ = "otp_codes"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    purpose: str = Field(max_length=16)  # login | email_change
+    purpose: str = Field(max_length=16)  # login | email_change | phone_change
     channel: str = Field(max_length=8)  # sms | email
     target: str = Field(max_length=254)  # E.164 phone or lower-case e-mail
     user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id")

@@ -35,7 +35,9 @@ class UserBase(SQLModel):
 class User(UserBase, table=True):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("phone IS NOT NULL OR email IS NOT NULL", name="users_phone_or_email"),
+        CheckConstraint("phone IS NOT NULL OR email IS NOT NULL OR closed_at IS NOT NULL",
+                        name="users_phone_or_email"),
+        CheckConstraint("closed_at IS NULL OR NOT is_active", name="users_closed_is_inactive"),
         CheckConstraint("phone ~ '^\\+[1-9][0-9]{6,14}$'", name="users_phone_e164"),
         CheckConstraint("email = lower(email)", name="users_email_lowercase"),
         CheckConstraint("role IN ('consumer', 'professional', 'admin')", name="users_role"),
@@ -50,6 +52,12 @@ class User(UserBase, table=True):
     email: str | None = Field(default=None, max_length=254)
     role: UserRole = Field(default=UserRole.consumer, sa_type=String(16))
     is_active: bool = Field(default=True)
+    # The retention job's notion of activity: the last time a login code was confirmed.
+    last_login_at: datetime | None = None
+    # When the "this account will be closed for inactivity" notice went out (cleared by a login).
+    inactivity_notice_at: datetime | None = None
+    # A closed account keeps its row, without phone, e-mail or name (services/privacy.py).
+    closed_at: datetime | None = None
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
     updated_at: datetime | None = Field(default=None, sa_column=updated_at_column())
 

@@ -32,9 +32,11 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATES: dict[str, frozenset[str]] = {
     "otp_code": frozenset({"sms", "email"}),
     "email_change": frozenset({"email"}),
+    "phone_change": frozenset({"sms"}),
     "member_invited": frozenset({"sms", "email"}),
     "professional_verified": frozenset({"sms", "email"}),
     "professional_suspended": frozenset({"sms", "email"}),
+    "account_inactive": frozenset({"sms", "email"}),
     "proposal_received": frozenset({"sms", "email"}),
     "proposal_accepted": frozenset({"sms", "email"}),
     "proposal_rejected": frozenset({"sms", "email"}),

@@ -15,16 +15,16 @@ from typing import Literal
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from ofair_app.db.engine import Caller
+from ofair_app.db.engine import SYSTEM, Caller
 from ofair_app.domain import identity
 from ofair_app.domain.consent import Acceptance, ConsentChannel, ConsentKind
 from ofair_app.domain.errors import Forbidden, InvalidInput, RateLimited, Unauthenticated
 from ofair_app.models import AuthToken, OtpCode, User, UserRole
 from ofair_app.models._base import utcnow
-from ofair_app.services import consents, notifications
+from ofair_app.services import audit, consents, notifications
 from ofair_app.settings import get_settings
 
-Purpose = Literal["login", "email_change"]
+Purpose = Literal["login", "email_change", "phone_change"]
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,8 @@ def issue_code(*, session: Session, target: Target, purpose: Purpose, locale: st
     )
     session.add(otp)
     if fixed is None:
-        template = "otp_code" if purpose == "login" else "email_change"
+        template = {"login": "otp_code", "email_change": "email_change",
+                    "phone_change": "phone_change"}[purpose]
         params: dict[str, object] = {"code": code,
                                      "minutes": int(identity.OTP_TTL.total_seconds() // 60)}
         if purpose == "email_change":
@@ -236,7 +237,7 @@ def send_login_code(*, session: Session, ip: str, phone: str | None = None,
 
 
 def verify_login_code(*, session: Session, phone: str | None = None, email: str | None = None,
-                      otp: str, locale: str = "he", user_agent: str = "",
+                      otp: str, locale: str = "he", user_agent: str = "", ip: str = "",
                       acceptance: Acceptance | None = None,
                       channel: ConsentChannel = ConsentChannel.api,
                       now: datetime | None = None) -> Login:
@@ -249,7 +250,17 @@ def verify_login_code(*, session: Session, phone: str | None = None, email: str 
     account, versions given are recorded too (they must be the current ones)."""
     now = now or utcnow()
     target = login_target(phone=phone, email=email)
-    check_code(session=session, target=target, purpose="login", code=otp, now=now)
+    try:
+        check_code(session=session, target=target, purpose="login", code=otp, now=now)
+    except Unauthenticated as error:
+        known = _user_by_target(session, target)
+        audit.security_event(
+            session=session, caller=SYSTEM, action="auth.otp_failed",
+            user_id=known.id if known else None, ip=ip, detail={"reason": error.code},
+            subject_type="user" if known else "login_target",
+            subject_id=known.id if known else audit.target_digest(target.value))
+        error.keep_changes = True  # the attempt and its audit row stay
+        raise
     user = _user_by_target(session, target)
     created = user is None
     if user is None:
@@ -267,6 +278,10 @@ def verify_login_code(*, session: Session, phone: str | None = None, email: str 
     elif acceptance is not None:
         consents.record(session=session, caller=Caller(user_id=user.id, role="system"),
                         acceptance=acceptance, channel=channel, now=now)
+    user.last_login_at, user.inactivity_notice_at = now, None
+    session.add(user)
+    audit.security_event(session=session, caller=SYSTEM, action="auth.login", user_id=user.id,
+                         ip=ip, detail={"channel": target.channel, "new_account": created})
     token, expires_at = issue_token(session=session, user_id=user.id, user_agent=user_agent,
                                     now=now)
     return Login(token=token, expires_at=expires_at, user=user, created=created,

@@ -17,6 +17,7 @@ from ofair_app.db.engine import Caller
 from ofair_app.domain import identity
 from ofair_app.domain.errors import Conflict, NotFound
 from ofair_app.models import Certificate, CertificateStatus
+from ofair_app.services import audit
 from ofair_app.services.professionals import require_member
 
 LINK_SECONDS = 300
@@ -55,6 +56,10 @@ def download_link(*, session: Session, caller: Caller, certificate_id: uuid.UUID
     certificate = session.get(Certificate, certificate_id)
     if certificate is None:
         raise NotFound("errors.certificate.not_found")
+    if caller.role == "admin":  # an admin reading a business's papers is on the audit trail
+        audit.record(session=session, caller=caller, action="certificate.download",
+                     subject_type="certificate", subject_id=certificate.id,
+                     detail={"professional_id": str(certificate.professional_id)})
     return get_storage().signed_url(certificate.storage_key, filename=certificate.filename,
                                     content_type=certificate.content_type,
                                     expires_in=LINK_SECONDS)

@@ -27,8 +27,8 @@ from ofair_app.domain.leads import Event, LeadStatus
 from ofair_app.domain.ledger import TxKind
 from ofair_app.models import AccessReason, Dispute, Lead, Payment
 from ofair_app.models._base import utcnow
+from ofair_app.services import audit, ledger, notifications, payments, users
 from ofair_app.services import leads as lead_service
-from ofair_app.services import ledger, notifications, payments, users
 from ofair_app.services.proposals import lead_url_for_owner, short_title
 from ofair_app.settings import get_settings
 
@@ -164,6 +164,10 @@ def _finish(session: Session, caller: Caller, dispute: Dispute, resolution: Reso
     dispute.resolved_by, dispute.resolved_at = caller.user_id, utcnow()
     session.add(dispute)
     session.flush()
+    audit.record(session=session, caller=caller, action="dispute.resolve",
+                 subject_type="dispute", subject_id=dispute.id,
+                 detail={"resolution": resolution.value,
+                         "refund": str(refund) if refund is not None else None})
     return dispute
 
 

@@ -26,7 +26,7 @@ from ofair_app.domain.leads import parse_money
 from ofair_app.domain.ledger import TxKind
 from ofair_app.models import PayoutBatch, Professional, Withdrawal
 from ofair_app.models._base import utcnow
-from ofair_app.services import ledger, users
+from ofair_app.services import audit, ledger, users
 from ofair_app.services.professionals import require_member
 
 CSV_COLUMNS = ("withdrawal_id", "business_name", "business_id", "bank_code", "bank_name",
@@ -131,6 +131,10 @@ def decide(*, session: Session, caller: Caller, withdrawal_id: uuid.UUID, approv
                       withdrawal_id=withdrawal.id, created_by=caller.user_id)
     session.add(withdrawal)
     session.flush()
+    audit.record(session=session, caller=caller,
+                 action="withdrawal.approve" if approve else "withdrawal.reject",
+                 subject_type="withdrawal", subject_id=withdrawal.id,
+                 detail={"amount": str(withdrawal.amount)})
     return withdrawal
 
 
@@ -150,6 +154,9 @@ def export_batch(*, session: Session, caller: Caller) -> tuple[PayoutBatch, str]
         withdrawal.batch_id = batch.id
         session.add(withdrawal)
     session.flush()
+    audit.record(session=session, caller=caller, action="payout.batch_export",
+                 subject_type="payout_batch", subject_id=batch.id,
+                 detail={"count": batch.count, "total": str(batch.total)})
     return batch, batch_csv(session=session, caller=caller, batch_id=batch.id)
 
 
@@ -195,6 +202,8 @@ def mark_batch_paid(*, session: Session, caller: Caller, batch_id: uuid.UUID) ->
     batch.status, batch.paid_by, batch.paid_at = "paid", caller.user_id, now
     session.add(batch)
     session.flush()
+    audit.record(session=session, caller=caller, action="payout.batch_paid",
+                 subject_type="payout_batch", subject_id=batch.id)
     return batch
 
 
@@ -224,4 +233,7 @@ def manual_payout(*, session: Session, caller: Caller, professional_id: uuid.UUI
                   legs=book.manual_payout(professional_id, value),
                   idempotency_key=f"manual:{uuid.uuid4()}", created_by=caller.user_id,
                   note=text_note)
+    audit.record(session=session, caller=caller, action="payout.manual",
+                 subject_type="professional", subject_id=professional_id,
+                 detail={"amount": str(value)})
     return _available(session, professional_id)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from ofair_app.db.engine import Caller
+from ofair_app.db.engine import Caller, trusted_step
 from ofair_app.domain import identity
 from ofair_app.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from ofair_app.i18n import normalize_locale
@@ -76,6 +76,43 @@ def confirm_email(*, session: Session, caller: Caller, email: str, otp: str,
     except IntegrityError:
         raise Conflict("errors.email.taken", fields={"email": "errors.email.taken"},
                        code="email_taken") from None
+    return user
+
+
+def request_phone_change(*, session: Session, caller: Caller, phone: str,
+                         now: datetime | None = None) -> auth.OtpSent | None:
+    """Send a code to a new mobile number of the caller's; the number changes once the code is
+    typed back (`confirm_phone`). None when it already is the caller's number. Refused like any
+    code (422 for a number that cannot receive one, 429 past the limits); whether the number
+    belongs to someone else is told only at confirmation, to its holder of the code."""
+    user = get_me(session=session, caller=caller)
+    e164 = identity.normalize_phone(phone)
+    if e164 == user.phone:
+        return None
+    # As the platform: the limits on a number and the platform's text budget count every
+    # code sent, not only this person's.
+    with trusted_step(session, caller):
+        return auth.issue_code(session=session, target=auth.Target(e164, "sms"),
+                               purpose="phone_change", locale=user.locale, user_id=user.id,
+                               now=now)
+
+
+def confirm_phone(*, session: Session, caller: Caller, phone: str, otp: str,
+                  now: datetime | None = None) -> User:
+    """Set the new phone number once the code sent to it checks out (409 `phone_taken` when
+    another account has it). The caller signs in with it from now on."""
+    user = get_me(session=session, caller=caller)
+    e164 = identity.normalize_phone(phone)
+    auth.check_code(session=session, target=auth.Target(e164, "sms"), purpose="phone_change",
+                    code=otp, user_id=user.id, now=now)
+    user.phone = e164
+    session.add(user)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict("errors.phone.taken", fields={"phone": "errors.phone.taken"},
+                       code="phone_taken") from None
     return user
 
 

@@ -28,6 +28,8 @@ PARAMS: dict[str, dict[str, object]] = {
     "professional_verified": {"business_name": "Cohen Renovations",
                               "profile_url": "https://ofair.co.il/pros/7f3a"},
     "professional_suspended": {"business_name": "Cohen Renovations"},
+    "phone_change": {"code": "123456", "minutes": 5},
+    "account_inactive": {"close_on": "2027-01-31", "url": "https://ofair.co.il/login"},
     "proposal_received": {"lead_title": "Kitchen tap repair in Haifa",
                           "business_name": "Cohen Plumbing", "price": "₪1,200",
                           "lead_url": "https://ofair.co.il/my/requests/7f3a"},

@@ -72,7 +72,8 @@ def send_otp(body: SendOtpIn, locale: RequestLocale, ip: ClientIp) -> SendOtpOut
 
 @router.post("/verify-otp", response_model=TokenOut,
              name="verify_otp", tags=["auth"], responses=errors(401, 403))
-def verify_otp(body: VerifyOtpIn, request: Request, locale: RequestLocale) -> TokenOut:
+def verify_otp(body: VerifyOtpIn, request: Request, locale: RequestLocale,
+               ip: ClientIp) -> TokenOut:
     """Exchange a code for a bearer token; the account is created on first login. 401 for a
     wrong, expired or used code; after 5 wrong tries the code is dead. A first login must name
     the current `privacy_notice_version` and `accept_terms_version` (422 `consent_required`,
@@ -85,7 +86,7 @@ def verify_otp(body: VerifyOtpIn, request: Request, locale: RequestLocale) -> To
                                 marketing=body.marketing_opt_in)
     with unit_of_work(SYSTEM) as session:
         login = auth.verify_login_code(session=session, phone=body.phone, email=body.email,
-                                       otp=body.otp, locale=locale,
+                                       otp=body.otp, locale=locale, ip=ip,
                                        user_agent=request.headers.get("user-agent", ""),
                                        acceptance=acceptance, channel=ConsentChannel.api)
     return TokenOut(token=login.token, expires_at=login.expires_at, user=UserOut.of(login.user))

@@ -133,11 +133,11 @@ class LoginState(ResendCountdown, SessionState):
         self._clear()
 
     async def _login(self, code: str, acceptance: Acceptance | None) -> auth.Login:
-        user_agent = self.router.headers.user_agent[:200]
+        ip, user_agent = self._request_origin()
         locale, target = self.locale, self._target()
         return await self._as(SYSTEM, lambda s: auth.verify_login_code(
-            session=s, otp=code, locale=locale, user_agent=user_agent, acceptance=acceptance,
-            channel=ConsentChannel.web, **target))
+            session=s, otp=code, locale=locale, user_agent=user_agent, ip=ip,
+            acceptance=acceptance, channel=ConsentChannel.web, **target))
 
     async def _signed_in(self, login: auth.Login):
         self.token = login.token

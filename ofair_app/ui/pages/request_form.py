@@ -176,13 +176,13 @@ class RequestState(ResendCountdown, PlaceMixin, SessionState):
     async def verify(self, form: dict):
         self.code_error, self.error = "", ""
         code = "".join(ch for ch in str(form.get("otp", "")) if not ch.isspace())[:12]
-        user_agent = self.router.headers.user_agent[:200]
+        ip, user_agent = self._request_origin()
         phone, locale = self.phone, self.locale
         acceptance = consents.current_acceptance(self._marketing) if self._acknowledged else None
         try:
             login = await self._as(SYSTEM, lambda s: auth.verify_login_code(
                 session=s, phone=phone, otp=code, locale=locale, user_agent=user_agent,
-                acceptance=acceptance, channel=ConsentChannel.web))
+                ip=ip, acceptance=acceptance, channel=ConsentChannel.web))
         except AppError as error:
             self.code_error = next(iter(self._field_messages(error).values()),
                                    self._message(error))

@@ -1,7 +1,7 @@
 """Consents (privacy notice, terms, marketing) and the purpose of outgoing messages.
 
-Revision ID: 0009_privacy_consent
-Revises: 0008_nav
+Revision ID: 0010_privacy_consent
+Revises: 0009b_board_words
 Create Date: 2026-12-01
 
 - `consents`: each acknowledgement of the privacy notice, acceptance of the terms, and marketing
@@ -24,8 +24,8 @@ from sqlalchemy.dialects import postgresql
 from alembic import op
 from ofair_app.db.rls import force_rls, quoted_app_role
 
-revision: str = "0009_privacy_consent"
-down_revision: str | None = "0008_nav"
+revision: str = "0010_privacy_consent"
+down_revision: str | None = "0009b_board_words"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
