@@ -229,6 +229,15 @@ REGISTRY: tuple[Table, ...] = (
         legal_hold="the security audit trail (README: security incidents)",
         retention="7 years (security audit)"),
     Table(
+        "consents",
+        {"user_id": L},
+        subject="user_id = :user_id", erasure=Erasure.keep,
+        legal_hold=("proof of what the person acknowledged and agreed to (Privacy Protection"
+                    " Law, Amendment 13; Communications Law §30A for marketing consent); the"
+                    " rows name no one once the account is closed"),
+        retention="while the account is open, then as long as a claim about it may be made"
+                  " (7 years)"),
+    Table(
         "leads",
         {"owner_user_id": L,
          "short_description": Column(Category.free_text, erase=False,

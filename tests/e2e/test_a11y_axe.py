@@ -77,6 +77,10 @@ SWEEP: list[Visit] = [
     Visit("/admin/disputes", "admin", "/admin/disputes"),
     Visit("/accessibility", "anon", "/accessibility"),
     Visit("/accessibility", "pro", "/accessibility"),
+    Visit("/privacy", "anon", "/privacy"),
+    Visit("/terms", "anon", "/terms"),
+    Visit("/terms", "consumer", "/terms"),
+    Visit("/unsubscribe", "anon", "/unsubscribe?token=not-a-real-link"),
     Visit("404", "anon", "/no/such/page"),
 ]
 ROLES = ["anon", "consumer", "pro", "admin"]
