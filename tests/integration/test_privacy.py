@@ -27,6 +27,7 @@ from tests.factories import (
     make_paid_job,
     make_professional,
     make_user,
+    signup_acceptance,
 )
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -328,7 +329,8 @@ def test_logins_failed_codes_exports_and_closure_are_in_the_trail(db, monkeypatc
                                    ip="203.0.113.5")
         with unit_of_work(SYSTEM) as session:
             login = auth.verify_login_code(session=session, phone="+972500000001",
-                                           otp="123456", ip="203.0.113.5")
+                                           otp="123456", ip="203.0.113.5",
+                                           acceptance=signup_acceptance())
     finally:
         get_settings.cache_clear()
     user = login.user
