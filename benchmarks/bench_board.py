@@ -394,39 +394,20 @@ def scoped_filters(scenario: Scenario):
 
 
 def board_statements(session, scenario: Scenario, limit: int = 20) -> list[tuple[str, object]]:
-    """The statements `board.search()` runs for this page, in order (mirrors `board._rows`):
-    per group, the window over the newest leads (`recent`) and, when it came up short, every
-    match (`matches`); on a first page the pinned leads filled, the rest group's first
-    statement as `rest*`."""
+    """The statements `board.search()` runs for this page, in order, as `board._rows` records
+    them: per group, the windows over the newest leads (`newest N`) and, when they came up
+    short, every match (`matches`); on a first page the pinned leads filled, the rest group's
+    first statement as `rest*`."""
     from ofair_app.services import board
 
     filters = scoped_filters(scenario)
-    pinned_ids = board.subscribed_businesses(session)
-    after_pinned, after = True, None
-    if scenario.cursor:
-        after_pinned, stamp, lead_id = board.BOARD_CURSOR.decode(scenario.cursor)
-        after = (stamp, lead_id)
-    found, out = 0, []
-    for pinned_group in [True] if filters.subscribed_only else [True, False]:
-        if pinned_group and (not after_pinned or not pinned_ids):
-            continue
-        wanted = limit + 1 - found
-        for window in (board.PINNED_WINDOW if pinned_group else board.RECENT_WINDOW, None):
-            query = board._query(filters, pinned_ids=pinned_ids, pinned_group=pinned_group,
-                                 after=after if pinned_group == after_pinned else None,
-                                 limit=wanted, window=window)
-            rows = len(session.execute(query).all())
-            group = "pinned" if pinned_group else "rest"
-            out.append((f"{group}/{'recent' if window else 'matches'}", query))
-            if rows >= wanted:
-                break
-        found += rows
-        if found > limit:
-            break
-    if after is None and all(not group.startswith("rest") for group, _ in out):
-        out.append(("rest*", board._query(filters, pinned_ids=pinned_ids, pinned_group=False,
-                                          after=None, limit=limit + 1,
-                                          window=board.RECENT_WINDOW)))
+    out: list[tuple[str, object]] = []
+    board._rows(session, filters, limit=limit, cursor=scenario.cursor, now=None, trace=out)
+    if scenario.cursor is None and all(not group.startswith("rest") for group, _ in out):
+        windows = board.CATEGORY_WINDOWS if filters.category else board.RECENT_WINDOWS
+        out.append(("rest*", board._query(
+            filters, pinned_ids=board.subscribed_businesses(session), pinned_group=False,
+            after=None, limit=limit + 1, window=windows[0])))
     return out
 
 

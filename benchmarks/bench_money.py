@@ -26,10 +26,12 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
 MARKER = "OFAIR_BENCH_DATA_DIR"
+PARTS = ("webhooks", "http", "release")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -39,6 +41,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--holds", type=int, default=100_000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--data-dir", default="/tmp/ofair-bench-money")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help="what to measure, comma-separated: webhooks (in process), http "
+                             "(through the API server), release (the release_holds job)")
     return parser.parse_args(argv)
 
 
@@ -132,6 +137,9 @@ def percentile(values: list[float], p: float) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    parts = {part.strip() for part in args.parts.split(",") if part.strip()}
+    if not parts or parts - set(PARTS):
+        sys.exit(f"--parts: choose among {', '.join(PARTS)}")
     if os.environ.get("DATABASE_URL") or os.environ.get("DATABASE_OWNER_URL"):
         sys.exit("DATABASE_URL is set: this benchmark only uses its own embedded database")
     data_dir = Path(args.data_dir).expanduser().resolve()
@@ -146,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     from sqlalchemy import text
 
     from benchmarks.harness import free_port, server
+    from jobs.definitions import RELEASE_BATCH
     from jobs.runner import run_job
     from ofair_app import reference
     from ofair_app.adapters.psp import event_payload, sign
@@ -165,9 +174,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.getloadavg()[0]:.2f}; {businesses} businesses")
 
     # --- webhooks ---------------------------------------------------------------------------
+    batches = 2 * ("webhooks" in parts) + ("http" in parts)
     with owner_engine().begin() as conn:
         conn.execute(text("SELECT set_config('app.current_role', 'system', true)"))
-        seed(conn, text, n=args.events * 3, businesses=businesses, owner=owner.id,
+        seed(conn, text, n=args.events * batches, businesses=businesses, owner=owner.id,
              category=category, paid=False)
         rows = conn.execute(text("SELECT id, psp_reference FROM payments"
                                  " WHERE status = 'pending' ORDER BY id")).all()
@@ -183,9 +193,11 @@ def main(argv: list[str] | None = None) -> int:
             made.append((payload, sign(payload)))
         return made
 
-    sequential, threaded, over_http = (events(rows[:args.events]),
-                                       events(rows[args.events:2 * args.events]),
-                                       events(rows[2 * args.events:]))
+    in_process = "webhooks" in parts
+    sequential, threaded = ((events(rows[:args.events]),
+                             events(rows[args.events:2 * args.events])) if in_process
+                            else ([], []))
+    over_http = events(rows[2 * args.events:] if in_process else rows)
     results = []
 
     def timed(batch, workers: int) -> tuple[float, list[float], list[str]]:
@@ -206,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             list(pool.map(one, batch))
         return time.perf_counter() - started, latencies, outcomes
 
-    for name, batch, workers in (
+    for name, batch, workers in () if not in_process else (
             ("in process, one at a time: new events (applied)", sequential, 1),
             (f"in process, {args.concurrency} threads: new events (applied)", threaded,
              args.concurrency),
@@ -220,11 +232,11 @@ def main(argv: list[str] | None = None) -> int:
 
     port = free_port()
     api = [sys.executable, "-m", "ofair_app", "api", "--port", str(port)]
-    with server(api, f"http://127.0.0.1:{port}/api/v1/health"):
+    with server(api, f"http://127.0.0.1:{port}/api/v1/health") if over_http else nullcontext():
         import httpx
 
         url = f"http://127.0.0.1:{port}/api/v1/payments/webhook"
-        for name, label in (("applied", "new events (applied)"),
+        for name, label in () if not over_http else (("applied", "new events (applied)"),
                             ("duplicate", "the same again (duplicates)")):
             latencies: list[float] = []
             lock = threading.Lock()
@@ -252,9 +264,13 @@ def main(argv: list[str] | None = None) -> int:
         holds = session.execute(text("SELECT count(*) FROM ledger_transactions"
                                      " WHERE kind = 'hold'")).scalar_one()
         total = ledger.total_of_all_entries(session)
-    assert holds == 3 * args.events and total == 0, (holds, total)
-    table("Webhooks (checkout.session.completed, Stripe-signed, idempotent): "
-          f"{holds} holds written, ledger sum {total}", results)
+    assert holds == batches * args.events and total == 0, (holds, total)
+    if results:
+        table("Webhooks (checkout.session.completed, Stripe-signed, idempotent): "
+              f"{holds} holds written, ledger sum {total}", results)
+    if "release" not in parts:
+        print(f"\nload average after: {os.getloadavg()[0]:.2f} (1 min; {cpu} cores)")
+        return 0
 
     # --- release_holds ----------------------------------------------------------------------
     started = time.perf_counter()
@@ -283,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         posts = session.execute(text("SELECT count(*) FROM ledger_transactions"
                                      " WHERE kind = 'post'")).scalar_one()
     assert posts == args.holds and total == 0, (posts, total)
-    table(f"release_holds over {args.holds} due holds (batches of 500 per transaction): "
+    table(f"release_holds over {args.holds} due holds (batches of {RELEASE_BATCH} per"
+          " transaction): "
           f"{posts} posted, ledger sum {total}", rows)
     print(f"\nload average after: {os.getloadavg()[0]:.2f} (1 min; {cpu} cores)")
     return 0

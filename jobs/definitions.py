@@ -100,9 +100,18 @@ def release_holds(*, as_of: datetime) -> str:
     """Release held money HOLD_PERIOD_DAYS after a job closed (never while disputed)."""
     from ofair_app.services import payments
 
-    released = in_batches(lambda session, limit: payments.release_due(
-        session=session, now=as_of, limit=limit), 500)
-    return f"released {released} holds"
+    released, after = 0, None
+    while True:  # each batch its own transaction, starting where the last one ended
+        with unit_of_work(SYSTEM) as session:
+            batch = payments.release_batch(session=session, now=as_of, limit=RELEASE_BATCH,
+                                           after=after)
+        released, after = released + batch.released, batch.last
+        if batch.scanned < RELEASE_BATCH:
+            return f"released {released} holds"
+
+
+# Closed jobs looked at per transaction (each batch is a few set-based statements).
+RELEASE_BATCH = 5000
 
 
 @job("renew_subscriptions", minute=50)

@@ -64,10 +64,17 @@ class Settings(BaseSettings):
 
     # --- money -----------------------------------------------------------------------------
     settlement_mode: Literal["escrow", "b2b"] = "escrow"
-    psp_provider: Literal["sandbox", "stripe"] = "sandbox"
+    psp_provider: Literal["sandbox", "stripe", "cardcom"] = "sandbox"
     stripe_secret_key: SecretStr = SecretStr("sk_test_change_me")
     stripe_webhook_secret: SecretStr = SecretStr("whsec_sandbox_change_me")
     stripe_api_base: str | None = None
+    # Cardcom (REST API v11). The defaults are placeholders: production refuses them when
+    # PSP_PROVIDER=cardcom. CARDCOM_API_BASE points elsewhere in tests (a local stand-in).
+    cardcom_terminal: str = "change-me"
+    cardcom_api_name: str = "change-me"
+    cardcom_api_password: SecretStr = SecretStr("change-me")
+    cardcom_api_base: str = "https://secure.cardcom.solutions/api/v11"
+    cardcom_timeout_seconds: float = 15.0
     hold_period_days: int = Field(default=7, ge=0, le=365)
     auto_confirm_days: int = Field(default=7, ge=1, le=365)
     referral_expiry_days: int = Field(default=7, ge=1, le=365)
@@ -155,6 +162,15 @@ class Settings(BaseSettings):
             and self.stripe_secret_key.get_secret_value() in PLACEHOLDER_SECRETS
         ):
             problems.append("STRIPE_SECRET_KEY")
+        if self.psp_provider == "cardcom":
+            if not self.cardcom_terminal.isdigit():
+                problems.append("CARDCOM_TERMINAL")
+            if self.cardcom_api_name in PLACEHOLDER_SECRETS:
+                problems.append("CARDCOM_API_NAME")
+            if self.cardcom_api_password.get_secret_value() in PLACEHOLDER_SECRETS:
+                problems.append("CARDCOM_API_PASSWORD")
+            if not self.cardcom_api_base.startswith("https://"):
+                problems.append("CARDCOM_API_BASE (https only)")
         if self.database_url is None:
             problems.append("DATABASE_URL (the embedded database is for development only)")
         if self.ofair_test_otps.strip():

@@ -147,6 +147,9 @@ def trusted_step(session: Session, caller: Caller) -> Iterator[Session]:
     a change must be told about. Keep the block small and never hand what it reads back to the
     caller. If the block raises, the context is left as it is: the transaction is rolled back.
     """
+    if caller == SYSTEM:  # already the platform (a job, a webhook): nothing to switch
+        yield session
+        return
     set_caller_context(session, SYSTEM)
     yield session
     set_caller_context(session, caller)

@@ -2,8 +2,9 @@
 
 A payment is `created` by the owner after acceptance, `pending` once the provider gave it a
 checkout, `paid` on the provider's signed word (the webhook, or the reconciliation job asking),
-`expired` or `failed` otherwise; a paid one may be refunded in part or in full. The provider
-counts in agorot; everything else in Decimal shekels with two places.
+`expired` or `failed` otherwise; a paid one may be refunded in part or in full. Money is
+Decimal shekels with two places; `to_agorot`/`from_agorot` are for the provider adapters
+(`adapters/psp/<provider>`), never for the services.
 """
 
 from __future__ import annotations
@@ -69,6 +70,19 @@ def provider_amount_text(agorot: object, currency: str) -> str:
     if isinstance(agorot, int) and not isinstance(agorot, bool):
         return money_text(from_agorot(agorot), currency)
     return f"{agorot!r} {currency.upper()}".strip()
+
+
+def amount_text(amount: Decimal | None, currency: str) -> str:
+    """A provider's amount (shekels) as money; a missing one says so."""
+    if amount is None:
+        return f"no amount {currency.upper()}".strip()
+    return money_text(amount, currency)
+
+
+def refund_key(payment_id: object, refunded_total: Decimal) -> str:
+    """The ledger's idempotency key of a refund taking a payment's refunded total to
+    `refunded_total` (in agorot, as it always was, so keys written before stay the same)."""
+    return f"{payment_id}:{to_agorot(refunded_total)}"
 
 
 def refund_status(final_amount: Decimal, refunded: Decimal) -> PaymentStatus:

@@ -314,6 +314,16 @@ REGISTRY: tuple[Table, ...] = (
         subject=f"requested_by = :user_id OR {_OWN_BUSINESSES}", erasure=Erasure.keep,
         legal_hold=BOOKKEEPING + " (where the money was paid to)", retention="7 years"),
     Table(
+        "payment_methods",
+        {"created_by": L,
+         "token": Column(Category.credential, note="the provider's card token; never shown"),
+         "brand": Column(Category.financial), "last4": Column(Category.financial),
+         "exp_month": Column(Category.financial), "exp_year": Column(Category.financial)},
+        subject=f"created_by = :user_id OR {_OWN_BUSINESSES}", erasure=Erasure.delete,
+        erase_where=_SOLE_BUSINESSES,
+        retention="until an owner removes the card, or the business closes with its only"
+                  " member's account"),
+    Table(
         "professional_members",
         {"user_id": L, "added_by": L},
         subject="user_id = :user_id", erasure=Erasure.delete,
@@ -340,6 +350,8 @@ NOT_PERSONAL: dict[str, str] = {
     "ledger_accounts": "a business's or the platform's accounts: amounts, no person",
     "ledger_entries": "amounts on accounts; who moved them is on ledger_transactions",
     "sandbox_checkouts": "the sandbox provider's own books: amounts and our own links",
+    "psp_operations": "provider operations done once per key: amounts and provider ids",
+    "sandbox_card_setups": "the sandbox provider's own card-saving pages (test cards only)",
 }
 
 # Columns whose names look personal but are not, and why.
@@ -349,6 +361,7 @@ NOT_PERSONAL_COLUMNS: dict[str, str] = {
     "localities.name_he": "a place's name", "localities.name_en": "a place's name",
     "lead_board.short_description": "the public summary of an open lead",
     "sandbox_checkouts.description": "the job's title as the provider shows it",
+    "sandbox_card_setups.token": "the sandbox's made-up card token (test cards only)",
     "job_runs.detail": "counts a job reports",
     "job_runs.job_name": "a job's name",
     "contact_access_logs.reason": "owner | performer | admin",

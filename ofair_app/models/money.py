@@ -168,3 +168,24 @@ class Withdrawal(SQLModel, table=True):
     note: str = Field(default="", max_length=300)
     paid_at: datetime | None = None
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+
+class PaymentMethod(SQLModel, table=True):
+    """A business's saved card (migration 0012): the provider's token and what may be shown,
+    never a card number. `pending` while an owner is on the provider's card-saving page."""
+
+    __tablename__ = "payment_methods"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    professional_id: uuid.UUID = Field(foreign_key="professionals.id")
+    provider: str = Field(max_length=12)
+    setup_reference: str = Field(max_length=120)
+    status: str = Field(default="pending", max_length=10)
+    token: str | None = Field(default=None, max_length=200)
+    brand: str = Field(default="", max_length=20)
+    last4: str = Field(default="", max_length=4)
+    exp_month: int | None = None
+    exp_year: int | None = None
+    is_default: bool = False
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())

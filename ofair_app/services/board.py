@@ -69,10 +69,19 @@ B = board.c
 # be pinned stay in the database: a card is pinned when its business subscribes right now).
 CARD_COLUMNS = [column for column in board.c
                 if column.name not in ("search_doc", "budget_cents", "pinned")]
-# A first try reads only this many of the newest leads (of the category) after the cursor; in
-# the pinned group, whose own small indexes answer the second try quickly, fewer.
-RECENT_WINDOW = 4000
-PINNED_WINDOW = 500
+# The first tries read only the newest leads after the cursor, newest first, until a page
+# matches; when they come up short, every match is found at once (`_query`). A further window
+# is read only when the last one's rate of matches foretells twice the page in it; rarer matches
+# are quicker found all at once. Measured at 10M leads (benchmarks/bench_board.py --random):
+# - without a category, the newest 40,000 lie together, in the order they were written (about
+#   6,000 pages), while every match of a word found in 1-3 % of the leads is as many rows
+#   scattered over the board (20,000-70,000 pages): the second window saves most of those;
+# - a category's newest leads lie a dozen rows apart, so its 40,000 are 40,000 pages, more than
+#   every match in one category costs: one window;
+# - the pinned group's own small indexes find every match quickly: one small window.
+RECENT_WINDOWS = (4000, 40_000)
+CATEGORY_WINDOWS = (4000,)
+PINNED_WINDOWS = (500,)
 
 
 @dataclass(frozen=True)
@@ -349,8 +358,11 @@ def search(*, session: Session, filters: BoardFilters, limit: int = 20,
 
 
 def _rows(session: Session, filters: BoardFilters, *, limit: int, cursor: str | None,
-          now: datetime | None) -> list[tuple[bool, sa.Row]]:
-    """Up to `limit + 1` rows after the cursor, pinned group first, each with its group."""
+          now: datetime | None, trace: list[tuple[str, sa.Select]] | None = None,
+          ) -> list[tuple[bool, sa.Row]]:
+    """Up to `limit + 1` rows after the cursor, pinned group first, each with its group.
+    `trace` collects each statement run, named by its group and window (the benchmark's
+    plans)."""
     pinned_ids = subscribed_businesses(session, now)
     after_pinned, after = True, None
     if cursor:
@@ -362,16 +374,26 @@ def _rows(session: Session, filters: BoardFilters, *, limit: int, cursor: str | 
     for pinned_group in groups:
         if pinned_group and not after_pinned:
             continue  # the cursor is already past the pinned leads
-        if pinned_group and not pinned_ids:
-            continue
+        if pinned_group and (not pinned_ids or filters.type == LeadType.consumer):
+            continue  # no business subscribes, or a client's own request (no business's lead)
         position = after if pinned_group == after_pinned else None
         wanted = limit + 1 - len(rows)
-        for window in (PINNED_WINDOW if pinned_group else RECENT_WINDOW, None):
-            found = session.execute(_query(
-                filters, pinned_ids=pinned_ids, pinned_group=pinned_group, after=position,
-                limit=wanted, window=window)).all()
+        windows = (PINNED_WINDOWS if pinned_group else
+                   CATEGORY_WINDOWS if filters.category else RECENT_WINDOWS)
+        tries = [*windows, None]
+        while tries:
+            window = tries.pop(0)
+            query = _query(filters, pinned_ids=pinned_ids, pinned_group=pinned_group,
+                           after=position, limit=wanted, window=window)
+            found = session.execute(query).all()
+            if trace is not None:
+                group = "pinned" if pinned_group else "rest"
+                trace.append((f"{group}/{f'newest {window}' if window else 'matches'}", query))
             if len(found) >= wanted:
                 break
+            if window is not None and tries[0] is not None and \
+                    len(found) * tries[0] < 2 * wanted * window:
+                tries = [None]  # at this window's rate, the next may come up short too
         rows.extend((pinned_group, row) for row in found)
         if len(rows) > limit:
             break

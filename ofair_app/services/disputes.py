@@ -58,17 +58,21 @@ def open_dispute(*, session: Session, caller: Caller, lead_id: uuid.UUID, reason
     low, high = REASON_LENGTH
     text = identity.clean_text(reason, field="reason", min_length=low, max_length=high,
                                multiline=True)
+    # The job's lock first (the platform takes it): a release of its money running right now
+    # finishes before the checks below, which then see it; one starting later skips the job.
+    with trusted_step(session, caller):
+        locked = session.exec(select(Lead).where(Lead.id == lead.id).with_for_update()
+                              .execution_options(populate_existing=True)).one()
     payment = session.exec(select(Payment).where(
         Payment.lead_id == lead.id, col(Payment.status).in_(list(pay_rules.PAID)))).first()
-    if payment is None or LeadStatus(lead.status) not in DISPUTABLE \
+    if payment is None or LeadStatus(locked.status) not in DISPUTABLE \
             or ledger.was_released(session, payment.id):
-        raise NotDisputable(params={"status": str(lead.status)})
+        raise NotDisputable(params={"status": str(locked.status)})
     dispute = Dispute(lead_id=lead.id, payment_id=payment.id, opened_by=caller.user_id,
                       party=party, reason=text)
     session.add(dispute)
     session.flush()
     with trusted_step(session, caller):  # the platform records the freeze
-        locked = session.exec(select(Lead).where(Lead.id == lead.id).with_for_update()).one()
         locked.status = lead_rules.next_status(locked.status, Event.dispute)
         session.add(locked)
         session.flush()
@@ -195,7 +199,7 @@ def resolve(*, caller: Caller, dispute_id: uuid.UUID, resolution: Resolution | s
         provider, intent = payment.provider, payment.psp_payment_intent
     if not intent:
         raise Conflict("errors.dispute.no_charge", code="no_charge")
-    get_provider(provider).refund(payment_intent=intent, amount=pay_rules.to_agorot(amount),
+    get_provider(provider).refund(charge=intent, amount=amount,
                                   idempotency_key=f"dispute:{dispute_id}")
     with unit_of_work(SYSTEM) as session:
         dispute, payment = _lock(session, dispute_id)

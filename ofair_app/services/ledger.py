@@ -1,9 +1,11 @@
 """Writing and reading the double-entry ledger.
 
 `record` writes one transaction and its entries, once per idempotency key (a retry finds the
-first and writes nothing). Only the platform writes (RLS lets only trusted callers insert); a
-request that moves money for a business checks who is asking first, then records through a
-trusted step. Balances are sums of entries, never a number kept beside them.
+first and writes nothing), in one statement; `record_many` writes a batch of them (the release
+of thousands of holds) in two. The database checks at the end of each such statement that
+every transaction it touched sums to zero. Only the platform writes (RLS lets only trusted
+callers insert); a request that moves money for a business checks who is asking first, then
+records through a trusted step. Balances are sums of entries, never a number kept beside them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
@@ -30,33 +31,30 @@ from ofair_app.domain.ledger import (
 )
 from ofair_app.models import LedgerAccount, LedgerEntry, LedgerTransaction
 
-_ACCOUNTS = "ofair.ledger.accounts"
-
-
-def account_ids(session: Session, legs: list[Leg]) -> dict[str, int]:
-    """The ids of the legs' accounts by code, opening missing ones (one query when they all
-    exist; remembered for the rest of the session: accounts are never removed)."""
-    known: dict[str, int] = session.info.setdefault(_ACCOUNTS, {})
-    wanted = {leg.code: leg for leg in legs if leg.code not in known}
-    if wanted:
-        found = session.exec(select(LedgerAccount.code, LedgerAccount.id)
-                             .where(col(LedgerAccount.code).in_(list(wanted)))).all()
-        known.update(dict(found))
-        missing = [leg for code, leg in wanted.items() if code not in known]
-        if missing:
-            session.execute(insert(LedgerAccount).on_conflict_do_nothing(
-                index_elements=["code"]), [{"code": leg.code, "purpose": leg.purpose,
-                                            "professional_id": leg.professional_id}
-                                           for leg in missing])
-            known.update(dict(session.exec(
-                select(LedgerAccount.code, LedgerAccount.id)
-                .where(col(LedgerAccount.code).in_([leg.code for leg in missing]))).all()))
-    return {leg.code: known[leg.code] for leg in legs}
-
 
 def find(session: Session, idempotency_key: str) -> LedgerTransaction | None:
     return session.exec(select(LedgerTransaction).where(
         LedgerTransaction.idempotency_key == idempotency_key)).first()
+
+
+# One statement writes a transaction and all its entries (the database checks, at the end of
+# the statement, that they sum to zero); an idempotency key used before writes nothing.
+_RECORD = text("""
+    WITH tx AS (
+        INSERT INTO ledger_transactions (kind, idempotency_key, payment_id, pending_id,
+                                         withdrawal_id, created_by, note)
+        VALUES (:kind, :idempotency_key, :payment_id, :pending_id, :withdrawal_id,
+                :created_by, :note)
+        ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING id)
+    INSERT INTO ledger_entries (transaction_id, account_id, amount)
+    SELECT tx.id, ledger_account_id(leg.code, leg.purpose, leg.professional_id), leg.amount
+    FROM tx CROSS JOIN unnest(CAST(:codes AS text[]), CAST(:purposes AS text[]),
+                              CAST(:owners AS uuid[]), CAST(:amounts AS numeric[]))
+        WITH ORDINALITY AS leg(code, purpose, professional_id, amount, position)
+    ORDER BY leg.position
+    RETURNING transaction_id
+""")
 
 
 def record(session: Session, *, kind: TxKind, legs: list[Leg], idempotency_key: str,
@@ -64,25 +62,84 @@ def record(session: Session, *, kind: TxKind, legs: list[Leg], idempotency_key: 
            withdrawal_id: uuid.UUID | None = None, created_by: uuid.UUID | None = None,
            note: str = "") -> tuple[int, bool]:
     """Write a balanced transaction once: (its id, whether it was written now). The database
-    refuses to commit it if its entries do not sum to zero. Two statements: the transaction
-    (or nothing, when the key was used before) and all its entries."""
+    refuses it if its entries do not sum to zero. One statement: the transaction (or nothing,
+    when the key was used before), its entries, and any account opened for them."""
     kept = balanced(legs)
-    written = session.execute(
-        insert(LedgerTransaction).values(
-            kind=kind, idempotency_key=idempotency_key, payment_id=payment_id,
-            pending_id=pending_id, withdrawal_id=withdrawal_id, created_by=created_by,
-            note=note[:300])
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(LedgerTransaction.id)).scalar()
+    written = session.execute(_RECORD, {
+        "kind": str(kind), "idempotency_key": idempotency_key, "payment_id": payment_id,
+        "pending_id": pending_id, "withdrawal_id": withdrawal_id, "created_by": created_by,
+        "note": note[:300], "codes": [leg.code for leg in kept],
+        "purposes": [str(leg.purpose) for leg in kept],
+        "owners": [leg.professional_id for leg in kept],
+        "amounts": [leg.amount for leg in kept]}).scalar()
     if written is None:
         existing = find(session, idempotency_key)
         assert existing is not None and existing.id is not None
         return existing.id, False
-    accounts = account_ids(session, kept)
-    session.execute(insert(LedgerEntry), [
-        {"transaction_id": written, "amount": leg.amount, "account_id": accounts[leg.code]}
-        for leg in kept])
     return written, True
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One transaction of a batch: what resolves which hold (or None), with which legs."""
+
+    idempotency_key: str
+    payment_id: uuid.UUID | None
+    pending_id: int | None
+    legs: list[Leg]
+
+
+_ENSURE_ACCOUNTS = text("""
+    INSERT INTO ledger_accounts (code, purpose, professional_id)
+    SELECT code, purpose, professional_id
+    FROM unnest(CAST(:codes AS text[]), CAST(:purposes AS text[]), CAST(:owners AS uuid[]))
+        AS wanted(code, purpose, professional_id)
+    WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.code = wanted.code)
+    ON CONFLICT (code) DO NOTHING
+""")
+
+_RECORD_MANY = text("""
+    WITH tx AS (
+        INSERT INTO ledger_transactions (kind, idempotency_key, payment_id, pending_id)
+        SELECT :kind, key, payment_id, pending_id
+        FROM unnest(CAST(:keys AS text[]), CAST(:payment_ids AS uuid[]),
+                    CAST(:pending_ids AS bigint[])) AS t(key, payment_id, pending_id)
+        ON CONFLICT DO NOTHING
+        RETURNING id, idempotency_key),
+    entries AS (
+        INSERT INTO ledger_entries (transaction_id, account_id, amount)
+        SELECT tx.id, a.id, leg.amount
+        FROM unnest(CAST(:leg_keys AS text[]), CAST(:leg_codes AS text[]),
+                    CAST(:leg_amounts AS numeric[])) WITH ORDINALITY
+            AS leg(key, code, amount, position)
+        JOIN tx ON tx.idempotency_key = leg.key
+        JOIN ledger_accounts a ON a.code = leg.code
+        ORDER BY leg.position)
+    SELECT idempotency_key FROM tx
+""")
+
+
+def record_many(session: Session, *, kind: TxKind, postings: list[Posting]) -> set[str]:
+    """Write many balanced transactions of one kind at once, each once per idempotency key (a
+    key used before, or a hold resolved before, writes nothing): the keys written now. Two
+    statements whatever the batch: open the accounts the legs need, then every transaction
+    with its entries (the database checks each sums to zero)."""
+    if not postings:
+        return set()
+    kept = [(posting, balanced(posting.legs)) for posting in postings]
+    accounts = {leg.code: leg for _, legs in kept for leg in legs}
+    session.execute(_ENSURE_ACCOUNTS, {
+        "codes": list(accounts), "purposes": [str(leg.purpose) for leg in accounts.values()],
+        "owners": [leg.professional_id for leg in accounts.values()]})
+    legs = [(posting.idempotency_key, leg) for posting, posting_legs in kept
+            for leg in posting_legs]
+    written = session.execute(_RECORD_MANY, {
+        "kind": str(kind), "keys": [posting.idempotency_key for posting, _ in kept],
+        "payment_ids": [posting.payment_id for posting, _ in kept],
+        "pending_ids": [posting.pending_id for posting, _ in kept],
+        "leg_keys": [key for key, _ in legs], "leg_codes": [leg.code for _, leg in legs],
+        "leg_amounts": [leg.amount for _, leg in legs]}).scalars().all()
+    return set(written)
 
 
 def open_holds(session: Session, payment_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:

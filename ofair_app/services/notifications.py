@@ -184,25 +184,52 @@ def _after_rollback(session: OrmSession, previous_transaction: object) -> None:
 
 
 class _Dispatcher:
-    """Sends freshly committed messages off the request's thread."""
+    """Sends freshly committed messages off the request's thread. Messages committed while a
+    delivery is under way wait for it and go together in the next one (one transaction for
+    up to `DELIVERY_BATCH` messages), so a burst of commits costs a few transactions, not one
+    each."""
 
     def __init__(self) -> None:
         self._pool: ThreadPoolExecutor | None = None
         self._futures: set[Future] = set()
         self._lock = threading.Lock()
+        self._queued: list[uuid.UUID] = []
+        self._draining = False
 
     def submit(self, ids: list[uuid.UUID]) -> None:
         with self._lock:
+            self._queued.extend(ids)
+            if self._draining:  # the delivery under way takes these too
+                return
+            self._draining = True
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ofair-outbox")
-            future = self._pool.submit(_deliver_ids, ids)
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ofair-outbox")
+            future = self._pool.submit(self._drain)
             self._futures.add(future)
             future.add_done_callback(self._done)
+
+    def _drain(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    ids = self._queued[:DELIVERY_BATCH]
+                    del self._queued[:DELIVERY_BATCH]
+                    if not ids:
+                        self._draining = False
+                        return
+                try:
+                    _deliver_ids(ids)
+                except Exception:  # the job retries whatever was left pending
+                    logger.exception("outbox delivery failed")
+        except BaseException:
+            with self._lock:
+                self._draining = False
+            raise
 
     def _done(self, future: Future) -> None:
         with self._lock:
             self._futures.discard(future)
-        if future.exception() is not None:  # the job retries whatever was left pending
+        if future.exception() is not None:
             logger.error("outbox delivery failed", exc_info=future.exception())
 
     def drain(self, timeout: float = 10.0) -> None:
@@ -212,21 +239,22 @@ class _Dispatcher:
         wait(futures, timeout=timeout)
 
 
+DELIVERY_BATCH = 200
 _dispatcher = _Dispatcher()
 drain = _dispatcher.drain
 
 
 def _deliver_ids(ids: list[uuid.UUID]) -> None:
     sender = get_sender()
-    for message_id in ids:
-        with unit_of_work(SYSTEM) as session:
-            message = session.exec(
-                select(OutboxMessage)
-                .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
-                .with_for_update(skip_locked=True)
-            ).first()
-            if message is not None:
-                _deliver(session, message, sender, utcnow())
+    with unit_of_work(SYSTEM) as session:
+        messages = session.exec(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(ids), OutboxMessage.status == "pending")
+            .order_by(col(OutboxMessage.id))
+            .with_for_update(skip_locked=True)
+        ).all()
+        for message in messages:
+            _deliver(session, message, sender, utcnow())
 
 
 def deliver_due(*, session: Session, now: datetime, limit: int = 200,

@@ -14,21 +14,25 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Row
 from sqlmodel import Session, col, select
 
 from ofair_app.adapters.psp import (
+    BadSignature,
+    EventKind,
     MalformedEvent,
+    PaymentState,
     ProviderError,
-    SessionState,
+    ProviderEvent,
+    ProviderPayment,
     get_provider,
-    parse_event,
-    verify_signature,
 )
 from ofair_app.db.engine import SYSTEM, Caller, trusted_step, unit_of_work
 from ofair_app.domain import lead_actions as action_rules
@@ -44,7 +48,6 @@ from ofair_app.domain.proposals import ProposalStatus
 from ofair_app.i18n import money
 from ofair_app.models import (
     Lead,
-    LedgerTransaction,
     Payment,
     PaymentWebhookEvent,
     Professional,
@@ -78,7 +81,8 @@ class WebhookResult:
     detail: str = ""
 
 
-def shares_of(payment: Payment) -> book.Shares:
+def shares_of(payment: Payment | Row) -> book.Shares:
+    """The payment's frozen split (a payment, or a row with the same columns)."""
     return book.Shares(final_amount=payment.final_amount, platform=payment.platform_commission,
                        referrer=payment.referrer_fee, performer=payment.professional_net_amount,
                        performer_id=payment.performer_professional_id,
@@ -175,7 +179,7 @@ def _initiate(*, caller: Caller, proposal_id: uuid.UUID, step: LeadAction | None
     provider = get_provider(payment.provider)
     try:
         checkout = provider.create_checkout(
-            payment_id=str(payment.id), amount=rules.to_agorot(payment.final_amount),
+            payment_id=str(payment.id), amount=payment.final_amount,
             currency=payment.currency, description=title,
             success_url=f"{back}?paid=1", cancel_url=back)
     except ProviderError:
@@ -255,10 +259,9 @@ def _close_checkout(payment_id: uuid.UUID) -> None:
             provider_name, reference = payment.provider, payment.psp_reference
         if reference:
             state = get_provider(provider_name).expire_checkout(reference)
-            if state.payment_status == "paid":
+            if state.state == PaymentState.paid:
                 with unit_of_work(SYSTEM) as session:
-                    apply_event(session, "checkout.session.completed",
-                                _session_data(payment_id, state))
+                    handle_paid(session, _with_payment_id(state, payment_id))
                 raise Conflict("errors.payment.paid_meanwhile", code="payment_exists")
         with unit_of_work(SYSTEM) as session:
             closed = session.execute(update(Payment).where(
@@ -274,12 +277,11 @@ def _close_checkout(payment_id: uuid.UUID) -> None:
     raise proposals.CheckoutOpen(payment_id)
 
 
-def _session_data(payment_id: uuid.UUID, state: SessionState) -> dict:
-    """A provider's session state, shaped as a webhook event's object."""
-    return {"id": state.reference, "object": "checkout.session",
-            "client_reference_id": str(payment_id), "amount_total": state.amount_total,
-            "currency": state.currency, "payment_status": state.payment_status,
-            "status": state.status, "payment_intent": state.payment_intent}
+def _with_payment_id(state: ProviderPayment, payment_id: uuid.UUID) -> ProviderPayment:
+    """The provider's word on a checkout we asked about by its reference, for that payment."""
+    return ProviderPayment(reference=state.reference, payment_id=str(payment_id),
+                           state=state.state, amount=state.amount, currency=state.currency,
+                           charge=state.charge, refunded=state.refunded)
 
 
 def get_payment(*, session: Session, caller: Caller, payment_id: uuid.UUID) -> Payment:
@@ -312,30 +314,47 @@ def for_lead(session: Session, lead_id: uuid.UUID) -> Payment | None:
 # --- the provider's word -------------------------------------------------------------------
 
 
-def handle_webhook(payload: bytes, signature: str | None) -> WebhookResult:
-    """A signed provider event: verified (400 otherwise, nothing written), stored once, applied
-    once. A signed body that is not a well-formed event is a 400 too, recorded for admins
-    (`webhook_rejections`) and applied to nothing. Runs as the platform."""
-    verify_signature(payload, signature)
+# Providers whose events come signed with Stripe's scheme to POST /payments/webhook.
+SIGNED_PROVIDERS = frozenset({"sandbox", "stripe"})
+
+
+def handle_webhook(payload: bytes, signature: str | None = None, *,
+                   provider: str | None = None) -> WebhookResult:
+    """A provider's webhook, as the platform: its adapter verifies it first (a bad signature,
+    or for Cardcom a re-query that does not confirm it, is a 400 with a warning naming the
+    provider and the reason; nothing is written), then reads it (a signed body that is not a
+    well-formed event is a 400 recorded for admins, `webhook_rejections`). The event id is
+    stored once, so a duplicate changes nothing; the event is then dispatched by its kind
+    through `HANDLERS`, the same handlers the reconciliation job uses."""
+    name = provider or get_settings().psp_provider
     try:
-        event = parse_event(payload)
-    except MalformedEvent as error:
-        _record_rejection(payload, error.reason)
+        if provider is None and name not in SIGNED_PROVIDERS:
+            raise BadSignature(f"{name} posts to its own path, not the signed webhook")
+        event = get_provider(name).read_webhook(payload, signature)
+    except BadSignature as error:
+        logger.warning("webhook refused: provider %s: %s", name, error.reason)
         raise
-    event_id, event_type = event["id"], event["type"]
-    data = event["data"]["object"]
+    except MalformedEvent as error:
+        _record_rejection(payload, error.reason, name)
+        raise
+    return record_event(event, provider=name)
+
+
+def record_event(event: ProviderEvent, *, provider: str) -> WebhookResult:
+    """Store a verified event once and apply it once (a duplicate id is "duplicate")."""
+    event_id = event.id[:255]
     with unit_of_work(SYSTEM) as session:
         inserted = session.execute(
             insert(PaymentWebhookEvent).values(
-                id=event_id[:255], provider=get_settings().psp_provider,
-                type=event_type[:80], outcome=EventOutcome.ignored, payload=event)
+                id=event_id, provider=provider, type=event.type[:80],
+                outcome=EventOutcome.ignored, payload=event.record)
             .on_conflict_do_nothing(index_elements=["id"])
             .returning(PaymentWebhookEvent.id)).first()
         if inserted is None:  # seen before (or being applied right now): nothing twice
             return WebhookResult("duplicate")
-        result = apply_event(session, event_type, data)
+        result = dispatch(session, event)
         session.execute(update(PaymentWebhookEvent)
-                        .where(col(PaymentWebhookEvent.id) == event_id[:255])
+                        .where(col(PaymentWebhookEvent.id) == event_id)
                         .values(outcome=result.outcome, payment_id=result.payment_id,
                                 detail=result.detail[:300]))
     return result
@@ -345,17 +364,18 @@ def handle_webhook(payload: bytes, signature: str | None) -> WebhookResult:
 REJECTION_EXCERPT_CHARS = 2000
 
 
-def _record_rejection(payload: bytes, reason: str) -> None:
+def _record_rejection(payload: bytes, reason: str, provider: str) -> None:
     """Keep a signed body we could not read, in its own transaction (the caller answers 400)."""
     text = payload.decode("utf-8", errors="replace")
     excerpt = "".join(c if c.isprintable() or c in "\n\t" else "\ufffd"
                       for c in text[:REJECTION_EXCERPT_CHARS])
     with unit_of_work(SYSTEM) as session:
         session.add(WebhookRejection(
-            provider=get_settings().psp_provider, reason=reason[:300],
+            provider=provider, reason=reason[:300],
             body_sha256=hashlib.sha256(payload).hexdigest(), body_bytes=len(payload),
             body_excerpt=excerpt))
-    logger.warning("signed webhook rejected (%s bytes): %s", len(payload), reason)
+    logger.warning("signed webhook rejected: provider %s (%s bytes): %s", provider,
+                   len(payload), reason)
 
 
 def webhook_rejections(*, session: Session, caller: Caller,
@@ -370,39 +390,55 @@ def webhook_rejections(*, session: Session, caller: Caller,
                              .limit(limit)).all())
 
 
-def _payment_for(session: Session, data: dict) -> Payment | None:
-    """The payment an event's object is about, locked."""
+def _payment_for(session: Session, found: ProviderPayment,
+                 kind: EventKind) -> Payment | None:
+    """The payment a provider's word is about, locked: a refund names the charge; a checkout
+    carries our payment id (or, failing that, is known by its reference)."""
     query = select(Payment).with_for_update()
-    reference = data.get("client_reference_id") or (data.get("metadata") or {}).get("payment_id")
-    if data.get("object") == "charge":
-        intent = data.get("payment_intent")
-        return session.exec(query.where(Payment.psp_payment_intent == intent)).first() \
-            if intent else None
+    if kind == EventKind.refunded:
+        return session.exec(query.where(Payment.psp_payment_intent == found.charge)).first() \
+            if found.charge else None
     try:
-        payment_id = uuid.UUID(str(reference))
+        payment_id = uuid.UUID(str(found.payment_id))
     except ValueError:
-        found = session.exec(query.where(Payment.psp_reference == data.get("id"))).first()
-        return found
+        return session.exec(query.where(Payment.psp_reference == found.reference)).first() \
+            if found.reference else None
     return session.exec(query.where(Payment.id == payment_id)).first()
 
 
+def dispatch(session: Session, event: ProviderEvent) -> WebhookResult:
+    """What a verified event does to our books (as the platform, inside the caller's
+    transaction): the handler of its kind, or nothing."""
+    handler = HANDLERS.get(event.kind)
+    if handler is None or event.payment is None:
+        return WebhookResult(EventOutcome.ignored, detail=f"not handled: {event.type}")
+    return handler(session, event.payment)
+
+
 def apply_event(session: Session, event_type: str, data: dict) -> WebhookResult:
-    """What an event does to our books (as the platform, inside the caller's transaction)."""
-    if event_type not in ("checkout.session.completed", "checkout.session.expired",
-                          "charge.refunded"):
-        return WebhookResult(EventOutcome.ignored, detail=f"not handled: {event_type}")
-    payment = _payment_for(session, data)
+    """A Stripe-shaped event object (sandbox, Stripe), read by their adapter and dispatched:
+    for tools and tests that build events by hand."""
+    from ofair_app.adapters.psp.stripe_scheme import event_from_object
+
+    return dispatch(session, event_from_object(event_type, data))
+
+
+def handle_expired(session: Session, found: ProviderPayment) -> WebhookResult:
+    payment = _payment_for(session, found, EventKind.expired)
     if payment is None:
         return WebhookResult(EventOutcome.ignored, detail="unknown payment")
-    if event_type == "checkout.session.completed":
-        return _paid(session, payment, data)
-    if event_type == "checkout.session.expired":
-        if payment.status in (PaymentStatus.created, PaymentStatus.pending):
-            payment.status = PaymentStatus.expired
-            session.add(payment)
-            return WebhookResult(EventOutcome.applied, payment.id, "expired")
-        return WebhookResult(EventOutcome.ignored, payment.id, f"already {payment.status}")
-    return _refunded(session, payment, rules.from_agorot(int(data.get("amount_refunded", 0))))
+    if payment.status in (PaymentStatus.created, PaymentStatus.pending):
+        payment.status = PaymentStatus.expired
+        session.add(payment)
+        return WebhookResult(EventOutcome.applied, payment.id, "expired")
+    return WebhookResult(EventOutcome.ignored, payment.id, f"already {payment.status}")
+
+
+def handle_refunded(session: Session, found: ProviderPayment) -> WebhookResult:
+    payment = _payment_for(session, found, EventKind.refunded)
+    if payment is None:
+        return WebhookResult(EventOutcome.ignored, detail="unknown payment")
+    return _refunded(session, payment, found.refunded)
 
 
 def _flag(session: Session, payment: Payment, reason: str) -> WebhookResult:
@@ -412,40 +448,45 @@ def _flag(session: Session, payment: Payment, reason: str) -> WebhookResult:
     return WebhookResult(EventOutcome.flagged, payment.id, reason)
 
 
-def _paid(session: Session, payment: Payment, data: dict) -> WebhookResult:
-    if data.get("payment_status") != "paid":
+def handle_paid(session: Session, found: ProviderPayment) -> WebhookResult:
+    """The provider says a checkout was paid: hold the money on the ledger, once, if it is
+    the payment's checkout, at its amount and currency, for a deal still standing."""
+    payment = _payment_for(session, found, EventKind.paid)
+    if payment is None:
+        return WebhookResult(EventOutcome.ignored, detail="unknown payment")
+    if found.state != PaymentState.paid:
         return WebhookResult(EventOutcome.ignored, payment.id, "not paid yet")
     if payment.status not in rules.PAYABLE:
         return WebhookResult(EventOutcome.ignored, payment.id, f"already {payment.status}")
-    expected = rules.to_agorot(payment.final_amount)
-    amount, currency = data.get("amount_total"), str(data.get("currency", "")).lower()
-    if amount != expected or currency != payment.currency:
+    if found.amount != payment.final_amount or found.currency != payment.currency:
         return _flag(session, payment,
-                     f"paid {rules.provider_amount_text(amount, currency)}, expected "
+                     f"paid {rules.amount_text(found.amount, found.currency)}, expected "
                      f"{rules.money_text(payment.final_amount, payment.currency)}")
-    if payment.psp_reference and data.get("id") and data["id"] != payment.psp_reference:
-        return _flag(session, payment, f"paid through {data['id']}, "
+    if payment.psp_reference and found.reference and found.reference != payment.psp_reference:
+        return _flag(session, payment, f"paid through {found.reference}, "
                                        f"expected {payment.psp_reference}")
-    lead = session.exec(select(Lead).where(Lead.id == payment.lead_id).with_for_update()).one()
+    # The lead (locked), its accepted offer and any newer payment, in one statement.
+    newer_payment = (select(Payment.id).where(
+        Payment.lead_id == payment.lead_id, Payment.id != payment.id,
+        col(Payment.status).in_(list(rules.LIVE))).limit(1).scalar_subquery())
+    lead, proposal_status, proposal_price, newer = session.execute(
+        select(Lead, Proposal.status, Proposal.price, newer_payment)
+        .outerjoin(Proposal, col(Proposal.id) == payment.proposal_id)
+        .where(Lead.id == payment.lead_id).with_for_update(of=Lead)).one()
     if lead.status != LeadStatus.awarded or \
             lead.performer_professional_id != payment.performer_professional_id:
         return _flag(session, payment, f"paid for a lead that is {lead.status}")
     # A checkout paid after it was closed (the events crossed) counts only if it is still
     # the deal: the agreed price unchanged and no newer payment started for the lead.
-    proposal = session.get(Proposal, payment.proposal_id)
-    if proposal is None or proposal.status != ProposalStatus.accepted \
-            or proposal.price != payment.final_amount:
-        agreed = rules.money_text(proposal.price) if proposal is not None else "none"
+    if proposal_status != ProposalStatus.accepted or proposal_price != payment.final_amount:
+        agreed = rules.money_text(proposal_price) if proposal_price is not None else "none"
         return _flag(session, payment, f"paid {rules.money_text(payment.final_amount)}, "
                                        f"but the agreed price is now {agreed}")
-    newer = session.exec(select(Payment.id).where(
-        Payment.lead_id == lead.id, Payment.id != payment.id,
-        col(Payment.status).in_(list(rules.LIVE)))).first()
     if newer is not None:
         return _flag(session, payment, f"paid a closed checkout; payment {newer} is newer")
     payment.status, payment.paid_at = PaymentStatus.paid, utcnow()
-    payment.psp_payment_intent = data.get("payment_intent") or payment.psp_payment_intent
-    payment.psp_reference = payment.psp_reference or data.get("id")
+    payment.psp_payment_intent = found.charge or payment.psp_payment_intent
+    payment.psp_reference = payment.psp_reference or found.reference or None
     session.add(payment)
     ledger.record(session, kind=TxKind.hold, legs=book.hold(shares_of(payment)),
                   idempotency_key=f"hold:{payment.id}", payment_id=payment.id)
@@ -491,12 +532,20 @@ def _refunded(session: Session, payment: Payment, cumulative: Decimal) -> Webhoo
     return WebhookResult(EventOutcome.applied, payment.id, f"refunded {cumulative}")
 
 
+# One table: a verified event's kind → what it does (webhooks and reconciliation alike).
+HANDLERS: dict[EventKind, Callable[[Session, ProviderPayment], WebhookResult]] = {
+    EventKind.paid: handle_paid,
+    EventKind.expired: handle_expired,
+    EventKind.refunded: handle_refunded,
+}
+
+
 def book_refund(session: Session, payment: Payment, before: Decimal, after: Decimal) -> None:
     """Book a refund taking the refunded total from `before` to `after`: before the release,
     the hold is voided and the rest held again; after it, each party's part is taken back
     pro rata from available balances (a business may end up owing)."""
     base = shares_of(payment)
-    key = f"{payment.id}:{rules.to_agorot(after)}"
+    key = rules.refund_key(payment.id, after)
     hold = ledger.open_hold(session, payment.id)
     if hold is not None:
         ledger.record(session, kind=TxKind.void, legs=book.void(
@@ -531,16 +580,14 @@ def reconcile(*, now: datetime, older_than: timedelta, limit: int = 100) -> dict
         except ProviderError:
             counts["errors"] += 1
             continue
-        data = _session_data(payment_id, state)
-        kind = ("checkout.session.completed" if state.payment_status == "paid" else
-                "checkout.session.expired" if state.status == "expired" else "")
-        if not kind:
+        kind = {PaymentState.paid: EventKind.paid,
+                PaymentState.expired: EventKind.expired}.get(state.state)
+        if kind is None:
             counts["unchanged"] += 1
             continue
         with unit_of_work(SYSTEM) as session:
-            result = apply_event(session, kind, data)
-        counts["paid" if kind.endswith("completed") else "expired"] += \
-            result.outcome == EventOutcome.applied
+            result = HANDLERS[kind](session, _with_payment_id(state, payment_id))
+        counts[str(kind)] += result.outcome == EventOutcome.applied
         counts["unchanged"] += result.outcome != EventOutcome.applied
     return counts
 
@@ -597,30 +644,80 @@ def auto_confirm_due(*, session: Session, now: datetime, limit: int = 500) -> in
     return len(due)
 
 
-def release_due(*, session: Session, now: datetime, limit: int = 500) -> int:
-    """Release the holds of paid jobs closed more than HOLD_PERIOD_DAYS ago (system). A
-    disputed job is not closed, so its money stays held. Running it again, or twice at once,
-    changes nothing more: a hold is posted at most once."""
+# Closed jobs in the order the release walks them, from where the last batch ended.
+_CLOSED_AFTER = text("""
+    SELECT id, closed_at FROM leads
+    WHERE status = 'closed' AND closed_at <= :cutoff
+      AND (closed_at, id) > (CAST(:after_at AS timestamptz), CAST(:after_id AS uuid))
+    ORDER BY closed_at, id
+    LIMIT :limit
+""")
+
+# The due holds among those jobs, locked: paid, its hold still open, nothing posted yet. The
+# lead is locked too and its status checked again, so a dispute being opened right now either
+# waits for this batch or makes the batch skip that job (a disputed job is not closed).
+_DUE_HOLDS = text("""
+    SELECT p.id, p.final_amount, p.refunded_amount, p.platform_commission, p.referrer_fee,
+           p.professional_net_amount, p.performer_professional_id,
+           p.referrer_professional_id, hold.id AS hold_id
+    FROM leads l
+    JOIN payments p ON p.lead_id = l.id
+    JOIN LATERAL (
+        SELECT t.id FROM ledger_transactions t
+        WHERE t.payment_id = p.id AND t.kind = 'hold'
+          AND NOT EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.pending_id = t.id)
+        ORDER BY t.id DESC LIMIT 1) AS hold ON true
+    WHERE l.id = ANY(CAST(:lead_ids AS uuid[])) AND l.status = 'closed'
+      AND p.status = ANY(CAST(:paid AS text[]))
+      AND NOT EXISTS (SELECT 1 FROM ledger_transactions x
+                      WHERE x.payment_id = p.id AND x.kind = 'post')
+    ORDER BY p.id
+    FOR UPDATE OF p, l SKIP LOCKED
+""")
+
+_START = (datetime.min.replace(tzinfo=UTC), uuid.UUID(int=0))
+
+
+@dataclass(frozen=True)
+class ReleaseBatch:
+    released: int
+    scanned: int  # closed jobs looked at; fewer than the limit: the walk is over
+    last: tuple[datetime, uuid.UUID]  # where the next batch starts
+
+
+def release_batch(*, session: Session, now: datetime, limit: int = 5000,
+                  after: tuple[datetime, uuid.UUID] | None = None) -> ReleaseBatch:
+    """Release the holds of the next `limit` jobs closed more than HOLD_PERIOD_DAYS ago,
+    walking closed jobs by (closed_at, id) from `after` (the `release_holds` job; system). A
+    disputed job is not closed, so its money stays held; a job locked elsewhere is skipped
+    and found by the next run. Running it again, or twice at once, changes nothing more: a
+    hold is posted at most once. Set-based: one statement finds the jobs, one locks their due
+    holds, and `ledger.record_many` posts them all (each split by `domain.ledger`, as every
+    other posting is)."""
     cutoff = now - timedelta(days=get_settings().hold_period_days)
-    due = session.exec(
-        select(Payment).join(Lead, col(Lead.id) == Payment.lead_id)
-        .where(col(Payment.status).in_(list(rules.PAID)), Lead.status == LeadStatus.closed,
-               col(Lead.closed_at) <= cutoff,
-               ~select(LedgerTransaction.id).where(
-                   LedgerTransaction.payment_id == Payment.id,
-                   LedgerTransaction.kind == TxKind.post).exists())
-        .order_by(col(Lead.closed_at)).limit(limit)
-        .with_for_update(of=Payment, skip_locked=True)).all()
-    holds = ledger.open_holds(session, [payment.id for payment in due])
-    released = 0
-    for payment in due:
-        hold_id = holds.get(payment.id)
-        if hold_id is None:
-            continue
-        amount = payment.final_amount - payment.refunded_amount
-        ledger.record(session, kind=TxKind.post,
-                      legs=book.post(shares_of(payment).scaled(amount)),
-                      idempotency_key=f"post:{hold_id}", payment_id=payment.id,
-                      pending_id=hold_id)
-        released += 1
-    return released
+    after = after or _START
+    closed = session.execute(_CLOSED_AFTER, {"cutoff": cutoff, "after_at": after[0],
+                                             "after_id": after[1], "limit": limit}).all()
+    if not closed:
+        return ReleaseBatch(released=0, scanned=0, last=after)
+    due = session.execute(_DUE_HOLDS, {"lead_ids": [row.id for row in closed],
+                                       "paid": [str(status) for status in rules.PAID]}).all()
+    postings = [ledger.Posting(
+        idempotency_key=f"post:{row.hold_id}", payment_id=row.id, pending_id=row.hold_id,
+        legs=book.post(shares_of(row).scaled(row.final_amount - row.refunded_amount)))
+        for row in due]
+    released = len(ledger.record_many(session, kind=TxKind.post, postings=postings))
+    return ReleaseBatch(released=released, scanned=len(closed),
+                        last=(closed[-1].closed_at, closed[-1].id))
+
+
+def release_due(*, session: Session, now: datetime, limit: int = 5000) -> int:
+    """Release every hold that is due, in the caller's transaction, `limit` closed jobs at a
+    time (see `release_batch`): how many holds were posted. The `release_holds` job commits
+    each batch on its own instead."""
+    released, after = 0, None
+    while True:
+        batch = release_batch(session=session, now=now, limit=limit, after=after)
+        released, after = released + batch.released, batch.last
+        if batch.scanned < limit:
+            return released

@@ -53,6 +53,9 @@ STYLESHEETS: list[str] = ["/fonts/heebo.css", "/ofair.css", "/a11y.css"]
 # <html> before the first paint; the same file runs the accessibility control. A file, not an
 # inline script: the pages' CSP allows our origin, and only the built pages' own inline scripts.
 A11Y_SCRIPT_SRC = "/a11y.js"
+# The arrow-key model of the town picker's list (and any combobox with a listbox), as a file
+# for the same reason.
+COMBOBOX_SCRIPT_SRC = "/combobox.js"
 
 # Sets <html lang/dir> from the locale cookie before the first paint, so English readers never
 # see a right-to-left flash. LocaleState keeps it in step afterwards.
@@ -86,6 +89,7 @@ def head_components() -> list:
         # A plain <script> in the prerendered head (rx.script would defer it to after hydration).
         rx.el.script(APPLY_LOCALE_SCRIPT),
         rx.el.script(src=A11Y_SCRIPT_SRC),
+        rx.el.script(src=COMBOBOX_SCRIPT_SRC),
     ]
 
 

@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
 from jobs.runner import run_job
+from ofair_app.db.engine import SYSTEM, unit_of_work
 from ofair_app.domain.ledger import Purpose
 from ofair_app.models import UserRole
 from ofair_app.models._base import utcnow
+from ofair_app.services import disputes, payments
 from tests.api.money import balances, ledger_total, pay, platform, sql
 from tests.api.test_leads_api import API, auth
-from tests.factories import make_user
+from tests.factories import caller_for, make_user
 
 D = Decimal
 BANK = {"bank_code": "12", "branch": "608", "account": "123456", "account_holder": "אלון לוי"}
@@ -229,4 +233,37 @@ async def test_manual_payout_never_exceeds_the_available_balance(client, parties
     done = await client.post(f"{API}/admin/payouts/manual", json={**body, "amount": "700"},
                              headers=auth(admin))
     assert done.status_code == 201 and done.json()["available_balance"] == "50.00"
+    assert ledger_total() == 0
+
+
+async def test_a_dispute_opened_while_its_money_is_being_released_is_refused(
+        client, parties, paid_deal) -> None:
+    """The release holds the job's lock until it commits; a dispute opened meanwhile waits for
+    it, then sees the money released (not disputable), rather than freezing money already
+    released."""
+    lead, _ = paid_deal
+    (_, referrer), (_, performer) = parties["referrer"], parties["performer"]
+    await client.post(f"{API}/leads/{lead['id']}/complete", headers=auth(performer))
+    await client.post(f"{API}/leads/{lead['id']}/confirm-completion", headers=auth(referrer))
+    outcome: dict[str, str] = {}
+
+    def dispute() -> None:
+        try:
+            with unit_of_work(caller_for(referrer)) as session:
+                disputes.open_dispute(session=session, caller=caller_for(referrer),
+                                      lead_id=uuid.UUID(lead["id"]),
+                                      reason="הדוד דולף אחרי ההתקנה, העבודה לא הושלמה")
+            outcome["dispute"] = "opened"
+        except disputes.NotDisputable:
+            outcome["dispute"] = "refused"
+
+    with unit_of_work(SYSTEM) as session:
+        assert payments.release_due(session=session, now=utcnow() + timedelta(days=8)) > 0
+        opening = threading.Thread(target=dispute)
+        opening.start()
+        opening.join(1.5)
+        assert opening.is_alive()  # waiting for the job's lock
+    opening.join(30)
+    assert outcome == {"dispute": "refused"}
+    assert sql("SELECT status FROM leads") == [("closed",)]
     assert ledger_total() == 0

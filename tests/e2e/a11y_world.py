@@ -7,10 +7,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from ofair_app.adapters.psp.sandbox import SUCCESS_CARD, SandboxProvider
 from ofair_app.db.engine import unit_of_work
 from ofair_app.domain.leads import LeadVisibility
 from ofair_app.models import ProposalCreate, ReferralCreate, UserRole
-from ofair_app.services import disputes, leads, payments, payouts, proposals, referrals
+from ofair_app.services import (
+    disputes,
+    leads,
+    payment_methods,
+    payments,
+    payouts,
+    proposals,
+    referrals,
+)
 from tests.factories import (
     caller_for,
     city,
@@ -97,6 +106,13 @@ def make_world() -> World:
     own_lead = make_lead(owner, pro_lead_data(business, locality_id=town))
     offer(colleague, own_lead, "2800")
 
+    # two saved cards on the business profile (one the default), and a card-saving page open
+    for _ in range(2):
+        saving = payment_methods.start_saving(caller=pro, professional_id=business.id)
+        SandboxProvider().pay(saving.rsplit("/", 1)[1], SUCCESS_CARD)
+        payment_methods.finish_saving(caller=pro, professional_id=business.id)
+    card_setup = payment_methods.start_saving(caller=pro, professional_id=business.id)
+
     invite(business, owner, phone=next_phone())  # waits on the team page
     invite(colleague_business, colleague, phone=consumer.phone)  # the consumer's invitation
 
@@ -106,6 +122,7 @@ def make_world() -> World:
         paths={"pro_id": str(business.id), "open_lead": str(open_lead.id),
                "awarded_lead": str(awarded_lead.id), "disputed_lead": str(disputed_lead.id),
                "own_lead": str(own_lead.id),
-               "checkout": "/" + checkout.split("/", 3)[3] if "://" in checkout else checkout})
+               "checkout": "/" + checkout.split("/", 3)[3] if "://" in checkout else checkout,
+               "card_setup": "/" + card_setup.split("/", 3)[3]})
 
 

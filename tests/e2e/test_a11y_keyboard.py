@@ -1,8 +1,10 @@
-"""What axe cannot see (IS 5568 / WCAG 2.1 AA), measured in Chromium on the production build:
-Tab reaches every control with a visible focus ring; a dialog keeps focus inside and gives it
-back; offers and statuses that change live are polite status regions; touch targets are at
-least 44x44 px on a phone; at 200% zoom nothing scrolls sideways; a status never speaks by
-colour alone; Hebrew fragments in the English page are isolated with their own direction."""
+"""What axe cannot see (IS 5568 / WCAG 2.1 AA), measured in Chromium on the production build.
+On every page of the accessibility sweep (test_a11y_axe.SWEEP: each role, Hebrew and English):
+Tab reaches every control with a visible focus ring, touch targets are at least 44x44 px on a
+phone, and at 200% zoom nothing scrolls sideways. On key pages: a dialog keeps focus inside and
+gives it back; offers and statuses that change live are polite status regions; a status never
+speaks by colour alone; Hebrew fragments in the English page are isolated with their own
+direction."""
 
 from __future__ import annotations
 
@@ -17,9 +19,10 @@ from ofair_app.models import ProposalCreate
 from ofair_app.services import proposals
 from tests.e2e.a11y_world import TOWN, World, make_world
 from tests.e2e.conftest import DESKTOP, PHONE, sign_in_as
+from tests.e2e.test_a11y_axe import ROLES, SWEEP
 from tests.factories import caller_for, city, make_professional, make_user
 
-# Key pages: (role, path) with `{...}` filled from the data.
+# Key pages for the checks that are not swept: (role, path) with `{...}` filled from the data.
 KEY_PAGES = [
     ("anon", "/"),
     ("anon", "/login"),
@@ -39,8 +42,6 @@ MARK_CONTROLS = """() => {
     if (el.tabIndex < 0 || el.closest('[inert], [aria-hidden="true"]')) continue;
     const box = el.getBoundingClientRect(), style = getComputedStyle(el);
     if (!box.width || !box.height || style.visibility === 'hidden') continue;
-    // a visually hidden input with a visible wrapper that takes the click (the file drop)
-    if (box.width <= 1 && box.height <= 1) continue;
     el.dataset.a11yControl = String(seen.length);
     seen.push(el.id ? '#' + el.id : el.tagName.toLowerCase() + '.' + (el.className || '')
               .toString().split(' ').slice(0, 2).join('.') + ' "' + (el.innerText || el
@@ -49,25 +50,35 @@ MARK_CONTROLS = """() => {
   return seen;
 }"""
 
-# The focused element, and whether a focus indicator shows: its own outline or box-shadow, or
-# the ring Radix draws on a text field's wrapper.
-FOCUSED = """() => {
-  const el = document.activeElement;
-  if (!el || el === document.body) return null;
+# Records, as focus moves, the focused element and whether a focus indicator shows: its own
+# outline or box-shadow, the ring Radix draws on a text field's wrapper, or, for a visually
+# hidden control (a file drop's input), the ring on the element around it.
+RECORD_FOCUS = """() => {
+  window.__a11yFocus = [];
   const ring = (node) => {
     if (!node) return false;
     const s = getComputedStyle(node);
     return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 1)
       || (s.boxShadow && s.boxShadow !== 'none');
   };
-  // a roving-focus group (Radix tabs, segmented control) hands its focus to its current item
-  const reached = [];
-  for (let node = el; node; node = node.parentElement)
-    if (node.dataset && node.dataset.a11yControl !== undefined)
-      reached.push(node.dataset.a11yControl);
-  return {reached,
-          name: el.id ? '#' + el.id : el.tagName.toLowerCase(),
-          visible: ring(el) || ring(el.closest('.rt-TextFieldRoot, .rt-TextAreaRoot'))};
+  // Last in the event's path (the page's own handlers run first): a roving-focus group's root
+  // hands focus on to its current item as it gets it, and only the item counts.
+  window.addEventListener('focusin', (event) => {
+    const el = document.activeElement;
+    if (!el || el === document.body || el !== event.target) return;
+    // a roving-focus group (Radix tabs, segmented control) hands its focus to its current item
+    const reached = [];
+    for (let node = el; node; node = node.parentElement)
+      if (node.dataset && node.dataset.a11yControl !== undefined)
+        reached.push(node.dataset.a11yControl);
+    const box = el.getBoundingClientRect();
+    const hidden = box.width <= 1 || box.height <= 1;
+    window.__a11yFocus.push({reached,
+      name: el.id ? '#' + el.id : el.tagName.toLowerCase() + '.'
+        + String(el.className).split(' ')[0],
+      visible: ring(el) || ring(el.closest('.rt-TextFieldRoot, .rt-TextAreaRoot'))
+        || (hidden && ring(el.parentElement))});
+  });
 }"""
 
 
@@ -92,30 +103,22 @@ def _go(page, path: str) -> None:
     page.wait_for_timeout(400)
 
 
-@pytest.mark.parametrize(("role", "path"), KEY_PAGES)
-def test_tab_reaches_every_control_with_a_visible_focus(browser, app_url, world, role,
-                                                        path) -> None:
-    context, page = _open(browser, app_url, world, role, DESKTOP)
-    try:
-        _go(page, path.format(**world.paths))
-        controls = page.evaluate(MARK_CONTROLS)
-        reached: set[str] = set()
-        unringed: list[str] = []
-        page.locator("body").focus()
-        for _ in range(len(controls) + 15):
-            page.keyboard.press("Tab")
-            focused = page.evaluate(FOCUSED)
-            if focused is None:
-                continue
-            reached.update(focused["reached"])
-            if not focused["visible"]:
-                unringed.append(focused["name"])
-        missed = [controls[int(i)] for i in range(len(controls)) if str(i) not in reached]
-    finally:
-        context.close()
-    assert controls, "no controls found"
-    assert not missed, f"{path}: Tab never reaches {missed}"
-    assert not unringed, f"{path}: no visible focus on {sorted(set(unringed))}"
+def _tab_through(page) -> list[str]:
+    """Tab from the top of the page past its last control: what was never reached, and what
+    was reached without a visible focus."""
+    controls = page.evaluate(MARK_CONTROLS)
+    if not controls:
+        return ["no controls found"]
+    page.evaluate(RECORD_FOCUS)
+    page.locator("body").focus()
+    for _ in range(len(controls) + 15):
+        page.keyboard.press("Tab")
+    visits = page.evaluate("() => window.__a11yFocus")
+    reached = {i for visit in visits for i in visit["reached"]}
+    missed = [controls[i] for i in range(len(controls)) if str(i) not in reached]
+    unringed = sorted({visit["name"] for visit in visits if not visit["visible"]})
+    return ([f"Tab never reaches {missed}"] if missed else []) + (
+        [f"no visible focus on {unringed}"] if unringed else [])
 
 
 def test_a_dialog_keeps_focus_inside_and_returns_it(browser, app_url, world) -> None:
@@ -188,6 +191,22 @@ SMALL_TARGETS = """() => {
 }"""
 
 
+# A 1280 px window zoomed to 200% lays the page out in 640 CSS px: everything must still fit
+# the width (WCAG 1.4.4 resize text, 1.4.10 reflow).
+ZOOMED = {"width": 640, "height": 400}
+SIDEWAYS = """() => {
+  const width = document.documentElement.clientWidth;
+  const wide = [...document.querySelectorAll('body *')].filter(el => {
+    const box = el.getBoundingClientRect();
+    return box.width && (box.right > width + 1 || box.left < -1)
+      && !el.closest('.sr-only, [class*="ofair-label-"], [aria-hidden="true"]')
+      && getComputedStyle(el).position !== 'fixed';
+  }).slice(0, 5).map(el => el.id ? '#' + el.id : el.tagName.toLowerCase() + '.'
+    + String(el.className).split(' ')[0]);
+  return {scroll: document.documentElement.scrollWidth - width, wide};
+}"""
+
+
 # Bigger targets must still fit: no two controls of the top bar cover each other.
 OVERLAPPING_IN_HEADER = """() => {
   const boxes = [...document.querySelectorAll('header a[href], header button')]
@@ -205,47 +224,39 @@ OVERLAPPING_IN_HEADER = """() => {
 }"""
 
 
-@pytest.mark.parametrize(("role", "path"), KEY_PAGES)
-def test_touch_targets_are_44px_on_a_phone(browser, app_url, world, role, path) -> None:
-    context, page = _open(browser, app_url, world, role, PHONE)
-    try:
-        _go(page, path.format(**world.paths))
-        small = page.evaluate(SMALL_TARGETS)
-        overlapping = page.evaluate(OVERLAPPING_IN_HEADER)
-    finally:
-        context.close()
-    assert not small, f"{path}: targets under 44x44 px on a phone: {small}"
-    assert not overlapping, f"{path}: top-bar controls overlap on a phone: {overlapping}"
-
-
-@pytest.mark.parametrize(("role", "path"), KEY_PAGES)
 @pytest.mark.parametrize("locale", ["he", "en"])
-def test_text_at_200_percent_needs_no_sideways_scrolling(browser, app_url, world, role, path,
-                                                          locale) -> None:
-    """A 1280 px window zoomed to 200% lays the page out in 640 CSS px at twice the pixels:
-    everything must still fit the width (WCAG 1.4.4 resize text, 1.4.10 reflow)."""
-    context = browser.new_context(base_url=app_url, viewport={"width": 640, "height": 400},
-                                  device_scale_factor=2, locale="he-IL")
-    context.add_cookies([{"name": "ofair_locale", "value": locale, "url": app_url}])
-    page = context.new_page()
-    if role != "anon":
-        sign_in_as(page, app_url, world.tokens[role])
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_works_by_keyboard_and_by_touch(browser, app_url, world, role,
+                                                   locale) -> None:
+    """Each page the role visits in the sweep, in one signed-in browser: at 390 px every
+    target is at least 44x44 px and the top bar's controls do not cover each other; at 1280
+    px Tab reaches every control, each with a visible focus; at 200% zoom nothing scrolls
+    sideways."""
+    context, page = _open(browser, app_url, world, role, PHONE, locale=locale)
+    problems: list[str] = []
     try:
-        _go(page, path.format(**world.paths))
-        overflow = page.evaluate("""() => {
-          const width = document.documentElement.clientWidth;
-          const wide = [...document.querySelectorAll('body *')].filter(el => {
-            const box = el.getBoundingClientRect();
-            return box.width && (box.right > width + 1 || box.left < -1)
-              && !el.closest('.sr-only, .ofair-label-sm, [aria-hidden="true"]')
-              && getComputedStyle(el).position !== 'fixed';
-          }).slice(0, 5).map(el => el.id ? '#' + el.id : el.tagName.toLowerCase() + '.'
-            + String(el.className).split(' ')[0]);
-          return {scroll: document.documentElement.scrollWidth - width, wide};
-        }""")
+        for visit in (v for v in SWEEP if v.role == role):
+            path = visit.path.format(**world.paths)
+            page.set_viewport_size(PHONE)
+            _go(page, path)
+            small = page.evaluate(SMALL_TARGETS)
+            overlapping = page.evaluate(OVERLAPPING_IN_HEADER)
+            problems += [f"{path} (390 px): targets under 44x44 px: {small}"] if small else []
+            problems += ([f"{path} (390 px): top-bar controls overlap: {overlapping}"]
+                         if overlapping else [])
+            page.set_viewport_size(DESKTOP)
+            page.wait_for_timeout(200)
+            problems += [f"{path} (1280 px): {problem}" for problem in _tab_through(page)]
+            page.set_viewport_size(ZOOMED)
+            page.wait_for_timeout(200)
+            overflow = page.evaluate(SIDEWAYS)
+            problems += ([f"{path} (200%): scrolls sideways: {overflow}"]
+                         if overflow["scroll"] > 1 else [])
     finally:
         context.close()
-    assert overflow["scroll"] <= 1, f"{path} ({locale}) scrolls sideways at 200%: {overflow}"
+    if problems:
+        pytest.fail(f"{role}, {locale}: {len(problems)} problems:\n" + "\n".join(problems),
+                    pytrace=False)
 
 
 @pytest.mark.parametrize(("role", "path"), KEY_PAGES)

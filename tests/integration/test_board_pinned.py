@@ -92,8 +92,9 @@ def test_a_subscription_cut_short_unpins_at_once(db):
 
 def test_pinned_pages_are_exact_whichever_way_they_are_found(db, monkeypatch):
     """Windows of one lead make both ways run in both groups."""
-    monkeypatch.setattr(board, "PINNED_WINDOW", 1)
-    monkeypatch.setattr(board, "RECENT_WINDOW", 1)
+    monkeypatch.setattr(board, "PINNED_WINDOWS", (1,))
+    monkeypatch.setattr(board, "RECENT_WINDOWS", (1, 2))
+    monkeypatch.setattr(board, "CATEGORY_WINDOWS", (1,))
     business, owner = make_professional(business_name="מנויים")
     other, other_owner = make_professional(business_name="אחרים")
     consumer = make_user()

@@ -1,5 +1,5 @@
 """The Lead Board's search: Hebrew words behind their one-letter prefixes, and the two ways a
-page is found (the newest window first, every match when the window comes up short) giving
+page is found (the newest windows first, every match when they come up short) giving
 exactly the newest matches in order, page after page, for any mix of filters."""
 
 from __future__ import annotations
@@ -77,10 +77,20 @@ def _all_pages(filters: board.BoardFilters, limit: int) -> list:
 
 def test_pages_hold_exactly_the_newest_matches_whether_the_window_finds_them_or_not(
         db, monkeypatch):
-    """A window of 3 leads makes both ways run: common matches come from the window, rare ones
-    (older than any window) from every match. Each filter's pages, read to the end, equal the
-    matches computed here in Python, newest first, none twice."""
-    monkeypatch.setattr(board, "RECENT_WINDOW", 3)
+    """Windows of 3 and 30 leads make every way run: common matches come from the first window,
+    less common ones from the second, rare ones (older than any window) from every match. Each
+    filter's pages, read to the end, equal the matches computed here in Python, newest first,
+    none twice."""
+    monkeypatch.setattr(board, "RECENT_WINDOWS", (3, 30))
+    monkeypatch.setattr(board, "CATEGORY_WINDOWS", (3,))
+    windows_read = set()
+    query = board._query
+
+    def recorded(*args, window, **kwargs):
+        windows_read.add(window)
+        return query(*args, window=window, **kwargs)
+
+    monkeypatch.setattr(board, "_query", recorded)
     rng = random.Random(7)
     business, referrer = make_professional(business_name="מפנה")
     consumer = make_user()
@@ -122,6 +132,7 @@ def test_pages_hold_exactly_the_newest_matches_whether_the_window_finds_them_or_
             category=category, type=lead_type, budget_min=budget_min, q=q,
             **(dict(lat=EILAT.lat, lon=EILAT.lon, radius_km=10.0) if near_eilat else {}))
         assert _all_pages(filters, limit=4) == expected(filters), filters
+    assert windows_read == {3, 30, None}  # both windows and every match found pages
 
 
 def test_the_word_starts_find_exactly_what_a_prefix_search_finds(db):

@@ -1,24 +1,23 @@
 """The Stripe adapter against a local HTTP endpoint standing in for Stripe's API (the official
-library, pointed at it through `STRIPE_API_BASE`): Checkout Sessions in agorot with our payment
-id as the client reference and an idempotency key, retrieval for reconciliation, refunds with
-the caller's idempotency key, and provider errors turned into a 503 the caller can retry."""
+library, pointed at it through `STRIPE_API_BASE`): shekels in, Checkout Sessions in agorot out
+with our payment id as the client reference and an idempotency key, retrieval for
+reconciliation read back into shekels, refunds with the caller's idempotency key, and provider
+errors turned into a 503 the caller can retry."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
+from decimal import Decimal
 from urllib.parse import parse_qs
 
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from ofair_app.adapters.psp import ProviderError, _provider, get_provider
+from ofair_app.adapters.psp import PaymentState, ProviderError, _provider, get_provider
 from ofair_app.adapters.psp.stripe_provider import StripeProvider
 from ofair_app.settings import get_settings
+from tests.standin import served
 
 
 class FakeStripe:
@@ -27,6 +26,8 @@ class FakeStripe:
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, dict, dict]] = []
         self.sessions: dict[str, dict] = {}
+        self.refunds_by_key: dict[str, dict] = {}  # Stripe answers a repeated key the same
+        self.refunded: dict[str, int] = {}  # agorot refunded per payment intent
         self.failures_left = 0
         app = FastAPI()
 
@@ -66,38 +67,31 @@ class FakeStripe:
                                         status_code=404)
                 return found
             if path == "refunds":
-                return {"id": "re_test_1", "object": "refund",
-                        "amount": int(fields["amount"]),
-                        "payment_intent": fields["payment_intent"], "status": "succeeded"}
+                key = request.headers.get("idempotency-key", "")
+                if key in self.refunds_by_key:
+                    return self.refunds_by_key[key]
+                refund = {"id": f"re_test_{len(self.refunds_by_key) + 1}", "object": "refund",
+                          "amount": int(fields["amount"]),
+                          "payment_intent": fields["payment_intent"], "status": "succeeded"}
+                intent = fields["payment_intent"]
+                self.refunded[intent] = self.refunded.get(intent, 0) + refund["amount"]
+                self.refunds_by_key[key] = refund
+                return refund
             return JSONResponse({"error": {"type": "invalid_request_error"}}, status_code=404)
 
         self.app = app
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def stripe_api(monkeypatch) -> Iterator[FakeStripe]:
     fake = FakeStripe()
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(fake.app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    monkeypatch.setenv("PSP_PROVIDER", "stripe")
-    monkeypatch.setenv("STRIPE_API_BASE", f"http://127.0.0.1:{port}")
-    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_local")
-    get_settings.cache_clear()
-    _provider.cache_clear()
-    yield fake
-    server.should_exit = True
-    thread.join(5)
+    with served(fake.app, name="stripe-standin") as base:
+        monkeypatch.setenv("PSP_PROVIDER", "stripe")
+        monkeypatch.setenv("STRIPE_API_BASE", base)
+        monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_local")
+        get_settings.cache_clear()
+        _provider.cache_clear()
+        yield fake
     get_settings.cache_clear()
     _provider.cache_clear()
 
@@ -107,7 +101,8 @@ def test_a_checkout_session_in_agorot_with_our_reference_and_an_idempotency_key(
     provider = get_provider()
     assert isinstance(provider, StripeProvider)
     checkout = provider.create_checkout(
-        payment_id="0b4f6f2e-1111-4c4c-9a9a-0123456789ab", amount=100000, currency="ils",
+        payment_id="0b4f6f2e-1111-4c4c-9a9a-0123456789ab", amount=Decimal("1000.00"),
+        currency="ils",
         description="החלפת דוד שמש", success_url="https://ofair.test/ok",
         cancel_url="https://ofair.test/back")
     assert checkout.reference == "cs_test_1"
@@ -126,23 +121,22 @@ def test_a_checkout_session_in_agorot_with_our_reference_and_an_idempotency_key(
 
 def test_retrieval_for_reconciliation(stripe_api) -> None:
     provider = get_provider()
-    checkout = provider.create_checkout(payment_id="p-1", amount=60000, currency="ils",
+    checkout = provider.create_checkout(payment_id="p-1", amount=Decimal("600.00"), currency="ils",
                                         description="x", success_url="https://a/ok",
                                         cancel_url="https://a/no")
     stripe_api.sessions[checkout.reference].update(
         status="complete", payment_status="paid", payment_intent="pi_test_9")
     state = provider.retrieve(checkout.reference)
-    assert (state.status, state.payment_status, state.amount_total, state.currency,
-            state.payment_intent, state.client_reference_id) == (
-        "complete", "paid", 60000, "ils", "pi_test_9", "p-1")
+    assert (state.state, state.amount, state.currency, state.charge, state.payment_id) == (
+        PaymentState.paid, Decimal("600.00"), "ils", "pi_test_9", "p-1")
     with pytest.raises(ProviderError):
         provider.retrieve("cs_test_missing")
 
 
 def test_refunds_carry_the_callers_idempotency_key(stripe_api) -> None:
-    refund_id = get_provider().refund(payment_intent="pi_test_9", amount=40000,
-                                      idempotency_key="dispute:42")
-    assert refund_id == "re_test_1"
+    refund = get_provider().refund(charge="pi_test_9", amount=Decimal("400.00"),
+                                   idempotency_key="dispute:42")
+    assert (refund.refund_id, refund.amount) == ("re_test_1", Decimal("400.00"))
     method, path, fields, headers = stripe_api.requests[-1]
     assert (method, path, fields["amount"], fields["payment_intent"]) == (
         "POST", "refunds", "40000", "pi_test_9")
@@ -152,7 +146,7 @@ def test_refunds_carry_the_callers_idempotency_key(stripe_api) -> None:
 def test_a_provider_failure_is_retried_with_the_same_key_then_a_503(stripe_api) -> None:
     stripe_api.failures_left = 10
     with pytest.raises(ProviderError) as caught:
-        get_provider().refund(payment_intent="pi_x", amount=100, idempotency_key="k-1")
+        get_provider().refund(charge="pi_x", amount=Decimal("1.00"), idempotency_key="k-1")
     assert caught.value.status == 503
     attempts = [headers["idempotency-key"] for _, path, _, headers in stripe_api.requests
                 if path == "refunds"]
@@ -162,15 +156,14 @@ def test_a_provider_failure_is_retried_with_the_same_key_then_a_503(stripe_api) 
 def test_closing_an_open_checkout_and_one_the_client_already_paid(stripe_api) -> None:
     provider = get_provider()
     open_one, paid_one = (provider.create_checkout(
-        payment_id=f"p-{n}", amount=60000, currency="ils", description="x",
+        payment_id=f"p-{n}", amount=Decimal("600.00"), currency="ils", description="x",
         success_url="https://a/ok", cancel_url="https://a/no") for n in (1, 2))
     state = provider.expire_checkout(open_one.reference)
-    assert (state.status, state.payment_status) == ("expired", "unpaid")
+    assert state.state == PaymentState.expired
     assert stripe_api.requests[-1][:2] == ("POST", f"checkout/sessions/{open_one.reference}/expire")
     stripe_api.sessions[paid_one.reference].update(
         status="complete", payment_status="paid", payment_intent="pi_test_9")
     state = provider.expire_checkout(paid_one.reference)  # Stripe refuses: it says how it ended
-    assert (state.status, state.payment_status, state.payment_intent) == (
-        "complete", "paid", "pi_test_9")
+    assert (state.state, state.charge) == (PaymentState.paid, "pi_test_9")
     with pytest.raises(ProviderError):
         provider.expire_checkout("cs_test_missing")

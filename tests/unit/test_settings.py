@@ -19,7 +19,7 @@ def clean_env(monkeypatch, tmp_path):
     """No OFAIR variable from the outer environment, and no .env file in the working dir."""
     for name in list(__import__("os").environ):
         if name.startswith(("OFAIR_", "DATABASE_", "STRIPE_", "PSP_", "S3_", "SMTP_",
-                            "MESSAGING_")):
+                            "MESSAGING_", "CARDCOM_")):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     return monkeypatch
@@ -98,6 +98,22 @@ def test_production_refuses_placeholder_stripe_key_when_stripe_is_used(productio
     production_env.setenv("PSP_PROVIDER", "stripe")
     with pytest.raises(ValidationError, match="STRIPE_SECRET_KEY"):
         Settings()
+
+
+def test_production_refuses_placeholder_cardcom_settings_when_cardcom_is_used(production_env):
+    production_env.setenv("PSP_PROVIDER", "cardcom")
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    for name in ("CARDCOM_TERMINAL", "CARDCOM_API_NAME", "CARDCOM_API_PASSWORD"):
+        assert name in str(refused.value)
+    production_env.setenv("CARDCOM_TERMINAL", "123456")
+    production_env.setenv("CARDCOM_API_NAME", "ofair-live")
+    production_env.setenv("CARDCOM_API_PASSWORD", "a-real-password")
+    production_env.setenv("CARDCOM_API_BASE", "http://cardcom.example")
+    with pytest.raises(ValidationError, match="CARDCOM_API_BASE"):
+        Settings()
+    production_env.delenv("CARDCOM_API_BASE")
+    assert Settings().cardcom_api_base == "https://secure.cardcom.solutions/api/v11"
 
 
 def test_production_accepts_real_settings(production_env):

@@ -1,9 +1,13 @@
-"""Payment service providers behind one small interface (DESIGN.md §5).
+"""Payment service providers behind one small interface (DESIGN.md §3, §11).
 
 `sandbox` (the default) is an in-app hosted checkout with test cards that sends webhooks signed
-exactly like Stripe's; `stripe` talks to Stripe's API (Checkout Sessions, refunds, retrieval for
-reconciliation). Both speak agorot; nothing else in the app does. Webhooks from either are
-verified the same way: Stripe's signature scheme over the raw bytes, then read as an event.
+exactly like Stripe's; `stripe` talks to Stripe's API; `cardcom` to Cardcom's REST API v11 (the
+provider for Israel). Each speaks to the services in plain dataclasses with `Decimal` shekels:
+minor units (agorot) and a provider's own field names stay inside its module here.
+
+A webhook is read by its provider's adapter, verified first: Stripe's scheme (sandbox, stripe)
+checks the signature over the raw bytes; Cardcom signs nothing, so its adapter re-queries
+Cardcom for the page's state and the callback's body is only a hint of which page to ask about.
 
 No caller may hold a database transaction or row lock across a provider call: the payments
 service writes what it knows, commits, calls, then writes the answer.
@@ -11,73 +15,93 @@ service writes what it knows, commits, calls, then writes the answer.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import math
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
 from functools import cache
-from typing import Annotated, Any, Protocol
-
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    Field,
-    StrictInt,
-    StrictStr,
-    StringConstraints,
-    ValidationError,
-)
+from typing import Protocol
 
 from ofair_app.domain.errors import AppError
-from ofair_app.domain.inputs import refuse_control_characters
 from ofair_app.settings import get_settings
 
-SIGNATURE_TOLERANCE_SECONDS = 300
+
+class PaymentState(StrEnum):
+    open = "open"  # the client may still pay it
+    paid = "paid"
+    expired = "expired"  # closed unpaid: it can no longer be paid
+
+
+class EventKind(StrEnum):
+    """What a provider's event is about, in our words: the services dispatch on it."""
+
+    paid = "paid"
+    expired = "expired"
+    refunded = "refunded"
+    other = "other"  # recorded, changes nothing
 
 
 @dataclass(frozen=True)
-class Checkout:
-    reference: str  # the checkout session id
-    url: str
+class CheckoutCreated:
+    reference: str  # the provider's id of the hosted page (a checkout session, a LowProfile)
+    url: str  # where the client pays
 
 
 @dataclass(frozen=True)
-class SessionState:
-    """What the provider says about a checkout session (for reconciliation)."""
+class ProviderPayment:
+    """What the provider says about one hosted checkout: the same shape from a webhook, a
+    re-query and the reconciliation job."""
 
     reference: str
-    status: str  # open | complete | expired
-    payment_status: str  # paid | unpaid
-    amount_total: int  # agorot
+    payment_id: str | None  # our payment's id, as we gave it to the provider
+    state: PaymentState
+    amount: Decimal | None  # shekels, as charged (None: the provider did not say)
     currency: str
-    payment_intent: str | None
-    client_reference_id: str | None
+    charge: str | None = None  # the provider's id of the charge a refund names
+    refunded: Decimal = Decimal("0")  # refunded so far, in all
+
+
+@dataclass(frozen=True)
+class ProviderEvent:
+    id: str  # unique per provider: a duplicate delivery carries the same one
+    kind: EventKind
+    type: str  # the provider's own name for it, for the record
+    payment: ProviderPayment | None
+    record: dict = field(default_factory=dict)  # kept as received, read by no service
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    refund_id: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class SavedCard:
+    """A card kept at the provider: the token and what may be shown, never the number."""
+
+    token: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
 
 
 class ProviderError(AppError):
     status, code, message_key = 503, "payment_provider_unavailable", "errors.payment.provider"
 
 
+class CardDeclined(AppError):
+    status, code, message_key = 402, "card_declined", "errors.payment.declined"
+
+
 class BadSignature(AppError):
+    """A webhook we cannot trust: a 400 that changes nothing; `reason` goes to the log."""
+
     status, code, message_key = 400, "bad_signature", "errors.payment.bad_signature"
 
-
-class PaymentProvider(Protocol):
-    name: str
-
-    def create_checkout(self, *, payment_id: str, amount: int, currency: str,
-                        description: str, success_url: str, cancel_url: str) -> Checkout: ...
-
-    def retrieve(self, reference: str) -> SessionState: ...
-
-    def expire_checkout(self, reference: str) -> SessionState:
-        """Close an open checkout so it can no longer be paid, and say how it ended: `expired`,
-        or `complete` and paid if the client paid first."""
-        ...
-
-    def refund(self, *, payment_intent: str, amount: int, idempotency_key: str) -> str: ...
+    def __init__(self, reason: str = "bad signature") -> None:
+        self.reason = reason
+        super().__init__()
 
 
 class MalformedEvent(AppError):
@@ -90,115 +114,54 @@ class MalformedEvent(AppError):
         super().__init__()
 
 
-def verify_signature(payload: bytes, signature_header: str | None) -> None:
-    """`BadSignature` (400) unless `Stripe-Signature` signs these exact bytes with our secret
-    within five minutes: `t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, as Stripe signs.
+class PaymentProvider(Protocol):
+    name: str
 
-    Checked over the raw bytes (not a decoded text), so even a body that is not UTF-8 is judged
-    by its signature first, and only a signed one is read further.
-    """
-    secret = get_settings().stripe_webhook_secret.get_secret_value().encode()
-    timestamp, signatures = None, []
-    for item in (signature_header or "").split(","):
-        key, _, value = item.strip().partition("=")
-        if key == "t" and value.isdigit() and len(value) <= 12:
-            timestamp = value
-        elif key == "v1" and value.isascii():
-            signatures.append(value)
-    if timestamp is None or not signatures:
-        raise BadSignature()
-    expected = hmac.new(secret, f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
-    if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
-        raise BadSignature()
-    if int(timestamp) < time.time() - SIGNATURE_TOLERANCE_SECONDS:
-        raise BadSignature()
+    def create_checkout(self, *, payment_id: str, amount: Decimal, currency: str,
+                        description: str, success_url: str,
+                        cancel_url: str) -> CheckoutCreated: ...
 
+    def retrieve(self, reference: str) -> ProviderPayment:
+        """The provider's word on a checkout now (the webhook's re-query and reconciliation
+        both use it)."""
+        ...
 
-_EventText = Annotated[StrictStr, StringConstraints(max_length=255),
-                       AfterValidator(refuse_control_characters)]
-_Agorot = Annotated[StrictInt, Field(ge=0, le=10**15)]
+    def expire_checkout(self, reference: str) -> ProviderPayment:
+        """Close an open checkout so it can no longer be paid, and say how it ended: expired,
+        or paid if the client paid first."""
+        ...
 
+    def refund(self, *, charge: str, amount: Decimal, idempotency_key: str) -> RefundResult:
+        """Refund `amount` of a charge; the same key again refunds nothing more."""
+        ...
 
-class _EventObject(BaseModel, extra="allow"):
-    """The fields of `data.object` the payments service reads, each of its type."""
+    def read_webhook(self, payload: bytes, signature: str | None) -> ProviderEvent:
+        """Verify first (`BadSignature`), then read (`MalformedEvent`)."""
+        ...
 
-    object: _EventText | None = None
-    id: _EventText | None = None
-    client_reference_id: _EventText | None = None
-    metadata: dict[str, Any] | None = None
-    payment_intent: _EventText | None = None
-    payment_status: _EventText | None = None
-    currency: _EventText | None = None
-    amount_total: _Agorot | None = None
-    amount_refunded: _Agorot | None = None
+    def create_card_setup(self, *, owner_reference: str, success_url: str,
+                          cancel_url: str) -> CheckoutCreated:
+        """A hosted page where a card is saved (a token), not charged."""
+        ...
+
+    def saved_card(self, reference: str) -> SavedCard | None:
+        """The card saved on that page, or None while none was."""
+        ...
 
 
-class _EventData(BaseModel, extra="allow"):
-    object: _EventObject
+# The Stripe signature scheme (used by sandbox and stripe) lives in its own module; these names
+# stay importable from here for the tests and tools that sign sandbox events.
+from ofair_app.adapters.psp.stripe_scheme import (  # noqa: E402
+    event_payload,
+    parse_event,
+    sign,
+    verify_signature,
+)
 
-
-class _Event(BaseModel, extra="allow"):
-    id: Annotated[_EventText, StringConstraints(min_length=1)]
-    type: Annotated[_EventText, StringConstraints(max_length=80)]
-    data: _EventData
-
-
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _storable(value: object, depth: int = 0) -> bool:
-    """Whether PostgreSQL's jsonb can keep it: no NUL, no lone surrogate, no infinite number."""
-    if depth > 64:
-        return False
-    if isinstance(value, str):
-        return "\x00" not in value and not any("\ud800" <= c <= "\udfff" for c in value)
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, dict):
-        return all(_storable(k, depth + 1) and _storable(v, depth + 1) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_storable(v, depth + 1) for v in value)
-    return True
-
-
-def parse_event(payload: bytes) -> dict:
-    """A signed body as the event it claims to be: a JSON object with an `id`, a `type` and a
-    `data.object` whose fields the services read are of the right types (`amount_refunded` on
-    `charge.refunded`). `MalformedEvent` (400) for anything else."""
-    try:
-        event = json.loads(payload, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError):  # not UTF-8, not JSON, nested past recursion
-        raise MalformedEvent("not JSON") from None
-    if not isinstance(event, dict):
-        raise MalformedEvent(f"a JSON {type(event).__name__}, not an object")
-    if not _storable(event):
-        raise MalformedEvent("holds characters or numbers that cannot be stored")
-    try:
-        parsed = _Event.model_validate(event)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "event"
-        raise MalformedEvent(f"{where}: {first['type']}") from None
-    if parsed.type == "charge.refunded" and parsed.data.object.amount_refunded is None:
-        raise MalformedEvent("data.object.amount_refunded: missing")
-    return event
-
-
-def sign(payload: bytes, *, secret: str | None = None, timestamp: int | None = None) -> str:
-    """A `Stripe-Signature` header for `payload`, as Stripe computes it: `t=<unix>,v1=<hex
-    HMAC-SHA256 of "<t>.<body>">`."""
-    secret = secret or get_settings().stripe_webhook_secret.get_secret_value()
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    signed = f"{timestamp}.".encode() + payload
-    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
-
-
-def event_payload(event_id: str, event_type: str, data_object: dict) -> bytes:
-    return json.dumps({"id": event_id, "object": "event", "type": event_type,
-                       "created": int(time.time()), "livemode": False,
-                       "data": {"object": data_object}}, separators=(",", ":")).encode()
+__all__ = ["BadSignature", "CardDeclined", "CheckoutCreated", "EventKind", "MalformedEvent",
+           "PaymentProvider", "PaymentState", "ProviderError", "ProviderEvent",
+           "ProviderPayment", "RefundResult", "SavedCard", "event_payload", "get_provider",
+           "parse_event", "sign", "verify_signature"]
 
 
 @cache
@@ -207,6 +170,10 @@ def _provider(name: str) -> PaymentProvider:
         from ofair_app.adapters.psp.stripe_provider import StripeProvider
 
         return StripeProvider()
+    if name == "cardcom":
+        from ofair_app.adapters.psp.cardcom import CardcomProvider
+
+        return CardcomProvider()
     from ofair_app.adapters.psp.sandbox import SandboxProvider
 
     return SandboxProvider()

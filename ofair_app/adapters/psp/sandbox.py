@@ -3,7 +3,9 @@ reports back with webhooks signed exactly like Stripe's.
 
 It keeps its own books in `sandbox_checkouts` (what Stripe keeps on its side), written as the
 platform in their own transactions, never inside a caller's. `4242 4242 4242 4242` pays;
-`4000 0000 0000 0002` is declined (the checkout stays open, as on Stripe).
+`4000 0000 0000 0002` is declined (the checkout stays open, as on Stripe). The same page saves
+a card for a business (`create_card_setup`, kept in `sandbox_card_setups`): the test card is
+saved as a made-up token, the decline card is refused.
 """
 
 from __future__ import annotations
@@ -13,18 +15,27 @@ import secrets
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 import httpx
 from sqlalchemy import text
 
 from ofair_app.adapters.psp import (
-    Checkout,
+    CheckoutCreated,
     ProviderError,
-    SessionState,
+    ProviderEvent,
+    ProviderPayment,
+    RefundResult,
+    SavedCard,
+)
+from ofair_app.adapters.psp.stripe_scheme import (
     event_payload,
+    read_event,
+    session_payment,
     sign,
 )
 from ofair_app.db.engine import SYSTEM, unit_of_work
+from ofair_app.domain.payments import from_agorot, to_agorot
 from ofair_app.models._base import utcnow
 from ofair_app.settings import get_settings
 
@@ -36,9 +47,13 @@ CHECKOUT_TTL = timedelta(hours=24)
 WEBHOOK_PATH = "/api/v1/payments/webhook"
 
 
+SETUP_PREFIX = "seti_sandbox_"
+SANDBOX_CARD_EXPIRY = (12, 2030)
+
+
 @dataclass(frozen=True)
 class CardResult:
-    outcome: str  # paid | declined | invalid | closed
+    outcome: str  # paid | saved | declined | invalid | closed
     payload: bytes = b""
     signature: str = ""
     redirect_url: str = ""
@@ -52,12 +67,11 @@ def _session_object(row) -> dict:
             "payment_intent": row.payment_intent, "metadata": {"payment_id": str(row.payment_id)}}
 
 
-def _state(row) -> SessionState:
-    data = _session_object(row)
-    return SessionState(reference=row.id, status=row.status,
-                        payment_status=data["payment_status"], amount_total=row.amount_total,
-                        currency=row.currency, payment_intent=row.payment_intent,
-                        client_reference_id=str(row.payment_id))
+def _state(row) -> ProviderPayment:
+    found = session_payment(_session_object(row))
+    return ProviderPayment(reference=found.reference, payment_id=found.payment_id,
+                           state=found.state, amount=found.amount, currency=found.currency,
+                           charge=found.charge, refunded=from_agorot(row.amount_refunded))
 
 
 def _event_id() -> str:
@@ -75,8 +89,9 @@ def _row(session, reference: str, *, lock: bool = False):
 class SandboxProvider:
     name = "sandbox"
 
-    def create_checkout(self, *, payment_id: str, amount: int, currency: str,
-                        description: str, success_url: str, cancel_url: str) -> Checkout:
+    def create_checkout(self, *, payment_id: str, amount: Decimal, currency: str,
+                        description: str, success_url: str,
+                        cancel_url: str) -> CheckoutCreated:
         reference = f"cs_sandbox_{secrets.token_hex(12)}"
         with unit_of_work(SYSTEM) as session:
             session.execute(text(
@@ -84,21 +99,21 @@ class SandboxProvider:
                 " description, payment_intent, success_url, cancel_url, expires_at)"
                 " VALUES (:id, :payment_id, :amount, :currency, :description, :intent,"
                 " :success_url, :cancel_url, :expires_at)"),
-                {"id": reference, "payment_id": payment_id, "amount": amount,
+                {"id": reference, "payment_id": payment_id, "amount": to_agorot(amount),
                  "currency": currency, "description": description[:200],
                  "intent": f"pi_sandbox_{secrets.token_hex(12)}", "success_url": success_url,
                  "cancel_url": cancel_url, "expires_at": utcnow() + CHECKOUT_TTL})
         base = get_settings().ofair_public_url.rstrip("/")
-        return Checkout(reference=reference, url=f"{base}/checkout/{reference}")
+        return CheckoutCreated(reference=reference, url=f"{base}/checkout/{reference}")
 
-    def retrieve(self, reference: str) -> SessionState:
+    def retrieve(self, reference: str) -> ProviderPayment:
         with unit_of_work(SYSTEM) as session:
             row = _row(session, reference)
         if row is None:
             raise ProviderError()
         return _state(row)
 
-    def expire_checkout(self, reference: str) -> SessionState:
+    def expire_checkout(self, reference: str) -> ProviderPayment:
         """Close an open checkout (its page then says it expired); a paid one stays paid. Like
         the caller's own records, nothing is sent to the webhook: the caller already knows."""
         with unit_of_work(SYSTEM) as session:
@@ -111,40 +126,111 @@ class SandboxProvider:
                 row = _row(session, reference)
         return _state(row)
 
-    def refund(self, *, payment_intent: str, amount: int, idempotency_key: str) -> str:
+    def read_webhook(self, payload: bytes, signature: str | None) -> ProviderEvent:
+        """Signed with Stripe's scheme, read like Stripe's events."""
+        return read_event(payload, signature)
+
+    def refund(self, *, charge: str, amount: Decimal, idempotency_key: str) -> RefundResult:
+        """Refund part of a paid checkout, once per key (like Stripe's idempotency keys: the
+        same key again answers the first refund and refunds nothing more)."""
         with unit_of_work(SYSTEM) as session:
             row = session.execute(text(
                 "SELECT * FROM sandbox_checkouts WHERE payment_intent = :pi FOR UPDATE"),
-                {"pi": payment_intent}).first()
-            if row is None or row.status != "complete" \
-                    or row.amount_refunded + amount > row.amount_total:
+                {"pi": charge}).first()
+            if row is None:
                 raise ProviderError()
-            refunded = row.amount_refunded + amount
+            done = session.execute(text(
+                "SELECT provider_reference, amount FROM psp_operations"
+                " WHERE provider = 'sandbox' AND key = :key"), {"key": idempotency_key}).first()
+            if done is not None:
+                return RefundResult(refund_id=done.provider_reference, amount=done.amount)
+            cents = to_agorot(amount)
+            if row.status != "complete" or cents <= 0 \
+                    or row.amount_refunded + cents > row.amount_total:
+                raise ProviderError()
+            refunded = row.amount_refunded + cents
+            refund_id = f"re_sandbox_{secrets.token_hex(8)}"
             session.execute(text("UPDATE sandbox_checkouts SET amount_refunded = :r"
                                  " WHERE id = :id"), {"r": refunded, "id": row.id})
-        charge = {"id": f"ch_{row.payment_intent.removeprefix('pi_')}", "object": "charge",
-                  "payment_intent": row.payment_intent, "amount": row.amount_total,
-                  "amount_refunded": refunded, "currency": row.currency,
-                  "refunded": refunded >= row.amount_total}
-        payload = event_payload(_event_id(), "charge.refunded", charge)
+            session.execute(text(
+                "INSERT INTO psp_operations (provider, key, kind, status, provider_reference,"
+                " amount) VALUES ('sandbox', :key, 'refund', 'done', :ref, :amount)"),
+                {"key": idempotency_key, "ref": refund_id, "amount": amount})
+        charge_object = {"id": f"ch_{row.payment_intent.removeprefix('pi_')}",
+                         "object": "charge", "payment_intent": row.payment_intent,
+                         "amount": row.amount_total, "amount_refunded": refunded,
+                         "currency": row.currency, "refunded": refunded >= row.amount_total}
+        payload = event_payload(_event_id(), "charge.refunded", charge_object)
         # Like Stripe, tell our webhook later, not inside the caller's request (which may be
         # the very server that must answer it).
         threading.Thread(target=deliver, args=(payload, sign(payload)), daemon=True,
                          name="sandbox-webhook").start()
-        return f"re_sandbox_{secrets.token_hex(8)}"
+        return RefundResult(refund_id=refund_id, amount=amount)
 
     # --- the hosted checkout page -----------------------------------------------------------
 
     def describe(self, reference: str) -> dict | None:
-        """What the checkout page shows: amount, currency, description, status."""
+        """What the checkout page shows: amount, currency, description, status (for a
+        card-saving page: no amount, `setup` true)."""
+        if reference.startswith(SETUP_PREFIX):
+            with unit_of_work(SYSTEM) as session:
+                setup = session.execute(text("SELECT * FROM sandbox_card_setups WHERE id = :id"),
+                                        {"id": reference}).first()
+            if setup is None:
+                return None
+            return {"amount": None, "currency": "ils", "description": "", "setup": True,
+                    "status": setup.status, "expired": False,
+                    "success_url": setup.success_url, "cancel_url": setup.cancel_url}
         with unit_of_work(SYSTEM) as session:
             row = _row(session, reference)
         if row is None:
             return None
-        return {"amount": row.amount_total, "currency": row.currency,
-                "description": row.description, "status": row.status,
+        return {"amount": from_agorot(row.amount_total), "currency": row.currency,
+                "description": row.description, "status": row.status, "setup": False,
                 "expired": row.status == "open" and row.expires_at <= utcnow(),
                 "success_url": row.success_url, "cancel_url": row.cancel_url}
+
+    # --- saved cards ------------------------------------------------------------------------
+
+    def create_card_setup(self, *, owner_reference: str, success_url: str,
+                          cancel_url: str) -> CheckoutCreated:
+        reference = f"{SETUP_PREFIX}{secrets.token_hex(12)}"
+        with unit_of_work(SYSTEM) as session:
+            session.execute(text(
+                "INSERT INTO sandbox_card_setups (id, owner_reference, success_url, cancel_url)"
+                " VALUES (:id, :owner, :ok, :back)"),
+                {"id": reference, "owner": owner_reference[:120], "ok": success_url,
+                 "back": cancel_url})
+        base = get_settings().ofair_public_url.rstrip("/")
+        return CheckoutCreated(reference=reference, url=f"{base}/checkout/{reference}")
+
+    def saved_card(self, reference: str) -> SavedCard | None:
+        with unit_of_work(SYSTEM) as session:
+            setup = session.execute(text("SELECT * FROM sandbox_card_setups WHERE id = :id"),
+                                    {"id": reference}).first()
+        if setup is None:
+            raise ProviderError()
+        if setup.status != "complete":
+            return None
+        month, year = SANDBOX_CARD_EXPIRY
+        return SavedCard(token=setup.token, brand="Visa", last4=setup.last4,
+                         exp_month=month, exp_year=year)
+
+    def _save(self, reference: str, card: str) -> CardResult:
+        with unit_of_work(SYSTEM) as session:
+            setup = session.execute(text(
+                "SELECT * FROM sandbox_card_setups WHERE id = :id FOR UPDATE"),
+                {"id": reference}).first()
+            if setup is None or setup.status != "open":
+                return CardResult("closed")
+            if card == DECLINED_CARD:
+                return CardResult("declined")
+            session.execute(text(
+                "UPDATE sandbox_card_setups SET status = 'complete', token = :token,"
+                " last4 = :last4 WHERE id = :id"),
+                {"id": reference, "token": f"tok_sandbox_{secrets.token_hex(12)}",
+                 "last4": card[-4:]})
+        return CardResult("saved", redirect_url=setup.success_url)
 
     def pay(self, reference: str, card_number: str) -> CardResult:
         """A card typed on the checkout page: the test card pays (and a signed
@@ -152,6 +238,8 @@ class SandboxProvider:
         card = "".join(ch for ch in card_number if ch.isdigit())
         if card not in (SUCCESS_CARD, DECLINED_CARD):
             return CardResult("invalid")
+        if reference.startswith(SETUP_PREFIX):
+            return self._save(reference, card)
         with unit_of_work(SYSTEM) as session:
             row = _row(session, reference, lock=True)
             if row is None or row.status != "open" or row.expires_at <= utcnow():

@@ -222,6 +222,21 @@ async def webhook(
     return WebhookOut(received=True, outcome=str(result.outcome))
 
 
+@router.post("/payments/webhook/cardcom", response_model=WebhookOut,
+             name="webhook_cardcom", tags=["payments"], responses=errors(400, 503),
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": {"type": "object"}}}}})
+async def webhook_cardcom(request: Request) -> WebhookOut:
+    """Cardcom's callback (its `WebHookUrl`; an addition to DESIGN.md §5). Cardcom signs
+    nothing, so the body only names a page (`LowProfileId`): the adapter asks Cardcom about
+    that page and only Cardcom's answer is applied. A page Cardcom does not know is a 400
+    that changes nothing; a second callback for the same state is a 200 "duplicate"."""
+    payload = await request.body()
+    result = await run_in_threadpool(payments.handle_webhook, payload, None,
+                                     provider="cardcom")
+    return WebhookOut(received=True, outcome=str(result.outcome))
+
+
 @router.post("/leads/{lead_id}/complete", response_model=LeadOut,
              name="complete", tags=["leads"], responses=errors(403, 404, 409))
 def complete(lead_id: uuid.UUID, caller: CurrentCaller, locale: RequestLocale) -> LeadOut:

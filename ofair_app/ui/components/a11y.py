@@ -11,6 +11,7 @@ nothing in any state. Radix's dialog keeps the focus inside and returns it to th
 import reflex as rx
 
 from ofair_app.ui import routes, theme
+from ofair_app.ui.components.brand import icon_only_class
 from ofair_app.ui.state.locale import t
 
 # Every setting and its values, as assets/a11y.js knows them (the first is the default).
@@ -125,15 +126,14 @@ def _panel() -> rx.Component:
     )
 
 
-def accessibility_control(compact: bool = False, trigger: rx.Component | None = None,
+def accessibility_control(icon_only: tuple[str, ...] = (), trigger: rx.Component | None = None,
                           **props) -> rx.Component:
-    """The "Accessibility" button and its dialog. `compact`: only the icon on a phone (the
-    name stays for screen readers); `trigger`: another button to open it with (the statement
-    page's own)."""
+    """The "Accessibility" button and its dialog. `icon_only`: the widths ("phone", "wide")
+    where only the icon shows (the name stays, in `aria-label`); `trigger`: another button to
+    open it with (the statement page's own)."""
     button = trigger or rx.button(
         rx.icon("accessibility", size=16, aria_hidden="true"),
-        rx.text(t("ui.a11y.control.open"), as_="span",
-                display=rx.breakpoints(initial="none", sm="inline") if compact else "inline"),
+        rx.text(t("ui.a11y.control.open"), as_="span", class_name=icon_only_class(icon_only)),
         variant="soft",
         color_scheme="gray",
         size="2",

@@ -10,6 +10,9 @@ from ofair_app import reference
 from ofair_app.ui import theme
 from ofair_app.ui.state.locale import LocaleState, t
 
+# The town picker's list of suggestions (one picker a page).
+LOCALITY_LIST = "f-locality-list"
+
 
 def localized(he: rx.Var | str, en: rx.Var | str) -> rx.Var:
     return rx.cond(LocaleState.locale == "en", en, he)
@@ -62,8 +65,11 @@ def subcategory_chips(state) -> rx.Component:
 
 
 def locality_picker(state) -> rx.Component:
-    """Type a few letters (Hebrew or English), pick the town from the list."""
-    # Each town is a button (Tab reaches it, Enter or Space picks it) in the combobox's list.
+    """Type a few letters (Hebrew or English), pick the town from the list.
+
+    The WAI-ARIA combobox pattern: focus stays in the text field, the arrow keys (and Home,
+    End) move the active option, which `aria-activedescendant` names, Enter picks it and Escape
+    closes the list; assets/combobox.js is that keyboard. A click or tap picks a town too."""
     result = lambda option: rx.el.button(  # noqa: E731
         rx.hstack(
             rx.icon("map-pin", size=15, color=theme.MUTED, aria_hidden="true"),
@@ -76,7 +82,9 @@ def locality_picker(state) -> rx.Component:
         type="button",
         on_click=state.choose_locality(option["id"]),
         role="option",
+        id=f"{LOCALITY_LIST}-{option['id']}",
         aria_selected="false",
+        tab_index=-1,
         cursor="pointer",
         width="100%",
         min_height="44px",
@@ -86,7 +94,6 @@ def locality_picker(state) -> rx.Component:
         text_align="start",
         color="inherit",
         _hover={"background": rx.color("teal", 3)},
-        _focus_visible={"background": rx.color("teal", 3), "outline_offset": "-2px"},
         class_name="locality-option",
     )
     expanded = state.locality_results.length() > 0
@@ -116,14 +123,15 @@ def locality_picker(state) -> rx.Component:
                 role="combobox",
                 aria_autocomplete="list",
                 aria_expanded=rx.cond(expanded, "true", "false"),
-                aria_controls="f-locality-list",
+                aria_controls=LOCALITY_LIST,
             ),
             rx.cond(
                 expanded,
                 rx.box(
                     rx.foreach(state.locality_results, result),
                     role="listbox",
-                    id="f-locality-list",
+                    id=LOCALITY_LIST,
+                    aria_label=t("ui.business.locality_results"),
                     position="absolute",
                     top="calc(100% + 4px)",
                     left="0",

@@ -9,7 +9,7 @@ import reflex as rx
 
 from ofair_app.ui import routes, theme
 from ofair_app.ui.components.a11y import accessibility_control
-from ofair_app.ui.components.brand import language_switch, logo
+from ofair_app.ui.components.brand import icon_only_class, language_switch, logo
 from ofair_app.ui.state.locale import LocaleState, t
 from ofair_app.ui.state.session import SessionState
 
@@ -38,6 +38,8 @@ def _sticky_bar(*children, height: str = "64px", max_width: str = theme.MAX_WIDT
             margin_x="auto",
             padding_x="1rem",
             height=height,
+            # every item keeps its size and its words on one line (assets/ofair.css)
+            class_name="ofair-bar",
         ),
         position="sticky",
         top="0",
@@ -59,6 +61,7 @@ def _nav_link(label: str, href: str) -> rx.Component:
         color=theme.MUTED,
         weight="medium",
         size="2",
+        white_space="nowrap",
         _hover={"color": theme.INK},
     )
 
@@ -77,17 +80,16 @@ def login_button() -> rx.Component:
     )
 
 
-def account_menu(compact: bool = False) -> rx.Component:
-    """The signed-in person's name, with their areas and logout. `compact` shows only the icon
-    on a phone, where the bar is full."""
+def account_menu(icon_only: tuple[str, ...] = ()) -> rx.Component:
+    """The signed-in person's name, with their areas and logout. `icon_only`: the widths
+    ("phone", "wide") where only the icon shows (the name stays, in `aria-label`)."""
     return rx.menu.root(
         rx.menu.trigger(
             rx.button(
                 rx.icon("circle-user-round", size=16),
-                rx.text(SessionState.user_name, max_width="9rem", overflow="hidden",
-                        text_overflow="ellipsis", white_space="nowrap",
-                        display=rx.breakpoints(initial="none", sm="block") if compact
-                        else "block"),
+                rx.text(SessionState.user_name, as_="span", max_width="9rem",
+                        overflow="hidden", text_overflow="ellipsis", white_space="nowrap",
+                        class_name=icon_only_class(icon_only)),
                 rx.icon("chevron-down", size=14),
                 variant="soft",
                 color_scheme="gray",
@@ -126,12 +128,13 @@ def account_menu(compact: bool = False) -> rx.Component:
 
 def my_requests_link() -> rx.Component:
     """The signed-in person's own requests, always in the consumer's top bar (on a phone the
-    icon and a short label)."""
+    icon and a short label; under 380 px the icon, named by the label)."""
     return rx.cond(
         SessionState.signed_in,
         rx.link(
             rx.hstack(rx.icon("clipboard-list", size=16),
-                      rx.text(t("ui.nav.my_requests"), white_space="nowrap"),
+                      rx.text(t("ui.nav.my_requests"), white_space="nowrap",
+                              class_name="ofair-label-xs"),
                       spacing="1", align="center"),
             href=routes.MY_REQUESTS,
             id="my-requests-link",
@@ -169,17 +172,18 @@ def invitations_pointer() -> rx.Component:
     )
 
 
-def business_switcher(width: str = "") -> rx.Component:
-    """For someone in several businesses: which one this browser acts for, always visible.
-    `width="100%"` makes it fill its strip (on a phone)."""
+def business_switcher() -> rx.Component:
+    """For someone in several businesses: which one this browser acts for, always visible in
+    its own strip under the pro shell's top bar (the bar has no room for it beside the links):
+    the strip's width on a phone, a select of its own size from tablet width up."""
     return rx.cond(
         SessionState.businesses.length() > 1,
         rx.select.root(
             rx.select.trigger(
                 placeholder=t("ui.business.choose"),
                 aria_label=t("ui.business.choose"),
-                max_width="100%" if width else "14rem",
-                width=width or None,
+                width=rx.breakpoints(initial="100%", sm="auto"),
+                max_width=rx.breakpoints(initial="100%", sm="20rem"),
                 variant="soft",
                 radius="full",
                 class_name="business-switcher",
@@ -197,7 +201,7 @@ def business_switcher(width: str = "") -> rx.Component:
 
 
 def account_button() -> rx.Component:
-    return rx.cond(SessionState.signed_in, account_menu(compact=True), login_button())
+    return rx.cond(SessionState.signed_in, account_menu(icon_only=("phone",)), login_button())
 
 
 def guarded(*children) -> rx.Component:
@@ -252,8 +256,8 @@ def _top_bar() -> rx.Component:
             margin_inline_end="0.75rem",
         ),
         my_requests_link(),
-        accessibility_control(compact=True),
-        language_switch(compact=True),
+        accessibility_control(icon_only=("phone",)),
+        language_switch(icon_only=("phone",)),
         account_button(),
     )
 
@@ -366,6 +370,9 @@ PRO_NAV = [
     (routes.PRO_PROFILE, "user-round", "ui.pro.nav.profile"),
 ]
 PRO_WIDTH = "56rem"
+# From this width the five links sit in the top bar (which then needs the consumer shell's
+# width, and its other controls shrink to icons); below it, the bottom tab bar holds them.
+PRO_TOP_NAV = "lg"
 
 
 def _pro_tab(href: str, icon: str, label: str, active: bool) -> rx.Component:
@@ -393,7 +400,8 @@ def _pro_tab(href: str, icon: str, label: str, active: bool) -> rx.Component:
 
 def _pro_top_link(href: str, icon: str, label: str, active: bool) -> rx.Component:
     return rx.link(
-        rx.hstack(rx.icon(icon, size=16), rx.text(t(label)), spacing="2", align="center"),
+        rx.hstack(rx.icon(icon, size=16), rx.text(t(label), white_space="nowrap"), spacing="2",
+                  align="center"),
         href=href,
         size="2",
         weight="medium",
@@ -407,38 +415,44 @@ def _pro_top_link(href: str, icon: str, label: str, active: bool) -> rx.Componen
 
 
 def pro_shell(*children, active: str = routes.PRO_HOME, guard: bool = True) -> rx.Component:
-    """Phones get a bottom tab bar (thumb reach); wider screens the same links in the top bar.
-    With `guard`, the content waits for the page's access check (see `guarded`)."""
+    """Phones, tablets and narrow laptops get a bottom tab bar (thumb reach, and the top bar
+    keeps room for the words of its controls); from `PRO_TOP_NAV` up the same links sit in the
+    top bar, whose other controls then show only their icons. With `guard`, the content waits
+    for the page's access check (see `guarded`)."""
+    # the controls' words where the bar has room for them: not on a phone, not beside the links
+    icon_only = ("phone", "wide")
     return _root(
         _sticky_bar(
             logo("1.2rem"),
             # on a phone the bar is full (the accessibility, language and account buttons)
             rx.badge(t("ui.pro.badge"), variant="soft", color_scheme="amber", radius="full",
                      display=rx.breakpoints(initial="none", sm="inline-flex")),
-            rx.box(business_switcher(), display=rx.breakpoints(initial="none", md="block")),
             rx.spacer(),
             rx.hstack(
                 *(_pro_top_link(h, i, label, h == active) for h, i, label in PRO_NAV),
                 spacing="1",
-                display=rx.breakpoints(initial="none", md="flex"),
+                display=rx.breakpoints(initial="none", **{PRO_TOP_NAV: "flex"}),
                 role="navigation",
             ),
             rx.spacer(),
             invitations_pointer(),
-            accessibility_control(compact=True),
-            language_switch(compact=True),
+            accessibility_control(icon_only=icon_only),
+            language_switch(icon_only=icon_only),
             # Everywhere, phones included: the way to one's own account and out of it.
-            rx.cond(SessionState.signed_in, account_menu(compact=True)),
+            rx.cond(SessionState.signed_in, account_menu(icon_only=icon_only)),
             height="56px",
-            max_width=PRO_WIDTH,
+            # as wide as the consumer shell's bar: the logo stays put between the shells
+            max_width=theme.MAX_WIDTH,
         ),
-        # On a phone the top bar is full: the switcher gets its own strip below it.
+        # The business this browser acts for, in its own strip: the bar has no room for it.
         rx.cond(
             SessionState.businesses.length() > 1,
-            rx.box(business_switcher(width="100%"), display=rx.breakpoints(initial="block",
-                                                                           md="none"),
-                   padding="0.6rem 1rem", background=theme.SURFACE,
-                   border_bottom=f"1px solid {theme.BORDER}"),
+            rx.box(
+                rx.box(business_switcher(), max_width=PRO_WIDTH, margin_x="auto"),
+                padding="0.6rem 1rem",
+                background=theme.SURFACE,
+                border_bottom=f"1px solid {theme.BORDER}",
+            ),
         ),
         rx.el.main(
             guarded(*children) if guard else rx.fragment(*children),
@@ -448,9 +462,9 @@ def pro_shell(*children, active: str = routes.PRO_HOME, guard: bool = True) -> r
             margin_x="auto",
             padding=rx.breakpoints(initial="1.25rem 1rem 2rem", md="2rem 1rem 3rem"),
         ),
-        # On a phone it ends above the bottom tab bar.
+        # Where the bottom tab bar shows, the page ends above it.
         _small_footer(max_width=PRO_WIDTH,
-                      padding_bottom=rx.breakpoints(initial="5.5rem", md="0")),
+                      padding_bottom=rx.breakpoints(initial="5.5rem", **{PRO_TOP_NAV: "0"})),
         rx.el.nav(
             rx.hstack(
                 *(_pro_tab(h, i, label, h == active) for h, i, label in PRO_NAV),
@@ -460,7 +474,7 @@ def pro_shell(*children, active: str = routes.PRO_HOME, guard: bool = True) -> r
             ),
             id="pro-bottom-nav",
             aria_label=t("ui.pro.nav.label"),
-            display=rx.breakpoints(initial="block", md="none"),
+            display=rx.breakpoints(initial="block", **{PRO_TOP_NAV: "none"}),
             position="fixed",
             bottom="0",
             left="0",
@@ -506,9 +520,11 @@ def _admin_link(href: str, icon: str, label: str, active: bool, **props) -> rx.C
 def _admin_brand() -> rx.Component:
     return rx.hstack(
         logo("1.2rem"),
-        rx.badge(t("ui.admin.badge"), variant="soft", color_scheme="gray", radius="full"),
+        rx.badge(t("ui.admin.badge"), variant="soft", color_scheme="gray", radius="full",
+                 flex_shrink="0"),
         align="center",
         spacing="2",
+        flex_shrink="0",
     )
 
 
@@ -544,10 +560,11 @@ def admin_shell(*children, active: str = routes.ADMIN_HOME) -> rx.Component:
     )
     top_bar = rx.el.header(
         rx.hstack(
-            _admin_brand(), rx.spacer(), accessibility_control(compact=True),
-            language_switch(compact=True),
-            rx.cond(SessionState.signed_in, account_menu(compact=True)),
-            align="center", padding="0.75rem 1rem"
+            _admin_brand(), rx.spacer(), accessibility_control(icon_only=("phone",)),
+            language_switch(icon_only=("phone",)),
+            rx.cond(SessionState.signed_in, account_menu(icon_only=("phone",))),
+            align="center", padding=rx.breakpoints(initial="0.75rem", sm="0.75rem 1rem"),
+            spacing=rx.breakpoints(initial="1", sm="2"), class_name="ofair-bar",
         ),
         rx.el.nav(
             rx.hstack(

@@ -12,7 +12,6 @@ import reflex as rx
 
 from ofair_app.adapters.psp import get_provider
 from ofair_app.adapters.psp.sandbox import SandboxProvider, deliver_async
-from ofair_app.domain.payments import from_agorot
 from ofair_app.ui import format, theme
 from ofair_app.ui.components.forms import error_banner, field
 from ofair_app.ui.components.shells import consumer_shell
@@ -35,6 +34,8 @@ class CheckoutState(SessionState):
     error: str = ""
     paying: bool = False
     cancel_url: str = ""
+    setup: bool = False  # a page that saves a card for a business, not a payment
+    loaded: str = ""  # the reference the fields were last loaded for (tests wait on it)
 
     @rx.var
     def reference(self) -> str:
@@ -50,7 +51,9 @@ class CheckoutState(SessionState):
         if found is None:
             self.status = "missing"
             return
-        self.amount = format.money(from_agorot(found["amount"]), self.locale)
+        self.setup = bool(found.get("setup"))
+        self.loaded = self.reference
+        self.amount = "" if self.setup else format.money(found["amount"], self.locale)
         self.description = found["description"]
         self.status = "expired" if found["expired"] else found["status"]
         self.cancel_url = found["cancel_url"]
@@ -80,6 +83,10 @@ class CheckoutState(SessionState):
         self.paying = True
         yield
         result = await blocking(sandbox.pay, self.reference, self.card)
+        if result.outcome == "saved":
+            self.status = "complete"
+            yield rx.redirect(result.redirect_url)
+            return
         if result.outcome != "paid":
             self.paying = False
             self.error = self._text(f"ui.checkout.{result.outcome}")
@@ -106,10 +113,13 @@ def _card_form() -> rx.Component:
                 id="card-cvc", width="100%")),
             columns="2", spacing="3", width="100%"),
         error_banner(CheckoutState.error),
-        rx.button(rx.icon("lock", size=16), t("ui.checkout.pay"), " ", CheckoutState.amount,
+        rx.button(rx.icon("lock", size=16),
+                  rx.cond(CheckoutState.setup, t("ui.checkout.save_card"),
+                          rx.fragment(t("ui.checkout.pay"), " ", CheckoutState.amount)),
                   size="3", width="100%", loading=CheckoutState.paying,
                   on_click=CheckoutState.pay, id="pay"),
-        rx.link(t("ui.checkout.cancel"), href=CheckoutState.cancel_url, size="2",
+        rx.link(rx.cond(CheckoutState.setup, t("ui.checkout.cancel_setup"),
+                        t("ui.checkout.cancel")), href=CheckoutState.cancel_url, size="2",
                 align="center", width="100%"),
         rx.callout(t("ui.checkout.test_cards"), icon="flask-conical", color_scheme="amber",
                    size="1", width="100%"),
@@ -134,20 +144,33 @@ def checkout() -> rx.Component:
                 CheckoutState.status == "missing",
                 rx.text(t("ui.checkout.missing"), size="2", color=theme.MUTED),
                 rx.vstack(
-                    rx.vstack(
-                        rx.text(CheckoutState.description, size="2", color=theme.MUTED),
-                        rx.heading(CheckoutState.amount, size="8", id="checkout-amount"),
-                        rx.text(t("ui.checkout.escrow"), size="1", color=theme.MUTED,
-                                line_height="1.6"),
-                        spacing="1",
-                        width="100%",
+                    rx.cond(
+                        CheckoutState.setup,
+                        rx.vstack(
+                            rx.heading(t("ui.checkout.save_card_title"), size="6",
+                                       id="checkout-setup"),
+                            rx.text(t("ui.checkout.save_card_note"), size="1",
+                                    color=theme.MUTED, line_height="1.6"),
+                            spacing="1",
+                            width="100%",
+                        ),
+                        rx.vstack(
+                            rx.text(CheckoutState.description, size="2", color=theme.MUTED),
+                            rx.heading(CheckoutState.amount, size="8", id="checkout-amount"),
+                            rx.text(t("ui.checkout.escrow"), size="1", color=theme.MUTED,
+                                    line_height="1.6"),
+                            spacing="1",
+                            width="100%",
+                        ),
                     ),
                     rx.separator(size="4"),
                     rx.match(
                         CheckoutState.status,
                         ("open", _card_form()),
-                        ("complete", rx.callout(t("ui.checkout.paid"), icon="circle-check",
-                                                color_scheme="green", width="100%")),
+                        ("complete", rx.callout(
+                            rx.cond(CheckoutState.setup, t("ui.checkout.card_saved"),
+                                    t("ui.checkout.paid")),
+                            icon="circle-check", color_scheme="green", width="100%")),
                         ("expired", rx.callout(t("ui.checkout.closed"), icon="clock",
                                                color_scheme="gray", width="100%")),
                         rx.spinner(),
@@ -160,6 +183,7 @@ def checkout() -> rx.Component:
             width="100%",
             max_width="26rem",
             style=theme.card_style(padding="1.5rem"),
+            custom_attrs={"data-loaded": CheckoutState.loaded},
         ),
         padding=rx.breakpoints(initial="1.5rem 1rem 3rem", md="3rem 1rem"),
         width="100%",

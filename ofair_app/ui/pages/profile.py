@@ -1,5 +1,6 @@
-"""`/pro/profile`: the business's profile (owners edit, staff read), its certificates, and the
-way to the team page and out of the session."""
+"""`/pro/profile`: the business's profile (owners edit, staff read), its certificates, its
+saved cards (owners only: add through the provider's page, make default, remove), and the way
+to the team page and out of the session."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from ofair_app.adapters.storage import MAX_UPLOAD_BYTES
 from ofair_app.domain.errors import AppError
 from ofair_app.models import MemberRole
 from ofair_app.models.tenancy import ProfessionalUpdate
-from ofair_app.services import certificates, professionals
+from ofair_app.services import certificates, payment_methods, professionals
 from ofair_app.ui import routes, theme
 from ofair_app.ui.components.files import labelled_upload
 from ofair_app.ui.components.forms import (
@@ -32,7 +33,7 @@ from ofair_app.ui.components.pickers import (
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.pickers import BusinessFormState
-from ofair_app.ui.state.session import enum_value
+from ofair_app.ui.state.session import blocking, enum_value
 
 UPLOAD_ID = "certificate-upload"
 ACCEPT = {"application/pdf": [".pdf"], "image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"]}
@@ -53,6 +54,10 @@ class ProfileState(BusinessFormState):
     cert_title: str = ""
     cert_error: str = ""
     uploading: bool = False
+    cards: list[dict[str, str]] = []  # shown fields only: never the provider's token
+    card_error: str = ""
+    card_notice: str = ""
+    adding_card: bool = False
 
     async def _business(self):
         """The caller and the business this tab acts for, re-checked on every event."""
@@ -90,7 +95,70 @@ class ProfileState(BusinessFormState):
         self.verified = professional.verified
         self._fill_from(professional)
         await self._load_certificates(caller, professional.id)
+        self.cards, self.card_error, self.card_notice, self.adding_card = [], "", "", False
+        if self.is_owner:
+            came_back = self.router.url.query_parameters.get("card")
+            if came_back == "saved":
+                try:
+                    saved = await blocking(payment_methods.finish_saving, caller=caller,
+                                           professional_id=professional.id)
+                except AppError as error:
+                    self.card_error = self._message(error)
+                else:
+                    self.card_notice = self._text(
+                        "ui.cards.saved" if saved else "ui.cards.not_saved")
+            await self._load_cards(caller, professional.id)
         return None
+
+    async def _load_cards(self, caller, pid) -> None:
+        rows = await self._as(caller, lambda s: payment_methods.list_methods(
+            session=s, caller=caller, professional_id=pid))
+        self.cards = [{"id": str(c.id), "brand": c.brand, "last4": c.last4,
+                       "expiry": f"{c.exp_month:02d}/{c.exp_year % 100:02d}",
+                       "default": "1" if c.is_default else ""} for c in rows]
+
+    @rx.event
+    async def add_card(self):
+        caller, pid = await self._business()
+        if caller is None:
+            yield rx.redirect(routes.LOGIN)
+            return
+        if self.adding_card:
+            return
+        self.card_error, self.card_notice, self.adding_card = "", "", True
+        yield
+        try:
+            url = await blocking(payment_methods.start_saving, caller=caller,
+                                 professional_id=pid)
+        except AppError as error:
+            self.adding_card = False
+            self.card_error = self._message(error)
+            return
+        yield rx.redirect(url)  # the provider's page, in this tab (as a checkout is)
+
+    @rx.event
+    async def make_default_card(self, method_id: str):
+        await self._change_card(method_id, payment_methods.make_default, "ui.cards.defaulted")
+
+    @rx.event
+    async def remove_card(self, method_id: str):
+        await self._change_card(method_id, payment_methods.remove, "ui.cards.removed")
+
+    async def _change_card(self, method_id: str, action, done: str) -> None:
+        caller, pid = await self._business()
+        if caller is None:
+            return
+        self.card_error, self.card_notice = "", ""
+        try:
+            wanted = uuid.UUID(method_id)
+            await self._as(caller, lambda s: action(session=s, caller=caller,
+                                                    method_id=wanted))
+        except (AppError, ValueError) as error:
+            self.card_error = self._message(error) if isinstance(error, AppError) else \
+                self._text("errors.payment_method.not_found")
+            return
+        self.card_notice = self._text(done)
+        await self._load_cards(caller, pid)
 
     @rx.event
     async def save(self, form: dict):
@@ -331,17 +399,19 @@ def _certificates() -> rx.Component:
               html_for="f-cert-title"),
         labelled_upload(
             rx.vstack(
-                rx.icon("cloud-upload", size=26, color=theme.BRAND),
+                rx.icon("cloud-upload", size=26, color=theme.BRAND, aria_hidden="true"),
                 rx.cond(
                     chosen.length() > 0,
                     rx.text(chosen[0], weight="bold", size="2", dir="auto"),
                     rx.text(t("ui.certificate.drop"), size="2", text_align="center"),
                 ),
-                rx.text(t("ui.certificate.limits"), size="1", color=theme.MUTED),
+                rx.text(t("ui.certificate.limits"), size="1", color=theme.MUTED,
+                        id=f"{UPLOAD_ID}-hint"),
                 align="center",
                 spacing="1",
             ),
             label="ui.certificate.drop",
+            hint_id=f"{UPLOAD_ID}-hint",
             id=UPLOAD_ID,
             accept=ACCEPT,
             max_files=1,
@@ -363,6 +433,62 @@ def _certificates() -> rx.Component:
             disabled=chosen.length() == 0,
         ),
         subtitle="ui.profile.certificates_note",
+    )
+
+
+def _card_row(card: rx.Var) -> rx.Component:
+    label = rx.text(card["brand"], " •••• ", card["last4"], weight="bold", size="2",
+                    dir="ltr")
+    return rx.hstack(
+        rx.center(rx.icon("credit-card", size=18, color=theme.BRAND), width="2.25rem",
+                  height="2.25rem", border_radius="10px", background=rx.color("teal", 3),
+                  flex_shrink="0", aria_hidden="true"),
+        rx.vstack(
+            rx.el.bdi(label),
+            rx.text(t("ui.cards.expires"), " ", rx.el.bdi(card["expiry"]), size="1",
+                    color=theme.MUTED),
+            spacing="0",
+            flex="1",
+            min_width="0",
+        ),
+        rx.cond(
+            card["default"] == "1",
+            rx.badge(t("ui.cards.default"), color_scheme="teal", class_name="card-default"),
+            rx.button(t("ui.cards.make_default"), variant="soft", size="2",
+                      on_click=ProfileState.make_default_card(card["id"]),
+                      class_name="card-make-default"),
+        ),
+        confirm_dialog(
+            rx.icon_button(rx.icon("trash-2", size=16), variant="ghost", color_scheme="red",
+                           size="2", aria_label=t("ui.cards.remove"),
+                           title=t("ui.cards.remove"), class_name="card-remove"),
+            "ui.cards.remove_title", "ui.cards.remove_body", "ui.cards.remove",
+            ProfileState.remove_card(card["id"])),
+        align="center",
+        spacing="3",
+        width="100%",
+        padding_y="0.6rem",
+        border_bottom=f"1px solid {theme.BORDER}",
+        class_name="card-row",
+    )
+
+
+def _cards() -> rx.Component:
+    return section(
+        "ui.cards.title",
+        error_banner(ProfileState.card_error),
+        notice_banner(ProfileState.card_notice),
+        rx.cond(
+            ProfileState.cards.length() > 0,
+            rx.vstack(rx.foreach(ProfileState.cards, _card_row), spacing="0", width="100%",
+                      id="card-list"),
+            rx.text(t("ui.cards.none"), size="2", color=theme.MUTED),
+        ),
+        rx.button(rx.icon("plus", size=16), t("ui.cards.add"), size="3", variant="soft",
+                  on_click=ProfileState.add_card, loading=ProfileState.adding_card,
+                  id="add-card"),
+        subtitle="ui.cards.note",
+        id="saved-cards",
     )
 
 
@@ -389,7 +515,8 @@ def profile() -> rx.Component:
             notice_banner(ProfileState.notice),
             rx.grid(
                 _edit_form(),
-                rx.vstack(_certificates(), _account(), spacing="4", width="100%"),
+                rx.vstack(_certificates(), rx.cond(ProfileState.is_owner, _cards()),
+                          _account(), spacing="4", width="100%"),
                 columns=rx.breakpoints(initial="1", md="2"),
                 spacing="4",
                 width="100%",
