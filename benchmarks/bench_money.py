@@ -11,7 +11,9 @@ run; never `./.ofair`), as the application role with row-level security on.
    `checkout.session.completed` (signature verified, event id stored once, payment row locked,
    the hold written on the ledger, the lead moved on). Measured in process (`handle_webhook`)
    one at a time and from `--concurrency` threads, then the same events again (every one a
-   duplicate, answered without effect), then through the API server over HTTP.
+   duplicate, answered without effect), then through the API server over HTTP. Events that
+   arrive together share a transaction (`payments.GROUP`): each row says in how many
+   transactions its events were applied.
 2. `release_holds`: `--holds` paid jobs closed long ago, their holds written in bulk (through
    the same balanced-transaction trigger), then the job run as the scheduler runs it; then run
    again, which must release nothing.
@@ -120,14 +122,14 @@ def seed(conn, text, *, n: int, businesses: int, owner, category: str, paid: boo
 def table(title: str, rows: list[tuple]) -> None:
     print(f"\n{title}")
     header = ("measurement", "count", "seconds", "per second", "p50 ms", "p99 ms")
-    print(f"{header[0]:<56}{header[1]:>8}{header[2]:>10}{header[3]:>12}{header[4]:>9}"
+    print(f"{header[0]:<66}{header[1]:>8}{header[2]:>10}{header[3]:>12}{header[4]:>9}"
           f"{header[5]:>9}")
-    print("-" * 104)
+    print("-" * 114)
     for name, count, seconds, p50, p99 in rows:
         rate = count / seconds if seconds else 0
         p50s = f"{p50:.2f}" if p50 is not None else ""
         p99s = f"{p99:.2f}" if p99 is not None else ""
-        print(f"{name:<56}{count:>8}{seconds:>10.2f}{rate:>12.0f}{p50s:>9}{p99s:>9}")
+        print(f"{name:<66}{count:>8}{seconds:>10.2f}{rate:>12.0f}{p50s:>9}{p99s:>9}")
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -224,11 +226,13 @@ def main(argv: list[str] | None = None) -> int:
              args.concurrency),
             (f"in process, {args.concurrency} threads: the same again (duplicates)", threaded,
              args.concurrency)):
+        transactions = payments.GROUP.batches
         seconds, latencies, outcomes = timed(batch, workers)
+        transactions = payments.GROUP.batches - transactions
         expected = "duplicate" if "duplicates" in name else "applied"
         assert set(outcomes) == {expected}, set(outcomes)
-        results.append((name, len(batch), seconds, percentile(latencies, 50),
-                        percentile(latencies, 99)))
+        results.append((f"{name}, {transactions} tx", len(batch), seconds,
+                        percentile(latencies, 50), percentile(latencies, 99)))
 
     port = free_port()
     api = [sys.executable, "-m", "ofair_app", "api", "--port", str(port)]

@@ -14,6 +14,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -76,8 +77,11 @@ def _as_marketing(subject: str, body: str, locale: str, channel: str, user_id: u
 def enqueue(*, session: Session, channel: Literal["sms", "email"], to: str, template: str,
             locale: str, params: dict[str, object], user_id: uuid.UUID | None = None,
             sensitive: bool = False,
-            purpose: MessagePurpose = MessagePurpose.transactional) -> OutboxMessage:
+            purpose: MessagePurpose = MessagePurpose.transactional,
+            flush: bool = True) -> OutboxMessage:
     """Queue one message in the caller's transaction; it is sent once that transaction commits.
+    With `flush=False` the row is written by the session's next flush (a batch of messages in
+    one INSERT); the commit flushes before the message is handed to the sender.
 
     A marketing message needs its recipient's `user_id` and their current opt-in
     (MarketingRefused, 403, otherwise; the outbox's policy refuses it in the database too); it
@@ -95,7 +99,8 @@ def enqueue(*, session: Session, channel: Literal["sms", "email"], to: str, temp
                             user_id=user_id, next_attempt_at=now, created_at=now,
                             purpose=purpose.value)
     session.add(message)
-    session.flush()
+    if flush:
+        session.flush()
     session.info.setdefault(_PENDING_KEY, []).append(message.id)
     return message
 
@@ -126,16 +131,17 @@ def send_marketing(*, session: Session, caller: Caller, template: str,
 Params = Mapping[str, object] | Callable[[str], Mapping[str, object]]
 
 
-def tell_user(*, session: Session, user: User, template: str, params: Params) -> None:
+def tell_user(*, session: Session, user: User, template: str, params: Params,
+              flush: bool = True) -> None:
     """Queue `template` to a user by SMS, or by e-mail when they have no phone, in their
     language. `params` may be a function of the locale (for amounts and dates)."""
     values = dict(params(user.locale) if callable(params) else params)
     if user.phone:
         enqueue(session=session, channel="sms", to=user.phone, template=template,
-                locale=user.locale, params=values, user_id=user.id)
+                locale=user.locale, params=values, user_id=user.id, flush=flush)
     elif user.email:
         enqueue(session=session, channel="email", to=user.email, template=template,
-                locale=user.locale, params=values, user_id=user.id)
+                locale=user.locale, params=values, user_id=user.id, flush=flush)
 
 
 def business_owners(session: Session, professional_id: uuid.UUID) -> list[User]:
@@ -145,30 +151,68 @@ def business_owners(session: Session, professional_id: uuid.UUID) -> list[User]:
                ProfessionalMember.role == MemberRole.owner)).all())
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One message to tell: to these users, the owners of these businesses and, with
+    `admins`, every active admin."""
+
+    template: str
+    params: Params
+    users: tuple[uuid.UUID, ...] = ()
+    businesses: tuple[uuid.UUID, ...] = ()
+    admins: bool = False
+
+
 def tell(*, session: Session, caller: Caller, template: str, params: Params,
          users: Iterable[uuid.UUID] = (), businesses: Iterable[uuid.UUID] = (),
          admins: bool = False) -> None:
     """Tell people the caller may not look up (the other side of a deal): the given users and
     the owners of the given businesses (and, with `admins`, every admin), each once, never the
-    caller. Their addresses are read
-    in a trusted step of the caller's transaction, so the messages exist exactly when the
-    change does."""
+    caller. Their addresses are read in a trusted step of the caller's transaction, so the
+    messages exist exactly when the change does."""
+    tell_all(session=session, caller=caller, notices=[Notice(
+        template=template, params=params, users=tuple(users), businesses=tuple(businesses),
+        admins=admins)])
+
+
+def tell_all(*, session: Session, caller: Caller, notices: Iterable[Notice]) -> None:
+    """`tell` for many notices at once (a batch of webhooks): every recipient's address is
+    read in at most three statements and the messages are written by one INSERT."""
+    notices = list(notices)
+    if not notices:
+        return
+    user_ids = {user_id for notice in notices for user_id in notice.users}
+    business_ids = {business for notice in notices for business in notice.businesses}
     with trusted_step(session, caller):
-        recipients: dict[uuid.UUID, User] = {}
-        for user_id in users:
-            user = session.get(User, user_id)
-            if user is not None:
+        by_id = {user.id: user for user in session.exec(
+            select(User).where(col(User.id).in_(user_ids))).all()} if user_ids else {}
+        owners: dict[uuid.UUID, list[User]] = {}
+        if business_ids:
+            for business, user in session.exec(
+                    select(ProfessionalMember.professional_id, User)
+                    .join(User, col(ProfessionalMember.user_id) == User.id)
+                    .where(col(ProfessionalMember.professional_id).in_(business_ids),
+                           ProfessionalMember.role == MemberRole.owner)
+                    .order_by(col(User.id))).all():
+                owners.setdefault(business, []).append(user)
+        admins = list(session.exec(select(User).where(
+            User.role == "admin", col(User.is_active).is_(True)))
+            .all()) if any(notice.admins for notice in notices) else []
+        for notice in notices:
+            recipients: dict[uuid.UUID, User] = {}
+            for user_id in notice.users:
+                if user_id in by_id:
+                    recipients[user_id] = by_id[user_id]
+            for business in notice.businesses:
+                for user in owners.get(business, ()):
+                    recipients[user.id] = user
+            for user in admins if notice.admins else ():
                 recipients[user.id] = user
-        for professional_id in businesses:
-            for user in business_owners(session, professional_id):
-                recipients[user.id] = user
-        if admins:
-            for user in session.exec(select(User).where(User.role == "admin",
-                                                        col(User.is_active).is_(True))).all():
-                recipients[user.id] = user
-        recipients.pop(caller.user_id, None)  # type: ignore[arg-type]
-        for user in recipients.values():
-            tell_user(session=session, user=user, template=template, params=params)
+            recipients.pop(caller.user_id, None)  # type: ignore[arg-type]
+            for user in recipients.values():
+                tell_user(session=session, user=user, template=notice.template,
+                          params=notice.params, flush=False)
+        session.flush()
 
 
 @event.listens_for(OrmSession, "after_commit")
@@ -282,7 +326,6 @@ def _deliver(session: Session, message: OutboxMessage, sender: Sender, now: date
         message.last_error = "marketing consent withdrawn"
         message.body = ""
         session.add(message)
-        session.flush()
         return "failed"
     outgoing = OutgoingMessage(channel=message.channel, to=message.to_address,  # type: ignore[arg-type]
                                subject=message.subject, body=message.body,
@@ -314,8 +357,7 @@ def _deliver(session: Session, message: OutboxMessage, sender: Sender, now: date
             outcome = "sent"
             if message.sensitive:
                 message.body = ""  # a provider has the code now; don't keep it in clear
-    session.add(message)
-    session.flush()
+    session.add(message)  # the batch's rows are written together when it commits
     return outcome
 
 

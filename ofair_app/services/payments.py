@@ -18,10 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
+from itertools import groupby
 
-from sqlalchemy import text, update
+from sqlalchemy import or_, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Row
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from ofair_app.adapters.psp import (
@@ -35,6 +38,7 @@ from ofair_app.adapters.psp import (
     get_provider,
 )
 from ofair_app.db.engine import SYSTEM, Caller, trusted_step, unit_of_work
+from ofair_app.db.group_commit import GroupCommit
 from ofair_app.domain import lead_actions as action_rules
 from ofair_app.domain import leads as lead_rules
 from ofair_app.domain import ledger as book
@@ -261,7 +265,7 @@ def _close_checkout(payment_id: uuid.UUID) -> None:
             state = get_provider(provider_name).expire_checkout(reference)
             if state.state == PaymentState.paid:
                 with unit_of_work(SYSTEM) as session:
-                    handle_paid(session, _with_payment_id(state, payment_id))
+                    handle_paid(session, [_with_payment_id(state, payment_id)])
                 raise Conflict("errors.payment.paid_meanwhile", code="payment_exists")
         with unit_of_work(SYSTEM) as session:
             closed = session.execute(update(Payment).where(
@@ -325,7 +329,8 @@ def handle_webhook(payload: bytes, signature: str | None = None, *,
     provider and the reason; nothing is written), then reads it (a signed body that is not a
     well-formed event is a 400 recorded for admins, `webhook_rejections`). The event id is
     stored once, so a duplicate changes nothing; the event is then dispatched by its kind
-    through `HANDLERS`, the same handlers the reconciliation job uses."""
+    through `HANDLERS`, the same handlers the reconciliation job uses. Events verified at the
+    same moment by other requests are applied with it in one transaction (`GROUP`)."""
     name = provider or get_settings().psp_provider
     try:
         if provider is None and name not in SIGNED_PROVIDERS:
@@ -337,27 +342,47 @@ def handle_webhook(payload: bytes, signature: str | None = None, *,
     except MalformedEvent as error:
         _record_rejection(payload, error.reason, name)
         raise
-    return record_event(event, provider=name)
+    return GROUP.submit((event, name))
 
 
 def record_event(event: ProviderEvent, *, provider: str) -> WebhookResult:
     """Store a verified event once and apply it once (a duplicate id is "duplicate")."""
-    event_id = event.id[:255]
+    return record_events([(event, provider)])[0]
+
+
+def record_events(events: list[tuple[ProviderEvent, str]]) -> list[WebhookResult]:
+    """Verified events (each with its provider's name), in one transaction and in order: each
+    id is stored once, so an id seen before (or twice here) is "duplicate"; the new ones are
+    dispatched together (`dispatch_many`) and their outcomes recorded."""
     with unit_of_work(SYSTEM) as session:
-        inserted = session.execute(
-            insert(PaymentWebhookEvent).values(
-                id=event_id, provider=provider, type=event.type[:80],
-                outcome=EventOutcome.ignored, payload=event.record)
+        first: dict[str, int] = {}
+        for index, (event, _) in enumerate(events):
+            first.setdefault(event.id[:255], index)
+        inserted = set(session.execute(
+            insert(PaymentWebhookEvent).values([
+                {"id": event_id, "provider": events[index][1],
+                 "type": events[index][0].type[:80], "outcome": EventOutcome.ignored,
+                 "payload": events[index][0].record}
+                for event_id, index in first.items()])
             .on_conflict_do_nothing(index_elements=["id"])
-            .returning(PaymentWebhookEvent.id)).first()
-        if inserted is None:  # seen before (or being applied right now): nothing twice
-            return WebhookResult("duplicate")
-        result = dispatch(session, event)
-        session.execute(update(PaymentWebhookEvent)
-                        .where(col(PaymentWebhookEvent.id) == event_id)
-                        .values(outcome=result.outcome, payment_id=result.payment_id,
-                                detail=result.detail[:300]))
-    return result
+            .returning(PaymentWebhookEvent.id)).scalars())
+        fresh = [index for event_id, index in first.items() if event_id in inserted]
+        results: list[WebhookResult] = [WebhookResult("duplicate")] * len(events)
+        for index, result in zip(fresh, dispatch_many(session, [events[i][0] for i in fresh]),
+                                 strict=True):
+            results[index] = result
+        if fresh:
+            session.execute(update(PaymentWebhookEvent), [
+                {"id": events[index][0].id[:255], "outcome": results[index].outcome,
+                 "payment_id": results[index].payment_id,
+                 "detail": results[index].detail[:300]} for index in fresh])
+    return results
+
+
+# Webhooks verified at the same moment by concurrent requests are applied together: one
+# transaction and one commit for the lot (see `ofair_app.db.group_commit`).
+GROUP: GroupCommit[tuple[ProviderEvent, str], WebhookResult] = GroupCommit(
+    record_events, max_batch=64, name="webhook batch")
 
 
 # How much of a rejected body an admin sees: enough to recognise it, never the whole of it.
@@ -390,29 +415,59 @@ def webhook_rejections(*, session: Session, caller: Caller,
                              .limit(limit)).all())
 
 
-def _payment_for(session: Session, found: ProviderPayment,
-                 kind: EventKind) -> Payment | None:
-    """The payment a provider's word is about, locked: a refund names the charge; a checkout
-    carries our payment id (or, failing that, is known by its reference)."""
-    query = select(Payment).with_for_update()
-    if kind == EventKind.refunded:
-        return session.exec(query.where(Payment.psp_payment_intent == found.charge)).first() \
-            if found.charge else None
-    try:
-        payment_id = uuid.UUID(str(found.payment_id))
-    except ValueError:
-        return session.exec(query.where(Payment.psp_reference == found.reference)).first() \
-            if found.reference else None
-    return session.exec(query.where(Payment.id == payment_id)).first()
+def _payments_for(session: Session, founds: list[ProviderPayment],
+                  kind: EventKind) -> list[Payment | None]:
+    """The payment each provider's word is about, locked in id order (so two batches never
+    wait on each other in a circle): a refund names the charge; a checkout carries our payment
+    id (or, failing that, is known by its reference)."""
+    keys: list[tuple[str, object] | None] = []
+    for found in founds:
+        if kind == EventKind.refunded:
+            keys.append(("charge", found.charge) if found.charge else None)
+            continue
+        try:
+            keys.append(("id", uuid.UUID(str(found.payment_id))))
+        except ValueError:
+            keys.append(("reference", found.reference) if found.reference else None)
+    columns = {"charge": Payment.psp_payment_intent, "id": Payment.id,
+               "reference": Payment.psp_reference}
+    wanted = [col(column).in_({key[1] for key in keys if key and key[0] == name})
+              for name, column in columns.items() if any(key and key[0] == name for key in keys)]
+    if not wanted:
+        return [None] * len(founds)
+    found_by: dict[tuple[str, object], Payment] = {}
+    for payment in session.exec(select(Payment).where(or_(*wanted))
+                                .order_by(col(Payment.id)).with_for_update()).all():
+        for name in columns:
+            value = getattr(payment, {"charge": "psp_payment_intent", "id": "id",
+                                      "reference": "psp_reference"}[name])
+            if value is not None:
+                found_by.setdefault((name, value), payment)
+    return [found_by.get(key) if key else None for key in keys]
 
 
 def dispatch(session: Session, event: ProviderEvent) -> WebhookResult:
     """What a verified event does to our books (as the platform, inside the caller's
     transaction): the handler of its kind, or nothing."""
-    handler = HANDLERS.get(event.kind)
-    if handler is None or event.payment is None:
-        return WebhookResult(EventOutcome.ignored, detail=f"not handled: {event.type}")
-    return handler(session, event.payment)
+    return dispatch_many(session, [event])[0]
+
+
+def dispatch_many(session: Session, events: list[ProviderEvent]) -> list[WebhookResult]:
+    """`dispatch` for events in order: each run of events of one kind goes to its handler in
+    one call (a batch of payments is read and written in a few statements)."""
+    def handled(event: ProviderEvent) -> EventKind | None:
+        return event.kind if event.kind in HANDLERS and event.payment is not None else None
+
+    results: list[WebhookResult] = []
+    for kind, run in groupby(events, key=handled):
+        same = list(run)
+        if kind is None:
+            results += [WebhookResult(EventOutcome.ignored, detail=f"not handled: {event.type}")
+                        for event in same]
+        else:
+            results += HANDLERS[kind](session, [event.payment for event in same
+                                                if event.payment is not None])
+    return results
 
 
 def apply_event(session: Session, event_type: str, data: dict) -> WebhookResult:
@@ -423,22 +478,27 @@ def apply_event(session: Session, event_type: str, data: dict) -> WebhookResult:
     return dispatch(session, event_from_object(event_type, data))
 
 
-def handle_expired(session: Session, found: ProviderPayment) -> WebhookResult:
-    payment = _payment_for(session, found, EventKind.expired)
-    if payment is None:
-        return WebhookResult(EventOutcome.ignored, detail="unknown payment")
-    if payment.status in (PaymentStatus.created, PaymentStatus.pending):
-        payment.status = PaymentStatus.expired
-        session.add(payment)
-        return WebhookResult(EventOutcome.applied, payment.id, "expired")
-    return WebhookResult(EventOutcome.ignored, payment.id, f"already {payment.status}")
+def handle_expired(session: Session, founds: list[ProviderPayment]) -> list[WebhookResult]:
+    results = []
+    for payment in _payments_for(session, founds, EventKind.expired):
+        if payment is None:
+            results.append(WebhookResult(EventOutcome.ignored, detail="unknown payment"))
+        elif payment.status in (PaymentStatus.created, PaymentStatus.pending):
+            payment.status = PaymentStatus.expired
+            session.add(payment)
+            results.append(WebhookResult(EventOutcome.applied, payment.id, "expired"))
+        else:
+            results.append(WebhookResult(EventOutcome.ignored, payment.id,
+                                         f"already {payment.status}"))
+    session.flush()
+    return results
 
 
-def handle_refunded(session: Session, found: ProviderPayment) -> WebhookResult:
-    payment = _payment_for(session, found, EventKind.refunded)
-    if payment is None:
-        return WebhookResult(EventOutcome.ignored, detail="unknown payment")
-    return _refunded(session, payment, found.refunded)
+def handle_refunded(session: Session, founds: list[ProviderPayment]) -> list[WebhookResult]:
+    return [_refunded(session, payment, found.refunded) if payment is not None
+            else WebhookResult(EventOutcome.ignored, detail="unknown payment")
+            for found, payment in zip(founds, _payments_for(session, founds, EventKind.refunded),
+                                      strict=True)]
 
 
 def _flag(session: Session, payment: Payment, reason: str) -> WebhookResult:
@@ -448,10 +508,82 @@ def _flag(session: Session, payment: Payment, reason: str) -> WebhookResult:
     return WebhookResult(EventOutcome.flagged, payment.id, reason)
 
 
-def handle_paid(session: Session, found: ProviderPayment) -> WebhookResult:
-    """The provider says a checkout was paid: hold the money on the ledger, once, if it is
-    the payment's checkout, at its amount and currency, for a deal still standing."""
-    payment = _payment_for(session, found, EventKind.paid)
+@dataclass(frozen=True)
+class _Deal:
+    """What a paid checkout is judged against: its lead (locked), the offer's status and
+    price, and another live payment of the lead, if any."""
+
+    lead: Lead
+    proposal_status: ProposalStatus | None
+    proposal_price: Decimal | None
+    other_payment: uuid.UUID | None
+
+
+def _deals(session: Session, payments: list[Payment]) -> dict[uuid.UUID, _Deal]:
+    """The deals of these payments in one statement, their leads locked in id order."""
+    if not payments:
+        return {}
+    other = aliased(Payment)
+    other_live = (select(other.id).where(
+        other.lead_id == Payment.lead_id, other.id != Payment.id,
+        col(other.status).in_(list(rules.LIVE))).limit(1).scalar_subquery())
+    rows = session.execute(
+        select(Payment.id, Lead, Proposal.status, Proposal.price, other_live)
+        .join(Lead, col(Lead.id) == Payment.lead_id)
+        .outerjoin(Proposal, col(Proposal.id) == Payment.proposal_id)
+        .where(col(Payment.id).in_([payment.id for payment in payments]))
+        .order_by(col(Lead.id)).with_for_update(of=Lead)).all()
+    return {payment_id: _Deal(lead, status, price, other_id)
+            for payment_id, lead, status, price, other_id in rows}
+
+
+def handle_paid(session: Session, founds: list[ProviderPayment]) -> list[WebhookResult]:
+    """Providers say checkouts were paid: hold each payment's money on the ledger, once, if
+    it is the payment's checkout, at its amount and currency, for a deal still standing.
+    Judged one after the other as if alone (a payment twice in the batch is "already paid"
+    the second time), written together: the payments, their holds, their leads and the
+    messages to the businesses in a few statements whatever the batch."""
+    payments = _payments_for(session, founds, EventKind.paid)
+    deals = _deals(session, [payment for found, payment in zip(founds, payments, strict=True)
+                             if payment is not None and found.state == PaymentState.paid
+                             and payment.status in rules.PAYABLE])
+    results: list[WebhookResult] = []
+    holds: list[ledger.Posting] = []
+    notices: list[notifications.Notice] = []
+    for found, payment in zip(founds, payments, strict=True):
+        result = _judge_paid(session, found, payment, deals)
+        results.append(result)
+        if result.outcome != EventOutcome.applied or payment is None:
+            continue
+        lead = deals[payment.id].lead
+        payment.status, payment.paid_at = PaymentStatus.paid, utcnow()
+        payment.psp_payment_intent = found.charge or payment.psp_payment_intent
+        payment.psp_reference = payment.psp_reference or found.reference or None
+        session.add(payment)
+        holds.append(ledger.Posting(idempotency_key=f"hold:{payment.id}",
+                                    payment_id=payment.id, pending_id=None,
+                                    legs=book.hold(shares_of(payment))))
+        lead.status = lead_rules.next_status(lead.status, Event.start)
+        lead.final_amount = payment.final_amount
+        session.add(lead)
+        notices.append(notifications.Notice(
+            template="job_paid", businesses=(payment.performer_professional_id,),
+            params=partial(_job_paid_params, short_title(lead), payment.final_amount,
+                           _url(f"/pro/leads/{lead.id}"))))
+    session.flush()
+    ledger.record_many(session, kind=TxKind.hold, postings=holds)
+    notifications.tell_all(session=session, caller=SYSTEM, notices=notices)
+    return results
+
+
+def _job_paid_params(title: str, amount: Decimal, url: str, locale: str) -> dict[str, str]:
+    return {"lead_title": title, "amount": money(amount, locale), "lead_url": url}
+
+
+def _judge_paid(session: Session, found: ProviderPayment, payment: Payment | None,
+                deals: dict[uuid.UUID, _Deal]) -> WebhookResult:
+    """Whether a paid checkout is applied (or flagged for an admin, or ignored), with the
+    payments and leads as this batch has left them so far."""
     if payment is None:
         return WebhookResult(EventOutcome.ignored, detail="unknown payment")
     if found.state != PaymentState.paid:
@@ -465,40 +597,22 @@ def handle_paid(session: Session, found: ProviderPayment) -> WebhookResult:
     if payment.psp_reference and found.reference and found.reference != payment.psp_reference:
         return _flag(session, payment, f"paid through {found.reference}, "
                                        f"expected {payment.psp_reference}")
-    # The lead (locked), its accepted offer and any newer payment, in one statement.
-    newer_payment = (select(Payment.id).where(
-        Payment.lead_id == payment.lead_id, Payment.id != payment.id,
-        col(Payment.status).in_(list(rules.LIVE))).limit(1).scalar_subquery())
-    lead, proposal_status, proposal_price, newer = session.execute(
-        select(Lead, Proposal.status, Proposal.price, newer_payment)
-        .outerjoin(Proposal, col(Proposal.id) == payment.proposal_id)
-        .where(Lead.id == payment.lead_id).with_for_update(of=Lead)).one()
+    deal = deals[payment.id]
+    lead = deal.lead
     if lead.status != LeadStatus.awarded or \
             lead.performer_professional_id != payment.performer_professional_id:
         return _flag(session, payment, f"paid for a lead that is {lead.status}")
     # A checkout paid after it was closed (the events crossed) counts only if it is still
     # the deal: the agreed price unchanged and no newer payment started for the lead.
-    if proposal_status != ProposalStatus.accepted or proposal_price != payment.final_amount:
-        agreed = rules.money_text(proposal_price) if proposal_price is not None else "none"
+    if deal.proposal_status != ProposalStatus.accepted or \
+            deal.proposal_price != payment.final_amount:
+        agreed = rules.money_text(deal.proposal_price) \
+            if deal.proposal_price is not None else "none"
         return _flag(session, payment, f"paid {rules.money_text(payment.final_amount)}, "
                                        f"but the agreed price is now {agreed}")
-    if newer is not None:
-        return _flag(session, payment, f"paid a closed checkout; payment {newer} is newer")
-    payment.status, payment.paid_at = PaymentStatus.paid, utcnow()
-    payment.psp_payment_intent = found.charge or payment.psp_payment_intent
-    payment.psp_reference = payment.psp_reference or found.reference or None
-    session.add(payment)
-    ledger.record(session, kind=TxKind.hold, legs=book.hold(shares_of(payment)),
-                  idempotency_key=f"hold:{payment.id}", payment_id=payment.id)
-    lead.status = lead_rules.next_status(lead.status, Event.start)
-    lead.final_amount = payment.final_amount
-    session.add(lead)
-    session.flush()
-    notifications.tell(session=session, caller=SYSTEM, template="job_paid",
-                       businesses=[payment.performer_professional_id],
-                       params=lambda locale: {"lead_title": short_title(lead),
-                                              "amount": money(payment.final_amount, locale),
-                                              "lead_url": _url(f"/pro/leads/{lead.id}")})
+    if deal.other_payment is not None:
+        return _flag(session, payment,
+                     f"paid a closed checkout; payment {deal.other_payment} is newer")
     return WebhookResult(EventOutcome.applied, payment.id, "paid")
 
 
@@ -533,7 +647,8 @@ def _refunded(session: Session, payment: Payment, cumulative: Decimal) -> Webhoo
 
 
 # One table: a verified event's kind → what it does (webhooks and reconciliation alike).
-HANDLERS: dict[EventKind, Callable[[Session, ProviderPayment], WebhookResult]] = {
+HANDLERS: dict[EventKind,
+               Callable[[Session, list[ProviderPayment]], list[WebhookResult]]] = {
     EventKind.paid: handle_paid,
     EventKind.expired: handle_expired,
     EventKind.refunded: handle_refunded,
@@ -586,7 +701,7 @@ def reconcile(*, now: datetime, older_than: timedelta, limit: int = 100) -> dict
             counts["unchanged"] += 1
             continue
         with unit_of_work(SYSTEM) as session:
-            result = HANDLERS[kind](session, _with_payment_id(state, payment_id))
+            result = HANDLERS[kind](session, [_with_payment_id(state, payment_id)])[0]
         counts[str(kind)] += result.outcome == EventOutcome.applied
         counts["unchanged"] += result.outcome != EventOutcome.applied
     return counts
@@ -653,22 +768,26 @@ _CLOSED_AFTER = text("""
     LIMIT :limit
 """)
 
-# The due holds among those jobs, locked: paid, its hold still open, nothing posted yet. The
+# The due holds among those jobs, locked: paid, its latest hold still open (a refund voids the
+# open hold before it holds the rest again, so only the latest can be open; asking for "the
+# latest open hold" instead made the planner scan every resolution once per job), nothing
+# posted yet. The
 # lead is locked too and its status checked again, so a dispute being opened right now either
 # waits for this batch or makes the batch skip that job (a disputed job is not closed).
 _DUE_HOLDS = text("""
     SELECT p.id, p.final_amount, p.refunded_amount, p.platform_commission, p.referrer_fee,
            p.professional_net_amount, p.performer_professional_id,
            p.referrer_professional_id, hold.id AS hold_id
-    FROM leads l
+    FROM unnest(CAST(:lead_ids AS uuid[])) AS closed(id)
+    JOIN leads l ON l.id = closed.id
     JOIN payments p ON p.lead_id = l.id
     JOIN LATERAL (
         SELECT t.id FROM ledger_transactions t
         WHERE t.payment_id = p.id AND t.kind = 'hold'
-          AND NOT EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.pending_id = t.id)
         ORDER BY t.id DESC LIMIT 1) AS hold ON true
-    WHERE l.id = ANY(CAST(:lead_ids AS uuid[])) AND l.status = 'closed'
+    WHERE l.status = 'closed'
       AND p.status = ANY(CAST(:paid AS text[]))
+      AND NOT EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.pending_id = hold.id)
       AND NOT EXISTS (SELECT 1 FROM ledger_transactions x
                       WHERE x.payment_id = p.id AND x.kind = 'post')
     ORDER BY p.id

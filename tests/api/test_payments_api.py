@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from jobs.runner import run_job
-from ofair_app.adapters.psp import event_payload, sign
+from ofair_app.adapters.psp import event_payload, get_provider, sign
 from ofair_app.adapters.psp.sandbox import DECLINED_CARD, SUCCESS_CARD
 from ofair_app.db.engine import SYSTEM, unit_of_work
 from ofair_app.domain.ledger import Purpose
@@ -209,6 +209,33 @@ def test_concurrent_events_for_one_payment_hold_once(parties, pending) -> None:
         thread.join(30)
     assert sorted(outcomes) == ["applied", "ignored", "ignored"]
     assert sql("SELECT count(*) FROM ledger_transactions WHERE kind = 'hold'") == [(1,)]
+
+
+def test_a_batch_of_events_is_judged_as_if_each_came_alone(parties, referral_deal,
+                                                          pending) -> None:
+    """Events applied together (webhooks arriving at once share a transaction) come out as
+    they would one by one: a repeated id is a duplicate, a second event for the payment just
+    paid is ignored, an unknown payment or kind is ignored, and the money is held once."""
+    def read(payload: bytes):
+        return get_provider("sandbox").read_webhook(payload, sign(payload)), "sandbox"
+
+    paid = read(_completed_event(pending["psp_reference"]))
+    again = read(_completed_event(pending["psp_reference"]))
+    stray = read(_completed_event(pending["psp_reference"],
+                                  client_reference_id=str(uuid.uuid4())))
+    other = read(event_payload("evt_batch_other", "customer.created", {"id": "cus_1"}))
+    results = payments.record_events([paid, paid, again, stray, other])
+    assert [(str(result.outcome), result.detail) for result in results] == [
+        ("applied", "paid"), ("duplicate", ""), ("ignored", "already paid"),
+        ("ignored", "unknown payment"), ("ignored", "not handled: customer.created")]
+    assert sql("SELECT count(*) FROM ledger_transactions WHERE kind = 'hold'") == [(1,)]
+    assert balances(parties["performer"][0].id) == (D("750.00"), D("0"))
+    assert sql("SELECT outcome, count(*) FROM payment_webhook_events GROUP BY outcome"
+               " ORDER BY outcome") == [("applied", 1), ("ignored", 3)]
+    assert sql("SELECT status FROM leads WHERE id = :id",
+               id=referral_deal[0]["id"]) == [("in_progress",)]
+    assert sql("SELECT count(*) FROM outbox_messages WHERE template = 'job_paid'") == [(1,)]
+    assert ledger_total() == 0
 
 
 @pytest.mark.parametrize(("overrides", "reason"), [

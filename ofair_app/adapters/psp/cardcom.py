@@ -66,9 +66,27 @@ class OutcomeUnknown(ProviderError):
     """The request may or may not have reached Cardcom (a timeout): not safe to send again."""
 
 
-def _number(amount: Decimal) -> float:
-    """A two-place shekel amount as the JSON number Cardcom takes (exact at two places)."""
-    return float(amount.quantize(Decimal("0.01")))
+def _number(amount: Decimal) -> Decimal:
+    """A shekel amount as Cardcom takes it: two places (written as a JSON number by `_wire`)."""
+    return amount.quantize(Decimal("0.01"))
+
+
+def _wire(body: dict[str, Any]) -> str:
+    """The JSON text of a request, amounts written as exact decimal numbers (`json` knows no
+    Decimal, and money never passes through a float on its way out)."""
+    numbers: dict[str, str] = {}
+
+    def placeholder(value: object) -> str:
+        if not isinstance(value, Decimal) or not value.is_finite():
+            raise TypeError(f"not JSON: {type(value).__name__}")
+        token = f"\x00{len(numbers)}\x00"
+        numbers[json.dumps(token)] = format(value, "f")
+        return token
+
+    text = json.dumps(body, default=placeholder)
+    for token, number in numbers.items():
+        text = text.replace(token, number)
+    return text
 
 
 class CardcomProvider:
@@ -90,7 +108,7 @@ class CardcomProvider:
         attempts = 2 if retry else 1
         for attempt in range(attempts):
             try:
-                response = self.client.post(f"{self.base}/{path}", content=json.dumps(body),
+                response = self.client.post(f"{self.base}/{path}", content=_wire(body),
                                             headers={"Content-Type": "application/json"})
             except httpx.TimeoutException as error:
                 logger.warning("cardcom %s timed out (attempt %s)", path, attempt + 1)

@@ -1,0 +1,119 @@
+"""Group commit: work that arrives together, from many threads, shares one transaction.
+
+Applied alone, each provider webhook paid for a whole transaction: a commit that waits for the
+disk, and (a change to a lead sends `NOTIFY lead_changed`) PostgreSQL's one-at-a-time NOTIFY lock
+held across that wait, so concurrent webhooks queued behind each other's disk flushes.
+`GroupCommit.submit` hands an item to whoever is running a batch: the first thread that finds
+none under way runs everything waiting, its own item included, through `run_many` (one
+transaction, set-based where the caller is), gives each thread its own result, and passes the
+turn to a thread still waiting. A thread alone runs a batch of one, as before.
+
+A batch that raises is run again one item per call, so an error reaches only the thread whose
+item caused it and every other item still gets its result.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+logger = logging.getLogger(__name__)
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+@dataclass(eq=False)
+class _Slot(Generic[Item, Result]):
+    item: Item
+    wake: threading.Event = field(default_factory=threading.Event)
+    finished: bool = False
+    result: Result | None = None
+    error: BaseException | None = None
+    runs_next: bool = False  # woken to run the next batch, not with a result
+
+    def outcome(self) -> Result:
+        if self.error is not None:
+            raise self.error
+        return self.result  # type: ignore[return-value]
+
+
+class GroupCommit(Generic[Item, Result]):
+    """`submit(item)` from any thread: `run_many([item, ...])[i]` for its item, computed in a
+    batch with whatever other items were waiting (at most `max_batch` per call)."""
+
+    def __init__(self, run_many: Callable[[list[Item]], list[Result]], *,
+                 max_batch: int = 64, name: str = "batch") -> None:
+        self._run_many = run_many
+        self.max_batch = max_batch
+        self.name = name
+        self._lock = threading.Lock()
+        self._waiting: list[_Slot[Item, Result]] = []
+        self._running = False
+        self.batches = 0  # how many batches ran (for tests and benchmarks)
+
+    def submit(self, item: Item) -> Result:
+        slot: _Slot[Item, Result] = _Slot(item)
+        with self._lock:
+            self._waiting.append(slot)
+            runs_now = not self._running
+            self._running = True
+        if not runs_now:
+            slot.wake.wait()
+            if slot.finished:
+                return slot.outcome()
+        self._run_batches(slot)
+        return slot.outcome()
+
+    def _run_batches(self, own: _Slot[Item, Result]) -> None:
+        """Run batches until `own` has its result, then hand the turn on (or end it)."""
+        while True:
+            with self._lock:
+                batch = self._waiting[:self.max_batch]
+                del self._waiting[:self.max_batch]
+            if batch:
+                self._run(batch)
+            with self._lock:
+                if not self._waiting:
+                    self._running = False
+                    return
+                if own.finished:
+                    following = self._waiting[0]
+                    following.runs_next = True
+                    following.wake.set()
+                    return
+
+    def _run(self, batch: list[_Slot[Item, Result]]) -> None:
+        self.batches += 1
+        try:
+            try:
+                results = self._run_many([slot.item for slot in batch])
+                if len(results) != len(batch):
+                    raise RuntimeError(f"{self.name}: {len(results)} results for "
+                                       f"{len(batch)} items")
+            except Exception as error:
+                if len(batch) == 1:
+                    batch[0].error = error
+                    return
+                logger.warning("%s of %s failed (%s: %s); running each alone", self.name,
+                               len(batch), type(error).__name__, error)
+                for slot in batch:
+                    try:
+                        slot.result = self._run_many([slot.item])[0]
+                    except Exception as alone:
+                        slot.error = alone
+                return
+            for slot, result in zip(batch, results, strict=True):
+                slot.result = result
+        except BaseException as error:  # an interrupt: nobody may wait for ever
+            for slot in batch:
+                if slot.result is None and slot.error is None:
+                    slot.error = error
+            raise
+        finally:
+            for slot in batch:
+                slot.finished = True
+                slot.wake.set()
