@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 logger = logging.getLogger(__name__)
@@ -29,11 +29,10 @@ Result = TypeVar("Result")
 @dataclass(eq=False)
 class _Slot(Generic[Item, Result]):
     item: Item
-    wake: threading.Event = field(default_factory=threading.Event)
+    leading: bool = False  # this thread runs batches (it found a free turn, or was given one)
     finished: bool = False
     result: Result | None = None
     error: BaseException | None = None
-    runs_next: bool = False  # woken to run the next batch, not with a result
 
     def outcome(self) -> Result:
         if self.error is not None:
@@ -43,33 +42,38 @@ class _Slot(Generic[Item, Result]):
 
 class GroupCommit(Generic[Item, Result]):
     """`submit(item)` from any thread: `run_many([item, ...])[i]` for its item, computed in a
-    batch with whatever other items were waiting (at most `max_batch` per call)."""
+    batch with whatever other items were waiting (at most `max_batch` per call, and at most
+    `at_once` batches under way at the same time)."""
 
     def __init__(self, run_many: Callable[[list[Item]], list[Result]], *,
-                 max_batch: int = 64, name: str = "batch") -> None:
+                 max_batch: int = 64, at_once: int = 1, name: str = "batch") -> None:
         self._run_many = run_many
         self.max_batch = max_batch
+        self.at_once = at_once
         self.name = name
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._waiting: list[_Slot[Item, Result]] = []
-        self._running = False
+        self._running = 0  # threads running batches
         self.batches = 0  # how many batches ran (for tests and benchmarks)
 
     def submit(self, item: Item) -> Result:
         slot: _Slot[Item, Result] = _Slot(item)
         with self._lock:
             self._waiting.append(slot)
-            runs_now = not self._running
-            self._running = True
-        if not runs_now:
-            slot.wake.wait()
-            if slot.finished:
-                return slot.outcome()
-        self._run_batches(slot)
+            if self._running < self.at_once:
+                self._running += 1
+                slot.leading = True
+            else:
+                self._changed.wait_for(lambda: slot.finished or slot.leading)
+        if not slot.finished:
+            self._lead(slot)
+            with self._lock:  # its item may be in a batch another thread is running
+                self._changed.wait_for(lambda: slot.finished)
         return slot.outcome()
 
-    def _run_batches(self, own: _Slot[Item, Result]) -> None:
-        """Run batches until `own` has its result, then hand the turn on (or end it)."""
+    def _lead(self, own: _Slot[Item, Result]) -> None:
+        """Run batches until `own` is taken or nothing waits, then hand the turn on."""
         while True:
             with self._lock:
                 batch = self._waiting[:self.max_batch]
@@ -77,17 +81,19 @@ class GroupCommit(Generic[Item, Result]):
             if batch:
                 self._run(batch)
             with self._lock:
-                if not self._waiting:
-                    self._running = False
-                    return
-                if own.finished:
-                    following = self._waiting[0]
-                    following.runs_next = True
-                    following.wake.set()
-                    return
+                if self._waiting and own in self._waiting:
+                    continue
+                following = next((slot for slot in self._waiting if not slot.leading), None)
+                if following is None:
+                    self._running -= 1
+                else:
+                    following.leading = True
+                    self._changed.notify_all()
+                return
 
     def _run(self, batch: list[_Slot[Item, Result]]) -> None:
-        self.batches += 1
+        with self._lock:
+            self.batches += 1
         try:
             try:
                 results = self._run_many([slot.item for slot in batch])
@@ -114,6 +120,7 @@ class GroupCommit(Generic[Item, Result]):
                     slot.error = error
             raise
         finally:
-            for slot in batch:
-                slot.finished = True
-                slot.wake.set()
+            with self._lock:
+                for slot in batch:
+                    slot.finished = True
+                self._changed.notify_all()

@@ -11,7 +11,7 @@ something those rules can judge.
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any
@@ -23,17 +23,17 @@ from ofair_app.domain.errors import FieldErrors, InvalidInput
 
 INT4_MAX = 2**31 - 1  # PostgreSQL `integer`
 # Characters no text of ours may hold. Cc: C0/C1 controls (NUL among them), DEL; Cs: lone
-# surrogates, which JSON can spell (`"\ud800"`) but UTF-8 and PostgreSQL cannot.
-_REFUSED_CATEGORIES = {"Cc", "Cs"}
-_MULTILINE_ALLOWED = {"\n", "\r", "\t"}
+# surrogates, which JSON can spell (`"\ud800"`) but UTF-8 and PostgreSQL cannot. As character
+# classes (the Unicode categories are fixed ranges), so a long text is checked in C.
+_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# The same, less the line break, carriage return and tab a multiline text may hold.
+_REFUSED_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def has_control_characters(value: str, *, multiline: bool = False) -> bool:
     """Whether a text holds a character no text of ours may (a line break or tab is allowed
     only in a multiline text)."""
-    allowed = _MULTILINE_ALLOWED if multiline else set()
-    return any(char not in allowed and unicodedata.category(char) in _REFUSED_CATEGORIES
-               for char in value)
+    return (_REFUSED_MULTILINE if multiline else _REFUSED).search(value) is not None
 
 
 def _check_text(value: str, multiline: bool) -> str:

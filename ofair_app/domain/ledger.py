@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 ZERO = Decimal("0.00")
 
@@ -48,6 +49,7 @@ PLATFORM_ACCOUNTS = {Purpose.clearing: "clearing",
 PRO_PURPOSES = (Purpose.pro_pending, Purpose.pro_available, Purpose.pro_payout)
 
 
+@lru_cache(maxsize=65536)  # a batch of thousands of postings names a few hundred accounts
 def account_code(purpose: Purpose, professional_id: uuid.UUID | None = None) -> str:
     """`clearing`, `platform:revenue`, `pro:<id>:pending` …: one account per purpose and owner."""
     if purpose in PLATFORM_ACCOUNTS:

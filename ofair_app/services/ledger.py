@@ -10,6 +10,7 @@ records through a trusted step. Balances are sums of entries, never a number kep
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -95,25 +96,26 @@ _ENSURE_ACCOUNTS = text("""
     FROM unnest(CAST(:codes AS text[]), CAST(:purposes AS text[]), CAST(:owners AS uuid[]))
         AS wanted(code, purpose, professional_id)
     WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.code = wanted.code)
+    ORDER BY code  -- two batches opening the same accounts wait in turn, never in a circle
     ON CONFLICT (code) DO NOTHING
 """)
 
+# The batch travels as two JSON documents (postings, then legs in order): one string each for
+# the driver to send, where arrays of thousands of codes and amounts cost more to encode than
+# the database takes to write them.
 _RECORD_MANY = text("""
     WITH tx AS (
         INSERT INTO ledger_transactions (kind, idempotency_key, payment_id, pending_id)
-        SELECT :kind, key, payment_id, pending_id
-        FROM unnest(CAST(:keys AS text[]), CAST(:payment_ids AS uuid[]),
-                    CAST(:pending_ids AS bigint[])) AS t(key, payment_id, pending_id)
+        SELECT :kind, posting ->> 0, CAST(posting ->> 1 AS uuid), CAST(posting ->> 2 AS bigint)
+        FROM jsonb_array_elements(CAST(:postings AS jsonb)) AS t(posting)
         ON CONFLICT DO NOTHING
         RETURNING id, idempotency_key),
     entries AS (
         INSERT INTO ledger_entries (transaction_id, account_id, amount)
-        SELECT tx.id, a.id, leg.amount
-        FROM unnest(CAST(:leg_keys AS text[]), CAST(:leg_codes AS text[]),
-                    CAST(:leg_amounts AS numeric[])) WITH ORDINALITY
-            AS leg(key, code, amount, position)
-        JOIN tx ON tx.idempotency_key = leg.key
-        JOIN ledger_accounts a ON a.code = leg.code
+        SELECT tx.id, a.id, CAST(leg.value ->> 2 AS numeric)
+        FROM jsonb_array_elements(CAST(:legs AS jsonb)) WITH ORDINALITY AS leg(value, position)
+        JOIN tx ON tx.idempotency_key = leg.value ->> 0
+        JOIN ledger_accounts a ON a.code = leg.value ->> 1
         ORDER BY leg.position)
     SELECT idempotency_key FROM tx
 """)
@@ -131,14 +133,13 @@ def record_many(session: Session, *, kind: TxKind, postings: list[Posting]) -> s
     session.execute(_ENSURE_ACCOUNTS, {
         "codes": list(accounts), "purposes": [str(leg.purpose) for leg in accounts.values()],
         "owners": [leg.professional_id for leg in accounts.values()]})
-    legs = [(posting.idempotency_key, leg) for posting, posting_legs in kept
-            for leg in posting_legs]
     written = session.execute(_RECORD_MANY, {
-        "kind": str(kind), "keys": [posting.idempotency_key for posting, _ in kept],
-        "payment_ids": [posting.payment_id for posting, _ in kept],
-        "pending_ids": [posting.pending_id for posting, _ in kept],
-        "leg_keys": [key for key, _ in legs], "leg_codes": [leg.code for _, leg in legs],
-        "leg_amounts": [leg.amount for _, leg in legs]}).scalars().all()
+        "kind": str(kind),
+        "postings": json.dumps([
+            [posting.idempotency_key, str(posting.payment_id) if posting.payment_id else None,
+             posting.pending_id] for posting, _ in kept]),
+        "legs": json.dumps([[posting.idempotency_key, leg.code, str(leg.amount)]
+                            for posting, legs in kept for leg in legs])}).scalars().all()
     return set(written)
 
 

@@ -21,7 +21,7 @@ from decimal import Decimal
 from functools import partial
 from itertools import groupby
 
-from sqlalchemy import or_, text, update
+from sqlalchemy import Select, bindparam, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased
@@ -350,6 +350,12 @@ def record_event(event: ProviderEvent, *, provider: str) -> WebhookResult:
     return record_events([(event, provider)])[0]
 
 
+# Each event id once: a new one is returned, one seen before is not.
+_STORE_EVENTS = (insert(PaymentWebhookEvent.__table__)  # type: ignore[attr-defined]
+                 .on_conflict_do_nothing(index_elements=["id"])
+                 .returning(PaymentWebhookEvent.__table__.c.id))  # type: ignore[attr-defined]
+
+
 def record_events(events: list[tuple[ProviderEvent, str]]) -> list[WebhookResult]:
     """Verified events (each with its provider's name), in one transaction and in order: each
     id is stored once, so an id seen before (or twice here) is "duplicate"; the new ones are
@@ -358,14 +364,11 @@ def record_events(events: list[tuple[ProviderEvent, str]]) -> list[WebhookResult
         first: dict[str, int] = {}
         for index, (event, _) in enumerate(events):
             first.setdefault(event.id[:255], index)
-        inserted = set(session.execute(
-            insert(PaymentWebhookEvent).values([
-                {"id": event_id, "provider": events[index][1],
-                 "type": events[index][0].type[:80], "outcome": EventOutcome.ignored,
-                 "payload": events[index][0].record}
-                for event_id, index in first.items()])
-            .on_conflict_do_nothing(index_elements=["id"])
-            .returning(PaymentWebhookEvent.id)).scalars())
+        inserted = set(session.execute(_STORE_EVENTS, [
+            {"id": event_id, "provider": events[index][1], "type": events[index][0].type[:80],
+             "outcome": str(EventOutcome.ignored), "detail": "",
+             "payload": events[index][0].record}
+            for event_id, index in first.items()]).scalars())
         fresh = [index for event_id, index in first.items() if event_id in inserted]
         results: list[WebhookResult] = [WebhookResult("duplicate")] * len(events)
         for index, result in zip(fresh, dispatch_many(session, [events[i][0] for i in fresh]),
@@ -415,6 +418,16 @@ def webhook_rejections(*, session: Session, caller: Caller,
                              .limit(limit)).all())
 
 
+# What a provider's word names a payment by → the statement that finds and locks those payments
+# (built once: a webhook batch runs them hundreds of times a second).
+_PAYMENT_KEYS = {"charge": "psp_payment_intent", "id": "id", "reference": "psp_reference"}
+_LOCK_PAYMENTS = {
+    name: select(Payment).where(col(getattr(Payment, column)).in_(bindparam("keys",
+                                                                             expanding=True)))
+    .order_by(col(Payment.id)).with_for_update()
+    for name, column in _PAYMENT_KEYS.items()}
+
+
 def _payments_for(session: Session, founds: list[ProviderPayment],
                   kind: EventKind) -> list[Payment | None]:
     """The payment each provider's word is about, locked in id order (so two batches never
@@ -429,20 +442,14 @@ def _payments_for(session: Session, founds: list[ProviderPayment],
             keys.append(("id", uuid.UUID(str(found.payment_id))))
         except ValueError:
             keys.append(("reference", found.reference) if found.reference else None)
-    columns = {"charge": Payment.psp_payment_intent, "id": Payment.id,
-               "reference": Payment.psp_reference}
-    wanted = [col(column).in_({key[1] for key in keys if key and key[0] == name})
-              for name, column in columns.items() if any(key and key[0] == name for key in keys)]
-    if not wanted:
-        return [None] * len(founds)
     found_by: dict[tuple[str, object], Payment] = {}
-    for payment in session.exec(select(Payment).where(or_(*wanted))
-                                .order_by(col(Payment.id)).with_for_update()).all():
-        for name in columns:
-            value = getattr(payment, {"charge": "psp_payment_intent", "id": "id",
-                                      "reference": "psp_reference"}[name])
-            if value is not None:
-                found_by.setdefault((name, value), payment)
+    for name, column in _PAYMENT_KEYS.items():
+        wanted = {key[1] for key in keys if key and key[0] == name}
+        if not wanted:
+            continue
+        for payment in session.exec(_LOCK_PAYMENTS[name],  # type: ignore[call-overload]
+                                    params={"keys": list(wanted)}).all():
+            found_by.setdefault((name, getattr(payment, column)), payment)
     return [found_by.get(key) if key else None for key in keys]
 
 
@@ -519,20 +526,28 @@ class _Deal:
     other_payment: uuid.UUID | None
 
 
-def _deals(session: Session, payments: list[Payment]) -> dict[uuid.UUID, _Deal]:
-    """The deals of these payments in one statement, their leads locked in id order."""
-    if not payments:
-        return {}
+def _lock_deals() -> Select:
+    """The deals of payments `ids`, their leads locked in id order: the lead, the offer's
+    status and price, and another live payment of the lead, if any."""
     other = aliased(Payment)
     other_live = (select(other.id).where(
         other.lead_id == Payment.lead_id, other.id != Payment.id,
         col(other.status).in_(list(rules.LIVE))).limit(1).scalar_subquery())
-    rows = session.execute(
-        select(Payment.id, Lead, Proposal.status, Proposal.price, other_live)
-        .join(Lead, col(Lead.id) == Payment.lead_id)
-        .outerjoin(Proposal, col(Proposal.id) == Payment.proposal_id)
-        .where(col(Payment.id).in_([payment.id for payment in payments]))
-        .order_by(col(Lead.id)).with_for_update(of=Lead)).all()
+    return (select(Payment.id, Lead, Proposal.status, Proposal.price, other_live)
+            .join(Lead, col(Lead.id) == Payment.lead_id)
+            .outerjoin(Proposal, col(Proposal.id) == Payment.proposal_id)
+            .where(col(Payment.id).in_(bindparam("ids", expanding=True)))
+            .order_by(col(Lead.id)).with_for_update(of=Lead))
+
+
+_LOCK_DEALS = _lock_deals()
+
+
+def _deals(session: Session, payments: list[Payment]) -> dict[uuid.UUID, _Deal]:
+    """The deals of these payments in one statement, their leads locked in id order."""
+    if not payments:
+        return {}
+    rows = session.execute(_LOCK_DEALS, {"ids": [payment.id for payment in payments]}).all()
     return {payment_id: _Deal(lead, status, price, other_id)
             for payment_id, lead, status, price, other_id in rows}
 
@@ -798,45 +813,51 @@ _START = (datetime.min.replace(tzinfo=UTC), uuid.UUID(int=0))
 
 
 @dataclass(frozen=True)
-class ReleaseBatch:
-    released: int
-    scanned: int  # closed jobs looked at; fewer than the limit: the walk is over
-    last: tuple[datetime, uuid.UUID]  # where the next batch starts
+class ClosedJobs:
+    """The next stretch of the walk over closed jobs whose hold period has passed."""
+
+    ids: list[uuid.UUID]
+    last: tuple[datetime, uuid.UUID]  # where the next stretch starts
 
 
-def release_batch(*, session: Session, now: datetime, limit: int = 5000,
-                  after: tuple[datetime, uuid.UUID] | None = None) -> ReleaseBatch:
-    """Release the holds of the next `limit` jobs closed more than HOLD_PERIOD_DAYS ago,
-    walking closed jobs by (closed_at, id) from `after` (the `release_holds` job; system). A
-    disputed job is not closed, so its money stays held; a job locked elsewhere is skipped
-    and found by the next run. Running it again, or twice at once, changes nothing more: a
-    hold is posted at most once. Set-based: one statement finds the jobs, one locks their due
-    holds, and `ledger.record_many` posts them all (each split by `domain.ledger`, as every
-    other posting is)."""
+def closed_due(*, session: Session, now: datetime, limit: int = 5000,
+               after: tuple[datetime, uuid.UUID] | None = None) -> ClosedJobs:
+    """The next `limit` jobs closed more than HOLD_PERIOD_DAYS before `now`, walking closed
+    jobs by (closed_at, id) from `after`; fewer than `limit`: the walk is over."""
     cutoff = now - timedelta(days=get_settings().hold_period_days)
     after = after or _START
     closed = session.execute(_CLOSED_AFTER, {"cutoff": cutoff, "after_at": after[0],
                                              "after_id": after[1], "limit": limit}).all()
-    if not closed:
-        return ReleaseBatch(released=0, scanned=0, last=after)
-    due = session.execute(_DUE_HOLDS, {"lead_ids": [row.id for row in closed],
+    return ClosedJobs(ids=[row.id for row in closed],
+                      last=(closed[-1].closed_at, closed[-1].id) if closed else after)
+
+
+def release_jobs(*, session: Session, lead_ids: list[uuid.UUID]) -> int:
+    """Release the due holds of these closed jobs (the `release_holds` job; system): how many
+    were posted. A disputed job is not closed, so its money stays held; a job locked elsewhere
+    is skipped and found by the next run. Running it again, or twice at once, changes nothing
+    more: a hold is posted at most once. Set-based: one statement locks the due holds, and
+    `ledger.record_many` posts them all (each split by `domain.ledger`, as every other
+    posting is)."""
+    if not lead_ids:
+        return 0
+    due = session.execute(_DUE_HOLDS, {"lead_ids": lead_ids,
                                        "paid": [str(status) for status in rules.PAID]}).all()
     postings = [ledger.Posting(
         idempotency_key=f"post:{row.hold_id}", payment_id=row.id, pending_id=row.hold_id,
         legs=book.post(shares_of(row).scaled(row.final_amount - row.refunded_amount)))
         for row in due]
-    released = len(ledger.record_many(session, kind=TxKind.post, postings=postings))
-    return ReleaseBatch(released=released, scanned=len(closed),
-                        last=(closed[-1].closed_at, closed[-1].id))
+    return len(ledger.record_many(session, kind=TxKind.post, postings=postings))
 
 
 def release_due(*, session: Session, now: datetime, limit: int = 5000) -> int:
     """Release every hold that is due, in the caller's transaction, `limit` closed jobs at a
-    time (see `release_batch`): how many holds were posted. The `release_holds` job commits
-    each batch on its own instead."""
+    time (see `closed_due`, `release_jobs`): how many holds were posted. The `release_holds`
+    job commits each stretch on its own instead, two at a time."""
     released, after = 0, None
     while True:
-        batch = release_batch(session=session, now=now, limit=limit, after=after)
-        released, after = released + batch.released, batch.last
-        if batch.scanned < limit:
+        closed = closed_due(session=session, now=now, limit=limit, after=after)
+        released += release_jobs(session=session, lead_ids=closed.ids)
+        if len(closed.ids) < limit:
             return released
+        after = closed.last

@@ -71,3 +71,25 @@ def test_a_wrong_number_of_results_is_an_error_not_a_mixup() -> None:
     group = GroupCommit(lambda items: [])
     with pytest.raises(RuntimeError):
         group.submit(1)
+
+
+def test_two_batches_may_run_at_once_and_every_item_still_gets_its_result() -> None:
+    under_way = 0
+    most = 0
+    lock = threading.Lock()
+
+    def run_many(items: list[int]) -> list[int]:
+        nonlocal under_way, most
+        with lock:
+            under_way += 1
+            most = max(most, under_way)
+        time.sleep(0.005)
+        with lock:
+            under_way -= 1
+        return [-item for item in items]
+
+    group = GroupCommit(run_many, max_batch=4, at_once=2)
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        results = list(pool.map(group.submit, range(500)))
+    assert results == [-item for item in range(500)]
+    assert most == 2

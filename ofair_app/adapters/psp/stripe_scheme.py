@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import math
+import re
 import time
 from decimal import Decimal
 from typing import Annotated, Any
@@ -97,12 +98,15 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def _storable(value: object, depth: int = 0) -> bool:
     """Whether PostgreSQL's jsonb can keep it: no NUL, no lone surrogate, no infinite number."""
     if depth > 64:
         return False
     if isinstance(value, str):
-        return "\x00" not in value and not any("\ud800" <= c <= "\udfff" for c in value)
+        return _UNSTORABLE.search(value) is None
     if isinstance(value, float):
         return math.isfinite(value)
     if isinstance(value, dict):
