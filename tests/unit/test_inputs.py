@@ -3,6 +3,7 @@ refuse, and that an input model built by hand (as the UI does) refuses with `Inv
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -38,6 +39,17 @@ def test_one_line_of_text_refuses_every_control_character(text):
                                   "emoji 👩‍🔧 and RLM \u200f"])
 def test_a_multiline_text_keeps_line_breaks_tabs_and_every_printable_character(text):
     assert TypeAdapter(MultilineText).validate_python(text) == text
+
+
+def test_the_refused_characters_are_exactly_the_control_and_surrogate_categories():
+    """The check is a character class (fast on long texts); it must refuse exactly Unicode's
+    Cc and Cs categories, every code point, with line breaks and tabs allowed in multiline."""
+    for code_point in range(0x110000):
+        char = chr(code_point)
+        refused = unicodedata.category(char) in {"Cc", "Cs"}
+        assert has_control_characters(char) is refused, hex(code_point)
+        assert has_control_characters(char, multiline=True) is (
+            refused and char not in "\n\r\t"), hex(code_point)
 
 
 def test_a_multiline_text_still_refuses_nul():
