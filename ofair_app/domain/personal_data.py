@@ -352,6 +352,7 @@ NOT_PERSONAL: dict[str, str] = {
     "sandbox_checkouts": "the sandbox provider's own books: amounts and our own links",
     "psp_operations": "provider operations done once per key: amounts and provider ids",
     "sandbox_card_setups": "the sandbox provider's own card-saving pages (test cards only)",
+    "document_counters": "the last number issued of each tax-document type",
 }
 
 # Columns whose names look personal but are not, and why.
