@@ -1,0 +1,1 @@
+"""Documents the platform issues as files (tax invoices, statements): rendered to PDF here."""
