@@ -75,6 +75,17 @@ class Settings(BaseSettings):
     cardcom_api_password: SecretStr = SecretStr("change-me")
     cardcom_api_base: str = "https://secure.cardcom.solutions/api/v11"
     cardcom_timeout_seconds: float = 15.0
+    # The Tax Authority's allocation numbers (Israel Invoices): `sandbox` answers locally and
+    # deterministically; `ita` asks the Authority's SHAAM invoices API (OAuth2). The defaults
+    # point at the Authority's test environment with placeholder credentials: production
+    # refuses them when INVOICE_AUTHORITY=ita.
+    invoice_authority: Literal["sandbox", "ita"] = "sandbox"
+    ita_api_base: str = "https://ita-api.taxes.gov.il/shaam/tsandbox"
+    ita_token_url: str = (
+        "https://openapi.taxes.gov.il/shaam/tsandbox/longtimetoken/oauth2/token")  # noqa: S105
+    ita_client_id: str = "change-me"
+    ita_client_secret: SecretStr = SecretStr("change-me")
+    ita_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
     hold_period_days: int = Field(default=7, ge=0, le=365)
     auto_confirm_days: int = Field(default=7, ge=1, le=365)
     referral_expiry_days: int = Field(default=7, ge=1, le=365)
@@ -171,6 +182,8 @@ class Settings(BaseSettings):
                 problems.append("CARDCOM_API_PASSWORD")
             if not self.cardcom_api_base.startswith("https://"):
                 problems.append("CARDCOM_API_BASE (https only)")
+        if self.invoice_authority == "ita":
+            problems.extend(self._ita_problems())
         if self.database_url is None:
             problems.append("DATABASE_URL (the embedded database is for development only)")
         if self.ofair_test_otps.strip():
@@ -183,6 +196,22 @@ class Settings(BaseSettings):
                 + ", ".join(problems)
             )
         return self
+
+    def _ita_problems(self) -> list[str]:
+        """What production cannot run the Tax Authority adapter with: placeholder credentials,
+        a URL that is not https, or the Authority's test environment (its numbers are void)."""
+        problems = []
+        if self.ita_client_id in PLACEHOLDER_SECRETS:
+            problems.append("ITA_CLIENT_ID")
+        if self.ita_client_secret.get_secret_value() in PLACEHOLDER_SECRETS:
+            problems.append("ITA_CLIENT_SECRET")
+        for name, url in (("ITA_API_BASE", self.ita_api_base),
+                          ("ITA_TOKEN_URL", self.ita_token_url)):
+            if not url.startswith("https://"):
+                problems.append(f"{name} (https only)")
+            elif "/tsandbox" in url:
+                problems.append(f"{name} (the Authority's test environment)")
+        return problems
 
     @property
     def embedded_database(self) -> bool:

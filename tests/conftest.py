@@ -38,6 +38,7 @@ from ofair_app.db import bootstrap, embedded  # noqa: E402
 from ofair_app.db.engine import dispose_engines, owner_engine  # noqa: E402
 from ofair_app.settings import get_settings  # noqa: E402
 from tests.cardcom_standin import cardcom_api  # noqa: E402, F401 - a fixture for every layer
+from tests.ita_standin import ita_api  # noqa: E402, F401 - a fixture for every layer
 
 # Tables holding reference data that migrations ship; never emptied between tests.
 KEEP_TABLES = {"alembic_version", "categories", "subcategories", "localities"}

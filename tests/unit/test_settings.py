@@ -19,7 +19,7 @@ def clean_env(monkeypatch, tmp_path):
     """No OFAIR variable from the outer environment, and no .env file in the working dir."""
     for name in list(__import__("os").environ):
         if name.startswith(("OFAIR_", "DATABASE_", "STRIPE_", "PSP_", "S3_", "SMTP_",
-                            "MESSAGING_", "CARDCOM_")):
+                            "MESSAGING_", "CARDCOM_", "ITA_", "INVOICE_")):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     return monkeypatch
@@ -114,6 +114,27 @@ def test_production_refuses_placeholder_cardcom_settings_when_cardcom_is_used(pr
         Settings()
     production_env.delenv("CARDCOM_API_BASE")
     assert Settings().cardcom_api_base == "https://secure.cardcom.solutions/api/v11"
+
+
+def test_production_refuses_placeholder_ita_settings_when_ita_is_used(production_env):
+    assert Settings().invoice_authority == "sandbox"  # the sandbox needs nothing
+    production_env.setenv("INVOICE_AUTHORITY", "ita")
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    for name in ("ITA_CLIENT_ID", "ITA_CLIENT_SECRET", "ITA_API_BASE (the Authority's test",
+                 "ITA_TOKEN_URL (the Authority's test"):
+        assert name in str(refused.value)
+    production_env.setenv("ITA_CLIENT_ID", "ofair-live-client")
+    production_env.setenv("ITA_CLIENT_SECRET", "a-real-secret")
+    production_env.setenv("ITA_API_BASE", "http://ita-api.taxes.gov.il/shaam/production")
+    production_env.setenv("ITA_TOKEN_URL", "https://openapi.taxes.gov.il/shaam/production"
+                                           "/longtimetoken/oauth2/token")
+    with pytest.raises(ValidationError, match="ITA_API_BASE \\(https only\\)"):
+        Settings()
+    production_env.setenv("ITA_API_BASE", "https://ita-api.taxes.gov.il/shaam/production")
+    settings = Settings()
+    assert settings.ita_client_secret.get_secret_value() == "a-real-secret"
+    assert settings.ita_timeout_seconds == 15.0
 
 
 def test_production_accepts_real_settings(production_env):
