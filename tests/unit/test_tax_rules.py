@@ -83,9 +83,16 @@ def test_the_date_of_a_document_is_its_date_in_israel():
 
 
 @pytest.mark.parametrize(("number", "valid"), [
-    ("000000018", True), ("123456782", True), ("515555555", True), ("515555556", False),
-    ("123456789", False),
+    ("000000018", True), ("123456782", True), ("515555555", True), ("516179157", True),
+    ("040000002", True), ("515555556", False), ("123456789", False), ("516179158", False),
+    ("0123456782", False), (" 23456782", False), ("+23456782", False),
     ("12345678", False), ("18", False), ("12345678a", False), ("١٢٣٤٥٦٧٨٢", False), ("", False),
 ])
 def test_dealer_numbers_carry_a_check_digit(number, valid):
     assert dealer_number_valid(number) is valid
+
+
+def test_a_mistyped_check_digit_is_always_caught():
+    """Exactly one of the ten endings of a stem is valid."""
+    for stem in ("12345678", "51617915", "00000001", "30000000"):
+        assert sum(dealer_number_valid(stem + str(last)) for last in range(10)) == 1

@@ -27,18 +27,20 @@ from decimal import Decimal
 from functools import cache
 from typing import Protocol
 
+from ofair_app.domain.tax import DocumentType, dealer_number_valid
 from ofair_app.settings import get_settings
 
-# The Authority's document type codes that take an allocation number: a tax invoice, a tax
-# invoice / receipt, a credit tax invoice.
-DOCUMENT_TYPES = {305: "tax invoice", 320: "tax invoice / receipt", 330: "credit tax invoice"}
+# The document types that take an allocation number: a tax invoice, a tax invoice / receipt, a
+# credit note (domain/tax.py has the codes).
+DOCUMENT_TYPES = frozenset({DocumentType.tax_invoice, DocumentType.tax_invoice_receipt,
+                            DocumentType.credit_note})
 _AGORA = Decimal("0.01")
 
 
 @dataclass(frozen=True)
 class AllocationRequest:
     invoice_number: str  # ours, as printed on the invoice
-    document_type: int  # a key of DOCUMENT_TYPES
+    document_type: int  # one of DOCUMENT_TYPES (305, 320, 330)
     invoice_date: date
     vat_number: str  # the platform's dealer number (עוסק מורשה / ח"פ), 9 digits
     customer_vat_number: str  # the customer's, 9 digits
@@ -88,19 +90,6 @@ class InvoiceAuthority(Protocol):
         ...
 
 
-def dealer_number_valid(number: str) -> bool:
-    """An Israeli dealer number (and ID number): nine digits whose check digit makes the
-    weighted sum a multiple of 10 (weights 1, 2, 1, 2, …; a two-digit product counts as the
-    sum of its digits)."""
-    if len(number) != 9 or not number.isascii() or not number.isdigit():
-        return False
-    total = 0
-    for position, digit in enumerate(number):
-        product = int(digit) * (1 + position % 2)
-        total += product - 9 if product > 9 else product
-    return total % 10 == 0
-
-
 def check_request(request: AllocationRequest) -> None:
     """`ValueError` naming the first thing wrong with a request; nothing when it may be sent."""
     for label, number in (("vat_number", request.vat_number),
@@ -110,7 +99,7 @@ def check_request(request: AllocationRequest) -> None:
                              "valid check digit")
     if request.document_type not in DOCUMENT_TYPES:
         raise ValueError(f"document_type {request.document_type} takes no allocation number "
-                         f"(one of {sorted(DOCUMENT_TYPES)})")
+                         f"(one of {sorted(int(kind) for kind in DOCUMENT_TYPES)})")
     if not request.invoice_number.strip():
         raise ValueError("invoice_number is empty")
     for label, amount in (("amount_before_vat", request.amount_before_vat),

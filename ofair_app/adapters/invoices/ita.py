@@ -41,6 +41,7 @@ from typing import Any
 
 import httpx
 
+from ofair_app.adapters import json_wire
 from ofair_app.adapters.invoices import (
     AllocationRefused,
     AllocationRequest,
@@ -56,24 +57,6 @@ APPROVAL_PATH = "Invoices/v1/Approval"
 APPROVED = 200  # the answer's `Status` for a number given
 TOKEN_EARLY_SECONDS = 60  # a token is replaced this long before the Authority says it expires
 DEFAULT_TOKEN_SECONDS = 600  # the Authority's documented lifetime, when an answer omits it
-
-
-def _wire(body: dict[str, Any]) -> str:
-    """The JSON text of a request, `Decimal` amounts written as exact decimal numbers (the same
-    device as Cardcom's adapter: money never passes through a float on its way out)."""
-    numbers: dict[str, str] = {}
-
-    def placeholder(value: object) -> str:
-        if not isinstance(value, Decimal) or not value.is_finite():
-            raise TypeError(f"not JSON: {type(value).__name__}")
-        token = f"\x00{len(numbers)}\x00"
-        numbers[json.dumps(token)] = format(value, "f")
-        return token
-
-    text = json.dumps(body, default=placeholder, ensure_ascii=False)
-    for token, number in numbers.items():
-        text = text.replace(token, number)
-    return text
 
 
 def approval_body(request: AllocationRequest) -> dict[str, Any]:
@@ -154,7 +137,7 @@ class ItaAuthority:
 
     def request_allocation(self, request: AllocationRequest) -> AllocationResult:
         check_request(request)
-        response = self._post_approval(_wire(approval_body(request)))
+        response = self._post_approval(json_wire.dumps(approval_body(request)))
         return _allocation(request.invoice_number, response)
 
     def _post_approval(self, content: str) -> httpx.Response:

@@ -35,6 +35,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
+from ofair_app.adapters import json_wire
 from ofair_app.adapters.psp import (
     BadSignature,
     CardDeclined,
@@ -67,26 +68,8 @@ class OutcomeUnknown(ProviderError):
 
 
 def _number(amount: Decimal) -> Decimal:
-    """A shekel amount as Cardcom takes it: two places (written as a JSON number by `_wire`)."""
+    """A shekel amount as Cardcom takes it: two places (a JSON number: `json_wire`)."""
     return amount.quantize(Decimal("0.01"))
-
-
-def _wire(body: dict[str, Any]) -> str:
-    """The JSON text of a request, amounts written as exact decimal numbers (`json` knows no
-    Decimal, and money never passes through a float on its way out)."""
-    numbers: dict[str, str] = {}
-
-    def placeholder(value: object) -> str:
-        if not isinstance(value, Decimal) or not value.is_finite():
-            raise TypeError(f"not JSON: {type(value).__name__}")
-        token = f"\x00{len(numbers)}\x00"
-        numbers[json.dumps(token)] = format(value, "f")
-        return token
-
-    text = json.dumps(body, default=placeholder)
-    for token, number in numbers.items():
-        text = text.replace(token, number)
-    return text
 
 
 class CardcomProvider:
@@ -108,7 +91,7 @@ class CardcomProvider:
         attempts = 2 if retry else 1
         for attempt in range(attempts):
             try:
-                response = self.client.post(f"{self.base}/{path}", content=_wire(body),
+                response = self.client.post(f"{self.base}/{path}", content=json_wire.dumps(body),
                                             headers={"Content-Type": "application/json"})
             except httpx.TimeoutException as error:
                 logger.warning("cardcom %s timed out (attempt %s)", path, attempt + 1)
