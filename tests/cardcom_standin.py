@@ -39,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.standin import free_port, served
+from tests.standin import configured, free_port, served
 
 TERMINAL = 1000
 API_NAME = "test-api-name"
@@ -252,17 +252,10 @@ def serve(fake: FakeCardcom) -> Iterator[str]:
 def cardcom_api(monkeypatch) -> Iterator[FakeCardcom]:
     """PSP_PROVIDER=cardcom, pointed at a stand-in on a free port (a 0.5 s client timeout)."""
     from ofair_app.adapters.psp import _provider
-    from ofair_app.settings import get_settings
 
     fake = FakeCardcom()
-    with serve(fake) as base:
-        for name, value in {"PSP_PROVIDER": "cardcom", "CARDCOM_API_BASE": base,
-                            "CARDCOM_TERMINAL": str(TERMINAL), "CARDCOM_API_NAME": API_NAME,
-                            "CARDCOM_API_PASSWORD": API_PASSWORD,
-                            "CARDCOM_TIMEOUT_SECONDS": "0.5"}.items():
-            monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
-        _provider.cache_clear()
+    with serve(fake) as base, configured(monkeypatch, {
+            "PSP_PROVIDER": "cardcom", "CARDCOM_API_BASE": base,
+            "CARDCOM_TERMINAL": str(TERMINAL), "CARDCOM_API_NAME": API_NAME,
+            "CARDCOM_API_PASSWORD": API_PASSWORD, "CARDCOM_TIMEOUT_SECONDS": "0.5"}, _provider):
         yield fake
-    get_settings.cache_clear()
-    _provider.cache_clear()

@@ -38,7 +38,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from ofair_app.adapters.invoices import DOCUMENT_TYPES, dealer_number_valid
-from tests.standin import free_port, served
+from tests.standin import configured, free_port, served
 
 CLIENT_ID = "ofair-test-client"
 CLIENT_SECRET = "ofair-test-secret"
@@ -172,17 +172,10 @@ def serve(fake: FakeAuthority) -> Iterator[tuple[str, str]]:
 def ita_api(monkeypatch) -> Iterator[FakeAuthority]:
     """INVOICE_AUTHORITY=ita, pointed at a stand-in on a free port (a 0.5 s client timeout)."""
     from ofair_app.adapters.invoices import _authority
-    from ofair_app.settings import get_settings
 
     fake = FakeAuthority()
-    with serve(fake) as (api_base, token_url):
-        for name, value in {"INVOICE_AUTHORITY": "ita", "ITA_API_BASE": api_base,
-                            "ITA_TOKEN_URL": token_url, "ITA_CLIENT_ID": CLIENT_ID,
-                            "ITA_CLIENT_SECRET": CLIENT_SECRET,
-                            "ITA_TIMEOUT_SECONDS": "0.5"}.items():
-            monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
-        _authority.cache_clear()
+    with serve(fake) as (api_base, token_url), configured(monkeypatch, {
+            "INVOICE_AUTHORITY": "ita", "ITA_API_BASE": api_base, "ITA_TOKEN_URL": token_url,
+            "ITA_CLIENT_ID": CLIENT_ID, "ITA_CLIENT_SECRET": CLIENT_SECRET,
+            "ITA_TIMEOUT_SECONDS": "0.5"}, _authority):
         yield fake
-    get_settings.cache_clear()
-    _authority.cache_clear()

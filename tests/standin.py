@@ -34,3 +34,21 @@ def served(app, *, port: int | None = None, name: str = "standin") -> Iterator[s
     finally:
         server.should_exit = True
         thread.join(5)
+
+
+@contextmanager
+def configured(monkeypatch, env: dict[str, str], *caches) -> Iterator[None]:
+    """The settings `env` for the block: cached settings, and each of `caches` (an adapter
+    chosen from them), are forgotten when it starts and again when it ends."""
+    from ofair_app.settings import get_settings
+
+    forget = [get_settings.cache_clear, *(cache.cache_clear for cache in caches)]
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    for clear in forget:
+        clear()
+    try:
+        yield
+    finally:
+        for clear in forget:
+            clear()

@@ -33,7 +33,6 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from sqlalchemy import text
 
 from ofair_app.adapters import json_wire
 from ofair_app.adapters.psp import (
@@ -48,7 +47,7 @@ from ofair_app.adapters.psp import (
     RefundResult,
     SavedCard,
 )
-from ofair_app.db.engine import SYSTEM, unit_of_work
+from ofair_app.db import provider_operations
 from ofair_app.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -305,36 +304,20 @@ def _payment(reference: str, answer: dict[str, Any]) -> ProviderPayment:
         charge=str(transaction) if paid else None)
 
 
-# --- our side of idempotency ---------------------------------------------------------------
+# --- our side of idempotency (ofair_app/db/provider_operations.py) -------------------------
 
 
 def _begin(key: str, kind: str, amount: Decimal) -> tuple[str, Decimal] | None:
     """Claim `key` before calling Cardcom: None to go ahead; (Cardcom's id, amount) if it
-    was done already. A key whose last try got no answer is `OutcomeUnknown` for a refund."""
-    with unit_of_work(SYSTEM) as session:
-        claimed = session.execute(text(
-            "INSERT INTO psp_operations (provider, key, kind, status, amount)"
-            " VALUES ('cardcom', :key, :kind, 'started', :amount)"
-            " ON CONFLICT (provider, key) DO NOTHING RETURNING key"),
-            {"key": key, "kind": kind, "amount": amount}).first()
-        if claimed is not None:
-            return None
-        row = session.execute(text(
-            "SELECT status, provider_reference, amount, kind FROM psp_operations"
-            " WHERE provider = 'cardcom' AND key = :key FOR UPDATE"), {"key": key}).one()
-        if row.status == "done":
-            return row.provider_reference or "", row.amount
-        if row.status == "started" and kind == "refund":
-            raise OutcomeUnknown()
-        session.execute(text("UPDATE psp_operations SET status = 'started', amount = :amount,"
-                             " updated_at = now() WHERE provider = 'cardcom' AND key = :key"),
-                        {"key": key, "amount": amount})
-    return None
+    was done already. A refund whose last try got no answer is `OutcomeUnknown` (Cardcom has
+    no key for refunds); a token charge is sent again (its `ExternalUniqTranId` is the key)."""
+    claimed = provider_operations.claim(provider="cardcom", key=key, kind=kind, amount=amount,
+                                        resend_unanswered=kind != "refund")
+    if claimed == provider_operations.UNANSWERED:
+        raise OutcomeUnknown()
+    return None if claimed == provider_operations.GO else tuple(claimed)  # type: ignore[return-value]
 
 
 def _finish(key: str, status: str, reference: str | None = None) -> None:
-    with unit_of_work(SYSTEM) as session:
-        session.execute(text(
-            "UPDATE psp_operations SET status = :status, provider_reference = :ref,"
-            " updated_at = now() WHERE provider = 'cardcom' AND key = :key"),
-            {"key": key, "status": status, "ref": reference})
+    provider_operations.finish(provider="cardcom", key=key, status=status,  # type: ignore[arg-type]
+                               reference=reference)
