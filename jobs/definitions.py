@@ -149,6 +149,24 @@ def renew_subscriptions(*, as_of: datetime) -> str:
     return f"unpinned {unpinned} leads of ended subscriptions"
 
 
+@job("monthly_settlement", day=1, hour=2, minute=0)
+def monthly_settlement(*, as_of: datetime) -> str:
+    """B2B mode: settle the previous calendar month (Israel) for every business with closed
+    jobs: statements, VAT, tax invoices; then ask the Tax Authority for held invoices' numbers.
+    Idempotent: a second run for a month settles nothing more."""
+    from ofair_app.domain import settlement as rules
+    from ofair_app.services import settlement
+
+    month = rules.previous_month(as_of)
+    with unit_of_work(SYSTEM) as session:
+        run = settlement.settle_month(session=session, month=month, as_of=as_of)
+    asked = settlement.request_allocations()
+    return (f"{month:%Y-%m}: {run.charges} jobs, {run.statements} statements, "
+            f"{run.invoices} invoices issued, {run.held} held, VAT {run.vat}; allocation "
+            f"numbers: {asked['issued']} issued, {asked['refused']} refused, "
+            f"{asked['unavailable']} without an answer")
+
+
 @job("reconcile_payments", minute="*/10")
 def reconcile_payments(*, as_of: datetime) -> str:
     """Ask the provider about payments still pending after RECONCILE_AFTER."""

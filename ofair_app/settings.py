@@ -86,6 +86,14 @@ class Settings(BaseSettings):
     ita_client_id: str = "change-me"
     ita_client_secret: SecretStr = SecretStr("change-me")
     ita_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    # Who issues the tax documents (b2b mode): the platform's registered name, address and
+    # dealer number (ח"פ), printed on every invoice and sent with allocation requests. The
+    # defaults are a development company: production refuses them in b2b mode.
+    invoice_issuer_name: str = Field(default="אופייר בע\"מ (פיתוח)", min_length=2,
+                                     max_length=120)
+    invoice_issuer_address: str = Field(default="רחוב הדוגמה 1, תל אביב-יפו", min_length=2,
+                                        max_length=200)
+    invoice_issuer_number: str = "516000007"
     hold_period_days: int = Field(default=7, ge=0, le=365)
     auto_confirm_days: int = Field(default=7, ge=1, le=365)
     referral_expiry_days: int = Field(default=7, ge=1, le=365)
@@ -152,6 +160,16 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
+    @field_validator("invoice_issuer_number")
+    @classmethod
+    def _issuer_number(cls, value: str) -> str:
+        from ofair_app.domain.tax import dealer_number_valid
+
+        if not dealer_number_valid(value):
+            raise ValueError("INVOICE_ISSUER_NUMBER must be a dealer number: nine digits with"
+                             " a valid check digit")
+        return value
+
     @model_validator(mode="after")
     def _workers_need_redis(self) -> Settings:
         if (self.ofair_workers or 1) > 1 and not self.redis_url:
@@ -184,6 +202,8 @@ class Settings(BaseSettings):
                 problems.append("CARDCOM_API_BASE (https only)")
         if self.invoice_authority == "ita":
             problems.extend(self._ita_problems())
+        if self.settlement_mode == "b2b" and self.invoice_issuer_number == "516000007":
+            problems.append("INVOICE_ISSUER_NUMBER (the development company's)")
         if self.database_url is None:
             problems.append("DATABASE_URL (the embedded database is for development only)")
         if self.ofair_test_otps.strip():

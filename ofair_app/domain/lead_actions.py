@@ -37,6 +37,7 @@ class LeadAction(StrEnum):
     decline_award = "decline_award"  # the winner gives the job back, before payment
     pay = "pay"  # the client pays at the provider's card form
     send_payment_link = "send_payment_link"  # the referrer has the link texted to its client
+    start_work = "start_work"  # b2b mode: the winner starts; its client pays it directly
     mark_done = "mark_done"
     confirm_done = "confirm_done"
     open_dispute = "open_dispute"
@@ -63,6 +64,7 @@ class LeadSituation:
     my_proposal: ProposalStatus | None = None  # the viewer's business's latest proposal
     paid: bool = False  # a payment holds the job's money (paid or partly refunded)
     released: bool = False  # that money has been released to the parties
+    b2b: bool = False  # b2b settlement: the client pays the performer, not the platform
 
 
 @dataclass(frozen=True)
@@ -115,13 +117,17 @@ def allowed_actions(role: ViewerRole, situation: LeadSituation) -> frozenset[Lea
         if status in AWARD_STANDS:
             allowed.add(LeadAction.view_performer)
         if status == LeadStatus.awarded:
-            allowed |= {LeadAction.change_price, LeadAction.cancel_award, payment_step(role)}
+            allowed |= {LeadAction.change_price, LeadAction.cancel_award}
+            if not situation.b2b:
+                allowed.add(payment_step(role))
         if status == LeadStatus.completed:
             allowed.add(LeadAction.confirm_done)
     elif role == ViewerRole.performer:
         allowed.add(LeadAction.view_client)
         if status == LeadStatus.awarded:
             allowed |= {LeadAction.change_price, LeadAction.decline_award}
+            if situation.b2b:
+                allowed.add(LeadAction.start_work)
         if status == LeadStatus.in_progress:
             allowed.add(LeadAction.mark_done)
     elif role == ViewerRole.admin:

@@ -30,6 +30,8 @@ class Purpose(StrEnum):
     pro_pending = "pro_pending"  # a business's money on hold
     pro_available = "pro_available"  # a business may withdraw it (negative: a debt)
     pro_payout = "pro_payout"  # requested withdrawals on their way to the bank
+    pro_settlement = "pro_settlement"  # b2b: what a business owes (+) or is owed (-) this month
+    vat_payable = "vat_payable"  # b2b: VAT on the platform's fees, owed to the Tax Authority
 
 
 class TxKind(StrEnum):
@@ -41,11 +43,15 @@ class TxKind(StrEnum):
     withdrawal_reversal = "withdrawal_reversal"  # an admin rejected the request
     payout = "payout"  # the bank transfer was made
     manual_payout = "manual_payout"  # an admin paid a business outside a batch
+    accrue = "accrue"  # b2b: a job closed; its performer owes commission and referral fee
+    accrue_reversal = "accrue_reversal"  # b2b: a job cancelled before its statement
+    vat = "vat"  # b2b: a statement's VAT on the platform's fees
 
 
 PLATFORM_ACCOUNTS = {Purpose.clearing: "clearing",
                      Purpose.platform_pending: "platform:pending",
-                     Purpose.platform_revenue: "platform:revenue"}
+                     Purpose.platform_revenue: "platform:revenue",
+                     Purpose.vat_payable: "platform:vat"}
 PRO_PURPOSES = (Purpose.pro_pending, Purpose.pro_available, Purpose.pro_payout)
 
 
@@ -175,6 +181,8 @@ class Place(StrEnum):
     available = "available"  # may be withdrawn
     payout = "payout"  # asked for, on its way to the bank
     bank = "bank"
+    settlement = "settlement"  # b2b: the month's account between the business and the platform
+    tax = "tax"  # b2b: VAT, owed on to the Tax Authority
 
 
 # Every kind of transaction moves a business's money from one place to another.
@@ -187,6 +195,10 @@ MOVES: dict[TxKind, tuple[Place, Place]] = {
     TxKind.withdrawal_reversal: (Place.payout, Place.available),
     TxKind.payout: (Place.payout, Place.bank),
     TxKind.manual_payout: (Place.available, Place.bank),
+    # b2b: the client paid the business directly; the job's fees go on the month's account
+    TxKind.accrue: (Place.client, Place.settlement),
+    TxKind.accrue_reversal: (Place.settlement, Place.client),
+    TxKind.vat: (Place.settlement, Place.tax),
 }
 
 _COLUMNS = {Purpose.pro_pending: "pending", Purpose.pro_available: "available",

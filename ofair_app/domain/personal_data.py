@@ -324,6 +324,17 @@ REGISTRY: tuple[Table, ...] = (
         retention="until an owner removes the card, or the business closes with its only"
                   " member's account"),
     Table(
+        "tax_documents",
+        {"customer_name": Column(Category.identity, erase=False,
+                                 note="the business's name as invoiced; a sole trader's name"),
+         "customer_number": Column(Category.identity, erase=False,
+                                   note="the dealer number; a sole trader's ID number"),
+         "customer_address": Column(Category.identity, erase=False),
+         "pdf_key": Column(Category.file, erase=False)},
+        subject=_OWN_BUSINESSES, erasure=Erasure.keep,
+        legal_hold=BOOKKEEPING + " (tax invoices are never edited or deleted)",
+        retention="7 years"),
+    Table(
         "professional_members",
         {"user_id": L, "added_by": L},
         subject="user_id = :user_id", erasure=Erasure.delete,
@@ -353,10 +364,13 @@ NOT_PERSONAL: dict[str, str] = {
     "psp_operations": "provider operations done once per key: amounts and provider ids",
     "sandbox_card_setups": "the sandbox provider's own card-saving pages (test cards only)",
     "document_counters": "the last number issued of each tax-document type",
+    "b2b_charges": "what a closed job owes in b2b mode: amounts between businesses",
+    "settlement_statements": "a business's month netted: amounts only",
 }
 
 # Columns whose names look personal but are not, and why.
 NOT_PERSONAL_COLUMNS: dict[str, str] = {
+    "tax_documents.held_reason": "why an invoice waits: the Tax Authority's answer, or ours",
     "categories.name_he": "a category's name", "categories.name_en": "a category's name",
     "subcategories.name_he": "a category's name", "subcategories.name_en": "a category's name",
     "localities.name_he": "a place's name", "localities.name_en": "a place's name",

@@ -44,6 +44,7 @@ from ofair_app.models.proposals import (
     ReferralCreate,
 )
 from ofair_app.models.reference import CategoryRow, LocalityRow, SubcategoryRow
+from ofair_app.models.settlement import B2bCharge, SettlementStatement, TaxDocument
 from ofair_app.models.tenancy import (
     AdminAuditLog,
     Certificate,
@@ -60,6 +61,7 @@ __all__ = [
     "AccessReason",
     "AdminAuditLog",
     "AuthToken",
+    "B2bCharge",
     "CategoryRow",
     "Certificate",
     "CertificateStatus",
@@ -102,10 +104,12 @@ __all__ = [
     "ProposalUpdate",
     "Referral",
     "ReferralCreate",
+    "SettlementStatement",
     "SubcategoryRow",
     "Subscription",
     "SubscriptionPlan",
     "SubscriptionStatus",
+    "TaxDocument",
     "User",
     "UserRole",
     "WebhookRejection",

@@ -61,6 +61,8 @@ class Professional(SQLModel, table=True):
     # Set by the platform from `subscriptions`: while in the future, the business's leads are
     # pinned on the board and it pays a lower commission.
     subscribed_until: datetime | None = None
+    # A licensed dealer (עוסק מורשה) or a company: its tax invoices may need an allocation number.
+    licensed_dealer: bool = True
     status: ProfessionalStatus = Field(default=ProfessionalStatus.pending, sa_type=String(16))
     created_by: uuid.UUID = Field(foreign_key="users.id")
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())

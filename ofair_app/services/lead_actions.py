@@ -30,6 +30,7 @@ from ofair_app.models import (
 )
 from ofair_app.services import leads as lead_service
 from ofair_app.services import ledger, users
+from ofair_app.settings import get_settings
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def actions_on(session: Session, caller: Caller, lead: Lead) -> ViewerActions:
     paid, released = _money_held(session, lead)
     return rules.actions_for(role, LeadSituation(
         lead_type=lead.type, status=lead.status, my_proposal=my_proposal, paid=paid,
-        released=released))
+        released=released, b2b=get_settings().settlement_mode == "b2b"))
 
 
 def for_viewer(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> ViewerActions:

@@ -26,6 +26,7 @@ from ofair_app.domain.ledger import (
     Purpose,
     TxKind,
     WalletMove,
+    account_code,
     balanced,
     owed,
     wallet_move,
@@ -189,6 +190,16 @@ def balances(session: Session, professional_id: uuid.UUID) -> Balances:
     return Balances(pending=owed(sums.get(Purpose.pro_pending, ZERO)),
                     available=owed(sums.get(Purpose.pro_available, ZERO)),
                     in_payout=owed(sums.get(Purpose.pro_payout, ZERO)))
+
+
+def account_balance(session: Session, purpose: Purpose,
+                    professional_id: uuid.UUID | None = None) -> Decimal:
+    """The sum of one account's entries (a business's b2b account: + it owes, - it is owed)."""
+    total = session.exec(
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+        .join(LedgerAccount, col(LedgerAccount.id) == LedgerEntry.account_id)
+        .where(LedgerAccount.code == account_code(purpose, professional_id))).one()
+    return Decimal(total)
 
 
 def platform_balance(session: Session, purpose: Purpose) -> Decimal:

@@ -67,6 +67,7 @@ from ofair_app.services import (
     notifications,
     proposals,
     referrals,
+    settlement,
     subscriptions,
     users,
 )
@@ -752,14 +753,17 @@ def complete(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> Lead:
 def confirm_completion(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> Lead:
     lead = lead_service.find_lead(session, lead_id, lock=True)
     lead_service.require_owner(session, lead, caller)
-    return _close(session, lead)
+    return _close(session, caller, lead)
 
 
-def _close(session: Session, lead: Lead) -> Lead:
+def _close(session: Session, caller: Caller, lead: Lead) -> Lead:
+    """The job is closed: its money is released after the hold period (escrow), or what it
+    owes is recorded for the month's statement (b2b)."""
     lead.status = lead_rules.next_status(lead.status, Event.confirm)
     lead.closed_at = utcnow()
     session.add(lead)
     session.flush()
+    settlement.record_close(session, caller, lead)
     return lead
 
 
@@ -770,7 +774,7 @@ def auto_confirm_due(*, session: Session, now: datetime, limit: int = 500) -> in
                                           col(Lead.completed_at) <= cutoff)
                        .limit(limit).with_for_update(skip_locked=True)).all()
     for lead in due:
-        _close(session, lead)
+        _close(session, SYSTEM, lead)
     return len(due)
 
 

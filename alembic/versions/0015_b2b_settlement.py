@@ -1,0 +1,218 @@
+"""B2B settlement: what closed jobs owe, monthly statements, tax documents (issue 17).
+
+Revision ID: 0015_b2b_settlement
+Revises: 0014_document_numbers
+Create Date: 2026-12-02
+
+- The ledger gains each business's b2b running account (`pro_settlement`), the platform's VAT
+  owed to the Tax Authority (`vat_payable`), and three kinds of transaction: `accrue` (a job
+  closed: its performer owes commission and referral fee), `accrue_reversal` (the job was
+  cancelled before its statement) and `vat` (a statement's VAT).
+- `b2b_charges`: one row per closed job in b2b mode (unique per lead), its amounts frozen at
+  close; `frozen` while the job is disputed; `settled` once a statement took it.
+- `settlement_statements`: one per business and month (unique), the month netted.
+- `tax_documents`: the platform's tax invoices (305/320), credit notes (330) and receipts (400).
+  A held invoice has no number yet; an issued document has one (unique per type) and is never
+  edited again: the database refuses any change to it but storing its PDF once.
+- `professionals.licensed_dealer`: whether the business is a licensed dealer (עוסק מורשה or a
+  company), which decides whether its invoices may need an allocation number.
+All three tables: the business's owners and admins read their rows; only the platform writes.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from alembic import op
+from ofair_app.db.rls import force_rls, quoted_app_role, sql_list
+
+revision: str = "0015_b2b_settlement"
+down_revision: str | None = "0014_document_numbers"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TS = postgresql.TIMESTAMP(timezone=True)
+MONEY = sa.Numeric(12, 2)
+TX_KINDS = ("hold", "post", "void", "refund", "withdrawal", "withdrawal_reversal", "payout",
+            "manual_payout", "accrue", "accrue_reversal", "vat")
+PURPOSES = ("clearing", "platform_pending", "platform_revenue", "pro_pending", "pro_available",
+            "pro_payout", "pro_settlement", "vat_payable")
+OLD_TX_KINDS = TX_KINDS[:8]
+OLD_PURPOSES = PURPOSES[:6]
+
+
+def _checks(kinds: Sequence[str], purposes: Sequence[str]) -> None:
+    op.execute(f"""
+        ALTER TABLE ledger_transactions DROP CONSTRAINT ledger_transactions_kind;
+        ALTER TABLE ledger_transactions ADD CONSTRAINT ledger_transactions_kind
+            CHECK (kind IN ({sql_list(kinds)}));
+        ALTER TABLE ledger_accounts DROP CONSTRAINT ledger_accounts_purpose;
+        ALTER TABLE ledger_accounts ADD CONSTRAINT ledger_accounts_purpose
+            CHECK (purpose IN ({sql_list(purposes)}));
+    """)
+
+
+def upgrade() -> None:
+    app = quoted_app_role(op)
+    _checks(TX_KINDS, PURPOSES)
+    op.add_column("professionals", sa.Column("licensed_dealer", sa.Boolean(), nullable=False,
+                                             server_default=sa.true()))
+
+    op.create_table(
+        "settlement_statements",
+        sa.Column("id", sa.Uuid(), primary_key=True,
+                  server_default=sa.text("gen_random_uuid()")),
+        sa.Column("professional_id", sa.Uuid(), sa.ForeignKey("professionals.id"),
+                  nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("issued_on", sa.Date(), nullable=False),
+        sa.Column("jobs", sa.Integer(), nullable=False),
+        sa.Column("fees", MONEY, nullable=False),
+        sa.Column("vat_rate", sa.Numeric(5, 4), nullable=False),
+        sa.Column("vat", MONEY, nullable=False),
+        sa.Column("referral_owed", MONEY, nullable=False),
+        sa.Column("referral_earned", MONEY, nullable=False),
+        sa.Column("carried_in", MONEY, nullable=False),
+        sa.Column("amount_due", MONEY, nullable=False),
+        sa.Column("status", sa.String(10), nullable=False),
+        sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
+        sa.UniqueConstraint("professional_id", "month", name="settlement_statements_month"),
+        sa.CheckConstraint("extract(day FROM month) = 1", name="settlement_statements_first"),
+        sa.CheckConstraint("status IN ('due', 'paid', 'credit', 'carried', 'settled')",
+                           name="settlement_statements_status"),
+        sa.CheckConstraint("amount_due = fees + vat + referral_owed - referral_earned"
+                           " + carried_in", name="settlement_statements_sum"),
+    )
+    op.create_index("settlement_statements_by_month", "settlement_statements",
+                    ["month", "status"])
+
+    op.create_table(
+        "b2b_charges",
+        sa.Column("id", sa.Uuid(), primary_key=True,
+                  server_default=sa.text("gen_random_uuid()")),
+        sa.Column("lead_id", sa.Uuid(), sa.ForeignKey("leads.id"), nullable=False,
+                  unique=True),
+        sa.Column("performer_professional_id", sa.Uuid(), sa.ForeignKey("professionals.id"),
+                  nullable=False),
+        sa.Column("referrer_professional_id", sa.Uuid(), sa.ForeignKey("professionals.id")),
+        sa.Column("final_amount", MONEY, nullable=False),
+        sa.Column("platform_commission", MONEY, nullable=False),
+        sa.Column("referrer_fee", MONEY, nullable=False),
+        sa.Column("closed_at", TS, nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("transaction_id", sa.BigInteger(), sa.ForeignKey("ledger_transactions.id"),
+                  nullable=False),
+        sa.Column("status", sa.String(10), nullable=False, server_default="open"),
+        sa.Column("performer_statement_id", sa.Uuid(),
+                  sa.ForeignKey("settlement_statements.id")),
+        sa.Column("referrer_statement_id", sa.Uuid(),
+                  sa.ForeignKey("settlement_statements.id")),
+        sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
+        sa.CheckConstraint("status IN ('open', 'frozen', 'settled', 'reversed')",
+                           name="b2b_charges_status"),
+        sa.CheckConstraint("platform_commission >= 0 AND referrer_fee >= 0"
+                           " AND platform_commission + referrer_fee <= final_amount",
+                           name="b2b_charges_amounts"),
+        sa.CheckConstraint("(referrer_fee = 0) OR (referrer_professional_id IS NOT NULL)",
+                           name="b2b_charges_referrer"),
+    )
+    op.execute("""
+        CREATE INDEX b2b_charges_due ON b2b_charges (month) WHERE status = 'open';
+        CREATE INDEX b2b_charges_performer ON b2b_charges (performer_professional_id, month);
+        CREATE INDEX b2b_charges_referrer ON b2b_charges (referrer_professional_id, month)
+            WHERE referrer_professional_id IS NOT NULL;
+    """)
+
+    op.create_table(
+        "tax_documents",
+        sa.Column("id", sa.Uuid(), primary_key=True,
+                  server_default=sa.text("gen_random_uuid()")),
+        sa.Column("professional_id", sa.Uuid(), sa.ForeignKey("professionals.id"),
+                  nullable=False),
+        sa.Column("statement_id", sa.Uuid(), sa.ForeignKey("settlement_statements.id")),
+        sa.Column("corrects_id", sa.Uuid(), sa.ForeignKey("tax_documents.id")),
+        sa.Column("document_type", sa.SmallInteger(), nullable=False),
+        sa.Column("number", sa.BigInteger()),
+        sa.Column("status", sa.String(8), nullable=False),
+        sa.Column("document_date", sa.Date(), nullable=False),
+        sa.Column("customer_name", sa.String(120), nullable=False),
+        sa.Column("customer_number", sa.String(9), nullable=False),
+        sa.Column("customer_address", sa.String(200), nullable=False, server_default=""),
+        sa.Column("customer_is_dealer", sa.Boolean(), nullable=False),
+        sa.Column("lines", postgresql.JSONB(), nullable=False),
+        sa.Column("before_vat", MONEY, nullable=False),
+        sa.Column("vat_rate", sa.Numeric(5, 4), nullable=False),
+        sa.Column("vat", MONEY, nullable=False),
+        sa.Column("outside_vat", MONEY, nullable=False),
+        sa.Column("total", MONEY, nullable=False),
+        sa.Column("allocation_number", sa.String(20)),
+        sa.Column("held_reason", sa.String(300), nullable=False, server_default=""),
+        sa.Column("pdf_key", sa.String(200)),
+        sa.Column("issued_at", TS),
+        sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
+        sa.CheckConstraint("document_type IN (305, 320, 330, 400)",
+                           name="tax_documents_type"),
+        sa.CheckConstraint("status IN ('held', 'issued')", name="tax_documents_status"),
+        sa.CheckConstraint("(status = 'issued') = (number IS NOT NULL AND issued_at IS NOT NULL)",
+                           name="tax_documents_numbered"),
+        sa.CheckConstraint("total = before_vat + vat + outside_vat", name="tax_documents_sum"),
+        sa.CheckConstraint("(document_type = 330) = (corrects_id IS NOT NULL)",
+                           name="tax_documents_credit_note"),
+        sa.UniqueConstraint("document_type", "number", name="tax_documents_number"),
+    )
+    op.execute("""
+        CREATE INDEX tax_documents_business ON tax_documents (professional_id, created_at);
+        CREATE INDEX tax_documents_held ON tax_documents (created_at) WHERE status = 'held';
+        -- One invoice per statement, one credit note per invoice.
+        CREATE UNIQUE INDEX tax_documents_statement_invoice ON tax_documents (statement_id)
+            WHERE document_type IN (305, 320);
+        CREATE UNIQUE INDEX tax_documents_correction ON tax_documents (corrects_id)
+            WHERE corrects_id IS NOT NULL;
+
+        -- An issued document is final: only its PDF may be stored, once. A held one may be
+        -- issued (numbered) once it has what it lacked. Nothing is ever deleted.
+        CREATE FUNCTION tax_documents_final() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'DELETE' THEN
+                RAISE EXCEPTION 'tax documents are never deleted' USING ERRCODE = 'P0001';
+            END IF;
+            IF OLD.status = 'issued' AND (
+                   (to_jsonb(NEW) - 'pdf_key') IS DISTINCT FROM (to_jsonb(OLD) - 'pdf_key')
+                   OR (OLD.pdf_key IS NOT NULL AND NEW.pdf_key IS DISTINCT FROM OLD.pdf_key))
+            THEN
+                RAISE EXCEPTION 'an issued tax document is never edited'
+                    USING ERRCODE = 'P0001';
+            END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER tax_documents_final BEFORE UPDATE OR DELETE ON tax_documents
+            FOR EACH ROW EXECUTE FUNCTION tax_documents_final();
+    """)
+
+    for table in ("settlement_statements", "tax_documents"):
+        force_rls(op, table, app, "SELECT, INSERT, UPDATE")
+        op.execute(f"""
+            CREATE POLICY {table}_read ON {table} FOR SELECT
+                USING (app_is_trusted() OR app_owner_of(professional_id));
+            CREATE POLICY {table}_platform ON {table} FOR ALL
+                USING (app_is_trusted()) WITH CHECK (app_is_trusted());
+        """)
+    force_rls(op, "b2b_charges", app, "SELECT, INSERT, UPDATE")
+    op.execute("""
+        CREATE POLICY b2b_charges_read ON b2b_charges FOR SELECT
+            USING (app_is_trusted() OR app_owner_of(performer_professional_id)
+                   OR app_owner_of(referrer_professional_id));
+        CREATE POLICY b2b_charges_platform ON b2b_charges FOR ALL
+            USING (app_is_trusted()) WITH CHECK (app_is_trusted());
+    """)
+
+
+def downgrade() -> None:
+    op.drop_table("tax_documents")
+    op.execute("DROP FUNCTION IF EXISTS tax_documents_final()")
+    op.drop_table("b2b_charges")
+    op.drop_table("settlement_statements")
+    op.drop_column("professionals", "licensed_dealer")
+    # The ledger is never rewritten: with b2b transactions on it, the old checks refuse.
+    _checks(OLD_TX_KINDS, OLD_PURPOSES)

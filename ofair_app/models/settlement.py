@@ -1,0 +1,95 @@
+"""B2B settlement: closed jobs' charges, monthly statements and tax documents (migration 0015)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Column, Date, ForeignKey, Numeric, SmallInteger, String
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from ofair_app.domain.settlement import ChargeStatus, StatementStatus
+from ofair_app.models._base import created_at_column
+
+
+def _money() -> Column:
+    return Column(Numeric(12, 2), nullable=False)
+
+
+class B2bCharge(SQLModel, table=True):
+    """What one closed job owes in b2b mode, frozen at close."""
+
+    __tablename__ = "b2b_charges"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    lead_id: uuid.UUID = Field(foreign_key="leads.id", unique=True)
+    performer_professional_id: uuid.UUID = Field(foreign_key="professionals.id")
+    referrer_professional_id: uuid.UUID | None = Field(default=None,
+                                                       foreign_key="professionals.id")
+    final_amount: Decimal = Field(sa_column=_money())
+    platform_commission: Decimal = Field(sa_column=_money())
+    referrer_fee: Decimal = Field(sa_column=_money())
+    closed_at: datetime
+    month: date = Field(sa_column=Column(Date, nullable=False))
+    transaction_id: int = Field(sa_column=Column(BigInteger, ForeignKey("ledger_transactions.id"),
+                                                 nullable=False))
+    status: ChargeStatus = Field(default=ChargeStatus.open, sa_type=String(10))
+    performer_statement_id: uuid.UUID | None = Field(default=None,
+                                                     foreign_key="settlement_statements.id")
+    referrer_statement_id: uuid.UUID | None = Field(default=None,
+                                                    foreign_key="settlement_statements.id")
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+
+class SettlementStatement(SQLModel, table=True):
+    """A business's month netted (see `domain.settlement.StatementFigures`)."""
+
+    __tablename__ = "settlement_statements"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    professional_id: uuid.UUID = Field(foreign_key="professionals.id")
+    month: date = Field(sa_column=Column(Date, nullable=False))
+    issued_on: date = Field(sa_column=Column(Date, nullable=False))
+    jobs: int
+    fees: Decimal = Field(sa_column=_money())
+    vat_rate: Decimal = Field(sa_column=Column(Numeric(5, 4), nullable=False))
+    vat: Decimal = Field(sa_column=_money())
+    referral_owed: Decimal = Field(sa_column=_money())
+    referral_earned: Decimal = Field(sa_column=_money())
+    carried_in: Decimal = Field(sa_column=_money())
+    amount_due: Decimal = Field(sa_column=_money())
+    status: StatementStatus = Field(sa_type=String(10))
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+
+class TaxDocument(SQLModel, table=True):
+    """A tax invoice, credit note or receipt the platform issued (or holds) for a business.
+    Issued: numbered and final (the database refuses edits but storing the PDF once)."""
+
+    __tablename__ = "tax_documents"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    professional_id: uuid.UUID = Field(foreign_key="professionals.id")
+    statement_id: uuid.UUID | None = Field(default=None, foreign_key="settlement_statements.id")
+    corrects_id: uuid.UUID | None = Field(default=None, foreign_key="tax_documents.id")
+    document_type: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    number: int | None = Field(default=None, sa_column=Column(BigInteger))
+    status: str = Field(max_length=8)  # held | issued
+    document_date: date = Field(sa_column=Column(Date, nullable=False))
+    customer_name: str = Field(max_length=120)
+    customer_number: str = Field(max_length=9)
+    customer_address: str = Field(default="", max_length=200)
+    customer_is_dealer: bool
+    lines: list = Field(sa_column=Column(JSONB, nullable=False))
+    before_vat: Decimal = Field(sa_column=_money())
+    vat_rate: Decimal = Field(sa_column=Column(Numeric(5, 4), nullable=False))
+    vat: Decimal = Field(sa_column=_money())
+    outside_vat: Decimal = Field(sa_column=_money())
+    total: Decimal = Field(sa_column=_money())
+    allocation_number: str | None = Field(default=None, max_length=20)
+    held_reason: str = Field(default="", max_length=300)
+    pdf_key: str | None = Field(default=None, max_length=200)
+    issued_at: datetime | None = None
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())

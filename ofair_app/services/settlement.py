@@ -1,0 +1,462 @@
+"""B2B settlement (`SETTLEMENT_MODE=b2b`, DESIGN.md §3 and §11; issue 17).
+
+The client pays the performer directly. The use cases here:
+- `start_work`: the performer starts the awarded job (there is no checkout to start it);
+- `record_close`: when the job closes, what its performer owes is recorded, frozen: one
+  `b2b_charges` row and one `accrue` ledger transaction (`domain.settlement.accrual_legs`);
+- `settle_month`: the `monthly_settlement` job. Set-based: a few statements claim every open
+  charge of the month and earlier, write one statement per business, post the VAT, and write the
+  platform's tax invoices, numbered in one block per type. An invoice that needs an allocation
+  number is written `held`, unnumbered, and `request_allocations` asks the Tax Authority for
+  each, one at a time and outside the settlement's transaction;
+- reading: a business's balance so far this month, its statements, its documents.
+Rules and arithmetic live in `domain/settlement.py` and `domain/tax.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from ofair_app.adapters import invoices as authority
+from ofair_app.db.engine import SYSTEM, Caller, trusted_step, unit_of_work
+from ofair_app.domain import leads as lead_rules
+from ofair_app.domain import settlement as rules
+from ofair_app.domain import tax
+from ofair_app.domain.errors import Conflict, Forbidden, NotFound
+from ofair_app.domain.lead_actions import LeadAction
+from ofair_app.domain.leads import Event, LeadType
+from ofair_app.domain.ledger import ZERO, Purpose, TxKind
+from ofair_app.domain.proposals import ProposalStatus
+from ofair_app.models import (
+    B2bCharge,
+    Lead,
+    LocalityRow,
+    MemberRole,
+    Professional,
+    ProfessionalMember,
+    Proposal,
+    SettlementStatement,
+    TaxDocument,
+)
+from ofair_app.models._base import utcnow
+from ofair_app.services import lead_actions, ledger, referrals, subscriptions, tax_documents, users
+from ofair_app.services import leads as lead_service
+from ofair_app.services.professionals import require_member
+from ofair_app.settings import get_settings
+
+
+class NotB2b(Conflict):
+    code, message_key = "not_b2b", "errors.settlement.not_b2b"
+
+
+def b2b() -> bool:
+    return get_settings().settlement_mode == "b2b"
+
+
+# --- the job's life in b2b mode --------------------------------------------------------------
+
+
+def start_work(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> Lead:
+    """The performer starts the job it won (b2b mode: the client pays it directly, so nothing
+    is paid through the platform first). The price agreed by then is the job's final amount."""
+    users.require_user(caller)
+    if not b2b():
+        raise NotB2b()
+    lead = lead_service.find_lead(session, lead_id)
+    lead_actions.require_action(session, caller, lead, LeadAction.start_work)
+    require_member(session=session, caller=caller, professional_id=lead.performer_professional_id)
+    with trusted_step(session, caller):  # the platform moves the job on, for its performer
+        locked = lead_service.find_lead(session, lead_id, lock=True)
+        if locked.status != lead_rules.LeadStatus.awarded:
+            raise lead_rules.IllegalTransition(params={"status": str(locked.status),
+                                                       "event": str(Event.start)})
+        proposal = session.exec(select(Proposal).where(
+            Proposal.lead_id == locked.id, Proposal.status == ProposalStatus.accepted,
+            Proposal.professional_id == locked.performer_professional_id)).one()
+        locked.final_amount = proposal.price
+        locked.status = lead_rules.next_status(locked.status, Event.start)
+        session.add(locked)
+        session.flush()
+    return locked
+
+
+def record_close(session: Session, caller: Caller, lead: Lead) -> B2bCharge | None:
+    """What the just-closed job owes, frozen now: the performer owes the platform its
+    commission and the referrer its fee (collected through the platform). Once per job."""
+    if not b2b() or lead.performer_professional_id is None:
+        return None
+    with trusted_step(session, caller):
+        existing = session.exec(select(B2bCharge).where(B2bCharge.lead_id == lead.id)).first()
+        if existing is not None:
+            return existing
+        performer = session.get(Professional, lead.performer_professional_id)
+        amount = lead.final_amount
+        if amount is None:  # started before b2b mode was on: the accepted price
+            amount = session.exec(select(Proposal.price).where(
+                Proposal.lead_id == lead.id, Proposal.status == ProposalStatus.accepted)).one()
+        referrer_id = (lead.owner_professional_id
+                       if lead.type == LeadType.professional_referral
+                       and lead.owner_professional_id != lead.performer_professional_id
+                       else None)
+        share = (referrals.agreed_share(session, lead) or Decimal("0")) if referrer_id \
+            else Decimal("0")
+        split = lead_service.split_at(
+            amount, lead.type, share=share,
+            subscribed=performer is not None and subscriptions.is_subscribed(performer))
+        referrer_id = referrer_id if split.referrer_fee else None
+        closed_at = lead.closed_at or utcnow()
+        tx_id, _ = ledger.record(
+            session, kind=TxKind.accrue, idempotency_key=f"accrue:{lead.id}",
+            legs=rules.accrual_legs(split, performer_id=lead.performer_professional_id,
+                                    referrer_id=referrer_id))
+        charge = B2bCharge(
+            lead_id=lead.id, performer_professional_id=lead.performer_professional_id,
+            referrer_professional_id=referrer_id, final_amount=split.final_amount,
+            platform_commission=split.platform_commission, referrer_fee=split.referrer_fee,
+            closed_at=closed_at, month=rules.month_of(closed_at), transaction_id=tx_id)
+        session.add(charge)
+        session.flush()
+    return charge
+
+
+# --- the month's settlement ------------------------------------------------------------------
+
+# Every open charge of the month and before whose businesses have no statement for the month
+# yet, claimed in one statement: a second run, or one running at the same time (it waits for
+# these rows, then finds them settled), claims nothing.
+_CLAIM = text("""
+    UPDATE b2b_charges c SET status = 'settled'
+    WHERE c.status = 'open' AND c.month <= :month
+      AND NOT EXISTS (SELECT 1 FROM settlement_statements s
+                      WHERE s.month = :month
+                        AND s.professional_id IN (c.performer_professional_id,
+                                                  c.referrer_professional_id))
+    RETURNING c.id, c.lead_id, c.performer_professional_id, c.referrer_professional_id,
+              c.final_amount, c.platform_commission, c.referrer_fee
+""")
+
+# A credit carried from an earlier month: the business's latest statement, if it is a credit.
+_CARRIED = text("""
+    SELECT DISTINCT ON (professional_id) professional_id, id, amount_due, status
+    FROM settlement_statements
+    WHERE professional_id = ANY(CAST(:ids AS uuid[])) AND month < :month
+    ORDER BY professional_id, month DESC
+""")
+
+_WRITE_STATEMENTS = text("""
+    INSERT INTO settlement_statements (professional_id, month, issued_on, jobs, fees, vat_rate,
+        vat, referral_owed, referral_earned, carried_in, amount_due, status)
+    SELECT CAST(s ->> 'professional_id' AS uuid), :month, :issued_on,
+           CAST(s ->> 'jobs' AS integer), CAST(s ->> 'fees' AS numeric),
+           CAST(s ->> 'vat_rate' AS numeric), CAST(s ->> 'vat' AS numeric),
+           CAST(s ->> 'referral_owed' AS numeric), CAST(s ->> 'referral_earned' AS numeric),
+           CAST(s ->> 'carried_in' AS numeric), CAST(s ->> 'amount_due' AS numeric),
+           s ->> 'status'
+    FROM jsonb_array_elements(CAST(:statements AS jsonb)) AS t(s)
+    ON CONFLICT (professional_id, month) DO NOTHING
+    RETURNING professional_id, id
+""")
+
+_LINK_CHARGES = text("""
+    UPDATE b2b_charges c
+    SET performer_statement_id = CAST(link ->> 1 AS uuid),
+        referrer_statement_id = CAST(link ->> 2 AS uuid)
+    FROM jsonb_array_elements(CAST(:links AS jsonb)) AS t(link)
+    WHERE c.id = CAST(link ->> 0 AS uuid)
+""")
+
+_MARK_CARRIED = text("""
+    UPDATE settlement_statements SET status = 'carried'
+    WHERE id = ANY(CAST(:ids AS uuid[])) AND status = 'credit'
+""")
+
+_WRITE_DOCUMENTS = text("""
+    INSERT INTO tax_documents (professional_id, statement_id, document_type, number, status,
+        document_date, customer_name, customer_number, customer_address, customer_is_dealer,
+        lines, before_vat, vat_rate, vat, outside_vat, total, held_reason, issued_at)
+    SELECT CAST(d ->> 'professional_id' AS uuid), CAST(d ->> 'statement_id' AS uuid),
+           CAST(d ->> 'document_type' AS smallint), CAST(d ->> 'number' AS bigint),
+           d ->> 'status', :document_date, d ->> 'customer_name', d ->> 'customer_number',
+           d ->> 'customer_address', CAST(d ->> 'customer_is_dealer' AS boolean), d -> 'lines',
+           CAST(d ->> 'before_vat' AS numeric), CAST(d ->> 'vat_rate' AS numeric),
+           CAST(d ->> 'vat' AS numeric), CAST(d ->> 'outside_vat' AS numeric),
+           CAST(d ->> 'total' AS numeric), d ->> 'held_reason',
+           CASE WHEN d ->> 'status' = 'issued' THEN now() END
+    FROM jsonb_array_elements(CAST(:documents AS jsonb)) AS t(d)
+    ON CONFLICT DO NOTHING
+""")
+
+AWAITING_ALLOCATION = "awaiting an allocation number from the Tax Authority"
+
+
+@dataclass(frozen=True)
+class SettlementRun:
+    month: date
+    charges: int  # closed jobs settled now
+    statements: int
+    invoices: int  # issued now
+    held: int  # waiting for an allocation number (or an admin)
+    vat: Decimal
+
+
+def _lines_by_business(claimed) -> dict[uuid.UUID, list[rules.ChargeLine]]:
+    lines: dict[uuid.UUID, list[rules.ChargeLine]] = defaultdict(list)
+    for row in claimed:
+        lines[row.performer_professional_id].append(rules.ChargeLine(
+            charge_id=row.id, lead_id=row.lead_id, final_amount=row.final_amount,
+            fee=row.platform_commission, referral_owed=row.referrer_fee,
+            referral_earned=ZERO))
+        if row.referrer_professional_id is not None:
+            lines[row.referrer_professional_id].append(rules.ChargeLine(
+                charge_id=row.id, lead_id=row.lead_id, final_amount=row.final_amount,
+                fee=ZERO, referral_owed=ZERO, referral_earned=row.referrer_fee))
+    return lines
+
+
+def _invoice_lines(lines: list[rules.ChargeLine]) -> list[dict]:
+    """What the invoice lists: one line per job's platform fee, and the referral fees the
+    platform collects for colleagues (outside the VAT base)."""
+    listed = []
+    for line in lines:
+        if line.fee:
+            listed.append({"kind": "fee", "lead_id": str(line.lead_id),
+                           "job_amount": str(line.final_amount), "amount": str(line.fee)})
+        if line.referral_owed:
+            listed.append({"kind": "collected", "lead_id": str(line.lead_id),
+                           "job_amount": str(line.final_amount),
+                           "amount": str(line.referral_owed)})
+    return listed
+
+
+def _customers(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict]:
+    rows = session.exec(select(Professional.id, Professional.business_name,
+                               Professional.business_id, Professional.licensed_dealer,
+                               LocalityRow.name_he)
+                        .join(LocalityRow, col(LocalityRow.id) == Professional.locality_id)
+                        .where(col(Professional.id).in_(ids))).all()
+    return {pid: {"customer_name": name[:120], "customer_number": number,
+                  "customer_address": place[:200], "customer_is_dealer": dealer}
+            for pid, name, number, dealer, place in rows}
+
+
+def settle_month(*, session: Session, month: date, as_of: datetime) -> SettlementRun:
+    """Settle `month` (the first of a month over by `as_of`) for every business with charges
+    open in it or before: one statement each, VAT posted, tax invoices written. System only;
+    the caller's transaction holds it all, so it happens whole or not at all."""
+    rules.settleable(month, as_of)
+    issued_on = tax.israel_date(as_of)
+    claimed = session.execute(_CLAIM, {"month": month}).all()
+    lines = _lines_by_business(claimed)
+    if not lines:
+        return SettlementRun(month=month, charges=0, statements=0, invoices=0, held=0, vat=ZERO)
+    businesses = list(lines)
+    carried = {row.professional_id: row for row in session.execute(
+        _CARRIED, {"ids": businesses, "month": month}).all()
+        if row.status == rules.StatementStatus.credit}
+    figures = {pid: rules.net(lines[pid], on=issued_on, carried_in=(
+        carried[pid].amount_due if pid in carried else ZERO)) for pid in businesses}
+    written = dict(session.execute(_WRITE_STATEMENTS, {
+        "month": month, "issued_on": issued_on,
+        "statements": json.dumps([{
+            "professional_id": str(pid), "jobs": len(lines[pid]), "fees": str(f.fees),
+            "vat_rate": str(f.vat_rate), "vat": str(f.vat),
+            "referral_owed": str(f.referral_owed), "referral_earned": str(f.referral_earned),
+            "carried_in": str(f.carried_in), "amount_due": str(f.amount_due),
+            "status": str(f.status)} for pid, f in figures.items()])}).all())
+    session.execute(_LINK_CHARGES, {"links": json.dumps([
+        [str(row.id), str(written[row.performer_professional_id]),
+         str(written[row.referrer_professional_id]) if row.referrer_professional_id else None]
+        for row in claimed])})
+    session.execute(_MARK_CARRIED, {"ids": [carried[pid].id for pid in businesses
+                                            if pid in carried]})
+    vat_postings = [ledger.Posting(idempotency_key=f"vat:{written[pid]}", payment_id=None,
+                                   pending_id=None, legs=rules.vat_legs(f.vat, pid))
+                    for pid, f in figures.items() if f.vat]
+    ledger.record_many(session, kind=TxKind.vat, postings=vat_postings)
+    issued, held = _write_invoices(session, figures, lines, written, issued_on)
+    return SettlementRun(month=month, charges=len(claimed), statements=len(written),
+                         invoices=issued, held=held,
+                         vat=sum((f.vat for f in figures.values()), ZERO))
+
+
+def _write_invoices(session: Session, figures: dict[uuid.UUID, rules.StatementFigures],
+                    lines: dict[uuid.UUID, list[rules.ChargeLine]],
+                    statements: dict[uuid.UUID, uuid.UUID], on: date) -> tuple[int, int]:
+    """A tax invoice (305) for every statement with platform fees: numbered now in one block,
+    or held unnumbered when it needs an allocation number first."""
+    invoiced = [pid for pid, f in figures.items() if f.fees]
+    customers = _customers(session, invoiced)
+    kind = tax.DocumentType.tax_invoice
+    waits = {pid for pid in invoiced if tax.needs_allocation(
+        kind, figures[pid].fees, on, customer_is_dealer=customers[pid]["customer_is_dealer"])}
+    ready = [pid for pid in invoiced if pid not in waits]
+    numbers = tax_documents.take_numbers(session, kind, len(ready))
+    number_of = dict(zip(ready, numbers, strict=True))
+    documents = []
+    for pid in invoiced:
+        f = figures[pid]
+        documents.append({
+            "professional_id": str(pid), "statement_id": str(statements[pid]),
+            "document_type": int(kind), "number": number_of.get(pid),
+            "status": "held" if pid in waits else "issued",
+            "held_reason": AWAITING_ALLOCATION if pid in waits else "",
+            "lines": _invoice_lines(lines[pid]), "before_vat": str(f.fees),
+            "vat_rate": str(f.vat_rate), "vat": str(f.vat), "outside_vat": str(f.referral_owed),
+            "total": str(f.fees + f.vat + f.referral_owed), **customers[pid]})
+    session.execute(_WRITE_DOCUMENTS, {"document_date": on, "documents": json.dumps(documents)})
+    return len(ready), len(waits)
+
+
+# --- allocation numbers ----------------------------------------------------------------------
+
+
+def request_allocations(*, limit: int = 100) -> dict[str, int]:
+    """Ask the Tax Authority for the number of each held invoice, one transaction each: the
+    invoice is numbered, asked about, and issued with the answer; a refusal or no answer rolls
+    the number back (no gap) and the invoice stays held with the reason."""
+    with unit_of_work(SYSTEM) as session:
+        held = list(session.exec(select(TaxDocument.id).where(TaxDocument.status == "held")
+                                 .order_by(col(TaxDocument.created_at)).limit(limit)).all())
+    counts = {"issued": 0, "refused": 0, "unavailable": 0}
+    for document_id in held:
+        counts[_allocate(document_id)] += 1
+    return counts
+
+
+def _ask_authority(document: TaxDocument, number: int) -> tuple[str, str | None, str]:
+    """(outcome, allocation number, reason) for `document` numbered `number`."""
+    try:
+        result = authority.get_authority().request_allocation(authority.AllocationRequest(
+            invoice_number=str(number), document_type=int(document.document_type),
+            invoice_date=document.document_date,
+            vat_number=get_settings().invoice_issuer_number,
+            customer_vat_number=document.customer_number,
+            amount_before_vat=document.before_vat, vat_amount=document.vat,
+            total=document.before_vat + document.vat))
+    except authority.AllocationRefused as refused:
+        return "refused", None, " ".join(filter(None, (
+            "refused:", refused.result.reason_code, refused.result.reason)))
+    except authority.AuthorityUnavailable as unavailable:
+        return "unavailable", None, f"no answer: {unavailable.reason}"
+    except ValueError as bad:  # e.g. the business's number is not a dealer number
+        return "refused", None, f"not sent: {bad}"
+    return "issued", result.allocation_number, ""
+
+
+def _allocate(document_id: uuid.UUID) -> str:
+    with unit_of_work(SYSTEM) as session:
+        document = session.exec(select(TaxDocument).where(TaxDocument.id == document_id)
+                                .with_for_update(skip_locked=True)).first()
+        if document is None or document.status != "held":
+            return "unavailable"
+        numbering = session.begin_nested()  # a refusal gives the number back: no gap
+        number = tax_documents.next_number(session, tax.DocumentType(document.document_type))
+        outcome, allocation, reason = _ask_authority(document, number)
+        if outcome == "issued":
+            document.number, document.status, document.allocation_number = (
+                number, "issued", allocation)
+            document.held_reason, document.issued_at = "", utcnow()
+            session.add(document)
+            session.flush()
+            numbering.commit()
+        else:
+            numbering.rollback()
+            document.held_reason = reason[:300]
+            session.add(document)
+    return outcome
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _require_owner_or_admin(session: Session, caller: Caller, professional_id: uuid.UUID) -> None:
+    """Money matters of a business are for its owners (a suspended business's too: its
+    invoices stay its own) and admins; anyone else gets 403."""
+    users.require_user(caller)
+    if caller.role == "admin":
+        return
+    role = session.exec(select(ProfessionalMember.role).where(
+        ProfessionalMember.professional_id == professional_id,
+        ProfessionalMember.user_id == caller.user_id)).first()
+    if role != MemberRole.owner:
+        raise Forbidden("errors.professional.owner_only", code="owner_only")
+
+
+@dataclass(frozen=True)
+class Balance:
+    """A business's b2b position: what it owes (+) or is owed (-) in all, and this month's
+    charges not yet on a statement."""
+
+    professional_id: uuid.UUID
+    balance: Decimal
+    month: date
+    month_jobs: int
+    month_fees: Decimal
+    month_referral_owed: Decimal
+    month_referral_earned: Decimal
+
+
+def balance(*, session: Session, caller: Caller, professional_id: uuid.UUID,
+            now: datetime | None = None) -> Balance:
+    """Owners of the business and admins only."""
+    _require_owner_or_admin(session, caller, professional_id)
+    moment = now or utcnow()
+    month = rules.month_of(moment)
+    charges = session.exec(select(B2bCharge).where(
+        col(B2bCharge.status).in_([rules.ChargeStatus.open, rules.ChargeStatus.frozen]),
+        (B2bCharge.performer_professional_id == professional_id)
+        | (B2bCharge.referrer_professional_id == professional_id))).all()
+    mine = [c for c in charges if c.month == month]
+    return Balance(
+        professional_id=professional_id,
+        balance=ledger.account_balance(session, Purpose.pro_settlement, professional_id),
+        month=month, month_jobs=len(mine),
+        month_fees=sum((c.platform_commission for c in mine
+                        if c.performer_professional_id == professional_id), ZERO),
+        month_referral_owed=sum((c.referrer_fee for c in mine
+                                 if c.performer_professional_id == professional_id), ZERO),
+        month_referral_earned=sum((c.referrer_fee for c in mine
+                                   if c.referrer_professional_id == professional_id), ZERO))
+
+
+def statements(*, session: Session, caller: Caller,
+               professional_id: uuid.UUID) -> list[SettlementStatement]:
+    _require_owner_or_admin(session, caller, professional_id)
+    return list(session.exec(select(SettlementStatement).where(
+        SettlementStatement.professional_id == professional_id)
+        .order_by(col(SettlementStatement.month).desc())).all())
+
+
+def documents(*, session: Session, caller: Caller,
+              professional_id: uuid.UUID) -> list[TaxDocument]:
+    """The business's tax documents, newest first; held ones too (shown as pending)."""
+    _require_owner_or_admin(session, caller, professional_id)
+    return list(session.exec(select(TaxDocument).where(
+        TaxDocument.professional_id == professional_id)
+        .order_by(col(TaxDocument.created_at).desc(), col(TaxDocument.number).desc())).all())
+
+
+def find_document(*, session: Session, caller: Caller, document_id: uuid.UUID) -> TaxDocument:
+    users.require_user(caller)
+    document = session.get(TaxDocument, document_id)
+    if document is None:
+        raise NotFound("errors.settlement.no_document", code="no_document")
+    _require_owner_or_admin(session, caller, document.professional_id)
+    return document
+
+
+def charges_of(*, session: Session, statement: SettlementStatement) -> list[B2bCharge]:
+    """The closed jobs a statement settled (as performer or as referrer)."""
+    return list(session.exec(select(B2bCharge).where(
+        (B2bCharge.performer_statement_id == statement.id)
+        | (B2bCharge.referrer_statement_id == statement.id))
+        .order_by(col(B2bCharge.closed_at))).all())
+

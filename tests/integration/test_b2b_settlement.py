@@ -1,0 +1,442 @@
+"""B2B settlement (issue 17 points 1-4 and 11): what a closed job owes is recorded at close, the
+month is netted into one statement per business, the platform's fees are invoiced with VAT,
+numbers have no gap, an invoice that needs an allocation number waits for it, and only the
+business's owners and admins read any of it."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import select
+
+from ofair_app.db.engine import ANONYMOUS, SYSTEM, Caller, unit_of_work
+from ofair_app.domain import settlement as rules
+from ofair_app.domain.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
+from ofair_app.domain.leads import LeadStatus
+from ofair_app.domain.ledger import Purpose
+from ofair_app.domain.tax import ISRAEL
+from ofair_app.models import (
+    B2bCharge,
+    Lead,
+    Professional,
+    ProposalCreate,
+    SettlementStatement,
+    TaxDocument,
+    User,
+    UserRole,
+)
+from ofair_app.models._base import utcnow
+from ofair_app.services import ledger, payments, proposals, settlement
+from tests.factories import (
+    caller_for,
+    consumer_lead_data,
+    make_lead,
+    make_professional,
+    make_user,
+    pro_lead_data,
+)
+from tests.integration.test_rls_identity import count, refused, rows_changed
+from tests.standin import configured
+
+MONTH = rules.month_of(utcnow())
+AS_OF = datetime.combine(rules.next_month(MONTH), time(2), tzinfo=ISRAEL)
+
+
+@pytest.fixture
+def b2b(db, monkeypatch):
+    with configured(monkeypatch, {"SETTLEMENT_MODE": "b2b"}):
+        yield
+
+
+def won(owner: User, performer: User, price: str, data=None):
+    """`performer`'s business won `owner`'s lead at `price` (awarded, not started)."""
+    lead = make_lead(owner, data)
+    pro, client = caller_for(performer), caller_for(owner)
+    with unit_of_work(pro) as session:
+        proposal = proposals.create_proposal(
+            session=session, caller=pro, lead_id=lead.id,
+            data=ProposalCreate(price=Decimal(price), description="אגיע מחר עם כל החלקים."))
+    with unit_of_work(client) as session:
+        proposals.accept_proposal(session=session, caller=client, proposal_id=proposal.id)
+    return lead
+
+
+def closed_job(owner: User, performer: User, price: str, data=None):
+    """A job started, done and confirmed in b2b mode: closed, its charge recorded."""
+    lead = won(owner, performer, price, data)
+    pro, client = caller_for(performer), caller_for(owner)
+    with unit_of_work(pro) as session:
+        assert settlement.start_work(session=session, caller=pro,
+                                     lead_id=lead.id).status == LeadStatus.in_progress
+    with unit_of_work(pro) as session:
+        payments.complete(session=session, caller=pro, lead_id=lead.id)
+    with unit_of_work(client) as session:
+        assert payments.confirm_completion(session=session, caller=client,
+                                           lead_id=lead.id).status == LeadStatus.closed
+    return lead
+
+
+@dataclass
+class Month:
+    consumer: User
+    performer: User  # won the consumer's ₪1,000 job and the referrer's ₪1,000 job
+    referrer: User  # posted a pro lead at 20 %
+    performer_id: object
+    referrer_id: object
+
+
+@pytest.fixture
+def month(b2b) -> Month:
+    consumer = make_user(name="רונית")
+    performer_business, performer = make_professional(business_name="אינסטלציה אלון")
+    referrer_business, referrer = make_professional(business_name="שיפוצי דוד")
+    closed_job(consumer, performer, "1000")
+    closed_job(referrer, performer, "1000", pro_lead_data(referrer_business))
+    return Month(consumer=consumer, performer=performer, referrer=referrer,
+                 performer_id=performer_business.id, referrer_id=referrer_business.id)
+
+
+def settle(as_of: datetime = AS_OF, month=MONTH) -> settlement.SettlementRun:
+    with unit_of_work(SYSTEM) as session:
+        return settlement.settle_month(session=session, month=month, as_of=as_of)
+
+
+def account(purpose: Purpose, professional_id=None) -> Decimal:
+    with unit_of_work(SYSTEM) as session:
+        return ledger.account_balance(session, purpose, professional_id)
+
+
+def rows(model, *where):
+    with unit_of_work(SYSTEM) as session:
+        return list(session.exec(select(model).where(*where)).all())
+
+
+# --- 1. recording at close -----------------------------------------------------------------
+
+
+def test_a_closed_job_records_what_its_performer_owes(month) -> None:
+    charges = {c.referrer_professional_id is None: c for c in rows(B2bCharge)}
+    consumer_job, referral_job = charges[True], charges[False]
+    assert (consumer_job.final_amount, consumer_job.platform_commission,
+            consumer_job.referrer_fee) == (Decimal("1000.00"), Decimal("100.00"), Decimal("0"))
+    assert (referral_job.platform_commission, referral_job.referrer_fee) == (
+        Decimal("50.00"), Decimal("200.00"))
+    assert referral_job.referrer_professional_id == month.referrer_id
+    assert {c.month for c in charges.values()} == {MONTH}
+    assert {c.status for c in charges.values()} == {rules.ChargeStatus.open}
+    # the performer owes 100 + 50 + 200; the referrer is owed 200; the platform earned 150
+    assert account(Purpose.pro_settlement, month.performer_id) == Decimal("350.00")
+    assert account(Purpose.pro_settlement, month.referrer_id) == Decimal("-200.00")
+    assert account(Purpose.platform_revenue) == Decimal("-150.00")
+    with unit_of_work(SYSTEM) as session:
+        assert ledger.total_of_all_entries(session) == 0
+
+
+def test_a_job_is_recorded_once_also_when_the_close_is_recorded_again(month) -> None:
+    charge = rows(B2bCharge)[0]
+    with unit_of_work(SYSTEM) as session:
+        lead = session.get(Lead, charge.lead_id)
+        assert settlement.record_close(session, SYSTEM, lead).id == charge.id
+    assert len(rows(B2bCharge)) == 2
+    assert account(Purpose.pro_settlement, month.performer_id) == Decimal("350.00")
+
+
+def test_the_auto_confirm_job_records_the_charge_too(b2b) -> None:
+    consumer = make_user(name="רונית")
+    _, performer = make_professional(business_name="חשמל בני")
+    lead = won(consumer, performer, "500")
+    pro = caller_for(performer)
+    with unit_of_work(pro) as session:
+        settlement.start_work(session=session, caller=pro, lead_id=lead.id)
+    with unit_of_work(pro) as session:
+        payments.complete(session=session, caller=pro, lead_id=lead.id)
+    with unit_of_work(SYSTEM) as session:
+        assert payments.auto_confirm_due(session=session,
+                                         now=utcnow() + timedelta(days=30)) == 1
+    [charge] = rows(B2bCharge)
+    assert (charge.lead_id, charge.platform_commission) == (lead.id, Decimal("50.00"))
+
+
+def test_only_the_performer_starts_and_only_in_b2b_mode(db, monkeypatch) -> None:
+    consumer = make_user(name="רונית")
+    _, performer = make_professional(business_name="חשמל בני")
+    lead = won(consumer, performer, "500")
+    pro, client = caller_for(performer), caller_for(consumer)
+    # escrow mode: the client pays to start it
+    with pytest.raises(Conflict) as escrow, unit_of_work(pro) as session:
+        settlement.start_work(session=session, caller=pro, lead_id=lead.id)
+    assert (escrow.value.status, escrow.value.code) == (409, "not_b2b")
+    with configured(monkeypatch, {"SETTLEMENT_MODE": "b2b"}):
+        outsider = caller_for(make_professional(business_name="זרים")[1])
+        for caller in (client, outsider):
+            with pytest.raises(Forbidden), unit_of_work(caller) as session:
+                settlement.start_work(session=session, caller=caller, lead_id=lead.id)
+        with pytest.raises(AppError) as anonymous, unit_of_work(ANONYMOUS) as session:
+            settlement.start_work(session=session, caller=ANONYMOUS, lead_id=lead.id)
+        assert anonymous.value.status == 401
+        with unit_of_work(pro) as session:
+            settlement.start_work(session=session, caller=pro, lead_id=lead.id)
+        with pytest.raises(AppError) as twice, unit_of_work(pro) as session:
+            settlement.start_work(session=session, caller=pro, lead_id=lead.id)
+        assert twice.value.status in (403, 409)
+    assert rows(B2bCharge) == []
+
+
+# --- 2. monthly netting ----------------------------------------------------------------------
+
+
+def test_the_month_is_netted_into_one_statement_per_business(month) -> None:
+    run = settle()
+    assert (run.charges, run.statements, run.invoices, run.held) == (2, 2, 1, 0)
+    statements = {s.professional_id: s for s in rows(SettlementStatement)}
+    performer, referrer = statements[month.performer_id], statements[month.referrer_id]
+    # fees 150 + VAT 18 % (27) + 200 collected for the referrer
+    assert (performer.fees, performer.vat_rate, performer.vat, performer.referral_owed,
+            performer.amount_due, performer.status) == (
+        Decimal("150.00"), Decimal("0.1800"), Decimal("27.00"), Decimal("200.00"),
+        Decimal("377.00"), "due")
+    assert (referrer.fees, referrer.referral_earned, referrer.amount_due, referrer.status) == (
+        Decimal("0.00"), Decimal("200.00"), Decimal("-200.00"), "credit")
+    assert (performer.month, performer.issued_on, performer.jobs) == (
+        MONTH, AS_OF.date(), 2)
+    assert {c.status for c in rows(B2bCharge)} == {rules.ChargeStatus.settled}
+    # the VAT is owed by the performer to the platform and by the platform to the Authority
+    assert account(Purpose.pro_settlement, month.performer_id) == Decimal("377.00")
+    assert account(Purpose.vat_payable) == Decimal("-27.00")
+    with unit_of_work(SYSTEM) as session:
+        assert ledger.total_of_all_entries(session) == 0
+
+
+def test_a_second_run_or_a_concurrent_one_changes_nothing(month) -> None:
+    results: list[settlement.SettlementRun] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            results.append(settle())
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert sorted(r.statements for r in results) == [0, 2]
+    assert settle().statements == 0
+    assert len(rows(SettlementStatement)) == 2
+    assert len(rows(TaxDocument)) == 1
+    assert account(Purpose.vat_payable) == Decimal("-27.00")
+
+
+def test_a_month_not_over_or_not_a_month_is_refused_and_nothing_is_written(month) -> None:
+    for as_of, wanted in ((datetime.now(UTC), MONTH), (AS_OF, MONTH.replace(day=2))):
+        with pytest.raises(InvalidInput) as refused_month:
+            settle(as_of=as_of, month=wanted)
+        assert refused_month.value.status == 422
+    assert rows(SettlementStatement) == []
+    assert {c.status for c in rows(B2bCharge)} == {rules.ChargeStatus.open}
+
+
+def test_a_business_with_nothing_gets_no_statement(month) -> None:
+    idle, _ = make_professional(business_name="שקט")
+    settle()
+    assert [s for s in rows(SettlementStatement) if s.professional_id == idle.id] == []
+    assert settle(as_of=AS_OF, month=rules.previous_month(datetime.combine(
+        MONTH, time(12), tzinfo=ISRAEL))).statements == 0
+
+
+def test_a_credit_is_carried_into_the_next_statement(month) -> None:
+    settle()
+    # the referrer performs a job the next month: its 200 credit is carried in
+    closed_job(month.consumer, month.referrer, "1000")
+    with unit_of_work(SYSTEM) as session:
+        session.execute(text("UPDATE b2b_charges SET month = :m WHERE status = 'open'"),
+                        {"m": rules.next_month(MONTH)})
+    later = rules.next_month(MONTH)
+    settle(as_of=datetime.combine(rules.next_month(later), time(2), tzinfo=ISRAEL),
+           month=later)
+    statements = {(s.professional_id, s.month): s for s in rows(SettlementStatement)}
+    assert statements[(month.referrer_id, MONTH)].status == "carried"
+    now = statements[(month.referrer_id, later)]
+    # fee 100 + VAT 18 - 200 carried in
+    assert (now.fees, now.vat, now.carried_in, now.amount_due, now.status) == (
+        Decimal("100.00"), Decimal("18.00"), Decimal("-200.00"), Decimal("-82.00"), "credit")
+    assert account(Purpose.pro_settlement, month.referrer_id) == Decimal("-82.00")
+
+
+# --- 3. tax invoices ---------------------------------------------------------------------------
+
+
+def test_the_platforms_fee_is_invoiced_with_vat_and_the_referral_fee_outside_it(month) -> None:
+    settle()
+    [invoice] = rows(TaxDocument)
+    assert (invoice.professional_id, invoice.document_type, invoice.status) == (
+        month.performer_id, 305, "issued")
+    assert (invoice.before_vat, invoice.vat_rate, invoice.vat, invoice.outside_vat,
+            invoice.total) == (Decimal("150.00"), Decimal("0.1800"), Decimal("27.00"),
+                               Decimal("200.00"), Decimal("377.00"))
+    assert invoice.number is not None and invoice.allocation_number is None
+    assert invoice.customer_name == "אינסטלציה אלון" and invoice.customer_address
+    kinds = sorted((line["kind"], line["amount"]) for line in invoice.lines)
+    assert kinds == [("collected", "200.00"), ("fee", "100.00"), ("fee", "50.00")]
+
+
+def test_an_issued_invoice_is_never_edited_or_deleted(month) -> None:
+    settle()
+    [invoice] = rows(TaxDocument)
+    for sql in ("UPDATE tax_documents SET total = 1, before_vat = 1, vat = 0, outside_vat = 0",
+                "UPDATE tax_documents SET customer_name = 'אחר'",
+                "DELETE FROM tax_documents"):
+        with pytest.raises(DBAPIError), unit_of_work(SYSTEM) as session:
+            session.execute(text(sql))
+    with unit_of_work(SYSTEM) as session:  # its PDF may be stored, once
+        session.execute(text("UPDATE tax_documents SET pdf_key = 'invoices/a.pdf'"))
+    with pytest.raises(DBAPIError), unit_of_work(SYSTEM) as session:
+        session.execute(text("UPDATE tax_documents SET pdf_key = 'invoices/b.pdf'"))
+    assert rows(TaxDocument)[0].total == invoice.total
+
+
+def test_numbers_run_on_without_a_gap_across_months(month) -> None:
+    settle()
+    closed_job(month.consumer, month.referrer, "1000")
+    later = rules.next_month(MONTH)
+    with unit_of_work(SYSTEM) as session:
+        session.execute(text("UPDATE b2b_charges SET month = :m WHERE status = 'open'"),
+                        {"m": later})
+    settle(as_of=datetime.combine(rules.next_month(later), time(2), tzinfo=ISRAEL), month=later)
+    numbers = sorted(d.number for d in rows(TaxDocument))
+    assert numbers == list(range(numbers[0], numbers[0] + 2))
+
+
+# --- 4. allocation numbers ---------------------------------------------------------------------
+
+
+def big_job(business_number: str | None = None) -> tuple[Professional, User]:
+    """A consumer's ₪60,000 job: a fee of ₪6,000 before VAT, over the ₪5,000 threshold."""
+    consumer = make_user(name="רונית")
+    business, performer = make_professional(business_name="קבלן גדול")
+    if business_number:
+        with unit_of_work(SYSTEM) as session:
+            session.execute(text("UPDATE professionals SET business_id = :n WHERE id = :id"),
+                            {"n": business_number, "id": business.id})
+    closed_job(consumer, performer, "60000", consumer_lead_data(budget=Decimal("60000")))
+    return business, performer
+
+
+def test_an_invoice_over_the_threshold_waits_for_its_allocation_number(b2b) -> None:
+    big_job()
+    run = settle()
+    assert (run.invoices, run.held) == (0, 1)
+    [held] = rows(TaxDocument)
+    assert (held.status, held.number, held.held_reason) == (
+        "held", None, settlement.AWAITING_ALLOCATION)
+    assert settlement.request_allocations() == {"issued": 1, "refused": 0, "unavailable": 0}
+    [issued] = rows(TaxDocument)
+    assert issued.status == "issued" and issued.number is not None
+    assert issued.allocation_number is not None and len(issued.allocation_number) == 9
+    assert issued.before_vat == Decimal("6000.00")
+
+
+def test_a_refused_invoice_stays_held_with_the_reason_and_takes_no_number(b2b) -> None:
+    big_job(business_number="999999998")  # the sandbox refuses this customer
+    settle()
+    assert settlement.request_allocations() == {"issued": 0, "refused": 1, "unavailable": 0}
+    [held] = rows(TaxDocument)
+    assert (held.status, held.number) == ("held", None)
+    assert "refused" in held.held_reason and "sandbox" in held.held_reason
+    with unit_of_work(SYSTEM) as session:  # the number it asked with was given back
+        assert session.execute(text("SELECT count(*) FROM document_counters"
+                                    " WHERE document_type = 305")).scalar_one() == 0
+
+
+def test_a_business_that_is_not_a_licensed_dealer_needs_no_allocation(b2b) -> None:
+    business, _ = big_job()
+    with unit_of_work(SYSTEM) as session:
+        session.execute(text("UPDATE professionals SET licensed_dealer = false WHERE id = :id"),
+                        {"id": business.id})
+    assert settle().held == 0
+    assert rows(TaxDocument)[0].status == "issued"
+
+
+# --- reading, and who may -----------------------------------------------------------------
+
+
+def test_owners_and_admins_read_a_business_statements_and_invoices(month) -> None:
+    settle()
+    owner = caller_for(month.performer)
+    with unit_of_work(owner) as session:
+        assert len(settlement.statements(session=session, caller=owner,
+                                         professional_id=month.performer_id)) == 1
+        [invoice] = settlement.documents(session=session, caller=owner,
+                                         professional_id=month.performer_id)
+        assert settlement.balance(session=session, caller=owner,
+                                  professional_id=month.performer_id).balance == Decimal("377")
+    admin = caller_for(make_user(role=UserRole.admin, name="מנהלת"))
+    with unit_of_work(admin) as session:
+        assert settlement.find_document(session=session, caller=admin,
+                                        document_id=invoice.id).id == invoice.id
+    referrer = caller_for(month.referrer)
+    for caller in (referrer, caller_for(month.consumer)):  # not theirs to know it exists
+        with pytest.raises(NotFound), unit_of_work(caller) as session:
+            settlement.find_document(session=session, caller=caller,
+                                     document_id=invoice.id)
+
+
+def test_the_balance_so_far_this_month(month) -> None:
+    owner = caller_for(month.referrer)
+    with unit_of_work(owner) as session:
+        found = settlement.balance(session=session, caller=owner,
+                                   professional_id=month.referrer_id)
+    assert (found.balance, found.month, found.month_jobs, found.month_referral_earned) == (
+        Decimal("-200.00"), MONTH, 1, Decimal("200.00"))
+
+
+SETTLEMENT_TABLES = ("b2b_charges", "settlement_statements", "tax_documents")
+
+
+@pytest.fixture
+def outsiders(month) -> list[tuple[str, Caller]]:
+    settle()
+    return [("another user", caller_for(make_user(name="זר"))),
+            ("another business", caller_for(make_professional(business_name="סקרנים")[1])),
+            ("anonymous", ANONYMOUS), ("the consumer", caller_for(month.consumer))]
+
+
+@pytest.mark.parametrize("table", SETTLEMENT_TABLES)
+def test_outsiders_see_no_settlement_row(month, outsiders, table) -> None:
+    for name, caller in outsiders:
+        assert count(caller, f"SELECT 1 FROM {table}") == 0, (table, name)
+    admin = caller_for(make_user(role=UserRole.admin, name="מנהלת"))
+    assert count(admin, f"SELECT 1 FROM {table}") > 0
+    performer = caller_for(month.performer)
+    assert count(performer, f"SELECT 1 FROM {table}") > 0
+
+
+def test_the_referrer_sees_its_own_rows_only(month, outsiders) -> None:
+    referrer = caller_for(month.referrer)
+    assert count(referrer, "SELECT 1 FROM b2b_charges") == 1  # the job it referred
+    assert count(referrer, "SELECT 1 FROM settlement_statements") == 1  # its own
+    assert count(referrer, "SELECT 1 FROM tax_documents") == 0  # the performer's invoice
+
+
+@pytest.mark.parametrize("who", ["performer", "referrer", "admin-less", "anonymous"])
+def test_nobody_but_the_platform_writes_settlement_rows(month, outsiders, who) -> None:
+    caller = {"performer": caller_for(month.performer), "referrer": caller_for(month.referrer),
+              "admin-less": outsiders[1][1], "anonymous": ANONYMOUS}[who]
+    assert rows_changed(caller, "UPDATE settlement_statements SET status = 'paid'") == 0
+    assert rows_changed(caller, "UPDATE b2b_charges SET status = 'open'") == 0
+    assert rows_changed(caller, "UPDATE tax_documents SET pdf_key = 'x'") == 0
+    assert refused(caller, "INSERT INTO settlement_statements (professional_id, month,"
+                           " issued_on, jobs, fees, vat_rate, vat, referral_owed,"
+                           " referral_earned, carried_in, amount_due, status)"
+                           " SELECT id, '2020-01-01', '2020-02-01', 0, 0, 0.17, 0, 0, 0, 0, 0,"
+                           " 'settled' FROM professionals")
+    assert refused(caller, "SELECT next_document_number(CAST(305 AS smallint))")
