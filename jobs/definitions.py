@@ -155,16 +155,41 @@ def monthly_settlement(*, as_of: datetime) -> str:
     jobs: statements, VAT, tax invoices; then ask the Tax Authority for held invoices' numbers.
     Idempotent: a second run for a month settles nothing more."""
     from ofair_app.domain import settlement as rules
-    from ofair_app.services import settlement
+    from ofair_app.services import autopay, settlement
 
     month = rules.previous_month(as_of)
     with unit_of_work(SYSTEM) as session:
         run = settlement.settle_month(session=session, month=month, as_of=as_of)
     asked = settlement.request_allocations()
+    charged = _all_due(lambda: autopay.charge_due(now=as_of))
     return (f"{month:%Y-%m}: {run.charges} jobs, {run.statements} statements, "
             f"{run.invoices} invoices issued, {run.held} held, VAT {run.vat}; allocation "
             f"numbers: {asked['issued']} issued, {asked['refused']} refused, "
-            f"{asked['unavailable']} without an answer")
+            f"{asked['unavailable']} without an answer; autopay: {_counts(charged)}")
+
+
+@job("autopay_retries", minute=45)
+def autopay_retries(*, as_of: datetime) -> str:
+    """B2B mode: charge statements whose autopay retry is due (1, 3 and 7 days after a
+    declined charge), and ask again about charges whose answer was lost."""
+    from ofair_app.services import autopay
+
+    return f"autopay: {_counts(_all_due(lambda: autopay.charge_due(now=as_of)))}"
+
+
+def _all_due(batch) -> dict[str, int]:
+    """Run `batch` until a round charges fewer than a full batch of 200."""
+    totals: dict[str, int] = {}
+    while True:
+        counts = batch()
+        for key, value in counts.items():
+            totals[key] = totals.get(key, 0) + value
+        if sum(counts.values()) < 200 or set(counts) <= {"busy", "unanswered"}:
+            return totals
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{value} {key}" for key, value in sorted(counts.items())) or "nothing due"
 
 
 @job("reconcile_payments", minute="*/10")

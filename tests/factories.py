@@ -4,6 +4,9 @@ login step does; businesses are opened through the service, as their owner."""
 from __future__ import annotations
 
 import itertools
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 
@@ -205,3 +208,88 @@ def pay_out(owner: User, admin: User, amount: str) -> None:
                                withdrawal_id=withdrawal.id, approve=True)
         batch, _ = payouts.export_batch(session=session, caller=back_office)
         payouts.mark_batch_paid(session=session, caller=back_office, batch_id=batch.id)
+
+
+@contextmanager
+def settlement_mode(mode: str) -> Iterator[None]:
+    """SETTLEMENT_MODE=`mode` in this process for the block (services read it per call)."""
+    from ofair_app.settings import get_settings
+
+    before = os.environ.get("SETTLEMENT_MODE")
+    os.environ["SETTLEMENT_MODE"] = mode
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("SETTLEMENT_MODE", None)
+        else:
+            os.environ["SETTLEMENT_MODE"] = before
+        get_settings.cache_clear()
+
+
+def make_won_job(owner: User, performer: User, price: str, data: LeadCreate | None = None
+                 ) -> Lead:
+    """`performer`'s business won `owner`'s lead at `price` (awarded, not started)."""
+    from ofair_app.models import ProposalCreate
+    from ofair_app.services import proposals
+
+    lead = make_lead(owner, data)
+    pro, client = caller_for(performer), caller_for(owner)
+    with unit_of_work(pro) as session:
+        proposal = proposals.create_proposal(
+            session=session, caller=pro, lead_id=lead.id,
+            data=ProposalCreate(price=Decimal(price), description="אגיע מחר עם כל החלקים."))
+    with unit_of_work(client) as session:
+        proposals.accept_proposal(session=session, caller=client, proposal_id=proposal.id)
+    return lead
+
+
+def make_b2b_job(owner: User, performer: User, price: str, data: LeadCreate | None = None
+                 ) -> Lead:
+    """A job won, started, done and confirmed in b2b mode: closed, what it owes recorded."""
+    from ofair_app.services import payments, settlement
+
+    with settlement_mode("b2b"):
+        lead = make_won_job(owner, performer, price, data)
+        pro, client = caller_for(performer), caller_for(owner)
+        with unit_of_work(pro) as session:
+            settlement.start_work(session=session, caller=pro, lead_id=lead.id)
+        with unit_of_work(pro) as session:
+            payments.complete(session=session, caller=pro, lead_id=lead.id)
+        with unit_of_work(client) as session:
+            return payments.confirm_completion(session=session, caller=client,
+                                               lead_id=lead.id)
+
+
+def seed_statement(consumer: User, performer: User, referrer: User,
+                   referrer_business: Professional) -> None:
+    """Last month settled in b2b mode: `performer` closed a consumer's job and `referrer`'s
+    lead (20 %); both have a statement, `performer` an issued tax invoice."""
+    from sqlalchemy import text
+
+    from ofair_app.domain import settlement as rules
+    from ofair_app.models._base import utcnow
+    from ofair_app.services import settlement
+
+    jobs = [make_b2b_job(consumer, performer, "1200"),
+            make_b2b_job(referrer, performer, "2500", pro_lead_data(referrer_business))]
+    now = utcnow()
+    last_month = rules.previous_month(now)
+    with unit_of_work(SYSTEM) as session:
+        session.execute(text("UPDATE b2b_charges SET month = :month"
+                             " WHERE lead_id = ANY(CAST(:ids AS uuid[]))"),
+                        {"month": last_month, "ids": [job.id for job in jobs]})
+        settlement.settle_month(session=session, month=last_month, as_of=now)
+
+
+def save_card(owner: User, business: Professional, card: str = "4242424242424242") -> None:
+    """`owner` saves `card` for the business through the sandbox's card-saving page (the
+    first card saved becomes the default)."""
+    from ofair_app.adapters.psp.sandbox import SandboxProvider
+    from ofair_app.services import payment_methods
+
+    caller = caller_for(owner)
+    page = payment_methods.start_saving(caller=caller, professional_id=business.id)
+    assert SandboxProvider().pay(page.rsplit("/", 1)[1], card).outcome == "saved"
+    assert payment_methods.finish_saving(caller=caller, professional_id=business.id) == 1

@@ -14,9 +14,13 @@ Create Date: 2026-12-02
 - `tax_documents`: the platform's tax invoices (305/320), credit notes (330) and receipts (400).
   A held invoice has no number yet; an issued document has one (unique per type) and is never
   edited again: the database refuses any change to it but storing its PDF once.
+- `autopay_attempts`: each charge of a statement to the business's saved card (autopay),
+  numbered per statement; at most one succeeds.
 - `professionals.licensed_dealer`: whether the business is a licensed dealer (עוסק מורשה or a
-  company), which decides whether its invoices may need an allocation number.
-All three tables: the business's owners and admins read their rows; only the platform writes.
+  company), which decides whether its invoices may need an allocation number;
+  `professionals.settlement_credit`: what happens to a month the platform owes the business
+  for: `carry` it to the next statement, or `payout` (it becomes withdrawable).
+All four tables: the business's owners and admins read their rows; only the platform writes.
 """
 
 from collections.abc import Sequence
@@ -35,7 +39,8 @@ depends_on: str | Sequence[str] | None = None
 TS = postgresql.TIMESTAMP(timezone=True)
 MONEY = sa.Numeric(12, 2)
 TX_KINDS = ("hold", "post", "void", "refund", "withdrawal", "withdrawal_reversal", "payout",
-            "manual_payout", "accrue", "accrue_reversal", "vat")
+            "manual_payout", "accrue", "accrue_reversal", "vat", "statement_paid",
+            "statement_credit")
 PURPOSES = ("clearing", "platform_pending", "platform_revenue", "pro_pending", "pro_available",
             "pro_payout", "pro_settlement", "vat_payable")
 OLD_TX_KINDS = TX_KINDS[:8]
@@ -58,6 +63,10 @@ def upgrade() -> None:
     _checks(TX_KINDS, PURPOSES)
     op.add_column("professionals", sa.Column("licensed_dealer", sa.Boolean(), nullable=False,
                                              server_default=sa.true()))
+    op.add_column("professionals", sa.Column("settlement_credit", sa.String(8), nullable=False,
+                                             server_default="carry"))
+    op.create_check_constraint("professionals_settlement_credit", "professionals",
+                               "settlement_credit IN ('carry', 'payout')")
 
     op.create_table(
         "settlement_statements",
@@ -76,6 +85,9 @@ def upgrade() -> None:
         sa.Column("carried_in", MONEY, nullable=False),
         sa.Column("amount_due", MONEY, nullable=False),
         sa.Column("status", sa.String(10), nullable=False),
+        sa.Column("autopay_attempts", sa.SmallInteger(), nullable=False, server_default="0"),
+        sa.Column("next_attempt_at", TS),
+        sa.Column("paid_at", TS),
         sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
         sa.UniqueConstraint("professional_id", "month", name="settlement_statements_month"),
         sa.CheckConstraint("extract(day FROM month) = 1", name="settlement_statements_first"),
@@ -86,6 +98,42 @@ def upgrade() -> None:
     )
     op.create_index("settlement_statements_by_month", "settlement_statements",
                     ["month", "status"])
+    op.execute("""
+        CREATE INDEX settlement_statements_autopay ON settlement_statements (next_attempt_at)
+            WHERE status = 'due' AND next_attempt_at IS NOT NULL;
+        CREATE INDEX settlement_statements_business ON settlement_statements (professional_id)
+            WHERE status = 'due';
+    """)
+
+    # Each charge of a statement's amount to the business's saved card (autopay), numbered:
+    # the provider is called with the key `autopay:<statement>:<attempt>`, so a retry of an
+    # attempt whose answer was lost charges nothing more.
+    op.create_table(
+        "autopay_attempts",
+        sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
+        sa.Column("statement_id", sa.Uuid(), sa.ForeignKey("settlement_statements.id"),
+                  nullable=False),
+        sa.Column("attempt", sa.SmallInteger(), nullable=False),
+        sa.Column("status", sa.String(10), nullable=False, server_default="started"),
+        sa.Column("amount", MONEY, nullable=False),
+        sa.Column("payment_method_id", sa.Uuid(), sa.ForeignKey("payment_methods.id",
+                                                                ondelete="SET NULL")),
+        sa.Column("provider", sa.String(12), nullable=False),
+        sa.Column("provider_reference", sa.String(120)),
+        sa.Column("reason", sa.String(200), nullable=False, server_default=""),
+        sa.Column("started_by", sa.Uuid(), sa.ForeignKey("users.id")),
+        sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
+        sa.Column("finished_at", TS),
+        sa.UniqueConstraint("statement_id", "attempt", name="autopay_attempts_number"),
+        sa.CheckConstraint("status IN ('started', 'succeeded', 'declined', 'failed', 'no_card')",
+                           name="autopay_attempts_status"),
+        sa.CheckConstraint("amount > 0", name="autopay_attempts_amount"),
+    )
+    op.execute("""
+        -- At most one charge of a statement succeeds.
+        CREATE UNIQUE INDEX autopay_attempts_one_success ON autopay_attempts (statement_id)
+            WHERE status = 'succeeded';
+    """)
 
     op.create_table(
         "b2b_charges",
@@ -190,6 +238,15 @@ def upgrade() -> None:
             FOR EACH ROW EXECUTE FUNCTION tax_documents_final();
     """)
 
+    force_rls(op, "autopay_attempts", app, "SELECT, INSERT, UPDATE")
+    op.execute("""
+        CREATE POLICY autopay_attempts_read ON autopay_attempts FOR SELECT
+            USING (app_is_trusted() OR EXISTS (
+                SELECT 1 FROM settlement_statements s
+                WHERE s.id = statement_id AND app_owner_of(s.professional_id)));
+        CREATE POLICY autopay_attempts_platform ON autopay_attempts FOR ALL
+            USING (app_is_trusted()) WITH CHECK (app_is_trusted());
+    """)
     for table in ("settlement_statements", "tax_documents"):
         force_rls(op, table, app, "SELECT, INSERT, UPDATE")
         op.execute(f"""
@@ -209,10 +266,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("autopay_attempts")
     op.drop_table("tax_documents")
     op.execute("DROP FUNCTION IF EXISTS tax_documents_final()")
     op.drop_table("b2b_charges")
     op.drop_table("settlement_statements")
     op.drop_column("professionals", "licensed_dealer")
+    op.drop_constraint("professionals_settlement_credit", "professionals")
+    op.drop_column("professionals", "settlement_credit")
     # The ledger is never rewritten: with b2b transactions on it, the old checks refuse.
     _checks(OLD_TX_KINDS, OLD_PURPOSES)

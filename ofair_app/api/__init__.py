@@ -26,6 +26,7 @@ from ofair_app.api.routes import (
     professionals,
     proposals,
     reference,
+    settlement,
     users,
 )
 from ofair_app.settings import get_settings
@@ -50,7 +51,7 @@ def create_api() -> FastAPI:
 
     v1 = APIRouter(prefix=API_PREFIX)
     for module in (health, auth, users, consents, professionals, leads, proposals, payments,
-                   reference, files):
+                   settlement, reference, files):
         v1.include_router(module.router)
     api.include_router(v1)
     install_docs(api, prefix=API_PREFIX)

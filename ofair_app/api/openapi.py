@@ -22,6 +22,7 @@ ERROR_DESCRIPTIONS = {
     401: "No valid bearer token: missing, unknown, expired or revoked.",
     403: "The caller may not do this.",
     404: "No such item (or not one the caller may see).",
+    402: "Payment is needed: the card was declined, or the business has an overdue statement.",
     409: "The item is not in a state that allows this.",
     413: "The request body is too large.",
     422: "An input is not valid; `fields` names each bad one.",

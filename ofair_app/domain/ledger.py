@@ -46,6 +46,8 @@ class TxKind(StrEnum):
     accrue = "accrue"  # b2b: a job closed; its performer owes commission and referral fee
     accrue_reversal = "accrue_reversal"  # b2b: a job cancelled before its statement
     vat = "vat"  # b2b: a statement's VAT on the platform's fees
+    statement_paid = "statement_paid"  # b2b: the business paid what its statement said it owed
+    statement_credit = "statement_credit"  # b2b: what the platform owes a business, withdrawable
 
 
 PLATFORM_ACCOUNTS = {Purpose.clearing: "clearing",
@@ -199,6 +201,8 @@ MOVES: dict[TxKind, tuple[Place, Place]] = {
     TxKind.accrue: (Place.client, Place.settlement),
     TxKind.accrue_reversal: (Place.settlement, Place.client),
     TxKind.vat: (Place.settlement, Place.tax),
+    TxKind.statement_paid: (Place.bank, Place.settlement),
+    TxKind.statement_credit: (Place.settlement, Place.available),
 }
 
 _COLUMNS = {Purpose.pro_pending: "pending", Purpose.pro_available: "available",

@@ -96,6 +96,9 @@ REVEAL_AUDIT = ("Privacy Protection (Data Security) Regulations 2017: the access
 _OWN_LEADS = "lead_id IN (SELECT id FROM leads WHERE owner_user_id = :user_id)"
 _OWN_BUSINESSES = ("professional_id IN (SELECT professional_id FROM professional_members"
                    " WHERE user_id = :user_id)")
+_OWN_STATEMENTS = ("statement_id IN (SELECT s.id FROM settlement_statements s"
+                   " JOIN professional_members m ON m.professional_id = s.professional_id"
+                   " WHERE m.user_id = :user_id)")
 # Businesses the person runs alone: they close with the account.
 _SOLE_BUSINESSES = (
     "professional_id IN (SELECT m.professional_id FROM professional_members m"
@@ -323,6 +326,11 @@ REGISTRY: tuple[Table, ...] = (
         erase_where=_SOLE_BUSINESSES,
         retention="until an owner removes the card, or the business closes with its only"
                   " member's account"),
+    Table(
+        "autopay_attempts",
+        {"started_by": L},
+        subject=_OWN_STATEMENTS,
+        erasure=Erasure.keep, legal_hold=BOOKKEEPING, retention="7 years"),
     Table(
         "tax_documents",
         {"customer_name": Column(Category.identity, erase=False,

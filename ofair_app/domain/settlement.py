@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -26,6 +26,10 @@ from ofair_app.domain import tax
 from ofair_app.domain.commission import Split
 from ofair_app.domain.errors import InvalidInput
 from ofair_app.domain.ledger import ZERO, Leg, Purpose
+
+# Autopay: a declined charge (or no card) is tried again this many days after the first one;
+# after the last, the business may not send proposals until it pays.
+RETRY_DAYS = (1, 3, 7)
 
 
 class ChargeStatus(StrEnum):
@@ -101,6 +105,7 @@ class ChargeLine:
     fee: Decimal  # the platform's commission this business owes (0 for the referrer's line)
     referral_owed: Decimal  # referral fee this business (the performer) owes a colleague
     referral_earned: Decimal  # referral fee owed to this business (the referrer)
+    title: str = ""  # the job's title, as its lines on the invoice name it
 
 
 @dataclass(frozen=True)
@@ -140,3 +145,21 @@ def vat_legs(vat: Decimal, professional_id: uuid.UUID) -> list[Leg]:
     """The VAT on a statement's fees: the business owes it, the platform owes it on to the
     Tax Authority."""
     return [Leg(Purpose.pro_settlement, vat, professional_id), Leg(Purpose.vat_payable, -vat)]
+
+
+def next_attempt(first: datetime, failures: int) -> datetime | None:
+    """When to charge a statement again after `failures` failed charges, the first made at
+    `first`: 1, 3 and 7 days after it; None after the last (the business must pay itself)."""
+    if failures < 1:
+        return first
+    if failures > len(RETRY_DAYS):
+        return None
+    return first + timedelta(days=RETRY_DAYS[failures - 1])
+
+
+def credit_legs(amount: Decimal, professional_id: uuid.UUID) -> list[Leg]:
+    """What the platform owes a business for a month, made withdrawable (its wallet's
+    available balance), for a business that asked to be paid out rather than carry it."""
+    return [Leg(Purpose.pro_settlement, amount, professional_id),
+            Leg(Purpose.pro_available, -amount, professional_id)]
+

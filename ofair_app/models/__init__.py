@@ -44,7 +44,12 @@ from ofair_app.models.proposals import (
     ReferralCreate,
 )
 from ofair_app.models.reference import CategoryRow, LocalityRow, SubcategoryRow
-from ofair_app.models.settlement import B2bCharge, SettlementStatement, TaxDocument
+from ofair_app.models.settlement import (
+    AutopayAttempt,
+    B2bCharge,
+    SettlementStatement,
+    TaxDocument,
+)
 from ofair_app.models.tenancy import (
     AdminAuditLog,
     Certificate,
@@ -61,6 +66,7 @@ __all__ = [
     "AccessReason",
     "AdminAuditLog",
     "AuthToken",
+    "AutopayAttempt",
     "B2bCharge",
     "CategoryRow",
     "Certificate",

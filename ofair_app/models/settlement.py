@@ -61,7 +61,29 @@ class SettlementStatement(SQLModel, table=True):
     carried_in: Decimal = Field(sa_column=_money())
     amount_due: Decimal = Field(sa_column=_money())
     status: StatementStatus = Field(sa_type=String(10))
+    autopay_attempts: int = 0  # charges of the saved card tried (declined or without a card)
+    next_attempt_at: datetime | None = None  # the next autopay charge; none: no more
+    paid_at: datetime | None = None
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+
+class AutopayAttempt(SQLModel, table=True):
+    """One charge of a statement to the business's saved card."""
+
+    __tablename__ = "autopay_attempts"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    statement_id: uuid.UUID = Field(foreign_key="settlement_statements.id")
+    attempt: int
+    status: str = Field(default="started", max_length=10)
+    amount: Decimal = Field(sa_column=_money())
+    payment_method_id: uuid.UUID | None = Field(default=None, foreign_key="payment_methods.id")
+    provider: str = Field(max_length=12)
+    provider_reference: str | None = Field(default=None, max_length=120)
+    reason: str = Field(default="", max_length=200)
+    started_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+    finished_at: datetime | None = None
 
 
 class TaxDocument(SQLModel, table=True):

@@ -63,6 +63,9 @@ class Professional(SQLModel, table=True):
     subscribed_until: datetime | None = None
     # A licensed dealer (עוסק מורשה) or a company: its tax invoices may need an allocation number.
     licensed_dealer: bool = True
+    # b2b: a month the platform owes the business for is carried to the next (`carry`) or
+    # made withdrawable (`payout`).
+    settlement_credit: str = Field(default="carry", max_length=8)
     status: ProfessionalStatus = Field(default=ProfessionalStatus.pending, sa_type=String(16))
     created_by: uuid.UUID = Field(foreign_key="users.id")
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())

@@ -48,6 +48,7 @@ TEMPLATES: dict[str, frozenset[str]] = {
     "job_paid": frozenset({"sms", "email"}),
     "job_completed": frozenset({"sms", "email"}),
     "dispute_opened": frozenset({"sms", "email"}),
+    "autopay_failed": frozenset({"sms", "email"}),
     # Marketing (sent only with an opt-in; the outbox adds the ad marking and the opt-out).
     "marketing_update": frozenset({"sms", "email"}),
 }

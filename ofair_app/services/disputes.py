@@ -93,7 +93,7 @@ def open_dispute(*, session: Session, caller: Caller, lead_id: uuid.UUID, reason
 
 def open_disputes(*, session: Session, caller: Caller) -> list[Dispute]:
     """The admins' queue, oldest first."""
-    _require_admin(caller)
+    users.require_admin(caller)
     return list(session.exec(select(Dispute).where(Dispute.status == "open")
                              .order_by(col(Dispute.created_at))).all())
 
@@ -121,12 +121,6 @@ def queue(*, session: Session, caller: Caller) -> list[QueueItem]:
 def for_lead(session: Session, lead_id: uuid.UUID) -> Dispute | None:
     return session.exec(select(Dispute).where(Dispute.lead_id == lead_id)
                         .order_by(col(Dispute.created_at).desc())).first()
-
-
-def _require_admin(caller: Caller) -> None:
-    users.require_user(caller)
-    if caller.role != "admin":
-        raise Forbidden("errors.admin_only")
 
 
 def _lock(session: Session, dispute_id: uuid.UUID) -> tuple[Dispute, Payment]:
@@ -178,7 +172,7 @@ def _finish(session: Session, caller: Caller, dispute: Dispute, resolution: Reso
 def resolve(*, caller: Caller, dispute_id: uuid.UUID, resolution: Resolution | str,
             refund_amount: object = None, note: str = "") -> Dispute:
     """An admin settles an open dispute (see the module's doc)."""
-    _require_admin(caller)
+    users.require_admin(caller)
     resolution = Resolution(resolution)
     note = identity.clean_text(note or "", field="note", max_length=500, multiline=True)
     with unit_of_work(caller) as session:

@@ -37,12 +37,6 @@ class InsufficientFunds(Conflict):
     code, message_key = "insufficient_funds", "errors.wallet.insufficient"
 
 
-def _require_admin(caller: Caller) -> None:
-    users.require_user(caller)
-    if caller.role != "admin":
-        raise Forbidden("errors.admin_only")
-
-
 def _lock_wallet(session: Session, professional_id: uuid.UUID) -> None:
     session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
                     {"k": f"wallet:{professional_id}"})
@@ -115,7 +109,7 @@ def decide(*, session: Session, caller: Caller, withdrawal_id: uuid.UUID, approv
            note: str = "") -> Withdrawal:
     """An admin approves a request for the next payout file, or rejects it (the money goes back
     to the available balance)."""
-    _require_admin(caller)
+    users.require_admin(caller)
     withdrawal = _lock_withdrawal(session, withdrawal_id)
     if withdrawal.status != "requested":
         raise Conflict("errors.wallet.already_decided", code="already_decided",
@@ -140,7 +134,7 @@ def decide(*, session: Session, caller: Caller, withdrawal_id: uuid.UUID, approv
 
 def export_batch(*, session: Session, caller: Caller) -> tuple[PayoutBatch, str]:
     """Every approved request not yet in a file, as one batch and its CSV."""
-    _require_admin(caller)
+    users.require_admin(caller)
     approved = list(session.exec(select(Withdrawal).where(
         Withdrawal.status == "approved", col(Withdrawal.batch_id).is_(None))
         .order_by(col(Withdrawal.created_at)).with_for_update()).all())
@@ -162,7 +156,7 @@ def export_batch(*, session: Session, caller: Caller) -> tuple[PayoutBatch, str]
 
 def batch_csv(*, session: Session, caller: Caller, batch_id: uuid.UUID) -> str:
     """The bank's file: one row per transfer (UTF-8 with a BOM, so Excel reads the Hebrew)."""
-    _require_admin(caller)
+    users.require_admin(caller)
     rows = session.exec(select(Withdrawal, Professional)
                         .join(Professional, col(Professional.id) == Withdrawal.professional_id)
                         .where(Withdrawal.batch_id == batch_id)
@@ -183,7 +177,7 @@ def batch_csv(*, session: Session, caller: Caller, batch_id: uuid.UUID) -> str:
 
 def mark_batch_paid(*, session: Session, caller: Caller, batch_id: uuid.UUID) -> PayoutBatch:
     """The bank sent the file's transfers: each request is paid, on the ledger too."""
-    _require_admin(caller)
+    users.require_admin(caller)
     batch = session.exec(select(PayoutBatch).where(PayoutBatch.id == batch_id)
                          .with_for_update()).first()
     if batch is None:
@@ -208,7 +202,7 @@ def mark_batch_paid(*, session: Session, caller: Caller, batch_id: uuid.UUID) ->
 
 
 def batches(*, session: Session, caller: Caller, limit: int = 50) -> list[PayoutBatch]:
-    _require_admin(caller)
+    users.require_admin(caller)
     return list(session.exec(select(PayoutBatch).order_by(col(PayoutBatch.created_at).desc())
                              .limit(limit)).all())
 
@@ -217,7 +211,7 @@ def manual_payout(*, session: Session, caller: Caller, professional_id: uuid.UUI
                   amount: object, note: str) -> Decimal:
     """An admin records money paid to a business outside a batch (never more than it has
     available). Returns the new available balance."""
-    _require_admin(caller)
+    users.require_admin(caller)
     checks = FieldErrors()
     value = checks(parse_money, amount, field="amount", minimum=Decimal("0.01"))
     text_note = checks(identity.clean_text, note, field="note", min_length=3, max_length=300)

@@ -407,16 +407,11 @@ def search_directory(*, session: Session, category: str | None = None,
 # --- admin ---------------------------------------------------------------------------------
 
 
-def _require_admin(caller: Caller) -> None:
-    if caller.role != "admin":
-        raise Forbidden("errors.admin_only")
-
-
 def review_queue(*, session: Session, caller: Caller,
                  status: ProfessionalStatus | None = ProfessionalStatus.pending
                  ) -> list[Professional]:
     """Businesses waiting for an admin (oldest first), or every business in a status."""
-    _require_admin(caller)
+    users.require_admin(caller)
     query = select(Professional)
     if status is not None:
         query = query.where(Professional.status == status)
@@ -437,7 +432,7 @@ def verify_professional(*, session: Session, caller: Caller, professional_id: uu
     """An admin confirms the business: verified badge, active, its pending certificates
     approved; the owners are told; an audit row records who did it. Verifying twice is a no-op
     that answers the same."""
-    _require_admin(caller)
+    users.require_admin(caller)
     professional = session.exec(
         select(Professional).where(Professional.id == professional_id).with_for_update()
     ).first()
@@ -471,7 +466,7 @@ def verify_professional(*, session: Session, caller: Caller, professional_id: uu
 def set_suspended(*, session: Session, caller: Caller, professional_id: uuid.UUID,
                   suspended: bool, ip: str = "", reason: str = "") -> Professional:
     """An admin suspends a business (it can no longer act or be found) or lifts that."""
-    _require_admin(caller)
+    users.require_admin(caller)
     professional = session.exec(
         select(Professional).where(Professional.id == professional_id).with_for_update()
     ).first()

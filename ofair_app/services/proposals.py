@@ -46,8 +46,8 @@ from ofair_app.models import (
     ProposalCreate,
     ProposalUpdate,
 )
+from ofair_app.services import autopay, notifications, users
 from ofair_app.services import leads as lead_service
-from ofair_app.services import notifications, users
 from ofair_app.services.professionals import acting_business, require_member
 from ofair_app.settings import get_settings
 
@@ -163,6 +163,7 @@ def create_proposal(*, session: Session, caller: Caller, lead_id: uuid.UUID,
     One live offer per business per lead; never on its own lead."""
     professional_id = acting_business(session=session, caller=caller,
                                       professional_id=data.professional_id).id
+    autopay.require_paid_up(session, caller, professional_id)
     lead = lead_service.find_lead(session, lead_id)
     if lead_service.relation_to(lead, caller) == AccessReason.owner:
         raise Forbidden("errors.proposal.own_lead", code="own_lead")

@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 
 from ofair_app.adapters import invoices as authority
 from ofair_app.db.engine import SYSTEM, Caller, trusted_step, unit_of_work
+from ofair_app.documents.pdf import shekels
 from ofair_app.domain import leads as lead_rules
 from ofair_app.domain import settlement as rules
 from ofair_app.domain import tax
@@ -134,13 +135,14 @@ def record_close(session: Session, caller: Caller, lead: Lead) -> B2bCharge | No
 # these rows, then finds them settled), claims nothing.
 _CLAIM = text("""
     UPDATE b2b_charges c SET status = 'settled'
-    WHERE c.status = 'open' AND c.month <= :month
+    FROM leads l
+    WHERE l.id = c.lead_id AND c.status = 'open' AND c.month <= :month
       AND NOT EXISTS (SELECT 1 FROM settlement_statements s
                       WHERE s.month = :month
                         AND s.professional_id IN (c.performer_professional_id,
                                                   c.referrer_professional_id))
     RETURNING c.id, c.lead_id, c.performer_professional_id, c.referrer_professional_id,
-              c.final_amount, c.platform_commission, c.referrer_fee
+              c.final_amount, c.platform_commission, c.referrer_fee, l.title
 """)
 
 # A credit carried from an earlier month: the business's latest statement, if it is a credit.
@@ -153,13 +155,13 @@ _CARRIED = text("""
 
 _WRITE_STATEMENTS = text("""
     INSERT INTO settlement_statements (professional_id, month, issued_on, jobs, fees, vat_rate,
-        vat, referral_owed, referral_earned, carried_in, amount_due, status)
+        vat, referral_owed, referral_earned, carried_in, amount_due, status, next_attempt_at)
     SELECT CAST(s ->> 'professional_id' AS uuid), :month, :issued_on,
            CAST(s ->> 'jobs' AS integer), CAST(s ->> 'fees' AS numeric),
            CAST(s ->> 'vat_rate' AS numeric), CAST(s ->> 'vat' AS numeric),
            CAST(s ->> 'referral_owed' AS numeric), CAST(s ->> 'referral_earned' AS numeric),
            CAST(s ->> 'carried_in' AS numeric), CAST(s ->> 'amount_due' AS numeric),
-           s ->> 'status'
+           s ->> 'status', CASE WHEN s ->> 'status' = 'due' THEN CAST(:as_of AS timestamptz) END
     FROM jsonb_array_elements(CAST(:statements AS jsonb)) AS t(s)
     ON CONFLICT (professional_id, month) DO NOTHING
     RETURNING professional_id, id
@@ -213,25 +215,27 @@ def _lines_by_business(claimed) -> dict[uuid.UUID, list[rules.ChargeLine]]:
         lines[row.performer_professional_id].append(rules.ChargeLine(
             charge_id=row.id, lead_id=row.lead_id, final_amount=row.final_amount,
             fee=row.platform_commission, referral_owed=row.referrer_fee,
-            referral_earned=ZERO))
+            referral_earned=ZERO, title=row.title))
         if row.referrer_professional_id is not None:
             lines[row.referrer_professional_id].append(rules.ChargeLine(
                 charge_id=row.id, lead_id=row.lead_id, final_amount=row.final_amount,
-                fee=ZERO, referral_owed=ZERO, referral_earned=row.referrer_fee))
+                fee=ZERO, referral_owed=ZERO, referral_earned=row.referrer_fee,
+                title=row.title))
     return lines
 
 
 def _invoice_lines(lines: list[rules.ChargeLine]) -> list[dict]:
-    """What the invoice lists: one line per job's platform fee, and the referral fees the
-    platform collects for colleagues (outside the VAT base)."""
+    """What the invoice lists (in Hebrew, as the document is): one line per job's platform
+    fee, and the referral fees the platform collects for colleagues (outside the VAT base)."""
     listed = []
     for line in lines:
+        job = f"{line.title[:80]} (עבודה בסך {shekels(line.final_amount)})"
         if line.fee:
             listed.append({"kind": "fee", "lead_id": str(line.lead_id),
-                           "job_amount": str(line.final_amount), "amount": str(line.fee)})
+                           "description": f"עמלת פלטפורמה: {job}", "amount": str(line.fee)})
         if line.referral_owed:
             listed.append({"kind": "collected", "lead_id": str(line.lead_id),
-                           "job_amount": str(line.final_amount),
+                           "description": f"דמי הפניה לעמית, נגבים בשמו: {job}",
                            "amount": str(line.referral_owed)})
     return listed
 
@@ -264,7 +268,7 @@ def settle_month(*, session: Session, month: date, as_of: datetime) -> Settlemen
     figures = {pid: rules.net(lines[pid], on=issued_on, carried_in=(
         carried[pid].amount_due if pid in carried else ZERO)) for pid in businesses}
     written = dict(session.execute(_WRITE_STATEMENTS, {
-        "month": month, "issued_on": issued_on,
+        "month": month, "issued_on": issued_on, "as_of": as_of,
         "statements": json.dumps([{
             "professional_id": str(pid), "jobs": len(lines[pid]), "fees": str(f.fees),
             "vat_rate": str(f.vat_rate), "vat": str(f.vat),
@@ -281,10 +285,35 @@ def settle_month(*, session: Session, month: date, as_of: datetime) -> Settlemen
                                    pending_id=None, legs=rules.vat_legs(f.vat, pid))
                     for pid, f in figures.items() if f.vat]
     ledger.record_many(session, kind=TxKind.vat, postings=vat_postings)
+    _pay_out_credits(session, figures, written, as_of)
     issued, held = _write_invoices(session, figures, lines, written, issued_on)
     return SettlementRun(month=month, charges=len(claimed), statements=len(written),
                          invoices=issued, held=held,
                          vat=sum((f.vat for f in figures.values()), ZERO))
+
+
+_PAYOUT_CREDITS = text("""
+    UPDATE settlement_statements s SET status = 'paid', paid_at = :as_of
+    FROM professionals p
+    WHERE p.id = s.professional_id AND s.id = ANY(CAST(:ids AS uuid[]))
+      AND s.status = 'credit' AND p.settlement_credit = 'payout'
+    RETURNING s.id, s.professional_id, s.amount_due
+""")
+
+
+def _pay_out_credits(session: Session, figures: dict[uuid.UUID, rules.StatementFigures],
+                     statements: dict[uuid.UUID, uuid.UUID], as_of: datetime) -> None:
+    """A month the platform owes a business for becomes withdrawable (its wallet's available
+    balance, paid out through the usual withdrawal) when the business asked for payouts; the
+    others carry it to their next statement."""
+    credits = [statements[pid] for pid, f in figures.items()
+               if f.status == rules.StatementStatus.credit]
+    if not credits:
+        return
+    paid = session.execute(_PAYOUT_CREDITS, {"ids": credits, "as_of": as_of}).all()
+    ledger.record_many(session, kind=TxKind.statement_credit, postings=[ledger.Posting(
+        idempotency_key=f"statement_credit:{row.id}", payment_id=None, pending_id=None,
+        legs=rules.credit_legs(-row.amount_due, row.professional_id)) for row in paid])
 
 
 def _write_invoices(session: Session, figures: dict[uuid.UUID, rules.StatementFigures],
@@ -460,3 +489,75 @@ def charges_of(*, session: Session, statement: SettlementStatement) -> list[B2bC
         | (B2bCharge.referrer_statement_id == statement.id))
         .order_by(col(B2bCharge.closed_at))).all())
 
+
+
+# --- the back office ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    statement: SettlementStatement
+    business_name: str
+    business_number: str
+
+
+def month_statements(*, session: Session, caller: Caller, month: date) -> list[StatementRow]:
+    """Every business's statement of `month` (admins), largest debt first."""
+    users.require_admin(caller)
+    found = session.exec(select(SettlementStatement, Professional.business_name,
+                                Professional.business_id)
+                         .join(Professional, col(Professional.id)
+                               == SettlementStatement.professional_id)
+                         .where(SettlementStatement.month == month)
+                         .order_by(col(SettlementStatement.amount_due).desc(),
+                                   col(Professional.business_name))).all()
+    return [StatementRow(statement=s, business_name=name, business_number=number)
+            for s, name, number in found]
+
+
+def statements_csv(*, session: Session, caller: Caller, month: date) -> str:
+    """The month's statements as CSV (for the accountant): one row per business."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["month", "business", "business_number", "jobs", "fees", "vat_rate",
+                     "vat", "referral_owed", "referral_earned", "carried_in", "amount_due",
+                     "status"])
+    for row in month_statements(session=session, caller=caller, month=month):
+        s = row.statement
+        writer.writerow([f"{s.month:%Y-%m}", _csv_safe(row.business_name),
+                         row.business_number, s.jobs, s.fees, s.vat_rate, s.vat,
+                         s.referral_owed, s.referral_earned, s.carried_in, s.amount_due,
+                         s.status])
+    return out.getvalue()
+
+
+def _csv_safe(value: str) -> str:
+    """A spreadsheet never runs a cell as a formula (=, +, -, @ first)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def held_documents(*, session: Session, caller: Caller) -> list[TaxDocument]:
+    """Invoices waiting for an allocation number, oldest first, with the reason (admins)."""
+    users.require_admin(caller)
+    return list(session.exec(select(TaxDocument).where(TaxDocument.status == "held")
+                             .order_by(col(TaxDocument.created_at))).all())
+
+
+def retry_allocation(*, caller: Caller, document_id: uuid.UUID) -> tuple[str, TaxDocument]:
+    """An admin asks the Tax Authority again for a held invoice's number: (the outcome, the
+    document as it stands after). An issued one answers 409."""
+    with unit_of_work(caller) as session:
+        users.require_admin(caller)
+        document = session.get(TaxDocument, document_id)
+        if document is None:
+            raise NotFound("errors.settlement.no_document", code="no_document")
+        if document.status != "held":
+            raise Conflict("errors.settlement.already_issued", code="already_issued")
+    outcome = _allocate(document_id)
+    with unit_of_work(caller) as session:
+        found = session.get(TaxDocument, document_id)
+        assert found is not None
+        return outcome, found

@@ -13,19 +13,14 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from ofair_app.db.engine import Caller
-from ofair_app.domain.errors import Forbidden, InvalidInput, NotFound
+from ofair_app.domain.errors import InvalidInput, NotFound
 from ofair_app.models import Professional, Subscription, SubscriptionPlan, SubscriptionStatus
 from ofair_app.models._base import utcnow
-from ofair_app.services import audit
+from ofair_app.services import audit, users
 from ofair_app.services.professionals import require_member
 
 MONTH = timedelta(days=30)
 MAX_MONTHS = 24
-
-
-def _require_admin(caller: Caller) -> None:
-    if caller.role != "admin":
-        raise Forbidden("errors.admin_only")
 
 
 def is_subscribed(professional: Professional, now: datetime | None = None) -> bool:
@@ -46,7 +41,7 @@ def grant(*, session: Session, caller: Caller, professional_id: uuid.UUID, month
           plan: SubscriptionPlan = SubscriptionPlan.pro_monthly, ip: str = "",
           now: datetime | None = None) -> Subscription:
     """An admin grants a plan for some months, starting when the current one ends (audited)."""
-    _require_admin(caller)
+    users.require_admin(caller)
     if not 1 <= months <= MAX_MONTHS:
         raise InvalidInput(fields={"months": "errors.subscription.months"},
                            params={"max": MAX_MONTHS})
@@ -72,7 +67,7 @@ def grant(*, session: Session, caller: Caller, professional_id: uuid.UUID, month
 def cancel(*, session: Session, caller: Caller, subscription_id: uuid.UUID,
            ip: str = "") -> Subscription:
     """An admin ends a subscription at once; the business's leads stop being pinned."""
-    _require_admin(caller)
+    users.require_admin(caller)
     subscription = session.get(Subscription, subscription_id)
     if subscription is None:
         raise NotFound("errors.subscription.not_found")

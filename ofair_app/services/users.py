@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from ofair_app.db.engine import Caller, trusted_step
 from ofair_app.domain import identity
-from ofair_app.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from ofair_app.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from ofair_app.i18n import normalize_locale
 from ofair_app.models import User, UserRole
 from ofair_app.services import auth
@@ -20,6 +20,14 @@ def require_user(caller: Caller) -> uuid.UUID:
     if caller.user_id is None:
         raise Unauthenticated()
     return caller.user_id
+
+
+def require_admin(caller: Caller) -> uuid.UUID:
+    """The back office only: 401 without a login, 403 for anyone but an admin."""
+    user_id = require_user(caller)
+    if caller.role != "admin":
+        raise Forbidden("errors.admin_only")
+    return user_id
 
 
 def get_me(*, session: Session, caller: Caller) -> User:

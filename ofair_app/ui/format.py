@@ -9,7 +9,8 @@ from babel.dates import format_date, format_timedelta
 from ofair_app.domain.identity import display_phone
 from ofair_app.i18n import money, translate
 
-__all__ = ["ago", "day", "distance", "isolate", "joined", "long_day", "money", "phone"]
+__all__ = ["ago", "day", "distance", "isolate", "joined", "long_day", "money", "month",
+           "phone"]
 
 # Unicode's first-strong isolate and its closing pop (UAX #9): the text between them takes its
 # own direction and does not reorder with its neighbours.
@@ -63,3 +64,8 @@ def day(value: date, locale: str) -> str:
 def long_day(value: date, locale: str) -> str:
     """`1 בדצמבר 2026` / `1 December 2026`: a date that stands alone (a statement's review)."""
     return format_date(value, "long", locale="he_IL" if locale == "he" else "en_IL")
+
+
+def month(value: date, locale: str) -> str:
+    """`נובמבר 2026` / `November 2026`: the month a statement settles."""
+    return format_date(value, "LLLL y", locale="he_IL" if locale == "he" else "en_IL")

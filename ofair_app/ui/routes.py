@@ -34,6 +34,7 @@ PRO_HOME = "/pro"
 PRO_MY_LEADS = "/pro/my-leads"
 PRO_REFERRALS = "/pro/referrals"
 PRO_WALLET = "/pro/wallet"
+PRO_INVOICES = "/pro/invoices"  # b2b mode: takes the wallet's place
 PRO_PROFILE = "/pro/profile"
 PRO_ONBOARDING = "/pro/onboarding"
 PRO_TEAM = "/pro/team"

@@ -31,6 +31,7 @@ from tests.factories import (
     make_user,
     next_phone,
     pro_lead_data,
+    seed_statement,
     token_for,
 )
 
@@ -114,6 +115,9 @@ def make_world() -> World:
     card_setup = payment_methods.start_saving(caller=pro, professional_id=business.id)
 
     invite(business, owner, phone=next_phone())  # waits on the team page
+
+    # b2b: last month's statement and tax invoice for the business (the invoices page)
+    seed_statement(consumer, owner, colleague, colleague_business)
     invite(colleague_business, colleague, phone=consumer.phone)  # the consumer's invitation
 
     return World(

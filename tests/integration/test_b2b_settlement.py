@@ -25,20 +25,20 @@ from ofair_app.models import (
     B2bCharge,
     Lead,
     Professional,
-    ProposalCreate,
     SettlementStatement,
     TaxDocument,
     User,
     UserRole,
 )
 from ofair_app.models._base import utcnow
-from ofair_app.services import ledger, payments, proposals, settlement
+from ofair_app.services import ledger, payments, settlement
 from tests.factories import (
     caller_for,
     consumer_lead_data,
-    make_lead,
+    make_b2b_job,
     make_professional,
     make_user,
+    make_won_job,
     pro_lead_data,
 )
 from tests.integration.test_rls_identity import count, refused, rows_changed
@@ -55,30 +55,12 @@ def b2b(db, monkeypatch):
 
 
 def won(owner: User, performer: User, price: str, data=None):
-    """`performer`'s business won `owner`'s lead at `price` (awarded, not started)."""
-    lead = make_lead(owner, data)
-    pro, client = caller_for(performer), caller_for(owner)
-    with unit_of_work(pro) as session:
-        proposal = proposals.create_proposal(
-            session=session, caller=pro, lead_id=lead.id,
-            data=ProposalCreate(price=Decimal(price), description="אגיע מחר עם כל החלקים."))
-    with unit_of_work(client) as session:
-        proposals.accept_proposal(session=session, caller=client, proposal_id=proposal.id)
-    return lead
+    return make_won_job(owner, performer, price, data)
 
 
 def closed_job(owner: User, performer: User, price: str, data=None):
-    """A job started, done and confirmed in b2b mode: closed, its charge recorded."""
-    lead = won(owner, performer, price, data)
-    pro, client = caller_for(performer), caller_for(owner)
-    with unit_of_work(pro) as session:
-        assert settlement.start_work(session=session, caller=pro,
-                                     lead_id=lead.id).status == LeadStatus.in_progress
-    with unit_of_work(pro) as session:
-        payments.complete(session=session, caller=pro, lead_id=lead.id)
-    with unit_of_work(client) as session:
-        assert payments.confirm_completion(session=session, caller=client,
-                                           lead_id=lead.id).status == LeadStatus.closed
+    lead = make_b2b_job(owner, performer, price, data)
+    assert lead.status == LeadStatus.closed
     return lead
 
 

@@ -148,6 +148,12 @@ class PaymentProvider(Protocol):
         """The card saved on that page, or None while none was."""
         ...
 
+    def charge_card(self, *, card: SavedCard, amount: Decimal, idempotency_key: str) -> str:
+        """Charge a saved card once per key (a retry of the same key charges nothing more):
+        the provider's transaction id. `CardDeclined` (402) when the issuer says no;
+        `ProviderError` (503) when no answer came (retrying the same key is then safe)."""
+        ...
+
 
 # The Stripe signature scheme (used by sandbox and stripe) lives in its own module; these names
 # stay importable from here for the tests and tools that sign sandbox events.

@@ -21,6 +21,7 @@ import httpx
 from sqlalchemy import text
 
 from ofair_app.adapters.psp import (
+    CardDeclined,
     CheckoutCreated,
     ProviderError,
     ProviderEvent,
@@ -43,12 +44,16 @@ logger = logging.getLogger(__name__)
 
 SUCCESS_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000002"
+# Saves, but every charge of it is declined (Stripe's "insufficient funds" test card): how
+# autopay's failures and retries are shown without a real card.
+CHARGE_DECLINED_CARD = "4000000000009995"
 CHECKOUT_TTL = timedelta(hours=24)
 WEBHOOK_PATH = "/api/v1/payments/webhook"
 
 
 SETUP_PREFIX = "seti_sandbox_"
 SANDBOX_CARD_EXPIRY = (12, 2030)
+_DECLINING_TOKEN = "tok_sandbox_declines_"  # noqa: S105 - a test card's prefix
 
 
 @dataclass(frozen=True)
@@ -216,6 +221,27 @@ class SandboxProvider:
         return SavedCard(token=setup.token, brand="Visa", last4=setup.last4,
                          exp_month=month, exp_year=year)
 
+    def charge_card(self, *, card: SavedCard, amount: Decimal, idempotency_key: str) -> str:
+        """Charge a saved sandbox card once per key: a token of `CHARGE_DECLINED_CARD` is
+        declined, any other charged. A key charged before answers its first transaction."""
+        if to_agorot(amount) <= 0 or not card.token.startswith("tok_sandbox_"):
+            raise ProviderError()
+        with unit_of_work(SYSTEM) as session:
+            done = session.execute(text(
+                "SELECT provider_reference FROM psp_operations"
+                " WHERE provider = 'sandbox' AND key = :key AND status = 'done'"),
+                {"key": idempotency_key}).first()
+            if done is not None:
+                return done.provider_reference
+            if card.token.startswith(_DECLINING_TOKEN):
+                raise CardDeclined()
+            transaction = f"tx_sandbox_{secrets.token_hex(8)}"
+            session.execute(text(
+                "INSERT INTO psp_operations (provider, key, kind, status, provider_reference,"
+                " amount) VALUES ('sandbox', :key, 'charge', 'done', :ref, :amount)"),
+                {"key": idempotency_key, "ref": transaction, "amount": amount})
+        return transaction
+
     def _save(self, reference: str, card: str) -> CardResult:
         with unit_of_work(SYSTEM) as session:
             setup = session.execute(text(
@@ -228,7 +254,8 @@ class SandboxProvider:
             session.execute(text(
                 "UPDATE sandbox_card_setups SET status = 'complete', token = :token,"
                 " last4 = :last4 WHERE id = :id"),
-                {"id": reference, "token": f"tok_sandbox_{secrets.token_hex(12)}",
+                {"id": reference, "token": (_DECLINING_TOKEN if card == CHARGE_DECLINED_CARD
+                                            else "tok_sandbox_") + secrets.token_hex(12),
                  "last4": card[-4:]})
         return CardResult("saved", redirect_url=setup.success_url)
 
@@ -236,6 +263,8 @@ class SandboxProvider:
         """A card typed on the checkout page: the test card pays (and a signed
         `checkout.session.completed` is made), the decline card is declined."""
         card = "".join(ch for ch in card_number if ch.isdigit())
+        if reference.startswith(SETUP_PREFIX) and card == CHARGE_DECLINED_CARD:
+            return self._save(reference, card)
         if card not in (SUCCESS_CARD, DECLINED_CARD):
             return CardResult("invalid")
         if reference.startswith(SETUP_PREFIX):

@@ -89,6 +89,10 @@ class StripeProvider:
     def saved_card(self, reference: str) -> SavedCard | None:
         raise ProviderError()
 
+    def charge_card(self, *, card: SavedCard, amount: Decimal, idempotency_key: str) -> str:
+        """No card is ever saved through Stripe (see `create_card_setup`): a 503."""
+        raise ProviderError()
+
 
 def _state(session) -> ProviderPayment:
     intent = session.payment_intent

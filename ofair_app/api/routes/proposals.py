@@ -176,7 +176,7 @@ def _user_agent(request: Request) -> str:
 
 
 @router.post("/leads/{lead_id}/proposals", status_code=201, response_model=ProposalOut,
-             name="create", tags=["proposals"], responses=errors(403, 404, 409))
+             name="create", tags=["proposals"], responses=errors(402, 403, 404, 409))
 def create_proposal(lead_id: uuid.UUID, body: ProposalCreate,
                     caller: CurrentCaller) -> ProposalOut:
     """A business offers to do the job: price > 0, description, scheduled date. One live offer

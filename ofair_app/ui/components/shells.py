@@ -7,6 +7,7 @@ from state.
 
 import reflex as rx
 
+from ofair_app.settings import get_settings
 from ofair_app.ui import routes, theme
 from ofair_app.ui.components.a11y import accessibility_control
 from ofair_app.ui.components.brand import icon_only_class, language_switch, logo
@@ -369,6 +370,15 @@ PRO_NAV = [
     (routes.PRO_WALLET, "wallet", "ui.pro.nav.wallet"),
     (routes.PRO_PROFILE, "user-round", "ui.pro.nav.profile"),
 ]
+# In b2b mode the platform holds no money: the invoices page takes the wallet's place.
+B2B_NAV = (routes.PRO_INVOICES, "receipt-text", "ui.pro.nav.invoices")
+
+
+def pro_nav() -> list[tuple[str, str, str]]:
+    """The pro app's five links, for the deployment's settlement mode."""
+    if get_settings().settlement_mode != "b2b":
+        return PRO_NAV
+    return [B2B_NAV if link[0] == routes.PRO_WALLET else link for link in PRO_NAV]
 PRO_WIDTH = "56rem"
 # From this width the five links sit in the top bar (which then needs the consumer shell's
 # width, and its other controls shrink to icons); below it, the bottom tab bar holds them.
@@ -429,7 +439,7 @@ def pro_shell(*children, active: str = routes.PRO_HOME, guard: bool = True) -> r
                      display=rx.breakpoints(initial="none", sm="inline-flex")),
             rx.spacer(),
             rx.hstack(
-                *(_pro_top_link(h, i, label, h == active) for h, i, label in PRO_NAV),
+                *(_pro_top_link(h, i, label, h == active) for h, i, label in pro_nav()),
                 spacing="1",
                 display=rx.breakpoints(initial="none", **{PRO_TOP_NAV: "flex"}),
                 role="navigation",
@@ -467,7 +477,7 @@ def pro_shell(*children, active: str = routes.PRO_HOME, guard: bool = True) -> r
                       padding_bottom=rx.breakpoints(initial="5.5rem", **{PRO_TOP_NAV: "0"})),
         rx.el.nav(
             rx.hstack(
-                *(_pro_tab(h, i, label, h == active) for h, i, label in PRO_NAV),
+                *(_pro_tab(h, i, label, h == active) for h, i, label in pro_nav()),
                 max_width="40rem",
                 margin_x="auto",
                 spacing="0",

@@ -38,6 +38,7 @@ from ofair_app.ui.pages.policies import (
     unsubscribe_page,
 )
 from ofair_app.ui.pages.pro_home import BoardState, pro_home
+from ofair_app.ui.pages.pro_invoices import InvoicesState, pro_invoices
 from ofair_app.ui.pages.pro_lead import ProLeadState, pro_lead
 from ofair_app.ui.pages.pro_my_leads import MyLeadsState, pro_my_leads
 from ofair_app.ui.pages.pro_referrals import ReferralsState, pro_referrals
@@ -104,6 +105,7 @@ def register(app: rx.App) -> None:
     _add(app, pro_my_leads, routes.PRO_MY_LEADS, "הלידים שלי", MyLeadsState.open)
     _add(app, pro_referrals, routes.PRO_REFERRALS, "הפניות", ReferralsState.open)
     _add(app, pro_wallet, routes.PRO_WALLET, "ארנק", WalletState.open)
+    _add(app, pro_invoices, routes.PRO_INVOICES, "חשבוניות", InvoicesState.open)
     _add(app, onboarding, routes.PRO_ONBOARDING, "פתיחת עסק", OnboardingState.open,
          reread=False)
     _add(app, profile, routes.PRO_PROFILE, "פרופיל העסק", ProfileState.open, reread=False)
