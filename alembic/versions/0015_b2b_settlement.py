@@ -238,6 +238,33 @@ def upgrade() -> None:
             FOR EACH ROW EXECUTE FUNCTION tax_documents_final();
     """)
 
+    # Disputes in b2b mode: no payment holds the job's money, so a dispute names the lead only
+    # and the performer is found on the lead.
+    op.execute("""
+        ALTER TABLE disputes ALTER COLUMN payment_id DROP NOT NULL;
+        CREATE UNIQUE INDEX disputes_open_lead ON disputes (lead_id) WHERE status = 'open';
+        CREATE FUNCTION app_performs_lead(lid uuid) RETURNS boolean LANGUAGE sql STABLE AS
+        $$ SELECT EXISTS (SELECT 1 FROM leads l WHERE l.id = lid
+                          AND app_member_of(l.performer_professional_id)) $$;
+        DROP POLICY disputes_select ON disputes;
+        CREATE POLICY disputes_select ON disputes FOR SELECT
+            USING (app_is_trusted() OR app_owns_lead(lead_id) OR EXISTS (
+                SELECT 1 FROM payments p WHERE p.id = payment_id
+                AND app_member_of(p.performer_professional_id))
+                OR (payment_id IS NULL AND app_performs_lead(lead_id)));
+        DROP POLICY disputes_insert ON disputes;
+        CREATE POLICY disputes_insert ON disputes FOR INSERT
+            WITH CHECK (app_is_trusted() OR (opened_by = app_user_id() AND status = 'open'
+                        AND resolution IS NULL AND (
+                            (party = 'owner' AND app_owns_lead(lead_id))
+                            OR (party = 'performer' AND EXISTS (
+                                SELECT 1 FROM payments p WHERE p.id = payment_id
+                                AND p.lead_id = disputes.lead_id
+                                AND app_member_of(p.performer_professional_id)))
+                            OR (party = 'performer' AND payment_id IS NULL
+                                AND app_performs_lead(lead_id)))));
+    """)
+
     force_rls(op, "autopay_attempts", app, "SELECT, INSERT, UPDATE")
     op.execute("""
         CREATE POLICY autopay_attempts_read ON autopay_attempts FOR SELECT
@@ -266,6 +293,25 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("""
+        DROP POLICY disputes_select ON disputes;
+        CREATE POLICY disputes_select ON disputes FOR SELECT
+            USING (app_is_trusted() OR app_owns_lead(lead_id) OR EXISTS (
+                SELECT 1 FROM payments p WHERE p.id = payment_id
+                AND app_member_of(p.performer_professional_id)));
+        DROP POLICY disputes_insert ON disputes;
+        CREATE POLICY disputes_insert ON disputes FOR INSERT
+            WITH CHECK (app_is_trusted() OR (opened_by = app_user_id() AND status = 'open'
+                        AND resolution IS NULL AND (
+                            (party = 'owner' AND app_owns_lead(lead_id))
+                            OR (party = 'performer' AND EXISTS (
+                                SELECT 1 FROM payments p WHERE p.id = payment_id
+                                AND p.lead_id = disputes.lead_id
+                                AND app_member_of(p.performer_professional_id))))));
+        DROP FUNCTION app_performs_lead(uuid);
+        DROP INDEX disputes_open_lead;
+        ALTER TABLE disputes ALTER COLUMN payment_id SET NOT NULL;
+    """)
     op.drop_table("autopay_attempts")
     op.drop_table("tax_documents")
     op.execute("DROP FUNCTION IF EXISTS tax_documents_final()")

@@ -80,13 +80,19 @@ def accrual_legs(split: Split, *, performer_id: uuid.UUID,
                  referrer_id: uuid.UUID | None) -> list[Leg]:
     """The ledger legs of a closed b2b job: the performer owes the commission and the referral
     fee; the platform earns the commission; the referrer is owed the fee."""
-    legs = [Leg(Purpose.pro_settlement, split.platform_commission + split.referrer_fee,
-                performer_id),
-            Leg(Purpose.platform_revenue, -split.platform_commission)]
-    if split.referrer_fee:
+    return charge_legs(split.platform_commission, split.referrer_fee,
+                       performer_id=performer_id, referrer_id=referrer_id)
+
+
+def charge_legs(commission: Decimal, referrer_fee: Decimal, *, performer_id: uuid.UUID,
+                referrer_id: uuid.UUID | None) -> list[Leg]:
+    """`accrual_legs` from a charge's frozen amounts (to take one back, `reversal_legs`)."""
+    legs = [Leg(Purpose.pro_settlement, commission + referrer_fee, performer_id),
+            Leg(Purpose.platform_revenue, -commission)]
+    if referrer_fee:
         if referrer_id is None:
             raise ValueError("a referral fee needs a referrer")
-        legs.append(Leg(Purpose.pro_settlement, -split.referrer_fee, referrer_id))
+        legs.append(Leg(Purpose.pro_settlement, -referrer_fee, referrer_id))
     return legs
 
 

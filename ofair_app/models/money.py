@@ -124,7 +124,7 @@ class Dispute(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     lead_id: uuid.UUID = Field(foreign_key="leads.id")
-    payment_id: uuid.UUID = Field(foreign_key="payments.id")
+    payment_id: uuid.UUID | None = Field(default=None, foreign_key="payments.id")  # b2b: none
     opened_by: uuid.UUID = Field(foreign_key="users.id")
     party: str = Field(max_length=10)  # owner | performer
     reason: str = Field(max_length=2000)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlmodel import Session, col, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
 
 from ofair_app.adapters.psp import get_provider
 from ofair_app.db.engine import SYSTEM, Caller, trusted_step, unit_of_work
@@ -27,7 +28,7 @@ from ofair_app.domain.leads import Event, LeadStatus
 from ofair_app.domain.ledger import TxKind
 from ofair_app.models import AccessReason, Dispute, Lead, Payment
 from ofair_app.models._base import utcnow
-from ofair_app.services import audit, ledger, notifications, payments, users
+from ofair_app.services import audit, ledger, notifications, payments, settlement, users
 from ofair_app.services import leads as lead_service
 from ofair_app.services.proposals import lead_url_for_owner, short_title
 from ofair_app.settings import get_settings
@@ -65,20 +66,30 @@ def open_dispute(*, session: Session, caller: Caller, lead_id: uuid.UUID, reason
                               .execution_options(populate_existing=True)).one()
     payment = session.exec(select(Payment).where(
         Payment.lead_id == lead.id, col(Payment.status).in_(list(pay_rules.PAID)))).first()
-    if payment is None or LeadStatus(locked.status) not in DISPUTABLE \
+    b2b = payment is None and settlement.b2b()
+    if b2b:  # the client paid the performer directly: the platform's charge is what is at stake
+        if not settlement.disputable(session, caller, locked):
+            raise NotDisputable(params={"status": str(locked.status)})
+    elif payment is None or LeadStatus(locked.status) not in DISPUTABLE \
             or ledger.was_released(session, payment.id):
         raise NotDisputable(params={"status": str(locked.status)})
-    dispute = Dispute(lead_id=lead.id, payment_id=payment.id, opened_by=caller.user_id,
-                      party=party, reason=text)
+    dispute = Dispute(lead_id=lead.id, payment_id=payment.id if payment else None,
+                      opened_by=caller.user_id, party=party, reason=text)
     session.add(dispute)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as error:  # a dispute of the job is open already
+        raise NotDisputable(params={"status": str(LeadStatus.disputed)}) from error
+    if b2b:
+        settlement.freeze(session, caller, lead.id)
     with trusted_step(session, caller):  # the platform records the freeze
         locked.status = lead_rules.next_status(locked.status, Event.dispute)
         session.add(locked)
         session.flush()
     # the other side of the job, and the admins who will decide
     other_users = [lead.owner_user_id] if party == "performer" else []
-    other_businesses = [payment.performer_professional_id] if party == "owner" else []
+    other_businesses = ([lead.performer_professional_id] if party == "owner"
+                        and lead.performer_professional_id else [])
     base = get_settings().ofair_public_url.rstrip("/")
     notifications.tell(session=session, caller=caller, template="dispute_opened",
                        users=other_users, businesses=other_businesses,
@@ -107,10 +118,11 @@ class QueueItem:
 
 def queue(*, session: Session, caller: Caller) -> list[QueueItem]:
     """The open disputes with what an admin needs to judge them."""
-    rows = session.exec(select(Dispute, Lead.title, Payment.final_amount,
-                               Payment.refunded_amount)
+    rows = session.exec(select(Dispute, Lead.title,
+                               func.coalesce(Payment.final_amount, Lead.final_amount, 0),
+                               func.coalesce(Payment.refunded_amount, 0))
                         .join(Lead, col(Lead.id) == Dispute.lead_id)
-                        .join(Payment, col(Payment.id) == Dispute.payment_id)
+                        .outerjoin(Payment, col(Payment.id) == Dispute.payment_id)
                         .where(col(Dispute.id).in_([d.id for d in open_disputes(
                             session=session, caller=caller)]))
                         .order_by(col(Dispute.created_at))).all()
@@ -123,13 +135,18 @@ def for_lead(session: Session, lead_id: uuid.UUID) -> Dispute | None:
                         .order_by(col(Dispute.created_at).desc())).first()
 
 
-def _lock(session: Session, dispute_id: uuid.UUID) -> tuple[Dispute, Payment]:
+def _lock_dispute(session: Session, dispute_id: uuid.UUID) -> Dispute:
     dispute = session.exec(select(Dispute).where(Dispute.id == dispute_id)
                            .with_for_update()).first()
     if dispute is None:
         raise NotFound("errors.dispute.not_found")
     if dispute.status != "open":
         raise Conflict("errors.dispute.resolved", code="dispute_resolved")
+    return dispute
+
+
+def _lock(session: Session, dispute_id: uuid.UUID) -> tuple[Dispute, Payment]:
+    dispute = _lock_dispute(session, dispute_id)
     payment = session.exec(select(Payment).where(Payment.id == dispute.payment_id)
                            .with_for_update()).one()
     return dispute, payment
@@ -176,6 +193,8 @@ def resolve(*, caller: Caller, dispute_id: uuid.UUID, resolution: Resolution | s
     resolution = Resolution(resolution)
     note = identity.clean_text(note or "", field="note", max_length=500, multiline=True)
     with unit_of_work(caller) as session:
+        if _lock_dispute(session, dispute_id).payment_id is None:
+            return _resolve_b2b(session, caller, dispute_id, resolution, refund_amount, note)
         dispute, payment = _lock(session, dispute_id)
         remaining = payment.final_amount - payment.refunded_amount
         if resolution == Resolution.release:
@@ -206,3 +225,30 @@ def resolve(*, caller: Caller, dispute_id: uuid.UUID, resolution: Resolution | s
         if resolution == Resolution.refund_partial:
             _release_now(session, payment)
         return _finish(session, caller, dispute, resolution, amount, note)
+
+
+def _resolve_b2b(session: Session, caller: Caller, dispute_id: uuid.UUID,
+                 resolution: Resolution, refund_amount: object, note: str) -> Dispute:
+    """A b2b job's dispute: the client paid the performer directly, so nothing is refunded
+    here. Released, the job's charge goes on to its statement; refunded in full, the job is
+    cancelled and its charge taken back; refunded in part, the job's price is lowered by that
+    much (the performer gives it back to the client) and its charge follows the new price."""
+    dispute = _lock_dispute(session, dispute_id)  # admins act as the platform: no RLS step
+    lead = session.exec(select(Lead).where(Lead.id == dispute.lead_id).with_for_update()).one()
+    refund: Decimal | None = None
+    if resolution == Resolution.refund_partial:
+        if refund_amount is None:
+            raise InvalidInput(fields={"refund_amount": "errors.field.required"})
+        price = lead.final_amount or Decimal("0")
+        refund = lead_rules.parse_money(
+            refund_amount, field="refund_amount", minimum=Decimal("0.01"),
+            maximum=price - get_settings().min_job_amount)
+        lead.final_amount = price - refund
+        session.add(lead)
+        session.flush()
+    elif resolution == Resolution.refund_full:
+        refund = lead.final_amount
+    resolved = _finish(session, caller, dispute, resolution, refund, note)
+    settlement.after_dispute(session, caller, lead, dispute_id=dispute.id,
+                             cancelled=resolution == Resolution.refund_full)
+    return resolved

@@ -128,6 +128,86 @@ def record_close(session: Session, caller: Caller, lead: Lead) -> B2bCharge | No
     return charge
 
 
+# --- disputes before settlement ------------------------------------------------------------
+
+
+def charge_of(session: Session, lead_id: uuid.UUID) -> B2bCharge | None:
+    """The job's charge, if it closed in b2b mode (read as the platform)."""
+    return session.exec(select(B2bCharge).where(B2bCharge.lead_id == lead_id)).first()
+
+
+def disputable(session: Session, caller: Caller, lead: Lead) -> bool:
+    """Whether a b2b job may be disputed now: started and not closed, or closed with its
+    charge not yet on a statement (a settled month is corrected by a credit note)."""
+    if lead.status in (lead_rules.LeadStatus.in_progress, lead_rules.LeadStatus.completed):
+        return True
+    if lead.status != lead_rules.LeadStatus.closed:
+        return False
+    with trusted_step(session, caller):
+        charge = charge_of(session, lead.id)
+    return charge is not None and charge.status == rules.ChargeStatus.open
+
+
+def freeze(session: Session, caller: Caller, lead_id: uuid.UUID) -> None:
+    """A dispute was opened: no statement takes the job's charge until it ends."""
+    with trusted_step(session, caller):
+        session.execute(text("UPDATE b2b_charges SET status = 'frozen'"
+                             " WHERE lead_id = :lead AND status = 'open'"), {"lead": lead_id})
+
+
+def after_dispute(session: Session, caller: Caller, lead: Lead, *, dispute_id: uuid.UUID,
+                  cancelled: bool) -> None:
+    """An admin settled a b2b job's dispute (the lead has its new status and final amount):
+    - released: the charge goes back to waiting for its statement (or, for a job disputed
+      before it closed, is recorded now);
+    - cancelled: the charge is taken back on the ledger and never settled;
+    - a reduced price: the charge is taken back and recorded again at the new amount."""
+    with trusted_step(session, caller):
+        charge = session.exec(select(B2bCharge).where(B2bCharge.lead_id == lead.id)
+                              .with_for_update()).first()
+        if charge is None:
+            if not cancelled:
+                record_close(session, SYSTEM, lead)
+            return
+        if charge.status not in (rules.ChargeStatus.open, rules.ChargeStatus.frozen):
+            return
+        unchanged = not cancelled and lead.final_amount == charge.final_amount
+        if unchanged:
+            charge.status = rules.ChargeStatus.open
+            session.add(charge)
+            session.flush()
+            return
+        ledger.record(session, kind=TxKind.accrue_reversal,
+                      idempotency_key=f"accrue_reversal:{charge.transaction_id}",
+                      legs=rules.reversal_legs(rules.charge_legs(
+                          charge.platform_commission, charge.referrer_fee,
+                          performer_id=charge.performer_professional_id,
+                          referrer_id=charge.referrer_professional_id)))
+        if cancelled:
+            charge.status = rules.ChargeStatus.reversed
+            session.add(charge)
+            session.flush()
+            return
+        share = Decimal("0")
+        if charge.referrer_professional_id is not None:
+            share = referrals.agreed_share(session, lead) or Decimal("0")
+        performer = session.get(Professional, charge.performer_professional_id)
+        assert lead.final_amount is not None
+        split = lead_service.split_at(
+            lead.final_amount, lead.type, share=share,
+            subscribed=performer is not None and subscriptions.is_subscribed(performer))
+        tx_id, _ = ledger.record(
+            session, kind=TxKind.accrue, idempotency_key=f"accrue:{lead.id}:{dispute_id}",
+            legs=rules.accrual_legs(split, performer_id=charge.performer_professional_id,
+                                    referrer_id=charge.referrer_professional_id))
+        charge.final_amount, charge.platform_commission = (split.final_amount,
+                                                           split.platform_commission)
+        charge.referrer_fee, charge.transaction_id = split.referrer_fee, tx_id
+        charge.status = rules.ChargeStatus.open
+        session.add(charge)
+        session.flush()
+
+
 # --- the month's settlement ------------------------------------------------------------------
 
 # Every open charge of the month and before whose businesses have no statement for the month
@@ -561,3 +641,25 @@ def retry_allocation(*, caller: Caller, document_id: uuid.UUID) -> tuple[str, Ta
         found = session.get(TaxDocument, document_id)
         assert found is not None
         return outcome, found
+
+
+def statement_months(*, session: Session, caller: Caller) -> list[date]:
+    """The months that have statements, newest first (admins)."""
+    users.require_admin(caller)
+    return list(session.exec(select(SettlementStatement.month).distinct()
+                             .order_by(col(SettlementStatement.month).desc()).limit(36)).all())
+
+
+def autopay_failures(*, session: Session, caller: Caller) -> list[StatementRow]:
+    """Statements still due after a failed charge, any month, most tries first (admins)."""
+    users.require_admin(caller)
+    found = session.exec(select(SettlementStatement, Professional.business_name,
+                                Professional.business_id)
+                         .join(Professional, col(Professional.id)
+                               == SettlementStatement.professional_id)
+                         .where(SettlementStatement.status == rules.StatementStatus.due,
+                                SettlementStatement.autopay_attempts > 0)
+                         .order_by(col(SettlementStatement.autopay_attempts).desc(),
+                                   col(SettlementStatement.month))).all()
+    return [StatementRow(statement=s, business_name=name, business_number=number)
+            for s, name, number in found]

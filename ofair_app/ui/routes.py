@@ -58,6 +58,7 @@ ADMIN_HOME = "/admin"
 ADMIN_PROFESSIONALS = "/admin/professionals"
 ADMIN_PAYOUTS = "/admin/payouts"
 ADMIN_DISPUTES = "/admin/disputes"
+ADMIN_FINANCE = "/admin/finance"
 
 # Reflex serves this page for every unknown address.
 NOT_FOUND = "404"

@@ -68,3 +68,47 @@ def test_an_owner_sees_the_month_and_downloads_the_invoice(page, browser, app_ur
     expect(staff_page.locator(".invoice-row")).to_have_count(0)
     expect(staff_page.get_by_text("רק בעלי העסק יכולים לעשות זאת.")).to_be_visible()
     staff_context.close()
+
+
+def test_an_admin_reads_the_month_exports_it_and_asks_again_for_a_held_invoice(
+        page, app_url) -> None:
+    from decimal import Decimal
+
+    from sqlalchemy import text
+
+    from ofair_app.db.engine import SYSTEM, unit_of_work
+    from ofair_app.models import UserRole
+    from tests.factories import consumer_lead_data
+
+    consumer = make_user(name="רונית")
+    business, owner = make_professional(make_user(name="יוסי"), business_name="קבלן סירוב")
+    with unit_of_work(SYSTEM) as session:  # the sandbox authority refuses this dealer
+        session.execute(text("UPDATE professionals SET business_id = '999999998'"
+                             " WHERE id = :id"), {"id": business.id})
+    _, colleague = make_professional(make_user(name="שרה"), business_name="שרה שיפוצים")
+    referrer_business, referrer = make_professional(make_user(name="דנה"),
+                                                    business_name="דנה הפניות")
+    big = make_b2b_job(consumer, owner, "60000", consumer_lead_data(budget=Decimal("60000")))
+    with unit_of_work(SYSTEM) as session:  # the big job closed last month
+        session.execute(text("UPDATE b2b_charges SET month = date_trunc('month', now()"
+                             " - interval '1 month') WHERE lead_id = :id"), {"id": big.id})
+    seed_statement(consumer, colleague, referrer, referrer_business)  # settles last month
+
+    admin = make_user(role=UserRole.admin, name="נועה")
+    sign_in_as(page, app_url, token_for(admin))
+    page.goto("/admin/finance")
+    expect(page.locator("h1")).to_contain_text("התחשבנות")
+    expect(page.locator(".finance-statement").first).to_be_visible()
+    expect(page.locator("#finance-statements")).to_contain_text("קבלן סירוב")
+    held = page.locator(".finance-held").filter(has_text="קבלן סירוב")
+    expect(held).to_contain_text("ממתינה למספר הקצאה")
+    held.locator(".finance-retry").click()
+    expect(page.get_by_text("רשות המסים סירבה שוב")).to_be_visible()
+    expect(page.locator(".finance-held").filter(has_text="קבלן סירוב")).to_contain_text(
+        "sandbox")
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / "finance-390-he.png"), full_page=True)
+    with page.expect_download() as download:
+        page.locator("#finance-export").click()
+    rows = Path(download.value.path()).read_text().splitlines()
+    assert rows[0].startswith("month,business,") and len(rows) >= 3

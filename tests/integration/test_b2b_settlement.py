@@ -31,7 +31,7 @@ from ofair_app.models import (
     UserRole,
 )
 from ofair_app.models._base import utcnow
-from ofair_app.services import ledger, payments, settlement
+from ofair_app.services import disputes, ledger, payments, settlement
 from tests.factories import (
     caller_for,
     consumer_lead_data,
@@ -422,3 +422,85 @@ def test_nobody_but_the_platform_writes_settlement_rows(month, outsiders, who) -
                            " SELECT id, '2020-01-01', '2020-02-01', 0, 0, 0.17, 0, 0, 0, 0, 0,"
                            " 'settled' FROM professionals")
     assert refused(caller, "SELECT next_document_number(CAST(305 AS smallint))")
+
+
+# --- disputes before settlement -----------------------------------------------------------
+
+
+def dispute(user, lead, reason: str = "העבודה לא הסתיימה כמו שסוכם") -> object:
+    caller = caller_for(user)
+    with unit_of_work(caller) as session:
+        return disputes.open_dispute(session=session, caller=caller, lead_id=lead.id,
+                                     reason=reason)
+
+
+def charge_of(lead) -> B2bCharge:
+    return rows(B2bCharge, B2bCharge.lead_id == lead.id)[0]
+
+
+@pytest.fixture
+def disputed(b2b):
+    consumer = make_user(name="רונית")
+    business, performer = make_professional(business_name="אינסטלציה אלון")
+    lead = closed_job(consumer, performer, "1000")
+    opened = dispute(consumer, lead)
+    admin = caller_for(make_user(role=UserRole.admin, name="מנהלת"))
+    return consumer, business, performer, lead, opened, admin
+
+
+def test_a_dispute_before_settlement_freezes_the_job_until_it_is_released(disputed) -> None:
+    _, business, _, lead, opened, admin = disputed
+    assert opened.payment_id is None
+    assert charge_of(lead).status == rules.ChargeStatus.frozen
+    assert settle().charges == 0  # a frozen job waits
+    disputes.resolve(caller=admin, dispute_id=opened.id, resolution="release")
+    assert charge_of(lead).status == rules.ChargeStatus.open
+    assert settle().charges == 1
+    assert account(Purpose.pro_settlement, business.id) == Decimal("118.00")  # 100 + VAT
+
+
+def test_a_dispute_refunded_in_full_cancels_the_charge(disputed) -> None:
+    _, business, _, lead, opened, admin = disputed
+    disputes.resolve(caller=admin, dispute_id=opened.id, resolution="refund_full")
+    assert charge_of(lead).status == rules.ChargeStatus.reversed
+    assert account(Purpose.pro_settlement, business.id) == 0
+    assert account(Purpose.platform_revenue) == 0
+    assert settle().charges == 0
+    with unit_of_work(SYSTEM) as session:
+        assert session.get(Lead, lead.id).status == LeadStatus.cancelled
+        assert ledger.total_of_all_entries(session) == 0
+
+
+def test_a_partial_refund_lowers_the_price_and_the_charge_follows(disputed) -> None:
+    _, business, _, lead, opened, admin = disputed
+    with pytest.raises(InvalidInput):  # below the minimum job amount: refund it in full
+        disputes.resolve(caller=admin, dispute_id=opened.id, resolution="refund_partial",
+                         refund_amount="950")
+    disputes.resolve(caller=admin, dispute_id=opened.id, resolution="refund_partial",
+                     refund_amount="400")
+    charge = charge_of(lead)
+    assert (charge.final_amount, charge.platform_commission, charge.status) == (
+        Decimal("600.00"), Decimal("60.00"), rules.ChargeStatus.open)
+    assert account(Purpose.pro_settlement, business.id) == Decimal("60.00")
+    settle()
+    assert account(Purpose.pro_settlement, business.id) == Decimal("70.80")
+
+
+def test_the_performer_may_dispute_and_a_settled_job_may_not_be(b2b) -> None:
+    consumer = make_user(name="רונית")
+    _, performer = make_professional(business_name="אינסטלציה אלון")
+    lead = won(consumer, performer, "700")
+    pro = caller_for(performer)
+    with unit_of_work(pro) as session:
+        settlement.start_work(session=session, caller=pro, lead_id=lead.id)
+    opened = dispute(performer, lead, "הלקוח ביקש עבודה אחרת ממה שסוכם")
+    assert (opened.party, opened.payment_id) == ("performer", None)
+    assert count(caller_for(performer), "SELECT 1 FROM disputes") == 1
+    assert count(caller_for(make_user(name="זר")), "SELECT 1 FROM disputes") == 0
+    admin = caller_for(make_user(role=UserRole.admin, name="מנהלת"))
+    disputes.resolve(caller=admin, dispute_id=opened.id, resolution="release")
+    # released before it closed: the job closes now and its charge is recorded
+    assert charge_of(lead).platform_commission == Decimal("70.00")
+    settle()
+    with pytest.raises(disputes.NotDisputable):
+        dispute(consumer, lead)

@@ -505,6 +505,7 @@ ADMIN_NAV = [
     (routes.ADMIN_PROFESSIONALS, "badge-check", "ui.admin.nav.professionals"),
     (routes.ADMIN_PAYOUTS, "banknote", "ui.admin.nav.payouts"),
     (routes.ADMIN_DISPUTES, "scale", "ui.admin.nav.disputes"),
+    (routes.ADMIN_FINANCE, "receipt-text", "ui.admin.nav.finance"),
 ]
 
 

@@ -243,9 +243,12 @@ def _statement(row: StatementRow) -> rx.Component:
             width="100%", align="center", padding_top="0.5rem",
             border_top=f"1px solid {rx.color('gray', 4)}"),
         rx.cond(row.status == "due",
-                rx.button(rx.icon("credit-card", size=16, aria_hidden="true"),
-                          t("ui.invoices.pay_now"), size="3", width="100%",
-                          on_click=InvoicesState.pay(row.id), class_name="statement-pay")),
+                rx.cond(InvoicesState.card != "",
+                        rx.button(rx.icon("credit-card", size=16, aria_hidden="true"),
+                                  t("ui.invoices.pay_now"), size="3", width="100%",
+                                  on_click=InvoicesState.pay(row.id), class_name="statement-pay"),
+                        rx.link(t("ui.invoices.save_card_to_pay"), href=routes.PRO_PROFILE,
+                                size="2", weight="bold", class_name="statement-save-card"))),
         spacing="2", width="100%", padding_y="0.75rem", class_name="statement-row",
         border_bottom=f"1px solid {rx.color('gray', 4)}")
 

@@ -27,6 +27,7 @@ from ofair_app.services import (
     professionals,
     proposals,
     referrals,
+    settlement,
     subscriptions,
 )
 from ofair_app.ui import format, routes, theme
@@ -274,6 +275,22 @@ class ProLeadState(LiveLeadMixin, OffersMixin, SessionState):
         except (ValueError, KeyError, AppError) as error:
             self.error = self._message(error) if isinstance(error, AppError) else ""
         await self._load(caller)
+
+    @rx.event
+    async def start_work(self):
+        """b2b mode: the performer starts the job it won (its client pays it directly)."""
+        caller = await self._caller()
+        if caller is None:
+            return rx.redirect(routes.LOGIN)
+        self.error = ""
+        try:
+            lead_id = uuid.UUID(self.lead_id)
+            await self._as(caller, lambda s: settlement.start_work(session=s, caller=caller,
+                                                                   lead_id=lead_id))
+        except (ValueError, AppError) as error:
+            self.error = self._message(error) if isinstance(error, AppError) else ""
+        await self._load(caller)
+        return None
 
     @rx.event
     async def mark_done(self):
@@ -566,19 +583,38 @@ def _job_status() -> rx.Component:
     """The won job's money and what the performer does next."""
     return rx.vstack(rx.match(
         ProLeadState.lead["status"],
-        ("awarded", rx.text(t("ui.job.awaiting_payment"), size="2", color=theme.MUTED)),
+        ("awarded", rx.cond(
+            ProLeadState.actions.contains("start_work"),
+            rx.vstack(
+                rx.text(t("ui.job.b2b_start_body"), size="2", color=theme.MUTED),
+                confirm_dialog(
+                    rx.button(rx.icon("play", size=16), t("ui.job.start"), size="3",
+                              width="100%", id="start-work"),
+                    t_with("ui.job.start_title", title=ProLeadState.lead["title"]),
+                    t("ui.job.start_confirm_body"), "ui.job.start_confirm",
+                    ProLeadState.start_work, color="teal"),
+                spacing="2", width="100%"),
+            rx.text(t("ui.job.awaiting_payment"), size="2", color=theme.MUTED))),
         ("in_progress", rx.vstack(
-            rx.callout(t("ui.job.paid_body"), icon="shield-check", color_scheme="teal",
-                       width="100%"),
-            rx.hstack(rx.text(t("ui.job.your_part"), size="2"), rx.spacer(),
-                      rx.text(ProLeadState.payment.get("net", ""), weight="bold", size="3"),
-                      width="100%"),
+            rx.cond(ProLeadState.payment.get("net", "") != "",
+                    rx.fragment(
+                        rx.callout(t("ui.job.paid_body"), icon="shield-check",
+                                   color_scheme="teal", width="100%"),
+                        rx.hstack(rx.text(t("ui.job.your_part"), size="2"), rx.spacer(),
+                                  rx.text(ProLeadState.payment.get("net", ""), weight="bold",
+                                          size="3"),
+                                  width="100%")),
+                    rx.callout(t("ui.job.b2b_in_progress"), icon="hammer",
+                               color_scheme="teal", width="100%")),
             rx.cond(ProLeadState.actions.contains("mark_done"),
                     confirm_dialog(
                         rx.button(rx.icon("check-check", size=16), t("ui.job.mark_done"),
                                   size="3", width="100%", id="mark-done"),
                         t_with("ui.job.done_title", title=ProLeadState.lead["title"]),
-                        t_with("ui.job.done_body", amount=ProLeadState.payment.get("net", "")),
+                        rx.cond(ProLeadState.payment.get("net", "") != "",
+                                t_with("ui.job.done_body",
+                                       amount=ProLeadState.payment.get("net", "")),
+                                t("ui.job.done_body_b2b")),
                         "ui.job.done_confirm", ProLeadState.mark_done, color="teal")),
             spacing="2", width="100%")),
         ("completed", rx.callout(t("ui.job.waiting_confirm"), icon="clock", width="100%")),
