@@ -14,13 +14,15 @@ Create Date: 2026-12-02
 - `tax_documents`: the platform's tax invoices (305/320), credit notes (330) and receipts (400).
   A held invoice has no number yet; an issued document has one (unique per type) and is never
   edited again: the database refuses any change to it but storing its PDF once.
+- `b2b_credits`: a settled job lowered or refunded afterwards: its credit note (330) corrects
+  the invoice, and the credit waits for the business's next statement (`credits`).
 - `autopay_attempts`: each charge of a statement to the business's saved card (autopay),
   numbered per statement; at most one succeeds.
 - `professionals.licensed_dealer`: whether the business is a licensed dealer (עוסק מורשה or a
   company), which decides whether its invoices may need an allocation number;
   `professionals.settlement_credit`: what happens to a month the platform owes the business
   for: `carry` it to the next statement, or `payout` (it becomes withdrawable).
-All four tables: the business's owners and admins read their rows; only the platform writes.
+All five tables: the business's owners and admins read their rows; only the platform writes.
 """
 
 from collections.abc import Sequence
@@ -40,7 +42,7 @@ TS = postgresql.TIMESTAMP(timezone=True)
 MONEY = sa.Numeric(12, 2)
 TX_KINDS = ("hold", "post", "void", "refund", "withdrawal", "withdrawal_reversal", "payout",
             "manual_payout", "accrue", "accrue_reversal", "vat", "statement_paid",
-            "statement_credit")
+            "statement_credit", "credit_note")
 PURPOSES = ("clearing", "platform_pending", "platform_revenue", "pro_pending", "pro_available",
             "pro_payout", "pro_settlement", "vat_payable")
 OLD_TX_KINDS = TX_KINDS[:8]
@@ -83,6 +85,7 @@ def upgrade() -> None:
         sa.Column("referral_owed", MONEY, nullable=False),
         sa.Column("referral_earned", MONEY, nullable=False),
         sa.Column("carried_in", MONEY, nullable=False),
+        sa.Column("credits", MONEY, nullable=False, server_default="0"),
         sa.Column("amount_due", MONEY, nullable=False),
         sa.Column("status", sa.String(10), nullable=False),
         sa.Column("autopay_attempts", sa.SmallInteger(), nullable=False, server_default="0"),
@@ -94,7 +97,7 @@ def upgrade() -> None:
         sa.CheckConstraint("status IN ('due', 'paid', 'credit', 'carried', 'settled')",
                            name="settlement_statements_status"),
         sa.CheckConstraint("amount_due = fees + vat + referral_owed - referral_earned"
-                           " + carried_in", name="settlement_statements_sum"),
+                           " + carried_in + credits", name="settlement_statements_sum"),
     )
     op.create_index("settlement_statements_by_month", "settlement_statements",
                     ["month", "status"])
@@ -212,10 +215,10 @@ def upgrade() -> None:
     op.execute("""
         CREATE INDEX tax_documents_business ON tax_documents (professional_id, created_at);
         CREATE INDEX tax_documents_held ON tax_documents (created_at) WHERE status = 'held';
-        -- One invoice per statement, one credit note per invoice.
+        -- One invoice per statement (an invoice may have several credit notes).
         CREATE UNIQUE INDEX tax_documents_statement_invoice ON tax_documents (statement_id)
             WHERE document_type IN (305, 320);
-        CREATE UNIQUE INDEX tax_documents_correction ON tax_documents (corrects_id)
+        CREATE INDEX tax_documents_correction ON tax_documents (corrects_id)
             WHERE corrects_id IS NOT NULL;
 
         -- An issued document is final: only its PDF may be stored, once. A held one may be
@@ -265,6 +268,50 @@ def upgrade() -> None:
                                 AND app_performs_lead(lead_id)))));
     """)
 
+    # A settled (invoiced) job whose price was lowered or refunded afterwards: the credit note
+    # corrects the invoice, and the credit waits here for the next statement.
+    op.create_table(
+        "b2b_credits",
+        sa.Column("id", sa.Uuid(), primary_key=True,
+                  server_default=sa.text("gen_random_uuid()")),
+        sa.Column("charge_id", sa.Uuid(), sa.ForeignKey("b2b_charges.id"), nullable=False),
+        sa.Column("document_id", sa.Uuid(), sa.ForeignKey("tax_documents.id"), nullable=False,
+                  unique=True),
+        sa.Column("performer_professional_id", sa.Uuid(), sa.ForeignKey("professionals.id"),
+                  nullable=False),
+        sa.Column("referrer_professional_id", sa.Uuid(), sa.ForeignKey("professionals.id")),
+        sa.Column("refund", MONEY, nullable=False),
+        sa.Column("commission", MONEY, nullable=False),
+        sa.Column("vat", MONEY, nullable=False),
+        sa.Column("referrer_fee", MONEY, nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("transaction_id", sa.BigInteger(), sa.ForeignKey("ledger_transactions.id"),
+                  nullable=False),
+        sa.Column("status", sa.String(10), nullable=False, server_default="open"),
+        sa.Column("performer_statement_id", sa.Uuid(),
+                  sa.ForeignKey("settlement_statements.id")),
+        sa.Column("referrer_statement_id", sa.Uuid(),
+                  sa.ForeignKey("settlement_statements.id")),
+        sa.Column("reason", sa.String(500), nullable=False),
+        sa.Column("created_by", sa.Uuid(), sa.ForeignKey("users.id")),
+        sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
+        sa.CheckConstraint("status IN ('open', 'settled')", name="b2b_credits_status"),
+        sa.CheckConstraint("refund > 0 AND commission >= 0 AND vat >= 0 AND referrer_fee >= 0",
+                           name="b2b_credits_amounts"),
+    )
+    op.execute("""
+        CREATE INDEX b2b_credits_due ON b2b_credits (month) WHERE status = 'open';
+        CREATE INDEX b2b_credits_charge ON b2b_credits (charge_id);
+    """)
+    force_rls(op, "b2b_credits", app, "SELECT, INSERT, UPDATE")
+    op.execute("""
+        CREATE POLICY b2b_credits_read ON b2b_credits FOR SELECT
+            USING (app_is_trusted() OR app_owner_of(performer_professional_id)
+                   OR app_owner_of(referrer_professional_id));
+        CREATE POLICY b2b_credits_platform ON b2b_credits FOR ALL
+            USING (app_is_trusted()) WITH CHECK (app_is_trusted());
+    """)
+
     force_rls(op, "autopay_attempts", app, "SELECT, INSERT, UPDATE")
     op.execute("""
         CREATE POLICY autopay_attempts_read ON autopay_attempts FOR SELECT
@@ -293,6 +340,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("b2b_credits")
     op.execute("""
         DROP POLICY disputes_select ON disputes;
         CREATE POLICY disputes_select ON disputes FOR SELECT

@@ -48,6 +48,7 @@ class TxKind(StrEnum):
     vat = "vat"  # b2b: a statement's VAT on the platform's fees
     statement_paid = "statement_paid"  # b2b: the business paid what its statement said it owed
     statement_credit = "statement_credit"  # b2b: what the platform owes a business, withdrawable
+    credit_note = "credit_note"  # b2b: an invoiced job lowered or refunded: fees and VAT back
 
 
 PLATFORM_ACCOUNTS = {Purpose.clearing: "clearing",
@@ -203,6 +204,7 @@ MOVES: dict[TxKind, tuple[Place, Place]] = {
     TxKind.vat: (Place.settlement, Place.tax),
     TxKind.statement_paid: (Place.bank, Place.settlement),
     TxKind.statement_credit: (Place.settlement, Place.available),
+    TxKind.credit_note: (Place.settlement, Place.client),
 }
 
 _COLUMNS = {Purpose.pro_pending: "pending", Purpose.pro_available: "available",

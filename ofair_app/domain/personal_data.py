@@ -332,6 +332,14 @@ REGISTRY: tuple[Table, ...] = (
         subject=_OWN_STATEMENTS,
         erasure=Erasure.keep, legal_hold=BOOKKEEPING, retention="7 years"),
     Table(
+        "b2b_credits",
+        {"created_by": L, "reason": Column(Category.free_text, erase=False,
+                                           note="why an admin credited the job")},
+        subject="performer_professional_id IN (SELECT professional_id FROM professional_members"
+                " WHERE user_id = :user_id) OR referrer_professional_id IN (SELECT"
+                " professional_id FROM professional_members WHERE user_id = :user_id)",
+        erasure=Erasure.keep, legal_hold=BOOKKEEPING, retention="7 years"),
+    Table(
         "tax_documents",
         {"customer_name": Column(Category.identity, erase=False,
                                  note="the business's name as invoiced; a sole trader's name"),

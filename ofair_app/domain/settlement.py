@@ -125,6 +125,7 @@ class StatementFigures:
     referral_owed: Decimal  # collected on colleagues' behalf, outside the VAT base
     referral_earned: Decimal
     carried_in: Decimal  # the balance brought from earlier months (signed like amount_due)
+    credits: Decimal  # credit notes since the last statement (signed like amount_due)
     amount_due: Decimal
 
     @property
@@ -134,17 +135,19 @@ class StatementFigures:
         return StatementStatus.credit if self.amount_due < ZERO else StatementStatus.settled
 
 
-def net(lines: list[ChargeLine], *, carried_in: Decimal, on: date) -> StatementFigures:
-    """Net a business's lines of one month, with what it carried in, on the statement's date
-    `on` (whose VAT rate applies to the platform's fees)."""
+def net(lines: list[ChargeLine], *, carried_in: Decimal, on: date,
+        credits: Decimal = ZERO) -> StatementFigures:
+    """Net a business's lines of one month, with what it carried in and the credit notes since
+    its last statement (their VAT was fixed by the invoices they correct), on the statement's
+    date `on` (whose VAT rate applies to the platform's fees)."""
     fees = sum((line.fee for line in lines), ZERO)
     owed = sum((line.referral_owed for line in lines), ZERO)
     earned = sum((line.referral_earned for line in lines), ZERO)
     figures = tax.totals(fees, on)
     return StatementFigures(
         fees=fees, vat_rate=figures.rate, vat=figures.vat, referral_owed=owed,
-        referral_earned=earned, carried_in=carried_in,
-        amount_due=figures.before_vat + figures.vat + owed - earned + carried_in)
+        referral_earned=earned, carried_in=carried_in, credits=credits,
+        amount_due=figures.before_vat + figures.vat + owed - earned + carried_in + credits)
 
 
 def vat_legs(vat: Decimal, professional_id: uuid.UUID) -> list[Leg]:
@@ -163,9 +166,23 @@ def next_attempt(first: datetime, failures: int) -> datetime | None:
     return first + timedelta(days=RETRY_DAYS[failures - 1])
 
 
-def credit_legs(amount: Decimal, professional_id: uuid.UUID) -> list[Leg]:
+def payout_legs(amount: Decimal, professional_id: uuid.UUID) -> list[Leg]:
     """What the platform owes a business for a month, made withdrawable (its wallet's
     available balance), for a business that asked to be paid out rather than carry it."""
     return [Leg(Purpose.pro_settlement, amount, professional_id),
             Leg(Purpose.pro_available, -amount, professional_id)]
 
+
+
+def credit_note_legs(commission: Decimal, vat: Decimal, referrer_fee: Decimal, *,
+                     performer_id: uuid.UUID, referrer_id: uuid.UUID | None) -> list[Leg]:
+    """An invoiced job lowered or refunded: the performer is owed back the fee, its VAT and the
+    referral fee; the platform gives back the fee and the VAT; the referrer gives back its
+    fee."""
+    legs = [Leg(Purpose.pro_settlement, -(commission + vat + referrer_fee), performer_id),
+            Leg(Purpose.platform_revenue, commission), Leg(Purpose.vat_payable, vat)]
+    if referrer_fee:
+        if referrer_id is None:
+            raise ValueError("a referral fee needs a referrer")
+        legs.append(Leg(Purpose.pro_settlement, referrer_fee, referrer_id))
+    return legs

@@ -101,12 +101,17 @@ class Totals:
     total: Decimal
 
 
+def vat_on(before_vat: Decimal, rate: Decimal) -> Decimal:
+    """VAT on `before_vat` at `rate`, rounded half up to the agora."""
+    return (before_vat * rate).quantize(AGORA, rounding=ROUND_HALF_UP)
+
+
 def totals(before_vat: Decimal, on: date, *, outside_vat: Decimal = Decimal("0.00")) -> Totals:
     """VAT on `before_vat` at the rate of `on`, rounded half up to the agora."""
     if before_vat != before_vat.quantize(AGORA) or outside_vat != outside_vat.quantize(AGORA):
         raise ValueError("amounts are whole agorot")
     rate = vat_rate(on)
-    vat = (before_vat * rate).quantize(AGORA, rounding=ROUND_HALF_UP)
+    vat = vat_on(before_vat, rate)
     return Totals(before_vat=before_vat, rate=rate, vat=vat, outside_vat=outside_vat,
                   total=before_vat + vat + outside_vat)
 

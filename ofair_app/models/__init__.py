@@ -47,6 +47,7 @@ from ofair_app.models.reference import CategoryRow, LocalityRow, SubcategoryRow
 from ofair_app.models.settlement import (
     AutopayAttempt,
     B2bCharge,
+    B2bCredit,
     SettlementStatement,
     TaxDocument,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "AuthToken",
     "AutopayAttempt",
     "B2bCharge",
+    "B2bCredit",
     "CategoryRow",
     "Certificate",
     "CertificateStatus",

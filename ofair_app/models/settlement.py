@@ -59,11 +59,41 @@ class SettlementStatement(SQLModel, table=True):
     referral_owed: Decimal = Field(sa_column=_money())
     referral_earned: Decimal = Field(sa_column=_money())
     carried_in: Decimal = Field(sa_column=_money())
+    credits: Decimal = Field(default=Decimal("0"), sa_column=_money())
     amount_due: Decimal = Field(sa_column=_money())
     status: StatementStatus = Field(sa_type=String(10))
     autopay_attempts: int = 0  # charges of the saved card tried (declined or without a card)
     next_attempt_at: datetime | None = None  # the next autopay charge; none: no more
     paid_at: datetime | None = None
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+
+class B2bCredit(SQLModel, table=True):
+    """A settled job lowered or refunded afterwards: what its credit note gives back, waiting
+    for the next statement."""
+
+    __tablename__ = "b2b_credits"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    charge_id: uuid.UUID = Field(foreign_key="b2b_charges.id")
+    document_id: uuid.UUID = Field(foreign_key="tax_documents.id", unique=True)
+    performer_professional_id: uuid.UUID = Field(foreign_key="professionals.id")
+    referrer_professional_id: uuid.UUID | None = Field(default=None,
+                                                       foreign_key="professionals.id")
+    refund: Decimal = Field(sa_column=_money())  # what the client got back
+    commission: Decimal = Field(sa_column=_money())  # the platform's fee given back
+    vat: Decimal = Field(sa_column=_money())  # its VAT, at the invoice's rate
+    referrer_fee: Decimal = Field(sa_column=_money())  # the referrer gives this back
+    month: date = Field(sa_column=Column(Date, nullable=False))
+    transaction_id: int = Field(sa_column=Column(BigInteger, ForeignKey("ledger_transactions.id"),
+                                                 nullable=False))
+    status: str = Field(default="open", max_length=10)
+    performer_statement_id: uuid.UUID | None = Field(default=None,
+                                                     foreign_key="settlement_statements.id")
+    referrer_statement_id: uuid.UUID | None = Field(default=None,
+                                                    foreign_key="settlement_statements.id")
+    reason: str = Field(max_length=500)
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
 
 

@@ -15,6 +15,7 @@ Rules and arithmetic live in `domain/settlement.py` and `domain/tax.py`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections import defaultdict
@@ -28,9 +29,10 @@ from sqlmodel import Session, col, select
 from ofair_app.adapters import invoices as authority
 from ofair_app.db.engine import SYSTEM, Caller, trusted_step, unit_of_work
 from ofair_app.documents.pdf import shekels
+from ofair_app.domain import commission as commission_rules
+from ofair_app.domain import identity, tax
 from ofair_app.domain import leads as lead_rules
 from ofair_app.domain import settlement as rules
-from ofair_app.domain import tax
 from ofair_app.domain.errors import Conflict, Forbidden, NotFound
 from ofair_app.domain.lead_actions import LeadAction
 from ofair_app.domain.leads import Event, LeadType
@@ -38,6 +40,7 @@ from ofair_app.domain.ledger import ZERO, Purpose, TxKind
 from ofair_app.domain.proposals import ProposalStatus
 from ofair_app.models import (
     B2bCharge,
+    B2bCredit,
     Lead,
     LocalityRow,
     MemberRole,
@@ -48,7 +51,15 @@ from ofair_app.models import (
     TaxDocument,
 )
 from ofair_app.models._base import utcnow
-from ofair_app.services import lead_actions, ledger, referrals, subscriptions, tax_documents, users
+from ofair_app.services import (
+    audit,
+    lead_actions,
+    ledger,
+    referrals,
+    subscriptions,
+    tax_documents,
+    users,
+)
 from ofair_app.services import leads as lead_service
 from ofair_app.services.professionals import require_member
 from ofair_app.settings import get_settings
@@ -208,6 +219,110 @@ def after_dispute(session: Session, caller: Caller, lead: Lead, *, dispute_id: u
         session.flush()
 
 
+# --- after invoicing: credit notes -----------------------------------------------------------
+
+
+class NotInvoiced(Conflict):
+    code, message_key = "not_invoiced", "errors.settlement.not_invoiced"
+
+
+def credit_job(*, caller: Caller, lead_id: uuid.UUID, refund: object = None,
+               reason: str) -> TaxDocument:
+    """An admin corrects an invoiced job whose client got money back from the performer
+    (`refund`; none: all of it): a credit note (330) corrects the invoice the job was on,
+    giving back the platform's fee on the refunded part with the VAT at that invoice's rate,
+    and the referral fee on it (which the referrer gives back). The ledger records it now; the
+    credit reaches the businesses' next statements. A job not yet invoiced is settled through
+    a dispute instead (409 `not_invoiced`)."""
+    users.require_admin(caller)
+    note = identity.clean_text(reason, field="reason", min_length=5, max_length=500,
+                               multiline=True)
+    with unit_of_work(caller) as session:
+        charge = session.exec(select(B2bCharge).where(B2bCharge.lead_id == lead_id)
+                              .with_for_update()).first()
+        if charge is None:
+            raise NotFound("errors.lead.not_found", code="not_found")
+        invoice = session.exec(select(TaxDocument).where(
+            TaxDocument.statement_id == charge.performer_statement_id,
+            col(TaxDocument.document_type).in_([int(tax.DocumentType.tax_invoice),
+                                                int(tax.DocumentType.tax_invoice_receipt)]),
+            TaxDocument.status == "issued")).first()
+        if charge.status != rules.ChargeStatus.settled or invoice is None:
+            raise NotInvoiced()
+        before = session.exec(select(B2bCredit).where(B2bCredit.charge_id == charge.id)).all()
+        given = sum((c.refund for c in before), ZERO)
+        left = charge.final_amount - given
+        amount = left if refund is None else lead_rules.parse_money(
+            refund, field="refund_amount", minimum=Decimal("0.01"), maximum=left)
+        lead = session.get(Lead, lead_id)
+        assert lead is not None
+        commission, fee = _credited(session, charge, lead, given, amount)
+        vat = tax.vat_on(commission, invoice.vat_rate)
+        kind = tax.DocumentType.credit_note
+        number = tax_documents.next_number(session, kind)
+        title = lead.title[:80]
+        lines = [{"kind": "fee", "lead_id": str(lead_id), "amount": str(commission),
+                  "description": f"זיכוי עמלת פלטפורמה: {title} (החזר ללקוח "
+                                 f"{shekels(amount)}, לחשבונית {invoice.number})"}]
+        if fee:
+            lines.append({"kind": "collected", "lead_id": str(lead_id), "amount": str(fee),
+                          "description": f"זיכוי דמי הפניה שנגבו בשם עמית: {title}"})
+        document = TaxDocument(
+            professional_id=charge.performer_professional_id, corrects_id=invoice.id,
+            document_type=int(kind), number=number, status="issued",
+            document_date=tax.israel_date(utcnow()), customer_name=invoice.customer_name,
+            customer_number=invoice.customer_number, customer_address=invoice.customer_address,
+            customer_is_dealer=invoice.customer_is_dealer, lines=lines, before_vat=commission,
+            vat_rate=invoice.vat_rate, vat=vat, outside_vat=fee, total=commission + vat + fee,
+            issued_at=utcnow())
+        session.add(document)
+        session.flush()
+        tx_id, _ = ledger.record(
+            session, kind=TxKind.credit_note, idempotency_key=f"credit_note:{document.id}",
+            created_by=caller.user_id, note=note,
+            legs=rules.credit_note_legs(commission, vat, fee,
+                                        performer_id=charge.performer_professional_id,
+                                        referrer_id=charge.referrer_professional_id))
+        session.add(B2bCredit(
+            charge_id=charge.id, document_id=document.id,
+            performer_professional_id=charge.performer_professional_id,
+            referrer_professional_id=charge.referrer_professional_id if fee else None,
+            refund=amount, commission=commission, vat=vat, referrer_fee=fee,
+            month=rules.month_of(utcnow()), transaction_id=tx_id, reason=note,
+            created_by=caller.user_id))
+        audit.record(session=session, caller=caller, action="settlement.credit_note",
+                     subject_type="lead", subject_id=lead_id,
+                     detail={"refund": str(amount), "document": str(document.id)})
+        session.flush()
+        return document
+
+
+def _credited(session: Session, charge: B2bCharge, lead: Lead, given: Decimal,
+              amount: Decimal) -> tuple[Decimal, Decimal]:
+    """(platform fee, referral fee) to give back when `amount` more of the job's price is
+    refunded, `given` having been refunded before: the fees at the price before, less the fees
+    at the price after (none at all once nothing is left)."""
+    def fees(price: Decimal) -> tuple[Decimal, Decimal]:
+        if price <= 0:
+            return ZERO, ZERO
+        if price == charge.final_amount:
+            return charge.platform_commission, charge.referrer_fee
+        share = (referrals.agreed_share(session, lead) or Decimal("0")) \
+            if charge.referrer_professional_id else Decimal("0")
+        performer = session.get(Professional, charge.performer_professional_id)
+        split = commission_rules.split(
+            price, lead.type, referrer_share_pct=share,
+            referrer_is_performer=charge.referrer_professional_id is None,
+            performer_subscribed=performer is not None and subscriptions.is_subscribed(
+                performer, charge.closed_at),
+            rates=dataclasses.replace(commission_rules.Rates.from_settings(get_settings()),
+                                      min_job_amount=ZERO))
+        return split.platform_commission, split.referrer_fee
+
+    before, after = fees(charge.final_amount - given), fees(charge.final_amount - given - amount)
+    return before[0] - after[0], before[1] - after[1]
+
+
 # --- the month's settlement ------------------------------------------------------------------
 
 # Every open charge of the month and before whose businesses have no statement for the month
@@ -225,6 +340,26 @@ _CLAIM = text("""
               c.final_amount, c.platform_commission, c.referrer_fee, l.title
 """)
 
+# Credit notes of invoiced jobs since the businesses' last statements, claimed the same way.
+_CLAIM_CREDITS = text("""
+    UPDATE b2b_credits c SET status = 'settled'
+    WHERE c.status = 'open' AND c.month <= :month
+      AND NOT EXISTS (SELECT 1 FROM settlement_statements s
+                      WHERE s.month = :month
+                        AND s.professional_id IN (c.performer_professional_id,
+                                                  c.referrer_professional_id))
+    RETURNING c.id, c.performer_professional_id, c.referrer_professional_id, c.commission,
+              c.vat, c.referrer_fee
+""")
+
+_LINK_CREDITS = text("""
+    UPDATE b2b_credits c
+    SET performer_statement_id = CAST(link ->> 1 AS uuid),
+        referrer_statement_id = CAST(link ->> 2 AS uuid)
+    FROM jsonb_array_elements(CAST(:links AS jsonb)) AS t(link)
+    WHERE c.id = CAST(link ->> 0 AS uuid)
+""")
+
 # A credit carried from an earlier month: the business's latest statement, if it is a credit.
 _CARRIED = text("""
     SELECT DISTINCT ON (professional_id) professional_id, id, amount_due, status
@@ -235,12 +370,14 @@ _CARRIED = text("""
 
 _WRITE_STATEMENTS = text("""
     INSERT INTO settlement_statements (professional_id, month, issued_on, jobs, fees, vat_rate,
-        vat, referral_owed, referral_earned, carried_in, amount_due, status, next_attempt_at)
+        vat, referral_owed, referral_earned, carried_in, credits, amount_due, status,
+        next_attempt_at)
     SELECT CAST(s ->> 'professional_id' AS uuid), :month, :issued_on,
            CAST(s ->> 'jobs' AS integer), CAST(s ->> 'fees' AS numeric),
            CAST(s ->> 'vat_rate' AS numeric), CAST(s ->> 'vat' AS numeric),
            CAST(s ->> 'referral_owed' AS numeric), CAST(s ->> 'referral_earned' AS numeric),
-           CAST(s ->> 'carried_in' AS numeric), CAST(s ->> 'amount_due' AS numeric),
+           CAST(s ->> 'carried_in' AS numeric), CAST(s ->> 'credits' AS numeric),
+           CAST(s ->> 'amount_due' AS numeric),
            s ->> 'status', CASE WHEN s ->> 'status' = 'due' THEN CAST(:as_of AS timestamptz) END
     FROM jsonb_array_elements(CAST(:statements AS jsonb)) AS t(s)
     ON CONFLICT (professional_id, month) DO NOTHING
@@ -338,27 +475,39 @@ def settle_month(*, session: Session, month: date, as_of: datetime) -> Settlemen
     rules.settleable(month, as_of)
     issued_on = tax.israel_date(as_of)
     claimed = session.execute(_CLAIM, {"month": month}).all()
+    credited = session.execute(_CLAIM_CREDITS, {"month": month}).all()
     lines = _lines_by_business(claimed)
-    if not lines:
+    credits: dict[uuid.UUID, Decimal] = defaultdict(lambda: ZERO)
+    for row in credited:
+        credits[row.performer_professional_id] -= row.commission + row.vat + row.referrer_fee
+        if row.referrer_professional_id is not None:
+            credits[row.referrer_professional_id] += row.referrer_fee
+    businesses = list(dict.fromkeys([*lines, *credits]))
+    if not businesses:
         return SettlementRun(month=month, charges=0, statements=0, invoices=0, held=0, vat=ZERO)
-    businesses = list(lines)
     carried = {row.professional_id: row for row in session.execute(
         _CARRIED, {"ids": businesses, "month": month}).all()
         if row.status == rules.StatementStatus.credit}
-    figures = {pid: rules.net(lines[pid], on=issued_on, carried_in=(
-        carried[pid].amount_due if pid in carried else ZERO)) for pid in businesses}
+    figures = {pid: rules.net(lines.get(pid, []), on=issued_on, credits=credits.get(pid, ZERO),
+                              carried_in=(carried[pid].amount_due if pid in carried else ZERO))
+               for pid in businesses}
     written = dict(session.execute(_WRITE_STATEMENTS, {
         "month": month, "issued_on": issued_on, "as_of": as_of,
         "statements": json.dumps([{
-            "professional_id": str(pid), "jobs": len(lines[pid]), "fees": str(f.fees),
-            "vat_rate": str(f.vat_rate), "vat": str(f.vat),
+            "professional_id": str(pid), "jobs": len(lines.get(pid, [])),
+            "fees": str(f.fees), "vat_rate": str(f.vat_rate), "vat": str(f.vat),
             "referral_owed": str(f.referral_owed), "referral_earned": str(f.referral_earned),
-            "carried_in": str(f.carried_in), "amount_due": str(f.amount_due),
-            "status": str(f.status)} for pid, f in figures.items()])}).all())
+            "carried_in": str(f.carried_in), "credits": str(f.credits),
+            "amount_due": str(f.amount_due), "status": str(f.status)}
+            for pid, f in figures.items()])}).all())
     session.execute(_LINK_CHARGES, {"links": json.dumps([
         [str(row.id), str(written[row.performer_professional_id]),
          str(written[row.referrer_professional_id]) if row.referrer_professional_id else None]
         for row in claimed])})
+    session.execute(_LINK_CREDITS, {"links": json.dumps([
+        [str(row.id), str(written[row.performer_professional_id]),
+         str(written[row.referrer_professional_id]) if row.referrer_professional_id else None]
+        for row in credited])})
     session.execute(_MARK_CARRIED, {"ids": [carried[pid].id for pid in businesses
                                             if pid in carried]})
     vat_postings = [ledger.Posting(idempotency_key=f"vat:{written[pid]}", payment_id=None,
@@ -393,7 +542,7 @@ def _pay_out_credits(session: Session, figures: dict[uuid.UUID, rules.StatementF
     paid = session.execute(_PAYOUT_CREDITS, {"ids": credits, "as_of": as_of}).all()
     ledger.record_many(session, kind=TxKind.statement_credit, postings=[ledger.Posting(
         idempotency_key=f"statement_credit:{row.id}", payment_id=None, pending_id=None,
-        legs=rules.credit_legs(-row.amount_due, row.professional_id)) for row in paid])
+        legs=rules.payout_legs(-row.amount_due, row.professional_id)) for row in paid])
 
 
 def _write_invoices(session: Session, figures: dict[uuid.UUID, rules.StatementFigures],

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ofair_app.db.engine import ANONYMOUS, SYSTEM, Caller, unit_of_work
 from ofair_app.domain import settlement as rules
@@ -504,3 +504,87 @@ def test_the_performer_may_dispute_and_a_settled_job_may_not_be(b2b) -> None:
     settle()
     with pytest.raises(disputes.NotDisputable):
         dispute(consumer, lead)
+
+
+# --- after invoicing: credit notes ---------------------------------------------------------
+
+
+def test_a_refund_after_invoicing_is_a_credit_note_and_reaches_the_next_statement(
+        month) -> None:
+    settle()
+    admin = caller_for(make_user(role=UserRole.admin, name="מנהלת"))
+    referral_job = rows(B2bCharge, col(B2bCharge.referrer_professional_id).is_not(None))[0]
+    [invoice] = rows(TaxDocument)
+    # the client of the ₪1,000 referral got ₪400 back: fee 50 → 30, referral fee 200 → 120
+    note = settlement.credit_job(caller=admin, lead_id=referral_job.lead_id, refund="400",
+                                 reason="הלקוח קיבל החזר חלקי מבעל המקצוע")
+    assert (note.document_type, note.status, note.corrects_id) == (330, "issued", invoice.id)
+    assert (note.before_vat, note.vat_rate, note.vat, note.outside_vat, note.total) == (
+        Decimal("20.00"), Decimal("0.1800"), Decimal("3.60"), Decimal("80.00"),
+        Decimal("103.60"))
+    assert note.number is not None
+    # the performer is owed back 103.60; the referrer gives back 80; the platform 20 + VAT
+    assert account(Purpose.pro_settlement, month.performer_id) == Decimal("273.40")
+    assert account(Purpose.pro_settlement, month.referrer_id) == Decimal("-120.00")
+    assert account(Purpose.vat_payable) == Decimal("-23.40")
+    with unit_of_work(SYSTEM) as session:
+        assert ledger.total_of_all_entries(session) == 0
+    # the rest of it later: all that is left of the fees, nothing more
+    rest = settlement.credit_job(caller=admin, lead_id=referral_job.lead_id,
+                                 reason="הלקוח קיבל את כל הכסף בחזרה")
+    assert (rest.before_vat, rest.outside_vat) == (Decimal("30.00"), Decimal("120.00"))
+    with pytest.raises(InvalidInput):  # nothing left to refund
+        settlement.credit_job(caller=admin, lead_id=referral_job.lead_id, refund="1",
+                              reason="עוד החזר")
+    # the next month's statements carry the credits
+    later = rules.next_month(MONTH)
+    with unit_of_work(SYSTEM) as session:
+        session.execute(text("UPDATE b2b_credits SET month = :m"), {"m": later})
+    settle(as_of=datetime.combine(rules.next_month(later), time(2), tzinfo=ISRAEL), month=later)
+    statements = {(s.professional_id, s.month): s for s in rows(SettlementStatement)}
+    performer = statements[(month.performer_id, later)]
+    # 50 + 9 VAT + 200 given back; the earlier statement (377) is still due on its own
+    assert (performer.jobs, performer.fees, performer.credits, performer.amount_due,
+            performer.status) == (0, Decimal("0.00"), Decimal("-259.00"),
+                                  Decimal("-259.00"), "credit")
+    referrer = statements[(month.referrer_id, later)]
+    # carried its 200 credit in, gives back the 200 referral fee
+    assert (referrer.carried_in, referrer.credits, referrer.amount_due) == (
+        Decimal("-200.00"), Decimal("200.00"), Decimal("0.00"))
+    assert len(rows(TaxDocument)) == 3  # no invoice without fees
+
+
+def test_a_job_not_yet_invoiced_is_corrected_through_a_dispute(month) -> None:
+    admin = caller_for(make_user(role=UserRole.admin, name="מנהלת"))
+    job = rows(B2bCharge)[0]
+    with pytest.raises(settlement.NotInvoiced):
+        settlement.credit_job(caller=admin, lead_id=job.lead_id, reason="החזר ללקוח")
+    settle()
+    for caller in (caller_for(month.performer), ANONYMOUS):
+        with pytest.raises(AppError) as refused:
+            settlement.credit_job(caller=caller, lead_id=job.lead_id, reason="החזר ללקוח")
+        assert refused.value.status in (401, 403)
+    with pytest.raises(InvalidInput):
+        settlement.credit_job(caller=admin, lead_id=job.lead_id, refund="-5",
+                              reason="החזר ללקוח")
+    with pytest.raises(InvalidInput):
+        settlement.credit_job(caller=admin, lead_id=job.lead_id, reason="")
+    assert len(rows(TaxDocument)) == 1
+
+
+def test_credits_are_read_by_their_businesses_owners_and_admins_only(month) -> None:
+    settle()
+    admin = caller_for(make_user(role=UserRole.admin, name="מנהלת"))
+    referral_job = rows(B2bCharge, col(B2bCharge.referrer_professional_id).is_not(None))[0]
+    settlement.credit_job(caller=admin, lead_id=referral_job.lead_id, reason="החזר מלא ללקוח")
+    for caller in (caller_for(month.performer), caller_for(month.referrer), admin):
+        assert count(caller, "SELECT 1 FROM b2b_credits") == 1
+    for caller in (caller_for(make_user(name="זר")), ANONYMOUS, caller_for(month.consumer),
+                   caller_for(make_professional(business_name="סקרנים")[1])):
+        assert count(caller, "SELECT 1 FROM b2b_credits") == 0
+        assert rows_changed(caller, "UPDATE b2b_credits SET status = 'open'") == 0
+        assert refused(caller, "INSERT INTO b2b_credits (charge_id, document_id,"
+                               " performer_professional_id, refund, commission, vat,"
+                               " referrer_fee, month, transaction_id, reason)"
+                               " VALUES (gen_random_uuid(), gen_random_uuid(),"
+                               " gen_random_uuid(), 1, 1, 0, 0, '2026-01-01', 1, 'x')")

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ofair_app.api.deps import AdminCaller, CurrentCaller, RequestLocale
 from ofair_app.api.openapi import errors
@@ -24,7 +24,9 @@ from ofair_app.api.routing import ExactJsonRoute
 from ofair_app.api.schemas import Page
 from ofair_app.db.engine import unit_of_work
 from ofair_app.domain.errors import InvalidInput
+from ofair_app.domain.inputs import MultilineText
 from ofair_app.models import SettlementStatement, TaxDocument
+from ofair_app.models._base import Money
 from ofair_app.services import autopay, leads, payouts, settlement, tax_documents
 
 router = APIRouter(route_class=ExactJsonRoute)
@@ -86,6 +88,7 @@ class StatementOut(BaseModel):
     referral_owed: Decimal
     referral_earned: Decimal
     carried_in: Decimal
+    credits: Decimal  # credit notes since the last statement (< 0: less to pay)
     amount_due: Decimal
     status: str
     business_name: str | None = None
@@ -98,7 +101,8 @@ class StatementOut(BaseModel):
                    jobs=statement.jobs, fees=statement.fees, vat_rate=statement.vat_rate,
                    vat=statement.vat, referral_owed=statement.referral_owed,
                    referral_earned=statement.referral_earned, carried_in=statement.carried_in,
-                   amount_due=statement.amount_due, status=str(statement.status),
+                   credits=statement.credits, amount_due=statement.amount_due,
+                   status=str(statement.status),
                    business_name=business_name)
 
 
@@ -224,6 +228,19 @@ def held_invoices(caller: AdminCaller) -> Page[InvoiceOut]:
     with unit_of_work(caller) as session:
         return Page(items=[InvoiceOut.of(d) for d in settlement.held_documents(
             session=session, caller=caller)])
+
+
+class CreditIn(BaseModel):
+    refund_amount: Money | None = None  # what the client got back; none: all of it
+    reason: MultilineText = Field(min_length=5, max_length=500)
+
+
+@router.post("/admin/leads/{lead_id}/credit-note", status_code=201, response_model=InvoiceOut,
+             name="credit_note", tags=["settlement"], responses=errors(403, 404, 409, 422))
+def credit_note(lead_id: uuid.UUID, body: CreditIn, caller: AdminCaller) -> InvoiceOut:
+    """An invoiced job's client got money back: a credit note (330) corrects its invoice."""
+    return InvoiceOut.of(settlement.credit_job(caller=caller, lead_id=lead_id,
+                                               refund=body.refund_amount, reason=body.reason))
 
 
 class RetryOut(BaseModel):

@@ -35,6 +35,7 @@ class StatementRow:
     referral_owed: str
     referral_earned: str
     carried_in: str
+    credits: str  # credit notes since the previous statement ("" when none)
     amount: str  # what is due, or what the platform owes (no sign: `status` says which)
     status: str
 
@@ -107,6 +108,7 @@ class InvoicesState(SessionState):
             referral_owed=format.money(s.referral_owed, locale),
             referral_earned=format.money(s.referral_earned, locale),
             carried_in=format.money(s.carried_in, locale) if s.carried_in else "",
+            credits=format.money(s.credits, locale) if s.credits else "",
             amount=format.money(abs(s.amount_due), locale), status=str(s.status))
             for s in statements]
         self.invoices = [InvoiceRow(
@@ -234,6 +236,7 @@ def _statement(row: StatementRow) -> rx.Component:
             _figure("ui.invoices.referral_earned", row.referral_earned, ""),
             rx.cond(row.carried_in != "",
                     _figure("ui.invoices.carried_in", row.carried_in, "")),
+            rx.cond(row.credits != "", _figure("ui.invoices.credits", row.credits, "")),
             columns=rx.breakpoints(initial="2", sm="3"), spacing="3", width="100%"),
         rx.hstack(
             rx.text(rx.cond(row.status == "due", t("ui.invoices.amount_due"),
