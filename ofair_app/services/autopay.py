@@ -113,7 +113,7 @@ def _failed(session: Session, statement: SettlementStatement, now: datetime) -> 
         session=session, caller=SYSTEM, template="autopay_failed",
         businesses=[statement.professional_id],
         params={"month": f"{statement.month:%m/%Y}", "amount": money(statement.amount_due, "he"),
-                "url": url, "blocked": statement.next_attempt_at is None,
+                "url": url,  # no next try: the last one failed, proposals stop until it is paid
                 "next_try": (f"{statement.next_attempt_at.astimezone(ISRAEL):%d/%m/%Y}"
                              if statement.next_attempt_at else "")})
 

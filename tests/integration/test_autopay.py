@@ -228,3 +228,22 @@ def test_outsiders_see_no_autopay_attempt(month) -> None:
     assert count(caller_for(owner), "SELECT 1 FROM autopay_attempts") == 1
     for caller in (caller_for(referrer), caller_for(make_user(name="זר")), ANONYMOUS):
         assert count(caller, "SELECT 1 FROM autopay_attempts") == 0
+
+
+def test_autopay_through_cardcom_charges_the_token_once_per_attempt(month, cardcom_api) -> None:
+    """The same statement charged through Cardcom's API (a local stand-in): the token is
+    charged with the attempt's key as `ExternalUniqTranId`; a lost answer is sent again under
+    it (the adapter retries at once) and Cardcom makes one deal of the two calls."""
+    business, owner, _, _ = month
+    caller = caller_for(owner)
+    page = payment_methods.start_saving(caller=caller, professional_id=business.id)
+    cardcom_api.pay(page.rsplit("/", 1)[1])
+    assert payment_methods.finish_saving(caller=caller, professional_id=business.id) == 1
+    settle()
+    cardcom_api.fail("Transactions/Transaction", "lost")  # done, but the answer is lost
+    assert autopay.charge_due(now=AS_OF) == {"paid": 1}
+    calls = cardcom_api.calls("Transactions/Transaction")
+    statement = statement_of(business)
+    assert [c["ExternalUniqTranId"] for c in calls] == [f"autopay:{statement.id}:1"] * 2
+    assert len([d for d in cardcom_api.deals.values() if d.amount == Decimal("377.00")]) == 1
+    assert statement.status == "paid"

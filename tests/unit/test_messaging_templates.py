@@ -56,6 +56,8 @@ PARAMS: dict[str, dict[str, object]] = {
     "job_completed": {"lead_title": "Kitchen tap repair in Haifa",
                       "lead_url": "https://ofair.co.il/my/requests/7f3a", "days": 7},
     "marketing_update": {"subject": "Winter deals", "text": "Air conditioner service, 20% off"},
+    "autopay_failed": {"month": "11/2026", "amount": "₪377",
+                       "url": "https://ofair.co.il/pro/invoices", "next_try": "02/12/2026"},
     "award_declined": {"lead_title": "Kitchen tap repair in Haifa",
                        "business_name": "Cohen Plumbing",
                        "lead_url": "https://ofair.co.il/my/requests/7f3a"},
