@@ -387,6 +387,7 @@ NOT_PERSONAL: dict[str, str] = {
 # Columns whose names look personal but are not, and why.
 NOT_PERSONAL_COLUMNS: dict[str, str] = {
     "tax_documents.held_reason": "why an invoice waits: the Tax Authority's answer, or ours",
+    "autopay_attempts.reason": "why a card charge failed, as the platform words it",
     "categories.name_he": "a category's name", "categories.name_en": "a category's name",
     "subcategories.name_he": "a category's name", "subcategories.name_en": "a category's name",
     "localities.name_he": "a place's name", "localities.name_en": "a place's name",

@@ -352,14 +352,6 @@ _CLAIM_CREDITS = text("""
               c.vat, c.referrer_fee
 """)
 
-_LINK_CREDITS = text("""
-    UPDATE b2b_credits c
-    SET performer_statement_id = CAST(link ->> 1 AS uuid),
-        referrer_statement_id = CAST(link ->> 2 AS uuid)
-    FROM jsonb_array_elements(CAST(:links AS jsonb)) AS t(link)
-    WHERE c.id = CAST(link ->> 0 AS uuid)
-""")
-
 # A credit carried from an earlier month: the business's latest statement, if it is a credit.
 _CARRIED = text("""
     SELECT DISTINCT ON (professional_id) professional_id, id, amount_due, status
@@ -384,13 +376,21 @@ _WRITE_STATEMENTS = text("""
     RETURNING professional_id, id
 """)
 
-_LINK_CHARGES = text("""
-    UPDATE b2b_charges c
+# Which statements took the claimed charges (and credits): the performer's and the referrer's.
+_LINK = {table: text(f"""
+    UPDATE {table} c
     SET performer_statement_id = CAST(link ->> 1 AS uuid),
         referrer_statement_id = CAST(link ->> 2 AS uuid)
     FROM jsonb_array_elements(CAST(:links AS jsonb)) AS t(link)
     WHERE c.id = CAST(link ->> 0 AS uuid)
-""")
+""") for table in ("b2b_charges", "b2b_credits")}  # noqa: S608 - the table names are ours
+
+
+def _link(session: Session, table: str, claimed, statements: dict[uuid.UUID, uuid.UUID]) -> None:
+    session.execute(_LINK[table], {"links": json.dumps([
+        [str(row.id), str(statements[row.performer_professional_id]),
+         str(statements[row.referrer_professional_id]) if row.referrer_professional_id
+         else None] for row in claimed])})
 
 _MARK_CARRIED = text("""
     UPDATE settlement_statements SET status = 'carried'
@@ -500,14 +500,8 @@ def settle_month(*, session: Session, month: date, as_of: datetime) -> Settlemen
             "carried_in": str(f.carried_in), "credits": str(f.credits),
             "amount_due": str(f.amount_due), "status": str(f.status)}
             for pid, f in figures.items()])}).all())
-    session.execute(_LINK_CHARGES, {"links": json.dumps([
-        [str(row.id), str(written[row.performer_professional_id]),
-         str(written[row.referrer_professional_id]) if row.referrer_professional_id else None]
-        for row in claimed])})
-    session.execute(_LINK_CREDITS, {"links": json.dumps([
-        [str(row.id), str(written[row.performer_professional_id]),
-         str(written[row.referrer_professional_id]) if row.referrer_professional_id else None]
-        for row in credited])})
+    _link(session, "b2b_charges", claimed, written)
+    _link(session, "b2b_credits", credited, written)
     session.execute(_MARK_CARRIED, {"ids": [carried[pid].id for pid in businesses
                                             if pid in carried]})
     vat_postings = [ledger.Posting(idempotency_key=f"vat:{written[pid]}", payment_id=None,

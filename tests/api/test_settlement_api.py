@@ -7,23 +7,16 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from datetime import datetime, time
 from pathlib import Path
 
 import pytest
 
-from ofair_app.db.engine import SYSTEM, unit_of_work
-from ofair_app.domain import settlement as rules
-from ofair_app.domain.tax import ISRAEL
 from ofair_app.models import UserRole
-from ofair_app.models._base import utcnow
-from ofair_app.services import settlement
 from tests.api.test_leads_api import API, auth
+from tests.b2b import MONTH, settle
 from tests.factories import make_professional, make_user, save_card
 from tests.standin import configured
 
-MONTH = rules.month_of(utcnow())
-AS_OF = datetime.combine(rules.next_month(MONTH), time(2), tzinfo=ISRAEL)
 _MARKS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 
 
@@ -47,11 +40,6 @@ async def closed(b2b, client, parties, referral_deal):
                                   headers=auth(referrer))
     assert confirmed.json()["status"] == "closed"
     return lead
-
-
-def settle() -> None:
-    with unit_of_work(SYSTEM) as session:
-        settlement.settle_month(session=session, month=MONTH, as_of=AS_OF)
 
 
 async def test_the_performers_balance_statement_and_invoice(client, parties, closed) -> None:

@@ -5,7 +5,7 @@ the platform owes is carried or made withdrawable, as the business chose."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,13 +15,11 @@ from sqlmodel import select
 from ofair_app.adapters.psp import CardDeclined, ProviderError
 from ofair_app.adapters.psp.sandbox import CHARGE_DECLINED_CARD, SandboxProvider
 from ofair_app.db.engine import ANONYMOUS, SYSTEM, unit_of_work
-from ofair_app.domain import settlement as rules
 from ofair_app.domain.errors import AppError, NotFound
 from ofair_app.domain.ledger import Purpose
-from ofair_app.domain.tax import ISRAEL
 from ofair_app.models import AutopayAttempt, OutboxMessage, ProposalCreate, SettlementStatement
-from ofair_app.models._base import utcnow
-from ofair_app.services import autopay, ledger, payment_methods, proposals, settlement
+from ofair_app.services import autopay, ledger, payment_methods, proposals
+from tests.b2b import AS_OF, account, settle
 from tests.factories import (
     caller_for,
     make_b2b_job,
@@ -33,9 +31,6 @@ from tests.factories import (
 )
 from tests.integration.test_rls_identity import count
 from tests.standin import configured
-
-MONTH = rules.month_of(utcnow())
-AS_OF = datetime.combine(rules.next_month(MONTH), time(2), tzinfo=ISRAEL)
 
 
 @pytest.fixture
@@ -51,11 +46,6 @@ def month(db, monkeypatch):
         yield performer_business, performer, referrer_business, referrer
 
 
-def settle() -> None:
-    with unit_of_work(SYSTEM) as session:
-        settlement.settle_month(session=session, month=MONTH, as_of=AS_OF)
-
-
 def statement_of(business) -> SettlementStatement:
     with unit_of_work(SYSTEM) as session:
         return session.exec(select(SettlementStatement).where(
@@ -67,11 +57,6 @@ def attempts_of(statement) -> list[AutopayAttempt]:
         return list(session.exec(select(AutopayAttempt).where(
             AutopayAttempt.statement_id == statement.id)
             .order_by(AutopayAttempt.attempt)).all())
-
-
-def account(purpose: Purpose, business=None) -> Decimal:
-    with unit_of_work(SYSTEM) as session:
-        return ledger.account_balance(session, purpose, business.id if business else None)
 
 
 def notices(template: str) -> int:
@@ -103,7 +88,7 @@ def test_a_due_statement_is_charged_once_to_the_default_card(month) -> None:
         "succeeded", Decimal("377.00"), 1)
     assert attempt.provider_reference.startswith("tx_sandbox_")
     # the business owes nothing more; the provider holds the money for the platform
-    assert account(Purpose.pro_settlement, business) == 0
+    assert account(Purpose.pro_settlement, business.id) == 0
     assert account(Purpose.clearing) == Decimal("377.00")
     assert autopay.charge(paid.id, now=AS_OF) == "not_due"
     assert autopay.charge_due(now=AS_OF + timedelta(days=30)) == {}
@@ -130,7 +115,7 @@ def test_declines_are_retried_after_1_3_and_7_days_then_proposals_stop(month) ->
     with pytest.raises(autopay.SettlementOverdue) as overdue:
         propose(owner)
     assert (overdue.value.status, overdue.value.code) == (402, "settlement_overdue")
-    assert account(Purpose.pro_settlement, business) == Decimal("377.00")
+    assert account(Purpose.pro_settlement, business.id) == Decimal("377.00")
 
     # the owner saves a working card, makes it the default and pays: proposals are back
     save_card(owner, business)
@@ -215,7 +200,7 @@ def test_a_credit_is_carried_or_made_withdrawable_as_the_business_chose(month) -
     with unit_of_work(SYSTEM) as session:
         wallet = ledger.balances(session, referrer_business.id)
     assert wallet.available == Decimal("200.00")
-    assert account(Purpose.pro_settlement, referrer_business) == 0
+    assert account(Purpose.pro_settlement, referrer_business.id) == 0
     with unit_of_work(SYSTEM) as session:
         assert ledger.total_of_all_entries(session) == 0
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import col, select
+from sqlmodel import col
 
 from ofair_app.db.engine import ANONYMOUS, SYSTEM, Caller, unit_of_work
 from ofair_app.domain import settlement as rules
@@ -32,6 +32,7 @@ from ofair_app.models import (
 )
 from ofair_app.models._base import utcnow
 from ofair_app.services import disputes, ledger, payments, settlement
+from tests.b2b import AS_OF, MONTH, account, rows, settle
 from tests.factories import (
     caller_for,
     consumer_lead_data,
@@ -43,9 +44,6 @@ from tests.factories import (
 )
 from tests.integration.test_rls_identity import count, refused, rows_changed
 from tests.standin import configured
-
-MONTH = rules.month_of(utcnow())
-AS_OF = datetime.combine(rules.next_month(MONTH), time(2), tzinfo=ISRAEL)
 
 
 @pytest.fixture
@@ -82,21 +80,6 @@ def month(b2b) -> Month:
     closed_job(referrer, performer, "1000", pro_lead_data(referrer_business))
     return Month(consumer=consumer, performer=performer, referrer=referrer,
                  performer_id=performer_business.id, referrer_id=referrer_business.id)
-
-
-def settle(as_of: datetime = AS_OF, month=MONTH) -> settlement.SettlementRun:
-    with unit_of_work(SYSTEM) as session:
-        return settlement.settle_month(session=session, month=month, as_of=as_of)
-
-
-def account(purpose: Purpose, professional_id=None) -> Decimal:
-    with unit_of_work(SYSTEM) as session:
-        return ledger.account_balance(session, purpose, professional_id)
-
-
-def rows(model, *where):
-    with unit_of_work(SYSTEM) as session:
-        return list(session.exec(select(model).where(*where)).all())
 
 
 # --- 1. recording at close -----------------------------------------------------------------

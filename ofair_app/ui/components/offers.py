@@ -21,6 +21,7 @@ from ofair_app.i18n import plural
 from ofair_app.models import ProposalUpdate
 from ofair_app.services import disputes, lead_actions, ledger, payments, proposals
 from ofair_app.services.proposals import ProposalView
+from ofair_app.settings import get_settings
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import confirm_dialog
 from ofair_app.ui.state.locale import t
@@ -509,18 +510,22 @@ def performer_card(state: type[OffersMixin]) -> rx.Component:
 def deal_box(state: type[OffersMixin]) -> rx.Component:
     """After a choice: pay (or have the client paid), then confirm the job is done; the
     money's state on the way. Every button is one of the viewer's `actions`."""
+    b2b = get_settings().settlement_mode == "b2b"  # the client pays the professional directly
     return rx.match(
         state.lead_status,
-        ("awarded", _payment_step(state)),
-        ("in_progress", rx.callout(t("ui.pay.held"), icon="shield-check", color_scheme="teal",
-                                   width="100%", id="deal-box")),
+        ("awarded", rx.callout(t("ui.pay.b2b_awarded"), icon="handshake", color_scheme="teal",
+                               width="100%", id="deal-box") if b2b else _payment_step(state)),
+        ("in_progress", rx.callout(t("ui.pay.b2b_in_progress" if b2b else "ui.pay.held"),
+                                   icon="hammer" if b2b else "shield-check",
+                                   color_scheme="teal", width="100%", id="deal-box")),
         ("completed", rx.vstack(
             rx.text(t("ui.pay.done_title"), weight="bold", size="3"),
             rx.text(t("ui.pay.done_body"), size="2", color=theme.MUTED, line_height="1.6"),
             rx.cond(state.actions.contains("confirm_done"), confirm_dialog(
                 rx.button(rx.icon("check-check", size=16), t("ui.pay.confirm"), size="3",
                           width="100%", id="confirm-done"),
-                "ui.pay.confirm_title", "ui.pay.confirm_body", "ui.pay.confirm",
+                "ui.pay.confirm_title", "ui.pay.b2b_confirm_body" if b2b else "ui.pay.confirm_body",
+                "ui.pay.confirm",
                 state.confirm_done, color="teal")),
             spacing="2", width="100%", id="deal-box")),
         ("closed", rx.callout(t("ui.pay.closed"), icon="circle-check", color_scheme="green",

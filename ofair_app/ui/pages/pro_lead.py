@@ -276,37 +276,31 @@ class ProLeadState(LiveLeadMixin, OffersMixin, SessionState):
             self.error = self._message(error) if isinstance(error, AppError) else ""
         await self._load(caller)
 
-    @rx.event
-    async def start_work(self):
-        """b2b mode: the performer starts the job it won (its client pays it directly)."""
+    async def _job_step(self, step):
+        """A step of the won job (`step(session, caller, lead_id)`), then the page again."""
         caller = await self._caller()
         if caller is None:
             return rx.redirect(routes.LOGIN)
         self.error = ""
         try:
             lead_id = uuid.UUID(self.lead_id)
-            await self._as(caller, lambda s: settlement.start_work(session=s, caller=caller,
-                                                                   lead_id=lead_id))
+            await self._as(caller, lambda s: step(s, caller, lead_id))
         except (ValueError, AppError) as error:
             self.error = self._message(error) if isinstance(error, AppError) else ""
         await self._load(caller)
         return None
 
     @rx.event
+    async def start_work(self):
+        """b2b mode: the performer starts the job it won (its client pays it directly)."""
+        return await self._job_step(lambda s, c, lead_id: settlement.start_work(
+            session=s, caller=c, lead_id=lead_id))
+
+    @rx.event
     async def mark_done(self):
-        """The performer says the paid job is done; the owner confirms."""
-        caller = await self._caller()
-        if caller is None:
-            return rx.redirect(routes.LOGIN)
-        self.error = ""
-        try:
-            lead_id = uuid.UUID(self.lead_id)
-            await self._as(caller, lambda s: payments.complete(session=s, caller=caller,
-                                                               lead_id=lead_id))
-        except (ValueError, AppError) as error:
-            self.error = self._message(error) if isinstance(error, AppError) else ""
-        await self._load(caller)
-        return None
+        """The performer says the job is done; the owner confirms."""
+        return await self._job_step(lambda s, c, lead_id: payments.complete(
+            session=s, caller=c, lead_id=lead_id))
 
     @rx.event
     async def withdraw_offer(self):
