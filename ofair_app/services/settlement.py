@@ -705,12 +705,43 @@ def find_document(*, session: Session, caller: Caller, document_id: uuid.UUID) -
     return document
 
 
-def charges_of(*, session: Session, statement: SettlementStatement) -> list[B2bCharge]:
-    """The closed jobs a statement settled (as performer or as referrer)."""
-    return list(session.exec(select(B2bCharge).where(
-        (B2bCharge.performer_statement_id == statement.id)
-        | (B2bCharge.referrer_statement_id == statement.id))
-        .order_by(col(B2bCharge.closed_at))).all())
+@dataclass(frozen=True)
+class StatementLine:
+    """One closed job on a statement, as the statement's business sees it: the fees it owes
+    as the performer, or the referral fee it earned as the referrer."""
+
+    lead_id: uuid.UUID
+    title: str
+    closed_at: datetime
+    final_amount: Decimal
+    role: str  # performer | referrer
+    fee: Decimal  # the platform's commission (the performer's line)
+    referral_fee: Decimal  # owed (performer) or earned (referrer)
+
+
+def statement_lines(*, session: Session, caller: Caller,
+                    statement_id: uuid.UUID) -> list[StatementLine]:
+    """The jobs a statement settled, oldest first: for a referrer, its statement of the fees
+    earned from colleagues (owners of the business and admins)."""
+    statement = session.get(SettlementStatement, statement_id)
+    if statement is None:
+        raise NotFound("errors.settlement.no_statement", code="no_statement")
+    _require_owner_or_admin(session, caller, statement.professional_id)
+    with trusted_step(session, caller):  # the lead's title, for the statement's own jobs
+        found = session.exec(select(B2bCharge, Lead.title)
+                             .join(Lead, col(Lead.id) == B2bCharge.lead_id)
+                             .where((B2bCharge.performer_statement_id == statement.id)
+                                    | (B2bCharge.referrer_statement_id == statement.id))
+                             .order_by(col(B2bCharge.closed_at))).all()
+    lines = []
+    for charge, title in found:
+        performs = charge.performer_statement_id == statement.id
+        lines.append(StatementLine(
+            lead_id=charge.lead_id, title=title, closed_at=charge.closed_at,
+            final_amount=charge.final_amount, role="performer" if performs else "referrer",
+            fee=charge.platform_commission if performs else ZERO,
+            referral_fee=charge.referrer_fee))
+    return lines
 
 
 

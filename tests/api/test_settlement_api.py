@@ -178,3 +178,24 @@ async def test_an_owner_pays_a_due_statement_and_reads_its_payouts(client, parti
     assert (listed.status_code, listed.json()["items"]) == (200, [])
     assert (await client.get(f"{API}/payouts/{business.id}",
                              headers=auth(stranger))).status_code == 403
+
+
+async def test_the_referrer_reads_its_statement_of_fees_earned(client, parties, closed) -> None:
+    business, referrer = parties["referrer"]
+    settle()
+    [statement] = (await client.get(f"{API}/statements/{business.id}",
+                                    headers=auth(referrer))).json()["items"]
+    [line] = (await client.get(f"{API}/statements/{statement['id']}/lines",
+                               headers=auth(referrer))).json()["items"]
+    assert (line["lead_id"], line["role"], line["final_amount"], line["fee"],
+            line["referral_fee"]) == (closed["id"], "referrer", "1000.00", "0.00", "200.00")
+    performer_business, performer = parties["performer"]
+    [own] = (await client.get(f"{API}/statements/{performer_business.id}",
+                              headers=auth(performer))).json()["items"]
+    [line] = (await client.get(f"{API}/statements/{own['id']}/lines",
+                               headers=auth(performer))).json()["items"]
+    assert (line["role"], line["fee"], line["referral_fee"]) == ("performer", "50.00", "200.00")
+    for user in (performer, parties["consumer"]):  # another business's statement
+        answer = await client.get(f"{API}/statements/{statement['id']}/lines",
+                                  headers=auth(user))
+        assert answer.status_code == 404

@@ -7,8 +7,9 @@ Amounts answer as decimal strings with two places. A month is written `YYYY-MM`.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -113,6 +114,27 @@ def statements(professional_id: uuid.UUID, caller: CurrentCaller) -> Page[Statem
     with unit_of_work(caller) as session:
         return Page(items=[StatementOut.of(s) for s in settlement.statements(
             session=session, caller=caller, professional_id=professional_id)])
+
+
+class StatementLineOut(BaseModel):
+    lead_id: uuid.UUID
+    title: str
+    closed_at: datetime
+    final_amount: Decimal
+    role: str  # performer | referrer
+    fee: Decimal
+    referral_fee: Decimal
+
+
+@router.get("/statements/{statement_id}/lines", response_model=Page[StatementLineOut],
+            name="statement_lines", tags=["settlement"], responses=errors(403, 404))
+def statement_lines(statement_id: uuid.UUID, caller: CurrentCaller) -> Page[StatementLineOut]:
+    """The jobs a statement settled: the fees the business owes on each as the performer, and
+    for a referrer its statement of the referral fees earned (owners, admins)."""
+    with unit_of_work(caller) as session:
+        return Page(items=[StatementLineOut(**dataclasses.asdict(line))
+                           for line in settlement.statement_lines(
+                               session=session, caller=caller, statement_id=statement_id)])
 
 
 class InvoiceOut(BaseModel):
