@@ -326,30 +326,32 @@ def _credited(session: Session, charge: B2bCharge, lead: Lead, given: Decimal,
 # --- the month's settlement ------------------------------------------------------------------
 
 # Every open charge of the month and before whose businesses have no statement for the month
-# yet, claimed in one statement: a second run, or one running at the same time (it waits for
-# these rows, then finds them settled), claims nothing.
+# yet, locked: a run at the same time waits for these rows, then finds them settled (and a
+# later run finds the statements) and takes nothing. `_SETTLE` marks them once the statements
+# exist, in one write per row.
 _CLAIM = text("""
-    UPDATE b2b_charges c SET status = 'settled'
-    FROM leads l
-    WHERE l.id = c.lead_id AND c.status = 'open' AND c.month <= :month
-      AND NOT EXISTS (SELECT 1 FROM settlement_statements s
-                      WHERE s.month = :month
-                        AND s.professional_id IN (c.performer_professional_id,
-                                                  c.referrer_professional_id))
-    RETURNING c.id, c.lead_id, c.performer_professional_id, c.referrer_professional_id,
-              c.final_amount, c.platform_commission, c.referrer_fee, l.title
-""")
-
-# Credit notes of invoiced jobs since the businesses' last statements, claimed the same way.
-_CLAIM_CREDITS = text("""
-    UPDATE b2b_credits c SET status = 'settled'
+    SELECT c.id, c.lead_id, c.performer_professional_id, c.referrer_professional_id,
+           c.final_amount, c.platform_commission, c.referrer_fee, l.title
+    FROM b2b_charges c JOIN leads l ON l.id = c.lead_id
     WHERE c.status = 'open' AND c.month <= :month
       AND NOT EXISTS (SELECT 1 FROM settlement_statements s
                       WHERE s.month = :month
                         AND s.professional_id IN (c.performer_professional_id,
                                                   c.referrer_professional_id))
-    RETURNING c.id, c.performer_professional_id, c.referrer_professional_id, c.commission,
-              c.vat, c.referrer_fee
+    FOR UPDATE OF c
+""")
+
+# Credit notes of invoiced jobs since the businesses' last statements, claimed the same way.
+_CLAIM_CREDITS = text("""
+    SELECT c.id, c.performer_professional_id, c.referrer_professional_id, c.commission, c.vat,
+           c.referrer_fee
+    FROM b2b_credits c
+    WHERE c.status = 'open' AND c.month <= :month
+      AND NOT EXISTS (SELECT 1 FROM settlement_statements s
+                      WHERE s.month = :month
+                        AND s.professional_id IN (c.performer_professional_id,
+                                                  c.referrer_professional_id))
+    FOR UPDATE OF c
 """)
 
 # A credit carried from an earlier month: the business's latest statement, if it is a credit.
@@ -376,21 +378,27 @@ _WRITE_STATEMENTS = text("""
     RETURNING professional_id, id
 """)
 
-# Which statements took the claimed charges (and credits): the performer's and the referrer's.
-_LINK = {table: text(f"""
+# The claimed charges (and credits) are settled, each with the statements that took it: the
+# performer's and the referrer's.
+_SETTLE = {table: text(f"""
     UPDATE {table} c
-    SET performer_statement_id = CAST(link ->> 1 AS uuid),
-        referrer_statement_id = CAST(link ->> 2 AS uuid)
-    FROM jsonb_array_elements(CAST(:links AS jsonb)) AS t(link)
-    WHERE c.id = CAST(link ->> 0 AS uuid)
+    SET status = 'settled', performer_statement_id = took.performer,
+        referrer_statement_id = took.referrer
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:performers AS uuid[]),
+                CAST(:referrers AS uuid[])) AS took(id, performer, referrer)
+    WHERE c.id = took.id
 """) for table in ("b2b_charges", "b2b_credits")}  # noqa: S608 - the table names are ours
 
 
-def _link(session: Session, table: str, claimed, statements: dict[uuid.UUID, uuid.UUID]) -> None:
-    session.execute(_LINK[table], {"links": json.dumps([
-        [str(row.id), str(statements[row.performer_professional_id]),
-         str(statements[row.referrer_professional_id]) if row.referrer_professional_id
-         else None] for row in claimed])})
+def _settle(session: Session, table: str, claimed,
+            statements: dict[uuid.UUID, uuid.UUID]) -> None:
+    if not claimed:
+        return
+    session.execute(_SETTLE[table], {
+        "ids": [row.id for row in claimed],
+        "performers": [statements[row.performer_professional_id] for row in claimed],
+        "referrers": [statements.get(row.referrer_professional_id) for row in claimed]})
+
 
 _MARK_CARRIED = text("""
     UPDATE settlement_statements SET status = 'carried'
@@ -500,8 +508,8 @@ def settle_month(*, session: Session, month: date, as_of: datetime) -> Settlemen
             "carried_in": str(f.carried_in), "credits": str(f.credits),
             "amount_due": str(f.amount_due), "status": str(f.status)}
             for pid, f in figures.items()])}).all())
-    _link(session, "b2b_charges", claimed, written)
-    _link(session, "b2b_credits", credited, written)
+    _settle(session, "b2b_charges", claimed, written)
+    _settle(session, "b2b_credits", credited, written)
     session.execute(_MARK_CARRIED, {"ids": [carried[pid].id for pid in businesses
                                             if pid in carried]})
     vat_postings = [ledger.Posting(idempotency_key=f"vat:{written[pid]}", payment_id=None,

@@ -95,3 +95,15 @@ def test_the_hebrew_font_is_embedded_and_the_file_is_pdf_a(tmp_path) -> None:
 def test_amounts_always_show_agorot():
     assert shekels(D("1250")) == "₪1,250.00"
     assert shekels(D("0.5")) == "₪0.50"
+
+
+@pytest.mark.parametrize("amount", ["0", "0.01", "7.5", "1250", "999999.99", "1234567.89"])
+def test_shekels_writes_what_babel_writes_for_hebrew(amount: str) -> None:
+    from decimal import Decimal
+
+    from babel.numbers import format_decimal
+
+    from ofair_app.documents.pdf import shekels
+
+    assert shekels(Decimal(amount)) == "₪" + format_decimal(Decimal(amount), format="#,##0.00",
+                                                            locale="he_IL")
