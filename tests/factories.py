@@ -165,17 +165,10 @@ def make_paid_job(consumer: User, performer: User, price: str, *, title: str = "
     through the sandbox (the money is held); `done`: the performer marked it done and the
     consumer confirmed; `released_at`: and the hold was released by the job at that time."""
     from ofair_app.adapters.psp.sandbox import SUCCESS_CARD, SandboxProvider
-    from ofair_app.models import ProposalCreate
-    from ofair_app.services import payments, proposals
+    from ofair_app.services import payments
 
-    lead = make_lead(consumer, consumer_lead_data(title=title))
+    lead, proposal = _won(consumer, performer, price, consumer_lead_data(title=title))
     pro, client = caller_for(performer), caller_for(consumer)
-    with unit_of_work(pro) as session:
-        proposal = proposals.create_proposal(
-            session=session, caller=pro, lead_id=lead.id,
-            data=ProposalCreate(price=Decimal(price), description="אגיע מחר עם כל החלקים."))
-    with unit_of_work(client) as session:
-        proposals.accept_proposal(session=session, caller=client, proposal_id=proposal.id)
     payment = payments.initiate(caller=client, proposal_id=proposal.id)
     paid = SandboxProvider().pay(payment.psp_reference or "", SUCCESS_CARD)
     assert payments.handle_webhook(paid.payload, paid.signature).outcome == "applied"
@@ -228,9 +221,8 @@ def settlement_mode(mode: str) -> Iterator[None]:
         get_settings.cache_clear()
 
 
-def make_won_job(owner: User, performer: User, price: str, data: LeadCreate | None = None
-                 ) -> Lead:
-    """`performer`'s business won `owner`'s lead at `price` (awarded, not started)."""
+def _won(owner: User, performer: User, price: str, data: LeadCreate | None = None):
+    """(the lead, the accepted proposal): `performer`'s business won `owner`'s lead."""
     from ofair_app.models import ProposalCreate
     from ofair_app.services import proposals
 
@@ -242,7 +234,13 @@ def make_won_job(owner: User, performer: User, price: str, data: LeadCreate | No
             data=ProposalCreate(price=Decimal(price), description="אגיע מחר עם כל החלקים."))
     with unit_of_work(client) as session:
         proposals.accept_proposal(session=session, caller=client, proposal_id=proposal.id)
-    return lead
+    return lead, proposal
+
+
+def make_won_job(owner: User, performer: User, price: str, data: LeadCreate | None = None
+                 ) -> Lead:
+    """`performer`'s business won `owner`'s lead at `price` (awarded, not started)."""
+    return _won(owner, performer, price, data)[0]
 
 
 def make_b2b_job(owner: User, performer: User, price: str, data: LeadCreate | None = None

@@ -174,6 +174,13 @@ def payout_legs(amount: Decimal, professional_id: uuid.UUID) -> list[Leg]:
 
 
 
+def overdue(status: str, autopay_attempts: int, next_attempt_at: datetime | None) -> bool:
+    """A statement still due after its last autopay retry failed: its business may not send
+    proposals until it pays (`services.autopay.require_paid_up` asks the database the same)."""
+    return (status == StatementStatus.due and autopay_attempts > 0
+            and next_attempt_at is None)
+
+
 def credit_note_legs(commission: Decimal, vat: Decimal, referrer_fee: Decimal, *,
                      performer_id: uuid.UUID, referrer_id: uuid.UUID | None) -> list[Leg]:
     """An invoiced job lowered or refunded: the performer is owed back the fee, its VAT and the

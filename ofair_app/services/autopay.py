@@ -208,8 +208,9 @@ def pay_now(*, caller: Caller, statement_id: uuid.UUID) -> str:
 
 
 def require_paid_up(session: Session, caller: Caller, professional_id: uuid.UUID) -> None:
-    """402 `settlement_overdue` for a business whose statement is still unpaid after the last
-    autopay retry: it may not send proposals until it pays (from the invoices page)."""
+    """402 `settlement_overdue` for a business with an `overdue` statement (still unpaid after
+    the last autopay retry; `domain.settlement.overdue` is the same rule, for one row): it may
+    not send proposals until it pays (from the invoices page)."""
     with trusted_step(session, caller):  # staff may not read statements; the rule applies
         overdue = session.exec(select(SettlementStatement.id).where(
             SettlementStatement.professional_id == professional_id,

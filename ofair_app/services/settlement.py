@@ -329,30 +329,26 @@ def _credited(session: Session, charge: B2bCharge, lead: Lead, given: Decimal,
 # yet, locked: a run at the same time waits for these rows, then finds them settled (and a
 # later run finds the statements) and takes nothing. `_SETTLE` marks them once the statements
 # exist, in one write per row.
-_CLAIM = text("""
-    SELECT c.id, c.lead_id, c.performer_professional_id, c.referrer_professional_id,
-           c.final_amount, c.platform_commission, c.referrer_fee, l.title
-    FROM b2b_charges c JOIN leads l ON l.id = c.lead_id
+_UNSETTLED = """
     WHERE c.status = 'open' AND c.month <= :month
       AND NOT EXISTS (SELECT 1 FROM settlement_statements s
                       WHERE s.month = :month
                         AND s.professional_id IN (c.performer_professional_id,
                                                   c.referrer_professional_id))
     FOR UPDATE OF c
-""")
+"""
+_CLAIM = text("""
+    SELECT c.id, c.lead_id, c.performer_professional_id, c.referrer_professional_id,
+           c.final_amount, c.platform_commission, c.referrer_fee, l.title
+    FROM b2b_charges c JOIN leads l ON l.id = c.lead_id
+""" + _UNSETTLED)  # noqa: S608 - constant SQL of this module
 
 # Credit notes of invoiced jobs since the businesses' last statements, claimed the same way.
 _CLAIM_CREDITS = text("""
     SELECT c.id, c.performer_professional_id, c.referrer_professional_id, c.commission, c.vat,
            c.referrer_fee
     FROM b2b_credits c
-    WHERE c.status = 'open' AND c.month <= :month
-      AND NOT EXISTS (SELECT 1 FROM settlement_statements s
-                      WHERE s.month = :month
-                        AND s.professional_id IN (c.performer_professional_id,
-                                                  c.referrer_professional_id))
-    FOR UPDATE OF c
-""")
+""" + _UNSETTLED)  # noqa: S608 - constant SQL of this module
 
 # A credit carried from an earlier month: the business's latest statement, if it is a credit.
 _CARRIED = text("""

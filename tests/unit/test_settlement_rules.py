@@ -86,3 +86,11 @@ def test_autopay_retries_after_1_3_and_7_days_then_stops() -> None:
     assert [rules.next_attempt(first, n) for n in range(5)] == [
         first, first + timedelta(days=1), first + timedelta(days=3),
         first + timedelta(days=7), None]
+
+
+def test_a_statement_is_overdue_only_when_still_due_after_the_last_retry() -> None:
+    now = datetime(2026, 12, 8, tzinfo=UTC)
+    assert rules.overdue("due", 4, None)
+    assert not rules.overdue("due", 3, now)  # a retry is still to come
+    assert not rules.overdue("due", 0, None)  # never charged yet
+    assert not rules.overdue("paid", 4, None)

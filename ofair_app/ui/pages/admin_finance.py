@@ -9,6 +9,7 @@ from datetime import date
 
 import reflex as rx
 
+from ofair_app.domain import settlement as rules
 from ofair_app.domain.errors import AppError
 from ofair_app.services import settlement
 from ofair_app.ui import format, routes, theme
@@ -39,7 +40,8 @@ class AdminFinanceState(SessionState):
                 "amount": format.money(abs(s.amount_due), locale), "status": str(s.status),
                 "status_label": self._text(f"ui.invoices.status.{s.status}"),
                 "jobs": str(s.jobs), "attempts": str(s.autopay_attempts),
-                "blocked": "yes" if s.autopay_attempts and s.next_attempt_at is None else ""}
+                "blocked": "yes" if rules.overdue(s.status, s.autopay_attempts,
+                                                  s.next_attempt_at) else ""}
 
     async def _load(self, caller) -> None:
         wanted = self.month
