@@ -5,8 +5,9 @@ What a חשבונית מס must show is all here: the issuer's name, address and
 document's kind with "מקור" on the original and "העתק" on a copy; its number and date; the
 customer's name, address and business number; the lines; the total before VAT, the VAT rate
 and amount, the total; the allocation number when it has one. Money collected for colleagues
-(referral fees, as their agent) is listed apart, outside the VAT base. Nothing here reads the
-database: a service builds a `DocumentView` from the issued document and renders it.
+(referral fees, as their agent) is listed apart, outside the VAT base. A receipt (קבלה) lists
+the money received and what it pays, and no VAT; a tax invoice/receipt lists both. Nothing here
+reads the database: a service builds a `DocumentView` from the issued document and renders it.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class DocumentView:
     lines: tuple[Line, ...]
     totals: Totals
     collected_for_others: tuple[Line, ...] = ()  # referral fees, outside the VAT base
+    payments: tuple[Line, ...] = ()  # money received (a receipt's lines; a 320's payment)
     allocation_number: str | None = None
     original: bool = True  # "מקור"; a copy says "העתק"
     period: str = ""  # the month a statement covers, as written on it
@@ -76,6 +78,7 @@ _TEMPLATES.filters["shekels"] = shekels
 def render_html(view: DocumentView) -> str:
     return _TEMPLATES.get_template("tax_document.html").render(
         view=view, title=TITLES[view.document_type],
+        receipt=view.document_type == DocumentType.receipt,
         vat_percent=format_decimal(view.totals.rate * 100, format="0.##", locale="he_IL"))
 
 

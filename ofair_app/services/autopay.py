@@ -11,8 +11,9 @@ to its default saved card.
 - A decline (or no card saved) is retried 1, 3 and 7 days after the first charge
   (`domain.settlement.RETRY_DAYS`), with a notice each time; after the last one the business
   may not send proposals until it pays (`require_paid_up`).
-- Paid: the statement is `paid` and the ledger moves the amount from the provider's clearing
-  account onto the business's b2b account.
+- Paid: the statement is `paid`, the ledger moves the amount from the provider's clearing
+  account onto the business's b2b account, and the payment gets its document (a receipt, or
+  the invoice becomes a 320 when it was still held: `tax_documents.record_payment`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from ofair_app.models import (
     SettlementStatement,
 )
 from ofair_app.models._base import utcnow
-from ofair_app.services import ledger, notifications, users
+from ofair_app.services import ledger, notifications, tax_documents, users
 from ofair_app.settings import get_settings
 
 PROVIDER_RETRY = timedelta(hours=1)  # no answer from the provider: try the same key again
@@ -158,6 +159,7 @@ def charge(statement_id: uuid.UUID, *, now: datetime | None = None,
                               Leg(Purpose.clearing, statement.amount_due),
                               Leg(Purpose.pro_settlement, -statement.amount_due,
                                   statement.professional_id)])
+            tax_documents.record_payment(session, statement)
         else:
             _failed(session, statement, now)
     return outcome

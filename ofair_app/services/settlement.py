@@ -42,7 +42,6 @@ from ofair_app.models import (
     B2bCharge,
     B2bCredit,
     Lead,
-    LocalityRow,
     MemberRole,
     Professional,
     ProfessionalMember,
@@ -461,17 +460,6 @@ def _invoice_lines(lines: list[rules.ChargeLine]) -> list[dict]:
     return listed
 
 
-def _customers(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict]:
-    rows = session.exec(select(Professional.id, Professional.business_name,
-                               Professional.business_id, Professional.licensed_dealer,
-                               LocalityRow.name_he)
-                        .join(LocalityRow, col(LocalityRow.id) == Professional.locality_id)
-                        .where(col(Professional.id).in_(ids))).all()
-    return {pid: {"customer_name": name[:120], "customer_number": number,
-                  "customer_address": place[:200], "customer_is_dealer": dealer}
-            for pid, name, number, dealer, place in rows}
-
-
 def settle_month(*, session: Session, month: date, as_of: datetime) -> SettlementRun:
     """Settle `month` (the first of a month over by `as_of`) for every business with charges
     open in it or before: one statement each, VAT posted, tax invoices written. System only;
@@ -549,7 +537,7 @@ def _write_invoices(session: Session, figures: dict[uuid.UUID, rules.StatementFi
     """A tax invoice (305) for every statement with platform fees: numbered now in one block,
     or held unnumbered when it needs an allocation number first."""
     invoiced = [pid for pid, f in figures.items() if f.fees]
-    customers = _customers(session, invoiced)
+    customers = tax_documents.customers_of(session, invoiced)
     kind = tax.DocumentType.tax_invoice
     waits = {pid for pid in invoiced if tax.needs_allocation(
         kind, figures[pid].fees, on, customer_is_dealer=customers[pid]["customer_is_dealer"])}
@@ -614,6 +602,7 @@ def _allocate(document_id: uuid.UUID) -> str:
         if document is None or document.status != "held":
             return "unavailable"
         numbering = session.begin_nested()  # a refusal gives the number back: no gap
+        tax_documents.paid_at_once(session, document)  # paid while held: a 320
         number = tax_documents.next_number(session, tax.DocumentType(document.document_type))
         outcome, allocation, reason = _ask_authority(document, number)
         if outcome == "issued":

@@ -1,8 +1,14 @@
-"""Tax documents (B2B settlement, issue 17): their numbers and their PDFs.
+"""Tax documents (B2B settlement, issue 17): their numbers, the documents a payment gets, and
+their PDFs.
 
 A document's number is taken in the same transaction that writes the document
 (`next_number`), so the number exists exactly when the document does: gapless per type and
 never reused (migration 0014_document_numbers). Only the platform numbers documents.
+
+A statement's invoice is a tax invoice (305) when it is issued before the money comes (the
+usual case: the card is charged after the statement); the charge then gets a receipt (400).
+An invoice still held for its allocation number when the money came is issued as a tax
+invoice/receipt (320) instead, with the payment on it, and no separate receipt.
 """
 
 from __future__ import annotations
@@ -11,15 +17,25 @@ import uuid
 from decimal import Decimal
 
 from sqlalchemy import text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ofair_app.adapters.storage import get_storage
 from ofair_app.db.engine import Caller, trusted_step
 from ofair_app.documents import pdf
 from ofair_app.domain.errors import Conflict
-from ofair_app.domain.tax import DocumentType, Totals
-from ofair_app.models import SettlementStatement, TaxDocument
+from ofair_app.domain.tax import DocumentType, Totals, israel_date
+from ofair_app.models import (
+    AutopayAttempt,
+    LocalityRow,
+    PaymentMethod,
+    Professional,
+    SettlementStatement,
+    TaxDocument,
+)
+from ofair_app.models._base import utcnow
 from ofair_app.settings import get_settings
+
+INVOICES = (int(DocumentType.tax_invoice), int(DocumentType.tax_invoice_receipt))
 
 _NEXT = text("SELECT next_document_number(CAST(:kind AS smallint))")
 
@@ -45,6 +61,91 @@ def take_numbers(session: Session, document_type: DocumentType, count: int) -> r
     last = int(session.execute(_BLOCK, {"kind": int(document_type), "count": count})
                .scalar_one())
     return range(last - count + 1, last + 1)
+
+
+def customers_of(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict]:
+    """The customer's part of a document, per business: as the business is registered now
+    (a document keeps it as it was on the day it was written)."""
+    rows = session.exec(select(Professional.id, Professional.business_name,
+                               Professional.business_id, Professional.licensed_dealer,
+                               LocalityRow.name_he)
+                        .join(LocalityRow, col(LocalityRow.id) == Professional.locality_id)
+                        .where(col(Professional.id).in_(ids))).all()
+    return {pid: {"customer_name": name[:120], "customer_number": number,
+                  "customer_address": place[:200], "customer_is_dealer": dealer}
+            for pid, name, number, dealer, place in rows}
+
+
+# --- a statement's payment -------------------------------------------------------------------
+
+
+def invoice_of(session: Session, statement_id: uuid.UUID) -> TaxDocument | None:
+    """The statement's invoice (305 or 320), issued or held; none when it had no fees."""
+    return session.exec(select(TaxDocument).where(
+        TaxDocument.statement_id == statement_id,
+        col(TaxDocument.document_type).in_(INVOICES))).first()
+
+
+def payment_line(session: Session, statement: SettlementStatement) -> dict:
+    """The statement's payment as a document lists it (in Hebrew, as the document is): the
+    card charged, the day and the amount (the statement's one succeeded charge)."""
+    paid = session.exec(select(AutopayAttempt, PaymentMethod)
+                        .join(PaymentMethod,
+                              col(PaymentMethod.id) == AutopayAttempt.payment_method_id)
+                        .where(AutopayAttempt.statement_id == statement.id,
+                               AutopayAttempt.status == "succeeded")).first()
+    if paid is None:
+        raise ValueError(f"statement {statement.id} has no succeeded charge")
+    attempt, card = paid
+    day = israel_date(attempt.finished_at or utcnow())
+    reference = f", אסמכתה {attempt.provider_reference}" if attempt.provider_reference else ""
+    return {"kind": "payment", "amount": str(attempt.amount),
+            "description": f"כרטיס אשראי {card.brand} המסתיים ב-{card.last4}, "
+                           f"חיוב מיום {day:%d/%m/%Y}{reference}"}
+
+
+def record_payment(session: Session, statement: SettlementStatement) -> TaxDocument | None:
+    """The document the statement's payment gets, in the transaction that marks it paid: a
+    receipt (400) for its issued invoice, or for the statement when it had no invoice. None
+    while its invoice is held: that invoice will be issued as a 320 with the payment on it."""
+    invoice = invoice_of(session, statement.id)
+    if invoice is not None and invoice.status == "held":
+        return None
+    line = payment_line(session, statement)
+    paying = (f"תשלום חשבונית מס מס׳ {invoice.number}" if invoice is not None
+              else "תשלום דוח ההתחשבנות")
+    line["description"] = f"{paying} ({statement.month:%m/%Y}): {line['description']}"
+    customer = ({"customer_name": invoice.customer_name,
+                 "customer_number": invoice.customer_number,
+                 "customer_address": invoice.customer_address,
+                 "customer_is_dealer": invoice.customer_is_dealer} if invoice is not None
+                else customers_of(session, [statement.professional_id])[statement.professional_id])
+    kind = DocumentType.receipt
+    receipt = TaxDocument(
+        professional_id=statement.professional_id, statement_id=statement.id,
+        document_type=int(kind), number=next_number(session, kind), status="issued",
+        document_date=israel_date(utcnow()), lines=[line], before_vat=Decimal(0),
+        vat_rate=Decimal(0), vat=Decimal(0), outside_vat=Decimal(0),
+        total=Decimal(line["amount"]), issued_at=utcnow(), **customer)
+    session.add(receipt)
+    session.flush()
+    return receipt
+
+
+def paid_at_once(session: Session, document: TaxDocument) -> bool:
+    """A held invoice about to be issued whose statement was paid meanwhile becomes a tax
+    invoice/receipt (320) with the payment listed on it. True when it did."""
+    statement = (session.get(SettlementStatement, document.statement_id)
+                 if document.statement_id else None)
+    if (statement is None or statement.paid_at is None
+            or document.document_type != int(DocumentType.tax_invoice)
+            or session.exec(select(AutopayAttempt.id).where(
+                AutopayAttempt.statement_id == statement.id,
+                AutopayAttempt.status == "succeeded")).first() is None):
+        return False
+    document.document_type = int(DocumentType.tax_invoice_receipt)
+    document.lines = [*document.lines, payment_line(session, statement)]
+    return True
 
 
 # --- the PDF -----------------------------------------------------------------------------------
@@ -74,7 +175,9 @@ def view_of(document: TaxDocument, *, original: bool, period: str = "") -> pdf.D
         customer=pdf.Party(name=document.customer_name, address=document.customer_address,
                            dealer_number=document.customer_number),
         lines=tuple(line for line, raw in zip(lines, document.lines, strict=True)
-                    if raw["kind"] != "collected"),
+                    if raw["kind"] not in ("collected", "payment")),
+        payments=tuple(line for line, raw in zip(lines, document.lines, strict=True)
+                       if raw["kind"] == "payment"),
         collected_for_others=tuple(line for line, raw in zip(lines, document.lines, strict=True)
                                    if raw["kind"] == "collected"),
         totals=Totals(before_vat=document.before_vat, rate=document.vat_rate, vat=document.vat,

@@ -17,9 +17,22 @@ from ofair_app.adapters.psp.sandbox import CHARGE_DECLINED_CARD, SandboxProvider
 from ofair_app.db.engine import ANONYMOUS, SYSTEM, unit_of_work
 from ofair_app.domain.errors import AppError, NotFound
 from ofair_app.domain.ledger import Purpose
-from ofair_app.models import AutopayAttempt, OutboxMessage, ProposalCreate, SettlementStatement
-from ofair_app.services import autopay, ledger, payment_methods, proposals
-from tests.b2b import AS_OF, account, settle
+from ofair_app.models import (
+    AutopayAttempt,
+    OutboxMessage,
+    ProposalCreate,
+    SettlementStatement,
+    TaxDocument,
+)
+from ofair_app.services import (
+    autopay,
+    ledger,
+    payment_methods,
+    proposals,
+    settlement,
+    tax_documents,
+)
+from tests.b2b import AS_OF, account, rows, settle
 from tests.factories import (
     caller_for,
     make_b2b_job,
@@ -95,6 +108,51 @@ def test_a_due_statement_is_charged_once_to_the_default_card(month) -> None:
     assert len(attempts_of(paid)) == 1
     with unit_of_work(SYSTEM) as session:
         assert ledger.total_of_all_entries(session) == 0
+
+
+def test_a_paid_statement_gets_one_receipt_for_its_invoice(month, tmp_path) -> None:
+    business, owner, _, _ = month
+    save_card(owner, business)
+    settle()
+    [invoice] = rows(TaxDocument, TaxDocument.professional_id == business.id)
+    assert rows(TaxDocument, TaxDocument.document_type == 400) == []  # nothing paid yet
+    assert autopay.charge_due(now=AS_OF) == {"paid": 1}
+    assert autopay.charge_due(now=AS_OF + timedelta(days=1)) == {}
+    assert autopay.charge(statement_of(business).id, now=AS_OF) == "not_due"
+    [receipt] = rows(TaxDocument, TaxDocument.document_type == 400)
+    assert (receipt.status, receipt.statement_id, receipt.professional_id) == (
+        "issued", invoice.statement_id, business.id)
+    assert receipt.number == 1  # its own numbering, apart from the invoices'
+    assert (receipt.total, receipt.before_vat, receipt.vat) == (Decimal("377.00"), 0, 0)
+    assert receipt.customer_name == invoice.customer_name == "אינסטלציה אלון"
+    [line] = receipt.lines
+    assert line["kind"] == "payment" and line["amount"] == "377.00"
+    assert f"חשבונית מס מס׳ {invoice.number}" in line["description"]
+    assert "4242" in line["description"]
+    with unit_of_work(caller_for(owner)) as session:  # the owner reads it and downloads it
+        found = settlement.find_document(session=session, caller=caller_for(owner),
+                                         document_id=receipt.id)
+        assert found.document_type == 400
+        link = tax_documents.pdf_link(session, caller_for(owner), found)
+    assert link
+
+
+def test_a_declined_charge_gets_no_receipt_and_the_later_payment_does(month) -> None:
+    business, owner, _, _ = month
+    save_card(owner, business, CHARGE_DECLINED_CARD)
+    settle()
+    assert autopay.charge_due(now=AS_OF) == {"declined": 1}
+    assert rows(TaxDocument, TaxDocument.document_type == 400) == []
+    save_card(owner, business)  # the owner adds a card that works and makes it the default
+    caller = caller_for(owner)
+    with unit_of_work(caller) as session:
+        [working] = [m for m in payment_methods.list_methods(
+            session=session, caller=caller, professional_id=business.id) if not m.is_default]
+        payment_methods.make_default(session=session, caller=caller, method_id=working.id)
+    assert autopay.pay_now(caller=caller_for(owner), statement_id=statement_of(business).id) \
+        == "paid"
+    [receipt] = rows(TaxDocument, TaxDocument.document_type == 400)
+    assert receipt.total == Decimal("377.00")
 
 
 def test_declines_are_retried_after_1_3_and_7_days_then_proposals_stop(month) -> None:

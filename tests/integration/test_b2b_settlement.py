@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import col
 
 from ofair_app.db.engine import ANONYMOUS, SYSTEM, Caller, unit_of_work
+from ofair_app.documents.pdf import render_html
 from ofair_app.domain import settlement as rules
 from ofair_app.domain.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from ofair_app.domain.leads import LeadStatus
@@ -31,7 +32,7 @@ from ofair_app.models import (
     UserRole,
 )
 from ofair_app.models._base import utcnow
-from ofair_app.services import disputes, ledger, payments, settlement
+from ofair_app.services import autopay, disputes, ledger, payments, settlement, tax_documents
 from tests.b2b import AS_OF, MONTH, account, rows, settle
 from tests.factories import (
     caller_for,
@@ -41,6 +42,7 @@ from tests.factories import (
     make_user,
     make_won_job,
     pro_lead_data,
+    save_card,
 )
 from tests.integration.test_rls_identity import count, refused, rows_changed
 from tests.standin import configured
@@ -320,6 +322,38 @@ def test_a_refused_invoice_stays_held_with_the_reason_and_takes_no_number(b2b) -
     with unit_of_work(SYSTEM) as session:  # the number it asked with was given back
         assert session.execute(text("SELECT count(*) FROM document_counters"
                                     " WHERE document_type = 305")).scalar_one() == 0
+
+
+def test_an_invoice_held_when_the_money_came_is_issued_as_a_tax_invoice_receipt(b2b) -> None:
+    business, performer = big_job()
+    save_card(performer, business)
+    settle()
+    assert autopay.charge_due(now=AS_OF) == {"paid": 1}  # paid while its invoice waits
+    [held] = rows(TaxDocument)
+    assert (held.status, held.document_type) == ("held", 305)  # and no receipt beside it
+    assert settlement.request_allocations() == {"issued": 1, "refused": 0, "unavailable": 0}
+    [issued] = rows(TaxDocument)
+    assert (issued.status, issued.document_type, issued.number) == ("issued", 320, 1)
+    assert issued.allocation_number is not None
+    assert [line["kind"] for line in issued.lines] == ["fee", "payment"]
+    assert issued.lines[-1]["amount"] == str(issued.total) == "7080.00"
+    view = tax_documents.view_of(issued, original=True)
+    assert view.document_type == 320 and len(view.lines) == 1 and len(view.payments) == 1
+    assert "חשבונית מס/קבלה" in render_html(view)
+    with unit_of_work(SYSTEM) as session:  # the 305 counter was never touched
+        assert session.execute(text("SELECT document_type, last_number FROM document_counters"
+                                    )).all() == [(320, 1)]
+
+
+def test_a_held_invoice_refused_after_payment_stays_a_held_305(b2b) -> None:
+    business, performer = big_job(business_number="999999998")
+    save_card(performer, business)
+    settle()
+    autopay.charge_due(now=AS_OF)
+    assert settlement.request_allocations()["refused"] == 1
+    [held] = rows(TaxDocument)
+    assert (held.status, held.document_type, [line["kind"] for line in held.lines]) == (
+        "held", 305, ["fee"])
 
 
 def test_a_business_that_is_not_a_licensed_dealer_needs_no_allocation(b2b) -> None:

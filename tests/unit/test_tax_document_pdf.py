@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ofair_app.documents.pdf import DocumentView, Line, Party, render_pdf, shekels
-from ofair_app.domain.tax import DocumentType, totals
+from ofair_app.domain.tax import DocumentType, Totals, totals
 
 D = Decimal
 
@@ -71,6 +71,30 @@ def test_a_copy_says_so_and_an_invoice_without_an_allocation_number_shows_none(t
     assert "העתק" in text and "מקור" not in text
     assert "מספר הקצאה" not in text and "נגבה עבור אחרים" not in text
     assert "17%" in text and "₪351.00" in text
+
+
+def test_a_receipt_shows_the_money_received_and_no_vat(tmp_path) -> None:
+    paid = Line("תשלום חשבונית מס מס׳ 1042 (11/2026): כרטיס אשראי visa המסתיים ב-4242",
+                D("8575.00"))
+    text = _text(render_pdf(_invoice(
+        document_type=DocumentType.receipt, number=77, lines=(), collected_for_others=(),
+        payments=(paid,), allocation_number=None,
+        totals=Totals(before_vat=D(0), rate=D(0), vat=D(0), outside_vat=D(0),
+                      total=D("8575.00")))), tmp_path)
+    for expected in ("קבלה", "מקור", "77", "01/12/2026", "אופייר בע״מ", "515555555",
+                     "אינסטלציה אלון", "123456782", "פירוט התשלום", "1042", "4242",
+                     "₪8,575.00", "סה״כ התקבל"):
+        assert expected in text, expected
+    assert "חשבונית מס/קבלה" not in text and "לפני מע״מ" not in text and "18%" not in text
+
+
+def test_a_tax_invoice_receipt_shows_the_invoice_and_the_payment(tmp_path) -> None:
+    paid = Line("כרטיס אשראי visa המסתיים ב-4242, חיוב מיום 02/12/2026", D("8575.00"))
+    text = _text(render_pdf(_invoice(document_type=DocumentType.tax_invoice_receipt,
+                                     payments=(paid,))), tmp_path)
+    for expected in ("חשבונית מס/קבלה", "סה״כ לפני מע״מ", "18%", "₪8,575.00", "התקבל",
+                     "4242", "מספר הקצאה"):
+        assert expected in text, expected
 
 
 def test_the_hebrew_font_is_embedded_and_the_file_is_pdf_a(tmp_path) -> None:
