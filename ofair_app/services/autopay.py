@@ -10,7 +10,10 @@ to its default saved card.
   attempt of a statement succeeds (a unique index says so too).
 - A decline (or no card saved) is retried 1, 3 and 7 days after the first charge
   (`domain.settlement.RETRY_DAYS`), with a notice each time; after the last one the business
-  may not send proposals until it pays (`require_paid_up`).
+  may not send proposals until it pays (`require_paid_up`). An owner's "pay now" that is
+  declined is recorded but uses up none of these retries.
+- A card is charged at the provider that saved it (its token is that provider's), whichever
+  provider new payments go to now.
 - Paid: the statement is `paid`, the ledger moves the amount from the provider's clearing
   account onto the business's b2b account, and the payment gets its document (a receipt, or
   the invoice becomes a 320 when it was still held: `tax_documents.record_payment`).
@@ -82,7 +85,9 @@ def _claim(statement_id: uuid.UUID, now: datetime, started_by: uuid.UUID | None,
             attempt = AutopayAttempt(
                 statement_id=statement.id, attempt=len(attempts) + 1,
                 amount=statement.amount_due, payment_method_id=method.id if method else None,
-                provider=get_settings().psp_provider, started_by=started_by,
+                # a card is charged where it was saved: its token means nothing elsewhere
+                provider=method.provider if method else get_settings().psp_provider,
+                started_by=started_by,
                 status="started" if method else "no_card",
                 reason="" if method else "no saved card")
             session.add(attempt)
@@ -91,7 +96,8 @@ def _claim(statement_id: uuid.UUID, now: datetime, started_by: uuid.UUID | None,
             attempt.status, attempt.finished_at = "no_card", now
             attempt.reason = attempt.reason or "the card was removed"
             session.add(attempt)
-            _failed(session, statement, now)
+            if started_by is None:
+                _failed(session, statement, now)
             return "no_card", attempt, None
         card = SavedCard(token=method.token, brand=method.brand, last4=method.last4,
                          exp_month=method.exp_month or 0, exp_year=method.exp_year or 0)
@@ -100,9 +106,11 @@ def _claim(statement_id: uuid.UUID, now: datetime, started_by: uuid.UUID | None,
 
 
 def _failed(session: Session, statement: SettlementStatement, now: datetime) -> None:
-    """A charge was declined (or there was no card): schedule the next, and tell the owners."""
+    """An automatic charge was declined (or there was no card): schedule the next, and tell
+    the owners. An owner's own "pay now" that fails changes neither: the owner saw the
+    answer on the page, and the retries keep their days."""
     first = session.exec(select(AutopayAttempt.finished_at).where(
-        AutopayAttempt.statement_id == statement.id,
+        AutopayAttempt.statement_id == statement.id, col(AutopayAttempt.started_by).is_(None),
         col(AutopayAttempt.finished_at).is_not(None))
         .order_by(col(AutopayAttempt.attempt))).first() or now
     statement.autopay_attempts += 1
@@ -150,6 +158,7 @@ def charge(statement_id: uuid.UUID, *, now: datetime | None = None,
         row.status = "succeeded" if outcome == "paid" else "declined"
         row.provider_reference, row.reason, row.finished_at = reference, reason, now
         session.add(row)
+        automatic = row.started_by is None
         if outcome == "paid":
             statement.status, statement.paid_at = rules.StatementStatus.paid, now
             statement.next_attempt_at = None
@@ -160,7 +169,7 @@ def charge(statement_id: uuid.UUID, *, now: datetime | None = None,
                               Leg(Purpose.pro_settlement, -statement.amount_due,
                                   statement.professional_id)])
             tax_documents.record_payment(session, statement)
-        else:
+        elif automatic:
             _failed(session, statement, now)
     return outcome
 

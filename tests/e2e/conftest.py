@@ -43,11 +43,13 @@ A11Y_COORDINATOR = {
 def pytest_collection_modifyitems(items):
     """Marks the e2e tests and runs them last: the session's Playwright (sync API) keeps an
     event loop running in the main thread, where async tests that come after it could not
-    start their own ("cannot be called from a running event loop")."""
+    start their own ("cannot be called from a running event loop"). The tests of the b2b
+    server come after every other (see `b2b_url`)."""
     for item in items:
         if "tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
-    items.sort(key=lambda item: "tests/e2e/" in str(item.fspath))
+    items.sort(key=lambda item: ("tests/e2e/" in str(item.fspath),
+                                 "b2b_url" in getattr(item, "fixturenames", ())))
 
 
 def _free_port() -> int:
@@ -56,25 +58,40 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_url(migrated_database, tmp_path_factory) -> Iterator[str]:
-    """The whole app, production build, on one port."""
+def _serve(migrated_database: dict[str, str], log_dir: Path, **settings: str) -> Iterator[str]:
+    """The whole app, production build, on one port, with `settings` over the tests' own."""
     if not CHROMIUM.exists():
         pytest.skip(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("e2e") / "reflex.log"
     env = {
         **migrated_database,
         "OFAIR_TEST_OTPS": ";".join(f"{phone}={OTP_CODE}" for phone in OTP_PHONES),
         # Every browser here signs in from 127.0.0.1: one network, more than 30 codes a run.
         "OTP_IP_HOURLY_LIMIT": "1000",
         **A11Y_COORDINATOR,
+        **settings,
     }
     try:
-        with reflex_prod(port, log_path, env=env, timeout=BUILD_TIMEOUT):
+        with reflex_prod(port, log_dir / "reflex.log", env=env, timeout=BUILD_TIMEOUT):
             yield f"http://127.0.0.1:{port}"
     except AppNotUp as error:
         pytest.fail(str(error))
+
+
+@pytest.fixture(scope="session")
+def app_url(migrated_database, tmp_path_factory) -> Iterator[str]:
+    """The app as deployed by default (escrow settlement)."""
+    yield from _serve(migrated_database, tmp_path_factory.mktemp("e2e"))
+
+
+@pytest.fixture(scope="session")
+def b2b_url(app_url, migrated_database, tmp_path_factory) -> Iterator[str]:
+    """The app deployed with `SETTLEMENT_MODE=b2b`: its own build (the pages differ: the
+    invoices page takes the wallet's place, the job's steps have no checkout). Building it
+    rewrites the bundle the escrow server serves, which has its socket's port compiled in, so
+    the tests using this server run after every other (`pytest_collection_modifyitems`)."""
+    yield from _serve(migrated_database, tmp_path_factory.mktemp("e2e-b2b"),
+                      SETTLEMENT_MODE="b2b")
 
 
 @pytest.fixture(scope="session")
@@ -107,6 +124,15 @@ def _page(browser, app_url, viewport):
 def page(browser, app_url):
     """A phone-sized page; the test fails if the page logged an error."""
     context, page, errors = _page(browser, app_url, PHONE)
+    yield page
+    context.close()
+    assert errors == [], errors
+
+
+@pytest.fixture
+def b2b_page(browser, b2b_url):
+    """A phone-sized page of the b2b server; the test fails if the page logged an error."""
+    context, page, errors = _page(browser, b2b_url, PHONE)
     yield page
     context.close()
     assert errors == [], errors

@@ -1,6 +1,8 @@
-"""The invoices page (b2b settlement): a business owner sees what it owes so far this month,
-last month's statement and its tax invoice, and downloads the invoice's PDF; staff of the
-business are not let in."""
+"""The invoices page of a b2b deployment (the server runs with `SETTLEMENT_MODE=b2b`): a
+business owner sees what it owes so far this month, last month's statement and its tax
+invoice, downloads the invoice's PDF, pays a due statement with the saved card and gets its
+receipt; staff of the business are not let in; an admin reads the month and the held
+invoices."""
 
 from __future__ import annotations
 
@@ -10,11 +12,13 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import sign_in_as
+from tests.e2e.test_a11y_axe import _axe, _report
 from tests.factories import (
     add_member,
     make_b2b_job,
     make_professional,
     make_user,
+    save_card,
     seed_statement,
     token_for,
 )
@@ -22,7 +26,8 @@ from tests.factories import (
 SHOTS = os.environ.get("OFAIR_SHOTS_DIR", "")
 
 
-def test_an_owner_sees_the_month_and_downloads_the_invoice(page, browser, app_url) -> None:
+def test_an_owner_sees_the_month_and_downloads_the_invoice(b2b_page, browser, b2b_url) -> None:
+    page, app_url = b2b_page, b2b_url
     consumer = make_user(name="רונית")
     business, owner = make_professional(make_user(name="אלון"), business_name="אינסטלציה אלון")
     referrer_business, referrer = make_professional(make_user(name="דוד"),
@@ -35,6 +40,9 @@ def test_an_owner_sees_the_month_and_downloads_the_invoice(page, browser, app_ur
     sign_in_as(page, app_url, token_for(owner))
     page.goto("/pro/invoices")
     expect(page.locator("h1")).to_contain_text("חשבוניות")
+    # the invoices page has the wallet's place in the pro app's links
+    expect(page.locator('nav a[href^="/pro/invoices"]').first).to_be_attached()
+    expect(page.locator('nav a[href^="/pro/wallet"]')).to_have_count(0)
     # this month: the ₪800 job's ₪80 fee (last month's ₪789.10 is on its statement)
     expect(page.locator("#month-jobs")).to_have_text("1")
     expect(page.locator("#month-fees")).to_contain_text("80")
@@ -70,8 +78,40 @@ def test_an_owner_sees_the_month_and_downloads_the_invoice(page, browser, app_ur
     staff_context.close()
 
 
+def test_an_owner_pays_a_due_statement_and_downloads_its_receipt(b2b_page, b2b_url) -> None:
+    page, app_url = b2b_page, b2b_url
+    consumer = make_user(name="מירב")
+    business, owner = make_professional(make_user(name="רמי"), business_name="חשמל רמי")
+    referrer_business, referrer = make_professional(make_user(name="גיל"),
+                                                    business_name="גיל הפניות")
+    seed_statement(consumer, owner, referrer, referrer_business)
+    save_card(owner, business)
+
+    sign_in_as(page, app_url, token_for(owner))
+    page.goto("/pro/invoices")
+    expect(page.locator("#settlement-card")).to_contain_text("4242")
+    statement = page.locator(".statement-row")
+    expect(statement).to_contain_text("לתשלום")
+    statement.locator(".statement-pay").click()
+    expect(page.get_by_text("התשלום התקבל. תודה!")).to_be_visible()
+    expect(statement).to_contain_text("שולם")
+    expect(statement.locator(".statement-pay")).to_have_count(0)
+    receipt = page.locator(".invoice-row").filter(has_text="קבלה")
+    expect(receipt).to_have_count(1)
+    expect(page.locator(".invoice-row").filter(has_text="חשבונית מס")).to_have_count(1)
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / "invoices-paid-390-he.png"), full_page=True)
+    with page.expect_download() as download:
+        receipt.locator(".invoice-download").click()
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
+    assert download.value.suggested_filename.startswith("400-")
+    problems = _report("/pro/invoices, paid (b2b)", _axe(page))
+    assert problems == [], "\n".join(problems)
+
+
 def test_an_admin_reads_the_month_exports_it_and_asks_again_for_a_held_invoice(
-        page, app_url) -> None:
+        b2b_page, b2b_url) -> None:
+    page, app_url = b2b_page, b2b_url
     from decimal import Decimal
 
     from sqlalchemy import text

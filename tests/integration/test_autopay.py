@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from ofair_app.adapters.psp import CardDeclined, ProviderError
+from ofair_app.adapters.psp import CardDeclined, ProviderError, _provider
 from ofair_app.adapters.psp.sandbox import CHARGE_DECLINED_CARD, SandboxProvider
 from ofair_app.db.engine import ANONYMOUS, SYSTEM, unit_of_work
 from ofair_app.domain.errors import AppError, NotFound
@@ -185,6 +185,36 @@ def test_declines_are_retried_after_1_3_and_7_days_then_proposals_stop(month) ->
     assert autopay.pay_now(caller=caller, statement_id=statement_of(business).id) == "paid"
     assert statement_of(business).status == "paid"
     propose(owner)
+
+
+def test_an_owners_declined_pay_now_uses_up_no_retry(month) -> None:
+    business, owner, _, _ = month
+    save_card(owner, business, CHARGE_DECLINED_CARD)
+    settle()
+    assert autopay.charge_due(now=AS_OF) == {"declined": 1}  # the automatic first charge
+    before = statement_of(business)
+    assert (before.autopay_attempts, notices("autopay_failed")) == (1, 1)
+    for _ in range(5):  # the owner tries again and again from the invoices page
+        with pytest.raises(CardDeclined):
+            autopay.pay_now(caller=caller_for(owner), statement_id=before.id)
+    after = statement_of(business)
+    assert (after.status, after.autopay_attempts, after.next_attempt_at) == (
+        "due", 1, before.next_attempt_at)  # the automatic retries keep their days
+    assert notices("autopay_failed") == 1  # the owner saw the answer on the page
+    assert [a.status for a in attempts_of(after)] == ["declined"] * 6
+    assert [a.started_by is None for a in attempts_of(after)] == [True] + [False] * 5
+    propose(owner)  # not overdue: not blocked
+
+
+def test_a_card_is_charged_where_it_was_saved(month, monkeypatch) -> None:
+    business, owner, _, _ = month
+    save_card(owner, business)  # saved through the sandbox
+    settle()
+    with configured(monkeypatch, {"PSP_PROVIDER": "cardcom"}, _provider):
+        assert autopay.charge_due(now=AS_OF) == {"paid": 1}
+    [attempt] = attempts_of(statement_of(business))
+    assert (attempt.provider, attempt.status) == ("sandbox", "succeeded")
+    assert attempt.provider_reference.startswith("tx_sandbox_")
 
 
 def test_no_card_counts_as_a_failed_charge(month) -> None:
