@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from jobs.registry import REGISTRY
 from jobs.runner import run_job
+from ofair_app.observability import errors, logs
 from ofair_app.settings import get_settings
 
 EXIT_CODES = {"succeeded": 0, "failed": 1, "skipped": 3}
@@ -41,8 +42,8 @@ def main(argv: list[str] | None = None) -> int:
                      help="the job's notion of now, ISO 8601 (default: now)")
     commands.add_parser("list", help="list the registered jobs and their schedules")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure()
+    errors.init()
     logging.getLogger("pgserver").setLevel(logging.WARNING)
 
     if args.command == "list":

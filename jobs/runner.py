@@ -8,6 +8,8 @@ the same job, this run is skipped. A crashed process drops its connection and so
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -17,6 +19,7 @@ from sqlalchemy import text
 from jobs.registry import REGISTRY
 from ofair_app.db.engine import SYSTEM, app_engine, unit_of_work
 from ofair_app.models import JobRun, JobRunStatus
+from ofair_app.observability import context, errors, metrics
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +54,7 @@ def run_job(name: str, *, as_of: datetime | None = None) -> JobOutcome:
         lock_conn.commit()  # hold the lock, not a transaction
         if not acquired:
             logger.info("job %s is already running elsewhere; skipped", name)
+            metrics.JOB_RUNS.labels(name, "skipped").inc()
             return JobOutcome(name=name, status="skipped", detail="already running elsewhere")
         try:
             return _run_locked(job, as_of)
@@ -60,6 +64,17 @@ def run_job(name: str, *, as_of: datetime | None = None) -> JobOutcome:
 
 
 def _run_locked(job, as_of: datetime) -> JobOutcome:
+    """The run, observed: its lines carry `job:<name>:<run>` as their request id; its outcome
+    and duration are metrics."""
+    started = time.perf_counter()
+    with context.working(f"job:{job.name}:{uuid.uuid4().hex[:12]}"):
+        outcome = _run_recorded(job, as_of)
+    metrics.JOB_RUNS.labels(job.name, outcome.status).inc()
+    metrics.JOB_SECONDS.labels(job.name).observe(time.perf_counter() - started)
+    return outcome
+
+
+def _run_recorded(job, as_of: datetime) -> JobOutcome:
     with unit_of_work(SYSTEM) as session:
         run = JobRun(job_name=job.name, as_of=as_of)
         session.add(run)
@@ -69,6 +84,7 @@ def _run_locked(job, as_of: datetime) -> JobOutcome:
         detail = job(as_of=as_of) or ""
     except Exception as exc:
         logger.exception("job %s failed", job.name)
+        errors.report(exc)
         _finish(run_id, JobRunStatus.failed, f"{exc.__class__.__name__}: {exc}")
         return JobOutcome(name=job.name, status="failed", detail=str(exc), run_id=run_id)
     _finish(run_id, JobRunStatus.succeeded, detail)

@@ -6,6 +6,8 @@ import argparse
 import logging
 import sys
 
+from ofair_app.observability import logs
+
 
 def _db(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import OperationalError
@@ -164,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.set_defaults(handler=_demo)
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logs.configure()
     # Alembic names each of its plugins at INFO on every run: noise, not news.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     return args.handler(args)

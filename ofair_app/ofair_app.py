@@ -2,9 +2,13 @@
 
 from ofair_app.api import create_api
 from ofair_app.db.lead_signals import lead_listener
+from ofair_app.observability import errors, logs
 from ofair_app.settings import get_settings
 from ofair_app.ui import pages, theme
 from ofair_app.web.app import OfairApp
+
+logs.configure()  # one JSON object a line, with the request id (LOG_FORMAT, LOG_LEVEL)
+errors.init()  # to Sentry when SENTRY_DSN is set
 
 # Security headers wrap everything the app serves (pages, Reflex's routes, the API): web/app.py.
 app = OfairApp(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -153,11 +154,33 @@ class Settings(BaseSettings):
     # Redis and 2 x cores + 1 with it). More than one needs REDIS_URL.
     ofair_workers: int | None = Field(default=None, ge=1, le=64)
 
+    # --- observability (ofair_app/observability) --------------------------------------------
+    # `json`: one JSON object a line, with the request id, the caller and the ids of the money
+    # and inventory actions it took; `text`: the same, as a line for a person at a terminal.
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Networks that may read /api/v1/metrics without a token (comma-separated CIDRs; the
+    # client's address as `client_ip` reads it). Anyone else needs an admin's token.
+    metrics_allowed_networks: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=lambda: [ip_network("127.0.0.0/8"), ip_network("::1/128")])
+    # Errors go to Sentry (through its SDK) when a DSN is set; nothing is sent otherwise.
+    sentry_dsn: SecretStr | None = None
+    sentry_environment: str = Field(default="development", max_length=64)
+    sentry_traces_sample_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+
     @field_validator("ofair_cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str) and not value.lstrip().startswith("["):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("metrics_allowed_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [ip_network(net.strip(), strict=False) for net in value.split(",")
+                    if net.strip()]
         return value
 
     @field_validator("invoice_issuer_number")

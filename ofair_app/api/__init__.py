@@ -15,6 +15,7 @@ from starlette.routing import Match
 from ofair_app.api.body_limit import BodyLimit
 from ofair_app.api.docs import install_docs
 from ofair_app.api.errors import install_error_handlers
+from ofair_app.api.observe import HEADER, Observe
 from ofair_app.api.openapi import install_openapi, operation_id
 from ofair_app.api.routes import (
     auth,
@@ -73,5 +74,7 @@ def create_api() -> FastAPI:
         allow_credentials=True,
         allow_methods=["*"],
         allow_headers=["*"],
+        expose_headers=[HEADER],
     )
+    api.add_middleware(Observe)  # added last: the outermost, so every answer is observed
     return api

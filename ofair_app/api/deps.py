@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ofair_app.db.engine import ANONYMOUS, SYSTEM, Caller, unit_of_work
 from ofair_app.domain.errors import Forbidden, Unauthenticated
 from ofair_app.i18n import Locale, negotiate_locale
+from ofair_app.observability import context
 from ofair_app.services import auth
 from ofair_app.settings import get_settings
 
@@ -27,6 +28,7 @@ def optional_caller(
         caller = auth.resolve_token(session=session, token=credentials.credentials)
     if caller is None:
         raise Unauthenticated("errors.auth.token_invalid", code="token_invalid")
+    context.set_caller(caller.user_id, caller.role)  # on every log line of the request
     return caller
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -44,3 +46,47 @@ def check_database() -> DatabaseHealth:
 
 def _ms_since(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    database_ok: bool
+    rls_enforced: bool | None = None
+    schema_current: bool | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.database_ok and bool(self.rls_enforced) and bool(self.schema_current)
+
+
+_SCHEMA_VERSION = text("SELECT version_num FROM alembic_version")
+
+
+def check_ready() -> Readiness:
+    """Can this process take traffic? The database answers as the application role, RLS binds
+    that role, and the schema is at the migration head this code was written for. Never
+    raises."""
+    database = check_database()
+    if database.role is None:
+        return Readiness(database_ok=False)
+    try:
+        with unit_of_work(ANONYMOUS) as session:
+            versions = set(session.execute(_SCHEMA_VERSION).scalars())
+    except (SQLAlchemyError, OSError) as exc:
+        logger.warning("readiness: schema version unreadable: %s", exc.__class__.__name__)
+        return Readiness(database_ok=True, rls_enforced=database.rls_enforced,
+                         schema_current=False)
+    return Readiness(database_ok=True, rls_enforced=database.rls_enforced,
+                     schema_current=versions == migration_heads())
+
+
+@cache
+def migration_heads() -> set[str]:
+    """The Alembic head(s) of the migrations shipped with this code."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    root = Path(__file__).resolve().parents[2]
+    config = Config(str(root / "alembic.ini"))
+    config.set_main_option("script_location", str(root / "alembic"))
+    return set(ScriptDirectory.from_config(config).get_heads())

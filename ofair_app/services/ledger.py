@@ -32,6 +32,7 @@ from ofair_app.domain.ledger import (
     wallet_move,
 )
 from ofair_app.models import LedgerAccount, LedgerEntry, LedgerTransaction
+from ofair_app.observability import logs
 
 
 def find(session: Session, idempotency_key: str) -> LedgerTransaction | None:
@@ -78,6 +79,8 @@ def record(session: Session, *, kind: TxKind, legs: list[Leg], idempotency_key: 
         existing = find(session, idempotency_key)
         assert existing is not None and existing.id is not None
         return existing.id, False
+    logs.action("ledger_transaction", written, "ledger transaction written", kind=str(kind),
+                payment=payment_id, withdrawal=withdrawal_id, idempotency_key=idempotency_key)
     return written, True
 
 
@@ -151,6 +154,9 @@ def record_many(session: Session, *, kind: TxKind, postings: list[Posting]) -> s
         "legs": json.dumps([[posting.idempotency_key, leg.code, str(leg.amount)]
                             for posting, legs in kept for leg in legs])}).scalars().all()
     session.execute(_NESTLOOP_BACK, {"before": before})
+    if written:  # one line for the batch: every transaction's key names what it moved
+        logs.action("ledger_batch", f"{kind}:{len(written)}", "ledger transactions written",
+                    kind=str(kind), count=len(written), idempotency_keys=sorted(written))
     return set(written)
 
 

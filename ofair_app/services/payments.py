@@ -61,6 +61,7 @@ from ofair_app.models import (
     WebhookRejection,
 )
 from ofair_app.models._base import utcnow
+from ofair_app.observability import logs, metrics
 from ofair_app.services import (
     lead_actions,
     ledger,
@@ -339,11 +340,18 @@ def handle_webhook(payload: bytes, signature: str | None = None, *,
         event = get_provider(name).read_webhook(payload, signature)
     except BadSignature as error:
         logger.warning("webhook refused: provider %s: %s", name, error.reason)
+        metrics.WEBHOOK_EVENTS.labels(name, "bad_signature").inc()
         raise
     except MalformedEvent as error:
         _record_rejection(payload, error.reason, name)
+        metrics.WEBHOOK_EVENTS.labels(name, "malformed").inc()
         raise
-    return GROUP.submit((event, name))
+    result = GROUP.submit((event, name))
+    metrics.WEBHOOK_EVENTS.labels(name, result.outcome).inc()
+    if result.payment_id is not None:
+        logs.action("payment", result.payment_id, "webhook applied", provider=name,
+                    event=event.id[:255], outcome=result.outcome)
+    return result
 
 
 def record_event(event: ProviderEvent, *, provider: str) -> WebhookResult:

@@ -26,6 +26,7 @@ from ofair_app.domain.leads import parse_money
 from ofair_app.domain.ledger import TxKind
 from ofair_app.models import PayoutBatch, Professional, Withdrawal
 from ofair_app.models._base import utcnow
+from ofair_app.observability import logs
 from ofair_app.services import audit, ledger, users
 from ofair_app.services.professionals import require_member
 
@@ -71,6 +72,8 @@ def request_withdrawal(*, session: Session, caller: Caller, professional_id: uui
                       legs=book.withdrawal(professional_id, value),
                       idempotency_key=f"withdrawal:{withdrawal.id}",
                       withdrawal_id=withdrawal.id, created_by=caller.user_id)
+    logs.action("withdrawal", withdrawal.id, "withdrawal requested",
+                professional=professional_id, amount=value)
     return withdrawal
 
 

@@ -46,6 +46,7 @@ from ofair_app.models import (
     ProposalCreate,
     ProposalUpdate,
 )
+from ofair_app.observability import logs
 from ofair_app.services import autopay, notifications, users
 from ofair_app.services import leads as lead_service
 from ofair_app.services.professionals import acting_business, require_member
@@ -371,6 +372,8 @@ def accept_proposal(*, session: Session, caller: Caller, proposal_id: uuid.UUID,
                                "lead_url": url(f"/pro/leads/{lead.id}")})
     tell_rejected(session, caller, lead)
     session.refresh(proposal)
+    logs.action("acceptance", proposal.id, "proposal accepted", lead=lead.id,
+                professional=proposal.professional_id)
     return proposal, lead
 
 
