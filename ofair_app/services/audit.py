@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic import AwareDatetime
 from sqlalchemy import text
 from sqlmodel import Session
 
 from ofair_app.db.engine import Caller, trusted_step
+from ofair_app.domain.cursor import CursorCodec
 from ofair_app.models import AdminAuditLog
 
 
@@ -111,3 +114,130 @@ def trail(*, session: Session, caller: Caller, since: datetime, until: datetime,
     return [TrailEntry(at=row.at, source=row.source, action=row.action,
                        actor_user_id=row.actor, subject=row.subject, ip=row.ip or "",
                        detail=row.detail or "") for row in rows]
+
+
+# --- the admin's timeline (/admin/audit, GET /admin/audit) ---------------------------------
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """What the timeline is narrowed to; empty fields narrow nothing."""
+
+    actor: uuid.UUID | None = None  # who acted (or whose reveal it was)
+    action: str = ""  # a prefix: "settlement.", "contact.read", "phone."
+    subject: str = ""  # a prefix: "lead:<id>", "user:<id>", "professional:"
+    ip: str = ""  # a prefix: "10.1."
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    source: str  # admin_audit_log | contact_access_logs | phone_revelations | performer_…
+    id: int
+    at: datetime
+    action: str
+    actor_user_id: uuid.UUID | None
+    actor_name: str
+    subject: str
+    ip: str
+    detail: str
+
+
+AUDIT_CURSOR = CursorCodec("audit", tuple[AwareDatetime, str, int])
+AUDIT_PAGE_MAX = 200
+
+# Each source is narrowed and cut on its own (its index on created_at, id), then the merge is
+# ordered newest first with a stable tie-break (source, id): the cursor is that triple.
+_BRANCH = """
+    (SELECT {at} AS at, '{source}' AS source, {id} AS id, {action} AS action,
+            {actor} AS actor, {subject} AS subject, {ip} AS ip, {detail} AS detail
+       FROM {table}
+      WHERE (CAST(:actor AS uuid) IS NULL OR {actor} = CAST(:actor AS uuid))
+        AND (CAST(:since AS timestamptz) IS NULL OR {at} >= CAST(:since AS timestamptz))
+        AND (CAST(:until AS timestamptz) IS NULL OR {at} < CAST(:until AS timestamptz))
+        AND starts_with({action}, :action) AND starts_with({subject}, :subject)
+        AND starts_with({ip}, :ip)
+        AND (CAST(:c_at AS timestamptz) IS NULL OR {at} < CAST(:c_at AS timestamptz)
+             OR ({at} = CAST(:c_at AS timestamptz)
+                 AND ('{source}' < :c_source OR ('{source}' = :c_source AND {id} < :c_id))))
+      ORDER BY {at} DESC, {id} DESC
+      {limit})
+"""
+_SOURCES = (
+    dict(source="admin_audit_log", table="admin_audit_log", at="created_at", id="id",
+         action="action", actor="actor_user_id",
+         subject="(subject_type || ':' || subject_id)", ip="ip", detail="detail::text"),
+    dict(source="contact_access_logs", table="contact_access_logs", at="created_at", id="id",
+         action="('contact.' || event || '.' || reason)", actor="user_id",
+         subject="('lead:' || lead_id)", ip="ip", detail="user_agent"),
+    dict(source="phone_revelations", table="phone_revelations", at="created_at", id="id",
+         action="'phone.revealed'", actor="user_id", subject="('lead:' || lead_id)", ip="ip",
+         detail="user_agent"),
+    dict(source="performer_contact_reveals", table="performer_contact_reveals",
+         at="created_at", id="id", action="('performer.revealed.' || reason)",
+         actor="user_id", subject="('lead:' || lead_id)", ip="ip", detail="user_agent"),
+)
+
+
+def _timeline_sql(limited: bool) -> str:
+    limit = "LIMIT :limit" if limited else ""
+    branches = " UNION ALL ".join(_BRANCH.format(**source, limit=limit) for source in _SOURCES)
+    # built from this module's constants only; every value is a bound parameter
+    return (
+        "SELECT t.*, coalesce(u.name, '') AS actor_name"  # noqa: S608
+        f" FROM ({branches}) AS t LEFT JOIN users u ON u.id = t.actor"
+        f" ORDER BY t.at DESC, t.source DESC, t.id DESC {limit}")
+
+
+_TIMELINE_PAGE = text(_timeline_sql(limited=True))
+_TIMELINE_ALL = text(_timeline_sql(limited=False))
+
+
+def _parameters(query: AuditQuery, after: tuple | None) -> dict:
+    c_at, c_source, c_id = after or (None, "", 0)
+    return {"actor": str(query.actor) if query.actor else None, "since": query.since,
+            "until": query.until, "action": query.action, "subject": query.subject,
+            "ip": query.ip, "c_at": c_at, "c_source": c_source, "c_id": c_id}
+
+
+def _row(row) -> AuditRow:
+    return AuditRow(source=row.source, id=row.id, at=row.at, action=row.action,
+                    actor_user_id=row.actor, actor_name=row.actor_name, subject=row.subject,
+                    ip=row.ip or "", detail=row.detail or "")
+
+
+def timeline(*, session: Session, caller: Caller, query: AuditQuery, cursor: str | None = None,
+             limit: int = 50) -> tuple[list[AuditRow], str | None]:
+    """Every admin action and every reveal of personal details, newest first, narrowed by
+    `query`: a page of `limit` and the cursor of the next (admins only: 403)."""
+    from ofair_app.services import users
+
+    users.require_admin(caller)
+    limit = max(1, min(limit, AUDIT_PAGE_MAX))
+    after = AUDIT_CURSOR.decode(cursor) if cursor else None
+    rows = [_row(r) for r in session.execute(
+        _TIMELINE_PAGE, {**_parameters(query, after), "limit": limit + 1}).all()]
+    next_cursor = (AUDIT_CURSOR.encode((rows[limit - 1].at, rows[limit - 1].source,
+                                        rows[limit - 1].id)) if len(rows) > limit else None)
+    return rows[:limit], next_cursor
+
+
+def timeline_all(*, session: Session, caller: Caller, query: AuditQuery) -> Iterator[AuditRow]:
+    """The whole narrowed timeline, newest first, read from the database in batches (for an
+    export: never all in memory)."""
+    from ofair_app.services import users
+
+    users.require_admin(caller)
+    result = session.execute(_TIMELINE_ALL.execution_options(yield_per=2000),
+                             _parameters(query, None))
+    for row in result:
+        yield _row(row)
+
+
+EXPORT_COLUMNS = ("at", "action", "actor", "actor_name", "subject", "ip", "detail", "source")
+
+
+def export_row(row: AuditRow) -> list[object]:
+    return [row.at, row.action, str(row.actor_user_id or ""), row.actor_name, row.subject,
+            row.ip, row.detail, row.source]

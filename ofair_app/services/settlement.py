@@ -52,6 +52,7 @@ from ofair_app.models import (
 from ofair_app.models._base import utcnow
 from ofair_app.services import (
     audit,
+    exports,
     lead_actions,
     ledger,
     referrals,
@@ -774,16 +775,11 @@ def statements_csv(*, session: Session, caller: Caller, month: date) -> str:
                      "status"])
     for row in month_statements(session=session, caller=caller, month=month):
         s = row.statement
-        writer.writerow([f"{s.month:%Y-%m}", _csv_safe(row.business_name),
+        writer.writerow([f"{s.month:%Y-%m}", exports.csv_safe(row.business_name),
                          row.business_number, s.jobs, s.fees, s.vat_rate, s.vat,
                          s.referral_owed, s.referral_earned, s.carried_in, s.amount_due,
                          s.status])
     return out.getvalue()
-
-
-def _csv_safe(value: str) -> str:
-    """A spreadsheet never runs a cell as a formula (=, +, -, @ first)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def held_documents(*, session: Session, caller: Caller) -> list[TaxDocument]:

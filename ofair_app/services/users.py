@@ -153,3 +153,17 @@ def get_user(*, session: Session, user_id: uuid.UUID) -> User:
     if user is None:
         raise NotFound()
     return user
+
+
+def find_user_id(*, session: Session, who: str) -> uuid.UUID | None:
+    """The user `who` names: a user id, a phone number (any form Israelis write) or an
+    e-mail; None when no user has it. `InvalidInput` on `who` when it is none of these."""
+    try:
+        return uuid.UUID(who)
+    except ValueError:
+        pass
+    if "@" in who:
+        column, value = User.email, identity.normalize_email(who, field="who")
+    else:
+        column, value = User.phone, identity.normalize_phone(who, field="who")
+    return session.exec(select(User.id).where(column == value)).first()
