@@ -13,6 +13,7 @@ from ofair_app.i18n import Locale, negotiate_locale
 from ofair_app.observability import context
 from ofair_app.services import auth
 from ofair_app.settings import get_settings
+from ofair_app.web.security import SESSION_COOKIE
 
 _bearer = HTTPBearer(auto_error=False, description="An opaque token from /auth/verify-otp")
 
@@ -39,6 +40,27 @@ def current_caller(caller: Annotated[Caller, Depends(optional_caller)]) -> Calle
 
 
 def admin_caller(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+    if caller.role != "admin":
+        raise Forbidden("errors.admin_only")
+    return caller
+
+
+def download_admin(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    """An admin, by bearer token or, for a download started from an admin page (a link sends
+    no header), by the pages' sign-in cookie. Only for GET routes that change nothing: another
+    site may make a browser fetch them, but may never read the answer."""
+    token = (credentials.credentials if credentials is not None
+             else request.cookies.get(SESSION_COOKIE))
+    if not token:
+        raise Unauthenticated()
+    with unit_of_work(SYSTEM) as session:
+        caller = auth.resolve_token(session=session, token=token)
+    if caller is None:
+        raise Unauthenticated("errors.auth.token_invalid", code="token_invalid")
+    context.set_caller(caller.user_id, caller.role)
     if caller.role != "admin":
         raise Forbidden("errors.admin_only")
     return caller
@@ -72,5 +94,6 @@ def client_ip(request: Request) -> str:
 OptionalCaller = Annotated[Caller, Depends(optional_caller)]
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
 AdminCaller = Annotated[Caller, Depends(admin_caller)]
+DownloadAdmin = Annotated[Caller, Depends(download_admin)]
 RequestLocale = Annotated[Locale, Depends(request_locale)]
 ClientIp = Annotated[str, Depends(client_ip)]

@@ -13,7 +13,7 @@ import hashlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from pydantic import AwareDatetime
 from sqlalchemy import text
@@ -21,6 +21,8 @@ from sqlmodel import Session
 
 from ofair_app.db.engine import Caller, trusted_step
 from ofair_app.domain.cursor import CursorCodec
+from ofair_app.domain.errors import InvalidInput
+from ofair_app.domain.tax import ISRAEL
 from ofair_app.models import AdminAuditLog
 
 
@@ -192,6 +194,40 @@ def _timeline_sql(limited: bool) -> str:
 
 _TIMELINE_PAGE = text(_timeline_sql(limited=True))
 _TIMELINE_ALL = text(_timeline_sql(limited=False))
+
+
+def narrowing(*, session: Session, who: str | None = None, action: str = "", subject: str = "",
+              ip: str = "", since: date | str | None = None,
+              until: date | str | None = None) -> AuditQuery | None:
+    """The narrowing an admin asked for (days are Israel's, both ends included); None when it
+    names a person nobody is (nothing can match). `InvalidInput` for a `who` that is no user
+    id, phone or e-mail, a day that is no day, or days the wrong way round."""
+    from ofair_app.services import users
+
+    first, last = _day(since, "since"), _day(until, "until")
+    if first and last and first > last:
+        raise InvalidInput(fields={"until": "errors.field.until_before_since"})
+    actor = None
+    if who and who.strip():
+        actor = users.find_user_id(session=session, who=who.strip())
+        if actor is None:
+            return None
+    return AuditQuery(
+        actor=actor, action=action.strip(), subject=subject.strip(), ip=ip.strip(),
+        since=datetime.combine(first, time(), tzinfo=ISRAEL) if first else None,
+        until=datetime.combine(last + timedelta(days=1), time(), tzinfo=ISRAEL)
+        if last else None)
+
+
+def _day(value: date | str | None, field: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(fields={field: "errors.field.date"}) from None
 
 
 def _parameters(query: AuditQuery, after: tuple | None) -> dict:

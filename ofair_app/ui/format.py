@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from babel.dates import format_date, format_timedelta
+from babel.dates import format_date, format_datetime, format_timedelta
 
 from ofair_app.domain.identity import display_phone
 from ofair_app.i18n import money, translate
@@ -69,3 +69,12 @@ def long_day(value: date, locale: str) -> str:
 def month(value: date, locale: str) -> str:
     """`נובמבר 2026` / `November 2026`: the month a statement settles."""
     return format_date(value, "LLLL y", locale="he_IL" if locale == "he" else "en_IL")
+
+
+def moment(value: datetime, locale: str) -> str:
+    """`2 בדצמ׳ 2026, 14:05:09` / `2 Dec 2026, 14:05:09`: when something happened, on Israel's
+    clock (an audit line: to the second)."""
+    from ofair_app.domain.tax import ISRAEL
+
+    return format_datetime(value.astimezone(ISRAEL), "d MMM y, HH:mm:ss",
+                           locale="he_IL" if locale == "he" else "en_IL")

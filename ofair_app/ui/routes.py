@@ -59,6 +59,7 @@ ADMIN_PROFESSIONALS = "/admin/professionals"
 ADMIN_PAYOUTS = "/admin/payouts"
 ADMIN_DISPUTES = "/admin/disputes"
 ADMIN_FINANCE = "/admin/finance"
+ADMIN_AUDIT = "/admin/audit"
 
 # Reflex serves this page for every unknown address.
 NOT_FOUND = "404"

@@ -147,3 +147,18 @@ async def test_the_xlsx_export_parses_back_right_to_left_in_israel_time(client, 
             " WHERE action = 'settlement.credit_note'")).scalar_one()
     [written] = [row[0] for row in rows[1:] if row[1] == "settlement.credit_note"]
     assert abs(written - stored) < timedelta(seconds=1)  # Israel's wall clock, not UTC
+
+
+async def test_a_download_from_the_admin_pages_signs_in_with_their_cookie(
+        client, world, parties) -> None:
+    from tests.factories import token_for
+
+    admin_cookie = {"Cookie": f"ofair_token={token_for(world['noa'])}"}
+    for route in ROUTES[1:]:
+        assert (await client.get(f"{API}{route}", headers=admin_cookie)).status_code == 200
+        consumer = {"Cookie": f"ofair_token={token_for(parties['consumer'])}"}
+        assert (await client.get(f"{API}{route}", headers=consumer)).status_code == 403
+        stale = await client.get(f"{API}{route}", headers={"Cookie": "ofair_token=nope"})
+        assert stale.status_code == 401
+    # the JSON timeline, like every other API route, takes a bearer token only
+    assert (await client.get(f"{API}/admin/audit", headers=admin_cookie)).status_code == 401

@@ -26,7 +26,8 @@ from tests.e2e.conftest import DESKTOP, PHONE, sign_in_as
 SHOTS = os.environ.get("OFAIR_SHOTS_DIR", "")
 # With OFAIR_SHOTS_DIR set, these pages are saved as the sweep passes them, for a person to see.
 SHOT_PATHS = {"/", "/account", "/pro", "/pro/profile", "/my/requests/{open_lead}",
-              "{card_setup}", "/pro/invoices", "/admin/finance"}
+              "{card_setup}", "/pro/invoices", "/admin/finance",
+              "/admin/audit"}
 AXE_JS = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
@@ -79,6 +80,7 @@ SWEEP: list[Visit] = [
     Visit("/admin/payouts", "admin", "/admin/payouts"),
     Visit("/admin/disputes", "admin", "/admin/disputes"),
     Visit("/admin/finance", "admin", "/admin/finance"),
+    Visit("/admin/audit", "admin", "/admin/audit"),
     Visit("/accessibility", "anon", "/accessibility"),
     Visit("/accessibility", "pro", "/accessibility"),
     Visit("/privacy", "anon", "/privacy"),

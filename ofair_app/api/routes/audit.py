@@ -6,20 +6,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from ofair_app.api.deps import AdminCaller, RequestLocale
+from ofair_app.api.deps import AdminCaller, DownloadAdmin, RequestLocale
 from ofair_app.api.openapi import errors
 from ofair_app.api.routing import ExactJsonRoute
 from ofair_app.api.schemas import Page
 from ofair_app.db.engine import Caller, unit_of_work
-from ofair_app.domain.errors import InvalidInput
-from ofair_app.domain.tax import ISRAEL
 from ofair_app.i18n import Locale, translate
 from ofair_app.services import audit, exports, users
 
@@ -47,24 +45,6 @@ Prefix = Annotated[str, Query(max_length=100, pattern=r"^[^\x00-\x1f]*$")]
 Day = Annotated[date | None, Query(description="a day in Israel (YYYY-MM-DD), inclusive")]
 
 
-def _query(session, who: str | None, action: str, subject: str, ip: str,
-           since: date | None, until: date | None) -> audit.AuditQuery | None:
-    """The narrowing asked for; None when it names a person who does not exist (nothing can
-    match). 422 for a `who` that is no id, phone or e-mail, or days the wrong way round."""
-    if since and until and since > until:
-        raise InvalidInput(fields={"until": "errors.field.until_before_since"})
-    actor = None
-    if who:
-        actor = users.find_user_id(session=session, who=who.strip())
-        if actor is None:
-            return None
-    return audit.AuditQuery(
-        actor=actor, action=action.strip(), subject=subject.strip(), ip=ip.strip(),
-        since=datetime.combine(since, time(), tzinfo=ISRAEL) if since else None,
-        until=datetime.combine(until + timedelta(days=1), time(), tzinfo=ISRAEL)
-        if until else None)
-
-
 @router.get("/admin/audit", response_model=Page[AuditEntryOut], name="timeline",
             tags=["admin"], responses=errors(403, 422))
 def timeline(caller: AdminCaller, who: Who = None, action: Prefix = "", subject: Prefix = "",
@@ -75,7 +55,8 @@ def timeline(caller: AdminCaller, who: Who = None, action: Prefix = "", subject:
     """Admin actions and reveals of personal details, newest first (`action`, `subject` and
     `ip` match from their start: `settlement.`, `lead:<id>`, `10.1.`)."""
     with unit_of_work(caller) as session:
-        query = _query(session, who, action, subject, ip, since, until)
+        query = audit.narrowing(session=session, who=who, action=action, subject=subject, ip=ip,
+                                since=since, until=until)
         if query is None:
             return Page(items=[])
         rows, next_cursor = audit.timeline(session=session, caller=caller, query=query,
@@ -85,7 +66,8 @@ def timeline(caller: AdminCaller, who: Who = None, action: Prefix = "", subject:
 
 def _rows(caller: Caller, who, action, subject, ip, since, until) -> Iterator[list[object]]:
     with unit_of_work(caller) as session:
-        query = _query(session, who, action, subject, ip, since, until)
+        query = audit.narrowing(session=session, who=who, action=action, subject=subject, ip=ip,
+                                since=since, until=until)
         if query is None:
             return
         for row in audit.timeline_all(session=session, caller=caller, query=query):
@@ -100,13 +82,13 @@ def _checked(caller: Caller, who, since, until) -> None:
     """Refuse a bad request before the answer starts (a stream cannot turn into a 422)."""
     users.require_admin(caller)
     with unit_of_work(caller) as session:
-        _query(session, who, "", "", "", since, until)
+        audit.narrowing(session=session, who=who, since=since, until=until)
 
 
 @router.get("/admin/audit.csv", name="timeline_csv", tags=["admin"],
             response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}}}, **errors(403, 422)})
-def timeline_csv(caller: AdminCaller, locale: RequestLocale, who: Who = None,
+def timeline_csv(caller: DownloadAdmin, locale: RequestLocale, who: Who = None,
                  action: Prefix = "", subject: Prefix = "", ip: Prefix = "",
                  since: Day = None, until: Day = None) -> StreamingResponse:
     """The narrowed timeline, whole, as CSV (UTF-8 with a byte-order mark, Israel's time)."""
@@ -120,7 +102,7 @@ def timeline_csv(caller: AdminCaller, locale: RequestLocale, who: Who = None,
 @router.get("/admin/audit.xlsx", name="timeline_xlsx", tags=["admin"],
             response_class=StreamingResponse,
             responses={200: {"content": {exports.XLSX_TYPE: {}}}, **errors(403, 422)})
-def timeline_xlsx(caller: AdminCaller, locale: RequestLocale, who: Who = None,
+def timeline_xlsx(caller: DownloadAdmin, locale: RequestLocale, who: Who = None,
                   action: Prefix = "", subject: Prefix = "", ip: Prefix = "",
                   since: Day = None, until: Day = None) -> StreamingResponse:
     """The narrowed timeline, whole, as an Excel workbook (right to left, Israel's time)."""

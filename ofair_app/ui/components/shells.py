@@ -506,6 +506,7 @@ ADMIN_NAV = [
     (routes.ADMIN_PAYOUTS, "banknote", "ui.admin.nav.payouts"),
     (routes.ADMIN_DISPUTES, "scale", "ui.admin.nav.disputes"),
     (routes.ADMIN_FINANCE, "receipt-text", "ui.admin.nav.finance"),
+    (routes.ADMIN_AUDIT, "scroll-text", "ui.admin.nav.audit"),
 ]
 
 

@@ -9,6 +9,7 @@ import reflex as rx
 from ofair_app.ui import routes
 from ofair_app.ui.pages.accessibility import AccessibilityState, accessibility_statement
 from ofair_app.ui.pages.account import AccountState, account
+from ofair_app.ui.pages.admin_audit import AdminAuditState, admin_audit
 from ofair_app.ui.pages.admin_finance import AdminFinanceState, admin_finance
 from ofair_app.ui.pages.admin_home import AdminHomeState, admin_home
 from ofair_app.ui.pages.admin_money import (
@@ -120,4 +121,5 @@ def register(app: rx.App) -> None:
     _add(app, admin_disputes, routes.ADMIN_DISPUTES, "מחלוקות", AdminDisputesState.open)
     _add(app, admin_finance, routes.ADMIN_FINANCE, "התחשבנות וחשבוניות",
          AdminFinanceState.open)
+    _add(app, admin_audit, routes.ADMIN_AUDIT, "יומן ביקורת", AdminAuditState.open)
     _add(app, not_found, routes.NOT_FOUND, "הדף לא נמצא")
