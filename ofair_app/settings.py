@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # Codes one network may ask for in an hour (any targets), and text messages with a code
     # the whole platform may send in an hour: past either, 429 with Retry-After.
     otp_ip_hourly_limit: int = Field(default=30, ge=1)
+    # An admin's session ends when it was not used for this long (anyone else's lasts until
+    # its token expires): the next request answers 401 and the pages ask to sign in again.
+    admin_session_idle_minutes: int = Field(default=30, ge=5, le=24 * 60)
     otp_global_hourly_limit: int = Field(default=2000, ge=1)
 
     # --- database --------------------------------------------------------------------------

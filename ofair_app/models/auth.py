@@ -38,3 +38,4 @@ class AuthToken(SQLModel, table=True):
     expires_at: datetime
     revoked_at: datetime | None = None
     user_agent: str = Field(default="", max_length=200)
+    last_used_at: datetime | None = None  # to the minute (migration 0019)

@@ -7,6 +7,7 @@ stores a code or a token in clear: codes are HMAC'd with the server secret, toke
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +24,8 @@ from ofair_app.models import AuthToken, OtpCode, User, UserRole
 from ofair_app.models._base import utcnow
 from ofair_app.services import audit, consents, notifications
 from ofair_app.settings import get_settings
+
+logger = logging.getLogger(__name__)
 
 Purpose = Literal["login", "email_change", "phone_change"]
 
@@ -305,26 +308,43 @@ def _user_by_target(session: Session, target: Target) -> User | None:
 
 
 _RESOLVE = text("""
-    SELECT u.id, u.role, u.is_active,
+    SELECT u.id, u.role, u.is_active, t.id AS token_id,
+           coalesce(t.last_used_at, t.created_at) AS last_used_at,
            coalesce(array_agg(m.professional_id) FILTER (WHERE m.professional_id IS NOT NULL),
                     '{}') AS professional_ids
     FROM auth_tokens t
     JOIN users u ON u.id = t.user_id
     LEFT JOIN professional_members m ON m.user_id = u.id
     WHERE t.token_hash = :token_hash AND t.revoked_at IS NULL AND t.expires_at > :now
-    GROUP BY u.id
+    GROUP BY u.id, t.id
 """)
+
+# A token's last use is written at most once a minute: enough for an idle limit in minutes,
+# without a write on every request.
+USE_GRAIN = timedelta(minutes=1)
+_USED = text("UPDATE auth_tokens SET last_used_at = :now WHERE id = :id")
+_IDLE = text("UPDATE auth_tokens SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL")
 
 
 def resolve_token(*, session: Session, token: str, now: datetime | None = None) -> Caller | None:
     """Who a bearer token speaks for, with the businesses they belong to; None if it is
-    unknown, expired, revoked or belongs to a disabled account. Run as the system caller."""
+    unknown, expired, revoked or belongs to a disabled account, or is an admin's that was not
+    used for ADMIN_SESSION_IDLE_MINUTES (it is revoked then). Run as the system caller."""
     if not token or len(token) > 128:
         return None
+    now = now or utcnow()
     row = session.execute(_RESOLVE, {"token_hash": identity.hash_token(token),
-                                     "now": now or utcnow()}).first()
+                                     "now": now}).first()
     if row is None or not row.is_active:
         return None
+    idle = timedelta(minutes=get_settings().admin_session_idle_minutes)
+    if row.role == UserRole.admin and now - row.last_used_at > idle:
+        session.execute(_IDLE, {"now": now, "id": row.token_id})  # ended: sign in again
+        logger.info("admin session ended after %s idle", now - row.last_used_at,
+                    extra={"user": str(row.id)})
+        return None
+    if now - row.last_used_at >= USE_GRAIN:
+        session.execute(_USED, {"now": now, "id": row.token_id})
     return caller_for_user(row.id, row.role, tuple(sorted(row.professional_ids)))
 
 

@@ -356,6 +356,55 @@ def test_revoked_and_expired_tokens_resolve_to_nobody(db) -> None:
         assert auth.resolve_token(session=session, token="x" * 500) is None
 
 
+def resolve(token: str, now):
+    with unit_of_work(SYSTEM) as session:
+        return auth.resolve_token(session=session, token=token, now=now)
+
+
+def test_an_admins_session_ends_after_idle_minutes_and_use_keeps_it(db) -> None:
+    from ofair_app.models import UserRole
+
+    admin, consumer = make_user(role=UserRole.admin), make_user()
+    start = utcnow()
+    with unit_of_work(SYSTEM) as session:
+        kept, _ = auth.issue_token(session=session, user_id=admin.id, now=start)
+        idle, _ = auth.issue_token(session=session, user_id=admin.id, now=start)
+        theirs, _ = auth.issue_token(session=session, user_id=consumer.id, now=start)
+    limit = get_settings().admin_session_idle_minutes
+    assert limit == 30
+    # used every 20 minutes for two hours: never idle for 30
+    for step in range(1, 7):
+        assert resolve(kept, start + timedelta(minutes=20 * step)) is not None, step
+    # unused for 31 minutes: ended for good (revoked: using it again does not revive it)
+    assert resolve(idle, start + timedelta(minutes=limit + 1)) is None
+    assert resolve(idle, start + timedelta(minutes=limit + 2)) is None
+    with unit_of_work(SYSTEM) as session:
+        assert session.execute(text("SELECT revoked_at IS NOT NULL FROM auth_tokens"
+                                    " WHERE user_id = :id AND last_used_at IS NULL"),
+                               {"id": admin.id}).scalar_one()
+    # anyone else's session is not ended by idleness
+    assert resolve(theirs, start + timedelta(days=5)) is not None
+
+
+def test_a_tokens_use_is_written_at_most_once_a_minute(db) -> None:
+    user = make_user()
+    start = utcnow()
+    with unit_of_work(SYSTEM) as session:
+        token, _ = auth.issue_token(session=session, user_id=user.id, now=start)
+
+    def last_used():
+        with unit_of_work(SYSTEM) as session:
+            return session.execute(text("SELECT last_used_at FROM auth_tokens"
+                                        " WHERE user_id = :id"), {"id": user.id}).scalar_one()
+
+    resolve(token, start + timedelta(seconds=30))
+    assert last_used() is None  # under a minute since it was issued
+    resolve(token, start + timedelta(seconds=70))
+    assert last_used() == start + timedelta(seconds=70)
+    resolve(token, start + timedelta(seconds=100))
+    assert last_used() == start + timedelta(seconds=70)
+
+
 def test_a_user_cannot_revoke_someone_elses_token(db) -> None:
     owner, other = make_user(), make_user()
     with unit_of_work(SYSTEM) as session:
