@@ -60,6 +60,7 @@ ADMIN_PAYOUTS = "/admin/payouts"
 ADMIN_DISPUTES = "/admin/disputes"
 ADMIN_FINANCE = "/admin/finance"
 ADMIN_AUDIT = "/admin/audit"
+ADMIN_USERS = "/admin/users"
 
 # Reflex serves this page for every unknown address.
 NOT_FOUND = "404"

@@ -81,6 +81,7 @@ SWEEP: list[Visit] = [
     Visit("/admin/disputes", "admin", "/admin/disputes"),
     Visit("/admin/finance", "admin", "/admin/finance"),
     Visit("/admin/audit", "admin", "/admin/audit"),
+    Visit("/admin/users", "admin", "/admin/users"),
     Visit("/accessibility", "anon", "/accessibility"),
     Visit("/accessibility", "pro", "/accessibility"),
     Visit("/privacy", "anon", "/privacy"),

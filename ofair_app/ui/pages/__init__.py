@@ -19,6 +19,7 @@ from ofair_app.ui.pages.admin_money import (
     admin_payouts,
 )
 from ofair_app.ui.pages.admin_professionals import AdminProsState, admin_professionals
+from ofair_app.ui.pages.admin_users import AdminUsersState, admin_users_page
 from ofair_app.ui.pages.checkout import CheckoutState, checkout
 from ofair_app.ui.pages.invitations import InvitationsState, invitations_page
 from ofair_app.ui.pages.landing import landing
@@ -122,4 +123,5 @@ def register(app: rx.App) -> None:
     _add(app, admin_finance, routes.ADMIN_FINANCE, "התחשבנות וחשבוניות",
          AdminFinanceState.open)
     _add(app, admin_audit, routes.ADMIN_AUDIT, "יומן ביקורת", AdminAuditState.open)
+    _add(app, admin_users_page, routes.ADMIN_USERS, "משתמשים", AdminUsersState.open)
     _add(app, not_found, routes.NOT_FOUND, "הדף לא נמצא")
