@@ -205,11 +205,11 @@ def set_suspended(*, session: Session, caller: Caller, user_id: uuid.UUID, suspe
     if suspended:
         with trusted_step(session, caller):
             ended = session.execute(_END_SESSIONS, {"now": utcnow(), "id": user_id}).rowcount
-    audit.record(session=session, caller=caller,
+    audit.change(session=session, caller=caller,
                  action="user.suspend" if suspended else "user.reinstate",
                  subject_type="user", subject_id=user_id, ip=ip,
-                 detail={"before": {"is_active": suspended}, "after": {"is_active": not suspended},
-                         "reason": note, "sessions_ended": ended})
+                 before={"is_active": suspended}, after={"is_active": not suspended},
+                 reason=note, sessions_ended=ended)
     logs.action("account", user_id, "user suspended" if suspended else "user reinstated",
                 sessions_ended=ended)
     session.flush()
@@ -239,10 +239,9 @@ def set_role(*, session: Session, caller: Caller, user_id: uuid.UUID, role: str,
     if before == UserRole.admin:  # an admin no more: no admin session may outlive it
         with trusted_step(session, caller):
             ended = session.execute(_END_SESSIONS, {"now": utcnow(), "id": user_id}).rowcount
-    audit.record(session=session, caller=caller, action="user.role", subject_type="user",
-                 subject_id=user_id, ip=ip,
-                 detail={"before": {"role": before}, "after": {"role": str(wanted)},
-                         "reason": note, "sessions_ended": ended})
+    audit.change(session=session, caller=caller, action="user.role", subject_type="user",
+                 subject_id=user_id, ip=ip, before={"role": before},
+                 after={"role": str(wanted)}, reason=note, sessions_ended=ended)
     session.flush()
     session.refresh(user)
     return user

@@ -35,6 +35,24 @@ def record(*, session: Session, caller: Caller, action: str, subject_type: str,
     return row
 
 
+def change(*, session: Session, caller: Caller, action: str, subject_type: str,
+           subject_id: object, before: dict, after: dict, ip: str = "",
+           **detail: object) -> AdminAuditLog:
+    """An admin changed something: what it was before and what it is after, beside the rest
+    of `detail` (every state-changing admin action is recorded this way)."""
+    def one(value: object) -> object:
+        if isinstance(value, (list, tuple)):
+            return [one(item) for item in value]
+        return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
+
+    def plain(values: dict) -> dict:
+        return {key: one(value) for key, value in values.items()}
+
+    return record(session=session, caller=caller, action=action, subject_type=subject_type,
+                  subject_id=subject_id, ip=ip,
+                  detail={"before": plain(before), "after": plain(after), **plain(detail)})
+
+
 def security_event(*, session: Session, caller: Caller, action: str,
                    user_id: uuid.UUID | None, ip: str = "", detail: dict | None = None,
                    subject_type: str = "user", subject_id: object = None) -> None:

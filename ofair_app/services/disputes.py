@@ -166,6 +166,7 @@ def _release_now(session: Session, payment: Payment) -> None:
 def _finish(session: Session, caller: Caller, dispute: Dispute, resolution: Resolution,
             refund: Decimal | None, note: str) -> Dispute:
     lead = session.exec(select(Lead).where(Lead.id == dispute.lead_id).with_for_update()).one()
+    before = {"status": dispute.status, "lead_status": str(lead.status)}
     if lead.status == LeadStatus.disputed:
         if resolution == Resolution.refund_full:
             lead.status = lead_rules.next_status(lead.status, Event.cancel)
@@ -179,10 +180,11 @@ def _finish(session: Session, caller: Caller, dispute: Dispute, resolution: Reso
     dispute.resolved_by, dispute.resolved_at = caller.user_id, utcnow()
     session.add(dispute)
     session.flush()
-    audit.record(session=session, caller=caller, action="dispute.resolve",
-                 subject_type="dispute", subject_id=dispute.id,
-                 detail={"resolution": resolution.value,
-                         "refund": str(refund) if refund is not None else None})
+    audit.change(session=session, caller=caller, action="dispute.resolve",
+                 subject_type="dispute", subject_id=dispute.id, before=before,
+                 after={"status": "resolved", "lead_status": str(lead.status)},
+                 resolution=resolution.value,
+                 refund=str(refund) if refund is not None else None)
     return dispute
 
 

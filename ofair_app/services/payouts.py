@@ -117,6 +117,7 @@ def decide(*, session: Session, caller: Caller, withdrawal_id: uuid.UUID, approv
     if withdrawal.status != "requested":
         raise Conflict("errors.wallet.already_decided", code="already_decided",
                        params={"status": withdrawal.status})
+    before = withdrawal.status
     withdrawal.status = "approved" if approve else "rejected"
     withdrawal.decided_by, withdrawal.decided_at = caller.user_id, utcnow()
     withdrawal.note = identity.clean_text(note or "", field="note", max_length=300)
@@ -128,10 +129,11 @@ def decide(*, session: Session, caller: Caller, withdrawal_id: uuid.UUID, approv
                       withdrawal_id=withdrawal.id, created_by=caller.user_id)
     session.add(withdrawal)
     session.flush()
-    audit.record(session=session, caller=caller,
+    audit.change(session=session, caller=caller,
                  action="withdrawal.approve" if approve else "withdrawal.reject",
                  subject_type="withdrawal", subject_id=withdrawal.id,
-                 detail={"amount": str(withdrawal.amount)})
+                 before={"status": before}, after={"status": withdrawal.status},
+                 amount=str(withdrawal.amount))
     return withdrawal
 
 
@@ -151,9 +153,11 @@ def export_batch(*, session: Session, caller: Caller) -> tuple[PayoutBatch, str]
         withdrawal.batch_id = batch.id
         session.add(withdrawal)
     session.flush()
-    audit.record(session=session, caller=caller, action="payout.batch_export",
+    audit.change(session=session, caller=caller, action="payout.batch_export",
                  subject_type="payout_batch", subject_id=batch.id,
-                 detail={"count": batch.count, "total": str(batch.total)})
+                 before={"withdrawals_unbatched": batch.count},
+                 after={"withdrawals_unbatched": 0, "batch": str(batch.id)},
+                 count=batch.count, total=str(batch.total))
     return batch, batch_csv(session=session, caller=caller, batch_id=batch.id)
 
 
@@ -187,6 +191,7 @@ def mark_batch_paid(*, session: Session, caller: Caller, batch_id: uuid.UUID) ->
         raise NotFound("errors.wallet.batch_not_found")
     if batch.status == "paid":
         raise Conflict("errors.wallet.batch_paid", code="batch_paid")
+    before = batch.status
     now = utcnow()
     for withdrawal in session.exec(select(Withdrawal).where(Withdrawal.batch_id == batch.id)
                                    .with_for_update()).all():
@@ -199,8 +204,10 @@ def mark_batch_paid(*, session: Session, caller: Caller, batch_id: uuid.UUID) ->
     batch.status, batch.paid_by, batch.paid_at = "paid", caller.user_id, now
     session.add(batch)
     session.flush()
-    audit.record(session=session, caller=caller, action="payout.batch_paid",
-                 subject_type="payout_batch", subject_id=batch.id)
+    audit.change(session=session, caller=caller, action="payout.batch_paid",
+                 subject_type="payout_batch", subject_id=batch.id,
+                 before={"status": before}, after={"status": "paid"},
+                 count=batch.count, total=str(batch.total))
     return batch
 
 
@@ -224,13 +231,16 @@ def manual_payout(*, session: Session, caller: Caller, professional_id: uuid.UUI
         raise NotFound("errors.professional.not_found",
                        fields={"professional_id": "errors.professional.not_found"})
     _lock_wallet(session, professional_id)
-    if value > _available(session, professional_id):
-        raise InsufficientFunds(params={"available": str(_available(session, professional_id))})
+    available = _available(session, professional_id)
+    if value > available:
+        raise InsufficientFunds(params={"available": str(available)})
     ledger.record(session, kind=TxKind.manual_payout,
                   legs=book.manual_payout(professional_id, value),
                   idempotency_key=f"manual:{uuid.uuid4()}", created_by=caller.user_id,
                   note=text_note)
-    audit.record(session=session, caller=caller, action="payout.manual",
+    after = _available(session, professional_id)
+    audit.change(session=session, caller=caller, action="payout.manual",
                  subject_type="professional", subject_id=professional_id,
-                 detail={"amount": str(value)})
-    return _available(session, professional_id)
+                 before={"available": str(available)}, after={"available": str(after)},
+                 amount=str(value))
+    return after

@@ -442,6 +442,7 @@ def verify_professional(*, session: Session, caller: Caller, professional_id: uu
         raise Conflict("errors.professional.suspended_verify", code="professional_suspended")
     if professional.verified:
         return professional
+    before = {"status": str(professional.status), "verified": False}
     now = utcnow()
     professional.verified, professional.verified_at = True, now
     professional.status = ProfessionalStatus.active
@@ -453,10 +454,11 @@ def verify_professional(*, session: Session, caller: Caller, professional_id: uu
         certificate.status = CertificateStatus.approved
         certificate.reviewed_by, certificate.reviewed_at = caller.user_id, now
         session.add(certificate)
-    audit.record(session=session, caller=caller, action="professional.verify",
+    audit.change(session=session, caller=caller, action="professional.verify",
                  subject_type="professional", subject_id=professional_id, ip=ip,
-                 detail={"certificates_approved": [str(c.id) for c in approved],
-                         "note": identity.clean_text(note, field="note", max_length=500)})
+                 before=before, after={"status": "active", "verified": True},
+                 certificates_approved=[str(c.id) for c in approved],
+                 note=identity.clean_text(note, field="note", max_length=500))
     _notify_owners(session, professional, "professional_verified")
     session.flush()
     session.refresh(professional)
@@ -476,12 +478,14 @@ def set_suspended(*, session: Session, caller: Caller, professional_id: uuid.UUI
               ProfessionalStatus.active if professional.verified else ProfessionalStatus.pending)
     if professional.status == target:
         return professional
+    before = str(professional.status)
     professional.status = target
     session.add(professional)
-    audit.record(session=session, caller=caller,
+    audit.change(session=session, caller=caller,
                  action="professional.suspend" if suspended else "professional.reinstate",
                  subject_type="professional", subject_id=professional_id, ip=ip,
-                 detail={"reason": identity.clean_text(reason, field="reason", max_length=500)})
+                 before={"status": before}, after={"status": str(target)},
+                 reason=identity.clean_text(reason, field="reason", max_length=500))
     if suspended:
         _notify_owners(session, professional, "professional_suspended")
     session.flush()

@@ -290,9 +290,10 @@ def credit_job(*, caller: Caller, lead_id: uuid.UUID, refund: object = None,
             refund=amount, commission=commission, vat=vat, referrer_fee=fee,
             month=rules.month_of(utcnow()), transaction_id=tx_id, reason=note,
             created_by=caller.user_id))
-        audit.record(session=session, caller=caller, action="settlement.credit_note",
+        audit.change(session=session, caller=caller, action="settlement.credit_note",
                      subject_type="lead", subject_id=lead_id,
-                     detail={"refund": str(amount), "document": str(document.id)})
+                     before={"refunded": str(given)}, after={"refunded": str(given + amount)},
+                     refund=str(amount), document=str(document.id))
         session.flush()
         return document
 
@@ -803,6 +804,12 @@ def retry_allocation(*, caller: Caller, document_id: uuid.UUID) -> tuple[str, Ta
     with unit_of_work(caller) as session:
         found = session.get(TaxDocument, document_id)
         assert found is not None
+        audit.change(session=session, caller=caller, action="settlement.allocation_retry",
+                     subject_type="tax_document", subject_id=document_id,
+                     before={"status": "held"},
+                     after={"status": found.status, "number": found.number,
+                            "document_type": found.document_type},
+                     outcome=outcome, reason=found.held_reason)
         return outcome, found
 
 

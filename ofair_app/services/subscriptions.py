@@ -50,16 +50,18 @@ def grant(*, session: Session, caller: Caller, professional_id: uuid.UUID, month
     if professional is None:
         raise NotFound("errors.professional.not_found")
     now = now or utcnow()
+    before = professional.subscribed_until
     starts = max(now, professional.subscribed_until or now)
     subscription = Subscription(professional_id=professional.id, plan=plan, starts_at=starts,
                                 ends_at=starts + MONTH * months, granted_by=caller.user_id)
     session.add(subscription)
     session.flush()
     _refresh_until(session, professional)
-    audit.record(session=session, caller=caller, action="subscription.grant",
+    audit.change(session=session, caller=caller, action="subscription.grant",
                  subject_type="professional", subject_id=professional.id, ip=ip,
-                 detail={"subscription_id": str(subscription.id), "months": months,
-                         "plan": str(plan)})
+                 before={"subscribed_until": before},
+                 after={"subscribed_until": professional.subscribed_until},
+                 subscription_id=str(subscription.id), months=months, plan=str(plan))
     session.flush()
     return subscription
 
@@ -75,13 +77,17 @@ def cancel(*, session: Session, caller: Caller, subscription_id: uuid.UUID,
         return subscription
     professional = session.exec(select(Professional).where(
         Professional.id == subscription.professional_id).with_for_update()).one()
+    before = professional.subscribed_until
     subscription.status = SubscriptionStatus.cancelled
     session.add(subscription)
     session.flush()
     _refresh_until(session, professional)
-    audit.record(session=session, caller=caller, action="subscription.cancel",
+    audit.change(session=session, caller=caller, action="subscription.cancel",
                  subject_type="professional", subject_id=professional.id, ip=ip,
-                 detail={"subscription_id": str(subscription.id)})
+                 before={"subscribed_until": before, "status": "active"},
+                 after={"subscribed_until": professional.subscribed_until,
+                        "status": "cancelled"},
+                 subscription_id=str(subscription.id))
     session.flush()
     return subscription
 

@@ -229,7 +229,23 @@ def test_verification_is_for_admins_and_leaves_an_audit_row(db) -> None:
     assert rows[0]["actor_user_id"] == admin.user_id and rows[0]["ip"] == "10.0.0.1"
     assert rows[0]["subject_id"] == str(professional.id)
     assert rows[0]["detail"]["certificates_approved"] == [str(certificate.id)]
+    assert rows[0]["detail"]["before"] == {"status": "pending", "verified": False}
+    assert rows[0]["detail"]["after"] == {"status": "active", "verified": True}
     assert status == "approved"
+
+    with unit_of_work(admin) as session:  # suspended, then back: each with before and after
+        professionals.set_suspended(session=session, caller=admin,
+                                    professional_id=professional.id, suspended=True,
+                                    reason="תלונות חוזרות")
+        professionals.set_suspended(session=session, caller=admin,
+                                    professional_id=professional.id, suspended=False)
+    with unit_of_work(SYSTEM) as session:
+        changes = session.execute(text(
+            "SELECT action, detail FROM admin_audit_log WHERE action <> 'professional.verify'"
+            " ORDER BY id")).all()
+    assert [(a, d["before"], d["after"]) for a, d in changes] == [
+        ("professional.suspend", {"status": "active"}, {"status": "suspended"}),
+        ("professional.reinstate", {"status": "suspended"}, {"status": "active"})]
 
 
 def test_the_directory_filters_by_category_served_locality_and_text(db) -> None:
