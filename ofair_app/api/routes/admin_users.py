@@ -23,14 +23,6 @@ from ofair_app.services import admin_users
 router = APIRouter(route_class=ExactJsonRoute)
 
 
-class MembershipOut(BaseModel):
-    professional_id: uuid.UUID
-    business_name: str
-    business_number: str
-    member_role: str
-    status: str
-
-
 class AdminUserOut(BaseModel):
     id: uuid.UUID
     name: str
@@ -41,7 +33,7 @@ class AdminUserOut(BaseModel):
     closed: bool
     created_at: datetime | None
     last_login_at: datetime | None
-    businesses: list[MembershipOut] = Field(default_factory=list)
+    businesses: list[admin_users.Membership] = Field(default_factory=list)
 
     @classmethod
     def of(cls, user: User, businesses: list[admin_users.Membership]) -> AdminUserOut:
@@ -49,28 +41,13 @@ class AdminUserOut(BaseModel):
                    role=str(user.role), is_active=user.is_active,
                    closed=user.closed_at is not None, created_at=user.created_at,
                    last_login_at=user.last_login_at,
-                   businesses=[MembershipOut(**m.__dict__) for m in businesses])
-
-
-class LeadLineOut(BaseModel):
-    id: uuid.UUID
-    title: str
-    status: str
-    created_at: datetime
-
-
-class SignInOut(BaseModel):
-    started_at: datetime
-    last_used_at: datetime | None
-    expires_at: datetime
-    revoked_at: datetime | None
-    user_agent: str
+                   businesses=businesses)
 
 
 class AdminUserDetailOut(AdminUserOut):
     leads_posted: int
-    recent_leads: list[LeadLineOut]
-    sign_ins: list[SignInOut]
+    recent_leads: list[admin_users.LeadLine]
+    sign_ins: list[admin_users.SignIn]
 
 
 class ReasonIn(BaseModel):
@@ -85,8 +62,7 @@ def _detail_out(found: admin_users.UserDetail) -> AdminUserDetailOut:
     base = AdminUserOut.of(found.user, found.businesses)
     return AdminUserDetailOut(
         **base.model_dump(), leads_posted=found.leads_posted,
-        recent_leads=[LeadLineOut(**lead.__dict__) for lead in found.recent_leads],
-        sign_ins=[SignInOut(**s.__dict__) for s in found.sign_ins])
+        recent_leads=found.recent_leads, sign_ins=found.sign_ins)
 
 
 @router.get("/admin/users", response_model=Page[AdminUserOut], name="search",

@@ -4,14 +4,12 @@ pages, and exported whole as CSV or XLSX (streamed: never all in memory)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
 
 from ofair_app.api.deps import AdminCaller, DownloadAdmin, RequestLocale
 from ofair_app.api.openapi import errors
@@ -24,34 +22,18 @@ from ofair_app.services import audit, exports, users
 router = APIRouter(route_class=ExactJsonRoute)
 
 
-class AuditEntryOut(BaseModel):
-    source: str
-    id: int
-    at: datetime
-    action: str
-    actor_user_id: uuid.UUID | None
-    actor_name: str
-    subject: str
-    ip: str
-    detail: str
-
-    @classmethod
-    def of(cls, row: audit.AuditRow) -> AuditEntryOut:
-        return cls(**row.__dict__)
-
-
 Who = Annotated[str | None, Query(max_length=254, description="a user id, phone or e-mail")]
 Prefix = Annotated[str, Query(max_length=100, pattern=r"^[^\x00-\x1f]*$")]
 Day = Annotated[date | None, Query(description="a day in Israel (YYYY-MM-DD), inclusive")]
 
 
-@router.get("/admin/audit", response_model=Page[AuditEntryOut], name="timeline",
+@router.get("/admin/audit", response_model=Page[audit.AuditRow], name="timeline",
             tags=["admin"], responses=errors(403, 422))
 def timeline(caller: AdminCaller, who: Who = None, action: Prefix = "", subject: Prefix = "",
              ip: Prefix = "", since: Day = None, until: Day = None,
              cursor: Annotated[str | None, Query(max_length=512)] = None,
              limit: Annotated[int, Query(ge=1, le=audit.AUDIT_PAGE_MAX)] = 50,
-             ) -> Page[AuditEntryOut]:
+             ) -> Page[audit.AuditRow]:
     """Admin actions and reveals of personal details, newest first (`action`, `subject` and
     `ip` match from their start: `settlement.`, `lead:<id>`, `10.1.`)."""
     with unit_of_work(caller) as session:
@@ -61,7 +43,7 @@ def timeline(caller: AdminCaller, who: Who = None, action: Prefix = "", subject:
             return Page(items=[])
         rows, next_cursor = audit.timeline(session=session, caller=caller, query=query,
                                            cursor=cursor, limit=limit)
-    return Page(items=[AuditEntryOut.of(row) for row in rows], next_cursor=next_cursor)
+    return Page(items=rows, next_cursor=next_cursor)
 
 
 def _rows(caller: Caller, who, action, subject, ip, since, until) -> Iterator[list[object]]:

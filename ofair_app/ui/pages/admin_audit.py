@@ -76,8 +76,8 @@ class AdminAuditState(SessionState):
 
     @rx.event
     async def apply(self, form_data: dict):
-        caller = await self._caller()
-        if caller is None or caller.role != "admin":
+        caller = await self._admin()
+        if caller is None:
             return rx.redirect(routes.LOGIN)
         self.error, self.errors = "", {}
         self.applied = {name: str(form_data.get(name, "") or "")[:254] for name in FILTERS}
@@ -86,8 +86,8 @@ class AdminAuditState(SessionState):
 
     @rx.event
     async def more(self):
-        caller = await self._caller()
-        if caller is None or caller.role != "admin" or not self.cursor:
+        caller = await self._admin()
+        if caller is None or not self.cursor:
             return None
         await self._load(caller, more=True)
         return None

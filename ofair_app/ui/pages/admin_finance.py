@@ -83,8 +83,8 @@ class AdminFinanceState(SessionState):
 
     @rx.event
     async def choose_month(self, value: str):
-        caller = await self._caller()
-        if caller is None or caller.role != "admin":
+        caller = await self._admin()
+        if caller is None:
             return rx.redirect(routes.LOGIN)
         self.month = value
         await self._load(caller)
@@ -92,8 +92,8 @@ class AdminFinanceState(SessionState):
 
     @rx.event
     async def export(self):
-        caller = await self._caller()
-        if caller is None or caller.role != "admin" or not self.month:
+        caller = await self._admin()
+        if caller is None or not self.month:
             return None
         month = date(int(self.month[:4]), int(self.month[5:7]), 1)
         content = await self._as(caller, lambda s: settlement.statements_csv(
@@ -102,8 +102,8 @@ class AdminFinanceState(SessionState):
 
     @rx.event
     async def retry(self, document_id: str):
-        caller = await self._caller()
-        if caller is None or caller.role != "admin":
+        caller = await self._admin()
+        if caller is None:
             return rx.redirect(routes.LOGIN)
         self.error, self.notice = "", ""
         try:

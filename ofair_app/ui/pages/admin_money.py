@@ -90,8 +90,8 @@ class AdminPayoutsState(SessionState):
         return None
 
     async def _act(self, work, notice_key: str):
-        caller = await self._caller()
-        if caller is None or caller.role != "admin":
+        caller = await self._admin()
+        if caller is None:
             return rx.redirect(routes.LOGIN)
         self.error, self.notice = "", ""
         try:
@@ -154,8 +154,8 @@ class AdminPayoutsState(SessionState):
     @rx.event
     async def manual(self):
         """Record a payout made outside a batch; every bad field is named beside it."""
-        caller = await self._caller()
-        if caller is None or caller.role != "admin":
+        caller = await self._admin()
+        if caller is None:
             return rx.redirect(routes.LOGIN)
         self.error, self.notice, self.manual_errors = "", "", {}
         checks = FieldErrors()
@@ -354,8 +354,8 @@ class AdminDisputesState(SessionState):
 
     @rx.event
     async def resolve(self, dispute_id: str, resolution: str):
-        caller = await self._caller()
-        if caller is None or caller.role != "admin":
+        caller = await self._admin()
+        if caller is None:
             return rx.redirect(routes.LOGIN)
         self.error, self.notice = "", ""
         try:

@@ -64,10 +64,6 @@ class AdminProsState(SessionState):
     error: str = ""
     notice: str = ""
 
-    async def _admin(self):
-        caller = await self._caller()
-        return caller if caller is not None and caller.role == "admin" else None
-
     async def _load(self, caller) -> None:
         status = ProfessionalStatus(self.tab)
 

@@ -101,8 +101,8 @@ class AdminUsersState(SessionState):
 
     @rx.event
     async def find(self, form_data: dict):
-        caller = await self._caller()
-        if caller is None or caller.role != "admin":
+        caller = await self._admin()
+        if caller is None:
             return rx.redirect(routes.LOGIN)
         self.error, self.notice = "", ""
         self.q = str(form_data.get("q", "") or "")[:120]
@@ -111,16 +111,16 @@ class AdminUsersState(SessionState):
 
     @rx.event
     async def more(self):
-        caller = await self._caller()
-        if caller is None or caller.role != "admin" or not self.cursor:
+        caller = await self._admin()
+        if caller is None or not self.cursor:
             return None
         await self._search(caller, more=True)
         return None
 
     @rx.event
     async def select(self, user_id: str):
-        caller = await self._caller()
-        if caller is None or caller.role != "admin":
+        caller = await self._admin()
+        if caller is None:
             return rx.redirect(routes.LOGIN)
         self.error, self.notice, self.reason = "", "", ""
         try:
@@ -143,8 +143,8 @@ class AdminUsersState(SessionState):
         self.new_role = value
 
     async def _change(self, change, notice: str):
-        caller = await self._caller()
-        if caller is None or caller.role != "admin":
+        caller = await self._admin()
+        if caller is None:
             return rx.redirect(routes.LOGIN)
         self.error, self.notice = "", ""
         ip, reason = self.router.session.client_ip[:64], self.reason

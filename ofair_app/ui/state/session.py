@@ -214,6 +214,11 @@ class SessionState(LocaleState):
     def _current_business(self, caller: Caller) -> uuid.UUID | None:
         return current_business(caller, self.business_choice)
 
+    async def _admin(self) -> Caller | None:
+        """The signed-in caller when an admin, else None (an admin page's events)."""
+        caller = await self._caller()
+        return caller if caller is not None and caller.role == "admin" else None
+
     async def _guard(self, need: str) -> tuple[Caller | None, object]:
         """Check the page's need ("login", "business" or "admin") and return the caller with
         the event to return (a redirect), if any. Sets `access` for the page to render."""
