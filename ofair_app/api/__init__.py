@@ -18,6 +18,7 @@ from ofair_app.api.errors import install_error_handlers
 from ofair_app.api.observe import HEADER, Observe
 from ofair_app.api.openapi import install_openapi, operation_id
 from ofair_app.api.routes import (
+    admin_leads,
     admin_users,
     audit,
     auth,
@@ -53,8 +54,8 @@ def create_api() -> FastAPI:
     install_openapi(api)
 
     v1 = APIRouter(prefix=API_PREFIX)
-    for module in (health, auth, audit, admin_users, users, consents, professionals, leads,
-                   proposals, payments, settlement, reference, files):
+    for module in (health, auth, audit, admin_users, admin_leads, users, consents,
+                   professionals, leads, proposals, payments, settlement, reference, files):
         v1.include_router(module.router)
     api.include_router(v1)
     install_docs(api, prefix=API_PREFIX)

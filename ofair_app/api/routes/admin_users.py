@@ -65,7 +65,7 @@ def _detail_out(found: admin_users.UserDetail) -> AdminUserDetailOut:
         recent_leads=found.recent_leads, sign_ins=found.sign_ins)
 
 
-@router.get("/admin/users", response_model=Page[AdminUserOut], name="search",
+@router.get("/admin/users", response_model=Page[AdminUserOut], name="users",
             tags=["admin"], responses=errors(403, 422))
 def search_users(caller: AdminCaller,
                  q: Annotated[str, Query(max_length=120,
@@ -82,7 +82,7 @@ def search_users(caller: AdminCaller,
                     next_cursor=next_cursor)
 
 
-@router.get("/admin/users/{user_id}", response_model=AdminUserDetailOut, name="get",
+@router.get("/admin/users/{user_id}", response_model=AdminUserDetailOut, name="user",
             tags=["admin"], responses=errors(403, 404))
 def get_user(user_id: uuid.UUID, caller: AdminCaller) -> AdminUserDetailOut:
     """A person's businesses, leads and sign-in history."""
@@ -97,7 +97,7 @@ def _changed(caller, user_id: uuid.UUID, change) -> AdminUserDetailOut:
 
 
 @router.post("/admin/users/{user_id}/suspend", response_model=AdminUserDetailOut,
-             name="suspend", tags=["admin"], responses=errors(403, 404, 409))
+             name="suspend_user", tags=["admin"], responses=errors(403, 404, 409))
 def suspend_user(user_id: uuid.UUID, body: ReasonIn, caller: AdminCaller,
                  ip: ClientIp) -> AdminUserDetailOut:
     """The person can no longer sign in, and every session of theirs ends now (audited)."""
@@ -106,7 +106,7 @@ def suspend_user(user_id: uuid.UUID, body: ReasonIn, caller: AdminCaller,
 
 
 @router.post("/admin/users/{user_id}/reinstate", response_model=AdminUserDetailOut,
-             name="reinstate", tags=["admin"], responses=errors(403, 404, 409))
+             name="reinstate_user", tags=["admin"], responses=errors(403, 404, 409))
 def reinstate_user(user_id: uuid.UUID, body: ReasonIn, caller: AdminCaller,
                    ip: ClientIp) -> AdminUserDetailOut:
     """The person may sign in again (audited)."""
@@ -114,7 +114,7 @@ def reinstate_user(user_id: uuid.UUID, body: ReasonIn, caller: AdminCaller,
         session=s, caller=caller, user_id=user_id, suspended=False, reason=body.reason, ip=ip))
 
 
-@router.post("/admin/users/{user_id}/role", response_model=AdminUserDetailOut, name="role",
+@router.post("/admin/users/{user_id}/role", response_model=AdminUserDetailOut, name="user_role",
              tags=["admin"], responses=errors(403, 404, 409))
 def change_role(user_id: uuid.UUID, body: RoleIn, caller: AdminCaller,
                 ip: ClientIp) -> AdminUserDetailOut:

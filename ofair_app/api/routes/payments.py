@@ -52,7 +52,7 @@ class InitiateIn(BaseModel):
 
 
 class InitiatedOut(BaseModel):
-    payment_id: uuid.UUID
+    payment_id: uuid.UUID | None  # none in b2b mode: no payment holds the job's money
     psp_reference: str | None
     checkout_url: str | None
     amounts: Amounts
@@ -460,7 +460,7 @@ class ResolveIn(BaseModel):
 class DisputeOut(BaseModel):
     id: uuid.UUID
     lead_id: uuid.UUID
-    payment_id: uuid.UUID
+    payment_id: uuid.UUID | None  # none in b2b mode: no payment holds the job's money
     party: str
     reason: str
     status: str
