@@ -120,13 +120,14 @@ def _business(session: Session, who: str) -> uuid.UUID | None:
 
 
 def whole(*, session: Session, caller: Caller, lead_id: uuid.UUID, ip: str = "",
-          user_agent: str = "") -> LeadWhole:
-    """One lead as an admin reviews it. Its client's details are read through the same door
-    as every reveal, so this read is logged (contact_access_logs, reason "admin")."""
+          user_agent: str = "", with_client: bool = True) -> LeadWhole:
+    """One lead as an admin reviews it. Its client's details (unless `with_client` is off:
+    the page asks for them apart) are read through the same door as every reveal, so this
+    read is logged (contact_access_logs, reason "admin")."""
     users.require_admin(caller)
     lead = leads.find_lead(session, lead_id)
     client = leads.reveal_contact(session=session, caller=caller, lead_id=lead_id, ip=ip,
-                                  user_agent=user_agent)
+                                  user_agent=user_agent) if with_client else None
     events = list(session.exec(select(LeadEvent).where(LeadEvent.lead_id == lead_id)
                                .order_by(col(LeadEvent.created_at))).all())
     proposals = list(session.exec(select(Proposal).where(Proposal.lead_id == lead_id)

@@ -61,6 +61,7 @@ ADMIN_DISPUTES = "/admin/disputes"
 ADMIN_FINANCE = "/admin/finance"
 ADMIN_AUDIT = "/admin/audit"
 ADMIN_USERS = "/admin/users"
+ADMIN_LEADS = "/admin/leads"
 
 # Reflex serves this page for every unknown address.
 NOT_FOUND = "404"

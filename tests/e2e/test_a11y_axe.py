@@ -82,6 +82,7 @@ SWEEP: list[Visit] = [
     Visit("/admin/finance", "admin", "/admin/finance"),
     Visit("/admin/audit", "admin", "/admin/audit"),
     Visit("/admin/users", "admin", "/admin/users"),
+    Visit("/admin/leads", "admin", "/admin/leads"),
     Visit("/accessibility", "anon", "/accessibility"),
     Visit("/accessibility", "pro", "/accessibility"),
     Visit("/privacy", "anon", "/privacy"),

@@ -502,6 +502,7 @@ def pro_shell(*children, active: str = routes.PRO_HOME, guard: bool = True) -> r
 
 ADMIN_NAV = [
     (routes.ADMIN_HOME, "layout-dashboard", "ui.admin.nav.dashboard"),
+    (routes.ADMIN_LEADS, "inbox", "ui.admin.nav.leads"),
     (routes.ADMIN_USERS, "users", "ui.admin.nav.users"),
     (routes.ADMIN_PROFESSIONALS, "badge-check", "ui.admin.nav.professionals"),
     (routes.ADMIN_PAYOUTS, "banknote", "ui.admin.nav.payouts"),

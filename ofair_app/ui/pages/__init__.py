@@ -12,6 +12,7 @@ from ofair_app.ui.pages.account import AccountState, account
 from ofair_app.ui.pages.admin_audit import AdminAuditState, admin_audit
 from ofair_app.ui.pages.admin_finance import AdminFinanceState, admin_finance
 from ofair_app.ui.pages.admin_home import AdminHomeState, admin_home
+from ofair_app.ui.pages.admin_leads import AdminLeadsState, admin_leads_page
 from ofair_app.ui.pages.admin_money import (
     AdminDisputesState,
     AdminPayoutsState,
@@ -124,4 +125,5 @@ def register(app: rx.App) -> None:
          AdminFinanceState.open)
     _add(app, admin_audit, routes.ADMIN_AUDIT, "יומן ביקורת", AdminAuditState.open)
     _add(app, admin_users_page, routes.ADMIN_USERS, "משתמשים", AdminUsersState.open)
+    _add(app, admin_leads_page, routes.ADMIN_LEADS, "לידים", AdminLeadsState.open)
     _add(app, not_found, routes.NOT_FOUND, "הדף לא נמצא")

@@ -1,0 +1,271 @@
+"""`/admin/leads`: every lead for admins (issue 18 point 2), narrowed by status, type,
+category, days, owner and performer, newest first, more on request. A lead opens whole: its
+history, proposals, payment and dispute; its client's details only on an explicit request,
+which is logged as every reveal is."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import reflex as rx
+
+from ofair_app import reference
+from ofair_app.domain.errors import AppError, InvalidInput
+from ofair_app.domain.leads import LeadStatus, LeadType
+from ofair_app.services import admin_leads, leads
+from ofair_app.ui import format, routes, theme
+from ofair_app.ui.components.forms import empty_state, error_banner, field, form, page_title
+from ofair_app.ui.components.shells import admin_shell
+from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.session import SessionState
+
+ANY = "any"
+FILTERS = ("status", "type", "category", "owner", "performer", "since", "until")
+
+
+class AdminLeadsState(SessionState):
+    rows: list[dict[str, str]] = []
+    cursor: str = ""
+    applied: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    error: str = ""
+    lead: dict[str, str] = {}
+    client: dict[str, str] = {}
+    history: list[dict[str, str]] = []
+    offers: list[dict[str, str]] = []
+
+    def _query(self) -> admin_leads.LeadQuery:
+        values = {k: v for k, v in self.applied.items() if v and v != ANY}
+        days = {}
+        for name in ("since", "until"):
+            if values.get(name):
+                try:
+                    days[name] = date.fromisoformat(values[name])
+                except ValueError:
+                    raise InvalidInput(fields={name: "errors.field.date"}) from None
+        return admin_leads.LeadQuery(
+            status=values.get("status", ""), type=values.get("type", ""),
+            category=values.get("category", ""), owner=values.get("owner", ""),
+            performer=values.get("performer", ""), **days)
+
+    def _row(self, lead) -> dict[str, str]:
+        category = reference.category(lead.category_slug)
+        return {"id": str(lead.id), "title": lead.title,
+                "status": self._text(f"ui.lead_status.{lead.status}"),
+                "type": self._text(f"ui.leads.type.{lead.type}"),
+                "category": category.name(self.locale) if category else lead.category_slug,
+                "when": format.moment(lead.created_at, self.locale)}
+
+    async def _load(self, caller, *, more: bool = False) -> None:
+        cursor = self.cursor if more else None
+        try:
+            query = self._query()
+            found, next_cursor = await self._as(caller, lambda s: admin_leads.search(
+                session=s, caller=caller, query=query, cursor=cursor))
+        except AppError as error:
+            self.errors = self._field_messages(error)
+            self.error = "" if self.errors else self._message(error)
+            return
+        rows = [self._row(lead) for lead in found]
+        self.rows = [*self.rows, *rows] if more else rows
+        self.cursor = next_cursor or ""
+
+    @rx.event
+    async def open(self):
+        caller, redirect = await self._guard("admin")
+        if caller is None:
+            return redirect
+        self.error, self.errors, self.applied, self.lead = "", {}, {}, {}
+        await self._load(caller)
+        return None
+
+    @rx.event
+    async def apply(self, form_data: dict):
+        caller = await self._admin()
+        if caller is None:
+            return rx.redirect(routes.LOGIN)
+        self.error, self.errors = "", {}
+        self.applied = {name: str(form_data.get(name, "") or "")[:254] for name in FILTERS}
+        await self._load(caller)
+        return None
+
+    @rx.event
+    async def more(self):
+        caller = await self._admin()
+        if caller is None or not self.cursor:
+            return None
+        await self._load(caller, more=True)
+        return None
+
+    @rx.event
+    async def select(self, lead_id: str):
+        caller = await self._admin()
+        if caller is None:
+            return rx.redirect(routes.LOGIN)
+        self.error, self.client = "", {}
+        try:
+            wanted = uuid.UUID(lead_id)
+            found = await self._as(caller, lambda s: admin_leads.whole(
+                session=s, caller=caller, lead_id=wanted, with_client=False))
+        except (AppError, ValueError) as error:
+            self.error = (self._message(error) if isinstance(error, AppError)
+                          else self._text("errors.lead.not_found"))
+            return None
+        lead, locale = found.lead, self.locale
+        self.lead = {**self._row(lead), "budget": format.money(lead.budget, locale)
+                     if lead.budget is not None else "",
+                     "payment": (self._text(f"ui.payment_status.{found.payment.status}")
+                                 + " · " + format.money(found.payment.final_amount, locale))
+                     if found.payment else "",
+                     "dispute": (self._text(f"ui.leads.dispute.{found.dispute.status}")
+                                 + " · " + found.dispute.reason[:200]) if found.dispute else ""}
+        self.history = [{"event": self._text(f"ui.leads.event.{e.event}"),
+                         "when": format.moment(e.created_at, locale)} for e in found.events]
+        self.offers = [{"price": format.money(p.price, locale),
+                        "status": self._text(f"ui.offer_status.{p.status}"),
+                        "when": format.moment(p.created_at, locale)} for p in found.proposals]
+        return None
+
+    @rx.event
+    def close(self):
+        self.lead, self.client = {}, {}
+
+    @rx.event
+    async def reveal(self):
+        """The client's details, on request: the read is logged (reason "admin")."""
+        caller = await self._admin()
+        if caller is None or not self.lead:
+            return rx.redirect(routes.LOGIN)
+        ip, agent = (self.router.session.client_ip[:64],
+                     self.router.headers.user_agent[:200])
+        try:
+            wanted = uuid.UUID(self.lead["id"])
+            client = await self._as(caller, lambda s: leads.reveal_contact(
+                session=s, caller=caller, lead_id=wanted, ip=ip, user_agent=agent))
+        except (AppError, ValueError) as error:
+            self.error = (self._message(error) if isinstance(error, AppError)
+                          else self._text("errors.lead.not_found"))
+            return None
+        self.client = {"name": client.name, "phone": format.phone(client.phone),
+                       "address": client.address}
+        return None
+
+
+def _choice(name: str, label: str, options: list[tuple[str, str]]) -> rx.Component:
+    element_id = f"leads-{name}"
+    return field(label, rx.select.root(
+        rx.select.trigger(id=element_id, width="100%"),
+        rx.select.content(rx.select.item(t("ui.leads.any"), value=ANY),
+                          *[rx.select.item(t(key), value=value) for value, key in options]),
+        name=name, default_value=ANY, size="2"), html_for=element_id)
+
+
+def _input(name: str, label: str, *, kind: str = "text", hint: str = "") -> rx.Component:
+    element_id = f"leads-{name}"
+    return field(label, rx.input(name=name, id=element_id, type=kind, size="2", width="100%"),
+                 error=AdminLeadsState.errors.get(name, AdminLeadsState.errors.get(
+                     "who" if name == "owner" else name, "")),
+                 hint=hint, html_for=element_id)
+
+
+def _filters() -> rx.Component:
+    return form(
+        rx.grid(
+            _choice("status", "ui.leads.status",
+                    [(s.value, f"ui.lead_status.{s.value}") for s in LeadStatus]),
+            _choice("type", "ui.leads.type",
+                    [(k.value, f"ui.leads.type.{k.value}") for k in LeadType]),
+            _input("owner", "ui.leads.owner", hint="ui.audit.who_hint"),
+            _input("performer", "ui.leads.performer", hint="ui.leads.performer_hint"),
+            _input("since", "ui.audit.since", kind="date"),
+            _input("until", "ui.audit.until", kind="date"),
+            columns=rx.breakpoints(initial="1", sm="2", lg="3"), spacing="3", width="100%"),
+        rx.button(rx.icon("search", size=14, aria_hidden="true"), t("ui.audit.apply"),
+                  type="submit", size="2", id="leads-apply", margin_top="0.5rem"),
+        on_submit=AdminLeadsState.apply, width="100%", id="leads-filters")
+
+
+def _row(row: rx.Var) -> rx.Component:
+    return rx.el.li(
+        rx.hstack(
+            rx.vstack(rx.text(row["title"], weight="bold", size="2"),
+                      rx.text(row["status"], " · ", row["type"], " · ", row["category"],
+                              size="1", color=theme.MUTED),
+                      rx.text(row["when"], size="1", color=theme.MUTED),
+                      spacing="0", align="start", min_width="0", flex="1"),
+            rx.button(t("ui.users.open"), size="1", variant="soft",
+                      on_click=AdminLeadsState.select(row["id"]), class_name="leads-open"),
+            width="100%", align="center", spacing="3"),
+        padding_y="0.6rem", border_bottom=f"1px solid {rx.color('gray', 4)}",
+        list_style="none", class_name="leads-row")
+
+
+def _list(title: str, rows: rx.Var, render, empty: str) -> rx.Component:
+    return rx.vstack(
+        rx.heading(t(title), as_="h3", size="3"),
+        rx.cond(rows.length() > 0,
+                rx.el.ul(rx.foreach(rows, lambda r: rx.el.li(render(r), list_style="none",
+                                                                padding_y="0.2rem")),
+                         padding="0", margin="0", width="100%"),
+                rx.text(t(empty), size="2", color=theme.MUTED)),
+        spacing="1", width="100%")
+
+
+def _lead() -> rx.Component:
+    state, lead = AdminLeadsState, AdminLeadsState.lead
+    return rx.vstack(
+        rx.hstack(rx.heading(lead.get("title", ""), as_="h2", size="5"), rx.spacer(),
+                  rx.button(rx.icon("x", size=14, aria_hidden="true"), t("ui.users.close"),
+                            size="1", variant="ghost", on_click=state.close),
+                  width="100%", align="center"),
+        rx.text(lead.get("status", ""), " · ", lead.get("type", ""), " · ",
+                lead.get("category", ""), size="2", color=theme.MUTED),
+        rx.cond(lead.get("budget", "") != "",
+                rx.text(t("ui.leads.budget"), " ", rx.el.bdi(lead.get("budget", "")), size="2")),
+        rx.cond(state.client.get("name", "") != "",
+                rx.vstack(rx.text(state.client.get("name", ""), weight="bold", size="2"),
+                          rx.text(rx.el.bdi(state.client.get("phone", ""), dir="ltr"),
+                                  size="2"),
+                          rx.text(state.client.get("address", ""), size="2"),
+                          spacing="0", id="leads-client", padding="0.5rem",
+                          background=rx.color("amber", 2), border_radius="0.5rem",
+                          width="100%"),
+                rx.button(rx.icon("eye", size=14, aria_hidden="true"), t("ui.leads.reveal"),
+                          size="2", variant="soft", on_click=state.reveal,
+                          id="leads-reveal")),
+        rx.cond(lead.get("payment", "") != "",
+                rx.text(t("ui.leads.payment"), " ", lead.get("payment", ""), size="2")),
+        rx.cond(lead.get("dispute", "") != "",
+                rx.text(t("ui.leads.dispute"), " ", lead.get("dispute", ""), size="2")),
+        _list("ui.leads.proposals", state.offers, lambda o: rx.text(
+            rx.el.bdi(o["price"]), " · ", o["status"], " · ", o["when"], size="2"),
+            "ui.leads.no_proposals"),
+        _list("ui.leads.history", state.history, lambda e: rx.text(
+            e["event"], " · ", e["when"], size="2"), "ui.leads.no_history"),
+        spacing="3", width="100%", style=theme.card_style(), id="leads-lead")
+
+
+def admin_leads_page() -> rx.Component:
+    state = AdminLeadsState
+    return admin_shell(
+        rx.vstack(
+            page_title("ui.leads.title", "ui.leads.subtitle"),
+            error_banner(state.error),
+            rx.cond(state.lead.get("id", "") != "", _lead()),
+            rx.box(_filters(), width="100%", style=theme.card_style()),
+            rx.box(
+                rx.cond(state.rows.length() > 0,
+                        rx.vstack(
+                            rx.el.ul(rx.foreach(state.rows, _row), padding="0", margin="0",
+                                     width="100%", id="leads-rows",
+                                     aria_label=t("ui.leads.title")),
+                            rx.cond(state.cursor != "",
+                                    rx.button(t("ui.users.more"), variant="soft", size="2",
+                                              on_click=state.more, id="leads-more")),
+                            spacing="3", width="100%", align="center"),
+                        empty_state("ui.leads.empty", icon="inbox")),
+                width="100%", style=theme.card_style()),
+            spacing="4", width="100%"),
+        active=routes.ADMIN_LEADS,
+    )
