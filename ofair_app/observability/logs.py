@@ -23,6 +23,19 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 logger = logging.getLogger("ofair.actions")
 
 
+class Stderr(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is when a line is written (a handler bound to the
+    stream at start would keep writing to one a test runner or a daemon has since closed)."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 class WorkFilter(logging.Filter):
     """Puts the current request's id and caller on every record."""
 
@@ -49,7 +62,7 @@ def configure() -> logging.Handler:
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, _OURS, False)]:
         root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = Stderr()
     setattr(handler, _OURS, True)
     handler.addFilter(WorkFilter())
     handler.setFormatter(formatter(settings.log_format))

@@ -113,6 +113,7 @@ def _download(kind: str, icon: str, label: str) -> rx.Component:
         download=f"ofair-audit.{kind}", id=f"audit-export-{kind}",
         custom_attrs={"reloadDocument": True},  # the router leaves the click to the browser
         style={"display": "inline-flex", "align_items": "center", "gap": "0.3rem",
+               "min_height": "44px", "padding_inline": "0.25rem",
                "color": theme.BRAND, "font_weight": "500", "font_size": "0.875rem",
                "text_decoration": "underline", "text_underline_offset": "3px"})
 
