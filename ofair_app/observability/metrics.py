@@ -13,7 +13,6 @@ multiprocess mode when `PROMETHEUS_MULTIPROC_DIR` names an empty directory at st
 
 from __future__ import annotations
 
-import logging
 import os
 
 from prometheus_client import (
@@ -26,12 +25,6 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
-
-from ofair_app.db.engine import SYSTEM, unit_of_work
-
-logger = logging.getLogger(__name__)
 
 REGISTRY = CollectorRegistry()
 
@@ -48,8 +41,6 @@ JOB_SECONDS = Histogram("ofair_job_duration_seconds", "How long each job run too
                         registry=REGISTRY,
                         buckets=(0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600))
 
-_BACKLOG = text("SELECT count(*) FROM outbox_messages WHERE status = 'pending'")
-_LEDGER_SUM = text("SELECT coalesce(sum(amount), 0) FROM ledger_entries")
 
 
 class DatabaseFigures(Collector):
@@ -57,22 +48,18 @@ class DatabaseFigures(Collector):
 
     def collect(self):
         up = GaugeMetricFamily("ofair_database_up", "Whether the scrape could read the database")
-        try:
-            with unit_of_work(SYSTEM) as session:
-                backlog = session.execute(_BACKLOG).scalar_one()
-                ledger_sum = session.execute(_LEDGER_SUM).scalar_one()
-        except (SQLAlchemyError, OSError) as error:
-            logger.warning("metrics: database unreadable: %s", error.__class__.__name__)
-            up.add_metric([], 0)
-            yield up
-            return
-        up.add_metric([], 1)
+        from ofair_app.services import health
+
+        figures = health.platform_figures()
+        up.add_metric([], 0 if figures is None else 1)
         yield up
+        if figures is None:
+            return
         yield GaugeMetricFamily("ofair_outbox_backlog", "Messages waiting to be sent",
-                                value=backlog)
+                                value=figures.outbox_backlog)
         yield GaugeMetricFamily("ofair_ledger_sum",
                                 "Sum of every ledger entry, in shekels (always 0)",
-                                value=float(ledger_sum))
+                                value=float(figures.ledger_sum))
 
 
 def exposition() -> tuple[bytes, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -90,3 +91,27 @@ def migration_heads() -> set[str]:
     config = Config(str(root / "alembic.ini"))
     config.set_main_option("script_location", str(root / "alembic"))
     return set(ScriptDirectory.from_config(config).get_heads())
+
+
+@dataclass(frozen=True)
+class PlatformFigures:
+    outbox_backlog: int  # messages waiting to be sent
+    ledger_sum: Decimal  # every ledger entry summed: always 0
+
+
+_BACKLOG = text("SELECT count(*) FROM outbox_messages WHERE status = 'pending'")
+
+
+def platform_figures() -> PlatformFigures | None:
+    """What only the database knows, for the metrics (as the platform); None when it cannot
+    be read. Never raises."""
+    from ofair_app.db.engine import SYSTEM
+    from ofair_app.services import ledger
+
+    try:
+        with unit_of_work(SYSTEM) as session:
+            return PlatformFigures(outbox_backlog=int(session.execute(_BACKLOG).scalar_one()),
+                                   ledger_sum=ledger.total_of_all_entries(session))
+    except (SQLAlchemyError, OSError) as exc:
+        logger.warning("platform figures unreadable: %s", exc.__class__.__name__)
+        return None
