@@ -25,11 +25,13 @@ from ofair_app.api.routes import (
     consents,
     files,
     health,
+    kpis,
     leads,
     payments,
     professionals,
     proposals,
     reference,
+    reports,
     settlement,
     users,
 )
@@ -54,8 +56,9 @@ def create_api() -> FastAPI:
     install_openapi(api)
 
     v1 = APIRouter(prefix=API_PREFIX)
-    for module in (health, auth, audit, admin_users, admin_leads, users, consents,
-                   professionals, leads, proposals, payments, settlement, reference, files):
+    for module in (health, auth, audit, admin_users, admin_leads, kpis, users, consents,
+                   professionals, leads, proposals, payments, settlement, reference, files,
+                   reports):
         v1.include_router(module.router)
     api.include_router(v1)
     install_docs(api, prefix=API_PREFIX)

@@ -65,6 +65,7 @@ class LeadSituation:
     paid: bool = False  # a payment holds the job's money (paid or partly refunded)
     released: bool = False  # that money has been released to the parties
     b2b: bool = False  # b2b settlement: the client pays the performer, not the platform
+    hidden: bool = False  # an admin took it off the board: no offers, referrals or awards
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def allowed_actions(role: ViewerRole, situation: LeadSituation) -> frozenset[Lea
         allowed.add(LeadAction.view_client)
         if owner_may_cancel(status):
             allowed.add(LeadAction.cancel_lead)
-        if status == LeadStatus.active:
+        if status == LeadStatus.active and not situation.hidden:
             allowed.add(LeadAction.choose_proposal)
             if role == ViewerRole.referrer and lead_type == LeadType.professional_referral:
                 allowed.add(LeadAction.refer)
@@ -139,7 +140,7 @@ def allowed_actions(role: ViewerRole, situation: LeadSituation) -> frozenset[Lea
     if role in (ViewerRole.proposer, ViewerRole.visitor) and status == LeadStatus.active:
         if situation.my_proposal == ProposalStatus.pending:
             allowed.add(LeadAction.withdraw_proposal)
-        else:
+        elif not situation.hidden:
             allowed.add(LeadAction.propose)
     return frozenset(allowed)
 

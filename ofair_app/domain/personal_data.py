@@ -244,7 +244,11 @@ REGISTRY: tuple[Table, ...] = (
         "leads",
         {"owner_user_id": L,
          "short_description": Column(Category.free_text, erase=False,
-                                     note="the public summary, kept with the job's money")},
+                                     note="the public summary, kept with the job's money"),
+         "hidden_by": Column(Category.link, erase=False,
+                             note="the admin who hid the lead from the board"),
+         "hidden_reason": Column(Category.free_text, erase=False,
+                                 note="an admin's note on why the lead was hidden")},
         subject="owner_user_id = :user_id", erasure=Erasure.keep, legal_hold=BOOKKEEPING,
         retention="7 years after the job's payment; open leads are cancelled at closure"),
     Table(

@@ -66,6 +66,12 @@ class Lead(SQLModel, table=True):
     cancelled_at: datetime | None = None
     completed_at: datetime | None = None  # the performer marked the job done
     closed_at: datetime | None = None  # the owner confirmed (or the auto-confirm job did)
+    first_proposal_at: datetime | None = None  # kept by the proposals_count trigger (0021)
+    # Hidden from the board by an admin, why and by whom (all three or none; only the platform
+    # changes them: migration 0020).
+    hidden_at: datetime | None = None
+    hidden_reason: str | None = Field(default=None, max_length=500)
+    hidden_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")
 
 
 # A consumer's request: who to contact and the whole description (it may name a street).

@@ -40,6 +40,8 @@ TEMPLATES: dict[str, frozenset[str]] = {
     "proposal_received": frozenset({"sms", "email"}),
     "proposal_accepted": frozenset({"sms", "email"}),
     "proposal_rejected": frozenset({"sms", "email"}),
+    "lead_hidden": frozenset({"sms", "email"}),
+    "lead_restored": frozenset({"sms", "email"}),
     "referral_received": frozenset({"sms", "email"}),
     "referral_accepted": frozenset({"sms", "email"}),
     "award_cancelled": frozenset({"sms", "email"}),

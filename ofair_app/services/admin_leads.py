@@ -1,7 +1,8 @@
 """Leads for admins (issue 18 point 2): every lead, narrowed by status, type, category, city,
 days, owner and performer, newest first in cursor pages; one lead whole: its client's
 details (each read by an admin is logged, as every reveal is), its history, its proposals,
-its payment and its dispute."""
+its payment and its dispute; moderation: an admin hides a lead from the board with a reason
+(its owner is told) and restores it."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from pydantic import AwareDatetime
 from sqlmodel import Session, col, or_, select
 
 from ofair_app.db.engine import Caller
+from ofair_app.domain import identity
 from ofair_app.domain.cursor import CursorCodec
-from ofair_app.domain.errors import InvalidInput
+from ofair_app.domain.errors import Conflict, InvalidInput
 from ofair_app.domain.leads import LeadStatus, LeadType
 from ofair_app.domain.tax import ISRAEL
 from ofair_app.models import (
@@ -25,8 +27,17 @@ from ofair_app.models import (
     Professional,
     Proposal,
 )
-from ofair_app.services import leads, users
+from ofair_app.models._base import utcnow
+from ofair_app.observability import logs
+from ofair_app.services import audit, leads, notifications, proposals, users
 from ofair_app.services.leads import ClientDetails
+
+
+class NotOnBoard(Conflict):
+    """Only an open lead is on the board, so only an open lead is hidden from it."""
+
+    code, message_key = "lead_not_open", "errors.admin.hide_not_open"
+
 
 LEADS_CURSOR = CursorCodec("admin-leads", tuple[AwareDatetime, uuid.UUID])
 PAGE_MAX = 100
@@ -42,6 +53,7 @@ class LeadQuery:
     until: date | None = None
     owner: str = ""  # the owner: a user id, phone or e-mail
     performer: str = ""  # the performing business: its id or business number
+    hidden: bool | None = None  # only hidden leads (True), only shown ones (False)
 
 
 @dataclass(frozen=True)
@@ -88,6 +100,9 @@ def search(*, session: Session, caller: Caller, query: LeadQuery, cursor: str | 
     if query.until:
         wanted = wanted.where(col(Lead.created_at) < datetime.combine(
             query.until + timedelta(days=1), time(), tzinfo=ISRAEL))
+    if query.hidden is not None:
+        wanted = wanted.where(col(Lead.hidden_at).is_not(None) if query.hidden
+                              else col(Lead.hidden_at).is_(None))
     if query.owner.strip():
         owner = users.find_user_id(session=session, who=query.owner.strip())
         if owner is None:
@@ -138,3 +153,72 @@ def whole(*, session: Session, caller: Caller, lead_id: uuid.UUID, ip: str = "",
                            .order_by(col(Dispute.created_at).desc())).first()
     return LeadWhole(lead=lead, client=client, events=events, proposals=proposals,
                      payment=payment, dispute=dispute)
+
+
+# --- moderation ----------------------------------------------------------------------------
+
+
+def _moderated(lead: Lead) -> dict[str, object]:
+    return {"hidden_at": lead.hidden_at, "hidden_reason": lead.hidden_reason,
+            "hidden_by": lead.hidden_by}
+
+
+def _tell_owner(session: Session, caller: Caller, lead: Lead, template: str,
+                reason: str) -> None:
+    """The lead's owner hears of it: its author for a request, the business's owners for a
+    pro lead."""
+    params = {"lead_title": proposals.short_title(lead), "reason": reason,
+              "lead_url": proposals.lead_url_for_owner(lead)}
+    if lead.owner_professional_id is not None:
+        notifications.tell(session=session, caller=caller, template=template, params=params,
+                           businesses=[lead.owner_professional_id])
+    else:
+        notifications.tell(session=session, caller=caller, template=template, params=params,
+                           users=[lead.owner_user_id])
+
+
+def hide(*, session: Session, caller: Caller, lead_id: uuid.UUID, reason: str,
+         ip: str = "") -> Lead:
+    """Take an open lead off the board (admins only). While hidden nobody may propose on it,
+    refer it or award it; its owner may still edit or cancel it. Its owner is told why.
+    Hiding a hidden lead again changes nothing and writes nothing."""
+    users.require_admin(caller)
+    note = identity.clean_text(reason, field="reason", min_length=5, max_length=500,
+                               multiline=True)
+    lead = leads.find_lead(session, lead_id, lock=True)
+    if lead.hidden_at is not None:
+        return lead
+    if lead.status != LeadStatus.active:
+        raise NotOnBoard(params={"status": str(lead.status)})
+    before = _moderated(lead)
+    lead.hidden_at, lead.hidden_reason, lead.hidden_by = utcnow(), note, caller.user_id
+    session.add(lead)
+    session.flush()
+    audit.change(session=session, caller=caller, action="lead.hide", subject_type="lead",
+                 subject_id=lead.id, ip=ip, before=before, after=_moderated(lead), reason=note)
+    _tell_owner(session, caller, lead, "lead_hidden", note)
+    logs.action("lead", lead.id, "lead hidden from the board")
+    session.refresh(lead)
+    return lead
+
+
+def restore(*, session: Session, caller: Caller, lead_id: uuid.UUID, reason: str,
+            ip: str = "") -> Lead:
+    """Put a hidden lead back (on the board again if it is still open); its owner is told.
+    Restoring a lead that is not hidden changes nothing."""
+    users.require_admin(caller)
+    note = identity.clean_text(reason, field="reason", min_length=5, max_length=500,
+                               multiline=True)
+    lead = leads.find_lead(session, lead_id, lock=True)
+    if lead.hidden_at is None:
+        return lead
+    before = _moderated(lead)
+    lead.hidden_at = lead.hidden_reason = lead.hidden_by = None
+    session.add(lead)
+    session.flush()
+    audit.change(session=session, caller=caller, action="lead.restore", subject_type="lead",
+                 subject_id=lead.id, ip=ip, before=before, after=_moderated(lead), reason=note)
+    _tell_owner(session, caller, lead, "lead_restored", note)
+    logs.action("lead", lead.id, "lead restored to the board")
+    session.refresh(lead)
+    return lead

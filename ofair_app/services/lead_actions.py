@@ -76,7 +76,8 @@ def actions_on(session: Session, caller: Caller, lead: Lead) -> ViewerActions:
     paid, released = _money_held(session, lead)
     return rules.actions_for(role, LeadSituation(
         lead_type=lead.type, status=lead.status, my_proposal=my_proposal, paid=paid,
-        released=released, b2b=get_settings().settlement_mode == "b2b"))
+        released=released, b2b=get_settings().settlement_mode == "b2b",
+        hidden=lead.hidden_at is not None))
 
 
 def for_viewer(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> ViewerActions:

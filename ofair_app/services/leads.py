@@ -404,6 +404,18 @@ def require_owner(session: Session, lead: Lead, caller: Caller) -> None:
                        professional_id=lead.owner_professional_id)
 
 
+class LeadHidden(Conflict):
+    """An admin took the lead off the board: no offers, referrals or awards until restored."""
+
+    code, message_key = "lead_hidden", "errors.lead.hidden"
+
+
+def require_shown(lead: Lead) -> None:
+    """409 while an admin keeps the lead hidden (services/admin_leads.hide)."""
+    if lead.hidden_at is not None:
+        raise LeadHidden()
+
+
 def _require_open(session: Session, lead: Lead, caller: Caller) -> None:
     require_owner(session, lead, caller)
     if not rules.is_editable(lead.status):

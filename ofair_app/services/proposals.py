@@ -170,6 +170,7 @@ def create_proposal(*, session: Session, caller: Caller, lead_id: uuid.UUID,
         raise Forbidden("errors.proposal.own_lead", code="own_lead")
     if lead.status != LeadStatus.active:
         raise LeadNotOpen(params={"status": str(lead.status)})
+    lead_service.require_shown(lead)
     checks = FieldErrors()
     price = checks(_price, data.price)
     description = checks(_description, data.description)
@@ -357,6 +358,7 @@ def accept_proposal(*, session: Session, caller: Caller, proposal_id: uuid.UUID,
     if lead.status != LeadStatus.active:
         raise lead_rules.IllegalTransition(params={"status": str(lead.status),
                                                    "event": str(Event.award)})
+    lead_service.require_shown(lead)
     proposal.status = rules.move_proposal(Party.owner, proposal.status, ProposalStatus.accepted)
     session.add(proposal)
     session.flush()

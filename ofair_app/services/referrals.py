@@ -76,6 +76,7 @@ def share_lead(*, session: Session, caller: Caller, lead_id: uuid.UUID,
         raise Conflict("errors.referral.consumer_lead", code="not_shareable")
     if lead.status != LeadStatus.active:
         raise proposal_service.LeadNotOpen(params={"status": str(lead.status)})
+    lead_service.require_shown(lead)
     if data.receiver_professional_id == lead.owner_professional_id:
         raise InvalidInput(fields={"receiver_professional_id": "errors.referral.self"})
     receiver = session.get(Professional, data.receiver_professional_id)
@@ -192,6 +193,7 @@ def accept_referral(*, session: Session, caller: Caller, referral_id: uuid.UUID,
     _check_open(referral)
     if lead.status != LeadStatus.active:
         raise proposal_service.LeadNotOpen(params={"status": str(lead.status)})
+    lead_service.require_shown(lead)
     proposal = Proposal(lead_id=lead.id, professional_id=referral.receiver_professional_id,
                         created_by=caller.user_id, origin=ProposalOrigin.referral,
                         status=ProposalStatus.accepted, price=amount,

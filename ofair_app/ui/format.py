@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from babel.dates import format_date, format_datetime, format_timedelta
+from babel.numbers import format_decimal
 
 from ofair_app.domain.identity import display_phone
 from ofair_app.i18n import money, translate
 
 __all__ = ["ago", "day", "distance", "isolate", "joined", "long_day", "money", "month",
-           "phone"]
+           "number", "phone"]
 
 # Unicode's first-strong isolate and its closing pop (UAX #9): the text between them takes its
 # own direction and does not reorder with its neighbours.
@@ -48,6 +49,11 @@ def distance(km: float | None, locale: str) -> str:
         return isolate(translate("ui.time.under_km", locale))
     value = f"{km:.0f}" if km >= 10 else f"{km:.1f}"
     return isolate(translate("ui.board.km_away", locale, km=value))
+
+
+def number(value: int, locale: str) -> str:
+    """A count with the locale's grouping (12,345)."""
+    return format_decimal(value, locale=locale)
 
 
 def phone(e164: str | None) -> str:

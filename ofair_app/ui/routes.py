@@ -62,6 +62,7 @@ ADMIN_FINANCE = "/admin/finance"
 ADMIN_AUDIT = "/admin/audit"
 ADMIN_USERS = "/admin/users"
 ADMIN_LEADS = "/admin/leads"
+ADMIN_REPORTS = "/admin/reports"
 
 # Reflex serves this page for every unknown address.
 NOT_FOUND = "404"

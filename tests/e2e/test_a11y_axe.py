@@ -83,6 +83,7 @@ SWEEP: list[Visit] = [
     Visit("/admin/audit", "admin", "/admin/audit"),
     Visit("/admin/users", "admin", "/admin/users"),
     Visit("/admin/leads", "admin", "/admin/leads"),
+    Visit("/admin/reports", "admin", "/admin/reports"),
     Visit("/accessibility", "anon", "/accessibility"),
     Visit("/accessibility", "pro", "/accessibility"),
     Visit("/privacy", "anon", "/privacy"),

@@ -149,7 +149,7 @@ def test_every_form_goes_through_the_shared_form_without_browser_validation():
     offenders = []
     for path in UI.rglob("*.py"):
         source = path.read_text(encoding="utf-8")
-        for needle in ("rx.form(", "rx.el.form(", 'type="date"', "pattern="):
+        for needle in ("rx.form(", "rx.el.form(", 'type="date"', 'kind="date"', "pattern="):
             if needle in source and not (needle == "rx.form(" and path.name == "forms.py"):
                 offenders.append(f"{path.relative_to(UI)}: {needle}")
     assert offenders == []

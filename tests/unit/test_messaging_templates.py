@@ -20,6 +20,9 @@ from ofair_app.settings import get_settings
 HEBREW = re.compile("[\u0590-\u05ff]")
 
 # Distinct, ASCII values, so each can be found in the output and English output stays English.
+# Parameters an SMS leaves to the page it links to (free text of up to 500 characters).
+EMAIL_ONLY = frozenset({"reason"})
+
 PARAMS: dict[str, dict[str, object]] = {
     "otp_code": {"code": "482915", "minutes": 5},
     "email_change": {"code": "730164", "minutes": 5, "name": "Dana"},
@@ -37,6 +40,12 @@ PARAMS: dict[str, dict[str, object]] = {
                           "lead_url": "https://ofair.co.il/pro/leads/7f3a"},
     "proposal_rejected": {"lead_title": "Kitchen tap repair in Haifa",
                           "board_url": "https://ofair.co.il/pro"},
+    "lead_hidden": {"lead_title": "Kitchen tap repair in Haifa",
+                    "reason": "The description names the client's phone number",
+                    "lead_url": "https://ofair.co.il/my/requests/42"},
+    "lead_restored": {"lead_title": "Kitchen tap repair in Haifa",
+                      "reason": "The phone number was removed",
+                      "lead_url": "https://ofair.co.il/my/requests/42"},
     "referral_received": {"lead_title": "Bathroom renovation in Tel Aviv",
                           "referrer_name": "Levi Builders", "share": "20", "budget": "₪15,000",
                           "expires_on": "24/06/2025",
@@ -98,7 +107,9 @@ def test_every_template_renders_with_all_its_params_in_both_languages(name, loca
                                                                         channel) -> None:
     subject, body = render(name, locale, channel, **PARAMS[name])
     text = f"{subject}\n{body}"
-    for value in PARAMS[name].values():
+    for key, value in PARAMS[name].items():
+        if channel == "sms" and key in EMAIL_ONLY:
+            continue  # an admin's free-text note does not fit in 160 characters
         assert str(value) in text, (name, locale, channel, value)
     assert "{{" not in text and "{%" not in text
     if locale == "he":

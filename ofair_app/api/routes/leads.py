@@ -36,6 +36,7 @@ from ofair_app.domain.leads import (
     parse_share,
 )
 from ofair_app.models import (
+    AccessReason,
     Lead,
     LeadAttachment,
     LeadCreate,
@@ -87,6 +88,10 @@ class LeadOut(LeadPublicBase):
     created_at: datetime | None
     is_mine: bool
     can_view_contact: bool
+    # An admin took it off the board (no offers, referrals or awards meanwhile); the reason
+    # only for its owner and admins.
+    hidden: bool = False
+    hidden_reason: str | None = None
     # On `GET /leads/{id}` only: the caller's part in the lead and the steps open to them now
     # (services/lead_actions.for_viewer, what the app's own lead pages render from).
     viewer_role: ViewerRole | None = None
@@ -217,7 +222,10 @@ def lead_out(view: LeadView, locale: str, business: Professional | None) -> Lead
         budget=lead.budget, referrer_share_percentage=lead.referrer_share_percentage,
         preferred_schedule=lead.preferred_schedule, preferred_date=lead.preferred_date,
         status=lead.status, proposal_count=lead.proposal_count, professional=_business(business),
-        created_at=lead.created_at, is_mine=is_mine, can_view_contact=view.can_view_contact)
+        created_at=lead.created_at, is_mine=is_mine, can_view_contact=view.can_view_contact,
+        hidden=lead.hidden_at is not None,
+        hidden_reason=(lead.hidden_reason if view.relation in (AccessReason.owner,
+                                                               AccessReason.admin) else None))
     if view.client is not None:
         return LeadOwnerOut(**fields, visibility=lead.visibility,
                             client=ClientOut.of(view.client), updated_at=lead.updated_at)

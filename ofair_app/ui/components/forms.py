@@ -101,6 +101,21 @@ def date_select(id: str, day: rx.Var, month: rx.Var, year: rx.Var, years: rx.Var
     )
 
 
+def day_range(state, prefix: str, errors: rx.Var, *, since: str = "ui.audit.since",
+              until: str = "ui.audit.until") -> rx.Component:
+    """"From" and "to" days of a `state.days.DaysMixin`, each as `date_select`'s three lists;
+    their ids are `<prefix>-since` and `<prefix>-until` (the day lists), errors below each."""
+    def one(end: str, label: str) -> rx.Component:
+        element_id = f"{prefix}-{end}"
+        return field(label, date_select(
+            element_id, getattr(state, f"{end}_day"), getattr(state, f"{end}_month"),
+            getattr(state, f"{end}_year"), state.day_years,
+            getattr(state, f"set_{end}")), error=errors.get(end, ""), html_for=element_id)
+
+    return rx.grid(one("since", since), one("until", until),
+                   columns=rx.breakpoints(initial="1", sm="2"), spacing="3", width="100%")
+
+
 def error_banner(message: rx.Var) -> rx.Component:
     return rx.cond(
         message != "",

@@ -11,7 +11,7 @@ from ofair_app.ui.pages.accessibility import AccessibilityState, accessibility_s
 from ofair_app.ui.pages.account import AccountState, account
 from ofair_app.ui.pages.admin_audit import AdminAuditState, admin_audit
 from ofair_app.ui.pages.admin_finance import AdminFinanceState, admin_finance
-from ofair_app.ui.pages.admin_home import AdminHomeState, admin_home
+from ofair_app.ui.pages.admin_home import AdminHomeState, DashboardState, admin_home
 from ofair_app.ui.pages.admin_leads import AdminLeadsState, admin_leads_page
 from ofair_app.ui.pages.admin_money import (
     AdminDisputesState,
@@ -20,6 +20,7 @@ from ofair_app.ui.pages.admin_money import (
     admin_payouts,
 )
 from ofair_app.ui.pages.admin_professionals import AdminProsState, admin_professionals
+from ofair_app.ui.pages.admin_reports import AdminReportsState, admin_reports
 from ofair_app.ui.pages.admin_users import AdminUsersState, admin_users_page
 from ofair_app.ui.pages.checkout import CheckoutState, checkout
 from ofair_app.ui.pages.invitations import InvitationsState, invitations_page
@@ -116,7 +117,7 @@ def register(app: rx.App) -> None:
     _add(app, team, routes.PRO_TEAM, "הצוות", TeamState.open)
     _add(app, invitations_page, routes.INVITATIONS, "הזמנות לצוות", InvitationsState.open)
     _add(app, admin_home, routes.ADMIN_HOME, "ניהול", SessionState.require_admin,
-         AdminHomeState.refresh)
+         DashboardState.open, AdminHomeState.refresh)
     _add(app, admin_professionals, routes.ADMIN_PROFESSIONALS, "אימות אנשי מקצוע",
          AdminProsState.open)
     _add(app, admin_payouts, routes.ADMIN_PAYOUTS, "תשלומים לעסקים", AdminPayoutsState.open)
@@ -126,4 +127,5 @@ def register(app: rx.App) -> None:
     _add(app, admin_audit, routes.ADMIN_AUDIT, "יומן ביקורת", AdminAuditState.open)
     _add(app, admin_users_page, routes.ADMIN_USERS, "משתמשים", AdminUsersState.open)
     _add(app, admin_leads_page, routes.ADMIN_LEADS, "לידים", AdminLeadsState.open)
+    _add(app, admin_reports, routes.ADMIN_REPORTS, "דוחות", AdminReportsState.open)
     _add(app, not_found, routes.NOT_FOUND, "הדף לא נמצא")

@@ -13,6 +13,7 @@ from ofair_app.domain.errors import AppError
 from ofair_app.services import audit
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import (
+    day_range,
     empty_state,
     error_banner,
     field,
@@ -20,6 +21,7 @@ from ofair_app.ui.components.forms import (
     page_title,
 )
 from ofair_app.ui.components.shells import admin_shell
+from ofair_app.ui.state.days import DaysMixin
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
 
@@ -27,7 +29,7 @@ FILTERS = ("who", "action", "subject", "ip", "since", "until")
 PAGE = 50
 
 
-class AdminAuditState(SessionState):
+class AdminAuditState(DaysMixin, SessionState):
     rows: list[dict[str, str]] = []
     cursor: str = ""
     applied: dict[str, str] = {}  # the narrowing the rows show (the export's too)
@@ -80,7 +82,15 @@ class AdminAuditState(SessionState):
         if caller is None:
             return rx.redirect(routes.LOGIN)
         self.error, self.errors = "", {}
-        self.applied = {name: str(form_data.get(name, "") or "")[:254] for name in FILTERS}
+        try:
+            since, until = self._picked_days()
+        except AppError as error:
+            self.errors = self._field_messages(error)
+            return None
+        self.applied = {name: str(form_data.get(name, "") or "")[:254] for name in FILTERS
+                        if name not in ("since", "until")}
+        self.applied |= {"since": since.isoformat() if since else "",
+                         "until": until.isoformat() if until else ""}
         await self._load(caller)
         return None
 
@@ -125,9 +135,9 @@ def _filters() -> rx.Component:
             _input("action", "ui.audit.action", placeholder="settlement."),
             _input("subject", "ui.audit.subject", placeholder="lead:"),
             _input("ip", "ui.audit.ip", placeholder="10.1."),
-            _input("since", "ui.audit.since", kind="date"),
-            _input("until", "ui.audit.until", kind="date"),
             columns=rx.breakpoints(initial="1", sm="2", lg="3"), spacing="3", width="100%"),
+        rx.box(day_range(AdminAuditState, "audit", AdminAuditState.errors), width="100%",
+               max_width="40rem", padding_top="0.75rem"),
         rx.hstack(
             rx.button(rx.icon("search", size=14, aria_hidden="true"), t("ui.audit.apply"),
                       type="submit", size="2", id="audit-apply"),

@@ -1,12 +1,165 @@
-"""`/admin`: the back office's home: is the platform healthy?"""
+"""`/admin`: the back office's home: the KPI dashboard (issue 18 point 1) for a period with the
+period before it beside each figure, leads per day, the funnel, what waits in the queues, and
+whether the platform's database is healthy."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
 
 import reflex as rx
 
-from ofair_app.services import health
-from ofair_app.ui import routes, theme
+from ofair_app.domain.errors import AppError
+from ofair_app.services import health, kpis
+from ofair_app.ui import format, routes, theme
+from ofair_app.ui.components.forms import day_range, error_banner, form
 from ofair_app.ui.components.shells import admin_shell
+from ofair_app.ui.state.days import DaysMixin
 from ofair_app.ui.state.locale import t
-from ofair_app.ui.state.session import blocking
+from ofair_app.ui.state.session import SessionState, blocking
+
+CUSTOM = "custom"
+CONSUMER_COLOR, PRO_COLOR = "#0d7d6c", "#6e56cf"  # teal 11 and violet 10: AA on white
+
+
+class DashboardState(DaysMixin, SessionState):
+    """The dashboard's figures, every value ready to print."""
+
+    choice: str = "30"  # "7", "30", "90" or "custom"
+    period: str = ""
+    cards: list[dict[str, str]] = []
+    per_day: list[dict[str, str | int]] = []
+    funnel: list[dict[str, str]] = []
+    queues: list[dict[str, str]] = []
+    errors: dict[str, str] = {}
+    error: str = ""
+    loading: bool = False
+
+    def _period(self) -> kpis.Period:
+        if self.choice != CUSTOM:
+            return kpis.last_days(int(self.choice))
+        since, until = self._picked_days()
+        return kpis.checked_period(since, until)
+
+    def _compare(self, now: Decimal | int, before: Decimal | int) -> tuple[str, str]:
+        moved = kpis.change(now, before)
+        if moved is None:
+            return self._text("ui.kpis.no_before"), "gray"
+        sign = "+" if moved > 0 else ""
+        return (self._text("ui.kpis.vs_before", change=f"{sign}{moved}%"),
+                "green" if moved > 0 else ("red" if moved < 0 else "gray"))
+
+    def _card(self, key: str, icon: str, now, before, shown: str) -> dict[str, str]:
+        compared, color = self._compare(now, before)
+        return {"key": key, "icon": icon, "label": self._text(f"ui.kpis.{key}"),
+                "value": shown, "compared": compared, "color": color}
+
+    def _minutes(self, value: timedelta | None) -> str:
+        if value is None:
+            return "—"
+        from babel.dates import format_timedelta
+
+        return format_timedelta(value, locale=self.locale, threshold=1.1)
+
+    async def _load(self, caller) -> None:
+        self.errors, self.error = {}, ""
+        try:
+            period = self._period()
+            found = await self._as(caller, lambda s: kpis.dashboard(session=s, caller=caller,
+                                                                   period=period))
+        except AppError as error:
+            self.errors = self._field_messages(error)
+            self.error = "" if self.errors else self._message(error)
+            return
+        locale, now, before = self.locale, found.current, found.previous
+        money = format.money
+        if self.choice != CUSTOM:
+            self._show_days(period.since, period.until)  # custom starts from what is shown
+        self.period = self._text("ui.kpis.period", since=format.day(period.since, locale),
+                                 until=format.day(period.until, locale))
+        median_now = now.median_first_proposal
+        median_before = before.median_first_proposal
+        self.cards = [
+            self._card("gmv", "banknote", now.gmv, before.gmv, money(now.gmv, locale)),
+            self._card("revenue", "landmark", now.revenue, before.revenue,
+                       money(now.revenue, locale)),
+            self._card("referral_fees", "share-2", now.referral_fees, before.referral_fees,
+                       money(now.referral_fees, locale)),
+            self._card("posted", "inbox", now.funnel.posted, before.funnel.posted,
+                       format.number(now.funnel.posted, locale)),
+            self._card("active_businesses", "briefcase-business", now.active_businesses,
+                       before.active_businesses,
+                       format.number(now.active_businesses, locale)),
+            {**self._card("median_first_proposal", "timer",
+                          Decimal(median_now.total_seconds()) if median_now else 0,
+                          Decimal(median_before.total_seconds()) if median_before else 0,
+                          self._minutes(median_now)),
+             "color": "gray"},
+        ]
+        self.per_day = [{"day": format.day(d.day, locale),
+                         "consumer": d.consumer, "pro": d.professional_referral}
+                        for d in found.per_day]
+        funnel = now.funnel
+        top = max(funnel.posted, 1)
+        self.funnel = [
+            {"step": self._text(f"ui.kpis.funnel.{step}"),
+             "count": format.number(getattr(funnel, step), locale),
+             "width": f"{max(2, round(100 * getattr(funnel, step) / top))}%",
+             "rate": (self._text("ui.kpis.of_before", rate=f"{funnel.rate(step)}%")
+                      if funnel.rate(step) is not None else "")}
+            for step in kpis.Funnel.STEPS]
+        q = found.queues
+        self.queues = [
+            {"label": self._text("ui.kpis.open_disputes"),
+             "value": format.number(q.open_disputes, locale), "href": routes.ADMIN_DISPUTES,
+             "icon": "scale"},
+            {"label": self._text("ui.kpis.flagged_payments"),
+             "value": format.number(q.flagged_payments, locale),
+             "href": routes.ADMIN_DISPUTES, "icon": "flag"},
+            {"label": self._text("ui.kpis.pending_payouts"),
+             "value": self._text("ui.kpis.payouts_value",
+                                 count=format.number(q.pending_payouts, locale),
+                                 amount=money(q.pending_payouts_amount, locale)),
+             "href": routes.ADMIN_PAYOUTS, "icon": "banknote"},
+        ]
+
+    @rx.event
+    async def open(self):
+        caller, redirect = await self._guard("admin")
+        if caller is None:
+            yield redirect
+            return
+        self.loading = True
+        yield
+        await self._load(caller)
+        self.loading = False
+
+    @rx.event
+    async def pick(self, value: str | list[str]):
+        if isinstance(value, list) or value not in {"7", "30", "90", CUSTOM}:
+            return
+        self.choice = value
+        if value == CUSTOM:
+            return
+        caller = await self._admin()
+        if caller is None:
+            yield rx.redirect(routes.LOGIN)
+            return
+        self.loading = True
+        yield
+        await self._load(caller)
+        self.loading = False
+
+    @rx.event
+    async def apply(self, form_data: dict):
+        caller = await self._admin()
+        if caller is None:
+            yield rx.redirect(routes.LOGIN)
+            return
+        self.loading = True
+        yield
+        await self._load(caller)
+        self.loading = False
 
 
 class AdminHomeState(rx.State):
@@ -119,6 +272,105 @@ def _health_card() -> rx.Component:
     )
 
 
+def _picker() -> rx.Component:
+    state = DashboardState
+    return rx.vstack(
+        rx.hstack(
+            rx.segmented_control.root(
+                *[rx.segmented_control.item(t(f"ui.kpis.days_{value}"), value=value)
+                  for value in ("7", "30", "90")],
+                rx.segmented_control.item(t("ui.kpis.custom"), value=CUSTOM),
+                value=state.choice, on_change=state.pick, size="2", id="kpis-period",
+                aria_label=t("ui.kpis.period_label")),
+            rx.cond(state.loading, rx.spinner(size="2")),
+            spacing="3", align="center", wrap="wrap"),
+        rx.cond(state.choice == CUSTOM, form(
+            rx.vstack(
+                day_range(state, "kpis", state.errors),
+                rx.button(t("ui.audit.apply"), type="submit", size="2", id="kpis-apply",
+                          min_height="44px"),
+                spacing="3", width="100%", max_width="40rem"),
+            on_submit=state.apply, id="kpis-custom", width="100%")),
+        rx.text(state.period, size="2", color=theme.MUTED, id="kpis-range"),
+        spacing="2", width="100%")
+
+
+def _card(card: rx.Var) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(rx.icon(card["icon"], size=16, color=theme.BRAND, aria_hidden="true"),
+                  rx.text(card["label"], size="2", color=theme.MUTED),
+                  spacing="2", align="center"),
+        rx.text(rx.el.bdi(card["value"]), size="6", weight="bold"),
+        rx.badge(card["compared"], color_scheme=card["color"], variant="soft", size="1"),
+        spacing="1", align="start", style=theme.card_style(), width="100%",
+        class_name="kpis-card", id="kpis-" + card["key"])
+
+
+def _per_day_chart() -> rx.Component:
+    state = DashboardState
+    return rx.el.figure(
+        rx.heading(t("ui.kpis.per_day"), as_="h2", size="4"),
+        rx.box(
+            rx.recharts.bar_chart(
+                rx.recharts.cartesian_grid(stroke_dasharray="3 3", vertical=False),
+                rx.recharts.x_axis(data_key="day", tick_size=4, min_tick_gap=16),
+                rx.recharts.y_axis(allow_decimals=False, width=40),
+                rx.recharts.graphing_tooltip(),
+                rx.recharts.legend(),
+                rx.recharts.bar(data_key="consumer", stack_id="leads", fill=CONSUMER_COLOR,
+                                name=t("ui.kpis.consumer")),
+                rx.recharts.bar(data_key="pro", stack_id="leads", fill=PRO_COLOR,
+                                name=t("ui.kpis.pro")),
+                data=state.per_day, width="100%", height=260,
+                # the chart is a picture of the table below: no keyboard stop of its own
+                custom_attrs={"accessibilityLayer": False}),
+            width="100%", dir="ltr", aria_hidden="true"),
+        rx.el.details(
+            rx.el.summary(t("ui.kpis.as_table"), min_height="44px", display="flex",
+                          align_items="center", cursor="pointer"),
+            rx.el.table(
+                rx.el.thead(rx.el.tr(rx.el.th(t("ui.kpis.day"), scope="col"),
+                                     rx.el.th(t("ui.kpis.consumer"), scope="col"),
+                                     rx.el.th(t("ui.kpis.pro"), scope="col"))),
+                rx.el.tbody(rx.foreach(state.per_day, lambda d: rx.el.tr(
+                    rx.el.td(d["day"]), rx.el.td(d["consumer"]), rx.el.td(d["pro"])))),
+                width="100%", font_size="0.875rem"),
+            id="kpis-per-day-table"),
+        rx.el.figcaption(t("ui.kpis.per_day_caption"), font_size="0.8rem",
+                         color=theme.MUTED),
+        margin="0", width="100%", style=theme.card_style(), id="kpis-per-day")
+
+
+def _funnel() -> rx.Component:
+    return rx.vstack(
+        rx.heading(t("ui.kpis.funnel"), as_="h2", size="4"),
+        rx.el.ol(rx.foreach(DashboardState.funnel, lambda step: rx.el.li(
+            rx.hstack(rx.text(step["step"], size="2", weight="medium"), rx.spacer(),
+                      rx.text(rx.el.bdi(step["count"]), size="2", weight="bold"),
+                      width="100%"),
+            rx.box(rx.box(width=step["width"], height="0.6rem", border_radius="4px",
+                          background=CONSUMER_COLOR),
+                   width="100%", background=rx.color("gray", 3), border_radius="4px"),
+            rx.text(step["rate"], size="1", color=theme.MUTED),
+            list_style="none", padding_y="0.35rem")),
+            padding="0", margin="0", width="100%", id="kpis-funnel"),
+        spacing="2", width="100%", style=theme.card_style())
+
+
+def _queues() -> rx.Component:
+    return rx.vstack(
+        rx.heading(t("ui.kpis.queues"), as_="h2", size="4"),
+        rx.el.ul(rx.foreach(DashboardState.queues, lambda q: rx.el.li(
+            rx.link(rx.hstack(rx.icon(q["icon"], size=16, aria_hidden="true"),
+                              rx.text(q["label"], size="2"), rx.spacer(),
+                              rx.text(rx.el.bdi(q["value"]), size="2", weight="bold"),
+                              width="100%", align="center", min_height="44px"),
+                    href=q["href"], underline="none", color="inherit", width="100%"),
+            list_style="none", border_bottom=f"1px solid {theme.BORDER}")),
+            padding="0", margin="0", width="100%", id="kpis-queues"),
+        spacing="2", width="100%", style=theme.card_style())
+
+
 def admin_home() -> rx.Component:
     return admin_shell(
         rx.vstack(
@@ -127,6 +379,13 @@ def admin_home() -> rx.Component:
                 rx.text(t("ui.admin.dashboard_subtitle"), color=theme.MUTED, size="2"),
                 spacing="1",
             ),
+            _picker(),
+            error_banner(DashboardState.error),
+            rx.grid(rx.foreach(DashboardState.cards, _card),
+                    columns=rx.breakpoints(initial="2", md="3"), spacing="3", width="100%"),
+            _per_day_chart(),
+            rx.grid(_funnel(), _queues(), columns=rx.breakpoints(initial="1", md="2"),
+                    spacing="3", width="100%"),
             rx.heading(t("ui.admin.health_title"), as_="h2", size="4", margin_top="0.5rem"),
             _health_card(),
             spacing="4",

@@ -1,7 +1,8 @@
 """`/admin/leads`: every lead for admins (issue 18 point 2), narrowed by status, type,
 category, days, owner and performer, newest first, more on request. A lead opens whole: its
 history, proposals, payment and dispute; its client's details only on an explicit request,
-which is logged as every reveal is."""
+which is logged as every reveal is. An open lead can be hidden from the board, and a hidden one
+restored, each after a confirmation that asks why (its owner is told; audited)."""
 
 from __future__ import annotations
 
@@ -15,21 +16,33 @@ from ofair_app.domain.errors import AppError, InvalidInput
 from ofair_app.domain.leads import LeadStatus, LeadType
 from ofair_app.services import admin_leads, leads
 from ofair_app.ui import format, routes, theme
-from ofair_app.ui.components.forms import empty_state, error_banner, field, form, page_title
+from ofair_app.ui.components.forms import (
+    confirm_dialog,
+    day_range,
+    empty_state,
+    error_banner,
+    field,
+    form,
+    notice_banner,
+    page_title,
+)
 from ofair_app.ui.components.shells import admin_shell
+from ofair_app.ui.state.days import DaysMixin
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
 
 ANY = "any"
-FILTERS = ("status", "type", "category", "owner", "performer", "since", "until")
+FILTERS = ("status", "type", "category", "owner", "performer", "since", "until", "shown")
 
 
-class AdminLeadsState(SessionState):
+class AdminLeadsState(DaysMixin, SessionState):
     rows: list[dict[str, str]] = []
     cursor: str = ""
     applied: dict[str, str] = {}
     errors: dict[str, str] = {}
     error: str = ""
+    notice: str = ""
+    reason: str = ""
     lead: dict[str, str] = {}
     client: dict[str, str] = {}
     history: list[dict[str, str]] = []
@@ -47,7 +60,8 @@ class AdminLeadsState(SessionState):
         return admin_leads.LeadQuery(
             status=values.get("status", ""), type=values.get("type", ""),
             category=values.get("category", ""), owner=values.get("owner", ""),
-            performer=values.get("performer", ""), **days)
+            performer=values.get("performer", ""),
+            hidden={"hidden": True, "shown": False}.get(values.get("shown", "")), **days)
 
     def _row(self, lead) -> dict[str, str]:
         category = reference.category(lead.category_slug)
@@ -55,7 +69,12 @@ class AdminLeadsState(SessionState):
                 "status": self._text(f"ui.lead_status.{lead.status}"),
                 "type": self._text(f"ui.leads.type.{lead.type}"),
                 "category": category.name(self.locale) if category else lead.category_slug,
-                "when": format.moment(lead.created_at, self.locale)}
+                "when": format.moment(lead.created_at, self.locale),
+                "open": "yes" if lead.status == LeadStatus.active else "",
+                "hidden": "yes" if lead.hidden_at is not None else "",
+                "hidden_reason": lead.hidden_reason or "",
+                "hidden_when": format.moment(lead.hidden_at, self.locale)
+                if lead.hidden_at else ""}
 
     async def _load(self, caller, *, more: bool = False) -> None:
         cursor = self.cursor if more else None
@@ -77,6 +96,7 @@ class AdminLeadsState(SessionState):
         if caller is None:
             return redirect
         self.error, self.errors, self.applied, self.lead = "", {}, {}, {}
+        self.notice, self.reason = "", ""
         await self._load(caller)
         return None
 
@@ -86,7 +106,15 @@ class AdminLeadsState(SessionState):
         if caller is None:
             return rx.redirect(routes.LOGIN)
         self.error, self.errors = "", {}
-        self.applied = {name: str(form_data.get(name, "") or "")[:254] for name in FILTERS}
+        try:
+            since, until = self._picked_days()
+        except AppError as error:
+            self.errors = self._field_messages(error)
+            return None
+        self.applied = {name: str(form_data.get(name, "") or "")[:254] for name in FILTERS
+                        if name not in ("since", "until")}
+        self.applied |= {"since": since.isoformat() if since else "",
+                         "until": until.isoformat() if until else ""}
         await self._load(caller)
         return None
 
@@ -103,7 +131,11 @@ class AdminLeadsState(SessionState):
         caller = await self._admin()
         if caller is None:
             return rx.redirect(routes.LOGIN)
-        self.error, self.client = "", {}
+        self.error, self.notice, self.client, self.reason = "", "", {}, ""
+        await self._show(caller, lead_id)
+        return None
+
+    async def _show(self, caller, lead_id: str) -> None:
         try:
             wanted = uuid.UUID(lead_id)
             found = await self._as(caller, lambda s: admin_leads.whole(
@@ -111,7 +143,7 @@ class AdminLeadsState(SessionState):
         except (AppError, ValueError) as error:
             self.error = (self._message(error) if isinstance(error, AppError)
                           else self._text("errors.lead.not_found"))
-            return None
+            return
         lead, locale = found.lead, self.locale
         self.lead = {**self._row(lead), "budget": format.money(lead.budget, locale)
                      if lead.budget is not None else "",
@@ -125,11 +157,41 @@ class AdminLeadsState(SessionState):
         self.offers = [{"price": format.money(p.price, locale),
                         "status": self._text(f"ui.offer_status.{p.status}"),
                         "when": format.moment(p.created_at, locale)} for p in found.proposals]
-        return None
 
     @rx.event
     def close(self):
-        self.lead, self.client = {}, {}
+        self.lead, self.client, self.reason = {}, {}, ""
+
+    @rx.event
+    def set_reason(self, value: str):
+        self.reason = value
+
+    async def _moderate(self, step, notice: str):
+        caller = await self._admin()
+        if caller is None or not self.lead:
+            return rx.redirect(routes.LOGIN)
+        self.error, self.notice = "", ""
+        ip, reason, lead_id = self.router.session.client_ip[:64], self.reason, self.lead["id"]
+        try:
+            await self._as(caller, lambda s: step(session=s, caller=caller,
+                                                  lead_id=uuid.UUID(lead_id), reason=reason,
+                                                  ip=ip))
+        except AppError as error:
+            fields = self._field_messages(error)
+            self.error = " ".join(fields.values()) if fields else self._message(error)
+            return None
+        self.notice, self.reason = self._text(notice, title=self.lead.get("title", "")), ""
+        await self._show(caller, lead_id)
+        await self._load(caller)
+        return None
+
+    @rx.event
+    async def hide(self):
+        return await self._moderate(admin_leads.hide, "ui.leads.hidden_notice")
+
+    @rx.event
+    async def restore(self):
+        return await self._moderate(admin_leads.restore, "ui.leads.restored_notice")
 
     @rx.event
     async def reveal(self):
@@ -176,11 +238,13 @@ def _filters() -> rx.Component:
                     [(s.value, f"ui.lead_status.{s.value}") for s in LeadStatus]),
             _choice("type", "ui.leads.type",
                     [(k.value, f"ui.leads.type.{k.value}") for k in LeadType]),
+            _choice("shown", "ui.leads.shown", [("shown", "ui.leads.shown.shown"),
+                                                ("hidden", "ui.leads.shown.hidden")]),
             _input("owner", "ui.leads.owner", hint="ui.audit.who_hint"),
             _input("performer", "ui.leads.performer", hint="ui.leads.performer_hint"),
-            _input("since", "ui.audit.since", kind="date"),
-            _input("until", "ui.audit.until", kind="date"),
             columns=rx.breakpoints(initial="1", sm="2", lg="3"), spacing="3", width="100%"),
+        rx.box(day_range(AdminLeadsState, "leads", AdminLeadsState.errors), width="100%",
+               max_width="40rem", padding_top="0.75rem"),
         rx.button(rx.icon("search", size=14, aria_hidden="true"), t("ui.audit.apply"),
                   type="submit", size="2", id="leads-apply", margin_top="0.5rem"),
         on_submit=AdminLeadsState.apply, width="100%", id="leads-filters")
@@ -192,7 +256,12 @@ def _row(row: rx.Var) -> rx.Component:
             rx.vstack(rx.text(row["title"], weight="bold", size="2"),
                       rx.text(row["status"], " · ", row["type"], " · ", row["category"],
                               size="1", color=theme.MUTED),
-                      rx.text(row["when"], size="1", color=theme.MUTED),
+                      rx.hstack(rx.text(row["when"], size="1", color=theme.MUTED),
+                                rx.cond(row["hidden"] != "",
+                                        rx.badge(rx.icon("eye-off", size=12, aria_hidden="true"),
+                                                 t("ui.leads.hidden_badge"),
+                                                 color_scheme="orange", size="1")),
+                                spacing="2", align="center"),
                       spacing="0", align="start", min_width="0", flex="1"),
             rx.button(t("ui.users.open"), size="1", variant="soft",
                       on_click=AdminLeadsState.select(row["id"]), class_name="leads-open"),
@@ -210,6 +279,35 @@ def _list(title: str, rows: rx.Var, render, empty: str) -> rx.Component:
                          padding="0", margin="0", width="100%"),
                 rx.text(t(empty), size="2", color=theme.MUTED)),
         spacing="1", width="100%")
+
+
+def _reason() -> rx.Component:
+    return rx.vstack(
+        rx.el.label(t("ui.users.reason"), html_for="leads-reason", font_weight="500",
+                    font_size="0.9rem"),
+        rx.text_area(value=AdminLeadsState.reason, on_change=AdminLeadsState.set_reason,
+                     id="leads-reason", rows="3", width="100%", max_length=500),
+        spacing="1", width="100%", margin_top="0.75rem")
+
+
+def _moderation() -> rx.Component:
+    """Hide an open lead from the board, or restore a hidden one: each asks why first."""
+    state, lead = AdminLeadsState, AdminLeadsState.lead
+    return rx.cond(
+        lead.get("hidden", "") != "",
+        confirm_dialog(
+            rx.button(rx.icon("eye", size=15, aria_hidden="true"), t("ui.leads.restore"),
+                      variant="soft", id="leads-restore"),
+            "ui.leads.restore_title",
+            rx.vstack(rx.text(t("ui.leads.restore_body")), _reason(), spacing="1",
+                      width="100%"),
+            "ui.leads.restore", state.restore, color="teal"),
+        rx.cond(lead.get("open", "") != "", confirm_dialog(
+            rx.button(rx.icon("eye-off", size=15, aria_hidden="true"), t("ui.leads.hide"),
+                      color_scheme="red", variant="soft", id="leads-hide"),
+            "ui.leads.hide_title",
+            rx.vstack(rx.text(t("ui.leads.hide_body")), _reason(), spacing="1", width="100%"),
+            "ui.leads.hide", state.hide)))
 
 
 def _lead() -> rx.Component:
@@ -234,6 +332,14 @@ def _lead() -> rx.Component:
                 rx.button(rx.icon("eye", size=14, aria_hidden="true"), t("ui.leads.reveal"),
                           size="2", variant="soft", on_click=state.reveal,
                           id="leads-reveal")),
+        rx.cond(lead.get("hidden", "") != "",
+                rx.callout(rx.vstack(
+                    rx.text(t("ui.leads.hidden_since"), " ", lead.get("hidden_when", ""),
+                            weight="bold"),
+                    rx.text(lead.get("hidden_reason", "")), spacing="1"),
+                    icon="eye-off", color_scheme="orange", size="1", width="100%",
+                    id="leads-hidden")),
+        _moderation(),
         rx.cond(lead.get("payment", "") != "",
                 rx.text(t("ui.leads.payment"), " ", lead.get("payment", ""), size="2")),
         rx.cond(lead.get("dispute", "") != "",
@@ -252,6 +358,7 @@ def admin_leads_page() -> rx.Component:
         rx.vstack(
             page_title("ui.leads.title", "ui.leads.subtitle"),
             error_banner(state.error),
+            notice_banner(state.notice),
             rx.cond(state.lead.get("id", "") != "", _lead()),
             rx.box(_filters(), width="100%", style=theme.card_style()),
             rx.box(

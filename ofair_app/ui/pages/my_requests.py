@@ -42,7 +42,25 @@ def lead_row(lead: Lead, locale: str, text) -> dict[str, str]:
         "proposals": plural("ui.count.proposals", lead.proposal_count, locale),
         "has_proposals": "1" if lead.proposal_count else "",
         "summary": lead.short_description,
+        **hidden_note(lead, text, owner=True),
     }
+
+
+def hidden_note(lead: Lead, text, *, owner: bool) -> dict[str, str]:
+    """Whether an admin hid the lead from the board and, for its owner, why."""
+    if lead.hidden_at is None:
+        return {"hidden": "", "hidden_note": ""}
+    return {"hidden": "1", "hidden_note": (
+        text("ui.lead.hidden_owner", reason=lead.hidden_reason or "") if owner
+        else text("ui.lead.hidden_visitor"))}
+
+
+def hidden_callout(lead: rx.Var) -> rx.Component:
+    """The banner on a lead's page while an admin keeps it off the board."""
+    return rx.cond(lead["hidden"] != "", rx.callout(
+        rx.vstack(rx.text(t("ui.lead.hidden_title"), weight="bold"),
+                  rx.text(lead["hidden_note"]), spacing="1"),
+        icon="eye-off", color_scheme="orange", width="100%", id="lead-hidden"))
 
 
 def status_badge(status: rx.Var, label: rx.Var, live: bool = False) -> rx.Component:
@@ -235,6 +253,7 @@ def _request_detail() -> rx.Component:
     return rx.vstack(
         _sent_banner(),
         error_banner(MyRequestState.error),
+        hidden_callout(MyRequestState.lead),
         rx.vstack(
             rx.hstack(
                 rx.heading(lead["title"], dir="auto", as_="h1", size="6"),

@@ -50,7 +50,7 @@ from ofair_app.ui.components.offers import (
     price_editor,
 )
 from ofair_app.ui.components.shells import pro_shell
-from ofair_app.ui.pages.my_requests import status_badge
+from ofair_app.ui.pages.my_requests import hidden_callout, hidden_note, status_badge
 from ofair_app.ui.state.live import LiveLeadMixin
 from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.session import SessionState
@@ -146,6 +146,7 @@ class ProLeadState(LiveLeadMixin, OffersMixin, SessionState):
             "business": business.business_name if business else "",
             "visibility": str(lead.visibility),
             "is_mine": "1" if view.client is not None else "",
+            **hidden_note(lead, self._text, owner=view.client is not None),
         }
         self.lead_status = str(lead.status)
         await self._load_deal(caller, lead, view.client is not None)
@@ -749,6 +750,7 @@ def _detail() -> rx.Component:
     return rx.vstack(
         error_banner(ProLeadState.error),
         notice_banner(ProLeadState.notice),
+        hidden_callout(ProLeadState.lead),
         rx.vstack(
             rx.hstack(
                 rx.cond(lead["type"] == "professional_referral",

@@ -1,0 +1,62 @@
+"""A period picked as two days, "from" and "to", each as three lists (day, month by name,
+year: `components.forms.date_select`), never the browser's own date input (which reads
+`mm/dd/yyyy` and validates on its own). A mixin for the admin pages that narrow by days;
+`components.forms.day_range` renders it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import reflex as rx
+
+from ofair_app.domain.errors import FieldErrors
+from ofair_app.domain.inputs import date_from_parts
+from ofair_app.domain.tax import israel_date
+from ofair_app.models._base import utcnow
+
+YEARS_BACK = 5
+PARTS = ("day", "month", "year")
+
+
+class DaysMixin(rx.State, mixin=True):
+    since_day: str = ""
+    since_month: str = ""
+    since_year: str = ""
+    until_day: str = ""
+    until_month: str = ""
+    until_year: str = ""
+
+    @rx.var
+    def day_years(self) -> list[str]:
+        """The years a day may be picked in: this one and the few before it."""
+        this = israel_date(utcnow()).year
+        return [str(year) for year in range(this, this - YEARS_BACK - 1, -1)]
+
+    def _set_part(self, end: str, part: str, value: str | list[str]) -> None:
+        if part in PARTS and isinstance(value, str) and len(value) <= 4:
+            setattr(self, f"{end}_{part}", value)
+
+    @rx.event
+    def set_since(self, part: str, value: str | list[str]):
+        self._set_part("since", part, value)
+
+    @rx.event
+    def set_until(self, part: str, value: str | list[str]):
+        self._set_part("until", part, value)
+
+    def _picked_days(self) -> tuple[date | None, date | None]:
+        """The two days picked (None where all three lists are blank); a partial or
+        impossible day is refused on its field, both named at once."""
+        checks = FieldErrors()
+        since = checks(date_from_parts, self.since_day, self.since_month, self.since_year,
+                       field="since")
+        until = checks(date_from_parts, self.until_day, self.until_month, self.until_year,
+                       field="until")
+        checks.raise_if_any()
+        return since, until
+
+    def _show_days(self, since: date | None, until: date | None) -> None:
+        """Put these days in the lists (a period chosen some other way, shown as days)."""
+        for end, day in (("since", since), ("until", until)):
+            for part in PARTS:
+                setattr(self, f"{end}_{part}", str(getattr(day, part)) if day else "")
