@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
                 conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
         for days in (7, 30, 90, 365):
             period = kpis.last_days(days)
-            start, end = period.bounds()
+            start, end = period.start, period.end
             params = {"start": start, "end": end, "pending": "platform_pending",
                       "revenue": "platform_revenue", "since": period.since,
                       "until": period.until}

@@ -378,6 +378,8 @@ NOT_PERSONAL: dict[str, str] = {
     "localities": "reference data (places)",
     "job_runs": "the run log of scheduled jobs",
     "lead_board": "the projection of open public leads: no client details (migration 0003)",
+    "lead_days": "counts of leads per day and type for the dashboard (migration 0021)",
+    "lead_first_proposals": "counts of leads per day and first-offer delay (migration 0021)",
     "ledger_accounts": "a business's or the platform's accounts: amounts, no person",
     "ledger_entries": "amounts on accounts; who moved them is on ledger_transactions",
     "sandbox_checkouts": "the sandbox provider's own books: amounts and our own links",

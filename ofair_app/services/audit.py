@@ -22,6 +22,7 @@ from sqlmodel import Session
 from ofair_app.db.engine import Caller, trusted_step
 from ofair_app.domain.cursor import CursorCodec
 from ofair_app.domain.errors import InvalidInput
+from ofair_app.domain.periods import day_of
 from ofair_app.domain.tax import ISRAEL
 from ofair_app.models import AdminAuditLog
 
@@ -222,7 +223,7 @@ def narrowing(*, session: Session, who: str | None = None, action: str = "", sub
     id, phone or e-mail, a day that is no day, or days the wrong way round."""
     from ofair_app.services import users
 
-    first, last = _day(since, "since"), _day(until, "until")
+    first, last = day_of(since, "since"), day_of(until, "until")
     if first and last and first > last:
         raise InvalidInput(fields={"until": "errors.field.until_before_since"})
     actor = None
@@ -235,17 +236,6 @@ def narrowing(*, session: Session, who: str | None = None, action: str = "", sub
         since=datetime.combine(first, time(), tzinfo=ISRAEL) if first else None,
         until=datetime.combine(last + timedelta(days=1), time(), tzinfo=ISRAEL)
         if last else None)
-
-
-def _day(value: date | str | None, field: str) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    if not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(fields={field: "errors.field.date"}) from None
 
 
 def _parameters(query: AuditQuery, after: tuple | None) -> dict:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import text
@@ -33,33 +33,14 @@ from sqlmodel import Session
 from ofair_app.db.engine import Caller
 from ofair_app.domain.errors import InvalidInput
 from ofair_app.domain.ledger import Purpose
-from ofair_app.domain.tax import ISRAEL, israel_date
+from ofair_app.domain.periods import Period
+from ofair_app.domain.tax import israel_date
 from ofair_app.models._base import utcnow
 from ofair_app.services import users
 
 PRESETS = (7, 30, 90)
 LONGEST = 366  # days a custom period may span
 ZERO = Decimal("0.00")
-
-
-@dataclass(frozen=True)
-class Period:
-    """Israel's days `since`..`until`, both included."""
-
-    since: date
-    until: date
-
-    @property
-    def days(self) -> int:
-        return (self.until - self.since).days + 1
-
-    def before(self) -> Period:
-        """The period of the same length just before this one."""
-        return Period(self.since - timedelta(days=self.days), self.since - timedelta(days=1))
-
-    def bounds(self) -> tuple[datetime, datetime]:
-        return (datetime.combine(self.since, time(), tzinfo=ISRAEL),
-                datetime.combine(self.until + timedelta(days=1), time(), tzinfo=ISRAEL))
 
 
 def last_days(days: int, *, today: date | None = None) -> Period:
@@ -230,8 +211,7 @@ def bucket_delay(bucket: int | None) -> timedelta | None:
 
 
 def figures(session: Session, period: Period) -> Figures:
-    start, end = period.bounds()
-    window = {"start": start, "end": end}
+    window = {"start": period.start, "end": period.end}
     days = {"since": period.since, "until": period.until}
     money = session.execute(_MONEY, {**window, "pending": Purpose.platform_pending.value,
                                      "revenue": Purpose.platform_revenue.value}).one()

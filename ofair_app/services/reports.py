@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
@@ -45,7 +45,8 @@ from sqlmodel import Session
 
 from ofair_app.db.engine import Caller
 from ofair_app.domain.errors import InvalidInput
-from ofair_app.domain.tax import ISRAEL, israel_date
+from ofair_app.domain.periods import Period, day_of
+from ofair_app.domain.tax import israel_date
 from ofair_app.i18n import translate
 from ofair_app.models._base import utcnow
 from ofair_app.services import users
@@ -60,31 +61,6 @@ class ReportKind(StrEnum):
     leads_by_city = "leads_by_city"  # leads and conversion per city (locality)
 
 
-@dataclass(frozen=True)
-class Period:
-    """Israel's days from `since` to `until`, both included."""
-
-    since: date
-    until: date
-
-    @property
-    def start(self) -> datetime:
-        return datetime.combine(self.since, time(), tzinfo=ISRAEL)
-
-    @property
-    def end(self) -> datetime:
-        """The first moment after the period (exclusive)."""
-        return datetime.combine(self.until + timedelta(days=1), time(), tzinfo=ISRAEL)
-
-    @property
-    def first_month(self) -> date:
-        return self.since.replace(day=1)
-
-    @property
-    def last_month(self) -> date:
-        return self.until.replace(day=1)
-
-
 def _months_between(first: date, last: date) -> int:
     return (last.year - first.year) * 12 + last.month - first.month
 
@@ -94,7 +70,7 @@ def period_of(*, since: date | str | None = None, until: date | str | None = Non
     """The period asked for (days, or days written YYYY-MM-DD; empty: by default): by
     default this month in Israel so far. `InvalidInput` for a day that is no day, `until`
     before `since`, or days spanning more than `MAX_MONTHS` calendar months."""
-    first, last = _day(since, "since"), _day(until, "until")
+    first, last = day_of(since, "since"), day_of(until, "until")
     until = last or today or israel_date(utcnow())
     since = first or until.replace(day=1)
     if since > until:
@@ -103,17 +79,6 @@ def period_of(*, since: date | str | None = None, until: date | str | None = Non
         raise InvalidInput(fields={"since": "errors.reports.period_too_long"},
                            params={"months": MAX_MONTHS})
     return Period(since=since, until=until)
-
-
-def _day(value: date | str | None, field: str) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    if not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(fields={field: "errors.field.date"}) from None
 
 
 @dataclass(frozen=True)

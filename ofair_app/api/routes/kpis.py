@@ -15,6 +15,7 @@ from ofair_app.api.deps import AdminCaller
 from ofair_app.api.openapi import errors
 from ofair_app.api.routing import ExactJsonRoute
 from ofair_app.db.engine import unit_of_work
+from ofair_app.domain.periods import Period
 from ofair_app.services import kpis, users
 
 router = APIRouter(route_class=ExactJsonRoute)
@@ -44,7 +45,7 @@ class FiguresOut(BaseModel):
     active_businesses: int
 
     @classmethod
-    def of(cls, period: kpis.Period, figures: kpis.Figures) -> FiguresOut:
+    def of(cls, period: Period, figures: kpis.Figures) -> FiguresOut:
         funnel = figures.funnel
         median = figures.median_first_proposal
         return cls(

@@ -21,6 +21,7 @@ from ofair_app.api.deps import AdminCaller, DownloadAdmin, RequestLocale
 from ofair_app.api.openapi import errors
 from ofair_app.api.routing import ExactJsonRoute
 from ofair_app.db.engine import Caller, unit_of_work
+from ofair_app.domain.periods import Period
 from ofair_app.i18n import Locale, translate
 from ofair_app.services import exports, reports, users
 from ofair_app.services.reports import ReportKind
@@ -94,13 +95,13 @@ def read_report(caller: AdminCaller, locale: RequestLocale, report: Report = Rep
     return answer
 
 
-def _checked(caller: Caller, since: date | None, until: date | None) -> reports.Period:
+def _checked(caller: Caller, since: date | None, until: date | None) -> Period:
     """Refuse a bad request before the answer starts (a stream cannot turn into a 422)."""
     users.require_admin(caller)
     return reports.period_of(since=since, until=until)
 
 
-def _rows(caller: Caller, report: ReportKind, period: reports.Period,
+def _rows(caller: Caller, report: ReportKind, period: Period,
           locale: Locale) -> Iterator[list[object]]:
     with unit_of_work(caller) as session:
         for row in reports.rows(session=session, caller=caller, report=report, period=period,
@@ -113,7 +114,7 @@ def _headers(report: ReportKind, locale: Locale) -> list[str]:
             for column in reports.EXPORT_COLUMNS[report]]
 
 
-def _filename(report: ReportKind, period: reports.Period, kind: str) -> str:
+def _filename(report: ReportKind, period: Period, kind: str) -> str:
     return f'attachment; filename="ofair-{report}-{period.since}-{period.until}.{kind}"'
 
 

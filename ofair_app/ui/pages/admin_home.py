@@ -10,6 +10,7 @@ from decimal import Decimal
 import reflex as rx
 
 from ofair_app.domain.errors import AppError
+from ofair_app.domain.periods import Period
 from ofair_app.services import health, kpis
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import day_range, error_banner, form
@@ -35,7 +36,7 @@ class DashboardState(DaysMixin, SessionState):
     error: str = ""
     loading: bool = False
 
-    def _period(self) -> kpis.Period:
+    def _period(self) -> Period:
         if self.choice != CUSTOM:
             return kpis.last_days(int(self.choice))
         since, until = self._picked_days()
@@ -123,16 +124,24 @@ class DashboardState(DaysMixin, SessionState):
              "href": routes.ADMIN_PAYOUTS, "icon": "banknote"},
         ]
 
+    async def _reload(self, caller):
+        """The figures again, with a spinner meanwhile (sign-in again for a lost session)."""
+        if caller is None:
+            yield rx.redirect(routes.LOGIN)
+            return
+        self.loading = True
+        yield
+        await self._load(caller)
+        self.loading = False
+
     @rx.event
     async def open(self):
         caller, redirect = await self._guard("admin")
         if caller is None:
             yield redirect
             return
-        self.loading = True
-        yield
-        await self._load(caller)
-        self.loading = False
+        async for step in self._reload(caller):
+            yield step
 
     @rx.event
     async def pick(self, value: str | list[str]):
@@ -141,25 +150,13 @@ class DashboardState(DaysMixin, SessionState):
         self.choice = value
         if value == CUSTOM:
             return
-        caller = await self._admin()
-        if caller is None:
-            yield rx.redirect(routes.LOGIN)
-            return
-        self.loading = True
-        yield
-        await self._load(caller)
-        self.loading = False
+        async for step in self._reload(await self._admin()):
+            yield step
 
     @rx.event
     async def apply(self, form_data: dict):
-        caller = await self._admin()
-        if caller is None:
-            yield rx.redirect(routes.LOGIN)
-            return
-        self.loading = True
-        yield
-        await self._load(caller)
-        self.loading = False
+        async for step in self._reload(await self._admin()):
+            yield step
 
 
 class AdminHomeState(rx.State):
