@@ -21,7 +21,7 @@ from ofair_app.ui.components.forms import (
     page_title,
 )
 from ofair_app.ui.components.shells import admin_shell
-from ofair_app.ui.state.days import DaysMixin
+from ofair_app.ui.state.days import DaysMixin, FilteredListMixin
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
 
@@ -29,12 +29,9 @@ FILTERS = ("who", "action", "subject", "ip", "since", "until")
 PAGE = 50
 
 
-class AdminAuditState(DaysMixin, SessionState):
-    rows: list[dict[str, str]] = []
-    cursor: str = ""
-    applied: dict[str, str] = {}  # the narrowing the rows show (the export's too)
-    errors: dict[str, str] = {}
-    error: str = ""
+class AdminAuditState(FilteredListMixin, DaysMixin, SessionState):
+    def _filter_names(self) -> tuple[str, ...]:
+        return FILTERS
 
     @rx.var
     def export_query(self) -> str:
@@ -74,32 +71,6 @@ class AdminAuditState(DaysMixin, SessionState):
             return redirect
         self.error, self.errors, self.applied = "", {}, {}
         await self._load(caller)
-        return None
-
-    @rx.event
-    async def apply(self, form_data: dict):
-        caller = await self._admin()
-        if caller is None:
-            return rx.redirect(routes.LOGIN)
-        self.error, self.errors = "", {}
-        try:
-            since, until = self._picked_days()
-        except AppError as error:
-            self.errors = self._field_messages(error)
-            return None
-        self.applied = {name: str(form_data.get(name, "") or "")[:254] for name in FILTERS
-                        if name not in ("since", "until")}
-        self.applied |= {"since": since.isoformat() if since else "",
-                         "until": until.isoformat() if until else ""}
-        await self._load(caller)
-        return None
-
-    @rx.event
-    async def more(self):
-        caller = await self._admin()
-        if caller is None or not self.cursor:
-            return None
-        await self._load(caller, more=True)
         return None
 
 

@@ -27,7 +27,7 @@ from ofair_app.ui.components.forms import (
     page_title,
 )
 from ofair_app.ui.components.shells import admin_shell
-from ofair_app.ui.state.days import DaysMixin
+from ofair_app.ui.state.days import DaysMixin, FilteredListMixin
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
 
@@ -35,18 +35,16 @@ ANY = "any"
 FILTERS = ("status", "type", "category", "owner", "performer", "since", "until", "shown")
 
 
-class AdminLeadsState(DaysMixin, SessionState):
-    rows: list[dict[str, str]] = []
-    cursor: str = ""
-    applied: dict[str, str] = {}
-    errors: dict[str, str] = {}
-    error: str = ""
+class AdminLeadsState(FilteredListMixin, DaysMixin, SessionState):
     notice: str = ""
     reason: str = ""
     lead: dict[str, str] = {}
     client: dict[str, str] = {}
     history: list[dict[str, str]] = []
     offers: list[dict[str, str]] = []
+
+    def _filter_names(self) -> tuple[str, ...]:
+        return FILTERS
 
     def _query(self) -> admin_leads.LeadQuery:
         values = {k: v for k, v in self.applied.items() if v and v != ANY}
@@ -98,32 +96,6 @@ class AdminLeadsState(DaysMixin, SessionState):
         self.error, self.errors, self.applied, self.lead = "", {}, {}, {}
         self.notice, self.reason = "", ""
         await self._load(caller)
-        return None
-
-    @rx.event
-    async def apply(self, form_data: dict):
-        caller = await self._admin()
-        if caller is None:
-            return rx.redirect(routes.LOGIN)
-        self.error, self.errors = "", {}
-        try:
-            since, until = self._picked_days()
-        except AppError as error:
-            self.errors = self._field_messages(error)
-            return None
-        self.applied = {name: str(form_data.get(name, "") or "")[:254] for name in FILTERS
-                        if name not in ("since", "until")}
-        self.applied |= {"since": since.isoformat() if since else "",
-                         "until": until.isoformat() if until else ""}
-        await self._load(caller)
-        return None
-
-    @rx.event
-    async def more(self):
-        caller = await self._admin()
-        if caller is None or not self.cursor:
-            return None
-        await self._load(caller, more=True)
         return None
 
     @rx.event

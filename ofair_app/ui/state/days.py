@@ -1,7 +1,8 @@
 """A period picked as two days, "from" and "to", each as three lists (day, month by name,
 year: `components.forms.date_select`), never the browser's own date input (which reads
 `mm/dd/yyyy` and validates on its own). A mixin for the admin pages that narrow by days;
-`components.forms.day_range` renders it."""
+`components.forms.day_range` renders it. With it, `FilteredListMixin`: the filter form's
+"apply" and the "more" of the admin lists that narrow by days (audit log, leads)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from datetime import date
 
 import reflex as rx
 
-from ofair_app.domain.errors import FieldErrors
+from ofair_app.domain.errors import AppError, FieldErrors
 from ofair_app.domain.inputs import date_from_parts
 from ofair_app.domain.tax import israel_date
 from ofair_app.models._base import utcnow
+from ofair_app.ui import routes
 
 YEARS_BACK = 5
 PARTS = ("day", "month", "year")
@@ -60,3 +62,41 @@ class DaysMixin(rx.State, mixin=True):
         for end, day in (("since", since), ("until", until)):
             for part in PARTS:
                 setattr(self, f"{end}_{part}", str(getattr(day, part)) if day else "")
+
+
+class FilteredListMixin(rx.State, mixin=True):
+    """An admin list narrowed by a filter form and the days of a `DaysMixin`, newest first, a
+    cursor page at a time ("more"). The page names its form's fields (`_filter_names`) and
+    reads a page (`_load(caller, more=...)`, which fills `rows` and `cursor`)."""
+
+    rows: list[dict[str, str]] = []
+    cursor: str = ""
+    applied: dict[str, str] = {}  # the narrowing the rows show (an export's too)
+    errors: dict[str, str] = {}
+    error: str = ""
+
+    @rx.event
+    async def apply(self, form_data: dict):
+        caller = await self._admin()
+        if caller is None:
+            return rx.redirect(routes.LOGIN)
+        self.error, self.errors = "", {}
+        try:
+            since, until = self._picked_days()
+        except AppError as error:
+            self.errors = self._field_messages(error)
+            return None
+        self.applied = {name: str(form_data.get(name, "") or "")[:254]
+                        for name in self._filter_names() if name not in ("since", "until")}
+        self.applied |= {"since": since.isoformat() if since else "",
+                         "until": until.isoformat() if until else ""}
+        await self._load(caller)
+        return None
+
+    @rx.event
+    async def more(self):
+        caller = await self._admin()
+        if caller is None or not self.cursor:
+            return None
+        await self._load(caller, more=True)
+        return None
