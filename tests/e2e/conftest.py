@@ -156,5 +156,11 @@ def otp_phone() -> str:
 
 
 def sign_in_as(page, app_url: str, token: str) -> None:
-    """Put a login token in the browser, as the login page does after a right code."""
+    """Put a login token in the browser, as the login page does after a right code.
+
+    A page still open may have an answer from the server on its way: Reflex writes the cookie
+    back from every state it receives, so that answer would put the previous user's token back
+    over this one. The page is left first, so nothing of the old session can arrive."""
+    if page.url != "about:blank":
+        page.goto("about:blank")
     page.context.add_cookies([{"name": "ofair_token", "value": token, "url": app_url}])
