@@ -45,8 +45,9 @@ def expire_tokens(*, as_of: datetime) -> str:
 
 @job("deliver_notifications", minute="*")
 def deliver_notifications(*, as_of: datetime) -> str:
-    """Send queued messages whose next attempt is due; retry failures with backoff."""
-    from ofair_app.services import notifications
+    """Send queued messages whose next attempt is due (those held for quiet hours once the
+    quiet time is over); retry failures with backoff; forget old notifications."""
+    from ofair_app.services import notification_center, notifications
 
     totals = {"sent": 0, "logged": 0, "retry": 0, "failed": 0}
     while True:
@@ -59,10 +60,13 @@ def deliver_notifications(*, as_of: datetime) -> str:
     with unit_of_work(SYSTEM) as session:
         purged = notifications.purge_delivered(session=session, now=as_of,
                                                keep=MESSAGE_RETENTION)
+        purged += notification_center.purge(session=session, now=as_of,
+                                            keep=NOTIFICATION_RETENTION)
     return ", ".join(f"{value} {key}" for key, value in totals.items()) + f"; {purged} purged"
 
 
 MESSAGE_RETENTION = timedelta(days=30)
+NOTIFICATION_RETENTION = timedelta(days=180)
 
 
 def in_batches(step, limit: int) -> int:

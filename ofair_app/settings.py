@@ -128,6 +128,11 @@ class Settings(BaseSettings):
     s3_secret_access_key: SecretStr | None = None
 
     # --- messaging -------------------------------------------------------------------------
+    # A new lead reaches subscribers' businesses at once and the others this much later.
+    notify_priority_minutes: int = Field(default=10, ge=0, le=24 * 60)
+    # Quiet hours (Israel time) for people who never set their own; "" for none.
+    notify_quiet_hours: str = Field(default="22:00-07:00",
+                                    pattern=r"^$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
     messaging_backend: Literal["console", "smtp"] = "console"
     smtp_host: str = "localhost"
     smtp_port: int = Field(default=25, ge=1, le=65535)
@@ -135,6 +140,27 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_use_tls: bool = False
     smtp_from: str = "OFAIR <no-reply@ofair.local>"
+    # SMS: `console` logs them (production keeps them waiting in the outbox); `019sms` sends
+    # them through 019 SMS (019sms.co.il: JSON with a bearer token, Israeli numbers only). The
+    # credentials are placeholders: production refuses them when SMS_BACKEND=019sms.
+    # SMS019_API_URL points elsewhere in tests (a local stand-in).
+    sms_backend: Literal["console", "019sms"] = "console"
+    sms019_api_url: str = "https://019sms.co.il/api"
+    sms019_username: str = "change-me"
+    sms019_api_token: SecretStr = SecretStr("change-me")
+    # The alphanumeric sender the phone shows (registered with the provider): at most 11
+    # English letters and digits.
+    sms_sender_id: str = Field(default="OFAIR", pattern=r"^[A-Za-z0-9]{1,11}$")
+    sms_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # WhatsApp: `console` logs them; `cloud` sends Meta's approved templates (named
+    # `ofair_<template>`) through the WhatsApp Cloud API from WHATSAPP_PHONE_NUMBER_ID.
+    # Production refuses the placeholder token, or no phone number id, when it is `cloud`.
+    whatsapp_backend: Literal["console", "cloud"] = "console"
+    whatsapp_api_url: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = Field(default="v23.0", pattern=r"^v\d+\.\d+$")
+    whatsapp_phone_number_id: str = ""
+    whatsapp_token: SecretStr = SecretStr("change-me")
+    whatsapp_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
 
     # --- accessibility ---------------------------------------------------------------------
     # The accessibility statement (/accessibility; the Service Accessibility Regulations 2013,
@@ -236,12 +262,33 @@ class Settings(BaseSettings):
             problems.append("OFAIR_TEST_OTPS (test numbers are refused in production)")
         if self.messaging_backend == "console":
             problems.append("MESSAGING_BACKEND=console (it logs login codes in clear)")
+        problems.extend(self._messaging_problems())
         if problems:
             raise ValueError(
                 "production refuses placeholder or development-only settings: "
                 + ", ".join(problems)
             )
         return self
+
+    def _messaging_problems(self) -> list[str]:
+        """What production cannot send SMS or WhatsApp with: a real backend without its
+        credentials, or a provider URL that is not https."""
+        problems = []
+        if self.sms_backend == "019sms":
+            if self.sms019_username in PLACEHOLDER_SECRETS:
+                problems.append("SMS019_USERNAME")
+            if self.sms019_api_token.get_secret_value() in PLACEHOLDER_SECRETS:
+                problems.append("SMS019_API_TOKEN")
+            if not self.sms019_api_url.startswith("https://"):
+                problems.append("SMS019_API_URL (https only)")
+        if self.whatsapp_backend == "cloud":
+            if self.whatsapp_token.get_secret_value() in PLACEHOLDER_SECRETS:
+                problems.append("WHATSAPP_TOKEN")
+            if not self.whatsapp_phone_number_id.isdigit():
+                problems.append("WHATSAPP_PHONE_NUMBER_ID")
+            if not self.whatsapp_api_url.startswith("https://"):
+                problems.append("WHATSAPP_API_URL (https only)")
+        return problems
 
     def _ita_problems(self) -> list[str]:
         """What production cannot run the Tax Authority adapter with: placeholder credentials,

@@ -26,6 +26,8 @@ os.environ.update({
     "OFAIR_ENV": "test",
     "OFAIR_DATA_DIR": str(_DATA_DIR),
     "OFAIR_SCHEDULER": "off",
+    # Quiet hours hold messages by the wall clock: off unless a test sets them (with a clock).
+    "NOTIFY_QUIET_HOURS": "",
     "REFLEX_TELEMETRY_ENABLED": "false",
     "REFLEX_CHECK_LATEST_VERSION": "false",
     "REFLEX_USE_NPM": "1",
@@ -39,6 +41,8 @@ from ofair_app.db.engine import dispose_engines, owner_engine  # noqa: E402
 from ofair_app.settings import get_settings  # noqa: E402
 from tests.cardcom_standin import cardcom_api  # noqa: E402, F401 - a fixture for every layer
 from tests.ita_standin import ita_api  # noqa: E402, F401 - a fixture for every layer
+from tests.sms_standin import sms019_api  # noqa: E402, F401 - a fixture for every layer
+from tests.whatsapp_standin import whatsapp_api  # noqa: E402, F401 - a fixture for every layer
 
 # Tables holding reference data that migrations ship; never emptied between tests.
 KEEP_TABLES = {"alembic_version", "categories", "subcategories", "localities"}

@@ -2,8 +2,9 @@
 
 The outbox (services/notifications.py) decides *when* to send and whether to retry; a `Sender`
 only tries once and says, through `DeliveryError.permanent`, whether trying again could help.
-Email goes through the configured backend (SMTP or the console); SMS goes to the console until
-an SMS provider adapter exists, so a developer reads login codes in the log and the outbox row.
+Each channel goes through the backend its settings name: e-mail by SMTP, SMS through 019 SMS
+(`adapters/sms.py`), WhatsApp through Meta's Cloud API (`adapters/whatsapp.py`), or any of them
+to the console, so a developer reads login codes in the log and the outbox row.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import re
 import smtplib
 import ssl
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
@@ -21,7 +23,7 @@ from typing import Literal, Protocol
 
 from ofair_app.settings import Settings, get_settings
 
-Channel = Literal["sms", "email"]
+Channel = Literal["sms", "email", "whatsapp"]
 
 console_logger = logging.getLogger("ofair.messages")
 
@@ -34,7 +36,11 @@ _EMAIL_POLICY = policy.default.clone(cte_type="7bit")
 
 @dataclass(frozen=True, kw_only=True)
 class OutgoingMessage:
-    """One rendered message, ready for a provider; `message_id` makes a resend recognisable."""
+    """One rendered message, ready for a provider; `message_id` makes a resend recognisable.
+
+    `template`, `locale` and `params` are what a channel that sends approved templates rather
+    than our text (WhatsApp) needs: the template's name and language, and its named values.
+    """
 
     channel: Channel
     to: str
@@ -42,6 +48,15 @@ class OutgoingMessage:
     body: str
     html: str | None = None
     message_id: str
+    template: str = ""
+    locale: str = "he"
+    # Left out of the hash (a dict has none), still compared; copied, so a caller that later
+    # changes its own mapping does not change a message already built.
+    params: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", {str(key): str(value)
+                                            for key, value in self.params.items()})
 
 
 class DeliveryError(Exception):
@@ -79,7 +94,7 @@ def validate_address(message: OutgoingMessage) -> str:
     to = message.to
     if not to or any(ord(char) < 32 or ord(char) == 127 for char in to):
         raise DeliveryError(f"invalid {message.channel} address: {to!r}", permanent=True)
-    if message.channel == "sms":
+    if message.channel in ("sms", "whatsapp"):
         if not _E164.fullmatch(to):
             raise DeliveryError(f"invalid phone number (expected E.164): {to!r}",
                                 permanent=True)
@@ -133,11 +148,15 @@ class ConsoleSender:
     def send(self, message: OutgoingMessage) -> str | None:
         validate_address(message)
         if get_settings().ofair_env == "production":
-            # SMS has no provider yet: in production say that a message waits, never its text.
+            # A channel left without a provider: in production say that a message waits, never
+            # its text.
             console_logger.warning("%s to %s (id %s) kept in the outbox: no provider",
                                    message.channel.upper(), message.to, message.message_id)
             return "console"
         subject = f"\nSubject: {message.subject}" if message.subject else ""
+        if message.template and message.channel == "whatsapp":
+            values = ", ".join(f"{name}={value}" for name, value in message.params.items())
+            subject += f"\nTemplate: {message.template} ({message.locale}) {values}".rstrip()
         console_logger.info(
             "%s to %s (id %s)%s\n\n%s\n%s",
             message.channel.upper(), message.to, message.message_id, subject,
@@ -265,15 +284,19 @@ class Router(Sender):
 
     name = "router"
 
-    def __init__(self, email: Sender, sms: Sender | None = None) -> None:
+    def __init__(self, email: Sender, sms: Sender | None = None,
+                 whatsapp: Sender | None = None) -> None:
         self.email = email
         self.sms = sms if sms is not None else ConsoleSender()
+        self.whatsapp = whatsapp if whatsapp is not None else ConsoleSender()
 
     def send(self, message: OutgoingMessage) -> str | None:
         if message.channel == "email":
             return self.email.send(message)
         if message.channel == "sms":
             return self.sms.send(message)
+        if message.channel == "whatsapp":
+            return self.whatsapp.send(message)
         raise DeliveryError(f"unknown channel: {message.channel!r}", permanent=True)
 
 
@@ -289,4 +312,30 @@ def get_sender(settings: Settings | None = None) -> Sender:
         )
     else:
         email = ConsoleSender()
-    return Router(email=email, sms=ConsoleSender())
+    return Router(email=email, sms=_sms_sender(settings), whatsapp=_whatsapp_sender(settings))
+
+
+def _sms_sender(settings: Settings) -> Sender:
+    if settings.sms_backend == "019sms":
+        # Imported here: the provider modules build on this one.
+        from ofair_app.adapters.sms import Sms019Sender
+
+        return Sms019Sender(
+            api_url=settings.sms019_api_url, username=settings.sms019_username,
+            api_token=settings.sms019_api_token.get_secret_value(),
+            sender_id=settings.sms_sender_id, timeout=settings.sms_timeout_seconds,
+        )
+    return ConsoleSender()
+
+
+def _whatsapp_sender(settings: Settings) -> Sender:
+    if settings.whatsapp_backend == "cloud":
+        from ofair_app.adapters.whatsapp import WhatsAppCloudSender
+
+        return WhatsAppCloudSender(
+            api_url=settings.whatsapp_api_url, api_version=settings.whatsapp_api_version,
+            phone_number_id=settings.whatsapp_phone_number_id,
+            token=settings.whatsapp_token.get_secret_value(),
+            timeout=settings.whatsapp_timeout_seconds,
+        )
+    return ConsoleSender()

@@ -27,6 +27,7 @@ from ofair_app.api.routes import (
     health,
     kpis,
     leads,
+    notifications,
     payments,
     professionals,
     proposals,
@@ -58,7 +59,7 @@ def create_api() -> FastAPI:
     v1 = APIRouter(prefix=API_PREFIX)
     for module in (health, auth, audit, admin_users, admin_leads, kpis, users, consents,
                    professionals, leads, proposals, payments, settlement, reference, files,
-                   reports):
+                   reports, notifications):
         v1.include_router(module.router)
     api.include_router(v1)
     install_docs(api, prefix=API_PREFIX)

@@ -140,6 +140,23 @@ REGISTRY: tuple[Table, ...] = (
         erasure=Erasure.delete,
         retention="30 days after delivery, `deliver_notifications` job"),
     Table(
+        "notifications",
+        {"user_id": L, "title": Column(Category.free_text,
+                                       note="names the other side's business or the lead"),
+         "read_at": Column(Category.activity)},
+        subject="user_id = :user_id", erasure=Erasure.delete,
+        retention="180 days after it was shown, `deliver_notifications` job"),
+    Table(
+        "notification_preferences",
+        {"user_id": L},
+        subject="user_id = :user_id", erasure=Erasure.delete,
+        retention="while the account is open"),
+    Table(
+        "notification_quiet_hours",
+        {"user_id": L},
+        subject="user_id = :user_id", erasure=Erasure.delete,
+        retention="while the account is open"),
+    Table(
         "professional_invitations",
         {"phone": Column(Category.contact), "email": Column(Category.contact),
          "invited_by": L, "responded_by": L},

@@ -29,6 +29,7 @@ from ofair_app.models.money import (
     WebhookRejection,
     Withdrawal,
 )
+from ofair_app.models.notifying import Notification, NotificationPreference, QuietHoursRow
 from ofair_app.models.ops import JobRun, JobRunStatus
 from ofair_app.models.outbox import OutboxMessage, OutboxStatus
 from ofair_app.models.privacy import ExportStatus, PersonalDataExport
@@ -91,6 +92,8 @@ __all__ = [
     "Locale",
     "LocalityRow",
     "MemberRole",
+    "Notification",
+    "NotificationPreference",
     "OtpCode",
     "OutboxMessage",
     "OutboxStatus",
@@ -110,6 +113,7 @@ __all__ = [
     "ProposalAttachment",
     "ProposalCreate",
     "ProposalUpdate",
+    "QuietHoursRow",
     "Referral",
     "ReferralCreate",
     "SettlementStatement",

@@ -6,7 +6,8 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String
+from sqlalchemy import Column, String, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from ofair_app.models._base import created_at_column
@@ -29,6 +30,9 @@ class OutboxMessage(SQLModel, table=True):
     locale: str = Field(max_length=2)
     subject: str = Field(default="", max_length=200)
     body: str
+    # WhatsApp sends an approved template with these values, not `body` (kept for reading).
+    params: dict = Field(default_factory=dict, sa_column=Column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")))
     sensitive: bool = False  # holds a login code: the body is wiped once a provider has it
     # transactional | marketing: marketing goes only to people with a current opt-in
     purpose: str = Field(default="transactional", max_length=16)

@@ -51,6 +51,12 @@ TEMPLATES: dict[str, frozenset[str]] = {
     "job_completed": frozenset({"sms", "email"}),
     "dispute_opened": frozenset({"sms", "email"}),
     "autopay_failed": frozenset({"sms", "email"}),
+    "new_lead": frozenset({"sms", "email"}),
+    "completion_confirmed": frozenset({"sms", "email"}),
+    "dispute_resolved": frozenset({"sms", "email"}),
+    "referral_declined": frozenset({"sms", "email"}),
+    "payout_paid": frozenset({"sms", "email"}),
+    "invoice_issued": frozenset({"sms", "email"}),
     # Marketing (sent only with an opt-in; the outbox adds the ad marking and the opt-out).
     "marketing_update": frozenset({"sms", "email"}),
 }

@@ -185,6 +185,15 @@ def _finish(session: Session, caller: Caller, dispute: Dispute, resolution: Reso
                  after={"status": "resolved", "lead_status": str(lead.status)},
                  resolution=resolution.value,
                  refund=str(refund) if refund is not None else None)
+    base = get_settings().ofair_public_url.rstrip("/")
+    title = short_title(lead)
+    notifications.tell(session=session, caller=caller, template="dispute_resolved",
+                       users=[lead.owner_user_id],
+                       params={"lead_title": title, "url": lead_url_for_owner(lead)})
+    if lead.performer_professional_id is not None:
+        notifications.tell(session=session, caller=caller, template="dispute_resolved",
+                           businesses=[lead.performer_professional_id],
+                           params={"lead_title": title, "url": f"{base}/pro/leads/{lead.id}"})
     return dispute
 
 

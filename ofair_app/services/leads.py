@@ -19,6 +19,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import phonenumbers
+from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
 from ofair_app import reference
@@ -42,7 +43,7 @@ from ofair_app.models import (
     ProposalAttachment,
 )
 from ofair_app.models._base import utcnow
-from ofair_app.services import users
+from ofair_app.services import notifications, users
 from ofair_app.services.professionals import require_member
 from ofair_app.settings import get_settings
 
@@ -297,7 +298,14 @@ def create_lead(*, session: Session, caller: Caller, data: LeadCreate) -> Lead:
         session.add(user)
     session.flush()
     session.refresh(lead)
+    if session.execute(_ON_BOARD, {"id": lead.id}).first() is not None:
+        notifications.announce_lead(session=session, caller=caller, lead=lead,
+                                    title=notifications.quoted_title(lead.title),
+                                    budget=lead.budget)
     return lead
+
+
+_ON_BOARD = text("SELECT 1 FROM lead_board WHERE lead_id = :id")
 
 
 # --- reading -----------------------------------------------------------------------------

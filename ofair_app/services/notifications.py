@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Literal
+from urllib.parse import urlsplit
 
 from sqlalchemy import bindparam, event, text
 from sqlalchemy.orm import Session as OrmSession
@@ -26,11 +28,31 @@ from ofair_app.adapters.messaging import DeliveryError, OutgoingMessage, Sender,
 from ofair_app.db.engine import SYSTEM, Caller, trusted_step, unit_of_work
 from ofair_app.domain.consent import MessagePurpose
 from ofair_app.domain.errors import Forbidden
-from ofair_app.i18n import normalize_locale
-from ofair_app.models import MemberRole, OutboxMessage, OutboxStatus, ProfessionalMember, User
+from ofair_app.domain.notifying import (
+    URGENT,
+    EventGroup,
+    QuietHours,
+    default_enabled,
+    default_quiet_hours,
+    group_of,
+)
+from ofair_app.domain.notifying import Channel as NotifyChannel
+from ofair_app.i18n import money, normalize_locale
+from ofair_app.models import (
+    Lead,
+    MemberRole,
+    Notification,
+    NotificationPreference,
+    OutboxMessage,
+    OutboxStatus,
+    ProfessionalMember,
+    QuietHoursRow,
+    User,
+)
 from ofair_app.models._base import utcnow
-from ofair_app.notifications.templates import render
+from ofair_app.notifications.templates import TEMPLATES, render
 from ofair_app.services import consents
+from ofair_app.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -74,14 +96,16 @@ def _as_marketing(subject: str, body: str, locale: str, channel: str, user_id: u
     return "", f"{AD_MARK}: {body}\n{opt_out}"
 
 
-def enqueue(*, session: Session, channel: Literal["sms", "email"], to: str, template: str,
-            locale: str, params: dict[str, object], user_id: uuid.UUID | None = None,
-            sensitive: bool = False,
+def enqueue(*, session: Session, channel: Literal["sms", "email", "whatsapp"], to: str,
+            template: str, locale: str, params: Mapping[str, object],
+            user_id: uuid.UUID | None = None, sensitive: bool = False,
             purpose: MessagePurpose = MessagePurpose.transactional,
-            flush: bool = True) -> OutboxMessage:
-    """Queue one message in the caller's transaction; it is sent once that transaction commits.
+            hold_until: datetime | None = None, flush: bool = True) -> OutboxMessage:
+    """Queue one message in the caller's transaction; it is sent once that transaction commits
+    (with `hold_until`, the quiet hours' end, not before then: the job sends it).
     With `flush=False` the row is written by the session's next flush (a batch of messages in
     one INSERT); the commit flushes before the message is handed to the sender.
+    A WhatsApp message carries the SMS text for reading and the template's values for Meta.
 
     A marketing message needs its recipient's `user_id` and their current opt-in
     (MarketingRefused, 403, otherwise; the outbox's policy refuses it in the database too); it
@@ -91,17 +115,22 @@ def enqueue(*, session: Session, channel: Literal["sms", "email"], to: str, temp
         raise MarketingRefused()
     # Every column is set here: the sender may not read the outbox back (no INSERT … RETURNING).
     now = utcnow()
-    subject, body = render(template, locale, channel, **params)
+    subject, body = render(template, locale, "sms" if channel == "whatsapp" else channel,
+                           **params)
     if purpose == MessagePurpose.marketing:
         subject, body = _as_marketing(subject, body, locale, channel, user_id, now)  # type: ignore[arg-type]
+    values = {key: str(value) for key, value in params.items()} if channel == "whatsapp" else {}
+    held = hold_until is not None and hold_until > now
     message = OutboxMessage(channel=channel, to_address=to, template=template, locale=locale,
-                            subject=subject[:200], body=body, sensitive=sensitive,
-                            user_id=user_id, next_attempt_at=now, created_at=now,
+                            subject=subject[:200], body=body, params=values,
+                            sensitive=sensitive, user_id=user_id,
+                            next_attempt_at=hold_until if held else now, created_at=now,
                             purpose=purpose.value)
     session.add(message)
     if flush:
         session.flush()
-    session.info.setdefault(_PENDING_KEY, []).append(message.id)
+    if not held:
+        session.info.setdefault(_PENDING_KEY, []).append(message.id)
     return message
 
 
@@ -131,26 +160,6 @@ def send_marketing(*, session: Session, caller: Caller, template: str,
 Params = Mapping[str, object] | Callable[[str], Mapping[str, object]]
 
 
-def tell_user(*, session: Session, user: User, template: str, params: Params,
-              flush: bool = True) -> None:
-    """Queue `template` to a user by SMS, or by e-mail when they have no phone, in their
-    language. `params` may be a function of the locale (for amounts and dates)."""
-    values = dict(params(user.locale) if callable(params) else params)
-    if user.phone:
-        enqueue(session=session, channel="sms", to=user.phone, template=template,
-                locale=user.locale, params=values, user_id=user.id, flush=flush)
-    elif user.email:
-        enqueue(session=session, channel="email", to=user.email, template=template,
-                locale=user.locale, params=values, user_id=user.id, flush=flush)
-
-
-def business_owners(session: Session, professional_id: uuid.UUID) -> list[User]:
-    return list(session.exec(
-        select(User).join(ProfessionalMember, col(ProfessionalMember.user_id) == User.id)
-        .where(ProfessionalMember.professional_id == professional_id,
-               ProfessionalMember.role == MemberRole.owner)).all())
-
-
 @dataclass(frozen=True)
 class Notice:
     """One message to tell: to these users, the owners of these businesses and, with
@@ -168,8 +177,9 @@ def tell(*, session: Session, caller: Caller, template: str, params: Params,
          admins: bool = False) -> None:
     """Tell people the caller may not look up (the other side of a deal): the given users and
     the owners of the given businesses (and, with `admins`, every admin), each once, never the
-    caller. Their addresses are read in a trusted step of the caller's transaction, so the
-    messages exist exactly when the change does."""
+    caller. Each gets the notice in their notification center and on the channels they chose
+    (domain/notifying). Their addresses and choices are read in a trusted step of the caller's
+    transaction, so the notices exist exactly when the change does."""
     tell_all(session=session, caller=caller, notices=[Notice(
         template=template, params=params, users=tuple(users), businesses=tuple(businesses),
         admins=admins)])
@@ -185,11 +195,12 @@ _OWNERS = (select(ProfessionalMember.professional_id, User)
 
 
 def tell_all(*, session: Session, caller: Caller, notices: Iterable[Notice]) -> None:
-    """`tell` for many notices at once (a batch of webhooks): every recipient's address is
-    read in at most three statements and the messages are written by one INSERT."""
+    """`tell` for many notices at once (a batch of webhooks): every recipient's address and
+    choices are read in at most five statements and the rows are written by one flush."""
     notices = list(notices)
     if not notices:
         return
+    now = utcnow()
     user_ids = {user_id for notice in notices for user_id in notice.users}
     business_ids = {business for notice in notices for business in notice.businesses}
     with trusted_step(session, caller):
@@ -203,6 +214,7 @@ def tell_all(*, session: Session, caller: Caller, notices: Iterable[Notice]) -> 
         admins = list(session.exec(select(User).where(
             User.role == "admin", col(User.is_active).is_(True)))
             .all()) if any(notice.admins for notice in notices) else []
+        told: list[tuple[Notice, list[User]]] = []
         for notice in notices:
             recipients: dict[uuid.UUID, User] = {}
             for user_id in notice.users:
@@ -214,10 +226,183 @@ def tell_all(*, session: Session, caller: Caller, notices: Iterable[Notice]) -> 
             for user in admins if notice.admins else ():
                 recipients[user.id] = user
             recipients.pop(caller.user_id, None)  # type: ignore[arg-type]
-            for user in recipients.values():
-                tell_user(session=session, user=user, template=notice.template,
-                          params=notice.params, flush=False)
+            told.append((notice, [user for user in recipients.values()
+                                  if user.closed_at is None]))
+        choices = read_choices(session, {user.id for _, users in told for user in users})
+        for notice, users in told:
+            for user in users:
+                _tell(session, user, notice.template, notice.params, choices, now)
         session.flush()
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What a set of people chose: channels per group (absent: the default) and quiet hours."""
+
+    chosen: dict[tuple[uuid.UUID, str, str], bool]
+    quiet: dict[uuid.UUID, QuietHours]
+
+    def enabled(self, user: User, group: EventGroup, channel: NotifyChannel) -> bool:
+        value = self.chosen.get((user.id, group.value, channel.value))
+        if value is None:
+            return default_enabled(group, channel, has_phone=bool(user.phone))
+        return value
+
+    def quiet_hours(self, user_id: uuid.UUID) -> QuietHours:
+        chosen = self.quiet.get(user_id)
+        return chosen if chosen is not None else default_quiet_hours(
+            get_settings().notify_quiet_hours)
+
+
+def read_choices(session: Session, user_ids: Iterable[uuid.UUID]) -> Choices:
+    """The choices of `user_ids`, in two statements (the caller must be them or the platform)."""
+    ids = list(user_ids)
+    if not ids:
+        return Choices({}, {})
+    chosen = {(row.user_id, row.event_group, row.channel): row.enabled
+              for row in session.exec(select(NotificationPreference).where(
+                  col(NotificationPreference.user_id).in_(ids))).all()}
+    quiet = {row.user_id: QuietHours(enabled=row.enabled, start=row.starts, end=row.ends,
+                                     shabbat=row.shabbat)
+             for row in session.exec(select(QuietHoursRow).where(
+                 col(QuietHoursRow.user_id).in_(ids))).all()}
+    return Choices(chosen, quiet)
+
+
+TITLE_IN_MESSAGES = 40
+
+
+def quoted_title(title: str) -> str:
+    """A lead's title as a message quotes it (an SMS has 160 characters)."""
+    return title if len(title) <= TITLE_IN_MESSAGES else title[:TITLE_IN_MESSAGES - 1] + "…"
+
+
+def in_app_title(template: str, locale: str, values: Mapping[str, object]) -> str:
+    """The line the notification center shows: the e-mail's subject, else the SMS."""
+    channel: Literal["sms", "email"] = "email" if "email" in TEMPLATES[template] else "sms"
+    subject, body = render(template, locale, channel, **values)
+    return (subject or body)[:300]
+
+
+def link_of(values: Mapping[str, object]) -> str:
+    """The page a notice is about: the path of its first link to this site ("" if none)."""
+    site = urlsplit(get_settings().ofair_public_url).netloc
+    for key, value in values.items():
+        if key.endswith("_url") and isinstance(value, str):
+            parts = urlsplit(value)
+            if parts.netloc == site and parts.path.startswith("/"):
+                path = parts.path + (f"?{parts.query}" if parts.query else "")
+                return path[:300] if not path.startswith("//") else ""
+    return ""
+
+
+# Channels the outbox carries today and the address each needs.
+_ADDRESSED: tuple[tuple[NotifyChannel, str], ...] = (
+    (NotifyChannel.sms, "phone"), (NotifyChannel.whatsapp, "phone"),
+    (NotifyChannel.email, "email"))
+
+
+def _tell(session: Session, user: User, template: str, params: Params, choices: Choices,
+          now: datetime) -> None:
+    """The notice in `user`'s center, and a message on each channel they chose."""
+    locale = normalize_locale(user.locale)
+    values = dict(params(locale) if callable(params) else params)
+    session.add(Notification(user_id=user.id, kind=template,
+                             event_group=group_of(template).value,
+                             title=in_app_title(template, locale, values),
+                             link=link_of(values), notified_at=now, created_at=now))
+    _send(session, user, template, values, choices, now)
+
+
+def _send(session: Session, user: User, template: str, values: Mapping[str, object],
+          choices: Choices, now: datetime, *, not_before: datetime | None = None) -> None:
+    """A message on each channel `user` chose for the template's group, held until their
+    quiet time ends (urgent ones never wait) and, with `not_before`, until then."""
+    group = group_of(template)
+    start = max(now, not_before) if not_before is not None else now
+    hold = None if template in URGENT else choices.quiet_hours(user.id).release_at(start)
+    if hold is None and start > now:
+        hold = start
+    for channel, field_name in _ADDRESSED:
+        address = getattr(user, field_name)
+        if not address or not choices.enabled(user, group, channel):
+            continue
+        # WhatsApp sends Meta's approved copy of the SMS text.
+        version = "sms" if channel == NotifyChannel.whatsapp else channel.value
+        if version not in TEMPLATES[template]:
+            continue
+        enqueue(session=session, channel=channel.value, to=address,  # type: ignore[arg-type]
+                template=template, locale=normalize_locale(user.locale), params=values,
+                user_id=user.id, hold_until=hold, flush=False)
+
+
+# Members of the businesses a new lead suits: its category, their service area reaches it
+# (haversine, km), not suspended, never the lead's own business or its owner. Someone in two
+# such businesses is told once, as a subscriber if either subscribes.
+_MATCHED = """
+    WITH matched AS (
+        SELECT DISTINCT ON (u.id) u.id AS user_id, u.locale,
+               COALESCE(p.subscribed_until > :now, false) AS subscriber
+          FROM professionals p
+          JOIN professional_members m ON m.professional_id = p.id
+          JOIN users u ON u.id = m.user_id
+         WHERE p.category_slug = :category AND p.status <> 'suspended'
+           AND p.id IS DISTINCT FROM :owner_business AND u.id <> :owner_user
+           AND u.is_active AND u.closed_at IS NULL
+           AND 2 * 6371.0088 * asin(sqrt(
+                 power(sin(radians(p.lat - :lat) / 2), 2)
+                 + cos(radians(:lat)) * cos(radians(p.lat))
+                 * power(sin(radians(p.lon - :lon) / 2), 2))) <= p.service_radius_km
+         ORDER BY u.id, COALESCE(p.subscribed_until > :now, false) DESC)
+"""
+_INSERT_MATCHED = """
+    INSERT INTO notifications (user_id, kind, event_group, title, link, notified_at, created_at)
+    SELECT user_id, 'new_lead', 'leads',
+           CASE WHEN locale = 'en' THEN :title_en ELSE :title_he END, :link,
+           CASE WHEN subscriber THEN :now ELSE :later END, :now
+      FROM matched
+"""
+# Of those, the people who chose a channel for new leads (the default is the app alone).
+_MATCHED_WITH_CHANNELS = """
+    SELECT u.*, matched.subscriber FROM matched JOIN users u ON u.id = matched.user_id
+     WHERE EXISTS (SELECT 1 FROM notification_preferences n
+                    WHERE n.user_id = matched.user_id AND n.event_group = 'leads'
+                      AND n.enabled AND n.channel <> 'push')
+"""
+_ANNOUNCE = text(_MATCHED + _INSERT_MATCHED)
+_CHOSE_CHANNEL = text(_MATCHED + _MATCHED_WITH_CHANNELS)
+
+
+def announce_lead(*, session: Session, caller: Caller, lead: Lead, title: str,
+                  budget: Decimal | None) -> int:
+    """Tell the businesses a new lead on the board suits (see `_MATCHED`): subscribers at once
+    and the others NOTIFY_PRIORITY_MINUTES later, in their center and on any channel they
+    chose for new leads. One INSERT for the whole fan-out; returns how many were told."""
+    now = utcnow()
+    later = now + timedelta(minutes=get_settings().notify_priority_minutes)
+    link = f"/pro/leads/{lead.id}"
+    url = f"{get_settings().ofair_public_url.rstrip('/')}{link}"
+
+    def values(locale: str) -> dict[str, object]:
+        return {"lead_title": title, "lead_url": url,
+                "budget": money(budget, locale) if budget is not None else "—"}
+
+    match = {"now": now, "category": lead.category_slug, "owner_user": lead.owner_user_id,
+             "owner_business": lead.owner_professional_id, "lat": lead.lat, "lon": lead.lon}
+    with trusted_step(session, caller):
+        told = session.execute(_ANNOUNCE, match | {
+            "later": later, "link": link,
+            "title_he": in_app_title("new_lead", "he", values("he")),
+            "title_en": in_app_title("new_lead", "en", values("en"))}).rowcount
+        rows = session.execute(_CHOSE_CHANNEL, match).mappings().all()
+        if rows:
+            people = [(User.model_validate(dict(row)), row["subscriber"]) for row in rows]
+            choices = read_choices(session, [user.id for user, _ in people])
+            for user, subscriber in people:
+                _send(session, user, "new_lead", values(normalize_locale(user.locale)),
+                      choices, now, not_before=None if subscriber else later)
+        session.flush()
+    return told
 
 
 @event.listens_for(OrmSession, "after_commit")
@@ -298,7 +483,8 @@ def _deliver_ids(ids: list[uuid.UUID]) -> None:
     with unit_of_work(SYSTEM) as session:
         messages = session.exec(
             select(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(ids), OutboxMessage.status == "pending")
+            .where(col(OutboxMessage.id).in_(ids), OutboxMessage.status == "pending",
+                   col(OutboxMessage.next_attempt_at) <= utcnow())
             .order_by(col(OutboxMessage.id))
             .with_for_update(skip_locked=True)
         ).all()
@@ -334,7 +520,8 @@ def _deliver(session: Session, message: OutboxMessage, sender: Sender, now: date
         return "failed"
     outgoing = OutgoingMessage(channel=message.channel, to=message.to_address,  # type: ignore[arg-type]
                                subject=message.subject, body=message.body,
-                               message_id=str(message.id))
+                               message_id=str(message.id), template=message.template,
+                               locale=message.locale, params=message.params or {})
     message.attempts += 1
     try:
         reference = sender.send(outgoing) or ""

@@ -772,6 +772,11 @@ def _close(session: Session, caller: Caller, lead: Lead) -> Lead:
     session.add(lead)
     session.flush()
     settlement.record_close(session, caller, lead)
+    if lead.performer_professional_id is not None:
+        notifications.tell(session=session, caller=caller, template="completion_confirmed",
+                           businesses=[lead.performer_professional_id],
+                           params={"lead_title": short_title(lead),
+                                   "lead_url": _url(f"/pro/leads/{lead.id}")})
     return lead
 
 

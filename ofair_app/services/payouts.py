@@ -24,11 +24,13 @@ from ofair_app.domain.banking import BANKS, parse_bank_account
 from ofair_app.domain.errors import Conflict, FieldErrors, Forbidden, NotFound
 from ofair_app.domain.leads import parse_money
 from ofair_app.domain.ledger import TxKind
+from ofair_app.i18n import money
 from ofair_app.models import PayoutBatch, Professional, Withdrawal
 from ofair_app.models._base import utcnow
 from ofair_app.observability import logs
-from ofair_app.services import audit, ledger, users
+from ofair_app.services import audit, ledger, notifications, users
 from ofair_app.services.professionals import require_member
+from ofair_app.settings import get_settings
 
 CSV_COLUMNS = ("withdrawal_id", "business_name", "business_id", "bank_code", "bank_name",
                "branch", "account", "account_holder", "amount")
@@ -193,6 +195,7 @@ def mark_batch_paid(*, session: Session, caller: Caller, batch_id: uuid.UUID) ->
         raise Conflict("errors.wallet.batch_paid", code="batch_paid")
     before = batch.status
     now = utcnow()
+    told: list[notifications.Notice] = []
     for withdrawal in session.exec(select(Withdrawal).where(Withdrawal.batch_id == batch.id)
                                    .with_for_update()).all():
         ledger.record(session, kind=TxKind.payout,
@@ -201,6 +204,7 @@ def mark_batch_paid(*, session: Session, caller: Caller, batch_id: uuid.UUID) ->
                       created_by=caller.user_id)
         withdrawal.status, withdrawal.paid_at = "paid", now
         session.add(withdrawal)
+        told.append(_paid_notice(withdrawal.professional_id, withdrawal.amount))
     batch.status, batch.paid_by, batch.paid_at = "paid", caller.user_id, now
     session.add(batch)
     session.flush()
@@ -208,7 +212,15 @@ def mark_batch_paid(*, session: Session, caller: Caller, batch_id: uuid.UUID) ->
                  subject_type="payout_batch", subject_id=batch.id,
                  before={"status": before}, after={"status": "paid"},
                  count=batch.count, total=str(batch.total))
+    notifications.tell_all(session=session, caller=caller, notices=told)
     return batch
+
+
+def _paid_notice(professional_id: uuid.UUID, amount: Decimal) -> notifications.Notice:
+    wallet_url = f"{get_settings().ofair_public_url.rstrip('/')}/pro/wallet"
+    return notifications.Notice(
+        template="payout_paid", businesses=(professional_id,),
+        params=lambda locale: {"amount": money(amount, locale), "wallet_url": wallet_url})
 
 
 def batches(*, session: Session, caller: Caller, limit: int = 50) -> list[PayoutBatch]:
@@ -243,4 +255,6 @@ def manual_payout(*, session: Session, caller: Caller, professional_id: uuid.UUI
                  subject_type="professional", subject_id=professional_id,
                  before={"available": str(available)}, after={"available": str(after)},
                  amount=str(value))
+    notifications.tell_all(session=session, caller=caller,
+                           notices=[_paid_notice(professional_id, value)])
     return after

@@ -553,8 +553,9 @@ def notify_inactive(*, session: Session, now: datetime, limit: int = 500) -> int
     base = settings.ofair_public_url.rstrip("/")
     for user in rows:
         close_on = (now + timedelta(days=settings.inactive_notice_days)).date().isoformat()
-        notifications.tell_user(session=session, user=user, template="account_inactive",
-                                params={"close_on": close_on, "url": f"{base}/login"})
+        notifications.tell(session=session, caller=SYSTEM, template="account_inactive",
+                           params={"close_on": close_on, "url": f"{base}/login"},
+                           users=[user.id])
         user.inactivity_notice_at = now
         session.add(user)
     session.flush()

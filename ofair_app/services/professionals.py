@@ -418,13 +418,14 @@ def review_queue(*, session: Session, caller: Caller,
     return list(session.exec(query.order_by(col(Professional.created_at))).all())
 
 
-def _notify_owners(session: Session, professional: Professional, template: str) -> None:
+def _notify_owners(session: Session, caller: Caller, professional: Professional,
+                   template: str) -> None:
     params: dict[str, object] = {"business_name": professional.business_name}
     if template == "professional_verified":
         base = get_settings().ofair_public_url.rstrip("/")
         params["profile_url"] = f"{base}/pros/{professional.id}"
-    for owner in notifications.business_owners(session, professional.id):
-        notifications.tell_user(session=session, user=owner, template=template, params=params)
+    notifications.tell(session=session, caller=caller, template=template, params=params,
+                       businesses=[professional.id])
 
 
 def verify_professional(*, session: Session, caller: Caller, professional_id: uuid.UUID,
@@ -459,7 +460,7 @@ def verify_professional(*, session: Session, caller: Caller, professional_id: uu
                  before=before, after={"status": "active", "verified": True},
                  certificates_approved=[str(c.id) for c in approved],
                  note=identity.clean_text(note, field="note", max_length=500))
-    _notify_owners(session, professional, "professional_verified")
+    _notify_owners(session, caller, professional, "professional_verified")
     session.flush()
     session.refresh(professional)
     return professional
@@ -487,7 +488,7 @@ def set_suspended(*, session: Session, caller: Caller, professional_id: uuid.UUI
                  before={"status": before}, after={"status": str(target)},
                  reason=identity.clean_text(reason, field="reason", max_length=500))
     if suspended:
-        _notify_owners(session, professional, "professional_suspended")
+        _notify_owners(session, caller, professional, "professional_suspended")
     session.flush()
     session.refresh(professional)
     return professional

@@ -53,7 +53,6 @@ from ofair_app.services.professionals import acting_business, require_member
 from ofair_app.settings import get_settings
 
 LEAD_CLOSED_SQLSTATE = "OF001"  # raised by the proposals_count trigger (migration 0004)
-TITLE_IN_MESSAGES = 40
 
 
 @dataclass(frozen=True)
@@ -86,8 +85,7 @@ def lead_url_for_owner(lead: Lead) -> str:
 
 def short_title(lead: Lead) -> str:
     """The lead's title as a text message quotes it (an SMS has 160 characters)."""
-    title = lead.title
-    return title if len(title) <= TITLE_IN_MESSAGES else title[:TITLE_IN_MESSAGES - 1] + "…"
+    return notifications.quoted_title(lead.title)
 
 
 def grant_access(session: Session, caller: Caller, lead: Lead, proposal: Proposal, *,

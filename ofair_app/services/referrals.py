@@ -232,6 +232,13 @@ def reject_referral(*, session: Session, caller: Caller, referral_id: uuid.UUID)
                           professional_id=referral.receiver_professional_id,
                           referral_id=referral.id))
     session.flush()
+    lead = lead_service.find_lead(session, referral.lead_id)
+    receiver = session.get(Professional, referral.receiver_professional_id)
+    notifications.tell(session=session, caller=caller, template="referral_declined",
+                       businesses=[referral.referrer_professional_id],
+                       params={"lead_title": proposal_service.short_title(lead),
+                               "business_name": receiver.business_name if receiver else "",
+                               "lead_url": proposal_service.url(f"/pro/leads/{lead.id}")})
     return referral
 
 

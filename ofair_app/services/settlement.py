@@ -38,6 +38,7 @@ from ofair_app.domain.lead_actions import LeadAction
 from ofair_app.domain.leads import Event, LeadType
 from ofair_app.domain.ledger import ZERO, Purpose, TxKind
 from ofair_app.domain.proposals import ProposalStatus
+from ofair_app.i18n import money
 from ofair_app.models import (
     B2bCharge,
     B2bCredit,
@@ -55,6 +56,7 @@ from ofair_app.services import (
     exports,
     lead_actions,
     ledger,
+    notifications,
     referrals,
     subscriptions,
     tax_documents,
@@ -558,7 +560,19 @@ def _write_invoices(session: Session, figures: dict[uuid.UUID, rules.StatementFi
             "vat_rate": str(f.vat_rate), "vat": str(f.vat), "outside_vat": str(f.referral_owed),
             "total": str(f.fees + f.vat + f.referral_owed), **customers[pid]})
     session.execute(_WRITE_DOCUMENTS, {"document_date": on, "documents": json.dumps(documents)})
+    notifications.tell_all(session=session, caller=SYSTEM, notices=[
+        _invoice_notice(pid, number_of[pid], figures[pid].fees + figures[pid].vat
+                        + figures[pid].referral_owed) for pid in ready])
     return len(ready), len(waits)
+
+
+def _invoice_notice(professional_id: uuid.UUID, number: int,
+                    total: Decimal) -> notifications.Notice:
+    invoices_url = f"{get_settings().ofair_public_url.rstrip('/')}/pro/invoices"
+    return notifications.Notice(
+        template="invoice_issued", businesses=(professional_id,),
+        params=lambda locale: {"number": str(number), "total": money(total, locale),
+                               "invoices_url": invoices_url})
 
 
 # --- allocation numbers ----------------------------------------------------------------------
@@ -614,6 +628,8 @@ def _allocate(document_id: uuid.UUID) -> str:
             session.add(document)
             session.flush()
             numbering.commit()
+            notifications.tell_all(session=session, caller=SYSTEM, notices=[_invoice_notice(
+                document.professional_id, number, document.total)])
         else:
             numbering.rollback()
             document.held_reason = reason[:300]

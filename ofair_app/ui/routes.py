@@ -26,6 +26,8 @@ UNSUBSCRIBE = "/unsubscribe"
 
 # Everyone's own account: name, e-mail, language, logout.
 ACCOUNT = "/account"
+# Everyone's notification center (the bell in every shell); how to be told is on ACCOUNT.
+NOTIFICATIONS = "/notifications"
 
 # Team invitations addressed to the signed-in person (the link in the invitation SMS).
 INVITATIONS = "/invitations"

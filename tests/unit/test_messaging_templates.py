@@ -70,6 +70,18 @@ PARAMS: dict[str, dict[str, object]] = {
     "award_declined": {"lead_title": "Kitchen tap repair in Haifa",
                        "business_name": "Cohen Plumbing",
                        "lead_url": "https://ofair.co.il/my/requests/7f3a"},
+    "new_lead": {"lead_title": "Fixing a leaking kitchen tap",
+                 "budget": "₪1,200", "lead_url": "https://ofair.co.il/pro/leads/7f3a"},
+    "completion_confirmed": {"lead_title": "Painting a 3-room flat",
+                             "lead_url": "https://ofair.co.il/pro/leads/7f3a"},
+    "dispute_resolved": {"lead_title": "Painting a 3-room flat",
+                         "url": "https://ofair.co.il/my/requests/7f3a"},
+    "referral_declined": {"lead_title": "Painting a 3-room flat",
+                          "business_name": "Cohen Renovations",
+                          "lead_url": "https://ofair.co.il/pro/leads/7f3a"},
+    "payout_paid": {"amount": "₪4,250.00", "wallet_url": "https://ofair.co.il/pro/wallet"},
+    "invoice_issued": {"number": "305-000123", "total": "₪1,180.00",
+                       "invoices_url": "https://ofair.co.il/pro/invoices"},
 }
 
 CASES = [(name, locale, channel) for name in sorted(TEMPLATES) for locale in LOCALES

@@ -15,7 +15,8 @@ def _unscaled(length: str) -> str:
 # Where a top-bar control shows only its icon, its name kept for screen readers (the classes are
 # in assets/ofair.css): "phone" below 48em, where the bar is full; "wide" from 80em, where the
 # pro shell's bar also carries its five links. Between the two there is room for the words.
-ICON_ONLY_CLASSES = {"phone": "ofair-label-sm", "wide": "ofair-label-lg"}
+ICON_ONLY_CLASSES = {"phone": "ofair-label-sm", "tablet": "ofair-label-md",
+                     "wide": "ofair-label-lg"}
 
 
 def icon_only_class(icon_only: tuple[str, ...]) -> str:

@@ -91,7 +91,8 @@ def account_menu(icon_only: tuple[str, ...] = ()) -> rx.Component:
                 rx.text(SessionState.user_name, as_="span", max_width="9rem",
                         overflow="hidden", text_overflow="ellipsis", white_space="nowrap",
                         class_name=icon_only_class(icon_only)),
-                rx.icon("chevron-down", size=14),
+                # where the name gives way to the icon, so does the arrow (room for the bell)
+                rx.icon("chevron-down", size=14, class_name=icon_only_class(icon_only)),
                 variant="soft",
                 color_scheme="gray",
                 size="2",
@@ -129,7 +130,7 @@ def account_menu(icon_only: tuple[str, ...] = ()) -> rx.Component:
 
 def my_requests_link() -> rx.Component:
     """The signed-in person's own requests, always in the consumer's top bar (on a phone the
-    icon and a short label; under 380 px the icon, named by the label)."""
+    icon and a short label; under 440 px the icon, named by the label)."""
     return rx.cond(
         SessionState.signed_in,
         rx.link(
@@ -169,6 +170,43 @@ def invitations_pointer() -> rx.Component:
             title=t("ui.invitations.menu"),
             id="invitations-pointer",
             padding="0.35rem",
+        ),
+    )
+
+
+def notifications_bell() -> rx.Component:
+    """A bell to the notification center, with the unread count, for everyone signed in."""
+    return rx.cond(
+        SessionState.signed_in,
+        rx.link(
+            rx.box(
+                rx.icon("bell", size=20, color=theme.INK, aria_hidden="true"),
+                # The link's name: the words, then the count the badge shows.
+                rx.el.span(t("ui.notifications.title"), class_name="sr-only"),
+                rx.cond(
+                    SessionState.unread_notifications > 0,
+                    rx.fragment(
+                        rx.el.span(", ", t("ui.notifications.unread"), " ",
+                                   SessionState.unread_notifications, class_name="sr-only"),
+                        rx.badge(rx.cond(SessionState.unread_notifications > 99, "99+",
+                                         SessionState.unread_notifications.to_string()),
+                                 color_scheme="red", radius="full", variant="solid",
+                                 size="1", position="absolute", top="-0.45rem",
+                                 inset_inline_end="-0.6rem", aria_hidden="true"),
+                    ),
+                ),
+                position="relative",
+                display="flex",
+            ),
+            href=routes.NOTIFICATIONS,
+            title=t("ui.notifications.title"),
+            id="notifications-bell",
+            display="inline-flex",
+            align_items="center",
+            justify_content="center",
+            min_width="44px",
+            min_height="44px",
+            flex_shrink="0",
         ),
     )
 
@@ -249,16 +287,18 @@ def _top_bar() -> rx.Component:
         logo(),
         rx.spacer(),
         invitations_pointer(),
+        notifications_bell(),
         rx.hstack(
             _nav_link("ui.nav.how", routes.HOW_IT_WORKS),
             _nav_link("ui.nav.for_pros", routes.FOR_PROS),
             spacing="5",
-            display=rx.breakpoints(initial="none", md="flex"),
+            # from 992 px: at tablet width the bar's controls (the bell, a long name) need it
+            display=rx.breakpoints(initial="none", lg="flex"),
             margin_inline_end="0.75rem",
         ),
         my_requests_link(),
-        accessibility_control(icon_only=("phone",)),
-        language_switch(icon_only=("phone",)),
+        accessibility_control(icon_only=("phone", "tablet")),
+        language_switch(icon_only=("phone", "tablet")),
         account_button(),
     )
 
@@ -446,6 +486,7 @@ def pro_shell(*children, active: str = routes.PRO_HOME, guard: bool = True) -> r
             ),
             rx.spacer(),
             invitations_pointer(),
+            notifications_bell(),
             accessibility_control(icon_only=icon_only),
             language_switch(icon_only=icon_only),
             # Everywhere, phones included: the way to one's own account and out of it.
@@ -556,7 +597,8 @@ def admin_shell(*children, active: str = routes.ADMIN_HOME) -> rx.Component:
                 margin_top="1.25rem",
             ),
             rx.spacer(),
-            rx.cond(SessionState.signed_in, account_menu()),
+            rx.hstack(notifications_bell(), rx.cond(SessionState.signed_in, account_menu()),
+                      align="center", spacing="2"),
             accessibility_control(),
             language_switch(),
             height="100%",
@@ -575,7 +617,8 @@ def admin_shell(*children, active: str = routes.ADMIN_HOME) -> rx.Component:
     )
     top_bar = rx.el.header(
         rx.hstack(
-            _admin_brand(), rx.spacer(), accessibility_control(icon_only=("phone",)),
+            _admin_brand(), rx.spacer(), notifications_bell(),
+            accessibility_control(icon_only=("phone",)),
             language_switch(icon_only=("phone",)),
             rx.cond(SessionState.signed_in, account_menu(icon_only=("phone",))),
             align="center", padding=rx.breakpoints(initial="0.75rem", sm="0.75rem 1rem"),

@@ -34,6 +34,7 @@ from ofair_app.ui.pages.my_requests import (
 )
 from ofair_app.ui.pages.new_lead import NewLeadState, new_lead
 from ofair_app.ui.pages.not_found import not_found
+from ofair_app.ui.pages.notifications import NotificationsState, notifications_page
 from ofair_app.ui.pages.onboarding import OnboardingState, onboarding
 from ofair_app.ui.pages.policies import (
     PolicyState,
@@ -116,6 +117,7 @@ def register(app: rx.App) -> None:
     _add(app, profile, routes.PRO_PROFILE, "פרופיל העסק", ProfileState.open, reread=False)
     _add(app, team, routes.PRO_TEAM, "הצוות", TeamState.open)
     _add(app, invitations_page, routes.INVITATIONS, "הזמנות לצוות", InvitationsState.open)
+    _add(app, notifications_page, routes.NOTIFICATIONS, "התראות", NotificationsState.open)
     _add(app, admin_home, routes.ADMIN_HOME, "ניהול", SessionState.require_admin,
          DashboardState.open, AdminHomeState.refresh)
     _add(app, admin_professionals, routes.ADMIN_PROFESSIONALS, "אימות אנשי מקצוע",

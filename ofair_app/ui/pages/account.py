@@ -20,6 +20,7 @@ from ofair_app.services import consents, privacy, users
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.consent import ACKNOWLEDGE, acknowledge_box, document_link, ticked
 from ofair_app.ui.components.forms import error_banner, field, form, notice_banner, page_title
+from ofair_app.ui.components.notification_settings import notification_settings
 from ofair_app.ui.components.shells import consumer_shell, guarded
 from ofair_app.ui.state.locale import LocaleState, t, t_with
 from ofair_app.ui.state.session import SessionState
@@ -618,6 +619,7 @@ def account() -> rx.Component:
         notice_banner(AccountState.notice),
         rx.vstack(_details(), _email_code(), rx.divider(), _phone_change(), spacing="5",
                   width="100%", style=theme.card_style()),
+        notification_settings(),
         _privacy(),
         _rights(),
         rx.hstack(

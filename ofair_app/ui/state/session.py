@@ -34,7 +34,7 @@ from ofair_app.domain import identity
 from ofair_app.domain.errors import AppError
 from ofair_app.i18n import translate
 from ofair_app.models import User
-from ofair_app.services import auth, invitations, professionals, users
+from ofair_app.services import auth, invitations, notification_center, professionals, users
 from ofair_app.settings import get_settings
 from ofair_app.ui import routes
 from ofair_app.ui.state.locale import LocaleState
@@ -148,6 +148,8 @@ class SessionState(LocaleState):
     business_id: str = ""
     # Open team invitations addressed to this person (the shells point to /invitations).
     pending_invitations: int = 0
+    # Unread notifications (the bell in every shell).
+    unread_notifications: int = 0
 
     # --- for handlers ---------------------------------------------------------------------
 
@@ -196,8 +198,10 @@ class SessionState(LocaleState):
     def _show_identity(self, caller: Caller | None, seen: TopBar | None) -> None:
         self.signed_in = caller is not None
         self.user_role = caller.role if caller else ""
-        user, self.pending_invitations, self.businesses = (
-            seen if seen is not None else (None, 0, []))
+        user = seen.user if seen is not None else None
+        self.pending_invitations = seen.invitations if seen is not None else 0
+        self.unread_notifications = seen.unread if seen is not None else 0
+        self.businesses = seen.businesses if seen is not None else []
         self.user_name = "" if user is None else (
             user.name or identity.display_phone(user.phone or "") or user.email or "")
         current = self._current_business(caller) if caller is not None else None
@@ -279,13 +283,20 @@ class SessionState(LocaleState):
         return rx.redirect(routes.HOME)
 
 
-TopBar = tuple[User, int, list[BusinessOption]]
+@dataclasses.dataclass(frozen=True)
+class TopBar:
+    """What the shells show of the caller."""
+
+    user: User
+    invitations: int  # open team invitations addressed to them
+    unread: int  # unread notifications
+    businesses: list[BusinessOption]  # the switcher, in the order they joined
 
 
 def _top_bar(session: Session, caller: Caller) -> TopBar:
-    """What the shells show of the caller: who they are, their open invitations and the
-    businesses they may act for (the switcher, in the order they joined)."""
     mine = professionals.my_professionals(session=session, caller=caller)
-    return (users.get_me(session=session, caller=caller),
-            len(invitations.my_invitations(session=session, caller=caller)),
-            [BusinessOption(id=str(p.id), name=p.business_name) for p, _ in mine])
+    return TopBar(user=users.get_me(session=session, caller=caller),
+                  invitations=len(invitations.my_invitations(session=session, caller=caller)),
+                  unread=notification_center.unread_count(session=session, caller=caller),
+                  businesses=[BusinessOption(id=str(p.id), name=p.business_name)
+                              for p, _ in mine])
