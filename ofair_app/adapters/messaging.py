@@ -21,6 +21,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Literal, Protocol
 
+import httpx
+
 from ofair_app.settings import Settings, get_settings
 
 Channel = Literal["sms", "email", "whatsapp"]
@@ -277,6 +279,26 @@ def _describe(error: BaseException) -> str:
         text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
         return f"{error.smtp_code} {text}"
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+def post_json(client: httpx.Client | None, timeout: float, url: str, body: dict,
+              token: str, provider: str) -> httpx.Response:
+    """POST `body` as JSON with a bearer token (the SMS and WhatsApp providers both take
+    that); no answer is a transient `DeliveryError` naming `provider`. With no `client`, one
+    for this request alone."""
+    own = client or httpx.Client(timeout=timeout)
+    try:
+        # httpx writes JSON as UTF-8 as it is (`application/json`): Hebrew goes unescaped.
+        return own.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
+    except httpx.TimeoutException as error:
+        raise DeliveryError(f"{provider}: no answer within {timeout:g}s "
+                            f"({type(error).__name__})", permanent=False) from error
+    except httpx.HTTPError as error:
+        raise DeliveryError(f"{provider} unreachable: {type(error).__name__}: {error}",
+                            permanent=False) from error
+    finally:
+        if client is None:
+            own.close()
 
 
 class Router(Sender):

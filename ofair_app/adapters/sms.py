@@ -26,7 +26,12 @@ from typing import Any
 
 import httpx
 
-from ofair_app.adapters.messaging import DeliveryError, OutgoingMessage, validate_address
+from ofair_app.adapters.messaging import (
+    DeliveryError,
+    OutgoingMessage,
+    post_json,
+    validate_address,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -94,20 +99,8 @@ class Sms019Sender:
 
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         """019's answer as a dict; a failure to get one is transient (`DeliveryError`)."""
-        client = self.client or httpx.Client(timeout=self.timeout)
-        try:
-            # httpx writes JSON as UTF-8 as it is (`application/json`): Hebrew goes unescaped.
-            response = client.post(self.api_url, json=body,
-                                   headers={"Authorization": f"Bearer {self.api_token}"})
-        except httpx.TimeoutException as error:
-            raise DeliveryError(f"019 SMS: no answer within {self.timeout:g}s "
-                                f"({type(error).__name__})", permanent=False) from error
-        except httpx.HTTPError as error:
-            raise DeliveryError(f"019 SMS unreachable: {type(error).__name__}: {error}",
-                                permanent=False) from error
-        finally:
-            if self.client is None:
-                client.close()
+        response = post_json(self.client, self.timeout, self.api_url, body, self.api_token,
+                             "019 SMS")
         if response.status_code != 200:
             status = response.status_code
             transient = status in _TRANSIENT_HTTP or status >= 500 or status < 400

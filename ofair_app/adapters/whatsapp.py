@@ -27,7 +27,12 @@ from typing import Any
 
 import httpx
 
-from ofair_app.adapters.messaging import DeliveryError, OutgoingMessage, validate_address
+from ofair_app.adapters.messaging import (
+    DeliveryError,
+    OutgoingMessage,
+    post_json,
+    validate_address,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -105,20 +110,7 @@ class WhatsAppCloudSender:
         raise error
 
     def _post(self, body: dict[str, Any]) -> httpx.Response:
-        client = self.client or httpx.Client(timeout=self.timeout)
-        try:
-            # httpx writes JSON as UTF-8 as it is: Hebrew values go out unescaped.
-            return client.post(self.url, json=body,
-                               headers={"Authorization": f"Bearer {self.token}"})
-        except httpx.TimeoutException as error:
-            raise DeliveryError(f"WhatsApp: no answer within {self.timeout:g}s "
-                                f"({type(error).__name__})", permanent=False) from error
-        except httpx.HTTPError as error:
-            raise DeliveryError(f"WhatsApp unreachable: {type(error).__name__}: {error}",
-                                permanent=False) from error
-        finally:
-            if self.client is None:
-                client.close()
+        return post_json(self.client, self.timeout, self.url, body, self.token, "WhatsApp")
 
 
 def _one_line(value: str) -> str:

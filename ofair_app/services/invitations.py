@@ -107,10 +107,15 @@ def _business_sends(session: Session, professional_id: uuid.UUID, now: datetime)
         {"p": professional_id, "since": now - rules.RATE_WINDOW}).scalars())
 
 
-def _send(session: Session, invitation: ProfessionalInvitation, business_name: str,
-          locale: str) -> None:
+def _send(session: Session, caller: Caller, invitation: ProfessionalInvitation,
+          business_name: str, locale: str) -> None:
+    """The invitation by SMS or e-mail to the address, and in the notification center of
+    whoever already has an account there."""
     params = {"business_name": business_name,
               "url": f"{get_settings().ofair_public_url.rstrip('/')}/invitations"}
+    notifications.note_address_holder(session=session, caller=caller, template="member_invited",
+                                      params=params, phone=invitation.phone,
+                                      email=invitation.email)
     if invitation.phone:
         notifications.enqueue(session=session, channel="sms", to=invitation.phone,
                               template="member_invited", locale=locale, params=params)
@@ -168,7 +173,7 @@ def invite_member(*, session: Session, caller: Caller, professional_id: uuid.UUI
         created_at=now)
     session.add(invitation)
     session.flush()
-    _send(session, invitation, business.business_name, locale)
+    _send(session, caller, invitation, business.business_name, locale)
     return _view(invitation, now)
 
 
@@ -231,7 +236,7 @@ def resend_invitation(*, session: Session, caller: Caller, professional_id: uuid
     invitation.expires_at = now + rules.INVITATION_TTL
     session.add(invitation)
     session.flush()
-    _send(session, invitation, business.business_name, locale)
+    _send(session, caller, invitation, business.business_name, locale)
     return _view(invitation, now)
 
 

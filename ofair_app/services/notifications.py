@@ -17,10 +17,11 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache, partial
 from typing import Literal
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, event, text
+from sqlalchemy import bindparam, event, insert, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
@@ -37,7 +38,7 @@ from ofair_app.domain.notifying import (
     group_of,
 )
 from ofair_app.domain.notifying import Channel as NotifyChannel
-from ofair_app.i18n import money, normalize_locale
+from ofair_app.i18n import money, normalize_locale, translate
 from ofair_app.models import (
     Lead,
     MemberRole,
@@ -194,6 +195,26 @@ _OWNERS = (select(ProfessionalMember.professional_id, User)
            .order_by(col(User.id)))
 
 
+def note_address_holder(*, session: Session, caller: Caller, template: str,
+                        params: Mapping[str, object], phone: str | None = None,
+                        email: str | None = None) -> None:
+    """A notice in the center of the account holding this phone or e-mail, if any (the message
+    itself goes to the address, account or not: the caller sends it)."""
+    with trusted_step(session, caller):
+        holder = session.exec(select(User).where(
+            User.phone == phone if phone else User.email == email,
+            col(User.closed_at).is_(None))).first() if (phone or email) else None
+        if holder is None or holder.id == caller.user_id:
+            return
+        locale = normalize_locale(holder.locale)
+        now = utcnow()
+        session.add(Notification(user_id=holder.id, kind=template,
+                                 event_group=group_of(template).value,
+                                 title=in_app_title(template, locale, params),
+                                 link=link_of(params), notified_at=now, created_at=now))
+        session.flush()
+
+
 def tell_all(*, session: Session, caller: Caller, notices: Iterable[Notice]) -> None:
     """`tell` for many notices at once (a batch of webhooks): every recipient's address and
     choices are read in at most five statements and the rows are written by one flush."""
@@ -242,7 +263,8 @@ class Choices:
     chosen: dict[tuple[uuid.UUID, str, str], bool]
     quiet: dict[uuid.UUID, QuietHours]
 
-    def enabled(self, user: User, group: EventGroup, channel: NotifyChannel) -> bool:
+    def enabled(self, user: User | Recipient, group: EventGroup,
+                channel: NotifyChannel) -> bool:
         value = self.chosen.get((user.id, group.value, channel.value))
         if value is None:
             return default_enabled(group, channel, has_phone=bool(user.phone))
@@ -278,17 +300,16 @@ def quoted_title(title: str) -> str:
 
 
 def in_app_title(template: str, locale: str, values: Mapping[str, object]) -> str:
-    """The line the notification center shows: the e-mail's subject, else the SMS."""
-    channel: Literal["sms", "email"] = "email" if "email" in TEMPLATES[template] else "sms"
-    subject, body = render(template, locale, channel, **values)
-    return (subject or body)[:300]
+    """The line the notification center shows (`notify.<template>` in the catalog: who did
+    what, in a line)."""
+    return " ".join(translate(f"notify.{template}", locale, **values).split())[:300]
 
 
 def link_of(values: Mapping[str, object]) -> str:
     """The page a notice is about: the path of its first link to this site ("" if none)."""
     site = urlsplit(get_settings().ofair_public_url).netloc
     for key, value in values.items():
-        if key.endswith("_url") and isinstance(value, str):
+        if (key == "url" or key.endswith("_url")) and isinstance(value, str):
             parts = urlsplit(value)
             if parts.netloc == site and parts.path.startswith("/"):
                 path = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -302,38 +323,89 @@ _ADDRESSED: tuple[tuple[NotifyChannel, str], ...] = (
     (NotifyChannel.email, "email"))
 
 
+@dataclass(frozen=True)
+class Recipient:
+    """What routing a message needs to know of its person."""
+
+    id: uuid.UUID
+    phone: str | None
+    email: str | None
+    locale: str
+
+    @classmethod
+    def of(cls, user: User | Mapping) -> Recipient:
+        get = user.get if isinstance(user, Mapping) else partial(getattr, user)
+        return cls(id=get("id"), phone=get("phone"), email=get("email"),
+                   locale=normalize_locale(str(get("locale") or "he")))
+
+
 def _tell(session: Session, user: User, template: str, params: Params, choices: Choices,
           now: datetime) -> None:
     """The notice in `user`'s center, and a message on each channel they chose."""
-    locale = normalize_locale(user.locale)
-    values = dict(params(locale) if callable(params) else params)
+    person = Recipient.of(user)
+    values = dict(params(person.locale) if callable(params) else params)
     session.add(Notification(user_id=user.id, kind=template,
                              event_group=group_of(template).value,
-                             title=in_app_title(template, locale, values),
+                             title=in_app_title(template, person.locale, values),
                              link=link_of(values), notified_at=now, created_at=now))
-    _send(session, user, template, values, choices, now)
+    _queue(session, _messages(person, template, values, choices, now), now)
 
 
-def _send(session: Session, user: User, template: str, values: Mapping[str, object],
-          choices: Choices, now: datetime, *, not_before: datetime | None = None) -> None:
-    """A message on each channel `user` chose for the template's group, held until their
-    quiet time ends (urgent ones never wait) and, with `not_before`, until then."""
+def _messages(person: Recipient, template: str, values: Mapping[str, object],
+              choices: Choices, now: datetime, *,
+              not_before: datetime | None = None) -> list[dict]:
+    """The outbox rows of a message on each channel `person` chose for the template's group,
+    held until their quiet time ends (urgent ones never wait) and, with `not_before`, until
+    then."""
     group = group_of(template)
     start = max(now, not_before) if not_before is not None else now
-    hold = None if template in URGENT else choices.quiet_hours(user.id).release_at(start)
+    hold = None if template in URGENT else choices.quiet_hours(person.id).release_at(start)
     if hold is None and start > now:
         hold = start
+    rows = []
     for channel, field_name in _ADDRESSED:
-        address = getattr(user, field_name)
-        if not address or not choices.enabled(user, group, channel):
+        address = getattr(person, field_name)
+        if not address or not choices.enabled(person, group, channel):
             continue
         # WhatsApp sends Meta's approved copy of the SMS text.
         version = "sms" if channel == NotifyChannel.whatsapp else channel.value
         if version not in TEMPLATES[template]:
             continue
-        enqueue(session=session, channel=channel.value, to=address,  # type: ignore[arg-type]
-                template=template, locale=normalize_locale(user.locale), params=values,
-                user_id=user.id, hold_until=hold, flush=False)
+        subject, body = _render_once(template, person.locale, version, values)
+        rows.append({
+            "id": uuid.uuid4(), "channel": channel.value, "to_address": address,
+            "template": template, "locale": person.locale, "subject": subject[:200],
+            "body": body, "sensitive": False, "user_id": person.id,
+            "params": ({key: str(value) for key, value in values.items()}
+                       if channel == NotifyChannel.whatsapp else {}),
+            "purpose": MessagePurpose.transactional.value, "status": OutboxStatus.pending.value,
+            "attempts": 0, "next_attempt_at": hold or now, "created_at": now,
+            "last_error": "", "provider_ref": ""})
+    return rows
+
+
+def _render_once(template: str, locale: str, channel: Literal["sms", "email"],
+                 values: Mapping[str, object]) -> tuple[str, str]:
+    try:
+        return _rendered(template, locale, channel, tuple(sorted(values.items())))
+    except TypeError:  # a value that cannot be a cache key
+        return render(template, locale, channel, **values)
+
+
+@lru_cache(maxsize=256)
+def _rendered(template: str, locale: str, channel: Literal["sms", "email"],
+              values: tuple[tuple[str, object], ...]) -> tuple[str, str]:
+    """`render`, once per text: a fan-out sends the same words to thousands."""
+    return render(template, locale, channel, **dict(values))
+
+
+def _queue(session: Session, rows: list[dict], now: datetime) -> None:
+    """Write outbox rows in one statement; those not held go out after the commit."""
+    if not rows:
+        return
+    session.execute(insert(OutboxMessage), rows)
+    session.info.setdefault(_PENDING_KEY, []).extend(
+        row["id"] for row in rows if row["next_attempt_at"] <= now)
 
 
 # Members of the businesses a new lead suits: its category, their service area reaches it
@@ -364,7 +436,8 @@ _INSERT_MATCHED = """
 """
 # Of those, the people who chose a channel for new leads (the default is the app alone).
 _MATCHED_WITH_CHANNELS = """
-    SELECT u.*, matched.subscriber FROM matched JOIN users u ON u.id = matched.user_id
+    SELECT u.id, u.phone, u.email, u.locale, matched.subscriber
+      FROM matched JOIN users u ON u.id = matched.user_id
      WHERE EXISTS (SELECT 1 FROM notification_preferences n
                     WHERE n.user_id = matched.user_id AND n.event_group = 'leads'
                       AND n.enabled AND n.channel <> 'push')
@@ -394,14 +467,16 @@ def announce_lead(*, session: Session, caller: Caller, lead: Lead, title: str,
             "later": later, "link": link,
             "title_he": in_app_title("new_lead", "he", values("he")),
             "title_en": in_app_title("new_lead", "en", values("en"))}).rowcount
-        rows = session.execute(_CHOSE_CHANNEL, match).mappings().all()
-        if rows:
-            people = [(User.model_validate(dict(row)), row["subscriber"]) for row in rows]
-            choices = read_choices(session, [user.id for user, _ in people])
-            for user, subscriber in people:
-                _send(session, user, "new_lead", values(normalize_locale(user.locale)),
-                      choices, now, not_before=None if subscriber else later)
-        session.flush()
+        chose = session.execute(_CHOSE_CHANNEL, match).mappings().all()
+        if chose:
+            choices = read_choices(session, [row["id"] for row in chose])
+            by_locale = {locale: values(locale) for locale in ("he", "en")}
+            messages: list[dict] = []
+            for row in chose:
+                person = Recipient.of(row)
+                messages += _messages(person, "new_lead", by_locale[person.locale], choices,
+                                      now, not_before=None if row["subscriber"] else later)
+            _queue(session, messages, now)
     return told
 
 

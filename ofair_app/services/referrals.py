@@ -211,12 +211,7 @@ def accept_referral(*, session: Session, caller: Caller, referral_id: uuid.UUID,
     session.flush()
     proposal_service.grant_access(session, caller, lead, proposal, ip=ip, user_agent=user_agent,
                                   event=LeadEventKind.referral_accepted, referral_id=referral.id)
-    receiver = session.get(Professional, referral.receiver_professional_id)
-    notifications.tell(session=session, caller=caller, template="referral_accepted",
-                       businesses=[referral.referrer_professional_id],
-                       params={"lead_title": proposal_service.short_title(lead),
-                               "business_name": receiver.business_name if receiver else "",
-                               "lead_url": proposal_service.url(f"/pro/leads/{lead.id}")})
+    _tell_referrer(session, caller, referral, lead, "referral_accepted")
     proposal_service.tell_rejected(session, caller, lead)
     return referral, proposal
 
@@ -232,14 +227,20 @@ def reject_referral(*, session: Session, caller: Caller, referral_id: uuid.UUID)
                           professional_id=referral.receiver_professional_id,
                           referral_id=referral.id))
     session.flush()
-    lead = lead_service.find_lead(session, referral.lead_id)
+    _tell_referrer(session, caller, referral, lead_service.find_lead(session, referral.lead_id),
+                   "referral_declined")
+    return referral
+
+
+def _tell_referrer(session: Session, caller: Caller, referral: Referral, lead: Lead,
+                   template: str) -> None:
+    """The referring business hears the receiver's answer."""
     receiver = session.get(Professional, referral.receiver_professional_id)
-    notifications.tell(session=session, caller=caller, template="referral_declined",
+    notifications.tell(session=session, caller=caller, template=template,
                        businesses=[referral.referrer_professional_id],
                        params={"lead_title": proposal_service.short_title(lead),
                                "business_name": receiver.business_name if receiver else "",
                                "lead_url": proposal_service.url(f"/pro/leads/{lead.id}")})
-    return referral
 
 
 def cancel_referral(*, session: Session, caller: Caller, referral_id: uuid.UUID) -> Referral:

@@ -32,7 +32,7 @@ def test_the_bell_counts_new_offers_and_the_list_opens_them(page, desktop_page, 
     expect(page).to_have_url(re.compile(r"/notifications/?$"))
     items = page.locator("#notifications-list .notification-item")
     expect(items).to_have_count(2)
-    expect(items.first).to_contain_text("הצעה חדשה")
+    expect(items.first).to_contain_text("מיכל שיפוצים הציעו ₪500 לבקשה")
     expect(page.locator('.notification-item[data-unread="true"]')).to_have_count(2)
 
     items.first.click()
@@ -72,10 +72,10 @@ def test_choices_are_saved_from_the_account_page(page, app_url):
     settings = page.locator("#notification-settings")
     settings.scroll_into_view_if_needed()
     email = page.locator("#notify-email-proposals")
-    expect(email).to_have_attribute("data-state", "unchecked")
+    expect(email).not_to_be_checked()
     page.locator('label[for="notify-email-proposals"]').click()
     expect(settings.get_by_role("status")).to_contain_text("נשמרו")
-    expect(email).to_have_attribute("data-state", "checked")
+    expect(email).to_be_checked()
     expect(page.locator("#notify-quiet")).to_have_attribute("data-state", "unchecked")
     page.locator('label[for="notify-quiet"]').click()
     expect(page.locator("#notify-quiet")).to_have_attribute("data-state", "checked")
@@ -91,5 +91,5 @@ def test_choices_are_saved_from_the_account_page(page, app_url):
     assert prefs.quiet.start.strftime("%H:%M") == "23:30" and prefs.quiet.shabbat
 
     page.reload()
-    expect(page.locator("#notify-email-proposals")).to_have_attribute("data-state", "checked")
+    expect(page.locator("#notify-email-proposals")).to_be_checked()
     expect(page.locator("#notify-quiet-start")).to_have_value("23:30")

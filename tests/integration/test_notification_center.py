@@ -53,7 +53,7 @@ def test_a_new_offer_lands_in_the_owners_center_in_their_language_with_its_page(
     [item] = [i for i in items if i.kind == "proposal_received"]
     assert unread == len(items) and cursor is None
     assert item.event_group == "proposals" and item.read_at is None
-    assert "הצעה חדשה" in item.title and lead.title[:20] in item.title
+    assert item.title == f'אינסטלציה לוי הציעו ₪500 לבקשה "{lead.title}"'
     assert item.link == f"/my/requests/{lead.id}"
     # and the SMS went as before (a phone, no choice made: SMS on for offers)
     sms = rows("SELECT * FROM outbox_messages WHERE template = 'proposal_received'")
@@ -306,3 +306,91 @@ def test_the_chosen_channels_reach_the_real_providers(db, whatsapp_api, sms019_a
         "ofair_proposal_received", "he", "972501112233")
     assert delivered.values["business_name"] == "אינסטלציה לוי"
     assert delivered.values["lead_url"].endswith(f"/my/requests/{lead.id}")
+
+
+# --- every event of issue 19 reaches its people's centers -----------------------------------
+
+
+def kinds(user) -> list[str]:
+    return [r["kind"] for r in rows("SELECT kind FROM notifications WHERE user_id = :u"
+                                    " ORDER BY created_at", u=user.id)]
+
+
+def test_a_confirmed_job_and_a_payout_tell_the_performer(db) -> None:
+    from tests.factories import make_paid_job, pay_out
+
+    consumer = make_user()
+    _, performer = make_professional()
+    make_paid_job(consumer, performer, "1000", done=True, released_at=utcnow() + timedelta(
+        days=get_settings().hold_period_days + 1))
+    assert {"proposal_accepted", "job_paid", "completion_confirmed"} <= set(kinds(performer))
+    assert {"proposal_received", "job_completed"} <= set(kinds(consumer))
+    pay_out(performer, make_user(role="admin"), "500")
+    [paid] = rows("SELECT * FROM notifications WHERE kind = 'payout_paid'")
+    assert paid["user_id"] == performer.id and "500" in paid["title"]
+    assert paid["link"] == "/pro/wallet"
+
+
+def test_a_resolved_dispute_tells_both_sides(db) -> None:
+    from ofair_app.services import disputes
+    from tests.factories import make_paid_job
+
+    consumer = make_user()
+    _, performer = make_professional()
+    lead = make_paid_job(consumer, performer, "800")
+    client = caller_for(consumer)
+    with unit_of_work(client) as session:
+        dispute = disputes.open_dispute(session=session, caller=client, lead_id=lead.id,
+                                        reason="העבודה לא הסתיימה כמו שסוכם.")
+    admin = caller_for(make_user(role="admin"))
+    disputes.resolve(caller=admin, dispute_id=dispute.id, resolution="release",
+                     note="נבדק מול שני הצדדים.")
+    told = rows("SELECT user_id, link FROM notifications WHERE kind = 'dispute_resolved'")
+    assert {r["user_id"] for r in told} == {consumer.id, performer.id}
+    assert {r["link"] for r in told} == {f"/my/requests/{lead.id}", f"/pro/leads/{lead.id}"}
+
+
+def test_a_declined_referral_tells_the_referrer(db) -> None:
+    from ofair_app.models import ReferralCreate
+    from ofair_app.services import referrals
+    from tests.factories import make_lead, pro_lead_data
+
+    referrer_business, referrer = make_professional(business_name="מפנה")
+    receiver_business, receiver = make_professional(business_name="מקבל")
+    lead = make_lead(referrer, pro_lead_data(referrer_business))
+    caller = caller_for(referrer)
+    with unit_of_work(caller) as session:
+        referral = referrals.share_lead(
+            session=session, caller=caller, lead_id=lead.id,
+            data=ReferralCreate(receiver_professional_id=receiver_business.id))
+    assert "referral_received" in kinds(receiver)
+    other = caller_for(receiver)
+    with unit_of_work(other) as session:
+        referrals.reject_referral(session=session, caller=other, referral_id=referral.id)
+    [declined] = rows("SELECT * FROM notifications WHERE kind = 'referral_declined'")
+    assert declined["user_id"] == referrer.id and "מקבל" in declined["title"]
+
+
+def test_an_issued_tax_invoice_tells_the_business(db) -> None:
+    from tests.factories import seed_statement
+
+    consumer = make_user()
+    _, performer = make_professional(business_name="מבצע")
+    referrer_business, referrer = make_professional(business_name="מפנה")
+    seed_statement(consumer, performer, referrer, referrer_business)
+    [invoice] = rows("SELECT * FROM notifications WHERE kind = 'invoice_issued'")
+    assert invoice["user_id"] == performer.id and invoice["link"] == "/pro/invoices"
+
+
+def test_an_invitation_reaches_the_center_of_an_existing_account(db) -> None:
+    from tests.factories import invite
+
+    business, owner = make_professional(business_name="שיפוצי הגליל")
+    member = make_user()
+    invite(business, owner, phone=member.phone)
+    [note] = rows("SELECT * FROM notifications WHERE kind = 'member_invited'")
+    assert note["user_id"] == member.id and note["link"] == "/invitations"
+    assert "שיפוצי הגליל" in note["title"]
+    # a number with no account yet gets the SMS only
+    invite(business, owner, phone="+972509876543")
+    assert len(rows("SELECT 1 FROM notifications WHERE kind = 'member_invited'")) == 1

@@ -111,9 +111,12 @@ def _cell(row: rx.Var, channel: Channel) -> rx.Component:
     element_id = f"notify-{channel.value}-" + row.group
     return rx.el.td(
         rx.el.label(
-            rx.checkbox(checked=getattr(row, channel.value), id=element_id, size="3",
-                        on_change=lambda on: NotificationSettingsState.choose(
-                            row.group, channel.value, on)),
+            # A native checkbox: its label (this cell's 44 px) takes the tap too.
+            rx.el.input(type="checkbox", id=element_id, checked=getattr(row, channel.value),
+                        on_change=lambda _value: NotificationSettingsState.choose(
+                            row.group, channel.value, ~getattr(row, channel.value)),
+                        width="1.25rem", height="1.25rem", margin="0",
+                        accent_color=theme.BRAND, cursor="pointer"),
             rx.el.span(_group_name(row.group), " — ", t(f"ui.notify.channel.{channel.value}"),
                        class_name="sr-only"),
             html_for=element_id,
