@@ -52,6 +52,7 @@ from ofair_app.models import (
 )
 from ofair_app.models._base import utcnow
 from ofair_app.notifications.templates import TEMPLATES, render
+from ofair_app.reference import EARTH_RADIUS_KM
 from ofair_app.services import consents
 from ofair_app.settings import get_settings
 
@@ -421,7 +422,7 @@ _MATCHED = """
          WHERE p.category_slug = :category AND p.status <> 'suspended'
            AND p.id IS DISTINCT FROM :owner_business AND u.id <> :owner_user
            AND u.is_active AND u.closed_at IS NULL
-           AND 2 * 6371.0088 * asin(sqrt(
+           AND 2 * :earth_km * asin(sqrt(
                  power(sin(radians(p.lat - :lat) / 2), 2)
                  + cos(radians(:lat)) * cos(radians(p.lat))
                  * power(sin(radians(p.lon - :lon) / 2), 2))) <= p.service_radius_km
@@ -460,8 +461,9 @@ def announce_lead(*, session: Session, caller: Caller, lead: Lead, title: str,
         return {"lead_title": title, "lead_url": url,
                 "budget": money(budget, locale) if budget is not None else "—"}
 
-    match = {"now": now, "category": lead.category_slug, "owner_user": lead.owner_user_id,
-             "owner_business": lead.owner_professional_id, "lat": lead.lat, "lon": lead.lon}
+    match = {"now": now, "earth_km": EARTH_RADIUS_KM, "category": lead.category_slug,
+             "owner_user": lead.owner_user_id, "owner_business": lead.owner_professional_id,
+             "lat": lead.lat, "lon": lead.lon}
     with trusted_step(session, caller):
         told = session.execute(_ANNOUNCE, match | {
             "later": later, "link": link,

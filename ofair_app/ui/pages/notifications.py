@@ -19,7 +19,7 @@ from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import error_banner, page_title
 from ofair_app.ui.components.shells import consumer_shell, guarded
 from ofair_app.ui.state.locale import LocaleState, t
-from ofair_app.ui.state.session import SessionState, login_url
+from ofair_app.ui.state.session import SessionState, login_url, safe_next
 
 PAGE = 20
 
@@ -108,9 +108,8 @@ class NotificationsState(SessionState):
         if was_unread:
             self.unread_notifications = max(0, self.unread_notifications - 1)
         # Only a path on this site (the rows are ours, but the event's arguments are not).
-        if link.startswith("/") and not link.startswith("//") and "\\" not in link:
-            return rx.redirect(link)
-        return None
+        target = safe_next(link, "")
+        return rx.redirect(target) if target else None
 
     @rx.event
     async def read_all(self):
