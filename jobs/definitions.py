@@ -47,7 +47,7 @@ def expire_tokens(*, as_of: datetime) -> str:
 def deliver_notifications(*, as_of: datetime) -> str:
     """Send queued messages whose next attempt is due (those held for quiet hours once the
     quiet time is over); retry failures with backoff; forget old notifications."""
-    from ofair_app.services import notification_center, notifications
+    from ofair_app.services import chat, notification_center, notifications
 
     totals = {"sent": 0, "logged": 0, "retry": 0, "failed": 0}
     while True:
@@ -62,6 +62,7 @@ def deliver_notifications(*, as_of: datetime) -> str:
                                                keep=MESSAGE_RETENTION)
         purged += notification_center.purge(session=session, now=as_of,
                                             keep=NOTIFICATION_RETENTION)
+        purged += chat.forget_presence(session=session, now=as_of)
     return ", ".join(f"{value} {key}" for key, value in totals.items()) + f"; {purged} purged"
 
 
@@ -235,6 +236,8 @@ def retention(*, as_of: datetime) -> str:
 
     files = in_batches(lambda session, limit: privacy.purge_closed_lead_files(
         session=session, now=as_of, limit=limit), 500)
+    chats = in_batches(lambda session, limit: privacy.purge_closed_lead_chats(
+        session=session, now=as_of, limit=limit), 500)
     with unit_of_work(SYSTEM) as session:
         tokens = auth.purge_expired(session=session, now=as_of)
         invitations = privacy.purge_answered_invitations(session=session, now=as_of)
@@ -250,7 +253,8 @@ def retention(*, as_of: datetime) -> str:
         closed, waiting = closed + done, waiting + held
         if done + held < 50:
             break
-    return (f"deleted {files} attachments of finished leads, {tokens['tokens']} tokens,"
+    return (f"deleted {files} attachments and {chats} chat messages of finished leads,"
+            f" {tokens['tokens']} tokens,"
             f" {tokens['codes']} codes, {invitations} invitations, {rejections} webhook"
             f" rejections; {exports} exports expired; {notified} inactive accounts told,"
             f" {closed} closed, {waiting} waiting on open obligations")

@@ -130,6 +130,18 @@ def _audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _push(args: argparse.Namespace) -> int:
+    """A new VAPID key pair for Web Push, as settings lines (keep the private key secret; a
+    new pair makes every browser subscribe again)."""
+    from ofair_app.adapters.webpush import generate_vapid_keys
+
+    keys = generate_vapid_keys()
+    print(f"PUSH_BACKEND=webpush\nVAPID_PRIVATE_KEY={keys.private_key}")
+    print(f"# the public key (browsers get it from GET /api/v1/push/key): {keys.public_key}",
+          file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ofair_app", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -161,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     trail.add_argument("--limit", type=int, default=10000)
     trail.add_argument("--json", action="store_true", help="one JSON object a line")
     trail.set_defaults(handler=_audit)
+
+    push = commands.add_parser("push", help="Web Push: `push keys` prints a new VAPID key pair")
+    push.add_argument("action", choices=["keys"])
+    push.set_defaults(handler=_push)
 
     demo = commands.add_parser("demo-data", help="an idempotent demo marketplace, logins printed")
     demo.set_defaults(handler=_demo)

@@ -133,6 +133,8 @@ class Settings(BaseSettings):
     # Quiet hours (Israel time) for people who never set their own; "" for none.
     notify_quiet_hours: str = Field(default="22:00-07:00",
                                     pattern=r"^$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+    # Chat: how many messages one person may send a minute (all threads together).
+    chat_messages_per_minute: int = Field(default=20, ge=1, le=600)
     messaging_backend: Literal["console", "smtp"] = "console"
     smtp_host: str = "localhost"
     smtp_port: int = Field(default=25, ge=1, le=65535)
@@ -161,6 +163,15 @@ class Settings(BaseSettings):
     whatsapp_phone_number_id: str = ""
     whatsapp_token: SecretStr = SecretStr("change-me")
     whatsapp_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Web Push to the browsers people enabled: `console` logs them; `webpush` encrypts and
+    # sends them to each browser's push service, signed with VAPID_PRIVATE_KEY (make a pair
+    # with `python -m ofair_app push keys`). Without a key, `console` uses one made per process
+    # (subscriptions then stop working at a restart: fine for development only); production
+    # refuses `webpush` without a key or with a subject that is not mailto:/https:.
+    push_backend: Literal["console", "webpush"] = "console"
+    vapid_private_key: SecretStr | None = None
+    vapid_subject: str = "mailto:support@ofair.co.il"
+    push_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
 
     # --- accessibility ---------------------------------------------------------------------
     # The accessibility statement (/accessibility; the Service Accessibility Regulations 2013,
@@ -281,6 +292,11 @@ class Settings(BaseSettings):
                 problems.append("SMS019_API_TOKEN")
             if not self.sms019_api_url.startswith("https://"):
                 problems.append("SMS019_API_URL (https only)")
+        if self.push_backend == "webpush":
+            if self.vapid_private_key is None or not self.vapid_private_key.get_secret_value():
+                problems.append("VAPID_PRIVATE_KEY")
+            if not self.vapid_subject.startswith(("mailto:", "https://")):
+                problems.append("VAPID_SUBJECT (mailto: or https:)")
         if self.whatsapp_backend == "cloud":
             if self.whatsapp_token.get_secret_value() in PLACEHOLDER_SECRETS:
                 problems.append("WHATSAPP_TOKEN")

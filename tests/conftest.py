@@ -42,6 +42,7 @@ from ofair_app.settings import get_settings  # noqa: E402
 from tests.cardcom_standin import cardcom_api  # noqa: E402, F401 - a fixture for every layer
 from tests.ita_standin import ita_api  # noqa: E402, F401 - a fixture for every layer
 from tests.sms_standin import sms019_api  # noqa: E402, F401 - a fixture for every layer
+from tests.webpush_standin import webpush_service  # noqa: E402, F401 - a fixture for every layer
 from tests.whatsapp_standin import whatsapp_api  # noqa: E402, F401 - a fixture for every layer
 
 # Tables holding reference data that migrations ship; never emptied between tests.

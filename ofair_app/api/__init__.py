@@ -22,6 +22,7 @@ from ofair_app.api.routes import (
     admin_users,
     audit,
     auth,
+    chat,
     consents,
     files,
     health,
@@ -59,7 +60,7 @@ def create_api() -> FastAPI:
     v1 = APIRouter(prefix=API_PREFIX)
     for module in (health, auth, audit, admin_users, admin_leads, kpis, users, consents,
                    professionals, leads, proposals, payments, settlement, reference, files,
-                   reports, notifications):
+                   reports, notifications, chat):
         v1.include_router(module.router)
     api.include_router(v1)
     install_docs(api, prefix=API_PREFIX)

@@ -1,10 +1,11 @@
-"""Every change to a lead, as the database announces it: one listening connection per process
-and an in-memory record of when each lead last changed.
+"""Every change to a lead (and to a chat thread), as the database announces it: one listening
+connection per process and an in-memory record of when each lead last changed.
 
 A trigger sends `NOTIFY lead_changed, '<lead id>'` when a change to a lead commits (migration
 0008_live). `lead_listener` (a lifespan task of the app) LISTENs on one autocommit connection and
 passes each lead id to `SIGNALS`; whoever waits for a lead (`ofair_app.ui.state.live`, the live
-lead pages) sleeps on `SIGNALS.wait` and holds no database connection meanwhile.
+lead pages) sleeps on `SIGNALS.wait` and holds no database connection meanwhile. A chat thread's
+new or read messages arrive the same way, on `thread_changed`, keyed `thread:<id>`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from ofair_app.db.engine import database_urls
 logger = logging.getLogger(__name__)
 
 CHANNEL = "lead_changed"
+# A chat thread's messages changed (migration 0023): announced under `thread_key(id)`.
+THREAD_CHANNEL = "thread_changed"
 RECONNECT_SECONDS = (1, 2, 5, 10, 30)
 REMEMBERED_LEADS = 10_000
 
@@ -85,6 +88,11 @@ class LeadSignals:
 SIGNALS = LeadSignals()
 
 
+def thread_key(thread_id: str) -> str:
+    """The key a thread's changes are announced under (apart from lead ids)."""
+    return f"thread:{thread_id}"
+
+
 def _conninfo() -> str:
     url = database_urls().app.set(drivername="postgresql")
     return url.render_as_string(hide_password=False)
@@ -99,13 +107,15 @@ async def listen(signals: LeadSignals, conninfo: str, ready: asyncio.Event | Non
             async with await psycopg.AsyncConnection.connect(
                     conninfo, autocommit=True, application_name="ofair-lead-listener") as conn:
                 await conn.execute(f"LISTEN {CHANNEL}")
+                await conn.execute(f"LISTEN {THREAD_CHANNEL}")
                 if attempt:
                     signals.announce_all()
                 attempt = 0
                 if ready is not None:
                     ready.set()
                 async for note in conn.notifies():
-                    signals.announce(note.payload)
+                    signals.announce(thread_key(note.payload) if note.channel == THREAD_CHANNEL
+                                     else note.payload)
         except asyncio.CancelledError:
             raise
         except Exception:  # a dropped connection must not end live pages for good

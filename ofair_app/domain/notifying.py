@@ -63,6 +63,7 @@ TEMPLATE_GROUPS: dict[str, EventGroup] = {
     "dispute_resolved": EventGroup.jobs,
     "lead_hidden": EventGroup.jobs,
     "lead_restored": EventGroup.jobs,
+    "chat_message": EventGroup.chat,
     "payout_paid": EventGroup.money,
     "invoice_issued": EventGroup.money,
     "autopay_failed": EventGroup.money,

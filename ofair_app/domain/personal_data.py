@@ -94,6 +94,7 @@ REVEAL_AUDIT = ("Privacy Protection (Data Security) Regulations 2017: the access
                 " a client's details is kept; de-identified (no address, no browser)")
 
 _OWN_LEADS = "lead_id IN (SELECT id FROM leads WHERE owner_user_id = :user_id)"
+_OWN_THREADS = f"(SELECT id FROM chat_threads WHERE {_OWN_LEADS})"  # noqa: S608
 _OWN_BUSINESSES = ("professional_id IN (SELECT professional_id FROM professional_members"
                    " WHERE user_id = :user_id)")
 _OWN_STATEMENTS = ("statement_id IN (SELECT s.id FROM settlement_statements s"
@@ -188,12 +189,30 @@ REGISTRY: tuple[Table, ...] = (
         subject=f"uploaded_by = :user_id OR {_OWN_LEADS}", erasure=Erasure.delete,
         retention="LEAD_FILES_RETENTION_DAYS (365) after the lead closed or was cancelled"
                   " (`retention` job)"),
-    # Chat (DESIGN.md §3, not built yet) joins here with the same rule as lead attachments:
-    #   Table("chat_messages", {"sender_user_id": L, "body": Column(Category.free_text),
-    #                           "storage_key": Column(Category.file)},
-    #         subject="sender_user_id = :user_id OR " + _OWN_LEADS, erasure=Erasure.delete,
-    #         retention="LEAD_FILES_RETENTION_DAYS after the lead closed (`retention` job)"),
-    # and `services/privacy.purge_closed_lead_files` gets its table in the loop.
+    # A lead's conversations go with its files: the same retention, and a consumer's closure
+    # takes the conversations about their own requests.
+    Table(
+        "chat_messages",
+        {"sender_user_id": L, "body": Column(Category.free_text, note="what a side wrote"),
+         "read_at": Column(Category.activity)},
+        subject=f"sender_user_id = :user_id OR thread_id IN {_OWN_THREADS}",
+        erasure=Erasure.delete,
+        retention="LEAD_FILES_RETENTION_DAYS (365) after the lead closed or was cancelled"
+                  " (`retention` job)"),
+    Table(
+        "chat_presence",
+        {"user_id": L, "seen_at": Column(Category.activity)},
+        subject="user_id = :user_id", erasure=Erasure.delete,
+        retention="while the page is open; rows older than a day are deleted"
+                  " (`deliver_notifications` job)"),
+    Table(
+        "push_subscriptions",
+        {"user_id": L, "endpoint": Column(Category.device, note="the browser's push address"),
+         "p256dh": Column(Category.credential), "auth": Column(Category.credential),
+         "user_agent": UA, "last_used_at": Column(Category.activity)},
+        subject="user_id = :user_id", erasure=Erasure.delete,
+        retention="until the device turns it off, the push service says it is gone, or the"
+                  " person signs out on it"),
     Table(
         "proposal_attachments",
         {"storage_key": Column(Category.file), "filename": Column(Category.free_text),
@@ -405,6 +424,7 @@ NOT_PERSONAL: dict[str, str] = {
     "document_counters": "the last number issued of each tax-document type",
     "b2b_charges": "what a closed job owes in b2b mode: amounts between businesses",
     "settlement_statements": "a business's month netted: amounts only",
+    "chat_threads": "which business a lead's conversation is with: ids only (migration 0023)",
 }
 
 # Columns whose names look personal but are not, and why.

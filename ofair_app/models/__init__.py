@@ -1,6 +1,7 @@
 """SQLModel tables, one module per domain. Importing this package registers them all."""
 
 from ofair_app.models.auth import AuthToken, OtpCode
+from ofair_app.models.chat import ChatMessage, ChatPresence, ChatThread, PushSubscription
 from ofair_app.models.consent import Consent
 from ofair_app.models.identity import Locale, User, UserRole
 from ofair_app.models.leads import (
@@ -74,6 +75,9 @@ __all__ = [
     "CategoryRow",
     "Certificate",
     "CertificateStatus",
+    "ChatMessage",
+    "ChatPresence",
+    "ChatThread",
     "Consent",
     "ConsumerLead",
     "ContactAccessLog",
@@ -113,6 +117,7 @@ __all__ = [
     "ProposalAttachment",
     "ProposalCreate",
     "ProposalUpdate",
+    "PushSubscription",
     "QuietHoursRow",
     "Referral",
     "ReferralCreate",

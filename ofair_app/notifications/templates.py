@@ -57,6 +57,7 @@ TEMPLATES: dict[str, frozenset[str]] = {
     "referral_declined": frozenset({"sms", "email"}),
     "payout_paid": frozenset({"sms", "email"}),
     "invoice_issued": frozenset({"sms", "email"}),
+    "chat_message": frozenset({"sms", "email"}),
     # Marketing (sent only with an opt-in; the outbox adds the ad marking and the opt-out).
     "marketing_update": frozenset({"sms", "email"}),
 }

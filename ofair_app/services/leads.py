@@ -10,7 +10,6 @@ performer and admins. Every time someone other than the owner is shown them, a
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -18,7 +17,6 @@ from decimal import Decimal
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-import phonenumbers
 from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
@@ -29,6 +27,7 @@ from ofair_app.domain import commission, identity
 from ofair_app.domain import leads as rules
 from ofair_app.domain.errors import Conflict, FieldErrors, Forbidden, InvalidInput, NotFound
 from ofair_app.domain.leads import Event, LeadStatus, LeadType, LeadVisibility
+from ofair_app.domain.masking import hide_contacts
 from ofair_app.i18n import translate
 from ofair_app.models import (
     AccessReason,
@@ -49,8 +48,6 @@ from ofair_app.settings import get_settings
 
 LINK_SECONDS = 300
 _EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-HIDDEN = "•••"
 T = TypeVar("T")
 
 
@@ -85,11 +82,7 @@ def public_summary(description: str) -> str:
     """What the board shows of a description: phone numbers and e-mail addresses hidden (a
     client who typed their number into the text is still protected), one line, at most 280
     characters, cut at a word."""
-    text = _EMAIL.sub(HIDDEN, description)
-    for match in reversed(list(phonenumbers.PhoneNumberMatcher(text, identity.DEFAULT_REGION))):
-        text = text[:match.start] + HIDDEN + text[match.end:]
-    text = re.sub(r"\d[\d\s-]{6,}\d", HIDDEN, text)  # anything else that looks like a number
-    text = " ".join(text.split())
+    text = " ".join(hide_contacts(description).split())
     limit = rules.SHORT_DESCRIPTION_MAX
     if len(text) <= limit:
         return text

@@ -14,7 +14,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache, partial
@@ -53,7 +53,7 @@ from ofair_app.models import (
 from ofair_app.models._base import utcnow
 from ofair_app.notifications.templates import TEMPLATES, render
 from ofair_app.reference import EARTH_RADIUS_KM
-from ofair_app.services import consents
+from ofair_app.services import consents, push
 from ofair_app.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -263,6 +263,8 @@ class Choices:
 
     chosen: dict[tuple[uuid.UUID, str, str], bool]
     quiet: dict[uuid.UUID, QuietHours]
+    # The browsers each person enabled for push messages (subscription ids).
+    devices: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=dict)
 
     def enabled(self, user: User | Recipient, group: EventGroup,
                 channel: NotifyChannel) -> bool:
@@ -278,7 +280,8 @@ class Choices:
 
 
 def read_choices(session: Session, user_ids: Iterable[uuid.UUID]) -> Choices:
-    """The choices of `user_ids`, in two statements (the caller must be them or the platform)."""
+    """The choices of `user_ids`, in three statements (the caller must be them or the
+    platform)."""
     ids = list(user_ids)
     if not ids:
         return Choices({}, {})
@@ -289,7 +292,7 @@ def read_choices(session: Session, user_ids: Iterable[uuid.UUID]) -> Choices:
                                      shabbat=row.shabbat)
              for row in session.exec(select(QuietHoursRow).where(
                  col(QuietHoursRow.user_id).in_(ids))).all()}
-    return Choices(chosen, quiet)
+    return Choices(chosen, quiet, push.devices_of(session, ids))
 
 
 TITLE_IN_MESSAGES = 40
@@ -382,6 +385,20 @@ def _messages(person: Recipient, template: str, values: Mapping[str, object],
             "purpose": MessagePurpose.transactional.value, "status": OutboxStatus.pending.value,
             "attempts": 0, "next_attempt_at": hold or now, "created_at": now,
             "last_error": "", "provider_ref": ""})
+    devices = choices.devices.get(person.id, ())
+    if devices and choices.enabled(person, group, NotifyChannel.push):
+        # One per browser: the in-app line, opening the page it is about.
+        title = in_app_title(template, person.locale, values)[:200]
+        for device in devices:
+            rows.append({
+                "id": uuid.uuid4(), "channel": NotifyChannel.push.value,
+                "to_address": str(device), "template": template, "locale": person.locale,
+                "subject": title, "body": title, "sensitive": False, "user_id": person.id,
+                "params": {"url": link_of(values) or "/notifications", "tag": template},
+                "purpose": MessagePurpose.transactional.value,
+                "status": OutboxStatus.pending.value, "attempts": 0,
+                "next_attempt_at": hold or now, "created_at": now, "last_error": "",
+                "provider_ref": ""})
     return rows
 
 
@@ -435,13 +452,15 @@ _INSERT_MATCHED = """
            CASE WHEN subscriber THEN :now ELSE :later END, :now
       FROM matched
 """
-# Of those, the people who chose a channel for new leads (the default is the app alone).
+# Of those, the people who chose a channel for new leads (the default is the app alone), or
+# enabled a browser for push messages (on by default).
 _MATCHED_WITH_CHANNELS = """
     SELECT u.id, u.phone, u.email, u.locale, matched.subscriber
       FROM matched JOIN users u ON u.id = matched.user_id
      WHERE EXISTS (SELECT 1 FROM notification_preferences n
                     WHERE n.user_id = matched.user_id AND n.event_group = 'leads'
                       AND n.enabled AND n.channel <> 'push')
+        OR EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.user_id = matched.user_id)
 """
 _ANNOUNCE = text(_MATCHED + _INSERT_MATCHED)
 _CHOSE_CHANNEL = text(_MATCHED + _MATCHED_WITH_CHANNELS)
@@ -601,7 +620,10 @@ def _deliver(session: Session, message: OutboxMessage, sender: Sender, now: date
                                locale=message.locale, params=message.params or {})
     message.attempts += 1
     try:
-        reference = sender.send(outgoing) or ""
+        if message.channel == "push":
+            reference = push.send_one(session=session, message=message) or ""
+        else:
+            reference = sender.send(outgoing) or ""
     except DeliveryError as error:
         message.last_error = str(error)[:1000]
         if error.permanent or message.attempts >= MAX_ATTEMPTS:

@@ -519,6 +519,18 @@ def purge_closed_lead_files(*, session: Session, now: datetime, limit: int = 500
     return total
 
 
+def purge_closed_lead_chats(*, session: Session, now: datetime, limit: int = 500) -> int:
+    """Delete the conversations of leads closed or cancelled more than
+    LEAD_FILES_RETENTION_DAYS ago (they go with the lead's files). Run as the platform."""
+    cutoff = now - timedelta(days=get_settings().lead_files_retention_days)
+    return session.execute(text(
+        "DELETE FROM chat_messages WHERE id IN (SELECT m.id FROM chat_messages m"
+        " JOIN chat_threads t ON t.id = m.thread_id JOIN leads l ON l.id = t.lead_id"
+        " WHERE (l.status = 'closed' AND l.closed_at < :cutoff)"
+        " OR (l.status = 'cancelled' AND l.cancelled_at < :cutoff) LIMIT :limit)"),
+        {"cutoff": cutoff, "limit": limit}).rowcount
+
+
 def purge_answered_invitations(*, session: Session, now: datetime) -> int:
     """Team invitations answered, cancelled or expired more than 90 days ago."""
     return session.execute(text(

@@ -79,6 +79,8 @@ PARAMS: dict[str, dict[str, object]] = {
     "referral_declined": {"lead_title": "Painting a 3-room flat",
                           "business_name": "Cohen Renovations",
                           "lead_url": "https://ofair.co.il/pro/leads/7f3a"},
+    "chat_message": {"sender_name": "Cohen Renovations", "lead_title": "Painting a 3-room flat",
+                     "thread_url": "https://ofair.co.il/messages/7f3a"},
     "payout_paid": {"amount": "₪4,250.00", "wallet_url": "https://ofair.co.il/pro/wallet"},
     "invoice_issued": {"number": "305-000123", "total": "₪1,180.00",
                        "invoices_url": "https://ofair.co.il/pro/invoices"},

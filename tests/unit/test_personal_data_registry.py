@@ -17,12 +17,12 @@ def test_every_model_table_and_personal_column_is_registered():
 
 
 def test_a_new_table_with_a_phone_is_reported_with_what_to_add():
-    schema = model_schema() | {"chat_messages": {"id", "sender_user_id", "body", "ip"}}
+    schema = model_schema() | {"chat_reactions": {"id", "sender_user_id", "body", "ip"}}
     [problem] = check_schema(schema)
-    assert "table 'chat_messages' is not in ofair_app/domain/personal_data.py" in problem
+    assert "table 'chat_reactions' is not in ofair_app/domain/personal_data.py" in problem
     assert '"ip": Column(Category.…)' in problem
     assert '"sender_user_id": Column(Category.…)' in problem
-    assert "NOT_PERSONAL['chat_messages']" in problem
+    assert "NOT_PERSONAL['chat_reactions']" in problem
 
 
 def test_a_new_personal_column_on_a_registered_table_is_reported():

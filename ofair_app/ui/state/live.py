@@ -52,11 +52,18 @@ class LiveLeadMixin(rx.State, mixin=True):
     _watching: str = ""
     _live_mark: int = 0
 
+    def _watched_key(self) -> str:
+        """What this page follows in `SIGNALS`: its lead (a chat page: its thread)."""
+        return self.lead_id
+
+    async def _still_here(self) -> None:
+        """Called about once a minute while the page stays open and nothing changed."""
+
     @rx.event(background=True)
     async def watch_lead(self):
         """Re-read this page whenever its lead changes, until the page is left."""
         async with self:
-            lead_id = self.lead_id
+            lead_id = self._watched_key()
             if not lead_id or self._watching == lead_id:
                 return
             self._watch_generation += 1
@@ -73,6 +80,7 @@ class LiveLeadMixin(rx.State, mixin=True):
                     if self._watch_generation != generation:
                         return
                     if not changed:
+                        await self._still_here()
                         continue
                     mark = SIGNALS.mark()
                     caller = await self._caller()
