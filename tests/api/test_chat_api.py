@@ -66,7 +66,7 @@ async def test_a_conversation_over_http(client, deal) -> None:
     ({"body": 5}, "body"), ({"body": "a\u0000b"}, "body"), ({"body": "ok", "extra": 1}, "extra"),
 ])
 async def test_bad_messages_are_422_and_nothing_is_written(client, deal, body, field) -> None:
-    consumer, pro, lead = deal
+    _consumer, pro, lead = deal
     [thread] = (await client.get(f"{API}/leads/{lead.id}/threads",
                                  headers=bearer(pro))).json()["items"]
     url = f"{API}/threads/{thread['id']}/messages"
@@ -77,7 +77,7 @@ async def test_bad_messages_are_422_and_nothing_is_written(client, deal, body, f
 
 
 async def test_who_may_not(client, deal) -> None:
-    consumer, pro, lead = deal
+    _consumer, pro, lead = deal
     [thread] = (await client.get(f"{API}/leads/{lead.id}/threads",
                                  headers=bearer(pro))).json()["items"]
     url = f"{API}/threads/{thread['id']}/messages"

@@ -126,7 +126,7 @@ def test_contacts_are_masked_for_both_sides_until_the_award_then_shown(deal) -> 
 
 
 def test_read_receipts_and_unread_counts(deal) -> None:
-    consumer, lead, (first, first_owner), _, _ = deal
+    consumer, lead, (_first, first_owner), _, _ = deal
     [thread] = threads(first_owner, lead)
     send(first_owner, thread.thread.id, "שלום, מתי נוח לכם?")
     send(first_owner, thread.thread.id, "אפשר גם מחר")
@@ -148,7 +148,7 @@ def test_read_receipts_and_unread_counts(deal) -> None:
 
 
 def test_bad_messages_are_refused_whole(deal) -> None:
-    consumer, lead, (first, first_owner), _, _ = deal
+    consumer, lead, (_first, first_owner), _, _ = deal
     [thread] = threads(first_owner, lead)
     for body, key in (("", "errors.field.required"), ("   \n ", "errors.field.required"),
                       ("x" * 2001, "errors.chat.too_long"), ("a\x00b", "errors.text.control"),
@@ -166,7 +166,7 @@ def test_bad_messages_are_refused_whole(deal) -> None:
 
 
 def test_paging_back_through_a_long_conversation(deal) -> None:
-    consumer, lead, (first, first_owner), _, _ = deal
+    consumer, lead, (_first, first_owner), _, _ = deal
     [thread] = threads(first_owner, lead)
     for n in range(7):
         send(first_owner if n % 2 else consumer, thread.thread.id, f"הודעה {n}")
@@ -201,7 +201,7 @@ def test_the_rate_limit_counts_a_person_across_threads(deal, monkeypatch) -> Non
 
 
 def test_the_other_side_is_told_unless_they_are_on_the_thread(deal) -> None:
-    consumer, lead, (first, first_owner), _, _ = deal
+    consumer, lead, (_first, first_owner), _, _ = deal
     [thread] = threads(first_owner, lead)
     send(first_owner, thread.thread.id, "שלום")
     [note] = told(consumer)
@@ -240,7 +240,7 @@ def test_a_pro_lead_is_owned_by_every_member_of_its_business(db) -> None:
 
 
 def test_admins_read_a_transcript_from_a_dispute_audited_and_never_write(deal) -> None:
-    consumer, lead, (first, first_owner), _, offers = deal
+    consumer, lead, (_first, first_owner), _, offers = deal
     [thread] = threads(first_owner, lead)
     send(first_owner, thread.thread.id, CONTACTS)
     with unit_of_work(caller_for(consumer)) as session:
@@ -262,15 +262,14 @@ def test_admins_read_a_transcript_from_a_dispute_audited_and_never_write(deal) -
     assert [tuple(r) for r in audited] == [("chat.read", str(found), "10.0.0.9")] * 2
     with pytest.raises(Forbidden):
         send(admin, found, "שלום")
-    with pytest.raises(Forbidden):
-        with unit_of_work(caller) as session:
-            chat.mark_read(session=session, caller=caller, thread_id=found)
+    with pytest.raises(Forbidden), unit_of_work(caller) as session:
+        chat.mark_read(session=session, caller=caller, thread_id=found)
     with pytest.raises(Forbidden), unit_of_work(caller_for(consumer)) as session:
         chat.thread_for_dispute(session=session, caller=caller_for(consumer), lead_id=lead.id)
 
 
 def test_a_cancelled_lead_closes_its_threads(deal) -> None:
-    consumer, lead, (first, first_owner), _, _ = deal
+    consumer, lead, (_first, first_owner), _, _ = deal
     [thread] = threads(first_owner, lead)
     send(consumer, thread.thread.id, "שאלה")
     from ofair_app.services import leads
