@@ -238,7 +238,7 @@ def messages(*, session: Session, caller: Caller, thread_id: uuid.UUID, limit: i
 
 def _clean(body: object) -> str:
     if not isinstance(body, str) or not body.strip():
-        raise InvalidInput(fields={"body": "errors.field.required"})
+        raise InvalidInput(fields={"body": "errors.chat.empty"})
     body = body.strip()
     if len(body) > MESSAGE_MAX_CHARS:
         raise InvalidInput(fields={"body": "errors.chat.too_long"},

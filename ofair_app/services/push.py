@@ -160,6 +160,15 @@ def devices_of(session: Session, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, l
     return found
 
 
+def payload_of(message: OutboxMessage) -> dict[str, str]:
+    """What the service worker (assets/sw.js) shows: the notice's line, in its language,
+    opening the page it is about."""
+    params = message.params or {}
+    return {"title": "OFAIR", "body": message.subject,
+            "url": params.get("url") or "/notifications", "tag": params.get("tag", ""),
+            "lang": message.locale, "dir": "ltr" if message.locale == "en" else "rtl"}
+
+
 def send_one(*, session: Session, message: OutboxMessage,
              sender: WebPushSender | ConsolePushSender | None = None) -> str | None:
     """Deliver one outbox push message to its device (the system, from the outbox)."""
@@ -170,9 +179,7 @@ def send_one(*, session: Session, message: OutboxMessage,
     if subscription is None:
         raise DeliveryError("the device no longer takes push messages", permanent=True)
     params = message.params or {}
-    payload = {"title": "OFAIR", "body": message.subject, "url": params.get("url") or
-               "/notifications", "tag": params.get("tag", ""), "lang": message.locale,
-               "dir": "ltr" if message.locale == "en" else "rtl"}
+    payload = payload_of(message)
     target = PushTarget(endpoint=subscription.endpoint, p256dh=subscription.p256dh,
                         auth=subscription.auth)
     try:

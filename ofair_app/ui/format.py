@@ -84,3 +84,14 @@ def moment(value: datetime, locale: str) -> str:
 
     return format_datetime(value.astimezone(ISRAEL), "d MMM y, HH:mm:ss",
                            locale="he_IL" if locale == "he" else "en_IL")
+
+
+def message_time(value: datetime, locale: str, now: datetime | None = None) -> str:
+    """`14:05` today, `2 בדצמ׳, 14:05` / `2 Dec, 14:05` before: when a chat message was
+    written, on Israel's clock."""
+    from ofair_app.domain.tax import ISRAEL
+
+    local = value.astimezone(ISRAEL)
+    today = (now or datetime.now(UTC)).astimezone(ISRAEL).date()
+    pattern = "HH:mm" if local.date() == today else "d MMM, HH:mm"
+    return format_datetime(local, pattern, locale="he_IL" if locale == "he" else "en_IL")

@@ -29,6 +29,14 @@ ACCOUNT = "/account"
 # Everyone's notification center (the bell in every shell); how to be told is on ACCOUNT.
 NOTIFICATIONS = "/notifications"
 
+# A conversation between a lead's owner and one business (both sides, and admins reading).
+CHAT = "/messages/[thread_id]"
+
+
+def chat(thread_id: object) -> str:
+    return f"/messages/{thread_id}"
+
+
 # Team invitations addressed to the signed-in person (the link in the invitation SMS).
 INVITATIONS = "/invitations"
 

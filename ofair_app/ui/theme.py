@@ -56,6 +56,9 @@ A11Y_SCRIPT_SRC = "/a11y.js"
 # The arrow-key model of the town picker's list (and any combobox with a listbox), as a file
 # for the same reason.
 COMBOBOX_SCRIPT_SRC = "/combobox.js"
+# The pro PWA: registers the service worker (`/sw.js`: the app shell offline, push messages) on
+# the pro pages, and `window.ofairPush` for the "notifications on this device" switch.
+PWA_SCRIPT_SRC = "/pwa.js"
 
 # Sets <html lang/dir> from the locale cookie before the first paint, so English readers never
 # see a right-to-left flash. LocaleState keeps it in step afterwards.
@@ -90,6 +93,7 @@ def head_components() -> list:
         rx.el.script(APPLY_LOCALE_SCRIPT),
         rx.el.script(src=A11Y_SCRIPT_SRC),
         rx.el.script(src=COMBOBOX_SCRIPT_SRC),
+        rx.el.script(src=PWA_SCRIPT_SRC, defer=True),
     ]
 
 

@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from ofair_app.adapters.psp.sandbox import SUCCESS_CARD, SandboxProvider
-from ofair_app.db.engine import unit_of_work
+from ofair_app.db.engine import SYSTEM, unit_of_work
 from ofair_app.domain.leads import LeadVisibility
 from ofair_app.models import ProposalCreate, ReferralCreate, UserRole
 from ofair_app.services import (
+    chat,
     disputes,
     leads,
     payment_methods,
@@ -43,6 +44,16 @@ TOWN = "Kiryat Shmona"
 class World:
     tokens: dict[str, str]
     paths: dict[str, str] = field(default_factory=dict)
+
+
+def threads_of(lead_id, business_id):
+    """The conversation of a lead and a business that made an offer on it."""
+    from sqlalchemy import text
+
+    with unit_of_work(SYSTEM) as session:
+        return session.execute(text(
+            "SELECT id FROM chat_threads WHERE lead_id = :l AND professional_id = :p"),
+            {"l": lead_id, "p": business_id}).scalar_one()
 
 
 def make_world() -> World:
@@ -104,6 +115,14 @@ def make_world() -> World:
         referrals.share_lead(session=session, caller=other, lead_id=referral_lead.id,
                              data=ReferralCreate(receiver_professional_id=business.id,
                                                  message="לקוח מצוין."))
+    # a conversation on the open request (masked: no award yet), and the disputed job's
+    chat_thread = threads_of(open_lead.id, business.id)
+    for who, body in ((owner, "שלום, אפשר להגיע מחר בעשר? 052-1234567"),
+                      (consumer, "מחר בעשר מתאים, תודה!")):
+        with unit_of_work(caller_for(who)) as session:
+            chat.send(session=session, caller=caller_for(who), thread_id=chat_thread,
+                      body=body)
+    dispute_thread = threads_of(disputed_lead.id, business.id)
     own_lead = make_lead(owner, pro_lead_data(business, locality_id=town))
     offer(colleague, own_lead, "2800")
 
@@ -125,7 +144,8 @@ def make_world() -> World:
                 "admin": token_for(admin)},
         paths={"pro_id": str(business.id), "open_lead": str(open_lead.id),
                "awarded_lead": str(awarded_lead.id), "disputed_lead": str(disputed_lead.id),
-               "own_lead": str(own_lead.id),
+               "own_lead": str(own_lead.id), "chat": f"/messages/{chat_thread}",
+               "dispute_chat": f"/messages/{dispute_thread}",
                "checkout": "/" + checkout.split("/", 3)[3] if "://" in checkout else checkout,
                "card_setup": "/" + card_setup.split("/", 3)[3]})
 

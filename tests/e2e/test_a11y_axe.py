@@ -25,7 +25,8 @@ from tests.e2e.conftest import DESKTOP, PHONE, sign_in_as
 
 SHOTS = os.environ.get("OFAIR_SHOTS_DIR", "")
 # With OFAIR_SHOTS_DIR set, these pages are saved as the sweep passes them, for a person to see.
-SHOT_PATHS = {"/", "/account", "/notifications", "/pro", "/pro/profile", "/my/requests/{open_lead}",
+SHOT_PATHS = {"/", "/account", "/notifications", "{chat}", "/pro", "/pro/profile",
+              "/my/requests/{open_lead}",
               "{card_setup}", "/pro/invoices", "/admin/finance",
               "/admin/audit"}
 AXE_JS = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
@@ -63,6 +64,9 @@ SWEEP: list[Visit] = [
     Visit("/invitations", "consumer", "/invitations"),
     Visit("/notifications", "consumer", "/notifications"),
     Visit("/notifications", "pro", "/notifications"),
+    Visit("/messages/[thread_id]", "consumer", "{chat}"),
+    Visit("/messages/[thread_id]", "pro", "{chat}"),
+    Visit("/messages/[thread_id]", "admin", "{dispute_chat}"),
     Visit("/pro/onboarding", "consumer", "/pro/onboarding"),
     Visit("/pro", "anon", "/pro"),
     Visit("/pro", "pro", "/pro"),

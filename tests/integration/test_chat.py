@@ -150,9 +150,9 @@ def test_read_receipts_and_unread_counts(deal) -> None:
 def test_bad_messages_are_refused_whole(deal) -> None:
     consumer, lead, (_first, first_owner), _, _ = deal
     [thread] = threads(first_owner, lead)
-    for body, key in (("", "errors.field.required"), ("   \n ", "errors.field.required"),
+    for body, key in (("", "errors.chat.empty"), ("   \n ", "errors.chat.empty"),
                       ("x" * 2001, "errors.chat.too_long"), ("a\x00b", "errors.text.control"),
-                      (None, "errors.field.required"), (12, "errors.field.required")):
+                      (None, "errors.chat.empty"), (12, "errors.chat.empty")):
         with pytest.raises(InvalidInput) as refused:
             send(first_owner, thread.thread.id, body)
         assert refused.value.fields == {"body": key}

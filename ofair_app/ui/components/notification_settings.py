@@ -12,20 +12,31 @@ import reflex as rx
 
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.notifying import GROUPS, Channel, EventGroup
-from ofair_app.services import notification_center
+from ofair_app.services import notification_center, push
 from ofair_app.ui import routes, theme
 from ofair_app.ui.components.forms import error_banner, notice_banner
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState, login_url
 
-# The channels a person chooses here (push joins once a device can be enabled).
-SHOWN_CHANNELS: tuple[Channel, ...] = (Channel.sms, Channel.whatsapp, Channel.email)
+# The channels a person chooses here ("device" is push, to the browsers enabled below).
+SHOWN_CHANNELS: tuple[Channel, ...] = (Channel.push, Channel.sms, Channel.whatsapp,
+                                       Channel.email)
+# What the browser says about push on this device (`window.ofairPush`, assets/pwa.js).
+STATUS_SCRIPT = ("window.ofairPush ? window.ofairPush.status()"
+                 " : {supported: false, permission: 'unsupported'}")
+# Straight from the click (Safari asks for permission only during one); the key rides on
+# the button, so no round trip comes first.
+SUBSCRIBE_SCRIPT = ("window.ofairPush ? window.ofairPush.subscribe("
+                    "document.getElementById('push-enable').dataset.key)"
+                    " : {ok: false, reason: 'unsupported'}")
+UNSUBSCRIBE_SCRIPT = "window.ofairPush ? window.ofairPush.unsubscribe() : {ok: false}"
 TIMES = [f"{hour:02d}:{minute:02d}" for hour in range(24) for minute in (0, 30)]
 
 
 @dataclasses.dataclass
 class GroupChoice:
     group: str
+    push: bool
     sms: bool
     whatsapp: bool
     email: bool
@@ -52,6 +63,16 @@ class NotificationSettingsState(SessionState):
     times: list[str] = TIMES
     settings_error: str = ""
     settings_notice: str = ""
+    # This device and push: the key browsers subscribe with ("" when the server has none)
+    # and what the browser reported.
+    push_key: str = ""
+    push_supported: bool = False
+    push_permission: str = ""
+    push_here: bool = False
+    push_ios: bool = False
+    push_standalone: bool = False
+    push_devices: int = 0
+    push_message: str = ""
 
     def _apply(self, shown: dict) -> None:
         for name, value in shown.items():
@@ -65,9 +86,70 @@ class NotificationSettingsState(SessionState):
         if caller is None:
             return None
         self.settings_error, self.settings_notice = "", ""
-        prefs = await self._as(caller, lambda s: notification_center.preferences(
-            session=s, caller=caller))
+        prefs, devices = await self._as(caller, lambda s: (
+            notification_center.preferences(session=s, caller=caller),
+            push.devices(session=s, caller=caller)))
         self._apply(_shown(prefs))
+        self.push_devices, self.push_message = len(devices), ""
+        try:
+            self.push_key = push.application_server_key()
+        except AppError:
+            self.push_key = ""
+        return rx.call_script(STATUS_SCRIPT, callback=NotificationSettingsState.got_status)
+
+    @rx.event
+    def got_status(self, status: dict):
+        status = status if isinstance(status, dict) else {}
+        self.push_supported = bool(status.get("supported")) and bool(self.push_key)
+        self.push_permission = str(status.get("permission", ""))[:20]
+        self.push_here = bool(status.get("subscribed"))
+        self.push_ios = bool(status.get("ios"))
+        self.push_standalone = bool(status.get("standalone"))
+
+    @rx.event
+    async def enabled_here(self, result: dict):
+        """The browser's answer to "enable": store its subscription, or say why not."""
+        caller = await self._caller()
+        if caller is None:
+            return rx.redirect(login_url(routes.ACCOUNT))
+        result = result if isinstance(result, dict) else {}
+        self.push_message, self.settings_error = "", ""
+        subscription = result.get("subscription") if result.get("ok") else None
+        if not isinstance(subscription, dict):
+            reason = str(result.get("reason", "error"))
+            self.push_permission = "denied" if reason == "denied" else self.push_permission
+            self.settings_error = self._text(
+                "ui.push.denied" if reason == "denied" else "ui.push.unsupported"
+                if reason == "unsupported" else "ui.push.failed")
+            return None
+        keys = subscription.get("keys") if isinstance(subscription.get("keys"), dict) else {}
+        _, agent = self._request_origin()
+        try:
+            await self._as(caller, lambda s: push.subscribe(
+                session=s, caller=caller, endpoint=str(subscription.get("endpoint", "")),
+                p256dh=str(keys.get("p256dh", "")), auth=str(keys.get("auth", "")),
+                user_agent=agent))
+            devices = await self._as(caller, lambda s: push.devices(session=s, caller=caller))
+        except AppError as error:
+            self.settings_error = self._message(error)
+            return None
+        self.push_here, self.push_permission = True, "granted"
+        self.push_devices = len(devices)
+        self.push_message = self._text("ui.push.enabled")
+        return None
+
+    @rx.event
+    async def disabled_here(self, result: dict):
+        caller = await self._caller()
+        if caller is None:
+            return rx.redirect(login_url(routes.ACCOUNT))
+        endpoint = result.get("endpoint") if isinstance(result, dict) else None
+        if isinstance(endpoint, str) and endpoint:
+            await self._as(caller, lambda s: push.unsubscribe(session=s, caller=caller,
+                                                              endpoint=endpoint))
+        devices = await self._as(caller, lambda s: push.devices(session=s, caller=caller))
+        self.push_here, self.push_devices = False, len(devices)
+        self.push_message = self._text("ui.push.disabled")
         return None
 
     async def _save(self, channels: dict | None = None, quiet: dict | None = None):
@@ -186,12 +268,58 @@ def _time(element_id: str, label: str, value: rx.Var, on_change) -> rx.Component
     )
 
 
+def _this_device() -> rx.Component:
+    """Push on this device: enable or turn off, and on an iPhone how to install the app
+    first (Safari gives push only to a web app added to the Home Screen)."""
+    state = NotificationSettingsState
+    enable = rx.button(rx.icon("bell-ring", size=16, aria_hidden="true"),
+                       t("ui.push.enable"), id="push-enable", size="3", min_height="44px",
+                       data_key=state.push_key,
+                       on_click=rx.call_script(SUBSCRIBE_SCRIPT, callback=state.enabled_here))
+    disable = rx.button(t("ui.push.disable"), id="push-disable", size="2", variant="soft",
+                        color_scheme="gray", min_height="44px",
+                        on_click=rx.call_script(UNSUBSCRIBE_SCRIPT,
+                                                callback=state.disabled_here))
+    ios_help = rx.vstack(
+        rx.text(t("ui.push.ios_title"), size="2", weight="medium"),
+        rx.el.ol(rx.el.li(t("ui.push.ios_step1")), rx.el.li(t("ui.push.ios_step2")),
+                 rx.el.li(t("ui.push.ios_step3")),
+                 style={"padding_inline_start": "1.25rem", "margin": "0",
+                        "font_size": "0.9rem", "line_height": "1.7"}),
+        spacing="1", id="push-ios-help")
+    return rx.vstack(
+        rx.hstack(rx.icon("smartphone", size=18, color=theme.BRAND, aria_hidden="true"),
+                  rx.heading(t("ui.push.title"), as_="h3", size="3"),
+                  spacing="2", align="center"),
+        rx.text(t("ui.push.subtitle"), size="2", color=theme.MUTED, line_height="1.6"),
+        rx.cond(
+            state.push_here,
+            rx.hstack(rx.badge(rx.icon("check", size=14, aria_hidden="true"),
+                               t("ui.push.on_here"), color_scheme="green", size="2"),
+                      disable, spacing="3", align="center", wrap="wrap", id="push-on"),
+            rx.cond(
+                state.push_supported,
+                rx.cond(state.push_permission == "denied",
+                        rx.text(t("ui.push.denied"), size="2", id="push-blocked"),
+                        enable),
+                rx.cond(state.push_ios & ~state.push_standalone, ios_help,
+                        rx.text(t("ui.push.unsupported"), size="2", color=theme.MUTED,
+                                id="push-unsupported")),
+            ),
+        ),
+        notice_banner(state.push_message),
+        spacing="2", width="100%", id="push-device",
+        padding="1rem", border=f"1px solid {theme.BORDER}", border_radius="12px",
+    )
+
+
 def notification_settings() -> rx.Component:
     return rx.vstack(
         rx.heading(t("ui.notify.title"), as_="h2", size="4"),
         rx.text(t("ui.notify.subtitle"), size="2", color=theme.MUTED, line_height="1.6"),
         error_banner(NotificationSettingsState.settings_error),
         notice_banner(NotificationSettingsState.settings_notice),
+        _this_device(),
         _matrix(),
         rx.divider(),
         _switch("notify-quiet", NotificationSettingsState.quiet_enabled,

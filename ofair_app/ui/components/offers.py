@@ -19,7 +19,7 @@ from ofair_app.domain.identity import is_new_business
 from ofair_app.domain.leads import read_amount
 from ofair_app.i18n import plural
 from ofair_app.models import ProposalUpdate
-from ofair_app.services import disputes, lead_actions, ledger, payments, proposals
+from ofair_app.services import chat, disputes, lead_actions, ledger, payments, proposals
 from ofair_app.services.proposals import ProposalView
 from ofair_app.settings import get_settings
 from ofair_app.ui import format, routes, theme
@@ -50,6 +50,40 @@ def offer_row(view: ProposalView, locale: str, text) -> dict[str, str]:
         "status_label": text(f"ui.offer_status.{proposal.status}"),
         "posted": format.ago(proposal.created_at, locale),
     }
+
+
+NO_CHAT = {"chat_url": "", "chat_unread": ""}
+
+
+def chat_links(session, caller, lead_id: uuid.UUID) -> dict[str, dict[str, str]]:
+    """Each business's conversation on the lead, as the caller may open it: its page and how
+    many of its messages the caller has not read ("" for none)."""
+    try:
+        views = chat.threads_of_lead(session=session, caller=caller, lead_id=lead_id)
+    except AppError:
+        return {}
+    return {str(view.thread.professional_id): {
+        "chat_url": routes.chat(view.thread.id),
+        "chat_unread": str(view.unread) if view.unread else ""} for view in views}
+
+
+def chat_button(offer: rx.Var, label: str = "ui.chat.open") -> rx.Component:
+    """The way into an offer's conversation (a link that looks like a button), with its unread
+    count."""
+    return rx.cond(
+        offer["chat_url"] != "",
+        rx.link(
+            rx.icon("message-circle", size=15, aria_hidden="true"), t(label),
+            rx.cond(offer["chat_unread"] != "",
+                    rx.el.span(offer["chat_unread"], rx.el.span(" ", t("ui.chat.unread_short"),
+                                                                class_name="sr-only"),
+                               class_name="chat-unread")),
+            href=offer["chat_url"], class_name="offer-chat", underline="none",
+            display="inline-flex", align_items="center", gap="0.4rem", min_height="44px",
+            padding="0 0.9rem", border_radius="10px", background=rx.color("teal", 3),
+            color=rx.color("teal", 11), weight="medium", size="2",
+            _hover={"background": rx.color("teal", 4)}),
+    )
 
 
 def payment_row(payment, locale: str, text, released: bool = False) -> dict[str, str]:
@@ -110,13 +144,15 @@ class OffersMixin(rx.State, mixin=True):
     async def _load_offers(self, caller) -> None:
         try:
             lead_id = uuid.UUID(self.lead_id)
-            views, files = await self._as(caller, lambda s: (
+            views, files, chats = await self._as(caller, lambda s: (
                 proposals.list_proposals(session=s, caller=caller, lead_id=lead_id),
-                proposals.list_attachments(session=s, caller=caller, lead_id=lead_id)))
+                proposals.list_attachments(session=s, caller=caller, lead_id=lead_id),
+                chat_links(s, caller, lead_id)))
         except (ValueError, AppError):
             self.offers, self.offer_files = [], []
             return
-        self.offers = [offer_row(v, self.locale, self._text) for v in views]
+        self.offers = [offer_row(v, self.locale, self._text) | chats.get(
+            str(v.proposal.professional_id), NO_CHAT) for v in views]
         self.offer_files = [{"proposal_id": str(pid), "id": str(f.id), "name": f.filename}
                             for pid, rows in files.items() for f in rows]
         await self._load_payment(caller, lead_id)
@@ -391,6 +427,7 @@ def _offer_card(state: type[OffersMixin], offer: rx.Var) -> rx.Component:
             rx.hstack(rx.icon("clock", size=14), rx.text(offer["posted"], size="1"),
                       spacing="1", align="center"),
             rx.spacer(),
+            chat_button(offer),
             rx.cond((offer["status"] == "pending") & state.actions.contains("choose_proposal"),
                     _confirm_accept(state, offer)),
             rx.cond(offer["status"] == "accepted",

@@ -22,6 +22,7 @@ from ofair_app.ui.pages.admin_money import (
 from ofair_app.ui.pages.admin_professionals import AdminProsState, admin_professionals
 from ofair_app.ui.pages.admin_reports import AdminReportsState, admin_reports
 from ofair_app.ui.pages.admin_users import AdminUsersState, admin_users_page
+from ofair_app.ui.pages.chat import ChatState, chat_page
 from ofair_app.ui.pages.checkout import CheckoutState, checkout
 from ofair_app.ui.pages.invitations import InvitationsState, invitations_page
 from ofair_app.ui.pages.landing import landing
@@ -118,6 +119,7 @@ def register(app: rx.App) -> None:
     _add(app, team, routes.PRO_TEAM, "הצוות", TeamState.open)
     _add(app, invitations_page, routes.INVITATIONS, "הזמנות לצוות", InvitationsState.open)
     _add(app, notifications_page, routes.NOTIFICATIONS, "התראות", NotificationsState.open)
+    _add(app, chat_page, routes.CHAT, "שיחה", ChatState.open, reread=False)
     _add(app, admin_home, routes.ADMIN_HOME, "ניהול", SessionState.require_admin,
          DashboardState.open, AdminHomeState.refresh)
     _add(app, admin_professionals, routes.ADMIN_PROFESSIONALS, "אימות אנשי מקצוע",

@@ -12,7 +12,7 @@ from ofair_app.domain.banking import BANKS
 from ofair_app.domain.errors import AppError, FieldErrors
 from ofair_app.domain.leads import read_amount
 from ofair_app.i18n import plural
-from ofair_app.services import disputes, payments, payouts
+from ofair_app.services import chat, disputes, payments, payouts
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import (
     confirm_dialog,
@@ -330,13 +330,22 @@ class AdminDisputesState(SessionState):
     async def _load(self, caller) -> None:
         locale = self.locale
 
-        queue = await self._as(caller, lambda s: disputes.queue(session=s, caller=caller))
+        def read(session):
+            queue = disputes.queue(session=session, caller=caller)
+            return queue, {item.dispute.lead_id: chat.thread_for_dispute(
+                session=session, caller=caller, lead_id=item.dispute.lead_id)
+                for item in queue}
+
+        queue, threads = await self._as(caller, read)
         self.rows = [{
             "id": str(item.dispute.id), "title": item.lead_title,
             "party": self._text(f"ui.disputes.party_{item.dispute.party}"),
             "reason": item.dispute.reason,
             "when": format.ago(item.dispute.created_at, locale),
-            "amount": format.money(item.at_stake, locale)}
+            "amount": format.money(item.at_stake, locale),
+            # the conversation of the owner and the performer (reading it is audited)
+            "chat_url": routes.chat(threads[item.dispute.lead_id])
+            if threads.get(item.dispute.lead_id) else ""}
             for item in queue]
 
     @rx.event
@@ -379,6 +388,11 @@ def _dispute_card(row: rx.Var) -> rx.Component:
         rx.text(t("ui.disputes.opened_by"), " ", row["party"], " · ", row["when"], size="1",
                 color=theme.MUTED),
         rx.text(row["reason"], size="2", line_height="1.6", white_space="pre-wrap"),
+        rx.cond(row["chat_url"] != "",
+                rx.link(rx.hstack(rx.icon("messages-square", size=15, aria_hidden="true"),
+                                  t("ui.chat.transcript"), spacing="1", align="center"),
+                        href=row["chat_url"], size="2", class_name="dispute-chat",
+                        padding="0.6rem 0")),
         rx.hstack(
             confirm_dialog(rx.button(t("ui.disputes.release"), size="2"),
                            t_with("ui.disputes.release_title", amount=row["amount"],

@@ -42,7 +42,10 @@ from ofair_app.ui.components.forms import (
     notice_banner,
 )
 from ofair_app.ui.components.offers import (
+    NO_CHAT,
     OffersMixin,
+    chat_button,
+    chat_links,
     dispute_box,
     offer_row,
     offer_status_badge,
@@ -178,15 +181,17 @@ class ProLeadState(LiveLeadMixin, OffersMixin, SessionState):
                      "status_label": self._text(f"ui.referral_status.{v.referral.status}")}
                     for v in views if v.referral.lead_id == lead.id]
             return
-        views = await self._as(caller, lambda s: proposals.list_proposals(
-            session=s, caller=caller, lead_id=lead.id))
+        views, chats = await self._as(caller, lambda s: (
+            proposals.list_proposals(session=s, caller=caller, lead_id=lead.id),
+            chat_links(s, caller, lead.id)))
         live = [v for v in views if v.proposal.status in (ProposalStatus.pending,
                                                           ProposalStatus.accepted)]
         # A live offer; else, once the lead is no longer open, how the last one ended.
         shown = live or ([] if lead.status == LeadStatus.active else
                          sorted(views, key=lambda v: v.proposal.created_at, reverse=True))
         if shown:
-            self.my_offer = offer_row(shown[0], self.locale, self._text)
+            self.my_offer = offer_row(shown[0], self.locale, self._text) | chats.get(
+                str(shown[0].proposal.professional_id), NO_CHAT)
         await self._load_payment(caller, lead.id)
 
     @rx.event
@@ -640,6 +645,7 @@ def _my_offer() -> rx.Component:
                   spacing="3", align="baseline"),
         rx.text(offer["description"], dir="auto", size="2", line_height="1.6",
                 white_space="pre-wrap"),
+        chat_button(offer, "ui.chat.open_with"),
         rx.cond(
             (offer["status"] == "pending") & actions.contains("withdraw_proposal"),
             confirm_dialog(
