@@ -75,6 +75,7 @@ class ThreadView:
     lead_title: str
     business_name: str  # the proposing business
     owner_name: str  # the owner side as the business sees it: a first name or a business
+    owned_by_business: bool  # a pro lead (its owner side is a business's members)
     writable: bool
     masked: bool
     unread: int
@@ -174,6 +175,7 @@ def _describe(session: Session, caller: Caller, thread: ChatThread) -> ThreadVie
     return ThreadView(thread=thread, side=side, lead_id=thread.lead_id,
                       lead_title=facts.lead.title, business_name=facts.business_name,
                       owner_name=facts.owner_name,
+                      owned_by_business=facts.lead.owner_professional_id is not None,
                       writable=side is not None and facts.writable(thread), masked=masked,
                       unread=unread, last_message=_view(last, caller, masked) if last else None)
 

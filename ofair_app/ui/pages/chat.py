@@ -58,7 +58,6 @@ class ChatState(LiveLeadMixin, SessionState):
     missing: bool = False
     draft: str = ""
     error: str = ""
-    sending: bool = False
 
     @rx.var
     def thread_id(self) -> str:
@@ -99,7 +98,7 @@ class ChatState(LiveLeadMixin, SessionState):
                            else view.other_name)
         self.lead_title = view.lead_title
         self.writable, self.masked = view.writable, view.masked
-        owner_is_consumer = view.side == Side.owner and not caller.professional_ids
+        owner_is_consumer = view.side == Side.owner and not view.owned_by_business
         self.lead_link = (routes.my_request(view.lead_id) if owner_is_consumer
                           else routes.ADMIN_DISPUTES if view.side is None
                           else routes.pro_lead(view.lead_id))
@@ -211,7 +210,7 @@ def _composer() -> rx.Component:
             rx.button(rx.icon("send", size=18, aria_hidden="true"),
                       rx.el.span(t("ui.chat.send"), class_name="ofair-label-sm"),
                       type="submit", size="3", id="chat-send", min_height="44px",
-                      loading=ChatState.sending, aria_label=t("ui.chat.send")),
+                      aria_label=t("ui.chat.send")),
             align="end", spacing="2", width="100%",
         ),
         rx.text(t_with("ui.chat.hint", max=f"{MESSAGE_MAX_CHARS:,}"), id="chat-hint", size="1",
