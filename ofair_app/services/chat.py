@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import AwareDatetime
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import Session, col, delete, func, select
 
 from ofair_app.db.engine import Caller, trusted_step
@@ -120,32 +121,47 @@ def _thread(session: Session, caller: Caller, thread_id: uuid.UUID) -> ChatThrea
     return thread
 
 
-def _facts(session: Session, caller: Caller, thread: ChatThread) -> _Facts:
-    """The lead, both sides' names and the business's offer: read as the platform (a side may
-    not see the lead row itself once it is awarded to someone else), nothing handed back but
-    what the thread's page shows."""
+def _facts_of(session: Session, caller: Caller,
+              threads: list[ChatThread]) -> dict[uuid.UUID, _Facts]:
+    """For threads of one lead: the lead, both sides' names and each business's latest offer,
+    in four statements read as the platform (a side may not see the lead row itself once it
+    is awarded to someone else); nothing handed back but what the thread's page shows."""
+    lead_id = threads[0].lead_id
+    businesses = [thread.professional_id for thread in threads]
     with trusted_step(session, caller):
-        lead = session.get(Lead, thread.lead_id)
-        business = session.get(Professional, thread.professional_id)
-        if lead is None or business is None:
+        lead = session.get(Lead, lead_id)
+        if lead is None:
             raise NotFound("errors.chat.not_found")
+        wanted = [*businesses, *([lead.owner_professional_id]
+                                 if lead.owner_professional_id else [])]
+        names = dict(session.exec(select(Professional.id, Professional.business_name)
+                                  .where(col(Professional.id).in_(wanted))).all())
         if lead.owner_professional_id is not None:
-            owner = session.get(Professional, lead.owner_professional_id)
-            owner_name = owner.business_name if owner else ""
+            owner_name = names.get(lead.owner_professional_id, "")
         else:
             user = session.get(User, lead.owner_user_id)
             owner_name = (user.name or "").split(" ")[0] if user and user.closed_at is None else ""
-        offer = session.exec(select(Proposal).where(
-            Proposal.lead_id == thread.lead_id,
-            Proposal.professional_id == thread.professional_id)
-            .order_by(col(Proposal.created_at).desc()).limit(1)).first()
-        facts = _Facts(lead=lead, business_name=business.business_name, owner_name=owner_name,
-                       offer_status=ProposalStatus(offer.status) if offer else None,
-                       offer_by=offer.created_by if offer else None)
+        offers = {offer.professional_id: offer for offer in session.exec(
+            select(Proposal).where(Proposal.lead_id == lead_id,
+                                   col(Proposal.professional_id).in_(businesses))
+            .order_by(col(Proposal.professional_id), col(Proposal.created_at).desc())
+            .ext(distinct_on(col(Proposal.professional_id)))).all()}
+        facts = {}
+        for thread in threads:
+            offer = offers.get(thread.professional_id)
+            facts[thread.id] = _Facts(
+                lead=lead, business_name=names.get(thread.professional_id, ""),
+                owner_name=owner_name,
+                offer_status=ProposalStatus(offer.status) if offer else None,
+                offer_by=offer.created_by if offer else None)
         # Read as the platform: out of the caller's identity map, so no later read of the
         # caller's own is answered from it (past their RLS).
         session.expunge_all()
     return facts
+
+
+def _facts(session: Session, caller: Caller, thread: ChatThread) -> _Facts:
+    return _facts_of(session, caller, [thread])[thread.id]
 
 
 def _view(row: ChatMessage, caller: Caller, masked: bool) -> MessageView:
@@ -162,22 +178,51 @@ def _audit_admin_read(session: Session, caller: Caller, thread: ChatThread, ip: 
                      detail={"lead_id": str(thread.lead_id)}, ip=ip)
 
 
+_SIDES = text("SELECT id, app_thread_side(id) FROM chat_threads WHERE id IN :ids"
+              ).bindparams(bindparam("ids", expanding=True))
+# Each thread's newest message: one row read per thread from the index (the policy, a query
+# of its own, is checked for that row alone, not for every message of every thread).
+_LAST = text(
+    "SELECT m.* FROM unnest(CAST(:ids AS uuid[])) AS t(id) CROSS JOIN LATERAL"
+    " (SELECT * FROM chat_messages WHERE thread_id = t.id"
+    " ORDER BY created_at DESC, id DESC LIMIT 1) AS m")
+_UNREAD = text("SELECT thread_id, side, count(*) FROM chat_messages WHERE thread_id IN :ids"
+               " AND read_at IS NULL GROUP BY thread_id, side"
+               ).bindparams(bindparam("ids", expanding=True))
+
+
+def _describe_all(session: Session, caller: Caller,
+                  threads: list[ChatThread]) -> list[ThreadView]:
+    """Threads of one lead as the caller sees them, in a few statements whatever their
+    number (the owner's request page shows every offer's conversation)."""
+    facts = _facts_of(session, caller, threads)
+    ids = [thread.id for thread in threads]
+    sides = {tid: Side(side) if side else None
+             for tid, side in session.execute(_SIDES, {"ids": ids}).all()}
+    last = {row.thread_id: row for row in session.exec(
+        select(ChatMessage).from_statement(_LAST), params={"ids": ids}).scalars()}
+    # Counts only, of threads the caller was just shown (their RLS chose `threads`): counted
+    # as the platform, so the per-row policy does not run for each unread message.
+    with trusted_step(session, caller):
+        unread = {(tid, side): count
+                  for tid, side, count in session.execute(_UNREAD, {"ids": ids}).all()}
+    views = []
+    for thread in threads:
+        side, fact = sides.get(thread.id), facts[thread.id]
+        masked = fact.masked(thread)
+        message = last.get(thread.id)
+        views.append(ThreadView(
+            thread=thread, side=side, lead_id=thread.lead_id, lead_title=fact.lead.title,
+            business_name=fact.business_name, owner_name=fact.owner_name,
+            owned_by_business=fact.lead.owner_professional_id is not None,
+            writable=side is not None and fact.writable(thread), masked=masked,
+            unread=unread.get((thread.id, other(side).value), 0) if side else 0,
+            last_message=_view(message, caller, masked) if message else None))
+    return views
+
+
 def _describe(session: Session, caller: Caller, thread: ChatThread) -> ThreadView:
-    facts = _facts(session, caller, thread)
-    side = _side_of(session, thread.id)
-    masked = facts.masked(thread)
-    last = session.exec(select(ChatMessage).where(ChatMessage.thread_id == thread.id)
-                        .order_by(col(ChatMessage.created_at).desc(),
-                                  col(ChatMessage.id).desc()).limit(1)).first()
-    unread = session.exec(select(func.count()).select_from(ChatMessage).where(
-        ChatMessage.thread_id == thread.id, col(ChatMessage.read_at).is_(None),
-        ChatMessage.side == other(side).value)).one() if side else 0
-    return ThreadView(thread=thread, side=side, lead_id=thread.lead_id,
-                      lead_title=facts.lead.title, business_name=facts.business_name,
-                      owner_name=facts.owner_name,
-                      owned_by_business=facts.lead.owner_professional_id is not None,
-                      writable=side is not None and facts.writable(thread), masked=masked,
-                      unread=unread, last_message=_view(last, caller, masked) if last else None)
+    return _describe_all(session, caller, [thread])[0]
 
 
 def open_thread(*, session: Session, caller: Caller, thread_id: uuid.UUID,
@@ -198,7 +243,7 @@ def threads_of_lead(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> 
         if visible is None or caller.user_id is None:
             raise NotFound()
         return []
-    views = [_describe(session, caller, thread) for thread in threads]
+    views = _describe_all(session, caller, list(threads))
     return sorted(views, key=lambda v: v.last_message.created_at if v.last_message
                   else v.thread.created_at, reverse=True)  # type: ignore[arg-type,return-value]
 
