@@ -41,14 +41,17 @@ A11Y_COORDINATOR = {
 
 
 def pytest_collection_modifyitems(items):
-    """Marks the e2e tests and runs them last: the session's Playwright (sync API) keeps an
-    event loop running in the main thread, where async tests that come after it could not
-    start their own ("cannot be called from a running event loop"). The tests of the b2b
-    server come after every other (see `b2b_url`)."""
+    """Marks the e2e tests and runs them first, together: with `./ofair test` (pytest-xdist,
+    `--dist loadgroup`) they are one group that one worker runs in this order while the other
+    takes the rest, so the slowest part starts at once. The tests of the b2b server come after
+    every other e2e test (see `b2b_url`). Playwright's sync API keeps an event loop running
+    while it is open, where an async test could not start its own, so it lives only as long as
+    the e2e tests run (`browser`, `pytest_runtest_teardown`)."""
     for item in items:
         if "tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
-    items.sort(key=lambda item: ("tests/e2e/" in str(item.fspath),
+            item.add_marker(pytest.mark.xdist_group("browser"))
+    items.sort(key=lambda item: ("tests/e2e/" not in str(item.fspath),
                                  "b2b_url" in getattr(item, "fixturenames", ())))
 
 
@@ -94,14 +97,34 @@ def b2b_url(app_url, migrated_database, tmp_path_factory) -> Iterator[str]:
                       SETTLEMENT_MODE="b2b")
 
 
-@pytest.fixture(scope="session")
-def browser(app_url):
-    from playwright.sync_api import sync_playwright
+# One Chromium for the e2e tests in a row. Playwright's sync API runs an event loop in this
+# thread while it is started, where an async test could not run its own, so it is stopped
+# after the last e2e test of a row (`pytest_runtest_teardown`), not at the session's end.
+_CHROMIUM: dict[str, object] = {}
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
+
+@pytest.fixture
+def browser(app_url):
+    if "browser" not in _CHROMIUM:
+        from playwright.sync_api import sync_playwright
+
+        playwright = sync_playwright().start()
+        _CHROMIUM["playwright"] = playwright
+        _CHROMIUM["browser"] = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                                          args=CHROMIUM_ARGS)
+    return _CHROMIUM["browser"]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After an e2e test whose next test is not one (or none is left): Chromium and
+    Playwright's loop go, once the test's own pages are closed."""
+    if nextitem is not None and "tests/e2e/" in str(nextitem.fspath):
+        return
+    browser = _CHROMIUM.pop("browser", None)
+    if browser is not None:
         browser.close()
+        _CHROMIUM.pop("playwright").stop()
 
 
 def _page(browser, app_url, viewport):
