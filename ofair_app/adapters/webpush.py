@@ -21,9 +21,10 @@ What the specifications say (RFC 8030 "Generic Event Delivery Using HTTP Push", 
 - 404 or 410 say the subscription is gone (expired, or the browser unsubscribed): it is to be
   forgotten, never retried; 429 asks us to slow down (RFC 8030 §8.4).
 
-The encryption is `http_ece`'s and the JWT `py_vapid`'s (the pieces `pywebpush` is made of);
-the request goes out through `httpx`. A push service takes no idempotency key: a push whose
-answer never came (a timeout) is retried by the outbox and may show twice.
+The encryption is `pywebpush`'s (`WebPusher.encode`, over `http_ece`) and the JWT `py_vapid`'s;
+the request goes out through `httpx` (pywebpush's own sending uses `requests`). A push service
+takes no idempotency key: a push whose answer never came (a timeout) is retried by the outbox
+and may show twice.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid.jwt import sign as sign_jwt
+from pywebpush import WebPusher, WebPushException
 
 from ofair_app.adapters.messaging import DeliveryError, _show_messages_in_terminal, console_logger
 
@@ -53,7 +55,6 @@ MAX_PLAINTEXT_BYTES = 3993
 URGENCIES = ("very-low", "low", "normal", "high")
 # RFC 8292 §2: at most 24 hours; half of it leaves room for a clock that runs fast.
 JWT_LIFETIME_SECONDS = 12 * 3600
-_RECORD_SIZE = 4096
 _TOPIC = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 _MAILTO = re.compile(r"mailto:[^@\s]+@[^@\s]+")
@@ -246,11 +247,12 @@ def _encrypt(plaintext: bytes, target: PushTarget) -> bytes:
         auth = _b64url_decode(target.auth)
         if len(receiver) != 65 or receiver[0] != 4 or len(auth) != 16:
             raise ValueError("p256dh is a 65-byte point, auth 16 bytes")
-        return http_ece.encrypt(plaintext, private_key=ec.generate_private_key(ec.SECP256R1()),
-                                dh=receiver, auth_secret=auth, version="aes128gcm",
-                                rs=_RECORD_SIZE)
-    except (ValueError, http_ece.ECEException) as error:
-        detail = error.message if isinstance(error, http_ece.ECEException) else error
+        pusher = WebPusher({"endpoint": target.endpoint,
+                            "keys": {"p256dh": target.p256dh, "auth": target.auth}})
+        return pusher.encode(plaintext, content_encoding="aes128gcm")["body"]
+    except (ValueError, WebPushException, http_ece.ECEException) as error:
+        detail = error.message if isinstance(error, (http_ece.ECEException,
+                                                     WebPushException)) else error
         raise DeliveryError(f"invalid subscription keys: {detail}", permanent=True) from error
 
 

@@ -289,7 +289,7 @@ def test_headers_no_push_service_would_take_are_refused(options, word) -> None:
     (b64url(b"\x04" + b"\x00" * 64), b64url(b"0123456789abcdef")),  # not on the curve
     (b64url(b"\x04" * 33), b64url(b"0123456789abcdef")),  # the wrong length
     (KEYS.public_key, b64url(b"short")),
-])
+], ids=["not-base64", "off-the-curve", "wrong-length", "short-auth"])
 def test_malformed_subscription_keys_are_permanent(p256dh, auth) -> None:
     target = PushTarget(endpoint="https://push.example.net/push/abc", p256dh=p256dh, auth=auth)
 
@@ -331,7 +331,8 @@ def test_generated_vapid_keys_round_trip_through_public_key_of() -> None:
     "", "   ", "not base64url!", b64url(b"\x01" * 31), b64url(b"\x00" * 32),
     b64url(b"\xff" * 32),  # past the curve's order
     KEYS.public_key,  # the public key by mistake
-])
+], ids=["empty", "blank", "not-base64url", "31-bytes", "zero", "past-the-order",
+        "the-public-key"])
 def test_a_malformed_private_key_is_refused(private_key) -> None:
     with pytest.raises(ValueError):
         public_key_of(private_key)
