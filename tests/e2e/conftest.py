@@ -51,7 +51,7 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
-    items.sort(key=lambda item: ("tests/e2e/" not in str(item.fspath),
+    items.sort(key=lambda item: ("tests/e2e/" in str(item.fspath),
                                  "b2b_url" in getattr(item, "fixturenames", ())))
 
 
