@@ -79,18 +79,3 @@ def db(migrated_database: dict[str, str]) -> Iterator[dict[str, str]]:
     yield migrated_database
     truncate_all()
 
-
-def pytest_xdist_make_scheduler(config, log):
-    """`./ofair test` (pytest-xdist, `--dist loadscope`): each test module goes to one worker,
-    and the browser tests all to the same one, as one unit, in their order (they share one
-    production build of the app; see tests/e2e/conftest.py). They are collected first, so
-    that worker starts them at once while the other takes the rest."""
-    if config.getvalue("dist") != "loadscope":
-        return None
-    from xdist.scheduler import LoadScopeScheduling
-
-    class BrowserTestsTogether(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            return "browser" if nodeid.startswith("tests/e2e/") else super()._split_scope(nodeid)
-
-    return BrowserTestsTogether(config, log)

@@ -28,7 +28,12 @@ from ofair_app.adapters.webpush import (
     public_key_of,
 )
 from ofair_app.db.engine import Caller, trusted_step
-from ofair_app.domain.errors import InvalidInput, ServiceUnavailable, Unauthenticated
+from ofair_app.domain.errors import (
+    FieldErrors,
+    InvalidInput,
+    ServiceUnavailable,
+    Unauthenticated,
+)
 from ofair_app.models import OutboxMessage, PushSubscription
 from ofair_app.models._base import utcnow
 from ofair_app.settings import Settings, get_settings
@@ -94,29 +99,22 @@ def subscribe(*, session: Session, caller: Caller, endpoint: str, p256dh: str, a
     time: one that someone else enabled before (a shared device) is theirs no longer."""
     if caller.user_id is None:
         raise Unauthenticated()
-    errors: dict[str, str] = {}
-    values = {}
-    for name, check in (("endpoint", lambda: _endpoint(endpoint)),
-                        ("p256dh", lambda: _key(p256dh, _P256DH_BYTES, "p256dh")),
-                        ("auth", lambda: _key(auth, _AUTH_BYTES, "auth"))):
-        try:
-            values[name] = check()
-        except InvalidInput as error:
-            errors.update(error.fields)
-    if errors:
-        raise InvalidInput(fields=errors)
+    errors = FieldErrors()
+    endpoint = errors.check(_endpoint, endpoint) or ""
+    p256dh = errors.check(_key, p256dh, _P256DH_BYTES, "p256dh") or ""
+    auth = errors.check(_key, auth, _AUTH_BYTES, "auth") or ""
+    errors.raise_if_any()
     with trusted_step(session, caller):
         session.execute(delete(PushSubscription).where(
-            col(PushSubscription.endpoint) == values["endpoint"],
+            col(PushSubscription.endpoint) == endpoint,
             col(PushSubscription.user_id) != caller.user_id))
     row = session.exec(select(PushSubscription).where(
-        PushSubscription.endpoint == values["endpoint"])).first()
+        PushSubscription.endpoint == endpoint)).first()
     if row is None:
-        row = PushSubscription(user_id=caller.user_id, endpoint=values["endpoint"],
-                               p256dh=values["p256dh"], auth=values["auth"],
-                               user_agent=user_agent[:300])
+        row = PushSubscription(user_id=caller.user_id, endpoint=endpoint, p256dh=p256dh,
+                               auth=auth, user_agent=user_agent[:300])
     else:
-        row.p256dh, row.auth = values["p256dh"], values["auth"]
+        row.p256dh, row.auth = p256dh, auth
         row.user_agent = user_agent[:300] or row.user_agent
     session.add(row)
     session.flush()

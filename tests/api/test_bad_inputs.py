@@ -47,7 +47,7 @@ async def test_control_characters_in_a_search_text_are_a_422(client, db, path, t
     assert "q" in _fields(response)
 
 
-# A fixed id: the same test names in every process (pytest-xdist compares them).
+# A fixed id: the same test names on every collection.
 SOME_ID = "b440e0c9-9924-47d5-aa96-d953bf430f1a"
 FORGED_CURSORS = [
     "definitely-not-a-cursor",

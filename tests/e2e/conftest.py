@@ -41,12 +41,9 @@ A11Y_COORDINATOR = {
 
 
 def pytest_collection_modifyitems(items):
-    """Marks the e2e tests and runs them first, together: with `./ofair test` (pytest-xdist)
-    they are one unit that one worker runs in this order while the other takes the rest, so
-    the slowest part starts at once (`pytest_xdist_make_scheduler`, tests/conftest.py). The
-    tests of the b2b server come after every other e2e test (see `b2b_url`). Playwright's
-    sync API keeps an event loop running while it is open, where an async test could not
-    start its own, so it lives only as long as the e2e tests run (`browser`,
+    """Marks the e2e tests and runs them last, the tests of the b2b server after every other
+    (see `b2b_url`). Playwright's sync API keeps an event loop running while it is open, where
+    an async test could not start its own: it lives only while e2e tests run (`browser`,
     `pytest_runtest_teardown`)."""
     for item in items:
         if "tests/e2e/" in str(item.fspath):
