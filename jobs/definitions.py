@@ -102,6 +102,17 @@ def auto_confirm_completion(*, as_of: datetime) -> str:
     return f"closed {closed} jobs"
 
 
+@job("reminders", minute=25)
+def reminders(*, as_of: datetime) -> str:
+    """Remind, once, the owners of jobs closed REMIND_AFTER_DAYS ago who have not reviewed
+    the performer yet."""
+    from ofair_app.services import reviews
+
+    reminded = in_batches(lambda session, limit: reviews.remind_due(
+        session=session, now=as_of, limit=limit), 500)
+    return f"{reminded} review reminders"
+
+
 @job("release_holds", minute=30)
 def release_holds(*, as_of: datetime) -> str:
     """Release held money HOLD_PERIOD_DAYS after a job closed (never while disputed).

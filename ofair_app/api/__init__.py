@@ -34,6 +34,7 @@ from ofair_app.api.routes import (
     proposals,
     reference,
     reports,
+    reviews,
     settlement,
     users,
 )
@@ -60,7 +61,7 @@ def create_api() -> FastAPI:
     v1 = APIRouter(prefix=API_PREFIX)
     for module in (health, auth, audit, admin_users, admin_leads, kpis, users, consents,
                    professionals, leads, proposals, payments, settlement, reference, files,
-                   reports, notifications, chat):
+                   reports, notifications, chat, reviews):
         v1.include_router(module.router)
     api.include_router(v1)
     install_docs(api, prefix=API_PREFIX)

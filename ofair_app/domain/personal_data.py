@@ -214,6 +214,23 @@ REGISTRY: tuple[Table, ...] = (
         retention="until the device turns it off, the push service says it is gone, or the"
                   " person signs out on it"),
     Table(
+        "reviews",
+        {"reviewer_user_id": L, "replied_by": L, "hidden_by": L,
+         "reviewer_name": Column(Category.identity, note="the first name shown with the review"),
+         "body": Column(Category.free_text, note="what the reviewer wrote"),
+         "reply": Column(Category.free_text, erase=False, note="the business's answer"),
+         "hidden_reason": Column(Category.free_text, erase=False, note="an admin's reason")},
+        subject="reviewer_user_id = :user_id", erasure=Erasure.anonymise,
+        retention="while the business is listed; a closed account's review keeps only its"
+                  " scores, shown as a verified client's",
+        legal_hold="the business's answer and a moderator's reason are theirs, not the"
+                   " reviewer's: they stay with the de-identified scores"),
+    Table(
+        "review_requests",
+        {"user_id": L, "reminded_at": Column(Category.activity)},
+        subject="user_id = :user_id", erasure=Erasure.delete,
+        retention="with the lead"),
+    Table(
         "proposal_attachments",
         {"storage_key": Column(Category.file), "filename": Column(Category.free_text),
          "uploaded_by": L},

@@ -46,6 +46,7 @@ from ofair_app.models.proposals import (
     ReferralCreate,
 )
 from ofair_app.models.reference import CategoryRow, LocalityRow, SubcategoryRow
+from ofair_app.models.reviews import Review, ReviewRequest
 from ofair_app.models.settlement import (
     AutopayAttempt,
     B2bCharge,
@@ -121,6 +122,8 @@ __all__ = [
     "QuietHoursRow",
     "Referral",
     "ReferralCreate",
+    "Review",
+    "ReviewRequest",
     "SettlementStatement",
     "SubcategoryRow",
     "Subscription",

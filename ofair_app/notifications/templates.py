@@ -58,6 +58,12 @@ TEMPLATES: dict[str, frozenset[str]] = {
     "payout_paid": frozenset({"sms", "email"}),
     "invoice_issued": frozenset({"sms", "email"}),
     "chat_message": frozenset({"sms", "email"}),
+    "review_request": frozenset({"sms", "email"}),
+    "review_reminder": frozenset({"sms", "email"}),
+    "review_received": frozenset({"sms", "email"}),
+    "review_replied": frozenset({"sms", "email"}),
+    "review_hidden": frozenset({"sms", "email"}),
+    "review_restored": frozenset({"sms", "email"}),
     # Marketing (sent only with an opt-in; the outbox adds the ad marking and the opt-out).
     "marketing_update": frozenset({"sms", "email"}),
 }

@@ -28,7 +28,15 @@ from ofair_app.domain.leads import Event, LeadStatus
 from ofair_app.domain.ledger import TxKind
 from ofair_app.models import AccessReason, Dispute, Lead, Payment
 from ofair_app.models._base import utcnow
-from ofair_app.services import audit, ledger, notifications, payments, settlement, users
+from ofair_app.services import (
+    audit,
+    ledger,
+    notifications,
+    payments,
+    reviews,
+    settlement,
+    users,
+)
 from ofair_app.services import leads as lead_service
 from ofair_app.services.proposals import lead_url_for_owner, short_title
 from ofair_app.settings import get_settings
@@ -194,6 +202,8 @@ def _finish(session: Session, caller: Caller, dispute: Dispute, resolution: Reso
         notifications.tell(session=session, caller=caller, template="dispute_resolved",
                            businesses=[lead.performer_professional_id],
                            params={"lead_title": title, "url": f"{base}/pro/leads/{lead.id}"})
+    if lead.status == LeadStatus.closed:  # the job stands: its owner may now review it
+        reviews.request(session, caller, lead)
     return dispute
 
 

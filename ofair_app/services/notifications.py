@@ -165,26 +165,29 @@ Params = Mapping[str, object] | Callable[[str], Mapping[str, object]]
 @dataclass(frozen=True)
 class Notice:
     """One message to tell: to these users, the owners of these businesses and, with
-    `admins`, every active admin."""
+    `admins`, every active admin. Never the caller, unless `to_caller` (a request addressed
+    to the very person whose move caused it, such as the review request to an owner who just
+    closed the job)."""
 
     template: str
     params: Params
     users: tuple[uuid.UUID, ...] = ()
     businesses: tuple[uuid.UUID, ...] = ()
     admins: bool = False
+    to_caller: bool = False
 
 
 def tell(*, session: Session, caller: Caller, template: str, params: Params,
          users: Iterable[uuid.UUID] = (), businesses: Iterable[uuid.UUID] = (),
-         admins: bool = False) -> None:
+         admins: bool = False, to_caller: bool = False) -> None:
     """Tell people the caller may not look up (the other side of a deal): the given users and
     the owners of the given businesses (and, with `admins`, every admin), each once, never the
-    caller. Each gets the notice in their notification center and on the channels they chose
-    (domain/notifying). Their addresses and choices are read in a trusted step of the caller's
-    transaction, so the notices exist exactly when the change does."""
+    caller (unless `to_caller`). Each gets the notice in their notification center and on the
+    channels they chose (domain/notifying). Their addresses and choices are read in a trusted
+    step of the caller's transaction, so the notices exist exactly when the change does."""
     tell_all(session=session, caller=caller, notices=[Notice(
         template=template, params=params, users=tuple(users), businesses=tuple(businesses),
-        admins=admins)])
+        admins=admins, to_caller=to_caller)])
 
 
 # The owners of businesses `businesses` (built once: webhook batches ask it all the time).
@@ -247,7 +250,8 @@ def tell_all(*, session: Session, caller: Caller, notices: Iterable[Notice]) -> 
                     recipients[user.id] = user
             for user in admins if notice.admins else ():
                 recipients[user.id] = user
-            recipients.pop(caller.user_id, None)  # type: ignore[arg-type]
+            if not notice.to_caller:
+                recipients.pop(caller.user_id, None)  # type: ignore[arg-type]
             told.append((notice, [user for user in recipients.values()
                                   if user.closed_at is None]))
         choices = read_choices(session, {user.id for _, users in told for user in users})

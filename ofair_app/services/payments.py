@@ -68,6 +68,7 @@ from ofair_app.services import (
     notifications,
     proposals,
     referrals,
+    reviews,
     settlement,
     subscriptions,
     users,
@@ -777,6 +778,7 @@ def _close(session: Session, caller: Caller, lead: Lead) -> Lead:
                            businesses=[lead.performer_professional_id],
                            params={"lead_title": short_title(lead),
                                    "lead_url": _url(f"/pro/leads/{lead.id}")})
+    reviews.request(session, caller, lead)
     return lead
 
 

@@ -14,7 +14,7 @@ import reflex as rx
 from ofair_app import reference
 from ofair_app.domain.errors import AppError, InvalidInput
 from ofair_app.domain.leads import LeadStatus, LeadType
-from ofair_app.services import admin_leads, leads
+from ofair_app.services import admin_leads, leads, reviews
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import (
     confirm_dialog,
@@ -26,6 +26,7 @@ from ofair_app.ui.components.forms import (
     notice_banner,
     page_title,
 )
+from ofair_app.ui.components.reviews import review_card, review_row
 from ofair_app.ui.components.shells import admin_shell
 from ofair_app.ui.state.days import DaysMixin, FilteredListMixin
 from ofair_app.ui.state.locale import t
@@ -38,6 +39,7 @@ FILTERS = ("status", "type", "category", "owner", "performer", "since", "until",
 class AdminLeadsState(FilteredListMixin, DaysMixin, SessionState):
     notice: str = ""
     reason: str = ""
+    review: dict[str, str] = {}
     lead: dict[str, str] = {}
     client: dict[str, str] = {}
     history: list[dict[str, str]] = []
@@ -129,10 +131,13 @@ class AdminLeadsState(FilteredListMixin, DaysMixin, SessionState):
         self.offers = [{"price": format.money(p.price, locale),
                         "status": self._text(f"ui.offer_status.{p.status}"),
                         "when": format.moment(p.created_at, locale)} for p in found.proposals]
+        review = await self._as(caller, lambda s: reviews.of_lead(session=s, caller=caller,
+                                                                  lead_id=wanted))
+        self.review = review_row(review, locale, self._text) if review else {}
 
     @rx.event
     def close(self):
-        self.lead, self.client, self.reason = {}, {}, ""
+        self.lead, self.client, self.reason, self.review = {}, {}, "", {}
 
     @rx.event
     def set_reason(self, value: str):
@@ -164,6 +169,33 @@ class AdminLeadsState(FilteredListMixin, DaysMixin, SessionState):
     @rx.event
     async def restore(self):
         return await self._moderate(admin_leads.restore, "ui.leads.restored_notice")
+
+    async def _moderate_review(self, step, notice: str):
+        caller = await self._admin()
+        if caller is None or not self.review:
+            return rx.redirect(routes.LOGIN)
+        self.error, self.notice = "", ""
+        ip, reason = self.router.session.client_ip[:64], self.reason
+        review_id, lead_id = self.review["id"], self.lead["id"]
+        try:
+            await self._as(caller, lambda s: step(session=s, caller=caller,
+                                                  review_id=uuid.UUID(review_id),
+                                                  reason=reason, ip=ip))
+        except AppError as error:
+            fields = self._field_messages(error)
+            self.error = " ".join(fields.values()) if fields else self._message(error)
+            return None
+        self.notice, self.reason = self._text(notice), ""
+        await self._show(caller, lead_id)
+        return None
+
+    @rx.event
+    async def hide_review(self):
+        return await self._moderate_review(reviews.hide, "ui.leads.review_hidden_notice")
+
+    @rx.event
+    async def restore_review(self):
+        return await self._moderate_review(reviews.restore, "ui.leads.review_restored_notice")
 
     @rx.event
     async def reveal(self):
@@ -282,6 +314,37 @@ def _moderation() -> rx.Component:
             "ui.leads.hide", state.hide)))
 
 
+def _review() -> rx.Component:
+    """The job's review, with hiding it (or showing it again), each after asking why."""
+    state, review = AdminLeadsState, AdminLeadsState.review
+    return rx.cond(review.length() > 0, rx.vstack(
+        rx.heading(t("ui.review.title"), as_="h3", size="3"),
+        rx.cond(review["hidden"] != "",
+                rx.callout.root(rx.callout.icon(rx.icon("eye-off", size=16)),
+                                rx.callout.text(t("ui.review.hidden_note"), " ",
+                                                review["hidden_reason"], dir="auto"),
+                                color_scheme="orange", size="1", width="100%")),
+        review_card(review),
+        rx.cond(
+            review["hidden"] != "",
+            confirm_dialog(
+                rx.button(rx.icon("eye", size=15, aria_hidden="true"),
+                          t("ui.leads.review_restore"), variant="soft", id="review-restore"),
+                "ui.leads.review_restore_title",
+                rx.vstack(rx.text(t("ui.leads.review_restore_body")), _reason(), spacing="1",
+                          width="100%"),
+                "ui.leads.review_restore", state.restore_review, color="teal"),
+            confirm_dialog(
+                rx.button(rx.icon("eye-off", size=15, aria_hidden="true"),
+                          t("ui.leads.review_hide"), color_scheme="red", variant="soft",
+                          id="review-hide"),
+                "ui.leads.review_hide_title",
+                rx.vstack(rx.text(t("ui.leads.review_hide_body")), _reason(), spacing="1",
+                          width="100%"),
+                "ui.leads.review_hide", state.hide_review)),
+        spacing="2", width="100%", padding_top="0.5rem", id="leads-review"))
+
+
 def _lead() -> rx.Component:
     state, lead = AdminLeadsState, AdminLeadsState.lead
     return rx.vstack(
@@ -321,6 +384,7 @@ def _lead() -> rx.Component:
             "ui.leads.no_proposals"),
         _list("ui.leads.history", state.history, lambda e: rx.text(
             e["event"], " · ", e["when"], size="2"), "ui.leads.no_history"),
+        _review(),
         spacing="3", width="100%", style=theme.card_style(), id="leads-lead")
 
 

@@ -20,6 +20,7 @@ from ofair_app.services import leads
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import confirm_dialog, error_banner, fact, page_title
 from ofair_app.ui.components.offers import OffersMixin, offers_panel
+from ofair_app.ui.components.reviews import ReviewMixin, review_panel
 from ofair_app.ui.components.shells import consumer_shell, guarded
 from ofair_app.ui.state.live import LiveLeadMixin
 from ofair_app.ui.state.locale import t
@@ -87,7 +88,7 @@ class MyRequestsState(SessionState):
         return None
 
 
-class MyRequestState(LiveLeadMixin, OffersMixin, SessionState):
+class MyRequestState(LiveLeadMixin, OffersMixin, ReviewMixin, SessionState):
     lead: dict[str, str] = {}
     sent: bool = False
     missing: bool = False
@@ -113,6 +114,7 @@ class MyRequestState(LiveLeadMixin, OffersMixin, SessionState):
         self.lead_status = str(view.lead.status)
         await self._load_offers(caller)
         await self._load_actions(caller)
+        await self._load_review(caller)
         self.lead = {
             **lead_row(view.lead, locale, self._text),
             "description": view.client.full_description,
@@ -281,6 +283,7 @@ def _request_detail() -> rx.Component:
             style=theme.card_style(),
         ),
         offers_panel(MyRequestState),
+        review_panel(MyRequestState),
         rx.vstack(
             rx.hstack(rx.icon("lock-keyhole", size=16, color=theme.BRAND),
                       rx.text(t("ui.my.contact_title"), weight="bold", size="3"),

@@ -52,6 +52,7 @@ from ofair_app.ui.components.offers import (
     offers_panel,
     price_editor,
 )
+from ofair_app.ui.components.reviews import ReviewMixin, review_panel
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.pages.my_requests import hidden_callout, hidden_note, status_badge
 from ofair_app.ui.state.live import LiveLeadMixin
@@ -61,7 +62,7 @@ from ofair_app.ui.state.session import SessionState
 OFFER_FILES = "offer-files"
 
 
-class ProLeadState(LiveLeadMixin, OffersMixin, SessionState):
+class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, SessionState):
     lead: dict[str, str] = {}
     # The caller's own offer on this lead (empty when none is live), and the form for one.
     my_offer: dict[str, str] = {}
@@ -154,6 +155,7 @@ class ProLeadState(LiveLeadMixin, OffersMixin, SessionState):
         self.lead_status = str(lead.status)
         await self._load_deal(caller, lead, view.client is not None)
         await self._load_actions(caller)
+        await self._load_review(caller)
         if view.client is not None:
             self._show_client(view.client)
         self.attachments = [{"id": str(f.id), "name": f.filename,
@@ -742,11 +744,13 @@ def _deal() -> rx.Component:
         lead["is_mine"] != "",
         rx.vstack(
             offers_panel(ProLeadState),
+            review_panel(ProLeadState),
             rx.cond(ProLeadState.actions.contains("refer"), _share_box()),
             spacing="4",
             width="100%",
         ),
-        rx.cond(ProLeadState.my_offer.contains("id"), _my_offer(),
+        rx.cond(ProLeadState.my_offer.contains("id"),
+                rx.vstack(_my_offer(), review_panel(ProLeadState), spacing="4", width="100%"),
                 rx.cond(ProLeadState.actions.contains("propose"), _offer_form())),
     )
 

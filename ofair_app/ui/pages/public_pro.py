@@ -9,9 +9,10 @@ import reflex as rx
 from ofair_app import reference
 from ofair_app.db.engine import ANONYMOUS
 from ofair_app.domain.errors import AppError
-from ofair_app.services import professionals
+from ofair_app.services import professionals, reviews
 from ofair_app.ui import routes, theme
 from ofair_app.ui.components.pickers import localized
+from ofair_app.ui.components.reviews import review_card, review_row, summary_card, summary_rows
 from ofair_app.ui.components.shells import consumer_shell
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
@@ -30,6 +31,32 @@ class PublicProState(SessionState):
     radius: int = 0
     about: str = ""
     since: str = ""
+    summary: dict[str, str] = {}
+    bars: list[dict[str, str]] = []
+    reviews: list[dict[str, str]] = []
+    reviews_cursor: str = ""
+
+    async def _load_reviews(self, pid: uuid.UUID, more: bool = False) -> None:
+        cursor = self.reviews_cursor if more else None
+
+        def read(session):
+            page = reviews.of_business(session=session, caller=ANONYMOUS, professional_id=pid,
+                                       limit=10, cursor=cursor)
+            return page, reviews.summary(session=session, professional_id=pid)
+
+        (rows, next_cursor), summary = await self._as(ANONYMOUS, read)
+        found = [review_row(view, self.locale, self._text) for view in rows]
+        self.reviews = [*self.reviews, *found] if more else found
+        self.reviews_cursor = next_cursor or ""
+        self.summary, self.bars = summary_rows(summary, self.locale, self._text)
+
+    @rx.event
+    async def more_reviews(self):
+        try:
+            await self._load_reviews(uuid.UUID(self.router.url.path.rstrip("/")
+                                               .rsplit("/", 1)[-1]), more=True)
+        except (ValueError, AppError):
+            self.reviews_cursor = ""
 
     @rx.event
     async def open(self):
@@ -61,6 +88,7 @@ class PublicProState(SessionState):
         self.radius = professional.service_radius_km
         self.about = professional.about
         self.since = str(professional.created_at.year) if professional.created_at else ""
+        await self._load_reviews(pid)
 
 
 def _chip(text: rx.Var, icon: str = "") -> rx.Component:
@@ -146,6 +174,32 @@ def _card() -> rx.Component:
     )
 
 
+def _reviews() -> rx.Component:
+    s = PublicProState
+    return rx.vstack(
+        rx.heading(t("ui.review.list_title"), as_="h2", size="5"),
+        rx.cond(
+            s.reviews.length() > 0,
+            rx.vstack(
+                summary_card(s.summary, s.bars),
+                rx.separator(size="4"),
+                rx.foreach(s.reviews, lambda row: rx.fragment(review_card(row, aspects=False),
+                                                             rx.separator(size="4"))),
+                rx.cond(s.reviews_cursor != "",
+                        rx.button(t("ui.review.more"), variant="soft", size="3",
+                                  on_click=s.more_reviews, id="more-reviews")),
+                spacing="4",
+                width="100%",
+            ),
+            rx.text(t("ui.review.none"), size="2", color=theme.MUTED),
+        ),
+        spacing="4",
+        width="100%",
+        style=theme.card_style(padding="1.5rem"),
+        id="reviews",
+    )
+
+
 def _missing() -> rx.Component:
     return rx.vstack(
         rx.icon("search-x", size=32, color=theme.MUTED),
@@ -164,7 +218,7 @@ def public_pro() -> rx.Component:
         rx.box(
             rx.match(
                 PublicProState.found,
-                ("ok", _card()),
+                ("ok", rx.vstack(_card(), _reviews(), spacing="5", width="100%")),
                 ("missing", _missing()),
                 rx.center(rx.spinner(size="3"), padding="4rem 0"),
             ),
