@@ -20,6 +20,7 @@ from ofair_app.services import (
     payouts,
     proposals,
     referrals,
+    reviews,
 )
 from tests.factories import (
     caller_for,
@@ -93,7 +94,13 @@ def make_world() -> World:
     checkout = payments.initiate(caller=client, proposal_id=won.id).checkout_url or ""
 
     # money released to the business's wallet, and a withdrawal waiting for the admin
-    make_paid_job(consumer, owner, "900", title="פתיחת סתימה", released_at=LATER)
+    reviewed_lead = make_paid_job(consumer, owner, "900", title="פתיחת סתימה",
+                                  released_at=LATER)
+    with unit_of_work(client) as session:  # reviewed: the public page and the reply form
+        reviews.write(session=session, caller=client, lead_id=reviewed_lead.id,
+                      data=reviews.ReviewInput(rating=4, quality=5, punctuality=4, price=3,
+                                               attitude=5, body="מקצועי ונקי, קצת יקר."))
+    closed_lead = make_paid_job(consumer, owner, "500", title="תיקון ברז", done=True)
     pro = caller_for(owner)
     with unit_of_work(pro) as session:
         payouts.request_withdrawal(session=session, caller=pro, professional_id=business.id,
@@ -144,7 +151,8 @@ def make_world() -> World:
                 "admin": token_for(admin)},
         paths={"pro_id": str(business.id), "open_lead": str(open_lead.id),
                "awarded_lead": str(awarded_lead.id), "disputed_lead": str(disputed_lead.id),
-               "own_lead": str(own_lead.id), "chat": f"/messages/{chat_thread}",
+               "own_lead": str(own_lead.id), "reviewed_lead": str(reviewed_lead.id),
+               "closed_lead": str(closed_lead.id), "chat": f"/messages/{chat_thread}",
                "dispute_chat": f"/messages/{dispute_thread}",
                "checkout": "/" + checkout.split("/", 3)[3] if "://" in checkout else checkout,
                "card_setup": "/" + card_setup.split("/", 3)[3]})

@@ -60,6 +60,7 @@ SWEEP: list[Visit] = [
     Visit("/my/requests/[lead_id]", "consumer", "/my/requests/{awarded_lead}",
           dialogs=("#unaward",)),
     Visit("/my/requests/[lead_id]", "consumer", "/my/requests/{disputed_lead}"),
+    Visit("/my/requests/[lead_id]", "consumer", "/my/requests/{closed_lead}"),  # review form
     Visit("/checkout/[reference]", "consumer", "{checkout}"),
     Visit("/invitations", "consumer", "/invitations"),
     Visit("/notifications", "consumer", "/notifications"),
@@ -74,6 +75,7 @@ SWEEP: list[Visit] = [
     Visit("/pro/leads/[lead_id]", "pro", "/pro/leads/{open_lead}"),
     Visit("/pro/leads/[lead_id]", "pro", "/pro/leads/{awarded_lead}"),
     Visit("/pro/leads/[lead_id]", "pro", "/pro/leads/{own_lead}"),
+    Visit("/pro/leads/[lead_id]", "pro", "/pro/leads/{reviewed_lead}"),  # the reply form
     Visit("/pro/my-leads", "pro", "/pro/my-leads"),
     Visit("/pro/referrals", "pro", "/pro/referrals"),
     Visit("/pro/wallet", "pro", "/pro/wallet"),

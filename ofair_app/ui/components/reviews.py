@@ -36,7 +36,8 @@ def review_row(view: reviews.ReviewView, locale: str, text) -> dict[str, str]:
         **{name: str(getattr(r, name)) for name in SCORES},
         "stars": "★" * r.rating + "☆" * (5 - r.rating),
         "body": r.body,
-        "who": who + (f" · {city.name(locale)}" if city and view.shown_as else ""),
+        "who": who,
+        "city": city.name(locale) if city and view.shown_as else "",
         "when": format.day(r.created_at.date(), locale) if r.created_at else "",
         "reply": r.reply or "",
         "replied": format.day(r.replied_at.date(), locale) if r.replied_at else "",
@@ -190,7 +191,9 @@ def review_card(row: rx.Var, *, aspects: bool = True) -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.vstack(
-                rx.text(row["who"], weight="bold", size="2", dir="auto"),
+                rx.text(rx.el.bdi(row["who"]),
+                        rx.cond(row["city"] != "", rx.fragment(" · ", rx.el.bdi(row["city"]))),
+                        weight="bold", size="2"),
                 rx.text(row["when"], size="1", color=theme.MUTED),
                 spacing="0",
             ),
