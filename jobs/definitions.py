@@ -104,13 +104,15 @@ def auto_confirm_completion(*, as_of: datetime) -> str:
 
 @job("reminders", minute=25)
 def reminders(*, as_of: datetime) -> str:
-    """Remind, once, the owners of jobs closed REMIND_AFTER_DAYS ago who have not reviewed
-    the performer yet."""
-    from ofair_app.services import reviews
+    """Remind, once, both sides of the site visits starting within a day, and the owners of
+    jobs closed REMIND_AFTER_DAYS ago who have not reviewed the performer yet."""
+    from ofair_app.services import reviews, visits
 
+    visited = in_batches(lambda session, limit: visits.remind_due(
+        session=session, now=as_of, limit=limit), 500)
     reminded = in_batches(lambda session, limit: reviews.remind_due(
         session=session, now=as_of, limit=limit), 500)
-    return f"{reminded} review reminders"
+    return f"{visited} visit reminders, {reminded} review reminders"
 
 
 @job("release_holds", minute=30)

@@ -135,6 +135,8 @@ class Settings(BaseSettings):
                                     pattern=r"^$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
     # Chat: how many messages one person may send a minute (all threads together).
     chat_messages_per_minute: int = Field(default=20, ge=1, le=600)
+    # Site visits: cancelled or moved until this many hours before they start.
+    visit_change_cutoff_hours: int = Field(default=2, ge=0, le=168)
     messaging_backend: Literal["console", "smtp"] = "console"
     smtp_host: str = "localhost"
     smtp_port: int = Field(default=25, ge=1, le=65535)

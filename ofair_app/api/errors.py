@@ -41,7 +41,8 @@ def error_response(request: Request, status: int, code: str, message_key: str, *
                    fields: dict[str, str] | None = None, params: dict | None = None,
                    field_params: dict[str, dict] | None = None,
                    headers: dict[str, str] | None = None,
-                   retry_after: int | None = None) -> JSONResponse:
+                   retry_after: int | None = None,
+                   extra: dict | None = None) -> JSONResponse:
     locale = negotiate_locale(request.headers.get("accept-language"))
     each = field_params or {}
     body: dict = {"error": {
@@ -52,6 +53,8 @@ def error_response(request: Request, status: int, code: str, message_key: str, *
     }}
     if retry_after is not None:  # a 429 says when, in the header and in the envelope
         body["error"]["retry_after"] = retry_after
+    for key, value in (extra or {}).items():
+        body["error"].setdefault(key, value)
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -69,7 +72,7 @@ async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         headers = {"Retry-After": str(retry_after)}
     return error_response(request, exc.status, exc.code, exc.message_key, fields=exc.fields,
                           params=exc.params, field_params=exc.field_params, headers=headers,
-                          retry_after=retry_after)
+                          retry_after=retry_after, extra=exc.extra)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -28,8 +28,12 @@ class AppError(Exception):
     def __init__(self, message_key: str | None = None, *, fields: Mapping[str, str] | None = None,
                  params: Mapping[str, object] | None = None, code: str | None = None,
                  keep_changes: bool | None = None,
-                 field_params: Mapping[str, Mapping[str, object]] | None = None) -> None:
+                 field_params: Mapping[str, Mapping[str, object]] | None = None,
+                 extra: Mapping[str, object] | None = None) -> None:
         self.message_key = message_key or self.message_key
+        # More facts for a client, beside `code` in the envelope (a duplicate check-in says
+        # when it was first made, and by whom).
+        self.extra = dict(extra or {})
         self.fields = dict(fields or {})
         self.params = dict(params or {})
         given = field_params or {}

@@ -231,6 +231,22 @@ REGISTRY: tuple[Table, ...] = (
         subject="user_id = :user_id", erasure=Erasure.delete,
         retention="with the lead"),
     Table(
+        "site_visits",
+        {"booked_by": L, "cancelled_by": L, "reminded_at": Column(Category.activity)},
+        subject=f"booked_by = :user_id OR {_OWN_LEADS}", erasure=Erasure.keep,
+        erase_where="booked_by = :user_id",
+        retention="with the lead (a visit to the client's home: when, which business)",
+        legal_hold="the other side's record of its appointment; the person is only a link,"
+                   " pseudonymous once the account closes"),
+    Table(
+        "check_ins",
+        {"user_id": L, "place": Column(Category.free_text, note="where the pro said it was"),
+         "lat": Column(Category.activity, note="the pro's position, when the phone gave it"),
+         "lon": Column(Category.activity)},
+        subject=f"user_id = :user_id OR {_OWN_LEADS}", erasure=Erasure.anonymise,
+        erase_where="user_id = :user_id",
+        retention="with the lead (the proof the job was attended)"),
+    Table(
         "proposal_attachments",
         {"storage_key": Column(Category.file), "filename": Column(Category.free_text),
          "uploaded_by": L},
@@ -425,6 +441,11 @@ REGISTRY: tuple[Table, ...] = (
 
 # Tables that hold no personal data, and why.
 NOT_PERSONAL: dict[str, str] = {
+    "visit_settings": "a business's visit length and capacity",
+    "visit_hours": "a business's visiting hours",
+    "visit_exceptions": "a business's closed dates and their note to clients",
+    "visit_slots": "booking inventory: a business's slot starts and counts",
+    "check_in_passes": "a one-time code bound to a lead or a visit: no person in it",
     "alembic_version": "the schema's revision",
     "categories": "reference data",
     "subcategories": "reference data",
@@ -446,6 +467,7 @@ NOT_PERSONAL: dict[str, str] = {
 
 # Columns whose names look personal but are not, and why.
 NOT_PERSONAL_COLUMNS: dict[str, str] = {
+    "visit_exceptions.note": "a business's note on a closed date (\"holiday\"), to clients",
     "tax_documents.held_reason": "why an invoice waits: the Tax Authority's answer, or ours",
     "autopay_attempts.reason": "why a card charge failed, as the platform words it",
     "categories.name_he": "a category's name", "categories.name_en": "a category's name",

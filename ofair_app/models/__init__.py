@@ -64,6 +64,15 @@ from ofair_app.models.tenancy import (
     ProfessionalMember,
     ProfessionalStatus,
 )
+from ofair_app.models.visits import (
+    CheckIn,
+    CheckInPass,
+    SiteVisit,
+    VisitException,
+    VisitHours,
+    VisitSettings,
+    VisitSlot,
+)
 
 __all__ = [
     "AccessEvent",
@@ -79,6 +88,8 @@ __all__ = [
     "ChatMessage",
     "ChatPresence",
     "ChatThread",
+    "CheckIn",
+    "CheckInPass",
     "Consent",
     "ConsumerLead",
     "ContactAccessLog",
@@ -125,6 +136,7 @@ __all__ = [
     "Review",
     "ReviewRequest",
     "SettlementStatement",
+    "SiteVisit",
     "SubcategoryRow",
     "Subscription",
     "SubscriptionPlan",
@@ -132,6 +144,10 @@ __all__ = [
     "TaxDocument",
     "User",
     "UserRole",
+    "VisitException",
+    "VisitHours",
+    "VisitSettings",
+    "VisitSlot",
     "WebhookRejection",
     "Withdrawal",
 ]

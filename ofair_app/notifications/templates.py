@@ -64,6 +64,11 @@ TEMPLATES: dict[str, frozenset[str]] = {
     "review_replied": frozenset({"sms", "email"}),
     "review_hidden": frozenset({"sms", "email"}),
     "review_restored": frozenset({"sms", "email"}),
+    "visit_booked": frozenset({"sms", "email"}),
+    "visit_cancelled": frozenset({"sms", "email"}),
+    "visit_rescheduled": frozenset({"sms", "email"}),
+    "visit_reminder": frozenset({"sms", "email"}),
+    "checked_in": frozenset({"sms", "email"}),
     # Marketing (sent only with an opt-in; the outbox adds the ad marking and the opt-out).
     "marketing_update": frozenset({"sms", "email"}),
 }

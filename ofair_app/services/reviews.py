@@ -33,7 +33,7 @@ from ofair_app.domain.leads import LeadStatus
 from ofair_app.models import Lead, Professional, Review, User
 from ofair_app.models._base import utcnow
 from ofair_app.observability import logs
-from ofair_app.services import audit, notifications, users
+from ofair_app.services import audit, check_ins, notifications, users
 from ofair_app.services.proposals import lead_url_for_owner, short_title, url
 
 PAGE_MAX = 50
@@ -137,18 +137,6 @@ def _rerate(session: Session, caller: Caller, professional_id: uuid.UUID) -> Non
         session.expire_all()
 
 
-def _checked_in(session: Session, lead_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    """Leads whose job had a check-in on site."""
-    if not lead_ids:
-        return set()
-    exists = session.execute(text("SELECT to_regclass('check_ins') IS NOT NULL")).scalar()
-    if not exists:
-        return set()
-    return set(session.execute(text(
-        "SELECT DISTINCT lead_id FROM check_ins WHERE lead_id = ANY(:ids)"),
-        {"ids": lead_ids}).scalars())
-
-
 def _view(review: Review, caller: Caller, checked_in: bool, now: datetime) -> ReviewView:
     created = review.created_at or now
     mine = caller.user_id is not None and review.reviewer_user_id == caller.user_id
@@ -162,7 +150,8 @@ def _view(review: Review, caller: Caller, checked_in: bool, now: datetime) -> Re
 
 
 def _views(session: Session, caller: Caller, rows: list[Review]) -> list[ReviewView]:
-    checked = _checked_in(session, [row.lead_id for row in rows])
+    checked = check_ins.attended(session, caller,
+                                 [(row.lead_id, row.professional_id) for row in rows])
     now = utcnow()
     return [_view(row, caller, row.lead_id in checked, now) for row in rows]
 
