@@ -200,7 +200,11 @@ def upgrade() -> None:
             USING (app_role() = 'system') WITH CHECK (app_role() = 'system');
     """)
     force_rls(op, "check_ins", app, "SELECT, INSERT, DELETE")
-    op.execute("""
+    op.execute(f"""
+        -- Only the platform changes one: a closed account's place and position are blanked.
+        GRANT UPDATE (place, lat, lon) ON check_ins TO {app};
+        CREATE POLICY check_ins_update ON check_ins FOR UPDATE
+            USING (app_role() = 'system') WITH CHECK (app_role() = 'system');
         CREATE POLICY check_ins_select ON check_ins FOR SELECT
             USING (app_is_trusted() OR app_owns_lead(lead_id) OR app_member_of(professional_id));
         CREATE POLICY check_ins_insert ON check_ins FOR INSERT
