@@ -376,6 +376,37 @@ def of_lead(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> list[Vis
     return _views(session, caller, rows)
 
 
+def bookable_with(*, session: Session, caller: Caller, lead_id: uuid.UUID
+                  ) -> list[tuple[uuid.UUID, str]]:
+    """The businesses the caller may book a visit with on this lead now, and their names: for
+    its owner, each that made an offer (only the chosen one once awarded); for the performer's
+    member, its own business after the award; none that has a booked visit already."""
+    lead = session.get(Lead, lead_id) if caller.user_id else None
+    if lead is None or LeadStatus(lead.status) not in OPEN_FOR_VISITS:
+        return []
+    if _owns(lead, caller):
+        offered = set(session.exec(select(Proposal.professional_id).where(
+            Proposal.lead_id == lead.id)).all())
+        if lead.performer_professional_id is not None:
+            offered &= {lead.performer_professional_id}
+    elif lead.performer_professional_id in caller.professional_ids:
+        offered = {lead.performer_professional_id}
+    else:
+        return []
+    booked = set(session.exec(select(SiteVisit.professional_id).where(
+        SiteVisit.lead_id == lead.id, SiteVisit.status == rules.VisitStatus.booked)).all())
+    wanted = offered - booked
+    if not wanted:
+        return []
+    with trusted_step(session, caller):
+        names = dict(session.exec(select(Professional.id, Professional.business_name).where(
+            col(Professional.id).in_(wanted))).all())
+        with_hours = set(session.exec(select(VisitSettings.professional_id).where(
+            col(VisitSettings.professional_id).in_(wanted))).all())
+    return sorted(((pid, names.get(pid, "")) for pid in wanted & with_hours),
+                  key=lambda pair: pair[1])
+
+
 def ics(*, visit_id: uuid.UUID, token: str, locale: str = "he") -> bytes:
     """The visit as an iCalendar file (RFC 5545), for the holder of its signed link."""
     try:

@@ -48,6 +48,7 @@ PRO_INVOICES = "/pro/invoices"  # b2b mode: takes the wallet's place
 PRO_PROFILE = "/pro/profile"
 PRO_ONBOARDING = "/pro/onboarding"
 PRO_TEAM = "/pro/team"
+PRO_CHECK_IN = "/pro/check-in"
 PRO_LEAD_NEW = "/pro/leads/new"
 PRO_LEAD = "/pro/leads/[lead_id]"
 

@@ -4,15 +4,16 @@ the services, in a town no other e2e test uses (its open leads stay off their bo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from ofair_app.adapters.psp.sandbox import SUCCESS_CARD, SandboxProvider
-from ofair_app.db.engine import SYSTEM, unit_of_work
+from ofair_app.db.engine import ANONYMOUS, SYSTEM, unit_of_work
 from ofair_app.domain.leads import LeadVisibility
 from ofair_app.models import ProposalCreate, ReferralCreate, UserRole
 from ofair_app.services import (
     chat,
+    check_ins,
     disputes,
     leads,
     payment_methods,
@@ -21,6 +22,7 @@ from ofair_app.services import (
     proposals,
     referrals,
     reviews,
+    visits,
 )
 from tests.factories import (
     caller_for,
@@ -122,6 +124,19 @@ def make_world() -> World:
         referrals.share_lead(session=session, caller=other, lead_id=referral_lead.id,
                              data=ReferralCreate(receiver_professional_id=business.id,
                                                  message="לקוח מצוין."))
+    # the business visits clients; the consumer booked one for the open request (its pass)
+    with unit_of_work(pro) as session:
+        visits.set_availability(session=session, caller=pro, professional_id=business.id,
+                                visit_minutes=60, capacity=1, exceptions=[],
+                                weekly={day: [(time(8), time(16))] for day in range(7)})
+    with unit_of_work(ANONYMOUS) as session:
+        slot = visits.free_slots(session=session, professional_id=business.id,
+                                 since=datetime.now(UTC).date() + timedelta(days=2), days=3)[0]
+    with unit_of_work(client) as session:
+        visits.book(session=session, caller=client, lead_id=open_lead.id,
+                    professional_id=business.id, starts_at=slot.starts_at)
+        [visit_pass] = check_ins.passes_of_lead(session=session, caller=client,
+                                                lead_id=open_lead.id)
     # a conversation on the open request (masked: no award yet), and the disputed job's
     chat_thread = threads_of(open_lead.id, business.id)
     for who, body in ((owner, "שלום, אפשר להגיע מחר בעשר? 052-1234567"),
@@ -152,7 +167,9 @@ def make_world() -> World:
         paths={"pro_id": str(business.id), "open_lead": str(open_lead.id),
                "awarded_lead": str(awarded_lead.id), "disputed_lead": str(disputed_lead.id),
                "own_lead": str(own_lead.id), "reviewed_lead": str(reviewed_lead.id),
-               "closed_lead": str(closed_lead.id), "chat": f"/messages/{chat_thread}",
+               "closed_lead": str(closed_lead.id),
+               "check_in_link": "/" + visit_pass.link.split("/", 3)[3],
+               "chat": f"/messages/{chat_thread}",
                "dispute_chat": f"/messages/{dispute_thread}",
                "checkout": "/" + checkout.split("/", 3)[3] if "://" in checkout else checkout,
                "card_setup": "/" + card_setup.split("/", 3)[3]})

@@ -83,6 +83,8 @@ SWEEP: list[Visit] = [
     Visit("/pro/profile", "pro", "/pro/profile", dialogs=(".card-remove",)),
     Visit("/checkout/[reference]", "pro", "{card_setup}"),  # saving a card for the business
     Visit("/pro/team", "pro", "/pro/team"),
+    Visit("/pro/check-in", "pro", "/pro/check-in"),
+    Visit("/pro/check-in", "pro", "{check_in_link}"),  # from the client's QR code
     Visit("/admin", "admin", "/admin"),
     Visit("/admin/professionals", "admin", "/admin/professionals"),
     Visit("/admin/payouts", "admin", "/admin/payouts"),

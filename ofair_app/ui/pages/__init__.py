@@ -44,6 +44,7 @@ from ofair_app.ui.pages.policies import (
     terms_page,
     unsubscribe_page,
 )
+from ofair_app.ui.pages.pro_check_in import CheckInState, pro_check_in
 from ofair_app.ui.pages.pro_home import BoardState, pro_home
 from ofair_app.ui.pages.pro_invoices import InvoicesState, pro_invoices
 from ofair_app.ui.pages.pro_lead import ProLeadState, pro_lead
@@ -117,6 +118,8 @@ def register(app: rx.App) -> None:
          reread=False)
     _add(app, profile, routes.PRO_PROFILE, "פרופיל העסק", ProfileState.open, reread=False)
     _add(app, team, routes.PRO_TEAM, "הצוות", TeamState.open)
+    _add(app, pro_check_in, routes.PRO_CHECK_IN, "צ׳ק-אין באתר", CheckInState.open,
+         reread=False)
     _add(app, invitations_page, routes.INVITATIONS, "הזמנות לצוות", InvitationsState.open)
     _add(app, notifications_page, routes.NOTIFICATIONS, "התראות", NotificationsState.open)
     _add(app, chat_page, routes.CHAT, "שיחה", ChatState.open, reread=False)

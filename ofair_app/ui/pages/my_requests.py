@@ -22,6 +22,7 @@ from ofair_app.ui.components.forms import confirm_dialog, error_banner, fact, pa
 from ofair_app.ui.components.offers import OffersMixin, offers_panel
 from ofair_app.ui.components.reviews import ReviewMixin, review_panel
 from ofair_app.ui.components.shells import consumer_shell, guarded
+from ofair_app.ui.components.visits import VisitsMixin, visits_panel
 from ofair_app.ui.state.live import LiveLeadMixin
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
@@ -88,7 +89,7 @@ class MyRequestsState(SessionState):
         return None
 
 
-class MyRequestState(LiveLeadMixin, OffersMixin, ReviewMixin, SessionState):
+class MyRequestState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, SessionState):
     lead: dict[str, str] = {}
     sent: bool = False
     missing: bool = False
@@ -115,6 +116,7 @@ class MyRequestState(LiveLeadMixin, OffersMixin, ReviewMixin, SessionState):
         await self._load_offers(caller)
         await self._load_actions(caller)
         await self._load_review(caller)
+        await self._load_visits(caller)
         self.lead = {
             **lead_row(view.lead, locale, self._text),
             "description": view.client.full_description,
@@ -283,6 +285,7 @@ def _request_detail() -> rx.Component:
             style=theme.card_style(),
         ),
         offers_panel(MyRequestState),
+        visits_panel(MyRequestState),
         review_panel(MyRequestState),
         rx.vstack(
             rx.hstack(rx.icon("lock-keyhole", size=16, color=theme.BRAND),

@@ -54,6 +54,7 @@ from ofair_app.ui.components.offers import (
 )
 from ofair_app.ui.components.reviews import ReviewMixin, review_panel
 from ofair_app.ui.components.shells import pro_shell
+from ofair_app.ui.components.visits import VisitsMixin, visits_panel
 from ofair_app.ui.pages.my_requests import hidden_callout, hidden_note, status_badge
 from ofair_app.ui.state.live import LiveLeadMixin
 from ofair_app.ui.state.locale import t, t_with
@@ -62,7 +63,7 @@ from ofair_app.ui.state.session import SessionState
 OFFER_FILES = "offer-files"
 
 
-class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, SessionState):
+class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, SessionState):
     lead: dict[str, str] = {}
     # The caller's own offer on this lead (empty when none is live), and the form for one.
     my_offer: dict[str, str] = {}
@@ -156,6 +157,7 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, SessionState):
         await self._load_deal(caller, lead, view.client is not None)
         await self._load_actions(caller)
         await self._load_review(caller)
+        await self._load_visits(caller)
         if view.client is not None:
             self._show_client(view.client)
         self.attachments = [{"id": str(f.id), "name": f.filename,
@@ -744,13 +746,16 @@ def _deal() -> rx.Component:
         lead["is_mine"] != "",
         rx.vstack(
             offers_panel(ProLeadState),
+            visits_panel(ProLeadState),
             review_panel(ProLeadState),
             rx.cond(ProLeadState.actions.contains("refer"), _share_box()),
             spacing="4",
             width="100%",
         ),
         rx.cond(ProLeadState.my_offer.contains("id"),
-                rx.vstack(_my_offer(), review_panel(ProLeadState), spacing="4", width="100%"),
+                rx.vstack(_my_offer(), visits_panel(ProLeadState, business=True),
+                          review_panel(ProLeadState),
+                          spacing="4", width="100%"),
                 rx.cond(ProLeadState.actions.contains("propose"), _offer_form())),
     )
 
