@@ -31,6 +31,7 @@ from ofair_app.ui.components.pickers import (
     subcategory_chips,
 )
 from ofair_app.ui.components.shells import pro_shell
+from ofair_app.ui.components.visit_hours import VisitHoursMixin, visit_hours_section
 from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.pickers import BusinessFormState
 from ofair_app.ui.state.session import blocking, enum_value
@@ -43,7 +44,7 @@ def _size(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{max(1, size // 1024)} KB"
 
 
-class ProfileState(BusinessFormState):
+class ProfileState(VisitHoursMixin, BusinessFormState):
     professional_id: str = ""
     is_owner: bool = False
     status: str = ""
@@ -95,6 +96,7 @@ class ProfileState(BusinessFormState):
         self.verified = professional.verified
         self._fill_from(professional)
         await self._load_certificates(caller, professional.id)
+        await self._load_hours(caller, professional.id)
         self.cards, self.card_error, self.card_notice, self.adding_card = [], "", "", False
         if self.is_owner:
             came_back = self.router.url.query_parameters.get("card")
@@ -515,7 +517,8 @@ def profile() -> rx.Component:
             notice_banner(ProfileState.notice),
             rx.grid(
                 _edit_form(),
-                rx.vstack(_certificates(), rx.cond(ProfileState.is_owner, _cards()),
+                rx.vstack(_certificates(), visit_hours_section(ProfileState),
+                          rx.cond(ProfileState.is_owner, _cards()),
                           _account(), spacing="4", width="100%"),
                 columns=rx.breakpoints(initial="1", md="2"),
                 spacing="4",
