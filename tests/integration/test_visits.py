@@ -264,8 +264,7 @@ def test_the_calendar_file_is_the_visit_and_needs_its_signed_link(request_with_o
     starts = a_slot(business)
     view = book(consumer, lead, business, starts)
     token = view.ics_url.split("token=")[1]
-    event = next(c for c in Calendar.from_ical(visits.ics(visit_id=view.visit.id, token=token))
-                 .walk("VEVENT"))
+    [event] = Calendar.from_ical(visits.ics(visit_id=view.visit.id, token=token)).walk("VEVENT")
     assert event.decoded("dtstart") == starts and "מיזוג טל" in str(event.get("summary"))
     with pytest.raises(NotFound):
         visits.ics(visit_id=view.visit.id, token=token + "x")

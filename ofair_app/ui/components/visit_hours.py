@@ -213,12 +213,10 @@ def _day_row(state, row: rx.Var, index) -> rx.Component:
     open_ = row["open"] != ""
     return rx.vstack(
         rx.hstack(
-            rx.el.label(
-                rx.checkbox(checked=open_, on_change=lambda v: state.toggle_day(index, v),
-                            size="3"),
-                rx.text(row["label"], size="2", weight="medium"),
-                display="flex", align_items="center", gap="0.5rem", min_height="44px",
-                cursor="pointer", min_width="7rem",
+            rx.box(
+                rx.checkbox(row["label"], checked=open_, size="3",
+                            on_change=lambda v: state.toggle_day(index, v)),
+                display="flex", align_items="center", min_height="44px", min_width="7rem",
             ),
             rx.cond(
                 open_,

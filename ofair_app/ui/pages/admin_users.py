@@ -33,7 +33,7 @@ class AdminUsersState(SessionState):
     rows: list[dict[str, str]] = []
     cursor: str = ""
     person: dict[str, str] = {}
-    businesses: list[dict[str, str]] = []
+    user_businesses: list[dict[str, str]] = []
     leads: list[dict[str, str]] = []
     sign_ins: list[dict[str, str]] = []
     reason: str = ""
@@ -75,7 +75,7 @@ class AdminUsersState(SessionState):
                        if user.created_at else "",
                        "leads_posted": str(found.leads_posted)}
         self.new_role = str(user.role)
-        self.businesses = [{"name": b.business_name, "number": b.business_number,
+        self.user_businesses = [{"name": b.business_name, "number": b.business_number,
                             "member": self._text(f"ui.users.member.{b.member_role}"),
                             "status": self._text(f"ui.users.business.{b.status}")}
                            for b in found.businesses]
@@ -251,7 +251,7 @@ def _person() -> rx.Component:
                   rx.text(t("ui.users.since"), " ", person.get("since", ""), size="1",
                           color=theme.MUTED),
                   spacing="2", align="center", wrap="wrap", id="users-status"),
-        _facts("ui.users.businesses", state.businesses, lambda b: _line(
+        _facts("ui.users.businesses", state.user_businesses, lambda b: _line(
             rx.text.strong(b["name"]), " · ", rx.el.bdi(b["number"]), " · ", b["member"],
             " · ", b["status"]), "ui.users.no_businesses"),
         rx.text(t("ui.users.leads_posted"), " ", rx.el.bdi(person.get("leads_posted", "0")),

@@ -56,7 +56,7 @@ class OnboardingState(BusinessFormState):
                 ("business_name", lambda: identity.clean_text(
                     self.business_name, field="business_name", max_length=120,
                     min_length=identity.BUSINESS_NAME_MIN)),
-                ("business_id", lambda: identity.normalize_business_id(self.business_id))],
+                ("business_id", lambda: identity.normalize_business_id(self.business_number))],
             2: [("category", self._check_category),
                 ("specialties", lambda: identity.clean_specialties(self._specialty_list()))],
             3: [("locality_id", self._check_locality),
@@ -78,7 +78,7 @@ class OnboardingState(BusinessFormState):
     def submit_business(self, form: dict):
         self.your_name = str(form.get("name", ""))[:120]
         self.business_name = str(form.get("business_name", ""))[:200]
-        self.business_id = str(form.get("business_id", ""))[:20]
+        self.business_number = str(form.get("business_id", ""))[:20]
         return self._advance()
 
     @rx.event
@@ -112,7 +112,7 @@ class OnboardingState(BusinessFormState):
         try:
             # Built inside the try: a value the input model refuses is a field error too.
             data = ProfessionalCreate(
-                business_name=self.business_name, business_id=self.business_id,
+                business_name=self.business_name, business_id=self.business_number,
                 category=self.category, subcategories=list(self.subcategories),
                 locality_id=self.locality_id, service_radius_km=self.radius,
                 specialties=self._specialty_list(), about=self.about)
@@ -198,7 +198,7 @@ def _step_business() -> rx.Component:
                   OnboardingState.errors.get("business_name", ""), html_for="f-business-name"),
             field("ui.business.id",
                   rx.input(name="business_id", id="f-business-id",
-                           default_value=OnboardingState.business_id, input_mode="numeric",
+                           default_value=OnboardingState.business_number, input_mode="numeric",
                            dir="ltr", text_align="start", size="3", width="100%",
                            placeholder="512345678"),
                   OnboardingState.errors.get("business_id", ""), hint="ui.business.id_hint",

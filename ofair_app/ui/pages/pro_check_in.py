@@ -23,7 +23,8 @@ SCAN_SCRIPT_SRC = "/scan.js"
 
 
 class CheckInState(SessionState):
-    token: str = ""
+    # The QR link's signed token (not `token`: that is the sign-in cookie of SessionState).
+    pass_token: str = ""
     code: str = ""
     place: str = ""
     error: str = ""
@@ -35,7 +36,7 @@ class CheckInState(SessionState):
         caller, redirect = await self._guard("business")
         if caller is None:
             return redirect
-        self.token = self.router.url.query_parameters.get("t", "")[:400]
+        self.pass_token = self.router.url.query_parameters.get("t", "")[:400]
         self.code, self.place, self.error, self.code_error, self.result = "", "", "", "", {}
         return None
 
@@ -52,7 +53,7 @@ class CheckInState(SessionState):
         caller = await self._caller()
         if caller is None:
             return rx.redirect(routes.LOGIN)
-        token, code, place = self.token, self.code, self.place
+        token, code, place = self.pass_token, self.code, self.place
         self.error, self.code_error = "", ""
         try:
             view = await self._as(caller, lambda s: check_ins.check_in(
@@ -79,7 +80,7 @@ class CheckInState(SessionState):
 
     @rx.event
     def again(self):
-        self.token, self.code, self.place, self.result, self.error = "", "", "", {}, ""
+        self.pass_token, self.code, self.place, self.result, self.error = "", "", "", {}, ""
 
 
 def _result() -> rx.Component:
@@ -108,7 +109,7 @@ def _form() -> rx.Component:
     return form(
         rx.vstack(
             rx.cond(
-                s.token != "",
+                s.pass_token != "",
                 rx.callout(t("ui.check_in.from_qr"), icon="qr-code", color_scheme="teal",
                            width="100%"),
                 rx.vstack(

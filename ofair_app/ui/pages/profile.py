@@ -169,12 +169,12 @@ class ProfileState(VisitHoursMixin, BusinessFormState):
             return rx.redirect(routes.LOGIN)
         self.errors, self.error, self.notice = {}, "", ""
         self.business_name = str(form.get("business_name", ""))[:200]
-        self.business_id = str(form.get("business_id", ""))[:20]
+        self.business_number = str(form.get("business_id", ""))[:20]
         self.about = str(form.get("about", ""))[:4000]
         try:
             # Built inside the try: a value the input model refuses is a field error too.
             data = ProfessionalUpdate(
-                business_name=self.business_name, business_id=self.business_id,
+                business_name=self.business_name, business_id=self.business_number,
                 category=self.category or None, subcategories=list(self.subcategories),
                 locality_id=self.locality_id or None, service_radius_km=self.radius,
                 specialties=self._specialty_list(), about=self.about)
@@ -301,7 +301,7 @@ def _edit_form() -> rx.Component:
                       html_for="f-business-name"),
                 field("ui.business.id",
                       rx.input(name="business_id", id="f-business-id",
-                               default_value=ProfileState.business_id, input_mode="numeric",
+                               default_value=ProfileState.business_number, input_mode="numeric",
                                dir="ltr", text_align="start", size="3", width="100%",
                                read_only=~owner),
                       ProfileState.errors.get("business_id", ""),

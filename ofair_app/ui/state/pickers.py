@@ -14,7 +14,7 @@ from ofair_app.ui.state.session import SessionState
 
 class BusinessFormState(PlaceMixin, SessionState):
     business_name: str = ""
-    business_id: str = ""
+    business_number: str = ""  # the business ID (osek number) being typed
     category: str = ""
     # The chosen category's subcategories, both languages (the page picks by locale).
     sub_options: list[dict[str, str]] = []
@@ -28,7 +28,7 @@ class BusinessFormState(PlaceMixin, SessionState):
     form_version: int = 0
 
     def _reset_form(self) -> None:
-        self.business_name = self.business_id = self.category = self.specialties = ""
+        self.business_name = self.business_number = self.category = self.specialties = ""
         self.sub_options, self.subcategories = [], []
         self._set_locality(None)
         self.radius, self.about = 25, ""
@@ -36,7 +36,7 @@ class BusinessFormState(PlaceMixin, SessionState):
 
     def _fill_from(self, professional: Professional) -> None:
         self.business_name = professional.business_name
-        self.business_id = professional.business_id
+        self.business_number = professional.business_id
         self._choose_category(professional.category_slug)
         self.subcategories = list(professional.subcategory_slugs)
         self.specialties = ", ".join(professional.specialties)
