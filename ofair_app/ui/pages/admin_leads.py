@@ -14,7 +14,7 @@ import reflex as rx
 from ofair_app import reference
 from ofair_app.domain.errors import AppError, InvalidInput
 from ofair_app.domain.leads import LeadStatus, LeadType
-from ofair_app.services import admin_leads, leads, reviews
+from ofair_app.services import admin_leads, check_ins, leads, reviews, visits
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import (
     confirm_dialog,
@@ -28,6 +28,7 @@ from ofair_app.ui.components.forms import (
 )
 from ofair_app.ui.components.reviews import review_card, review_row
 from ofair_app.ui.components.shells import admin_shell
+from ofair_app.ui.components.visits import when
 from ofair_app.ui.state.days import DaysMixin, FilteredListMixin
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
@@ -40,6 +41,8 @@ class AdminLeadsState(FilteredListMixin, DaysMixin, SessionState):
     notice: str = ""
     reason: str = ""
     review: dict[str, str] = {}
+    site_visits: list[dict[str, str]] = []
+    check_ins: list[dict[str, str]] = []
     lead: dict[str, str] = {}
     client: dict[str, str] = {}
     history: list[dict[str, str]] = []
@@ -131,9 +134,19 @@ class AdminLeadsState(FilteredListMixin, DaysMixin, SessionState):
         self.offers = [{"price": format.money(p.price, locale),
                         "status": self._text(f"ui.offer_status.{p.status}"),
                         "when": format.moment(p.created_at, locale)} for p in found.proposals]
-        review = await self._as(caller, lambda s: reviews.of_lead(session=s, caller=caller,
-                                                                  lead_id=wanted))
+        review, visited, checked = await self._as(caller, lambda s: (
+            reviews.of_lead(session=s, caller=caller, lead_id=wanted),
+            visits.of_lead(session=s, caller=caller, lead_id=wanted),
+            check_ins.of_lead(session=s, caller=caller, lead_id=wanted)))
         self.review = review_row(review, locale, self._text) if review else {}
+        self.site_visits = [{"when": when(v.visit.starts_at, locale), "business": v.business_name,
+                             "status": self._text(f"ui.visit.status.{v.visit.status}")}
+                            for v in visited]
+        self.check_ins = [{"when": when(c.check_in.checked_in_at, locale),  # type: ignore[arg-type]
+                           "by": c.by, "business": c.business_name, "place": c.check_in.place,
+                           "kind": self._text("ui.leads.check_in_visit" if c.check_in.visit_id
+                                              else "ui.leads.check_in_job")}
+                          for c in checked]
 
     @rx.event
     def close(self):
@@ -384,6 +397,13 @@ def _lead() -> rx.Component:
             "ui.leads.no_proposals"),
         _list("ui.leads.history", state.history, lambda e: rx.text(
             e["event"], " · ", e["when"], size="2"), "ui.leads.no_history"),
+        _list("ui.leads.visits", state.site_visits, lambda v: rx.text(
+            v["when"], " · ", rx.el.bdi(v["business"]), " · ", v["status"], size="2"),
+            "ui.leads.no_visits"),
+        _list("ui.leads.check_ins", state.check_ins, lambda c: rx.text(
+            c["when"], " · ", rx.el.bdi(c["business"]), " (", rx.el.bdi(c["by"]), ") · ",
+            c["kind"], rx.cond(c["place"] != "", rx.fragment(" · ", rx.el.bdi(c["place"]))),
+            size="2"), "ui.leads.no_check_ins"),
         _review(),
         spacing="3", width="100%", style=theme.card_style(), id="leads-lead")
 
