@@ -284,19 +284,25 @@ def _require_side(session: Session, caller: Caller, visit: SiteVisit) -> Lead:
     return lead
 
 
-def cancel(*, session: Session, caller: Caller, visit_id: uuid.UUID,
-           now: datetime | None = None) -> VisitView:
-    """Either side cancels the visit until the cutoff; its place is free again."""
-    now = now or utcnow()
+def _changeable(session: Session, caller: Caller, visit_id: uuid.UUID,
+                now: datetime) -> tuple[SiteVisit, Lead]:
+    """The booked visit, locked, for one of its sides to change before the cutoff (403 for
+    anyone else, 409 once cancelled or too close to its time)."""
     visit = _visit(session, caller, visit_id)
     lead = _require_side(session, caller, visit)
-    if visit.status != rules.VisitStatus.booked:
-        raise Conflict("errors.visit.not_booked", code="visit_not_booked")
     rules.require_changeable(visit.starts_at, now, _cutoff())
     visit = session.exec(select(SiteVisit).where(SiteVisit.id == visit.id)
                          .with_for_update()).one()
     if visit.status != rules.VisitStatus.booked:
         raise Conflict("errors.visit.not_booked", code="visit_not_booked")
+    return visit, lead
+
+
+def cancel(*, session: Session, caller: Caller, visit_id: uuid.UUID,
+           now: datetime | None = None) -> VisitView:
+    """Either side cancels the visit until the cutoff; its place is free again."""
+    now = now or utcnow()
+    visit, lead = _changeable(session, caller, visit_id, now)
     visit.status, visit.cancelled_at, visit.cancelled_by = (rules.VisitStatus.cancelled.value,
                                                             now, caller.user_id)
     session.add(visit)
@@ -312,16 +318,10 @@ def reschedule(*, session: Session, caller: Caller, visit_id: uuid.UUID, starts_
                now: datetime | None = None) -> VisitView:
     """Either side moves the visit to another free slot of the business, until the cutoff."""
     now = now or utcnow()
-    visit = _visit(session, caller, visit_id)
-    lead = _require_side(session, caller, visit)
-    if visit.status != rules.VisitStatus.booked:
-        raise Conflict("errors.visit.not_booked", code="visit_not_booked")
-    rules.require_changeable(visit.starts_at, now, _cutoff())
+    visit, lead = _changeable(session, caller, visit_id, now)
     slot, capacity = _slot_of(session, visit.professional_id, starts_at, now)
     if slot.starts_at == visit.starts_at:
         return _views(session, caller, [visit])[0]
-    visit = session.exec(select(SiteVisit).where(SiteVisit.id == visit.id)
-                         .with_for_update()).one()
     old_slot = visit.slot_id
     visit.slot_id = _take_place(session, caller, visit.professional_id, slot, capacity)
     visit.starts_at, visit.ends_at, visit.reminded_at = slot.starts_at, slot.ends_at, None

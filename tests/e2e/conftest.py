@@ -3,6 +3,7 @@ subprocess against the session's database, driven by Playwright in Debian's Chro
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -184,3 +185,38 @@ def sign_in_as(page, app_url: str, token: str) -> None:
     if page.url != "about:blank":
         page.goto("about:blank")
     page.context.add_cookies([{"name": "ofair_token", "value": token, "url": app_url}])
+
+
+SHOTS = os.environ.get("OFAIR_SHOTS_DIR", "")
+
+
+def save_shots(browser, app_url: str, user, path: str, ready: str, name: str,
+               opener: str = "") -> None:
+    """With OFAIR_SHOTS_DIR set: save `path` as `user` (None: a visitor) sees it at 390 px and
+    1280 px, in Hebrew and in English, once `ready` shows; with `opener`, after clicking it,
+    with its confirmation open. For a person to look at; nothing is asserted but that the page
+    got there."""
+    if not SHOTS:
+        return
+    from playwright.sync_api import expect
+
+    from tests.factories import token_for
+
+    Path(SHOTS).mkdir(parents=True, exist_ok=True)
+    for size, viewport in (("390", PHONE), ("1280", DESKTOP)):
+        for locale in ("he", "en"):
+            context = browser.new_context(base_url=app_url, viewport=viewport)
+            page = context.new_page()
+            if user is not None:
+                sign_in_as(page, app_url, token_for(user))
+            page.context.add_cookies([{"name": "ofair_locale", "value": locale,
+                                       "url": app_url}])
+            page.goto(path)
+            if opener:
+                page.locator(opener).first.click()
+                expect(page.get_by_role("alertdialog")).to_be_visible()
+            else:
+                expect(page.locator(ready).first).to_be_visible()
+            page.wait_for_timeout(300)  # web fonts, the dialog's opening animation
+            page.screenshot(path=f"{SHOTS}/{name}-{size}-{locale}.png", full_page=not opener)
+            context.close()

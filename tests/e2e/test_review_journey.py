@@ -7,34 +7,10 @@ Hebrew and English) for a person to look at."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, sign_in_as
+from tests.e2e.conftest import save_shots, sign_in_as
 from tests.factories import make_paid_job, make_professional, make_user, token_for
-
-SHOTS = os.environ.get("OFAIR_SHOTS_DIR", "")
-
-
-def _shots(browser, app_url, user, path: str, ready: str, name: str) -> None:
-    if not SHOTS:
-        return
-    Path(SHOTS).mkdir(parents=True, exist_ok=True)
-    for size, viewport in (("390", PHONE), ("1280", DESKTOP)):
-        for locale in ("he", "en"):
-            context = browser.new_context(base_url=app_url, viewport=viewport)
-            page = context.new_page()
-            if user is not None:
-                sign_in_as(page, app_url, token_for(user))
-            page.context.add_cookies([{"name": "ofair_locale", "value": locale,
-                                       "url": app_url}])
-            page.goto(path)
-            expect(page.locator(ready).first).to_be_visible()
-            page.wait_for_timeout(300)
-            page.screenshot(path=f"{SHOTS}/{name}-{size}-{locale}.png", full_page=True)
-            context.close()
 
 
 def _pick(page, name: str, stars: int) -> None:
@@ -50,7 +26,7 @@ def test_a_client_reviews_the_business_answers_and_the_public_sees_it(
     sign_in_as(page, app_url, token_for(consumer))
     page.goto(f"/my/requests/{lead.id}")
     expect(page.locator("#review-form")).to_be_visible()
-    _shots(browser, app_url, consumer, f"/my/requests/{lead.id}", "#review-form",
+    save_shots(browser, app_url, consumer, f"/my/requests/{lead.id}", "#review-form",
            "review-form")
     # a submit without stars names what is missing, beside it
     page.click("#review-submit")
@@ -70,7 +46,7 @@ def test_a_client_reviews_the_business_answers_and_the_public_sees_it(
     sign_in_as(page, app_url, token_for(pro))
     page.goto(f"/pro/leads/{lead.id}")
     expect(page.locator("#review-panel .review-card")).to_contain_text("ארון מעולה")
-    _shots(browser, app_url, pro, f"/pro/leads/{lead.id}", "#review-reply", "review-reply")
+    save_shots(browser, app_url, pro, f"/pro/leads/{lead.id}", "#review-reply", "review-reply")
     page.fill("#review-reply", "תודה נועה! מצטערים על האיחור.")
     page.click("#review-reply-submit")
     expect(page.locator("#review-panel .review-reply")).to_contain_text("מצטערים על האיחור")
@@ -83,4 +59,4 @@ def test_a_client_reviews_the_business_answers_and_the_public_sees_it(
     expect(summary).to_contain_text("4.0")
     expect(page.locator("#reviews .review-card")).to_have_count(1)
     expect(page.locator("#reviews .review-card")).to_contain_text("מצטערים על האיחור")
-    _shots(browser, app_url, None, f"/pros/{business.id}", "#review-summary", "review-public")
+    save_shots(browser, app_url, None, f"/pros/{business.id}", "#review-summary", "review-public")

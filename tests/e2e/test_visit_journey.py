@@ -13,8 +13,7 @@ from playwright.sync_api import expect
 from ofair_app.db.engine import unit_of_work
 from ofair_app.models import ProposalCreate
 from ofair_app.services import check_ins, proposals
-from tests.e2e.conftest import sign_in_as
-from tests.e2e.test_review_journey import _shots
+from tests.e2e.conftest import save_shots, sign_in_as
 from tests.factories import caller_for, make_lead, make_professional, make_user, token_for
 
 
@@ -38,21 +37,21 @@ def test_hours_a_booking_and_a_one_time_check_in(page, browser, app_url) -> None
         expect(boxes.nth(n)).to_be_checked()
     page.click("#vh-save")
     expect(hours).to_contain_text("נשמרו")
-    _shots(browser, app_url, pro, "/pro/profile", "#visit-hours", "visit-hours")
+    save_shots(browser, app_url, pro, "/pro/profile", "#visit-hours", "visit-hours")
 
     # the client books the first free time
     sign_in_as(page, app_url, token_for(consumer))
     page.goto(f"/my/requests/{lead.id}")
     page.locator(".visit-book").first.click()
     expect(page.locator("#visit-picker")).to_be_visible()
-    _shots(browser, app_url, consumer, f"/my/requests/{lead.id}", "#visits-panel",
+    save_shots(browser, app_url, consumer, f"/my/requests/{lead.id}", "#visits-panel",
            "visit-panel")
     page.locator(".visit-slot").first.click()
     expect(page.locator(".visit-row")).to_have_count(1)
     expect(page.locator(".check-in-pass .check-in-qr")).to_be_visible()
     code = page.locator(".check-in-code").inner_text().strip()
     assert len(code) == 9 and code[4] == "-"
-    _shots(browser, app_url, consumer, f"/my/requests/{lead.id}", ".check-in-pass",
+    save_shots(browser, app_url, consumer, f"/my/requests/{lead.id}", ".check-in-pass",
            "visit-pass")
 
     # the business, on site: the QR's link opens the check-in page
@@ -63,7 +62,7 @@ def test_hours_a_booking_and_a_one_time_check_in(page, browser, app_url) -> None
     sign_in_as(page, app_url, token_for(pro))
     page.goto(link)
     expect(page.locator("#check-in-submit")).to_be_visible()
-    _shots(browser, app_url, pro, link, "#check-in-submit", "check-in")
+    save_shots(browser, app_url, pro, link, "#check-in-submit", "check-in")
     page.fill("#check-in-place", "בלובי")
     page.click("#check-in-submit")
     expect(page.locator("#check-in-result")).to_contain_text("הצ׳ק-אין בוצע")

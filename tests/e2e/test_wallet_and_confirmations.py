@@ -8,11 +8,9 @@ and English) for a person to look at."""
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from playwright.sync_api import expect
 from sqlalchemy import update
@@ -29,7 +27,7 @@ from ofair_app.models import (
     Withdrawal,
 )
 from ofair_app.services import disputes, payouts, proposals
-from tests.e2e.conftest import DESKTOP, PHONE, sign_in_as
+from tests.e2e.conftest import save_shots, sign_in_as
 from tests.factories import (
     caller_for,
     make_lead,
@@ -41,32 +39,6 @@ from tests.factories import (
 )
 
 LATER = datetime.now(UTC) + timedelta(days=30)  # past every hold period
-SHOTS = os.environ.get("OFAIR_SHOTS_DIR", "")
-
-
-def _shots(browser, app_url, user, path: str, ready: str, name: str,
-           opener: str = "") -> None:
-    """Save `path` as `user` sees it at 390 px and 1280 px, in Hebrew and in English, once
-    `ready` shows; with `opener`, after clicking it, with its confirmation open."""
-    if not SHOTS:
-        return
-    Path(SHOTS).mkdir(parents=True, exist_ok=True)
-    for size, viewport in (("390", PHONE), ("1280", DESKTOP)):
-        for locale in ("he", "en"):
-            context = browser.new_context(base_url=app_url, viewport=viewport)
-            page = context.new_page()
-            sign_in_as(page, app_url, token_for(user))
-            page.context.add_cookies([{"name": "ofair_locale", "value": locale,
-                                       "url": app_url}])
-            page.goto(path)
-            if opener:
-                page.locator(opener).first.click()
-                expect(page.get_by_role("alertdialog")).to_be_visible()
-            else:
-                expect(page.locator(ready).first).to_be_visible()
-            page.wait_for_timeout(300)  # web fonts, the dialog's opening animation
-            page.screenshot(path=f"{SHOTS}/{name}-{size}-{locale}.png", full_page=not opener)
-            context.close()
 
 
 def _money(text: str) -> Decimal:
@@ -137,7 +109,7 @@ def test_the_wallet_statement_adds_up_and_names_each_job(page, browser, app_url)
     page.get_by_role("alertdialog").locator(".confirm-withdraw").click()
     expect(page.locator("#available-balance")).to_have_text("₪22")
     assert _column_sum(page, "#wallet-statement .wallet-line .wallet-available") == Decimal(22)
-    _shots(browser, app_url, owner, "/pro/wallet", "#wallet-totals", "wallet")
+    save_shots(browser, app_url, owner, "/pro/wallet", "#wallet-totals", "wallet")
 
 
 def test_marking_a_job_done_waits_for_the_confirmation(page, browser, app_url) -> None:
@@ -164,7 +136,8 @@ def test_marking_a_job_done_waits_for_the_confirmation(page, browser, app_url) -
     page.get_by_role("alertdialog").locator(".confirm-cancel").click()
     expect(page.get_by_role("alertdialog")).to_have_count(0)
     assert _lead(lead.id).status == LeadStatus.in_progress
-    _shots(browser, app_url, owner, f"/pro/leads/{lead.id}", "", "mark-done", opener="#mark-done")
+    save_shots(browser, app_url, owner, f"/pro/leads/{lead.id}", "", "mark-done",
+               opener="#mark-done")
 
     page.click("#mark-done")
     page.get_by_role("alertdialog").locator(".confirm-action").click()
@@ -202,7 +175,7 @@ def test_admin_actions_wait_for_their_confirmation(page, browser, app_url) -> No
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
     assert _withdrawal_status(caller) == "requested"
-    _shots(browser, app_url, admin, "/admin/payouts", "", "approve-payout",
+    save_shots(browser, app_url, admin, "/admin/payouts", "", "approve-payout",
            opener=".withdrawal-request .approve")
     row.locator(".approve").click()
     page.get_by_role("alertdialog").locator(".confirm-approve").click()
@@ -280,5 +253,5 @@ def test_counts_agree_and_new_never_stands_beside_jobs_done(page, browser, app_u
     expect(seasoned.locator(".new-business")).to_have_count(0)
     page.goto("/my/requests")
     expect(page.get_by_text("2 הצעות")).to_be_visible()
-    _shots(browser, app_url, consumer, f"/my/requests/{lead.id}", ".offer-card", "offers")
+    save_shots(browser, app_url, consumer, f"/my/requests/{lead.id}", ".offer-card", "offers")
 
