@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 
 from sqlmodel import select
@@ -40,7 +40,9 @@ from ofair_app.services import (
     professionals,
     proposals,
     referrals,
+    reviews,
     users,
+    visits,
 )
 
 CONSUMER = ("+972500000101", "דנה כהן")
@@ -189,6 +191,19 @@ def make_demo_data() -> list[str]:
         _deal(consumer, plumber, lead, "380", paid=True, done=True, closed=True)
         with unit_of_work(SYSTEM) as session:
             payments.release_due(session=session, now=utcnow() + timedelta(days=8))
+        with unit_of_work(consumer.caller) as session:  # and reviewed
+            reviews.write(session=session, caller=consumer.caller, lead_id=lead.id,
+                          data=reviews.ReviewInput(
+                              rating=5, quality=5, punctuality=4, price=5, attitude=5,
+                              body="הגיע בזמן, פתח את הסתימה תוך חצי שעה והשאיר הכל נקי."))
+        # every business visits clients on weekdays, 08:00-16:00
+        for pro in pros:
+            if pro.business is not None:
+                with unit_of_work(pro.caller) as session:
+                    visits.set_availability(
+                        session=session, caller=pro.caller, professional_id=pro.business.id,
+                        visit_minutes=60, capacity=1, exceptions=[],
+                        weekly={day: [(time(8), time(16))] for day in (6, 0, 1, 2, 3)})
         # disputed
         lead = _request(consumer, "צביעת חדר ילדים", "renovation", "Beersheba", "1800",
                         "חדר של 12 מ\"ר, צבע אקרילי בהיר, כולל תיקוני שפכטל.")

@@ -22,6 +22,11 @@ def test_demo_data_has_every_lead_state_and_is_made_once(db) -> None:
     assert rows("SELECT count(*) FROM referrals WHERE status = 'pending'") == [(1,)]
     assert rows("SELECT coalesce(sum(amount), 0) FROM ledger_entries") == [(0,)]
     assert rows("SELECT count(*) FROM ledger_transactions WHERE kind = 'post'") == [(1,)]
+    # the closed job is reviewed, and its business's score says so; every business visits
+    assert rows("SELECT p.rating, p.review_count FROM professionals p"
+                " JOIN reviews r ON r.professional_id = p.id") == [(5, 1)]
+    assert rows("SELECT count(*) FROM visit_settings") == rows(
+        "SELECT count(*) FROM professionals")
     counts = rows("SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM leads),"
                   " (SELECT count(*) FROM professionals)")
     second = make_demo_data()
