@@ -11,6 +11,7 @@ envelope, because that is what a 422 carries.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI
@@ -38,6 +39,11 @@ class ErrorDetail(BaseModel):
         description="Each bad input (`title`, `items.0.price`) and what is wrong with it.")
     retry_after: int | None = Field(
         default=None, description="On a 429 only: seconds to wait, as in `Retry-After`.")
+    checked_in_at: datetime | None = Field(
+        default=None, description="On a 409 `already_checked_in` only (the duplicate-scan "
+                                  "contract): when the first check-in was made.")
+    checked_in_by: str | None = Field(
+        default=None, description="On a 409 `already_checked_in` only: who made it.")
 
 
 class ErrorEnvelope(BaseModel):

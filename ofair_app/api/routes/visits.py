@@ -153,21 +153,6 @@ class CheckInOut(BaseModel):
                    place=c.place)
 
 
-class DuplicateOut(BaseModel):
-    """The duplicate-scan contract."""
-
-    code: str = Field(description="`already_checked_in` (or `pass_expired`, "
-                                  "`pass_not_current`, without the two facts).")
-    message: str
-    fields: dict[str, str]
-    checked_in_at: datetime | None = Field(default=None, description="The first check-in.")
-    checked_in_by: str | None = Field(default=None, description="Who made it.")
-
-
-class DuplicateEnvelope(BaseModel):
-    error: DuplicateOut
-
-
 def _hours(body: VisitHoursIn) -> dict:
     return {"visit_minutes": body.visit_minutes, "capacity": body.capacity,
             "weekly": {day: [(h.starts, h.ends) for h in hours]
@@ -268,7 +253,7 @@ def visit_calendar(visit_id: uuid.UUID, locale: RequestLocale,
 
 
 @router.get("/leads/{lead_id}/check-in-passes", response_model=Page[PassOut],
-            name="list_check_in_passes", tags=["check-in"], responses=errors(404))
+            name="list_check_in_passes", tags=["visits"], responses=errors(404))
 def list_check_in_passes(lead_id: uuid.UUID, caller: CurrentCaller) -> Page[PassOut]:
     """What the lead's owner shows the business on site (the job's pass once awarded, and each
     booked visit's). Empty for anyone else: the business scans them, it never reads them."""
@@ -282,11 +267,7 @@ def list_check_in_passes(lead_id: uuid.UUID, caller: CurrentCaller) -> Page[Pass
 
 
 @router.post("/check-ins", status_code=201, response_model=CheckInOut, name="check_in",
-             tags=["check-in"], responses={
-                 **errors(403, 404, 422),
-                 409: {"model": DuplicateEnvelope,
-                       "description": "Already checked in (the duplicate contract), or the "
-                                      "pass expired or is no longer current."}})
+             tags=["visits"], responses=errors(403, 404, 409, 422))
 def check_in(body: CheckInIn, caller: CurrentCaller) -> CheckInOut:
     """Consume a pass on site, by its QR link's token or its short code (the business's
     members). The first scan checks in; any later one answers 409 `already_checked_in` with
@@ -303,7 +284,7 @@ def check_in(body: CheckInIn, caller: CurrentCaller) -> CheckInOut:
 
 
 @router.get("/leads/{lead_id}/check-ins", response_model=Page[CheckInOut],
-            name="list_check_ins", tags=["check-in"], responses=errors(404))
+            name="list_check_ins", tags=["visits"], responses=errors(404))
 def list_check_ins(lead_id: uuid.UUID, caller: CurrentCaller) -> Page[CheckInOut]:
     """The lead's check-ins: its two sides and admins."""
     with unit_of_work(caller) as session:
