@@ -30,11 +30,11 @@ def test_hours_a_booking_and_a_one_time_check_in(page, browser, app_url) -> None
     page.goto("/pro/profile")
     hours = page.locator("#visit-hours")
     expect(hours).to_be_visible()
-    boxes = hours.get_by_role("checkbox")
-    expect(boxes).to_have_count(7)
-    for n in range(7):  # a controlled box: it shows checked once the server answered
-        boxes.nth(n).click()
-        expect(boxes.nth(n)).to_be_checked()
+    days = hours.locator(".vh-day")
+    expect(days).to_have_count(7)
+    for n in range(7):  # each day's toggle shows it open once the server answered
+        days.nth(n).click()
+        expect(days.nth(n)).to_have_attribute("aria-pressed", "true")
     page.click("#vh-save")
     expect(hours).to_contain_text("נשמרו")
     save_shots(browser, app_url, pro, "/pro/profile", "#visit-hours", "visit-hours")

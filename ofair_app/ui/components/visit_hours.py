@@ -95,7 +95,7 @@ class VisitHoursMixin(rx.State, mixin=True):
     @rx.event
     def set_day(self, index: int, key: str, value: str):
         if 0 <= index < len(self.vh_days) and key in {"from", "to", "from2", "to2"}:
-            self.vh_days[index][key] = value[:5]
+            self.vh_days[index][key] = "" if value == NONE else value[:5]
 
     @rx.event
     def toggle_day(self, index: int, value: bool):
@@ -203,20 +203,37 @@ def _choice(state, name: str, label: str, choices: tuple[str, ...], value, on_ch
     )
 
 
+# Times a stretch can start or end at, every half hour (a list, not the browser's own time
+# field: one stop for the keyboard, the same 24-hour clock in every browser and language).
+TIMES = tuple(f"{h:02d}:{m:02d}" for h in range(5, 24) for m in (0, 30))
+NONE = "-"  # a select item's value cannot be empty
+
+
 def _time_input(state, index, key: str, value, label) -> rx.Component:
-    return rx.input(type="time", value=value, step="300", size="2", min_height="44px",
-                    on_change=lambda v: state.set_day(index, key, v), aria_label=label,
-                    dir="ltr", width="7.5rem")
+    items = [rx.select.item(t("ui.visit_hours.none"), value=NONE)] if key.endswith("2") else []
+    return rx.select.root(
+        rx.select.trigger(aria_label=label, min_height="44px", width="6.5rem", dir="ltr"),
+        rx.select.content(*items, *(rx.select.item(x, value=x) for x in TIMES),
+                          position="popper"),
+        value=rx.cond(value == "", NONE, value),
+        on_change=lambda v: state.set_day(index, key, v),
+        size="2",
+    )
 
 
 def _day_row(state, row: rx.Var, index) -> rx.Component:
     open_ = row["open"] != ""
     return rx.vstack(
         rx.hstack(
-            rx.box(
-                rx.checkbox(row["label"], checked=open_, size="3",
-                            on_change=lambda v: state.toggle_day(index, v)),
-                display="flex", align_items="center", min_height="44px", min_width="7rem",
+            rx.button(
+                rx.icon(rx.cond(open_, "square-check", "square"), size=18),
+                row["label"],
+                type="button", variant=rx.cond(open_, "soft", "outline"),
+                color_scheme=rx.cond(open_, "teal", "gray"), size="2", min_height="44px",
+                min_width="8rem", justify_content="start",
+                aria_pressed=rx.cond(open_, "true", "false"),
+                on_click=state.toggle_day(index, ~open_),
+                class_name="vh-day",
             ),
             rx.cond(
                 open_,
