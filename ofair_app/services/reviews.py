@@ -27,7 +27,7 @@ from sqlmodel import Session, col, func, select
 from ofair_app.db.engine import SYSTEM, Caller, trusted_step
 from ofair_app.domain import reviews as rules
 from ofair_app.domain.cursor import CursorCodec
-from ofair_app.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ofair_app.domain.errors import Conflict, FieldErrors, Forbidden, InvalidInput, NotFound
 from ofair_app.domain.identity import clean_text
 from ofair_app.domain.leads import LeadStatus
 from ofair_app.models import Lead, Professional, Review, User
@@ -93,28 +93,17 @@ class Summary:
 
 
 def _clean(data: ReviewInput) -> tuple[rules.Scores, str, rules.Display]:
-    errors: dict[str, str] = {}
-    params: dict[str, dict[str, object]] = {}
-    scores = body = None
-    try:
-        scores = rules.check_scores({"rating": data.rating, "quality": data.quality,
-                                     "punctuality": data.punctuality, "price": data.price,
-                                     "attitude": data.attitude})
-    except InvalidInput as error:
-        errors.update(error.fields)
-        params.update(error.field_params)
-    try:
-        body = rules.check_text(data.body, field="body", limit=rules.BODY_MAX)
-    except InvalidInput as error:
-        errors.update(error.fields)
-        params.update(error.field_params)
-    try:
-        display = rules.Display(data.display)
-    except ValueError:
-        errors["display"] = "errors.field.invalid"
-        params["display"] = {}
-    if errors:
-        raise InvalidInput(fields=errors, field_params=params)
+    """Every bad field of the review at once (422), or its clean values."""
+    errors = FieldErrors()
+    scores = errors.check(rules.check_scores, {
+        "rating": data.rating, "quality": data.quality, "punctuality": data.punctuality,
+        "price": data.price, "attitude": data.attitude})
+    body = errors.check(rules.check_text, data.body, field="body", limit=rules.BODY_MAX)
+    display = (rules.Display(data.display)
+               if data.display in {d.value for d in rules.Display} else None)
+    if display is None:
+        errors.add("display", "errors.field.invalid")
+    errors.raise_if_any()
     return scores, body, display  # type: ignore[return-value]
 
 
