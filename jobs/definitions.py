@@ -94,12 +94,15 @@ def expire_referrals(*, as_of: datetime) -> str:
 
 @job("auto_confirm_completion", minute=20)
 def auto_confirm_completion(*, as_of: datetime) -> str:
-    """Close jobs whose owner did not confirm within AUTO_CONFIRM_DAYS of completion."""
-    from ofair_app.services import payments
+    """Close jobs whose owner did not confirm within AUTO_CONFIRM_DAYS of completion, and
+    approve the milestones said done that long ago."""
+    from ofair_app.services import milestones, payments
 
     closed = in_batches(lambda session, limit: payments.auto_confirm_due(
         session=session, now=as_of, limit=limit), 500)
-    return f"closed {closed} jobs"
+    approved = in_batches(lambda session, limit: milestones.auto_approve_due(
+        session=session, now=as_of, limit=limit), 500)
+    return f"closed {closed} jobs, approved {approved} milestones"
 
 
 @job("reminders", minute=25)
@@ -117,7 +120,8 @@ def reminders(*, as_of: datetime) -> str:
 
 @job("release_holds", minute=30)
 def release_holds(*, as_of: datetime) -> str:
-    """Release held money HOLD_PERIOD_DAYS after a job closed (never while disputed).
+    """Release held money HOLD_PERIOD_DAYS after a job closed, or a step of a job in
+    milestones was approved (never while disputed).
 
     One thread walks the closed jobs a stretch at a time; `RELEASE_WORKERS` threads release
     the stretches, each in its own transaction, so the database writes one stretch on each
@@ -148,6 +152,12 @@ def release_holds(*, as_of: datetime) -> str:
                 break
             after = closed.last
         released = sum(stretch.result() for stretch in stretches)
+    while True:  # then the approved steps of jobs in milestones
+        with unit_of_work(SYSTEM) as session:
+            steps = payments.release_steps(session=session, now=as_of, limit=RELEASE_BATCH)
+        released += steps.posted
+        if steps.claimed < RELEASE_BATCH:
+            break
     return f"released {released} holds"
 
 

@@ -66,6 +66,7 @@ class LeadSituation:
     released: bool = False  # that money has been released to the parties
     b2b: bool = False  # b2b settlement: the client pays the performer, not the platform
     hidden: bool = False  # an admin took it off the board: no offers, referrals or awards
+    plan: str | None = None  # a milestone plan: "proposed" (not agreed yet) or "agreed"
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def allowed_actions(role: ViewerRole, situation: LeadSituation) -> frozenset[Lea
             allowed.add(LeadAction.view_performer)
         if status == LeadStatus.awarded:
             allowed |= {LeadAction.change_price, LeadAction.cancel_award}
-            if not situation.b2b:
+            if not situation.b2b and situation.plan is None:
                 allowed.add(payment_step(role))
         if status == LeadStatus.completed:
             allowed.add(LeadAction.confirm_done)
@@ -127,16 +128,18 @@ def allowed_actions(role: ViewerRole, situation: LeadSituation) -> frozenset[Lea
         allowed.add(LeadAction.view_client)
         if status == LeadStatus.awarded:
             allowed |= {LeadAction.change_price, LeadAction.decline_award}
-            if situation.b2b:
+            if situation.b2b:  # refused (409) while a milestone plan waits for agreement
                 allowed.add(LeadAction.start_work)
-        if status == LeadStatus.in_progress:
+        if status == LeadStatus.in_progress and situation.plan is None:
             allowed.add(LeadAction.mark_done)
     elif role == ViewerRole.admin:
         allowed.add(LeadAction.view_client)
         if status in AWARD_STANDS:
             allowed.add(LeadAction.view_performer)
-    if role in PARTIES and disputable:
-        allowed.add(LeadAction.open_dispute)
+    if role in PARTIES and disputable and situation.plan is None:
+        allowed.add(LeadAction.open_dispute)  # a job in milestones: a step at a time
+    if situation.plan == "agreed":  # its price is the plan's, and it is paid a step at a time
+        allowed -= {LeadAction.change_price, LeadAction.pay, LeadAction.send_payment_link}
     if role in (ViewerRole.proposer, ViewerRole.visitor) and status == LeadStatus.active:
         if situation.my_proposal == ProposalStatus.pending:
             allowed.add(LeadAction.withdraw_proposal)

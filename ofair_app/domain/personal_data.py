@@ -247,6 +247,39 @@ REGISTRY: tuple[Table, ...] = (
         erase_where="user_id = :user_id",
         retention="with the lead (the proof the job was attended)"),
     Table(
+        "milestone_plans",
+        {"proposed_by": L, "agreed_by": L},
+        subject=f"proposed_by = :user_id OR agreed_by = :user_id OR {_OWN_LEADS}",
+        erasure=Erasure.keep, erase_where="proposed_by = :user_id OR agreed_by = :user_id",
+        retention="with the lead (the terms both sides agreed to)",
+        legal_hold="the other side's record of the deal; the person is only a link,"
+                   " pseudonymous once the account closes"),
+    Table(
+        "milestones",
+        {"approved_by": L},
+        subject=f"approved_by = :user_id OR {_OWN_LEADS}", erasure=Erasure.keep,
+        erase_where="approved_by = :user_id",
+        retention="with the lead (each step's amount, dates and approval)",
+        legal_hold="the record of what was paid and released for each step (bookkeeping);"
+                   " the person is only a link"),
+    Table(
+        "milestone_updates",
+        {"author_user_id": L,
+         "body": Column(Category.free_text, erase=False,
+                        note="the business's note on the work it did")},
+        subject=f"author_user_id = :user_id OR {_OWN_LEADS}", erasure=Erasure.keep,
+        erase_where="author_user_id = :user_id",
+        retention="with the lead (the record of the work, shown to the client)",
+        legal_hold="the business's record of the work it did for the client, and the"
+                   " client's evidence in a dispute"),
+    Table(
+        "milestone_photos",
+        {"storage_key": Column(Category.file), "filename": Column(Category.free_text),
+         "uploaded_by": L},
+        subject=f"uploaded_by = :user_id OR {_OWN_LEADS}", erasure=Erasure.delete,
+        erase_where="uploaded_by = :user_id",
+        retention="with the lead (the record of the work)"),
+    Table(
         "proposal_attachments",
         {"storage_key": Column(Category.file), "filename": Column(Category.free_text),
          "uploaded_by": L},

@@ -18,6 +18,12 @@ from ofair_app.models.leads import (
     SubscriptionPlan,
     SubscriptionStatus,
 )
+from ofair_app.models.milestones import (
+    Milestone,
+    MilestonePhoto,
+    MilestonePlan,
+    MilestoneUpdate,
+)
 from ofair_app.models.money import (
     Dispute,
     LedgerAccount,
@@ -108,6 +114,10 @@ __all__ = [
     "Locale",
     "LocalityRow",
     "MemberRole",
+    "Milestone",
+    "MilestonePhoto",
+    "MilestonePlan",
+    "MilestoneUpdate",
     "Notification",
     "NotificationPreference",
     "OtpCode",

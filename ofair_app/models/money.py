@@ -25,6 +25,7 @@ class Payment(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     lead_id: uuid.UUID = Field(foreign_key="leads.id")
     proposal_id: uuid.UUID = Field(foreign_key="proposals.id")
+    milestone_id: uuid.UUID | None = Field(default=None, foreign_key="milestones.id")
     payer_user_id: uuid.UUID = Field(foreign_key="users.id")
     performer_professional_id: uuid.UUID = Field(foreign_key="professionals.id")
     referrer_professional_id: uuid.UUID | None = Field(default=None,
@@ -125,6 +126,7 @@ class Dispute(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     lead_id: uuid.UUID = Field(foreign_key="leads.id")
     payment_id: uuid.UUID | None = Field(default=None, foreign_key="payments.id")  # b2b: none
+    milestone_id: uuid.UUID | None = Field(default=None, foreign_key="milestones.id")
     opened_by: uuid.UUID = Field(foreign_key="users.id")
     party: str = Field(max_length=10)  # owner | performer
     reason: str = Field(max_length=2000)

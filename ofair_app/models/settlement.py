@@ -24,7 +24,8 @@ class B2bCharge(SQLModel, table=True):
     __tablename__ = "b2b_charges"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    lead_id: uuid.UUID = Field(foreign_key="leads.id", unique=True)
+    lead_id: uuid.UUID = Field(foreign_key="leads.id")
+    milestone_id: uuid.UUID | None = Field(default=None, foreign_key="milestones.id")
     performer_professional_id: uuid.UUID = Field(foreign_key="professionals.id")
     referrer_professional_id: uuid.UUID | None = Field(default=None,
                                                        foreign_key="professionals.id")

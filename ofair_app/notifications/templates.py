@@ -69,6 +69,11 @@ TEMPLATES: dict[str, frozenset[str]] = {
     "visit_rescheduled": frozenset({"sms", "email"}),
     "visit_reminder": frozenset({"sms", "email"}),
     "checked_in": frozenset({"sms", "email"}),
+    "milestone_plan_proposed": frozenset({"sms", "email"}),
+    "milestone_plan_agreed": frozenset({"sms", "email"}),
+    "milestone_submitted": frozenset({"sms", "email"}),
+    "milestone_approved": frozenset({"sms", "email"}),
+    "milestone_update": frozenset({"sms", "email"}),
     # Marketing (sent only with an opt-in; the outbox adds the ad marking and the opt-out).
     "marketing_update": frozenset({"sms", "email"}),
 }

@@ -22,15 +22,18 @@ from ofair_app.db.engine import SYSTEM, Caller, trusted_step, unit_of_work
 from ofair_app.domain import identity
 from ofair_app.domain import leads as lead_rules
 from ofair_app.domain import ledger as book
+from ofair_app.domain import milestones as milestone_rules
 from ofair_app.domain import payments as pay_rules
 from ofair_app.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ofair_app.domain.leads import Event, LeadStatus
 from ofair_app.domain.ledger import TxKind
-from ofair_app.models import AccessReason, Dispute, Lead, Payment
+from ofair_app.domain.settlement import ChargeStatus
+from ofair_app.models import AccessReason, B2bCharge, Dispute, Lead, Milestone, Payment
 from ofair_app.models._base import utcnow
 from ofair_app.services import (
     audit,
     ledger,
+    milestones,
     notifications,
     payments,
     reviews,
@@ -55,8 +58,10 @@ class NotDisputable(Conflict):
     code, message_key = "not_disputable", "errors.dispute.not_disputable"
 
 
-def open_dispute(*, session: Session, caller: Caller, lead_id: uuid.UUID, reason: str) -> Dispute:
-    """The owner or the performer contests a paid job before its money is released."""
+def open_dispute(*, session: Session, caller: Caller, lead_id: uuid.UUID, reason: str,
+                 milestone_id: object = None) -> Dispute:
+    """The owner or the performer contests a paid job before its money is released; a job in
+    milestones, one step of it (`milestone_id`), which alone is frozen."""
     users.require_user(caller)
     lead = lead_service.find_lead(session, lead_id)
     relation = lead_service.relation_to(lead, caller)
@@ -72,6 +77,11 @@ def open_dispute(*, session: Session, caller: Caller, lead_id: uuid.UUID, reason
     with trusted_step(session, caller):
         locked = session.exec(select(Lead).where(Lead.id == lead.id).with_for_update()
                               .execution_options(populate_existing=True)).one()
+        plan = milestones.agreed_plan(session, lead.id)
+    if plan is not None:
+        return _open_step_dispute(session, caller, locked, party, text, milestone_id)
+    if milestone_id is not None:
+        raise NotFound("errors.milestone.not_found")
     payment = session.exec(select(Payment).where(
         Payment.lead_id == lead.id, col(Payment.status).in_(list(pay_rules.PAID)))).first()
     b2b = payment is None and settlement.b2b()
@@ -94,7 +104,47 @@ def open_dispute(*, session: Session, caller: Caller, lead_id: uuid.UUID, reason
         locked.status = lead_rules.next_status(locked.status, Event.dispute)
         session.add(locked)
         session.flush()
-    # the other side of the job, and the admins who will decide
+    _tell_dispute(session, caller, lead, party)
+    return dispute
+
+
+def _open_step_dispute(session: Session, caller: Caller, lead: Lead, party: str, reason: str,
+                       milestone_id: object) -> Dispute:
+    """A step of a job in milestones contested: paid and not released (escrow), or under way,
+    or approved with its charge not yet on a statement (b2b). The job goes on meanwhile."""
+    step = milestones.step_to_dispute(session, caller, lead, milestone_id)
+    with trusted_step(session, caller):
+        payment = session.exec(select(Payment).where(
+            Payment.milestone_id == step.id, col(Payment.status).in_(list(pay_rules.PAID)))
+        ).first()
+        released = payment is not None and ledger.was_released(session, payment.id)
+        charge = session.exec(select(B2bCharge).where(B2bCharge.milestone_id == step.id)
+                              ).first() if payment is None else None
+    b2b = payment is None and settlement.b2b()
+    if b2b:
+        ok = lead.status == LeadStatus.in_progress and (
+            charge is None or charge.status == ChargeStatus.open)
+    else:
+        ok = payment is not None and not released
+    if not ok:
+        raise NotDisputable(params={"status": str(step.status)})
+    dispute = Dispute(lead_id=lead.id, payment_id=payment.id if payment else None,
+                      milestone_id=step.id, opened_by=caller.user_id, party=party,
+                      reason=reason)
+    session.add(dispute)
+    try:
+        session.flush()
+    except IntegrityError as error:
+        raise NotDisputable(params={"status": str(LeadStatus.disputed)}) from error
+    milestones.freeze(session, caller, step)
+    if b2b:
+        settlement.freeze(session, caller, lead.id, step.id)
+    _tell_dispute(session, caller, lead, party)
+    return dispute
+
+
+def _tell_dispute(session: Session, caller: Caller, lead: Lead, party: str) -> None:
+    """The other side of the job, and the admins who will decide."""
     other_users = [lead.owner_user_id] if party == "performer" else []
     other_businesses = ([lead.performer_professional_id] if party == "owner"
                         and lead.performer_professional_id else [])
@@ -107,7 +157,6 @@ def open_dispute(*, session: Session, caller: Caller, lead_id: uuid.UUID, reason
     notifications.tell(session=session, caller=caller, template="dispute_opened", admins=True,
                        params={"lead_title": short_title(lead),
                                "url": f"{base}/admin/disputes"})
-    return dispute
 
 
 def open_disputes(*, session: Session, caller: Caller) -> list[Dispute]:
@@ -127,10 +176,12 @@ class QueueItem:
 def queue(*, session: Session, caller: Caller) -> list[QueueItem]:
     """The open disputes with what an admin needs to judge them."""
     rows = session.exec(select(Dispute, Lead.title,
-                               func.coalesce(Payment.final_amount, Lead.final_amount, 0),
+                               func.coalesce(Payment.final_amount, Milestone.amount,
+                                             Lead.final_amount, 0),
                                func.coalesce(Payment.refunded_amount, 0))
                         .join(Lead, col(Lead.id) == Dispute.lead_id)
                         .outerjoin(Payment, col(Payment.id) == Dispute.payment_id)
+                        .outerjoin(Milestone, col(Milestone.id) == Dispute.milestone_id)
                         .where(col(Dispute.id).in_([d.id for d in open_disputes(
                             session=session, caller=caller)]))
                         .order_by(col(Dispute.created_at))).all()
@@ -202,6 +253,10 @@ def _finish(session: Session, caller: Caller, dispute: Dispute, resolution: Reso
         notifications.tell(session=session, caller=caller, template="dispute_resolved",
                            businesses=[lead.performer_professional_id],
                            params={"lead_title": title, "url": f"{base}/pro/leads/{lead.id}"})
+    if dispute.milestone_id is not None:  # a step: cancelled, or approved as it stands
+        milestones.after_dispute(session, caller, dispute.milestone_id,
+                                 cancelled=resolution == Resolution.refund_full)
+        session.refresh(lead)
     if lead.status == LeadStatus.closed:  # the job stands: its owner may now review it
         reviews.request(session, caller, lead)
     return dispute
@@ -256,20 +311,29 @@ def _resolve_b2b(session: Session, caller: Caller, dispute_id: uuid.UUID,
     much (the performer gives it back to the client) and its charge follows the new price."""
     dispute = _lock_dispute(session, dispute_id)  # admins act as the platform: no RLS step
     lead = session.exec(select(Lead).where(Lead.id == dispute.lead_id).with_for_update()).one()
+    step = session.exec(select(Milestone).where(Milestone.id == dispute.milestone_id)
+                        .with_for_update()).first() if dispute.milestone_id else None
     refund: Decimal | None = None
     if resolution == Resolution.refund_partial:
         if refund_amount is None:
             raise InvalidInput(fields={"refund_amount": "errors.field.required"})
         price = lead.final_amount or Decimal("0")
+        least = get_settings().min_job_amount
+        if step is not None:  # the step's price is lowered, and the job's with it
+            price, least = step.amount, milestone_rules.MIN_STEP_AMOUNT
         refund = lead_rules.parse_money(
             refund_amount, field="refund_amount", minimum=Decimal("0.01"),
-            maximum=price - get_settings().min_job_amount)
-        lead.final_amount = price - refund
+            maximum=price - least)
+        if step is not None:
+            step.amount = price - refund
+            session.add(step)
+        lead.final_amount = (lead.final_amount or Decimal("0")) - refund if step is not None \
+            else price - refund
         session.add(lead)
         session.flush()
     elif resolution == Resolution.refund_full:
-        refund = lead.final_amount
+        refund = step.amount if step is not None else lead.final_amount
     resolved = _finish(session, caller, dispute, resolution, refund, note)
     settlement.after_dispute(session, caller, lead, dispute_id=dispute.id,
-                             cancelled=resolution == Resolution.refund_full)
+                             cancelled=resolution == Resolution.refund_full, milestone=step)
     return resolved

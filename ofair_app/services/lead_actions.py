@@ -23,6 +23,7 @@ from ofair_app.domain.proposals import ProposalStatus
 from ofair_app.models import (
     AccessReason,
     Lead,
+    MilestonePlan,
     Payment,
     PerformerContactReveal,
     Professional,
@@ -64,6 +65,18 @@ def _money_held(session: Session, lead: Lead) -> tuple[bool, bool]:
     return True, ledger.was_released(session, payment.id)
 
 
+def _plan(session: Session, lead: Lead) -> str | None:
+    """Whether the job has a milestone plan: "proposed", "agreed", or None (read as the
+    caller: only its two sides and admins see a plan, and only they have steps it changes)."""
+    if lead.performer_professional_id is None:
+        return None
+    found = session.exec(select(MilestonePlan.proposal_id, MilestonePlan.agreed_at).where(
+        MilestonePlan.lead_id == lead.id)).first()
+    if found is None:
+        return None
+    return "agreed" if found[1] is not None else "proposed"
+
+
 def actions_on(session: Session, caller: Caller, lead: Lead) -> ViewerActions:
     """`for_viewer` for a lead already read (or locked) in this transaction."""
     relation = lead_service.relation_to(lead, caller)
@@ -77,7 +90,7 @@ def actions_on(session: Session, caller: Caller, lead: Lead) -> ViewerActions:
     return rules.actions_for(role, LeadSituation(
         lead_type=lead.type, status=lead.status, my_proposal=my_proposal, paid=paid,
         released=released, b2b=get_settings().settlement_mode == "b2b",
-        hidden=lead.hidden_at is not None))
+        hidden=lead.hidden_at is not None, plan=_plan(session, lead)))
 
 
 def for_viewer(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> ViewerActions:

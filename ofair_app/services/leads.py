@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -21,7 +22,12 @@ from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
 from ofair_app import reference
-from ofair_app.adapters.storage import get_storage, safe_filename, validate_upload
+from ofair_app.adapters.storage import (
+    ALLOWED_DOCUMENT_TYPES,
+    get_storage,
+    safe_filename,
+    validate_upload,
+)
 from ofair_app.db.engine import Caller
 from ofair_app.domain import commission, identity
 from ofair_app.domain import leads as rules
@@ -539,10 +545,10 @@ def add_attachment(*, session: Session, caller: Caller, lead_id: uuid.UUID, file
 
 
 def store_file(session: Session, model: type[T], prefix: str, filename: str, data: bytes,
-               **fields: object) -> T:
-    """Check an upload (type read from the bytes), write its row, then store its bytes: RLS
-    refuses the row before any byte is stored."""
-    content_type = validate_upload(data, filename)
+               allowed: Collection[str] = ALLOWED_DOCUMENT_TYPES, **fields: object) -> T:
+    """Check an upload (type read from the bytes, one of `allowed`), write its row, then store
+    its bytes: RLS refuses the row before any byte is stored."""
+    content_type = validate_upload(data, filename, allowed)
     file_id = uuid.uuid4()
     row = model(id=file_id, storage_key=f"{prefix}/{file_id}{_EXTENSIONS[content_type]}",
                 filename=safe_filename(filename), content_type=content_type,

@@ -42,16 +42,19 @@ from ofair_app.db.group_commit import GroupCommit
 from ofair_app.domain import lead_actions as action_rules
 from ofair_app.domain import leads as lead_rules
 from ofair_app.domain import ledger as book
+from ofair_app.domain import milestones as milestone_rules
 from ofair_app.domain import payments as rules
-from ofair_app.domain.errors import Conflict, Forbidden, NotFound
+from ofair_app.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ofair_app.domain.lead_actions import LeadAction
 from ofair_app.domain.leads import Event, LeadStatus, LeadType
 from ofair_app.domain.ledger import TxKind
+from ofair_app.domain.milestones import MilestoneStatus
 from ofair_app.domain.payments import EventOutcome, PaymentStatus
 from ofair_app.domain.proposals import ProposalStatus
 from ofair_app.i18n import money
 from ofair_app.models import (
     Lead,
+    Milestone,
     Payment,
     PaymentWebhookEvent,
     Professional,
@@ -65,6 +68,7 @@ from ofair_app.observability import logs, metrics
 from ofair_app.services import (
     lead_actions,
     ledger,
+    milestones,
     notifications,
     proposals,
     referrals,
@@ -100,11 +104,12 @@ def shares_of(payment: Payment | Row) -> book.Shares:
 
 
 def _prepare(session: Session, caller: Caller, proposal_id: uuid.UUID,
-             step: LeadAction | None) -> tuple[Payment, bool]:
+             step: LeadAction | None,
+             milestone_id: uuid.UUID | None = None) -> tuple[Payment, bool]:
     """(the payment to send to the provider, whether it still needs a checkout). Locks the
     lead; the owner only, and only by its own way of paying (`step`: the client pays, a
     referrer sends the link; None: whichever is the caller's); a second call finds the first
-    payment."""
+    payment. A job agreed in milestones is paid a step at a time (`milestone_id`)."""
     users.require_user(caller)
     proposal = session.get(Proposal, proposal_id)
     if proposal is None:
@@ -116,13 +121,17 @@ def _prepare(session: Session, caller: Caller, proposal_id: uuid.UUID,
         raise action_rules.NotYourStep(params={"action": str(step or LeadAction.pay)})
     # A price change holds the lead's lock too: read the price as it stands now.
     session.refresh(proposal)
+    step_paid = _milestone_to_pay(session, caller, lead, milestone_id)
     live = session.exec(select(Payment).where(
-        Payment.lead_id == lead.id, col(Payment.status).in_(list(rules.LIVE)))).first()
+        Payment.lead_id == lead.id, col(Payment.status).in_(list(rules.LIVE)),
+        col(Payment.milestone_id).is_not_distinct_from(milestone_id))).first()
     if live is not None:
         if live.proposal_id != proposal.id or live.status in rules.PAID:
             raise Conflict("errors.payment.exists", code="payment_exists")
         return live, live.status == PaymentStatus.created
-    if lead.status != LeadStatus.awarded or proposal.status != ProposalStatus.accepted:
+    payable = (LeadStatus.awarded, LeadStatus.in_progress) if step_paid else (
+        LeadStatus.awarded,)
+    if lead.status not in payable or proposal.status != ProposalStatus.accepted:
         raise Conflict("errors.payment.not_awarded", code="not_awarded",
                        params={"status": str(lead.status)})
     performer = session.get(Professional, proposal.professional_id)
@@ -131,9 +140,11 @@ def _prepare(session: Session, caller: Caller, proposal_id: uuid.UUID,
                    if lead.type == LeadType.professional_referral
                    and lead.owner_professional_id != proposal.professional_id else None)
     parts = lead_service.split_at(
-        proposal.price, lead.type, share=share if referrer_id else Decimal("0"),
+        step_paid.amount if step_paid else proposal.price, lead.type,
+        share=share if referrer_id else Decimal("0"),
         subscribed=performer is not None and subscriptions.is_subscribed(performer))
     payment = Payment(lead_id=lead.id, proposal_id=proposal.id, payer_user_id=caller.user_id,
+                      milestone_id=milestone_id,
                       performer_professional_id=proposal.professional_id,
                       referrer_professional_id=referrer_id if parts.referrer_fee else None,
                       provider=get_settings().psp_provider, currency=rules.CURRENCY,
@@ -148,35 +159,67 @@ def _prepare(session: Session, caller: Caller, proposal_id: uuid.UUID,
     return payment, True
 
 
-def pay(*, caller: Caller, proposal_id: uuid.UUID) -> Payment:
+def _milestone_to_pay(session: Session, caller: Caller, lead: Lead,
+                      milestone_id: uuid.UUID | None) -> Milestone | None:
+    """The step being paid, when the job was agreed in milestones (then one must be named; a
+    plan still waiting for the other side's word must be agreed or withdrawn first)."""
+    with trusted_step(session, caller):
+        plan = milestones.plan_for(session, lead.id)
+        step = session.get(Milestone, milestone_id) if milestone_id is not None else None
+    if plan is None:
+        if milestone_id is not None:
+            raise NotFound("errors.milestone.not_found")
+        return None
+    if plan.agreed_at is None:
+        raise milestone_rules.PlanPending()
+    if milestone_id is None:
+        raise InvalidInput(fields={"milestone_id": "errors.milestone.required"})
+    if step is None or step.lead_id != lead.id:
+        raise NotFound("errors.milestone.not_found")
+    if step.status != MilestoneStatus.open:
+        raise milestone_rules.WrongStatus(params={"status": step.status})
+    return step
+
+
+def pay(*, caller: Caller, proposal_id: uuid.UUID,
+        milestone_id: uuid.UUID | None = None) -> Payment:
     """The client of a consumer request pays the accepted offer: the payment whose checkout
     (the card form) they are sent to. Anyone else, a referrer included, gets 403
     `not_your_step`."""
-    return _initiate(caller=caller, proposal_id=proposal_id, step=LeadAction.pay)
+    return _initiate(caller=caller, proposal_id=proposal_id, step=LeadAction.pay,
+                     milestone_id=milestone_id)
 
 
-def send_payment_link(*, caller: Caller, proposal_id: uuid.UUID) -> Payment:
+def send_payment_link(*, caller: Caller, proposal_id: uuid.UUID,
+                      milestone_id: uuid.UUID | None = None) -> Payment:
     """The referrer of a professional lead has the payment link texted to its client (again,
     while the payment is still open). The referrer is never sent to the card form; anyone
     else, the consumer of a request included, gets 403 `not_your_step`."""
     return _initiate(caller=caller, proposal_id=proposal_id,
-                     step=LeadAction.send_payment_link)
+                     step=LeadAction.send_payment_link, milestone_id=milestone_id)
 
 
-def initiate(*, caller: Caller, proposal_id: uuid.UUID) -> Payment:
+def initiate(*, caller: Caller, proposal_id: uuid.UUID,
+             milestone_id: uuid.UUID | None = None) -> Payment:
     """The owner starts the payment of the accepted offer, in its own way (`pay` for a
     client, `send_payment_link` for a referrer): the split is frozen on a new payment, then
     the provider opens a checkout (outside any transaction). For a professional lead the
     client pays, so the link goes to the client by SMS. Calling again returns the same one."""
-    return _initiate(caller=caller, proposal_id=proposal_id, step=None)
+    return _initiate(caller=caller, proposal_id=proposal_id, step=None,
+                     milestone_id=milestone_id)
 
 
-def _initiate(*, caller: Caller, proposal_id: uuid.UUID, step: LeadAction | None) -> Payment:
+def _initiate(*, caller: Caller, proposal_id: uuid.UUID, step: LeadAction | None,
+              milestone_id: uuid.UUID | None = None) -> Payment:
     with unit_of_work(caller) as session:
-        payment, needs_checkout = _prepare(session, caller, proposal_id, step)
+        payment, needs_checkout = _prepare(session, caller, proposal_id, step, milestone_id)
         lead = session.get(Lead, payment.lead_id)
         assert lead is not None
         title, back = lead.title, lead_url_for_owner(lead)
+        if payment.milestone_id is not None:
+            with trusted_step(session, caller):
+                step_row = session.get(Milestone, payment.milestone_id)
+            title = f"{title} · {step_row.title}" if step_row else title
         if (not needs_checkout and step == LeadAction.send_payment_link
                 and payment.status == PaymentStatus.pending):
             with trusted_step(session, caller):  # the client's phone is the platform's to use
@@ -534,6 +577,8 @@ class _Deal:
     proposal_status: ProposalStatus | None
     proposal_price: Decimal | None
     other_payment: uuid.UUID | None
+    milestone_amount: Decimal | None = None  # a step's payment: the step's amount and status
+    milestone_status: str | None = None
 
 
 def _lock_deals() -> Select:
@@ -542,10 +587,13 @@ def _lock_deals() -> Select:
     other = aliased(Payment)
     other_live = (select(other.id).where(
         other.lead_id == Payment.lead_id, other.id != Payment.id,
+        col(other.milestone_id).is_not_distinct_from(Payment.milestone_id),
         col(other.status).in_(list(rules.LIVE))).limit(1).scalar_subquery())
-    return (select(Payment.id, Lead, Proposal.status, Proposal.price, other_live)
+    return (select(Payment.id, Lead, Proposal.status, Proposal.price, other_live,
+                   Milestone.amount, Milestone.status)
             .join(Lead, col(Lead.id) == Payment.lead_id)
             .outerjoin(Proposal, col(Proposal.id) == Payment.proposal_id)
+            .outerjoin(Milestone, col(Milestone.id) == Payment.milestone_id)
             .where(col(Payment.id).in_(bindparam("ids", expanding=True)))
             .order_by(col(Lead.id)).with_for_update(of=Lead))
 
@@ -558,8 +606,8 @@ def _deals(session: Session, payments: list[Payment]) -> dict[uuid.UUID, _Deal]:
     if not payments:
         return {}
     rows = session.execute(_LOCK_DEALS, {"ids": [payment.id for payment in payments]}).all()
-    return {payment_id: _Deal(lead, status, price, other_id)
-            for payment_id, lead, status, price, other_id in rows}
+    return {payment_id: _Deal(lead, status, price, other_id, step_amount, step_status)
+            for payment_id, lead, status, price, other_id, step_amount, step_status in rows}
 
 
 def handle_paid(session: Session, founds: list[ProviderPayment]) -> list[WebhookResult]:
@@ -588,8 +636,11 @@ def handle_paid(session: Session, founds: list[ProviderPayment]) -> list[Webhook
         holds.append(ledger.Posting(idempotency_key=f"hold:{payment.id}",
                                     payment_id=payment.id, pending_id=None,
                                     legs=book.hold(shares_of(payment))))
-        lead.status = lead_rules.next_status(lead.status, Event.start)
-        lead.final_amount = payment.final_amount
+        if lead.status == LeadStatus.awarded:  # the first payment (of the first step) starts it
+            lead.status = lead_rules.next_status(lead.status, Event.start)
+        deal = deals[payment.id]
+        lead.final_amount = payment.final_amount if payment.milestone_id is None \
+            else deal.proposal_price
         session.add(lead)
         notices.append(notifications.Notice(
             template="job_paid", businesses=(payment.performer_professional_id,),
@@ -624,13 +675,19 @@ def _judge_paid(session: Session, found: ProviderPayment, payment: Payment | Non
                                        f"expected {payment.psp_reference}")
     deal = deals[payment.id]
     lead = deal.lead
-    if lead.status != LeadStatus.awarded or \
+    payable = (LeadStatus.awarded, LeadStatus.in_progress) if payment.milestone_id else (
+        LeadStatus.awarded,)
+    if lead.status not in payable or \
             lead.performer_professional_id != payment.performer_professional_id:
         return _flag(session, payment, f"paid for a lead that is {lead.status}")
+    if payment.milestone_id is not None and (
+            deal.milestone_status != MilestoneStatus.open
+            or deal.milestone_amount != payment.final_amount):
+        return _flag(session, payment, f"paid for a milestone that is {deal.milestone_status}")
     # A checkout paid after it was closed (the events crossed) counts only if it is still
     # the deal: the agreed price unchanged and no newer payment started for the lead.
-    if deal.proposal_status != ProposalStatus.accepted or \
-            deal.proposal_price != payment.final_amount:
+    if deal.proposal_status != ProposalStatus.accepted or (
+            payment.milestone_id is None and deal.proposal_price != payment.final_amount):
         agreed = rules.money_text(deal.proposal_price) \
             if deal.proposal_price is not None else "none"
         return _flag(session, payment, f"paid {rules.money_text(payment.final_amount)}, "
@@ -660,7 +717,10 @@ def _refunded(session: Session, payment: Payment, cumulative: Decimal) -> Webhoo
     payment.refunded_amount = cumulative
     payment.status = rules.refund_status(payment.final_amount, cumulative)
     session.add(payment)
-    if payment.status == PaymentStatus.refunded:
+    if payment.status == PaymentStatus.refunded and payment.milestone_id is not None:
+        session.flush()
+        milestones.cancel_step(session, SYSTEM, payment.milestone_id)
+    elif payment.status == PaymentStatus.refunded:
         lead = session.exec(select(Lead).where(Lead.id == payment.lead_id)
                             .with_for_update()).one()
         if (lead.status, Event.cancel) in lead_rules.TRANSITIONS:
@@ -746,6 +806,9 @@ def complete(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> Lead:
     if lead.status != LeadStatus.in_progress:
         raise lead_rules.IllegalTransition(params={"status": str(lead.status),
                                                    "event": str(Event.complete)})
+    with trusted_step(session, caller):
+        if milestones.agreed_plan(session, lead.id) is not None:
+            raise milestone_rules.InSteps()
     lead = lead_service.find_lead(session, lead_id, lock=True)
     lead.status = lead_rules.next_status(lead.status, Event.complete)
     lead.completed_at = utcnow()
@@ -762,12 +825,16 @@ def complete(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> Lead:
 def confirm_completion(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> Lead:
     lead = lead_service.find_lead(session, lead_id, lock=True)
     lead_service.require_owner(session, lead, caller)
-    return _close(session, caller, lead)
+    with trusted_step(session, caller):
+        if milestones.agreed_plan(session, lead.id) is not None:
+            raise milestone_rules.InSteps()
+    return close_job(session, caller, lead)
 
 
-def _close(session: Session, caller: Caller, lead: Lead) -> Lead:
+def close_job(session: Session, caller: Caller, lead: Lead) -> Lead:
     """The job is closed: its money is released after the hold period (escrow), or what it
-    owes is recorded for the month's statement (b2b)."""
+    owes is recorded for the month's statement (b2b; a job in milestones recorded each step
+    as it was approved)."""
     lead.status = lead_rules.next_status(lead.status, Event.confirm)
     lead.closed_at = utcnow()
     session.add(lead)
@@ -789,7 +856,7 @@ def auto_confirm_due(*, session: Session, now: datetime, limit: int = 500) -> in
                                           col(Lead.completed_at) <= cutoff)
                        .limit(limit).with_for_update(skip_locked=True)).all()
     for lead in due:
-        _close(session, SYSTEM, lead)
+        close_job(session, SYSTEM, lead)
     return len(due)
 
 
@@ -819,7 +886,7 @@ _DUE_HOLDS = text("""
         SELECT t.id FROM ledger_transactions t
         WHERE t.payment_id = p.id AND t.kind = 'hold'
         ORDER BY t.id DESC LIMIT 1) AS hold ON true
-    WHERE l.status = 'closed'
+    WHERE l.status = 'closed' AND p.milestone_id IS NULL
       AND p.status = ANY(CAST(:paid AS text[]))
       AND NOT EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.pending_id = hold.id)
       AND NOT EXISTS (SELECT 1 FROM ledger_transactions x
@@ -878,5 +945,69 @@ def release_due(*, session: Session, now: datetime, limit: int = 5000) -> int:
         closed = closed_due(session=session, now=now, limit=limit, after=after)
         released += release_jobs(session=session, lead_ids=closed.ids)
         if len(closed.ids) < limit:
-            return released
+            break
         after = closed.last
+    while True:
+        steps = release_steps(session=session, now=now, limit=limit)
+        released += steps.posted
+        if steps.claimed < limit:
+            return released
+
+
+# The approved steps of jobs in milestones whose hold period has passed, claimed (marked
+# released) a stretch at a time: each is walked once, whether its money is posted now or
+# went out before (a dispute's decision) or was never held (b2b).
+_CLAIM_STEPS = text("""
+    WITH due AS (
+        SELECT id FROM milestones
+        WHERE status = 'approved' AND released_at IS NULL AND approved_at <= :cutoff
+        ORDER BY approved_at, id
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED)
+    UPDATE milestones m SET released_at = :now FROM due WHERE m.id = due.id
+    RETURNING m.id
+""")
+
+# Their payments' holds still open, locked (a refund being booked right now is waited for).
+_STEP_HOLDS = text("""
+    SELECT p.id, p.final_amount, p.refunded_amount, p.platform_commission, p.referrer_fee,
+           p.professional_net_amount, p.performer_professional_id,
+           p.referrer_professional_id, hold.id AS hold_id
+    FROM payments p
+    JOIN LATERAL (
+        SELECT t.id FROM ledger_transactions t
+        WHERE t.payment_id = p.id AND t.kind = 'hold'
+        ORDER BY t.id DESC LIMIT 1) AS hold ON true
+    WHERE p.milestone_id = ANY(CAST(:step_ids AS uuid[]))
+      AND p.status = ANY(CAST(:paid AS text[]))
+      AND NOT EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.pending_id = hold.id)
+      AND NOT EXISTS (SELECT 1 FROM ledger_transactions x
+                      WHERE x.payment_id = p.id AND x.kind = 'post')
+    ORDER BY p.id
+    FOR UPDATE OF p
+""")
+
+
+@dataclass(frozen=True)
+class StepsReleased:
+    claimed: int  # approved steps walked (fewer than the limit: the walk is over)
+    posted: int  # holds posted
+
+
+def release_steps(*, session: Session, now: datetime, limit: int = 5000) -> StepsReleased:
+    """Release the holds of steps approved more than HOLD_PERIOD_DAYS before `now` (the
+    `release_holds` job; system). A disputed step is not `approved`, so its money stays held;
+    running it again changes nothing more (each step is claimed once, each hold posted once)."""
+    cutoff = now - timedelta(days=get_settings().hold_period_days)
+    claimed = list(session.execute(_CLAIM_STEPS, {"cutoff": cutoff, "limit": limit,
+                                                  "now": now}).scalars())
+    if not claimed:
+        return StepsReleased(0, 0)
+    due = session.execute(_STEP_HOLDS, {"step_ids": claimed,
+                                        "paid": [str(status) for status in rules.PAID]}).all()
+    postings = [ledger.Posting(
+        idempotency_key=f"post:{row.hold_id}", payment_id=row.id, pending_id=row.hold_id,
+        legs=book.post(shares_of(row).scaled(row.final_amount - row.refunded_amount)))
+        for row in due]
+    return StepsReleased(len(claimed),
+                         len(ledger.record_many(session, kind=TxKind.post, postings=postings)))

@@ -16,11 +16,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, delete, func, select
 
 from ofair_app.db.engine import Caller, trusted_step
 from ofair_app.domain import identity
 from ofair_app.domain import leads as lead_rules
+from ofair_app.domain import milestones as milestone_rules
 from ofair_app.domain import proposals as rules
 from ofair_app.domain.errors import Conflict, FieldErrors, Forbidden, InvalidInput, NotFound
 from ofair_app.domain.leads import Event, LeadStatus
@@ -38,6 +39,7 @@ from ofair_app.models import (
     ContactAccessLog,
     Lead,
     LeadEvent,
+    MilestonePlan,
     Payment,
     PhoneRevelation,
     Professional,
@@ -316,6 +318,7 @@ def update_proposal(*, session: Session, caller: Caller, proposal_id: uuid.UUID,
         live = _open_checkout(session, caller, lead)
         if live is not None:
             raise CheckoutOpen(live)
+        _drop_plan(session, caller, lead)
         proposal.price = price
         session.add(LeadEvent(lead_id=lead.id, event=LeadEventKind.price_changed,
                               actor_user_id=caller.user_id,
@@ -325,6 +328,19 @@ def update_proposal(*, session: Session, caller: Caller, proposal_id: uuid.UUID,
     session.add(proposal)
     session.flush()
     return proposal
+
+
+def _drop_plan(session: Session, caller: Caller, lead: Lead) -> None:
+    """A new price: a milestone plan agreed on the old one stands (409, the price stays); one
+    not agreed yet no longer adds up, so it goes (its steps with it)."""
+    with trusted_step(session, caller):
+        plan = session.exec(select(MilestonePlan).where(MilestonePlan.lead_id == lead.id)
+                            ).first()
+        if plan is not None and plan.agreed_at is not None:
+            raise milestone_rules.PlanAgreed()
+        if plan is not None:
+            session.delete(plan)
+            session.flush()
 
 
 def withdraw_proposal(*, session: Session, caller: Caller, proposal_id: uuid.UUID) -> Proposal:
@@ -403,6 +419,9 @@ def end_award(session: Session, caller: Caller, lead: Lead, *, party: Party) -> 
     proposal.status = rules.move_proposal(party, proposal.status, target)
     session.add(proposal)
     session.flush()
+    with trusted_step(session, caller):  # its milestone plan, if any, ends with it
+        session.execute(delete(MilestonePlan).where(
+            col(MilestonePlan.lead_id) == lead.id))
     if party == Party.owner:
         notifications.tell(session=session, caller=caller, template="award_cancelled",
                            users=[proposal.created_by],

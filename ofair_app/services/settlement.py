@@ -32,6 +32,7 @@ from ofair_app.documents.pdf import shekels
 from ofair_app.domain import commission as commission_rules
 from ofair_app.domain import identity, tax
 from ofair_app.domain import leads as lead_rules
+from ofair_app.domain import milestones as milestone_rules
 from ofair_app.domain import settlement as rules
 from ofair_app.domain.errors import Conflict, Forbidden, NotFound
 from ofair_app.domain.lead_actions import LeadAction
@@ -44,6 +45,8 @@ from ofair_app.models import (
     B2bCredit,
     Lead,
     MemberRole,
+    Milestone,
+    MilestonePlan,
     Professional,
     ProfessionalMember,
     Proposal,
@@ -95,6 +98,10 @@ def start_work(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> Lead:
         proposal = session.exec(select(Proposal).where(
             Proposal.lead_id == locked.id, Proposal.status == ProposalStatus.accepted,
             Proposal.professional_id == locked.performer_professional_id)).one()
+        plan = session.exec(select(MilestonePlan).where(MilestonePlan.lead_id == locked.id)
+                            ).first()
+        if plan is not None and plan.agreed_at is None:
+            raise milestone_rules.PlanPending()
         locked.final_amount = proposal.price
         locked.status = lead_rules.next_status(locked.status, Event.start)
         session.add(locked)
@@ -102,17 +109,30 @@ def start_work(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> Lead:
     return locked
 
 
-def record_close(session: Session, caller: Caller, lead: Lead) -> B2bCharge | None:
-    """What the just-closed job owes, frozen now: the performer owes the platform its
-    commission and the referrer its fee (collected through the platform). Once per job."""
+def _charge_query(lead_id: uuid.UUID, milestone: Milestone | None):
+    return select(B2bCharge).where(
+        B2bCharge.lead_id == lead_id, col(B2bCharge.milestone_id).is_not_distinct_from(
+            milestone.id if milestone is not None else None))
+
+
+def record_close(session: Session, caller: Caller, lead: Lead,
+                 milestone: Milestone | None = None) -> B2bCharge | None:
+    """What the just-closed job (or the just-approved step of a job in milestones) owes,
+    frozen now: the performer owes the platform its commission and the referrer its fee
+    (collected through the platform). Once per job, or per step; a job in milestones owes
+    nothing more when it closes (each step recorded its part)."""
     if not b2b() or lead.performer_professional_id is None:
         return None
     with trusted_step(session, caller):
-        existing = session.exec(select(B2bCharge).where(B2bCharge.lead_id == lead.id)).first()
+        if milestone is None and session.exec(select(MilestonePlan.proposal_id).where(
+                MilestonePlan.lead_id == lead.id,
+                col(MilestonePlan.agreed_at).is_not(None))).first() is not None:
+            return None
+        existing = session.exec(_charge_query(lead.id, milestone)).first()
         if existing is not None:
             return existing
         performer = session.get(Professional, lead.performer_professional_id)
-        amount = lead.final_amount
+        amount = milestone.amount if milestone is not None else lead.final_amount
         if amount is None:  # started before b2b mode was on: the accepted price
             amount = session.exec(select(Proposal.price).where(
                 Proposal.lead_id == lead.id, Proposal.status == ProposalStatus.accepted)).one()
@@ -127,12 +147,14 @@ def record_close(session: Session, caller: Caller, lead: Lead) -> B2bCharge | No
             subscribed=performer is not None and subscriptions.is_subscribed(performer))
         referrer_id = referrer_id if split.referrer_fee else None
         closed_at = lead.closed_at or utcnow()
+        key = f"accrue:{lead.id}" if milestone is None else f"accrue:{lead.id}:{milestone.id}"
         tx_id, _ = ledger.record(
-            session, kind=TxKind.accrue, idempotency_key=f"accrue:{lead.id}",
+            session, kind=TxKind.accrue, idempotency_key=key,
             legs=rules.accrual_legs(split, performer_id=lead.performer_professional_id,
                                     referrer_id=referrer_id))
         charge = B2bCharge(
-            lead_id=lead.id, performer_professional_id=lead.performer_professional_id,
+            lead_id=lead.id, milestone_id=milestone.id if milestone is not None else None,
+            performer_professional_id=lead.performer_professional_id,
             referrer_professional_id=referrer_id, final_amount=split.final_amount,
             platform_commission=split.platform_commission, referrer_fee=split.referrer_fee,
             closed_at=closed_at, month=rules.month_of(closed_at), transaction_id=tx_id)
@@ -146,7 +168,7 @@ def record_close(session: Session, caller: Caller, lead: Lead) -> B2bCharge | No
 
 def charge_of(session: Session, lead_id: uuid.UUID) -> B2bCharge | None:
     """The job's charge, if it closed in b2b mode (read as the platform)."""
-    return session.exec(select(B2bCharge).where(B2bCharge.lead_id == lead_id)).first()
+    return session.exec(_charge_query(lead_id, None)).first()
 
 
 def disputable(session: Session, caller: Caller, lead: Lead) -> bool:
@@ -161,30 +183,35 @@ def disputable(session: Session, caller: Caller, lead: Lead) -> bool:
     return charge is not None and charge.status == rules.ChargeStatus.open
 
 
-def freeze(session: Session, caller: Caller, lead_id: uuid.UUID) -> None:
-    """A dispute was opened: no statement takes the job's charge until it ends."""
+def freeze(session: Session, caller: Caller, lead_id: uuid.UUID,
+           milestone_id: uuid.UUID | None = None) -> None:
+    """A dispute was opened: no statement takes the job's (or the step's) charge until it
+    ends."""
     with trusted_step(session, caller):
         session.execute(text("UPDATE b2b_charges SET status = 'frozen'"
-                             " WHERE lead_id = :lead AND status = 'open'"), {"lead": lead_id})
+                             " WHERE lead_id = :lead AND status = 'open'"
+                             " AND milestone_id IS NOT DISTINCT FROM :step"),
+                        {"lead": lead_id, "step": milestone_id})
 
 
 def after_dispute(session: Session, caller: Caller, lead: Lead, *, dispute_id: uuid.UUID,
-                  cancelled: bool) -> None:
+                  cancelled: bool, milestone: Milestone | None = None) -> None:
     """An admin settled a b2b job's dispute (the lead has its new status and final amount):
     - released: the charge goes back to waiting for its statement (or, for a job disputed
       before it closed, is recorded now);
     - cancelled: the charge is taken back on the ledger and never settled;
-    - a reduced price: the charge is taken back and recorded again at the new amount."""
+    - a reduced price: the charge is taken back and recorded again at the new amount.
+    A step's dispute (`milestone`, its new amount set) does the same to that step's charge."""
+    amount = milestone.amount if milestone is not None else lead.final_amount
     with trusted_step(session, caller):
-        charge = session.exec(select(B2bCharge).where(B2bCharge.lead_id == lead.id)
-                              .with_for_update()).first()
+        charge = session.exec(_charge_query(lead.id, milestone).with_for_update()).first()
         if charge is None:
             if not cancelled:
-                record_close(session, SYSTEM, lead)
+                record_close(session, SYSTEM, lead, milestone=milestone)
             return
         if charge.status not in (rules.ChargeStatus.open, rules.ChargeStatus.frozen):
             return
-        unchanged = not cancelled and lead.final_amount == charge.final_amount
+        unchanged = not cancelled and amount == charge.final_amount
         if unchanged:
             charge.status = rules.ChargeStatus.open
             session.add(charge)
@@ -205,9 +232,9 @@ def after_dispute(session: Session, caller: Caller, lead: Lead, *, dispute_id: u
         if charge.referrer_professional_id is not None:
             share = referrals.agreed_share(session, lead) or Decimal("0")
         performer = session.get(Professional, charge.performer_professional_id)
-        assert lead.final_amount is not None
+        assert amount is not None
         split = lead_service.split_at(
-            lead.final_amount, lead.type, share=share,
+            amount, lead.type, share=share,
             subscribed=performer is not None and subscriptions.is_subscribed(performer))
         tx_id, _ = ledger.record(
             session, kind=TxKind.accrue, idempotency_key=f"accrue:{lead.id}:{dispute_id}",
@@ -240,7 +267,7 @@ def credit_job(*, caller: Caller, lead_id: uuid.UUID, refund: object = None,
     note = identity.clean_text(reason, field="reason", min_length=5, max_length=500,
                                multiline=True)
     with unit_of_work(caller) as session:
-        charge = session.exec(select(B2bCharge).where(B2bCharge.lead_id == lead_id)
+        charge = session.exec(_charge_query(lead_id, None)
                               .with_for_update()).first()
         if charge is None:
             raise NotFound("errors.lead.not_found", code="not_found")

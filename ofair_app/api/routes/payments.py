@@ -49,6 +49,9 @@ class Amounts(BaseModel):
 
 class InitiateIn(BaseModel):
     proposal_id: uuid.UUID
+    milestone_id: uuid.UUID | None = Field(
+        default=None, description="A job agreed in milestones is paid a step at a time: the "
+                                  "step to pay (required then, refused otherwise).")
 
 
 class InitiatedOut(BaseModel):
@@ -62,6 +65,7 @@ class PaymentOut(BaseModel):
     id: uuid.UUID
     lead_id: uuid.UUID
     proposal_id: uuid.UUID
+    milestone_id: uuid.UUID | None
     status: PaymentStatus
     provider: str
     psp_reference: str | None
@@ -78,6 +82,7 @@ class PaymentOut(BaseModel):
     @classmethod
     def of(cls, payment: Payment) -> PaymentOut:
         return cls(id=payment.id, lead_id=payment.lead_id, proposal_id=payment.proposal_id,
+                   milestone_id=payment.milestone_id,
                    status=payment.status, provider=payment.provider,
                    psp_reference=payment.psp_reference, checkout_url=payment.checkout_url,
                    currency=payment.currency, amounts=Amounts.of(payment),
@@ -145,7 +150,8 @@ class WalletOut(BaseModel):
 def initiate(body: InitiateIn, caller: CurrentCaller) -> InitiatedOut:
     """The owner pays the accepted offer: the split is frozen, the provider opens a checkout.
     Calling again returns the same payment; 409 once it is paid or if nothing was accepted."""
-    payment = payments.initiate(caller=caller, proposal_id=body.proposal_id)
+    payment = payments.initiate(caller=caller, proposal_id=body.proposal_id,
+                                milestone_id=body.milestone_id)
     return InitiatedOut(payment_id=payment.id, psp_reference=payment.psp_reference,
                         checkout_url=payment.checkout_url, amounts=Amounts.of(payment))
 
@@ -449,6 +455,9 @@ def manual_payout(body: ManualPayoutIn, caller: AdminCaller) -> ManualPayoutOut:
 
 class DisputeIn(BaseModel):
     reason: MultilineText = Field(max_length=6000)
+    milestone_id: uuid.UUID | None = Field(
+        default=None, description="A job agreed in milestones is disputed a step at a time: "
+                                  "the step (required then); only it is frozen.")
 
 
 class ResolveIn(BaseModel):
@@ -461,6 +470,7 @@ class DisputeOut(BaseModel):
     id: uuid.UUID
     lead_id: uuid.UUID
     payment_id: uuid.UUID | None  # none in b2b mode: no payment holds the job's money
+    milestone_id: uuid.UUID | None
     party: str
     reason: str
     status: str
@@ -471,7 +481,8 @@ class DisputeOut(BaseModel):
 
     @classmethod
     def of(cls, d: Dispute) -> DisputeOut:
-        return cls(id=d.id, lead_id=d.lead_id, payment_id=d.payment_id, party=d.party,
+        return cls(id=d.id, lead_id=d.lead_id, payment_id=d.payment_id,
+                   milestone_id=d.milestone_id, party=d.party,
                    reason=d.reason, status=d.status, resolution=d.resolution,
                    refund_amount=d.refund_amount, created_at=d.created_at,
                    resolved_at=d.resolved_at)
@@ -484,7 +495,8 @@ def open_dispute(lead_id: uuid.UUID, body: DisputeIn, caller: CurrentCaller) -> 
     release waits until an admin resolves it."""
     with unit_of_work(caller) as session:
         return DisputeOut.of(disputes.open_dispute(session=session, caller=caller,
-                                                   lead_id=lead_id, reason=body.reason))
+                                                   lead_id=lead_id, reason=body.reason,
+                                                   milestone_id=body.milestone_id))
 
 
 @router.get("/admin/disputes", response_model=Page[DisputeOut],
