@@ -25,7 +25,7 @@ from ofair_app.domain import identity
 from ofair_app.domain import leads as lead_rules
 from ofair_app.domain import milestones as rules
 from ofair_app.domain import payments as pay_rules
-from ofair_app.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ofair_app.domain.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from ofair_app.domain.leads import Event, LeadStatus
 from ofair_app.domain.milestones import MilestoneStatus, Side
 from ofair_app.domain.proposals import ProposalStatus
@@ -156,6 +156,22 @@ def _plannable(session: Session, caller: Caller, lead: Lead) -> None:
             col(Payment.status).in_(list(pay_rules.LIVE)))).first()
     if live is not None:
         raise rules.NotPlannable(params={"status": "payment"})
+
+
+def may_plan(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> bool:
+    """Whether the caller may propose a plan now: a side of an awarded job, nothing paid, no
+    plan agreed yet (what a lead page asks before it offers the editor)."""
+    try:
+        lead = lead_service.find_lead(session, lead_id)
+        if caller.user_id is None or side_of(session, caller, lead) is None:
+            return False
+        _plannable(session, caller, lead)
+        _accepted(session, lead)
+    except AppError:
+        return False
+    with trusted_step(session, caller):
+        plan = plan_for(session, lead.id)
+    return plan is None or plan.agreed_at is None
 
 
 # --- the plan ------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """A stateful property test of the money path against the real database: hypothesis drives
-random sequences of payments, refunds (before and after the release), releases, withdrawals,
+random sequences of payments (of whole jobs and of single milestones of a job agreed in
+steps), refunds (before and after the release), releases, withdrawals,
 decisions and payouts through the services, and after every step checks the ledger's
 invariants, as mature ledgers publish them:
 
@@ -36,7 +37,7 @@ from ofair_app.domain import commission
 from ofair_app.domain.leads import CENT, LeadStatus, LeadType
 from ofair_app.domain.ledger import Shares
 from ofair_app.domain.payments import to_agorot
-from ofair_app.models import Lead, Payment, Proposal
+from ofair_app.models import Lead, Milestone, MilestonePlan, Payment, Proposal
 from ofair_app.models._base import utcnow
 from ofair_app.services import ledger, payments, payouts
 from tests.factories import caller_for, make_professional, make_user
@@ -73,8 +74,10 @@ class MoneyMachine(RuleBasedStateMachine):
 
     @rule(target=payments, amount=st.integers(min_value=10_000, max_value=500_000),
           share=st.integers(min_value=0, max_value=90), performer=st.integers(0, 2),
-          referred=st.booleans())
-    def pay(self, amount: int, share: int, performer: int, referred: bool):
+          referred=st.booleans(), in_steps=st.booleans())
+    def pay(self, amount: int, share: int, performer: int, referred: bool, in_steps: bool):
+        """A whole job paid, or (`in_steps`) the first of two milestones of a job of twice
+        that price, agreed in steps: each step's payment is held and released on its own."""
         final = D(amount) / 100
         performer_id = self.businesses[performer][0]
         referrer_id = self.businesses[(performer + 1) % 3][0] if referred else None
@@ -91,11 +94,24 @@ class MoneyMachine(RuleBasedStateMachine):
             session.add(lead)
             session.flush()
             proposal = Proposal(lead_id=lead.id, professional_id=performer_id,
-                                created_by=self.owner.id, price=final, description="הצעה",
-                                status="accepted")
+                                created_by=self.owner.id,
+                                price=final * 2 if in_steps else final,
+                                description="הצעה", status="accepted")
             session.add(proposal)
             session.flush()
-            payment = Payment(lead_id=lead.id, proposal_id=proposal.id,
+            step_id = None
+            if in_steps:
+                session.add(MilestonePlan(proposal_id=proposal.id, lead_id=lead.id,
+                                          professional_id=performer_id, proposed_side="owner",
+                                          proposed_by=self.owner.id, agreed_at=utcnow()))
+                session.flush()
+                steps = [Milestone(proposal_id=proposal.id, lead_id=lead.id,
+                                   professional_id=performer_id, position=n, title=f"שלב {n}",
+                                   amount=final, due_on=utcnow().date()) for n in (1, 2)]
+                session.add_all(steps)
+                session.flush()
+                step_id = steps[0].id
+            payment = Payment(lead_id=lead.id, proposal_id=proposal.id, milestone_id=step_id,
                               payer_user_id=self.owner.id,
                               performer_professional_id=performer_id,
                               referrer_professional_id=referrer_id if parts.referrer_fee
@@ -121,7 +137,7 @@ class MoneyMachine(RuleBasedStateMachine):
                         referrer_id=referrer_id if parts.referrer_fee else None)
         self._move(shares, shares.final_amount, None, "pending")
         return {"id": payment_id, "refunded": D(0), "released": False,
-                "shares": shares}
+                "shares": shares, "step": step_id}
 
     def _move(self, shares: Shares, amount: Decimal, source: str | None,
               target: str | None) -> None:
@@ -171,7 +187,11 @@ class MoneyMachine(RuleBasedStateMachine):
         with unit_of_work(SYSTEM) as session:
             lead_id = session.execute(text("SELECT lead_id FROM payments WHERE id = :id"),
                                       {"id": payment["id"]}).scalar_one()
-            for status in ("completed", "closed"):
+            if payment["step"] is not None:  # the step approved a month ago, the job goes on
+                session.execute(text("UPDATE milestones SET status = 'approved',"
+                                     " approved_at = now() - interval '30 days'"
+                                     " WHERE id = :id"), {"id": payment["step"]})
+            for status in (() if payment["step"] is not None else ("completed", "closed")):
                 session.execute(text(f"UPDATE leads SET status = '{status}',"
                                      " closed_at = now() - interval '30 days'"
                                      " WHERE id = :id"), {"id": lead_id})

@@ -19,6 +19,7 @@ from ofair_app.models import Lead
 from ofair_app.services import leads
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import confirm_dialog, error_banner, fact, page_title
+from ofair_app.ui.components.milestones import MilestonesMixin, milestones_panel
 from ofair_app.ui.components.offers import OffersMixin, offers_panel
 from ofair_app.ui.components.reviews import ReviewMixin, review_panel
 from ofair_app.ui.components.shells import consumer_shell, guarded
@@ -89,7 +90,8 @@ class MyRequestsState(SessionState):
         return None
 
 
-class MyRequestState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, SessionState):
+class MyRequestState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, MilestonesMixin,
+                     SessionState):
     lead: dict[str, str] = {}
     sent: bool = False
     missing: bool = False
@@ -117,6 +119,7 @@ class MyRequestState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Sessi
         await self._load_actions(caller)
         await self._load_review(caller)
         await self._load_visits(caller)
+        await self._load_milestones(caller)
         self.lead = {
             **lead_row(view.lead, locale, self._text),
             "description": view.client.full_description,
@@ -285,6 +288,7 @@ def _request_detail() -> rx.Component:
             style=theme.card_style(),
         ),
         offers_panel(MyRequestState),
+        milestones_panel(MyRequestState),
         visits_panel(MyRequestState),
         review_panel(MyRequestState),
         rx.vstack(

@@ -41,6 +41,7 @@ from ofair_app.ui.components.forms import (
     joined,
     notice_banner,
 )
+from ofair_app.ui.components.milestones import MilestonesMixin, milestones_panel
 from ofair_app.ui.components.offers import (
     NO_CHAT,
     OffersMixin,
@@ -63,7 +64,8 @@ from ofair_app.ui.state.session import SessionState
 OFFER_FILES = "offer-files"
 
 
-class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, SessionState):
+class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, MilestonesMixin,
+                   SessionState):
     lead: dict[str, str] = {}
     # The caller's own offer on this lead (empty when none is live), and the form for one.
     my_offer: dict[str, str] = {}
@@ -158,6 +160,7 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Session
         await self._load_actions(caller)
         await self._load_review(caller)
         await self._load_visits(caller)
+        await self._load_milestones(caller)
         if view.client is not None:
             self._show_client(view.client)
         self.attachments = [{"id": str(f.id), "name": f.filename,
@@ -746,6 +749,7 @@ def _deal() -> rx.Component:
         lead["is_mine"] != "",
         rx.vstack(
             offers_panel(ProLeadState),
+            milestones_panel(ProLeadState),
             visits_panel(ProLeadState),
             review_panel(ProLeadState),
             rx.cond(ProLeadState.actions.contains("refer"), _share_box()),
@@ -753,7 +757,8 @@ def _deal() -> rx.Component:
             width="100%",
         ),
         rx.cond(ProLeadState.my_offer.contains("id"),
-                rx.vstack(_my_offer(), visits_panel(ProLeadState, business=True),
+                rx.vstack(_my_offer(), milestones_panel(ProLeadState),
+                          visits_panel(ProLeadState, business=True),
                           review_panel(ProLeadState),
                           spacing="4", width="100%"),
                 rx.cond(ProLeadState.actions.contains("propose"), _offer_form())),
