@@ -171,6 +171,7 @@ class QueueItem:
     dispute: Dispute
     lead_title: str
     at_stake: Decimal  # what is still paid and not refunded
+    milestone_title: str = ""  # a step of a job in milestones: only it is at stake
 
 
 def queue(*, session: Session, caller: Caller) -> list[QueueItem]:
@@ -178,15 +179,16 @@ def queue(*, session: Session, caller: Caller) -> list[QueueItem]:
     rows = session.exec(select(Dispute, Lead.title,
                                func.coalesce(Payment.final_amount, Milestone.amount,
                                              Lead.final_amount, 0),
-                               func.coalesce(Payment.refunded_amount, 0))
+                               func.coalesce(Payment.refunded_amount, 0), Milestone.title)
                         .join(Lead, col(Lead.id) == Dispute.lead_id)
                         .outerjoin(Payment, col(Payment.id) == Dispute.payment_id)
                         .outerjoin(Milestone, col(Milestone.id) == Dispute.milestone_id)
                         .where(col(Dispute.id).in_([d.id for d in open_disputes(
                             session=session, caller=caller)]))
                         .order_by(col(Dispute.created_at))).all()
-    return [QueueItem(dispute=d, lead_title=title, at_stake=final - refunded)
-            for d, title, final, refunded in rows]
+    return [QueueItem(dispute=d, lead_title=title, at_stake=final - refunded,
+                      milestone_title=step or "")
+            for d, title, final, refunded, step in rows]
 
 
 def for_lead(session: Session, lead_id: uuid.UUID) -> Dispute | None:

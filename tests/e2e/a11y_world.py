@@ -16,6 +16,7 @@ from ofair_app.services import (
     check_ins,
     disputes,
     leads,
+    milestones,
     payment_methods,
     payments,
     payouts,
@@ -25,6 +26,7 @@ from ofair_app.services import (
     visits,
 )
 from tests.factories import (
+    PNG_BYTES,
     caller_for,
     city,
     consumer_lead_data,
@@ -33,6 +35,7 @@ from tests.factories import (
     make_paid_job,
     make_professional,
     make_user,
+    make_won_job,
     next_phone,
     pro_lead_data,
     seed_statement,
@@ -109,6 +112,31 @@ def make_world() -> World:
                                    amount=Decimal("300"), bank_code="12", branch="608",
                                    account="123456", account_holder="אבי כהן")
 
+    # a job in milestones: agreed, the first step paid, said done, with progress and a photo
+    milestone_lead = make_won_job(consumer, owner, "4000",
+                                  consumer_lead_data(locality_id=town, title="שיפוץ מטבח"))
+    pro = caller_for(owner)
+    today = datetime.now(UTC).date()
+    with unit_of_work(pro) as session:
+        milestones.propose(session=session, caller=pro, lead_id=milestone_lead.id, steps=[
+            {"title": "פירוק והכנה", "amount": "1500",
+             "due_on": (today + timedelta(days=7)).isoformat()},
+            {"title": "התקנת ארונות", "amount": "2500",
+             "due_on": (today + timedelta(days=21)).isoformat()}])
+    with unit_of_work(client) as session:
+        plan = milestones.agree(session=session, caller=client, lead_id=milestone_lead.id)
+    step = plan.steps[0].milestone
+    step_payment = payments.initiate(caller=client, proposal_id=plan.plan.proposal_id,
+                                     milestone_id=step.id)
+    paid = SandboxProvider().pay(step_payment.psp_reference or "", SUCCESS_CARD)
+    assert payments.handle_webhook(paid.payload, paid.signature).outcome == "applied"
+    with unit_of_work(pro) as session:
+        milestones.submit(session=session, caller=pro, milestone_id=step.id)
+        update = milestones.add_update(session=session, caller=pro, milestone_id=step.id,
+                                       body="הארונות הישנים פורקו והקירות הוכנו.")
+        milestones.add_photo(session=session, caller=pro, update_id=update.id,
+                             filename="kitchen.png", data=PNG_BYTES)
+
     disputed_lead = make_paid_job(consumer, owner, "1700", title="צביעת חדר ילדים")
     with unit_of_work(pro) as session:
         payments.complete(session=session, caller=pro, lead_id=disputed_lead.id)
@@ -168,6 +196,7 @@ def make_world() -> World:
                "awarded_lead": str(awarded_lead.id), "disputed_lead": str(disputed_lead.id),
                "own_lead": str(own_lead.id), "reviewed_lead": str(reviewed_lead.id),
                "closed_lead": str(closed_lead.id),
+               "milestone_lead": str(milestone_lead.id),
                "check_in_link": "/" + visit_pass.link.split("/", 3)[3],
                "chat": f"/messages/{chat_thread}",
                "dispute_chat": f"/messages/{dispute_thread}",

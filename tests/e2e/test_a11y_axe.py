@@ -61,6 +61,8 @@ SWEEP: list[Visit] = [
           dialogs=("#unaward",)),
     Visit("/my/requests/[lead_id]", "consumer", "/my/requests/{disputed_lead}"),
     Visit("/my/requests/[lead_id]", "consumer", "/my/requests/{closed_lead}"),  # review form
+    Visit("/my/requests/[lead_id]", "consumer", "/my/requests/{milestone_lead}",
+          dialogs=(".ms-approve",)),  # a job in milestones
     Visit("/checkout/[reference]", "consumer", "{checkout}"),
     Visit("/invitations", "consumer", "/invitations"),
     Visit("/notifications", "consumer", "/notifications"),
@@ -76,6 +78,7 @@ SWEEP: list[Visit] = [
     Visit("/pro/leads/[lead_id]", "pro", "/pro/leads/{awarded_lead}"),
     Visit("/pro/leads/[lead_id]", "pro", "/pro/leads/{own_lead}"),
     Visit("/pro/leads/[lead_id]", "pro", "/pro/leads/{reviewed_lead}"),  # the reply form
+    Visit("/pro/leads/[lead_id]", "pro", "/pro/leads/{milestone_lead}"),  # progress, photos
     Visit("/pro/my-leads", "pro", "/pro/my-leads"),
     Visit("/pro/referrals", "pro", "/pro/referrals"),
     Visit("/pro/wallet", "pro", "/pro/wallet"),

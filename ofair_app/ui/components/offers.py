@@ -548,6 +548,15 @@ def deal_box(state: type[OffersMixin]) -> rx.Component:
     """After a choice: pay (or have the client paid), then confirm the job is done; the
     money's state on the way. Every button is one of the viewer's `actions`."""
     b2b = get_settings().settlement_mode == "b2b"  # the client pays the professional directly
+    in_steps = state.ms_plan.get("agreed", "") != ""  # paid and approved in the milestones
+    return rx.cond(
+        in_steps & (state.lead_status != "closed"),
+        rx.callout(t("ui.ms.deal_in_steps"), icon="milestone", color_scheme="teal",
+                   width="100%", id="deal-box"),
+        _deal_steps(state, b2b))
+
+
+def _deal_steps(state: type[OffersMixin], b2b: bool) -> rx.Component:
     return rx.match(
         state.lead_status,
         ("awarded", rx.callout(t("ui.pay.b2b_awarded"), icon="handshake", color_scheme="teal",

@@ -14,7 +14,7 @@ import reflex as rx
 from ofair_app import reference
 from ofair_app.domain.errors import AppError, InvalidInput
 from ofair_app.domain.leads import LeadStatus, LeadType
-from ofair_app.services import admin_leads, check_ins, leads, reviews, visits
+from ofair_app.services import admin_leads, check_ins, leads, milestones, reviews, visits
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import (
     confirm_dialog,
@@ -43,6 +43,7 @@ class AdminLeadsState(FilteredListMixin, DaysMixin, SessionState):
     review: dict[str, str] = {}
     site_visits: list[dict[str, str]] = []
     check_ins: list[dict[str, str]] = []
+    steps: list[dict[str, str]] = []
     lead: dict[str, str] = {}
     client: dict[str, str] = {}
     history: list[dict[str, str]] = []
@@ -134,10 +135,17 @@ class AdminLeadsState(FilteredListMixin, DaysMixin, SessionState):
         self.offers = [{"price": format.money(p.price, locale),
                         "status": self._text(f"ui.offer_status.{p.status}"),
                         "when": format.moment(p.created_at, locale)} for p in found.proposals]
-        review, visited, checked = await self._as(caller, lambda s: (
+        review, visited, checked, plan = await self._as(caller, lambda s: (
             reviews.of_lead(session=s, caller=caller, lead_id=wanted),
             visits.of_lead(session=s, caller=caller, lead_id=wanted),
-            check_ins.of_lead(session=s, caller=caller, lead_id=wanted)))
+            check_ins.of_lead(session=s, caller=caller, lead_id=wanted),
+            milestones.view(session=s, caller=caller, lead_id=wanted)))
+        self.steps = [{
+            "title": step.milestone.title, "amount": format.money(step.milestone.amount, locale),
+            "status": self._text(f"ui.ms.status.{step.milestone.status}"),
+            "payment": self._text(f"ui.payment_status.{step.payment_status}")
+            if step.payment_status else "",
+            "updates": str(len(step.updates))} for step in plan.steps] if plan else []
         self.review = review_row(review, locale, self._text) if review else {}
         self.site_visits = [{"when": when(v.visit.starts_at, locale), "business": v.business_name,
                              "status": self._text(f"ui.visit.status.{v.visit.status}")}
@@ -397,6 +405,10 @@ def _lead() -> rx.Component:
             "ui.leads.no_proposals"),
         _list("ui.leads.history", state.history, lambda e: rx.text(
             e["event"], " · ", e["when"], size="2"), "ui.leads.no_history"),
+        _list("ui.leads.milestones", state.steps, lambda m: rx.text(
+            rx.el.bdi(m["title"]), " · ", rx.el.bdi(m["amount"]), " · ", m["status"],
+            rx.cond(m["payment"] != "", rx.fragment(" · ", m["payment"])), size="2"),
+            "ui.leads.no_milestones"),
         _list("ui.leads.visits", state.site_visits, lambda v: rx.text(
             v["when"], " · ", rx.el.bdi(v["business"]), " · ", v["status"], size="2"),
             "ui.leads.no_visits"),

@@ -338,7 +338,9 @@ class AdminDisputesState(SessionState):
 
         queue, threads = await self._as(caller, read)
         self.rows = [{
-            "id": str(item.dispute.id), "title": item.lead_title,
+            "id": str(item.dispute.id),
+            "title": f"{item.lead_title} · {item.milestone_title}" if item.milestone_title
+            else item.lead_title,
             "party": self._text(f"ui.disputes.party_{item.dispute.party}"),
             "reason": item.dispute.reason,
             "when": format.ago(item.dispute.created_at, locale),

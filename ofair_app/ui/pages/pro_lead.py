@@ -602,7 +602,9 @@ def _job_status() -> rx.Component:
                     ProLeadState.start_work, color="teal"),
                 spacing="2", width="100%"),
             rx.text(t("ui.job.awaiting_payment"), size="2", color=theme.MUTED))),
-        ("in_progress", rx.vstack(
+        ("in_progress", rx.cond(ProLeadState.ms_plan.get("agreed", "") != "", rx.callout(
+            t("ui.ms.job_in_steps"), icon="milestone", color_scheme="teal", width="100%"),
+            rx.vstack(
             rx.cond(ProLeadState.payment.get("net", "") != "",
                     rx.fragment(
                         rx.callout(t("ui.job.paid_body"), icon="shield-check",
@@ -623,7 +625,7 @@ def _job_status() -> rx.Component:
                                        amount=ProLeadState.payment.get("net", "")),
                                 t("ui.job.done_body_b2b")),
                         "ui.job.done_confirm", ProLeadState.mark_done, color="teal")),
-            spacing="2", width="100%")),
+            spacing="2", width="100%"))),
         ("completed", rx.callout(t("ui.job.waiting_confirm"), icon="clock", width="100%")),
         ("closed", rx.callout(t("ui.job.closed"), icon="circle-check", color_scheme="green",
                               width="100%")),
