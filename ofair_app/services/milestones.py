@@ -191,10 +191,7 @@ def propose(*, session: Session, caller: Caller, lead_id: uuid.UUID, steps: obje
         if plan is not None and plan.agreed_at is not None:
             raise rules.PlanAgreed()
         if plan is not None:
-            session.exec(delete(Milestone).where(  # type: ignore[call-overload]
-                col(Milestone.proposal_id) == plan.proposal_id))
-            session.delete(plan)
-            session.flush()
+            _drop(session, plan)
         plan = MilestonePlan(proposal_id=proposal.id, lead_id=lead.id,
                              professional_id=proposal.professional_id, proposed_side=side,
                              proposed_by=caller.user_id, proposed_at=utcnow())
@@ -248,10 +245,15 @@ def withdraw(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> None:
             raise NotFound("errors.milestone.no_plan")
         if plan.agreed_at is not None:
             raise rules.PlanAgreed()
-        session.exec(delete(Milestone).where(  # type: ignore[call-overload]
-            col(Milestone.proposal_id) == plan.proposal_id))
-        session.delete(plan)
-        session.flush()
+        _drop(session, plan)
+
+
+def _drop(session: Session, plan: MilestonePlan) -> None:
+    """A plan not agreed, and its steps, gone (as the platform)."""
+    session.exec(delete(Milestone).where(  # type: ignore[call-overload]
+        col(Milestone.proposal_id) == plan.proposal_id))
+    session.delete(plan)
+    session.flush()
 
 
 _RELEASED = text("SELECT p.milestone_id FROM payments p JOIN ledger_transactions t"

@@ -927,8 +927,14 @@ def release_jobs(*, session: Session, lead_ids: list[uuid.UUID]) -> int:
     posting is)."""
     if not lead_ids:
         return 0
-    due = session.execute(_DUE_HOLDS, {"lead_ids": lead_ids,
-                                       "paid": [str(status) for status in rules.PAID]}).all()
+    return _post_due(session, _DUE_HOLDS, lead_ids=lead_ids)
+
+
+def _post_due(session: Session, due_holds, **params: object) -> int:
+    """Post the holds `due_holds` finds and locks (a payment's id and split, and its open
+    hold's id, per row), all at once: how many were posted."""
+    due = session.execute(due_holds, {**params,
+                                      "paid": [str(status) for status in rules.PAID]}).all()
     postings = [ledger.Posting(
         idempotency_key=f"post:{row.hold_id}", payment_id=row.id, pending_id=row.hold_id,
         legs=book.post(shares_of(row).scaled(row.final_amount - row.refunded_amount)))
@@ -1003,11 +1009,4 @@ def release_steps(*, session: Session, now: datetime, limit: int = 5000) -> Step
                                                   "now": now}).scalars())
     if not claimed:
         return StepsReleased(0, 0)
-    due = session.execute(_STEP_HOLDS, {"step_ids": claimed,
-                                        "paid": [str(status) for status in rules.PAID]}).all()
-    postings = [ledger.Posting(
-        idempotency_key=f"post:{row.hold_id}", payment_id=row.id, pending_id=row.hold_id,
-        legs=book.post(shares_of(row).scaled(row.final_amount - row.refunded_amount)))
-        for row in due]
-    return StepsReleased(len(claimed),
-                         len(ledger.record_many(session, kind=TxKind.post, postings=postings)))
+    return StepsReleased(len(claimed), _post_due(session, _STEP_HOLDS, step_ids=claimed))

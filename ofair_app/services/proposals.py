@@ -315,10 +315,10 @@ def update_proposal(*, session: Session, caller: Caller, proposal_id: uuid.UUID,
         if data.price is None:
             raise InvalidInput(fields={"price": "errors.field.required"})
         price = _price(data.price)
+        _drop_plan(session, caller, lead)  # first: a refused change closes no checkout
         live = _open_checkout(session, caller, lead)
         if live is not None:
             raise CheckoutOpen(live)
-        _drop_plan(session, caller, lead)
         proposal.price = price
         session.add(LeadEvent(lead_id=lead.id, event=LeadEventKind.price_changed,
                               actor_user_id=caller.user_id,
