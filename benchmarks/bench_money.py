@@ -14,9 +14,10 @@ run; never `./.ofair`), as the application role with row-level security on.
    duplicate, answered without effect), then through the API server over HTTP. Events that
    arrive together share a transaction (`payments.GROUP`): each row says in how many
    transactions its events were applied.
-2. `release_holds`: `--holds` paid jobs closed long ago, their holds written in bulk (through
-   the same balanced-transaction trigger), then the job run as the scheduler runs it; then run
-   again, which must release nothing.
+2. `release_holds`: `--holds` paid jobs closed long ago, and `--steps` jobs in progress in two
+   milestones whose first was paid and approved long ago, their holds written in bulk (through
+   the same balanced-transaction trigger), then the job run as the scheduler runs it (the
+   closed jobs, then the approved steps); then run again, which must release nothing.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--holds", type=int, default=100_000)
+    parser.add_argument("--steps", type=int, default=20_000,
+                        help="approved milestones due for release (jobs in steps)")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--data-dir", default="/tmp/ofair-bench-money")
     parser.add_argument("--parts", default=",".join(PARTS),
@@ -85,6 +88,43 @@ SEED_SQL = """
            CASE WHEN CAST(:payment_status AS varchar) = 'paid'
                 THEN now() - interval '50 days' END
     FROM proposals p WHERE p.id NOT IN (SELECT proposal_id FROM payments);
+"""
+
+STEPS_SQL = """
+    -- :n jobs in progress in two milestones of 1,000, the first paid and approved long ago.
+    INSERT INTO leads (id, type, title, short_description, category_slug, lat, lon,
+                       owner_user_id, status, performer_professional_id, created_at)
+    SELECT gen_random_uuid(), 'consumer', 'פרויקט ' || i, 'פרויקט', :category, 32.8, 35.0,
+           :owner, 'in_progress', (SELECT id FROM professionals ORDER BY id
+                                   OFFSET (i % :businesses) LIMIT 1),
+           now() - interval '60 days'
+    FROM generate_series(1, :n) AS i;
+    INSERT INTO proposals (lead_id, professional_id, created_by, price, description, status)
+    SELECT id, performer_professional_id, :owner, 2000, 'הצעה', 'accepted' FROM leads
+    WHERE id NOT IN (SELECT lead_id FROM proposals);
+    INSERT INTO milestone_plans (proposal_id, lead_id, professional_id, proposed_side,
+                                 proposed_by, proposed_at, agreed_at, agreed_by)
+    SELECT id, lead_id, professional_id, 'owner', :owner, now() - interval '60 days',
+           now() - interval '59 days', :owner FROM proposals
+    WHERE price = 2000 AND id NOT IN (SELECT proposal_id FROM milestone_plans);
+    INSERT INTO milestones (proposal_id, lead_id, professional_id, position, title, amount,
+                            due_on, status, approved_at, approved_by)
+    SELECT mp.proposal_id, mp.lead_id, mp.professional_id, s, 'שלב ' || s, 1000,
+           current_date, CASE s WHEN 1 THEN 'approved' ELSE 'open' END,
+           CASE s WHEN 1 THEN now() - interval '50 days' END,
+           CASE s WHEN 1 THEN CAST(:owner AS uuid) END
+    FROM milestone_plans mp CROSS JOIN generate_series(1, 2) AS s
+    WHERE NOT EXISTS (SELECT 1 FROM milestones m WHERE m.proposal_id = mp.proposal_id);
+    INSERT INTO payments (lead_id, proposal_id, milestone_id, payer_user_id,
+                          performer_professional_id, provider, psp_reference, status,
+                          final_amount, platform_commission, referrer_fee,
+                          professional_net_amount, platform_rate_pct, psp_payment_intent,
+                          paid_at)
+    SELECT m.lead_id, m.proposal_id, m.id, :owner, m.professional_id, 'sandbox',
+           'cs_bench_' || m.id, 'paid', 1000, 100, 0, 900, 10, 'pi_bench_' || m.id,
+           now() - interval '55 days'
+    FROM milestones m WHERE m.position = 1
+      AND m.id NOT IN (SELECT milestone_id FROM payments WHERE milestone_id IS NOT NULL);
 """
 
 HOLDS_SQL = """
@@ -282,6 +322,10 @@ def main(argv: list[str] | None = None) -> int:
         conn.execute(text("SELECT set_config('app.current_role', 'system', true)"))
         seed(conn, text, n=args.holds, businesses=businesses, owner=owner.id,
              category=category, paid=True)
+        for statement in STEPS_SQL.split(";") if args.steps else ():
+            if statement.strip():
+                conn.execute(text(statement), {"n": args.steps, "businesses": businesses,
+                                               "owner": owner.id, "category": category})
         for statement in HOLDS_SQL.split(";"):
             if statement.strip():
                 conn.exec_driver_sql(statement)
@@ -290,6 +334,9 @@ def main(argv: list[str] | None = None) -> int:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
     rows = [("seed: paid jobs closed long ago, holds written (bulk)", args.holds, seeded,
              None, None)]
+    if args.steps:
+        rows.append(("   ... and approved milestones, each of a job in two steps",
+                     args.steps, 0.0, None, None))
     as_of = datetime.now(UTC)
     for label in ("release_holds: first run", "release_holds: again (nothing due)"):
         started = time.perf_counter()
@@ -302,9 +349,9 @@ def main(argv: list[str] | None = None) -> int:
         total = ledger.total_of_all_entries(session)
         posts = session.execute(text("SELECT count(*) FROM ledger_transactions"
                                      " WHERE kind = 'post'")).scalar_one()
-    assert posts == args.holds and total == 0, (posts, total)
-    table(f"release_holds over {args.holds} due holds (batches of {RELEASE_BATCH} per"
-          " transaction): "
+    assert posts == args.holds + args.steps and total == 0, (posts, total)
+    table(f"release_holds over {args.holds} due holds of closed jobs and {args.steps} of"
+          f" approved milestones (batches of {RELEASE_BATCH} per transaction): "
           f"{posts} posted, ledger sum {total}", rows)
     print(f"\nload average after: {os.getloadavg()[0]:.2f} (1 min; {cpu} cores)")
     return 0

@@ -72,7 +72,8 @@ def upgrade() -> None:
         _user("agreed_by"),
         sa.CheckConstraint(f"proposed_side IN ({sides})", name="milestone_plans_side"),
     )
-    op.create_index("milestone_plans_lead", "milestone_plans", ["lead_id"], unique=True)
+    # An award taken back leaves its plan on record: the lead's plan is its accepted offer's.
+    op.create_index("milestone_plans_lead", "milestone_plans", ["lead_id"])
     statuses = sql_list([s.value for s in MilestoneStatus])
     op.create_table(
         "milestones",

@@ -23,12 +23,12 @@ from ofair_app.domain.proposals import ProposalStatus
 from ofair_app.models import (
     AccessReason,
     Lead,
-    MilestonePlan,
     Payment,
     PerformerContactReveal,
     Professional,
     Proposal,
 )
+from ofair_app.models.milestones import current_plan
 from ofair_app.services import leads as lead_service
 from ofair_app.services import ledger, users
 from ofair_app.settings import get_settings
@@ -70,11 +70,10 @@ def _plan(session: Session, lead: Lead) -> str | None:
     caller: only its two sides and admins see a plan, and only they have steps it changes)."""
     if lead.performer_professional_id is None:
         return None
-    found = session.exec(select(MilestonePlan.proposal_id, MilestonePlan.agreed_at).where(
-        MilestonePlan.lead_id == lead.id)).first()
+    found = session.exec(current_plan(lead.id)).first()
     if found is None:
         return None
-    return "agreed" if found[1] is not None else "proposed"
+    return "agreed" if found.agreed_at is not None else "proposed"
 
 
 def actions_on(session: Session, caller: Caller, lead: Lead) -> ViewerActions:

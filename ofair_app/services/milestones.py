@@ -42,6 +42,7 @@ from ofair_app.models import (
     Proposal,
 )
 from ofair_app.models._base import utcnow
+from ofair_app.models.milestones import current_plan, current_steps
 from ofair_app.services import leads as lead_service
 from ofair_app.services import notifications, settlement, users
 from ofair_app.services.professionals import require_member
@@ -121,7 +122,7 @@ def _accepted(session: Session, lead: Lead) -> Proposal:
 
 def plan_for(session: Session, lead_id: uuid.UUID) -> MilestonePlan | None:
     """The lead's plan, read as the platform (payments and disputes consult it)."""
-    return session.exec(select(MilestonePlan).where(MilestonePlan.lead_id == lead_id)).first()
+    return session.exec(current_plan(lead_id)).first()
 
 
 def agreed_plan(session: Session, lead_id: uuid.UUID) -> MilestonePlan | None:
@@ -129,12 +130,8 @@ def agreed_plan(session: Session, lead_id: uuid.UUID) -> MilestonePlan | None:
     return plan if plan is not None and plan.agreed_at is not None else None
 
 
-def steps_of(session: Session, lead_id: uuid.UUID, *, lock: bool = False) -> list[Milestone]:
-    query = select(Milestone).where(Milestone.lead_id == lead_id) \
-        .order_by(col(Milestone.position))
-    if lock:
-        query = query.with_for_update()
-    return list(session.exec(query).all())
+def steps_of(session: Session, lead_id: uuid.UUID) -> list[Milestone]:
+    return list(session.exec(current_steps(lead_id)).all())
 
 
 def _lock_lead(session: Session, caller: Caller, lead_id: uuid.UUID) -> Lead:
@@ -150,9 +147,10 @@ def _plannable(session: Session, caller: Caller, lead: Lead) -> None:
     or the start of the work (b2b)."""
     if lead.status != LeadStatus.awarded:
         raise rules.NotPlannable(params={"status": str(lead.status)})
-    with trusted_step(session, caller):
+    proposal = _accepted(session, lead)
+    with trusted_step(session, caller):  # a payment of this award (an earlier one's is over)
         live = session.exec(select(Payment.id).where(
-            Payment.lead_id == lead.id,
+            Payment.lead_id == lead.id, Payment.proposal_id == proposal.id,
             col(Payment.status).in_(list(pay_rules.LIVE)))).first()
     if live is not None:
         raise rules.NotPlannable(params={"status": "payment"})
@@ -269,7 +267,7 @@ def view(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> PlanView | 
     side = side_of(session, caller, lead)
     if side is None and caller.role != "admin":
         raise Forbidden("errors.milestone.parties_only", code="not_a_party")
-    plan = session.exec(select(MilestonePlan).where(MilestonePlan.lead_id == lead.id)).first()
+    plan = session.exec(current_plan(lead.id)).first()
     if plan is None:
         return None
     steps = steps_of(session, lead.id)
@@ -325,8 +323,11 @@ def _require_under_way(session: Session, caller: Caller, lead: Lead, milestone: 
     """Work on a step needs an agreed plan and, in escrow mode, the step paid; in b2b mode the
     work started."""
     with trusted_step(session, caller):
-        if agreed_plan(session, lead.id) is None:
+        plan = agreed_plan(session, lead.id)
+        if plan is None:
             raise rules.PlanPending()
+        if plan.proposal_id != milestone.proposal_id:  # a step of an award taken back
+            raise NotFound("errors.milestone.not_found")
         if settlement.b2b():
             if lead.status != LeadStatus.in_progress:
                 raise rules.NotPaid(params={"status": str(lead.status)})
@@ -470,8 +471,11 @@ def step_to_dispute(session: Session, caller: Caller, lead: Lead,
     except ValueError:
         raise InvalidInput(fields={"milestone_id": "errors.milestone.required"}) from None
     with trusted_step(session, caller):
+        plan = agreed_plan(session, lead.id)
         milestone = session.exec(select(Milestone).where(
-            Milestone.id == wanted, Milestone.lead_id == lead.id).with_for_update()).first()
+            Milestone.id == wanted, Milestone.lead_id == lead.id,
+            Milestone.proposal_id == (plan.proposal_id if plan else None))
+            .with_for_update()).first()
     if milestone is None:
         raise NotFound("errors.milestone.not_found")
     if milestone.status in (MilestoneStatus.disputed, MilestoneStatus.cancelled):
@@ -508,8 +512,11 @@ def add_update(*, session: Session, caller: Caller, milestone_id: uuid.UUID, bod
     if milestone.status in rules.FINISHED:
         raise rules.WrongStatus(params={"status": milestone.status})
     with trusted_step(session, caller):
-        if agreed_plan(session, lead.id) is None:
+        plan = agreed_plan(session, lead.id)
+        if plan is None:
             raise rules.PlanPending()
+        if plan.proposal_id != milestone.proposal_id:
+            raise NotFound("errors.milestone.not_found")
     update = MilestoneUpdate(milestone_id=milestone.id, lead_id=lead.id,
                              professional_id=milestone.professional_id,
                              author_user_id=caller.user_id, body=note)
@@ -545,7 +552,9 @@ def add_photo(*, session: Session, caller: Caller, update_id: uuid.UUID, filenam
         raise Forbidden("errors.milestone.author_only", code="not_author")
     milestone = session.get(Milestone, update.milestone_id)
     assert milestone is not None
-    _lock_step(session, caller, milestone)  # two uploads at once count one after the other
+    milestone = _lock_step(session, caller, milestone)  # two uploads at once: one by one
+    if milestone.status in rules.FINISHED:
+        raise rules.WrongStatus(params={"status": milestone.status})
     count = session.exec(select(func.count()).select_from(MilestonePhoto)
                          .where(MilestonePhoto.update_id == update.id)).one()
     if count >= rules.MAX_PHOTOS:

@@ -174,7 +174,7 @@ def _milestone_to_pay(session: Session, caller: Caller, lead: Lead,
         raise milestone_rules.PlanPending()
     if milestone_id is None:
         raise InvalidInput(fields={"milestone_id": "errors.milestone.required"})
-    if step is None or step.lead_id != lead.id:
+    if step is None or step.lead_id != lead.id or step.proposal_id != plan.proposal_id:
         raise NotFound("errors.milestone.not_found")
     if step.status != MilestoneStatus.open:
         raise milestone_rules.WrongStatus(params={"status": step.status})

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlmodel import Session, col, delete, func, select
+from sqlmodel import Session, col, func, select
 
 from ofair_app.db.engine import Caller, trusted_step
 from ofair_app.domain import identity
@@ -39,7 +39,6 @@ from ofair_app.models import (
     ContactAccessLog,
     Lead,
     LeadEvent,
-    MilestonePlan,
     Payment,
     PhoneRevelation,
     Professional,
@@ -48,6 +47,7 @@ from ofair_app.models import (
     ProposalCreate,
     ProposalUpdate,
 )
+from ofair_app.models.milestones import current_plan
 from ofair_app.observability import logs
 from ofair_app.services import autopay, notifications, users
 from ofair_app.services import leads as lead_service
@@ -334,8 +334,7 @@ def _drop_plan(session: Session, caller: Caller, lead: Lead) -> None:
     """A new price: a milestone plan agreed on the old one stands (409, the price stays); one
     not agreed yet no longer adds up, so it goes (its steps with it)."""
     with trusted_step(session, caller):
-        plan = session.exec(select(MilestonePlan).where(MilestonePlan.lead_id == lead.id)
-                            ).first()
+        plan = session.exec(current_plan(lead.id)).first()
         if plan is not None and plan.agreed_at is not None:
             raise milestone_rules.PlanAgreed()
         if plan is not None:
@@ -419,9 +418,6 @@ def end_award(session: Session, caller: Caller, lead: Lead, *, party: Party) -> 
     proposal.status = rules.move_proposal(party, proposal.status, target)
     session.add(proposal)
     session.flush()
-    with trusted_step(session, caller):  # its milestone plan, if any, ends with it
-        session.execute(delete(MilestonePlan).where(
-            col(MilestonePlan.lead_id) == lead.id))
     if party == Party.owner:
         notifications.tell(session=session, caller=caller, template="award_cancelled",
                            users=[proposal.created_by],

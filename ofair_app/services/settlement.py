@@ -46,7 +46,6 @@ from ofair_app.models import (
     Lead,
     MemberRole,
     Milestone,
-    MilestonePlan,
     Professional,
     ProfessionalMember,
     Proposal,
@@ -54,6 +53,7 @@ from ofair_app.models import (
     TaxDocument,
 )
 from ofair_app.models._base import utcnow
+from ofair_app.models.milestones import current_plan
 from ofair_app.services import (
     audit,
     exports,
@@ -98,8 +98,7 @@ def start_work(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> Lead:
         proposal = session.exec(select(Proposal).where(
             Proposal.lead_id == locked.id, Proposal.status == ProposalStatus.accepted,
             Proposal.professional_id == locked.performer_professional_id)).one()
-        plan = session.exec(select(MilestonePlan).where(MilestonePlan.lead_id == locked.id)
-                            ).first()
+        plan = session.exec(current_plan(locked.id)).first()
         if plan is not None and plan.agreed_at is None:
             raise milestone_rules.PlanPending()
         locked.final_amount = proposal.price
@@ -124,9 +123,8 @@ def record_close(session: Session, caller: Caller, lead: Lead,
     if not b2b() or lead.performer_professional_id is None:
         return None
     with trusted_step(session, caller):
-        if milestone is None and session.exec(select(MilestonePlan.proposal_id).where(
-                MilestonePlan.lead_id == lead.id,
-                col(MilestonePlan.agreed_at).is_not(None))).first() is not None:
+        plan = session.exec(current_plan(lead.id)).first() if milestone is None else None
+        if plan is not None and plan.agreed_at is not None:
             return None
         existing = session.exec(_charge_query(lead.id, milestone)).first()
         if existing is not None:

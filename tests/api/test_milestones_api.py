@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
 
 from ofair_app.db.engine import SYSTEM, unit_of_work
 from ofair_app.domain.visits import local_day
+from ofair_app.models import UserRole
 from ofair_app.models._base import utcnow
 from tests.api.money import pay
 from tests.factories import (
     PDF_BYTES,
     PNG_BYTES,
+    make_lead,
     make_professional,
     make_user,
     make_won_job,
@@ -119,8 +122,9 @@ async def get_plan(client, user, lead):
 
 async def test_a_plan_proposed_agreed_paid_done_approved_and_reported_on(client, won) -> None:
     owner, pro, _, lead = won
-    proposed = await client.put(f"{API}/leads/{lead.id}/milestones",
-                                json=plan("1000", "2000"), headers=bearer(pro))
+    sent = plan("1000", "2000")
+    proposed = await client.put(f"{API}/leads/{lead.id}/milestones", json=sent,
+                                headers=bearer(pro))
     assert proposed.status_code == 200, proposed.text
     body = proposed.json()
     assert body["lead_id"] == str(lead.id) and body["proposal_id"] == proposal_of(lead)
@@ -129,7 +133,8 @@ async def test_a_plan_proposed_agreed_paid_done_approved_and_reported_on(client,
     assert body["may_agree"] is False and body["agreed_at"] is None
     assert [(s["position"], s["title"], s["amount"], s["due_on"], s["status"])
             for s in body["milestones"]] == [
-        (1, "שלב 1", "1000.00", day(7), "open"), (2, "שלב 2", "2000.00", day(14), "open")]
+        (1, "שלב 1", "1000.00", sent["milestones"][0]["due_on"], "open"),
+        (2, "שלב 2", "2000.00", sent["milestones"][1]["due_on"], "open")]
     assert all(s["payment_status"] is None and s["updates"] == [] and not s["released"]
                for s in body["milestones"])
 
@@ -182,6 +187,15 @@ async def test_a_plan_proposed_agreed_paid_done_approved_and_reported_on(client,
     assert link.status_code == 200, link.text
     assert link.json()["url"] and link.json()["expires_in"] == 300
 
+    # the second step paid and approved: the job closes with its last step
+    await pay_step(client, owner, lead, second)
+    last = await client.post(f"{API}/milestones/{second}/approve", headers=bearer(owner))
+    assert last.status_code == 200 and last.json()["status"] == "approved"
+    with unit_of_work(SYSTEM) as session:
+        closed = session.execute(text("SELECT status, final_amount FROM leads WHERE id = :l"),
+                                 {"l": lead.id}).one()
+    assert closed == ("closed", Decimal("3000"))
+
 
 async def test_a_pending_plan_is_proposed_again_or_withdrawn(client, won) -> None:
     owner, pro, _, lead = won
@@ -199,9 +213,16 @@ async def test_a_pending_plan_is_proposed_again_or_withdrawn(client, won) -> Non
 
 async def test_a_step_is_disputed_on_its_own(client, won) -> None:
     owner, _, _, lead = won
-    first, _second = (s["id"] for s in await agreed(client, won, "1000", "2000"))
+    first, second = (s["id"] for s in await agreed(client, won, "1000", "2000"))
     await pay_step(client, owner, lead, first)
     url = f"{API}/leads/{lead.id}/disputes"
+    unpaid = await client.post(url, json={"reason": "השלב השני לא בוצע בכלל",
+                                          "milestone_id": second}, headers=bearer(owner))
+    assert unpaid.status_code == 409 and code_of(unpaid) == "not_disputable", unpaid.text
+    unknown = await client.post(url, json={"reason": "השלב השני לא בוצע בכלל",
+                                           "milestone_id": str(uuid.uuid4())},
+                                headers=bearer(owner))
+    assert unknown.status_code == 404, unknown.text
     whole = await client.post(url, json={"reason": "העבודה לא בוצעה כמו שסוכם"},
                               headers=bearer(owner))
     assert whole.status_code == 422 and "milestone_id" in fields_of(whole)
@@ -272,7 +293,7 @@ async def test_a_body_that_is_not_json_is_a_422(client, won) -> None:
         sent = await client.put(f"{API}/leads/{lead.id}/milestones", content=content,
                                 headers={**bearer(pro), "Content-Type": "application/json"})
         assert sent.status_code == 422, (content, sent.text)
-        assert "body" in fields_of(sent) or "milestones" in fields_of(sent), fields_of(sent)
+        assert list(fields_of(sent)) == ["body"], fields_of(sent)
     assert (await get_plan(client, owner, lead)).status_code == 404
 
 
@@ -292,7 +313,8 @@ async def test_bad_ids_updates_and_photos_are_422s(client, won) -> None:
         assert got.status_code == 422, (path, got.text)
     url = f"{API}/milestones/{first}/updates"
     for body, field in (({"body": ""}, "body"), ({"body": "   "}, "body"), ({}, "body"),
-                        ({"body": 5}, "body"), ({"body": "x" * 4001}, "body"),
+                        ({"body": 5}, "body"), ({"body": "x" * 1001}, "body"),
+                        ({"body": "x" * 4001}, "body"), ({"body": "a\u0000b"}, "body"),
                         ({"body": "טוב", "extra": 1}, "extra")):
         sent = await client.post(url, json=body, headers=bearer(pro))
         assert sent.status_code == 422, (body, sent.text)
@@ -329,6 +351,16 @@ def _calls(lead_id, milestone_id, update_id, photo_id) -> list[tuple[str, str, d
     ]
 
 
+def _money_calls(lead, milestone_id) -> list[tuple[str, str, dict]]:
+    """Paying and disputing a step."""
+    return [
+        ("POST", "/payments/initiate",
+         {"json": {"proposal_id": proposal_of(lead), "milestone_id": str(milestone_id)}}),
+        ("POST", f"/leads/{lead.id}/disputes",
+         {"json": {"reason": "השלב לא בוצע כמו שסוכם", "milestone_id": str(milestone_id)}}),
+    ]
+
+
 async def _progress(client, won) -> tuple[str, str, str]:
     """An agreed plan, its first step paid, an update with a photo: (step, update, photo)."""
     owner, pro, _, lead = won
@@ -346,8 +378,9 @@ async def _progress(client, won) -> tuple[str, str, str]:
 async def test_every_operation_needs_a_token(client, won) -> None:
     _, _, _, lead = won
     ids = await _progress(client, won)
-    for method, path, extra in _calls(lead.id, *ids) + _calls(uuid.uuid4(), *(
-            uuid.uuid4() for _ in range(3))):
+    calls = _calls(lead.id, *ids) + _money_calls(lead, ids[0]) \
+        + _calls(uuid.uuid4(), *(uuid.uuid4() for _ in range(3)))
+    for method, path, extra in calls:
         got = await client.request(method, f"{API}{path}", **extra)
         assert got.status_code == 401, (method, path, got.text)
         assert code_of(got) == "unauthenticated", (method, path)
@@ -378,6 +411,12 @@ async def test_anyone_but_the_two_sides_is_refused_and_nothing_changes(client, w
         got = await client.request(method, f"{API}{path}", **extra, headers=bearer(stranger))
         assert got.status_code == EXPECTED_FOR_STRANGERS[key], (method, path, got.text)
         assert set(got.json()["error"]) >= {"code", "message", "fields"}
+    (_, pay_path, pay_extra), (_, dispute_path, dispute_extra) = _money_calls(lead, ids[0])
+    paid = await client.post(f"{API}{pay_path}", **pay_extra, headers=bearer(stranger))
+    assert paid.status_code == 404, paid.text  # the offer is not theirs to see
+    disputed = await client.post(f"{API}{dispute_path}", **dispute_extra,
+                                 headers=bearer(stranger))
+    assert disputed.status_code == 403 and code_of(disputed) == "not_a_party", disputed.text
     assert (await get_plan(client, owner, lead)).json() == before
 
 
@@ -412,6 +451,8 @@ async def test_the_plans_conflicts(client, won) -> None:
     nothing = await client.post(f"{API}/leads/{lead.id}/milestones/agree",
                                 headers=bearer(owner))
     assert nothing.status_code == 404
+    no_plan = await initiate(client, owner, lead, str(uuid.uuid4()))
+    assert no_plan.status_code == 404, no_plan.text
     await propose(client, pro, lead, "1000", "2000")
     own = await client.post(f"{API}/leads/{lead.id}/milestones/agree", headers=bearer(pro))
     assert own.status_code == 409 and code_of(own) == "own_plan"
@@ -439,7 +480,12 @@ async def test_the_plans_conflicts(client, won) -> None:
     whole = await initiate(client, owner, lead)
     assert whole.status_code == 422 and "milestone_id" in fields_of(whole)
     foreign = await initiate(client, owner, lead, str(uuid.uuid4()))
-    assert foreign.status_code in (404, 422), foreign.text
+    assert foreign.status_code == 404, foreign.text
+    by_performer = await initiate(client, pro, lead, first)
+    assert by_performer.status_code == 403, by_performer.text
+    repriced = await client.put(f"{API}/proposals/{proposal_of(lead)}", json={"price": "2500"},
+                                headers=bearer(owner))
+    assert repriced.status_code == 409 and code_of(repriced) == "plan_agreed"
     unpaid = await client.post(f"{API}/milestones/{first}/submit", headers=bearer(pro))
     assert unpaid.status_code == 409 and code_of(unpaid) == "milestone_not_paid"
     unpaid = await client.post(f"{API}/milestones/{first}/approve", headers=bearer(owner))
@@ -455,7 +501,7 @@ async def test_the_plans_conflicts(client, won) -> None:
     assert paid_twice.status_code == 409 and code_of(paid_twice) == "payment_exists"
     replan = await client.put(f"{API}/leads/{lead.id}/milestones", json=plan("1500", "1500"),
                               headers=bearer(pro))
-    assert replan.status_code == 409 and code_of(replan) in {"plan_agreed", "not_plannable"}
+    assert replan.status_code == 409 and code_of(replan) == "not_plannable"
     still_unpaid = await client.post(f"{API}/milestones/{second}/submit", headers=bearer(pro))
     assert still_unpaid.status_code == 409 and code_of(still_unpaid) == "milestone_not_paid"
     assert (await client.post(f"{API}/milestones/{first}/submit", headers=bearer(pro))
@@ -484,6 +530,58 @@ async def test_a_fifth_photo_is_a_409(client, won) -> None:
     assert fifth.status_code == 409 and code_of(fifth) == "too_many_photos"
     [note] = (await get_plan(client, owner, lead)).json()["milestones"][0]["updates"]
     assert len(note["photos"]) == 4
+
+
+async def test_a_plan_is_made_only_between_the_award_and_the_first_payment(client, won
+                                                                         ) -> None:
+    owner, pro, _, lead = won
+    open_lead = make_lead(owner)
+    early = await client.put(f"{API}/leads/{open_lead.id}/milestones",
+                             json=plan("1500", "1500"), headers=bearer(owner))
+    assert early.status_code == 409 and code_of(early) == "not_plannable", early.text
+    stranger = await client.put(f"{API}/leads/{open_lead.id}/milestones",
+                                json=plan("1500", "1500"), headers=bearer(pro))
+    assert stranger.status_code == 403 and code_of(stranger) == "not_a_party"
+    started = await initiate(client, owner, lead)  # the whole job, no plan
+    assert started.status_code == 201 and started.json()["amounts"]["final_amount"] == "3000.00"
+    assert (await pay(client, started.json()["psp_reference"])).json()["outcome"] == "applied"
+    payment = await client.get(f"{API}/payments/{started.json()['payment_id']}",
+                               headers=bearer(owner))
+    assert payment.status_code == 200 and payment.json()["milestone_id"] is None
+    late = await client.put(f"{API}/leads/{lead.id}/milestones", json=plan("1500", "1500"),
+                            headers=bearer(pro))
+    assert late.status_code == 409 and code_of(late) == "not_plannable", late.text
+    assert (await get_plan(client, owner, lead)).status_code == 404
+
+
+async def test_a_plan_ends_with_the_award(client, won) -> None:
+    owner, pro, _, lead = won
+    await agreed(client, won, "1000", "2000")
+    taken_back = await client.post(f"{API}/leads/{lead.id}/unaward", headers=bearer(owner))
+    assert taken_back.status_code == 200, taken_back.text
+    gone = await get_plan(client, owner, lead)
+    assert gone.status_code == 404 and code_of(gone) == "not_found"
+    assert (await get_plan(client, pro, lead)).status_code == 403
+
+
+async def test_an_admin_reads_the_plan_and_takes_no_part(client, won) -> None:
+    owner, _, _, lead = won
+    first, _, photo = await _progress(client, won)
+    admin = make_user(role=UserRole.admin, name="מנהלת")
+    seen = await get_plan(client, admin, lead)
+    assert seen.status_code == 200
+    assert seen.json()["your_side"] is None and seen.json()["may_agree"] is False
+    assert seen.json() == {**(await get_plan(client, owner, lead)).json(),
+                           "your_side": None, "may_agree": False}
+    link = await client.get(f"{API}/milestone-photos/{photo}/link", headers=bearer(admin))
+    assert link.status_code == 200 and link.json()["url"]
+    for method, path, extra in (
+            ("PUT", f"/leads/{lead.id}/milestones", {"json": plan("1500", "1500")}),
+            ("POST", f"/milestones/{first}/submit", {}),
+            ("POST", f"/milestones/{first}/approve", {}),
+            ("POST", f"/milestones/{first}/updates", {"json": {"body": "בדיקה"}})):
+        got = await client.request(method, f"{API}{path}", **extra, headers=bearer(admin))
+        assert got.status_code == 403 and code_of(got) == "not_a_party", (path, got.text)
 
 
 # --- the OpenAPI document ------------------------------------------------------------------

@@ -25,7 +25,7 @@ from ofair_app.domain.errors import (
 )
 from ofair_app.domain.leads import LeadStatus
 from ofair_app.domain.visits import local_day
-from ofair_app.models import Lead, ProposalUpdate, UserRole
+from ofair_app.models import Lead, ProposalCreate, ProposalUpdate, UserRole
 from ofair_app.models._base import utcnow
 from ofair_app.services import (
     disputes,
@@ -33,6 +33,7 @@ from ofair_app.services import (
     milestones,
     notifications,
     payments,
+    proposals,
     settlement,
 )
 from tests.factories import (
@@ -472,3 +473,37 @@ def test_rls_denies_every_milestone_table_to_others(won) -> None:
             " author_user_id, body) VALUES (:m, :l, :p, :u, 'x')"),
             {"m": first.id, "l": lead.id, "p": stranger.professional_ids[0],
              "u": stranger.user_id})
+
+
+def test_an_award_taken_back_leaves_its_plan_on_record_and_the_next_starts_afresh(won) -> None:
+    client, _pro, _, lead = won
+    first = agreed(won, "1000", "2000").steps[0].milestone
+    opened = payments.initiate(caller=caller_for(client), proposal_id=proposal_of(lead),
+                               milestone_id=first.id)  # a step's checkout open, not paid
+    caller = caller_for(client)
+    with unit_of_work(caller) as session:
+        proposals.unaward(session=session, caller=caller, lead_id=lead.id)
+    assert status_of(lead) == LeadStatus.active
+    with unit_of_work(SYSTEM) as session:  # on record, with the step's payment
+        assert session.execute(text("SELECT count(*) FROM milestones WHERE lead_id = :l"),
+                               {"l": lead.id}).scalar_one() == 2
+        assert session.execute(text("SELECT milestone_id FROM payments WHERE id = :p"),
+                               {"p": opened.id}).scalar_one() == first.id
+    assert plan_of(client, lead) is None
+    # the client chooses another business: no plan, and a new one can be made
+    business, other = make_professional(business_name="צבעי הגליל")
+    with unit_of_work(caller_for(other)) as session:
+        offer = proposals.create_proposal(
+            session=session, caller=caller_for(other), lead_id=lead.id,
+            data=ProposalCreate(price=D("2800"), description="אסיים תוך שבוע."))
+    with unit_of_work(caller) as session:
+        proposals.accept_proposal(session=session, caller=caller, proposal_id=offer.id)
+    assert plan_of(client, lead) is None
+    view = propose(other, lead, "800", "2000")
+    assert view.plan.professional_id == business.id and view.total == D("2800")
+    agree(client, lead)
+    # the old step cannot be paid nor worked on any more
+    with pytest.raises(NotFound):
+        act(other, milestones.submit, first.id)
+    with pytest.raises(NotFound):
+        payments.initiate(caller=caller, proposal_id=offer.id, milestone_id=first.id)

@@ -42,7 +42,7 @@ class PlanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     milestones: list[StepIn] = Field(
-        min_length=1, max_length=50,
+        min_length=1, max_length=rules.STEPS_RANGE[1],
         description=f"{rules.STEPS_RANGE[0]} to {rules.STEPS_RANGE[1]} steps whose amounts "
                     "add up exactly to the accepted offer's price.")
 
