@@ -412,32 +412,39 @@ def auto_approve_due(*, session: Session, now: datetime, limit: int = 500) -> in
     """Approve the steps said done AUTO_CONFIRM_DAYS ago that their owner did not answer
     (system; a disputed step is not `submitted`)."""
     cutoff = now - timedelta(days=get_settings().auto_confirm_days)
-    due = session.exec(select(Milestone).where(Milestone.status == MilestoneStatus.submitted,
-                                               col(Milestone.submitted_at) <= cutoff)
-                       .order_by(col(Milestone.submitted_at)).limit(limit)
-                       .with_for_update(skip_locked=True)).all()
+    due = session.exec(select(Milestone.id).where(
+        Milestone.status == MilestoneStatus.submitted, col(Milestone.submitted_at) <= cutoff)
+        .order_by(col(Milestone.submitted_at)).limit(limit)).all()
     approved = 0
-    for milestone in due:
-        lead = session.exec(select(Lead).where(Lead.id == milestone.lead_id)
-                            .with_for_update()).one()
-        _approve(session, SYSTEM, lead, milestone)
-        approved += 1
+    for milestone_id in due:
+        lead, milestone = _lock_lead_and_step(session, milestone_id)
+        if milestone.status == MilestoneStatus.submitted:  # not approved or disputed meanwhile
+            _approve(session, SYSTEM, lead, milestone)
+            approved += 1
     return approved
+
+
+def _lock_lead_and_step(session: Session, milestone_id: uuid.UUID) -> tuple[Lead, Milestone]:
+    """The step's lead, then the step, locked (as the platform): the order every change of a
+    step takes (`approve`, `submit`, payments, disputes), so two never wait on each other."""
+    lead_id = session.exec(select(Milestone.lead_id).where(Milestone.id == milestone_id)).one()
+    lead = session.exec(select(Lead).where(Lead.id == lead_id).with_for_update()
+                        .execution_options(populate_existing=True)).one()
+    milestone = session.exec(select(Milestone).where(Milestone.id == milestone_id)
+                             .with_for_update().execution_options(populate_existing=True)).one()
+    return lead, milestone
 
 
 def cancel_step(session: Session, caller: Caller, milestone_id: uuid.UUID) -> None:
     """The step's money went back to the client in full (a refund, or a dispute's decision):
     the step is cancelled and the job settled (as the platform)."""
     with trusted_step(session, caller):
-        milestone = session.exec(select(Milestone).where(Milestone.id == milestone_id)
-                                 .with_for_update()).one()
+        lead, milestone = _lock_lead_and_step(session, milestone_id)
         if milestone.status == MilestoneStatus.cancelled:
             return
         milestone.status, milestone.cancelled_at = MilestoneStatus.cancelled, utcnow()
         session.add(milestone)
         session.flush()
-        lead = session.exec(select(Lead).where(Lead.id == milestone.lead_id)
-                            .with_for_update()).one()
     settle_lead(session, caller, lead)
 
 
@@ -449,14 +456,11 @@ def after_dispute(session: Session, caller: Caller, milestone_id: uuid.UUID, *,
         cancel_step(session, caller, milestone_id)
         return
     with trusted_step(session, caller):
-        milestone = session.exec(select(Milestone).where(Milestone.id == milestone_id)
-                                 .with_for_update()).one()
+        lead, milestone = _lock_lead_and_step(session, milestone_id)
         milestone.status = MilestoneStatus.approved
         milestone.approved_at = milestone.approved_at or utcnow()
         session.add(milestone)
         session.flush()
-        lead = session.exec(select(Lead).where(Lead.id == milestone.lead_id)
-                            .with_for_update()).one()
     settle_lead(session, caller, lead)
 
 
