@@ -178,9 +178,7 @@ def may_plan(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> bool:
 def propose(*, session: Session, caller: Caller, lead_id: uuid.UUID, steps: object) -> PlanView:
     """Either side proposes the steps (replacing its own or the other side's proposal not yet
     agreed); the other side is told and agrees or proposes again."""
-    lead = lead_service.find_lead(session, lead_id)
-    side = _require_side(session, caller, lead)
-    lead = _lock_lead(session, caller, lead_id)
+    lead, side = _side_and_lead(session, caller, lead_id)
     _plannable(session, caller, lead)
     proposal = _accepted(session, lead)
     checked = rules.check_plan(steps, price=proposal.price, today=local_day(utcnow()))
@@ -207,15 +205,9 @@ def propose(*, session: Session, caller: Caller, lead_id: uuid.UUID, steps: obje
 
 def agree(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> PlanView:
     """The side that did not propose the plan agrees to it: it is the deal from now on."""
-    lead = lead_service.find_lead(session, lead_id)
-    side = _require_side(session, caller, lead)
-    lead = _lock_lead(session, caller, lead_id)
+    lead, side = _side_and_lead(session, caller, lead_id)
     with trusted_step(session, caller):
-        plan = plan_for(session, lead.id)
-        if plan is None:
-            raise NotFound("errors.milestone.no_plan")
-        if plan.agreed_at is not None:
-            raise rules.PlanAgreed()
+        plan = _pending_plan(session, lead)
         if plan.proposed_side == side:
             raise rules.OwnProposal()
         _plannable(session, SYSTEM, lead)
@@ -234,16 +226,25 @@ def agree(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> PlanView:
 
 def withdraw(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> None:
     """Either side drops a plan not yet agreed (the job is then paid in one go)."""
-    lead = lead_service.find_lead(session, lead_id)
-    _require_side(session, caller, lead)
-    lead = _lock_lead(session, caller, lead_id)
+    lead, _ = _side_and_lead(session, caller, lead_id)
     with trusted_step(session, caller):
-        plan = plan_for(session, lead.id)
-        if plan is None:
-            raise NotFound("errors.milestone.no_plan")
-        if plan.agreed_at is not None:
-            raise rules.PlanAgreed()
-        _drop(session, plan)
+        _drop(session, _pending_plan(session, lead))
+
+
+def _side_and_lead(session: Session, caller: Caller, lead_id: uuid.UUID) -> tuple[Lead, Side]:
+    """The caller's side of the job (403 for anyone else), and its lead, locked."""
+    side = _require_side(session, caller, lead_service.find_lead(session, lead_id))
+    return _lock_lead(session, caller, lead_id), side
+
+
+def _pending_plan(session: Session, lead: Lead) -> MilestonePlan:
+    """The lead's plan not yet agreed (as the platform): 404 without one, 409 once agreed."""
+    plan = plan_for(session, lead.id)
+    if plan is None:
+        raise NotFound("errors.milestone.no_plan")
+    if plan.agreed_at is not None:
+        raise rules.PlanAgreed()
+    return plan
 
 
 def _drop(session: Session, plan: MilestonePlan) -> None:
