@@ -8,20 +8,18 @@ with their confirmation dialogs open.
 SWEEP names how to reach every route the app registers (pages/__init__.py); a page added to
 the app and not to SWEEP fails `test_every_registered_page_is_swept`, so new pages are checked
 as they are built. A failure lists each violation: the rule, the page and the node's selector.
+
+The sweep itself runs in test_a11y_keyboard.py: one visit of each page checks axe's rules at
+both sizes together with the keyboard, touch and zoom checks, so no page loads twice.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
-
-from tests.e2e.a11y_world import World, make_world
-from tests.e2e.conftest import DESKTOP, PHONE, sign_in_as
 
 SHOTS = os.environ.get("OFAIR_SHOTS_DIR", "")
 # With OFAIR_SHOTS_DIR set, these pages are saved as the sweep passes them, for a person to see.
@@ -106,7 +104,6 @@ SWEEP: list[Visit] = [
     Visit("404", "anon", "/no/such/page"),
 ]
 ROLES = ["anon", "consumer", "pro", "admin"]
-SIZES = {"390": PHONE, "1280": DESKTOP}
 
 
 def _registered_routes() -> set[str]:
@@ -128,11 +125,6 @@ def test_every_registered_page_is_swept() -> None:
     missing = _registered_routes() - swept
     assert not missing, f"pages the accessibility sweep does not visit (add to SWEEP): {missing}"
     assert swept <= _registered_routes(), swept - _registered_routes()
-
-
-@pytest.fixture(scope="module")
-def world(app_url) -> World:
-    return make_world()
 
 
 def _axe(page) -> list[dict]:
@@ -167,42 +159,3 @@ def _report(where: str, violations: list[dict]) -> list[str]:
 
     return [f"[{v['id']}] {where} at {n['target']}: {reason(n['summary'])}"
             for v in violations for n in v["nodes"]]
-
-
-@pytest.mark.parametrize("size", list(SIZES))
-@pytest.mark.parametrize("locale", ["he", "en"])
-@pytest.mark.parametrize("role", ROLES)
-def test_every_page_passes_axe(browser, app_url, world, role, locale, size) -> None:
-    assert AXE_JS.exists(), f"{AXE_JS} missing: run ./ofair setup (npm ci in tests/e2e/axe)"
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(base_url=app_url, viewport=SIZES[size], locale="he-IL")
-    context.add_cookies([{"name": "ofair_locale", "value": locale, "url": app_url}])
-    page = context.new_page()
-    if role != "anon":
-        sign_in_as(page, app_url, world.tokens[role])
-    problems: list[str] = []
-    try:
-        for visit in (v for v in SWEEP if v.role == role):
-            path = visit.path.format(**world.paths)
-            page.goto(path)
-            _settle(page)
-            problems += _report(f"{path} ({role}, {locale}, {size} px)", _axe(page))
-            if SHOTS and visit.path in SHOT_PATHS:
-                name = re.sub(r"\W+", "-", visit.path.strip("/{}") or "home").strip("-")
-                page.screenshot(path=f"{SHOTS}/{role}-{name}-{size}-{locale}.png",
-                                full_page=True)
-            for opener in visit.dialogs:
-                page.locator(opener).first.click()
-                dialog = page.locator("[role=alertdialog], [role=dialog]").first
-                expect(dialog).to_be_visible()
-                page.wait_for_timeout(300)
-                problems += _report(f"{path} with {opener}'s dialog ({role}, {locale}, {size} px)",
-                                    _axe(page))
-                page.keyboard.press("Escape")
-                expect(dialog).to_be_hidden()
-    finally:
-        context.close()
-    if problems:
-        pytest.fail(f"{len(problems)} accessibility violations:\n" + "\n".join(problems),
-                    pytrace=False)

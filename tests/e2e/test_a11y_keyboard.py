@@ -1,6 +1,7 @@
-"""What axe cannot see (IS 5568 / WCAG 2.1 AA), measured in Chromium on the production build.
-On every page of the accessibility sweep (test_a11y_axe.SWEEP: each role, Hebrew and English):
-Tab reaches every control with a visible focus ring, touch targets are at least 44x44 px on a
+"""The accessibility sweep (IS 5568 / WCAG 2.1 AA), measured in Chromium on the production
+build. On every page of test_a11y_axe.SWEEP (each role, Hebrew and English), loaded once: axe
+finds nothing at 390 px and at 1280 px, nor in the page's dialogs, and what axe cannot see: Tab
+reaches every control with a visible focus ring, touch targets are at least 44x44 px on a
 phone, and at 200% zoom nothing scrolls sideways. On key pages: a dialog keeps focus inside and
 gives it back; offers and statuses that change live are polite status regions; a status never
 speaks by colour alone; Hebrew fragments in the English page are isolated with their own
@@ -8,8 +9,10 @@ direction."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -19,7 +22,7 @@ from ofair_app.models import ProposalCreate
 from ofair_app.services import proposals
 from tests.e2e.a11y_world import TOWN, World, make_world
 from tests.e2e.conftest import DESKTOP, PHONE, sign_in_as
-from tests.e2e.test_a11y_axe import ROLES, SWEEP
+from tests.e2e.test_a11y_axe import AXE_JS, ROLES, SHOT_PATHS, SHOTS, SWEEP, _axe, _report
 from tests.factories import caller_for, city, make_professional, make_user
 
 # Key pages for the checks that are not swept: (role, path) with `{...}` filled from the data.
@@ -224,14 +227,33 @@ OVERLAPPING_IN_HEADER = """() => {
 }"""
 
 
+def _axe_at(page, where: str, sizes: dict[str, dict]) -> list[str]:
+    """axe's violations on the page as it is, at each of `sizes` in turn (a resize re-lays the
+    page out by its CSS media queries, the same as loading it at that size)."""
+    problems: list[str] = []
+    for name, viewport in sizes.items():
+        page.set_viewport_size(viewport)
+        page.wait_for_timeout(150)
+        problems += _report(f"{where}, {name} px)", _axe(page))
+    return problems
+
+
+def _shot(page, visit, role: str, locale: str, size: str) -> None:
+    if SHOTS and visit.path in SHOT_PATHS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"\W+", "-", visit.path.strip("/{}") or "home").strip("-")
+        page.screenshot(path=f"{SHOTS}/{role}-{name}-{size}-{locale}.png", full_page=True)
+
+
 @pytest.mark.parametrize("locale", ["he", "en"])
 @pytest.mark.parametrize("role", ROLES)
-def test_every_page_works_by_keyboard_and_by_touch(browser, app_url, world, role,
-                                                   locale) -> None:
-    """Each page the role visits in the sweep, in one signed-in browser: at 390 px every
-    target is at least 44x44 px and the top bar's controls do not cover each other; at 1280
-    px Tab reaches every control, each with a visible focus; at 200% zoom nothing scrolls
-    sideways."""
+def test_every_page_passes_axe_and_works_by_keyboard_and_by_touch(browser, app_url, world,
+                                                                  role, locale) -> None:
+    """Each page the role visits in the sweep, in one signed-in browser, loaded once: axe finds
+    nothing at 390 px and at 1280 px, nor in the page's dialogs; at 390 px every target is at
+    least 44x44 px and the top bar's controls do not cover each other; at 1280 px Tab reaches
+    every control, each with a visible focus; at 200% zoom nothing scrolls sideways."""
+    assert AXE_JS.exists(), f"{AXE_JS} missing: run ./ofair setup (npm ci in tests/e2e/axe)"
     context, page = _open(browser, app_url, world, role, PHONE, locale=locale)
     problems: list[str] = []
     try:
@@ -239,6 +261,8 @@ def test_every_page_works_by_keyboard_and_by_touch(browser, app_url, world, role
             path = visit.path.format(**world.paths)
             page.set_viewport_size(PHONE)
             _go(page, path)
+            problems += _report(f"{path} ({role}, {locale}, 390 px)", _axe(page))
+            _shot(page, visit, role, locale, "390")
             small = page.evaluate(SMALL_TARGETS)
             overlapping = page.evaluate(OVERLAPPING_IN_HEADER)
             problems += [f"{path} (390 px): targets under 44x44 px: {small}"] if small else []
@@ -246,12 +270,24 @@ def test_every_page_works_by_keyboard_and_by_touch(browser, app_url, world, role
                          if overlapping else [])
             page.set_viewport_size(DESKTOP)
             page.wait_for_timeout(200)
+            problems += _report(f"{path} ({role}, {locale}, 1280 px)", _axe(page))
+            _shot(page, visit, role, locale, "1280")
             problems += [f"{path} (1280 px): {problem}" for problem in _tab_through(page)]
             page.set_viewport_size(ZOOMED)
             page.wait_for_timeout(200)
             overflow = page.evaluate(SIDEWAYS)
             problems += ([f"{path} (200%): scrolls sideways: {overflow}"]
                          if overflow["scroll"] > 1 else [])
+            for opener in visit.dialogs:
+                page.set_viewport_size(DESKTOP)
+                page.locator(opener).first.click()
+                dialog = page.locator("[role=alertdialog], [role=dialog]").first
+                expect(dialog).to_be_visible()
+                page.wait_for_timeout(300)
+                problems += _axe_at(page, f"{path} with {opener}'s dialog ({role}, {locale}",
+                                    {"1280": DESKTOP, "390": PHONE})
+                page.keyboard.press("Escape")
+                expect(dialog).to_be_hidden()
     finally:
         context.close()
     if problems:
