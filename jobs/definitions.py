@@ -169,12 +169,16 @@ RELEASE_WORKERS = 2
 
 @job("renew_subscriptions", minute=50)
 def renew_subscriptions(*, as_of: datetime) -> str:
-    """Subscriptions that ended: their businesses' leads leave the board's pinned indexes."""
+    """Charge every paid subscription whose period (or a retry of it) is due, end those
+    cancelled at their period's end, then take the leads of businesses whose benefits stopped
+    off the board's pinned indexes. Idempotent per period."""
     from ofair_app.services import subscriptions
 
+    counts = subscriptions.renew_due(now=as_of)
     with unit_of_work(SYSTEM) as session:
         unpinned = subscriptions.unpin_ended(session=session, now=as_of)
-    return f"unpinned {unpinned} leads of ended subscriptions"
+    charged = ", ".join(f"{outcome} {n}" for outcome, n in sorted(counts.items())) or "none due"
+    return f"renewals: {charged}; unpinned {unpinned} leads of ended subscriptions"
 
 
 @job("monthly_settlement", day=1, hour=2, minute=0)

@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     platform_fee_consumer_pct: Decimal = Field(default=Decimal("10"), ge=0, le=100)
     platform_fee_referral_pct: Decimal = Field(default=Decimal("5"), ge=0, le=100)
     subscriber_commission_discount_pct: Decimal = Field(default=Decimal("20"), ge=0, le=100)
+    # The pro plan's price a period (30 days), before VAT; a subscription keeps the price it
+    # was bought at.
+    subscription_price: Decimal = Field(default=Decimal("99"), gt=0, le=100000, decimal_places=2)
 
     # --- personal data (services/privacy.py, domain/personal_data.py) -----------------------
     # How long a "download all my data" archive stays fetchable, and how many one person may

@@ -37,7 +37,7 @@ for _name in ("DATABASE_URL", "DATABASE_OWNER_URL"):
     os.environ.pop(_name, None)
 
 from ofair_app.db import bootstrap, embedded  # noqa: E402
-from ofair_app.db.engine import database_urls, dispose_engines, owner_engine  # noqa: E402
+from ofair_app.db.engine import database_urls, dispose_engines  # noqa: E402
 from ofair_app.settings import get_settings  # noqa: E402
 from tests.cardcom_standin import cardcom_api  # noqa: E402, F401 - a fixture for every layer
 from tests.ita_standin import ita_api  # noqa: E402, F401 - a fixture for every layer
@@ -61,8 +61,23 @@ def migrated_database() -> Iterator[dict[str, str]]:
         "OFAIR_SCHEDULER": "off",
     }
     dispose_engines()
+    for engine in _superusers:
+        engine.dispose()
     embedded.stop(_DATA_DIR / "pg")
     shutil.rmtree(_DATA_DIR, ignore_errors=True)
+
+
+_superusers: list = []
+
+
+def _superuser():
+    """The embedded server's superuser: sees every row (the owner role is under RLS too)."""
+    if not _superusers:
+        superuser = database_urls(get_settings()).superuser
+        assert superuser is not None, "the tests run on their own embedded PostgreSQL"
+        _superusers.append(create_engine(superuser.set(database=get_settings().database_name),
+                                         pool_size=1))
+    return _superusers[0]
 
 
 def _throwaway_durability() -> None:
@@ -87,7 +102,7 @@ def truncate_all() -> None:
     A table counts as written when it has a row or its identity sequence was drawn from (a
     rolled-back insert leaves the table empty but the sequence moved), so ids restart too.
     """
-    with owner_engine().begin() as conn:
+    with _superuser().begin() as conn:  # above RLS: the owner is subject to it (FORCE)
         tables = [t for t in conn.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars()
             if t not in KEEP_TABLES]

@@ -37,6 +37,7 @@ from ofair_app.api.routes import (
     reports,
     reviews,
     settlement,
+    subscriptions,
     users,
     visits,
 )
@@ -63,7 +64,7 @@ def create_api() -> FastAPI:
     v1 = APIRouter(prefix=API_PREFIX)
     for module in (health, auth, audit, admin_users, admin_leads, kpis, users, consents,
                    professionals, leads, proposals, payments, settlement, reference, files,
-                   reports, notifications, chat, reviews, visits, milestones):
+                   reports, notifications, chat, reviews, visits, milestones, subscriptions):
         v1.include_router(module.router)
     api.include_router(v1)
     install_docs(api, prefix=API_PREFIX)

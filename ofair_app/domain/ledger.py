@@ -49,6 +49,7 @@ class TxKind(StrEnum):
     statement_paid = "statement_paid"  # b2b: the business paid what its statement said it owed
     statement_credit = "statement_credit"  # b2b: what the platform owes a business, withdrawable
     credit_note = "credit_note"  # b2b: an invoiced job lowered or refunded: fees and VAT back
+    subscription = "subscription"  # a business paid its plan by card: revenue and VAT
 
 
 PLATFORM_ACCOUNTS = {Purpose.clearing: "clearing",
@@ -205,6 +206,8 @@ MOVES: dict[TxKind, tuple[Place, Place]] = {
     TxKind.statement_paid: (Place.bank, Place.settlement),
     TxKind.statement_credit: (Place.settlement, Place.available),
     TxKind.credit_note: (Place.settlement, Place.client),
+    # paid from the business's card straight to the platform: its fee, and VAT owed on
+    TxKind.subscription: (Place.bank, Place.tax),
 }
 
 _COLUMNS = {Purpose.pro_pending: "pending", Purpose.pro_available: "available",

@@ -433,6 +433,11 @@ REGISTRY: tuple[Table, ...] = (
         retention="until an owner removes the card, or the business closes with its only"
                   " member's account"),
     Table(
+        "subscription_charges",
+        {"started_by": L},
+        subject=_OWN_BUSINESSES,
+        erasure=Erasure.keep, legal_hold=BOOKKEEPING, retention="7 years"),
+    Table(
         "autopay_attempts",
         {"started_by": L},
         subject=_OWN_STATEMENTS,
@@ -503,6 +508,7 @@ NOT_PERSONAL_COLUMNS: dict[str, str] = {
     "visit_exceptions.note": "a business's note on a closed date (\"holiday\"), to clients",
     "tax_documents.held_reason": "why an invoice waits: the Tax Authority's answer, or ours",
     "autopay_attempts.reason": "why a card charge failed, as the platform words it",
+    "subscription_charges.reason": "why a card charge failed, as the platform words it",
     "categories.name_he": "a category's name", "categories.name_en": "a category's name",
     "subcategories.name_he": "a category's name", "subcategories.name_en": "a category's name",
     "localities.name_he": "a place's name", "localities.name_en": "a place's name",

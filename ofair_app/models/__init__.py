@@ -15,7 +15,9 @@ from ofair_app.models.leads import (
     LeadUpdate,
     ProfessionalLead,
     Subscription,
+    SubscriptionCharge,
     SubscriptionPlan,
+    SubscriptionSource,
     SubscriptionStatus,
 )
 from ofair_app.models.milestones import (
@@ -149,7 +151,9 @@ __all__ = [
     "SiteVisit",
     "SubcategoryRow",
     "Subscription",
+    "SubscriptionCharge",
     "SubscriptionPlan",
+    "SubscriptionSource",
     "SubscriptionStatus",
     "TaxDocument",
     "User",

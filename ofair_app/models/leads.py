@@ -144,10 +144,18 @@ class SubscriptionPlan(StrEnum):
 
 class SubscriptionStatus(StrEnum):
     active = "active"
-    cancelled = "cancelled"
+    past_due = "past_due"  # its renewal failed: retried, the benefits go on through the grace
+    ended = "ended"  # cancelled at the period's end, which came
+    lapsed = "lapsed"  # still unpaid when the grace period ended
+    cancelled = "cancelled"  # ended at once by an admin
 
 
-# A business's subscription (granted by an admin for now; paying for it comes later).
+class SubscriptionSource(StrEnum):
+    paid = "paid"  # bought by an owner with a saved card, renewed each period
+    grant = "grant"  # an admin's complimentary period
+
+
+# A business's subscription: a paid one (renewed by `renew_subscriptions`) or an admin's grant.
 class Subscription(SQLModel, table=True):
     __tablename__ = "subscriptions"
 
@@ -155,11 +163,42 @@ class Subscription(SQLModel, table=True):
     professional_id: uuid.UUID = Field(foreign_key="professionals.id")
     plan: SubscriptionPlan = Field(default=SubscriptionPlan.pro_monthly, sa_type=String(24))
     status: SubscriptionStatus = Field(default=SubscriptionStatus.active, sa_type=String(12))
+    source: SubscriptionSource = Field(default=SubscriptionSource.grant, sa_type=String(8))
     starts_at: datetime
+    # The end of the last period paid for (or granted).
     ends_at: datetime
+    price: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
+    next_charge_at: datetime | None = None
+    failed_charges: int = 0
+    cancel_at_period_end: bool = False
     granted_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
     updated_at: datetime | None = Field(default=None, sa_column=updated_at_column())
+
+
+# Each charge of a paid subscription's period to the business's saved card, numbered per period.
+class SubscriptionCharge(SQLModel, table=True):
+    __tablename__ = "subscription_charges"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(),
+                                                          primary_key=True))
+    subscription_id: uuid.UUID = Field(foreign_key="subscriptions.id")
+    professional_id: uuid.UUID = Field(foreign_key="professionals.id")
+    period_start: datetime
+    period_end: datetime
+    attempt: int
+    status: str = Field(default="started", max_length=10)  # started|succeeded|declined|no_card
+    price: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    vat: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    amount: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    payment_method_id: uuid.UUID | None = Field(default=None, foreign_key="payment_methods.id")
+    provider: str = Field(max_length=12)
+    provider_reference: str | None = Field(default=None, max_length=120)
+    reason: str = Field(default="", max_length=200)
+    started_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")
+    tax_document_id: uuid.UUID | None = Field(default=None, foreign_key="tax_documents.id")
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+    finished_at: datetime | None = None
 
 
 # What a consumer or a professional sends to post a lead; the service checks every field.

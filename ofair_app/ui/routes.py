@@ -46,6 +46,7 @@ PRO_REFERRALS = "/pro/referrals"
 PRO_WALLET = "/pro/wallet"
 PRO_INVOICES = "/pro/invoices"  # b2b mode: takes the wallet's place
 PRO_PROFILE = "/pro/profile"
+PRO_PLAN = "/pro/plan"
 PRO_ONBOARDING = "/pro/onboarding"
 PRO_TEAM = "/pro/team"
 PRO_CHECK_IN = "/pro/check-in"

@@ -4,18 +4,32 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from starlette.types import ASGIApp
 
+from ofair_app.settings import Settings, get_settings
 from ofair_app.web.security import standalone_api
 from tests.api.money import initiate
 from tests.api.test_leads_api import API, auth, post_lead, pro_body
 from tests.api.test_proposals_api import propose
 from tests.factories import make_professional, make_user
 
+_built: dict[str, tuple[Settings, ASGIApp]] = {}
+
+
+def _api() -> ASGIApp:
+    """`standalone_api()` for the settings in force: building it takes a quarter of a second
+    (every route's schemas), so tests share one until a test changes the settings."""
+    settings = get_settings()
+    built = _built.get("api")
+    if built is None or built[0] is not settings:
+        built = _built["api"] = (settings, standalone_api())
+    return built[1]
+
 
 @pytest.fixture
 async def client(db) -> AsyncIterator[httpx.AsyncClient]:
     """The API as `python -m ofair_app api` serves it: inside the security headers middleware."""
-    transport = httpx.ASGITransport(app=standalone_api(), raise_app_exceptions=False)
+    transport = httpx.ASGITransport(app=_api(), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
 

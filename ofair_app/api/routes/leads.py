@@ -1,5 +1,5 @@
 """`/leads`: posting, reading, editing and cancelling leads; the public board and a business's
-own board; the client's details for those who may see them; attachments; subscriptions.
+own board; the client's details for those who may see them; attachments.
 
 A lead answered to anyone but its owner has no client fields at all (not masked: absent).
 """
@@ -12,11 +12,11 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from ofair_app import reference
-from ofair_app.api.deps import AdminCaller, ClientIp, CurrentCaller, OptionalCaller, RequestLocale
+from ofair_app.api.deps import ClientIp, CurrentCaller, OptionalCaller, RequestLocale
 from ofair_app.api.openapi import errors
 from ofair_app.api.routes.professionals import MAX_UPLOAD_READ, CategoryRef, LinkOut
 from ofair_app.api.routes.reference import LocalityOut, locality_out
@@ -42,11 +42,9 @@ from ofair_app.models import (
     LeadCreate,
     LeadUpdate,
     Professional,
-    Subscription,
-    SubscriptionPlan,
 )
 from ofair_app.models._base import Money, Percent
-from ofair_app.services import board, lead_actions, leads, subscriptions
+from ofair_app.services import board, lead_actions, leads
 from ofair_app.services.leads import ClientDetails, LeadView
 
 router = APIRouter(route_class=ExactJsonRoute)
@@ -149,27 +147,6 @@ class AttachmentOut(BaseModel):
         return cls(id=attachment.id, lead_id=attachment.lead_id, filename=attachment.filename,
                    content_type=attachment.content_type, size_bytes=attachment.size_bytes,
                    created_at=attachment.created_at)
-
-
-class SubscriptionIn(BaseModel):
-    professional_id: uuid.UUID
-    months: int = Field(default=1, ge=1, le=subscriptions.MAX_MONTHS)
-    plan: SubscriptionPlan = SubscriptionPlan.pro_monthly
-
-
-class SubscriptionOut(BaseModel):
-    id: uuid.UUID
-    professional_id: uuid.UUID
-    plan: str
-    status: str
-    starts_at: datetime
-    ends_at: datetime
-
-    @classmethod
-    def of(cls, subscription: Subscription) -> SubscriptionOut:
-        return cls(id=subscription.id, professional_id=subscription.professional_id,
-                   plan=str(subscription.plan), status=str(subscription.status),
-                   starts_at=subscription.starts_at, ends_at=subscription.ends_at)
 
 
 class AmountsOut(BaseModel):
@@ -489,35 +466,3 @@ def commission_preview(
                       referrer_fee=split.referrer_fee,
                       professional_net_amount=split.professional_net_amount,
                       platform_rate_pct=split.platform_rate_pct)
-
-
-# --- subscriptions -----------------------------------------------------------------------
-
-
-@router.post("/admin/subscriptions", status_code=201, response_model=SubscriptionOut,
-             name="grant", tags=["subscriptions"], responses=errors(403, 404, 409))
-def grant_subscription(body: SubscriptionIn, caller: AdminCaller, ip: ClientIp) -> SubscriptionOut:
-    """An admin grants a business a plan for some months (its leads are pinned on the board)."""
-    with unit_of_work(caller) as session:
-        return SubscriptionOut.of(subscriptions.grant(
-            session=session, caller=caller, professional_id=body.professional_id,
-            months=body.months, plan=body.plan, ip=ip))
-
-
-@router.post("/admin/subscriptions/{subscription_id}/cancel", response_model=SubscriptionOut,
-             name="cancel", tags=["subscriptions"], responses=errors(403, 404, 409))
-def cancel_subscription(subscription_id: uuid.UUID, caller: AdminCaller,
-                        ip: ClientIp) -> SubscriptionOut:
-    with unit_of_work(caller) as session:
-        return SubscriptionOut.of(subscriptions.cancel(
-            session=session, caller=caller, subscription_id=subscription_id, ip=ip))
-
-
-@router.get("/professionals/{professional_id}/subscriptions",
-            response_model=list[SubscriptionOut],
-            name="list", tags=["subscriptions"], responses=errors(403, 404))
-def list_subscriptions(professional_id: uuid.UUID, caller: CurrentCaller) -> list[SubscriptionOut]:
-    """A business's subscriptions, for its members and admins."""
-    with unit_of_work(caller) as session:
-        return [SubscriptionOut.of(s) for s in subscriptions.list_for(
-            session=session, caller=caller, professional_id=professional_id)]

@@ -498,6 +498,8 @@ def _account() -> rx.Component:
     return rx.hstack(
         rx.link(rx.button(rx.icon("users", size=16), t("ui.profile.team"), variant="soft",
                           size="3"), href=routes.PRO_TEAM, id="team-link"),
+        rx.link(rx.button(rx.icon("crown", size=16), t("ui.profile.plan"), variant="soft",
+                          size="3"), href=routes.PRO_PLAN, id="plan-link"),
         rx.spacer(),
         rx.button(rx.icon("log-out", size=16), t("ui.nav.logout"), variant="soft",
                   color_scheme="red", size="3", on_click=ProfileState.logout,

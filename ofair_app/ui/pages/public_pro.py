@@ -9,7 +9,7 @@ import reflex as rx
 from ofair_app import reference
 from ofair_app.db.engine import ANONYMOUS
 from ofair_app.domain.errors import AppError
-from ofair_app.services import professionals, reviews
+from ofair_app.services import professionals, reviews, subscriptions
 from ofair_app.ui import routes, theme
 from ofair_app.ui.components.pickers import localized
 from ofair_app.ui.components.reviews import review_card, review_row, summary_card, summary_rows
@@ -22,6 +22,7 @@ class PublicProState(SessionState):
     found: str = "loading"  # loading | ok | missing
     business_name: str = ""
     verified: bool = False
+    subscribed: bool = False  # the OFAIR Pro plan's badge
     rating: str = ""
     review_count: int = 0
     category: dict[str, str] = {}
@@ -74,6 +75,7 @@ class PublicProState(SessionState):
         self.found = "ok"
         self.business_name = professional.business_name
         self.verified = professional.verified
+        self.subscribed = subscriptions.is_subscribed(professional)
         self.rating = f"{professional.rating:.1f}" if professional.review_count else ""
         self.review_count = professional.review_count
         category = reference.category(professional.category_slug)
@@ -110,6 +112,10 @@ def _card() -> rx.Component:
                             rx.badge(rx.icon("badge-check", size=14), t("ui.pro.status.verified"),
                                      color_scheme="teal", size="2", radius="full",
                                      id="verified-badge")),
+                    rx.cond(s.subscribed,
+                            rx.badge(rx.icon("crown", size=14, aria_hidden="true"),
+                                     t("ui.plan.badge"), color_scheme="violet", size="2",
+                                     radius="full", id="pro-badge")),
                     rx.cond(s.rating != "",
                             rx.badge(rx.icon("star", size=14), s.rating, " (", s.review_count, ")",
                                      color_scheme="amber", size="2", radius="full"),

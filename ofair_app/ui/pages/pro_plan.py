@@ -1,0 +1,315 @@
+"""`/pro/plan`: the OFAIR Pro plan next to the free one, and the business's own plan: buy it with
+the saved card, stop or resume the renewals, the charges with their tax invoice/receipt. Owners
+manage it; other members see what the business has.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+
+import reflex as rx
+
+from ofair_app.domain import commission
+from ofair_app.domain.errors import AppError
+from ofair_app.services import settlement, subscriptions, tax_documents
+from ofair_app.settings import get_settings
+from ofair_app.ui import format, routes, theme
+from ofair_app.ui.components.forms import error_banner, notice_banner, page_title
+from ofair_app.ui.components.shells import pro_shell
+from ofair_app.ui.state.locale import t, t_with
+from ofair_app.ui.state.session import SessionState, blocking
+
+
+@dataclasses.dataclass
+class ChargeRow:
+    id: str
+    period: str
+    status: str  # started | succeeded | declined | no_card
+    amount: str
+    card: str
+    document_id: str  # its tax invoice/receipt, "" when none
+
+
+def _pct(value) -> str:
+    return f"{value.normalize():f}%"
+
+
+class PlanState(SessionState):
+    loaded: bool = False
+    subscribed: bool = False
+    until: str = ""  # the benefits' end, as shown
+    status: str = ""  # the paid subscription's: "" (none), active, past_due
+    subscription_id: str = ""
+    renews: bool = False  # the paid one renews (not cancelled at the period's end)
+    next_charge: str = ""
+    grace_until: str = ""
+    complimentary_until: str = ""
+    price: str = ""  # before VAT
+    price_total: str = ""  # with VAT
+    has_card: bool = False
+    may_manage: bool = False
+    charges: list[ChargeRow] = []
+    consumer_free: str = ""
+    consumer_pro: str = ""
+    referral_free: str = ""
+    referral_pro: str = ""
+    head_start: str = ""  # how much sooner a subscriber hears of a new lead (minutes)
+    error: str = ""
+    notice: str = ""
+
+    @rx.event
+    async def open(self):
+        caller, redirect = await self._guard("business")
+        if caller is None:
+            return redirect
+        self.error, self.notice = "", ""
+        await self._load(caller)
+        return None
+
+    async def _load(self, caller) -> None:
+        professional_id = self._current_business(caller)
+        if professional_id is None:
+            return
+        try:
+            plan = await self._as(caller, lambda s: subscriptions.state(
+                session=s, caller=caller, professional_id=professional_id))
+        except AppError as error:
+            self.error, self.loaded = self._message(error), False
+            return
+        locale = self.locale
+        paid = plan.subscription
+        self.subscribed = plan.subscribed
+        self.until = format.day(plan.entitled_until, locale) if plan.entitled_until else ""
+        self.status = str(paid.status) if paid is not None else ""
+        self.subscription_id = str(paid.id) if paid is not None else ""
+        self.renews = paid is not None and not paid.cancel_at_period_end
+        self.next_charge = (format.day(paid.next_charge_at, locale)
+                            if paid is not None and paid.next_charge_at else "")
+        self.grace_until = format.day(plan.grace_until, locale) if plan.grace_until else ""
+        self.complimentary_until = (format.day(plan.complimentary_until, locale)
+                                    if plan.complimentary_until else "")
+        self.price = format.money(plan.price.before_vat, locale)
+        self.price_total = format.money(plan.price.total, locale)
+        self.has_card, self.may_manage = plan.has_card, plan.may_manage
+        self.charges = [ChargeRow(
+            id=str(c.id),
+            period=f"{format.day(c.period_start, locale)} – {format.day(c.period_end, locale)}",
+            status=c.status, amount=format.money(c.amount, locale), card=c.card,
+            document_id=str(c.tax_document_id or "")) for c in plan.charges]
+        rates = commission.Rates.from_settings(get_settings())
+        for kind, free, pro in (("consumer", "consumer_free", "consumer_pro"),
+                                ("referral", "referral_free", "referral_pro")):
+            setattr(self, free, _pct(commission.platform_rate(
+                kind, performer_subscribed=False, rates=rates)))
+            setattr(self, pro, _pct(commission.platform_rate(
+                kind, performer_subscribed=True, rates=rates)))
+        self.head_start = str(get_settings().notify_priority_minutes)
+        self.loaded = True
+
+    @rx.event
+    async def buy(self):
+        caller = await self._caller()
+        if caller is None:
+            return rx.redirect(routes.LOGIN)
+        professional_id = self._current_business(caller)
+        if professional_id is None:
+            return None
+        self.error, self.notice = "", ""
+        ip, _ = self._request_origin()
+        try:
+            await blocking(subscriptions.buy, caller=caller, professional_id=professional_id,
+                           ip=ip)
+        except AppError as error:
+            self.error = self._message(error)
+        else:
+            self.notice = self._text("ui.plan.bought")
+        await self._load(caller)
+        return None
+
+    async def _renewals(self, resume: bool):
+        caller = await self._caller()
+        if caller is None:
+            return rx.redirect(routes.LOGIN)
+        self.error, self.notice = "", ""
+        ip, _ = self._request_origin()
+        try:
+            await blocking(subscriptions.cancel_at_period_end, caller=caller,
+                           subscription_id=uuid.UUID(self.subscription_id), ip=ip,
+                           resume=resume)
+        except AppError as error:
+            self.error = self._message(error)
+        except ValueError:
+            self.error = self._text("errors.subscription.not_found")
+        else:
+            self.notice = self._text("ui.plan.resumed" if resume else "ui.plan.cancelled")
+        await self._load(caller)
+        return None
+
+    @rx.event
+    async def cancel(self):
+        return await self._renewals(resume=False)
+
+    @rx.event
+    async def resume(self):
+        return await self._renewals(resume=True)
+
+    @rx.event
+    async def download(self, document_id: str):
+        """A five-minute link to the charge's tax invoice/receipt."""
+        caller = await self._caller()
+        if caller is None:
+            return rx.redirect(routes.LOGIN)
+        try:
+            wanted = uuid.UUID(document_id)
+            link = await self._as(caller, lambda s: tax_documents.pdf_link(
+                s, caller, settlement.find_document(session=s, caller=caller,
+                                                    document_id=wanted)))
+        except (AppError, ValueError) as error:
+            self.error = (self._message(error) if isinstance(error, AppError)
+                          else self._text("errors.settlement.no_document"))
+            return None
+        return rx.redirect(link, is_external=True)
+
+
+def _row(label: str, free: rx.Var | str, pro: rx.Var | str) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(t(label)),
+        rx.table.cell(rx.el.bdi(free, dir="ltr") if not isinstance(free, str) else t(free)),
+        rx.table.cell(rx.el.bdi(pro, dir="ltr") if not isinstance(pro, str) else t(pro),
+                      font_weight="bold"),
+    )
+
+
+def _comparison() -> rx.Component:
+    s = PlanState
+    return rx.vstack(
+        rx.heading(t("ui.plan.compare"), as_="h2", size="4"),
+        rx.table.root(
+            rx.table.header(rx.table.row(
+                rx.table.column_header_cell(rx.el.span(t("ui.plan.benefit"))),
+                rx.table.column_header_cell(t("ui.plan.free")),
+                rx.table.column_header_cell(t("ui.plan.pro")))),
+            rx.table.body(
+                _row("ui.plan.price_row", t("ui.plan.free_price"),
+                     t_with("ui.plan.price_a_month", price=s.price)),
+                _row("ui.plan.consumer_commission", s.consumer_free, s.consumer_pro),
+                _row("ui.plan.referral_commission", s.referral_free, s.referral_pro),
+                _row("ui.plan.pinned", "ui.plan.no", "ui.plan.yes"),
+                rx.table.row(
+                    rx.table.row_header_cell(t("ui.plan.first")),
+                    rx.table.cell(t_with("ui.plan.later", minutes=s.head_start)),
+                    rx.table.cell(t("ui.plan.at_once"), font_weight="bold")),
+                _row("ui.plan.badge_row", "ui.plan.no", "ui.plan.yes"),
+            ),
+            variant="surface", size="2", width="100%"),
+        rx.text(t("ui.plan.vat_note"), size="1", color=theme.MUTED),
+        spacing="2", width="100%", id="plan-compare")
+
+
+def _status() -> rx.Component:
+    s = PlanState
+    return rx.vstack(
+        rx.hstack(
+            rx.icon("crown", size=22, color=rx.cond(s.subscribed, rx.color("violet", 11),
+                                                     theme.MUTED), aria_hidden="true"),
+            rx.heading(rx.cond(s.subscribed, t("ui.plan.yours_pro"), t("ui.plan.yours_free")),
+                       as_="h2", size="4"),
+            rx.spacer(),
+            rx.cond(s.status == "past_due",
+                    rx.badge(t("ui.plan.status.past_due"), color_scheme="amber",
+                             radius="full", variant="soft"),
+                    rx.cond(s.subscribed,
+                            rx.badge(t("ui.plan.status.active"), color_scheme="green",
+                                     radius="full", variant="soft"))),
+            width="100%", align="center", spacing="2"),
+        rx.cond(s.subscribed, rx.text(t_with("ui.plan.until", day=s.until), size="2",
+                                      id="plan-until")),
+        rx.cond(s.status == "past_due",
+                rx.callout(t_with("ui.plan.past_due", next=s.next_charge, day=s.grace_until),
+                           icon="triangle-alert", color_scheme="amber", width="100%")),
+        rx.cond((s.status == "active") & s.renews,
+                rx.text(t_with("ui.plan.renews", day=s.next_charge, price=s.price_total),
+                        size="2", color=theme.MUTED, id="plan-renews")),
+        rx.cond((s.status != "") & ~s.renews,
+                rx.text(t_with("ui.plan.ends", day=s.until), size="2", color=theme.MUTED,
+                        id="plan-ends")),
+        rx.cond((s.status == "") & (s.complimentary_until != ""),
+                rx.text(t_with("ui.plan.complimentary", day=s.complimentary_until), size="2",
+                        color=theme.MUTED)),
+        rx.cond(s.may_manage, _actions(),
+                rx.text(t("ui.plan.owners_only"), size="2", color=theme.MUTED)),
+        spacing="2", width="100%", style=theme.card_style(), id="plan-status")
+
+
+def _actions() -> rx.Component:
+    s = PlanState
+    return rx.cond(
+        s.status == "",
+        rx.cond(
+            s.has_card,
+            rx.vstack(
+                rx.text(rx.cond(s.complimentary_until != "",
+                                t_with("ui.plan.buy_after", day=s.complimentary_until,
+                                       price=s.price_total),
+                                t_with("ui.plan.buy_now", price=s.price_total)),
+                        size="2"),
+                rx.button(rx.icon("crown", size=16, aria_hidden="true"), t("ui.plan.buy"),
+                          size="3", width="100%", on_click=PlanState.buy, id="plan-buy"),
+                spacing="2", width="100%"),
+            rx.hstack(
+                rx.text(t("ui.plan.save_card_first"), size="2", flex="1"),
+                rx.link(t("ui.invoices.manage_card"), href=routes.PRO_PROFILE, size="2",
+                        weight="bold", id="plan-save-card"),
+                width="100%", align="center", spacing="3")),
+        rx.cond(s.renews,
+                rx.button(t("ui.plan.cancel"), size="3", variant="soft", color_scheme="gray",
+                          width="100%", on_click=PlanState.cancel, id="plan-cancel"),
+                rx.button(t("ui.plan.resume"), size="3", width="100%",
+                          on_click=PlanState.resume, id="plan-resume")))
+
+
+_CHARGE_STATUSES = ("succeeded", "declined", "no_card", "started")
+
+
+def _charge(row: ChargeRow) -> rx.Component:
+    return rx.hstack(
+        rx.icon("receipt-text", size=20, color=theme.MUTED, aria_hidden="true"),
+        rx.vstack(
+            rx.text(rx.el.bdi(row.period, dir="ltr"), size="2", weight="bold"),
+            rx.text(rx.el.bdi(row.amount, dir="ltr"),
+                    rx.cond(row.card != "", rx.fragment(" · ", rx.el.bdi(row.card, dir="ltr"))),
+                    size="1", color=theme.MUTED),
+            spacing="0", align="start", flex="1", min_width="0"),
+        rx.badge(rx.match(row.status, *[(s, t(f"ui.plan.charge.{s}"))
+                                        for s in _CHARGE_STATUSES], row.status),
+                 color_scheme=rx.match(row.status, ("succeeded", "green"), ("started", "blue"),
+                                       "red"),
+                 radius="full", variant="soft"),
+        rx.cond(row.document_id != "",
+                rx.button(rx.icon("download", size=16, aria_hidden="true"),
+                          t("ui.plan.receipt"), size="2", variant="soft",
+                          on_click=PlanState.download(row.document_id),
+                          class_name="plan-receipt")),
+        width="100%", align="center", spacing="3", padding_y="0.6rem", wrap="wrap",
+        border_bottom=f"1px solid {rx.color('gray', 4)}", class_name="plan-charge")
+
+
+def pro_plan() -> rx.Component:
+    return pro_shell(
+        rx.vstack(
+            page_title("ui.plan.title", "ui.plan.subtitle"),
+            error_banner(PlanState.error),
+            notice_banner(PlanState.notice),
+            rx.cond(PlanState.loaded, rx.fragment(
+                _status(),
+                rx.box(_comparison(), style=theme.card_style(), width="100%"),
+                rx.cond(PlanState.charges.length() > 0, rx.vstack(
+                    rx.heading(t("ui.plan.charges"), as_="h2", size="4"),
+                    rx.vstack(rx.foreach(PlanState.charges, _charge), spacing="0",
+                              width="100%"),
+                    spacing="2", width="100%", style=theme.card_style(), id="plan-charges")),
+            )),
+            spacing="4", width="100%", max_width="44rem", margin_x="auto"),
+        active=routes.PRO_PROFILE,
+    )
