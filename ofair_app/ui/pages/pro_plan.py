@@ -12,6 +12,8 @@ import reflex as rx
 
 from ofair_app.domain import commission
 from ofair_app.domain.errors import AppError
+from ofair_app.domain.leads import LeadType
+from ofair_app.i18n import plural
 from ofair_app.services import settlement, subscriptions, tax_documents
 from ofair_app.settings import get_settings
 from ofair_app.ui import format, routes, theme
@@ -54,7 +56,7 @@ class PlanState(SessionState):
     consumer_pro: str = ""
     referral_free: str = ""
     referral_pro: str = ""
-    head_start: str = ""  # how much sooner a subscriber hears of a new lead (minutes)
+    head_start: str = ""  # how much sooner a subscriber hears of a new lead ("10 minutes")
     error: str = ""
     notice: str = ""
 
@@ -98,13 +100,14 @@ class PlanState(SessionState):
             status=c.status, amount=format.money(c.amount, locale), card=c.card,
             document_id=str(c.tax_document_id or "")) for c in plan.charges]
         rates = commission.Rates.from_settings(get_settings())
-        for kind, free, pro in (("consumer", "consumer_free", "consumer_pro"),
-                                ("referral", "referral_free", "referral_pro")):
+        for kind, free, pro in ((LeadType.consumer, "consumer_free", "consumer_pro"),
+                                (LeadType.professional_referral, "referral_free",
+                                 "referral_pro")):
             setattr(self, free, _pct(commission.platform_rate(
                 kind, performer_subscribed=False, rates=rates)))
             setattr(self, pro, _pct(commission.platform_rate(
                 kind, performer_subscribed=True, rates=rates)))
-        self.head_start = str(get_settings().notify_priority_minutes)
+        self.head_start = plural("units.minutes", get_settings().notify_priority_minutes, locale)
         self.loaded = True
 
     @rx.event
@@ -172,13 +175,17 @@ class PlanState(SessionState):
         return rx.redirect(link, is_external=True)
 
 
-def _row(label: str, free: rx.Var | str, pro: rx.Var | str) -> rx.Component:
+def _row(label: str, free: rx.Component, pro: rx.Component) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(t(label)),
-        rx.table.cell(rx.el.bdi(free, dir="ltr") if not isinstance(free, str) else t(free)),
-        rx.table.cell(rx.el.bdi(pro, dir="ltr") if not isinstance(pro, str) else t(pro),
-                      font_weight="bold"),
+        rx.table.cell(free),
+        rx.table.cell(pro, font_weight="bold"),
     )
+
+
+def _figure(value: rx.Var | str) -> rx.Component:
+    """A number (a price, a percentage) kept in its own direction inside the Hebrew table."""
+    return rx.el.bdi(value, dir="ltr")
 
 
 def _comparison() -> rx.Component:
@@ -191,16 +198,18 @@ def _comparison() -> rx.Component:
                 rx.table.column_header_cell(t("ui.plan.free")),
                 rx.table.column_header_cell(t("ui.plan.pro")))),
             rx.table.body(
-                _row("ui.plan.price_row", t("ui.plan.free_price"),
-                     t_with("ui.plan.price_a_month", price=s.price)),
-                _row("ui.plan.consumer_commission", s.consumer_free, s.consumer_pro),
-                _row("ui.plan.referral_commission", s.referral_free, s.referral_pro),
-                _row("ui.plan.pinned", "ui.plan.no", "ui.plan.yes"),
-                rx.table.row(
-                    rx.table.row_header_cell(t("ui.plan.first")),
-                    rx.table.cell(t_with("ui.plan.later", minutes=s.head_start)),
-                    rx.table.cell(t("ui.plan.at_once"), font_weight="bold")),
-                _row("ui.plan.badge_row", "ui.plan.no", "ui.plan.yes"),
+                _row("ui.plan.price_row", _figure("₪0"),
+                     rx.vstack(_figure(s.price),
+                               rx.text(t("ui.plan.every_period"), size="1", weight="regular"),
+                               spacing="0")),
+                _row("ui.plan.consumer_commission", _figure(s.consumer_free),
+                     _figure(s.consumer_pro)),
+                _row("ui.plan.referral_commission", _figure(s.referral_free),
+                     _figure(s.referral_pro)),
+                _row("ui.plan.pinned", t("ui.plan.no"), t("ui.plan.yes")),
+                _row("ui.plan.first", t_with("ui.plan.later", wait=s.head_start),
+                     t("ui.plan.at_once")),
+                _row("ui.plan.badge_row", t("ui.plan.no"), t("ui.plan.yes")),
             ),
             variant="surface", size="2", width="100%"),
         rx.text(t("ui.plan.vat_note"), size="1", color=theme.MUTED),
@@ -276,7 +285,7 @@ def _charge(row: ChargeRow) -> rx.Component:
     return rx.hstack(
         rx.icon("receipt-text", size=20, color=theme.MUTED, aria_hidden="true"),
         rx.vstack(
-            rx.text(rx.el.bdi(row.period, dir="ltr"), size="2", weight="bold"),
+            rx.text(row.period, size="2", weight="bold"),
             rx.text(rx.el.bdi(row.amount, dir="ltr"),
                     rx.cond(row.card != "", rx.fragment(" · ", rx.el.bdi(row.card, dir="ltr"))),
                     size="1", color=theme.MUTED),
