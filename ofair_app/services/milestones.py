@@ -55,15 +55,53 @@ PHOTO_LINK_SECONDS = 300
 
 @dataclass(frozen=True)
 class StepView:
+    """A step as one side of the deal sees it: what it may do with it now (the same rules the
+    service applies when it is done; a page only reads them)."""
+
     milestone: Milestone
     payment_status: str | None  # its latest payment's, escrow mode
     checkout_url: str | None
     released: bool
     updates: list[tuple[MilestoneUpdate, list[MilestonePhoto]]] = field(default_factory=list)
+    side: Side | None = None  # the viewer's side of the deal (None: an admin)
+    agreed: bool = False  # the plan is agreed
+    b2b: bool = False  # the client pays the business directly: nothing is paid here
 
     @property
     def paid(self) -> bool:
         return self.payment_status in {str(s) for s in pay_rules.PAID}
+
+    @property
+    def settled(self) -> bool:
+        """Paid for, or nothing to pay here (b2b)."""
+        return self.paid or self.b2b
+
+    @property
+    def may_pay(self) -> bool:
+        return (self.agreed and self.side == Side.owner and not self.b2b
+                and self.milestone.status == MilestoneStatus.open and not self.paid)
+
+    @property
+    def may_submit(self) -> bool:
+        return (self.agreed and self.side == Side.performer and self.settled
+                and self.milestone.status == MilestoneStatus.open)
+
+    @property
+    def may_approve(self) -> bool:
+        return (self.agreed and self.side == Side.owner and self.settled
+                and self.milestone.status in rules.APPROVABLE)
+
+    @property
+    def may_dispute(self) -> bool:
+        return (self.agreed and self.side is not None and self.settled and not self.released
+                and self.milestone.status not in (MilestoneStatus.disputed,
+                                                  MilestoneStatus.cancelled))
+
+    @property
+    def may_post(self) -> bool:
+        return (self.agreed and self.side == Side.performer
+                and self.milestone.status not in rules.FINISHED
+                and self.milestone.status != MilestoneStatus.disputed)
 
 
 @dataclass(frozen=True)
@@ -293,7 +331,8 @@ def view(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> PlanView | 
         milestone=m, payment_status=str(latest[m.id].status) if m.id in latest else None,
         checkout_url=latest[m.id].checkout_url if m.id in latest
         and latest[m.id].status == pay_rules.PaymentStatus.pending else None,
-        released=m.id in released, updates=updates.get(m.id, [])) for m in steps])
+        released=m.id in released, updates=updates.get(m.id, []), side=side,
+        agreed=plan.agreed_at is not None, b2b=settlement.b2b()) for m in steps])
 
 
 # --- each step -----------------------------------------------------------------------------

@@ -104,25 +104,18 @@ class MilestonesMixin(rx.State, mixin=True):
         steps, updates, photos = [], [], []
         for step in view.steps:
             m = step.milestone
-            paid = step.paid or b2b
-            ended = m.status in rules.FINISHED
             steps.append({
                 "id": str(m.id), "position": str(m.position), "title": m.title,
                 "amount": money(m.amount, locale),
                 "due": format_date(m.due_on, "d MMM yyyy", locale=_babel(locale)),
                 "status": m.status, "status_label": self._text(f"ui.ms.status.{m.status}"),
                 "money": self._money_label(step, b2b),
-                "pay": "1" if view.agreed and side == "owner" and not b2b
-                and m.status == "open" and not step.paid else "",
+                "pay": "1" if step.may_pay else "",
                 "checkout": step.checkout_url or "",
-                "submit": "1" if side == "performer" and m.status == "open" and paid
-                and view.agreed else "",
-                "approve": "1" if side == "owner" and m.status in rules.APPROVABLE and paid
-                and view.agreed else "",
-                "dispute": "1" if side and view.agreed and paid and not step.released
-                and m.status not in ("disputed", "cancelled") else "",
-                "post": "1" if side == "performer" and view.agreed and not ended
-                and m.status != "disputed" else "",
+                "submit": "1" if step.may_submit else "",
+                "approve": "1" if step.may_approve else "",
+                "dispute": "1" if step.may_dispute else "",
+                "post": "1" if step.may_post else "",
             })
             for update, shown in step.updates:
                 updates.append({

@@ -1,5 +1,6 @@
 """`/admin/professionals`: the verification queue. An admin checks a business's ID and
-certificates, then verifies it (an audit row records who), or suspends or reinstates it."""
+certificates, then verifies it (an audit row records who), or suspends or reinstates it, and
+may give a business a complimentary month of the OFAIR Pro plan (audited too)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import reflex as rx
 from ofair_app import reference
 from ofair_app.domain import identity
 from ofair_app.domain.errors import AppError
+from ofair_app.domain.tax import israel_date
 from ofair_app.models import ProfessionalStatus
-from ofair_app.services import certificates, professionals
-from ofair_app.ui import routes, theme
+from ofair_app.services import certificates, professionals, subscriptions
+from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import (
     confirm_dialog,
     error_banner,
@@ -56,6 +58,7 @@ class BusinessRow:
     created: str
     owners: list[OwnerRow]
     certificates: list[CertificateRow]
+    pro_until: str = ""  # the OFAIR Pro plan's benefits end then ("" when it has none)
 
 
 class AdminProsState(SessionState):
@@ -89,6 +92,9 @@ class AdminProsState(SessionState):
                             for m in members if enum_value(m.role) == "owner"],
                     certificates=[CertificateRow(id=str(c.id), title=c.title,
                                                  status=enum_value(c.status)) for c in certs],
+                    pro_until=(format.day(israel_date(p.subscribed_until), self.locale)
+                               if subscriptions.is_subscribed(p) and p.subscribed_until
+                               else ""),
                 ))
             return rows
 
@@ -155,6 +161,13 @@ class AdminProsState(SessionState):
             "ui.admin_pros.reinstated")
 
     @rx.event
+    async def give_month(self, professional_id: str):
+        """A complimentary month of the OFAIR Pro plan (after any the business has)."""
+        return await self._act(
+            professional_id, lambda s, c, pid, ip: _granted(s, c, pid, ip),
+            "ui.admin_pros.month_given")
+
+    @rx.event
     async def open_certificate(self, certificate_id: str):
         caller = await self._admin()
         if caller is None:
@@ -194,6 +207,12 @@ def _certificate(cert) -> rx.Component:
     )
 
 
+def _granted(session, caller, professional_id: uuid.UUID, ip: str):
+    subscriptions.grant(session=session, caller=caller, professional_id=professional_id,
+                        months=1, ip=ip)
+    return professionals.get_professional(session=session, professional_id=professional_id)
+
+
 def _row(row) -> rx.Component:
     pid = row.id
     return rx.vstack(
@@ -224,7 +243,12 @@ def _row(row) -> rx.Component:
                       spacing="0"),
             rx.vstack(rx.text(t("ui.admin_pros.opened"), size="1", color=theme.MUTED),
                       rx.text(row.created, size="2", dir="ltr"), spacing="0"),
-            columns=rx.breakpoints(initial="1", sm="3"),
+            rx.vstack(rx.text(t("ui.plan.title"), size="1", color=theme.MUTED),
+                      rx.text(rx.cond(row.pro_until != "",
+                                      t_with("ui.admin_pros.pro_until", day=row.pro_until),
+                                      t("ui.plan.free")), size="2"),
+                      spacing="0"),
+            columns=rx.breakpoints(initial="1", sm="4"),
             spacing="3",
             width="100%",
         ),
@@ -252,6 +276,13 @@ def _row(row) -> rx.Component:
                         t_with("ui.admin_pros.verify_body", business_id=row.business_id),
                         "ui.admin_pros.verify", AdminProsState.verify(pid), color="teal",
                         confirm_class="confirm-verify")),
+                    confirm_dialog(
+                        rx.button(rx.icon("crown", size=15), t("ui.admin_pros.give_month"),
+                                  variant="soft", class_name="admin-give-month"),
+                        t_with("ui.admin_pros.give_month_title", name=row.name),
+                        "ui.admin_pros.give_month_body", "ui.admin_pros.give_month",
+                        AdminProsState.give_month(pid), color="teal",
+                        confirm_class="confirm-give-month"),
                     confirm_dialog(
                         rx.button(rx.icon("ban", size=15), t("ui.admin_pros.suspend"),
                                   variant="soft", color_scheme="red", class_name="admin-suspend"),

@@ -13,6 +13,7 @@ import reflex as rx
 from ofair_app.domain import commission
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.leads import LeadType
+from ofair_app.domain.tax import israel_date
 from ofair_app.i18n import plural
 from ofair_app.services import settlement, subscriptions, tax_documents
 from ofair_app.settings import get_settings
@@ -31,6 +32,11 @@ class ChargeRow:
     amount: str
     card: str
     document_id: str  # its tax invoice/receipt, "" when none
+
+
+def _day(moment, locale: str) -> str:
+    """A moment as its day in Israel."""
+    return format.day(israel_date(moment), locale)
 
 
 def _pct(value) -> str:
@@ -82,21 +88,21 @@ class PlanState(SessionState):
         locale = self.locale
         paid = plan.subscription
         self.subscribed = plan.subscribed
-        self.until = format.day(plan.entitled_until, locale) if plan.entitled_until else ""
+        self.until = _day(plan.entitled_until, locale) if plan.entitled_until else ""
         self.status = str(paid.status) if paid is not None else ""
         self.subscription_id = str(paid.id) if paid is not None else ""
         self.renews = paid is not None and not paid.cancel_at_period_end
-        self.next_charge = (format.day(paid.next_charge_at, locale)
+        self.next_charge = (_day(paid.next_charge_at, locale)
                             if paid is not None and paid.next_charge_at else "")
-        self.grace_until = format.day(plan.grace_until, locale) if plan.grace_until else ""
-        self.complimentary_until = (format.day(plan.complimentary_until, locale)
+        self.grace_until = _day(plan.grace_until, locale) if plan.grace_until else ""
+        self.complimentary_until = (_day(plan.complimentary_until, locale)
                                     if plan.complimentary_until else "")
         self.price = format.money(plan.price.before_vat, locale)
         self.price_total = format.money(plan.price.total, locale)
         self.has_card, self.may_manage = plan.has_card, plan.may_manage
         self.charges = [ChargeRow(
             id=str(c.id),
-            period=f"{format.day(c.period_start, locale)} – {format.day(c.period_end, locale)}",
+            period=f"{_day(c.period_start, locale)} – {_day(c.period_end, locale)}",
             status=c.status, amount=format.money(c.amount, locale), card=c.card,
             document_id=str(c.tax_document_id or "")) for c in plan.charges]
         rates = commission.Rates.from_settings(get_settings())
