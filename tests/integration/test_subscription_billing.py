@@ -6,6 +6,8 @@ entitlement comes from billing state only; admin grants stay as complimentary mo
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -15,6 +17,7 @@ from sqlmodel import col, select
 
 from ofair_app.adapters.psp import CardDeclined, ProviderError
 from ofair_app.adapters.psp.sandbox import SandboxProvider
+from ofair_app.adapters.storage import get_storage
 from ofair_app.db.engine import ANONYMOUS, SYSTEM, unit_of_work
 from ofair_app.domain import subscriptions as rules
 from ofair_app.domain.errors import AppError, Forbidden, NotFound, Unauthenticated
@@ -27,7 +30,7 @@ from ofair_app.models import (
     TaxDocument,
     UserRole,
 )
-from ofair_app.services import subscriptions
+from ofair_app.services import settlement, subscriptions, tax_documents
 from ofair_app.services.autopay import NoCard
 from tests.factories import add_member, caller_for, make_professional, make_user, save_card
 from tests.integration.test_rls_identity import count, refused, rows_changed
@@ -111,6 +114,25 @@ def test_buying_charges_the_first_period_with_its_document_and_entitles_at_once(
         assert session.exec(select(AdminAuditLog).where(
             AdminAuditLog.action == "subscription.buy")).one().ip == "203.0.113.9"
     assert _notices("subscription_paid") == 1
+    # the owner downloads it: the original PDF, with the period and the card payment on it
+    caller = caller_for(owner)
+    with unit_of_work(caller) as session:
+        found = settlement.find_document(session=session, caller=caller,
+                                         document_id=document.id)
+        assert tax_documents.pdf_link(session, caller, found)
+    with unit_of_work(SYSTEM) as session:
+        stored = session.get(TaxDocument, document.id)
+        assert stored is not None and stored.pdf_key is not None
+    pdf = get_storage().get(stored.pdf_key)
+    assert pdf.startswith(b"%PDF-")
+    if shutil.which("pdftotext"):
+        shown = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf,
+                               capture_output=True, check=True).stdout.decode()
+        shown = shown.translate(dict.fromkeys(range(0x202a, 0x202f)) | dict.fromkeys(
+            range(0x2066, 0x206a)))
+        for expected in ("חשבונית מס/קבלה", "מנוי", "OFAIR Pro", "03/12/2026", "02/01/2027",
+                         "₪99.00", "₪17.82", "₪116.82", "4242"):
+            assert expected in shown, shown
 
 
 def test_a_second_purchase_a_missing_card_and_a_declined_card_charge_nothing_more(

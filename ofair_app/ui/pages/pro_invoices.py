@@ -12,7 +12,7 @@ import reflex as rx
 
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.tax import DocumentType
-from ofair_app.services import autopay, ledger, payment_methods, settlement, tax_documents
+from ofair_app.services import autopay, ledger, payment_methods, settlement
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import (
     empty_state,
@@ -21,6 +21,7 @@ from ofair_app.ui.components.forms import (
     page_title,
 )
 from ofair_app.ui.components.shells import pro_shell
+from ofair_app.ui.state.documents import DocumentsMixin
 from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.session import SessionState, blocking
 
@@ -50,7 +51,7 @@ class InvoiceRow:
     status: str  # issued | held
 
 
-class InvoicesState(SessionState):
+class InvoicesState(DocumentsMixin, SessionState):
     balance: str = ""
     balance_side: str = ""  # owe | owed | even
     month: str = ""
@@ -139,23 +140,6 @@ class InvoicesState(SessionState):
         self.notice = self._text("ui.invoices.paid")
         await self._load(caller)
         return None
-
-    @rx.event
-    async def download(self, document_id: str):
-        """A five-minute link to the invoice's PDF (the original: it is the business's)."""
-        caller = await self._caller()
-        if caller is None:
-            return rx.redirect(routes.LOGIN)
-        try:
-            wanted = uuid.UUID(document_id)
-            link = await self._as(caller, lambda s: tax_documents.pdf_link(
-                s, caller, settlement.find_document(session=s, caller=caller,
-                                                    document_id=wanted)))
-        except (AppError, ValueError) as error:
-            self.error = (self._message(error) if isinstance(error, AppError)
-                          else self._text("errors.settlement.no_document"))
-            return None
-        return rx.redirect(link, is_external=True)
 
 
 def _figure(label: str, value: rx.Var, element_id: str) -> rx.Component:

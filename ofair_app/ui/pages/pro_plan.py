@@ -15,11 +15,12 @@ from ofair_app.domain.errors import AppError
 from ofair_app.domain.leads import LeadType
 from ofair_app.domain.tax import israel_date
 from ofair_app.i18n import plural
-from ofair_app.services import settlement, subscriptions, tax_documents
+from ofair_app.services import subscriptions
 from ofair_app.settings import get_settings
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import error_banner, notice_banner, page_title
 from ofair_app.ui.components.shells import pro_shell
+from ofair_app.ui.state.documents import DocumentsMixin
 from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.session import SessionState, blocking
 
@@ -43,7 +44,7 @@ def _pct(value) -> str:
     return f"{value.normalize():f}%"
 
 
-class PlanState(SessionState):
+class PlanState(DocumentsMixin, SessionState):
     loaded: bool = False
     subscribed: bool = False
     until: str = ""  # the benefits' end, as shown
@@ -162,23 +163,6 @@ class PlanState(SessionState):
     @rx.event
     async def resume(self):
         return await self._renewals(resume=True)
-
-    @rx.event
-    async def download(self, document_id: str):
-        """A five-minute link to the charge's tax invoice/receipt."""
-        caller = await self._caller()
-        if caller is None:
-            return rx.redirect(routes.LOGIN)
-        try:
-            wanted = uuid.UUID(document_id)
-            link = await self._as(caller, lambda s: tax_documents.pdf_link(
-                s, caller, settlement.find_document(session=s, caller=caller,
-                                                    document_id=wanted)))
-        except (AppError, ValueError) as error:
-            self.error = (self._message(error) if isinstance(error, AppError)
-                          else self._text("errors.settlement.no_document"))
-            return None
-        return rx.redirect(link, is_external=True)
 
 
 def _row(label: str, free: rx.Component, pro: rx.Component) -> rx.Component:
