@@ -46,6 +46,7 @@ from ofair_app.models import (
 )
 from ofair_app.models._base import utcnow
 from ofair_app.services import audit, ledger, notifications, tax_documents, users
+from ofair_app.services.autopay import NoCard
 from ofair_app.services.professionals import require_member
 from ofair_app.settings import get_settings
 
@@ -258,8 +259,6 @@ def buy(*, caller: Caller, professional_id: uuid.UUID, ip: str = "",
     409 `already_subscribed` when a paid subscription is in force; 409 `no_card` without a
     saved card; 402 when the card is declined (nothing is subscribed); 503 when the provider
     did not answer (the same charge is tried again within the hour)."""
-    from ofair_app.services.autopay import NoCard
-
     now = now or utcnow()
     with unit_of_work(caller) as session:
         require_member(session=session, caller=caller, professional_id=professional_id,
