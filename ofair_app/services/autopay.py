@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from ofair_app.adapters.psp import CardDeclined, ProviderError, SavedCard, get_provider
+from ofair_app.adapters.psp import CardDeclined, ProviderError, SavedCard
 from ofair_app.db.engine import SYSTEM, Caller, trusted_step, unit_of_work
 from ofair_app.domain import settlement as rules
 from ofair_app.domain.errors import AppError, Conflict, NotFound
@@ -41,7 +41,7 @@ from ofair_app.models import (
     SettlementStatement,
 )
 from ofair_app.models._base import utcnow
-from ofair_app.services import ledger, notifications, tax_documents, users
+from ofair_app.services import ledger, notifications, payment_methods, tax_documents, users
 from ofair_app.settings import get_settings
 
 PROVIDER_RETRY = timedelta(hours=1)  # no answer from the provider: try the same key again
@@ -53,12 +53,6 @@ class SettlementOverdue(AppError):
 
 class NoCard(Conflict):
     code, message_key = "no_card", "errors.settlement.no_card"
-
-
-def _default_card(session: Session, professional_id: uuid.UUID) -> PaymentMethod | None:
-    return session.exec(select(PaymentMethod).where(
-        PaymentMethod.professional_id == professional_id, PaymentMethod.status == "active",
-        col(PaymentMethod.is_default))).first()
 
 
 def _claim(statement_id: uuid.UUID, now: datetime, started_by: uuid.UUID | None,
@@ -81,7 +75,7 @@ def _claim(statement_id: uuid.UUID, now: datetime, started_by: uuid.UUID | None,
                       if unanswered.payment_method_id else None)
             attempt = unanswered
         else:
-            method = _default_card(session, statement.professional_id)
+            method = payment_methods.default_card(session, statement.professional_id)
             attempt = AutopayAttempt(
                 statement_id=statement.id, attempt=len(attempts) + 1,
                 amount=statement.amount_due, payment_method_id=method.id if method else None,
@@ -99,8 +93,7 @@ def _claim(statement_id: uuid.UUID, now: datetime, started_by: uuid.UUID | None,
             if started_by is None:
                 _failed(session, statement, now)
             return "no_card", attempt, None
-        card = SavedCard(token=method.token, brand=method.brand, last4=method.last4,
-                         exp_month=method.exp_month or 0, exp_year=method.exp_year or 0)
+        card = payment_methods.saved_card(method)
         session.expunge(attempt)
         return "go", attempt, card
 
@@ -138,14 +131,8 @@ def charge(statement_id: uuid.UUID, *, now: datetime | None = None,
         return outcome
     assert attempt is not None and card is not None
     key = f"autopay:{statement_id}:{attempt.attempt}"
-    reference, outcome, reason = None, "paid", ""
-    try:
-        reference = get_provider(attempt.provider).charge_card(
-            card=card, amount=attempt.amount, idempotency_key=key)
-    except CardDeclined:
-        outcome, reason = "declined", "declined by the card's issuer"
-    except ProviderError:
-        outcome = "unanswered"
+    charged = payment_methods.charge_once(attempt.provider, card, attempt.amount, key)
+    outcome = charged.outcome
     with unit_of_work(SYSTEM) as session:
         statement = session.exec(select(SettlementStatement).where(
             SettlementStatement.id == statement_id).with_for_update()).one()
@@ -156,7 +143,8 @@ def charge(statement_id: uuid.UUID, *, now: datetime | None = None,
             session.add(statement)
             return outcome
         row.status = "succeeded" if outcome == "paid" else "declined"
-        row.provider_reference, row.reason, row.finished_at = reference, reason, now
+        row.provider_reference, row.reason = charged.reference, charged.reason
+        row.finished_at = now
         session.add(row)
         automatic = row.started_by is None
         if outcome == "paid":
@@ -208,7 +196,7 @@ def pay_now(*, caller: Caller, statement_id: uuid.UUID) -> str:
         if statement.status != rules.StatementStatus.due:
             raise Conflict("errors.settlement.nothing_due", code="nothing_due")
         with trusted_step(session, caller):
-            if _default_card(session, statement.professional_id) is None:
+            if payment_methods.default_card(session, statement.professional_id) is None:
                 raise NoCard()
     outcome = charge(statement_id, started_by=user_id)
     if outcome == "declined":

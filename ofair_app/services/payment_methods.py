@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from ofair_app.adapters.psp import get_provider
+from ofair_app.adapters.psp import CardDeclined, ProviderError, SavedCard, get_provider
 from ofair_app.db.engine import Caller, unit_of_work
 from ofair_app.domain.errors import NotFound
 from ofair_app.models import PaymentMethod
@@ -145,3 +145,43 @@ def remove(*, session: Session, caller: Caller, method_id: uuid.UUID) -> None:
             newest.is_default = True
             session.add(newest)
             session.flush()
+
+
+# --- charging a saved card (autopay, the subscription) -------------------------------------------
+
+
+def default_card(session: Session, professional_id: uuid.UUID) -> PaymentMethod | None:
+    """The business's default saved card, if it has one (read as the platform)."""
+    return session.exec(select(PaymentMethod).where(
+        PaymentMethod.professional_id == professional_id, PaymentMethod.status == "active",
+        col(PaymentMethod.is_default))).first()
+
+
+def saved_card(method: PaymentMethod) -> SavedCard:
+    """What the provider needs to charge `method` (its token is that provider's)."""
+    assert method.token is not None
+    return SavedCard(token=method.token, brand=method.brand, last4=method.last4,
+                     exp_month=method.exp_month or 0, exp_year=method.exp_year or 0)
+
+
+@dataclass(frozen=True)
+class Charged:
+    """A saved card's charge as the provider answered: "paid" (with its reference),
+    "declined" (with the reason the platform records) or "unanswered" (no answer came:
+    sending the same key again is safe, it never charges twice)."""
+
+    outcome: str
+    reference: str | None = None
+    reason: str = ""
+
+
+def charge_once(provider: str, card: SavedCard, amount, key: str) -> Charged:
+    """Charge `card` at `provider` (where it was saved) under the idempotency key `key`."""
+    try:
+        reference = get_provider(provider).charge_card(card=card, amount=amount,
+                                                      idempotency_key=key)
+    except CardDeclined:
+        return Charged("declined", reason="declined by the card's issuer")
+    except ProviderError:
+        return Charged("unanswered")
+    return Charged("paid", reference=reference)

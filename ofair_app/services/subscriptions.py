@@ -25,7 +25,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from ofair_app.adapters.psp import CardDeclined, ProviderError, SavedCard, get_provider
+from ofair_app.adapters.psp import CardDeclined, ProviderError, SavedCard
 from ofair_app.db.engine import SYSTEM, Caller, trusted_step, unit_of_work
 from ofair_app.domain import subscriptions as rules
 from ofair_app.domain import tax
@@ -45,7 +45,14 @@ from ofair_app.models import (
     TaxDocument,
 )
 from ofair_app.models._base import utcnow
-from ofair_app.services import audit, ledger, notifications, tax_documents, users
+from ofair_app.services import (
+    audit,
+    ledger,
+    notifications,
+    payment_methods,
+    tax_documents,
+    users,
+)
 from ofair_app.services.autopay import NoCard
 from ofair_app.services.professionals import require_member
 from ofair_app.settings import get_settings
@@ -84,12 +91,6 @@ def _live_paid(session: Session, professional_id: uuid.UUID) -> Subscription | N
         Subscription.professional_id == professional_id,
         Subscription.source == SubscriptionSource.paid,
         col(Subscription.status).in_(rules.LIVE))).first()
-
-
-def _default_card(session: Session, professional_id: uuid.UUID) -> PaymentMethod | None:
-    return session.exec(select(PaymentMethod).where(
-        PaymentMethod.professional_id == professional_id, PaymentMethod.status == "active",
-        col(PaymentMethod.is_default))).first()
 
 
 # --- an admin's complimentary months --------------------------------------------------------
@@ -216,7 +217,7 @@ def state(*, session: Session, caller: Caller, professional_id: uuid.UUID,
             Subscription.source == SubscriptionSource.grant,
             Subscription.status == SubscriptionStatus.active,
             Subscription.ends_at > now)).one()
-        has_card = _default_card(session, professional_id) is not None
+        has_card = payment_methods.default_card(session, professional_id) is not None
         rows = session.exec(
             select(SubscriptionCharge, PaymentMethod)
             .join(PaymentMethod, col(PaymentMethod.id) == SubscriptionCharge.payment_method_id,
@@ -267,7 +268,7 @@ def buy(*, caller: Caller, professional_id: uuid.UUID, ip: str = "",
             professional = _locked_business(session, professional_id)
             if _live_paid(session, professional_id) is not None:
                 raise rules.AlreadySubscribed()
-            if _default_card(session, professional_id) is None:
+            if payment_methods.default_card(session, professional_id) is None:
                 raise NoCard()
             granted = session.exec(select(sa.func.max(Subscription.ends_at)).where(
                 Subscription.professional_id == professional_id,
@@ -367,7 +368,7 @@ def _claim(subscription_id: uuid.UUID, now: datetime, started_by: uuid.UUID | No
             method = (session.get(PaymentMethod, charge.payment_method_id)
                       if charge.payment_method_id else None)
         else:
-            method = _default_card(session, subscription.professional_id)
+            method = payment_methods.default_card(session, subscription.professional_id)
             price = rules.price_on(Decimal(subscription.price or 0), tax.israel_date(now))
             charge = SubscriptionCharge(
                 subscription_id=subscription.id, professional_id=subscription.professional_id,
@@ -386,8 +387,7 @@ def _claim(subscription_id: uuid.UUID, now: datetime, started_by: uuid.UUID | No
             session.add(charge)
             _failed(session, subscription, now, automatic=started_by is None)
             return "no_card", charge, None
-        card = SavedCard(token=method.token, brand=method.brand, last4=method.last4,
-                         exp_month=method.exp_month or 0, exp_year=method.exp_year or 0)
+        card = payment_methods.saved_card(method)
         session.expunge(charge)
         return "go", charge, card
 
@@ -403,14 +403,8 @@ def renew(subscription_id: uuid.UUID, *, now: datetime | None = None,
         return outcome
     assert charge is not None and card is not None
     key = rules.charge_key(subscription_id, charge.period_start, charge.attempt)
-    reference, outcome, reason = None, "paid", ""
-    try:
-        reference = get_provider(charge.provider).charge_card(
-            card=card, amount=charge.amount, idempotency_key=key)
-    except CardDeclined:
-        outcome, reason = "declined", "declined by the card's issuer"
-    except ProviderError:
-        outcome = "unanswered"
+    charged = payment_methods.charge_once(charge.provider, card, charge.amount, key)
+    outcome = charged.outcome
     with unit_of_work(SYSTEM) as session:
         subscription = session.exec(select(Subscription).where(
             Subscription.id == subscription_id).with_for_update()).one()
@@ -421,7 +415,8 @@ def renew(subscription_id: uuid.UUID, *, now: datetime | None = None,
             session.add(subscription)
             return outcome
         row.status = "succeeded" if outcome == "paid" else "declined"
-        row.provider_reference, row.reason, row.finished_at = reference, reason, now
+        row.provider_reference, row.reason = charged.reference, charged.reason
+        row.finished_at = now
         session.add(row)
         if outcome == "paid":
             _paid(session, subscription, row, now)
