@@ -7,11 +7,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Column, Date, DateTime, Numeric, SmallInteger, String
-from sqlmodel import Field, SQLModel, col, select
-from sqlmodel.sql.expression import SelectOfScalar
+from sqlmodel import Field, SQLModel
 
 from ofair_app.models._base import created_at_column
-from ofair_app.models.proposals import Proposal
 
 
 def _moment(nullable: bool = True) -> datetime:
@@ -53,22 +51,6 @@ class Milestone(SQLModel, table=True):
     approved_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")
     cancelled_at: datetime | None = _moment()
     released_at: datetime | None = _moment()
-
-
-def current_plan(lead_id: uuid.UUID) -> SelectOfScalar[MilestonePlan]:
-    """The lead's plan for its accepted offer (an award taken back leaves its plan, and any
-    payment of its steps, on record; a new award starts afresh)."""
-    return (select(MilestonePlan)
-            .join(Proposal, col(Proposal.id) == MilestonePlan.proposal_id)
-            .where(MilestonePlan.lead_id == lead_id, Proposal.status == "accepted"))
-
-
-def current_steps(lead_id: uuid.UUID) -> SelectOfScalar[Milestone]:
-    """The steps of the lead's plan for its accepted offer, in order."""
-    return (select(Milestone)
-            .join(Proposal, col(Proposal.id) == Milestone.proposal_id)
-            .where(Milestone.lead_id == lead_id, Proposal.status == "accepted")
-            .order_by(col(Milestone.position)))
 
 
 class MilestoneUpdate(SQLModel, table=True):

@@ -28,9 +28,9 @@ from ofair_app.models import (
     Professional,
     Proposal,
 )
-from ofair_app.models.milestones import current_plan
 from ofair_app.services import leads as lead_service
 from ofair_app.services import ledger, users
+from ofair_app.services.plans import current_plan
 from ofair_app.settings import get_settings
 
 

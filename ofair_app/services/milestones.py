@@ -42,9 +42,9 @@ from ofair_app.models import (
     Proposal,
 )
 from ofair_app.models._base import utcnow
-from ofair_app.models.milestones import current_plan, current_steps
 from ofair_app.services import leads as lead_service
 from ofair_app.services import notifications, settlement, users
+from ofair_app.services.plans import current_plan, current_steps
 from ofair_app.services.professionals import require_member
 from ofair_app.services.proposals import lead_url_for_owner, short_title, url
 from ofair_app.settings import get_settings

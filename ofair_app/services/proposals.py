@@ -47,10 +47,10 @@ from ofair_app.models import (
     ProposalCreate,
     ProposalUpdate,
 )
-from ofair_app.models.milestones import current_plan
 from ofair_app.observability import logs
 from ofair_app.services import autopay, notifications, users
 from ofair_app.services import leads as lead_service
+from ofair_app.services.plans import current_plan
 from ofair_app.services.professionals import acting_business, require_member
 from ofair_app.settings import get_settings
 

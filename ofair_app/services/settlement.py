@@ -53,7 +53,6 @@ from ofair_app.models import (
     TaxDocument,
 )
 from ofair_app.models._base import utcnow
-from ofair_app.models.milestones import current_plan
 from ofair_app.services import (
     audit,
     exports,
@@ -66,6 +65,7 @@ from ofair_app.services import (
     users,
 )
 from ofair_app.services import leads as lead_service
+from ofair_app.services.plans import current_plan
 from ofair_app.services.professionals import require_member
 from ofair_app.settings import get_settings
 
