@@ -20,8 +20,8 @@ PERIOD = timedelta(days=30)  # one billing period ("a month")
 GRACE = timedelta(days=7)  # benefits go on this long after a renewal failed
 RETRY_DAYS = (1, 3, 7)  # a failed renewal is tried again this many days after the period ended
 PROVIDER_RETRY = timedelta(hours=1)  # no answer from the provider: the same key again
-# Statuses (models.SubscriptionStatus holds the same words).
-ACTIVE, PAST_DUE, ENDED, LAPSED, CANCELLED = "active", "past_due", "ended", "lapsed", "cancelled"
+# The statuses the rules read (models.SubscriptionStatus holds them all, in the same words).
+ACTIVE, PAST_DUE, CANCELLED = "active", "past_due", "cancelled"
 LIVE = (ACTIVE, PAST_DUE)
 
 

@@ -27,9 +27,10 @@ from sqlmodel import Session, col, select
 
 from ofair_app.adapters.psp import CardDeclined, ProviderError, SavedCard
 from ofair_app.db.engine import SYSTEM, Caller, trusted_step, unit_of_work
+from ofair_app.domain import commission, tax
 from ofair_app.domain import subscriptions as rules
-from ofair_app.domain import tax
 from ofair_app.domain.errors import InvalidInput, NotFound
+from ofair_app.domain.leads import LeadType
 from ofair_app.domain.ledger import Leg, Purpose, TxKind
 from ofair_app.i18n import money
 from ofair_app.models import (
@@ -200,6 +201,9 @@ class PlanState:
     has_card: bool
     charges: tuple[Charge, ...]
     may_manage: bool  # an owner (or an admin) may buy, cancel and resume
+    # The platform's rate on each kind of job: (free, subscribed), in percent.
+    rates: dict[LeadType, tuple[Decimal, Decimal]]
+    head_start_minutes: int  # how much sooner a subscriber hears of a new lead
 
 
 def state(*, session: Session, caller: Caller, professional_id: uuid.UUID,
@@ -238,7 +242,15 @@ def state(*, session: Session, caller: Caller, professional_id: uuid.UUID,
         complimentary_until=granted, price=rules.price_on(price, tax.israel_date(now)),
         grace_until=(paid.ends_at + rules.GRACE if paid is not None
                      and paid.status == SubscriptionStatus.past_due else None),
-        has_card=has_card and owner, charges=charges, may_manage=owner)
+        has_card=has_card and owner, charges=charges, may_manage=owner,
+        rates=_rates(), head_start_minutes=get_settings().notify_priority_minutes)
+
+
+def _rates() -> dict[LeadType, tuple[Decimal, Decimal]]:
+    rates = commission.Rates.from_settings(get_settings())
+    return {kind: (commission.platform_rate(kind, performer_subscribed=False, rates=rates),
+                   commission.platform_rate(kind, performer_subscribed=True, rates=rates))
+            for kind in LeadType}
 
 
 def _is_owner(session: Session, caller: Caller, professional_id: uuid.UUID) -> bool:

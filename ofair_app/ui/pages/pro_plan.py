@@ -10,13 +10,11 @@ import uuid
 
 import reflex as rx
 
-from ofair_app.domain import commission
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.leads import LeadType
 from ofair_app.domain.tax import israel_date
 from ofair_app.i18n import plural
 from ofair_app.services import subscriptions
-from ofair_app.settings import get_settings
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import error_banner, notice_banner, page_title
 from ofair_app.ui.components.shells import pro_shell
@@ -106,15 +104,11 @@ class PlanState(DocumentsMixin, SessionState):
             period=f"{_day(c.period_start, locale)} – {_day(c.period_end, locale)}",
             status=c.status, amount=format.money(c.amount, locale), card=c.card,
             document_id=str(c.tax_document_id or "")) for c in plan.charges]
-        rates = commission.Rates.from_settings(get_settings())
-        for kind, free, pro in ((LeadType.consumer, "consumer_free", "consumer_pro"),
-                                (LeadType.professional_referral, "referral_free",
-                                 "referral_pro")):
-            setattr(self, free, _pct(commission.platform_rate(
-                kind, performer_subscribed=False, rates=rates)))
-            setattr(self, pro, _pct(commission.platform_rate(
-                kind, performer_subscribed=True, rates=rates)))
-        self.head_start = plural("units.minutes", get_settings().notify_priority_minutes, locale)
+        consumer, referral = (plan.rates[LeadType.consumer],
+                              plan.rates[LeadType.professional_referral])
+        self.consumer_free, self.consumer_pro = _pct(consumer[0]), _pct(consumer[1])
+        self.referral_free, self.referral_pro = _pct(referral[0]), _pct(referral[1])
+        self.head_start = plural("units.minutes", plan.head_start_minutes, locale)
         self.loaded = True
 
     @rx.event
