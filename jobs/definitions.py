@@ -226,11 +226,17 @@ def _counts(counts: dict[str, int]) -> str:
 
 @job("reconcile_payments", minute="*/10")
 def reconcile_payments(*, as_of: datetime) -> str:
-    """Ask the provider about payments still pending after RECONCILE_AFTER."""
-    from ofair_app.services import payments
+    """Ask the provider about payments still pending after RECONCILE_AFTER; send again the
+    unlocks' card charges whose answer was lost (same key) and the approved unlock refunds
+    the provider did not answer."""
+    from ofair_app.services import payments, unlocks
 
     counts = payments.reconcile(now=as_of, older_than=RECONCILE_AFTER)
-    return ", ".join(f"{value} {key}" for key, value in counts.items())
+    charges = unlocks.resume_unanswered(now=as_of)
+    refunds = unlocks.retry_refunds(now=as_of)
+    return "; ".join([", ".join(f"{value} {key}" for key, value in counts.items()),
+                      f"unlock charges: {_counts(charges)}",
+                      f"unlock refunds: {_counts(refunds)}"])
 
 
 RECONCILE_AFTER = timedelta(minutes=15)

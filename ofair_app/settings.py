@@ -108,6 +108,13 @@ class Settings(BaseSettings):
     # The pro plan's price a period (30 days), before VAT; a subscription keeps the price it
     # was bought at.
     subscription_price: Decimal = Field(default=Decimal("99"), gt=0, le=100000, decimal_places=2)
+    # Unlocking a direct-contact lead's client: the price before VAT, per category (a JSON
+    # object of category slug to price; the others cost UNLOCK_PRICE), how many businesses
+    # may unlock one lead, and how many days a business has to claim a refund.
+    unlock_price: Decimal = Field(default=Decimal("25"), gt=0, le=10000, decimal_places=2)
+    unlock_prices: dict[str, Decimal] = Field(default_factory=dict)
+    unlock_max_per_lead: int = Field(default=3, ge=1, le=20)
+    unlock_refund_days: int = Field(default=7, ge=1, le=60)
 
     # --- personal data (services/privacy.py, domain/personal_data.py) -----------------------
     # How long a "download all my data" archive stays fetchable, and how many one person may
@@ -226,6 +233,14 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.lstrip().startswith("["):
             return [ip_network(net.strip(), strict=False) for net in value.split(",")
                     if net.strip()]
+        return value
+
+    @field_validator("unlock_prices")
+    @classmethod
+    def _unlock_prices(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for slug, price in value.items():
+            if not 0 < price <= 10000 or price != price.quantize(Decimal("0.01")):
+                raise ValueError(f"UNLOCK_PRICES: {slug}'s price must be 0.01-10000 ILS")
         return value
 
     @field_validator("invoice_issuer_number")

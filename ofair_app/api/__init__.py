@@ -38,6 +38,7 @@ from ofair_app.api.routes import (
     reviews,
     settlement,
     subscriptions,
+    unlocks,
     users,
     visits,
 )
@@ -64,7 +65,8 @@ def create_api() -> FastAPI:
     v1 = APIRouter(prefix=API_PREFIX)
     for module in (health, auth, audit, admin_users, admin_leads, kpis, users, consents,
                    professionals, leads, proposals, payments, settlement, reference, files,
-                   reports, notifications, chat, reviews, visits, milestones, subscriptions):
+                   reports, notifications, chat, reviews, visits, milestones, subscriptions,
+                   unlocks):
         v1.include_router(module.router)
     api.include_router(v1)
     install_docs(api, prefix=API_PREFIX)

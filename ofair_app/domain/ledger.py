@@ -50,6 +50,8 @@ class TxKind(StrEnum):
     statement_credit = "statement_credit"  # b2b: what the platform owes a business, withdrawable
     credit_note = "credit_note"  # b2b: an invoiced job lowered or refunded: fees and VAT back
     subscription = "subscription"  # a business paid its plan by card: revenue and VAT
+    unlock = "unlock"  # a business paid to unlock a client (by card, or from its balance)
+    unlock_refund = "unlock_refund"  # an unlock paid back after a fair claim
 
 
 PLATFORM_ACCOUNTS = {Purpose.clearing: "clearing",
@@ -208,6 +210,9 @@ MOVES: dict[TxKind, tuple[Place, Place]] = {
     TxKind.credit_note: (Place.settlement, Place.client),
     # paid from the business's card straight to the platform: its fee, and VAT owed on
     TxKind.subscription: (Place.bank, Place.tax),
+    # an unlock paid from the balance (a card's leaves no business balance), and its refund
+    TxKind.unlock: (Place.available, Place.tax),
+    TxKind.unlock_refund: (Place.tax, Place.available),
 }
 
 _COLUMNS = {Purpose.pro_pending: "pending", Purpose.pro_available: "available",

@@ -86,6 +86,8 @@ TEMPLATE_GROUPS: dict[str, EventGroup] = {
     "subscription_paid": EventGroup.money,
     "subscription_renewal_failed": EventGroup.money,
     "subscription_lapsed": EventGroup.money,
+    "unlock_claim_decided": EventGroup.money,
+    "lead_unlocked": EventGroup.jobs,
     "member_invited": EventGroup.account,
     "professional_verified": EventGroup.account,
     "professional_suspended": EventGroup.account,

@@ -11,6 +11,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
 from sqlalchemy import BigInteger, Column, Identity, Numeric, String
 from sqlmodel import Field, SQLModel
@@ -72,6 +73,11 @@ class Lead(SQLModel, table=True):
     hidden_at: datetime | None = None
     hidden_reason: str | None = Field(default=None, max_length=500)
     hidden_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")
+    # The consumer let professionals contact them directly: a business may pay to unlock the
+    # client's details (at most UNLOCK_MAX_PER_LEAD; `unlock_count` is the places taken, kept
+    # by the platform under the lead's lock: migration 0028).
+    direct_contact: bool = False
+    unlock_count: int = 0
 
 
 # A consumer's request: who to contact and the whole description (it may name a street).
@@ -114,6 +120,7 @@ class AccessReason(StrEnum):
     owner = "owner"
     performer = "performer"
     admin = "admin"
+    unlock = "unlock"  # a business paid to unlock a direct-contact lead's client
 
 
 class AccessEvent(StrEnum):
@@ -201,6 +208,104 @@ class SubscriptionCharge(SQLModel, table=True):
     finished_at: datetime | None = None
 
 
+class UnlockStatus(StrEnum):
+    started = "started"  # the place is held while the card is charged
+    succeeded = "succeeded"  # paid: the business sees the client
+    declined = "declined"  # the card was declined: the place is free again
+    refunded = "refunded"  # paid back after a claim: the business no longer sees the client
+
+
+class PayWith(StrEnum):
+    card = "card"  # the business's default saved card
+    balance = "balance"  # the business's available balance on OFAIR
+
+
+# A business's unlock of a direct-contact lead's client: one per (lead, business).
+class LeadUnlock(SQLModel, table=True):
+    __tablename__ = "lead_unlocks"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    lead_id: uuid.UUID = Field(foreign_key="leads.id")
+    professional_id: uuid.UUID = Field(foreign_key="professionals.id")
+    unlocked_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")
+    pay_with: PayWith = Field(sa_type=String(8))
+    status: UnlockStatus = Field(default=UnlockStatus.started, sa_type=String(10))
+    attempt: int = 1
+    price: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    vat: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    amount: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    payment_method_id: uuid.UUID | None = Field(default=None, foreign_key="payment_methods.id")
+    provider: str | None = Field(default=None, max_length=12)
+    provider_reference: str | None = Field(default=None, max_length=120)
+    reason: str = Field(default="", max_length=200)
+    tax_document_id: uuid.UUID | None = Field(default=None, foreign_key="tax_documents.id")
+    refund_document_id: uuid.UUID | None = Field(default=None, foreign_key="tax_documents.id")
+    refund_reference: str | None = Field(default=None, max_length=120)
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+    unlocked_at: datetime | None = None
+    refunded_at: datetime | None = None
+
+
+class RefundReason(StrEnum):
+    not_in_service = "not_in_service"  # the number is not in service
+    unreachable = "unreachable"  # no answer, three times
+    duplicate = "duplicate"  # the business already had this client's lead
+    never_asked = "never_asked"  # the client says they never asked
+
+
+class ClaimStatus(StrEnum):
+    open = "open"  # waiting for the client's answer or an admin
+    approved = "approved"  # to be refunded (the card's refund is being retried)
+    refunded = "refunded"
+    rejected = "rejected"
+
+
+# A business's claim that an unlocked contact was bad: at most one per unlock, within the window.
+class UnlockRefundClaim(SQLModel, table=True):
+    __tablename__ = "unlock_refund_claims"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    unlock_id: uuid.UUID = Field(foreign_key="lead_unlocks.id")
+    lead_id: uuid.UUID = Field(foreign_key="leads.id")
+    professional_id: uuid.UUID = Field(foreign_key="professionals.id")
+    claimed_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")
+    reason: RefundReason = Field(sa_type=String(16))
+    note: str = Field(default="", max_length=500)
+    status: ClaimStatus = Field(default=ClaimStatus.open, sa_type=String(10))
+    # number_invalid | duplicate | client_confirmed | admin
+    decided_how: str | None = Field(default=None, max_length=16)
+    decided_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")
+    decision_note: str = Field(default="", max_length=500)
+    client_token_hash: str | None = Field(default=None, max_length=64)
+    client_answer: str | None = Field(default=None, max_length=12)  # never_asked | asked
+    client_answered_at: datetime | None = None
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+    decided_at: datetime | None = None
+
+
+# An owner unlocks a direct-contact lead's client for a business (its only one when unnamed).
+class UnlockCreate(InputModel):
+    professional_id: uuid.UUID | None = None
+    pay_with: PayWith = PayWith.card
+
+
+# A business claims an unlock's money back.
+class RefundClaimCreate(InputModel):
+    reason: RefundReason
+    note: MultilineText = Field(default="", max_length=500)
+
+
+# An admin refunds a claim or rejects it (a rejection says why).
+class ClaimDecision(InputModel):
+    approve: bool
+    note: MultilineText = Field(default="", max_length=500)
+
+
+# The client answers the link a claim sent them.
+class ClientAnswer(InputModel):
+    answer: Literal["never_asked", "asked"]
+
+
 # What a consumer or a professional sends to post a lead; the service checks every field.
 # Money accepts a number or a decimal string ("1000.00").
 class LeadCreate(InputModel):
@@ -222,6 +327,8 @@ class LeadCreate(InputModel):
     professional_id: uuid.UUID | None = None
     referrer_share_percentage: Percent | None = None
     visibility: LeadVisibility = LeadVisibility.public
+    # Consumer leads only: professionals may pay to unlock the client's phone and call directly.
+    direct_contact: bool = False
 
 
 # The owner's edit while the lead is open: only what is sent changes.

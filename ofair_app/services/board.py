@@ -34,6 +34,7 @@ from ofair_app.domain.inputs import has_control_characters
 from ofair_app.domain.leads import LeadType
 from ofair_app.models import Professional
 from ofair_app.models._base import utcnow
+from ofair_app.services import unlocks
 from ofair_app.services.professionals import acting_business
 from ofair_app.settings import get_settings
 
@@ -63,6 +64,8 @@ board = sa.Table(
     sa.Column("search_doc", postgresql.TSVECTOR()),
     sa.Column("budget_cents", sa.BigInteger()),
     sa.Column("pinned", sa.Boolean()),
+    sa.Column("direct_contact", sa.Boolean()),
+    sa.Column("unlock_count", sa.SmallInteger()),
 )
 B = board.c
 # What a card shows (the search document, the budget's index copy and the flag of leads that may
@@ -122,6 +125,8 @@ class BoardCard:
     pinned: bool
     distance_km: float | None
     business: Professional | None = field(default=None, compare=False)
+    # A direct-contact lead: what unlocking its client costs and the places left (else None).
+    unlock: unlocks.Offer | None = None
 
 
 def check_filters(filters: BoardFilters) -> BoardFilters:
@@ -353,6 +358,8 @@ def search(*, session: Session, filters: BoardFilters, limit: int = 20,
         created_at=row.created_at, pinned=pinned,
         distance_km=None if row.distance_km is None else round(float(row.distance_km), 1),
         business=businesses.get(row.owner_professional_id),
+        unlock=(unlocks.offer(row.category_slug, row.unlock_count, now=now)
+                if row.direct_contact else None),
     ) for pinned, row in page]
     return cards, next_cursor
 

@@ -48,7 +48,7 @@ from ofair_app.models import (
     ProposalAttachment,
 )
 from ofair_app.models._base import utcnow
-from ofair_app.services import notifications, users
+from ofair_app.services import notifications, unlocks, users
 from ofair_app.services.professionals import require_member
 from ofair_app.settings import get_settings
 
@@ -256,6 +256,8 @@ def check_lead(data: LeadCreate, *, owner_user_id: uuid.UUID | None = None,
             share = checks(rules.parse_share, data.referrer_share_percentage)
         client_name = checks(_client_name, data.client_name)
         client_phone = checks(_client_phone, data.client_phone)
+        if data.direct_contact:
+            checks.add("direct_contact", "errors.lead.direct_consumer_only")
     if budget is not None and category is not None:
         checks(_plausible_budget, budget, category[0])
     checks.raise_if_any()
@@ -267,7 +269,8 @@ def check_lead(data: LeadCreate, *, owner_user_id: uuid.UUID | None = None,
         preferred_schedule=data.preferred_schedule, preferred_date=preferred_date,
         visibility=LeadVisibility.public if is_consumer else data.visibility,
         owner_user_id=owner_user_id or uuid.UUID(int=0),
-        owner_professional_id=None if is_consumer else data.professional_id)
+        owner_professional_id=None if is_consumer else data.professional_id,
+        direct_contact=is_consumer and data.direct_contact)
     return CheckedLead(lead=lead, client_name=client_name, client_phone=client_phone,
                        client_address=address or "", full_description=description)
 
@@ -352,20 +355,30 @@ def _client(session: Session, lead: Lead) -> ClientDetails | None:
 
 
 def get_lead(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> LeadView:
-    """A lead for anyone who may see it; the client's details only for its owner."""
+    """A lead for anyone who may see it; the client's details only for its owner (a business
+    that unlocked it, the performer and admins may ask for them: `reveal_contact`)."""
     lead = find_lead(session, lead_id)
     relation = relation_to(lead, caller)
+    if relation is None and lead.direct_contact and unlocks.unlocked_by_caller(
+            session, caller, lead.id) is not None:
+        relation = AccessReason.unlock
     client = _client(session, lead) if relation == AccessReason.owner else None
     return LeadView(lead=lead, relation=relation, client=client)
 
 
 def reveal_contact(*, session: Session, caller: Caller, lead_id: uuid.UUID, ip: str = "",
                    user_agent: str = "") -> ClientDetails:
-    """The client's name, phone and address, for the owner, the accepted performer and admins.
+    """The client's name, phone and address, for the owner, the accepted performer, a business
+    that unlocked the (direct-contact) lead, and admins.
     A read by anyone but the owner is logged; anyone else gets 403 and nothing is written."""
     users.require_user(caller)
     lead = find_lead(session, lead_id)
     relation = relation_to(lead, caller)
+    unlocked_for = None
+    if relation is None:
+        unlocked_for = unlocks.unlocked_by_caller(session, caller, lead.id)
+        if unlocked_for is not None:
+            relation = AccessReason.unlock
     if relation is None:
         raise Forbidden("errors.lead.contact_forbidden", code="contact_forbidden")
     client = _client(session, lead)
@@ -373,7 +386,7 @@ def reveal_contact(*, session: Session, caller: Caller, lead_id: uuid.UUID, ip: 
         raise NotFound("errors.lead.not_found")
     if relation != AccessReason.owner:
         professional_id = (lead.performer_professional_id
-                           if relation == AccessReason.performer else None)
+                           if relation == AccessReason.performer else unlocked_for)
         session.add(ContactAccessLog(lead_id=lead.id, user_id=caller.user_id,
                                      professional_id=professional_id, reason=relation,
                                      ip=ip[:64], user_agent=user_agent[:200]))

@@ -40,12 +40,12 @@ class InsufficientFunds(Conflict):
     code, message_key = "insufficient_funds", "errors.wallet.insufficient"
 
 
-def _lock_wallet(session: Session, professional_id: uuid.UUID) -> None:
+def lock_wallet(session: Session, professional_id: uuid.UUID) -> None:
     session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
                     {"k": f"wallet:{professional_id}"})
 
 
-def _available(session: Session, professional_id: uuid.UUID) -> Decimal:
+def available_balance(session: Session, professional_id: uuid.UUID) -> Decimal:
     return ledger.balances(session, professional_id).available
 
 
@@ -61,9 +61,9 @@ def request_withdrawal(*, session: Session, caller: Caller, professional_id: uui
     checks.raise_if_any()
     assert value is not None and bank is not None
     with trusted_step(session, caller):
-        _lock_wallet(session, professional_id)
-        if value > _available(session, professional_id):
-            raise InsufficientFunds(params={"available": str(_available(session,
+        lock_wallet(session, professional_id)
+        if value > available_balance(session, professional_id):
+            raise InsufficientFunds(params={"available": str(available_balance(session,
                                                                         professional_id))})
         withdrawal = Withdrawal(professional_id=professional_id, requested_by=caller.user_id,
                                 amount=value, bank_code=bank.bank_code, branch=bank.branch,
@@ -242,15 +242,15 @@ def manual_payout(*, session: Session, caller: Caller, professional_id: uuid.UUI
     if session.get(Professional, professional_id) is None:
         raise NotFound("errors.professional.not_found",
                        fields={"professional_id": "errors.professional.not_found"})
-    _lock_wallet(session, professional_id)
-    available = _available(session, professional_id)
+    lock_wallet(session, professional_id)
+    available = available_balance(session, professional_id)
     if value > available:
         raise InsufficientFunds(params={"available": str(available)})
     ledger.record(session, kind=TxKind.manual_payout,
                   legs=book.manual_payout(professional_id, value),
                   idempotency_key=f"manual:{uuid.uuid4()}", created_by=caller.user_id,
                   note=text_note)
-    after = _available(session, professional_id)
+    after = available_balance(session, professional_id)
     audit.change(session=session, caller=caller, action="payout.manual",
                  subject_type="professional", subject_id=professional_id,
                  before={"available": str(available)}, after={"available": str(after)},

@@ -465,33 +465,15 @@ def _paid(session: Session, subscription: Subscription, charge: SubscriptionChar
 
 def _document(session: Session, charge: SubscriptionCharge, now: datetime) -> TaxDocument:
     """The charge's tax invoice/receipt (320): the period's fee with its VAT, and the card
-    payment; held for its allocation number when the law asks for one."""
-    on = tax.israel_date(now)
-    kind = tax.DocumentType.tax_invoice_receipt
-    customer = tax_documents.customers_of(session, [charge.professional_id])[
-        charge.professional_id]
-    held = tax.needs_allocation(kind, charge.price, on,
-                                customer_is_dealer=customer["customer_is_dealer"])
+    payment."""
     card = (session.get(PaymentMethod, charge.payment_method_id)
             if charge.payment_method_id else None)
-    paid_with = f"כרטיס אשראי {card.brand} המסתיים ב-{card.last4}" if card else "כרטיס אשראי"
-    reference = f", אסמכתה {charge.provider_reference}" if charge.provider_reference else ""
     period = f"{_day(charge.period_start)}–{_day(charge.period_end)}"
-    document = TaxDocument(
-        professional_id=charge.professional_id, document_type=int(kind),
-        number=None if held else tax_documents.next_number(session, kind),
-        status="held" if held else "issued", document_date=on,
-        held_reason="awaiting an allocation number from the Tax Authority" if held else "",
-        lines=[{"kind": "subscription", "description": f"מנוי OFAIR Pro לתקופה {period}",
-                "amount": str(charge.price)},
-               {"kind": "payment", "amount": str(charge.amount),
-                "description": f"{paid_with}, חיוב מיום {on:%d/%m/%Y}{reference}"}],
-        before_vat=charge.price, vat_rate=tax.vat_rate(on), vat=charge.vat,
-        outside_vat=Decimal("0.00"), total=charge.amount,
-        issued_at=None if held else now, **customer)
-    session.add(document)
-    session.flush()
-    return document
+    return tax_documents.sale_receipt(
+        session, professional_id=charge.professional_id, kind="subscription",
+        description=f"מנוי OFAIR Pro לתקופה {period}", price=charge.price, vat=charge.vat,
+        total=charge.amount, now=now, paid_with=tax_documents.card_payment(
+            card, charge.provider_reference, tax.israel_date(now)))
 
 
 def _failed(session: Session, subscription: Subscription, now: datetime, *,

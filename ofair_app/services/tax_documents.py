@@ -14,6 +14,7 @@ invoice/receipt (320) instead, with the payment on it, and no separate receipt.
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import text
@@ -23,7 +24,13 @@ from ofair_app.adapters.storage import get_storage
 from ofair_app.db.engine import Caller, trusted_step
 from ofair_app.documents import pdf
 from ofair_app.domain.errors import Conflict
-from ofair_app.domain.tax import DocumentType, Totals, israel_date
+from ofair_app.domain.tax import (
+    DocumentType,
+    Totals,
+    israel_date,
+    needs_allocation,
+    vat_rate,
+)
 from ofair_app.models import (
     AutopayAttempt,
     LocalityRow,
@@ -74,6 +81,62 @@ def customers_of(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict
     return {pid: {"customer_name": name[:120], "customer_number": number,
                   "customer_address": place[:200], "customer_is_dealer": dealer}
             for pid, name, number, dealer, place in rows}
+
+
+# --- a sale paid at once (the plan, an unlock) ------------------------------------------------
+
+
+def sale_receipt(session: Session, *, professional_id: uuid.UUID, kind: str, description: str,
+                 price: Decimal, vat: Decimal, total: Decimal, paid_with: str,
+                 now: datetime) -> TaxDocument:
+    """A tax invoice/receipt (320) for something the platform sold a business and was paid at
+    once: one line of `kind` (its price before VAT), and the payment. Held for its allocation
+    number when the law asks for one."""
+    on = israel_date(now)
+    document_type = DocumentType.tax_invoice_receipt
+    customer = customers_of(session, [professional_id])[professional_id]
+    held = needs_allocation(document_type, price, on,
+                            customer_is_dealer=customer["customer_is_dealer"])
+    document = TaxDocument(
+        professional_id=professional_id, document_type=int(document_type),
+        number=None if held else next_number(session, document_type),
+        status="held" if held else "issued", document_date=on,
+        held_reason="awaiting an allocation number from the Tax Authority" if held else "",
+        lines=[{"kind": kind, "description": description, "amount": str(price)},
+               {"kind": "payment", "amount": str(total), "description": paid_with}],
+        before_vat=price, vat_rate=vat_rate(on), vat=vat, outside_vat=Decimal("0.00"),
+        total=total, issued_at=None if held else now, **customer)
+    session.add(document)
+    session.flush()
+    return document
+
+
+def card_payment(method: PaymentMethod | None, reference: str | None, on: date) -> str:
+    """How a card payment reads on a document (in Hebrew, as the document is)."""
+    paid_with = (f"כרטיס אשראי {method.brand} המסתיים ב-{method.last4}" if method
+                 else "כרטיס אשראי")
+    reference_text = f", אסמכתה {reference}" if reference else ""
+    return f"{paid_with}, חיוב מיום {on:%d/%m/%Y}{reference_text}"
+
+
+def credit_in_full(session: Session, document: TaxDocument, *, description: str,
+                   now: datetime) -> TaxDocument:
+    """A credit note (330) for the whole of an issued (or held) sale: its fee and VAT back."""
+    kind = DocumentType.credit_note
+    line = next(line for line in document.lines if line.get("kind") != "payment")
+    credit = TaxDocument(
+        professional_id=document.professional_id, corrects_id=document.id,
+        document_type=int(kind), number=next_number(session, kind), status="issued",
+        document_date=israel_date(now), customer_name=document.customer_name,
+        customer_number=document.customer_number, customer_address=document.customer_address,
+        customer_is_dealer=document.customer_is_dealer,
+        lines=[{"kind": line.get("kind", "fee"), "description": description,
+                "amount": str(document.before_vat)}],
+        before_vat=document.before_vat, vat_rate=document.vat_rate, vat=document.vat,
+        outside_vat=Decimal("0.00"), total=document.before_vat + document.vat, issued_at=now)
+    session.add(credit)
+    session.flush()
+    return credit
 
 
 # --- a statement's payment -------------------------------------------------------------------

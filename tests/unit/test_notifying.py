@@ -101,7 +101,8 @@ def test_default_channels() -> None:
 
 
 def test_every_template_is_either_an_event_or_sent_directly() -> None:
-    direct = {"otp_code", "email_change", "phone_change", "payment_link", "marketing_update"}
+    direct = {"otp_code", "email_change", "phone_change", "payment_link", "marketing_update",
+              "unlock_check"}
     assert set(TEMPLATES) == set(TEMPLATE_GROUPS) | direct
     assert not set(TEMPLATE_GROUPS) & direct
     assert {"otp_code", "email_change", "phone_change"} <= URGENT

@@ -47,6 +47,8 @@ DECLINED_CARD = "4000000000000002"
 # Saves, but every charge of it is declined (Stripe's "insufficient funds" test card): how
 # autopay's failures and retries are shown without a real card.
 CHARGE_DECLINED_CARD = "4000000000009995"
+# A saved card's charge (`charge_card`): its reference, refundable by `refund`.
+_CHARGE_PREFIX = "tx_sandbox_"
 CHECKOUT_TTL = timedelta(hours=24)
 WEBHOOK_PATH = "/api/v1/payments/webhook"
 
@@ -137,7 +139,10 @@ class SandboxProvider:
 
     def refund(self, *, charge: str, amount: Decimal, idempotency_key: str) -> RefundResult:
         """Refund part of a paid checkout, once per key (like Stripe's idempotency keys: the
-        same key again answers the first refund and refunds nothing more)."""
+        same key again answers the first refund and refunds nothing more). A saved card's
+        charge (`tx_sandbox_…`) is refunded the same way, never beyond what it charged."""
+        if charge.startswith(_CHARGE_PREFIX):
+            return self._refund_card_charge(charge, amount, idempotency_key)
         with unit_of_work(SYSTEM) as session:
             row = session.execute(text(
                 "SELECT * FROM sandbox_checkouts WHERE payment_intent = :pi FOR UPDATE"),
@@ -170,6 +175,34 @@ class SandboxProvider:
         # the very server that must answer it).
         threading.Thread(target=deliver, args=(payload, sign(payload)), daemon=True,
                          name="sandbox-webhook").start()
+        return RefundResult(refund_id=refund_id, amount=amount)
+
+    def _refund_card_charge(self, charge: str, amount: Decimal,
+                            idempotency_key: str) -> RefundResult:
+        suffix = charge.removeprefix(_CHARGE_PREFIX)
+        with unit_of_work(SYSTEM) as session:
+            charged = session.execute(text(
+                "SELECT amount FROM psp_operations WHERE provider = 'sandbox' AND kind = 'charge'"
+                " AND status = 'done' AND provider_reference = :ref FOR UPDATE"),
+                {"ref": charge}).first()
+            if charged is None:
+                raise ProviderError()
+            done = session.execute(text(
+                "SELECT provider_reference, amount FROM psp_operations"
+                " WHERE provider = 'sandbox' AND key = :key"), {"key": idempotency_key}).first()
+            if done is not None:
+                return RefundResult(refund_id=done.provider_reference, amount=done.amount)
+            refunded = session.execute(text(
+                "SELECT coalesce(sum(amount), 0) FROM psp_operations WHERE provider = 'sandbox'"
+                " AND kind = 'refund' AND provider_reference LIKE :prefix"),
+                {"prefix": f"re_sandbox_{suffix}_%"}).scalar_one()
+            if to_agorot(amount) <= 0 or refunded + amount > charged.amount:
+                raise ProviderError()
+            refund_id = f"re_sandbox_{suffix}_{secrets.token_hex(4)}"
+            session.execute(text(
+                "INSERT INTO psp_operations (provider, key, kind, status, provider_reference,"
+                " amount) VALUES ('sandbox', :key, 'refund', 'done', :ref, :amount)"),
+                {"key": idempotency_key, "ref": refund_id, "amount": amount})
         return RefundResult(refund_id=refund_id, amount=amount)
 
     # --- the hosted checkout page -----------------------------------------------------------
@@ -235,7 +268,7 @@ class SandboxProvider:
                 return done.provider_reference
             if card.token.startswith(_DECLINING_TOKEN):
                 raise CardDeclined()
-            transaction = f"tx_sandbox_{secrets.token_hex(8)}"
+            transaction = f"{_CHARGE_PREFIX}{secrets.token_hex(8)}"
             session.execute(text(
                 "INSERT INTO psp_operations (provider, key, kind, status, provider_reference,"
                 " amount) VALUES ('sandbox', :key, 'charge', 'done', :ref, :amount)"),

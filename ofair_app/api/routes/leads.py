@@ -44,7 +44,7 @@ from ofair_app.models import (
     Professional,
 )
 from ofair_app.models._base import Money, Percent
-from ofair_app.services import board, lead_actions, leads
+from ofair_app.services import board, lead_actions, leads, unlocks
 from ofair_app.services.leads import ClientDetails, LeadView
 
 router = APIRouter(route_class=ExactJsonRoute)
@@ -57,6 +57,24 @@ class BusinessRef(BaseModel):
     id: uuid.UUID
     business_name: str
     verified: bool
+
+
+class UnlockOfferOut(BaseModel):
+    """What unlocking a direct-contact lead's client costs (ILS) and the places left."""
+
+    price_before_vat: Decimal
+    vat: Decimal
+    price: Decimal
+    places_left: int
+    max_unlocks: int
+
+    @classmethod
+    def of(cls, offer: unlocks.Offer | None) -> UnlockOfferOut | None:
+        if offer is None:
+            return None
+        return cls(price_before_vat=offer.price.before_vat, vat=offer.price.vat,
+                   price=offer.price.total, places_left=offer.places_left,
+                   max_unlocks=offer.most)
 
 
 class LeadPublicBase(BaseModel):
@@ -76,6 +94,10 @@ class LeadPublicBase(BaseModel):
     preferred_schedule: PreferredSchedule
     proposal_count: int
     professional: BusinessRef | None
+    # The consumer lets professionals contact them directly: a business may pay to unlock
+    # the client's details.
+    direct_contact: bool = False
+    unlock: UnlockOfferOut | None = None
 
 
 class LeadOut(LeadPublicBase):
@@ -200,7 +222,9 @@ def lead_out(view: LeadView, locale: str, business: Professional | None) -> Lead
         preferred_schedule=lead.preferred_schedule, preferred_date=lead.preferred_date,
         status=lead.status, proposal_count=lead.proposal_count, professional=_business(business),
         created_at=lead.created_at, is_mine=is_mine, can_view_contact=view.can_view_contact,
-        hidden=lead.hidden_at is not None,
+        hidden=lead.hidden_at is not None, direct_contact=lead.direct_contact,
+        unlock=UnlockOfferOut.of(unlocks.offer(lead.category_slug, lead.unlock_count)
+                                 if lead.direct_contact else None),
         hidden_reason=(lead.hidden_reason if view.relation in (AccessReason.owner,
                                                                AccessReason.admin) else None))
     if view.client is not None:
@@ -221,7 +245,8 @@ def card_out(card: board.BoardCard, locale: str) -> BoardCardOut:
         budget=card.budget, referrer_share_percentage=card.referrer_share_percentage,
         preferred_schedule=PreferredSchedule(card.preferred_schedule),
         proposal_count=card.proposal_count, created_at=card.created_at, pinned=card.pinned,
-        distance_km=card.distance_km, professional=_business(card.business))
+        distance_km=card.distance_km, professional=_business(card.business),
+        direct_contact=card.unlock is not None, unlock=UnlockOfferOut.of(card.unlock))
 
 
 def view_out(session, view: LeadView, locale: str) -> LeadOut:
