@@ -7,10 +7,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
+from sqlalchemy import text
+
 from ofair_app.adapters.psp.sandbox import SUCCESS_CARD, SandboxProvider
 from ofair_app.db.engine import ANONYMOUS, SYSTEM, unit_of_work
 from ofair_app.domain.leads import LeadVisibility
-from ofair_app.models import ProposalCreate, ReferralCreate, UserRole
+from ofair_app.models import (
+    ProposalCreate,
+    ReferralCreate,
+    RefundClaimCreate,
+    UnlockCreate,
+    UserRole,
+)
 from ofair_app.services import (
     chat,
     check_ins,
@@ -23,6 +31,7 @@ from ofair_app.services import (
     proposals,
     referrals,
     reviews,
+    unlocks,
     visits,
 )
 from tests.factories import (
@@ -54,8 +63,6 @@ class World:
 
 def threads_of(lead_id, business_id):
     """The conversation of a lead and a business that made an offer on it."""
-    from sqlalchemy import text
-
     with unit_of_work(SYSTEM) as session:
         return session.execute(text(
             "SELECT id FROM chat_threads WHERE lead_id = :l AND professional_id = :p"),
@@ -183,6 +190,23 @@ def make_world() -> World:
         payment_methods.finish_saving(caller=pro, professional_id=business.id)
     card_setup = payment_methods.start_saving(caller=pro, professional_id=business.id)
 
+    # direct-contact requests: one to unlock, one unlocked (its refund form open), and one
+    # unlocked with a claim that the client never asked, waiting for the client's link
+    direct_lead = make_lead(consumer, consumer_lead_data(
+        locality_id=town, title="התקנת מזגן בחדר שינה", direct_contact=True))
+    unlocked_lead = make_lead(consumer, consumer_lead_data(
+        locality_id=town, title="החלפת אסלה", direct_contact=True))
+    unlocks.unlock(caller=pro, lead_id=unlocked_lead.id, data=UnlockCreate())
+    claimed_lead = make_lead(consumer, consumer_lead_data(
+        locality_id=town, title="תיקון תריס חשמלי", direct_contact=True))
+    claimed = unlocks.unlock(caller=pro, lead_id=claimed_lead.id, data=UnlockCreate())
+    unlocks.claim_refund(caller=pro, unlock_id=claimed.id, data=RefundClaimCreate(
+        reason="never_asked", note="הלקוח אמר בטלפון שלא ביקש הצעה."))
+    with unit_of_work(SYSTEM) as session:
+        check_sms = session.execute(text(
+            "SELECT body FROM outbox_messages WHERE template = 'unlock_check'")).scalar_one()
+    unlock_check = "/unlock-check/" + check_sms.rsplit("/unlock-check/", 1)[1].split()[0]
+
     invite(business, owner, phone=next_phone())  # waits on the team page
 
     # b2b: last month's statement and tax invoice for the business (the invoices page)
@@ -201,6 +225,8 @@ def make_world() -> World:
                "chat": f"/messages/{chat_thread}",
                "dispute_chat": f"/messages/{dispute_thread}",
                "checkout": "/" + checkout.split("/", 3)[3] if "://" in checkout else checkout,
-               "card_setup": "/" + card_setup.split("/", 3)[3]})
+               "card_setup": "/" + card_setup.split("/", 3)[3],
+               "direct_lead": str(direct_lead.id), "unlocked_lead": str(unlocked_lead.id),
+               "claimed_lead": str(claimed_lead.id), "unlock_check": unlock_check})
 
 
