@@ -34,7 +34,7 @@ from ofair_app.models import (
     UnlockRefundClaim,
     UserRole,
 )
-from ofair_app.services import board, leads, payouts, unlocks
+from ofair_app.services import board, leads, payment_methods, payouts, unlocks
 from ofair_app.services.autopay import NoCard
 from ofair_app.settings import get_settings
 from tests.factories import (
@@ -575,3 +575,33 @@ def test_unlocks_and_claims_are_read_by_their_business_the_consumer_and_admins_o
     assert refused(caller_for(consumer), "UPDATE leads SET unlock_count = 0 WHERE id = :id",
                    id=direct.id)
     assert _lead(direct.id).unlock_count == 1
+
+
+# --- through Cardcom (a local stand-in of its API) --------------------------------------------
+
+
+def test_an_unlock_and_its_refund_through_cardcom(direct, cardcom_api):
+    """The saved Cardcom token is charged with the unlock's key as `ExternalUniqTranId`, once;
+    the refund is `RefundByTransactionId` of that deal, with the refund's key, once."""
+    professional, owner = make_professional(business_name="חשמל כרמל")
+    caller = caller_for(owner)
+    page = payment_methods.start_saving(caller=caller, professional_id=professional.id)
+    cardcom_api.pay(page.rsplit("/", 1)[1])
+    assert payment_methods.finish_saving(caller=caller, professional_id=professional.id) == 1
+    cardcom_api.fail("Transactions/Transaction", "lost")  # done, but the answer is lost
+    done = unlocks.unlock(caller=caller, lead_id=direct.id, data=CARD)
+    assert (done.status, done.provider) == ("succeeded", "cardcom")
+    calls = cardcom_api.calls("Transactions/Transaction")
+    assert {c["ExternalUniqTranId"] for c in calls} == {
+        rules.charge_key(direct.id, professional.id, 1)}
+    [deal] = [d for d in cardcom_api.deals.values() if d.amount == Decimal("29.50")]
+    claim = _claim(owner, done.id, "unreachable")
+    admin = make_user(role=UserRole.admin)
+    assert unlocks.decide(caller=caller_for(admin), claim_id=claim.id,
+                          data=ClaimDecision(approve=True)).status == "refunded"
+    [refund] = cardcom_api.calls("Transactions/RefundByTransactionId")
+    assert (refund["TransactionId"], refund["PartialSum"]) == (
+        int(done.provider_reference), Decimal("29.5"))
+    assert deal.refunded == Decimal("29.50")
+    assert unlocks.retry_refunds(now=datetime.now(UTC)) == {}
+    assert len(cardcom_api.calls("Transactions/RefundByTransactionId")) == 1

@@ -37,19 +37,23 @@ def notice_summary(key: str = "ui.consent.summary") -> rx.Component:
     )
 
 
-def _box(name: str, control_id: str, label: rx.Component, error: rx.Var | str = "",
-         required: bool = False) -> rx.Component:
+def check_box(name: str, control_id: str, label: rx.Component, error: rx.Var | str = "",
+              required: bool = False, checked: rx.Var | bool = False,
+              hint: str = "") -> rx.Component:
+    """A form's checkbox with its label (the whole row toggles it), an optional hint under
+    it and its error. Never ticked in advance unless `checked` says it was."""
     message_id = f"{control_id}-message"
+    hint_id = f"{control_id}-hint"
     attrs = {"aria-invalid": rx.cond(error != "", "true", "false"),
-             "aria-describedby": message_id}
+             "aria-describedby": f"{hint_id} {message_id}" if hint else message_id}
     if required:
         attrs["aria-required"] = "true"
     return rx.vstack(
         rx.el.label(
             rx.el.input(type="checkbox", name=name, value="yes", id=control_id,
-                        custom_attrs=attrs, width="1.25rem", height="1.25rem",
-                        flex_shrink="0", margin="0.1rem 0 0", accent_color=theme.BRAND,
-                        cursor="pointer"),
+                        custom_attrs=attrs, default_checked=checked, width="1.25rem",
+                        height="1.25rem", flex_shrink="0", margin="0.1rem 0 0",
+                        accent_color=theme.BRAND, cursor="pointer"),
             rx.text(label, as_="span", size="2", line_height="1.5"),
             html_for=control_id,
             display="flex",
@@ -59,6 +63,8 @@ def _box(name: str, control_id: str, label: rx.Component, error: rx.Var | str = 
             min_height="44px",
             padding_y="0.35rem",
         ),
+        rx.text(t(hint), size="1", color=theme.MUTED, id=hint_id, padding_inline_start="1.85rem")
+        if hint else rx.fragment(),
         rx.cond(
             error != "",
             rx.hstack(rx.icon("circle-alert", size=14, color=rx.color("red", 10),
@@ -78,12 +84,12 @@ def acknowledge_box(control_id: str, error: rx.Var | str = "") -> rx.Component:
     label = t_with("ui.consent.acknowledge",
                    privacy=document_link("ui.consent.privacy_notice", routes.PRIVACY),
                    terms=document_link("ui.consent.terms", routes.TERMS))
-    return _box(ACKNOWLEDGE, control_id, label, error, required=True)
+    return check_box(ACKNOWLEDGE, control_id, label, error, required=True)
 
 
 def marketing_box(control_id: str) -> rx.Component:
     """Marketing messages: a separate answer, never ticked in advance."""
-    return _box(MARKETING, control_id, t("ui.consent.marketing"))
+    return check_box(MARKETING, control_id, t("ui.consent.marketing"))
 
 
 def ticked(form: dict, name: str) -> bool:

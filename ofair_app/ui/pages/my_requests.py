@@ -14,9 +14,10 @@ import reflex as rx
 from ofair_app import reference
 from ofair_app.db.lead_signals import SIGNALS
 from ofair_app.domain.errors import AppError
+from ofair_app.domain.tax import israel_date
 from ofair_app.i18n import plural
 from ofair_app.models import Lead
-from ofair_app.services import leads
+from ofair_app.services import leads, unlocks
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import confirm_dialog, error_banner, fact, page_title
 from ofair_app.ui.components.milestones import MilestonesMixin, milestones_panel
@@ -93,6 +94,8 @@ class MyRequestsState(SessionState):
 class MyRequestState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, MilestonesMixin,
                      SessionState):
     lead: dict[str, str] = {}
+    # A direct-contact request: the businesses that unlocked the client's details.
+    unlocked_by: list[dict[str, str]] = []
     sent: bool = False
     missing: bool = False
     error: str = ""
@@ -120,8 +123,15 @@ class MyRequestState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Miles
         await self._load_review(caller)
         await self._load_visits(caller)
         await self._load_milestones(caller)
+        views = (await self._as(caller, lambda s: unlocks.for_lead(
+            session=s, caller=caller, lead_id=lead_id)) if view.lead.direct_contact else [])
+        self.unlocked_by = [
+            {"business": v.business_name, "href": routes.public_pro(v.professional_id),
+             "day": format.day(israel_date(v.unlocked_at), locale) if v.unlocked_at else "",
+             "refunded": "1" if v.status == "refunded" else ""} for v in views]
         self.lead = {
             **lead_row(view.lead, locale, self._text),
+            "direct": "1" if view.lead.direct_contact else "",
             "description": view.client.full_description,
             "client_name": view.client.name,
             "client_phone": format.phone(view.client.phone),
@@ -301,6 +311,7 @@ def _request_detail() -> rx.Component:
             fact("user-round", "ui.request.name", lead["client_name"]),
             fact("phone", "ui.request.phone", lead["client_phone"]),
             fact("house", "ui.my.address", lead["client_address"]),
+            rx.cond(lead["direct"] != "", _unlocked_by()),
             spacing="3",
             width="100%",
             style=theme.card_style(),
@@ -322,6 +333,33 @@ def _request_detail() -> rx.Component:
             align="center",
         ),
         spacing="4",
+        width="100%",
+    )
+
+
+def _unlocked_by() -> rx.Component:
+    """Who got the client's details of a direct-contact request, and when."""
+    return rx.vstack(
+        rx.separator(size="4"),
+        rx.text(t("ui.my.direct_title"), weight="bold", size="2"),
+        rx.cond(
+            MyRequestState.unlocked_by.length() > 0,
+            rx.el.ul(
+                rx.foreach(MyRequestState.unlocked_by, lambda u: rx.el.li(
+                    rx.hstack(
+                        rx.icon("building-2", size=14, color=theme.MUTED, flex_shrink="0"),
+                        rx.link(u["business"], href=u["href"], dir="auto", weight="medium"),
+                        rx.text(u["day"], size="1", color=theme.MUTED),
+                        rx.cond(u["refunded"] != "",
+                                rx.text(t("ui.my.direct_refunded"), size="1",
+                                        color=theme.MUTED)),
+                        spacing="2", align="center", wrap="wrap"),
+                    padding_y="0.25rem")),
+                id="unlocked-by", style={"list_style": "none", "padding": "0",
+                                         "margin": "0"}),
+            rx.text(t("ui.my.direct_none"), size="2", color=theme.MUTED),
+        ),
+        spacing="2",
         width="100%",
     )
 

@@ -54,6 +54,10 @@ def card_row(card: board.BoardCard, locale: str, text) -> dict[str, str]:
                   if is_referral and card.referrer_share_percentage is not None else ""),
         "business": card.business.business_name if card.business else "",
         "pinned": "1" if card.pinned else "",
+        "direct": "1" if card.unlock is not None else "",
+        "unlock_price": format.money(card.unlock.price.total, locale) if card.unlock else "",
+        "places": (plural("ui.count.places_left", card.unlock.places_left, locale)
+                   if card.unlock else ""),
         "schedule": text(f"ui.schedule.{card.preferred_schedule}"),
     }
 
@@ -252,6 +256,10 @@ def _card(card: rx.Var) -> rx.Component:
                                  color_scheme="violet", radius="full", variant="soft"),
                         rx.badge(rx.icon("house", size=12), t("ui.board.consumer"),
                                  color_scheme="teal", radius="full", variant="soft")),
+                rx.cond(card["direct"] != "",
+                        rx.badge(rx.icon("phone", size=12), t("ui.board.direct"),
+                                 color_scheme="blue", radius="full", variant="soft",
+                                 class_name="direct-badge")),
                 rx.spacer(),
                 rx.text(card["posted"], size="1", color=theme.MUTED, class_name="posted"),
                 width="100%",
@@ -284,6 +292,15 @@ def _card(card: rx.Var) -> rx.Component:
                     referral,
                     rx.vstack(rx.text(t("ui.board.referral_fee"), size="1", color=theme.MUTED),
                               rx.text(card["share"], weight="bold", size="3"), spacing="0"),
+                ),
+                rx.cond(
+                    card["direct"] != "",
+                    rx.vstack(rx.text(t("ui.board.unlock_price"), size="1", color=theme.MUTED),
+                              rx.text(card["unlock_price"], weight="bold", size="3",
+                                      class_name="unlock-price"),
+                              rx.text(card["places"], size="1", color=theme.MUTED,
+                                      class_name="places-left"),
+                              spacing="0"),
                 ),
                 rx.spacer(),
                 rx.hstack(rx.icon("message-square", size=14),

@@ -55,6 +55,7 @@ from ofair_app.ui.components.offers import (
 )
 from ofair_app.ui.components.reviews import ReviewMixin, review_panel
 from ofair_app.ui.components.shells import pro_shell
+from ofair_app.ui.components.unlocks import UnlockMixin, unlock_panel
 from ofair_app.ui.components.visits import VisitsMixin, visits_panel
 from ofair_app.ui.pages.my_requests import hidden_callout, hidden_note, status_badge
 from ofair_app.ui.state.live import LiveLeadMixin
@@ -65,7 +66,7 @@ OFFER_FILES = "offer-files"
 
 
 class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, MilestonesMixin,
-                   SessionState):
+                   UnlockMixin, SessionState):
     lead: dict[str, str] = {}
     # The caller's own offer on this lead (empty when none is live), and the form for one.
     my_offer: dict[str, str] = {}
@@ -153,6 +154,7 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
             "business": business.business_name if business else "",
             "visibility": str(lead.visibility),
             "is_mine": "1" if view.client is not None else "",
+            "direct": "1" if lead.direct_contact else "",
             **hidden_note(lead, self._text, owner=view.client is not None),
         }
         self.lead_status = str(lead.status)
@@ -161,6 +163,7 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
         await self._load_review(caller)
         await self._load_visits(caller)
         await self._load_milestones(caller)
+        await self._load_unlock(caller, lead, view.client is not None)
         if view.client is not None:
             self._show_client(view.client)
         self.attachments = [{"id": str(f.id), "name": f.filename,
@@ -780,6 +783,9 @@ def _detail() -> rx.Component:
                                  color_scheme="violet", radius="full", variant="soft"),
                         rx.badge(rx.icon("house", size=12), t("ui.board.consumer"),
                                  color_scheme="teal", radius="full", variant="soft")),
+                rx.cond(lead["direct"] != "",
+                        rx.badge(rx.icon("phone", size=12), t("ui.board.direct"),
+                                 color_scheme="blue", radius="full", variant="soft")),
                 status_badge(lead["status"], lead["status_label"], live=True),
                 rx.spacer(),
                 rx.text(lead["posted"], size="1", color=theme.MUTED),
@@ -810,6 +816,7 @@ def _detail() -> rx.Component:
             width="100%",
             style=theme.card_style(),
         ),
+        unlock_panel(ProLeadState),
         _deal(),
         _earnings(),
         _client_box(),

@@ -22,6 +22,7 @@ from ofair_app.ui.components.consent import (
     ACKNOWLEDGE,
     MARKETING,
     acknowledge_box,
+    check_box,
     marketing_box,
     notice_summary,
     ticked,
@@ -34,6 +35,7 @@ from ofair_app.ui.state.place import PlaceMixin
 from ofair_app.ui.state.session import SessionState
 
 SCHEDULES = [s.value for s in PreferredSchedule]
+DIRECT_CONTACT = "direct_contact"
 
 
 class RequestState(ResendCountdown, PlaceMixin, SessionState):
@@ -43,6 +45,8 @@ class RequestState(ResendCountdown, PlaceMixin, SessionState):
     budget: str = ""
     name: str = ""
     phone: str = ""
+    # "Let professionals contact me directly": a few may pay to get the phone and call.
+    direct_contact: bool = False
     step: str = "form"  # form | code
     phone_label: str = ""
     error: str = ""
@@ -94,7 +98,8 @@ class RequestState(ResendCountdown, PlaceMixin, SessionState):
                       description=self.description, category=self.category,
                       locality_id=self.locality_id or None, budget=budget,
                       preferred_schedule=PreferredSchedule(self.schedule),
-                      client_name=self.name, client_phone=self.phone)
+                      client_name=self.name, client_phone=self.phone,
+                      direct_contact=self.direct_contact)
         if data is not None:
             checks(leads.check_lead, data)
         if checks:
@@ -111,6 +116,7 @@ class RequestState(ResendCountdown, PlaceMixin, SessionState):
         lead = await self._as(caller, lambda s: leads.create_lead(session=s, caller=caller,
                                                                   data=data))
         self.step, self.description, self.budget = "form", "", ""
+        self.direct_contact = False
         self.form_version += 1
         return rx.redirect(routes.my_request(lead.id, sent=True))
 
@@ -120,6 +126,7 @@ class RequestState(ResendCountdown, PlaceMixin, SessionState):
         self.budget = str(form.get("budget", ""))[:20]
         self.name = str(form.get("name", ""))[:120]
         self.phone = str(form.get("phone", ""))[:32]
+        self.direct_contact = ticked(form, DIRECT_CONTACT)
         data = self._check()
         self._acknowledged = ticked(form, ACKNOWLEDGE)
         self._marketing = ticked(form, MARKETING)
@@ -270,6 +277,8 @@ def _form_step() -> rx.Component:
                 spacing="4",
                 width="100%",
             ),
+            check_box(DIRECT_CONTACT, "r-direct", t("ui.request.direct_contact"),
+                      checked=RequestState.direct_contact, hint="ui.request.direct_contact_hint"),
             rx.cond(
                 RequestState.consent_needed,
                 rx.vstack(
