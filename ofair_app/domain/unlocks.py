@@ -66,8 +66,8 @@ class AlreadyDecided(Conflict):
 
 
 def price_before_vat(category_slug: str, prices: dict[str, Decimal], default: Decimal) -> Decimal:
-    """The price of unlocking a client of `category_slug`, before VAT."""
-    return prices.get(category_slug, default)
+    """The price of unlocking a client of `category_slug`, before VAT, in agorot."""
+    return prices.get(category_slug, default).quantize(Decimal("0.01"))
 
 
 def places_left(taken: int, most: int) -> int:

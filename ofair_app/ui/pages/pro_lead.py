@@ -817,9 +817,11 @@ def _detail() -> rx.Component:
             style=theme.card_style(),
         ),
         unlock_panel(ProLeadState),
+        # a business that paid to unlock the client sees the details right under the unlock
+        rx.cond(ProLeadState.unlock["status"] == "succeeded", _client_box()),
         _deal(),
         _earnings(),
-        _client_box(),
+        rx.cond(ProLeadState.unlock["status"] != "succeeded", _client_box()),
         rx.hstack(
             rx.link(rx.button(rx.icon("arrow-right", size=16, class_name="ofair-back"),
                               t("ui.lead.back"), variant="ghost", size="2"),
