@@ -26,6 +26,8 @@ SHOTS = os.environ.get("OFAIR_SHOTS_DIR", "")
 SHOT_PATHS = {"/", "/account", "/notifications", "{chat}", "/pro", "/pro/profile",
               "/my/requests/{open_lead}",
               "{card_setup}", "/pro/invoices", "/pro/plan", "/admin/finance",
+              "/pro/leads/{direct_lead}", "/pro/leads/{unlocked_lead}",
+              "/my/requests/{unlocked_lead}",
               "/admin/audit"}
 AXE_JS = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -59,6 +61,7 @@ SWEEP: list[Visit] = [
           dialogs=("#unaward",)),
     Visit("/my/requests/[lead_id]", "consumer", "/my/requests/{disputed_lead}"),
     Visit("/my/requests/[lead_id]", "consumer", "/my/requests/{closed_lead}"),  # review form
+    Visit("/my/requests/[lead_id]", "consumer", "/my/requests/{unlocked_lead}"),  # who unlocked
     Visit("/my/requests/[lead_id]", "consumer", "/my/requests/{milestone_lead}",
           dialogs=(".ms-approve",)),  # a job in milestones
     Visit("/checkout/[reference]", "consumer", "{checkout}"),
@@ -77,6 +80,9 @@ SWEEP: list[Visit] = [
     Visit("/pro/leads/[lead_id]", "pro", "/pro/leads/{own_lead}"),
     Visit("/pro/leads/[lead_id]", "pro", "/pro/leads/{reviewed_lead}"),  # the reply form
     Visit("/pro/leads/[lead_id]", "pro", "/pro/leads/{milestone_lead}"),  # progress, photos
+    Visit("/pro/leads/[lead_id]", "pro", "/pro/leads/{direct_lead}",
+          dialogs=("#unlock-button",)),  # a direct-contact request to unlock
+    Visit("/pro/leads/[lead_id]", "pro", "/pro/leads/{unlocked_lead}"),  # the refund form
     Visit("/pro/my-leads", "pro", "/pro/my-leads"),
     Visit("/pro/referrals", "pro", "/pro/referrals"),
     Visit("/pro/wallet", "pro", "/pro/wallet"),
