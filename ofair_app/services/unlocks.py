@@ -495,11 +495,7 @@ def claim_refund(*, caller: Caller, unlock_id: uuid.UUID, data: RefundClaimCreat
             _approve(session, claim, how=automatic, by=None, note="", now=now)
         claim_id = claim.id
     _refund_if_approved(claim_id, now)
-    with unit_of_work(SYSTEM) as session:
-        done = session.get(UnlockRefundClaim, claim_id)
-        assert done is not None
-        session.expunge(done)
-    return done
+    return _claim_now(claim_id)
 
 
 def _ask_client(session: Session, claim: UnlockRefundClaim, phone: str, token: str) -> None:
@@ -741,14 +737,19 @@ def decide(*, caller: Caller, claim_id: uuid.UUID, data: ClaimDecision,
                      before={"status": before}, after={"status": str(claim.status)},
                      claim_id=str(claim.id), note=note)
     _refund_if_approved(claim_id, now)
-    with unit_of_work(SYSTEM) as session:
-        done = session.get(UnlockRefundClaim, claim_id)
-        assert done is not None
-        session.expunge(done)
-    return done
+    return _claim_now(claim_id)
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+def _claim_now(claim_id: uuid.UUID) -> UnlockRefundClaim:
+    """The claim as it stands after its decision and refund (read as the platform)."""
+    with unit_of_work(SYSTEM) as session:
+        claim = session.get(UnlockRefundClaim, claim_id)
+        assert claim is not None
+        session.expunge(claim)
+    return claim
 
 
 def _business_names(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:

@@ -89,6 +89,15 @@ _SELECT = text("SELECT * FROM sandbox_checkouts WHERE id = :id")
 _LOCK = text("SELECT * FROM sandbox_checkouts WHERE id = :id FOR UPDATE")
 
 
+def _refund_done(session, key: str) -> RefundResult | None:
+    """The refund made under `key` before, if any (the same key refunds once)."""
+    done = session.execute(text(
+        "SELECT provider_reference, amount FROM psp_operations"
+        " WHERE provider = 'sandbox' AND key = :key"), {"key": key}).first()
+    return (RefundResult(refund_id=done.provider_reference, amount=done.amount)
+            if done is not None else None)
+
+
 def _row(session, reference: str, *, lock: bool = False):
     return session.execute(_LOCK if lock else _SELECT, {"id": reference}).first()
 
@@ -149,11 +158,9 @@ class SandboxProvider:
                 {"pi": charge}).first()
             if row is None:
                 raise ProviderError()
-            done = session.execute(text(
-                "SELECT provider_reference, amount FROM psp_operations"
-                " WHERE provider = 'sandbox' AND key = :key"), {"key": idempotency_key}).first()
+            done = _refund_done(session, idempotency_key)
             if done is not None:
-                return RefundResult(refund_id=done.provider_reference, amount=done.amount)
+                return done
             cents = to_agorot(amount)
             if row.status != "complete" or cents <= 0 \
                     or row.amount_refunded + cents > row.amount_total:
@@ -187,11 +194,9 @@ class SandboxProvider:
                 {"ref": charge}).first()
             if charged is None:
                 raise ProviderError()
-            done = session.execute(text(
-                "SELECT provider_reference, amount FROM psp_operations"
-                " WHERE provider = 'sandbox' AND key = :key"), {"key": idempotency_key}).first()
+            done = _refund_done(session, idempotency_key)
             if done is not None:
-                return RefundResult(refund_id=done.provider_reference, amount=done.amount)
+                return done
             refunded = session.execute(text(
                 "SELECT coalesce(sum(amount), 0) FROM psp_operations WHERE provider = 'sandbox'"
                 " AND kind = 'refund' AND provider_reference LIKE :prefix"),
