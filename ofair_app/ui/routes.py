@@ -70,6 +70,8 @@ ADMIN_HOME = "/admin"
 ADMIN_PROFESSIONALS = "/admin/professionals"
 ADMIN_PAYOUTS = "/admin/payouts"
 ADMIN_DISPUTES = "/admin/disputes"
+# Businesses' refund claims of unlocked clients that wait for an admin.
+ADMIN_UNLOCK_CLAIMS = "/admin/unlock-claims"
 ADMIN_FINANCE = "/admin/finance"
 ADMIN_AUDIT = "/admin/audit"
 ADMIN_USERS = "/admin/users"

@@ -91,6 +91,7 @@ SWEEP: list[Visit] = [
     Visit("/admin/professionals", "admin", "/admin/professionals"),
     Visit("/admin/payouts", "admin", "/admin/payouts"),
     Visit("/admin/disputes", "admin", "/admin/disputes"),
+    Visit("/admin/unlock-claims", "admin", "/admin/unlock-claims", dialogs=(".claim-refund",)),
     Visit("/admin/finance", "admin", "/admin/finance"),
     Visit("/admin/audit", "admin", "/admin/audit"),
     Visit("/admin/users", "admin", "/admin/users"),

@@ -21,6 +21,7 @@ from ofair_app.ui.pages.admin_money import (
 )
 from ofair_app.ui.pages.admin_professionals import AdminProsState, admin_professionals
 from ofair_app.ui.pages.admin_reports import AdminReportsState, admin_reports
+from ofair_app.ui.pages.admin_unlock_claims import AdminUnlockClaimsState, admin_unlock_claims
 from ofair_app.ui.pages.admin_users import AdminUsersState, admin_users_page
 from ofair_app.ui.pages.chat import ChatState, chat_page
 from ofair_app.ui.pages.checkout import CheckoutState, checkout
@@ -131,6 +132,8 @@ def register(app: rx.App) -> None:
          AdminProsState.open)
     _add(app, admin_payouts, routes.ADMIN_PAYOUTS, "תשלומים לעסקים", AdminPayoutsState.open)
     _add(app, admin_disputes, routes.ADMIN_DISPUTES, "מחלוקות", AdminDisputesState.open)
+    _add(app, admin_unlock_claims, routes.ADMIN_UNLOCK_CLAIMS, "בקשות החזר על פתיחה",
+         AdminUnlockClaimsState.open)
     _add(app, admin_finance, routes.ADMIN_FINANCE, "התחשבנות וחשבוניות",
          AdminFinanceState.open)
     _add(app, admin_audit, routes.ADMIN_AUDIT, "יומן ביקורת", AdminAuditState.open)
