@@ -78,5 +78,9 @@ ADMIN_USERS = "/admin/users"
 ADMIN_LEADS = "/admin/leads"
 ADMIN_REPORTS = "/admin/reports"
 
+# The client's link from a business's "never asked" refund claim (no login: the link is the
+# proof).
+UNLOCK_CHECK = "/unlock-check/[token]"
+
 # Reflex serves this page for every unknown address.
 NOT_FOUND = "404"

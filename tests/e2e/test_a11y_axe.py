@@ -103,6 +103,8 @@ SWEEP: list[Visit] = [
     Visit("/terms", "anon", "/terms"),
     Visit("/terms", "consumer", "/terms"),
     Visit("/unsubscribe", "anon", "/unsubscribe?token=not-a-real-link"),
+    Visit("/unlock-check/[token]", "anon", "{unlock_check}"),
+    Visit("/unlock-check/[token]", "anon", "/unlock-check/not-a-real-link-at-all"),
     Visit("404", "anon", "/no/such/page"),
 ]
 ROLES = ["anon", "consumer", "pro", "admin"]

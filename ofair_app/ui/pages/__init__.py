@@ -57,6 +57,7 @@ from ofair_app.ui.pages.profile import ProfileState, profile
 from ofair_app.ui.pages.public_pro import PublicProState, public_pro
 from ofair_app.ui.pages.request_form import RequestState
 from ofair_app.ui.pages.team import TeamState, team
+from ofair_app.ui.pages.unlock_check import UnlockCheckState, unlock_check
 from ofair_app.ui.state.locale import LocaleState, reread_on_language_switch
 from ofair_app.ui.state.session import SessionState
 
@@ -102,6 +103,8 @@ def register(app: rx.App) -> None:
          description="תנאי השימוש ב־OFAIR לצרכנים ולעסקים.", public=True)
     _add(app, unsubscribe_page, routes.UNSUBSCRIBE, "הסרה מדיוור", UnsubscribeState.open,
          reread=False)
+    _add(app, unlock_check, routes.UNLOCK_CHECK, "האם פניתם לבעל המקצוע?",
+         UnlockCheckState.open, reread=False)
     _add(app, public_pro, routes.PUBLIC_PRO, "איש מקצוע", PublicProState.open, public=True)
     _add(app, account, routes.ACCOUNT, "החשבון שלי", AccountState.open)
     _add(app, my_requests, routes.MY_REQUESTS, "הבקשות שלי", MyRequestsState.open)
