@@ -51,6 +51,8 @@ PRO_ONBOARDING = "/pro/onboarding"
 PRO_TEAM = "/pro/team"
 PRO_CHECK_IN = "/pro/check-in"
 PRO_LEAD_NEW = "/pro/leads/new"
+# The clients a business unlocked on direct-contact leads, their claims and documents.
+PRO_UNLOCKS = "/pro/unlocks"
 PRO_LEAD = "/pro/leads/[lead_id]"
 
 

@@ -26,7 +26,7 @@ SHOTS = os.environ.get("OFAIR_SHOTS_DIR", "")
 SHOT_PATHS = {"/", "/account", "/notifications", "{chat}", "/pro", "/pro/profile",
               "/my/requests/{open_lead}",
               "{card_setup}", "/pro/invoices", "/pro/plan", "/admin/finance",
-              "/admin/audit"}
+              "/admin/audit", "/pro/unlocks", "/admin/unlock-claims", "{unlock_check}"}
 AXE_JS = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
@@ -82,6 +82,7 @@ SWEEP: list[Visit] = [
     Visit("/pro/wallet", "pro", "/pro/wallet"),
     Visit("/pro/invoices", "pro", "/pro/invoices"),
     Visit("/pro/plan", "pro", "/pro/plan"),
+    Visit("/pro/unlocks", "pro", "/pro/unlocks"),
     Visit("/pro/profile", "pro", "/pro/profile", dialogs=(".card-remove",)),
     Visit("/checkout/[reference]", "pro", "{card_setup}"),  # saving a card for the business
     Visit("/pro/team", "pro", "/pro/team"),

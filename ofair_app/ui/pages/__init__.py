@@ -52,6 +52,7 @@ from ofair_app.ui.pages.pro_lead import ProLeadState, pro_lead
 from ofair_app.ui.pages.pro_my_leads import MyLeadsState, pro_my_leads
 from ofair_app.ui.pages.pro_plan import PlanState, pro_plan
 from ofair_app.ui.pages.pro_referrals import ReferralsState, pro_referrals
+from ofair_app.ui.pages.pro_unlocks import ProUnlocksState, pro_unlocks
 from ofair_app.ui.pages.pro_wallet import WalletState, pro_wallet
 from ofair_app.ui.pages.profile import ProfileState, profile
 from ofair_app.ui.pages.public_pro import PublicProState, public_pro
@@ -120,6 +121,7 @@ def register(app: rx.App) -> None:
     _add(app, pro_wallet, routes.PRO_WALLET, "ארנק", WalletState.open)
     _add(app, pro_invoices, routes.PRO_INVOICES, "חשבוניות", InvoicesState.open)
     _add(app, pro_plan, routes.PRO_PLAN, "מנוי OFAIR Pro", PlanState.open)
+    _add(app, pro_unlocks, routes.PRO_UNLOCKS, "לקוחות שנפתחו", ProUnlocksState.open)
     _add(app, onboarding, routes.PRO_ONBOARDING, "פתיחת עסק", OnboardingState.open,
          reread=False)
     _add(app, profile, routes.PRO_PROFILE, "פרופיל העסק", ProfileState.open, reread=False)
