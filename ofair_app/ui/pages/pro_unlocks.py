@@ -129,7 +129,7 @@ def _unlock(row: UnlockRow) -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.box(rx.link(rx.el.bdi(row.lead_title), href=row.lead_url, size="3",
-                               weight="bold", class_name="unlock-lead"),
+                               weight="bold", class_name="unlock-lead ofair-tap"),
                        flex="1", min_width="0"),
                 rx.badge(rx.cond(row.status == "refunded", t("ui.unlocks.status.refunded"),
                                  t("ui.unlocks.status.succeeded")),
