@@ -51,6 +51,8 @@ PRO_ONBOARDING = "/pro/onboarding"
 PRO_TEAM = "/pro/team"
 PRO_CHECK_IN = "/pro/check-in"
 PRO_LEAD_NEW = "/pro/leads/new"
+# The clients a business unlocked on direct-contact leads, their claims and documents.
+PRO_UNLOCKS = "/pro/unlocks"
 PRO_LEAD = "/pro/leads/[lead_id]"
 
 
@@ -70,11 +72,17 @@ ADMIN_HOME = "/admin"
 ADMIN_PROFESSIONALS = "/admin/professionals"
 ADMIN_PAYOUTS = "/admin/payouts"
 ADMIN_DISPUTES = "/admin/disputes"
+# Businesses' refund claims of unlocked clients that wait for an admin.
+ADMIN_UNLOCK_CLAIMS = "/admin/unlock-claims"
 ADMIN_FINANCE = "/admin/finance"
 ADMIN_AUDIT = "/admin/audit"
 ADMIN_USERS = "/admin/users"
 ADMIN_LEADS = "/admin/leads"
 ADMIN_REPORTS = "/admin/reports"
+
+# The client's link from a business's "never asked" refund claim (no login: the link is the
+# proof).
+UNLOCK_CHECK = "/unlock-check/[token]"
 
 # Reflex serves this page for every unknown address.
 NOT_FOUND = "404"

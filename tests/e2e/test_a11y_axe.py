@@ -28,7 +28,7 @@ SHOT_PATHS = {"/", "/account", "/notifications", "{chat}", "/pro", "/pro/profile
               "{card_setup}", "/pro/invoices", "/pro/plan", "/admin/finance",
               "/pro/leads/{direct_lead}", "/pro/leads/{unlocked_lead}",
               "/my/requests/{unlocked_lead}",
-              "/admin/audit"}
+              "/admin/audit", "/pro/unlocks", "/admin/unlock-claims", "{unlock_check}"}
 AXE_JS = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
@@ -88,6 +88,7 @@ SWEEP: list[Visit] = [
     Visit("/pro/wallet", "pro", "/pro/wallet"),
     Visit("/pro/invoices", "pro", "/pro/invoices"),
     Visit("/pro/plan", "pro", "/pro/plan"),
+    Visit("/pro/unlocks", "pro", "/pro/unlocks"),
     Visit("/pro/profile", "pro", "/pro/profile", dialogs=(".card-remove",)),
     Visit("/checkout/[reference]", "pro", "{card_setup}"),  # saving a card for the business
     Visit("/pro/team", "pro", "/pro/team"),
@@ -97,6 +98,7 @@ SWEEP: list[Visit] = [
     Visit("/admin/professionals", "admin", "/admin/professionals"),
     Visit("/admin/payouts", "admin", "/admin/payouts"),
     Visit("/admin/disputes", "admin", "/admin/disputes"),
+    Visit("/admin/unlock-claims", "admin", "/admin/unlock-claims", dialogs=(".claim-refund",)),
     Visit("/admin/finance", "admin", "/admin/finance"),
     Visit("/admin/audit", "admin", "/admin/audit"),
     Visit("/admin/users", "admin", "/admin/users"),
@@ -108,6 +110,8 @@ SWEEP: list[Visit] = [
     Visit("/terms", "anon", "/terms"),
     Visit("/terms", "consumer", "/terms"),
     Visit("/unsubscribe", "anon", "/unsubscribe?token=not-a-real-link"),
+    Visit("/unlock-check/[token]", "anon", "{unlock_check}"),
+    Visit("/unlock-check/[token]", "anon", "/unlock-check/not-a-real-link-at-all"),
     Visit("404", "anon", "/no/such/page"),
 ]
 ROLES = ["anon", "consumer", "pro", "admin"]

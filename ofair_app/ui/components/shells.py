@@ -548,6 +548,7 @@ ADMIN_NAV = [
     (routes.ADMIN_PROFESSIONALS, "badge-check", "ui.admin.nav.professionals"),
     (routes.ADMIN_PAYOUTS, "banknote", "ui.admin.nav.payouts"),
     (routes.ADMIN_DISPUTES, "scale", "ui.admin.nav.disputes"),
+    (routes.ADMIN_UNLOCK_CLAIMS, "phone-off", "ui.admin.nav.unlock_claims"),
     (routes.ADMIN_FINANCE, "receipt-text", "ui.admin.nav.finance"),
     (routes.ADMIN_REPORTS, "chart-column", "ui.admin.nav.reports"),
     (routes.ADMIN_AUDIT, "scroll-text", "ui.admin.nav.audit"),

@@ -21,6 +21,7 @@ from ofair_app.ui.pages.admin_money import (
 )
 from ofair_app.ui.pages.admin_professionals import AdminProsState, admin_professionals
 from ofair_app.ui.pages.admin_reports import AdminReportsState, admin_reports
+from ofair_app.ui.pages.admin_unlock_claims import AdminUnlockClaimsState, admin_unlock_claims
 from ofair_app.ui.pages.admin_users import AdminUsersState, admin_users_page
 from ofair_app.ui.pages.chat import ChatState, chat_page
 from ofair_app.ui.pages.checkout import CheckoutState, checkout
@@ -51,11 +52,13 @@ from ofair_app.ui.pages.pro_lead import ProLeadState, pro_lead
 from ofair_app.ui.pages.pro_my_leads import MyLeadsState, pro_my_leads
 from ofair_app.ui.pages.pro_plan import PlanState, pro_plan
 from ofair_app.ui.pages.pro_referrals import ReferralsState, pro_referrals
+from ofair_app.ui.pages.pro_unlocks import ProUnlocksState, pro_unlocks
 from ofair_app.ui.pages.pro_wallet import WalletState, pro_wallet
 from ofair_app.ui.pages.profile import ProfileState, profile
 from ofair_app.ui.pages.public_pro import PublicProState, public_pro
 from ofair_app.ui.pages.request_form import RequestState
 from ofair_app.ui.pages.team import TeamState, team
+from ofair_app.ui.pages.unlock_check import UnlockCheckState, unlock_check
 from ofair_app.ui.state.locale import LocaleState, reread_on_language_switch
 from ofair_app.ui.state.session import SessionState
 
@@ -101,6 +104,8 @@ def register(app: rx.App) -> None:
          description="תנאי השימוש ב־OFAIR לצרכנים ולעסקים.", public=True)
     _add(app, unsubscribe_page, routes.UNSUBSCRIBE, "הסרה מדיוור", UnsubscribeState.open,
          reread=False)
+    _add(app, unlock_check, routes.UNLOCK_CHECK, "האם פניתם לבעל המקצוע?",
+         UnlockCheckState.open, reread=False)
     _add(app, public_pro, routes.PUBLIC_PRO, "איש מקצוע", PublicProState.open, public=True)
     _add(app, account, routes.ACCOUNT, "החשבון שלי", AccountState.open)
     _add(app, my_requests, routes.MY_REQUESTS, "הבקשות שלי", MyRequestsState.open)
@@ -116,6 +121,7 @@ def register(app: rx.App) -> None:
     _add(app, pro_wallet, routes.PRO_WALLET, "ארנק", WalletState.open)
     _add(app, pro_invoices, routes.PRO_INVOICES, "חשבוניות", InvoicesState.open)
     _add(app, pro_plan, routes.PRO_PLAN, "מנוי OFAIR Pro", PlanState.open)
+    _add(app, pro_unlocks, routes.PRO_UNLOCKS, "לקוחות שנפתחו", ProUnlocksState.open)
     _add(app, onboarding, routes.PRO_ONBOARDING, "פתיחת עסק", OnboardingState.open,
          reread=False)
     _add(app, profile, routes.PRO_PROFILE, "פרופיל העסק", ProfileState.open, reread=False)
@@ -131,6 +137,8 @@ def register(app: rx.App) -> None:
          AdminProsState.open)
     _add(app, admin_payouts, routes.ADMIN_PAYOUTS, "תשלומים לעסקים", AdminPayoutsState.open)
     _add(app, admin_disputes, routes.ADMIN_DISPUTES, "מחלוקות", AdminDisputesState.open)
+    _add(app, admin_unlock_claims, routes.ADMIN_UNLOCK_CLAIMS, "בקשות החזר על פתיחה",
+         AdminUnlockClaimsState.open)
     _add(app, admin_finance, routes.ADMIN_FINANCE, "התחשבנות וחשבוניות",
          AdminFinanceState.open)
     _add(app, admin_audit, routes.ADMIN_AUDIT, "יומן ביקורת", AdminAuditState.open)

@@ -500,6 +500,8 @@ def _account() -> rx.Component:
                           size="3"), href=routes.PRO_TEAM, id="team-link"),
         rx.link(rx.button(rx.icon("crown", size=16), t("ui.profile.plan"), variant="soft",
                           size="3"), href=routes.PRO_PLAN, id="plan-link"),
+        rx.link(rx.button(rx.icon("phone", size=16), t("ui.profile.unlocks"), variant="soft",
+                          size="3"), href=routes.PRO_UNLOCKS, id="unlocks-link"),
         rx.spacer(),
         rx.button(rx.icon("log-out", size=16), t("ui.nav.logout"), variant="soft",
                   color_scheme="red", size="3", on_click=ProfileState.logout,
