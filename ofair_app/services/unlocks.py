@@ -692,13 +692,16 @@ def queue(*, session: Session, caller: Caller, status: str | None = "open",
     names = _business_names(session, [c.professional_id for c, _ in rows])
     result = []
     for claim, row in rows:
-        phone = _client_phone(session, claim.lead_id)
+        # The checks read the client's number and our own messages to it as the platform
+        # (the number is not shown: nothing to log as a read of the client's details).
+        with trusted_step(session, caller):
+            phone = _client_phone(session, claim.lead_id)
+            checks = (in_service(session, phone, utcnow()), had_before(session, row, phone))
         result.append(ClaimRow(
             claim=claim, lead_title=titles.get(claim.lead_id, ""),
             business_name=names.get(claim.professional_id, ""), amount=row.amount,
             pay_with=str(row.pay_with), unlocked_at=row.unlocked_at,
-            number_in_service=in_service(session, phone, utcnow()),
-            had_before=had_before(session, row, phone)))
+            number_in_service=checks[0], had_before=checks[1]))
     return result
 
 

@@ -100,7 +100,7 @@ def test_a_business_unlocks_a_direct_request_sees_the_phone_and_claims_a_refund(
     # no answer three times: the business asks for its money back; an admin will decide
     pro.reload()
     pro.click("#claim-reason")
-    pro.get_by_role("option", name="אין מענה, שלוש פעמים").click()
+    pro.get_by_role("option", name="הלקוח לא ענה (שלושה ניסיונות)").click()
     pro.fill("#claim-note", "התקשרנו ביום א׳, ב׳ וג׳ בבוקר.")
     pro.click("#claim-submit")
     expect(pro.locator("#claim-status")).to_contain_text("ממתינה")

@@ -425,6 +425,14 @@ def test_a_number_our_sms_could_not_reach_is_refunded_at_once(direct, pro, consu
                                   next_attempt_at=datetime.now(UTC)))
     claim = _claim(owner, done.id, "not_in_service")
     assert (claim.status, claim.decided_how) == ("refunded", "number_invalid")
+    # the admins' queue reads the same check (our own messages are the platform's)
+    other = _unlocked(make_lead(consumer, consumer_lead_data(direct_contact=True,
+                                                             title="צביעה")), owner)
+    _claim(owner, other.id, "unreachable")
+    admin = make_user(role=UserRole.admin)
+    with unit_of_work(caller_for(admin)) as session:
+        [row] = unlocks.queue(session=session, caller=caller_for(admin))
+    assert (row.number_in_service, row.had_before) == (False, True)
 
 
 def test_a_working_number_claimed_not_in_service_waits_for_an_admin(direct, pro):

@@ -16,15 +16,14 @@ from ofair_app.domain.errors import AppError
 from ofair_app.domain.leads import LeadStatus
 from ofair_app.domain.tax import israel_date
 from ofair_app.i18n import plural
-from ofair_app.models import Lead, PayWith, RefundClaimCreate, RefundReason, UnlockCreate
+from ofair_app.models import Lead, PayWith, RefundClaimCreate, UnlockCreate
 from ofair_app.services import payment_methods, payouts, unlocks
 from ofair_app.services.professionals import require_member
 from ofair_app.ui import format, theme
 from ofair_app.ui.components.forms import confirm_dialog, error_banner, field, form
+from ofair_app.ui.components.unlock_claims import REASONS
 from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.session import blocking
-
-REASONS = [reason.value for reason in RefundReason]
 
 
 def _day(moment, locale: str) -> str:
@@ -229,7 +228,7 @@ def _claim_form(state: type[UnlockMixin]) -> rx.Component:
                   rx.select.root(
                       rx.select.trigger(placeholder=t("ui.unlock.reason_placeholder"),
                                         width="100%", id="claim-reason"),
-                      rx.select.content(*(rx.select.item(t(f"ui.unlock.reason.{r}"), value=r)
+                      rx.select.content(*(rx.select.item(t(f"ui.unlock_claims.reason.{r}"), value=r)
                                           for r in REASONS), position="popper"),
                       value=state.claim_reason, on_change=state.set_claim_reason, size="2"),
                   errors.get("reason", ""), html_for="claim-reason", required=True),
