@@ -111,12 +111,12 @@ def _pro(admin: Person, phone: str, name: str, business_name: str, category: str
 
 
 def _request(consumer: Person, title: str, category: str, city: str, budget: str,
-             description: str) -> Lead:
+             description: str, *, direct: bool = False) -> Lead:
     with unit_of_work(consumer.caller) as session:
         return leads.create_lead(session=session, caller=consumer.caller, data=LeadCreate(
             type=LeadType.consumer, title=f"{title} {MARKER}", description=description,
             category=category, locality_id=_city(city), budget=Decimal(budget),
-            client_name=consumer.name, client_address="הרצל 10"))
+            client_name=consumer.name, client_address="הרצל 10", direct_contact=direct))
 
 
 def _offer(pro: Person, lead: Lead, price: str, text: str):
@@ -173,6 +173,9 @@ def make_demo_data() -> list[str]:
                         "הברז במטבח מטפטף כבר שבוע ויש רטיבות בארון שמתחת לכיור.")
         _offer(plumber, lead, "420", "אגיע מחר בבוקר עם חלקים מקוריים, אחריות לשנה.")
         _offer(builder, lead, "520", "כולל החלפת סיפון ובדיקת לחץ.")
+        # open to direct contact: a business may pay to unlock the client's phone
+        _request(consumer, "התקנת גוף תאורה בסלון", "electrical", "Haifa", "400",
+                 "גוף תאורה חדש לתקרה בגובה 2.80, כולל פירוק הישן.", direct=True)
         # awarded, waiting for payment
         lead = _request(consumer, "החלפת שקעים בסלון", "electrical", "Haifa", "600",
                         "שלושה שקעים בסלון לא עובדים ואחד מהם מתחמם.")

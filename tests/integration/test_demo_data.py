@@ -20,6 +20,7 @@ def test_demo_data_has_every_lead_state_and_is_made_once(db) -> None:
     statuses = {status for (status,) in rows("SELECT DISTINCT status FROM leads")}
     assert statuses == {status.value for status in LeadStatus}
     assert rows("SELECT count(*) FROM referrals WHERE status = 'pending'") == [(1,)]
+    assert rows("SELECT count(*) FROM lead_board WHERE direct_contact") == [(1,)]
     assert rows("SELECT coalesce(sum(amount), 0) FROM ledger_entries") == [(0,)]
     assert rows("SELECT count(*) FROM ledger_transactions WHERE kind = 'post'") == [(1,)]
     # the closed job is reviewed, and its business's score says so; every business visits
