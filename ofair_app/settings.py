@@ -7,9 +7,9 @@ console messaging, local file storage. Production refuses placeholder secrets.
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Literal
@@ -365,7 +365,29 @@ class Settings(BaseSettings):
         return origins
 
 
-@lru_cache
-def get_settings() -> Settings:
-    """The process-wide settings; tests call `get_settings.cache_clear()` after changing env."""
-    return Settings()
+class _SettingsCache:
+    """The process-wide settings, read from the environment once. Tests call
+    `get_settings.cache_clear()` after changing it. Reading and clearing hold one lock, so a
+    thread that was still reading the old environment cannot put its stale settings back after
+    a clear (`functools.lru_cache` would: the outbox's sender thread did, between a test's
+    change and its next read)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._settings: Settings | None = None
+
+    def __call__(self) -> Settings:
+        settings = self._settings
+        if settings is not None:
+            return settings
+        with self._lock:
+            if self._settings is None:
+                self._settings = Settings()
+            return self._settings
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._settings = None
+
+
+get_settings = _SettingsCache()

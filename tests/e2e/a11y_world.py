@@ -204,7 +204,8 @@ def make_world() -> World:
         reason="never_asked", note="הלקוח אמר בטלפון שלא ביקש הצעה."))
     with unit_of_work(SYSTEM) as session:
         check_sms = session.execute(text(
-            "SELECT body FROM outbox_messages WHERE template = 'unlock_check'")).scalar_one()
+            "SELECT body FROM outbox_messages WHERE template = 'unlock_check'"
+            " AND to_address = :phone"), {"phone": consumer.phone}).scalar_one()
     unlock_check = "/unlock-check/" + check_sms.rsplit("/unlock-check/", 1)[1].split()[0]
 
     invite(business, owner, phone=next_phone())  # waits on the team page
