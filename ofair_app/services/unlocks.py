@@ -104,13 +104,19 @@ def _locked_lead(session: Session, lead_id: uuid.UUID) -> Lead:
     return lead
 
 
+def still_open(lead: Lead) -> bool:
+    """Whether the lead still takes unlocks: open, shown on the board, not yet awarded (the
+    places left are counted apart, under its lock)."""
+    return (lead.status == LeadStatus.active and lead.hidden_at is None
+            and lead.performer_professional_id is None)
+
+
 def _open_to_unlocks(lead: Lead, caller: Caller, professional_id: uuid.UUID) -> None:
     if not lead.direct_contact or lead.type != LeadType.consumer:
         raise rules.NotDirectContact()
     if lead.owner_user_id == caller.user_id or lead.owner_professional_id == professional_id:
         raise rules.OwnLead()
-    if (lead.status != LeadStatus.active or lead.hidden_at is not None
-            or lead.performer_professional_id is not None):
+    if not still_open(lead):
         raise rules.UnlockClosed()
 
 

@@ -13,7 +13,6 @@ import uuid
 import reflex as rx
 
 from ofair_app.domain.errors import AppError
-from ofair_app.domain.leads import LeadStatus
 from ofair_app.domain.tax import israel_date
 from ofair_app.i18n import plural
 from ofair_app.models import Lead, PayWith, RefundClaimCreate, UnlockCreate
@@ -61,9 +60,7 @@ class UnlockMixin(rx.State, mixin=True):
 
         mine, card, balance = await self._as(caller, read)
         offer = unlocks.offer(lead.category_slug, lead.unlock_count)
-        open_to_unlock = (lead.status == LeadStatus.active and lead.hidden_at is None
-                          and lead.performer_professional_id is None
-                          and offer.places_left > 0)
+        open_to_unlock = unlocks.still_open(lead) and offer.places_left > 0
         claim = mine.claim if mine is not None else None
         self.unlock = {
             "price": format.money(offer.price.total, locale),
