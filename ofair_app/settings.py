@@ -101,6 +101,7 @@ class Settings(BaseSettings):
     hold_period_days: int = Field(default=7, ge=0, le=365)
     auto_confirm_days: int = Field(default=7, ge=1, le=365)
     referral_expiry_days: int = Field(default=7, ge=1, le=365)
+    referral_chain_max: int = Field(default=4, ge=1, le=10)  # referrers in a chain, owner incl.
     min_job_amount: Decimal = Field(default=Decimal("100"), ge=0)
     platform_fee_consumer_pct: Decimal = Field(default=Decimal("10"), ge=0, le=100)
     platform_fee_referral_pct: Decimal = Field(default=Decimal("5"), ge=0, le=100)

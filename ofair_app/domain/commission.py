@@ -1,14 +1,18 @@
 """How a job's final amount is split (DESIGN.md §3 "Money"): pure Decimal arithmetic.
 
 consumer lead: the platform takes 10 %, the performer the rest.
-professional lead: the platform takes 5 %, the referrer `final_amount × share / 100` (nothing when
-the referrer performs the job), the performer the rest. A subscribing performer gets
+professional lead: the platform takes 5 %, each referrer of the chain `final_amount × share / 100`
+(the lead's owner, then whoever passed it on; nobody when the owner performs the job), the
+performer the rest. The referrers' shares together are at most 90 %. A subscribing performer gets
 `SUBSCRIBER_COMMISSION_DISCOUNT_PCT` off the platform rate. Each part is rounded half-up to the
-agora on its own and the performer's part is what remains, so the parts always sum exactly.
+agora on its own and the performer's part is what remains, so the parts always sum exactly and
+none is negative on an amount of 1.00 or more (the platform and the referrers take at most 95 %,
+and rounding adds at most half an agora to each of their five parts).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -37,9 +41,10 @@ class Rates:
 class Split:
     final_amount: Decimal
     platform_commission: Decimal
-    referrer_fee: Decimal
+    referrer_fee: Decimal  # every referrer's fee together
     professional_net_amount: Decimal
     platform_rate_pct: Decimal
+    referrer_fees: tuple[Decimal, ...] = ()  # one per referrer, in the chain's order
 
 
 def _part(amount: Decimal, pct: Decimal) -> Decimal:
@@ -55,24 +60,33 @@ def platform_rate(lead_type: LeadType | str, *, performer_subscribed: bool,
 
 
 def split(final_amount: Decimal, lead_type: LeadType | str, *,
-          referrer_share_pct: Decimal = Decimal("0"), referrer_is_performer: bool = False,
-          performer_subscribed: bool = False, rates: Rates = Rates()) -> Split:
-    """The three parts of `final_amount`. Refuses an amount below the minimum job amount or
-    with fractions of an agora, and a share outside 0–90 %."""
+          referrer_shares: Sequence[Decimal] = (), performer_subscribed: bool = False,
+          rates: Rates = Rates()) -> Split:
+    """The parts of `final_amount`: the platform's, one per referrer (`referrer_shares`, in
+    percent, in the chain's order: the owner first), the performer's. A consumer lead has no
+    referrers. Refuses an amount below the minimum job amount or with fractions of an agora,
+    a share outside 0–90 %, and shares that together pass 90 %."""
     if not isinstance(final_amount, Decimal) or not final_amount.is_finite() \
             or final_amount != final_amount.quantize(CENT):
         raise InvalidInput(fields={"final_amount": "errors.field.money"})
     if final_amount < rates.min_job_amount:
         raise InvalidInput(fields={"final_amount": "errors.payment.below_minimum"},
                            params={"min": str(rates.min_job_amount)})
-    low, high = REFERRER_SHARE_RANGE
-    if not low <= referrer_share_pct <= high:
-        raise InvalidInput(fields={"referrer_share_percentage": "errors.lead.share_range"})
+    check_shares(referrer_shares)
     rate = platform_rate(lead_type, performer_subscribed=performer_subscribed, rates=rates)
     platform = _part(final_amount, rate)
-    referrer = Decimal("0.00")
-    if LeadType(lead_type) == LeadType.professional_referral and not referrer_is_performer:
-        referrer = _part(final_amount, referrer_share_pct)
+    fees: tuple[Decimal, ...] = ()
+    if LeadType(lead_type) == LeadType.professional_referral:
+        fees = tuple(_part(final_amount, share) for share in referrer_shares)
+    referrer = sum(fees, Decimal("0.00"))
     net = final_amount - platform - referrer
     return Split(final_amount=final_amount.quantize(CENT), platform_commission=platform,
-                 referrer_fee=referrer, professional_net_amount=net, platform_rate_pct=rate)
+                 referrer_fee=referrer, professional_net_amount=net, platform_rate_pct=rate,
+                 referrer_fees=fees)
+
+
+def check_shares(shares: Sequence[Decimal]) -> None:
+    """Each referrer's share is 0–90 %, and so are all of them together."""
+    low, high = REFERRER_SHARE_RANGE
+    if any(not low <= share <= high for share in shares) or sum(shares, Decimal(0)) > high:
+        raise InvalidInput(fields={"referrer_share_percentage": "errors.lead.share_range"})

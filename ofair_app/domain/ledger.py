@@ -98,7 +98,9 @@ def balanced(legs: list[Leg]) -> list[Leg]:
 
 @dataclass(frozen=True)
 class Shares:
-    """Who gets what of one payment (the commission split, frozen on the payment)."""
+    """Who gets what of one payment (the commission split, frozen on the payment). `referrer` is
+    every referrer's fee together and `referrer_id` the first of them (the lead's owner); a chain
+    names each referrer and its fee in `chain`."""
 
     final_amount: Decimal
     platform: Decimal
@@ -106,31 +108,41 @@ class Shares:
     performer: Decimal
     performer_id: uuid.UUID
     referrer_id: uuid.UUID | None
+    chain: tuple[tuple[uuid.UUID, Decimal], ...] = ()
+
+    @property
+    def referrers(self) -> tuple[tuple[uuid.UUID, Decimal], ...]:
+        """Each referrer paid and its fee, in the chain's order."""
+        if self.chain:
+            return self.chain
+        if self.referrer and self.referrer_id is not None:
+            return ((self.referrer_id, self.referrer),)
+        return ()
 
     def scaled(self, amount: Decimal) -> Shares:
         """The same split of a part of the payment (a partial refund): pro rata, each part
-        rounded half-up to the agora, the performer taking the remainder so parts sum exactly."""
+        rounded to the agora, the performer taking the remainder so parts sum exactly."""
         from ofair_app.domain.leads import CENT
 
         if amount == self.final_amount:
             return self
         ratio = amount / self.final_amount
         platform = (self.platform * ratio).quantize(CENT)
-        referrer = (self.referrer * ratio).quantize(CENT)
+        chain = tuple((pid, (fee * ratio).quantize(CENT)) for pid, fee in self.chain)
+        referrer = (sum((fee for _, fee in chain), ZERO) if chain
+                    else (self.referrer * ratio).quantize(CENT))
         return Shares(final_amount=amount, platform=platform, referrer=referrer,
                       performer=amount - platform - referrer, performer_id=self.performer_id,
-                      referrer_id=self.referrer_id)
+                      referrer_id=self.referrer_id, chain=chain)
 
 
 def _split_legs(shares: Shares, *, pending: bool, sign: int) -> list[Leg]:
-    """Credits (sign -1) or debits (sign +1) of the three parts, on pending or final accounts."""
+    """Credits (sign -1) or debits (sign +1) of the parts, on pending or final accounts."""
     platform = Purpose.platform_pending if pending else Purpose.platform_revenue
     pro = Purpose.pro_pending if pending else Purpose.pro_available
-    legs = [Leg(platform, sign * shares.platform),
-            Leg(pro, sign * shares.performer, shares.performer_id)]
-    if shares.referrer and shares.referrer_id is not None:
-        legs.append(Leg(pro, sign * shares.referrer, shares.referrer_id))
-    return legs
+    return [Leg(platform, sign * shares.platform),
+            Leg(pro, sign * shares.performer, shares.performer_id),
+            *(Leg(pro, sign * fee, referrer_id) for referrer_id, fee in shares.referrers)]
 
 
 def hold(shares: Shares) -> list[Leg]:

@@ -38,6 +38,7 @@ class ReferralStatus(StrEnum):
     rejected = "rejected"
     expired = "expired"  # not answered in time, or the lead went to someone else
     cancelled = "cancelled"  # withdrawn by the referrer
+    referred_on = "referred_on"  # the receiver passed it on to a colleague (a chain)
 
 
 class Party(StrEnum):
@@ -54,6 +55,7 @@ class LeadEventKind(StrEnum):
     referral_offered = "referral_offered"
     referral_accepted = "referral_accepted"
     referral_rejected = "referral_rejected"
+    referral_passed_on = "referral_passed_on"
     price_changed = "price_changed"
 
 
@@ -64,7 +66,8 @@ PROPOSAL_MOVES: dict[Party, frozenset[tuple[ProposalStatus, ProposalStatus]]] = 
                             (P.accepted, P.cancelled)}),
 }
 REFERRAL_MOVES: dict[Party, frozenset[tuple[ReferralStatus, ReferralStatus]]] = {
-    Party.receiver: frozenset({(R.pending, R.accepted), (R.pending, R.rejected)}),
+    Party.receiver: frozenset({(R.pending, R.accepted), (R.pending, R.rejected),
+                               (R.pending, R.referred_on)}),
     Party.referrer: frozenset({(R.pending, R.cancelled)}),
 }
 LIVE = frozenset({P.pending, P.accepted})  # at most one per business per lead

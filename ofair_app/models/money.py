@@ -51,6 +51,19 @@ class Payment(SQLModel, table=True):
     updated_at: datetime | None = Field(default=None, sa_column=updated_at_column())
 
 
+class PaymentReferrer(SQLModel, table=True):
+    """One referrer of a payment's chain (the lead's owner first), its share and its fee, frozen
+    with the payment; the fees sum to the payment's `referrer_fee`."""
+
+    __tablename__ = "payment_referrers"
+
+    payment_id: uuid.UUID = Field(foreign_key="payments.id", primary_key=True)
+    position: int = Field(primary_key=True)
+    professional_id: uuid.UUID = Field(foreign_key="professionals.id")
+    share_pct: Decimal = Field(sa_column=Column(Numeric(5, 2), nullable=False))
+    fee: Decimal = Field(sa_column=_money())
+
+
 class PaymentWebhookEvent(SQLModel, table=True):
     __tablename__ = "payment_webhook_events"
 

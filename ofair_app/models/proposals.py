@@ -17,7 +17,13 @@ from ofair_app.domain.proposals import (
     ProposalStatus,
     ReferralStatus,
 )
-from ofair_app.models._base import InputModel, Money, created_at_column, updated_at_column
+from ofair_app.models._base import (
+    InputModel,
+    Money,
+    Percent,
+    created_at_column,
+    updated_at_column,
+)
 
 
 class Proposal(SQLModel, table=True):
@@ -65,6 +71,11 @@ class Referral(SQLModel, table=True):
     message: str = Field(default="", max_length=500)
     status: ReferralStatus = Field(default=ReferralStatus.pending, sa_type=String(12))
     proposal_id: uuid.UUID | None = Field(default=None, foreign_key="proposals.id")
+    # A chain: the offer this one passes on (none: the owner's own), the owner's offer it
+    # started from, and the referrer's place in it (1: the owner). Set by the database.
+    parent_id: uuid.UUID | None = Field(default=None, foreign_key="referrals.id")
+    chain_id: uuid.UUID | None = None
+    depth: int = 1
     expires_at: datetime
     decided_at: datetime | None = None
     decided_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")
@@ -137,3 +148,9 @@ class ProposalUpdate(InputModel):
 class ReferralCreate(InputModel):
     receiver_professional_id: uuid.UUID
     message: MultilineText = Field(default="", max_length=2000)
+
+
+class ReferOn(ReferralCreate):
+    """Pass an offer received on to a colleague, keeping `share` percent of the job."""
+
+    share: Percent

@@ -220,7 +220,7 @@ def _release_now(session: Session, payment: Payment) -> None:
         return
     rest = payment.final_amount - payment.refunded_amount
     ledger.record(session, kind=TxKind.post,
-                  legs=book.post(payments.shares_of(payment).scaled(rest)),
+                  legs=book.post(payments.payment_shares(session, payment).scaled(rest)),
                   idempotency_key=f"post:{hold.id}", payment_id=payment.id, pending_id=hold.id)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -194,10 +194,11 @@ def request_title(category_slug: str, locality_id: int | None, locale: str) -> s
                      city=locality.name(locale))
 
 
-def split_at(amount: Decimal, lead_type: LeadType | str, *, share: Decimal = Decimal("0"),
+def split_at(amount: Decimal, lead_type: LeadType | str, *, shares: Sequence[Decimal] = (),
              subscribed: bool = False) -> commission.Split:
-    """What `amount` would pay each side, at the platform's configured rates."""
-    return commission.split(amount, lead_type, referrer_share_pct=share,
+    """What `amount` would pay each side (`shares`: the referrers', in the chain's order), at
+    the platform's configured rates."""
+    return commission.split(amount, lead_type, referrer_shares=shares,
                             performer_subscribed=subscribed,
                             rates=commission.Rates.from_settings(get_settings()))
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -56,6 +56,7 @@ from ofair_app.models import (
     Lead,
     Milestone,
     Payment,
+    PaymentReferrer,
     PaymentWebhookEvent,
     Professional,
     ProfessionalLead,
@@ -92,12 +93,28 @@ class WebhookResult:
     detail: str = ""
 
 
-def shares_of(payment: Payment | Row) -> book.Shares:
-    """The payment's frozen split (a payment, or a row with the same columns)."""
+def shares_of(payment: Payment | Row,
+              chain: Sequence[tuple[uuid.UUID, Decimal]] = ()) -> book.Shares:
+    """The payment's frozen split (a payment, or a row with the same columns), with its
+    referrers and their fees in the chain's order (`payment_referrers`)."""
     return book.Shares(final_amount=payment.final_amount, platform=payment.platform_commission,
                        referrer=payment.referrer_fee, performer=payment.professional_net_amount,
                        performer_id=payment.performer_professional_id,
-                       referrer_id=payment.referrer_professional_id)
+                       referrer_id=payment.referrer_professional_id, chain=tuple(chain))
+
+
+def payment_shares(session: Session, payment: Payment) -> book.Shares:
+    """The payment's frozen split, its referrers read from `payment_referrers`."""
+    chain = session.exec(select(PaymentReferrer.professional_id, PaymentReferrer.fee)
+                         .where(PaymentReferrer.payment_id == payment.id)
+                         .order_by(col(PaymentReferrer.position))).all()
+    return shares_of(payment, [(pid, fee) for pid, fee in chain])
+
+
+def _row_shares(row: Row) -> book.Shares:
+    """The split of a row that carries its referrers as `chain_ids` and `chain_fees`, in order
+    (the due-hold statements below)."""
+    return shares_of(row, list(zip(row.chain_ids or (), row.chain_fees or (), strict=True)))
 
 
 # --- starting a payment --------------------------------------------------------------------
@@ -135,26 +152,29 @@ def _prepare(session: Session, caller: Caller, proposal_id: uuid.UUID,
         raise Conflict("errors.payment.not_awarded", code="not_awarded",
                        params={"status": str(lead.status)})
     performer = session.get(Professional, proposal.professional_id)
-    share = referrals.agreed_share(session, lead) or Decimal("0")
-    referrer_id = (lead.owner_professional_id
-                   if lead.type == LeadType.professional_referral
-                   and lead.owner_professional_id != proposal.professional_id else None)
+    chain = referrals.agreed_chain(session, lead)
     parts = lead_service.split_at(
         step_paid.amount if step_paid else proposal.price, lead.type,
-        share=share if referrer_id else Decimal("0"),
+        shares=[link.share for link in chain],
         subscribed=performer is not None and subscriptions.is_subscribed(performer))
+    paid = [(link, fee) for link, fee in zip(chain, parts.referrer_fees, strict=True) if fee]
     payment = Payment(lead_id=lead.id, proposal_id=proposal.id, payer_user_id=caller.user_id,
                       milestone_id=milestone_id,
                       performer_professional_id=proposal.professional_id,
-                      referrer_professional_id=referrer_id if parts.referrer_fee else None,
+                      referrer_professional_id=paid[0][0].professional_id if paid else None,
                       provider=get_settings().psp_provider, currency=rules.CURRENCY,
                       final_amount=parts.final_amount,
                       platform_commission=parts.platform_commission,
                       referrer_fee=parts.referrer_fee,
                       professional_net_amount=parts.professional_net_amount,
                       platform_rate_pct=parts.platform_rate_pct,
-                      referrer_share_pct=share if referrer_id else 0)
+                      referrer_share_pct=sum((link.share for link, _ in paid), Decimal(0)))
     session.add(payment)
+    session.flush()
+    session.add_all(PaymentReferrer(payment_id=payment.id, position=position,
+                                    professional_id=link.professional_id, share_pct=link.share,
+                                    fee=fee)
+                    for position, (link, fee) in enumerate(paid, start=1))
     session.flush()
     return payment, True
 
@@ -635,7 +655,7 @@ def handle_paid(session: Session, founds: list[ProviderPayment]) -> list[Webhook
         session.add(payment)
         holds.append(ledger.Posting(idempotency_key=f"hold:{payment.id}",
                                     payment_id=payment.id, pending_id=None,
-                                    legs=book.hold(shares_of(payment))))
+                                    legs=book.hold(payment_shares(session, payment))))
         if lead.status == LeadStatus.awarded:  # the first payment (of the first step) starts it
             lead.status = lead_rules.next_status(lead.status, Event.start)
         deal = deals[payment.id]
@@ -744,7 +764,7 @@ def book_refund(session: Session, payment: Payment, before: Decimal, after: Deci
     """Book a refund taking the refunded total from `before` to `after`: before the release,
     the hold is voided and the rest held again; after it, each party's part is taken back
     pro rata from available balances (a business may end up owing)."""
-    base = shares_of(payment)
+    base = payment_shares(session, payment)
     key = rules.refund_key(payment.id, after)
     hold = ledger.open_hold(session, payment.id)
     if hold is not None:
@@ -878,7 +898,11 @@ _CLOSED_AFTER = text("""
 _DUE_HOLDS = text("""
     SELECT p.id, p.final_amount, p.refunded_amount, p.platform_commission, p.referrer_fee,
            p.professional_net_amount, p.performer_professional_id,
-           p.referrer_professional_id, hold.id AS hold_id
+           p.referrer_professional_id, hold.id AS hold_id,
+           (SELECT array_agg(r.professional_id ORDER BY r.position) FROM payment_referrers r
+            WHERE r.payment_id = p.id) AS chain_ids,
+           (SELECT array_agg(r.fee ORDER BY r.position) FROM payment_referrers r
+            WHERE r.payment_id = p.id) AS chain_fees
     FROM unnest(CAST(:lead_ids AS uuid[])) AS closed(id)
     JOIN leads l ON l.id = closed.id
     JOIN payments p ON p.lead_id = l.id
@@ -937,7 +961,7 @@ def _post_due(session: Session, due_holds, **params: object) -> int:
                                       "paid": [str(status) for status in rules.PAID]}).all()
     postings = [ledger.Posting(
         idempotency_key=f"post:{row.hold_id}", payment_id=row.id, pending_id=row.hold_id,
-        legs=book.post(shares_of(row).scaled(row.final_amount - row.refunded_amount)))
+        legs=book.post(_row_shares(row).scaled(row.final_amount - row.refunded_amount)))
         for row in due]
     return len(ledger.record_many(session, kind=TxKind.post, postings=postings))
 
@@ -978,7 +1002,11 @@ _CLAIM_STEPS = text("""
 _STEP_HOLDS = text("""
     SELECT p.id, p.final_amount, p.refunded_amount, p.platform_commission, p.referrer_fee,
            p.professional_net_amount, p.performer_professional_id,
-           p.referrer_professional_id, hold.id AS hold_id
+           p.referrer_professional_id, hold.id AS hold_id,
+           (SELECT array_agg(r.professional_id ORDER BY r.position) FROM payment_referrers r
+            WHERE r.payment_id = p.id) AS chain_ids,
+           (SELECT array_agg(r.fee ORDER BY r.position) FROM payment_referrers r
+            WHERE r.payment_id = p.id) AS chain_fees
     FROM payments p
     JOIN LATERAL (
         SELECT t.id FROM ledger_transactions t

@@ -22,7 +22,7 @@ from sqlalchemy import tuple_, update
 from sqlmodel import Session, col, select
 
 from ofair_app.db.engine import Caller
-from ofair_app.domain import identity
+from ofair_app.domain import commission, identity
 from ofair_app.domain import leads as lead_rules
 from ofair_app.domain import proposals as rules
 from ofair_app.domain.cursor import CursorCodec
@@ -42,12 +42,13 @@ from ofair_app.models import (
     Professional,
     ProfessionalStatus,
     Proposal,
+    ReferOn,
     Referral,
     ReferralCreate,
 )
 from ofair_app.models._base import utcnow
 from ofair_app.services import leads as lead_service
-from ofair_app.services import notifications, users
+from ofair_app.services import notifications, subscriptions, users
 from ofair_app.services import proposals as proposal_service
 from ofair_app.services.professionals import require_member
 from ofair_app.settings import get_settings
@@ -103,9 +104,17 @@ def share_lead(*, session: Session, caller: Caller, lead_id: uuid.UUID,
                           actor_user_id=caller.user_id, professional_id=receiver.id,
                           referral_id=referral.id))
     session.flush()
-    referrer = session.get(Professional, lead.owner_professional_id)
+    session.refresh(referral)
+    _tell_receiver(session, caller, referral, lead)
+    return referral
+
+
+def _tell_receiver(session: Session, caller: Caller, referral: Referral, lead: Lead) -> None:
+    """The business offered the lead hears who offers it, at what share and budget."""
+    referrer = session.get(Professional, referral.referrer_professional_id)
     notifications.tell(
-        session=session, caller=caller, template="referral_received", businesses=[receiver.id],
+        session=session, caller=caller, template="referral_received",
+        businesses=[referral.receiver_professional_id],
         params=lambda locale: {
             "lead_title": proposal_service.short_title(lead),
             "referrer_name": referrer.business_name if referrer else "",
@@ -114,8 +123,80 @@ def share_lead(*, session: Session, caller: Caller, lead_id: uuid.UUID,
             "expires_on": format_date(referral.expires_at, "short",
                                       locale="he_IL" if locale == "he" else "en_IL"),
             "referrals_url": proposal_service.url("/pro/referrals")})
-    session.refresh(referral)
-    return referral
+
+
+class ChainFull(Conflict):
+    code, message_key = "chain_full", "errors.referral.chain_full"
+
+
+def refer_on(*, session: Session, caller: Caller, referral_id: uuid.UUID,
+             data: ReferOn) -> Referral:
+    """The receiver of an offer passes the lead on to a colleague instead of performing it,
+    keeping `data.share` percent of the job: its offer becomes `referred_on` and a new offer
+    goes to the colleague at the chain's budget. Up to REFERRAL_CHAIN_MAX referrers, the owner
+    included; no business twice; the referrers' shares together at most 90 %. When the
+    colleague declines or lets it expire, the lead may be passed on again."""
+    referral = _find(session, caller, referral_id, Party.receiver)
+    settings = get_settings()
+    if settings.settlement_mode == "b2b":
+        raise Conflict("errors.referral.chain_b2b", code="chain_not_in_b2b")
+    lead = lead_service.find_lead(session, referral.lead_id, lock=True)
+    referral = session.exec(select(Referral).where(Referral.id == referral_id).with_for_update()
+                            .execution_options(populate_existing=True)).one()
+    if referral.status == ReferralStatus.pending:
+        _check_open(referral)
+    elif referral.status == ReferralStatus.referred_on:
+        if _live_child(session, referral) is not None:
+            raise Conflict("errors.referral.passed_on", code="referral_passed_on")
+    else:
+        raise rules.ReferralClosed(params={"status": str(referral.status)})
+    if lead.status != LeadStatus.active:
+        raise proposal_service.LeadNotOpen(params={"status": str(lead.status)})
+    lead_service.require_shown(lead)
+    chain = chain_to(session, referral)
+    if len(chain) >= settings.referral_chain_max:
+        raise ChainFull(params={"max": str(settings.referral_chain_max)})
+    kept = sum((offer.commission_percentage for offer in chain), Decimal(0))
+    share = lead_rules.parse_share(data.share, field="share")
+    if kept + share > lead_rules.REFERRER_SHARE_RANGE[1]:
+        raise InvalidInput(fields={"share": "errors.referral.chain_share"},
+                           params={"max": f"{(lead_rules.REFERRER_SHARE_RANGE[1] - kept):f}"})
+    taken = {offer.referrer_professional_id for offer in chain} | {
+        offer.receiver_professional_id for offer in chain}
+    if data.receiver_professional_id in taken:
+        raise InvalidInput(fields={"receiver_professional_id": "errors.referral.in_chain"})
+    receiver = session.get(Professional, data.receiver_professional_id)
+    if receiver is None or receiver.status == ProfessionalStatus.suspended:
+        raise InvalidInput(fields={"receiver_professional_id": "errors.referral.receiver"})
+    message = identity.clean_text(data.message, field="message", max_length=rules.MESSAGE_MAX,
+                                  multiline=True)
+    pending = session.exec(select(Referral.id).where(
+        Referral.lead_id == lead.id, Referral.receiver_professional_id == receiver.id,
+        Referral.status == ReferralStatus.pending)).first()
+    if pending is not None:
+        raise Conflict("errors.referral.exists", code="referral_exists")
+    if referral.status == ReferralStatus.pending:
+        referral.status = rules.move_referral(Party.receiver, referral.status,
+                                              ReferralStatus.referred_on)
+        referral.decided_by = caller.user_id
+        session.add(referral)
+        session.flush()
+    now = utcnow()
+    passed = Referral(
+        lead_id=lead.id, referrer_professional_id=referral.receiver_professional_id,
+        receiver_professional_id=receiver.id, created_by=caller.user_id,
+        commission_percentage=share, budget=referral.budget, message=message,
+        parent_id=referral.id, created_at=now,
+        expires_at=rules.referral_expires_at(now, settings.referral_expiry_days))
+    session.add(passed)
+    session.flush()
+    session.add(LeadEvent(lead_id=lead.id, event=LeadEventKind.referral_passed_on,
+                          actor_user_id=caller.user_id, professional_id=receiver.id,
+                          referral_id=passed.id))
+    session.flush()
+    session.refresh(passed)
+    _tell_receiver(session, caller, passed, lead)
+    return passed
 
 
 # A page of offers ends at (created_at, id).
@@ -211,7 +292,10 @@ def accept_referral(*, session: Session, caller: Caller, referral_id: uuid.UUID,
     session.flush()
     proposal_service.grant_access(session, caller, lead, proposal, ip=ip, user_agent=user_agent,
                                   event=LeadEventKind.referral_accepted, referral_id=referral.id)
-    _tell_referrer(session, caller, referral, lead, "referral_accepted")
+    # Every referrer of the chain hears it: the job is theirs to follow now.
+    _tell_referrer(session, caller, referral, lead, "referral_accepted",
+                   businesses=[offer.referrer_professional_id
+                               for offer in chain_to(session, referral)])
     proposal_service.tell_rejected(session, caller, lead)
     return referral, proposal
 
@@ -233,11 +317,11 @@ def reject_referral(*, session: Session, caller: Caller, referral_id: uuid.UUID)
 
 
 def _tell_referrer(session: Session, caller: Caller, referral: Referral, lead: Lead,
-                   template: str) -> None:
-    """The referring business hears the receiver's answer."""
+                   template: str, businesses: list[uuid.UUID] | None = None) -> None:
+    """The referring business (or `businesses`) hears the receiver's answer."""
     receiver = session.get(Professional, referral.receiver_professional_id)
     notifications.tell(session=session, caller=caller, template=template,
-                       businesses=[referral.referrer_professional_id],
+                       businesses=businesses or [referral.referrer_professional_id],
                        params={"lead_title": proposal_service.short_title(lead),
                                "business_name": receiver.business_name if receiver else "",
                                "lead_url": proposal_service.url(f"/pro/leads/{lead.id}")})
@@ -266,22 +350,140 @@ def expire_due(*, session: Session, now: datetime, limit: int = 1000) -> int:
     return result.rowcount
 
 
-def agreed_share(session: Session, lead: Lead) -> Decimal | None:
-    """The referrer's share for the lead's deal: the one frozen on the offer the performer
-    accepted, else the lead's own terms (a public pro lead won through a proposal)."""
+@dataclass(frozen=True)
+class Link:
+    """One referrer of a lead's chain and the share of the job it keeps: the owner first, then
+    whoever passed the lead on. `referral` is the offer it made (none: the owner's terms on a
+    lead won through a proposal, or not awarded yet)."""
+
+    professional_id: uuid.UUID
+    share: Decimal
+    referral: Referral | None = None
+
+
+def chain_to(session: Session, referral: Referral) -> list[Referral]:
+    """The offers from the owner's down to `referral`, in order."""
+    offers = [referral]
+    while offers[0].parent_id is not None:
+        parent = session.get(Referral, offers[0].parent_id)
+        if parent is None:  # not readable: the caller is in no part of this chain
+            raise NotFound("errors.referral.not_found")
+        offers.insert(0, parent)
+    return offers
+
+
+def agreed_chain(session: Session, lead: Lead) -> tuple[Link, ...]:
+    """The referrers a pro lead's deal pays, in order: the chain down to the offer the performer
+    accepted, else the owner at the lead's own share (a public lead won through a proposal, or
+    not awarded yet). None for a consumer lead, or when the owner performs the job itself."""
+    owner = lead.owner_professional_id
+    if lead.type != LeadType.professional_referral or owner is None \
+            or lead.performer_professional_id == owner:
+        return ()
     if lead.performer_professional_id is not None:
-        frozen = session.exec(select(Referral.commission_percentage).where(
+        accepted = session.exec(select(Referral).where(
             Referral.lead_id == lead.id, Referral.status == ReferralStatus.accepted,
             Referral.receiver_professional_id == lead.performer_professional_id)).first()
-        if frozen is not None:
-            return frozen
-    return lead.referrer_share_percentage
+        if accepted is not None:
+            return tuple(Link(offer.referrer_professional_id, offer.commission_percentage, offer)
+                         for offer in chain_to(session, accepted))
+    return (Link(owner, lead.referrer_share_percentage or Decimal("0")),)
 
 
-def deal_terms(session: Session, lead: Lead) -> tuple[Decimal | None, Decimal | None]:
-    """The amount and referrer's share a pro lead's split is worked out on: the accepted
-    offer's price and the share agreed for it once awarded; the budget and the lead's current
-    share before."""
+def agreed_share(session: Session, lead: Lead) -> Decimal | None:
+    """The owner's share for the lead's deal: the one frozen on the offer the chain started
+    from, else the lead's own terms (a public pro lead won through a proposal)."""
+    chain = agreed_chain(session, lead)
+    return chain[0].share if chain else lead.referrer_share_percentage
+
+
+def deal_terms(session: Session, lead: Lead) -> tuple[Decimal | None, tuple[Link, ...]]:
+    """The amount and the referrers a pro lead's split is worked out on: the accepted offer's
+    price and the chain agreed for it once awarded; the budget and the owner's current share
+    before."""
     winner = session.exec(select(Proposal.price).where(
         Proposal.lead_id == lead.id, Proposal.status == ProposalStatus.accepted)).first()
-    return (winner if winner is not None else lead.budget), agreed_share(session, lead)
+    return (winner if winner is not None else lead.budget), agreed_chain(session, lead)
+
+
+@dataclass(frozen=True)
+class ChainTerms:
+    """What a pro lead's job pays along its chain, as the caller may see it: the amount, the
+    referrers in order, and who performs (or would, on accepting the offer it holds)."""
+
+    amount: Decimal | None
+    links: tuple[Link, ...]
+    performer_id: uuid.UUID | None
+
+
+def _live_child(session: Session, offer: Referral) -> Referral | None:
+    return session.exec(select(Referral).where(
+        Referral.parent_id == offer.id, col(Referral.status).in_(
+            [ReferralStatus.pending, ReferralStatus.accepted, ReferralStatus.referred_on]))
+        .order_by(col(Referral.created_at).desc())).first()
+
+
+def chain_terms(session: Session, caller: Caller, lead: Lead) -> ChainTerms:
+    """The chain a lead's page shows the caller. Once awarded: the deal's chain. Before: for a
+    business holding an offer of the lead (or that passed one on), its chain down to the last
+    offer made along it, so the receiver sees who earns what before it accepts; for anyone else,
+    the owner's own terms."""
+    amount, links = deal_terms(session, lead)
+    if lead.performer_professional_id is not None or lead.type != LeadType.professional_referral:
+        return ChainTerms(amount, links, lead.performer_professional_id)
+    held = session.exec(select(Referral).where(
+        Referral.lead_id == lead.id,
+        col(Referral.receiver_professional_id).in_(list(caller.professional_ids)),
+        col(Referral.status).in_([ReferralStatus.pending, ReferralStatus.referred_on]))
+        .order_by(col(Referral.created_at).desc())).first()
+    if held is None:
+        return ChainTerms(amount, links, None)
+    end = held
+    while end.status == ReferralStatus.referred_on and (child := _live_child(session, end)):
+        end = child
+    offers = chain_to(session, end)
+    return ChainTerms(end.budget, tuple(Link(o.referrer_professional_id, o.commission_percentage, o)
+                                        for o in offers),
+                      end.receiver_professional_id if end.status == ReferralStatus.pending
+                      else None)
+
+
+@dataclass(frozen=True)
+class ChainView:
+    """A lead's chain terms with the businesses' names and the split at its amount (none when
+    the amount is not known, or below the minimum job amount)."""
+
+    terms: ChainTerms
+    names: dict[uuid.UUID, str]
+    split: commission.Split | None
+
+    @property
+    def fees(self) -> tuple[Decimal | None, ...]:
+        """Each referrer's fee, in the chain's order."""
+        if self.split is None:
+            return (None,) * len(self.terms.links)
+        return self.split.referrer_fees or (Decimal("0.00"),) * len(self.terms.links)
+
+
+def chain_view(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> ChainView:
+    """Who earns what of a lead's job along its chain, as the caller may see it (`chain_terms`):
+    anyone who may read the lead (403/404 otherwise)."""
+    users.require_user(caller)
+    lead = lead_service.find_lead(session, lead_id)
+    terms = chain_terms(session, caller, lead)
+    ids = {link.professional_id for link in terms.links}
+    if terms.performer_id is not None:
+        ids.add(terms.performer_id)
+    businesses = {b.id: b for b in session.exec(
+        select(Professional).where(col(Professional.id).in_(ids))).all()}
+    split = None
+    if terms.amount is not None and lead.type == LeadType.professional_referral:
+        performer = businesses.get(terms.performer_id) if terms.performer_id else None
+        try:
+            split = lead_service.split_at(
+                terms.amount, lead.type, shares=[link.share for link in terms.links],
+                subscribed=performer is not None and subscriptions.is_subscribed(performer))
+        except InvalidInput:
+            split = None
+    return ChainView(terms=terms, names={b.id: b.business_name for b in businesses.values()},
+                     split=split)

@@ -125,8 +125,9 @@ _MONEY = text("""
                CASE WHEN a.purpose = 'clearing' THEN -e.amount ELSE 0 END,
                CASE WHEN a.purpose IN ('platform_pending', 'platform_revenue')
                     THEN -e.amount ELSE 0 END,
-               CASE WHEN a.purpose IN ('pro_pending', 'pro_available') AND p.referrer_fee > 0
-                         AND a.professional_id = p.referrer_professional_id
+               CASE WHEN a.purpose IN ('pro_pending', 'pro_available') AND EXISTS (
+                         SELECT 1 FROM payment_referrers r
+                          WHERE r.payment_id = p.id AND r.professional_id = a.professional_id)
                     THEN -e.amount ELSE 0 END,
                0, 0
           FROM ledger_transactions t

@@ -141,7 +141,7 @@ def record_close(session: Session, caller: Caller, lead: Lead,
         share = (referrals.agreed_share(session, lead) or Decimal("0")) if referrer_id \
             else Decimal("0")
         split = lead_service.split_at(
-            amount, lead.type, share=share,
+            amount, lead.type, shares=(share,) if referrer_id else (),
             subscribed=performer is not None and subscriptions.is_subscribed(performer))
         referrer_id = referrer_id if split.referrer_fee else None
         closed_at = lead.closed_at or utcnow()
@@ -232,7 +232,8 @@ def after_dispute(session: Session, caller: Caller, lead: Lead, *, dispute_id: u
         performer = session.get(Professional, charge.performer_professional_id)
         assert amount is not None
         split = lead_service.split_at(
-            amount, lead.type, share=share,
+            amount, lead.type,
+            shares=(share,) if charge.referrer_professional_id is not None else (),
             subscribed=performer is not None and subscriptions.is_subscribed(performer))
         tx_id, _ = ledger.record(
             session, kind=TxKind.accrue, idempotency_key=f"accrue:{lead.id}:{dispute_id}",
@@ -339,8 +340,8 @@ def _credited(session: Session, charge: B2bCharge, lead: Lead, given: Decimal,
             if charge.referrer_professional_id else Decimal("0")
         performer = session.get(Professional, charge.performer_professional_id)
         split = commission_rules.split(
-            price, lead.type, referrer_share_pct=share,
-            referrer_is_performer=charge.referrer_professional_id is None,
+            price, lead.type,
+            referrer_shares=(share,) if charge.referrer_professional_id else (),
             performer_subscribed=performer is not None and subscriptions.is_subscribed(
                 performer, charge.closed_at),
             rates=dataclasses.replace(commission_rules.Rates.from_settings(get_settings()),

@@ -477,7 +477,8 @@ async def test_a_claimed_referral_keeps_the_terms_it_was_offered_at(client, peop
     with unit_of_work(SYSTEM) as session:
         lead = session.get(Lead, uuid.UUID(lead_id))
         assert lead.referrer_share_percentage == 35  # the lead says 35 …
-        amount, share_pct = referral_service.deal_terms(session, lead)
+        amount, chain = referral_service.deal_terms(session, lead)
+        share_pct = chain[0].share
     assert (str(amount), str(share_pct)) == ("3000.00", "20.00")  # … the deal says 20 at 3000
     # and once awarded, nobody edits the lead's terms
     late = await client.put(f"{API}/leads/{lead_id}", json={"referrer_share_percentage": "10"},

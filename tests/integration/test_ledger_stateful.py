@@ -1,8 +1,8 @@
 """A stateful property test of the money path against the real database: hypothesis drives
 random sequences of payments (of whole jobs and of single milestones of a job agreed in
-steps), refunds (before and after the release), releases, withdrawals,
-decisions and payouts through the services, and after every step checks the ledger's
-invariants, as mature ledgers publish them:
+steps; of consumers' jobs and of referral chains of one to three referrers), refunds (before
+and after the release), releases, withdrawals, decisions and payouts through the services,
+and after every step checks the ledger's invariants, as mature ledgers publish them:
 
 - every transaction's entries sum to zero, so all balances sum to zero;
 - each balance equals its credits minus its debits, and matches a model kept beside it;
@@ -37,7 +37,7 @@ from ofair_app.domain import commission
 from ofair_app.domain.leads import CENT, LeadStatus, LeadType
 from ofair_app.domain.ledger import Shares
 from ofair_app.domain.payments import to_agorot
-from ofair_app.models import Lead, Milestone, MilestonePlan, Payment, Proposal
+from ofair_app.models import Lead, Milestone, MilestonePlan, Payment, PaymentReferrer, Proposal
 from ofair_app.models._base import utcnow
 from ofair_app.services import ledger, payments, payouts
 from tests.factories import caller_for, make_professional, make_user
@@ -60,7 +60,7 @@ class MoneyMachine(RuleBasedStateMachine):
         self.owner = make_user(name="לקוח")
         self.admin = caller_for(make_user(role="admin", name="מנהלת"))
         self.businesses = []
-        for index in range(3):
+        for index in range(4):
             business, owner = make_professional(business_name=f"עסק {index}")
             self.businesses.append((business.id, caller_for(owner)))
         # the model: what each business should hold, have available, and have in payout
@@ -73,23 +73,30 @@ class MoneyMachine(RuleBasedStateMachine):
     # --- steps --------------------------------------------------------------------------
 
     @rule(target=payments, amount=st.integers(min_value=10_000, max_value=500_000),
-          share=st.integers(min_value=0, max_value=90), performer=st.integers(0, 2),
-          referred=st.booleans(), in_steps=st.booleans())
-    def pay(self, amount: int, share: int, performer: int, referred: bool, in_steps: bool):
+          shares=st.lists(st.integers(min_value=0, max_value=30), min_size=3, max_size=3),
+          performer=st.integers(0, 3), referrers=st.integers(0, 3), in_steps=st.booleans())
+    def pay(self, amount: int, shares: list[int], performer: int, referrers: int,
+            in_steps: bool):
         """A whole job paid, or (`in_steps`) the first of two milestones of a job of twice
-        that price, agreed in steps: each step's payment is held and released on its own."""
+        that price, agreed in steps: each step's payment is held and released on its own.
+        `referrers`: none (a consumer's job), or a chain of that many businesses, the first
+        the lead's owner, each keeping its share."""
         final = D(amount) / 100
         performer_id = self.businesses[performer][0]
-        referrer_id = self.businesses[(performer + 1) % 3][0] if referred else None
-        lead_type = LeadType.professional_referral if referred else LeadType.consumer
+        chain = [self.businesses[(performer + n) % 4][0] for n in range(1, referrers + 1)]
+        referrer_id = chain[0] if chain else None
+        share = D(shares[0])
+        lead_type = LeadType.professional_referral if chain else LeadType.consumer
         parts = commission.split(final.quantize(CENT), lead_type,
-                                 referrer_share_pct=D(share) if referred else D(0))
+                                 referrer_shares=[D(s) for s in shares[:referrers]])
+        paid = [(bid, D(s), fee) for bid, s, fee in zip(chain, shares, parts.referrer_fees,
+                                                        strict=False) if fee]
         category = reference.categories()[0].slug
         with unit_of_work(SYSTEM) as session:
             lead = Lead(type=lead_type, title="עבודה", short_description="עבודה",
                         category_slug=category, lat=32.8, lon=35.0,
                         owner_user_id=self.owner.id, owner_professional_id=referrer_id,
-                        budget=final, referrer_share_percentage=D(share) if referred else None,
+                        budget=final, referrer_share_percentage=share if chain else None,
                         status=LeadStatus.awarded, performer_professional_id=performer_id)
             session.add(lead)
             session.flush()
@@ -114,8 +121,8 @@ class MoneyMachine(RuleBasedStateMachine):
             payment = Payment(lead_id=lead.id, proposal_id=proposal.id, milestone_id=step_id,
                               payer_user_id=self.owner.id,
                               performer_professional_id=performer_id,
-                              referrer_professional_id=referrer_id if parts.referrer_fee
-                              else None, provider="sandbox", status="pending",
+                              referrer_professional_id=paid[0][0] if paid else None,
+                              provider="sandbox", status="pending",
                               psp_reference=f"cs_{uuid.uuid4().hex}",
                               final_amount=parts.final_amount,
                               platform_commission=parts.platform_commission,
@@ -123,6 +130,10 @@ class MoneyMachine(RuleBasedStateMachine):
                               professional_net_amount=parts.professional_net_amount,
                               platform_rate_pct=parts.platform_rate_pct)
             session.add(payment)
+            session.flush()
+            session.add_all(PaymentReferrer(payment_id=payment.id, position=n,
+                                            professional_id=bid, share_pct=pct, fee=fee)
+                            for n, (bid, pct, fee) in enumerate(paid, start=1))
             session.flush()
             result = payments.apply_event(session, "checkout.session.completed", {
                 "id": payment.psp_reference, "object": "checkout.session",
@@ -134,7 +145,8 @@ class MoneyMachine(RuleBasedStateMachine):
         shares = Shares(final_amount=parts.final_amount, platform=parts.platform_commission,
                         referrer=parts.referrer_fee, performer=parts.professional_net_amount,
                         performer_id=performer_id,
-                        referrer_id=referrer_id if parts.referrer_fee else None)
+                        referrer_id=paid[0][0] if paid else None,
+                        chain=tuple((bid, fee) for bid, _, fee in paid))
         self._move(shares, shares.final_amount, None, "pending")
         return {"id": payment_id, "refunded": D(0), "released": False,
                 "shares": shares, "step": step_id}
@@ -143,8 +155,7 @@ class MoneyMachine(RuleBasedStateMachine):
               target: str | None) -> None:
         """Move each business's pro rata part of `amount` between balances of the model."""
         part = shares.scaled(amount)
-        for bid, value in ((shares.performer_id, part.performer),
-                           (shares.referrer_id, part.referrer)):
+        for bid, value in ((shares.performer_id, part.performer), *part.referrers):
             if bid is None or not value:
                 continue
             if source:
@@ -169,9 +180,8 @@ class MoneyMachine(RuleBasedStateMachine):
         assert result.outcome == "applied", result
         if payment["released"]:
             self._move(shares, amount, "available", None)
-            for bid in (shares.performer_id, shares.referrer_id):
-                if bid is not None:
-                    self.owes.add(bid)
+            for bid in (shares.performer_id, *(pid for pid, _ in shares.referrers)):
+                self.owes.add(bid)
         else:
             # the hold of what was left is voided, and what remains is held again
             self._move(shares, left, "pending", None)

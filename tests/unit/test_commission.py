@@ -26,7 +26,7 @@ def parts(result) -> tuple[Decimal, Decimal, Decimal]:
 
 
 def test_design_example_pro_lead_1000_at_20_percent_share() -> None:
-    result = split(D("1000.00"), LeadType.professional_referral, referrer_share_pct=D("20"))
+    result = split(D("1000.00"), LeadType.professional_referral, referrer_shares=(D("20"),))
     assert result.final_amount == D("1000.00")
     assert parts(result) == (D("50.00"), D("200.00"), D("750.00"))
     assert result.platform_rate_pct == D("5")
@@ -41,13 +41,12 @@ def test_consumer_lead_takes_ten_percent_and_has_no_referrer() -> None:
 
 
 def test_a_consumer_lead_ignores_a_share_given_by_mistake() -> None:
-    result = split(D("1000"), LeadType.consumer, referrer_share_pct=D("20"))
+    result = split(D("1000"), LeadType.consumer, referrer_shares=(D("20"),))
     assert parts(result) == (D("100.00"), D("0.00"), D("900.00"))
 
 
 def test_a_referrer_who_performs_the_job_pays_no_referrer_fee() -> None:
-    result = split(D("1000.00"), "professional_referral", referrer_share_pct=D("20"),
-                   referrer_is_performer=True)
+    result = split(D("1000.00"), "professional_referral", referrer_shares=())
     assert parts(result) == (D("50.00"), D("0.00"), D("950.00"))
 
 
@@ -59,7 +58,7 @@ def test_a_subscriber_gets_twenty_percent_off_the_platform_rate(lead_type, rate,
                                                                 net) -> None:
     assert platform_rate(lead_type, performer_subscribed=True) == rate
     share = D("20") if lead_type == LeadType.professional_referral else D("0")
-    result = split(D("1000"), lead_type, referrer_share_pct=share, performer_subscribed=True)
+    result = split(D("1000"), lead_type, referrer_shares=(share,), performer_subscribed=True)
     assert result.platform_rate_pct == rate
     assert result.platform_commission == platform
     assert result.professional_net_amount == net
@@ -81,7 +80,7 @@ def test_custom_rates_are_honoured() -> None:
 
 def test_each_part_is_rounded_half_up_to_the_agora() -> None:
     # 5% of 100.10 = 5.005 → 5.01; 33.33% of 100.10 = 33.36333 → 33.36
-    result = split(D("100.10"), LeadType.professional_referral, referrer_share_pct=D("33.33"))
+    result = split(D("100.10"), LeadType.professional_referral, referrer_shares=(D("33.33"),))
     assert parts(result) == (D("5.01"), D("33.36"), D("61.73"))
     # 10% of 100.05 = 10.005 → 10.01 (half-up, not banker's rounding to 10.00)
     assert split(D("100.05"), LeadType.consumer).platform_commission == D("10.01")
@@ -103,7 +102,7 @@ def test_the_minimum_job_amount_is_accepted_and_below_it_is_refused() -> None:
 @pytest.mark.parametrize("amount", [D("100.001"), D("1000.005"), D("123.4567")])
 def test_fractions_of_an_agora_are_refused(amount) -> None:
     with pytest.raises(InvalidInput) as raised:
-        split(amount, LeadType.professional_referral, referrer_share_pct=D("10"))
+        split(amount, LeadType.professional_referral, referrer_shares=(D("10"),))
     assert raised.value.fields == {"final_amount": "errors.field.money"}
 
 
@@ -117,12 +116,12 @@ def test_only_a_finite_decimal_is_an_amount(amount) -> None:
 @pytest.mark.parametrize("share", [D("90.01"), D("-0.01"), D("100")])
 def test_a_share_outside_zero_to_ninety_is_refused(share) -> None:
     with pytest.raises(InvalidInput) as raised:
-        split(D("1000"), LeadType.professional_referral, referrer_share_pct=share)
+        split(D("1000"), LeadType.professional_referral, referrer_shares=(share,))
     assert raised.value.fields == {"referrer_share_percentage": "errors.lead.share_range"}
 
 
 def test_the_extreme_share_still_leaves_the_performer_something() -> None:
-    result = split(D("100.00"), LeadType.professional_referral, referrer_share_pct=D("90"))
+    result = split(D("100.00"), LeadType.professional_referral, referrer_shares=(D("90"),))
     assert parts(result) == (D("5.00"), D("90.00"), D("5.00"))
 
 
@@ -144,8 +143,8 @@ def expected_rate(lead_type: LeadType, subscribed: bool) -> Decimal:
 def test_the_parts_always_add_up_exactly_and_are_whole_agorot(amount, share, lead_type,
                                                              subscribed,
                                                              referrer_performs) -> None:
-    result = split(amount, lead_type, referrer_share_pct=share, performer_subscribed=subscribed,
-                   referrer_is_performer=referrer_performs)
+    result = split(amount, lead_type, referrer_shares=() if referrer_performs else (share,),
+                   performer_subscribed=subscribed)
     platform, referrer, net = parts(result)
     assert result.final_amount == amount
     assert platform + referrer + net == result.final_amount
@@ -158,7 +157,7 @@ def test_the_parts_always_add_up_exactly_and_are_whole_agorot(amount, share, lea
 @given(amount=amounts, share=shares, lead_type=lead_types, subscribed=st.booleans())
 def test_each_part_is_its_percentage_rounded_half_up(amount, share, lead_type,
                                                       subscribed) -> None:
-    result = split(amount, lead_type, referrer_share_pct=share, performer_subscribed=subscribed)
+    result = split(amount, lead_type, referrer_shares=(share,), performer_subscribed=subscribed)
     rate = expected_rate(lead_type, subscribed)
     assert result.platform_rate_pct == rate
     assert result.platform_commission == (amount * rate / 100).quantize(
@@ -170,3 +169,43 @@ def test_each_part_is_its_percentage_rounded_half_up(amount, share, lead_type,
         assert result.referrer_fee == 0
     assert result.professional_net_amount == amount - result.platform_commission \
         - result.referrer_fee
+
+
+# --- referral chains (issue 22) --------------------------------------------------------------
+
+# Up to four referrers, whose shares together are at most 90 %.
+chains = st.lists(st.decimals(min_value=D("0"), max_value=D("90"), places=2),
+                  min_size=1, max_size=4).filter(lambda s: sum(s) <= 90)
+
+
+def test_a_three_referrer_chain_pays_each_its_share_and_the_performer_the_rest() -> None:
+    result = split(D("1000.00"), LeadType.professional_referral,
+                   referrer_shares=(D("20"), D("10"), D("5")))
+    assert result.referrer_fees == (D("200.00"), D("100.00"), D("50.00"))
+    assert parts(result) == (D("50.00"), D("350.00"), D("600.00"))
+
+
+def test_shares_that_together_pass_90_percent_are_refused() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        split(D("1000"), LeadType.professional_referral,
+              referrer_shares=(D("50"), D("30"), D("10.01")))
+    assert caught.value.fields == {"referrer_share_percentage": "errors.lead.share_range"}
+    assert split(D("1000"), LeadType.professional_referral,
+                 referrer_shares=(D("50"), D("30"), D("10"))).professional_net_amount == D("50")
+
+
+@settings(max_examples=500, deadline=None)
+@given(amount=amounts, chain=chains, subscribed=st.booleans())
+def test_a_chain_always_sums_exactly_each_part_rounded_half_up_none_negative(
+        amount, chain, subscribed) -> None:
+    result = split(amount, LeadType.professional_referral, referrer_shares=chain,
+                   performer_subscribed=subscribed)
+    assert len(result.referrer_fees) == len(chain)
+    for fee, share in zip(result.referrer_fees, chain, strict=True):
+        assert fee == (amount * share / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+        assert fee >= 0 and fee.as_tuple().exponent == -2
+    assert result.referrer_fee == sum(result.referrer_fees)
+    assert (result.platform_commission + sum(result.referrer_fees)
+            + result.professional_net_amount) == result.final_amount == amount
+    assert result.professional_net_amount >= 0
+    assert result.professional_net_amount.as_tuple().exponent == -2

@@ -31,7 +31,7 @@ shares_pct = st.decimals(min_value=Decimal("0"), max_value=Decimal("90"), places
 
 
 def shares_for(amount: Decimal, share: Decimal) -> Shares:
-    parts = split(amount, LeadType.professional_referral, referrer_share_pct=share)
+    parts = split(amount, LeadType.professional_referral, referrer_shares=(share,))
     return Shares(final_amount=amount, platform=parts.platform_commission,
                   referrer=parts.referrer_fee, performer=parts.professional_net_amount,
                   performer_id=PERFORMER, referrer_id=REFERRER)
@@ -132,3 +132,41 @@ def test_wallet_move_changes_each_balance_once(kind, entries, expected) -> None:
     move = wallet_move(kind, entries)
     assert (move.source, move.destination, move.pending, move.available,
             move.in_payout) == expected
+
+
+# --- referral chains (issue 22) --------------------------------------------------------------
+
+CHAIN = (uuid.uuid4(), uuid.uuid4(), uuid.uuid4())
+chain_shares = st.lists(st.decimals(min_value=Decimal("0"), max_value=Decimal("30"), places=2),
+                        min_size=3, max_size=3)
+
+
+def chain_for(amount: Decimal, percents: list[Decimal]) -> Shares:
+    parts = split(amount, LeadType.professional_referral, referrer_shares=percents)
+    return Shares(final_amount=amount, platform=parts.platform_commission,
+                  referrer=parts.referrer_fee, performer=parts.professional_net_amount,
+                  performer_id=PERFORMER, referrer_id=CHAIN[0],
+                  chain=tuple(zip(CHAIN, parts.referrer_fees, strict=True)))
+
+
+def test_each_referrer_of_a_chain_is_held_and_released_its_own_fee() -> None:
+    shares = chain_for(Decimal("1000.00"), [Decimal("20"), Decimal("10"), Decimal("5")])
+    released = by_account(book.hold(shares), book.post(shares))
+    assert released == {"clearing": Decimal("1000.00"), "platform:revenue": Decimal("-50.00"),
+                        f"pro:{PERFORMER}:available": Decimal("-600.00"),
+                        f"pro:{CHAIN[0]}:available": Decimal("-200.00"),
+                        f"pro:{CHAIN[1]}:available": Decimal("-100.00"),
+                        f"pro:{CHAIN[2]}:available": Decimal("-50.00")}
+
+
+@given(amounts, chain_shares, st.integers(min_value=1, max_value=99))
+def test_a_chain_scaled_for_a_partial_refund_sums_exactly(amount, percents, pct) -> None:
+    shares = chain_for(amount, percents)
+    part = (amount * pct / 100).quantize(Decimal("0.01"))
+    scaled = shares.scaled(part)
+    assert scaled.referrer == sum(fee for _, fee in scaled.chain)
+    assert [pid for pid, _ in scaled.chain] == list(CHAIN)
+    assert scaled.platform + scaled.referrer + scaled.performer == part
+    for legs in (book.hold(scaled), book.void(scaled), book.refund_after_release(scaled)):
+        assert sum(leg.amount for leg in legs) == 0
+    assert by_account(book.hold(shares), book.void(shares)) == {}

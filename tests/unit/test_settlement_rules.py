@@ -43,7 +43,7 @@ def test_a_closed_job_owes_what_design_md_says() -> None:
         (Purpose.pro_settlement, Decimal("100.00")), (Purpose.platform_revenue,
                                                       Decimal("-100.00"))]
     referral = split(Decimal("1000.00"), "professional_referral",
-                     referrer_share_pct=Decimal("20"))
+                     referrer_shares=(Decimal("20"),))
     legs = balanced(rules.accrual_legs(referral, performer_id=PERFORMER, referrer_id=REFERRER))
     assert {(leg.purpose, leg.professional_id): leg.amount for leg in legs} == {
         (Purpose.pro_settlement, PERFORMER): Decimal("250.00"),

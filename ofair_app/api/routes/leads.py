@@ -482,7 +482,7 @@ def commission_preview(
     final_amount = parse_money(amount, field="amount")
     share = parse_share(referrer_share_percentage)
     try:
-        split = leads.split_at(final_amount, type, share=share, subscribed=subscribed)
+        split = leads.split_at(final_amount, type, shares=(share,), subscribed=subscribed)
     except InvalidInput as error:  # name the query parameter the caller sent
         fields = {("amount" if k == "final_amount" else k): v for k, v in error.fields.items()}
         raise InvalidInput(error.message_key, fields=fields, params=error.params) from None

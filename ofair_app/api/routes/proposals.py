@@ -35,6 +35,7 @@ from ofair_app.models import (
     ProposalAttachment,
     ProposalCreate,
     ProposalUpdate,
+    ReferOn,
     ReferralCreate,
 )
 from ofair_app.models._base import Money
@@ -138,6 +139,8 @@ class ReferralOut(BaseModel):
     message: str
     status: ReferralStatus
     proposal_id: uuid.UUID | None
+    parent_id: uuid.UUID | None = None  # the offer this one passes on (a chain)
+    depth: int = 1  # the referrer's place in its chain (1: the lead's owner)
     expires_at: datetime
     decided_at: datetime | None
     created_at: datetime | None
@@ -159,7 +162,8 @@ def _referral_out(referral, lead: Lead | None = None, referrer: Professional | N
         receiver_professional_id=referral.receiver_professional_id,
         commission_percentage=referral.commission_percentage, budget=referral.budget,
         message=referral.message, status=referral.status, proposal_id=referral.proposal_id,
-        expires_at=referral.expires_at, decided_at=referral.decided_at,
+        parent_id=referral.parent_id, depth=referral.depth, expires_at=referral.expires_at,
+        decided_at=referral.decided_at,
         created_at=referral.created_at,
         lead=ReferralLeadOut(id=lead.id, title=lead.title,
                              short_description=lead.short_description,
@@ -341,6 +345,64 @@ def accept_referral(referral_id: uuid.UUID, caller: CurrentCaller, ip: ClientIp,
             session=session, caller=caller, referral_id=referral_id,
             price=body.price if body else None, ip=ip, user_agent=_user_agent(request))
         return _referral_out(referral)
+
+
+@router.post("/referrals/{referral_id}/refer-on", status_code=201, response_model=ReferralOut,
+             name="refer_on", tags=["referrals"], responses=errors(403, 404, 409))
+def refer_on(referral_id: uuid.UUID, body: ReferOn, caller: CurrentCaller) -> ReferralOut:
+    """The receiver passes the lead on to a colleague instead of performing it, keeping `share`
+    percent of the job (frozen on the new offer): up to REFERRAL_CHAIN_MAX referrers, no
+    business twice, the referrers' shares together at most 90 %. Answers the new offer."""
+    with unit_of_work(caller) as session:
+        return _referral_out(referrals.refer_on(session=session, caller=caller,
+                                                referral_id=referral_id, data=body))
+
+
+class ChainLinkOut(BaseModel):
+    professional_id: uuid.UUID
+    business_name: str
+    share: Decimal  # percent of the job's amount
+    fee: Decimal | None  # at the amount below; none when the amount is not known
+
+
+class ChainPerformerOut(BaseModel):
+    professional_id: uuid.UUID
+    business_name: str
+    net: Decimal | None
+
+
+class ChainOut(BaseModel):
+    """Who earns what of a pro lead's job along its referral chain, as the caller may see it."""
+
+    lead_id: uuid.UUID
+    amount: Decimal | None
+    referrers: list[ChainLinkOut]
+    performer: ChainPerformerOut | None
+    platform_commission: Decimal | None
+    platform_rate_pct: Decimal | None
+
+
+@router.get("/leads/{lead_id}/chain", response_model=ChainOut,
+            name="chain", tags=["referrals"], responses=errors(403, 404))
+def lead_chain(lead_id: uuid.UUID, caller: CurrentCaller) -> ChainOut:
+    """Once awarded, the deal's chain; before, the chain down to the offer the caller holds
+    (or passed on), so a receiver sees who earns what before it accepts; for anyone else the
+    owner's own terms."""
+    with unit_of_work(caller) as session:
+        view = referrals.chain_view(session=session, caller=caller, lead_id=lead_id)
+        return ChainOut(
+            lead_id=lead_id, amount=view.terms.amount,
+            referrers=[ChainLinkOut(professional_id=link.professional_id,
+                                    business_name=view.names.get(link.professional_id, ""),
+                                    share=link.share, fee=fee)
+                       for link, fee in zip(view.terms.links, view.fees, strict=True)],
+            performer=ChainPerformerOut(
+                professional_id=view.terms.performer_id,
+                business_name=view.names.get(view.terms.performer_id, ""),
+                net=view.split.professional_net_amount if view.split else None)
+            if view.terms.performer_id else None,
+            platform_commission=view.split.platform_commission if view.split else None,
+            platform_rate_pct=view.split.platform_rate_pct if view.split else None)
 
 
 @router.post("/referrals/{referral_id}/reject", response_model=ReferralOut,

@@ -113,7 +113,7 @@ class NewLeadState(PlaceMixin, SessionState):
             return {}
         try:
             parts = leads.split_at(budget, LeadType.professional_referral,
-                                   share=Decimal(self.share))
+                                   shares=(Decimal(self.share),))
         except InvalidInput as error:
             if error.fields.get("final_amount") == "errors.payment.below_minimum":
                 return {"below": format.money(get_settings().min_job_amount, self.locale)}

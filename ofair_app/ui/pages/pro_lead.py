@@ -96,11 +96,12 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
         return self.rx_router_page.params.get("lead_id", "")
 
     def _split(self, lead, terms, subscribed: bool) -> dict[str, str]:
-        amount, share = terms
+        amount, chain = terms
         if lead.type != LeadType.professional_referral or amount is None:
             return {}
         try:
-            parts = leads.split_at(amount, lead.type, share=share, subscribed=subscribed)
+            parts = leads.split_at(amount, lead.type, shares=[link.share for link in chain],
+                                   subscribed=subscribed)
         except AppError:
             return {}
         money = lambda amount: format.money(amount, self.locale)  # noqa: E731
