@@ -82,6 +82,25 @@ def _guard(receiver_moves: Sequence[tuple[str, str]], frozen: Sequence[str]) -> 
     """
 
 
+def _events_policies(passed_on: bool) -> str:
+    """0004's `lead_events_insert` and `lead_events_select`, and (`passed_on`) the business
+    that passed an offer on: it writes that event and reads it back."""
+    extra = """
+                OR (event = 'referral_passed_on' AND EXISTS (
+                    SELECT 1 FROM referrals r WHERE r.id = referral_id
+                    AND r.lead_id = lead_events.lead_id
+                    AND app_member_of(r.referrer_professional_id)))""" if passed_on else ""
+    return f"""
+        DROP POLICY lead_events_insert ON lead_events;
+        CREATE POLICY lead_events_insert ON lead_events FOR INSERT
+            WITH CHECK (app_is_trusted() OR (actor_user_id = app_user_id()
+                        AND (app_owns_lead(lead_id) OR app_member_of(professional_id){extra})));
+        DROP POLICY lead_events_select ON lead_events;
+        CREATE POLICY lead_events_select ON lead_events FOR SELECT
+            USING (app_is_trusted() OR app_owns_lead(lead_id) OR app_member_of(professional_id){extra});
+    """
+
+
 def _status_check(table: str, name: str, column: str, values: Sequence[str]) -> None:
     op.execute(f"""
         ALTER TABLE {table} DROP CONSTRAINT {name};
@@ -180,6 +199,8 @@ def upgrade() -> None:
                          OR parent_id IS NOT NULL))));
     """)
     op.execute(_guard((*RECEIVER_MOVES, ("pending", "referred_on")), (*FROZEN, *CHAIN)))
+    # The business passing a lead on writes that event, naming the colleague it offers it to.
+    op.execute(_events_policies(passed_on=True))
 
     # --- a payment's referrers ----------------------------------------------------------------
     op.create_table(
@@ -302,6 +323,7 @@ def downgrade() -> None:
         DROP FUNCTION referrals_chain();
     """)
     op.execute(_guard(RECEIVER_MOVES, FROZEN))
+    op.execute(_events_policies(passed_on=False))
     _status_check("lead_events", "lead_events_event", "event", LEAD_EVENTS)
     _status_check("referrals", "referrals_status", "status", STATUSES)
     op.drop_constraint("referrals_depth", "referrals")

@@ -21,7 +21,7 @@ from pydantic import AwareDatetime
 from sqlalchemy import tuple_, update
 from sqlmodel import Session, col, select
 
-from ofair_app.db.engine import Caller
+from ofair_app.db.engine import Caller, trusted_step
 from ofair_app.domain import commission, identity
 from ofair_app.domain import leads as lead_rules
 from ofair_app.domain import proposals as rules
@@ -140,7 +140,12 @@ def refer_on(*, session: Session, caller: Caller, referral_id: uuid.UUID,
     settings = get_settings()
     if settings.settlement_mode == "b2b":
         raise Conflict("errors.referral.chain_b2b", code="chain_not_in_b2b")
-    lead = lead_service.find_lead(session, referral.lead_id, lock=True)
+    lead = lead_service.find_lead(session, referral.lead_id)
+    # The lead's lock orders this against an award (which expires pending offers): a business
+    # that passed its offer on may no longer lock the lead itself, so the platform takes it.
+    with trusted_step(session, caller):
+        session.exec(select(Lead.id).where(Lead.id == lead.id).with_for_update()).one()
+    session.refresh(lead)
     referral = session.exec(select(Referral).where(Referral.id == referral_id).with_for_update()
                             .execution_options(populate_existing=True)).one()
     if referral.status == ReferralStatus.pending:
@@ -487,3 +492,34 @@ def chain_view(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> Chain
             split = None
     return ChainView(terms=terms, names={b.id: b.business_name for b in businesses.values()},
                      split=split)
+
+
+@dataclass(frozen=True)
+class Passable:
+    """An offer the caller's business may pass on now, and the most it may keep (percent)."""
+
+    referral: Referral
+    room: Decimal
+
+
+def passable(session: Session, caller: Caller, lead: Lead) -> Passable | None:
+    """The offer of `lead` the caller's business may pass on now, as `refer_on` would accept
+    it: one it holds (pending, not expired) or passed on before whose colleague declined or let
+    it expire; the lead open and shown; room left in the chain; escrow mode."""
+    settings = get_settings()
+    if settings.settlement_mode == "b2b" or lead.status != LeadStatus.active \
+            or lead.hidden_at is not None:
+        return None
+    held = session.exec(select(Referral).where(
+        Referral.lead_id == lead.id,
+        col(Referral.receiver_professional_id).in_(list(caller.professional_ids)),
+        col(Referral.status).in_([ReferralStatus.pending, ReferralStatus.referred_on]))
+        .order_by(col(Referral.created_at).desc())).first()
+    if held is None or held.depth >= settings.referral_chain_max:
+        return None
+    if held.status == ReferralStatus.pending and rules.is_expired(held.expires_at, utcnow()):
+        return None
+    if held.status == ReferralStatus.referred_on and _live_child(session, held) is not None:
+        return None
+    kept = sum((offer.commission_percentage for offer in chain_to(session, held)), Decimal(0))
+    return Passable(referral=held, room=lead_rules.REFERRER_SHARE_RANGE[1] - kept)

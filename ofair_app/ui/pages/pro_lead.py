@@ -31,6 +31,7 @@ from ofair_app.services import (
     subscriptions,
 )
 from ofair_app.ui import format, routes, theme
+from ofair_app.ui.components.chain import ChainMixin, chain_panel, pass_on_box
 from ofair_app.ui.components.files import file_drop
 from ofair_app.ui.components.forms import (
     confirm_dialog,
@@ -66,7 +67,7 @@ OFFER_FILES = "offer-files"
 
 
 class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, MilestonesMixin,
-                   UnlockMixin, SessionState):
+                   UnlockMixin, ChainMixin, SessionState):
     lead: dict[str, str] = {}
     # The caller's own offer on this lead (empty when none is live), and the form for one.
     my_offer: dict[str, str] = {}
@@ -165,6 +166,7 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
         await self._load_visits(caller)
         await self._load_milestones(caller)
         await self._load_unlock(caller, lead, view.client is not None)
+        await self._load_chain(caller, lead)
         if view.client is not None:
             self._show_client(view.client)
         self.attachments = [{"id": str(f.id), "name": f.filename,
@@ -687,56 +689,66 @@ def _my_offer() -> rx.Component:
     )
 
 
+def _colleague_dialog(open_label: str, open_id: str, search_id: str, title: str, body: str,
+                      send_label: str, on_send, send_class: str) -> rx.Component:
+    """A button opening a search of colleagues (by name, category or city) with a message;
+    each result's button calls `on_send(id)`. Sharing a lead and passing one on use it."""
+    return rx.dialog.root(
+        rx.dialog.trigger(rx.button(rx.icon("user-plus", size=16), t(open_label),
+                                    variant="soft", size="2", id=open_id)),
+        rx.dialog.content(
+            rx.dialog.title(t(title)),
+            rx.dialog.description(t(body), size="2"),
+            rx.vstack(
+                rx.input(rx.input.slot(rx.icon("search", size=16)),
+                         value=ProLeadState.share_query,
+                         on_change=ProLeadState.search_colleagues.debounce(300),
+                         placeholder=t("ui.share.search_placeholder"), size="3",
+                         width="100%", id=search_id,
+                         aria_label=t("ui.share.search_placeholder")),
+                rx.text_area(value=ProLeadState.share_message,
+                             on_change=ProLeadState.set_share_message,
+                             placeholder=t("ui.share.message_placeholder"), rows="2",
+                             width="100%", aria_label=t("ui.share.message_placeholder")),
+                rx.foreach(ProLeadState.share_results, lambda b: rx.hstack(
+                    rx.vstack(
+                        rx.hstack(rx.text(b["name"], weight="bold", size="2"),
+                                  rx.cond(b["verified"] != "",
+                                          rx.icon("badge-check", size=14,
+                                                  color=theme.BRAND)),
+                                  spacing="1", align="center"),
+                        joined(b["category"], b["city"], size="1", color=theme.MUTED),
+                        spacing="0", align="start"),
+                    rx.spacer(),
+                    rx.dialog.close(rx.button(t(send_label), size="2",
+                                              on_click=on_send(b["id"]),
+                                              class_name=send_class)),
+                    width="100%", align="center", padding_y="0.4rem",
+                    border_bottom=f"1px solid {rx.color('gray', 4)}",
+                    class_name="share-result")),
+                rx.cond((ProLeadState.share_query.length() >= 2)
+                        & (ProLeadState.share_results.length() == 0),
+                        rx.text(t("ui.share.none"), size="2", color=theme.MUTED)),
+                spacing="3",
+                width="100%",
+                margin_top="0.75rem",
+            ),
+            rx.hstack(rx.dialog.close(rx.button(t("ui.share.close"), variant="soft",
+                                                color_scheme="gray")),
+                      justify="end", margin_top="1rem"),
+        ),
+    )
+
+
 def _share_box() -> rx.Component:
     return rx.vstack(
         rx.hstack(rx.icon("share-2", size=16, color=theme.BRAND),
                   rx.text(t("ui.share.title"), weight="bold", size="3"),
                   spacing="2", align="center"),
         rx.text(t("ui.share.subtitle"), size="2", color=theme.MUTED, line_height="1.6"),
-        rx.dialog.root(
-            rx.dialog.trigger(rx.button(rx.icon("user-plus", size=16), t("ui.share.open"),
-                                        variant="soft", size="2", id="share-open")),
-            rx.dialog.content(
-                rx.dialog.title(t("ui.share.title")),
-                rx.dialog.description(t("ui.share.dialog_body"), size="2"),
-                rx.vstack(
-                    rx.input(rx.input.slot(rx.icon("search", size=16)),
-                             value=ProLeadState.share_query,
-                             on_change=ProLeadState.search_colleagues.debounce(300),
-                             placeholder=t("ui.share.search_placeholder"), size="3",
-                             width="100%", id="share-search"),
-                    rx.text_area(value=ProLeadState.share_message,
-                                 on_change=ProLeadState.set_share_message,
-                                 placeholder=t("ui.share.message_placeholder"), rows="2",
-                                 width="100%"),
-                    rx.foreach(ProLeadState.share_results, lambda b: rx.hstack(
-                        rx.vstack(
-                            rx.hstack(rx.text(b["name"], weight="bold", size="2"),
-                                      rx.cond(b["verified"] != "",
-                                              rx.icon("badge-check", size=14,
-                                                      color=theme.BRAND)),
-                                      spacing="1", align="center"),
-                            joined(b["category"], b["city"], size="1", color=theme.MUTED),
-                            spacing="0", align="start"),
-                        rx.spacer(),
-                        rx.dialog.close(rx.button(t("ui.share.send"), size="2",
-                                                  on_click=ProLeadState.share_with(b["id"]),
-                                                  class_name="share-send")),
-                        width="100%", align="center", padding_y="0.4rem",
-                        border_bottom=f"1px solid {rx.color('gray', 4)}",
-                        class_name="share-result")),
-                    rx.cond((ProLeadState.share_query.length() >= 2)
-                            & (ProLeadState.share_results.length() == 0),
-                            rx.text(t("ui.share.none"), size="2", color=theme.MUTED)),
-                    spacing="3",
-                    width="100%",
-                    margin_top="0.75rem",
-                ),
-                rx.hstack(rx.dialog.close(rx.button(t("ui.share.close"), variant="soft",
-                                                    color_scheme="gray")),
-                          justify="end", margin_top="1rem"),
-            ),
-        ),
+        _colleague_dialog("ui.share.open", "share-open", "share-search", "ui.share.title",
+                          "ui.share.dialog_body", "ui.share.send", ProLeadState.share_with,
+                          "share-send"),
         rx.foreach(ProLeadState.shared_with, lambda r: rx.hstack(
             rx.icon("send", size=14, color=theme.MUTED), rx.text(r["business"], size="2"),
             rx.spacer(), rx.badge(r["status_label"], radius="full", variant="soft"),
@@ -821,7 +833,11 @@ def _detail() -> rx.Component:
         # a business that paid to unlock the client sees the details right under the unlock
         rx.cond(ProLeadState.unlock["status"] == "succeeded", _client_box()),
         _deal(),
-        _earnings(),
+        pass_on_box(ProLeadState, _colleague_dialog(
+            "ui.chain.pass_open", "pass-open", "pass-search", "ui.chain.pass_title",
+            "ui.chain.pass_dialog_body", "ui.chain.pass_send", ProLeadState.pass_to,
+            "pass-send")),
+        rx.cond(ProLeadState.chain.length() > 0, chain_panel(ProLeadState), _earnings()),
         rx.cond(ProLeadState.unlock["status"] != "succeeded", _client_box()),
         rx.hstack(
             rx.link(rx.button(rx.icon("arrow-right", size=16, class_name="ofair-back"),
