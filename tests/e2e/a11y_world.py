@@ -14,6 +14,7 @@ from ofair_app.db.engine import ANONYMOUS, SYSTEM, unit_of_work
 from ofair_app.domain.leads import LeadVisibility
 from ofair_app.models import (
     ProposalCreate,
+    ReferOn,
     ReferralCreate,
     RefundClaimCreate,
     UnlockCreate,
@@ -159,6 +160,21 @@ def make_world() -> World:
         referrals.share_lead(session=session, caller=other, lead_id=referral_lead.id,
                              data=ReferralCreate(receiver_professional_id=business.id,
                                                  message="לקוח מצוין."))
+    # a chain: the colleague offers another lead to a third business, which passes it on to
+    # the business keeping 10 % (the business sees the chain, and may pass it on in turn)
+    third_business, third = make_professional(make_user(name="רון מזרחי"),
+                                              business_name="רון מיזוג", locality_id=town)
+    with unit_of_work(other) as session:
+        chain_lead = leads.create_lead(session=session, caller=other, data=pro_lead_data(
+            colleague_business, locality_id=town, visibility=LeadVisibility.private,
+            title="התקנת מערכת מים חמים"))
+        to_third = referrals.share_lead(session=session, caller=other, lead_id=chain_lead.id,
+                                        data=ReferralCreate(
+                                            receiver_professional_id=third_business.id))
+    with unit_of_work(caller_for(third)) as session:
+        referrals.refer_on(session=session, caller=caller_for(third), referral_id=to_third.id,
+                           data=ReferOn(receiver_professional_id=business.id, share="10",
+                                        message="אין לי זמן השבוע, מתאים לך?"))
     # the business visits clients; the consumer booked one for the open request (its pass)
     with unit_of_work(pro) as session:
         visits.set_availability(session=session, caller=pro, professional_id=business.id,
@@ -228,6 +244,7 @@ def make_world() -> World:
                "checkout": "/" + checkout.split("/", 3)[3] if "://" in checkout else checkout,
                "card_setup": "/" + card_setup.split("/", 3)[3],
                "direct_lead": str(direct_lead.id), "unlocked_lead": str(unlocked_lead.id),
-               "claimed_lead": str(claimed_lead.id), "unlock_check": unlock_check})
+               "claimed_lead": str(claimed_lead.id), "unlock_check": unlock_check,
+               "chain_lead": str(chain_lead.id)})
 
 

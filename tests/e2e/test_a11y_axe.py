@@ -28,7 +28,8 @@ SHOT_PATHS = {"/", "/account", "/notifications", "{chat}", "/pro", "/pro/profile
               "{card_setup}", "/pro/invoices", "/pro/plan", "/admin/finance",
               "/pro/leads/{direct_lead}", "/pro/leads/{unlocked_lead}",
               "/my/requests/{unlocked_lead}",
-              "/admin/audit", "/pro/unlocks", "/admin/unlock-claims", "{unlock_check}"}
+              "/admin/audit", "/pro/unlocks", "/admin/unlock-claims", "{unlock_check}",
+              "/pro/leads/{chain_lead}"}
 AXE_JS = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
@@ -83,6 +84,8 @@ SWEEP: list[Visit] = [
     Visit("/pro/leads/[lead_id]", "pro", "/pro/leads/{direct_lead}",
           dialogs=("#unlock-button",)),  # a direct-contact request to unlock
     Visit("/pro/leads/[lead_id]", "pro", "/pro/leads/{unlocked_lead}"),  # the refund form
+    Visit("/pro/leads/[lead_id]", "pro", "/pro/leads/{chain_lead}",
+          dialogs=("#pass-open",)),  # a referral chain, and passing the lead on
     Visit("/pro/my-leads", "pro", "/pro/my-leads"),
     Visit("/pro/referrals", "pro", "/pro/referrals"),
     Visit("/pro/wallet", "pro", "/pro/wallet"),

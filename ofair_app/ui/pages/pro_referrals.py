@@ -1,5 +1,6 @@
-"""`/pro/referrals`: leads colleagues offered this business (accept to take the job, or decline)
-and the leads it offered others, with the referral fee frozen at the offer."""
+"""`/pro/referrals`: leads colleagues offered this business (accept to take the job, decline,
+or pass it on to another colleague from the lead's page) and the leads it offered others, with
+the referral fee frozen at the offer."""
 
 from __future__ import annotations
 
@@ -164,10 +165,15 @@ def _incoming_card(row: rx.Var) -> rx.Component:
                         "ui.referrals.reject", ReferralsState.reject(row["id"]),
                         confirm_class="confirm-reject-referral"),
                     width="100%", spacing="2"),
+                rx.link(rx.icon("forward", size=14), t("ui.referrals.pass_on"),
+                        href="/pro/leads/" + row["lead_id"] + "#pass-on", size="2",
+                        class_name="pass-on-referral",
+                        style={"display": "inline-flex", "gap": "0.35rem",
+                               "align_items": "center"}),
                 rx.text(t("ui.referrals.accept_note"), size="1", color=theme.MUTED,
                         line_height="1.5"),
                 spacing="2", width="100%"),
-            rx.cond(row["status"] == "accepted",
+            rx.cond((row["status"] == "accepted") | (row["status"] == "referred_on"),
                     rx.link(t("ui.referrals.open_lead"), href="/pro/leads/" + row["lead_id"],
                             size="2")),
         ),
