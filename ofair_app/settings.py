@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     auto_confirm_days: int = Field(default=7, ge=1, le=365)
     referral_expiry_days: int = Field(default=7, ge=1, le=365)
     referral_chain_max: int = Field(default=4, ge=1, le=10)  # referrers in a chain, owner incl.
+    # Performance tiers (domain/tiers.py): what each tier requires of a business's last 90
+    # days, and what it is worth (percent off the platform's rate). Empty: the defaults there.
+    tier_thresholds: str = ""
+    tier_discounts: str = ""
     min_job_amount: Decimal = Field(default=Decimal("100"), ge=0)
     platform_fee_consumer_pct: Decimal = Field(default=Decimal("10"), ge=0, le=100)
     platform_fee_referral_pct: Decimal = Field(default=Decimal("5"), ge=0, le=100)
@@ -235,6 +239,29 @@ class Settings(BaseSettings):
             return [ip_network(net.strip(), strict=False) for net in value.split(",")
                     if net.strip()]
         return value
+
+    @field_validator("tier_thresholds", "tier_discounts")
+    @classmethod
+    def _tiers(cls, value: str, info) -> str:
+        from ofair_app.domain import tiers
+
+        if value.strip():
+            parse = (tiers.parse_thresholds if info.field_name == "tier_thresholds"
+                     else tiers.parse_discounts)
+            try:
+                parse(value)
+            except (ValueError, TypeError, ArithmeticError) as error:
+                raise ValueError(str(error)) from None
+        return value
+
+    def tier_rules(self):
+        """(thresholds, discounts) of the tiers, from the settings or the defaults."""
+        from ofair_app.domain import tiers
+
+        return (tiers.parse_thresholds(self.tier_thresholds) if self.tier_thresholds.strip()
+                else tiers.DEFAULT_THRESHOLDS,
+                tiers.parse_discounts(self.tier_discounts) if self.tier_discounts.strip()
+                else tiers.DEFAULT_DISCOUNTS)
 
     @field_validator("unlock_prices")
     @classmethod
