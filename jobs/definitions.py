@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
@@ -179,6 +180,19 @@ def renew_subscriptions(*, as_of: datetime) -> str:
         unpinned = subscriptions.unpin_ended(session=session, now=as_of)
     charged = ", ".join(f"{outcome} {n}" for outcome, n in sorted(counts.items())) or "none due"
     return f"renewals: {charged}; unpinned {unpinned} leads of ended subscriptions"
+
+
+@job("update_tiers", day=1, hour=3, minute=15)
+def update_tiers(*, as_of: datetime) -> str:
+    """Give every active business its tier for the month from its last 90 days (jobs done,
+    rating, response time, disputes lost). Idempotent: a second run of a month changes nothing."""
+    from ofair_app.services import tiers
+
+    with unit_of_work(SYSTEM) as session:
+        run = tiers.update_all(session=session, as_of=as_of)
+    moves = Counter(f"{before}→{after}" for _, before, after in run.changed)
+    changed = ", ".join(f"{move} {n}" for move, n in sorted(moves.items()))
+    return f"{run.month:%Y-%m}: {run.evaluated} businesses evaluated; changed: {changed or 'none'}"
 
 
 @job("monthly_settlement", day=1, hour=2, minute=0)

@@ -514,6 +514,8 @@ NOT_PERSONAL: dict[str, str] = {
     "sandbox_card_setups": "the sandbox provider's own card-saving pages (test cards only)",
     "document_counters": "the last number issued of each tax-document type",
     "b2b_charges": "what a closed job owes in b2b mode: amounts between businesses",
+    "professional_tiers": "a business's tier now: public, like its rating",
+    "tier_evaluations": "a business's monthly figures (jobs, rating, response time, disputes)",
     "payment_referrers": "the businesses a payment's referral chain pays, and their fees",
     "settlement_statements": "a business's month netted: amounts only",
     "chat_threads": "which business a lead's conversation is with: ids only (migration 0023)",

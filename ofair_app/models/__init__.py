@@ -84,6 +84,7 @@ from ofair_app.models.tenancy import (
     ProfessionalMember,
     ProfessionalStatus,
 )
+from ofair_app.models.tiers import ProfessionalTier, TierEvaluation
 from ofair_app.models.visits import (
     CheckIn,
     CheckInPass,
@@ -155,6 +156,7 @@ __all__ = [
     "ProfessionalLead",
     "ProfessionalMember",
     "ProfessionalStatus",
+    "ProfessionalTier",
     "Proposal",
     "ProposalAttachment",
     "ProposalCreate",
@@ -177,6 +179,7 @@ __all__ = [
     "SubscriptionSource",
     "SubscriptionStatus",
     "TaxDocument",
+    "TierEvaluation",
     "UnlockCreate",
     "UnlockRefundClaim",
     "UnlockStatus",

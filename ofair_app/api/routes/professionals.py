@@ -4,7 +4,7 @@ directory; admin verification. Public answers never carry a phone number or an e
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -23,9 +23,10 @@ from ofair_app.domain.cursor import CURSOR_MAX_LENGTH
 from ofair_app.domain.errors import InvalidInput
 from ofair_app.domain.inputs import IntId, MultilineText, PlainText
 from ofair_app.domain.invitations import InvitationStatus
+from ofair_app.domain.tiers import Requirement, Tier
 from ofair_app.models import Certificate, MemberRole, Professional, ProfessionalStatus
 from ofair_app.models.tenancy import ProfessionalCreate, ProfessionalUpdate
-from ofair_app.services import certificates, invitations, professionals
+from ofair_app.services import certificates, invitations, professionals, tiers
 from ofair_app.services.professionals import Member
 
 router = APIRouter(route_class=ExactJsonRoute)
@@ -240,6 +241,58 @@ def get_professional(professional_id: uuid.UUID, caller: OptionalCaller,
         if _can_see_private(caller, professional_id):
             return private_out(professional, locale)
         return public_out(professional, locale)
+
+
+class TierCheckOut(BaseModel):
+    requirement: Requirement
+    needed: str  # jobs, a rating, minutes, disputes: the threshold
+    have: str  # the business's figure ("" when it has none yet)
+    met: bool
+
+
+class TierFiguresOut(BaseModel):
+    """The last 90 days as the month's evaluation counted them."""
+
+    month: date
+    completed_jobs: int
+    rating: Decimal | None
+    response_minutes: int | None
+    disputes_lost: int
+    previous_tier: Tier
+
+
+class TierOut(BaseModel):
+    professional_id: uuid.UUID
+    tier: Tier
+    since: datetime | None
+    commission_discount_pct: Decimal  # off the platform's rate
+    # The business's own members and admins only:
+    figures: TierFiguresOut | None = None
+    next_tier: Tier | None = None
+    next_requires: list[TierCheckOut] = []
+
+
+@router.get("/professionals/{professional_id}/tier", response_model=TierOut,
+            name="tier", tags=["professionals"], responses=errors(404))
+def get_tier(professional_id: uuid.UUID, caller: OptionalCaller) -> TierOut:
+    """The business's performance tier (Bronze, Silver, Gold, Premium), given monthly by the
+    `update_tiers` job. Its members and admins also get the figures it was given on and what
+    the next tier requires against them."""
+    with unit_of_work(caller) as session:
+        view = tiers.tier_view(session=session, caller=caller, professional_id=professional_id)
+    evaluation = view.evaluation
+    return TierOut(
+        professional_id=view.professional_id, tier=view.tier, since=view.since,
+        commission_discount_pct=view.discount_pct,
+        figures=TierFiguresOut(month=evaluation.month, completed_jobs=evaluation.completed_jobs,
+                               rating=evaluation.rating,
+                               response_minutes=evaluation.response_minutes,
+                               disputes_lost=evaluation.disputes_lost,
+                               previous_tier=evaluation.previous_tier)
+        if evaluation is not None else None,
+        next_tier=view.next_tier,
+        next_requires=[TierCheckOut(requirement=c.requirement, needed=c.needed, have=c.have,
+                                    met=c.met) for c in view.next_checks])
 
 
 @router.put("/professionals/{professional_id}", response_model=ProfessionalPrivateOut,

@@ -1,0 +1,161 @@
+"""Performance tiers (issue 22, point 2): the monthly evaluation and what a business is shown.
+
+- `update_all`: the `update_tiers` job. One statement reads every active business's last 90
+  days (jobs it completed, its clients' average rating, the median minutes from a lead's
+  posting to its offer, disputes it lost); `domain.tiers` gives each its tier; one evaluation
+  per business and month is written (a second run of the month writes nothing), and the tiers
+  that changed are set. The evaluations are the audit of every change.
+- `tier_view`: a business's tier for anyone (the public badge); for its own members and
+  admins also the figures behind it and what the next tier needs.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from ofair_app.db.engine import Caller
+from ofair_app.domain import settlement as month_rules
+from ofair_app.domain import tiers as rules
+from ofair_app.domain.errors import NotFound
+from ofair_app.domain.tiers import Metrics, Tier
+from ofair_app.models import Professional, ProfessionalTier, TierEvaluation
+from ofair_app.settings import get_settings
+
+# Every active business's last 90 days, and its tier now (Bronze when never evaluated).
+_FIGURES = text("""
+    WITH jobs AS (
+        SELECT performer_professional_id AS id, count(*) AS n FROM leads
+        WHERE status = 'closed' AND closed_at >= :since AND closed_at < :until
+          AND performer_professional_id IS NOT NULL
+        GROUP BY 1),
+    ratings AS (
+        SELECT professional_id AS id, round(avg(rating)::numeric, 2) AS r FROM reviews
+        WHERE hidden_at IS NULL AND created_at >= :since AND created_at < :until
+        GROUP BY 1),
+    answers AS (
+        SELECT p.professional_id AS id,
+               percentile_cont(0.5) WITHIN GROUP (
+                   ORDER BY extract(epoch FROM p.created_at - l.created_at) / 60) AS m
+        FROM proposals p JOIN leads l ON l.id = p.lead_id
+        WHERE p.origin = 'proposal' AND p.created_at >= :since AND p.created_at < :until
+        GROUP BY 1),
+    lost AS (
+        SELECT l.performer_professional_id AS id, count(*) AS n
+        FROM disputes d JOIN leads l ON l.id = d.lead_id
+        WHERE d.status = 'resolved' AND d.resolution IN ('refund_full', 'refund_partial')
+          AND d.resolved_at >= :since AND d.resolved_at < :until
+        GROUP BY 1)
+    SELECT b.id, coalesce(j.n, 0) AS jobs, r.r AS rating,
+           CAST(round(CAST(a.m AS numeric)) AS integer) AS response,
+           coalesce(x.n, 0) AS lost, coalesce(t.tier, 'bronze') AS tier
+    FROM professionals b
+    LEFT JOIN jobs j ON j.id = b.id
+    LEFT JOIN ratings r ON r.id = b.id
+    LEFT JOIN answers a ON a.id = b.id
+    LEFT JOIN lost x ON x.id = b.id
+    LEFT JOIN professional_tiers t ON t.professional_id = b.id
+    WHERE b.status = 'active'
+""")
+
+# This month's evaluations, once per business: a second run of the month writes nothing.
+_EVALUATE = text("""
+    INSERT INTO tier_evaluations (professional_id, month, tier, previous_tier, completed_jobs,
+                                  rating, response_minutes, disputes_lost, evaluated_at)
+    SELECT CAST(e ->> 'id' AS uuid), :month, e ->> 'tier', e ->> 'previous',
+           CAST(e ->> 'jobs' AS integer), CAST(e ->> 'rating' AS numeric),
+           CAST(e ->> 'response' AS integer), CAST(e ->> 'lost' AS integer), :as_of
+    FROM jsonb_array_elements(CAST(:evaluations AS jsonb)) AS t(e)
+    ON CONFLICT (professional_id, month) DO NOTHING
+    RETURNING professional_id, id, tier, previous_tier
+""")
+
+# The tier each evaluated business holds now; `since` moves only when the tier changed.
+_HOLD = text("""
+    INSERT INTO professional_tiers (professional_id, tier, since, evaluation_id)
+    SELECT CAST(h ->> 'id' AS uuid), h ->> 'tier', :as_of, CAST(h ->> 'evaluation' AS uuid)
+    FROM jsonb_array_elements(CAST(:held AS jsonb)) AS t(h)
+    ON CONFLICT (professional_id) DO UPDATE
+    SET since = CASE WHEN professional_tiers.tier = EXCLUDED.tier
+                     THEN professional_tiers.since ELSE EXCLUDED.since END,
+        tier = EXCLUDED.tier, evaluation_id = EXCLUDED.evaluation_id
+""")
+
+
+@dataclass(frozen=True)
+class TierRun:
+    month: date
+    evaluated: int  # businesses evaluated now (0: the month was done already)
+    changed: list[tuple[uuid.UUID, Tier, Tier]]  # (business, from, to)
+
+
+def update_all(*, session: Session, as_of: datetime) -> TierRun:
+    """Evaluate every active business for the month of `as_of` (Israel) from the 90 days
+    before it, as the platform (the `update_tiers` job)."""
+    month = month_rules.month_of(as_of)
+    thresholds, _ = get_settings().tier_rules()
+    rows = session.execute(_FIGURES, {"since": as_of - rules.WINDOW, "until": as_of}).all()
+    evaluations = []
+    for row in rows:
+        metrics = Metrics(completed_jobs=row.jobs, rating=row.rating,
+                          response_minutes=row.response, disputes_lost=row.lost)
+        evaluations.append({
+            "id": str(row.id), "tier": rules.tier_for(metrics, thresholds).value,
+            "previous": row.tier, "jobs": row.jobs,
+            "rating": str(row.rating) if row.rating is not None else None,
+            "response": row.response, "lost": row.lost})
+    written = session.execute(_EVALUATE, {"month": month, "as_of": as_of,
+                                          "evaluations": json.dumps(evaluations)}).all()
+    if written:
+        session.execute(_HOLD, {"as_of": as_of, "held": json.dumps([
+            {"id": str(row.professional_id), "tier": row.tier, "evaluation": str(row.id)}
+            for row in written])})
+    changed = [(row.professional_id, Tier(row.previous_tier), Tier(row.tier))
+               for row in written if row.tier != row.previous_tier]
+    return TierRun(month=month, evaluated=len(written), changed=changed)
+
+
+@dataclass(frozen=True)
+class TierView:
+    """A business's tier; for its members and admins, the figures behind it and the next
+    tier's requirements against them."""
+
+    professional_id: uuid.UUID
+    tier: Tier
+    since: datetime | None
+    discount_pct: Decimal  # off the platform's commission rate
+    evaluation: TierEvaluation | None = None  # the latest (members and admins only)
+    next_tier: Tier | None = None
+    next_checks: tuple[rules.Check, ...] = ()
+
+
+def tier_view(*, session: Session, caller: Caller, professional_id: uuid.UUID) -> TierView:
+    """`professional_id`'s tier (404 for no such business). The evaluation behind it is read
+    through row-level security: only the business's members and admins get it."""
+    if session.get(Professional, professional_id) is None:
+        raise NotFound("errors.professional.not_found")
+    thresholds, discounts = get_settings().tier_rules()
+    held = session.get(ProfessionalTier, professional_id)
+    tier = Tier(held.tier) if held is not None else Tier.bronze
+    latest = session.exec(select(TierEvaluation).where(
+        TierEvaluation.professional_id == professional_id)
+        .order_by(col(TierEvaluation.month).desc())).first()
+    view = TierView(professional_id=professional_id, tier=tier,
+                    since=held.since if held is not None else None,
+                    discount_pct=discounts[tier])
+    if latest is None:
+        return view
+    upcoming = rules.next_tier(tier)
+    metrics = Metrics(completed_jobs=latest.completed_jobs, rating=latest.rating,
+                      response_minutes=latest.response_minutes,
+                      disputes_lost=latest.disputes_lost)
+    return TierView(professional_id=professional_id, tier=tier, since=view.since,
+                    discount_pct=view.discount_pct, evaluation=latest, next_tier=upcoming,
+                    next_checks=tuple(rules.checks(metrics, thresholds[upcoming]))
+                    if upcoming is not None else ())
