@@ -4,7 +4,8 @@ consumer lead: the platform takes 10 %, the performer the rest.
 professional lead: the platform takes 5 %, each referrer of the chain `final_amount × share / 100`
 (the lead's owner, then whoever passed it on; nobody when the owner performs the job), the
 performer the rest. The referrers' shares together are at most 90 %. A subscribing performer gets
-`SUBSCRIBER_COMMISSION_DISCOUNT_PCT` off the platform rate. Each part is rounded half-up to the
+`SUBSCRIBER_COMMISSION_DISCOUNT_PCT` off the platform rate, and its performance tier's
+`TIER_DISCOUNTS` off what is left. Each part is rounded half-up to the
 agora on its own and the performer's part is what remains, so the parts always sum exactly and
 none is negative on an amount of 1.00 or more (the platform and the referrers take at most 95 %,
 and rounding adds at most half an agora to each of their five parts).
@@ -28,13 +29,17 @@ class Rates:
     referral_pct: Decimal = Decimal("5")
     subscriber_discount_pct: Decimal = Decimal("20")
     min_job_amount: Decimal = Decimal("100")
+    # percent off the rate for the performer's performance tier (domain/tiers.py)
+    tier_discounts: tuple[tuple[str, Decimal], ...] = ()
 
     @classmethod
     def from_settings(cls, settings) -> Rates:
+        _, discounts = settings.tier_rules()
         return cls(consumer_pct=settings.platform_fee_consumer_pct,
                    referral_pct=settings.platform_fee_referral_pct,
                    subscriber_discount_pct=settings.subscriber_commission_discount_pct,
-                   min_job_amount=settings.min_job_amount)
+                   min_job_amount=settings.min_job_amount,
+                   tier_discounts=tuple((str(tier), pct) for tier, pct in discounts.items()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +57,21 @@ def _part(amount: Decimal, pct: Decimal) -> Decimal:
 
 
 def platform_rate(lead_type: LeadType | str, *, performer_subscribed: bool,
-                  rates: Rates = Rates()) -> Decimal:
+                  performer_tier: str | None = None, rates: Rates = Rates()) -> Decimal:
+    """The platform's percentage: the lead type's, less the subscriber discount, less the
+    performer's tier discount (each off what the one before left)."""
     base = rates.consumer_pct if LeadType(lead_type) == LeadType.consumer else rates.referral_pct
     if performer_subscribed:
         base = base * (HUNDRED - rates.subscriber_discount_pct) / HUNDRED
+    tier_off = dict(rates.tier_discounts).get(str(performer_tier)) if performer_tier else None
+    if tier_off:
+        base = base * (HUNDRED - tier_off) / HUNDRED
     return base
 
 
 def split(final_amount: Decimal, lead_type: LeadType | str, *,
           referrer_shares: Sequence[Decimal] = (), performer_subscribed: bool = False,
-          rates: Rates = Rates()) -> Split:
+          performer_tier: str | None = None, rates: Rates = Rates()) -> Split:
     """The parts of `final_amount`: the platform's, one per referrer (`referrer_shares`, in
     percent, in the chain's order: the owner first), the performer's. A consumer lead has no
     referrers. Refuses an amount below the minimum job amount or with fractions of an agora,
@@ -73,7 +83,8 @@ def split(final_amount: Decimal, lead_type: LeadType | str, *,
         raise InvalidInput(fields={"final_amount": "errors.payment.below_minimum"},
                            params={"min": str(rates.min_job_amount)})
     check_shares(referrer_shares)
-    rate = platform_rate(lead_type, performer_subscribed=performer_subscribed, rates=rates)
+    rate = platform_rate(lead_type, performer_subscribed=performer_subscribed,
+                         performer_tier=performer_tier, rates=rates)
     platform = _part(final_amount, rate)
     fees: tuple[Decimal, ...] = ()
     if LeadType(lead_type) == LeadType.professional_referral:

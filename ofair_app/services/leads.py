@@ -195,11 +195,11 @@ def request_title(category_slug: str, locality_id: int | None, locale: str) -> s
 
 
 def split_at(amount: Decimal, lead_type: LeadType | str, *, shares: Sequence[Decimal] = (),
-             subscribed: bool = False) -> commission.Split:
+             subscribed: bool = False, tier: str | None = None) -> commission.Split:
     """What `amount` would pay each side (`shares`: the referrers', in the chain's order), at
-    the platform's configured rates."""
+    the platform's configured rates for a performer of `tier` (performance tiers)."""
     return commission.split(amount, lead_type, referrer_shares=shares,
-                            performer_subscribed=subscribed,
+                            performer_subscribed=subscribed, performer_tier=tier,
                             rates=commission.Rates.from_settings(get_settings()))
 
 

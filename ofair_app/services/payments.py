@@ -76,6 +76,7 @@ from ofair_app.services import (
     reviews,
     settlement,
     subscriptions,
+    tiers,
     users,
 )
 from ofair_app.services import leads as lead_service
@@ -156,7 +157,8 @@ def _prepare(session: Session, caller: Caller, proposal_id: uuid.UUID,
     parts = lead_service.split_at(
         step_paid.amount if step_paid else proposal.price, lead.type,
         shares=[link.share for link in chain],
-        subscribed=performer is not None and subscriptions.is_subscribed(performer))
+        subscribed=performer is not None and subscriptions.is_subscribed(performer),
+        tier=tiers.tier_of(session, proposal.professional_id))
     paid = [(link, fee) for link, fee in zip(chain, parts.referrer_fees, strict=True) if fee]
     payment = Payment(lead_id=lead.id, proposal_id=proposal.id, payer_user_id=caller.user_id,
                       milestone_id=milestone_id,

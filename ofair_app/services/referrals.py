@@ -48,7 +48,7 @@ from ofair_app.models import (
 )
 from ofair_app.models._base import utcnow
 from ofair_app.services import leads as lead_service
-from ofair_app.services import notifications, subscriptions, users
+from ofair_app.services import notifications, subscriptions, tiers, users
 from ofair_app.services import proposals as proposal_service
 from ofair_app.services.professionals import require_member
 from ofair_app.settings import get_settings
@@ -487,7 +487,8 @@ def chain_view(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> Chain
         try:
             split = lead_service.split_at(
                 terms.amount, lead.type, shares=[link.share for link in terms.links],
-                subscribed=performer is not None and subscriptions.is_subscribed(performer))
+                subscribed=performer is not None and subscriptions.is_subscribed(performer),
+                tier=tiers.tier_of(session, performer.id) if performer is not None else None)
         except InvalidInput:
             split = None
     return ChainView(terms=terms, names={b.id: b.business_name for b in businesses.values()},

@@ -62,6 +62,7 @@ from ofair_app.services import (
     referrals,
     subscriptions,
     tax_documents,
+    tiers,
     users,
 )
 from ofair_app.services import leads as lead_service
@@ -142,7 +143,8 @@ def record_close(session: Session, caller: Caller, lead: Lead,
             else Decimal("0")
         split = lead_service.split_at(
             amount, lead.type, shares=(share,) if referrer_id else (),
-            subscribed=performer is not None and subscriptions.is_subscribed(performer))
+            subscribed=performer is not None and subscriptions.is_subscribed(performer),
+            tier=tiers.tier_of(session, lead.performer_professional_id))
         referrer_id = referrer_id if split.referrer_fee else None
         closed_at = lead.closed_at or utcnow()
         key = f"accrue:{lead.id}" if milestone is None else f"accrue:{lead.id}:{milestone.id}"
@@ -234,7 +236,8 @@ def after_dispute(session: Session, caller: Caller, lead: Lead, *, dispute_id: u
         split = lead_service.split_at(
             amount, lead.type,
             shares=(share,) if charge.referrer_professional_id is not None else (),
-            subscribed=performer is not None and subscriptions.is_subscribed(performer))
+            subscribed=performer is not None and subscriptions.is_subscribed(performer),
+            tier=tiers.tier_of(session, charge.performer_professional_id, charge.closed_at))
         tx_id, _ = ledger.record(
             session, kind=TxKind.accrue, idempotency_key=f"accrue:{lead.id}:{dispute_id}",
             legs=rules.accrual_legs(split, performer_id=charge.performer_professional_id,
@@ -344,6 +347,8 @@ def _credited(session: Session, charge: B2bCharge, lead: Lead, given: Decimal,
             referrer_shares=(share,) if charge.referrer_professional_id else (),
             performer_subscribed=performer is not None and subscriptions.is_subscribed(
                 performer, charge.closed_at),
+            performer_tier=tiers.tier_of(session, charge.performer_professional_id,
+                                         charge.closed_at),
             rates=dataclasses.replace(commission_rules.Rates.from_settings(get_settings()),
                                       min_job_amount=ZERO))
         return split.platform_commission, split.referrer_fee

@@ -121,6 +121,19 @@ def update_all(*, session: Session, as_of: datetime) -> TierRun:
     return TierRun(month=month, evaluated=len(written), changed=changed)
 
 
+def tier_of(session: Session, professional_id: uuid.UUID, at: datetime | None = None) -> Tier:
+    """The business's tier now (public), or (`at`) the one it held then: the last evaluation
+    written by then (read as the platform or a member). Bronze when never evaluated."""
+    if at is None:
+        held = session.get(ProfessionalTier, professional_id)
+        return Tier(held.tier) if held is not None else Tier.bronze
+    then = session.exec(select(TierEvaluation.tier).where(
+        TierEvaluation.professional_id == professional_id,
+        col(TierEvaluation.evaluated_at) <= at)
+        .order_by(col(TierEvaluation.evaluated_at).desc())).first()
+    return Tier(then) if then is not None else Tier.bronze
+
+
 @dataclass(frozen=True)
 class TierView:
     """A business's tier; for its members and admins, the figures behind it and the next
@@ -142,7 +155,7 @@ def tier_view(*, session: Session, caller: Caller, professional_id: uuid.UUID) -
         raise NotFound("errors.professional.not_found")
     thresholds, discounts = get_settings().tier_rules()
     held = session.get(ProfessionalTier, professional_id)
-    tier = Tier(held.tier) if held is not None else Tier.bronze
+    tier = tier_of(session, professional_id)
     latest = session.exec(select(TierEvaluation).where(
         TierEvaluation.professional_id == professional_id)
         .order_by(col(TierEvaluation.month).desc())).first()

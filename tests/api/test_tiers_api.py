@@ -16,7 +16,9 @@ from ofair_app import reference
 from ofair_app.db.engine import ANONYMOUS, SYSTEM, unit_of_work
 from ofair_app.domain.leads import LeadStatus, LeadType
 from ofair_app.models import Lead, Proposal, Review
-from tests.api.test_leads_api import API, auth
+from tests.api.money import initiate
+from tests.api.test_leads_api import API, auth, consumer_body, post_lead
+from tests.api.test_proposals_api import propose
 from tests.factories import caller_for, make_professional, make_user
 
 AS_OF = datetime(2026, 12, 1, 1, 15, tzinfo=UTC)  # 03:15 in Israel on the 1st
@@ -108,6 +110,22 @@ async def test_the_month_gives_each_business_its_tier_once_and_keeps_the_change(
     assert dict(_sql("SELECT professional_id, tier FROM professional_tiers"))[gold.id] == "bronze"
     assert _sql("SELECT previous_tier, tier FROM tier_evaluations WHERE professional_id = :p"
                 " ORDER BY month", p=gold.id) == [("bronze", "gold"), ("gold", "bronze")]
+
+
+async def test_a_gold_business_pays_ten_percent_less_commission(client, businesses) -> None:
+    run_job("update_tiers", as_of=AS_OF)
+    gold_owner = businesses["gold"][1]
+    consumer = make_user(name="רונית")
+    lead = await post_lead(client, consumer, consumer_body())
+    proposal = await propose(client, gold_owner, lead["id"], price="600")
+    await client.post(f"{API}/proposals/{proposal['id']}/accept", headers=auth(consumer))
+    started = (await initiate(client, consumer, proposal["id"])).json()
+    assert started["amounts"]["platform_commission"] == "54.00"  # 10 % less 10 %: 9 %
+    assert started["amounts"]["professional_net_amount"] == "546.00"
+    preview = await client.get(f"{API}/commission/preview?amount=600&type=consumer&tier=gold")
+    assert preview.json()["platform_commission"] == "54.00"
+    bad = await client.get(f"{API}/commission/preview?amount=600&type=consumer&tier=diamond")
+    assert bad.status_code == 422
 
 
 def test_tiers_are_written_by_the_platform_and_figures_read_by_the_business(businesses):

@@ -209,3 +209,21 @@ def test_a_chain_always_sums_exactly_each_part_rounded_half_up_none_negative(
             + result.professional_net_amount) == result.final_amount == amount
     assert result.professional_net_amount >= 0
     assert result.professional_net_amount.as_tuple().exponent == -2
+
+
+# --- performance tiers (issue 22 point 2) ----------------------------------------------------
+
+TIERED = Rates(tier_discounts=(("bronze", D("0")), ("silver", D("5")), ("gold", D("10")),
+                               ("premium", D("15"))))
+
+
+@pytest.mark.parametrize(("tier", "subscribed", "platform"), [
+    (None, False, D("100.00")), ("bronze", False, D("100.00")), ("gold", False, D("90.00")),
+    ("premium", False, D("85.00")), ("gold", True, D("72.00")),  # 10 × 0.8 × 0.9
+])
+def test_the_performers_tier_takes_its_discount_off_the_rate_left(tier, subscribed,
+                                                                  platform) -> None:
+    result = split(D("1000"), LeadType.consumer, performer_tier=tier,
+                   performer_subscribed=subscribed, rates=TIERED)
+    assert result.platform_commission == platform
+    assert result.platform_commission + result.professional_net_amount == D("1000")

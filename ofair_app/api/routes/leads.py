@@ -35,6 +35,7 @@ from ofair_app.domain.leads import (
     parse_money,
     parse_share,
 )
+from ofair_app.domain.tiers import Tier
 from ofair_app.models import (
     AccessReason,
     Lead,
@@ -477,12 +478,15 @@ def commission_preview(
     type: LeadType = LeadType.professional_referral,
     referrer_share_percentage: Annotated[Percent, Query()] = Decimal("0"),
     subscribed: bool = False,
+    tier: Tier | None = None,
 ) -> AmountsOut:
-    """How `amount` would split between the platform, the referrer and the performer."""
+    """How `amount` would split between the platform, the referrer and the performer (a
+    subscribing performer's, and one of a performance `tier`, at their discounts)."""
     final_amount = parse_money(amount, field="amount")
     share = parse_share(referrer_share_percentage)
     try:
-        split = leads.split_at(final_amount, type, shares=(share,), subscribed=subscribed)
+        split = leads.split_at(final_amount, type, shares=(share,), subscribed=subscribed,
+                               tier=tier)
     except InvalidInput as error:  # name the query parameter the caller sent
         fields = {("amount" if k == "final_amount" else k): v for k, v in error.fields.items()}
         raise InvalidInput(error.message_key, fields=fields, params=error.params) from None

@@ -29,6 +29,7 @@ from ofair_app.services import (
     referrals,
     settlement,
     subscriptions,
+    tiers,
 )
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.chain import ChainMixin, chain_panel, pass_on_box
@@ -96,13 +97,13 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
         # stack to log that on every read, which the board profile showed on the event loop.
         return self.rx_router_page.params.get("lead_id", "")
 
-    def _split(self, lead, terms, subscribed: bool) -> dict[str, str]:
+    def _split(self, lead, terms, subscribed: bool, tier: str) -> dict[str, str]:
         amount, chain = terms
         if lead.type != LeadType.professional_referral or amount is None:
             return {}
         try:
             parts = leads.split_at(amount, lead.type, shares=[link.share for link in chain],
-                                   subscribed=subscribed)
+                                   subscribed=subscribed, tier=tier)
         except AppError:
             return {}
         money = lambda amount: format.money(amount, self.locale)  # noqa: E731
@@ -128,9 +129,10 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
             mine = professionals.get_professional(session=session, professional_id=my_business)
             files = (leads.list_attachments(session=session, caller=caller, lead_id=lead.id)
                      if view.client is not None else [])
-            return business, mine, files, referrals.deal_terms(session, lead)
+            return (business, mine, files, referrals.deal_terms(session, lead),
+                    tiers.tier_of(session, my_business))
 
-        business, mine, files, terms = await self._as(caller, extra)
+        business, mine, files, terms, my_tier = await self._as(caller, extra)
         category = reference.category(lead.category_slug)
         sub = reference.subcategory(lead.subcategory_slug) if lead.subcategory_slug else None
         locality = reference.locality(lead.locality_id) if lead.locality_id else None
@@ -171,7 +173,7 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
             self._show_client(view.client)
         self.attachments = [{"id": str(f.id), "name": f.filename,
                              "size": f"{max(1, f.size_bytes // 1024)} KB"} for f in files]
-        self.split = self._split(lead, terms, subscriptions.is_subscribed(mine))
+        self.split = self._split(lead, terms, subscriptions.is_subscribed(mine), my_tier)
 
     async def _reload_changed_lead(self, caller) -> None:
         # "Offer sent, we'll tell you when the client chooses" is stale once the lead moved.
