@@ -87,6 +87,7 @@ TEMPLATE_GROUPS: dict[str, EventGroup] = {
     "subscription_renewal_failed": EventGroup.money,
     "subscription_lapsed": EventGroup.money,
     "unlock_claim_decided": EventGroup.money,
+    "tier_changed": EventGroup.money,
     "lead_unlocked": EventGroup.jobs,
     "member_invited": EventGroup.account,
     "professional_verified": EventGroup.account,

@@ -57,6 +57,7 @@ TEMPLATES: dict[str, frozenset[str]] = {
     "lead_unlocked": frozenset({"sms", "email"}),
     "unlock_check": frozenset({"sms"}),
     "unlock_claim_decided": frozenset({"sms", "email"}),
+    "tier_changed": frozenset({"sms", "email"}),
     "new_lead": frozenset({"sms", "email"}),
     "completion_confirmed": frozenset({"sms", "email"}),
     "dispute_resolved": frozenset({"sms", "email"}),

@@ -20,12 +20,14 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from ofair_app.db.engine import Caller
+from ofair_app.db.engine import SYSTEM, Caller
 from ofair_app.domain import settlement as month_rules
 from ofair_app.domain import tiers as rules
 from ofair_app.domain.errors import NotFound
 from ofair_app.domain.tiers import Metrics, Tier
+from ofair_app.i18n import translate
 from ofair_app.models import Professional, ProfessionalTier, TierEvaluation
+from ofair_app.services import notifications
 from ofair_app.settings import get_settings
 
 # Every active business's last 90 days, and its tier now (Bronze when never evaluated).
@@ -118,7 +120,32 @@ def update_all(*, session: Session, as_of: datetime) -> TierRun:
             for row in written])})
     changed = [(row.professional_id, Tier(row.previous_tier), Tier(row.tier))
                for row in written if row.tier != row.previous_tier]
+    figures = {uuid.UUID(e["id"]): e for e in evaluations}
+    _, discounts = get_settings().tier_rules()
+    url = f"{get_settings().ofair_public_url.rstrip('/')}/pro/plan"
+    notifications.tell_all(session=session, caller=SYSTEM, notices=[notifications.Notice(
+        template="tier_changed", businesses=(business,),
+        params=_notice_params(after, before, discounts[after], figures[business], url))
+        for business, before, after in changed])
     return TierRun(month=month, evaluated=len(written), changed=changed)
+
+
+def _notice_params(tier: Tier, previous: Tier, discount: Decimal, figures: dict, url: str):
+    """The change explained in the reader's language: the tiers, the discount, what counted."""
+    def params(locale: str) -> dict[str, str]:
+        rating, response = figures["rating"], figures["response"]
+        return {
+            "tier": translate(f"ui.tier.{tier}", locale),
+            "previous": translate(f"ui.tier.{previous}", locale),
+            "discount": f"{discount.normalize():f}%", "url": url,
+            "figures": translate(
+                "ui.tier.figures", locale, jobs=figures["jobs"], lost=figures["lost"],
+                rating=(f"{Decimal(rating):.1f}" if rating is not None
+                        else translate("ui.tier.no_rating", locale)),
+                response=(translate("ui.tier.minutes", locale, n=response)
+                          if response is not None else translate("ui.tier.no_response",
+                                                                 locale)))}
+    return params
 
 
 def tier_of(session: Session, professional_id: uuid.UUID, at: datetime | None = None) -> Tier:

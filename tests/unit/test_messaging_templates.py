@@ -21,7 +21,7 @@ HEBREW = re.compile("[\u0590-\u05ff]")
 
 # Distinct, ASCII values, so each can be found in the output and English output stays English.
 # Parameters an SMS leaves to the page it links to (free text of up to 500 characters).
-EMAIL_ONLY = frozenset({"reason"})
+EMAIL_ONLY = frozenset({"reason", "figures"})  # an admin's note, a tier's figures
 
 PARAMS: dict[str, dict[str, object]] = {
     "otp_code": {"code": "482915", "minutes": 5},
@@ -74,6 +74,9 @@ PARAMS: dict[str, dict[str, object]] = {
                       "url": "https://ofair.co.il/my/requests/3f2a9c1e-8b7d-4c6a-9e1f"},
     "unlock_check": {"business": "Yossi Plumbing Ltd", "title": "Fix a leaking tap",
                      "url": "https://ofair.co.il/unlock-check/AbCdEfGhIjKlMnOpQrStUvWx"},
+    "tier_changed": {"tier": "Gold", "previous": "Silver", "discount": "10%",
+                     "figures": "12 jobs, rating 4.9, answers in 30 min, 0 disputes lost",
+                     "url": "https://ofair.co.il/pro/plan"},
     "unlock_claim_decided": {"title": "Fix a leaking kitchen tap",
                              "outcome": "Refunded 29.50 ILS.",
                              "url": "https://ofair.co.il/pro/unlocks"},
