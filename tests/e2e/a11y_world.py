@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
+from jobs.runner import run_job
 from ofair_app.adapters.psp.sandbox import SUCCESS_CARD, SandboxProvider
 from ofair_app.db.engine import ANONYMOUS, SYSTEM, unit_of_work
 from ofair_app.domain.leads import LeadVisibility
@@ -225,6 +226,7 @@ def make_world() -> World:
     unlock_check = "/unlock-check/" + check_sms.rsplit("/unlock-check/", 1)[1].split()[0]
 
     invite(business, owner, phone=next_phone())  # waits on the team page
+    run_job("update_tiers", as_of=datetime.now(UTC))  # the plan page's tier card has figures
 
     # b2b: last month's statement and tax invoice for the business (the invoices page)
     seed_statement(consumer, owner, colleague, colleague_business)

@@ -18,6 +18,7 @@ from ofair_app.services import subscriptions
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import error_banner, notice_banner, page_title
 from ofair_app.ui.components.shells import pro_shell
+from ofair_app.ui.components.tier import TierMixin, tier_card
 from ofair_app.ui.state.documents import DocumentsMixin
 from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.session import SessionState, blocking
@@ -42,7 +43,7 @@ def _pct(value) -> str:
     return f"{value.normalize():f}%"
 
 
-class PlanState(DocumentsMixin, SessionState):
+class PlanState(DocumentsMixin, TierMixin, SessionState):
     loaded: bool = False
     subscribed: bool = False
     until: str = ""  # the benefits' end, as shown
@@ -109,6 +110,7 @@ class PlanState(DocumentsMixin, SessionState):
         self.consumer_free, self.consumer_pro = _pct(consumer[0]), _pct(consumer[1])
         self.referral_free, self.referral_pro = _pct(referral[0]), _pct(referral[1])
         self.head_start = plural("units.minutes", plan.head_start_minutes, locale)
+        await self._load_tier(caller, professional_id)
         self.loaded = True
 
     @rx.event
@@ -296,6 +298,7 @@ def pro_plan() -> rx.Component:
             notice_banner(PlanState.notice),
             rx.cond(PlanState.loaded, rx.fragment(
                 _status(),
+                tier_card(PlanState),
                 rx.box(_comparison(), style=theme.card_style(), width="100%"),
                 rx.cond(PlanState.charges.length() > 0, rx.vstack(
                     rx.heading(t("ui.plan.charges"), as_="h2", size="4"),

@@ -9,11 +9,13 @@ import reflex as rx
 from ofair_app import reference
 from ofair_app.db.engine import ANONYMOUS
 from ofair_app.domain.errors import AppError
-from ofair_app.services import professionals, reviews, subscriptions
+from ofair_app.domain.tiers import Tier
+from ofair_app.services import professionals, reviews, subscriptions, tiers
 from ofair_app.ui import routes, theme
 from ofair_app.ui.components.pickers import localized
 from ofair_app.ui.components.reviews import review_card, review_row, summary_card, summary_rows
 from ofair_app.ui.components.shells import consumer_shell
+from ofair_app.ui.components.tier import COLORS
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
 
@@ -24,6 +26,7 @@ class PublicProState(SessionState):
     verified: bool = False
     subscribed: bool = False  # the OFAIR Pro plan's badge
     rating: str = ""
+    tier: dict[str, str] = {}  # Silver and up: the badge (name, colour)
     review_count: int = 0
     category: dict[str, str] = {}
     subcategories: list[dict[str, str]] = []
@@ -67,14 +70,17 @@ class PublicProState(SessionState):
         try:
             pid = uuid.UUID(raw)
             # Read as the public does: a suspended business is simply not there.
-            professional = await self._as(ANONYMOUS, lambda s: professionals.get_professional(
-                session=s, professional_id=pid))
+            professional, tier = await self._as(ANONYMOUS, lambda s: (
+                professionals.get_professional(session=s, professional_id=pid),
+                tiers.tier_of(s, pid)))
         except (ValueError, AppError):
             self.found = "missing"
             return
         self.found = "ok"
         self.business_name = professional.business_name
         self.verified = professional.verified
+        self.tier = ({"name": self._text(f"ui.tier.{tier}"), "color": COLORS[tier]}
+                     if tier != Tier.bronze else {})
         self.subscribed = subscriptions.is_subscribed(professional)
         self.rating = f"{professional.rating:.1f}" if professional.review_count else ""
         self.review_count = professional.review_count
@@ -112,6 +118,11 @@ def _card() -> rx.Component:
                             rx.badge(rx.icon("badge-check", size=14), t("ui.pro.status.verified"),
                                      color_scheme="teal", size="2", radius="full",
                                      id="verified-badge")),
+                    rx.cond(s.tier.contains("name"),
+                            rx.badge(rx.icon("award", size=14, aria_hidden="true"),
+                                     t("ui.tier.badge"), " ", s.tier["name"],
+                                     color_scheme=s.tier["color"], size="2", radius="full",
+                                     id="tier-badge")),
                     rx.cond(s.subscribed,
                             rx.badge(rx.icon("crown", size=14, aria_hidden="true"),
                                      t("ui.plan.badge"), color_scheme="violet", size="2",
