@@ -80,16 +80,7 @@ def share_lead(*, session: Session, caller: Caller, lead_id: uuid.UUID,
     lead_service.require_shown(lead)
     if data.receiver_professional_id == lead.owner_professional_id:
         raise InvalidInput(fields={"receiver_professional_id": "errors.referral.self"})
-    receiver = session.get(Professional, data.receiver_professional_id)
-    if receiver is None or receiver.status == ProfessionalStatus.suspended:
-        raise InvalidInput(fields={"receiver_professional_id": "errors.referral.receiver"})
-    message = identity.clean_text(data.message, field="message", max_length=rules.MESSAGE_MAX,
-                                  multiline=True)
-    pending = session.exec(select(Referral.id).where(
-        Referral.lead_id == lead.id, Referral.receiver_professional_id == receiver.id,
-        Referral.status == ReferralStatus.pending)).first()
-    if pending is not None:
-        raise Conflict("errors.referral.exists", code="referral_exists")
+    receiver, message = _offer_terms(session, lead, data)
     now = utcnow()
     assert lead.referrer_share_percentage is not None and lead.budget is not None
     referral = Referral(
@@ -107,6 +98,22 @@ def share_lead(*, session: Session, caller: Caller, lead_id: uuid.UUID,
     session.refresh(referral)
     _tell_receiver(session, caller, referral, lead)
     return referral
+
+
+def _offer_terms(session: Session, lead: Lead, data: ReferralCreate) -> tuple[Professional, str]:
+    """The business an offer goes to (one that may receive it, not already holding a pending
+    offer of the lead) and its message, cleaned."""
+    receiver = session.get(Professional, data.receiver_professional_id)
+    if receiver is None or receiver.status == ProfessionalStatus.suspended:
+        raise InvalidInput(fields={"receiver_professional_id": "errors.referral.receiver"})
+    message = identity.clean_text(data.message, field="message", max_length=rules.MESSAGE_MAX,
+                                  multiline=True)
+    pending = session.exec(select(Referral.id).where(
+        Referral.lead_id == lead.id, Referral.receiver_professional_id == receiver.id,
+        Referral.status == ReferralStatus.pending)).first()
+    if pending is not None:
+        raise Conflict("errors.referral.exists", code="referral_exists")
+    return receiver, message
 
 
 def _tell_receiver(session: Session, caller: Caller, referral: Referral, lead: Lead) -> None:
@@ -170,16 +177,7 @@ def refer_on(*, session: Session, caller: Caller, referral_id: uuid.UUID,
         offer.receiver_professional_id for offer in chain}
     if data.receiver_professional_id in taken:
         raise InvalidInput(fields={"receiver_professional_id": "errors.referral.in_chain"})
-    receiver = session.get(Professional, data.receiver_professional_id)
-    if receiver is None or receiver.status == ProfessionalStatus.suspended:
-        raise InvalidInput(fields={"receiver_professional_id": "errors.referral.receiver"})
-    message = identity.clean_text(data.message, field="message", max_length=rules.MESSAGE_MAX,
-                                  multiline=True)
-    pending = session.exec(select(Referral.id).where(
-        Referral.lead_id == lead.id, Referral.receiver_professional_id == receiver.id,
-        Referral.status == ReferralStatus.pending)).first()
-    if pending is not None:
-        raise Conflict("errors.referral.exists", code="referral_exists")
+    receiver, message = _offer_terms(session, lead, data)
     if referral.status == ReferralStatus.pending:
         referral.status = rules.move_referral(Party.receiver, referral.status,
                                               ReferralStatus.referred_on)
