@@ -47,6 +47,10 @@ from tests.whatsapp_standin import whatsapp_api  # noqa: E402, F401 - a fixture 
 
 # Tables holding reference data that migrations ship; never emptied between tests.
 KEEP_TABLES = {"alembic_version", "categories", "subcategories", "localities"}
+# Tables a migration seeds with rows the app needs (the default commission rule): emptied of
+# everything but those.
+SEEDED = {"commission_rules": "DELETE FROM public.commission_rules"
+                              " WHERE id <> '00000000-0000-0000-0000-00000000c0de'"}
 
 
 @pytest.fixture(scope="session")
@@ -116,10 +120,14 @@ def truncate_all() -> None:
             for t in tables))).scalars())
         if written:
             conn.execute(text("SET LOCAL session_replication_role = replica"))
-            conn.execute(text("; ".join(f"DELETE FROM public.{_ident(t)}" for t in written)))
+            conn.execute(text("; ".join(
+                SEEDED.get(t, f"DELETE FROM public.{_ident(t)}") for t in written)))
         conn.execute(text(
             "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, 1, false)"
             " FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL"))
+        # the seeded rows keep their numbers: the next one drawn follows them
+        conn.execute(text("SELECT setval(pg_get_serial_sequence('commission_rules', 'seq'),"
+                          " (SELECT max(seq) FROM commission_rules))"))
 
 
 def _ident(name: str) -> str:

@@ -23,6 +23,7 @@ from ofair_app.api.routes import (
     audit,
     auth,
     chat,
+    commission_rules,
     consents,
     files,
     health,
@@ -66,7 +67,7 @@ def create_api() -> FastAPI:
     for module in (health, auth, audit, admin_users, admin_leads, kpis, users, consents,
                    professionals, leads, proposals, payments, settlement, reference, files,
                    reports, notifications, chat, reviews, visits, milestones, subscriptions,
-                   unlocks):
+                   unlocks, commission_rules):
         v1.include_router(module.router)
     api.include_router(v1)
     install_docs(api, prefix=API_PREFIX)

@@ -57,10 +57,13 @@ def _part(amount: Decimal, pct: Decimal) -> Decimal:
 
 
 def platform_rate(lead_type: LeadType | str, *, performer_subscribed: bool,
-                  performer_tier: str | None = None, rates: Rates = Rates()) -> Decimal:
-    """The platform's percentage: the lead type's, less the subscriber discount, less the
-    performer's tier discount (each off what the one before left)."""
-    base = rates.consumer_pct if LeadType(lead_type) == LeadType.consumer else rates.referral_pct
+                  performer_tier: str | None = None, rates: Rates = Rates(),
+                  base_pct: Decimal | None = None) -> Decimal:
+    """The platform's percentage: the lead type's (or `base_pct`, a commission rule's), less
+    the subscriber discount, less the performer's tier discount (each off what the one before
+    left)."""
+    base = base_pct if base_pct is not None else (
+        rates.consumer_pct if LeadType(lead_type) == LeadType.consumer else rates.referral_pct)
     if performer_subscribed:
         base = base * (HUNDRED - rates.subscriber_discount_pct) / HUNDRED
     tier_off = dict(rates.tier_discounts).get(str(performer_tier)) if performer_tier else None
@@ -71,7 +74,8 @@ def platform_rate(lead_type: LeadType | str, *, performer_subscribed: bool,
 
 def split(final_amount: Decimal, lead_type: LeadType | str, *,
           referrer_shares: Sequence[Decimal] = (), performer_subscribed: bool = False,
-          performer_tier: str | None = None, rates: Rates = Rates()) -> Split:
+          performer_tier: str | None = None, rates: Rates = Rates(),
+          base_pct: Decimal | None = None) -> Split:
     """The parts of `final_amount`: the platform's, one per referrer (`referrer_shares`, in
     percent, in the chain's order: the owner first), the performer's. A consumer lead has no
     referrers. Refuses an amount below the minimum job amount or with fractions of an agora,
@@ -84,7 +88,7 @@ def split(final_amount: Decimal, lead_type: LeadType | str, *,
                            params={"min": str(rates.min_job_amount)})
     check_shares(referrer_shares)
     rate = platform_rate(lead_type, performer_subscribed=performer_subscribed,
-                         performer_tier=performer_tier, rates=rates)
+                         performer_tier=performer_tier, rates=rates, base_pct=base_pct)
     platform = _part(final_amount, rate)
     fees: tuple[Decimal, ...] = ()
     if LeadType(lead_type) == LeadType.professional_referral:

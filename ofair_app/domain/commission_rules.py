@@ -8,7 +8,8 @@ and holds on the day: more conditions win; among as many, the one whose period s
 then the newest. A default rule, naming nothing and holding always, answers every case, so
 there is always one.
 
-The rule's rate replaces the platform's settings for the lead type. The subscriber discount
+The rule's rate replaces the platform's settings for the lead type (the default rule has no
+rate of its own: it stands for those settings). The subscriber discount
 and the tier discount still apply, unless the rule itself names subscription or tier (then the
 rule's rate is already the rate for them)."""
 
@@ -29,7 +30,7 @@ RATE_RANGE = (Decimal("0"), Decimal("50"))
 @dataclass(frozen=True, slots=True)
 class Rule:
     id: uuid.UUID
-    rate_pct: Decimal
+    rate_pct: Decimal | None  # none: the platform's configured rate of the lead type
     lead_type: LeadType | None = None
     category_slug: str | None = None
     subcategory_slug: str | None = None
@@ -102,7 +103,8 @@ def check(rule: Rule) -> None:
     period that ends after it starts. Names every bad field at once."""
     fields: dict[str, str] = {}
     low, high = RATE_RANGE
-    if not rule.rate_pct.is_finite() or not low <= rule.rate_pct <= high \
+    if rule.rate_pct is None or not rule.rate_pct.is_finite() \
+            or not low <= rule.rate_pct <= high \
             or rule.rate_pct != rule.rate_pct.quantize(Decimal("0.01")):
         fields["rate_pct"] = "errors.rule.rate"
     if rule.subcategory_slug is not None and rule.category_slug is None:

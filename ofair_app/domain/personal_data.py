@@ -372,6 +372,13 @@ REGISTRY: tuple[Table, ...] = (
         legal_hold="the lead's history: who awarded, withdrew or cancelled",
         retention="with its lead"),
     Table(
+        "commission_rules",
+        {"created_by": L, "retired_by": L,
+         "note": Column(Category.free_text, erase=False, note="an admin's note on a rate")},
+        subject="created_by = :user_id OR retired_by = :user_id", erasure=Erasure.keep,
+        legal_hold="the terms every frozen split was priced at",
+        retention="for good (rules are retired, never deleted)"),
+    Table(
         "subscriptions",
         {"granted_by": L},
         subject="granted_by = :user_id", erasure=Erasure.keep, legal_hold=BOOKKEEPING,

@@ -2,6 +2,7 @@
 
 from ofair_app.models.auth import AuthToken, OtpCode
 from ofair_app.models.chat import ChatMessage, ChatPresence, ChatThread, PushSubscription
+from ofair_app.models.commission import CommissionRule, CommissionRuleCreate
 from ofair_app.models.consent import Consent
 from ofair_app.models.identity import Locale, User, UserRole
 from ofair_app.models.leads import (
@@ -114,6 +115,8 @@ __all__ = [
     "ClaimDecision",
     "ClaimStatus",
     "ClientAnswer",
+    "CommissionRule",
+    "CommissionRuleCreate",
     "Consent",
     "ConsumerLead",
     "ContactAccessLog",

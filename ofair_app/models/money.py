@@ -43,6 +43,8 @@ class Payment(SQLModel, table=True):
     platform_rate_pct: Decimal = Field(sa_column=Column(Numeric(5, 2), nullable=False))
     referrer_share_pct: Decimal = Field(default=Decimal("0"), sa_column=Column(
         Numeric(5, 2), nullable=False))
+    # the commission rule in force when the split was frozen (none: frozen before rules)
+    commission_rule_id: uuid.UUID | None = Field(default=None, foreign_key="commission_rules.id")
     refunded_amount: Decimal = Field(default=Decimal("0"), sa_column=_money())
     flagged: bool = False
     flag_reason: str = Field(default="", max_length=300)

@@ -32,6 +32,8 @@ class B2bCharge(SQLModel, table=True):
     final_amount: Decimal = Field(sa_column=_money())
     platform_commission: Decimal = Field(sa_column=_money())
     referrer_fee: Decimal = Field(sa_column=_money())
+    # the commission rule in force at close (none: closed before rules)
+    commission_rule_id: uuid.UUID | None = Field(default=None, foreign_key="commission_rules.id")
     closed_at: datetime
     month: date = Field(sa_column=Column(Date, nullable=False))
     transaction_id: int = Field(sa_column=Column(BigInteger, ForeignKey("ledger_transactions.id"),

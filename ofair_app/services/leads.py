@@ -9,6 +9,7 @@ performer and admins. Every time someone other than the owner is shown them, a
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import uuid
 from collections.abc import Collection, Sequence
@@ -195,12 +196,18 @@ def request_title(category_slug: str, locality_id: int | None, locale: str) -> s
 
 
 def split_at(amount: Decimal, lead_type: LeadType | str, *, shares: Sequence[Decimal] = (),
-             subscribed: bool = False, tier: str | None = None) -> commission.Split:
+             subscribed: bool = False, tier: str | None = None,
+             base_pct: Decimal | None = None, any_amount: bool = False) -> commission.Split:
     """What `amount` would pay each side (`shares`: the referrers', in the chain's order), at
-    the platform's configured rates for a performer of `tier` (performance tiers)."""
+    the platform's configured rates (or a commission rule's `base_pct`) for a performer of
+    `tier` (performance tiers). `any_amount`: no minimum job amount (what is left of a job
+    after a refund)."""
+    rates = commission.Rates.from_settings(get_settings())
+    if any_amount:
+        rates = dataclasses.replace(rates, min_job_amount=Decimal("0"))
     return commission.split(amount, lead_type, referrer_shares=shares,
                             performer_subscribed=subscribed, performer_tier=tier,
-                            rates=commission.Rates.from_settings(get_settings()))
+                            base_pct=base_pct, rates=rates)
 
 
 def owner_business(session: Session, lead: Lead) -> Professional | None:

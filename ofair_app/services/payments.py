@@ -67,6 +67,7 @@ from ofair_app.models import (
 from ofair_app.models._base import utcnow
 from ofair_app.observability import logs, metrics
 from ofair_app.services import (
+    commission,
     lead_actions,
     ledger,
     milestones,
@@ -75,8 +76,6 @@ from ofair_app.services import (
     referrals,
     reviews,
     settlement,
-    subscriptions,
-    tiers,
     users,
 )
 from ofair_app.services import leads as lead_service
@@ -154,11 +153,10 @@ def _prepare(session: Session, caller: Caller, proposal_id: uuid.UUID,
                        params={"status": str(lead.status)})
     performer = session.get(Professional, proposal.professional_id)
     chain = referrals.agreed_chain(session, lead)
-    parts = lead_service.split_at(
-        step_paid.amount if step_paid else proposal.price, lead.type,
-        shares=[link.share for link in chain],
-        subscribed=performer is not None and subscriptions.is_subscribed(performer),
-        tier=tiers.tier_of(session, proposal.professional_id))
+    priced = commission.price_job(session, lead,
+                                  step_paid.amount if step_paid else proposal.price,
+                                  shares=[link.share for link in chain], performer=performer)
+    parts = priced.split
     paid = [(link, fee) for link, fee in zip(chain, parts.referrer_fees, strict=True) if fee]
     payment = Payment(lead_id=lead.id, proposal_id=proposal.id, payer_user_id=caller.user_id,
                       milestone_id=milestone_id,
@@ -170,7 +168,8 @@ def _prepare(session: Session, caller: Caller, proposal_id: uuid.UUID,
                       referrer_fee=parts.referrer_fee,
                       professional_net_amount=parts.professional_net_amount,
                       platform_rate_pct=parts.platform_rate_pct,
-                      referrer_share_pct=sum((link.share for link, _ in paid), Decimal(0)))
+                      referrer_share_pct=sum((link.share for link, _ in paid), Decimal(0)),
+                      commission_rule_id=priced.rule.id)
     session.add(payment)
     session.flush()
     session.add_all(PaymentReferrer(payment_id=payment.id, position=position,

@@ -22,7 +22,8 @@ from sqlalchemy import tuple_, update
 from sqlmodel import Session, col, select
 
 from ofair_app.db.engine import Caller, trusted_step
-from ofair_app.domain import commission, identity
+from ofair_app.domain import commission as commission_rules
+from ofair_app.domain import identity
 from ofair_app.domain import leads as lead_rules
 from ofair_app.domain import proposals as rules
 from ofair_app.domain.cursor import CursorCodec
@@ -47,8 +48,8 @@ from ofair_app.models import (
     ReferralCreate,
 )
 from ofair_app.models._base import utcnow
+from ofair_app.services import commission, notifications, users
 from ofair_app.services import leads as lead_service
-from ofair_app.services import notifications, subscriptions, tiers, users
 from ofair_app.services import proposals as proposal_service
 from ofair_app.services.professionals import require_member
 from ofair_app.settings import get_settings
@@ -458,7 +459,7 @@ class ChainView:
 
     terms: ChainTerms
     names: dict[uuid.UUID, str]
-    split: commission.Split | None
+    split: commission_rules.Split | None
 
     @property
     def fees(self) -> tuple[Decimal | None, ...]:
@@ -483,10 +484,9 @@ def chain_view(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> Chain
     if terms.amount is not None and lead.type == LeadType.professional_referral:
         performer = businesses.get(terms.performer_id) if terms.performer_id else None
         try:
-            split = lead_service.split_at(
-                terms.amount, lead.type, shares=[link.share for link in terms.links],
-                subscribed=performer is not None and subscriptions.is_subscribed(performer),
-                tier=tiers.tier_of(session, performer.id) if performer is not None else None)
+            split = commission.price_job(session, lead, terms.amount,
+                                         shares=[link.share for link in terms.links],
+                                         performer=performer).split
         except InvalidInput:
             split = None
     return ChainView(terms=terms, names={b.id: b.business_name for b in businesses.values()},

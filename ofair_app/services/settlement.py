@@ -15,7 +15,6 @@ Rules and arithmetic live in `domain/settlement.py` and `domain/tax.py`.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import uuid
 from collections import defaultdict
@@ -29,7 +28,6 @@ from sqlmodel import Session, col, select
 from ofair_app.adapters import invoices as authority
 from ofair_app.db.engine import SYSTEM, Caller, trusted_step, unit_of_work
 from ofair_app.documents.pdf import shekels
-from ofair_app.domain import commission as commission_rules
 from ofair_app.domain import identity, tax
 from ofair_app.domain import leads as lead_rules
 from ofair_app.domain import milestones as milestone_rules
@@ -55,14 +53,13 @@ from ofair_app.models import (
 from ofair_app.models._base import utcnow
 from ofair_app.services import (
     audit,
+    commission,
     exports,
     lead_actions,
     ledger,
     notifications,
     referrals,
-    subscriptions,
     tax_documents,
-    tiers,
     users,
 )
 from ofair_app.services import leads as lead_service
@@ -141,10 +138,10 @@ def record_close(session: Session, caller: Caller, lead: Lead,
                        else None)
         share = (referrals.agreed_share(session, lead) or Decimal("0")) if referrer_id \
             else Decimal("0")
-        split = lead_service.split_at(
-            amount, lead.type, shares=(share,) if referrer_id else (),
-            subscribed=performer is not None and subscriptions.is_subscribed(performer),
-            tier=tiers.tier_of(session, lead.performer_professional_id))
+        priced = commission.price_job(session, lead, amount,
+                                      shares=(share,) if referrer_id else (),
+                                      performer=performer)
+        split = priced.split
         referrer_id = referrer_id if split.referrer_fee else None
         closed_at = lead.closed_at or utcnow()
         key = f"accrue:{lead.id}" if milestone is None else f"accrue:{lead.id}:{milestone.id}"
@@ -157,7 +154,8 @@ def record_close(session: Session, caller: Caller, lead: Lead,
             performer_professional_id=lead.performer_professional_id,
             referrer_professional_id=referrer_id, final_amount=split.final_amount,
             platform_commission=split.platform_commission, referrer_fee=split.referrer_fee,
-            closed_at=closed_at, month=rules.month_of(closed_at), transaction_id=tx_id)
+            commission_rule_id=priced.rule.id, closed_at=closed_at,
+            month=rules.month_of(closed_at), transaction_id=tx_id)
         session.add(charge)
         session.flush()
     return charge
@@ -233,11 +231,12 @@ def after_dispute(session: Session, caller: Caller, lead: Lead, *, dispute_id: u
             share = referrals.agreed_share(session, lead) or Decimal("0")
         performer = session.get(Professional, charge.performer_professional_id)
         assert amount is not None
-        split = lead_service.split_at(
-            amount, lead.type,
+        # the price changed; the rule frozen at close stays
+        split = commission.price_job(
+            session, lead, amount,
             shares=(share,) if charge.referrer_professional_id is not None else (),
-            subscribed=performer is not None and subscriptions.is_subscribed(performer),
-            tier=tiers.tier_of(session, charge.performer_professional_id, charge.closed_at))
+            performer=performer, at=charge.closed_at,
+            rule=commission.frozen_rule(session, charge.commission_rule_id)).split
         tx_id, _ = ledger.record(
             session, kind=TxKind.accrue, idempotency_key=f"accrue:{lead.id}:{dispute_id}",
             legs=rules.accrual_legs(split, performer_id=charge.performer_professional_id,
@@ -342,15 +341,11 @@ def _credited(session: Session, charge: B2bCharge, lead: Lead, given: Decimal,
         share = (referrals.agreed_share(session, lead) or Decimal("0")) \
             if charge.referrer_professional_id else Decimal("0")
         performer = session.get(Professional, charge.performer_professional_id)
-        split = commission_rules.split(
-            price, lead.type,
-            referrer_shares=(share,) if charge.referrer_professional_id else (),
-            performer_subscribed=performer is not None and subscriptions.is_subscribed(
-                performer, charge.closed_at),
-            performer_tier=tiers.tier_of(session, charge.performer_professional_id,
-                                         charge.closed_at),
-            rates=dataclasses.replace(commission_rules.Rates.from_settings(get_settings()),
-                                      min_job_amount=ZERO))
+        split = commission.price_job(
+            session, lead, price,
+            shares=(share,) if charge.referrer_professional_id else (),
+            performer=performer, at=charge.closed_at, any_amount=True,
+            rule=commission.frozen_rule(session, charge.commission_rule_id)).split
         return split.platform_commission, split.referrer_fee
 
     before, after = fees(charge.final_amount - given), fees(charge.final_amount - given - amount)

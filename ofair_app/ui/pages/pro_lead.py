@@ -22,14 +22,13 @@ from ofair_app.domain.leads import LeadStatus, LeadType, read_amount
 from ofair_app.domain.proposals import ProposalStatus
 from ofair_app.models import ProposalCreate, ReferralCreate
 from ofair_app.services import (
+    commission,
     leads,
     payments,
     professionals,
     proposals,
     referrals,
     settlement,
-    subscriptions,
-    tiers,
 )
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.chain import ChainMixin, chain_panel, pass_on_box
@@ -97,14 +96,22 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
         # stack to log that on every read, which the board profile showed on the event loop.
         return self.rx_router_page.params.get("lead_id", "")
 
-    def _split(self, lead, terms, subscribed: bool, tier: str) -> dict[str, str]:
-        amount, chain = terms
+    @staticmethod
+    def _priced(session, lead, mine):
+        """What the job would pay if the caller's business did it (a pro lead with a price),
+        at the rule in force; None otherwise."""
+        amount, chain = referrals.deal_terms(session, lead)
         if lead.type != LeadType.professional_referral or amount is None:
-            return {}
+            return None
         try:
-            parts = leads.split_at(amount, lead.type, shares=[link.share for link in chain],
-                                   subscribed=subscribed, tier=tier)
+            return commission.price_job(session, lead, amount,
+                                        shares=[link.share for link in chain],
+                                        performer=mine).split
         except AppError:
+            return None
+
+    def _split(self, parts) -> dict[str, str]:
+        if parts is None:
             return {}
         money = lambda amount: format.money(amount, self.locale)  # noqa: E731
         return {"platform": money(parts.platform_commission),
@@ -129,10 +136,9 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
             mine = professionals.get_professional(session=session, professional_id=my_business)
             files = (leads.list_attachments(session=session, caller=caller, lead_id=lead.id)
                      if view.client is not None else [])
-            return (business, mine, files, referrals.deal_terms(session, lead),
-                    tiers.tier_of(session, my_business))
+            return business, mine, files, self._priced(session, lead, mine)
 
-        business, mine, files, terms, my_tier = await self._as(caller, extra)
+        business, mine, files, parts = await self._as(caller, extra)
         category = reference.category(lead.category_slug)
         sub = reference.subcategory(lead.subcategory_slug) if lead.subcategory_slug else None
         locality = reference.locality(lead.locality_id) if lead.locality_id else None
@@ -173,7 +179,7 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
             self._show_client(view.client)
         self.attachments = [{"id": str(f.id), "name": f.filename,
                              "size": f"{max(1, f.size_bytes // 1024)} KB"} for f in files]
-        self.split = self._split(lead, terms, subscriptions.is_subscribed(mine), my_tier)
+        self.split = self._split(parts)
 
     async def _reload_changed_lead(self, caller) -> None:
         # "Offer sent, we'll tell you when the client chooses" is stale once the lead moved.
