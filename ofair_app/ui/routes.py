@@ -75,6 +75,7 @@ ADMIN_DISPUTES = "/admin/disputes"
 # Businesses' refund claims of unlocked clients that wait for an admin.
 ADMIN_UNLOCK_CLAIMS = "/admin/unlock-claims"
 ADMIN_FINANCE = "/admin/finance"
+ADMIN_COMMISSION = "/admin/commission-rules"
 ADMIN_AUDIT = "/admin/audit"
 ADMIN_USERS = "/admin/users"
 ADMIN_LEADS = "/admin/leads"

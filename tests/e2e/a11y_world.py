@@ -10,10 +10,12 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from jobs.runner import run_job
+from ofair_app import reference
 from ofair_app.adapters.psp.sandbox import SUCCESS_CARD, SandboxProvider
 from ofair_app.db.engine import ANONYMOUS, SYSTEM, unit_of_work
 from ofair_app.domain.leads import LeadVisibility
 from ofair_app.models import (
+    CommissionRuleCreate,
     ProposalCreate,
     ReferOn,
     ReferralCreate,
@@ -24,6 +26,7 @@ from ofair_app.models import (
 from ofair_app.services import (
     chat,
     check_ins,
+    commission,
     disputes,
     leads,
     milestones,
@@ -227,6 +230,10 @@ def make_world() -> World:
 
     invite(business, owner, phone=next_phone())  # waits on the team page
     run_job("update_tiers", as_of=datetime.now(UTC))  # the plan page's tier card has figures
+    with unit_of_work(caller_for(admin)) as session:  # a seasonal rule, to retire
+        commission.create(session=session, caller=caller_for(admin), data=CommissionRuleCreate(
+            rate_pct=Decimal("12"), category_slug=reference.categories()[0].slug,
+            valid_from=datetime.now(UTC).date() + timedelta(days=30), note="עונת הקיץ"))
 
     # b2b: last month's statement and tax invoice for the business (the invoices page)
     seed_statement(consumer, owner, colleague, colleague_business)

@@ -29,7 +29,7 @@ SHOT_PATHS = {"/", "/account", "/notifications", "{chat}", "/pro", "/pro/profile
               "/pro/leads/{direct_lead}", "/pro/leads/{unlocked_lead}",
               "/my/requests/{unlocked_lead}",
               "/admin/audit", "/pro/unlocks", "/admin/unlock-claims", "{unlock_check}",
-              "/pro/leads/{chain_lead}"}
+              "/pro/leads/{chain_lead}", "/admin/commission-rules"}
 AXE_JS = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
@@ -103,6 +103,8 @@ SWEEP: list[Visit] = [
     Visit("/admin/disputes", "admin", "/admin/disputes"),
     Visit("/admin/unlock-claims", "admin", "/admin/unlock-claims", dialogs=(".claim-refund",)),
     Visit("/admin/finance", "admin", "/admin/finance"),
+    Visit("/admin/commission-rules", "admin", "/admin/commission-rules",
+          dialogs=(".rule-retire",)),
     Visit("/admin/audit", "admin", "/admin/audit"),
     Visit("/admin/users", "admin", "/admin/users"),
     Visit("/admin/leads", "admin", "/admin/leads"),

@@ -10,6 +10,7 @@ from ofair_app.ui import routes
 from ofair_app.ui.pages.accessibility import AccessibilityState, accessibility_statement
 from ofair_app.ui.pages.account import AccountState, account
 from ofair_app.ui.pages.admin_audit import AdminAuditState, admin_audit
+from ofair_app.ui.pages.admin_commission import AdminCommissionState, admin_commission
 from ofair_app.ui.pages.admin_finance import AdminFinanceState, admin_finance
 from ofair_app.ui.pages.admin_home import AdminHomeState, DashboardState, admin_home
 from ofair_app.ui.pages.admin_leads import AdminLeadsState, admin_leads_page
@@ -141,6 +142,7 @@ def register(app: rx.App) -> None:
          AdminUnlockClaimsState.open)
     _add(app, admin_finance, routes.ADMIN_FINANCE, "התחשבנות וחשבוניות",
          AdminFinanceState.open)
+    _add(app, admin_commission, routes.ADMIN_COMMISSION, "כללי עמלה", AdminCommissionState.open)
     _add(app, admin_audit, routes.ADMIN_AUDIT, "יומן ביקורת", AdminAuditState.open)
     _add(app, admin_users_page, routes.ADMIN_USERS, "משתמשים", AdminUsersState.open)
     _add(app, admin_leads_page, routes.ADMIN_LEADS, "לידים", AdminLeadsState.open)

@@ -170,6 +170,9 @@ def admin_finance() -> rx.Component:
     return admin_shell(
         rx.vstack(
             page_title("ui.finance.title", "ui.finance.subtitle"),
+            rx.link(rx.icon("percent", size=14, aria_hidden="true"), t("ui.rules.link"),
+                    href=routes.ADMIN_COMMISSION, size="2", id="rules-link",
+                    style={"display": "inline-flex", "gap": "0.35rem", "align_items": "center"}),
             error_banner(state.error),
             notice_banner(state.notice),
             _section("ui.finance.statements", rx.vstack(
