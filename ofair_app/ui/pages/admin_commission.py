@@ -456,11 +456,13 @@ def admin_commission() -> rx.Component:
             _form(),
             rx.vstack(
                 rx.hstack(rx.heading(t("ui.rules.list"), as_="h2", size="4"), rx.spacer(),
-                          rx.el.label(rx.hstack(
-                              rx.switch(checked=s.show_retired, on_change=s.toggle_retired,
-                                        id="rules-retired"),
-                              rx.text(t("ui.rules.show_retired"), size="2"),
-                              spacing="2", align="center")),
+                          rx.button(rx.icon("archive", size=14, aria_hidden="true"),
+                                    t("ui.rules.show_retired"), type="button", size="2",
+                                    variant=rx.cond(s.show_retired, "solid", "soft"),
+                                    color_scheme="gray", min_height="44px",
+                                    aria_pressed=rx.cond(s.show_retired, "true", "false"),
+                                    on_click=s.toggle_retired(~s.show_retired),
+                                    id="rules-retired"),
                           width="100%", align="center", wrap="wrap"),
                 rx.vstack(rx.foreach(s.rules, _rule), spacing="0", width="100%"),
                 spacing="2", width="100%", style=theme.card_style(), id="rules"),
