@@ -20,6 +20,10 @@ Create Date: 2026-12-03
   with its share and its fee, frozen with the payment. Their fees sum to `payments.referrer_fee`
   (checked at commit); existing payments with a referrer get their one row. The businesses paid
   through a chain read the payment.
+- `b2b_charge_referrers`, `b2b_credit_referrers`: the same for a b2b job's charge (frozen at
+  close) and a credit note's referral part, each row also naming the statement that settled it;
+  existing charges and credits with a referrer get their one row. The businesses of a chain read
+  the charges and credits they are in.
 - `lead_events` takes `referral_passed_on`.
 """
 
@@ -286,9 +290,115 @@ def upgrade() -> None:
         CREATE POLICY payment_referrers_platform ON payment_referrers FOR ALL TO CURRENT_USER
             USING (true) WITH CHECK (true);
     """)
+    _b2b_referrers()
+
+
+def _b2b_referrers() -> None:
+    """A b2b charge's (and a credit note's) referrers, one row each, with the statement that
+    settled that referrer's part."""
+    for table, parent, fk in (("b2b_charge_referrers", "b2b_charges", "charge_id"),
+                              ("b2b_credit_referrers", "b2b_credits", "credit_id")):
+        op.create_table(
+            table,
+            sa.Column(fk, sa.Uuid(), sa.ForeignKey(f"{parent}.id", ondelete="CASCADE"),
+                      primary_key=True),
+            sa.Column("position", sa.SmallInteger(), primary_key=True),
+            sa.Column("professional_id", sa.Uuid(), sa.ForeignKey("professionals.id"),
+                      nullable=False),
+            sa.Column("share_pct", sa.Numeric(5, 2), nullable=False),
+            sa.Column("fee", MONEY, nullable=False),
+            sa.Column("statement_id", sa.Uuid(), sa.ForeignKey("settlement_statements.id")),
+            sa.CheckConstraint("position BETWEEN 1 AND 10 AND share_pct BETWEEN 0 AND 90"
+                               " AND fee >= 0", name=f"{table}_amounts"),
+            sa.UniqueConstraint(fk, "professional_id", name=f"{table}_once"),
+        )
+        op.create_index(f"{table}_business", table, ["professional_id"])
+        lead = "c" if parent == "b2b_charges" else "ch"
+        op.execute(f"""
+            INSERT INTO {table} ({fk}, position, professional_id, share_pct, fee, statement_id)
+            SELECT c.id, 1, c.referrer_professional_id,
+                   coalesce((SELECT r.commission_percentage FROM referrals r
+                             WHERE r.lead_id = {lead}.lead_id AND r.status = 'accepted'
+                             LIMIT 1),
+                            (SELECT l.referrer_share_percentage FROM leads l
+                             WHERE l.id = {lead}.lead_id), 0),
+                   c.referrer_fee, c.referrer_statement_id
+            FROM {parent} c
+            {'' if parent == 'b2b_charges' else 'JOIN b2b_charges ch ON ch.id = c.charge_id'}
+            WHERE c.referrer_fee > 0 AND c.referrer_professional_id IS NOT NULL;
+        """)
+    op.execute("""
+        -- Is one of the caller's businesses (as its owner) a referrer of this charge or credit?
+        CREATE FUNCTION app_refers_charge(cid uuid) RETURNS boolean
+            LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS
+        $$ SELECT EXISTS (SELECT 1 FROM b2b_charge_referrers r WHERE r.charge_id = cid
+                          AND app_owner_of(r.professional_id)) $$;
+        CREATE FUNCTION app_refers_credit(cid uuid) RETURNS boolean
+            LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS
+        $$ SELECT EXISTS (SELECT 1 FROM b2b_credit_referrers r WHERE r.credit_id = cid
+                          AND app_owner_of(r.professional_id)) $$;
+        -- Does the caller read the charge or credit itself (its own policy)? Then it reads all
+        -- of its chain's parts.
+        CREATE FUNCTION app_reads_charge(cid uuid) RETURNS boolean
+            LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS
+        $$ SELECT EXISTS (SELECT 1 FROM b2b_charges c WHERE c.id = cid
+                          AND (app_owner_of(c.performer_professional_id)
+                               OR app_owner_of(c.referrer_professional_id)))
+                  OR app_refers_charge(cid) $$;
+        CREATE FUNCTION app_reads_credit(cid uuid) RETURNS boolean
+            LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS
+        $$ SELECT EXISTS (SELECT 1 FROM b2b_credits c WHERE c.id = cid
+                          AND (app_owner_of(c.performer_professional_id)
+                               OR app_owner_of(c.referrer_professional_id)))
+                  OR app_refers_credit(cid) $$;
+        -- the functions above read these tables as their owner: it reads every row
+        CREATE POLICY b2b_charges_owner ON b2b_charges FOR ALL TO CURRENT_USER
+            USING (true) WITH CHECK (true);
+        CREATE POLICY b2b_credits_owner ON b2b_credits FOR ALL TO CURRENT_USER
+            USING (true) WITH CHECK (true);
+        DROP POLICY b2b_charges_read ON b2b_charges;
+        CREATE POLICY b2b_charges_read ON b2b_charges FOR SELECT
+            USING (app_is_trusted() OR app_owner_of(performer_professional_id)
+                   OR app_owner_of(referrer_professional_id) OR app_refers_charge(id));
+        DROP POLICY b2b_credits_read ON b2b_credits;
+        CREATE POLICY b2b_credits_read ON b2b_credits FOR SELECT
+            USING (app_is_trusted() OR app_owner_of(performer_professional_id)
+                   OR app_owner_of(referrer_professional_id) OR app_refers_credit(id));
+    """)
+    for table, fk, reads in (("b2b_charge_referrers", "charge_id", "app_reads_charge"),
+                             ("b2b_credit_referrers", "credit_id", "app_reads_credit")):
+        force_rls(op, table, quoted_app_role(op), "SELECT, INSERT, UPDATE")
+        op.execute(f"""
+            CREATE POLICY {table}_read ON {table} FOR SELECT
+                USING (app_is_trusted() OR app_owner_of(professional_id) OR {reads}({fk}));
+            CREATE POLICY {table}_platform ON {table} FOR ALL
+                USING (app_is_trusted()) WITH CHECK (app_is_trusted());
+            CREATE POLICY {table}_owner ON {table} FOR ALL TO CURRENT_USER
+                USING (true) WITH CHECK (true);
+        """)
 
 
 def downgrade() -> None:
+    op.execute("""
+        DROP POLICY b2b_charges_owner ON b2b_charges;
+        DROP POLICY b2b_credits_owner ON b2b_credits;
+        DROP POLICY b2b_charges_read ON b2b_charges;
+        CREATE POLICY b2b_charges_read ON b2b_charges FOR SELECT
+            USING (app_is_trusted() OR app_owner_of(performer_professional_id)
+                   OR app_owner_of(referrer_professional_id));
+        DROP POLICY b2b_credits_read ON b2b_credits;
+        CREATE POLICY b2b_credits_read ON b2b_credits FOR SELECT
+            USING (app_is_trusted() OR app_owner_of(performer_professional_id)
+                   OR app_owner_of(referrer_professional_id));
+    """)
+    op.drop_table("b2b_credit_referrers")
+    op.drop_table("b2b_charge_referrers")
+    op.execute("""
+        DROP FUNCTION app_refers_charge(uuid);
+        DROP FUNCTION app_refers_credit(uuid);
+        DROP FUNCTION app_reads_charge(uuid);
+        DROP FUNCTION app_reads_credit(uuid);
+    """)
     op.execute("""
         DROP POLICY payments_select ON payments;
         CREATE POLICY payments_select ON payments FOR SELECT

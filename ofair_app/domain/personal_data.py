@@ -523,6 +523,8 @@ NOT_PERSONAL: dict[str, str] = {
     "b2b_charges": "what a closed job owes in b2b mode: amounts between businesses",
     "professional_tiers": "a business's tier now: public, like its rating",
     "tier_evaluations": "a business's monthly figures (jobs, rating, response time, disputes)",
+    "b2b_charge_referrers": "the businesses a b2b job's referral chain credits, and their fees",
+    "b2b_credit_referrers": "each referrer's part of a credit note's referral fee",
     "payment_referrers": "the businesses a payment's referral chain pays, and their fees",
     "settlement_statements": "a business's month netted: amounts only",
     "chat_threads": "which business a lead's conversation is with: ids only (migration 0023)",

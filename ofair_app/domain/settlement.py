@@ -17,6 +17,7 @@ to the next month).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -76,24 +77,23 @@ def settleable(month: date, as_of: datetime) -> date:
     return month
 
 
-def accrual_legs(split: Split, *, performer_id: uuid.UUID,
-                 referrer_id: uuid.UUID | None) -> list[Leg]:
+Referrers = Sequence[tuple[uuid.UUID, Decimal]]  # each referrer of a chain and its fee
+
+
+def accrual_legs(split: Split, *, performer_id: uuid.UUID, referrers: Referrers) -> list[Leg]:
     """The ledger legs of a closed b2b job: the performer owes the commission and the referral
-    fee; the platform earns the commission; the referrer is owed the fee."""
-    return charge_legs(split.platform_commission, split.referrer_fee,
-                       performer_id=performer_id, referrer_id=referrer_id)
+    fees; the platform earns the commission; each referrer of the chain is owed its fee."""
+    return charge_legs(split.platform_commission, referrers, performer_id=performer_id)
 
 
-def charge_legs(commission: Decimal, referrer_fee: Decimal, *, performer_id: uuid.UUID,
-                referrer_id: uuid.UUID | None) -> list[Leg]:
+def charge_legs(commission: Decimal, referrers: Referrers, *,
+                performer_id: uuid.UUID) -> list[Leg]:
     """`accrual_legs` from a charge's frozen amounts (to take one back, `reversal_legs`)."""
-    legs = [Leg(Purpose.pro_settlement, commission + referrer_fee, performer_id),
-            Leg(Purpose.platform_revenue, -commission)]
-    if referrer_fee:
-        if referrer_id is None:
-            raise ValueError("a referral fee needs a referrer")
-        legs.append(Leg(Purpose.pro_settlement, -referrer_fee, referrer_id))
-    return legs
+    fees = sum((fee for _, fee in referrers), Decimal("0"))
+    return [Leg(Purpose.pro_settlement, commission + fees, performer_id),
+            Leg(Purpose.platform_revenue, -commission),
+            *(Leg(Purpose.pro_settlement, -fee, referrer_id)
+              for referrer_id, fee in referrers)]
 
 
 def reversal_legs(legs: list[Leg]) -> list[Leg]:
@@ -181,15 +181,12 @@ def overdue(status: str, autopay_attempts: int, next_attempt_at: datetime | None
             and next_attempt_at is None)
 
 
-def credit_note_legs(commission: Decimal, vat: Decimal, referrer_fee: Decimal, *,
-                     performer_id: uuid.UUID, referrer_id: uuid.UUID | None) -> list[Leg]:
+def credit_note_legs(commission: Decimal, vat: Decimal, referrers: Referrers, *,
+                     performer_id: uuid.UUID) -> list[Leg]:
     """An invoiced job lowered or refunded: the performer is owed back the fee, its VAT and the
-    referral fee; the platform gives back the fee and the VAT; the referrer gives back its
-    fee."""
-    legs = [Leg(Purpose.pro_settlement, -(commission + vat + referrer_fee), performer_id),
-            Leg(Purpose.platform_revenue, commission), Leg(Purpose.vat_payable, vat)]
-    if referrer_fee:
-        if referrer_id is None:
-            raise ValueError("a referral fee needs a referrer")
-        legs.append(Leg(Purpose.pro_settlement, referrer_fee, referrer_id))
-    return legs
+    referral fees; the platform gives back the fee and the VAT; each referrer gives back its
+    part of the fee."""
+    fees = sum((fee for _, fee in referrers), Decimal("0"))
+    return [Leg(Purpose.pro_settlement, -(commission + vat + fees), performer_id),
+            Leg(Purpose.platform_revenue, commission), Leg(Purpose.vat_payable, vat),
+            *(Leg(Purpose.pro_settlement, fee, referrer_id) for referrer_id, fee in referrers)]

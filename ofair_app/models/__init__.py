@@ -71,7 +71,9 @@ from ofair_app.models.reviews import Review, ReviewRequest
 from ofair_app.models.settlement import (
     AutopayAttempt,
     B2bCharge,
+    B2bChargeReferrer,
     B2bCredit,
+    B2bCreditReferrer,
     SettlementStatement,
     TaxDocument,
 )
@@ -103,7 +105,9 @@ __all__ = [
     "AuthToken",
     "AutopayAttempt",
     "B2bCharge",
+    "B2bChargeReferrer",
     "B2bCredit",
+    "B2bCreditReferrer",
     "CategoryRow",
     "Certificate",
     "CertificateStatus",

@@ -148,3 +148,30 @@ class TaxDocument(SQLModel, table=True):
     pdf_key: str | None = Field(default=None, max_length=200)
     issued_at: datetime | None = None
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+
+class B2bChargeReferrer(SQLModel, table=True):
+    """One referrer of a b2b charge's chain (the lead's owner first): its share and the fee it
+    is owed, frozen at close, and the statement that settled that fee."""
+
+    __tablename__ = "b2b_charge_referrers"
+
+    charge_id: uuid.UUID = Field(foreign_key="b2b_charges.id", primary_key=True)
+    position: int = Field(primary_key=True)
+    professional_id: uuid.UUID = Field(foreign_key="professionals.id")
+    share_pct: Decimal = Field(sa_column=Column(Numeric(5, 2), nullable=False))
+    fee: Decimal = Field(sa_column=_money())
+    statement_id: uuid.UUID | None = Field(default=None, foreign_key="settlement_statements.id")
+
+
+class B2bCreditReferrer(SQLModel, table=True):
+    """One referrer's part of a credit note's referral fee: what it gives back."""
+
+    __tablename__ = "b2b_credit_referrers"
+
+    credit_id: uuid.UUID = Field(foreign_key="b2b_credits.id", primary_key=True)
+    position: int = Field(primary_key=True)
+    professional_id: uuid.UUID = Field(foreign_key="professionals.id")
+    share_pct: Decimal = Field(sa_column=Column(Numeric(5, 2), nullable=False))
+    fee: Decimal = Field(sa_column=_money())
+    statement_id: uuid.UUID | None = Field(default=None, foreign_key="settlement_statements.id")

@@ -146,8 +146,6 @@ def refer_on(*, session: Session, caller: Caller, referral_id: uuid.UUID,
     colleague declines or lets it expire, the lead may be passed on again."""
     referral = _find(session, caller, referral_id, Party.receiver)
     settings = get_settings()
-    if settings.settlement_mode == "b2b":
-        raise Conflict("errors.referral.chain_b2b", code="chain_not_in_b2b")
     lead = lead_service.find_lead(session, referral.lead_id)
     # The lead's lock orders this against an award (which expires pending offers): a business
     # that passed its offer on may no longer lock the lead itself, so the platform takes it.
@@ -504,10 +502,9 @@ class Passable:
 def passable(session: Session, caller: Caller, lead: Lead) -> Passable | None:
     """The offer of `lead` the caller's business may pass on now, as `refer_on` would accept
     it: one it holds (pending, not expired) or passed on before whose colleague declined or let
-    it expire; the lead open and shown; room left in the chain; escrow mode."""
+    it expire; the lead open and shown; room left in the chain."""
     settings = get_settings()
-    if settings.settlement_mode == "b2b" or lead.status != LeadStatus.active \
-            or lead.hidden_at is not None:
+    if lead.status != LeadStatus.active or lead.hidden_at is not None:
         return None
     held = session.exec(select(Referral).where(
         Referral.lead_id == lead.id,

@@ -34,13 +34,15 @@ from ofair_app.domain import milestones as milestone_rules
 from ofair_app.domain import settlement as rules
 from ofair_app.domain.errors import Conflict, Forbidden, NotFound
 from ofair_app.domain.lead_actions import LeadAction
-from ofair_app.domain.leads import Event, LeadType
+from ofair_app.domain.leads import Event
 from ofair_app.domain.ledger import ZERO, Purpose, TxKind
 from ofair_app.domain.proposals import ProposalStatus
 from ofair_app.i18n import money
 from ofair_app.models import (
     B2bCharge,
+    B2bChargeReferrer,
     B2bCredit,
+    B2bCreditReferrer,
     Lead,
     MemberRole,
     Milestone,
@@ -132,23 +134,21 @@ def record_close(session: Session, caller: Caller, lead: Lead,
         if amount is None:  # started before b2b mode was on: the accepted price
             amount = session.exec(select(Proposal.price).where(
                 Proposal.lead_id == lead.id, Proposal.status == ProposalStatus.accepted)).one()
-        referrer_id = (lead.owner_professional_id
-                       if lead.type == LeadType.professional_referral
-                       and lead.owner_professional_id != lead.performer_professional_id
-                       else None)
-        share = (referrals.agreed_share(session, lead) or Decimal("0")) if referrer_id \
-            else Decimal("0")
+        chain = referrals.agreed_chain(session, lead)
         priced = commission.price_job(session, lead, amount,
-                                      shares=(share,) if referrer_id else (),
+                                      shares=[link.share for link in chain],
                                       performer=performer)
         split = priced.split
-        referrer_id = referrer_id if split.referrer_fee else None
+        paid = [(link, fee) for link, fee in zip(chain, split.referrer_fees, strict=True)
+                if fee]
+        referrer_id = paid[0][0].professional_id if paid else None
         closed_at = lead.closed_at or utcnow()
         key = f"accrue:{lead.id}" if milestone is None else f"accrue:{lead.id}:{milestone.id}"
         tx_id, _ = ledger.record(
             session, kind=TxKind.accrue, idempotency_key=key,
             legs=rules.accrual_legs(split, performer_id=lead.performer_professional_id,
-                                    referrer_id=referrer_id))
+                                    referrers=[(link.professional_id, fee)
+                                               for link, fee in paid]))
         charge = B2bCharge(
             lead_id=lead.id, milestone_id=milestone.id if milestone is not None else None,
             performer_professional_id=lead.performer_professional_id,
@@ -158,7 +158,19 @@ def record_close(session: Session, caller: Caller, lead: Lead,
             month=rules.month_of(closed_at), transaction_id=tx_id)
         session.add(charge)
         session.flush()
+        session.add_all(B2bChargeReferrer(charge_id=charge.id, position=position,
+                                          professional_id=link.professional_id,
+                                          share_pct=link.share, fee=fee)
+                        for position, (link, fee) in enumerate(paid, start=1))
+        session.flush()
     return charge
+
+
+def charge_referrers(session: Session, charge_id: uuid.UUID) -> list[B2bChargeReferrer]:
+    """The charge's referrers in the chain's order (read as the platform or a party)."""
+    return list(session.exec(select(B2bChargeReferrer).where(
+        B2bChargeReferrer.charge_id == charge_id).order_by(
+        col(B2bChargeReferrer.position))).all())
 
 
 # --- disputes before settlement ------------------------------------------------------------
@@ -215,32 +227,33 @@ def after_dispute(session: Session, caller: Caller, lead: Lead, *, dispute_id: u
             session.add(charge)
             session.flush()
             return
+        referrers = charge_referrers(session, charge.id)
         ledger.record(session, kind=TxKind.accrue_reversal,
                       idempotency_key=f"accrue_reversal:{charge.transaction_id}",
                       legs=rules.reversal_legs(rules.charge_legs(
-                          charge.platform_commission, charge.referrer_fee,
-                          performer_id=charge.performer_professional_id,
-                          referrer_id=charge.referrer_professional_id)))
+                          charge.platform_commission,
+                          [(r.professional_id, r.fee) for r in referrers],
+                          performer_id=charge.performer_professional_id)))
         if cancelled:
             charge.status = rules.ChargeStatus.reversed
             session.add(charge)
             session.flush()
             return
-        share = Decimal("0")
-        if charge.referrer_professional_id is not None:
-            share = referrals.agreed_share(session, lead) or Decimal("0")
         performer = session.get(Professional, charge.performer_professional_id)
         assert amount is not None
-        # the price changed; the rule frozen at close stays
+        # the price changed; the chain's shares and the rule frozen at close stay
         split = commission.price_job(
-            session, lead, amount,
-            shares=(share,) if charge.referrer_professional_id is not None else (),
+            session, lead, amount, shares=[r.share_pct for r in referrers],
             performer=performer, at=charge.closed_at,
             rule=commission.frozen_rule(session, charge.commission_rule_id)).split
+        for referrer, fee in zip(referrers, split.referrer_fees, strict=True):
+            referrer.fee = fee
+            session.add(referrer)
         tx_id, _ = ledger.record(
             session, kind=TxKind.accrue, idempotency_key=f"accrue:{lead.id}:{dispute_id}",
             legs=rules.accrual_legs(split, performer_id=charge.performer_professional_id,
-                                    referrer_id=charge.referrer_professional_id))
+                                    referrers=[(r.professional_id, r.fee)
+                                               for r in referrers]))
         charge.final_amount, charge.platform_commission = (split.final_amount,
                                                            split.platform_commission)
         charge.referrer_fee, charge.transaction_id = split.referrer_fee, tx_id
@@ -286,12 +299,13 @@ def credit_job(*, caller: Caller, lead_id: uuid.UUID, refund: object = None,
             refund, field="refund_amount", minimum=Decimal("0.01"), maximum=left)
         lead = session.get(Lead, lead_id)
         assert lead is not None
-        commission, fee = _credited(session, charge, lead, given, amount)
-        vat = tax.vat_on(commission, invoice.vat_rate)
+        fee_back, referrers = _credited(session, charge, lead, given, amount)
+        fee = sum((part for _, part in referrers), ZERO)
+        vat = tax.vat_on(fee_back, invoice.vat_rate)
         kind = tax.DocumentType.credit_note
         number = tax_documents.next_number(session, kind)
         title = lead.title[:80]
-        lines = [{"kind": "fee", "lead_id": str(lead_id), "amount": str(commission),
+        lines = [{"kind": "fee", "lead_id": str(lead_id), "amount": str(fee_back),
                   "description": f"זיכוי עמלת פלטפורמה: {title} (החזר ללקוח "
                                  f"{shekels(amount)}, לחשבונית {invoice.number})"}]
         if fee:
@@ -302,24 +316,30 @@ def credit_job(*, caller: Caller, lead_id: uuid.UUID, refund: object = None,
             document_type=int(kind), number=number, status="issued",
             document_date=tax.israel_date(utcnow()), customer_name=invoice.customer_name,
             customer_number=invoice.customer_number, customer_address=invoice.customer_address,
-            customer_is_dealer=invoice.customer_is_dealer, lines=lines, before_vat=commission,
-            vat_rate=invoice.vat_rate, vat=vat, outside_vat=fee, total=commission + vat + fee,
+            customer_is_dealer=invoice.customer_is_dealer, lines=lines, before_vat=fee_back,
+            vat_rate=invoice.vat_rate, vat=vat, outside_vat=fee, total=fee_back + vat + fee,
             issued_at=utcnow())
         session.add(document)
         session.flush()
         tx_id, _ = ledger.record(
             session, kind=TxKind.credit_note, idempotency_key=f"credit_note:{document.id}",
             created_by=caller.user_id, note=note,
-            legs=rules.credit_note_legs(commission, vat, fee,
-                                        performer_id=charge.performer_professional_id,
-                                        referrer_id=charge.referrer_professional_id))
-        session.add(B2bCredit(
+            legs=rules.credit_note_legs(fee_back, vat,
+                                        [(r.professional_id, part) for r, part in referrers],
+                                        performer_id=charge.performer_professional_id))
+        credit = B2bCredit(
             charge_id=charge.id, document_id=document.id,
             performer_professional_id=charge.performer_professional_id,
             referrer_professional_id=charge.referrer_professional_id if fee else None,
-            refund=amount, commission=commission, vat=vat, referrer_fee=fee,
+            refund=amount, commission=fee_back, vat=vat, referrer_fee=fee,
             month=rules.month_of(utcnow()), transaction_id=tx_id, reason=note,
-            created_by=caller.user_id))
+            created_by=caller.user_id)
+        session.add(credit)
+        session.flush()
+        session.add_all(B2bCreditReferrer(credit_id=credit.id, position=r.position,
+                                          professional_id=r.professional_id,
+                                          share_pct=r.share_pct, fee=part)
+                        for r, part in referrers if part)
         audit.change(session=session, caller=caller, action="settlement.credit_note",
                      subject_type="lead", subject_id=lead_id,
                      before={"refunded": str(given)}, after={"refunded": str(given + amount)},
@@ -329,27 +349,28 @@ def credit_job(*, caller: Caller, lead_id: uuid.UUID, refund: object = None,
 
 
 def _credited(session: Session, charge: B2bCharge, lead: Lead, given: Decimal,
-              amount: Decimal) -> tuple[Decimal, Decimal]:
-    """(platform fee, referral fee) to give back when `amount` more of the job's price is
-    refunded, `given` having been refunded before: the fees at the price before, less the fees
-    at the price after (none at all once nothing is left)."""
-    def fees(price: Decimal) -> tuple[Decimal, Decimal]:
+              amount: Decimal) -> tuple[Decimal, list[tuple[B2bChargeReferrer, Decimal]]]:
+    """(platform fee, each referrer's fee) to give back when `amount` more of the job's price
+    is refunded, `given` having been refunded before: the fees at the price before, less the
+    fees at the price after (none at all once nothing is left), at the chain's frozen shares
+    and the rule frozen at close."""
+    referrers = charge_referrers(session, charge.id)
+    performer = session.get(Professional, charge.performer_professional_id)
+
+    def fees(price: Decimal) -> tuple[Decimal, tuple[Decimal, ...]]:
         if price <= 0:
-            return ZERO, ZERO
+            return ZERO, (ZERO,) * len(referrers)
         if price == charge.final_amount:
-            return charge.platform_commission, charge.referrer_fee
-        share = (referrals.agreed_share(session, lead) or Decimal("0")) \
-            if charge.referrer_professional_id else Decimal("0")
-        performer = session.get(Professional, charge.performer_professional_id)
+            return charge.platform_commission, tuple(r.fee for r in referrers)
         split = commission.price_job(
-            session, lead, price,
-            shares=(share,) if charge.referrer_professional_id else (),
+            session, lead, price, shares=[r.share_pct for r in referrers],
             performer=performer, at=charge.closed_at, any_amount=True,
             rule=commission.frozen_rule(session, charge.commission_rule_id)).split
-        return split.platform_commission, split.referrer_fee
+        return split.platform_commission, split.referrer_fees
 
     before, after = fees(charge.final_amount - given), fees(charge.final_amount - given - amount)
-    return before[0] - after[0], before[1] - after[1]
+    return before[0] - after[0], [(r, b - a) for r, b, a in zip(referrers, before[1], after[1],
+                                                                  strict=True)]
 
 
 # --- the month's settlement ------------------------------------------------------------------
@@ -358,26 +379,46 @@ def _credited(session: Session, charge: B2bCharge, lead: Lead, given: Decimal,
 # yet, locked: a run at the same time waits for these rows, then finds them settled (and a
 # later run finds the statements) and takes nothing. `_SETTLE` marks them once the statements
 # exist, in one write per row.
-_UNSETTLED = """
+def _unsettled(referrers: str, fk: str) -> str:
+    return f"""
     WHERE c.status = 'open' AND c.month <= :month
       AND NOT EXISTS (SELECT 1 FROM settlement_statements s
                       WHERE s.month = :month
-                        AND s.professional_id IN (c.performer_professional_id,
-                                                  c.referrer_professional_id))
+                        AND (s.professional_id = c.performer_professional_id
+                             OR s.professional_id IN (SELECT r.professional_id
+                                                      FROM {referrers} r
+                                                      WHERE r.{fk} = c.id)))
     FOR UPDATE OF c
-"""
+"""  # noqa: S608 - the table names are ours
+
+
+def _chain(referrers: str, fk: str) -> str:
+    """Each referrer of the row's chain and its fee, in order."""
+    return f"""
+           (SELECT array_agg(r.professional_id ORDER BY r.position) FROM {referrers} r
+            WHERE r.{fk} = c.id) AS chain_ids,
+           (SELECT array_agg(r.fee ORDER BY r.position) FROM {referrers} r
+            WHERE r.{fk} = c.id) AS chain_fees"""  # noqa: S608 - the table names are ours
+
+
 _CLAIM = text("""
     SELECT c.id, c.lead_id, c.performer_professional_id, c.referrer_professional_id,
-           c.final_amount, c.platform_commission, c.referrer_fee, l.title
+           c.final_amount, c.platform_commission, c.referrer_fee, l.title,""" + _chain(  # noqa: S608
+    "b2b_charge_referrers", "charge_id") + """
     FROM b2b_charges c JOIN leads l ON l.id = c.lead_id
-""" + _UNSETTLED)  # noqa: S608 - constant SQL of this module
+""" + _unsettled("b2b_charge_referrers", "charge_id"))
 
 # Credit notes of invoiced jobs since the businesses' last statements, claimed the same way.
 _CLAIM_CREDITS = text("""
     SELECT c.id, c.performer_professional_id, c.referrer_professional_id, c.commission, c.vat,
-           c.referrer_fee
+           c.referrer_fee,""" + _chain("b2b_credit_referrers", "credit_id") + """
     FROM b2b_credits c
-""" + _UNSETTLED)  # noqa: S608 - constant SQL of this module
+""" + _unsettled("b2b_credit_referrers", "credit_id"))  # noqa: S608 - constant SQL of this module
+
+
+def _referrers_of(row) -> list[tuple[uuid.UUID, Decimal]]:
+    """A claimed row's chain: each referrer and its fee."""
+    return list(zip(row.chain_ids or (), row.chain_fees or (), strict=True))
 
 # A credit carried from an earlier month: the business's latest statement, if it is a credit.
 _CARRIED = text("""
@@ -413,6 +454,14 @@ _SETTLE = {table: text(f"""
                 CAST(:referrers AS uuid[])) AS took(id, performer, referrer)
     WHERE c.id = took.id
 """) for table in ("b2b_charges", "b2b_credits")}  # noqa: S608 - the table names are ours
+# ... and each referrer's part of them with the referrer's statement.
+_SETTLE_REFERRERS = {table: text(f"""
+    UPDATE {referrers} r SET statement_id = took.statement
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:businesses AS uuid[]),
+                CAST(:statements AS uuid[])) AS took(id, business, statement)
+    WHERE r.{fk} = took.id AND r.professional_id = took.business
+""") for table, referrers, fk in (("b2b_charges", "b2b_charge_referrers", "charge_id"),  # noqa: S608
+                                  ("b2b_credits", "b2b_credit_referrers", "credit_id"))}
 
 
 def _settle(session: Session, table: str, claimed,
@@ -423,6 +472,12 @@ def _settle(session: Session, table: str, claimed,
         "ids": [row.id for row in claimed],
         "performers": [statements[row.performer_professional_id] for row in claimed],
         "referrers": [statements.get(row.referrer_professional_id) for row in claimed]})
+    parts = [(row.id, business) for row in claimed for business, _ in _referrers_of(row)]
+    if parts:
+        session.execute(_SETTLE_REFERRERS[table], {
+            "ids": [row_id for row_id, _ in parts],
+            "businesses": [business for _, business in parts],
+            "statements": [statements[business] for _, business in parts]})
 
 
 _MARK_CARRIED = text("""
@@ -466,11 +521,10 @@ def _lines_by_business(claimed) -> dict[uuid.UUID, list[rules.ChargeLine]]:
             charge_id=row.id, lead_id=row.lead_id, final_amount=row.final_amount,
             fee=row.platform_commission, referral_owed=row.referrer_fee,
             referral_earned=ZERO, title=row.title))
-        if row.referrer_professional_id is not None:
-            lines[row.referrer_professional_id].append(rules.ChargeLine(
+        for referrer_id, fee in _referrers_of(row):
+            lines[referrer_id].append(rules.ChargeLine(
                 charge_id=row.id, lead_id=row.lead_id, final_amount=row.final_amount,
-                fee=ZERO, referral_owed=ZERO, referral_earned=row.referrer_fee,
-                title=row.title))
+                fee=ZERO, referral_owed=ZERO, referral_earned=fee, title=row.title))
     return lines
 
 
@@ -502,8 +556,8 @@ def settle_month(*, session: Session, month: date, as_of: datetime) -> Settlemen
     credits: dict[uuid.UUID, Decimal] = defaultdict(lambda: ZERO)
     for row in credited:
         credits[row.performer_professional_id] -= row.commission + row.vat + row.referrer_fee
-        if row.referrer_professional_id is not None:
-            credits[row.referrer_professional_id] += row.referrer_fee
+        for referrer_id, fee in _referrers_of(row):
+            credits[referrer_id] += fee
     businesses = list(dict.fromkeys([*lines, *credits]))
     if not businesses:
         return SettlementRun(month=month, charges=0, statements=0, invoices=0, held=0, vat=ZERO)
@@ -765,20 +819,23 @@ def statement_lines(*, session: Session, caller: Caller,
         raise NotFound("errors.settlement.no_statement", code="no_statement")
     _require_owner_or_admin(session, caller, statement.professional_id)
     with trusted_step(session, caller):  # the lead's title, for the statement's own jobs
-        found = session.exec(select(B2bCharge, Lead.title)
-                             .join(Lead, col(Lead.id) == B2bCharge.lead_id)
-                             .where((B2bCharge.performer_statement_id == statement.id)
-                                    | (B2bCharge.referrer_statement_id == statement.id))
-                             .order_by(col(B2bCharge.closed_at))).all()
-    lines = []
-    for charge, title in found:
-        performs = charge.performer_statement_id == statement.id
-        lines.append(StatementLine(
-            lead_id=charge.lead_id, title=title, closed_at=charge.closed_at,
-            final_amount=charge.final_amount, role="performer" if performs else "referrer",
-            fee=charge.platform_commission if performs else ZERO,
-            referral_fee=charge.referrer_fee))
-    return lines
+        performed = session.exec(select(B2bCharge, Lead.title)
+                                 .join(Lead, col(Lead.id) == B2bCharge.lead_id)
+                                 .where(B2bCharge.performer_statement_id == statement.id)).all()
+        referred = session.exec(
+            select(B2bCharge, Lead.title, B2bChargeReferrer.fee)
+            .join(Lead, col(Lead.id) == B2bCharge.lead_id)
+            .join(B2bChargeReferrer, col(B2bChargeReferrer.charge_id) == B2bCharge.id)
+            .where(B2bChargeReferrer.statement_id == statement.id)).all()
+    lines = [StatementLine(lead_id=charge.lead_id, title=title, closed_at=charge.closed_at,
+                           final_amount=charge.final_amount, role="performer",
+                           fee=charge.platform_commission, referral_fee=charge.referrer_fee)
+             for charge, title in performed]
+    lines += [StatementLine(lead_id=charge.lead_id, title=title, closed_at=charge.closed_at,
+                            final_amount=charge.final_amount, role="referrer", fee=ZERO,
+                            referral_fee=fee)  # its own part of the chain's fees
+              for charge, title, fee in referred]
+    return sorted(lines, key=lambda line: line.closed_at)
 
 
 

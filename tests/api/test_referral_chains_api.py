@@ -16,11 +16,13 @@ from sqlalchemy import text
 from jobs.runner import run_job
 from ofair_app.db.engine import ANONYMOUS, unit_of_work
 from ofair_app.domain.ledger import Purpose
-from ofair_app.models import User
+from ofair_app.models import User, UserRole
 from ofair_app.models._base import utcnow
 from tests.api.money import D, balances, initiate, ledger_total, pay, platform, sql
 from tests.api.test_leads_api import API, auth, post_lead, pro_body
+from tests.b2b import settle
 from tests.factories import caller_for, make_professional, make_user
+from tests.standin import configured
 
 
 @pytest.fixture
@@ -204,20 +206,62 @@ async def test_a_chain_is_at_most_four_referrers_long(client, chain_people, db) 
     assert sixth_owner
 
 
-async def test_b2b_mode_refuses_a_chain_until_its_statements_carry_one(
-        client, chain_people, monkeypatch) -> None:
-    (pro_a, owner_a), (pro_b, owner_b), (pro_c, _) = (chain_people[k] for k in "abc")
-    lead = await post_lead(client, owner_a, pro_body(pro_a.id, visibility="private"))
-    to_b = await offer_to(client, owner_a, lead["id"], pro_b.id)
-    monkeypatch.setenv("SETTLEMENT_MODE", "b2b")
-    from ofair_app.settings import get_settings
-    get_settings.cache_clear()
-    try:
-        refused = await refer_on(client, owner_b, to_b["id"], pro_c.id, "5")
-    finally:
-        monkeypatch.delenv("SETTLEMENT_MODE")
-        get_settings.cache_clear()
-    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "chain_not_in_b2b")
+async def test_in_b2b_mode_each_referrer_is_credited_on_its_own_statement(
+        client, chain_people, chain, monkeypatch) -> None:
+    """The same chain in b2b mode: the performer starts, finishes and the owner confirms; the
+    month's statements credit each referrer its fee, the performer owes them all and the
+    platform's fee; a referrer's statement lists its own part; a credit note takes each part
+    back."""
+    lead, _, _, to_d = chain
+    (pro_a, owner_a), (pro_b, owner_b), (pro_c, _), (pro_d, owner_d) = (
+        chain_people[k] for k in "abcd")
+    with configured(monkeypatch, {"SETTLEMENT_MODE": "b2b"}):
+        assert (await client.post(f"{API}/referrals/{to_d['id']}/accept",
+                                  headers=auth(owner_d))).status_code == 200
+        for path, user in (("start", owner_d), ("complete", owner_d),
+                           ("confirm-completion", owner_a)):
+            answer = await client.post(f"{API}/leads/{lead['id']}/{path}", headers=auth(user))
+            assert answer.status_code == 200, (path, answer.text)
+        assert sql("SELECT position, professional_id, fee::text FROM b2b_charge_referrers"
+                   " ORDER BY position") == [(1, pro_a.id, "600.00"), (2, pro_b.id, "300.00"),
+                                             (3, pro_c.id, "150.00")]
+        settle()
+        figures = dict((row[0], row[1:]) for row in sql(
+            "SELECT professional_id, fees::text, referral_owed::text, referral_earned::text"
+            " FROM settlement_statements"))
+        assert figures[pro_d.id] == ("150.00", "1050.00", "0.00")
+        assert [figures[p.id][2] for p in (pro_a, pro_b, pro_c)] == [
+            "600.00", "300.00", "150.00"]
+        [statement] = (await client.get(f"{API}/statements/{pro_b.id}",
+                                        headers=auth(owner_b))).json()["items"]
+        assert (statement["amount_due"], statement["status"]) == ("-300.00", "credit")
+        lines = (await client.get(f"{API}/statements/{statement['id']}/lines",
+                                  headers=auth(owner_b))).json()["items"]
+        assert [(line["role"], line["referral_fee"]) for line in lines] == [
+            ("referrer", "300.00")]
+        # the client got half back after the invoice: each referrer gives back half its fee
+        admin = make_user(role=UserRole.admin, name="נועה")
+        note = await client.post(f"{API}/admin/leads/{lead['id']}/credit-note",
+                                 json={"refund_amount": "1500", "reason": "החזר חלקי ללקוח"},
+                                 headers=auth(admin))
+        assert note.status_code == 201, note.text
+        assert sql("SELECT professional_id, fee::text FROM b2b_credit_referrers"
+                   " ORDER BY position") == [(pro_a.id, "300.00"), (pro_b.id, "150.00"),
+                                             (pro_c.id, "75.00")]
+    assert ledger_total() == 0
+    # row-level security: B (in the chain) reads the charge and the chain's parts; another
+    # business, another user and anonymous callers read none
+    with unit_of_work(caller_for(owner_b)) as session:
+        assert session.execute(text("SELECT count(*) FROM b2b_charges")).scalar() == 1
+        assert session.execute(text("SELECT count(*) FROM b2b_charge_referrers")).scalar() == 3
+    for caller in (caller_for(chain_people["e"][1]), caller_for(make_user(name="זר")),
+                   ANONYMOUS):
+        with unit_of_work(caller) as session:
+            for table in ("b2b_charges", "b2b_charge_referrers", "b2b_credits",
+                          "b2b_credit_referrers"):
+                assert session.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 0
+            assert session.execute(text("UPDATE b2b_charge_referrers SET fee = 0")
+                                   ).rowcount == 0
 
 
 async def test_payment_referrers_are_read_by_the_chain_only(client, chain_people,

@@ -145,7 +145,7 @@ def test_notifications_on_this_device_from_enabling_to_a_shown_notification(
            lambda event: registrations.extend(event["registrations"]))
     cdp.send("ServiceWorker.enable")
     _registration(page)
-    for _ in range(50):
+    for _ in range(150):  # up to 15 s: the worker is slower on a busy machine
         if any(r["scopeURL"] == f"{app_url}/" for r in registrations):
             break
         page.wait_for_timeout(100)
@@ -156,7 +156,7 @@ def test_notifications_on_this_device_from_enabling_to_a_shown_notification(
     shown = """async () => (await (await navigator.serviceWorker.ready).getNotifications())
         .map(n => ({title: n.title, body: n.body, url: n.data && n.data.url, lang: n.lang}))"""
     notes: list[dict] = []
-    for _ in range(50):
+    for _ in range(150):
         notes = page.evaluate(shown)
         if notes:
             break

@@ -38,20 +38,30 @@ def test_only_a_month_that_is_over_may_be_settled() -> None:
 
 def test_a_closed_job_owes_what_design_md_says() -> None:
     consumer = split(Decimal("1000.00"), "consumer")
-    legs = rules.accrual_legs(consumer, performer_id=PERFORMER, referrer_id=None)
+    legs = rules.accrual_legs(consumer, performer_id=PERFORMER, referrers=())
     assert [(leg.purpose, leg.amount) for leg in balanced(legs)] == [
         (Purpose.pro_settlement, Decimal("100.00")), (Purpose.platform_revenue,
                                                       Decimal("-100.00"))]
     referral = split(Decimal("1000.00"), "professional_referral",
                      referrer_shares=(Decimal("20"),))
-    legs = balanced(rules.accrual_legs(referral, performer_id=PERFORMER, referrer_id=REFERRER))
+    legs = balanced(rules.accrual_legs(referral, performer_id=PERFORMER,
+                                       referrers=[(REFERRER, referral.referrer_fee)]))
     assert {(leg.purpose, leg.professional_id): leg.amount for leg in legs} == {
         (Purpose.pro_settlement, PERFORMER): Decimal("250.00"),
         (Purpose.platform_revenue, None): Decimal("-50.00"),
         (Purpose.pro_settlement, REFERRER): Decimal("-200.00")}
     assert sum(leg.amount for leg in rules.reversal_legs(legs)) == 0
-    with pytest.raises(ValueError):
-        rules.accrual_legs(referral, performer_id=PERFORMER, referrer_id=None)
+    # a chain: each referrer is owed its own fee, the performer owes them all
+    chain = split(Decimal("1000.00"), "professional_referral",
+                  referrer_shares=(Decimal("20"), Decimal("10")))
+    other = uuid.uuid4()
+    legs = balanced(rules.accrual_legs(chain, performer_id=PERFORMER, referrers=list(
+        zip((REFERRER, other), chain.referrer_fees, strict=True))))
+    assert {(leg.purpose, leg.professional_id): leg.amount for leg in legs} == {
+        (Purpose.pro_settlement, PERFORMER): Decimal("350.00"),
+        (Purpose.platform_revenue, None): Decimal("-50.00"),
+        (Purpose.pro_settlement, REFERRER): Decimal("-200.00"),
+        (Purpose.pro_settlement, other): Decimal("-100.00")}
 
 
 def _line(fee="0", owed="0", earned="0") -> rules.ChargeLine:
