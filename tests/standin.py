@@ -3,6 +3,7 @@ the duration of a test (Stripe, Cardcom; their fakes live beside the tests that 
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -43,6 +44,7 @@ def configured(monkeypatch, env: dict[str, str], *caches) -> Iterator[None]:
     from ofair_app.settings import get_settings
 
     forget = [get_settings.cache_clear, *(cache.cache_clear for cache in caches)]
+    before = {name: os.environ.get(name) for name in env}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     for clear in forget:
@@ -50,5 +52,13 @@ def configured(monkeypatch, env: dict[str, str], *caches) -> Iterator[None]:
     try:
         yield
     finally:
+        # The environment is put back here, not at the test's teardown: anything reading the
+        # settings between the two (the rest of the test, the outbox's sender thread) would
+        # otherwise cache this block's settings for the tests after it.
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         for clear in forget:
             clear()
