@@ -34,7 +34,7 @@ from ofair_app.ui.components.pickers import locality_picker, localized
 from ofair_app.ui.components.shells import admin_shell
 from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.place import PlaceMixin
-from ofair_app.ui.state.session import SessionState, blocking
+from ofair_app.ui.state.session import SessionState
 
 ANY = "any"
 
@@ -213,7 +213,9 @@ class AdminCommissionState(PlaceMixin, SessionState):
         self.errors = errors
         return data if not errors else None
 
-    async def _run(self, work):
+    async def _run(self, service):
+        """`service(session=, caller=, data=)` on the rule as written, as the admin, in one unit
+        of work off the event loop: (its answer, a redirect); a bad field is named beside it."""
         caller = await self._admin()
         if caller is None:
             return None, rx.redirect(routes.LOGIN)
@@ -222,7 +224,8 @@ class AdminCommissionState(PlaceMixin, SessionState):
         if data is None:
             return None, None
         try:
-            return await blocking(work, caller, data), None
+            return await self._as(caller, lambda s: service(session=s, caller=caller,
+                                                            data=data)), None
         except AppError as error:
             fields = self._field_messages(error)
             self.errors = fields
@@ -232,13 +235,7 @@ class AdminCommissionState(PlaceMixin, SessionState):
 
     @rx.event
     async def show_preview(self):
-        def work(caller, data):
-            from ofair_app.db.engine import unit_of_work
-
-            with unit_of_work(caller) as session:
-                return commission.preview(session=session, caller=caller, data=data)
-
-        found, redirect = await self._run(work)
+        found, redirect = await self._run(commission.preview)
         if redirect is not None or found is None:
             return redirect
         locale = self.locale
@@ -256,13 +253,7 @@ class AdminCommissionState(PlaceMixin, SessionState):
 
     @rx.event
     async def save(self):
-        def work(caller, data):
-            from ofair_app.db.engine import unit_of_work
-
-            with unit_of_work(caller) as session:
-                return commission.create(session=session, caller=caller, data=data)
-
-        created, redirect = await self._run(work)
+        created, redirect = await self._run(commission.create)
         if redirect is not None or created is None:
             return redirect
         self.rate, self.lead_type, self.category, self.subcategory = "", ANY, ANY, ANY
@@ -284,14 +275,9 @@ class AdminCommissionState(PlaceMixin, SessionState):
             return rx.redirect(routes.LOGIN)
         self.error, self.notice = "", ""
 
-        def work():
-            from ofair_app.db.engine import unit_of_work
-
-            with unit_of_work(caller) as session:
-                commission.retire(session=session, caller=caller, rule_id=uuid.UUID(rule_id))
-
         try:
-            await blocking(work)
+            await self._as(caller, lambda s: commission.retire(
+                session=s, caller=caller, rule_id=uuid.UUID(rule_id)))
         except ValueError:
             self.error = self._text("errors.rule.not_found")
         except AppError as error:
