@@ -24,8 +24,12 @@ INSERT … SELECT. The `lead_board_sync`
 trigger stays in place by default, so `lead_board` is filled exactly as the app fills it;
 `--board-sync bulk` disables that trigger during the load and fills `lead_board` with one
 INSERT … SELECT instead (faster; for comparison only, since it repeats the trigger's projection).
-VACUUM (ANALYZE) runs at the end. The random generator is seeded (`--seed`): the same arguments
-give the same data, apart from ids and times derived from the clock.
+Last, every business gets a performance tier as the monthly `update_tiers` job would give it
+(about 70% Bronze, 18% Silver, 9% Gold, 3% Premium, with the default board head starts), which
+moves the leads of the businesses above Bronze on the board (migration 0032); `--tiers-only`
+does just that on a database already generated (an older one, upgraded since) and prints what it
+cost. VACUUM (ANALYZE) runs at the end. The random generator is seeded (`--seed`): the same
+arguments give the same data, apart from ids and times derived from the clock.
 """
 
 from __future__ import annotations
@@ -139,6 +143,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="fill lead_board through its trigger (default) or in one statement")
     parser.add_argument("--batch", type=int, default=50_000, help="leads per COPY")
     parser.add_argument("--seed", type=int, default=20261123)
+    parser.add_argument("--tiers-only", action="store_true",
+                        help="only give the businesses of an existing database their tiers")
     return parser.parse_args(argv)
 
 
@@ -192,6 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     with engine.begin() as conn:
         conn.execute(text("SELECT set_config('app.current_role', 'system', true)"))
         existing = conn.execute(text("SELECT count(*) FROM leads")).scalar_one()
+    if args.tiers_only:
+        if not existing:
+            sys.exit(f"{data_dir} holds no leads; generate them first")
+        for label, rows, seconds in assign_tiers(engine, args.seed):
+            print(f"  {label}: {rows} rows in {seconds:.1f} s")
+        return 0
     if existing:
         sys.exit(f"{data_dir} already holds {existing} leads; run again with --reset")
 
@@ -203,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         timings += generator.load(cursor, conn)
         committing = time.perf_counter()
     timings.append(("commit", 0, time.perf_counter() - committing))
+    timings += assign_tiers(engine, args.seed)
 
     vacuum = time.perf_counter()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -455,6 +468,61 @@ def copy_insert(cursor, table: str, columns: str, rows: list[str]) -> None:
     with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
         copy.write("".join(rows))
     cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage}")
+
+
+# A business's tier, drawn from its id and the seed: about 70% Bronze, 18% Silver, 9% Gold and
+# 3% Premium, each with its default head start on the board.
+TIER_EVALUATIONS = """
+    INSERT INTO tier_evaluations (professional_id, month, tier, previous_tier, completed_jobs,
+                                  disputes_lost)
+    SELECT id, CAST(date_trunc('month', now()) AS date),
+           CASE WHEN r < 0.70 THEN 'bronze' WHEN r < 0.88 THEN 'silver'
+                WHEN r < 0.97 THEN 'gold' ELSE 'premium' END, 'bronze',
+           CAST(r * 40 AS integer), 0
+    FROM (SELECT id, CAST(CAST('x' || substr(md5(id::text || :seed), 1, 8) AS bit(32)) AS bigint)
+                     / 4294967296.0 AS r
+          FROM professionals) AS drawn
+    ON CONFLICT (professional_id, month) DO NOTHING
+"""
+PROFESSIONAL_TIERS = """
+    INSERT INTO professional_tiers (professional_id, tier, since, evaluation_id, board_boost)
+    SELECT e.professional_id, e.tier, now(), e.id,
+           make_interval(secs => CAST(b.boost AS integer))
+    FROM tier_evaluations e
+    JOIN jsonb_each_text(CAST(:boosts AS jsonb)) AS b(tier, boost) ON b.tier = e.tier
+    WHERE e.month = CAST(date_trunc('month', now()) AS date)
+    ON CONFLICT (professional_id) DO UPDATE
+    SET tier = EXCLUDED.tier, evaluation_id = EXCLUDED.evaluation_id,
+        board_boost = EXCLUDED.board_boost
+"""
+
+
+def assign_tiers(engine, seed: int) -> list[tuple[str, int, float]]:
+    """Every business's tier, as `update_tiers` would set it (the board's trigger moves the
+    leads of those above Bronze); the timings of both statements."""
+    import json
+
+    from sqlalchemy import text
+
+    from ofair_app.domain.tiers import DEFAULT_BOARD_BOOSTS
+
+    boosts = json.dumps({str(tier): int(boost.total_seconds())
+                         for tier, boost in DEFAULT_BOARD_BOOSTS.items()})
+    timings = []
+    with engine.begin() as conn:
+        conn.execute(text("SELECT set_config('app.current_role', 'system', true)"))
+        started = time.perf_counter()
+        rows = conn.execute(text(TIER_EVALUATIONS), {"seed": str(seed)}).rowcount
+        timings.append(("tier_evaluations", rows, time.perf_counter() - started))
+        started = time.perf_counter()
+        rows = conn.execute(text(PROFESSIONAL_TIERS), {"boosts": boosts}).rowcount
+        moved = conn.execute(text("SELECT count(*) FROM lead_board WHERE boosted_at IS NOT NULL")
+                             ).scalar_one()
+        timings.append((f"professional_tiers (lead_board_rank moved {moved} board leads)", rows,
+                        time.perf_counter() - started))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM (ANALYZE) lead_board"))
+    return timings
 
 
 LEAD_COLUMNS = ("id, type, title, short_description, category_slug, subcategory_slug, "

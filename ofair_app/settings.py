@@ -103,9 +103,11 @@ class Settings(BaseSettings):
     referral_expiry_days: int = Field(default=7, ge=1, le=365)
     referral_chain_max: int = Field(default=4, ge=1, le=10)  # referrers in a chain, owner incl.
     # Performance tiers (domain/tiers.py): what each tier requires of a business's last 90
-    # days, and what it is worth (percent off the platform's rate). Empty: the defaults there.
+    # days, and what it is worth (percent off the platform's rate, hours of head start on the
+    # Lead Board). Empty: the defaults there.
     tier_thresholds: str = ""
     tier_discounts: str = ""
+    tier_board_boost_hours: str = ""
     min_job_amount: Decimal = Field(default=Decimal("100"), ge=0)
     platform_fee_consumer_pct: Decimal = Field(default=Decimal("10"), ge=0, le=100)
     platform_fee_referral_pct: Decimal = Field(default=Decimal("5"), ge=0, le=100)
@@ -240,14 +242,15 @@ class Settings(BaseSettings):
                     if net.strip()]
         return value
 
-    @field_validator("tier_thresholds", "tier_discounts")
+    @field_validator("tier_thresholds", "tier_discounts", "tier_board_boost_hours")
     @classmethod
     def _tiers(cls, value: str, info) -> str:
         from ofair_app.domain import tiers
 
         if value.strip():
-            parse = (tiers.parse_thresholds if info.field_name == "tier_thresholds"
-                     else tiers.parse_discounts)
+            parse = {"tier_thresholds": tiers.parse_thresholds,
+                     "tier_discounts": tiers.parse_discounts,
+                     "tier_board_boost_hours": tiers.parse_board_boosts}[info.field_name]
             try:
                 parse(value)
             except (ValueError, TypeError, ArithmeticError) as error:
@@ -255,13 +258,18 @@ class Settings(BaseSettings):
         return value
 
     def tier_rules(self):
-        """(thresholds, discounts) of the tiers, from the settings or the defaults."""
+        """What the tiers require and are worth (`domain.tiers.TierRules`), from the settings
+        or the defaults."""
         from ofair_app.domain import tiers
 
-        return (tiers.parse_thresholds(self.tier_thresholds) if self.tier_thresholds.strip()
-                else tiers.DEFAULT_THRESHOLDS,
-                tiers.parse_discounts(self.tier_discounts) if self.tier_discounts.strip()
-                else tiers.DEFAULT_DISCOUNTS)
+        return tiers.TierRules(
+            thresholds=(tiers.parse_thresholds(self.tier_thresholds)
+                        if self.tier_thresholds.strip() else tiers.DEFAULT_THRESHOLDS),
+            discounts=(tiers.parse_discounts(self.tier_discounts)
+                       if self.tier_discounts.strip() else tiers.DEFAULT_DISCOUNTS),
+            board_boosts=(tiers.parse_board_boosts(self.tier_board_boost_hours)
+                          if self.tier_board_boost_hours.strip()
+                          else tiers.DEFAULT_BOARD_BOOSTS))
 
     @field_validator("unlock_prices")
     @classmethod

@@ -34,7 +34,7 @@ class Rates:
 
     @classmethod
     def from_settings(cls, settings) -> Rates:
-        _, discounts = settings.tier_rules()
+        discounts = settings.tier_rules().discounts
         return cls(consumer_pct=settings.platform_fee_consumer_pct,
                    referral_pct=settings.platform_fee_referral_pct,
                    subscriber_discount_pct=settings.subscriber_commission_discount_pct,

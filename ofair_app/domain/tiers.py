@@ -4,7 +4,8 @@ Each month every business gets a tier from its last 90 days: jobs it completed, 
 its clients gave, how fast it answers new leads, and disputes it lost. A tier is earned when
 every one of its requirements holds; the business gets the highest tier it earns (Bronze needs
 nothing). The thresholds are a setting (`TIER_THRESHOLDS`), as is what each tier is worth
-(`TIER_DISCOUNTS`: percent off the platform's commission rate)."""
+(`TIER_DISCOUNTS`: percent off the platform's commission rate; `TIER_BOARD_BOOST_HOURS`: the
+head start its leads get on the Lead Board, which orders them as if posted that much later)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 WINDOW = timedelta(days=90)
 
@@ -62,6 +64,19 @@ DEFAULT_THRESHOLDS: dict[Tier, Threshold] = {
 }
 DEFAULT_DISCOUNTS: dict[Tier, Decimal] = {Tier.bronze: Decimal("0"), Tier.silver: Decimal("5"),
                                           Tier.gold: Decimal("10"), Tier.premium: Decimal("15")}
+
+DEFAULT_BOARD_BOOSTS: dict[Tier, timedelta] = {
+    Tier.bronze: timedelta(0), Tier.silver: timedelta(hours=2), Tier.gold: timedelta(hours=4),
+    Tier.premium: timedelta(hours=8)}
+MAX_BOARD_BOOST = timedelta(days=7)  # as the database allows (migration 0032)
+
+
+class TierRules(NamedTuple):
+    """What the tiers require and what each is worth (the settings, or the defaults)."""
+
+    thresholds: dict[Tier, Threshold]
+    discounts: dict[Tier, Decimal]
+    board_boosts: dict[Tier, timedelta]
 
 
 class Requirement(StrEnum):
@@ -156,3 +171,18 @@ def parse_discounts(raw: str) -> dict[Tier, Decimal]:
     if any(parsed[b] < parsed[a] for a, b in itertools.pairwise(ORDER)):
         raise ValueError("TIER_DISCOUNTS never shrink as the tier grows")
     return parsed
+
+
+def parse_board_boosts(raw: str) -> dict[Tier, timedelta]:
+    """`TIER_BOARD_BOOST_HOURS`: a JSON object of tier → hours of head start on the Lead Board
+    (0 to 168), for every tier, never less for a higher tier."""
+    data = json.loads(raw)
+    if not isinstance(data, dict) or set(data) != {tier.value for tier in ORDER}:
+        raise ValueError("TIER_BOARD_BOOST_HOURS names bronze, silver, gold and premium")
+    hours = {Tier(name): Decimal(str(value)) for name, value in data.items()}
+    if any(not value.is_finite() or not Decimal(0) <= value <= Decimal(168)
+           for value in hours.values()):
+        raise ValueError("TIER_BOARD_BOOST_HOURS are hours between 0 and 168")
+    if any(hours[b] < hours[a] for a, b in itertools.pairwise(ORDER)):
+        raise ValueError("TIER_BOARD_BOOST_HOURS never shrink as the tier grows")
+    return {tier: timedelta(seconds=int(value * 3600)) for tier, value in hours.items()}

@@ -4,10 +4,10 @@ evaluations behind it."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Column, DateTime, Numeric, String
+from sqlalchemy import Column, DateTime, Interval, Numeric, String
 from sqlmodel import Field, SQLModel
 
 from ofair_app.domain.tiers import Tier
@@ -41,3 +41,7 @@ class ProfessionalTier(SQLModel, table=True):
     tier: Tier = Field(sa_type=String(10))
     since: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     evaluation_id: uuid.UUID = Field(foreign_key="tier_evaluations.id")
+    # Its leads' head start on the Lead Board (TIER_BOARD_BOOST_HOURS when the tier was set;
+    # the database moves the leads when it changes, migration 0032).
+    board_boost: timedelta = Field(default=timedelta(0), sa_column=Column(
+        Interval(), nullable=False, server_default="0"))

@@ -5,9 +5,11 @@ Queries read `lead_board`, the public projection the database keeps of open publ
 (migration 0003 explains why: under row-level security PostgreSQL could not use the text and
 place indexes). It holds nothing private, so whatever it answers is safe to show anyone.
 
-Order: pinned leads first, then the rest; within each, newest first (`created_at`, `lead_id`
-descending). The cursor names the last card's group and position, so pages never skip or repeat
-a lead while new ones arrive.
+Order: pinned leads first, then the rest; within each, newest first by rank (`RANK`, then
+`lead_id`, descending): a lead's rank is when it was posted, plus its business's head start when
+the business's performance tier gives one (`TIER_BOARD_BOOST_HOURS`, migration 0032). The cursor
+names the last card's group and position, so pages never skip or repeat a lead while new ones
+arrive.
 """
 
 from __future__ import annotations
@@ -66,12 +68,16 @@ board = sa.Table(
     sa.Column("pinned", sa.Boolean()),
     sa.Column("direct_contact", sa.Boolean()),
     sa.Column("unlock_count", sa.SmallInteger()),
+    sa.Column("boosted_at", sa.DateTime(timezone=True)),
 )
 B = board.c
+# The board's order: when the lead was posted, or later by its business's tier's head start.
+# The newest-first indexes are on this very expression (migration 0032).
+RANK = sa.func.coalesce(B.boosted_at, B.created_at)
 # What a card shows (the search document, the budget's index copy and the flag of leads that may
 # be pinned stay in the database: a card is pinned when its business subscribes right now).
 CARD_COLUMNS = [column for column in board.c
-                if column.name not in ("search_doc", "budget_cents", "pinned")]
+                if column.name not in ("search_doc", "budget_cents", "pinned", "boosted_at")]
 # The first tries read only the newest leads after the cursor, newest first, until a page
 # matches; when they come up short, every match is found at once (`_query`). A further window
 # is read only when the last one's rate of matches foretells twice the page in it; rarer matches
@@ -232,7 +238,7 @@ class SearchTooBroad(InvalidInput):
     code, message_key = "search_too_broad", "errors.board.search_too_broad"
 
 
-# A board page ends at (pinned group?, created_at, lead id).
+# A board page ends at (pinned group?, rank, lead id).
 BOARD_CURSOR = CursorCodec("board", tuple[bool, AwareDatetime, uuid.UUID])
 
 
@@ -305,22 +311,22 @@ def _query(filters: BoardFilters, *, pinned_ids: list[uuid.UUID], pinned_group: 
     if filters.category and not tagged:
         scoped.append(B.category_slug == filters.category)
     if after is not None:
-        scoped.append(sa.tuple_(B.created_at, B.lead_id) < sa.tuple_(*after))
+        scoped.append(sa.tuple_(RANK, B.lead_id) < sa.tuple_(*after))
     if window is not None:
-        recent = (sa.select(board).where(*scoped)
-                  .order_by(B.created_at.desc(), B.lead_id.desc())
+        recent = (sa.select(board, RANK.label("ranked_at")).where(*scoped)
+                  .order_by(RANK.desc(), B.lead_id.desc())
                   .limit(window).subquery("recent"))
-        c, order = recent.c, (recent.c.created_at.desc(), recent.c.lead_id.desc())
-        source, conditions = recent, []
+        c, order = recent.c, (recent.c.ranked_at.desc(), recent.c.lead_id.desc())
+        source, conditions, rank = recent, [], recent.c.ranked_at
     else:
-        c, order = B, ((B.created_at + sa.text("interval '0'")).desc(), B.lead_id.desc())
-        source, conditions = board, scoped
+        c, order = B, ((RANK + sa.text("interval '0'")).desc(), B.lead_id.desc())
+        source, conditions, rank = board, scoped, RANK.label("ranked_at")
     conditions += _conditions(filters, c, pinned_ids=pinned_ids, pinned_group=pinned_group,
                               tagged=tagged)
     distance = (distance_sql(filters.lat, filters.lon, c)
                 if filters.lat is not None and filters.lon is not None else sa.null())
     columns = [c[column.name] for column in CARD_COLUMNS]
-    return (sa.select(*columns, distance.label("distance_km")).select_from(source)
+    return (sa.select(*columns, rank, distance.label("distance_km")).select_from(source)
             .where(*conditions).order_by(*order).limit(limit))
 
 
@@ -345,7 +351,7 @@ def search(*, session: Session, filters: BoardFilters, limit: int = 20,
     next_cursor = None
     if len(rows) > limit:
         last_pinned, last = page[-1]
-        next_cursor = BOARD_CURSOR.encode((last_pinned, last.created_at, last.lead_id))
+        next_cursor = BOARD_CURSOR.encode((last_pinned, last.ranked_at, last.lead_id))
     businesses = _businesses(session, {row.owner_professional_id for _, row in page
                                        if row.owner_professional_id})
     cards = [BoardCard(

@@ -4,7 +4,8 @@
   days (jobs it completed, its clients' average rating, the median minutes from a lead's
   posting to its offer, disputes it lost); `domain.tiers` gives each its tier; one evaluation
   per business and month is written (a second run of the month writes nothing), and the tiers
-  that changed are set. The evaluations are the audit of every change.
+  that changed are set, each with its head start on the Lead Board (the database reorders the
+  business's board leads when it changes). The evaluations are the audit of every change.
 - `tier_view`: a business's tier for anyone (the public badge); for its own members and
   admins also the figures behind it and what the next tier needs.
 """
@@ -78,15 +79,19 @@ _EVALUATE = text("""
     RETURNING professional_id, id, tier, previous_tier
 """)
 
-# The tier each evaluated business holds now; `since` moves only when the tier changed.
+# The tier each evaluated business holds now and its head start on the board (from today's
+# setting: the database moves the business's board leads when it changes, migration 0032);
+# `since` moves only when the tier changed.
 _HOLD = text("""
-    INSERT INTO professional_tiers (professional_id, tier, since, evaluation_id)
-    SELECT CAST(h ->> 'id' AS uuid), h ->> 'tier', :as_of, CAST(h ->> 'evaluation' AS uuid)
+    INSERT INTO professional_tiers (professional_id, tier, since, evaluation_id, board_boost)
+    SELECT CAST(h ->> 'id' AS uuid), h ->> 'tier', :as_of, CAST(h ->> 'evaluation' AS uuid),
+           make_interval(secs => CAST(h ->> 'boost' AS integer))
     FROM jsonb_array_elements(CAST(:held AS jsonb)) AS t(h)
     ON CONFLICT (professional_id) DO UPDATE
     SET since = CASE WHEN professional_tiers.tier = EXCLUDED.tier
                      THEN professional_tiers.since ELSE EXCLUDED.since END,
-        tier = EXCLUDED.tier, evaluation_id = EXCLUDED.evaluation_id
+        tier = EXCLUDED.tier, evaluation_id = EXCLUDED.evaluation_id,
+        board_boost = EXCLUDED.board_boost
 """)
 
 
@@ -101,7 +106,8 @@ def update_all(*, session: Session, as_of: datetime) -> TierRun:
     """Evaluate every active business for the month of `as_of` (Israel) from the 90 days
     before it, as the platform (the `update_tiers` job)."""
     month = month_rules.month_of(as_of)
-    thresholds, _ = get_settings().tier_rules()
+    rules_now = get_settings().tier_rules()
+    thresholds = rules_now.thresholds
     rows = session.execute(_FIGURES, {"since": as_of - rules.WINDOW, "until": as_of}).all()
     evaluations = []
     for row in rows:
@@ -116,12 +122,13 @@ def update_all(*, session: Session, as_of: datetime) -> TierRun:
                                           "evaluations": json.dumps(evaluations)}).all()
     if written:
         session.execute(_HOLD, {"as_of": as_of, "held": json.dumps([
-            {"id": str(row.professional_id), "tier": row.tier, "evaluation": str(row.id)}
+            {"id": str(row.professional_id), "tier": row.tier, "evaluation": str(row.id),
+             "boost": int(rules_now.board_boosts[Tier(row.tier)].total_seconds())}
             for row in written])})
     changed = [(row.professional_id, Tier(row.previous_tier), Tier(row.tier))
                for row in written if row.tier != row.previous_tier]
     figures = {uuid.UUID(e["id"]): e for e in evaluations}
-    _, discounts = get_settings().tier_rules()
+    discounts = rules_now.discounts
     url = f"{get_settings().ofair_public_url.rstrip('/')}/pro/plan"
     notifications.tell_all(session=session, caller=SYSTEM, notices=[notifications.Notice(
         template="tier_changed", businesses=(business,),
@@ -180,7 +187,7 @@ def tier_view(*, session: Session, caller: Caller, professional_id: uuid.UUID) -
     through row-level security: only the business's members and admins get it."""
     if session.get(Professional, professional_id) is None:
         raise NotFound("errors.professional.not_found")
-    thresholds, discounts = get_settings().tier_rules()
+    thresholds, discounts, _ = get_settings().tier_rules()
     held = session.get(ProfessionalTier, professional_id)
     tier = tier_of(session, professional_id)
     latest = session.exec(select(TierEvaluation).where(

@@ -5,6 +5,7 @@ tier."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,12 +13,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ofair_app.domain.tiers import (
+    DEFAULT_BOARD_BOOSTS,
     DEFAULT_THRESHOLDS,
     Metrics,
     Requirement,
     Tier,
     checks,
     next_tier,
+    parse_board_boosts,
     parse_discounts,
     parse_thresholds,
     tier_for,
@@ -101,5 +104,27 @@ def test_the_settings_parse_and_refuse_what_makes_no_sense() -> None:
             parse_discounts(bad)
     with pytest.raises(ValueError, match="gold must ask at least"):
         Settings(tier_thresholds=_thresholds(gold={"min_jobs": 2}))
-    thresholds, discounts = Settings().tier_rules()
+    thresholds, discounts, boosts = Settings().tier_rules()
     assert thresholds == DEFAULT_THRESHOLDS and discounts[Tier.premium] == D("15")
+    assert boosts == DEFAULT_BOARD_BOOSTS
+
+
+def test_the_board_head_starts_parse_and_refuse_what_makes_no_sense() -> None:
+    """`TIER_BOARD_BOOST_HOURS`: hours for every tier, 0-168, never less for a higher tier."""
+    assert parse_board_boosts('{"bronze": 0, "silver": 0.5, "gold": 3, "premium": 168}') == {
+        Tier.bronze: timedelta(0), Tier.silver: timedelta(minutes=30),
+        Tier.gold: timedelta(hours=3), Tier.premium: timedelta(days=7)}
+    assert list(DEFAULT_BOARD_BOOSTS.values()) == sorted(DEFAULT_BOARD_BOOSTS.values())
+    for bad in ('{"bronze": 0, "silver": 5, "gold": 4, "premium": 15}',  # gold below silver
+                '{"bronze": 0, "silver": 5, "gold": 10}',  # a tier missing
+                '{"bronze": -1, "silver": 5, "gold": 10, "premium": 12}',
+                '{"bronze": 0, "silver": 5, "gold": 10, "premium": 169}',  # over a week
+                '{"bronze": 0, "silver": "NaN", "gold": 10, "premium": 12}',
+                '{"bronze": 0, "silver": "soon", "gold": 10, "premium": 12}',
+                '[2, 4, 8]'):
+        with pytest.raises((ValueError, ArithmeticError)):
+            parse_board_boosts(bad)
+    with pytest.raises(ValueError, match="never shrink"):
+        Settings(tier_board_boost_hours='{"bronze": 2, "silver": 1, "gold": 4, "premium": 8}')
+    assert Settings(tier_board_boost_hours='{"bronze": 0, "silver": 1, "gold": 1, "premium": 2}'
+                    ).tier_rules().board_boosts[Tier.premium] == timedelta(hours=2)
