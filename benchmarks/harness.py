@@ -43,14 +43,18 @@ def free_port() -> int:
 
 @contextmanager
 def server(argv: Sequence[str], ready_url: str, *, timeout: float = 90, env: dict | None = None):
-    """Run a server subprocess until the block ends; wait until `ready_url` answers."""
+    """Run a server subprocess until the block ends; wait until `ready_url` answers. Its
+    output goes to a temporary file, never a pipe: a pipe nobody reads fills with the server's
+    request log after a few hundred requests (64 KB) and then blocks the server."""
+    log = tempfile.TemporaryFile(mode="w+")
     process = subprocess.Popen(list(argv), env={**os.environ, **(env or {})},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                               stdout=log, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"{argv} exited: {process.stderr.read()[-2000:]}")
+                log.seek(0)
+                raise RuntimeError(f"{argv} exited: {log.read()[-2000:]}")
             try:
                 if httpx.get(ready_url, timeout=2).status_code < 500:
                     break
@@ -66,6 +70,7 @@ def server(argv: Sequence[str], ready_url: str, *, timeout: float = 90, env: dic
             process.wait(15)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
 
 
 @dataclass(frozen=True)
