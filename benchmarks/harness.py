@@ -46,7 +46,11 @@ def server(argv: Sequence[str], ready_url: str, *, timeout: float = 90, env: dic
     """Run a server subprocess until the block ends; wait until `ready_url` answers. Its
     output goes to a temporary file, never a pipe: a pipe nobody reads fills with the server's
     request log after a few hundred requests (64 KB) and then blocks the server."""
-    log = tempfile.TemporaryFile(mode="w+")
+    with tempfile.TemporaryFile(mode="w+") as log:
+        yield from _served(argv, ready_url, timeout, env, log)
+
+
+def _served(argv: Sequence[str], ready_url: str, timeout: float, env: dict | None, log):
     process = subprocess.Popen(list(argv), env={**os.environ, **(env or {})},
                                stdout=log, stderr=subprocess.STDOUT, text=True)
     try:
@@ -70,7 +74,6 @@ def server(argv: Sequence[str], ready_url: str, *, timeout: float = 90, env: dic
             process.wait(15)
         except subprocess.TimeoutExpired:
             process.kill()
-        log.close()
 
 
 @dataclass(frozen=True)

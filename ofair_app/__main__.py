@@ -142,6 +142,12 @@ def _push(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gates(args: argparse.Namespace) -> int:
+    from ofair_app import gates
+
+    return gates.main(only=args.only, as_json=args.json, screenshots=args.screenshots)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ofair_app", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -180,6 +186,15 @@ def main(argv: list[str] | None = None) -> int:
 
     demo = commands.add_parser("demo-data", help="an idempotent demo marketplace, logins printed")
     demo.set_defaults(handler=_demo)
+
+    gates = commands.add_parser(
+        "gates", help="the go-live gates (A security, B billing, C inventory, D observability,"
+                      " E journeys) on a throwaway database; exit 0 only when all pass")
+    gates.add_argument("--only", default="", help="some gates only, e.g. A,C")
+    gates.add_argument("--json", action="store_true", help="the report as JSON")
+    gates.add_argument("--screenshots", default="",
+                       help="where gate E saves its screens (default: a new temporary folder)")
+    gates.set_defaults(handler=_gates)
 
     args = parser.parse_args(argv)
     logs.configure()

@@ -12,10 +12,13 @@ from datetime import date
 from decimal import Decimal
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from ofair_app.domain.tiers import TierRules
 
 # Secrets that ship as defaults so a local run works; production must replace every one of them.
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "whsec_sandbox_change_me", "sk_test_change_me"})
@@ -244,20 +247,20 @@ class Settings(BaseSettings):
 
     @field_validator("tier_thresholds", "tier_discounts", "tier_board_boost_hours")
     @classmethod
-    def _tiers(cls, value: str, info) -> str:
+    def _tiers(cls, value: str, info: ValidationInfo) -> str:
         from ofair_app.domain import tiers
 
         if value.strip():
             parse = {"tier_thresholds": tiers.parse_thresholds,
                      "tier_discounts": tiers.parse_discounts,
-                     "tier_board_boost_hours": tiers.parse_board_boosts}[info.field_name]
+                     "tier_board_boost_hours": tiers.parse_board_boosts}[info.field_name or ""]
             try:
                 parse(value)
             except (ValueError, TypeError, ArithmeticError) as error:
                 raise ValueError(str(error)) from None
         return value
 
-    def tier_rules(self):
+    def tier_rules(self) -> TierRules:
         """What the tiers require and are worth (`domain.tiers.TierRules`), from the settings
         or the defaults."""
         from ofair_app.domain import tiers

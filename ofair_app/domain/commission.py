@@ -16,9 +16,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from ofair_app.domain.errors import InvalidInput
 from ofair_app.domain.leads import CENT, REFERRER_SHARE_RANGE, LeadType
+
+if TYPE_CHECKING:
+    from ofair_app.settings import Settings
 
 HUNDRED = Decimal(100)
 
@@ -33,7 +37,7 @@ class Rates:
     tier_discounts: tuple[tuple[str, Decimal], ...] = ()
 
     @classmethod
-    def from_settings(cls, settings) -> Rates:
+    def from_settings(cls, settings: Settings) -> Rates:
         discounts = settings.tier_rules().discounts
         return cls(consumer_pct=settings.platform_fee_consumer_pct,
                    referral_pct=settings.platform_fee_referral_pct,

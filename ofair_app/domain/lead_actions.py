@@ -120,8 +120,9 @@ def allowed_actions(role: ViewerRole, situation: LeadSituation) -> frozenset[Lea
             allowed.add(LeadAction.view_performer)
         if status == LeadStatus.awarded:
             allowed |= {LeadAction.change_price, LeadAction.cancel_award}
-            if not situation.b2b and situation.plan is None:
-                allowed.add(payment_step(role))
+            step = payment_step(role)
+            if step is not None and not situation.b2b and situation.plan is None:
+                allowed.add(step)
         if status == LeadStatus.completed:
             allowed.add(LeadAction.confirm_done)
     elif role == ViewerRole.performer:

@@ -147,23 +147,24 @@ def check_availability(*, minutes: object, capacity: object, weekly: object,
     else:
         for index, item in enumerate(exceptions):
             where = f"exceptions.{index}"
-            day = item.get("day") if isinstance(item, dict) else None
-            if isinstance(day, str):
+            raw = item.get("day") if isinstance(item, dict) else None
+            when: date | None = raw if isinstance(raw, date) else None
+            if isinstance(raw, str):
                 try:
-                    day = date.fromisoformat(day)
+                    when = date.fromisoformat(raw)
                 except ValueError:
-                    day = None
-            if not isinstance(day, date) or day < today:
+                    when = None
+            if when is None or when < today:
                 errors.add(f"{where}.day", "errors.visit.exception_day")
                 continue
-            if day in special:
+            if when in special:
                 errors.add(f"{where}.day", "errors.visit.exception_twice")
                 continue
             note = item.get("note", "") or ""
             if not isinstance(note, str) or len(note) > NOTE_MAX:
                 errors.add(f"{where}.note", "errors.field.invalid")
                 note = ""
-            special[day] = Exception_(day, check_hours(item.get("hours", []) or [],
+            special[when] = Exception_(when, check_hours(item.get("hours", []) or [],
                                                         f"{where}.hours", errors),
                                       note.strip())
     errors.raise_if_any()

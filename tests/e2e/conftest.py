@@ -4,6 +4,7 @@ subprocess against the session's database, driven by Playwright in Debian's Chro
 from __future__ import annotations
 
 import os
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -141,28 +142,41 @@ def _page(browser, app_url, viewport):
     return context, page, errors
 
 
+def _last_screen(request, page) -> None:
+    """The go-live gates (`python -m ofair_app gates`, gate E) keep each journey's last screen:
+    saved into OFAIR_SCREENSHOTS_DIR when it is set, named after the test."""
+    folder = os.environ.get("OFAIR_SCREENSHOTS_DIR")
+    if not folder or page.is_closed():
+        return
+    name = re.sub(r"[^\w.-]+", "_", request.node.nodeid.split("/")[-1])
+    page.screenshot(path=str(Path(folder) / f"{name}.png"))  # the screen as the user saw it
+
+
 @pytest.fixture
-def page(browser, app_url):
+def page(browser, app_url, request):
     """A phone-sized page; the test fails if the page logged an error."""
     context, page, errors = _page(browser, app_url, PHONE)
     yield page
+    _last_screen(request, page)
     context.close()
     assert errors == [], errors
 
 
 @pytest.fixture
-def b2b_page(browser, b2b_url):
+def b2b_page(browser, b2b_url, request):
     """A phone-sized page of the b2b server; the test fails if the page logged an error."""
     context, page, errors = _page(browser, b2b_url, PHONE)
     yield page
+    _last_screen(request, page)
     context.close()
     assert errors == [], errors
 
 
 @pytest.fixture
-def desktop_page(browser, app_url):
+def desktop_page(browser, app_url, request):
     context, page, errors = _page(browser, app_url, DESKTOP)
     yield page
+    _last_screen(request, page)
     context.close()
     assert errors == [], errors
 
