@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -148,7 +149,9 @@ def release_holds(*, as_of: datetime) -> str:
                                              after=after)
             if closed.ids:
                 read_ahead.acquire()
-                stretches.append(pool.submit(release, closed.ids))
+                # a copy of the context: the stretch's lines carry the job's run id
+                stretches.append(pool.submit(contextvars.copy_context().run, release,
+                                             closed.ids))
             if len(closed.ids) < RELEASE_BATCH:
                 break
             after = closed.last

@@ -12,8 +12,9 @@ PostgreSQL every test session starts (tests/conftest.py): nothing touches a real
   each one against its stand-in), b2b settlement, and the ledger's stateful property test.
 - C, inventory integrity: the suites that race real concurrent transactions (acceptance,
   referral claims, slot booking, QR check-in, unlocks, withdrawals, document numbers).
-- D, observability: request ids on every log line and answer, the money and inventory actions
-  logged with their ids, metrics.
+- D, observability: request ids on every log line and answer; one of each money and inventory
+  action driven through the API (a job's under its run id), logged with its ids and listed on
+  its request's access line; metrics moved.
 - E, acceptance: the browser journeys (a request to its review, a referral chain to its payout,
   a b2b month to its invoice, admin moderation) in Chromium; each journey's last screen is
   saved in the folder the report names.
@@ -94,9 +95,10 @@ GATES: tuple[Gate, ...] = (
           "tests/api/test_payments_api.py::test_concurrent_deliveries_of_one_event_apply_it_once",
           "tests/api/test_payments_api.py::test_concurrent_events_for_one_payment_hold_once")),
     Gate("D", "Observability",
-         "a request id on every log line and answer; money and inventory actions logged with "
-         "their ids; metrics",
-         ("tests/api/test_observability.py",)),
+         "a request id on every log line and answer; one of each money and inventory action "
+         "driven, logged with its request id and ids and listed on its access line; metrics",
+         ("tests/api/test_observability.py", "tests/api/test_observability_actions.py"),
+         workers=2),
     Gate("E", "Acceptance journeys",
          "in Chromium: a request to its review, a referral chain to its payout, a b2b month to "
          "its invoice, admin moderation",

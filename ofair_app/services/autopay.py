@@ -41,6 +41,7 @@ from ofair_app.models import (
     SettlementStatement,
 )
 from ofair_app.models._base import utcnow
+from ofair_app.observability import logs
 from ofair_app.services import ledger, notifications, payment_methods, tax_documents, users
 from ofair_app.settings import get_settings
 
@@ -90,6 +91,7 @@ def _claim(statement_id: uuid.UUID, now: datetime, started_by: uuid.UUID | None,
             attempt.status, attempt.finished_at = "no_card", now
             attempt.reason = attempt.reason or "the card was removed"
             session.add(attempt)
+            _charged(attempt, "no_card")
             if started_by is None:
                 _failed(session, statement, now)
             return "no_card", attempt, None
@@ -141,6 +143,7 @@ def charge(statement_id: uuid.UUID, *, now: datetime | None = None,
         if outcome == "unanswered":
             statement.next_attempt_at = now + PROVIDER_RETRY
             session.add(statement)
+            _charged(row, outcome)
             return outcome
         row.status = "succeeded" if outcome == "paid" else "declined"
         row.provider_reference, row.reason = charged.reference, charged.reason
@@ -159,7 +162,14 @@ def charge(statement_id: uuid.UUID, *, now: datetime | None = None,
             tax_documents.record_payment(session, statement)
         elif automatic:
             _failed(session, statement, now)
+        _charged(row, outcome)
     return outcome
+
+
+def _charged(attempt: AutopayAttempt, outcome: str) -> None:
+    logs.action("statement", attempt.statement_id, f"statement charge {outcome}",
+                outcome=outcome, attempt=attempt.attempt, amount=attempt.amount,
+                started_by=attempt.started_by)
 
 
 _DUE = (select(SettlementStatement.id)

@@ -30,6 +30,7 @@ from ofair_app.domain.ledger import TxKind
 from ofair_app.domain.settlement import ChargeStatus
 from ofair_app.models import AccessReason, B2bCharge, Dispute, Lead, Milestone, Payment
 from ofair_app.models._base import utcnow
+from ofair_app.observability import logs
 from ofair_app.services import (
     audit,
     ledger,
@@ -98,6 +99,8 @@ def open_dispute(*, session: Session, caller: Caller, lead_id: uuid.UUID, reason
         session.flush()
     except IntegrityError as error:  # a dispute of the job is open already
         raise NotDisputable(params={"status": str(LeadStatus.disputed)}) from error
+    logs.action("dispute", dispute.id, "dispute opened", lead=lead.id,
+                payment=dispute.payment_id, party=party)
     if b2b:
         settlement.freeze(session, caller, lead.id)
     with trusted_step(session, caller):  # the platform records the freeze
@@ -136,6 +139,8 @@ def _open_step_dispute(session: Session, caller: Caller, lead: Lead, party: str,
         session.flush()
     except IntegrityError as error:
         raise NotDisputable(params={"status": str(LeadStatus.disputed)}) from error
+    logs.action("dispute", dispute.id, "dispute opened", lead=lead.id,
+                payment=dispute.payment_id, milestone=step.id, party=party)
     milestones.freeze(session, caller, step)
     if b2b:
         settlement.freeze(session, caller, lead.id, step.id)
@@ -241,6 +246,9 @@ def _finish(session: Session, caller: Caller, dispute: Dispute, resolution: Reso
     dispute.resolved_by, dispute.resolved_at = caller.user_id, utcnow()
     session.add(dispute)
     session.flush()
+    logs.action("dispute", dispute.id, "dispute resolved", resolution=resolution.value,
+                lead=lead.id, payment=dispute.payment_id, milestone=dispute.milestone_id,
+                refund=refund)
     audit.change(session=session, caller=caller, action="dispute.resolve",
                  subject_type="dispute", subject_id=dispute.id, before=before,
                  after={"status": "resolved", "lead_status": str(lead.status)},

@@ -42,6 +42,7 @@ from ofair_app.models import (
     Proposal,
 )
 from ofair_app.models._base import utcnow
+from ofair_app.observability import logs
 from ofair_app.services import leads as lead_service
 from ofair_app.services import notifications, settlement, users
 from ofair_app.services.plans import current_plan, current_steps
@@ -417,6 +418,8 @@ def _approve(session: Session, caller: Caller, lead: Lead, milestone: Milestone)
         milestone.approved_at, milestone.approved_by = utcnow(), caller.user_id
         session.add(milestone)
         session.flush()
+        logs.action("milestone", milestone.id, "milestone approved", lead=lead.id,
+                    amount=milestone.amount)
         settlement.record_close(session, SYSTEM, lead, milestone=milestone)
     if lead.performer_professional_id is not None:
         notifications.tell(session=session, caller=caller, template="milestone_approved",

@@ -266,6 +266,9 @@ def _initiate(*, caller: Caller, proposal_id: uuid.UUID, step: LeadAction | None
             stored.psp_reference, stored.checkout_url = checkout.reference, checkout.url
             stored.status = PaymentStatus.pending
             session.add(stored)
+            logs.action("payment", stored.id, "checkout started", lead=stored.lead_id,
+                        milestone=stored.milestone_id, provider=stored.provider,
+                        amount=stored.final_amount)
             lead = session.get(Lead, stored.lead_id)
             if lead is not None and lead.type == LeadType.professional_referral:
                 _send_link(session, lead, stored)

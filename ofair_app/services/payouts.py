@@ -131,6 +131,8 @@ def decide(*, session: Session, caller: Caller, withdrawal_id: uuid.UUID, approv
                       withdrawal_id=withdrawal.id, created_by=caller.user_id)
     session.add(withdrawal)
     session.flush()
+    logs.action("withdrawal", withdrawal.id, f"withdrawal {withdrawal.status}",
+                professional=withdrawal.professional_id, amount=withdrawal.amount)
     audit.change(session=session, caller=caller,
                  action="withdrawal.approve" if approve else "withdrawal.reject",
                  subject_type="withdrawal", subject_id=withdrawal.id,
@@ -155,6 +157,8 @@ def export_batch(*, session: Session, caller: Caller) -> tuple[PayoutBatch, str]
         withdrawal.batch_id = batch.id
         session.add(withdrawal)
     session.flush()
+    logs.action("payout_batch", batch.id, "payout batch exported", count=batch.count,
+                total=batch.total, withdrawals=[w.id for w in approved])
     audit.change(session=session, caller=caller, action="payout.batch_export",
                  subject_type="payout_batch", subject_id=batch.id,
                  before={"withdrawals_unbatched": batch.count},
@@ -208,6 +212,8 @@ def mark_batch_paid(*, session: Session, caller: Caller, batch_id: uuid.UUID) ->
     batch.status, batch.paid_by, batch.paid_at = "paid", caller.user_id, now
     session.add(batch)
     session.flush()
+    logs.action("payout_batch", batch.id, "payout batch paid", count=batch.count,
+                total=batch.total)
     audit.change(session=session, caller=caller, action="payout.batch_paid",
                  subject_type="payout_batch", subject_id=batch.id,
                  before={"status": before}, after={"status": "paid"},
@@ -246,10 +252,12 @@ def manual_payout(*, session: Session, caller: Caller, professional_id: uuid.UUI
     available = available_balance(session, professional_id)
     if value > available:
         raise InsufficientFunds(params={"available": str(available)})
-    ledger.record(session, kind=TxKind.manual_payout,
-                  legs=book.manual_payout(professional_id, value),
-                  idempotency_key=f"manual:{uuid.uuid4()}", created_by=caller.user_id,
-                  note=text_note)
+    tx_id, _ = ledger.record(session, kind=TxKind.manual_payout,
+                             legs=book.manual_payout(professional_id, value),
+                             idempotency_key=f"manual:{uuid.uuid4()}",
+                             created_by=caller.user_id, note=text_note)
+    logs.action("payout", tx_id, "manual payout recorded", professional=professional_id,
+                amount=value)
     after = available_balance(session, professional_id)
     audit.change(session=session, caller=caller, action="payout.manual",
                  subject_type="professional", subject_id=professional_id,

@@ -48,6 +48,7 @@ from ofair_app.models import (
     ReferralCreate,
 )
 from ofair_app.models._base import utcnow
+from ofair_app.observability import logs
 from ofair_app.services import commission, notifications, users
 from ofair_app.services import leads as lead_service
 from ofair_app.services import proposals as proposal_service
@@ -292,6 +293,9 @@ def accept_referral(*, session: Session, caller: Caller, referral_id: uuid.UUID,
     referral.decided_by = caller.user_id
     session.add(referral)
     session.flush()
+    logs.action("referral", referral.id, "referral accepted", lead=lead.id,
+                proposal=proposal.id, professional=referral.receiver_professional_id,
+                price=amount)
     proposal_service.grant_access(session, caller, lead, proposal, ip=ip, user_agent=user_agent,
                                   event=LeadEventKind.referral_accepted, referral_id=referral.id)
     # Every referrer of the chain hears it: the job is theirs to follow now.

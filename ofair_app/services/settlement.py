@@ -53,6 +53,7 @@ from ofair_app.models import (
     TaxDocument,
 )
 from ofair_app.models._base import utcnow
+from ofair_app.observability import logs
 from ofair_app.services import (
     audit,
     commission,
@@ -336,6 +337,9 @@ def credit_job(*, caller: Caller, lead_id: uuid.UUID, refund: object = None,
             created_by=caller.user_id)
         session.add(credit)
         session.flush()
+        logs.action("b2b_credit", credit.id, "credit note issued", lead=lead_id,
+                    document=document.id, professional=charge.performer_professional_id,
+                    refund=amount, ledger_transaction=tx_id)
         session.add_all(B2bCreditReferrer(credit_id=credit.id, position=r.position,
                                           professional_id=r.professional_id,
                                           share_pct=r.share_pct, fee=part)

@@ -46,6 +46,7 @@ from ofair_app.models import (
     TaxDocument,
 )
 from ofair_app.models._base import utcnow
+from ofair_app.observability import logs
 from ofair_app.services import (
     audit,
     ledger,
@@ -293,6 +294,8 @@ def buy(*, caller: Caller, professional_id: uuid.UUID, ip: str = "",
                 price=get_settings().subscription_price)
             session.add(subscription)
             session.flush()
+            logs.action("subscription", subscription.id, "subscription bought",
+                        professional=professional_id, starts_at=starts)
             audit.change(session=session, caller=caller, action="subscription.buy",
                          subject_type="professional", subject_id=professional.id, ip=ip,
                          before={}, after={"starts_at": starts},
@@ -397,6 +400,7 @@ def _claim(subscription_id: uuid.UUID, now: datetime, started_by: uuid.UUID | No
             charge.status, charge.finished_at = "no_card", now
             charge.reason = charge.reason or "the card was removed"
             session.add(charge)
+            _charged(charge, "no_card")
             _failed(session, subscription, now, automatic=started_by is None)
             return "no_card", charge, None
         card = payment_methods.saved_card(method)
@@ -425,6 +429,7 @@ def renew(subscription_id: uuid.UUID, *, now: datetime | None = None,
         if outcome == "unanswered":
             subscription.next_charge_at = now + rules.PROVIDER_RETRY
             session.add(subscription)
+            _charged(row, outcome)
             return outcome
         row.status = "succeeded" if outcome == "paid" else "declined"
         row.provider_reference, row.reason = charged.reference, charged.reason
@@ -434,7 +439,14 @@ def renew(subscription_id: uuid.UUID, *, now: datetime | None = None,
             _paid(session, subscription, row, now)
         else:
             _failed(session, subscription, now, automatic=row.started_by is None)
+        _charged(row, outcome)
     return outcome
+
+
+def _charged(charge: SubscriptionCharge, outcome: str) -> None:
+    logs.action("subscription_charge", charge.id, f"subscription charge {outcome}",
+                subscription=charge.subscription_id, professional=charge.professional_id,
+                outcome=outcome, attempt=charge.attempt, amount=charge.amount)
 
 
 def _paid(session: Session, subscription: Subscription, charge: SubscriptionCharge,

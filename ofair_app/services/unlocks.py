@@ -56,6 +56,7 @@ from ofair_app.models import (
     UnlockStatus,
 )
 from ofair_app.models._base import utcnow
+from ofair_app.observability import logs
 from ofair_app.services import (
     audit,
     ledger,
@@ -267,6 +268,8 @@ def _unlocked(session: Session, lead: Lead, row: LeadUnlock, now: datetime, *,
                                      professional_id=row.professional_id,
                                      reason=AccessReason.unlock, event=AccessEvent.granted))
     session.flush()
+    logs.action("unlock", row.id, "lead unlocked", lead=lead.id,
+                professional=row.professional_id, pay_with=str(row.pay_with), amount=row.amount)
     name = _business_names(session, [row.professional_id]).get(row.professional_id, "")
     notifications.tell(
         session=session, caller=SYSTEM, template="lead_unlocked", users=[lead.owner_user_id],
@@ -495,6 +498,8 @@ def claim_refund(*, caller: Caller, unlock_id: uuid.UUID, data: RefundClaimCreat
             session.flush()
         except IntegrityError:
             raise rules.AlreadyClaimed() from None
+        logs.action("unlock_claim", claim.id, "unlock refund claimed", reason=str(why),
+                    unlock=row.id, professional=row.professional_id)
         if token is not None:
             _ask_client(session, claim, phone, token)
         if automatic is not None:
@@ -523,6 +528,13 @@ def _approve(session: Session, claim: UnlockRefundClaim, *, how: str, by: uuid.U
     claim.decision_note, claim.decided_at = note, now
     session.add(claim)
     session.flush()
+    _decided(claim)
+
+
+def _decided(claim: UnlockRefundClaim) -> None:
+    logs.action("unlock_claim", claim.id, "unlock refund claim decided",
+                approved=claim.status == ClaimStatus.approved, how=claim.decided_how,
+                unlock=claim.unlock_id, professional=claim.professional_id)
 
 
 def _refund_if_approved(claim_id: uuid.UUID, now: datetime) -> str:
@@ -575,6 +587,8 @@ def _refunded(session: Session, claim: UnlockRefundClaim, row: LeadUnlock,
     claim.status = ClaimStatus.refunded
     session.add_all([row, claim])
     session.flush()
+    logs.action("unlock", row.id, "unlock refunded", claim=claim.id, lead=row.lead_id,
+                professional=row.professional_id, amount=row.amount)
     _tell_decision(session, claim, row, refunded=True)
 
 
@@ -738,6 +752,7 @@ def decide(*, caller: Caller, claim_id: uuid.UUID, data: ClaimDecision,
             claim.decided_by, claim.decision_note, claim.decided_at = caller.user_id, note, now
             session.add(claim)
             session.flush()
+            _decided(claim)
             row = session.get(LeadUnlock, claim.unlock_id)
             assert row is not None
             _tell_decision(session, claim, row, refunded=False)

@@ -1,11 +1,14 @@
 """API tests: httpx against the ASGI app, in process."""
 
-from collections.abc import AsyncIterator
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 from starlette.types import ASGIApp
 
+from ofair_app.observability import logs
 from ofair_app.settings import Settings, get_settings
 from ofair_app.web.security import standalone_api
 from tests.api.money import initiate
@@ -32,6 +35,38 @@ async def client(db) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=_api(), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
+
+
+# --- log lines: what the app logs while a test runs ----------------------------------------
+
+
+class Lines(logging.Handler):
+    """Every line the app logs while the test runs, as the JSON the production log holds."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[dict] = []
+        self.addFilter(logs.WorkFilter())
+        self.setFormatter(logs.formatter("json"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+    def of(self, request_id: str) -> list[dict]:
+        return [line for line in self.lines if line.get("request_id") == request_id]
+
+
+@pytest.fixture
+def log_lines() -> Iterator[Lines]:
+    root = logging.getLogger()
+    handler, level = Lines(), root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
 
 
 # --- money: two businesses and a consumer, DESIGN.md's example deal, and its payment ------

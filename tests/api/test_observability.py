@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import logging
 import re
 import threading
 import uuid
@@ -21,41 +20,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from jobs.runner import run_job
 from ofair_app.models import UserRole
-from ofair_app.observability import errors, logs
+from ofair_app.observability import errors
 from ofair_app.services import health
 from tests.api.test_leads_api import API, auth
 from tests.factories import make_user
 from tests.standin import configured
-
-
-class Lines(logging.Handler):
-    """Every line the app logs while the test runs, as the JSON the production log holds."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.lines: list[dict] = []
-        self.addFilter(logs.WorkFilter())
-        self.setFormatter(logs.formatter("json"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(json.loads(self.format(record)))
-
-    def of(self, request_id: str) -> list[dict]:
-        return [line for line in self.lines if line.get("request_id") == request_id]
-
-
-@pytest.fixture
-def log_lines() -> Iterator[Lines]:
-    root = logging.getLogger()
-    handler, level = Lines(), root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    try:
-        yield handler
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
-
 
 # --- the request id --------------------------------------------------------------------------
 
