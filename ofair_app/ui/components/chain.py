@@ -24,12 +24,12 @@ from ofair_app.ui.state.locale import t, t_with
 class ChainMixin(rx.State, mixin=True):
     # The referrers in order (name, share, fee, "you"), and the performer's line; empty
     # unless more than one business refers the job.
-    chain: list[dict[str, str]] = []
-    chain_end: dict[str, str] = {}
+    chain: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    chain_end: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
     # The offer the caller may pass on, the most it may keep, and the form.
-    pass_on: dict[str, str] = {}
-    pass_share: str = ""
-    pass_error: str = ""
+    pass_on: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    pass_share: rx.Field[str] = rx.field("")
+    pass_error: rx.Field[str] = rx.field("")
 
     async def _load_chain(self, caller, lead: Lead) -> None:
         self.chain, self.chain_end, self.pass_on, self.pass_error = [], {}, {}, ""

@@ -45,20 +45,20 @@ def _blank_row(due: date) -> dict[str, str]:
 
 
 class MilestonesMixin(rx.State, mixin=True):
-    ms_plan: dict[str, str] = {}
-    ms_steps: list[dict[str, str]] = []
-    ms_updates: list[dict[str, str]] = []
-    ms_photos: list[dict[str, str]] = []
-    ms_can_plan: bool = False
-    ms_editing: bool = False
-    ms_rows: list[dict[str, str]] = []
-    ms_field_errors: dict[str, str] = {}
-    ms_error: str = ""
-    ms_notice: str = ""
-    ms_update_for: str = ""
-    ms_update_body: str = ""
-    ms_dispute_for: str = ""
-    ms_dispute_reason: str = ""
+    ms_plan: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    ms_steps: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    ms_updates: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    ms_photos: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    ms_can_plan: rx.Field[bool] = rx.field(False)
+    ms_editing: rx.Field[bool] = rx.field(False)
+    ms_rows: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    ms_field_errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    ms_error: rx.Field[str] = rx.field("")
+    ms_notice: rx.Field[str] = rx.field("")
+    ms_update_for: rx.Field[str] = rx.field("")
+    ms_update_body: rx.Field[str] = rx.field("")
+    ms_dispute_for: rx.Field[str] = rx.field("")
+    ms_dispute_reason: rx.Field[str] = rx.field("")
 
     @rx.var
     def ms_years(self) -> list[str]:

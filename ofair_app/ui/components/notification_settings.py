@@ -55,24 +55,24 @@ def _shown(prefs: notification_center.Preferences) -> dict:
 
 
 class NotificationSettingsState(SessionState):
-    rows: list[GroupChoice] = []
-    quiet_enabled: bool = True
-    quiet_start: str = "22:00"
-    quiet_end: str = "07:00"
-    shabbat: bool = False
-    times: list[str] = TIMES
-    settings_error: str = ""
-    settings_notice: str = ""
+    rows: rx.Field[list[GroupChoice]] = rx.field(default_factory=list)
+    quiet_enabled: rx.Field[bool] = rx.field(True)
+    quiet_start: rx.Field[str] = rx.field("22:00")
+    quiet_end: rx.Field[str] = rx.field("07:00")
+    shabbat: rx.Field[bool] = rx.field(False)
+    times: rx.Field[list[str]] = rx.field(default_factory=lambda: list(TIMES))
+    settings_error: rx.Field[str] = rx.field("")
+    settings_notice: rx.Field[str] = rx.field("")
     # This device and push: the key browsers subscribe with ("" when the server has none)
     # and what the browser reported.
-    push_key: str = ""
-    push_supported: bool = False
-    push_permission: str = ""
-    push_here: bool = False
-    push_ios: bool = False
-    push_standalone: bool = False
-    push_devices: int = 0
-    push_message: str = ""
+    push_key: rx.Field[str] = rx.field("")
+    push_supported: rx.Field[bool] = rx.field(False)
+    push_permission: rx.Field[str] = rx.field("")
+    push_here: rx.Field[bool] = rx.field(False)
+    push_ios: rx.Field[bool] = rx.field(False)
+    push_standalone: rx.Field[bool] = rx.field(False)
+    push_devices: rx.Field[int] = rx.field(0)
+    push_message: rx.Field[str] = rx.field("")
 
     def _apply(self, shown: dict) -> None:
         for name, value in shown.items():

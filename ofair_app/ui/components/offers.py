@@ -99,20 +99,20 @@ def payment_row(payment, locale: str, text, released: bool = False) -> dict[str,
 
 
 class OffersMixin(rx.State, mixin=True):
-    offers: list[dict[str, str]] = []
-    offer_files: list[dict[str, str]] = []
-    payment: dict[str, str] = {}
-    new_price: str = ""
-    dispute_reason: str = ""
-    offers_error: str = ""
-    lead_status: str = ""
+    offers: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    offer_files: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    payment: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    new_price: rx.Field[str] = rx.field("")
+    dispute_reason: rx.Field[str] = rx.field("")
+    offers_error: rx.Field[str] = rx.field("")
+    lead_status: rx.Field[str] = rx.field("")
     # The viewer's role on the lead and the steps open to them (services/lead_actions): every
     # button on a lead page shows only when its step is in `actions`.
-    viewer_role: str = ""
-    actions: list[str] = []
-    link_sent: bool = False
+    viewer_role: rx.Field[str] = rx.field("")
+    actions: rx.Field[list[str]] = rx.field(default_factory=list)
+    link_sent: rx.Field[bool] = rx.field(False)
     # The winner's contact card, for the owner once an award stands (each showing is logged).
-    performer: dict[str, str] = {}
+    performer: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
 
     async def _load_actions(self, caller) -> None:
         """The caller's role and steps on this lead; for an owner with a winner, its card."""

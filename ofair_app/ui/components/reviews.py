@@ -53,14 +53,14 @@ def review_row(view: reviews.ReviewView, locale: str, text) -> dict[str, str]:
 
 
 class ReviewMixin(rx.State, mixin=True):
-    review: dict[str, str] = {}
-    review_form: dict[str, str] = dict(EMPTY_FORM)
-    review_errors: dict[str, str] = {}
-    review_editing: bool = False
-    review_error: str = ""
-    review_notice: str = ""
-    reply_text: str = ""
-    reply_error: str = ""
+    review: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    review_form: rx.Field[dict[str, str]] = rx.field(default_factory=lambda: dict(EMPTY_FORM))
+    review_errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    review_editing: rx.Field[bool] = rx.field(False)
+    review_error: rx.Field[str] = rx.field("")
+    review_notice: rx.Field[str] = rx.field("")
+    reply_text: rx.Field[str] = rx.field("")
+    reply_error: rx.Field[str] = rx.field("")
 
     @rx.var
     def may_review(self) -> bool:

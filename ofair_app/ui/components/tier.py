@@ -18,9 +18,11 @@ COLORS = {Tier.bronze: "bronze", Tier.silver: "gray", Tier.gold: "gold", Tier.pr
 
 
 class TierMixin(rx.State, mixin=True):
-    tier: dict[str, str] = {}
-    tier_figures: list[dict[str, str]] = []  # the last 90 days, as counted
-    tier_next: list[dict[str, str]] = []  # the next tier's requirements against them
+    tier: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    # the last 90 days, as counted
+    tier_figures: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    # the next tier's requirements against them
+    tier_next: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
 
     async def _load_tier(self, caller, professional_id) -> None:
         self.tier, self.tier_figures, self.tier_next = {}, [], []

@@ -32,11 +32,11 @@ def _day(moment, locale: str) -> str:
 class UnlockMixin(rx.State, mixin=True):
     # The lead's unlock as the business sees it (empty: the lead is not direct-contact, or
     # it is the business's own): the offer, what it did, its claim.
-    unlock: dict[str, str] = {}
-    pay_with: str = PayWith.card.value
-    claim_reason: str = ""
-    claim_errors: dict[str, str] = {}
-    unlock_error: str = ""
+    unlock: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    pay_with: rx.Field[str] = rx.field(PayWith.card.value)
+    claim_reason: rx.Field[str] = rx.field("")
+    claim_errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    unlock_error: rx.Field[str] = rx.field("")
 
     async def _load_unlock(self, caller, lead: Lead, is_mine: bool) -> None:
         self.unlock, self.unlock_error = {}, ""

@@ -41,17 +41,17 @@ def _hm(value: time | None) -> str:
 
 
 class VisitHoursMixin(rx.State, mixin=True):
-    vh_minutes: str = "60"
-    vh_capacity: str = "1"
-    vh_days: list[dict[str, str]] = []
-    vh_closed: list[dict[str, str]] = []
-    vh_new_day: str = ""
-    vh_new_month: str = ""
-    vh_new_year: str = ""
-    vh_new_note: str = ""
-    vh_errors: dict[str, str] = {}
-    vh_error: str = ""
-    vh_notice: str = ""
+    vh_minutes: rx.Field[str] = rx.field("60")
+    vh_capacity: rx.Field[str] = rx.field("1")
+    vh_days: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    vh_closed: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    vh_new_day: rx.Field[str] = rx.field("")
+    vh_new_month: rx.Field[str] = rx.field("")
+    vh_new_year: rx.Field[str] = rx.field("")
+    vh_new_note: rx.Field[str] = rx.field("")
+    vh_errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    vh_error: rx.Field[str] = rx.field("")
+    vh_notice: rx.Field[str] = rx.field("")
 
     def _fill_hours(self, found: rules.Availability | None) -> None:
         names = _day_names(self.locale)

@@ -35,15 +35,15 @@ def when(moment: datetime, locale: str) -> str:
 
 
 class VisitsMixin(rx.State, mixin=True):
-    visits: list[dict[str, str]] = []
-    passes: list[dict[str, str]] = []
-    bookable: list[dict[str, str]] = []
-    picking_for: str = ""  # the business whose slots are shown
-    moving: str = ""  # the visit being moved, if any
-    slot_days: list[dict[str, str]] = []
-    slots: list[dict[str, str]] = []
-    visit_error: str = ""
-    visit_notice: str = ""
+    visits: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    passes: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    bookable: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    picking_for: rx.Field[str] = rx.field("")  # the business whose slots are shown
+    moving: rx.Field[str] = rx.field("")  # the visit being moved, if any
+    slot_days: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    slots: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    visit_error: rx.Field[str] = rx.field("")
+    visit_notice: rx.Field[str] = rx.field("")
 
     async def _load_visits(self, caller) -> None:
         try:

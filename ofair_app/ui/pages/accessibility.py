@@ -57,8 +57,8 @@ def reviewed_on(settings: Settings) -> dict[str, str]:
 
 
 class AccessibilityState(SessionState):
-    coordinator: Coordinator = Coordinator("", "", "", "")
-    reviewed: dict[str, str] = {}
+    coordinator: rx.Field[Coordinator] = rx.field(default_factory=lambda: Coordinator("", "", "", ""))
+    reviewed: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
 
     @rx.event
     async def open(self):

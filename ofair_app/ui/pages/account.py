@@ -60,28 +60,28 @@ def _rows(views: list[privacy.ExportView]) -> list[ExportRow]:
 
 
 class AccountState(SessionState):
-    name: str = ""
-    email: str = ""
-    phone: str = ""
-    language: str = "he"
+    name: rx.Field[str] = rx.field("")
+    email: rx.Field[str] = rx.field("")
+    phone: rx.Field[str] = rx.field("")
+    language: rx.Field[str] = rx.field("he")
     # A new e-mail waiting for its code (empty when none).
-    pending_email: str = ""
+    pending_email: rx.Field[str] = rx.field("")
     # A new phone number waiting for its code (E.164; empty when none), and how it reads.
-    pending_phone: str = ""
-    pending_phone_display: str = ""
-    errors: dict[str, str] = {}
-    error: str = ""
-    notice: str = ""
+    pending_phone: rx.Field[str] = rx.field("")
+    pending_phone_display: rx.Field[str] = rx.field("")
+    errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    error: rx.Field[str] = rx.field("")
+    notice: rx.Field[str] = rx.field("")
     # Consents: marketing (a switch), and which versions of the documents were acknowledged.
-    marketing: bool = False
-    privacy_version: str = ""
-    privacy_on: str = ""
-    terms_version: str = ""
-    terms_on: str = ""
-    consent_pending: bool = False
-    consent_error: str = ""
-    consent_notice: str = ""
-    accept_error: str = ""
+    marketing: rx.Field[bool] = rx.field(False)
+    privacy_version: rx.Field[str] = rx.field("")
+    privacy_on: rx.Field[str] = rx.field("")
+    terms_version: rx.Field[str] = rx.field("")
+    terms_on: rx.Field[str] = rx.field("")
+    consent_pending: rx.Field[bool] = rx.field(False)
+    consent_error: rx.Field[str] = rx.field("")
+    consent_notice: rx.Field[str] = rx.field("")
+    accept_error: rx.Field[str] = rx.field("")
 
     def _show_consents(self, status: consents.ConsentStatus) -> None:
         def on(moment) -> str:
@@ -123,11 +123,11 @@ class AccountState(SessionState):
             return None
         return await self._record(consents.current_acceptance(None), "ui.account.accepted")
 
-    exports: list[ExportRow] = []
+    exports: rx.Field[list[ExportRow]] = rx.field(default_factory=list)
     # Closing the account: the dialog, what must be settled first, the confirmation's error.
-    close_open: bool = False
-    close_blockers: list[str] = []
-    close_error: str = ""
+    close_open: rx.Field[bool] = rx.field(False)
+    close_blockers: rx.Field[list[str]] = rx.field(default_factory=list)
+    close_error: rx.Field[str] = rx.field("")
 
     def _show(self, user) -> None:
         self.name, self.email = user.name or "", user.email or ""

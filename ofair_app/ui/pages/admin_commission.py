@@ -59,26 +59,26 @@ class PreviewRow:
 
 
 class AdminCommissionState(PlaceMixin, SessionState):
-    rules: list[RuleRow] = []
-    show_retired: bool = False
+    rules: rx.Field[list[RuleRow]] = rx.field(default_factory=list)
+    show_retired: rx.Field[bool] = rx.field(False)
     # the rule being written
-    rate: str = ""
-    lead_type: str = ANY
-    category: str = ANY
-    subcategory: str = ANY
-    tier: str = ANY
-    subscribed: str = ANY
-    note: str = ""
-    from_day: str = ""
-    from_month: str = ""
-    from_year: str = ""
-    until_day: str = ""
-    until_month: str = ""
-    until_year: str = ""
-    preview: dict[str, str] = {}
-    preview_jobs: list[PreviewRow] = []
-    error: str = ""
-    notice: str = ""
+    rate: rx.Field[str] = rx.field("")
+    lead_type: rx.Field[str] = rx.field(ANY)
+    category: rx.Field[str] = rx.field(ANY)
+    subcategory: rx.Field[str] = rx.field(ANY)
+    tier: rx.Field[str] = rx.field(ANY)
+    subscribed: rx.Field[str] = rx.field(ANY)
+    note: rx.Field[str] = rx.field("")
+    from_day: rx.Field[str] = rx.field("")
+    from_month: rx.Field[str] = rx.field("")
+    from_year: rx.Field[str] = rx.field("")
+    until_day: rx.Field[str] = rx.field("")
+    until_month: rx.Field[str] = rx.field("")
+    until_year: rx.Field[str] = rx.field("")
+    preview: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    preview_jobs: rx.Field[list[PreviewRow]] = rx.field(default_factory=list)
+    error: rx.Field[str] = rx.field("")
+    notice: rx.Field[str] = rx.field("")
 
     @rx.var
     def years(self) -> list[str]:

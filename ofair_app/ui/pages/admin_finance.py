@@ -25,13 +25,14 @@ from ofair_app.ui.state.session import SessionState, blocking
 
 
 class AdminFinanceState(SessionState):
-    months: list[dict[str, str]] = []  # value (YYYY-MM) and label
-    month: str = ""
-    statements: list[dict[str, str]] = []
-    failures: list[dict[str, str]] = []
-    held: list[dict[str, str]] = []
-    error: str = ""
-    notice: str = ""
+    # value (YYYY-MM) and label
+    months: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    month: rx.Field[str] = rx.field("")
+    statements: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    failures: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    held: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    error: rx.Field[str] = rx.field("")
+    notice: rx.Field[str] = rx.field("")
 
     def _row(self, row: settlement.StatementRow) -> dict[str, str]:
         s, locale = row.statement, self.locale

@@ -26,15 +26,15 @@ CONSUMER_COLOR, PRO_COLOR = "#0d7d6c", "#6e56cf"  # teal 11 and violet 10: AA on
 class DashboardState(DaysMixin, SessionState):
     """The dashboard's figures, every value ready to print."""
 
-    choice: str = "30"  # "7", "30", "90" or "custom"
-    period: str = ""
-    cards: list[dict[str, str]] = []
-    per_day: list[dict[str, str | int]] = []
-    funnel: list[dict[str, str]] = []
-    queues: list[dict[str, str]] = []
-    errors: dict[str, str] = {}
-    error: str = ""
-    loading: bool = False
+    choice: rx.Field[str] = rx.field("30")  # "7", "30", "90" or "custom"
+    period: rx.Field[str] = rx.field("")
+    cards: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    per_day: rx.Field[list[dict[str, str | int]]] = rx.field(default_factory=list)
+    funnel: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    queues: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    error: rx.Field[str] = rx.field("")
+    loading: rx.Field[bool] = rx.field(False)
 
     def _period(self) -> Period:
         if self.choice != CUSTOM:
@@ -162,10 +162,10 @@ class DashboardState(DaysMixin, SessionState):
 class AdminHomeState(rx.State):
     # "checking" until the first answer, then "ok", "unsafe" (connected, but as a role that
     # bypasses row-level security) or "down".
-    db_status: str = "checking"
-    db_latency: str = ""
-    db_role: str = ""
-    checking: bool = False
+    db_status: rx.Field[str] = rx.field("checking")
+    db_latency: rx.Field[str] = rx.field("")
+    db_role: rx.Field[str] = rx.field("")
+    checking: rx.Field[bool] = rx.field(False)
 
     @rx.event
     async def refresh(self):

@@ -38,16 +38,16 @@ FILTERS = ("status", "type", "category", "owner", "performer", "since", "until",
 
 
 class AdminLeadsState(FilteredListMixin, DaysMixin, SessionState):
-    notice: str = ""
-    reason: str = ""
-    review: dict[str, str] = {}
-    site_visits: list[dict[str, str]] = []
-    check_ins: list[dict[str, str]] = []
-    steps: list[dict[str, str]] = []
-    lead: dict[str, str] = {}
-    client: dict[str, str] = {}
-    history: list[dict[str, str]] = []
-    offers: list[dict[str, str]] = []
+    notice: rx.Field[str] = rx.field("")
+    reason: rx.Field[str] = rx.field("")
+    review: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    site_visits: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    check_ins: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    steps: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    lead: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    client: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    history: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    offers: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
 
     def _filter_names(self) -> tuple[str, ...]:
         return FILTERS

@@ -31,17 +31,17 @@ REJECTED_WEBHOOKS_SHOWN = 20
 
 
 class AdminPayoutsState(SessionState):
-    flagged: list[dict[str, str]] = []
-    rejected_webhooks: list[dict[str, str]] = []
-    requests: list[dict[str, str]] = []
-    approved: list[dict[str, str]] = []
-    batches: list[dict[str, str]] = []
-    error: str = ""
-    notice: str = ""
-    manual_business: str = ""
-    manual_amount: str = ""
-    manual_note: str = ""
-    manual_errors: dict[str, str] = {}
+    flagged: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    rejected_webhooks: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    requests: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    approved: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    batches: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    error: rx.Field[str] = rx.field("")
+    notice: rx.Field[str] = rx.field("")
+    manual_business: rx.Field[str] = rx.field("")
+    manual_amount: rx.Field[str] = rx.field("")
+    manual_note: rx.Field[str] = rx.field("")
+    manual_errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
 
     async def _load(self, caller) -> None:
         locale = self.locale
@@ -322,10 +322,10 @@ def admin_payouts() -> rx.Component:
 
 
 class AdminDisputesState(SessionState):
-    rows: list[dict[str, str]] = []
-    amounts: dict[str, str] = {}
-    error: str = ""
-    notice: str = ""
+    rows: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    amounts: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    error: rx.Field[str] = rx.field("")
+    notice: rx.Field[str] = rx.field("")
 
     async def _load(self, caller) -> None:
         locale = self.locale

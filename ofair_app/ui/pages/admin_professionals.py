@@ -62,10 +62,10 @@ class BusinessRow:
 
 
 class AdminProsState(SessionState):
-    tab: str = "pending"
-    rows: list[BusinessRow] = []
-    error: str = ""
-    notice: str = ""
+    tab: rx.Field[str] = rx.field("pending")
+    rows: rx.Field[list[BusinessRow]] = rx.field(default_factory=list)
+    error: rx.Field[str] = rx.field("")
+    notice: rx.Field[str] = rx.field("")
 
     async def _load(self, caller) -> None:
         status = ProfessionalStatus(self.tab)

@@ -76,15 +76,16 @@ def span_days(span: str, today: date) -> tuple[date, date]:
 
 
 class AdminReportsState(DaysMixin, SessionState):
-    report: str = ReportKind.money.value
-    span: str = "month"
-    since: str = ""  # the days the table shows (YYYY-MM-DD), and the downloads export
-    until: str = ""
-    days_label: str = ""  # the same days as the reader writes them
-    months: list[MoneyLine] = []
-    groups: list[ConversionLine] = []
-    errors: dict[str, str] = {}
-    error: str = ""
+    report: rx.Field[str] = rx.field(ReportKind.money.value)
+    span: rx.Field[str] = rx.field("month")
+    # the days the table shows (YYYY-MM-DD), and the downloads export
+    since: rx.Field[str] = rx.field("")
+    until: rx.Field[str] = rx.field("")
+    days_label: rx.Field[str] = rx.field("")  # the same days as the reader writes them
+    months: rx.Field[list[MoneyLine]] = rx.field(default_factory=list)
+    groups: rx.Field[list[ConversionLine]] = rx.field(default_factory=list)
+    errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    error: rx.Field[str] = rx.field("")
 
     @rx.var
     def export_query(self) -> str:

@@ -63,16 +63,16 @@ def _day(moment, locale: str) -> str:
 
 
 class AdminUnlockClaimsState(SessionState):
-    status: str = ClaimStatus.open.value
-    claims: list[ClaimCard] = []
+    status: rx.Field[str] = rx.field(ClaimStatus.open.value)
+    claims: rx.Field[list[ClaimCard]] = rx.field(default_factory=list)
     # what the admin types as the reason to reject, and its error, per claim
-    notes: dict[str, str] = {}
-    note_errors: dict[str, str] = {}
+    notes: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    note_errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
     # the claim whose rejection waits for the admin's confirmation ("" when none)
-    rejecting: str = ""
-    rejecting_business: str = ""
-    error: str = ""
-    notice: str = ""
+    rejecting: rx.Field[str] = rx.field("")
+    rejecting_business: rx.Field[str] = rx.field("")
+    error: rx.Field[str] = rx.field("")
+    notice: rx.Field[str] = rx.field("")
 
     async def _load(self, caller) -> None:
         locale, status = self.locale, self.status

@@ -29,17 +29,17 @@ ROLES = ("consumer", "professional", "admin")
 
 
 class AdminUsersState(SessionState):
-    q: str = ""
-    rows: list[dict[str, str]] = []
-    cursor: str = ""
-    person: dict[str, str] = {}
-    user_businesses: list[dict[str, str]] = []
-    leads: list[dict[str, str]] = []
-    sign_ins: list[dict[str, str]] = []
-    reason: str = ""
-    new_role: str = ""
-    error: str = ""
-    notice: str = ""
+    q: rx.Field[str] = rx.field("")
+    rows: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    cursor: rx.Field[str] = rx.field("")
+    person: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    user_businesses: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    leads: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    sign_ins: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    reason: rx.Field[str] = rx.field("")
+    new_role: rx.Field[str] = rx.field("")
+    error: rx.Field[str] = rx.field("")
+    notice: rx.Field[str] = rx.field("")
 
     def _summary(self, found: admin_users.UserSummary) -> dict[str, str]:
         user = found.user

@@ -48,16 +48,16 @@ def _line(view: chat.MessageView) -> ChatLine:
 
 
 class ChatState(LiveLeadMixin, SessionState):
-    lines: list[ChatLine] = []
-    other_name: str = ""
-    lead_title: str = ""
-    lead_link: str = ""
-    writable: bool = False
-    masked: bool = False
-    reading_as_admin: bool = False
-    missing: bool = False
-    draft: str = ""
-    error: str = ""
+    lines: rx.Field[list[ChatLine]] = rx.field(default_factory=list)
+    other_name: rx.Field[str] = rx.field("")
+    lead_title: rx.Field[str] = rx.field("")
+    lead_link: rx.Field[str] = rx.field("")
+    writable: rx.Field[bool] = rx.field(False)
+    masked: rx.Field[bool] = rx.field(False)
+    reading_as_admin: rx.Field[bool] = rx.field(False)
+    missing: rx.Field[bool] = rx.field(False)
+    draft: rx.Field[str] = rx.field("")
+    error: rx.Field[str] = rx.field("")
 
     @rx.var
     def thread_id(self) -> str:

@@ -25,17 +25,19 @@ def _sandbox() -> SandboxProvider | None:
 
 
 class CheckoutState(SessionState):
-    amount: str = ""
-    description: str = ""
-    status: str = ""  # open | complete | expired | missing
-    card: str = ""
-    expiry: str = ""
-    cvc: str = ""
-    error: str = ""
-    paying: bool = False
-    cancel_url: str = ""
-    setup: bool = False  # a page that saves a card for a business, not a payment
-    loaded: str = ""  # the reference the fields were last loaded for (tests wait on it)
+    amount: rx.Field[str] = rx.field("")
+    description: rx.Field[str] = rx.field("")
+    status: rx.Field[str] = rx.field("")  # open | complete | expired | missing
+    card: rx.Field[str] = rx.field("")
+    expiry: rx.Field[str] = rx.field("")
+    cvc: rx.Field[str] = rx.field("")
+    error: rx.Field[str] = rx.field("")
+    paying: rx.Field[bool] = rx.field(False)
+    cancel_url: rx.Field[str] = rx.field("")
+    # a page that saves a card for a business, not a payment
+    setup: rx.Field[bool] = rx.field(False)
+    # the reference the fields were last loaded for (tests wait on it)
+    loaded: rx.Field[str] = rx.field("")
 
     @rx.var
     def reference(self) -> str:

@@ -36,11 +36,11 @@ class InvitationCard:
 
 
 class InvitationsState(SessionState):
-    items: list[InvitationCard] = []
-    error: str = ""
-    notice: str = ""
+    items: rx.Field[list[InvitationCard]] = rx.field(default_factory=list)
+    error: rx.Field[str] = rx.field("")
+    notice: rx.Field[str] = rx.field("")
     # Set after accepting: the business to go to.
-    joined: bool = False
+    joined: rx.Field[bool] = rx.field(False)
 
     async def _read(self, caller) -> list[InvitationCard]:
         mine = await self._as(caller,

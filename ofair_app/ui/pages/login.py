@@ -29,18 +29,19 @@ from ofair_app.ui.state.session import SessionState, safe_next
 
 
 class LoginState(ResendCountdown, SessionState):
-    method: str = "phone"  # phone | email
-    step: str = "identify"  # identify | code | consent
+    method: rx.Field[str] = rx.field("phone")  # phone | email
+    step: rx.Field[str] = rx.field("identify")  # identify | code | consent
     # consent step: True for a new account (the code waits, unused, in `_code`), False for an
     # existing one that has not acknowledged the current documents yet
-    consent_new: bool = False
-    consent_error: str = ""
+    consent_new: rx.Field[bool] = rx.field(False)
+    consent_error: rx.Field[str] = rx.field("")
     _code: str = ""
-    identifier: str = ""  # what the visitor typed, kept when they go back to fix it
-    target_label: str = ""  # where the code went, as the visitor should read it
-    error: str = ""
-    field_error: str = ""
-    notice: str = ""
+    # what the visitor typed, kept when they go back to fix it
+    identifier: rx.Field[str] = rx.field("")
+    target_label: rx.Field[str] = rx.field("")  # where the code went, as the visitor should read it
+    error: rx.Field[str] = rx.field("")
+    field_error: rx.Field[str] = rx.field("")
+    notice: rx.Field[str] = rx.field("")
 
     @rx.var
     def resend_clock(self) -> str:

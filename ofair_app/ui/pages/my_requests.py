@@ -79,7 +79,7 @@ def status_badge(status: rx.Var, label: rx.Var, live: bool = False) -> rx.Compon
 
 
 class MyRequestsState(SessionState):
-    rows: list[dict[str, str]] = []
+    rows: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
 
     @rx.event
     async def open(self):
@@ -93,12 +93,12 @@ class MyRequestsState(SessionState):
 
 class MyRequestState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, MilestonesMixin,
                      SessionState):
-    lead: dict[str, str] = {}
+    lead: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
     # A direct-contact request: the businesses that unlocked the client's details.
-    unlocked_by: list[dict[str, str]] = []
-    sent: bool = False
-    missing: bool = False
-    error: str = ""
+    unlocked_by: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    sent: rx.Field[bool] = rx.field(False)
+    missing: rx.Field[bool] = rx.field(False)
+    error: rx.Field[str] = rx.field("")
 
     @rx.var
     def lead_id(self) -> str:

@@ -40,21 +40,21 @@ UPLOAD_ID = "lead-files"
 
 
 class NewLeadState(PlaceMixin, SessionState):
-    step: int = 0
-    title: str = ""
-    description: str = ""
-    category: str = ""
-    subcategory: str = ""
-    sub_options: list[dict[str, str]] = []
-    schedule: str = PreferredSchedule.flexible.value
-    client_name: str = ""
-    client_phone: str = ""
-    client_address: str = ""
-    budget: str = ""
-    share: int = 20
-    visibility: str = LeadVisibility.public.value
-    error: str = ""
-    publishing: bool = False
+    step: rx.Field[int] = rx.field(0)
+    title: rx.Field[str] = rx.field("")
+    description: rx.Field[str] = rx.field("")
+    category: rx.Field[str] = rx.field("")
+    subcategory: rx.Field[str] = rx.field("")
+    sub_options: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    schedule: rx.Field[str] = rx.field(PreferredSchedule.flexible.value)
+    client_name: rx.Field[str] = rx.field("")
+    client_phone: rx.Field[str] = rx.field("")
+    client_address: rx.Field[str] = rx.field("")
+    budget: rx.Field[str] = rx.field("")
+    share: rx.Field[int] = rx.field(20)
+    visibility: rx.Field[str] = rx.field(LeadVisibility.public.value)
+    error: rx.Field[str] = rx.field("")
+    publishing: rx.Field[bool] = rx.field(False)
 
     @rx.event
     async def open(self):

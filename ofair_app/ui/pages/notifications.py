@@ -55,9 +55,9 @@ def _page(session, caller, cursor: str | None):
 
 
 class NotificationsState(SessionState):
-    items: list[NotificationRow] = []
-    next_cursor: str = ""
-    error: str = ""
+    items: rx.Field[list[NotificationRow]] = rx.field(default_factory=list)
+    next_cursor: rx.Field[str] = rx.field("")
+    error: rx.Field[str] = rx.field("")
 
     @rx.event
     async def open(self):

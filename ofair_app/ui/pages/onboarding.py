@@ -32,8 +32,8 @@ FIELD_STEP = {"name": 1, "business_name": 1, "business_id": 1, "category": 2, "s
 
 
 class OnboardingState(BusinessFormState):
-    step: int = 1
-    your_name: str = ""
+    step: rx.Field[int] = rx.field(1)
+    your_name: rx.Field[str] = rx.field("")
 
     @rx.event
     async def open(self):

@@ -21,7 +21,7 @@ class PolicyState(LocaleState):
     """The document as HTML, rendered on the server from its Markdown with the platform's
     current figures (read again when the language switches)."""
 
-    document: str = ""
+    document: rx.Field[str] = rx.field("")
 
     @rx.event
     def open_privacy(self):
@@ -70,8 +70,8 @@ def terms_page() -> rx.Component:
 
 
 class UnsubscribeState(SessionState):
-    step: str = "ask"  # ask | done
-    error: str = ""
+    step: rx.Field[str] = rx.field("ask")  # ask | done
+    error: rx.Field[str] = rx.field("")
 
     @rx.event
     def open(self):

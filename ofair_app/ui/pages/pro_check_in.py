@@ -24,12 +24,12 @@ SCAN_SCRIPT_SRC = "/scan.js"
 
 class CheckInState(SessionState):
     # The QR link's signed token (not `token`: that is the sign-in cookie of SessionState).
-    pass_token: str = ""
-    code: str = ""
-    place: str = ""
-    error: str = ""
-    code_error: str = ""
-    result: dict[str, str] = {}  # kind: done | duplicate
+    pass_token: rx.Field[str] = rx.field("")
+    code: rx.Field[str] = rx.field("")
+    place: rx.Field[str] = rx.field("")
+    error: rx.Field[str] = rx.field("")
+    code_error: rx.Field[str] = rx.field("")
+    result: rx.Field[dict[str, str]] = rx.field(default_factory=dict)  # kind: done | duplicate
 
     @rx.event
     async def open(self):

@@ -64,24 +64,25 @@ def card_row(card: board.BoardCard, locale: str, text) -> dict[str, str]:
 
 class BoardState(SessionState):
     # The page just read and its key; the browser keeps the pages before it (ui/state/paging.py).
-    page_rows: list[dict[str, str]] = []
-    page_key: str = ""
-    cursor: str = ""
-    loading: bool = False
-    loaded: bool = False
-    error: str = ""
-    business_name: str = ""
-    category_name: str = ""
-    area_name: str = ""
+    page_rows: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    page_key: rx.Field[str] = rx.field("")
+    cursor: rx.Field[str] = rx.field("")
+    loading: rx.Field[bool] = rx.field(False)
+    loaded: rx.Field[bool] = rx.field(False)
+    error: rx.Field[str] = rx.field("")
+    business_name: rx.Field[str] = rx.field("")
+    category_name: rx.Field[str] = rx.field("")
+    area_name: rx.Field[str] = rx.field("")
     # Filters.
-    q: str = ""
-    lead_type: str = "all"
-    radius: int = 25
-    budget_min: str = ""
-    budget_max: str = ""
-    subscribed_only: bool = False
-    filters_open: bool = False
-    own_radius: int = 0  # the business's service radius, what "clear" goes back to
+    q: rx.Field[str] = rx.field("")
+    lead_type: rx.Field[str] = rx.field("all")
+    radius: rx.Field[int] = rx.field(25)
+    budget_min: rx.Field[str] = rx.field("")
+    budget_max: rx.Field[str] = rx.field("")
+    subscribed_only: rx.Field[bool] = rx.field(False)
+    filters_open: rx.Field[bool] = rx.field(False)
+    # the business's service radius, what "clear" goes back to
+    own_radius: rx.Field[int] = rx.field(0)
     _business_id: str = ""  # the business the board was last read for
 
     @rx.var
@@ -90,7 +91,7 @@ class BoardState(SessionState):
         return bool(self.q.strip() or self.lead_type != "all" or self.budget_min.strip()
                     or self.budget_max.strip() or self.subscribed_only
                     or (self.own_radius and self.radius != self.own_radius))
-    filter_errors: dict[str, str] = {}
+    filter_errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
 
     def _filters(self) -> board.BoardFilters:
         """The filters as typed; both budgets judged together, each named by its field."""

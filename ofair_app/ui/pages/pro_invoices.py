@@ -52,19 +52,20 @@ class InvoiceRow:
 
 
 class InvoicesState(DocumentsMixin, SessionState):
-    balance: str = ""
-    balance_side: str = ""  # owe | owed | even
-    month: str = ""
-    month_jobs: str = "0"
-    month_fees: str = ""
-    month_owed: str = ""
-    month_earned: str = ""
-    statements: list[StatementRow] = []
-    invoices: list[InvoiceRow] = []
-    card: str = ""  # the default card, as shown (brand and last 4), or ""
-    available: str = ""  # months the platform owed, made withdrawable ("" when none)
-    error: str = ""
-    notice: str = ""
+    balance: rx.Field[str] = rx.field("")
+    balance_side: rx.Field[str] = rx.field("")  # owe | owed | even
+    month: rx.Field[str] = rx.field("")
+    month_jobs: rx.Field[str] = rx.field("0")
+    month_fees: rx.Field[str] = rx.field("")
+    month_owed: rx.Field[str] = rx.field("")
+    month_earned: rx.Field[str] = rx.field("")
+    statements: rx.Field[list[StatementRow]] = rx.field(default_factory=list)
+    invoices: rx.Field[list[InvoiceRow]] = rx.field(default_factory=list)
+    card: rx.Field[str] = rx.field("")  # the default card, as shown (brand and last 4), or ""
+    # months the platform owed, made withdrawable ("" when none)
+    available: rx.Field[str] = rx.field("")
+    error: rx.Field[str] = rx.field("")
+    notice: rx.Field[str] = rx.field("")
 
     @rx.event
     async def open(self):

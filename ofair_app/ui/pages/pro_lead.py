@@ -68,27 +68,27 @@ OFFER_FILES = "offer-files"
 
 class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, MilestonesMixin,
                    UnlockMixin, ChainMixin, SessionState):
-    lead: dict[str, str] = {}
+    lead: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
     # The caller's own offer on this lead (empty when none is live), and the form for one.
-    my_offer: dict[str, str] = {}
-    price: str = ""
+    my_offer: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    price: rx.Field[str] = rx.field("")
     # The offer's start date as the picker's three lists hold it ("" = not chosen).
-    start_day: str = ""
-    start_month: str = ""
-    start_year: str = ""
-    offer_text: str = ""
-    offer_errors: dict[str, str] = {}
-    notice: str = ""
+    start_day: rx.Field[str] = rx.field("")
+    start_month: rx.Field[str] = rx.field("")
+    start_year: rx.Field[str] = rx.field("")
+    offer_text: rx.Field[str] = rx.field("")
+    offer_errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    notice: rx.Field[str] = rx.field("")
     # Sharing with a colleague (the owner of a pro lead).
-    share_query: str = ""
-    share_results: list[dict[str, str]] = []
-    share_message: str = ""
-    shared_with: list[dict[str, str]] = []
-    client: dict[str, str] = {}
-    attachments: list[dict[str, str]] = []
-    split: dict[str, str] = {}
-    missing: bool = False
-    error: str = ""
+    share_query: rx.Field[str] = rx.field("")
+    share_results: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    share_message: rx.Field[str] = rx.field("")
+    shared_with: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    client: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    attachments: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    split: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    missing: rx.Field[bool] = rx.field(False)
+    error: rx.Field[str] = rx.field("")
 
     @rx.var
     def lead_id(self) -> str:

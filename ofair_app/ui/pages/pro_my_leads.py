@@ -16,9 +16,9 @@ from ofair_app.ui.state.session import SessionState
 
 
 class MyLeadsState(SessionState):
-    tab: str = "posted"
-    posted: list[dict[str, str]] = []
-    sent: list[dict[str, str]] = []
+    tab: rx.Field[str] = rx.field("posted")
+    posted: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    sent: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
 
     @rx.event
     async def open(self):

@@ -44,27 +44,29 @@ def _pct(value) -> str:
 
 
 class PlanState(DocumentsMixin, TierMixin, SessionState):
-    loaded: bool = False
-    subscribed: bool = False
-    until: str = ""  # the benefits' end, as shown
-    status: str = ""  # the paid subscription's: "" (none), active, past_due
-    subscription_id: str = ""
-    renews: bool = False  # the paid one renews (not cancelled at the period's end)
-    next_charge: str = ""
-    grace_until: str = ""
-    complimentary_until: str = ""
-    price: str = ""  # before VAT
-    price_total: str = ""  # with VAT
-    has_card: bool = False
-    may_manage: bool = False
-    charges: list[ChargeRow] = []
-    consumer_free: str = ""
-    consumer_pro: str = ""
-    referral_free: str = ""
-    referral_pro: str = ""
-    head_start: str = ""  # how much sooner a subscriber hears of a new lead ("10 minutes")
-    error: str = ""
-    notice: str = ""
+    loaded: rx.Field[bool] = rx.field(False)
+    subscribed: rx.Field[bool] = rx.field(False)
+    until: rx.Field[str] = rx.field("")  # the benefits' end, as shown
+    status: rx.Field[str] = rx.field("")  # the paid subscription's: "" (none), active, past_due
+    subscription_id: rx.Field[str] = rx.field("")
+    # the paid one renews (not cancelled at the period's end)
+    renews: rx.Field[bool] = rx.field(False)
+    next_charge: rx.Field[str] = rx.field("")
+    grace_until: rx.Field[str] = rx.field("")
+    complimentary_until: rx.Field[str] = rx.field("")
+    price: rx.Field[str] = rx.field("")  # before VAT
+    price_total: rx.Field[str] = rx.field("")  # with VAT
+    has_card: rx.Field[bool] = rx.field(False)
+    may_manage: rx.Field[bool] = rx.field(False)
+    charges: rx.Field[list[ChargeRow]] = rx.field(default_factory=list)
+    consumer_free: rx.Field[str] = rx.field("")
+    consumer_pro: rx.Field[str] = rx.field("")
+    referral_free: rx.Field[str] = rx.field("")
+    referral_pro: rx.Field[str] = rx.field("")
+    # how much sooner a subscriber hears of a new lead ("10 minutes")
+    head_start: rx.Field[str] = rx.field("")
+    error: rx.Field[str] = rx.field("")
+    notice: rx.Field[str] = rx.field("")
 
     @rx.event
     async def open(self):

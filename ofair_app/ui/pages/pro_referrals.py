@@ -27,11 +27,11 @@ from ofair_app.ui.state.session import SessionState
 
 
 class ReferralsState(SessionState):
-    tab: str = "incoming"
-    incoming: list[dict[str, str]] = []
-    outgoing: list[dict[str, str]] = []
-    error: str = ""
-    notice: str = ""
+    tab: rx.Field[str] = rx.field("incoming")
+    incoming: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    outgoing: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    error: rx.Field[str] = rx.field("")
+    notice: rx.Field[str] = rx.field("")
 
     async def _rows(self, caller, direction: str) -> list[dict[str, str]]:
         professional_id = self._current_business(caller)

@@ -45,9 +45,9 @@ def _day(moment, locale: str) -> str:
 
 
 class ProUnlocksState(DocumentsMixin, SessionState):
-    loaded: bool = False
-    rows: list[UnlockRow] = []
-    error: str = ""
+    loaded: rx.Field[bool] = rx.field(False)
+    rows: rx.Field[list[UnlockRow]] = rx.field(default_factory=list)
+    error: rx.Field[str] = rx.field("")
 
     @rx.event
     async def open(self):

@@ -54,21 +54,21 @@ def _signed(change: Decimal, locale: str) -> str:
 
 
 class WalletState(SessionState):
-    pending: str = ""
-    available: str = ""
-    in_payout: str = ""
-    lines: list[WalletRow] = []
-    earlier: WalletRow | None = None
-    requests: list[dict[str, str]] = []
-    error: str = ""
-    notice: str = ""
+    pending: rx.Field[str] = rx.field("")
+    available: rx.Field[str] = rx.field("")
+    in_payout: rx.Field[str] = rx.field("")
+    lines: rx.Field[list[WalletRow]] = rx.field(default_factory=list)
+    earlier: rx.Field[WalletRow | None] = rx.field(None)
+    requests: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    error: rx.Field[str] = rx.field("")
+    notice: rx.Field[str] = rx.field("")
     # the withdrawal form
-    amount: str = ""
-    bank_code: str = "12"
-    branch: str = ""
-    account: str = ""
-    holder: str = ""
-    errors: dict[str, str] = {}
+    amount: rx.Field[str] = rx.field("")
+    bank_code: rx.Field[str] = rx.field("12")
+    branch: rx.Field[str] = rx.field("")
+    account: rx.Field[str] = rx.field("")
+    holder: rx.Field[str] = rx.field("")
+    errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
 
     @rx.event
     async def open(self):

@@ -45,20 +45,21 @@ def _size(size: int) -> str:
 
 
 class ProfileState(VisitHoursMixin, BusinessFormState):
-    professional_id: str = ""
-    is_owner: bool = False
-    status: str = ""
-    verified: bool = False
-    welcome: bool = False
-    notice: str = ""
-    certificates: list[dict[str, str]] = []
-    cert_title: str = ""
-    cert_error: str = ""
-    uploading: bool = False
-    cards: list[dict[str, str]] = []  # shown fields only: never the provider's token
-    card_error: str = ""
-    card_notice: str = ""
-    adding_card: bool = False
+    professional_id: rx.Field[str] = rx.field("")
+    is_owner: rx.Field[bool] = rx.field(False)
+    status: rx.Field[str] = rx.field("")
+    verified: rx.Field[bool] = rx.field(False)
+    welcome: rx.Field[bool] = rx.field(False)
+    notice: rx.Field[str] = rx.field("")
+    certificates: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    cert_title: rx.Field[str] = rx.field("")
+    cert_error: rx.Field[str] = rx.field("")
+    uploading: rx.Field[bool] = rx.field(False)
+    # shown fields only: never the provider's token
+    cards: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    card_error: rx.Field[str] = rx.field("")
+    card_notice: rx.Field[str] = rx.field("")
+    adding_card: rx.Field[bool] = rx.field(False)
 
     async def _business(self):
         """The caller and the business this tab acts for, re-checked on every event."""

@@ -21,24 +21,25 @@ from ofair_app.ui.state.session import SessionState
 
 
 class PublicProState(SessionState):
-    found: str = "loading"  # loading | ok | missing
-    business_name: str = ""
-    verified: bool = False
-    subscribed: bool = False  # the OFAIR Pro plan's badge
-    rating: str = ""
-    tier: dict[str, str] = {}  # Silver and up: the badge (name, colour)
-    review_count: int = 0
-    category: dict[str, str] = {}
-    subcategories: list[dict[str, str]] = []
-    specialties: list[str] = []
-    locality: dict[str, str] = {}
-    radius: int = 0
-    about: str = ""
-    since: str = ""
-    summary: dict[str, str] = {}
-    bars: list[dict[str, str]] = []
-    reviews: list[dict[str, str]] = []
-    reviews_cursor: str = ""
+    found: rx.Field[str] = rx.field("loading")  # loading | ok | missing
+    business_name: rx.Field[str] = rx.field("")
+    verified: rx.Field[bool] = rx.field(False)
+    subscribed: rx.Field[bool] = rx.field(False)  # the OFAIR Pro plan's badge
+    rating: rx.Field[str] = rx.field("")
+    # Silver and up: the badge (name, colour)
+    tier: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    review_count: rx.Field[int] = rx.field(0)
+    category: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    subcategories: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    specialties: rx.Field[list[str]] = rx.field(default_factory=list)
+    locality: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    radius: rx.Field[int] = rx.field(0)
+    about: rx.Field[str] = rx.field("")
+    since: rx.Field[str] = rx.field("")
+    summary: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    bars: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    reviews: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    reviews_cursor: rx.Field[str] = rx.field("")
 
     async def _load_reviews(self, pid: uuid.UUID, more: bool = False) -> None:
         cursor = self.reviews_cursor if more else None

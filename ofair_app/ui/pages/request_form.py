@@ -39,24 +39,24 @@ DIRECT_CONTACT = "direct_contact"
 
 
 class RequestState(ResendCountdown, PlaceMixin, SessionState):
-    category: str = ""
-    schedule: str = PreferredSchedule.this_week.value
-    description: str = ""
-    budget: str = ""
-    name: str = ""
-    phone: str = ""
+    category: rx.Field[str] = rx.field("")
+    schedule: rx.Field[str] = rx.field(PreferredSchedule.this_week.value)
+    description: rx.Field[str] = rx.field("")
+    budget: rx.Field[str] = rx.field("")
+    name: rx.Field[str] = rx.field("")
+    phone: rx.Field[str] = rx.field("")
     # "Let professionals contact me directly": a few may pay to get the phone and call.
-    direct_contact: bool = False
-    step: str = "form"  # form | code
-    phone_label: str = ""
-    error: str = ""
-    code_error: str = ""
-    sending: bool = False
-    form_version: int = 0
+    direct_contact: rx.Field[bool] = rx.field(False)
+    step: rx.Field[str] = rx.field("form")  # form | code
+    phone_label: rx.Field[str] = rx.field("")
+    error: rx.Field[str] = rx.field("")
+    code_error: rx.Field[str] = rx.field("")
+    sending: rx.Field[bool] = rx.field(False)
+    form_version: rx.Field[int] = rx.field(0)
     # The privacy notice and the terms must be acknowledged before the phone is taken: by
     # every visitor who is not signed in, and by an account that has not seen their current
     # versions. What was ticked waits for the code.
-    consent_needed: bool = True
+    consent_needed: rx.Field[bool] = rx.field(True)
     _acknowledged: bool = False
     _marketing: bool = False
 

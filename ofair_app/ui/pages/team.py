@@ -54,17 +54,17 @@ class PendingInvitation:
 
 
 class TeamState(SessionState):
-    members: list[TeamMember] = []
-    pending: list[PendingInvitation] = []
-    is_owner: bool = False
-    error: str = ""
-    notice: str = ""
-    phone_error: str = ""
-    form_version: int = 0
+    members: rx.Field[list[TeamMember]] = rx.field(default_factory=list)
+    pending: rx.Field[list[PendingInvitation]] = rx.field(default_factory=list)
+    is_owner: rx.Field[bool] = rx.field(False)
+    error: rx.Field[str] = rx.field("")
+    notice: rx.Field[str] = rx.field("")
+    phone_error: rx.Field[str] = rx.field("")
+    form_version: rx.Field[int] = rx.field(0)
     # A member action started from the member's menu waits here for its confirmation.
-    asking: str = ""  # "remove" or "owner"
-    asking_user: str = ""
-    asking_name: str = ""
+    asking: rx.Field[str] = rx.field("")  # "remove" or "owner"
+    asking_user: rx.Field[str] = rx.field("")
+    asking_name: rx.Field[str] = rx.field("")
 
     async def _read(self, caller, pid):
         def read(session):

@@ -22,12 +22,12 @@ TOKEN_MAX = 64
 
 class UnlockCheckState(SessionState):
     # loading | ask (waiting for the answer) | answered | closed (decided without it) | invalid
-    step: str = "loading"
-    business_name: str = ""
-    lead_title: str = ""
-    answer: str = ""  # never_asked | asked, once answered
-    sending: bool = False
-    error: str = ""
+    step: rx.Field[str] = rx.field("loading")
+    business_name: rx.Field[str] = rx.field("")
+    lead_title: rx.Field[str] = rx.field("")
+    answer: rx.Field[str] = rx.field("")  # never_asked | asked, once answered
+    sending: rx.Field[bool] = rx.field(False)
+    error: rx.Field[str] = rx.field("")
 
     @rx.var
     def token(self) -> str:

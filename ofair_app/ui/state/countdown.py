@@ -16,7 +16,7 @@ RESEND_SECONDS = int(identity.OTP_SEND_LIMITS[0][0].total_seconds())
 
 
 class ResendCountdown(rx.State, mixin=True):
-    resend_in: int = 0
+    resend_in: rx.Field[int] = rx.field(0)
     _ticking: bool = False
 
     @rx.event(background=True)

@@ -21,12 +21,12 @@ PARTS = ("day", "month", "year")
 
 
 class DaysMixin(rx.State, mixin=True):
-    since_day: str = ""
-    since_month: str = ""
-    since_year: str = ""
-    until_day: str = ""
-    until_month: str = ""
-    until_year: str = ""
+    since_day: rx.Field[str] = rx.field("")
+    since_month: rx.Field[str] = rx.field("")
+    since_year: rx.Field[str] = rx.field("")
+    until_day: rx.Field[str] = rx.field("")
+    until_month: rx.Field[str] = rx.field("")
+    until_year: rx.Field[str] = rx.field("")
 
     @rx.var
     def day_years(self) -> list[str]:
@@ -69,11 +69,12 @@ class FilteredListMixin(rx.State, mixin=True):
     cursor page at a time ("more"). The page names its form's fields (`_filter_names`) and
     reads a page (`_load(caller, more=...)`, which fills `rows` and `cursor`)."""
 
-    rows: list[dict[str, str]] = []
-    cursor: str = ""
-    applied: dict[str, str] = {}  # the narrowing the rows show (an export's too)
-    errors: dict[str, str] = {}
-    error: str = ""
+    rows: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    cursor: rx.Field[str] = rx.field("")
+    # the narrowing the rows show (an export's too)
+    applied: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    error: rx.Field[str] = rx.field("")
 
     @rx.event
     async def apply(self, form_data: dict):

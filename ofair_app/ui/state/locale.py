@@ -40,7 +40,8 @@ def _loaders_of(path: str) -> list:
 
 
 class LocaleState(rx.State):
-    locale: str = rx.Cookie("he", name="ofair_locale", max_age=ONE_YEAR, same_site="lax")
+    locale: rx.Field[str] = rx.field(
+        rx.Cookie("he", name="ofair_locale", max_age=ONE_YEAR, same_site="lax"))
 
     @rx.var
     def direction(self) -> str:

@@ -13,19 +13,19 @@ from ofair_app.ui.state.session import SessionState
 
 
 class BusinessFormState(PlaceMixin, SessionState):
-    business_name: str = ""
-    business_number: str = ""  # the business ID (osek number) being typed
-    category: str = ""
+    business_name: rx.Field[str] = rx.field("")
+    business_number: rx.Field[str] = rx.field("")  # the business ID (osek number) being typed
+    category: rx.Field[str] = rx.field("")
     # The chosen category's subcategories, both languages (the page picks by locale).
-    sub_options: list[dict[str, str]] = []
-    subcategories: list[str] = []
-    specialties: str = ""
-    radius: int = 25
-    about: str = ""
-    error: str = ""
+    sub_options: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    subcategories: rx.Field[list[str]] = rx.field(default_factory=list)
+    specialties: rx.Field[str] = rx.field("")
+    radius: rx.Field[int] = rx.field(25)
+    about: rx.Field[str] = rx.field("")
+    error: rx.Field[str] = rx.field("")
     # Bumped whenever the fields are refilled from the server, so uncontrolled inputs (keyed on
     # it) remount with the new values.
-    form_version: int = 0
+    form_version: rx.Field[int] = rx.field(0)
 
     def _reset_form(self) -> None:
         self.business_name = self.business_number = self.category = self.specialties = ""

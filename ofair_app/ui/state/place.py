@@ -15,12 +15,12 @@ def locality_option(locality: reference.Locality) -> dict[str, str]:
 
 
 class PlaceMixin(rx.State, mixin=True):
-    locality_query: str = ""
-    locality_results: list[dict[str, str]] = []
-    locality_id: int = 0
-    locality_he: str = ""
-    locality_en: str = ""
-    errors: dict[str, str] = {}
+    locality_query: rx.Field[str] = rx.field("")
+    locality_results: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    locality_id: rx.Field[int] = rx.field(0)
+    locality_he: rx.Field[str] = rx.field("")
+    locality_en: rx.Field[str] = rx.field("")
+    errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
 
     def _set_locality(self, locality_id: int | None) -> None:
         locality = reference.locality(locality_id) if locality_id else None

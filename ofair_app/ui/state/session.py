@@ -127,29 +127,29 @@ def login_url(path: str) -> str:
 
 
 class SessionState(LocaleState):
-    token: str = rx.Cookie(
+    token: rx.Field[str] = rx.field(rx.Cookie(
         "",
         name=TOKEN_COOKIE,
         max_age=int(identity.TOKEN_TTL.total_seconds()),
         same_site="lax",
         secure=get_settings().ofair_public_url.startswith("https://"),
-    )
-    signed_in: bool = False
-    user_name: str = ""
+    ))
+    signed_in: rx.Field[bool] = rx.field(False)
+    user_name: rx.Field[str] = rx.field("")
     # The caller's role as the database resolves it: consumer, professional or admin.
-    user_role: str = ""
+    user_role: rx.Field[str] = rx.field("")
     # What a guarded page may show: "checking" until its guard ran, then "ok" or "denied".
-    access: str = "checking"
+    access: rx.Field[str] = rx.field("checking")
     # The business this browser acts for, when the person belongs to several. Only a wish:
     # every event checks it against the caller's memberships (`_current_business`).
-    business_choice: str = rx.Cookie("", name=BUSINESS_COOKIE, max_age=ONE_YEAR,
-                                     same_site="lax")
-    businesses: list[BusinessOption] = []
-    business_id: str = ""
+    business_choice: rx.Field[str] = rx.field(rx.Cookie("", name=BUSINESS_COOKIE, max_age=ONE_YEAR,
+                                     same_site="lax"))
+    businesses: rx.Field[list[BusinessOption]] = rx.field(default_factory=list)
+    business_id: rx.Field[str] = rx.field("")
     # Open team invitations addressed to this person (the shells point to /invitations).
-    pending_invitations: int = 0
+    pending_invitations: rx.Field[int] = rx.field(0)
     # Unread notifications (the bell in every shell).
-    unread_notifications: int = 0
+    unread_notifications: rx.Field[int] = rx.field(0)
 
     # --- for handlers ---------------------------------------------------------------------
 
