@@ -15,18 +15,19 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from jobs.runner import run_job
-from ofair_app.adapters.psp.sandbox import SUCCESS_CARD, SandboxProvider
+from ofair_app.adapters.psp import CardDeclined
+from ofair_app.adapters.psp.sandbox import CHARGE_DECLINED_CARD, SUCCESS_CARD, SandboxProvider
 from ofair_app.db.engine import unit_of_work
 from ofair_app.domain import visits as rules
 from ofair_app.models import ProposalCreate, User, UserRole
 from ofair_app.models._base import utcnow
-from ofair_app.services import proposals
+from ofair_app.services import payment_methods, proposals
 from tests.api.money import initiate, pay, sql
 from tests.api.test_leads_api import API, auth, post_lead, pro_body
 from tests.api.test_milestones_api import agreed, pay_step
 from tests.api.test_proposals_api import propose
 from tests.api.test_visits_api import HOURS
-from tests.b2b import settle
+from tests.b2b import AS_OF, settle
 from tests.factories import (
     caller_for,
     consumer_lead_data,
@@ -432,3 +433,128 @@ async def test_a_b2b_credit_note(invoiced, parties, gate) -> None:
     line = await gate.check(answer, "b2b_credit", credit, "credit note issued")
     assert (line["lead"], line["document"], line["refund"], line["professional"]) == (
         invoiced["id"], answer.json()["id"], "500.00", str(parties["performer"][0].id))
+
+
+async def test_a_withdrawal_rejected_and_its_money_returned(parties, released, gate) -> None:
+    business, performer = parties["performer"]
+    requested = await gate.send("POST", f"/wallets/{business.id}/withdraw", performer,
+                                json={"amount": "500", **BANK})
+    withdrawal = requested.json()["id"]
+    rejected = await gate.send("POST", f"/admin/withdrawals/{withdrawal}/reject", gate.admin,
+                               json={"note": "פרטי החשבון אינם תואמים"})
+    assert rejected.status_code == 200 and rejected.json()["status"] == "rejected", rejected.text
+    line = await gate.check(rejected, "withdrawal", withdrawal, "withdrawal rejected")
+    assert (line["professional"], line["amount"]) == (str(business.id), "500.00")
+    [returned] = [line for line in gate.action_lines("ledger_transaction")
+                  if line["kind"] == "withdrawal_reversal"]
+    assert returned["idempotency_key"] == f"withdrawal-reversal:{withdrawal}"
+
+
+# --- what the jobs charge: renewals and autopay retries --------------------------------------
+
+
+class JobGate:
+    """Runs a job and finds what it logged and counted: every action line of the run carries
+    the job's run id (`job:<name>:<run>`), and the job's runs are counted."""
+
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
+        self.sent: list[dict] = []
+
+    async def run(self, name: str, as_of) -> str:
+        before = await self.gate.counts()
+        self.gate.lines.lines.clear()
+        outcome = run_job(name, as_of=as_of)
+        assert outcome.status == "succeeded", outcome
+        self.sent = list(self.gate.lines.lines)
+        after = await self.gate.counts()
+        assert after.get(("job", name), 0) > before.get(("job", name), 0)
+        [run_id] = {line["request_id"] for line in self.sent if line["logger"] == "jobs.runner"}
+        assert run_id.startswith(f"job:{name}:")
+        actions = [line for line in self.sent if line["logger"] == ACTIONS]
+        assert actions and {line["request_id"] for line in actions} == {run_id}, actions
+        return run_id
+
+    def action(self, kind: str, message: str) -> dict:
+        [line] = [line for line in self.sent if line["logger"] == ACTIONS
+                  and line.get(kind) and line["message"] == message]
+        return line
+
+
+@pytest.fixture
+def jobs(gate) -> JobGate:
+    return JobGate(gate)
+
+
+@pytest.fixture
+async def subscribed(carded, client):
+    """The business bought a month: (its subscription, the period's end)."""
+    professional, owner = carded
+    answer = await client.post(f"{API}/subscriptions", headers=auth(owner),
+                               json={"professional_id": str(professional.id)})
+    assert answer.status_code == 201, answer.text
+    subscription = answer.json()["id"]
+    [(ends_at,)] = sql("SELECT ends_at FROM subscriptions WHERE id = :s", s=subscription)
+    return subscription, ends_at
+
+
+def last_charge(subscription: str) -> tuple[str, str]:
+    """The subscription's latest charge: its id and status."""
+    [(charge, status)] = sql("SELECT id, status FROM subscription_charges"
+                             " WHERE subscription_id = :s ORDER BY id DESC LIMIT 1",
+                             s=subscription)
+    return str(charge), status
+
+
+async def test_a_renewal_charged_by_the_job(subscribed, jobs) -> None:
+    subscription, ends_at = subscribed
+    await jobs.run("renew_subscriptions", ends_at)
+    line = jobs.action("subscription_charge", "subscription charge paid")
+    assert (line["subscription"], line["outcome"], line["amount"]) == (
+        subscription, "paid", "116.82")
+    assert (line["subscription_charge"], "succeeded") == last_charge(subscription)
+    [booked] = [line for line in jobs.sent if line["logger"] == ACTIONS
+                and line.get("ledger_transaction") and line["kind"] == "subscription"]
+    assert booked["idempotency_key"] == f"subscription:{subscription}:{ends_at}"  # the period
+
+
+async def test_a_declined_renewal_retried_by_the_job(subscribed, jobs, monkeypatch) -> None:
+    subscription, ends_at = subscribed
+    real = SandboxProvider.charge_card
+
+    def declined(self, *, card, amount, idempotency_key):
+        raise CardDeclined()
+
+    monkeypatch.setattr(SandboxProvider, "charge_card", declined)
+    first = await jobs.run("renew_subscriptions", ends_at)
+    line = jobs.action("subscription_charge", "subscription charge declined")
+    assert (line["subscription"], line["outcome"]) == (subscription, "declined")
+    assert (line["subscription_charge"], "declined") == last_charge(subscription)
+    monkeypatch.setattr(SandboxProvider, "charge_card", real)
+    retry = await jobs.run("renew_subscriptions", ends_at + timedelta(days=1))
+    assert retry != first  # each run its own id
+    line = jobs.action("subscription_charge", "subscription charge paid")
+    assert (line["subscription_charge"], "succeeded") == last_charge(subscription)
+
+
+async def test_an_autopay_declined_then_retried_by_the_job(invoiced, parties, jobs) -> None:
+    business, performer = parties["performer"]
+    [(statement,)] = sql("SELECT id FROM settlement_statements WHERE professional_id = :p",
+                         p=business.id)
+    save_card(performer, business, CHARGE_DECLINED_CARD)
+    await jobs.run("autopay_retries", AS_OF)
+    line = jobs.action("statement", "statement charge declined")
+    assert (line["statement"], line["outcome"], line["amount"]) == (
+        str(statement), "declined", "259.00")
+    save_card(performer, business)  # a card that works, made the default
+    caller = caller_for(performer)
+    with unit_of_work(caller) as session:
+        [working] = [m for m in payment_methods.list_methods(
+            session=session, caller=caller, professional_id=business.id) if m.last4 == "4242"]
+        payment_methods.make_default(session=session, caller=caller, method_id=working.id)
+    await jobs.run("autopay_retries", AS_OF + timedelta(days=1))
+    line = jobs.action("statement", "statement charge paid")
+    assert (line["statement"], line["outcome"]) == (str(statement), "paid")
+    [booked] = [line for line in jobs.sent if line["logger"] == ACTIONS
+                and line.get("ledger_transaction") and line["kind"] == "statement_paid"]
+    assert booked["idempotency_key"] == f"statement_paid:{statement}"
