@@ -161,6 +161,7 @@ def run_gate(gate: Gate, workdir: Path, screenshots: Path) -> Outcome:
         outcome.detail["tables"] = json.loads(report.read_text(encoding="utf-8"))
     if gate.key == "E":
         outcome.detail["screenshots"] = str(screenshots)
+        outcome.detail["screens"] = len(list(screenshots.glob("*.png")))
     return outcome
 
 
@@ -199,7 +200,8 @@ def render(outcomes: list[Outcome], when: str) -> str:
         if "tables" in outcome.detail:
             lines += _table_lines(outcome.detail["tables"])
         if "screenshots" in outcome.detail:
-            lines.append(f"    screenshots: {outcome.detail['screenshots']}")
+            lines.append(f"    screenshots: {outcome.detail['screens']} screens, each journey's"
+                         f" steps in order, in {outcome.detail['screenshots']}")
         lines.append("")
     failed = [o.key for o in outcomes if not o.passed]
     skipped = [gate.key for gate in GATES if gate.key not in {o.key for o in outcomes}]

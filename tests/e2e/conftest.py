@@ -3,11 +3,13 @@ subprocess against the session's database, driven by Playwright in Debian's Chro
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -142,20 +144,43 @@ def _page(browser, app_url, viewport):
     return context, page, errors
 
 
-def _last_screen(request, page) -> None:
-    """The go-live gates (`python -m ofair_app gates`, gate E) keep each journey's last screen:
-    saved into OFAIR_SCREENSHOTS_DIR when it is set, named after the test."""
+def _keep_screens(request, page) -> None:
+    """The go-live gates (`python -m ofair_app gates`, gate E) keep the screens of each journey
+    when OFAIR_SCREENSHOTS_DIR is set: every screen as the user leaves it for the next one
+    (each `page.goto`, a change of user included) and the last, numbered in order and named
+    after the test and the screen's path."""
     folder = os.environ.get("OFAIR_SCREENSHOTS_DIR")
-    if not folder or page.is_closed():
+    if not folder:
         return
-    name = re.sub(r"[^\w.-]+", "_", request.node.nodeid.split("/")[-1])
-    page.screenshot(path=str(Path(folder) / f"{name}.png"))  # the screen as the user saw it
+    test = re.sub(r"[^\w.-]+", "_", request.node.nodeid.split("/")[-1])
+    steps = itertools.count(1)
+    goto = page.goto
+
+    def keep() -> None:
+        if page.is_closed() or page.url == "about:blank":
+            return
+        where = re.sub(r"[^\w.-]+", "_", urlsplit(page.url).path.strip("/")) or "home"
+        page.screenshot(path=str(Path(folder) / f"{test}-{next(steps):02d}-{where}.png"))
+
+    def goto_keeping(url: str, **kwargs):
+        keep()  # the screen as the user saw it, before they move on
+        return goto(url, **kwargs)
+
+    page.goto = goto_keeping
+    request.node.keep_last_screen = keep
+
+
+def _last_screen(request, page) -> None:
+    keep = getattr(request.node, "keep_last_screen", None)
+    if keep is not None:
+        keep()
 
 
 @pytest.fixture
 def page(browser, app_url, request):
     """A phone-sized page; the test fails if the page logged an error."""
     context, page, errors = _page(browser, app_url, PHONE)
+    _keep_screens(request, page)
     yield page
     _last_screen(request, page)
     context.close()
@@ -166,6 +191,7 @@ def page(browser, app_url, request):
 def b2b_page(browser, b2b_url, request):
     """A phone-sized page of the b2b server; the test fails if the page logged an error."""
     context, page, errors = _page(browser, b2b_url, PHONE)
+    _keep_screens(request, page)
     yield page
     _last_screen(request, page)
     context.close()
@@ -175,6 +201,7 @@ def b2b_page(browser, b2b_url, request):
 @pytest.fixture
 def desktop_page(browser, app_url, request):
     context, page, errors = _page(browser, app_url, DESKTOP)
+    _keep_screens(request, page)
     yield page
     _last_screen(request, page)
     context.close()
