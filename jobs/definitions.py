@@ -9,9 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlmodel import col
 
 from jobs.registry import job
-from ofair_app.db.engine import SYSTEM, unit_of_work
+from ofair_app.db.engine import SYSTEM, affected, unit_of_work
 from ofair_app.models import JobRun
 
 JOB_RUN_RETENTION = timedelta(days=90)
@@ -25,10 +26,11 @@ def prune_job_runs(*, as_of: datetime) -> str:
     deleted = 0
     while True:
         with unit_of_work(SYSTEM) as session:
-            batch = select(JobRun.id).where(JobRun.started_at < cutoff).limit(BATCH_SIZE)
-            result = session.execute(delete(JobRun).where(JobRun.id.in_(batch)))
-        deleted += result.rowcount
-        if result.rowcount < BATCH_SIZE:
+            batch = (select(col(JobRun.id)).where(col(JobRun.started_at) < cutoff)
+                     .limit(BATCH_SIZE))
+            count = affected(session.execute(delete(JobRun).where(col(JobRun.id).in_(batch))))
+        deleted += count
+        if count < BATCH_SIZE:
             return f"deleted {deleted} job runs started before {cutoff.isoformat()}"
 
 

@@ -94,7 +94,7 @@ def _run_recorded(job, as_of: datetime) -> JobOutcome:
 
 def _finish(run_id: int | None, status: JobRunStatus, detail: str) -> None:
     with unit_of_work(SYSTEM) as session:
-        run = session.get(JobRun, run_id)
+        run = session.get_one(JobRun, run_id)  # the row this run inserted
         run.status = status
         run.detail = detail[:2000]
         run.finished_at = datetime.now(UTC)

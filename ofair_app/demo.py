@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 from decimal import Decimal
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ofair_app import reference
 from ofair_app.adapters.psp.sandbox import SUCCESS_CARD, SandboxProvider
@@ -157,7 +157,7 @@ def _already_made(consumer: Person) -> bool:
     with unit_of_work(consumer.caller) as session:
         return session.exec(select(Lead.id).where(
             Lead.owner_user_id == consumer.caller.user_id,
-            Lead.title.contains(MARKER))).first() is not None  # type: ignore[union-attr]
+            col(Lead.title).contains(MARKER))).first() is not None
 
 
 def make_demo_data() -> list[str]:

@@ -9,6 +9,7 @@ answer in this shape. A 429 also carries `retry_after` (seconds) beside the `Ret
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -40,7 +41,7 @@ _STATUS_CODES = {
 def error_response(request: Request, status: int, code: str, message_key: str, *,
                    fields: dict[str, str] | None = None, params: dict | None = None,
                    field_params: dict[str, dict] | None = None,
-                   headers: dict[str, str] | None = None,
+                   headers: Mapping[str, str] | None = None,
                    retry_after: int | None = None,
                    extra: dict | None = None) -> JSONResponse:
     locale = negotiate_locale(request.headers.get("accept-language"))
@@ -111,8 +112,11 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(api: FastAPI) -> None:
-    api.add_exception_handler(AppError, _app_error)
-    api.add_exception_handler(RequestValidationError, _validation_error)
-    api.add_exception_handler(StarletteHTTPException, _http_error)
-    api.add_exception_handler(DataError, _data_error)
+    # FastAPI's `exception_handler` decorator registers exactly as `add_exception_handler` does,
+    # but takes a handler of one exception class: Starlette types every handler as taking the
+    # base `Exception` (not generic in it, Kludex/starlette#2403), which such a handler cannot be.
+    api.exception_handler(AppError)(_app_error)
+    api.exception_handler(RequestValidationError)(_validation_error)
+    api.exception_handler(StarletteHTTPException)(_http_error)
+    api.exception_handler(DataError)(_data_error)
     api.add_exception_handler(Exception, _unexpected)

@@ -42,7 +42,9 @@ def socket_dir(pgdata: Path) -> str:
 def stop(pgdata: Path) -> bool:
     """Stop the embedded server for `pgdata`; False when none was running."""
     _quiet_runtime_dir()
-    from pgserver._commands import pg_ctl
+    # pgserver makes its command functions at import time (setattr on the module), so its
+    # typed package does not show them.
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
     from pgserver.utils import PostmasterInfo
 
     pgdata = pgdata.expanduser().resolve()

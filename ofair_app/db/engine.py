@@ -14,9 +14,9 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import CursorResult, Engine, Result, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
 
@@ -185,3 +185,10 @@ def unit_of_work(caller: Caller = ANONYMOUS) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def affected(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE run through `session.execute` touched. SQLAlchemy types
+    `execute` as returning a `Result`; for a DML statement it is the `CursorResult` that has
+    the count."""
+    return cast("CursorResult[Any]", result).rowcount

@@ -9,14 +9,14 @@ and one whose answer was lost is known as such. Only the platform reads or write
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal, NamedTuple
+from typing import Final, Literal, NamedTuple
 
 from sqlalchemy import text
 
 from ofair_app.db.engine import SYSTEM, unit_of_work
 
-GO = "go"  # call the provider
-UNANSWERED = "unanswered"  # the last call of this key got no answer: it may have been done
+GO: Final = "go"  # call the provider
+UNANSWERED: Final = "unanswered"  # the last call of this key got no answer: it may have been done
 
 
 class Done(NamedTuple):

@@ -44,7 +44,7 @@ def normalize_locale(value: str | None) -> Locale:
     if value:
         code = value.strip().lower()[:2]
         if code in LOCALES:
-            return code  # type: ignore[return-value]
+            return code
     return DEFAULT_LOCALE
 
 

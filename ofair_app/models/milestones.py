@@ -13,8 +13,7 @@ from ofair_app.models._base import created_at_column
 
 
 def _moment(nullable: bool = True) -> datetime:
-    return Field(default=None, sa_column=Column(DateTime(timezone=True),  # type: ignore[return-value]
-                                                nullable=nullable))
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
 
 
 class MilestonePlan(SQLModel, table=True):

@@ -12,7 +12,7 @@ from ofair_app.models._base import created_at_column, updated_at_column
 
 
 def _score() -> int:
-    return Field(sa_type=SmallInteger)  # type: ignore[return-value]
+    return Field(sa_type=SmallInteger)
 
 
 class Review(SQLModel, table=True):

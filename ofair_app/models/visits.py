@@ -12,8 +12,7 @@ from ofair_app.models._base import created_at_column, updated_at_column
 
 
 def _moment(nullable: bool = False) -> datetime:
-    return Field(default=None, sa_column=Column(DateTime(timezone=True),  # type: ignore[return-value]
-                                                nullable=nullable))
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
 
 
 class VisitSettings(SQLModel, table=True):
@@ -107,7 +106,7 @@ class CheckIn(SQLModel, table=True):
     visit_id: uuid.UUID | None = Field(default=None, foreign_key="site_visits.id")
     professional_id: uuid.UUID = Field(foreign_key="professionals.id")
     user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id")
-    checked_in_at: datetime | None = _moment(nullable=True)
+    checked_in_at: datetime | None = _moment()  # NOT NULL: the database stamps it
     place: str = Field(default="", max_length=200)
     lat: float | None = None
     lon: float | None = None

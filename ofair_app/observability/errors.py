@@ -8,9 +8,13 @@ line and a log line from an event.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from ofair_app.observability import context
 from ofair_app.settings import get_settings
+
+if TYPE_CHECKING:
+    from sentry_sdk.types import Event, Hint
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +39,7 @@ def init() -> bool:
     return True
 
 
-def _tagged(event: dict, hint: dict) -> dict:
+def _tagged(event: Event, hint: Hint) -> Event:
     work = context.current()
     if work is not None:
         tags = event.setdefault("tags", {})

@@ -27,7 +27,7 @@ class Stderr(logging.StreamHandler):
     """Writes to whatever `sys.stderr` is when a line is written (a handler bound to the
     stream at start would keep writing to one a test runner or a daemon has since closed)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self):
         return sys.stderr
 

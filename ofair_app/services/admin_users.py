@@ -10,12 +10,13 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from pydantic import AwareDatetime
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, text
 from sqlmodel import Session, col, func, or_, select
 
-from ofair_app.db.engine import Caller, trusted_step
+from ofair_app.db.engine import Caller, affected, trusted_step
 from ofair_app.domain import identity
 from ofair_app.domain.cursor import CursorCodec
 from ofair_app.domain.errors import Conflict, InvalidInput, NotFound
@@ -126,7 +127,7 @@ def search(*, session: Session, caller: Caller, q: str = "", cursor: str | None 
     return [UserSummary(user=user, businesses=members[user.id]) for user in page], next_cursor
 
 
-def _matching(term: str):
+def _matching(term: str) -> ColumnElement[bool]:
     if "@" in term:
         return col(User.email).startswith(term.lower())
     if BUSINESS_NUMBER.match(term):
@@ -136,9 +137,9 @@ def _matching(term: str):
                                 .where(Professional.business_id == term))
     if re.fullmatch(r"[\d\s()+\-]{7,20}", term):
         try:
-            return User.phone == identity.normalize_phone(term, field="q")
+            return col(User.phone) == identity.normalize_phone(term, field="q")
         except InvalidInput:
-            return User.phone == term  # a landline or a foreign number: as written
+            return col(User.phone) == term  # a landline or a foreign number: as written
     pattern = f"%{term.replace('%', '').replace('_', '')}%"
     return or_(col(User.name).ilike(pattern), col(User.id).in_(
         select(ProfessionalMember.user_id)
@@ -167,13 +168,15 @@ def detail(*, session: Session, caller: Caller, user_id: uuid.UUID) -> UserDetai
     with trusted_step(session, caller):  # sessions are the platform's to read
         tokens = session.exec(select(AuthToken).where(AuthToken.user_id == user_id)
                               .order_by(col(AuthToken.created_at).desc()).limit(20)).all()
-        sign_ins = [SignIn(started_at=t.created_at, last_used_at=t.last_used_at,
+        # `created_at` is NOT NULL with a server default: None only before the row is stored.
+        sign_ins = [SignIn(started_at=cast(datetime, t.created_at), last_used_at=t.last_used_at,
                            expires_at=t.expires_at, revoked_at=t.revoked_at,
                            user_agent=t.user_agent) for t in tokens]
     return UserDetail(user=user, businesses=_memberships(session, [user_id])[user_id],
                       leads_posted=int(posted),
                       recent_leads=[LeadLine(id=r[0], title=r[1], status=str(r[2]),
-                                             created_at=r[3]) for r in recent],
+                                             created_at=cast(datetime, r[3]))  # NOT NULL
+                                    for r in recent],
                       sign_ins=sign_ins)
 
 
@@ -204,7 +207,8 @@ def set_suspended(*, session: Session, caller: Caller, user_id: uuid.UUID, suspe
     ended = 0
     if suspended:
         with trusted_step(session, caller):
-            ended = session.execute(_END_SESSIONS, {"now": utcnow(), "id": user_id}).rowcount
+            ended = affected(session.execute(_END_SESSIONS,
+                                             {"now": utcnow(), "id": user_id}))
     audit.change(session=session, caller=caller,
                  action="user.suspend" if suspended else "user.reinstate",
                  subject_type="user", subject_id=user_id, ip=ip,
@@ -238,7 +242,8 @@ def set_role(*, session: Session, caller: Caller, user_id: uuid.UUID, role: str,
     ended = 0
     if before == UserRole.admin:  # an admin no more: no admin session may outlive it
         with trusted_step(session, caller):
-            ended = session.execute(_END_SESSIONS, {"now": utcnow(), "id": user_id}).rowcount
+            ended = affected(session.execute(_END_SESSIONS,
+                                             {"now": utcnow(), "id": user_id}))
     audit.change(session=session, caller=caller, action="user.role", subject_type="user",
                  subject_id=user_id, ip=ip, before={"role": before},
                  after={"role": str(wanted)}, reason=note, sessions_ended=ended)

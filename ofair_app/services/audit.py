@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from pydantic import AwareDatetime
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlmodel import Session
 
 from ofair_app.db.engine import Caller, trusted_step
@@ -28,7 +29,8 @@ from ofair_app.models import AdminAuditLog
 
 
 def record(*, session: Session, caller: Caller, action: str, subject_type: str,
-           subject_id: object, detail: dict | None = None, ip: str = "") -> AdminAuditLog:
+           subject_id: object, detail: dict[str, object] | None = None,
+           ip: str = "") -> AdminAuditLog:
     row = AdminAuditLog(actor_user_id=caller.user_id, action=action, subject_type=subject_type,
                         subject_id=str(subject_id), detail=detail or {}, ip=ip[:64])
     session.add(row)
@@ -37,8 +39,8 @@ def record(*, session: Session, caller: Caller, action: str, subject_type: str,
 
 
 def change(*, session: Session, caller: Caller, action: str, subject_type: str,
-           subject_id: object, before: dict, after: dict, ip: str = "",
-           **detail: object) -> AdminAuditLog:
+           subject_id: object, before: Mapping[str, object], after: Mapping[str, object],
+           ip: str = "", **detail: object) -> AdminAuditLog:
     """An admin changed something: what it was before and what it is after, beside the rest
     of `detail` (every state-changing admin action is recorded this way)."""
     def one(value: object) -> object:
@@ -46,7 +48,7 @@ def change(*, session: Session, caller: Caller, action: str, subject_type: str,
             return [one(item) for item in value]
         return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
 
-    def plain(values: dict) -> dict:
+    def plain(values: Mapping[str, object]) -> dict[str, object]:
         return {key: one(value) for key, value in values.items()}
 
     return record(session=session, caller=caller, action=action, subject_type=subject_type,
@@ -55,7 +57,8 @@ def change(*, session: Session, caller: Caller, action: str, subject_type: str,
 
 
 def security_event(*, session: Session, caller: Caller, action: str,
-                   user_id: uuid.UUID | None, ip: str = "", detail: dict | None = None,
+                   user_id: uuid.UUID | None, ip: str = "",
+                   detail: dict[str, object] | None = None,
                    subject_type: str = "user", subject_id: object = None) -> None:
     """Record what a person (or someone trying to be them) did. Written by the platform, since
     people may not write the audit table themselves; `caller` is who the session acts for, and
@@ -238,14 +241,15 @@ def narrowing(*, session: Session, who: str | None = None, action: str = "", sub
         if last else None)
 
 
-def _parameters(query: AuditQuery, after: tuple | None) -> dict:
+def _parameters(query: AuditQuery,
+                after: tuple[datetime, str, int] | None) -> dict[str, object]:
     c_at, c_source, c_id = after or (None, "", 0)
     return {"actor": str(query.actor) if query.actor else None, "since": query.since,
             "until": query.until, "action": query.action, "subject": query.subject,
             "ip": query.ip, "c_at": c_at, "c_source": c_source, "c_id": c_id}
 
 
-def _row(row) -> AuditRow:
+def _row(row: Row[Any]) -> AuditRow:
     return AuditRow(source=row.source, id=row.id, at=row.at, action=row.action,
                     actor_user_id=row.actor, actor_name=row.actor_name, subject=row.subject,
                     ip=row.ip or "", detail=row.detail or "")

@@ -11,16 +11,16 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, cast
 
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, text
 from sqlmodel import Session, col, select
 
-from ofair_app.db.engine import SYSTEM, Caller
+from ofair_app.db.engine import SYSTEM, Caller, CallerRole, affected
 from ofair_app.domain import identity
 from ofair_app.domain.consent import Acceptance, ConsentChannel, ConsentKind
 from ofair_app.domain.errors import Forbidden, InvalidInput, RateLimited, Unauthenticated
-from ofair_app.models import AuthToken, OtpCode, User, UserRole
+from ofair_app.models import AuthToken, Locale, OtpCode, User, UserRole
 from ofair_app.models._base import utcnow
 from ofair_app.services import audit, consents, notifications
 from ofair_app.settings import get_settings
@@ -89,12 +89,14 @@ def _check_send_limits(session: Session, target: Target, purpose: Purpose, now: 
     """1/minute, 5/hour, 10/day per target, serialized per target."""
     _lock(session, f"ofair.otp.{purpose}.{target.value}")
     longest = max(window for window, _ in identity.OTP_SEND_LIMITS)
-    sent_at = list(session.exec(
+    # created_at is NOT NULL in the table (server default); the model's Optional only covers
+    # a row not yet flushed.
+    sent_at = cast("list[datetime]", list(session.exec(
         select(OtpCode.created_at)
         .where(OtpCode.target == target.value, OtpCode.purpose == purpose,
                col(OtpCode.created_at) > now - longest)
         .order_by(col(OtpCode.created_at).desc())
-    ))
+    )))
     retry_after = 0.0
     for window, limit in identity.OTP_SEND_LIMITS:
         recent = [moment for moment in sent_at if moment > now - window]
@@ -106,8 +108,8 @@ def _check_send_limits(session: Session, target: Target, purpose: Purpose, now: 
         raise RateLimited(int(retry_after) + 1, "errors.auth.too_many_codes")
 
 
-def _check_budget(session: Session, condition, limit: int, now: datetime, message_key: str,
-                  code: str) -> None:
+def _check_budget(session: Session, condition: ColumnElement[bool], limit: int, now: datetime,
+                  message_key: str, code: str) -> None:
     """At most `limit` codes matching `condition` within the budget window: the `limit`-th
     newest one still inside it means the budget is spent until that one leaves the window."""
     window = identity.OTP_BUDGET_WINDOW
@@ -271,7 +273,7 @@ def verify_login_code(*, session: Session, phone: str | None = None, email: str 
         consents.check_signup(acceptance)
         user = User(phone=target.value if target.channel == "sms" else None,
                     email=target.value if target.channel == "email" else None,
-                    locale=locale, role=UserRole.consumer)
+                    locale=Locale(locale), role=UserRole.consumer)
         session.add(user)
         session.flush()
         consents.record_signup(session=session, user_id=user.id,
@@ -351,6 +353,7 @@ def resolve_token(*, session: Session, token: str, now: datetime | None = None) 
 def caller_for_user(user_id: uuid.UUID, role: str,
                     professional_ids: tuple[uuid.UUID, ...]) -> Caller:
     """Admins act as admins; a member of any business acts as a professional."""
+    caller_role: CallerRole
     if role == UserRole.admin:
         caller_role = "admin"
     elif professional_ids or role == UserRole.professional:
@@ -367,20 +370,20 @@ def revoke_token(*, session: Session, token: str, now: datetime | None = None) -
              " AND revoked_at IS NULL"),
         {"now": now or utcnow(), "hash": identity.hash_token(token)},
     )
-    return result.rowcount == 1
+    return affected(result) == 1
 
 
 def purge_expired(*, session: Session, now: datetime) -> dict[str, int]:
     """Delete tokens that expired or were revoked, and codes past every send-limit window (they
     are kept a day after creation only to count sends). Run as the system caller."""
     grace = timedelta(days=1)
-    tokens = session.execute(
+    tokens = affected(session.execute(
         text("DELETE FROM auth_tokens WHERE expires_at <= :now OR revoked_at <= :cutoff"),
         {"now": now, "cutoff": now - grace},
-    ).rowcount
+    ))
     longest = max(window for window, _ in identity.OTP_SEND_LIMITS)
-    codes = session.execute(
+    codes = affected(session.execute(
         text("DELETE FROM otp_codes WHERE created_at <= :cutoff AND expires_at <= :now"),
         {"cutoff": now - longest, "now": now},
-    ).rowcount
+    ))
     return {"tokens": tokens, "codes": codes}

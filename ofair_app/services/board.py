@@ -20,11 +20,14 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import psycopg
 import sqlalchemy as sa
 from pydantic import AwareDatetime
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
+from sqlalchemy.sql.elements import KeyedColumnElement
 from sqlmodel import Session, col, select
 
 from ofair_app import reference
@@ -71,6 +74,8 @@ board = sa.Table(
     sa.Column("boosted_at", sa.DateTime(timezone=True)),
 )
 B = board.c
+# The columns a condition is written on: the board's own, or a window's of it (a subquery).
+Columns = ReadOnlyColumnCollection[str, KeyedColumnElement[Any]]
 # The board's order: when the lead was posted, or later by its business's tier's head start.
 # The newest-first indexes are on this very expression (migration 0032).
 RANK = sa.func.coalesce(B.boosted_at, B.created_at)
@@ -171,7 +176,7 @@ def check_filters(filters: BoardFilters) -> BoardFilters:
     return filters
 
 
-def distance_sql(lat: float, lon: float, c=B) -> sa.ColumnElement[float]:
+def distance_sql(lat: float, lon: float, c: Columns = B) -> sa.ColumnElement[float]:
     """Great-circle distance in km from a point to the card's place (haversine)."""
     return 2 * reference.EARTH_RADIUS_KM * sa.func.asin(sa.func.sqrt(
         sa.func.power(sa.func.sin(sa.func.radians(c.lat - lat) / 2), 2)
@@ -179,7 +184,7 @@ def distance_sql(lat: float, lon: float, c=B) -> sa.ColumnElement[float]:
         * sa.func.power(sa.func.sin(sa.func.radians(c.lon - lon) / 2), 2)))
 
 
-def _box(lat: float, lon: float, radius_km: float, c=B) -> sa.ColumnElement[bool]:
+def _box(lat: float, lon: float, radius_km: float, c: Columns = B) -> sa.ColumnElement[bool]:
     """Points within the radius lie inside this box. Plain float ranges (leakproof, so the
     planner uses their statistics and the (category, lat, lon) index) rather than a point in
     a box, whose selectivity PostgreSQL can only guess (benchmarks/bench_board.py)."""
@@ -197,7 +202,8 @@ def search_words(q: str | None) -> list[str]:
     return [w[:40] for w in _WORD.findall(q.lower().translate(_FINAL_LETTERS))[:8]]
 
 
-def text_condition(words: list[str], c=B, tags: tuple[str, ...] = ()) -> sa.ColumnElement[bool]:
+def text_condition(words: list[str], c: Columns = B,
+                   tags: tuple[str, ...] = ()) -> sa.ColumnElement[bool]:
     """Every word, as the start of a word of the lead's title or summary, in Hebrew or English
     (`חשמל` finds `חשמלאי`, `מזגן` finds `מזגנים`); a Hebrew word is also found behind
     one-letter prefixes (`מזגן` finds `ומזגנים`). A one-letter word matches only itself. The
@@ -255,8 +261,8 @@ def _tags(filters: BoardFilters) -> tuple[str, ...]:
     return tuple(f"{tag}{value}" for tag, value in wanted if value)
 
 
-def _conditions(filters: BoardFilters, c, *, pinned_ids: list[uuid.UUID], pinned_group: bool,
-                tagged: bool) -> list[sa.ColumnElement[bool]]:
+def _conditions(filters: BoardFilters, c: Columns, *, pinned_ids: list[uuid.UUID],
+                pinned_group: bool, tagged: bool) -> list[sa.ColumnElement[bool]]:
     """Every condition of the filters and the group, on the columns `c` (the board or a window
     of it), apart from the category and the cursor. `tagged`: the words and the category,
     subcategory and type in one search of the word index."""
@@ -291,7 +297,7 @@ def _conditions(filters: BoardFilters, c, *, pinned_ids: list[uuid.UUID], pinned
 
 def _query(filters: BoardFilters, *, pinned_ids: list[uuid.UUID], pinned_group: bool,
            after: tuple[datetime, uuid.UUID] | None, limit: int,
-           window: int | None) -> sa.Select:
+           window: int | None) -> sa.Select[Any]:
     """The newest `limit` leads of a group that match, after the cursor, in one of two ways:
 
     - with `window`: among the newest `window` leads (of the category) after the cursor only,
@@ -312,6 +318,7 @@ def _query(filters: BoardFilters, *, pinned_ids: list[uuid.UUID], pinned_group: 
         scoped.append(B.category_slug == filters.category)
     if after is not None:
         scoped.append(sa.tuple_(RANK, B.lead_id) < sa.tuple_(*after))
+    source: sa.FromClause
     if window is not None:
         recent = (sa.select(board, RANK.label("ranked_at")).where(*scoped)
                   .order_by(RANK.desc(), B.lead_id.desc())
@@ -371,8 +378,8 @@ def search(*, session: Session, filters: BoardFilters, limit: int = 20,
 
 
 def _rows(session: Session, filters: BoardFilters, *, limit: int, cursor: str | None,
-          now: datetime | None, trace: list[tuple[str, sa.Select]] | None = None,
-          ) -> list[tuple[bool, sa.Row]]:
+          now: datetime | None, trace: list[tuple[str, sa.Select[Any]]] | None = None,
+          ) -> list[tuple[bool, sa.Row[Any]]]:
     """Up to `limit + 1` rows after the cursor, pinned group first, each with its group.
     `trace` collects each statement run, named by its group and window (the benchmark's
     plans)."""
@@ -382,7 +389,7 @@ def _rows(session: Session, filters: BoardFilters, *, limit: int, cursor: str | 
         after_pinned, stamp, lead_id = BOARD_CURSOR.decode(cursor)
         after = (stamp, lead_id)
 
-    rows: list[tuple[bool, sa.Row]] = []
+    rows: list[tuple[bool, sa.Row[Any]]] = []
     groups = [True] if filters.subscribed_only else [True, False]
     for pinned_group in groups:
         if pinned_group and not after_pinned:

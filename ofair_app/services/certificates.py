@@ -17,7 +17,7 @@ from ofair_app.db.engine import Caller
 from ofair_app.domain import identity
 from ofair_app.domain.errors import Conflict, NotFound
 from ofair_app.models import Certificate, CertificateStatus
-from ofair_app.services import audit
+from ofair_app.services import audit, users
 from ofair_app.services.professionals import require_member
 
 LINK_SECONDS = 300
@@ -27,6 +27,7 @@ _EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".p
 def upload_certificate(*, session: Session, caller: Caller, professional_id: uuid.UUID,
                        title: str, filename: str, data: bytes) -> Certificate:
     """Store a certificate for the business (any member may, while it is not suspended)."""
+    user_id = users.require_user(caller)
     require_member(session=session, caller=caller, professional_id=professional_id)
     content_type = validate_upload(data, filename)
     clean_title = identity.clean_text(title or "", field="title", max_length=120, min_length=2)
@@ -35,7 +36,7 @@ def upload_certificate(*, session: Session, caller: Caller, professional_id: uui
     certificate = Certificate(
         id=certificate_id, professional_id=professional_id, title=clean_title, storage_key=key,
         filename=safe_filename(filename), content_type=content_type, size_bytes=len(data),
-        sha256=hashlib.sha256(data).hexdigest(), uploaded_by=caller.user_id)
+        sha256=hashlib.sha256(data).hexdigest(), uploaded_by=user_id)
     session.add(certificate)
     session.flush()  # RLS refuses the row before any byte is stored
     get_storage().put(key, data, content_type)

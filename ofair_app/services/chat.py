@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import Session, col, delete, func, select
 
-from ofair_app.db.engine import Caller, trusted_step
+from ofair_app.db.engine import Caller, affected, trusted_step
 from ofair_app.domain.chat import MESSAGE_MAX_CHARS, PRESENT_SECONDS, Side, other
 from ofair_app.domain.cursor import CursorCodec
 from ofair_app.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
@@ -199,7 +199,7 @@ def _describe_all(session: Session, caller: Caller,
     ids = [thread.id for thread in threads]
     sides = {tid: Side(side) if side else None
              for tid, side in session.execute(_SIDES, {"ids": ids}).all()}
-    last = {row.thread_id: row for row in session.exec(
+    last = {row.thread_id: row for row in session.execute(
         select(ChatMessage).from_statement(_LAST), params={"ids": ids}).scalars()}
     # Counts only, of threads the caller was just shown (their RLS chose `threads`): counted
     # as the platform, so the per-row policy does not run for each unread message.
@@ -303,6 +303,7 @@ def _check_rate(session: Session, caller: Caller, now: datetime) -> None:
         .order_by(col(ChatMessage.created_at)).limit(allowed)).all()
     if len(recent) >= allowed:
         oldest = recent[0]
+        assert oldest is not None  # created_at is NOT NULL (and the WHERE compares it)
         raise RateLimited(int((oldest + timedelta(minutes=1) - now).total_seconds()) + 1,
                           "errors.chat.rate_limited")
 
@@ -339,8 +340,9 @@ def _tell_other_side(session: Session, caller: Caller, thread: ChatThread, facts
         people = set(session.exec(select(ChatMessage.sender_user_id).where(
             ChatMessage.thread_id == thread.id, ChatMessage.side == other(side).value)
             .distinct()).all())
-        people.add(lead.owner_user_id if side == Side.pro else facts.offer_by)  # type: ignore[arg-type]
-        people.discard(None)  # type: ignore[arg-type]
+        default = lead.owner_user_id if side == Side.pro else facts.offer_by
+        if default is not None:
+            people.add(default)
         present = set(session.exec(select(ChatPresence.user_id).where(
             ChatPresence.thread_id == thread.id,
             col(ChatPresence.seen_at) > now - timedelta(seconds=PRESENT_SECONDS))).all())
@@ -362,9 +364,9 @@ def mark_read(*, session: Session, caller: Caller, thread_id: uuid.UUID) -> int:
     side = _side_of(session, thread.id)
     if side is None:
         raise Forbidden("errors.chat.read_only")
-    return session.execute(text(
+    return affected(session.execute(text(
         "UPDATE chat_messages SET read_at = now() WHERE thread_id = :t AND side = :s"
-        " AND read_at IS NULL"), {"t": thread.id, "s": other(side).value}).rowcount
+        " AND read_at IS NULL"), {"t": thread.id, "s": other(side).value}))
 
 
 def here(*, session: Session, caller: Caller, thread_id: uuid.UUID) -> None:
@@ -386,5 +388,5 @@ def gone(*, session: Session, caller: Caller, thread_id: uuid.UUID) -> None:
 
 def forget_presence(*, session: Session, now: datetime) -> int:
     """Presence rows of pages closed without a goodbye (the system, from the job)."""
-    return session.execute(delete(ChatPresence).where(
-        col(ChatPresence.seen_at) < now - PRESENCE_KEPT)).rowcount
+    return affected(session.execute(delete(ChatPresence).where(
+        col(ChatPresence.seen_at) < now - PRESENCE_KEPT)))

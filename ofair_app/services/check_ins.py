@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 import segno
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from ofair_app.db.engine import Caller, trusted_step
+from ofair_app.db.engine import Caller, affected, trusted_step
 from ofair_app.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ofair_app.domain.identity import clean_text
 from ofair_app.domain.leads import LeadStatus
@@ -105,11 +107,11 @@ def _insert_pass(session: Session, lead_id: uuid.UUID, visit_id: uuid.UUID | Non
     """As the platform (the caller is inside a trusted step); a code taken by chance is drawn
     again."""
     for _ in range(5):
-        created = session.execute(text(
+        created = affected(session.execute(text(
             "INSERT INTO check_in_passes (lead_id, visit_id, professional_id, code, expires_at)"
             " VALUES (:l, :v, :p, :c, :e) ON CONFLICT DO NOTHING"),
             {"l": lead_id, "v": visit_id, "p": professional_id, "c": _new_code(),
-             "e": expires_at}).rowcount
+             "e": expires_at}))
         if created:
             return
         taken = session.execute(text(
@@ -217,7 +219,8 @@ def _find_pass(session: Session, caller: Caller, token: str | None,
     return found
 
 
-def _names(session: Session, caller: Caller, user_ids: set) -> dict[uuid.UUID, str]:
+def _names(session: Session, caller: Caller,
+           user_ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
     user_ids.discard(None)
     if not user_ids:
         return {}
@@ -226,7 +229,7 @@ def _names(session: Session, caller: Caller, user_ids: set) -> dict[uuid.UUID, s
             select(User).where(col(User.id).in_(user_ids))).all()}
 
 
-def _views(session: Session, caller: Caller, rows) -> list[CheckInView]:
+def _views(session: Session, caller: Caller, rows: Iterable[CheckIn]) -> list[CheckInView]:
     from ofair_app.models import Professional
 
     rows = list(rows)
@@ -236,7 +239,8 @@ def _views(session: Session, caller: Caller, rows) -> list[CheckInView]:
                                        .where(col(Professional.id).in_(
                                            {row.professional_id for row in rows}))).all()) \
             if rows else {}
-    return [CheckInView(check_in=row, by=names.get(row.user_id, ""),  # type: ignore[arg-type]
+    return [CheckInView(check_in=row,
+                        by=names.get(row.user_id, "") if row.user_id is not None else "",
                         business_name=businesses.get(row.professional_id, "")) for row in rows]
 
 
@@ -276,6 +280,7 @@ def check_in(*, session: Session, caller: Caller, token: str | None = None,
         first = session.execute(text(
             "SELECT checked_in_at, user_id FROM check_ins WHERE pass_id = :p"),
             {"p": found.id}).first()
+        assert first is not None  # the insert lost to the check-in that exists
     by = _names(session, caller, {first.user_id}).get(first.user_id, "")
     raise AlreadyCheckedIn(extra={"checked_in_at": first.checked_in_at.isoformat(),
                                   "checked_in_by": by},
@@ -325,8 +330,11 @@ def checked_in_visits(session: Session, visit_ids: list[uuid.UUID]) -> dict[uuid
     """When each of these visits was checked in (as the caller reads check-ins)."""
     if not visit_ids:
         return {}
-    return {row.visit_id: row.checked_in_at for row in session.exec(
-        select(CheckIn).where(col(CheckIn.visit_id).in_(visit_ids))).all()}  # type: ignore[misc]
+    # Neither is None in a row read: visit_id is one of `visit_ids`, and checked_in_at is
+    # NOT NULL in the table (the model leaves it None until the database sets it).
+    return {cast(uuid.UUID, row.visit_id): cast(datetime, row.checked_in_at)
+            for row in session.exec(select(CheckIn).where(col(CheckIn.visit_id).in_(visit_ids)))
+            .all()}
 
 
 def attended(session: Session, caller: Caller, pairs: list[tuple[uuid.UUID, uuid.UUID]]

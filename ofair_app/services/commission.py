@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlmodel import Session, col, select
@@ -67,13 +68,14 @@ class Priced:
     rule: rules.Rule
 
 
-def case_of(lead: Lead, *, tier: str | None, subscribed: bool, on) -> rules.Case:
+def case_of(lead: Lead, *, tier: str | None, subscribed: bool, on: date) -> rules.Case:
     return rules.Case(lead_type=LeadType(lead.type), on=on, category_slug=lead.category_slug,
                       subcategory_slug=lead.subcategory_slug, locality_id=lead.locality_id,
                       tier=tier, subscribed=subscribed)
 
 
-def price_job(session: Session, lead: Lead, amount: Decimal, *, shares=(),
+def price_job(session: Session, lead: Lead, amount: Decimal, *,
+              shares: Sequence[Decimal] = (),
               performer: Professional | None, at: datetime | None = None,
               rule: rules.Rule | None = None, candidates: list[rules.Rule] | None = None,
               any_amount: bool = False) -> Priced:
@@ -210,9 +212,9 @@ def preview(*, session: Session, caller: Caller, data: CommissionRuleCreate,
         Professional.id).in_({lead.performer_professional_id for lead in jobs}))).all()}
     changed: list[PreviewJob] = []
     for lead in jobs:
-        performer = performers.get(lead.performer_professional_id)
-        amount = lead.final_amount
-        assert amount is not None
+        performer_id, amount = lead.performer_professional_id, lead.final_amount
+        assert performer_id is not None and amount is not None  # as the query asks
+        performer = performers.get(performer_id)
         try:
             before = price_job(session, lead, amount, performer=performer, at=now,
                                candidates=current)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -63,7 +64,7 @@ def open_dispute(*, session: Session, caller: Caller, lead_id: uuid.UUID, reason
                  milestone_id: object = None) -> Dispute:
     """The owner or the performer contests a paid job before its money is released; a job in
     milestones, one step of it (`milestone_id`), which alone is frozen."""
-    users.require_user(caller)
+    user_id = users.require_user(caller)
     lead = lead_service.find_lead(session, lead_id)
     relation = lead_service.relation_to(lead, caller)
     party = ("owner" if relation == AccessReason.owner else
@@ -80,7 +81,7 @@ def open_dispute(*, session: Session, caller: Caller, lead_id: uuid.UUID, reason
                               .execution_options(populate_existing=True)).one()
         plan = milestones.agreed_plan(session, lead.id)
     if plan is not None:
-        return _open_step_dispute(session, caller, locked, party, text, milestone_id)
+        return _open_step_dispute(session, caller, user_id, locked, party, text, milestone_id)
     if milestone_id is not None:
         raise NotFound("errors.milestone.not_found")
     payment = session.exec(select(Payment).where(
@@ -93,7 +94,7 @@ def open_dispute(*, session: Session, caller: Caller, lead_id: uuid.UUID, reason
             or ledger.was_released(session, payment.id):
         raise NotDisputable(params={"status": str(locked.status)})
     dispute = Dispute(lead_id=lead.id, payment_id=payment.id if payment else None,
-                      opened_by=caller.user_id, party=party, reason=text)
+                      opened_by=user_id, party=party, reason=text)
     session.add(dispute)
     try:
         session.flush()
@@ -111,8 +112,8 @@ def open_dispute(*, session: Session, caller: Caller, lead_id: uuid.UUID, reason
     return dispute
 
 
-def _open_step_dispute(session: Session, caller: Caller, lead: Lead, party: str, reason: str,
-                       milestone_id: object) -> Dispute:
+def _open_step_dispute(session: Session, caller: Caller, user_id: uuid.UUID, lead: Lead,
+                       party: str, reason: str, milestone_id: object) -> Dispute:
     """A step of a job in milestones contested: paid and not released (escrow), or under way,
     or approved with its charge not yet on a statement (b2b). The job goes on meanwhile."""
     step = milestones.step_to_dispute(session, caller, lead, milestone_id)
@@ -132,7 +133,7 @@ def _open_step_dispute(session: Session, caller: Caller, lead: Lead, party: str,
     if not ok:
         raise NotDisputable(params={"status": str(step.status)})
     dispute = Dispute(lead_id=lead.id, payment_id=payment.id if payment else None,
-                      milestone_id=step.id, opened_by=caller.user_id, party=party,
+                      milestone_id=step.id, opened_by=user_id, party=party,
                       reason=reason)
     session.add(dispute)
     try:
@@ -181,16 +182,18 @@ class QueueItem:
 
 def queue(*, session: Session, caller: Caller) -> list[QueueItem]:
     """The open disputes with what an admin needs to judge them."""
-    rows = session.exec(select(Dispute, Lead.title,
-                               func.coalesce(Payment.final_amount, Milestone.amount,
-                                             Lead.final_amount, 0),
-                               func.coalesce(Payment.refunded_amount, 0), Milestone.title)
-                        .join(Lead, col(Lead.id) == Dispute.lead_id)
-                        .outerjoin(Payment, col(Payment.id) == Dispute.payment_id)
-                        .outerjoin(Milestone, col(Milestone.id) == Dispute.milestone_id)
-                        .where(col(Dispute.id).in_([d.id for d in open_disputes(
-                            session=session, caller=caller)]))
-                        .order_by(col(Dispute.created_at))).all()
+    # SQLAlchemy's select: sqlmodel's is typed for at most four columns.
+    rows = session.execute(sa.select(Dispute, col(Lead.title),
+                                     func.coalesce(Payment.final_amount, Milestone.amount,
+                                                   Lead.final_amount, 0),
+                                     func.coalesce(Payment.refunded_amount, 0),
+                                     col(Milestone.title))
+                           .join(Lead, col(Lead.id) == Dispute.lead_id)
+                           .outerjoin(Payment, col(Payment.id) == Dispute.payment_id)
+                           .outerjoin(Milestone, col(Milestone.id) == Dispute.milestone_id)
+                           .where(col(Dispute.id).in_([d.id for d in open_disputes(
+                               session=session, caller=caller)]))
+                           .order_by(col(Dispute.created_at))).all()
     return [QueueItem(dispute=d, lead_title=title, at_stake=final - refunded,
                       milestone_title=step or "")
             for d, title, final, refunded, step in rows]

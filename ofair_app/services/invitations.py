@@ -14,10 +14,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, text
+from sqlalchemy import ColumnElement, func, or_, text
 from sqlmodel import Session, col, select
 
-from ofair_app.db.engine import Caller
+from ofair_app.db.engine import Caller, affected
 from ofair_app.domain import identity
 from ofair_app.domain import invitations as rules
 from ofair_app.domain.errors import Forbidden, InvalidInput, NotFound
@@ -137,6 +137,17 @@ def _for_business(session: Session, professional_id: uuid.UUID,
     return invitation
 
 
+def _answer(invitation: ProfessionalInvitation, status: InvitationStatus,
+            by: uuid.UUID | None) -> None:
+    """Close an invitation: its answer, who gave it, and when: the transaction's `now()`, which
+    the membership policy checks ("accepted in this transaction")."""
+    invitation.status = status
+    invitation.responded_by = by
+    # SQLModel types the attribute as the loaded value; SQLAlchemy also takes a SQL expression,
+    # which the UPDATE evaluates.
+    invitation.responded_at = func.now()  # type: ignore[assignment]
+
+
 # --- the business's side -------------------------------------------------------------------
 
 
@@ -151,6 +162,7 @@ def invite_member(*, session: Session, caller: Caller, professional_id: uuid.UUI
     is returned as it is, and nothing is sent again (that is what `resend_invitation` is for).
     """
     require_member(session=session, caller=caller, professional_id=professional_id, owner=True)
+    inviter = users.require_user(caller)  # signed in: require_member checked it
     e164, address = _target(phone, email)
     business = _lock_business(session, caller, professional_id)
     now = utcnow()
@@ -168,7 +180,7 @@ def invite_member(*, session: Session, caller: Caller, professional_id: uuid.UUI
     rules.check_business_limit(_business_sends(session, professional_id, now), now)
     invitation = ProfessionalInvitation(
         professional_id=professional_id, phone=e164, email=address, role=MemberRole.staff,
-        invited_by=caller.user_id, status=InvitationStatus.pending,
+        invited_by=inviter, status=InvitationStatus.pending,
         expires_at=now + rules.INVITATION_TTL, sent_times=[now], last_sent_at=now,
         created_at=now)
     session.add(invitation)
@@ -185,11 +197,11 @@ def list_invitations(*, session: Session, caller: Caller, professional_id: uuid.
     now = utcnow()
     query = select(ProfessionalInvitation).where(
         ProfessionalInvitation.professional_id == professional_id)
-    pending = ProfessionalInvitation.status == InvitationStatus.pending
+    pending = col(ProfessionalInvitation.status) == InvitationStatus.pending
     if status == InvitationStatus.pending:
         query = query.where(pending, ProfessionalInvitation.expires_at > now)
     elif status == InvitationStatus.expired:
-        query = query.where(or_(ProfessionalInvitation.status == InvitationStatus.expired,
+        query = query.where(or_(col(ProfessionalInvitation.status) == InvitationStatus.expired,
                                 pending & (col(ProfessionalInvitation.expires_at) <= now)))
     elif status is not None:
         query = query.where(ProfessionalInvitation.status == status)
@@ -208,9 +220,7 @@ def cancel_invitation(*, session: Session, caller: Caller, professional_id: uuid
     invitation = _for_business(session, professional_id, invitation_id)
     now = utcnow()
     rules.require_open(invitation.status, invitation.expires_at, now)
-    invitation.status = InvitationStatus.cancelled
-    invitation.responded_by = caller.user_id
-    invitation.responded_at = func.now()
+    _answer(invitation, InvitationStatus.cancelled, caller.user_id)
     session.add(invitation)
     session.flush()
     session.refresh(invitation)
@@ -243,12 +253,12 @@ def resend_invitation(*, session: Session, caller: Caller, professional_id: uuid
 # --- the invitee's side --------------------------------------------------------------------
 
 
-def _addressed_to(user: User):
-    conditions = []
+def _addressed_to(user: User) -> ColumnElement[bool]:
+    conditions: list[ColumnElement[bool]] = []
     if user.phone:
-        conditions.append(ProfessionalInvitation.phone == user.phone)
+        conditions.append(col(ProfessionalInvitation.phone) == user.phone)
     if user.email:
-        conditions.append(ProfessionalInvitation.email == user.email)
+        conditions.append(col(ProfessionalInvitation.email) == user.email)
     return or_(*conditions)
 
 
@@ -298,9 +308,7 @@ def accept_invitation(*, session: Session, caller: Caller,
     business = session.get(Professional, invitation.professional_id)
     if business is None or business.status == ProfessionalStatus.suspended:
         raise Forbidden("errors.professional.suspended", code="professional_suspended")
-    invitation.status = InvitationStatus.accepted
-    invitation.responded_by = user.id
-    invitation.responded_at = func.now()  # the membership policy checks "in this transaction"
+    _answer(invitation, InvitationStatus.accepted, user.id)
     session.add(invitation)
     session.flush()
     if session.get(ProfessionalMember, (business.id, user.id)) is None:
@@ -321,9 +329,7 @@ def decline_invitation(*, session: Session, caller: Caller, invitation_id: uuid.
     user = users.get_me(session=session, caller=caller)
     invitation = _mine(session, user, invitation_id)
     rules.require_open(invitation.status, invitation.expires_at, utcnow())
-    invitation.status = InvitationStatus.declined
-    invitation.responded_by = user.id
-    invitation.responded_at = func.now()
+    _answer(invitation, InvitationStatus.declined, user.id)
     session.add(invitation)
     session.flush()
 
@@ -336,6 +342,6 @@ def expire_invitations(*, session: Session, caller: Caller, now: datetime) -> in
     system caller); readers already treat them so. Returns how many changed."""
     if caller.role != "system":
         raise Forbidden()
-    return session.execute(text(
+    return affected(session.execute(text(
         "UPDATE professional_invitations SET status = 'expired'"
-        " WHERE status = 'pending' AND expires_at <= :now"), {"now": now}).rowcount
+        " WHERE status = 'pending' AND expires_at <= :now"), {"now": now}))

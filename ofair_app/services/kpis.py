@@ -86,10 +86,11 @@ class Funnel:
         index = self.STEPS.index(step)
         if index == 0:
             return None
-        before = getattr(self, self.STEPS[index - 1])
+        before: int = getattr(self, self.STEPS[index - 1])
         if not before:
             return None
-        return (Decimal(100) * getattr(self, step) / before).quantize(Decimal("0.1"))
+        reached: int = getattr(self, step)
+        return (Decimal(100) * reached / before).quantize(Decimal("0.1"))
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,7 @@ def reveal_performer(*, session: Session, caller: Caller, lead_id: uuid.UUID, ip
     """The winner's contact card, for the lead's owner (and admins) while an award stands.
     Every showing is logged in `performer_contact_reveals`; anyone else gets 403 and nothing
     is written."""
-    users.require_user(caller)
+    user_id = users.require_user(caller)
     lead = lead_service.find_lead(session, lead_id)
     viewer = actions_on(session, caller, lead)
     rules.require(viewer, LeadAction.view_performer)
@@ -123,7 +123,7 @@ def reveal_performer(*, session: Session, caller: Caller, lead_id: uuid.UUID, ip
         raise NotFound("errors.lead.no_performer", code="no_performer")
     session.add(PerformerContactReveal(
         lead_id=lead.id, professional_id=business.id, proposal_id=proposal.id,
-        user_id=caller.user_id, reason="owner" if viewer.role in rules.OWNERS else "admin",
+        user_id=user_id, reason="owner" if viewer.role in rules.OWNERS else "admin",
         ip=ip[:64], user_agent=user_agent[:200]))
     session.flush()
     return PerformerContact(professional_id=business.id, business_name=business.business_name,

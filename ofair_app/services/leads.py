@@ -16,7 +16,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
@@ -35,6 +35,7 @@ from ofair_app.domain import leads as rules
 from ofair_app.domain.errors import Conflict, FieldErrors, Forbidden, InvalidInput, NotFound
 from ofair_app.domain.leads import Event, LeadStatus, LeadType, LeadVisibility
 from ofair_app.domain.masking import hide_contacts
+from ofair_app.domain.proposals import Party
 from ofair_app.i18n import translate
 from ofair_app.models import (
     AccessReason,
@@ -44,6 +45,7 @@ from ofair_app.models import (
     LeadAttachment,
     LeadCreate,
     LeadUpdate,
+    MilestonePhoto,
     Professional,
     ProfessionalLead,
     ProposalAttachment,
@@ -55,7 +57,8 @@ from ofair_app.settings import get_settings
 
 LINK_SECONDS = 300
 _EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
-T = TypeVar("T")
+# The rows of stored files `store_file` writes.
+T = TypeVar("T", LeadAttachment, ProposalAttachment, MilestonePhoto)
 
 
 @dataclass(frozen=True)
@@ -354,8 +357,9 @@ def find_lead(session: Session, lead_id: uuid.UUID, *, lock: bool = False) -> Le
 
 
 def _client(session: Session, lead: Lead) -> ClientDetails | None:
-    model = ConsumerLead if lead.type == LeadType.consumer else ProfessionalLead
-    row = session.get(model, lead.id)
+    row: ConsumerLead | ProfessionalLead | None = (
+        session.get(ConsumerLead, lead.id) if lead.type == LeadType.consumer
+        else session.get(ProfessionalLead, lead.id))
     if row is None:
         return None
     return ClientDetails(name=row.client_name, phone=row.client_phone,
@@ -379,7 +383,7 @@ def reveal_contact(*, session: Session, caller: Caller, lead_id: uuid.UUID, ip: 
     """The client's name, phone and address, for the owner, the accepted performer, a business
     that unlocked the (direct-contact) lead, and admins.
     A read by anyone but the owner is logged; anyone else gets 403 and nothing is written."""
-    users.require_user(caller)
+    me = users.require_user(caller)
     lead = find_lead(session, lead_id)
     relation = relation_to(lead, caller)
     unlocked_for = None
@@ -395,7 +399,7 @@ def reveal_contact(*, session: Session, caller: Caller, lead_id: uuid.UUID, ip: 
     if relation != AccessReason.owner:
         professional_id = (lead.performer_professional_id
                            if relation == AccessReason.performer else unlocked_for)
-        session.add(ContactAccessLog(lead_id=lead.id, user_id=caller.user_id,
+        session.add(ContactAccessLog(lead_id=lead.id, user_id=me,
                                      professional_id=professional_id, reason=relation,
                                      ip=ip[:64], user_agent=user_agent[:200]))
         session.flush()
@@ -422,14 +426,16 @@ def my_leads(*, session: Session, caller: Caller, professional_id: uuid.UUID | N
 # --- changing ----------------------------------------------------------------------------
 
 
-def require_owner(session: Session, lead: Lead, caller: Caller) -> None:
-    """The caller owns the lead: its author, or a member of its (not suspended) business."""
-    users.require_user(caller)
+def require_owner(session: Session, lead: Lead, caller: Caller) -> uuid.UUID:
+    """The caller owns the lead: its author, or a member of its (not suspended) business.
+    Returns the caller's user id."""
+    user_id = users.require_user(caller)
     if relation_to(lead, caller) != AccessReason.owner:
         raise Forbidden("errors.lead.owner_only", code="not_lead_owner")
     if lead.owner_professional_id is not None:
         require_member(session=session, caller=caller,
                        professional_id=lead.owner_professional_id)
+    return user_id
 
 
 class LeadHidden(Conflict):
@@ -537,7 +543,7 @@ def cancel_lead(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> Lead
         raise rules.IllegalTransition(params={"status": str(lead.status),
                                               "event": str(Event.cancel)})
     if lead.status == LeadStatus.awarded:  # the winner's access to the client ends too
-        proposals.end_award(session, caller, lead, party=proposals.Party.owner)
+        proposals.end_award(session, caller, lead, party=Party.owner)
         lead.performer_professional_id = None
     lead.status = rules.next_status(lead.status, Event.cancel)
     lead.cancelled_at = utcnow()
@@ -566,9 +572,11 @@ def add_attachment(*, session: Session, caller: Caller, lead_id: uuid.UUID, file
 
 
 def store_file(session: Session, model: type[T], prefix: str, filename: str, data: bytes,
-               allowed: Collection[str] = ALLOWED_DOCUMENT_TYPES, **fields: object) -> T:
+               allowed: Collection[str] = ALLOWED_DOCUMENT_TYPES,
+               **fields: Any) -> T:
     """Check an upload (type read from the bytes, one of `allowed`), write its row, then store
-    its bytes: RLS refuses the row before any byte is stored."""
+    its bytes: RLS refuses the row before any byte is stored. `fields` are the row's other
+    columns (each model's own, of their own types)."""
     content_type = validate_upload(data, filename, allowed)
     file_id = uuid.uuid4()
     row = model(id=file_id, storage_key=f"{prefix}/{file_id}{_EXTENSIONS[content_type]}",
@@ -576,7 +584,7 @@ def store_file(session: Session, model: type[T], prefix: str, filename: str, dat
                 size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(), **fields)
     session.add(row)
     session.flush()
-    get_storage().put(row.storage_key, data, content_type)  # type: ignore[attr-defined]
+    get_storage().put(row.storage_key, data, content_type)
     return row
 
 

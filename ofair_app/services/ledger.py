@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
 from sqlalchemy import text
 from sqlalchemy.orm import aliased
@@ -170,7 +171,8 @@ def open_holds(session: Session, payment_ids: list[uuid.UUID]) -> dict[uuid.UUID
         LedgerTransaction.kind == TxKind.hold,
         ~select(resolution.id).where(resolution.pending_id == LedgerTransaction.id).exists())
     ).all()
-    return {payment_id: tx_id for payment_id, tx_id in rows if payment_id is not None}
+    # `tx_id` is a stored transaction's id: never None.
+    return {payment_id: cast(int, tx_id) for payment_id, tx_id in rows if payment_id is not None}
 
 
 def open_hold(session: Session, payment_id: uuid.UUID) -> LedgerTransaction | None:
@@ -252,22 +254,23 @@ def history(session: Session, professional_id: uuid.UUID, limit: int = 50) -> li
     entries: dict[int, dict[Purpose, Decimal]] = {}
     meta: dict[int, tuple[LedgerTransaction, datetime | None]] = {}
     for entry, tx, purpose in rows:
-        by_purpose = entries.setdefault(tx.id, {})
+        tx_id = cast(int, tx.id)  # a stored transaction's id: never None
+        by_purpose = entries.setdefault(tx_id, {})
         by_purpose[Purpose(purpose)] = by_purpose.get(Purpose(purpose), ZERO) + entry.amount
-        meta.setdefault(tx.id, (tx, entry.created_at))
+        meta.setdefault(tx_id, (tx, entry.created_at))
     if len(rows) == row_limit and rows:  # the oldest transaction may be cut: leave it out
-        entries.pop(rows[-1][1].id, None)
+        entries.pop(cast(int, rows[-1][1].id), None)
     lines = []
     for tx_id, by_purpose in entries.items():
         tx, created_at = meta[tx_id]
         move = wallet_move(TxKind(tx.kind), by_purpose)
         changes = {Purpose.pro_available: move.available, Purpose.pro_pending: move.pending,
                    Purpose.pro_payout: move.in_payout}
-        purpose = next((p for p, change in changes.items() if change), None)
-        if purpose is None:
+        best = next((p for p, change in changes.items() if change), None)
+        if best is None:
             continue
-        lines.append(HistoryLine(transaction_id=tx_id, kind=tx.kind, purpose=purpose,
-                                 amount=changes[purpose], move=move, payment_id=tx.payment_id,
+        lines.append(HistoryLine(transaction_id=tx_id, kind=tx.kind, purpose=best,
+                                 amount=changes[best], move=move, payment_id=tx.payment_id,
                                  withdrawal_id=tx.withdrawal_id, created_at=created_at))
     return lines[:limit]
 

@@ -11,7 +11,7 @@ asks; the performer's progress updates and photos are inserted as the caller, un
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -134,6 +134,7 @@ def side_of(session: Session, caller: Caller, lead: Lead) -> Side | None:
     if relation == AccessReason.owner:
         return Side.owner
     if relation == AccessReason.performer:
+        assert lead.performer_professional_id is not None  # what makes one its performer
         require_member(session=session, caller=caller,
                        professional_id=lead.performer_professional_id)
         return Side.performer
@@ -238,8 +239,8 @@ def propose(*, session: Session, caller: Caller, lead_id: uuid.UUID, steps: obje
                                   title=step.title, amount=step.amount, due_on=step.due_on))
         session.flush()
     _tell_other_side(session, caller, lead, side, "milestone_plan_proposed",
-                     {"count": len(checked), "amount": proposal.price})
-    return view(session=session, caller=caller, lead_id=lead.id)
+                     count=len(checked), amount=proposal.price)
+    return _written(session, caller, lead.id)
 
 
 def agree(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> PlanView:
@@ -259,8 +260,8 @@ def agree(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> PlanView:
         session.flush()
         count = len(steps_of(session, lead.id))
     _tell_other_side(session, caller, lead, side, "milestone_plan_agreed",
-                     {"count": count, "amount": proposal.price})
-    return view(session=session, caller=caller, lead_id=lead.id)
+                     count=count, amount=proposal.price)
+    return _written(session, caller, lead.id)
 
 
 def withdraw(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> None:
@@ -288,7 +289,7 @@ def _pending_plan(session: Session, lead: Lead) -> MilestonePlan:
 
 def _drop(session: Session, plan: MilestonePlan) -> None:
     """A plan not agreed, and its steps, gone (as the platform)."""
-    session.exec(delete(Milestone).where(  # type: ignore[call-overload]
+    session.exec(delete(Milestone).where(
         col(Milestone.proposal_id) == plan.proposal_id))
     session.delete(plan)
     session.flush()
@@ -334,6 +335,13 @@ def view(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> PlanView | 
         and latest[m.id].status == pay_rules.PaymentStatus.pending else None,
         released=m.id in released, updates=updates.get(m.id, []), side=side,
         agreed=plan.agreed_at is not None, b2b=settlement.b2b()) for m in steps])
+
+
+def _written(session: Session, caller: Caller, lead_id: uuid.UUID) -> PlanView:
+    """The plan the caller just proposed or agreed to, as `view` shows it."""
+    shown = view(session=session, caller=caller, lead_id=lead_id)
+    assert shown is not None  # written in this unit of work, by one of its two sides
+    return shown
 
 
 # --- each step -----------------------------------------------------------------------------
@@ -627,7 +635,8 @@ def photo_link(*, session: Session, caller: Caller, photo_id: uuid.UUID) -> str:
 # --- telling -------------------------------------------------------------------------------
 
 
-def _params(lead: Lead, milestone: Milestone, *, for_owner: bool, **more: object):
+def _params(lead: Lead, milestone: Milestone, *, for_owner: bool,
+            **more: object) -> Callable[[str], dict[str, object]]:
     base = {"lead_title": short_title(lead),
             "milestone_title": notifications.quoted_title(milestone.title),
             "lead_url": lead_url_for_owner(lead) if for_owner else url(f"/pro/leads/{lead.id}"),
@@ -636,11 +645,9 @@ def _params(lead: Lead, milestone: Milestone, *, for_owner: bool, **more: object
 
 
 def _tell_other_side(session: Session, caller: Caller, lead: Lead, side: Side, template: str,
-                     values: dict[str, object]) -> None:
-    amount = values.pop("amount")
-
-    def params(for_owner: bool):
-        base = {"lead_title": short_title(lead), **values,
+                     *, count: int, amount: Decimal) -> None:
+    def params(for_owner: bool) -> Callable[[str], dict[str, object]]:
+        base: dict[str, object] = {"lead_title": short_title(lead), "count": count,
                 "lead_url": lead_url_for_owner(lead) if for_owner
                 else url(f"/pro/leads/{lead.id}")}
         return lambda locale: {**base, "amount": money(amount, locale)}

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from pydantic import AwareDatetime
-from sqlalchemy import delete, func, tuple_, update
+from sqlalchemy import ColumnElement, delete, func, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 
-from ofair_app.db.engine import Caller
+from ofair_app.db.engine import Caller, affected
 from ofair_app.domain.cursor import CursorCodec
 from ofair_app.domain.errors import FieldErrors, InvalidInput, NotFound
 from ofair_app.domain.notifying import CHANNELS, GROUPS, Channel, EventGroup, QuietHours
@@ -28,7 +28,7 @@ PAGE_MAX = 50
 NOTIFICATIONS_CURSOR = CursorCodec("notifications", tuple[AwareDatetime, uuid.UUID])
 
 
-def _shown(now: datetime):
+def _shown(now: datetime) -> ColumnElement[bool]:
     return col(Notification.notified_at) <= now
 
 
@@ -83,7 +83,7 @@ def mark_all_read(*, session: Session, caller: Caller, now: datetime | None = No
     result = session.execute(update(Notification).where(
         col(Notification.user_id) == user_id, col(Notification.read_at).is_(None),
         _shown(now)).values(read_at=now))
-    return result.rowcount
+    return affected(result)
 
 
 # --- preferences -----------------------------------------------------------------------------
@@ -183,4 +183,4 @@ def purge(*, session: Session, now: datetime, keep: timedelta) -> int:
     """Forget notifications shown more than `keep` ago (the system, from the job)."""
     result = session.execute(delete(Notification).where(
         col(Notification.notified_at) < now - keep))
-    return result.rowcount
+    return affected(result)

@@ -17,16 +17,16 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache, partial
-from typing import Literal
+from functools import lru_cache
+from typing import Literal, TypedDict
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, event, insert, text
+from sqlalchemy import RowMapping, bindparam, event, insert, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from ofair_app.adapters.messaging import DeliveryError, OutgoingMessage, Sender, get_sender
-from ofair_app.db.engine import SYSTEM, Caller, trusted_step, unit_of_work
+from ofair_app.db.engine import SYSTEM, Caller, affected, trusted_step, unit_of_work
 from ofair_app.domain.consent import MessagePurpose
 from ofair_app.domain.errors import Forbidden
 from ofair_app.domain.notifying import (
@@ -119,8 +119,8 @@ def enqueue(*, session: Session, channel: Literal["sms", "email", "whatsapp"], t
     now = utcnow()
     subject, body = render(template, locale, "sms" if channel == "whatsapp" else channel,
                            **params)
-    if purpose == MessagePurpose.marketing:
-        subject, body = _as_marketing(subject, body, locale, channel, user_id, now)  # type: ignore[arg-type]
+    if purpose == MessagePurpose.marketing and user_id is not None:  # None was refused above
+        subject, body = _as_marketing(subject, body, locale, channel, user_id, now)
     values = {key: str(value) for key, value in params.items()} if channel == "whatsapp" else {}
     held = hold_until is not None and hold_until > now
     message = OutboxMessage(channel=channel, to_address=to, template=template, locale=locale,
@@ -233,7 +233,7 @@ def tell_all(*, session: Session, caller: Caller, notices: Iterable[Notice]) -> 
             select(User).where(col(User.id).in_(user_ids))).all()} if user_ids else {}
         owners: dict[uuid.UUID, list[User]] = {}
         if business_ids:
-            for business, user in session.exec(  # type: ignore[call-overload]
+            for business, user in session.exec(
                     _OWNERS, params={"businesses": list(business_ids)}).all():
                 owners.setdefault(business, []).append(user)
         admins = list(session.exec(select(User).where(
@@ -250,8 +250,8 @@ def tell_all(*, session: Session, caller: Caller, notices: Iterable[Notice]) -> 
                     recipients[user.id] = user
             for user in admins if notice.admins else ():
                 recipients[user.id] = user
-            if not notice.to_caller:
-                recipients.pop(caller.user_id, None)  # type: ignore[arg-type]
+            if not notice.to_caller and caller.user_id is not None:
+                recipients.pop(caller.user_id, None)
             told.append((notice, [user for user in recipients.values()
                                   if user.closed_at is None]))
         choices = read_choices(session, {user.id for _, users in told for user in users})
@@ -341,10 +341,35 @@ class Recipient:
     locale: str
 
     @classmethod
-    def of(cls, user: User | Mapping) -> Recipient:
-        get = user.get if isinstance(user, Mapping) else partial(getattr, user)
-        return cls(id=get("id"), phone=get("phone"), email=get("email"),
-                   locale=normalize_locale(str(get("locale") or "he")))
+    def of(cls, user: User | RowMapping) -> Recipient:
+        """From a user, or a row with its id, phone, email and locale."""
+        if isinstance(user, RowMapping):
+            return cls(id=user["id"], phone=user["phone"], email=user["email"],
+                       locale=normalize_locale(str(user["locale"] or "he")))
+        return cls(id=user.id, phone=user.phone, email=user.email,
+                   locale=normalize_locale(str(user.locale or "he")))
+
+
+class _OutboxRow(TypedDict):
+    """An outbox row as `_queue` inserts it: every column set."""
+
+    id: uuid.UUID
+    channel: str
+    to_address: str
+    template: str
+    locale: str
+    subject: str
+    body: str
+    sensitive: bool
+    user_id: uuid.UUID
+    params: dict[str, str]
+    purpose: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    last_error: str
+    provider_ref: str
 
 
 def _tell(session: Session, user: User, template: str, params: Params, choices: Choices,
@@ -361,7 +386,7 @@ def _tell(session: Session, user: User, template: str, params: Params, choices: 
 
 def _messages(person: Recipient, template: str, values: Mapping[str, object],
               choices: Choices, now: datetime, *,
-              not_before: datetime | None = None) -> list[dict]:
+              not_before: datetime | None = None) -> list[_OutboxRow]:
     """The outbox rows of a message on each channel `person` chose for the template's group,
     held until their quiet time ends (urgent ones never wait) and, with `not_before`, until
     then."""
@@ -370,13 +395,13 @@ def _messages(person: Recipient, template: str, values: Mapping[str, object],
     hold = None if template in URGENT else choices.quiet_hours(person.id).release_at(start)
     if hold is None and start > now:
         hold = start
-    rows = []
+    rows: list[_OutboxRow] = []
     for channel, field_name in _ADDRESSED:
         address = getattr(person, field_name)
         if not address or not choices.enabled(person, group, channel):
             continue
-        # WhatsApp sends Meta's approved copy of the SMS text.
-        version = "sms" if channel == NotifyChannel.whatsapp else channel.value
+        # WhatsApp sends Meta's approved copy of the SMS text (the others are sms and email).
+        version: Literal["sms", "email"] = "email" if channel == NotifyChannel.email else "sms"
         if version not in TEMPLATES[template]:
             continue
         subject, body = _render_once(template, person.locale, version, values)
@@ -421,7 +446,7 @@ def _rendered(template: str, locale: str, channel: Literal["sms", "email"],
     return render(template, locale, channel, **dict(values))
 
 
-def _queue(session: Session, rows: list[dict], now: datetime) -> None:
+def _queue(session: Session, rows: list[_OutboxRow], now: datetime) -> None:
     """Write outbox rows in one statement; those not held go out after the commit."""
     if not rows:
         return
@@ -488,15 +513,15 @@ def announce_lead(*, session: Session, caller: Caller, lead: Lead, title: str,
              "owner_user": lead.owner_user_id, "owner_business": lead.owner_professional_id,
              "lat": lead.lat, "lon": lead.lon}
     with trusted_step(session, caller):
-        told = session.execute(_ANNOUNCE, match | {
+        told = affected(session.execute(_ANNOUNCE, match | {
             "later": later, "link": link,
             "title_he": in_app_title("new_lead", "he", values("he")),
-            "title_en": in_app_title("new_lead", "en", values("en"))}).rowcount
+            "title_en": in_app_title("new_lead", "en", values("en"))}))
         chose = session.execute(_CHOSE_CHANNEL, match).mappings().all()
         if chose:
             choices = read_choices(session, [row["id"] for row in chose])
             by_locale = {locale: values(locale) for locale in ("he", "en")}
-            messages: list[dict] = []
+            messages: list[_OutboxRow] = []
             for row in chose:
                 person = Recipient.of(row)
                 messages += _messages(person, "new_lead", by_locale[person.locale], choices,
@@ -525,7 +550,7 @@ class _Dispatcher:
 
     def __init__(self) -> None:
         self._pool: ThreadPoolExecutor | None = None
-        self._futures: set[Future] = set()
+        self._futures: set[Future[None]] = set()
         self._lock = threading.Lock()
         self._queued: list[uuid.UUID] = []
         self._draining = False
@@ -560,7 +585,7 @@ class _Dispatcher:
                 self._draining = False
             raise
 
-    def _done(self, future: Future) -> None:
+    def _done(self, future: Future[None]) -> None:
         with self._lock:
             self._futures.discard(future)
         if future.exception() is not None:
@@ -658,10 +683,12 @@ def _deliver(session: Session, message: OutboxMessage, sender: Sender, now: date
 
 def purge_delivered(*, session: Session, now: datetime, keep: timedelta) -> int:
     """Forget delivered messages older than `keep`, and the login codes in console messages."""
+    # The table's DELETE (not the ORM's, which would sync the session). SQLModel's stubs do not
+    # declare the `__table__` SQLAlchemy's declarative mapping sets on every table model.
     result = session.execute(
         OutboxMessage.__table__.delete().where(  # type: ignore[attr-defined]
             col(OutboxMessage.status).in_(["sent", "logged", "failed"]),
             col(OutboxMessage.created_at) < now - keep,
         )
     )
-    return result.rowcount
+    return affected(result)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -175,7 +176,7 @@ class Charged:
     reason: str = ""
 
 
-def charge_once(provider: str, card: SavedCard, amount, key: str) -> Charged:
+def charge_once(provider: str, card: SavedCard, amount: Decimal, key: str) -> Charged:
     """Charge `card` at `provider` (where it was saved) under the idempotency key `key`."""
     try:
         reference = get_provider(provider).charge_card(card=card, amount=amount,

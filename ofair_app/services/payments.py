@@ -20,8 +20,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from itertools import groupby
+from typing import Any
 
-from sqlalchemy import Select, bindparam, text, update
+from sqlalchemy import ScalarSelect, Select, TextClause, bindparam, text, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased
@@ -37,7 +39,7 @@ from ofair_app.adapters.psp import (
     ProviderPayment,
     get_provider,
 )
-from ofair_app.db.engine import SYSTEM, Caller, trusted_step, unit_of_work
+from ofair_app.db.engine import SYSTEM, Caller, affected, trusted_step, unit_of_work
 from ofair_app.db.group_commit import GroupCommit
 from ofair_app.domain import lead_actions as action_rules
 from ofair_app.domain import leads as lead_rules
@@ -93,7 +95,7 @@ class WebhookResult:
     detail: str = ""
 
 
-def shares_of(payment: Payment | Row,
+def shares_of(payment: Payment | Row[Any],
               chain: Sequence[tuple[uuid.UUID, Decimal]] = ()) -> book.Shares:
     """The payment's frozen split (a payment, or a row with the same columns), with its
     referrers and their fees in the chain's order (`payment_referrers`)."""
@@ -105,13 +107,13 @@ def shares_of(payment: Payment | Row,
 
 def payment_shares(session: Session, payment: Payment) -> book.Shares:
     """The payment's frozen split, its referrers read from `payment_referrers`."""
-    chain = session.exec(select(PaymentReferrer.professional_id, PaymentReferrer.fee)
+    chain = session.exec(select(PaymentReferrer.professional_id, col(PaymentReferrer.fee))
                          .where(PaymentReferrer.payment_id == payment.id)
                          .order_by(col(PaymentReferrer.position))).all()
     return shares_of(payment, [(pid, fee) for pid, fee in chain])
 
 
-def _row_shares(row: Row) -> book.Shares:
+def _row_shares(row: Row[Any]) -> book.Shares:
     """The split of a row that carries its referrers as `chain_ids` and `chain_fees`, in order
     (the due-hold statements below)."""
     return shares_of(row, list(zip(row.chain_ids or (), row.chain_fees or (), strict=True)))
@@ -127,7 +129,7 @@ def _prepare(session: Session, caller: Caller, proposal_id: uuid.UUID,
     lead; the owner only, and only by its own way of paying (`step`: the client pays, a
     referrer sends the link; None: whichever is the caller's); a second call finds the first
     payment. A job agreed in milestones is paid a step at a time (`milestone_id`)."""
-    users.require_user(caller)
+    payer = users.require_user(caller)
     proposal = session.get(Proposal, proposal_id)
     if proposal is None:
         raise NotFound("errors.proposal.not_found")
@@ -158,7 +160,7 @@ def _prepare(session: Session, caller: Caller, proposal_id: uuid.UUID,
                                   shares=[link.share for link in chain], performer=performer)
     parts = priced.split
     paid = [(link, fee) for link, fee in zip(chain, parts.referrer_fees, strict=True) if fee]
-    payment = Payment(lead_id=lead.id, proposal_id=proposal.id, payer_user_id=caller.user_id,
+    payment = Payment(lead_id=lead.id, proposal_id=proposal.id, payer_user_id=payer,
                       milestone_id=milestone_id,
                       performer_professional_id=proposal.professional_id,
                       referrer_professional_id=paid[0][0].professional_id if paid else None,
@@ -338,11 +340,11 @@ def _close_checkout(payment_id: uuid.UUID) -> None:
                     handle_paid(session, [_with_payment_id(state, payment_id)])
                 raise Conflict("errors.payment.paid_meanwhile", code="payment_exists")
         with unit_of_work(SYSTEM) as session:
-            closed = session.execute(update(Payment).where(
+            closed = affected(session.execute(update(Payment).where(
                 col(Payment.id) == payment_id,
                 col(Payment.status).in_([PaymentStatus.created, PaymentStatus.pending]),
                 col(Payment.psp_reference).is_not_distinct_from(reference))
-                .values(status=PaymentStatus.expired)).rowcount
+                .values(status=PaymentStatus.expired)))
             still_open = closed == 0 and session.exec(select(Payment.id).where(
                 Payment.id == payment_id, col(Payment.status).in_(
                     [PaymentStatus.created, PaymentStatus.pending]))).first() is not None
@@ -427,7 +429,8 @@ def record_event(event: ProviderEvent, *, provider: str) -> WebhookResult:
     return record_events([(event, provider)])[0]
 
 
-# Each event id once: a new one is returned, one seen before is not.
+# Each event id once: a new one is returned, one seen before is not. (SQLModel's stubs do not
+# declare the `__table__` SQLAlchemy's declarative mapping sets on every table model.)
 _STORE_EVENTS = (insert(PaymentWebhookEvent.__table__)  # type: ignore[attr-defined]
                  .on_conflict_do_nothing(index_elements=["id"])
                  .returning(PaymentWebhookEvent.__table__.c.id))  # type: ignore[attr-defined]
@@ -524,7 +527,7 @@ def _payments_for(session: Session, founds: list[ProviderPayment],
         wanted = {key[1] for key in keys if key and key[0] == name}
         if not wanted:
             continue
-        for payment in session.exec(_LOCK_PAYMENTS[name],  # type: ignore[call-overload]
+        for payment in session.exec(_LOCK_PAYMENTS[name],
                                     params={"keys": list(wanted)}).all():
             found_by.setdefault((name, getattr(payment, column)), payment)
     return [found_by.get(key) if key else None for key in keys]
@@ -554,7 +557,7 @@ def dispatch_many(session: Session, events: list[ProviderEvent]) -> list[Webhook
     return results
 
 
-def apply_event(session: Session, event_type: str, data: dict) -> WebhookResult:
+def apply_event(session: Session, event_type: str, data: dict[str, object]) -> WebhookResult:
     """A Stripe-shaped event object (sandbox, Stripe), read by their adapter and dispatched:
     for tools and tests that build events by hand."""
     from ofair_app.adapters.psp.stripe_scheme import event_from_object
@@ -605,16 +608,19 @@ class _Deal:
     milestone_status: str | None = None
 
 
-def _lock_deals() -> Select:
+def _lock_deals() -> Select[uuid.UUID, Lead, ProposalStatus, Decimal, uuid.UUID | None,
+                             Decimal, str]:
     """The deals of payments `ids`, their leads locked in id order: the lead, the offer's
-    status and price, and another live payment of the lead, if any."""
+    status and price, and another live payment of the lead, if any. (The offer's and the step's
+    columns are outer-joined: None where there is none; `_Deal` takes them so.)"""
     other = aliased(Payment)
-    other_live = (select(other.id).where(
+    other_live: ScalarSelect[uuid.UUID | None] = (select(other.id).where(
         other.lead_id == Payment.lead_id, other.id != Payment.id,
         col(other.milestone_id).is_not_distinct_from(Payment.milestone_id),
         col(other.status).in_(list(rules.LIVE))).limit(1).scalar_subquery())
-    return (select(Payment.id, Lead, Proposal.status, Proposal.price, other_live,
-                   Milestone.amount, Milestone.status)
+    # Seven columns: past sqlmodel's overloads of `select` (four), so SQLAlchemy's own.
+    return (sa_select(col(Payment.id), Lead, col(Proposal.status), col(Proposal.price),
+                      other_live, col(Milestone.amount), col(Milestone.status))
             .join(Lead, col(Lead.id) == Payment.lead_id)
             .outerjoin(Proposal, col(Proposal.id) == Payment.proposal_id)
             .outerjoin(Milestone, col(Milestone.id) == Payment.milestone_id)
@@ -958,7 +964,7 @@ def release_jobs(*, session: Session, lead_ids: list[uuid.UUID]) -> int:
     return _post_due(session, _DUE_HOLDS, lead_ids=lead_ids)
 
 
-def _post_due(session: Session, due_holds, **params: object) -> int:
+def _post_due(session: Session, due_holds: TextClause, **params: object) -> int:
     """Post the holds `due_holds` finds and locks (a payment's id and split, and its open
     hold's id, per row), all at once: how many were posted."""
     due = session.execute(due_holds, {**params,

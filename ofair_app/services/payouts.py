@@ -54,6 +54,7 @@ def request_withdrawal(*, session: Session, caller: Caller, professional_id: uui
                        account_holder: str) -> Withdrawal:
     """The business's owner asks to be paid `amount` (never more than is available) to an
     Israeli bank account."""
+    user_id = users.require_user(caller)
     require_member(session=session, caller=caller, professional_id=professional_id, owner=True)
     checks = FieldErrors()
     value = checks(parse_money, amount, field="amount", minimum=Decimal("0.01"))
@@ -65,7 +66,7 @@ def request_withdrawal(*, session: Session, caller: Caller, professional_id: uui
         if value > available_balance(session, professional_id):
             raise InsufficientFunds(params={"available": str(available_balance(session,
                                                                         professional_id))})
-        withdrawal = Withdrawal(professional_id=professional_id, requested_by=caller.user_id,
+        withdrawal = Withdrawal(professional_id=professional_id, requested_by=user_id,
                                 amount=value, bank_code=bank.bank_code, branch=bank.branch,
                                 account=bank.account, account_holder=bank.holder)
         session.add(withdrawal)
@@ -143,14 +144,14 @@ def decide(*, session: Session, caller: Caller, withdrawal_id: uuid.UUID, approv
 
 def export_batch(*, session: Session, caller: Caller) -> tuple[PayoutBatch, str]:
     """Every approved request not yet in a file, as one batch and its CSV."""
-    users.require_admin(caller)
+    admin_id = users.require_admin(caller)
     approved = list(session.exec(select(Withdrawal).where(
         Withdrawal.status == "approved", col(Withdrawal.batch_id).is_(None))
         .order_by(col(Withdrawal.created_at)).with_for_update()).all())
     if not approved:
         raise Conflict("errors.wallet.nothing_to_export", code="nothing_to_export")
     batch = PayoutBatch(total=sum((w.amount for w in approved), Decimal("0")),
-                        count=len(approved), created_by=caller.user_id)
+                        count=len(approved), created_by=admin_id)
     session.add(batch)
     session.flush()
     for withdrawal in approved:

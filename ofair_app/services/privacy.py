@@ -21,12 +21,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ARRAY, bindparam, event, func, text
+from sqlalchemy import ARRAY, ColumnElement, bindparam, event, func, orm, text
+from sqlalchemy.types import TypeEngine
 from sqlmodel import Session, SQLModel, col, select
 
 from ofair_app.adapters.storage import get_storage, safe_filename
-from ofair_app.db.engine import SYSTEM, Caller, trusted_step, unit_of_work
+from ofair_app.db.engine import SYSTEM, Caller, affected, trusted_step, unit_of_work
 from ofair_app.domain import identity
 from ofair_app.domain.errors import Conflict, InvalidInput, NotFound, RateLimited
 from ofair_app.domain.leads import LeadStatus
@@ -156,10 +158,11 @@ def _jsonable(value: object) -> object:
     return value
 
 
-def collect_personal_data(session: Session, user_id: uuid.UUID) -> dict[str, list[dict]]:
+def collect_personal_data(session: Session,
+                          user_id: uuid.UUID) -> dict[str, list[dict[str, object]]]:
     """Every registered table's rows about this person, by table, without secrets' hashes.
     Run as the platform (the rows are spread over other people's and businesses' tables)."""
-    out: dict[str, list[dict]] = {}
+    out: dict[str, list[dict[str, object]]] = {}
     for table in REGISTRY:
         if table.subject is None or not table.exported:
             continue
@@ -197,8 +200,8 @@ def build_archive(session: Session, user_id: uuid.UUID, now: datetime) -> bytes:
             archive.writestr(f"{name}.csv", "\ufeff" + text_out.getvalue())
             for key_column in table.file_columns():
                 for row in rows:
-                    key = row.get(key_column)
-                    if not key or name == "personal_data_exports":
+                    key = row.get(key_column)  # a storage key (text), or None
+                    if not isinstance(key, str) or not key or name == "personal_data_exports":
                         continue
                     try:
                         content = storage.get(key)
@@ -387,19 +390,19 @@ def _close(session: Session, caller: Caller, user_id: uuid.UUID, *, now: datetim
             withdrawn += 1
     with trusted_step(session, caller):
         if caller.user_id != user_id:  # the retention job: no one to notify
-            cancelled = session.execute(text(
+            cancelled = affected(session.execute(text(
                 "UPDATE leads SET status = 'cancelled', cancelled_at = :now"
                 " WHERE owner_user_id = :user_id AND status = 'active'"),
-                {"now": now, "user_id": str(user_id)}).rowcount
-            withdrawn = session.execute(text(
+                {"now": now, "user_id": str(user_id)}))
+            withdrawn = affected(session.execute(text(
                 "UPDATE proposals SET status = 'withdrawn' WHERE created_by = :user_id"
-                " AND status = 'pending'"), {"user_id": str(user_id)}).rowcount
-        closed = session.execute(text(
+                " AND status = 'pending'"), {"user_id": str(user_id)}))
+        closed = affected(session.execute(text(
             "UPDATE professionals SET status = 'suspended', verified = false"
             " WHERE id IN (SELECT m.professional_id FROM professional_members m"
             "  WHERE m.user_id = :user_id AND NOT EXISTS (SELECT 1 FROM professional_members o"
             "  WHERE o.professional_id = m.professional_id AND o.user_id <> :user_id))"),
-            {"user_id": str(user_id)}).rowcount
+            {"user_id": str(user_id)}))
         # Closed first: a closed account is the only one allowed neither phone nor e-mail.
         session.execute(text(
             "UPDATE users SET is_active = false, closed_at = :now, role = 'consumer'"
@@ -445,13 +448,14 @@ def erase(session: Session, user_id: uuid.UUID) -> dict[str, int]:
                     statement = statement.bindparams(bindparam(name, type_=ARRAY(
                         _column_type(table.name, name[len("blank_"):]))))
             result = session.execute(statement, params | values)
-        if result.rowcount:
-            counts[table.name] = result.rowcount
+        touched = affected(result)
+        if touched:
+            counts[table.name] = touched
     _delete_files_after_commit(session, keys)
     return counts
 
 
-def _column_type(table: str, column: str):
+def _column_type(table: str, column: str) -> TypeEngine[Any]:
     sa_column = SQLModel.metadata.tables[table].columns[column]
     return sa_column.type.item_type if isinstance(sa_column.type, ARRAY) else sa_column.type
 
@@ -480,13 +484,13 @@ def _blanks(table: Table) -> tuple[str, dict[str, object]]:
 def _delete_files_after_commit(session: Session, keys: Iterable[str | None]) -> None:
     """Delete these stored files once the transaction commits (never before: a rollback would
     leave rows pointing at files that are gone)."""
-    keys = [key for key in keys if key]
-    if not keys:
+    present = [key for key in keys if key]
+    if not present:
         return
 
-    def delete(_session) -> None:
+    def delete(_session: orm.Session) -> None:
         storage = get_storage()
-        for key in keys:
+        for key in present:
             try:
                 storage.delete(key)
             except Exception:  # a file left behind is logged and found by the next run
@@ -523,28 +527,29 @@ def purge_closed_lead_chats(*, session: Session, now: datetime, limit: int = 500
     """Delete the conversations of leads closed or cancelled more than
     LEAD_FILES_RETENTION_DAYS ago (they go with the lead's files). Run as the platform."""
     cutoff = now - timedelta(days=get_settings().lead_files_retention_days)
-    return session.execute(text(
+    return affected(session.execute(text(
         "DELETE FROM chat_messages WHERE id IN (SELECT m.id FROM chat_messages m"
         " JOIN chat_threads t ON t.id = m.thread_id JOIN leads l ON l.id = t.lead_id"
         " WHERE (l.status = 'closed' AND l.closed_at < :cutoff)"
         " OR (l.status = 'cancelled' AND l.cancelled_at < :cutoff) LIMIT :limit)"),
-        {"cutoff": cutoff, "limit": limit}).rowcount
+        {"cutoff": cutoff, "limit": limit}))
 
 
 def purge_answered_invitations(*, session: Session, now: datetime) -> int:
     """Team invitations answered, cancelled or expired more than 90 days ago."""
-    return session.execute(text(
+    return affected(session.execute(text(
         "DELETE FROM professional_invitations WHERE status <> 'pending'"
         " AND coalesce(responded_at, expires_at) < :cutoff"),
-        {"cutoff": now - ANSWERED_INVITATION_RETENTION}).rowcount
+        {"cutoff": now - ANSWERED_INVITATION_RETENTION}))
 
 
 def purge_webhook_rejections(*, session: Session, now: datetime) -> int:
-    return session.execute(text("DELETE FROM webhook_rejections WHERE received_at < :cutoff"),
-                           {"cutoff": now - WEBHOOK_REJECTION_RETENTION}).rowcount
+    return affected(session.execute(
+        text("DELETE FROM webhook_rejections WHERE received_at < :cutoff"),
+        {"cutoff": now - WEBHOOK_REJECTION_RETENTION}))
 
 
-def _last_seen():
+def _last_seen() -> ColumnElement[datetime | None]:
     # Accounts made for someone (an invitation, an admin) count from their creation.
     return func.coalesce(User.last_login_at, User.created_at)
 

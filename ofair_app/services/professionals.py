@@ -94,7 +94,9 @@ def create_professional(*, session: Session, caller: Caller,
     about = checks(identity.clean_text, data.about, field="about",
                    max_length=identity.ABOUT_MAX, multiline=True)
     radius = checks(identity.check_service_radius, data.service_radius_km)
-    checks.raise_if_any()
+    checks.raise_if_any()  # so no check gave None
+    assert business_name is not None and business_id is not None and about is not None
+    assert subcategories is not None and specialties is not None
     assert locality is not None and radius is not None
     professional = Professional(
         business_name=business_name,

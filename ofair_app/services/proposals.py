@@ -94,13 +94,14 @@ def grant_access(session: Session, caller: Caller, lead: Lead, proposal: Proposa
                  ip: str, user_agent: str, event: LeadEventKind,
                  referral_id: uuid.UUID | None = None) -> None:
     """Write down that the winner may now see the client: who made it so, from where."""
+    user_id = users.require_user(caller)  # as every caller has already required
     winner = proposal.professional_id
-    session.add(ContactAccessLog(lead_id=lead.id, user_id=caller.user_id, professional_id=winner,
+    session.add(ContactAccessLog(lead_id=lead.id, user_id=user_id, professional_id=winner,
                                  reason=AccessReason.performer, event=AccessEvent.granted,
                                  ip=ip[:64], user_agent=user_agent[:200]))
     session.add(PhoneRevelation(lead_id=lead.id, professional_id=winner, proposal_id=proposal.id,
-                                user_id=caller.user_id, ip=ip[:64], user_agent=user_agent[:200]))
-    session.add(LeadEvent(lead_id=lead.id, event=event, actor_user_id=caller.user_id,
+                                user_id=user_id, ip=ip[:64], user_agent=user_agent[:200]))
+    session.add(LeadEvent(lead_id=lead.id, event=event, actor_user_id=user_id,
                           professional_id=winner, proposal_id=proposal.id,
                           referral_id=referral_id))
     session.flush()
@@ -162,6 +163,7 @@ def create_proposal(*, session: Session, caller: Caller, lead_id: uuid.UUID,
                     data: ProposalCreate) -> Proposal:
     """A business offers to do an open lead's job: a price above zero, what it will do, when.
     One live offer per business per lead; never on its own lead."""
+    user_id = users.require_user(caller)
     professional_id = acting_business(session=session, caller=caller,
                                       professional_id=data.professional_id).id
     autopay.require_paid_up(session, caller, professional_id)
@@ -183,7 +185,7 @@ def create_proposal(*, session: Session, caller: Caller, lead_id: uuid.UUID,
     if live is not None:
         raise Conflict("errors.proposal.exists", code="proposal_exists")
     proposal = Proposal(lead_id=lead.id, professional_id=professional_id,
-                        created_by=caller.user_id, price=price, description=description,
+                        created_by=user_id, price=price, description=description,
                         scheduled_date=scheduled)
     session.add(proposal)
     try:
@@ -213,8 +215,8 @@ def list_proposals(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> l
         select(Proposal, Professional)
         .join(Professional, col(Professional.id) == Proposal.professional_id, isouter=True)
         .where(Proposal.lead_id == lead.id)
-        .order_by((Proposal.status == ProposalStatus.accepted).desc(),
-                  (Proposal.status == ProposalStatus.pending).desc(),
+        .order_by((col(Proposal.status) == ProposalStatus.accepted).desc(),
+                  (col(Proposal.status) == ProposalStatus.pending).desc(),
                   col(Proposal.created_at), col(Proposal.id))).all()
     return [ProposalView(proposal=p, professional=b) for p, b in rows]
 
@@ -321,7 +323,7 @@ def update_proposal(*, session: Session, caller: Caller, proposal_id: uuid.UUID,
             raise CheckoutOpen(live)
         proposal.price = price
         session.add(LeadEvent(lead_id=lead.id, event=LeadEventKind.price_changed,
-                              actor_user_id=caller.user_id,
+                              actor_user_id=users.require_user(caller),  # a side: signed in
                               professional_id=proposal.professional_id, proposal_id=proposal.id))
     else:
         raise rules.ProposalClosed(params={"status": str(proposal.status)})
@@ -407,10 +409,11 @@ def end_award(session: Session, caller: Caller, lead: Lead, *, party: Party) -> 
         raise lead_rules.IllegalTransition(params={"status": str(lead.status),
                                                    "event": str(Event.unaward)})
     target = ProposalStatus.cancelled if party == Party.owner else ProposalStatus.declined
-    session.add(ContactAccessLog(lead_id=lead.id, user_id=caller.user_id,
+    user_id = users.require_user(caller)  # as every caller has already required
+    session.add(ContactAccessLog(lead_id=lead.id, user_id=user_id,
                                  professional_id=proposal.professional_id,
                                  reason=AccessReason.performer, event=AccessEvent.revoked))
-    session.add(LeadEvent(lead_id=lead.id, actor_user_id=caller.user_id,
+    session.add(LeadEvent(lead_id=lead.id, actor_user_id=user_id,
                           event=(LeadEventKind.award_cancelled if party == Party.owner
                                  else LeadEventKind.award_declined),
                           professional_id=proposal.professional_id, proposal_id=proposal.id))

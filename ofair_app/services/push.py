@@ -27,7 +27,7 @@ from ofair_app.adapters.webpush import (
     generate_vapid_keys,
     public_key_of,
 )
-from ofair_app.db.engine import Caller, trusted_step
+from ofair_app.db.engine import Caller, affected, trusted_step
 from ofair_app.domain.errors import (
     FieldErrors,
     InvalidInput,
@@ -135,9 +135,9 @@ def unsubscribe(*, session: Session, caller: Caller, endpoint: str) -> bool:
     """This browser no longer receives the caller's push messages; whether it did."""
     if caller.user_id is None:
         raise Unauthenticated()
-    return bool(session.execute(delete(PushSubscription).where(
+    return bool(affected(session.execute(delete(PushSubscription).where(
         col(PushSubscription.endpoint) == endpoint.strip(),
-        col(PushSubscription.user_id) == caller.user_id)).rowcount)
+        col(PushSubscription.user_id) == caller.user_id))))
 
 
 def devices(*, session: Session, caller: Caller) -> list[PushSubscription]:

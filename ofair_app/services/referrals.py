@@ -21,7 +21,7 @@ from pydantic import AwareDatetime
 from sqlalchemy import tuple_, update
 from sqlmodel import Session, col, select
 
-from ofair_app.db.engine import Caller, trusted_step
+from ofair_app.db.engine import Caller, affected, trusted_step
 from ofair_app.domain import commission as commission_rules
 from ofair_app.domain import identity
 from ofair_app.domain import leads as lead_rules
@@ -74,7 +74,7 @@ def share_lead(*, session: Session, caller: Caller, lead_id: uuid.UUID,
     """The owner business offers its open pro lead to another business, at the lead's current
     share and budget (frozen on the offer). One pending offer per receiver."""
     lead = lead_service.find_lead(session, lead_id, lock=True)  # 403 unless the owner
-    lead_service.require_owner(session, lead, caller)
+    me = lead_service.require_owner(session, lead, caller)
     if lead.type != LeadType.professional_referral or lead.owner_professional_id is None:
         raise Conflict("errors.referral.consumer_lead", code="not_shareable")
     if lead.status != LeadStatus.active:
@@ -87,14 +87,14 @@ def share_lead(*, session: Session, caller: Caller, lead_id: uuid.UUID,
     assert lead.referrer_share_percentage is not None and lead.budget is not None
     referral = Referral(
         lead_id=lead.id, referrer_professional_id=lead.owner_professional_id,
-        receiver_professional_id=receiver.id, created_by=caller.user_id,
+        receiver_professional_id=receiver.id, created_by=me,
         commission_percentage=lead.referrer_share_percentage, budget=lead.budget,
         message=message, created_at=now,
         expires_at=rules.referral_expires_at(now, get_settings().referral_expiry_days))
     session.add(referral)
     session.flush()
     session.add(LeadEvent(lead_id=lead.id, event=LeadEventKind.referral_offered,
-                          actor_user_id=caller.user_id, professional_id=receiver.id,
+                          actor_user_id=me, professional_id=receiver.id,
                           referral_id=referral.id))
     session.flush()
     session.refresh(referral)
@@ -146,6 +146,7 @@ def refer_on(*, session: Session, caller: Caller, referral_id: uuid.UUID,
     included; no business twice; the referrers' shares together at most 90 %. When the
     colleague declines or lets it expire, the lead may be passed on again."""
     referral = _find(session, caller, referral_id, Party.receiver)
+    me = users.require_user(caller)  # signed in: _find checked it
     settings = get_settings()
     lead = lead_service.find_lead(session, referral.lead_id)
     # The lead's lock orders this against an award (which expires pending offers): a business
@@ -187,14 +188,14 @@ def refer_on(*, session: Session, caller: Caller, referral_id: uuid.UUID,
     now = utcnow()
     passed = Referral(
         lead_id=lead.id, referrer_professional_id=referral.receiver_professional_id,
-        receiver_professional_id=receiver.id, created_by=caller.user_id,
+        receiver_professional_id=receiver.id, created_by=me,
         commission_percentage=share, budget=referral.budget, message=message,
         parent_id=referral.id, created_at=now,
         expires_at=rules.referral_expires_at(now, settings.referral_expiry_days))
     session.add(passed)
     session.flush()
     session.add(LeadEvent(lead_id=lead.id, event=LeadEventKind.referral_passed_on,
-                          actor_user_id=caller.user_id, professional_id=receiver.id,
+                          actor_user_id=me, professional_id=receiver.id,
                           referral_id=passed.id))
     session.flush()
     session.refresh(passed)
@@ -268,6 +269,7 @@ def accept_referral(*, session: Session, caller: Caller, referral_id: uuid.UUID,
     the lead awarded to it (it may now see the client: logged), the lead's other offers closed,
     the referrer told. Accepting twice is 409."""
     referral = _find(session, caller, referral_id, Party.receiver)
+    me = users.require_user(caller)  # signed in: _find checked it
     _check_open(referral)
     amount = lead_rules.parse_money(price if price is not None else referral.budget,
                                     field="price", minimum=rules.PRICE_MIN)
@@ -279,7 +281,7 @@ def accept_referral(*, session: Session, caller: Caller, referral_id: uuid.UUID,
         raise proposal_service.LeadNotOpen(params={"status": str(lead.status)})
     lead_service.require_shown(lead)
     proposal = Proposal(lead_id=lead.id, professional_id=referral.receiver_professional_id,
-                        created_by=caller.user_id, origin=ProposalOrigin.referral,
+                        created_by=me, origin=ProposalOrigin.referral,
                         status=ProposalStatus.accepted, price=amount,
                         description=referral.message or lead.short_description)
     session.add(proposal)
@@ -308,12 +310,13 @@ def accept_referral(*, session: Session, caller: Caller, referral_id: uuid.UUID,
 
 def reject_referral(*, session: Session, caller: Caller, referral_id: uuid.UUID) -> Referral:
     referral = _find(session, caller, referral_id, Party.receiver)
+    me = users.require_user(caller)  # signed in: _find checked it
     _check_open(referral)
     referral.status = rules.move_referral(Party.receiver, referral.status, ReferralStatus.rejected)
     referral.decided_by = caller.user_id
     session.add(referral)
     session.add(LeadEvent(lead_id=referral.lead_id, event=LeadEventKind.referral_rejected,
-                          actor_user_id=caller.user_id,
+                          actor_user_id=me,
                           professional_id=referral.receiver_professional_id,
                           referral_id=referral.id))
     session.flush()
@@ -353,7 +356,7 @@ def expire_due(*, session: Session, now: datetime, limit: int = 1000) -> int:
            .limit(limit).with_for_update(skip_locked=True))
     result = session.execute(update(Referral).where(col(Referral.id).in_(due))
                              .values(status=ReferralStatus.expired, decided_at=now))
-    return result.rowcount
+    return affected(result)
 
 
 @dataclass(frozen=True)
@@ -407,7 +410,7 @@ def deal_terms(session: Session, lead: Lead) -> tuple[Decimal | None, tuple[Link
     """The amount and the referrers a pro lead's split is worked out on: the accepted offer's
     price and the chain agreed for it once awarded; the budget and the owner's current share
     before."""
-    winner = session.exec(select(Proposal.price).where(
+    winner = session.exec(select(col(Proposal.price)).where(
         Proposal.lead_id == lead.id, Proposal.status == ProposalStatus.accepted)).first()
     return (winner if winner is not None else lead.budget), agreed_chain(session, lead)
 

@@ -33,7 +33,7 @@ reads every row through row-level security.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -205,14 +205,14 @@ _BY_CITY = text(_FUNNEL.format(
     group="l.locality_id, loc.name_he, loc.name_en"))
 
 
-def _streamed(session: Session, query: TextClause, parameters: dict,
+def _streamed(session: Session, query: TextClause, parameters: Mapping[str, object],
               row: Callable[..., R]) -> Iterator[R]:
     result = session.execute(query.execution_options(yield_per=BATCH), parameters)
     for found in result:
         yield row(**found._mapping)
 
 
-def _bounds(period: Period) -> dict:
+def _bounds(period: Period) -> dict[str, object]:
     return {"start": period.start, "end": period.end, "first_month": period.first_month,
             "last_month": period.last_month}
 

@@ -24,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from ofair_app.db.engine import SYSTEM, Caller, trusted_step
+from ofair_app.db.engine import SYSTEM, Caller, affected, trusted_step
 from ofair_app.domain import reviews as rules
 from ofair_app.domain.cursor import CursorCodec
 from ofair_app.domain.errors import Conflict, FieldErrors, Forbidden, InvalidInput, NotFound
@@ -170,7 +170,7 @@ def _lead(session: Session, caller: Caller, lead_id: uuid.UUID) -> Lead:
 def write(*, session: Session, caller: Caller, lead_id: uuid.UUID,
           data: ReviewInput) -> ReviewView:
     """The owner of a closed lead reviews its performer, once (409 for a second one)."""
-    users.require_user(caller)
+    user_id = users.require_user(caller)
     scores, body, display = _clean(data)
     lead = _lead(session, caller, lead_id)
     owner = (lead.owner_user_id == caller.user_id if lead.owner_professional_id is None
@@ -184,7 +184,9 @@ def write(*, session: Session, caller: Caller, lead_id: uuid.UUID,
     reviewer = session.get(User, caller.user_id)
     _lock_business(session, caller, lead.performer_professional_id)
     review = Review(lead_id=lead.id, professional_id=lead.performer_professional_id,
-                    reviewer_user_id=caller.user_id, **scores.as_dict(), body=body,
+                    reviewer_user_id=user_id, rating=scores.rating, quality=scores.quality,
+                    punctuality=scores.punctuality, price=scores.price,
+                    attitude=scores.attitude, body=body,
                     display=display.value,
                     reviewer_name=rules.first_name(reviewer.name if reviewer else ""),
                     locality_id=lead.locality_id)
@@ -256,7 +258,7 @@ def reply(*, session: Session, caller: Caller, review_id: uuid.UUID, body: objec
     return _views(session, caller, [review])[0]
 
 
-def _moderated(review: Review) -> dict:
+def _moderated(review: Review) -> dict[str, object]:
     return {"hidden": review.hidden_at is not None, "reason": review.hidden_reason}
 
 
@@ -367,11 +369,11 @@ def request(session: Session, caller: Caller, lead: Lead) -> None:
     if lead.performer_professional_id is None:
         return
     with trusted_step(session, caller):
-        created = session.execute(text(
+        created = affected(session.execute(text(
             "INSERT INTO review_requests (lead_id, user_id, professional_id)"
             " VALUES (:l, :u, :p) ON CONFLICT (lead_id) DO NOTHING"),
             {"l": lead.id, "u": lead.owner_user_id,
-             "p": lead.performer_professional_id}).rowcount
+             "p": lead.performer_professional_id}))
         business = session.get(Professional, lead.performer_professional_id)
         name = business.business_name if business else ""
     if created:
@@ -407,7 +409,8 @@ def remind_due(*, session: Session, now: datetime, limit: int = 500) -> int:
         template="review_reminder", users=(lead.owner_user_id,),
         params={"lead_title": short_title(lead),
                 "business_name": notifications.quoted_title(
-                    names.get(lead.performer_professional_id, "")),
+                    names.get(lead.performer_professional_id, "")
+                    if lead.performer_professional_id is not None else ""),
                 "review_url": lead_url_for_owner(lead)}) for lead in leads])
     session.execute(text("UPDATE review_requests SET reminded_at = :now"
                          " WHERE lead_id = ANY(:ids)"), {"now": now, "ids": due})

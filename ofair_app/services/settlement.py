@@ -18,12 +18,15 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from ofair_app.adapters import invoices as authority
 from ofair_app.db.engine import SYSTEM, Caller, trusted_step, unit_of_work
@@ -90,6 +93,8 @@ def start_work(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> Lead:
         raise NotB2b()
     lead = lead_service.find_lead(session, lead_id)
     lead_actions.require_action(session, caller, lead, LeadAction.start_work)
+    # start_work is only ever the performer's action: the lead has one.
+    assert lead.performer_professional_id is not None
     require_member(session=session, caller=caller, professional_id=lead.performer_professional_id)
     with trusted_step(session, caller):  # the platform moves the job on, for its performer
         locked = lead_service.find_lead(session, lead_id, lock=True)
@@ -109,7 +114,8 @@ def start_work(*, session: Session, caller: Caller, lead_id: uuid.UUID) -> Lead:
     return locked
 
 
-def _charge_query(lead_id: uuid.UUID, milestone: Milestone | None):
+def _charge_query(lead_id: uuid.UUID,
+                  milestone: Milestone | None) -> SelectOfScalar[B2bCharge]:
     return select(B2bCharge).where(
         B2bCharge.lead_id == lead_id, col(B2bCharge.milestone_id).is_not_distinct_from(
             milestone.id if milestone is not None else None))
@@ -133,7 +139,7 @@ def record_close(session: Session, caller: Caller, lead: Lead,
         performer = session.get(Professional, lead.performer_professional_id)
         amount = milestone.amount if milestone is not None else lead.final_amount
         if amount is None:  # started before b2b mode was on: the accepted price
-            amount = session.exec(select(Proposal.price).where(
+            amount = session.exec(select(col(Proposal.price)).where(
                 Proposal.lead_id == lead.id, Proposal.status == ProposalStatus.accepted)).one()
         chain = referrals.agreed_chain(session, lead)
         priced = commission.price_job(session, lead, amount,
@@ -420,7 +426,7 @@ _CLAIM_CREDITS = text("""
 """ + _unsettled("b2b_credit_referrers", "credit_id"))  # noqa: S608 - constant SQL of this module
 
 
-def _referrers_of(row) -> list[tuple[uuid.UUID, Decimal]]:
+def _referrers_of(row: Row[Any]) -> list[tuple[uuid.UUID, Decimal]]:
     """A claimed row's chain: each referrer and its fee."""
     return list(zip(row.chain_ids or (), row.chain_fees or (), strict=True))
 
@@ -468,7 +474,7 @@ _SETTLE_REFERRERS = {table: text(f"""
                                   ("b2b_credits", "b2b_credit_referrers", "credit_id"))}
 
 
-def _settle(session: Session, table: str, claimed,
+def _settle(session: Session, table: str, claimed: Sequence[Row[Any]],
             statements: dict[uuid.UUID, uuid.UUID]) -> None:
     if not claimed:
         return
@@ -518,7 +524,7 @@ class SettlementRun:
     vat: Decimal
 
 
-def _lines_by_business(claimed) -> dict[uuid.UUID, list[rules.ChargeLine]]:
+def _lines_by_business(claimed: Sequence[Row[Any]]) -> dict[uuid.UUID, list[rules.ChargeLine]]:
     lines: dict[uuid.UUID, list[rules.ChargeLine]] = defaultdict(list)
     for row in claimed:
         lines[row.performer_professional_id].append(rules.ChargeLine(
@@ -532,7 +538,7 @@ def _lines_by_business(claimed) -> dict[uuid.UUID, list[rules.ChargeLine]]:
     return lines
 
 
-def _invoice_lines(lines: list[rules.ChargeLine]) -> list[dict]:
+def _invoice_lines(lines: list[rules.ChargeLine]) -> list[dict[str, str]]:
     """What the invoice lists (in Hebrew, as the document is): one line per job's platform
     fee, and the referral fees the platform collects for colleagues (outside the VAT base)."""
     listed = []
@@ -827,7 +833,7 @@ def statement_lines(*, session: Session, caller: Caller,
                                  .join(Lead, col(Lead.id) == B2bCharge.lead_id)
                                  .where(B2bCharge.performer_statement_id == statement.id)).all()
         referred = session.exec(
-            select(B2bCharge, Lead.title, B2bChargeReferrer.fee)
+            select(B2bCharge, Lead.title, col(B2bChargeReferrer.fee))
             .join(Lead, col(Lead.id) == B2bCharge.lead_id)
             .join(B2bChargeReferrer, col(B2bChargeReferrer.charge_id) == B2bCharge.id)
             .where(B2bChargeReferrer.statement_id == statement.id)).all()
@@ -919,7 +925,7 @@ def retry_allocation(*, caller: Caller, document_id: uuid.UUID) -> tuple[str, Ta
 def statement_months(*, session: Session, caller: Caller) -> list[date]:
     """The months that have statements, newest first (admins)."""
     users.require_admin(caller)
-    return list(session.exec(select(SettlementStatement.month).distinct()
+    return list(session.exec(select(col(SettlementStatement.month)).distinct()
                              .order_by(col(SettlementStatement.month).desc()).limit(36)).all())
 
 

@@ -559,5 +559,6 @@ def unpin_ended(*, session: Session, now: datetime) -> int:
     leads that may be pinned (migration 0009). They stopped being pinned when it ended (the
     board checks the subscribers of the moment); this keeps the pinned indexes small. Returns
     how many leads it unpinned."""
-    return session.execute(sa.text("SELECT lead_board_unpin_ended(:now)"),
-                           {"now": now}).scalar_one()
+    unpinned: int = session.execute(sa.text("SELECT lead_board_unpin_ended(:now)"),
+                                    {"now": now}).scalar_one()
+    return unpinned

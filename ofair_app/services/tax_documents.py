@@ -16,7 +16,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TypedDict
 
+import sqlalchemy as sa
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
@@ -70,14 +72,24 @@ def take_numbers(session: Session, document_type: DocumentType, count: int) -> r
     return range(last - count + 1, last + 1)
 
 
-def customers_of(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict]:
+class Customer(TypedDict):
+    """The customer's fields of a `TaxDocument`."""
+
+    customer_name: str
+    customer_number: str
+    customer_address: str
+    customer_is_dealer: bool
+
+
+def customers_of(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Customer]:
     """The customer's part of a document, per business: as the business is registered now
     (a document keeps it as it was on the day it was written)."""
-    rows = session.exec(select(Professional.id, Professional.business_name,
-                               Professional.business_id, Professional.licensed_dealer,
-                               LocalityRow.name_he)
-                        .join(LocalityRow, col(LocalityRow.id) == Professional.locality_id)
-                        .where(col(Professional.id).in_(ids))).all()
+    # SQLAlchemy's select: sqlmodel's is typed for at most four columns.
+    rows = session.execute(sa.select(col(Professional.id), col(Professional.business_name),
+                                     col(Professional.business_id),
+                                     col(Professional.licensed_dealer), col(LocalityRow.name_he))
+                           .join(LocalityRow, col(LocalityRow.id) == Professional.locality_id)
+                           .where(col(Professional.id).in_(ids))).all()
     return {pid: {"customer_name": name[:120], "customer_number": number,
                   "customer_address": place[:200], "customer_is_dealer": dealer}
             for pid, name, number, dealer, place in rows}
@@ -149,7 +161,7 @@ def invoice_of(session: Session, statement_id: uuid.UUID) -> TaxDocument | None:
         col(TaxDocument.document_type).in_(INVOICES))).first()
 
 
-def payment_line(session: Session, statement: SettlementStatement) -> dict:
+def payment_line(session: Session, statement: SettlementStatement) -> dict[str, str]:
     """The statement's payment as a document lists it (in Hebrew, as the document is): the
     card charged, the day and the amount (the statement's one succeeded charge)."""
     paid = session.exec(select(AutopayAttempt, PaymentMethod)
@@ -178,11 +190,11 @@ def record_payment(session: Session, statement: SettlementStatement) -> TaxDocum
     paying = (f"תשלום חשבונית מס מס׳ {invoice.number}" if invoice is not None
               else "תשלום דוח ההתחשבנות")
     line["description"] = f"{paying} ({statement.month:%m/%Y}): {line['description']}"
-    customer = ({"customer_name": invoice.customer_name,
-                 "customer_number": invoice.customer_number,
-                 "customer_address": invoice.customer_address,
-                 "customer_is_dealer": invoice.customer_is_dealer} if invoice is not None
-                else customers_of(session, [statement.professional_id])[statement.professional_id])
+    customer: Customer = (
+        {"customer_name": invoice.customer_name, "customer_number": invoice.customer_number,
+         "customer_address": invoice.customer_address,
+         "customer_is_dealer": invoice.customer_is_dealer} if invoice is not None
+        else customers_of(session, [statement.professional_id])[statement.professional_id])
     kind = DocumentType.receipt
     receipt = TaxDocument(
         professional_id=statement.professional_id, statement_id=statement.id,
@@ -251,7 +263,7 @@ def view_of(document: TaxDocument, *, original: bool, period: str = "") -> pdf.D
 def _period(session: Session, document: TaxDocument) -> str:
     if document.statement_id is None:
         return ""
-    month = session.exec(select(SettlementStatement.month).where(
+    month = session.exec(select(col(SettlementStatement.month)).where(
         SettlementStatement.id == document.statement_id)).first()
     return f"{month:%m/%Y}" if month else ""
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TypedDict
 
 from sqlalchemy import text
 from sqlmodel import Session, col, select
@@ -95,6 +97,18 @@ _HOLD = text("""
 """)
 
 
+class _Evaluation(TypedDict):
+    """A business's figures as the evaluation statement reads them (JSON)."""
+
+    id: str
+    tier: str
+    previous: str
+    jobs: int
+    rating: str | None
+    response: int | None
+    lost: int
+
+
 @dataclass(frozen=True)
 class TierRun:
     month: date
@@ -109,7 +123,7 @@ def update_all(*, session: Session, as_of: datetime) -> TierRun:
     rules_now = get_settings().tier_rules()
     thresholds = rules_now.thresholds
     rows = session.execute(_FIGURES, {"since": as_of - rules.WINDOW, "until": as_of}).all()
-    evaluations = []
+    evaluations: list[_Evaluation] = []
     for row in rows:
         metrics = Metrics(completed_jobs=row.jobs, rating=row.rating,
                           response_minutes=row.response, disputes_lost=row.lost)
@@ -137,7 +151,8 @@ def update_all(*, session: Session, as_of: datetime) -> TierRun:
     return TierRun(month=month, evaluated=len(written), changed=changed)
 
 
-def _notice_params(tier: Tier, previous: Tier, discount: Decimal, figures: dict, url: str):
+def _notice_params(tier: Tier, previous: Tier, discount: Decimal, figures: _Evaluation,
+                   url: str) -> Callable[[str], dict[str, str]]:
     """The change explained in the reader's language: the tiers, the discount, what counted."""
     def params(locale: str) -> dict[str, str]:
         rating, response = figures["rating"], figures["response"]

@@ -400,11 +400,11 @@ def for_business(*, session: Session, caller: Caller, professional_id: uuid.UUID
 
 
 def _client_phone(session: Session, lead_id: uuid.UUID) -> str:
-    for model in (ConsumerLead, ProfessionalLead):
-        row = session.get(model, lead_id)
-        if row is not None:
-            return row.client_phone
-    return ""
+    consumer = session.get(ConsumerLead, lead_id)
+    if consumer is not None:
+        return consumer.client_phone
+    professional = session.get(ProfessionalLead, lead_id)
+    return professional.client_phone if professional is not None else ""
 
 
 _HAD_BEFORE = sa.text("""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -12,7 +13,7 @@ from ofair_app.db.engine import Caller, trusted_step
 from ofair_app.domain import identity
 from ofair_app.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from ofair_app.i18n import normalize_locale
-from ofair_app.models import User, UserRole
+from ofair_app.models import Locale, User, UserRole
 from ofair_app.services import auth
 
 
@@ -51,7 +52,8 @@ def update_me(*, session: Session, caller: Caller, name: str | None = None,
     if locale is not None:
         if locale not in ("he", "en"):
             raise InvalidInput(fields={"locale": "errors.field.choice"})
-        user.locale = normalize_locale(locale)
+        # The column holds the code; `Locale` is the StrEnum of the same codes.
+        user.locale = cast(Locale, normalize_locale(locale))
     sent = None
     if email is not None:
         if not email.strip():

@@ -16,6 +16,7 @@ to book was checked here and, again, by the policy on `site_visits`.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -205,7 +206,8 @@ def _take_place(session: Session, caller: Caller, professional_id: uuid.UUID, sl
             raise rules.SlotFull()
         session.execute(text("UPDATE visit_slots SET booked = booked + 1, capacity = :c"
                              " WHERE id = :id"), {"c": limit, "id": row.id})
-    return row.id
+    slot_id: uuid.UUID = row.id
+    return slot_id
 
 
 def _free_place(session: Session, caller: Caller, slot_id: uuid.UUID) -> None:
@@ -439,7 +441,8 @@ def ics(*, visit_id: uuid.UUID, token: str, locale: str = "he") -> bytes:
     event.add("status", "CANCELLED" if visit.status == rules.VisitStatus.cancelled
               else "CONFIRMED")
     calendar.add_component(event)
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical
 
 
 # --- telling ---------------------------------------------------------------------------------
@@ -474,7 +477,7 @@ def _tell(session: Session, caller: Caller, lead: Lead, visit: SiteVisit, templa
                            params=_localized(_params(lead, visit, name, False)))
 
 
-def _localized(params: dict[str, object]):
+def _localized(params: dict[str, object]) -> Callable[[str], dict[str, object]]:
     """Params whose `when` is written in each recipient's language."""
     return lambda locale: {key: value(locale) if callable(value) else value
                            for key, value in params.items()}

@@ -391,6 +391,21 @@ async def test_contact_is_for_the_owner_and_admins_and_an_admin_read_is_logged(c
     assert access_logs() == [(uuid.UUID(lead["id"]), admin.id, None, "admin")]
 
 
+async def test_an_admin_lists_a_business_leads_without_their_clients(client) -> None:
+    business, member = make_professional(business_name="שיפוצי אלון")
+    lead = await post_lead(client, member, pro_body(business.id, client_name="אביגיל פרטית"))
+    path = f"{API}/leads/mine?professional_id={business.id}"
+    [own] = (await client.get(path, headers=auth(member))).json()["items"]
+    assert own["client"]["client_name"] == "אביגיל פרטית"
+    admin = make_user(role=UserRole.admin, name="מנהלת")
+    response = await client.get(path, headers=auth(admin))
+    assert response.status_code == 200, response.text
+    [seen] = response.json()["items"]
+    assert seen["id"] == lead["id"] and "client" not in seen
+    assert seen["can_view_contact"] is True  # the read goes through /contact, and is logged
+    assert "אביגיל" not in response.text and count_rows(ContactAccessLog) == 0
+
+
 async def test_the_performer_is_offered_the_contact_but_outsiders_still_are_not(client) -> None:
     owner = make_user()
     lead = await post_lead(client, owner, consumer_body(client_name="אביגיל פרטית"))

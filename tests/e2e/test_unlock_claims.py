@@ -63,7 +63,7 @@ def test_claims_are_decided_and_the_business_sees_the_outcome(page, browser, app
         claims[title] = unlocks.claim_refund(caller=pro, unlock_id=unlocked.id,
                                              data=RefundClaimCreate(reason=reason))
         if reason == "never_asked":
-            link = _client_link(client.phone)
+            link, texted = _client_link(client.phone), client
     save_shots(browser, app_url, admin, "/admin/unlock-claims", ".unlock-claim",
                "admin-unlock-claims")
     save_shots(browser, app_url, None, link, "#unlock-check-question", "unlock-check")
@@ -103,6 +103,14 @@ def test_claims_are_decided_and_the_business_sees_the_outcome(page, browser, app
     expect(rejected).to_contain_text("נדחתה")
     page.get_by_role("radio", name="הוחזרו").click()
     expect(refunded).to_contain_text("הוחלט על ידי מנהל/ת")
+
+    # the client, signed in, opens the link: the page is theirs and they stay signed in (the
+    # link's token once hid the login cookie, and the page took them for a visitor)
+    sign_in_as(page, app_url, token_for(texted))
+    page.goto(link)
+    expect(page.locator("#unlock-check-question")).to_contain_text(NEVER_ASKED)
+    expect(page.locator("#account-menu")).to_be_visible()
+    expect(page.locator("#login-link")).to_have_count(0)
 
     # the client, with no account: an unknown link says so; theirs asks, then thanks
     page.context.clear_cookies()

@@ -8,6 +8,7 @@ Amounts cross this module in shekels; Stripe is spoken to in agorot.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import stripe
 
@@ -23,13 +24,18 @@ from ofair_app.adapters.psp.stripe_scheme import read_event, session_payment
 from ofair_app.domain.payments import from_agorot, to_agorot
 from ofair_app.settings import get_settings
 
+if TYPE_CHECKING:
+    # What `StripeClient(base_addresses=...)` takes; the library does not export it.
+    from stripe._base_address import BaseAddresses
+
 
 class StripeProvider:
     name = "stripe"
 
     def __init__(self) -> None:
         settings = get_settings()
-        base = {"api": settings.stripe_api_base} if settings.stripe_api_base else None
+        base: BaseAddresses | None = ({"api": settings.stripe_api_base}
+                                      if settings.stripe_api_base else None)
         self.client = stripe.StripeClient(settings.stripe_secret_key.get_secret_value(),
                                           base_addresses=base, max_network_retries=2)
 

@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from pydantic import BaseModel
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from ofair_app import reference
@@ -211,7 +212,7 @@ def lead_out(view: LeadView, locale: str, business: Professional | None) -> Lead
     lead: Lead = view.lead
     is_mine = view.relation is not None and str(view.relation) == "owner"
     places = None if is_mine else PUBLIC_COORDINATE_PLACES
-    fields = dict(
+    out = LeadOut(
         id=lead.id, type=lead.type, title=lead.title,
         short_description=lead.short_description,
         category=_category(lead.category_slug, locale),
@@ -228,10 +229,11 @@ def lead_out(view: LeadView, locale: str, business: Professional | None) -> Lead
                                  if lead.direct_contact else None),
         hidden_reason=(lead.hidden_reason if view.relation in (AccessReason.owner,
                                                                AccessReason.admin) else None))
-    if view.client is not None:
-        return LeadOwnerOut(**fields, visibility=lead.visibility,
-                            client=ClientOut.of(view.client), updated_at=lead.updated_at)
-    return LeadOut(**fields)
+    if view.client is None:
+        return out
+    # `dict(out)` is the lead's fields, shallow: nested models pass through as they are.
+    return LeadOwnerOut(**dict(out), visibility=lead.visibility,
+                        client=ClientOut.of(view.client), updated_at=lead.updated_at)
 
 
 def card_out(card: board.BoardCard, locale: str) -> BoardCardOut:
@@ -250,7 +252,7 @@ def card_out(card: board.BoardCard, locale: str) -> BoardCardOut:
         direct_contact=card.unlock is not None, unlock=UnlockOfferOut.of(card.unlock))
 
 
-def view_out(session, view: LeadView, locale: str) -> LeadOut:
+def view_out(session: Session, view: LeadView, locale: str) -> LeadOut:
     return lead_out(view, locale, leads.owner_business(session, view.lead))
 
 
@@ -335,18 +337,21 @@ def business_board(
                          professional_id=business.id)
 
 
-@router.get("/leads/mine", response_model=Page[LeadOwnerOut],
+@router.get("/leads/mine", response_model=Page[LeadOwnerOut | LeadOut],
             name="mine", tags=["leads"], responses=errors(403, 404))
 def my_leads(caller: CurrentCaller, locale: RequestLocale,
              professional_id: uuid.UUID | None = None, status: LeadStatus | None = None,
-             limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Page[LeadOwnerOut]:
-    """The caller's own requests, or (with `professional_id`) a business's leads."""
+             limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Page[LeadOwnerOut | LeadOut]:
+    """The caller's own requests, or (with `professional_id`) a business's leads, each with its
+    client. An admin reading a business's leads gets them without their clients, like any
+    lead an admin reads: `can_view_contact`, and `/contact` logs the read."""
     with unit_of_work(caller) as session:
         rows = leads.my_leads(session=session, caller=caller, professional_id=professional_id,
                               status=status, limit=limit)
-        return Page[LeadOwnerOut](items=[
+        return Page[LeadOwnerOut | LeadOut](items=[
             view_out(session, leads.get_lead(session=session, caller=caller, lead_id=lead.id),
-                      locale) for lead in rows])
+                     locale)
+            for lead in rows])
 
 
 @router.get("/leads/{lead_id}", response_model=LeadOwnerOut | LeadOut,

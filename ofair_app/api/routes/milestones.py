@@ -26,6 +26,7 @@ from ofair_app.domain.inputs import MultilineText
 from ofair_app.domain.milestones import MilestoneStatus, Side
 from ofair_app.models._base import Money
 from ofair_app.services import milestones
+from ofair_app.services.milestones import PlanView
 
 router = APIRouter(route_class=ExactJsonRoute)
 
@@ -89,7 +90,7 @@ class PlanOut(BaseModel):
     milestones: list[StepOut]
 
     @classmethod
-    def of(cls, view: milestones.PlanView) -> PlanOut:
+    def of(cls, view: PlanView) -> PlanOut:
         plan = view.plan
         return cls(
             lead_id=plan.lead_id, proposal_id=plan.proposal_id,
@@ -127,7 +128,7 @@ class UpdateIn(BaseModel):
     body: MultilineText = Field(max_length=4000, description="How the step is going.")
 
 
-def _plan_out(view: milestones.PlanView | None) -> PlanOut:
+def _plan_out(view: PlanView | None) -> PlanOut:
     if view is None:
         from ofair_app.domain.errors import NotFound
 

@@ -136,8 +136,10 @@ def get_preferences(caller: CurrentCaller) -> PreferencesOut:
             name="update_preferences", tags=["notifications"], responses=errors(403))
 def put_preferences(body: PreferencesIn, caller: CurrentCaller) -> PreferencesOut:
     """Change some choices (groups and channels left out keep theirs) and the quiet hours."""
-    channels = ({group.value: {channel.value: on for channel, on in row.items()}
-                 for group, row in body.channels.items()} if body.channels else None)
+    channels: dict[str, dict[str, object]] | None = None
+    if body.channels:
+        channels = {group.value: {channel.value: on for channel, on in row.items()}
+                    for group, row in body.channels.items()}
     quiet = body.quiet_hours.model_dump(exclude_none=True) if body.quiet_hours else None
     with unit_of_work(caller) as session:
         return PreferencesOut.of(notification_center.update_preferences(

@@ -9,16 +9,28 @@ colleague search) and the share it keeps. `chain_panel` and `pass_on_box` draw i
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 import reflex as rx
-from pydantic import ValidationError
+from reflex.vars import ObjectVar
 
 from ofair_app.domain.errors import AppError
 from ofair_app.models import Lead, ReferOn
 from ofair_app.services import referrals
 from ofair_app.ui import format, theme
-from ofair_app.ui.components.forms import error_banner, field
+from ofair_app.ui.components.forms import dict_var, error_banner, field
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t, t_with
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    from sqlmodel import Session
+
+    from ofair_app.db.engine import Caller
+
+    T = TypeVar("T")
 
 
 class ChainMixin(rx.State, mixin=True):
@@ -31,11 +43,28 @@ class ChainMixin(rx.State, mixin=True):
     pass_share: rx.Field[str] = rx.field("")
     pass_error: rx.Field[str] = rx.field("")
 
-    async def _load_chain(self, caller, lead: Lead) -> None:
+    if TYPE_CHECKING:
+        # What the final state class gets: the page's banners, its colleague search and
+        # `_load` (pro_lead.ProLeadState), and SessionState (same signatures).
+        error: rx.Field[str]
+        notice: rx.Field[str]
+        share_query: rx.Field[str]
+        share_results: rx.Field[list[dict[str, str]]]
+        share_message: rx.Field[str]
+        locale: rx.Field[str]
+
+        async def _caller(self) -> Caller | None: ...
+        async def _as(self, caller: Caller | None, work: Callable[..., T]) -> T: ...
+        def _text(self, key: str, **params: object) -> str: ...
+        def _message(self, error: AppError) -> str: ...
+        def _field_messages(self, error: AppError) -> dict[str, str]: ...
+        async def _load(self, caller: Caller) -> None: ...
+
+    async def _load_chain(self, caller: Caller, lead: Lead) -> None:
         self.chain, self.chain_end, self.pass_on, self.pass_error = [], {}, {}, ""
         mine = set(caller.professional_ids)
 
-        def read(session):
+        def read(session: Session) -> tuple[referrals.ChainView, referrals.Passable | None]:
             return (referrals.chain_view(session=session, caller=caller, lead_id=lead.id),
                     referrals.passable(session, caller, lead))
 
@@ -67,11 +96,11 @@ class ChainMixin(rx.State, mixin=True):
         room = self.pass_on.get("room", "")
         return self._text("ui.chain.pass_share_hint", max=room) if room else ""
 
-    @rx.event
+    @event
     def set_pass_share(self, value: str):
         self.pass_share = value
 
-    @rx.event
+    @event
     async def pass_to(self, professional_id: str):
         """Pass the held offer on to the colleague picked, keeping `pass_share` percent."""
         caller = await self._caller()
@@ -79,13 +108,18 @@ class ChainMixin(rx.State, mixin=True):
             return None
         self.pass_error, self.error, self.notice = "", "", ""
         try:
-            data = ReferOn(receiver_professional_id=uuid.UUID(professional_id),
-                           share=self.pass_share.strip() or "0", message=self.share_message)
-        except ValidationError:
-            self.pass_error = self._text("errors.lead.share_range")
+            receiver = uuid.UUID(professional_id)
+        except ValueError:  # not a colleague the page offered
+            self.pass_error = self._text("errors.professional.not_found")
             return None
         referral_id = uuid.UUID(self.pass_on["id"])
         try:
+            # `share` is the typed text: the model's `Percent` validator reads it (mypy knows
+            # only the field's Decimal type from the model's synthesized __init__). A share it
+            # can't read is an InvalidInput naming the field, shown like the service's own.
+            data = ReferOn(receiver_professional_id=receiver,
+                           share=self.pass_share.strip() or "0",  # type: ignore[arg-type]
+                           message=self.share_message)
             await self._as(caller, lambda s: referrals.refer_on(
                 session=s, caller=caller, referral_id=referral_id, data=data))
         except AppError as error:
@@ -99,12 +133,12 @@ class ChainMixin(rx.State, mixin=True):
         return None
 
 
-def _you(row: rx.Var) -> rx.Component:
+def _you(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.cond(row["you"] != "", rx.badge(t("ui.chain.you"), radius="full", size="1",
                                                variant="soft", color_scheme="teal"))
 
 
-def _link_row(row: rx.Var) -> rx.Component:
+def _link_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.hstack(
         rx.icon("corner-down-left", size=14, color=theme.MUTED, flex_shrink="0"),
         rx.vstack(rx.hstack(rx.el.bdi(rx.text(row["name"], weight="medium", size="2")),
@@ -117,9 +151,9 @@ def _link_row(row: rx.Var) -> rx.Component:
         width="100%", align="center", class_name="chain-link")
 
 
-def chain_panel(state) -> rx.Component:
+def chain_panel(state: type[ChainMixin]) -> rx.Component:
     """Who earns what along the chain: each referrer, then the performer and the platform."""
-    end = state.chain_end
+    end = dict_var(state.chain_end)
     return rx.cond(
         state.chain.length() > 0,
         rx.vstack(
@@ -156,11 +190,11 @@ def chain_panel(state) -> rx.Component:
     )
 
 
-def pass_on_box(state, picker: rx.Component) -> rx.Component:
+def pass_on_box(state: type[ChainMixin], picker: rx.Component) -> rx.Component:
     """Pass the offer on: the share kept, then a colleague from `picker` (the page's colleague
     search, whose results call `state.pass_to`)."""
     return rx.cond(
-        state.pass_on.contains("id"),
+        dict_var(state.pass_on).contains("id"),
         rx.vstack(
             rx.hstack(rx.icon("forward", size=16, color=theme.BRAND),
                       rx.heading(t("ui.chain.pass_title"), as_="h2", size="3"),

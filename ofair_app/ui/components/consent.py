@@ -37,8 +37,8 @@ def notice_summary(key: str = "ui.consent.summary") -> rx.Component:
     )
 
 
-def check_box(name: str, control_id: str, label: rx.Component, error: rx.Var | str = "",
-              required: bool = False, checked: rx.Var | bool = False,
+def check_box(name: str, control_id: str, label: rx.Component | rx.Var[str],
+              error: rx.Var | str = "", required: bool = False, checked: rx.Var | bool = False,
               hint: str = "") -> rx.Component:
     """A form's checkbox with its label (the whole row toggles it), an optional hint under
     it and its error. Never ticked in advance unless `checked` says it was."""

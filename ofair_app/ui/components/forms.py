@@ -1,10 +1,22 @@
 """Form pieces shared by every page: a labelled field with its error, banners, a section card."""
 
+from collections.abc import Callable, Sequence
+from typing import TypeVar, cast
+
 import reflex as rx
 from babel.dates import get_month_names
+from reflex.vars import ArrayVar, ObjectVar
 
 from ofair_app.ui import theme
 from ofair_app.ui.state.locale import LocaleState, t
+
+
+def dict_var(var: rx.Var[dict[str, str]]) -> ObjectVar[dict[str, str]]:
+    """A `dict[str, str]` state var read on its class, as the `ObjectVar` Reflex makes of it.
+    Reflex types `Field.__get__` for pyright; mypy resolves a dict field to `ArrayVar[Never]`
+    (the `Field[SEQUENCE_TYPE]` overload matches it first), so the cast gives back the type the
+    var has at run time. Nothing changes at run time: the var itself is returned."""
+    return cast("ObjectVar[dict[str, str]]", var)
 
 
 def form(*children: rx.Component, **props) -> rx.Component:
@@ -75,7 +87,8 @@ def date_select(id: str, day: rx.Var, month: rx.Var, year: rx.Var, years: rx.Var
     browser's `mm/dd/yyyy`. `on_change(part, value)` gets "day", "month" or "year"; the state
     reads the three with `domain.inputs.date_from_parts`. `id` is the day list's (the label's
     target); the month and year lists add `-month` and `-year`."""
-    def one(part: str, value: rx.Var, items, label: str, grow: str) -> rx.Component:
+    def one(part: str, value: rx.Var, items: list[rx.Component] | rx.Component, label: str,
+            grow: str) -> tuple[rx.Component, str]:
         return rx.select.root(
             rx.select.trigger(placeholder=t(f"ui.date.{part}"), width="100%",
                               id=id if part == "day" else f"{id}-{part}",
@@ -101,8 +114,8 @@ def date_select(id: str, day: rx.Var, month: rx.Var, year: rx.Var, years: rx.Var
     )
 
 
-def day_range(state, prefix: str, errors: rx.Var, *, since: str = "ui.audit.since",
-              until: str = "ui.audit.until") -> rx.Component:
+def day_range(state, prefix: str, errors: rx.Var[dict[str, str]], *,
+              since: str = "ui.audit.since", until: str = "ui.audit.until") -> rx.Component:
     """"From" and "to" days of a `state.days.DaysMixin`, each as `date_select`'s three lists;
     their ids are `<prefix>-since` and `<prefix>-until` (the day lists), errors below each."""
     def one(end: str, label: str) -> rx.Component:
@@ -110,7 +123,8 @@ def day_range(state, prefix: str, errors: rx.Var, *, since: str = "ui.audit.sinc
         return field(label, date_select(
             element_id, getattr(state, f"{end}_day"), getattr(state, f"{end}_month"),
             getattr(state, f"{end}_year"), state.day_years,
-            getattr(state, f"set_{end}")), error=errors.get(end, ""), html_for=element_id)
+            getattr(state, f"set_{end}")), error=dict_var(errors).get(end, ""),
+            html_for=element_id)
 
     return rx.grid(one("since", since), one("until", until),
                    columns=rx.breakpoints(initial="1", sm="2"), spacing="3", width="100%")
@@ -246,15 +260,20 @@ def confirm_dialog(trigger: rx.Component | None, title: rx.Component | str,
     )
 
 
-def card_list(rows: rx.Var, render, empty_key: str) -> rx.Component:
+# A row of a list of cards: a dict, or a dataclass.
+ROW = TypeVar("ROW")
+
+
+def card_list(rows: ArrayVar[Sequence[ROW]], render: Callable[[ObjectVar[ROW]], rx.Component],
+              empty_key: str) -> rx.Component:
     """A list of cards, or a quiet empty state saying what would be there."""
     return rx.cond(rows.length() > 0,
                    rx.vstack(rx.foreach(rows, render), spacing="3", width="100%"),
                    empty_state(empty_key))
 
 
-def list_tabs(value: rx.Var, on_change, *tabs: tuple[rx.Component, str, rx.Component]
-              ) -> rx.Component:
+def list_tabs(value: rx.Var, on_change,
+              *tabs: tuple[rx.Component | rx.Var[str], str, rx.Component]) -> rx.Component:
     """Tabs of lists: each tab is (its label, its value, its content)."""
     return rx.tabs.root(
         rx.tabs.list(*(rx.tabs.trigger(label, value=key) for label, key, _ in tabs)),

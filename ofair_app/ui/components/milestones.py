@@ -11,9 +11,11 @@ import contextlib
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar, cast
 
 import reflex as rx
 from babel.dates import format_date, format_datetime
+from reflex.vars import ObjectVar
 
 from ofair_app.domain import milestones as rules
 from ofair_app.domain.errors import AppError, FieldErrors
@@ -25,10 +27,27 @@ from ofair_app.models._base import utcnow
 from ofair_app.services import disputes, milestones, payments, settlement
 from ofair_app.ui import theme
 from ofair_app.ui.components.files import ACCEPT, labelled_upload
-from ofair_app.ui.components.forms import confirm_dialog, error_banner, field, notice_banner
+from ofair_app.ui.components.forms import (
+    confirm_dialog,
+    dict_var,
+    error_banner,
+    field,
+    notice_banner,
+)
 from ofair_app.ui.components.forms import date_select as date_lists
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import blocking
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    from reflex_base.vars.base import ComputedVar
+
+    from ofair_app.db.engine import Caller
+
+    T = TypeVar("T")
 
 MAX_ROWS = rules.STEPS_RANGE[1]
 PHOTOS = "milestone-photos"
@@ -60,6 +79,19 @@ class MilestonesMixin(rx.State, mixin=True):
     ms_dispute_for: rx.Field[str] = rx.field("")
     ms_dispute_reason: rx.Field[str] = rx.field("")
 
+    if TYPE_CHECKING:
+        # What the final state class gets: its own `lead_id` computed var and `_load`, and
+        # SessionState's (same signatures).
+        lead_id: ClassVar[ComputedVar[str]]  # a computed var: not a field of the mixin
+        locale: rx.Field[str]
+
+        async def _load(self, caller: Caller) -> None: ...
+        async def _caller(self) -> Caller | None: ...
+        async def _as(self, caller: Caller | None, work: Callable[..., T]) -> T: ...
+        def _text(self, key: str, **params: object) -> str: ...
+        def _message(self, error: AppError) -> str: ...
+        def _field_messages(self, error: AppError) -> dict[str, str]: ...
+
     @rx.var
     def ms_years(self) -> list[str]:
         this = local_day(utcnow()).year
@@ -75,7 +107,7 @@ class MilestonesMixin(rx.State, mixin=True):
                 continue
         return money(total, self.locale)
 
-    async def _load_milestones(self, caller) -> None:
+    async def _load_milestones(self, caller: Caller) -> None:
         try:
             lead_id = uuid.UUID(self.lead_id)
             view, can_plan = await self._as(caller, lambda s: (
@@ -140,7 +172,7 @@ class MilestonesMixin(rx.State, mixin=True):
             return self._text("ui.ms.money.pending")
         return self._text("ui.ms.money.unpaid")
 
-    async def _after_change(self, caller, notice: str) -> None:
+    async def _after_change(self, caller: Caller, notice: str) -> None:
         self.ms_notice = self._text(notice) if notice else ""
         await self._load(caller)
 
@@ -151,7 +183,7 @@ class MilestonesMixin(rx.State, mixin=True):
 
     # --- the plan ------------------------------------------------------------------------
 
-    @rx.event
+    @event
     def start_plan(self):
         self.ms_error, self.ms_notice, self.ms_field_errors = "", "", {}
         today = local_day(utcnow())
@@ -162,11 +194,11 @@ class MilestonesMixin(rx.State, mixin=True):
             self.ms_rows = [_blank_row(today + timedelta(days=14 * (n + 1))) for n in range(2)]
         self.ms_editing = True
 
-    @rx.event
+    @event
     def stop_plan(self):
         self.ms_editing, self.ms_rows, self.ms_field_errors = False, [], {}
 
-    @rx.event
+    @event
     def add_ms_row(self):
         if len(self.ms_rows) < MAX_ROWS:
             last = self.ms_rows[-1] if self.ms_rows else None
@@ -177,13 +209,13 @@ class MilestonesMixin(rx.State, mixin=True):
                         + timedelta(days=14)
             self.ms_rows = [*self.ms_rows, _blank_row(due)]
 
-    @rx.event
+    @event
     def remove_ms_row(self, index: int):
         if len(self.ms_rows) > rules.STEPS_RANGE[0] and 0 <= index < len(self.ms_rows):
             self.ms_rows = [row for n, row in enumerate(self.ms_rows) if n != index]
             self.ms_field_errors = {}
 
-    @rx.event
+    @event
     def set_ms_row(self, index: int, key: str, value: str):
         if 0 <= index < len(self.ms_rows) and key in {"title", "amount", "day", "month",
                                                        "year"}:
@@ -191,7 +223,7 @@ class MilestonesMixin(rx.State, mixin=True):
             rows[index][key] = value
             self.ms_rows = rows
 
-    @rx.event
+    @event
     async def save_plan(self):
         caller = await self._caller()
         if caller is None:
@@ -226,11 +258,11 @@ class MilestonesMixin(rx.State, mixin=True):
         await self._after_change(caller, "ui.ms.proposed")
         return None
 
-    @rx.event
+    @event
     async def agree_plan(self):
         await self._plan_step(milestones.agree, "ui.ms.agreed_notice")
 
-    @rx.event
+    @event
     async def withdraw_plan(self):
         await self._plan_step(milestones.withdraw, "ui.ms.withdrawn")
 
@@ -249,7 +281,7 @@ class MilestonesMixin(rx.State, mixin=True):
 
     # --- each step -----------------------------------------------------------------------
 
-    @rx.event
+    @event
     async def pay_step(self, milestone_id: str):
         """The owner pays one step: the provider's checkout opens (a referrer's client gets
         the link by SMS instead, and the referrer stays here)."""
@@ -270,11 +302,11 @@ class MilestonesMixin(rx.State, mixin=True):
             return None
         return rx.redirect(payment.checkout_url or "/")
 
-    @rx.event
+    @event
     async def submit_step(self, milestone_id: str):
         await self._step(milestones.submit, milestone_id, "ui.ms.submitted")
 
-    @rx.event
+    @event
     async def approve_step(self, milestone_id: str):
         await self._step(milestones.approve, milestone_id, "ui.ms.approved")
 
@@ -291,19 +323,19 @@ class MilestonesMixin(rx.State, mixin=True):
             return
         await self._after_change(caller, notice)
 
-    @rx.event
+    @event
     def start_ms_dispute(self, milestone_id: str):
         self.ms_dispute_for, self.ms_dispute_reason, self.ms_error = milestone_id, "", ""
 
-    @rx.event
+    @event
     def stop_ms_dispute(self):
         self.ms_dispute_for = ""
 
-    @rx.event
+    @event
     def set_ms_dispute_reason(self, value: str):
         self.ms_dispute_reason = value
 
-    @rx.event
+    @event
     async def send_ms_dispute(self):
         caller = await self._caller()
         if caller is None:
@@ -323,22 +355,22 @@ class MilestonesMixin(rx.State, mixin=True):
 
     # --- progress updates ----------------------------------------------------------------
 
-    @rx.event
+    @event
     def start_ms_update(self, milestone_id: str):
         self.ms_update_for, self.ms_update_body = milestone_id, ""
         self.ms_error, self.ms_notice = "", ""
         return rx.clear_selected_files(PHOTOS)
 
-    @rx.event
+    @event
     def stop_ms_update(self):
         self.ms_update_for = ""
         return rx.clear_selected_files(PHOTOS)
 
-    @rx.event
+    @event
     def set_ms_update_body(self, value: str):
         self.ms_update_body = value
 
-    @rx.event
+    @event
     async def post_ms_update(self, files: list[rx.UploadFile]):
         caller = await self._caller()
         if caller is None:
@@ -365,7 +397,7 @@ class MilestonesMixin(rx.State, mixin=True):
         await self._after_change(caller, "ui.ms.posted")
         return rx.clear_selected_files(PHOTOS)
 
-    @rx.event
+    @event
     async def open_ms_photo(self, photo_id: str):
         caller = await self._caller()
         if caller is None:
@@ -384,9 +416,13 @@ class InvalidPhotos(AppError):
 
 # --- drawing -------------------------------------------------------------------------------
 
+# mypy takes an item of a list-of-dicts state var for a BooleanVar (see `dict_var`): at run
+# time it is the row's ObjectVar.
 
-def _editor_row(state, index: int) -> rx.Component:
-    row = state.ms_rows[index]
+
+def _editor_row(state: type[MilestonesMixin], index: int) -> rx.Component:
+    row = cast("ObjectVar[dict[str, str]]", state.ms_rows[index])
+    errors = dict_var(state.ms_field_errors)
     where = f"milestones.{index}"
     title_id, amount_id, due_id = f"ms-title-{index}", f"ms-amount-{index}", f"ms-due-{index}"
     return rx.vstack(
@@ -401,18 +437,18 @@ def _editor_row(state, index: int) -> rx.Component:
         field("ui.ms.title_label", rx.input(
             value=row["title"], on_change=lambda v: state.set_ms_row(index, "title", v),
             id=title_id, name=title_id, max_length=rules.TITLE_LENGTH[1], size="3",
-            width="100%"), error=state.ms_field_errors.get(f"{where}.title", ""),
+            width="100%"), error=errors.get(f"{where}.title", ""),
             html_for=title_id, required=True),
         rx.flex(
             rx.box(field("ui.ms.amount_label", rx.input(
                 value=row["amount"], on_change=lambda v: state.set_ms_row(index, "amount", v),
                 id=amount_id, name=amount_id, input_mode="decimal", dir="ltr", size="3",
-                width="100%"), error=state.ms_field_errors.get(f"{where}.amount", ""),
+                width="100%"), error=errors.get(f"{where}.amount", ""),
                 html_for=amount_id, required=True), flex="1 1 8rem", min_width="0"),
             rx.box(field("ui.ms.due_label", date_lists(
                 due_id, row["day"], row["month"], row["year"], state.ms_years,
                 lambda part, value: state.set_ms_row(index, part, value)),
-                error=state.ms_field_errors.get(f"{where}.due_on", ""), html_for=due_id),
+                error=errors.get(f"{where}.due_on", ""), html_for=due_id),
                 flex="2 1 14rem", min_width="0"),
             gap="0.75rem", wrap="wrap", width="100%"),
         spacing="2",
@@ -424,7 +460,7 @@ def _editor_row(state, index: int) -> rx.Component:
     )
 
 
-def _editor(state) -> rx.Component:
+def _editor(state: type[MilestonesMixin]) -> rx.Component:
     return rx.vstack(
         rx.text(t("ui.ms.editor_hint"), size="2", color=theme.MUTED, line_height="1.6"),
         *[rx.cond(state.ms_rows.length() > n, _editor_row(state, n)) for n in range(MAX_ROWS)],
@@ -447,7 +483,8 @@ def _editor(state) -> rx.Component:
     )
 
 
-def _photos_of(state, update: rx.Var) -> rx.Component:
+def _photos_of(state: type[MilestonesMixin], update: ObjectVar[dict[str, str]],
+               ) -> rx.Component:
     return rx.flex(
         rx.foreach(state.ms_photos, lambda photo: rx.cond(
             photo["update_id"] == update["id"],
@@ -457,7 +494,7 @@ def _photos_of(state, update: rx.Var) -> rx.Component:
         gap="0.5rem", wrap="wrap")
 
 
-def _update_form(state) -> rx.Component:
+def _update_form(state: type[MilestonesMixin]) -> rx.Component:
     return rx.vstack(
         field("ui.ms.update_label", rx.text_area(
             value=state.ms_update_body, on_change=state.set_ms_update_body, rows="3",
@@ -486,7 +523,7 @@ def _update_form(state) -> rx.Component:
     )
 
 
-def _dispute_form(state) -> rx.Component:
+def _dispute_form(state: type[MilestonesMixin]) -> rx.Component:
     return rx.vstack(
         rx.text(t("ui.ms.dispute_body"), size="2", color=theme.MUTED, line_height="1.6"),
         field("ui.dispute.reason", rx.text_area(
@@ -511,7 +548,7 @@ _STATUS_COLOR = {"open": "gray", "submitted": "blue", "approved": "green",
                  "disputed": "orange", "cancelled": "gray"}
 
 
-def _step_row(state, step: rx.Var) -> rx.Component:
+def _step_row(state: type[MilestonesMixin], step: ObjectVar[dict[str, str]]) -> rx.Component:
     color = rx.match(step["status"], *_STATUS_COLOR.items(), "gray")
     return rx.vstack(
         rx.hstack(
@@ -574,9 +611,9 @@ def _step_row(state, step: rx.Var) -> rx.Component:
     )
 
 
-def milestones_panel(state) -> rx.Component:
+def milestones_panel(state: type[MilestonesMixin]) -> rx.Component:
     """The job's milestones: the plan and its steps, or the way to propose one."""
-    plan = state.ms_plan
+    plan = dict_var(state.ms_plan)
     has_plan = plan.contains("total")
     return rx.cond(
         has_plan | state.ms_can_plan,

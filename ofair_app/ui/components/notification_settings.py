@@ -7,14 +7,17 @@ change at once (like the marketing switch), through the same service as the REST
 from __future__ import annotations
 
 import dataclasses
+from typing import cast
 
 import reflex as rx
+from reflex.vars import ObjectVar, StringVar
 
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.notifying import GROUPS, Channel, EventGroup
 from ofair_app.services import notification_center, push
 from ofair_app.ui import routes, theme
 from ofair_app.ui.components.forms import error_banner, notice_banner
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState, login_url
 
@@ -80,7 +83,7 @@ class NotificationSettingsState(SessionState):
         extra = {self.quiet_start, self.quiet_end} - set(TIMES)
         self.times = sorted(TIMES + list(extra))
 
-    @rx.event
+    @event
     async def load(self):
         caller = await self._caller()
         if caller is None:
@@ -97,7 +100,7 @@ class NotificationSettingsState(SessionState):
             self.push_key = ""
         return rx.call_script(STATUS_SCRIPT, callback=NotificationSettingsState.got_status)
 
-    @rx.event
+    @event
     def got_status(self, status: dict):
         status = status if isinstance(status, dict) else {}
         self.push_supported = bool(status.get("supported")) and bool(self.push_key)
@@ -106,7 +109,7 @@ class NotificationSettingsState(SessionState):
         self.push_ios = bool(status.get("ios"))
         self.push_standalone = bool(status.get("standalone"))
 
-    @rx.event
+    @event
     async def enabled_here(self, result: dict):
         """The browser's answer to "enable": store its subscription, or say why not."""
         caller = await self._caller()
@@ -122,7 +125,8 @@ class NotificationSettingsState(SessionState):
                 "ui.push.denied" if reason == "denied" else "ui.push.unsupported"
                 if reason == "unsupported" else "ui.push.failed")
             return None
-        keys = subscription.get("keys") if isinstance(subscription.get("keys"), dict) else {}
+        raw_keys = subscription.get("keys")
+        keys = raw_keys if isinstance(raw_keys, dict) else {}
         _, agent = self._request_origin()
         try:
             await self._as(caller, lambda s: push.subscribe(
@@ -138,7 +142,7 @@ class NotificationSettingsState(SessionState):
         self.push_message = self._text("ui.push.enabled")
         return None
 
-    @rx.event
+    @event
     async def disabled_here(self, result: dict):
         caller = await self._caller()
         if caller is None:
@@ -168,29 +172,31 @@ class NotificationSettingsState(SessionState):
         self.settings_notice = self._text("ui.notify.saved")
         return None
 
-    @rx.event
+    @event
     async def choose(self, group: str, channel: str, on: bool):
         return await self._save(channels={group: {channel: bool(on)}})
 
-    @rx.event
+    @event
     async def set_quiet(self, on: bool):
         return await self._save(quiet={"enabled": bool(on)})
 
-    @rx.event
+    @event
     async def set_quiet_start(self, value: str):
         return await self._save(quiet={"start": value})
 
-    @rx.event
+    @event
     async def set_quiet_end(self, value: str):
         return await self._save(quiet={"end": value})
 
-    @rx.event
+    @event
     async def set_shabbat(self, on: bool):
         return await self._save(quiet={"shabbat": bool(on)})
 
 
-def _cell(row: rx.Var, channel: Channel) -> rx.Component:
-    element_id = f"notify-{channel.value}-" + row.group
+def _cell(row: ObjectVar[GroupChoice], channel: Channel) -> rx.Component:
+    # `group` is a str field: Reflex reads it as a StringVar (its stubs type a dataclass's
+    # fields only as ObjectItemOperation)
+    element_id = f"notify-{channel.value}-" + cast(StringVar, row.group)
     return rx.el.td(
         rx.el.label(
             # A native checkbox: its label (this cell's 44 px) takes the tap too.
@@ -222,7 +228,7 @@ def _matrix() -> rx.Component:
                           "color": theme.MUTED}) for c in SHOWN_CHANNELS),
     )
 
-    def line(row: rx.Var) -> rx.Component:
+    def line(row: ObjectVar[GroupChoice]) -> rx.Component:
         return rx.el.tr(
             rx.el.th(_group_name(row.group), scope="row",
                      style={"text_align": "start", "font_weight": "500", "font_size": "0.9rem",

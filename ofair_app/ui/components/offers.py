@@ -10,9 +10,13 @@ in `OffersMixin` and provides `lead_id` and `_load(caller)` (to redraw the lead 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.identity import is_new_business
@@ -23,12 +27,24 @@ from ofair_app.services import chat, disputes, lead_actions, ledger, payments, p
 from ofair_app.services.proposals import ProposalView
 from ofair_app.settings import get_settings
 from ofair_app.ui import format, routes, theme
-from ofair_app.ui.components.forms import confirm_dialog
+from ofair_app.ui.components.forms import confirm_dialog, dict_var
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import blocking
 
+if TYPE_CHECKING:
+    from typing import TypeVar
 
-def offer_row(view: ProposalView, locale: str, text) -> dict[str, str]:
+    from reflex_base.vars.base import ComputedVar
+    from sqlmodel import Session
+
+    from ofair_app.db.engine import Caller
+    from ofair_app.models import Payment
+
+    T = TypeVar("T")
+
+
+def offer_row(view: ProposalView, locale: str, text: Callable[[str], str]) -> dict[str, str]:
     proposal, business = view.proposal, view.professional
     return {
         "id": str(proposal.id),
@@ -55,7 +71,8 @@ def offer_row(view: ProposalView, locale: str, text) -> dict[str, str]:
 NO_CHAT = {"chat_url": "", "chat_unread": ""}
 
 
-def chat_links(session, caller, lead_id: uuid.UUID) -> dict[str, dict[str, str]]:
+def chat_links(session: Session, caller: Caller, lead_id: uuid.UUID,
+               ) -> dict[str, dict[str, str]]:
     """Each business's conversation on the lead, as the caller may open it: its page and how
     many of its messages the caller has not read ("" for none)."""
     try:
@@ -67,7 +84,7 @@ def chat_links(session, caller, lead_id: uuid.UUID) -> dict[str, dict[str, str]]
         "chat_unread": str(view.unread) if view.unread else ""} for view in views}
 
 
-def chat_button(offer: rx.Var, label: str = "ui.chat.open") -> rx.Component:
+def chat_button(offer: ObjectVar[dict[str, str]], label: str = "ui.chat.open") -> rx.Component:
     """The way into an offer's conversation (a link that looks like a button), with its unread
     count."""
     return rx.cond(
@@ -86,7 +103,8 @@ def chat_button(offer: rx.Var, label: str = "ui.chat.open") -> rx.Component:
     )
 
 
-def payment_row(payment, locale: str, text, released: bool = False) -> dict[str, str]:
+def payment_row(payment: Payment | None, locale: str, text: Callable[[str], str],
+                released: bool = False) -> dict[str, str]:
     if payment is None:
         return {}
     return {"id": str(payment.id), "status": str(payment.status),
@@ -114,7 +132,23 @@ class OffersMixin(rx.State, mixin=True):
     # The winner's contact card, for the owner once an award stands (each showing is logged).
     performer: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
 
-    async def _load_actions(self, caller) -> None:
+    if TYPE_CHECKING:
+        # What the final state class gets: its own `lead_id` computed var and `_load`,
+        # MilestonesMixin's `ms_plan` (`deal_box` reads it), and SessionState (same
+        # signatures).
+        lead_id: ClassVar[ComputedVar[str]]  # a computed var: not a field of the mixin
+        ms_plan: rx.Field[dict[str, str]]
+        locale: rx.Field[str]
+
+        async def _caller(self) -> Caller | None: ...
+        async def _as(self, caller: Caller | None, work: Callable[..., T]) -> T: ...
+        def _text(self, key: str, **params: object) -> str: ...
+        def _message(self, error: AppError) -> str: ...
+        def _field_messages(self, error: AppError) -> dict[str, str]: ...
+        def _request_origin(self) -> tuple[str, str]: ...
+        async def _load(self, caller: Caller) -> None: ...
+
+    async def _load_actions(self, caller: Caller) -> None:
         """The caller's role and steps on this lead; for an owner with a winner, its card."""
         ip, user_agent = self._request_origin()
 
@@ -141,7 +175,7 @@ class OffersMixin(rx.State, mixin=True):
             "url": routes.public_pro(contact.professional_id),
         }
 
-    async def _load_offers(self, caller) -> None:
+    async def _load_offers(self, caller: Caller) -> None:
         try:
             lead_id = uuid.UUID(self.lead_id)
             views, files, chats = await self._as(caller, lambda s: (
@@ -157,7 +191,7 @@ class OffersMixin(rx.State, mixin=True):
                             for pid, rows in files.items() for f in rows]
         await self._load_payment(caller, lead_id)
 
-    async def _load_payment(self, caller, lead_id: uuid.UUID) -> None:
+    async def _load_payment(self, caller: Caller, lead_id: uuid.UUID) -> None:
         def read(session):
             payment = payments.for_lead(session, lead_id)
             released = payment is not None and ledger.was_released(session, payment.id)
@@ -166,11 +200,11 @@ class OffersMixin(rx.State, mixin=True):
         payment, released = await self._as(caller, read)
         self.payment = payment_row(payment, self.locale, self._text, released)
 
-    @rx.event
+    @event
     def set_dispute_reason(self, value: str):
         self.dispute_reason = value
 
-    @rx.event
+    @event
     async def open_dispute(self):
         """A party contests the paid job before its money is released (it stays frozen)."""
         caller = await self._caller()
@@ -190,7 +224,7 @@ class OffersMixin(rx.State, mixin=True):
         await self._load(caller)
         return None
 
-    @rx.event
+    @event
     async def start_payment(self):
         """Pay the chosen offer: the provider's checkout opens (the same one on a second tap)."""
         caller = await self._caller()
@@ -205,7 +239,7 @@ class OffersMixin(rx.State, mixin=True):
             return None
         return rx.redirect(payment.checkout_url or "/")
 
-    @rx.event
+    @event
     async def send_payment_link(self):
         """A referrer has the payment link texted to its client (again, while it is open);
         the referrer stays on the lead's page."""
@@ -224,7 +258,7 @@ class OffersMixin(rx.State, mixin=True):
         await self._load(caller)
         return None
 
-    @rx.event
+    @event
     async def confirm_done(self):
         """The owner confirms the job is done: it closes, and the hold period starts."""
         caller = await self._caller()
@@ -240,7 +274,7 @@ class OffersMixin(rx.State, mixin=True):
         await self._load(caller)
         return None
 
-    @rx.event
+    @event
     async def open_file(self, media_id: str):
         """A five-minute link to an offer's photo or PDF."""
         caller = await self._caller()
@@ -253,7 +287,7 @@ class OffersMixin(rx.State, mixin=True):
             return None
         return rx.redirect(url, is_external=True)
 
-    @rx.event
+    @event
     async def accept_offer(self, proposal_id: str):
         """The owner chooses an offer (the dialog said the client's details go to it)."""
         caller = await self._caller()
@@ -270,11 +304,11 @@ class OffersMixin(rx.State, mixin=True):
         await self._load(caller)
         return None
 
-    @rx.event
+    @event
     def set_new_price(self, value: str):
         self.new_price = value
 
-    @rx.event
+    @event
     async def change_price(self, proposal_id: str):
         """Before payment, either side of an award may settle on another price (a checkout
         open at the old one is closed first, so the next payment charges the new one)."""
@@ -286,7 +320,7 @@ class OffersMixin(rx.State, mixin=True):
             amount = read_amount(self.new_price, field="price")
             await blocking(
                 payments.edit_proposal, caller=caller, proposal_id=uuid.UUID(proposal_id),
-                data=ProposalUpdate(price=amount if amount is not None else 0))
+                data=ProposalUpdate(price=amount if amount is not None else Decimal(0)))
         except (ValueError, AppError) as error:
             self.offers_error = (next(iter(self._field_messages(error).values()), "")
                                  or self._message(error)) if isinstance(error, AppError) else ""
@@ -295,7 +329,7 @@ class OffersMixin(rx.State, mixin=True):
         await self._load(caller)
         return None
 
-    @rx.event
+    @event
     async def cancel_award(self):
         """The owner takes the award back before payment: the lead is open again."""
         caller = await self._caller()
@@ -312,7 +346,8 @@ class OffersMixin(rx.State, mixin=True):
         return None
 
 
-def offer_status_badge(status: rx.Var, label: rx.Var, live: bool = False) -> rx.Component:
+def offer_status_badge(status: rx.Var[str], label: rx.Var[str], live: bool = False,
+                       ) -> rx.Component:
     """An offer's status in words; `live`: a polite status region (the proposer's own offer,
     which the owner's choice changes in place)."""
     color = rx.match(status, ("pending", "amber"), ("accepted", "green"), ("rejected", "gray"),
@@ -321,7 +356,7 @@ def offer_status_badge(status: rx.Var, label: rx.Var, live: bool = False) -> rx.
                     **({"role": "status"} if live else {}))
 
 
-def _confirm_accept(state: type[OffersMixin], offer: rx.Var) -> rx.Component:
+def _confirm_accept(state: type[OffersMixin], offer: ObjectVar[dict[str, str]]) -> rx.Component:
     return confirm_dialog(
         rx.button(rx.icon("check", size=16), t("ui.offers.choose"), size="2",
                   class_name="choose-offer"),
@@ -337,7 +372,7 @@ def _confirm_accept(state: type[OffersMixin], offer: rx.Var) -> rx.Component:
         confirm_class="confirm-offer")
 
 
-def price_editor(state: type[OffersMixin], proposal_id: rx.Var) -> rx.Component:
+def price_editor(state: type[OffersMixin], proposal_id: rx.Var[str]) -> rx.Component:
     """A new agreed price for an award not yet paid (either side may set it)."""
     return rx.popover.root(
         rx.popover.trigger(rx.button(rx.icon("pencil", size=13), t("ui.offers.change_price"),
@@ -366,7 +401,7 @@ def _confirm_unaward(state: type[OffersMixin]) -> rx.Component:
         state.cancel_award)
 
 
-def _offer_card(state: type[OffersMixin], offer: rx.Var) -> rx.Component:
+def _offer_card(state: type[OffersMixin], offer: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.vstack(
@@ -504,7 +539,7 @@ def _payment_step(state: type[OffersMixin]) -> rx.Component:
                                    color_scheme="teal", size="1", width="100%",
                                    id="link-sent")),
                 rx.button(rx.icon("send", size=16),
-                          rx.cond(state.payment.get("status", "") == "pending",
+                          rx.cond(dict_var(state.payment).get("status", "") == "pending",
                                   t("ui.pay.link_again"), t("ui.pay.link_button")),
                           size="3", width="100%", variant="soft",
                           on_click=state.send_payment_link, id="send-payment-link"),
@@ -515,7 +550,7 @@ def _payment_step(state: type[OffersMixin]) -> rx.Component:
 
 def performer_card(state: type[OffersMixin]) -> rx.Component:
     """The winner, for the lead's owner once the award stands: business, phone, public page."""
-    card = state.performer
+    card = dict_var(state.performer)
     return rx.cond(
         card.contains("business"),
         rx.vstack(
@@ -548,7 +583,8 @@ def deal_box(state: type[OffersMixin]) -> rx.Component:
     """After a choice: pay (or have the client paid), then confirm the job is done; the
     money's state on the way. Every button is one of the viewer's `actions`."""
     b2b = get_settings().settlement_mode == "b2b"  # the client pays the professional directly
-    in_steps = state.ms_plan.get("agreed", "") != ""  # paid and approved in the milestones
+    # paid and approved in the milestones
+    in_steps = dict_var(state.ms_plan).get("agreed", "") != ""
     return rx.cond(
         in_steps & (state.lead_status != "closed"),
         rx.callout(t("ui.ms.deal_in_steps"), icon="milestone", color_scheme="teal",

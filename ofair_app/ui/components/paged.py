@@ -18,11 +18,15 @@ component, so the JavaScript names the hooks declare are in scope where the list
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TypeVar, cast
 
 import reflex as rx
 from reflex.components.component import MemoizationLeaf
-from reflex.vars import VarData
+from reflex.vars import ArrayVar, ObjectVar, VarData
+
+# A row of the list: a dict, or a dataclass.
+ROW = TypeVar("ROW")
 
 
 class PagedList(rx.el.Div):
@@ -49,8 +53,8 @@ def _accumulate_hook(name: str, page_key: rx.Var, page_rows: rx.Var) -> str:
     )
 
 
-def paged_list(*, name: str, page_rows: rx.Var, page_key: rx.Var,
-               item: Callable[[rx.Var], rx.Component], empty: rx.Component,
+def paged_list(*, name: str, page_rows: ArrayVar[Sequence[ROW]], page_key: rx.Var[str],
+               item: Callable[[ObjectVar[ROW]], rx.Component], empty: rx.Component,
                waiting: rx.Component, more: rx.Component | None = None,
                list_props: dict | None = None, **props) -> rx.Component:
     """The pages of one list as they arrive: `item` renders a row; `empty` shows when page 1
@@ -67,9 +71,11 @@ def paged_list(*, name: str, page_rows: rx.Var, page_key: rx.Var,
         f"const {name}_synced = {name}_ref.current.list !== null;": None,
     }
     data = VarData.merge(state_data, VarData(imports={"react": ["useRef"]}, hooks=hooks))
-    rows = rx.Var(_js_expr=f"{name}_rows", _var_type=page_rows._var_type,
-                  _var_data=data).guess_type()
-    synced = rx.Var(_js_expr=f"{name}_synced", _var_type=bool, _var_data=data)
+    # of page_rows's list type, so guess_type makes it an ArrayVar of the same rows
+    rows = cast("ArrayVar[Sequence[ROW]]",
+                rx.Var(_js_expr=f"{name}_rows", _var_type=page_rows._var_type,
+                       _var_data=data).guess_type())
+    synced: rx.Var[bool] = rx.Var(_js_expr=f"{name}_synced", _var_type=bool, _var_data=data)
     return PagedList.create(
         rx.cond(
             rows.length() > 0,

@@ -5,6 +5,7 @@ share them.
 """
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
 from ofair_app import reference
 from ofair_app.ui import theme
@@ -38,7 +39,7 @@ def category_select(state, id: str = "f-category",
 
 
 def subcategory_chips(state) -> rx.Component:
-    def chip(option: rx.Var) -> rx.Component:
+    def chip(option: ObjectVar[dict[str, str]]) -> rx.Component:
         chosen = state.subcategories.contains(option["slug"])
         return rx.button(
             rx.cond(chosen, rx.icon("check", size=14), rx.fragment()),

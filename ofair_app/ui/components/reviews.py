@@ -8,8 +8,11 @@ public page."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, ClassVar
 
 import reflex as rx
+from reflex.vars import ArrayVar, ObjectVar
 
 from ofair_app import reference
 from ofair_app.domain import reviews as rules
@@ -19,14 +22,25 @@ from ofair_app.domain.leads import LeadStatus
 from ofair_app.i18n import plural
 from ofair_app.services import reviews
 from ofair_app.ui import format, theme
-from ofair_app.ui.components.forms import error_banner, form, notice_banner
+from ofair_app.ui.components.forms import dict_var, error_banner, form, notice_banner
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
+
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    from reflex_base.vars.base import ComputedVar
+
+    from ofair_app.db.engine import Caller
+
+    T = TypeVar("T")
 
 SCORES = ("rating", *rules.ASPECTS)
 EMPTY_FORM = {name: "" for name in SCORES} | {"body": "", "display": rules.Display.name.value}
 
 
-def review_row(view: reviews.ReviewView, locale: str, text) -> dict[str, str]:
+def review_row(view: reviews.ReviewView, locale: str, text: Callable[[str], str],
+               ) -> dict[str, str]:
     """A review as a page shows it (strings only)."""
     r = view.review
     city = reference.locality(r.locality_id) if r.locality_id else None
@@ -62,13 +76,27 @@ class ReviewMixin(rx.State, mixin=True):
     reply_text: rx.Field[str] = rx.field("")
     reply_error: rx.Field[str] = rx.field("")
 
+    if TYPE_CHECKING:
+        # What the final state class gets: from OffersMixin (lead_status, viewer_role), its own
+        # `lead_id` computed var, and SessionState (same signatures).
+        lead_status: rx.Field[str]
+        viewer_role: rx.Field[str]
+        lead_id: ClassVar[ComputedVar[str]]  # a computed var: not a field of the mixin
+        locale: rx.Field[str]
+
+        async def _caller(self) -> Caller | None: ...
+        async def _as(self, caller: Caller | None, work: Callable[..., T]) -> T: ...
+        def _text(self, key: str, **params: object) -> str: ...
+        def _message(self, error: AppError) -> str: ...
+        def _field_messages(self, error: AppError) -> dict[str, str]: ...
+
     @rx.var
     def may_review(self) -> bool:
         """The owner of a closed job that has no review yet."""
         return (not self.review and self.lead_status == LeadStatus.closed.value
                 and self.viewer_role in {role.value for role in OWNERS})
 
-    async def _load_review(self, caller) -> None:
+    async def _load_review(self, caller: Caller) -> None:
         try:
             lead_id = uuid.UUID(self.lead_id)
             view = await self._as(caller, lambda s: reviews.of_lead(session=s, caller=caller,
@@ -77,31 +105,31 @@ class ReviewMixin(rx.State, mixin=True):
             view = None
         self.review = review_row(view, self.locale, self._text) if view else {}
 
-    @rx.event
+    @event
     def set_score(self, name: str, value: str):
         if name in SCORES:
             self.review_form[name] = value
             self.review_errors.pop(name, None)
 
-    @rx.event
+    @event
     def set_review_body(self, value: str):
         self.review_form["body"] = value
 
-    @rx.event
+    @event
     def set_review_display(self, value: str):
         self.review_form["display"] = value
 
-    @rx.event
+    @event
     def edit_review(self):
         self.review_form = {name: self.review.get(name, "") for name in EMPTY_FORM}
         self.review_errors, self.review_error, self.review_notice = {}, "", ""
         self.review_editing = True
 
-    @rx.event
+    @event
     def stop_editing_review(self):
         self.review_editing, self.review_errors = False, {}
 
-    @rx.event
+    @event
     async def save_review(self):
         caller = await self._caller()
         if caller is None:
@@ -132,11 +160,11 @@ class ReviewMixin(rx.State, mixin=True):
         await self._load_review(caller)
         return None
 
-    @rx.event
+    @event
     def set_reply_text(self, value: str):
         self.reply_text = value
 
-    @rx.event
+    @event
     async def send_reply(self):
         caller = await self._caller()
         if caller is None:
@@ -160,7 +188,7 @@ class ReviewMixin(rx.State, mixin=True):
 # --- drawing -------------------------------------------------------------------------------
 
 
-def _marks(row: rx.Var) -> rx.Component:
+def _marks(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.hstack(
         rx.badge(rx.icon("badge-check", size=13), t("ui.review.verified_job"),
                  color_scheme="teal", variant="soft", radius="full"),
@@ -172,7 +200,7 @@ def _marks(row: rx.Var) -> rx.Component:
     )
 
 
-def _aspects(row: rx.Var) -> rx.Component:
+def _aspects(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.grid(
         *(rx.hstack(rx.text(t(f"ui.review.aspect.{a}"), size="2", color=theme.MUTED),
                     rx.spacer(),
@@ -186,7 +214,7 @@ def _aspects(row: rx.Var) -> rx.Component:
     )
 
 
-def review_card(row: rx.Var, *, aspects: bool = True) -> rx.Component:
+def review_card(row: ObjectVar[dict[str, str]], *, aspects: bool = True) -> rx.Component:
     """One review: who (semi-anonymous), when, the stars, the text, the marks, the reply."""
     return rx.vstack(
         rx.hstack(
@@ -230,8 +258,8 @@ def review_card(row: rx.Var, *, aspects: bool = True) -> rx.Component:
     )
 
 
-def summary_rows(summary: reviews.Summary, locale: str, text) -> tuple[dict[str, str],
-                                                                       list[dict[str, str]]]:
+def summary_rows(summary: reviews.Summary, locale: str, text: Callable[..., str],
+                 ) -> tuple[dict[str, str], list[dict[str, str]]]:
     """The summary card's figures and its five bars (5 stars first)."""
     top = max(summary.distribution.values(), default=0) or 1
     rating = float(summary.rating)
@@ -245,9 +273,10 @@ def summary_rows(summary: reviews.Summary, locale: str, text) -> tuple[dict[str,
     return figures, bars
 
 
-def summary_card(summary: rx.Var, bars: rx.Var) -> rx.Component:
+def summary_card(summary: ObjectVar[dict[str, str]], bars: ArrayVar[Sequence[dict[str, str]]],
+                 ) -> rx.Component:
     """A business's rating, how many reviews, the distribution of stars, each aspect's mean."""
-    def bar(row: rx.Var) -> rx.Component:
+    def bar(row: ObjectVar[dict[str, str]]) -> rx.Component:
         return rx.hstack(
             rx.text(row["stars"], "★", size="2", width="2.2rem", flex_shrink="0"),
             rx.box(rx.box(height="100%", width=row["width"], background=rx.color("amber", 9),
@@ -281,8 +310,9 @@ def summary_card(summary: rx.Var, bars: rx.Var) -> rx.Component:
     )
 
 
-def _score_picker(state, name: str) -> rx.Component:
+def _score_picker(state: type[ReviewMixin], name: str) -> rx.Component:
     label_id = f"review-{name}-label"
+    errors = dict_var(state.review_errors)
     return rx.vstack(
         rx.el.span(t("ui.review.overall" if name == "rating" else f"ui.review.aspect.{name}"),
                    id=label_id, font_weight="500", font_size="0.9rem"),
@@ -291,7 +321,7 @@ def _score_picker(state, name: str) -> rx.Component:
                                   min_height="44px", min_width="44px", padding="0.25rem",
                                   aria_label=f"{n}/5")
               for n in range(1, 6)),
-            value=state.review_form[name],
+            value=dict_var(state.review_form)[name],
             on_value_change=lambda value: state.set_score(name, value),
             columns="5",
             gap="0.4rem",
@@ -300,19 +330,20 @@ def _score_picker(state, name: str) -> rx.Component:
             max_width="20rem",
             id=f"review-{name}",
             custom_attrs={"aria-labelledby": label_id,
-                          "aria-invalid": rx.cond(state.review_errors.contains(name),
+                          "aria-invalid": rx.cond(errors.contains(name),
                                                   "true", "false")},
         ),
-        rx.cond(state.review_errors.contains(name),
-                rx.text(state.review_errors[name], size="1", color=rx.color("red", 11),
+        rx.cond(errors.contains(name),
+                rx.text(errors[name], size="1", color=rx.color("red", 11),
                         role="alert")),
         spacing="1",
         width="100%",
     )
 
 
-def review_form(state) -> rx.Component:
-    body_error = state.review_errors.get("body", "")
+def review_form(state: type[ReviewMixin]) -> rx.Component:
+    values = dict_var(state.review_form)
+    body_error = dict_var(state.review_errors).get("body", "")
     return form(
         rx.vstack(
             _score_picker(state, "rating"),
@@ -321,7 +352,7 @@ def review_form(state) -> rx.Component:
             rx.vstack(
                 rx.el.label(t("ui.review.body"), html_for="review-body", font_weight="500",
                             font_size="0.9rem"),
-                rx.text_area(value=state.review_form["body"], on_change=state.set_review_body,
+                rx.text_area(value=values["body"], on_change=state.set_review_body,
                              id="review-body", name="body", rows="4", max_length=rules.BODY_MAX,
                              placeholder=t("ui.review.body_placeholder"), width="100%",
                              dir="auto",
@@ -342,7 +373,7 @@ def review_form(state) -> rx.Component:
                                         min_height="44px"),
                     rx.radio_group.item(t("ui.review.display_verified"), value="verified",
                                         min_height="44px"),
-                    value=state.review_form["display"],
+                    value=values["display"],
                     on_change=state.set_review_display,
                     direction="column",
                     id="review-display",
@@ -372,7 +403,7 @@ def review_form(state) -> rx.Component:
     )
 
 
-def _reply_form(state) -> rx.Component:
+def _reply_form(state: type[ReviewMixin]) -> rx.Component:
     return form(
         rx.vstack(
             rx.el.label(t("ui.review.reply_label"), html_for="review-reply",
@@ -396,10 +427,10 @@ def _reply_form(state) -> rx.Component:
     )
 
 
-def review_panel(state) -> rx.Component:
+def review_panel(state: type[ReviewMixin]) -> rx.Component:
     """The lead page's review: the form for the owner of a closed job, or the review itself
     (with its edit, its reply form for the business, or why it is hidden)."""
-    review = state.review
+    review = dict_var(state.review)
     return rx.cond(
         state.may_review | (review.length() > 0),
         rx.vstack(

@@ -6,13 +6,26 @@ tier against them. `tier_card` draws it for the business; `tier_badge` is the pu
 
 from __future__ import annotations
 
+import uuid
+from typing import TYPE_CHECKING
+
 import reflex as rx
+from reflex.vars import ObjectVar
 
 from ofair_app.domain.tax import israel_date
 from ofair_app.domain.tiers import Requirement, Tier
 from ofair_app.services import tiers
 from ofair_app.ui import format, theme
+from ofair_app.ui.components.forms import dict_var
 from ofair_app.ui.state.locale import t, t_with
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    from ofair_app.db.engine import Caller
+
+    T = TypeVar("T")
 
 COLORS = {Tier.bronze: "bronze", Tier.silver: "gray", Tier.gold: "gold", Tier.premium: "purple"}
 
@@ -24,7 +37,14 @@ class TierMixin(rx.State, mixin=True):
     # the next tier's requirements against them
     tier_next: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
 
-    async def _load_tier(self, caller, professional_id) -> None:
+    if TYPE_CHECKING:
+        # What the final state class gets from SessionState (same signatures).
+        locale: rx.Field[str]
+
+        async def _as(self, caller: Caller | None, work: Callable[..., T]) -> T: ...
+        def _text(self, key: str, **params: object) -> str: ...
+
+    async def _load_tier(self, caller: Caller, professional_id: uuid.UUID | None) -> None:
         self.tier, self.tier_figures, self.tier_next = {}, [], []
         if professional_id is None:
             return
@@ -63,7 +83,7 @@ class TierMixin(rx.State, mixin=True):
             for check in view.next_checks]
 
 
-def _requirement(row: rx.Var) -> rx.Component:
+def _requirement(row: ObjectVar[dict[str, str]]) -> rx.Component:
     met = row["met"] != ""
     return rx.hstack(
         rx.cond(met, rx.icon("circle-check", size=16, color=rx.color("green", 10),
@@ -75,35 +95,37 @@ def _requirement(row: rx.Var) -> rx.Component:
         spacing="2", align="center", width="100%", class_name="tier-requirement")
 
 
-def tier_badge(state) -> rx.Component:
+def tier_badge(state: type[TierMixin]) -> rx.Component:
     """The tier's name on a coloured badge."""
-    return rx.badge(rx.icon("award", size=14), state.tier["name"], radius="full", size="2",
-                    variant="soft", color_scheme=state.tier["color"], class_name="tier-badge")
+    tier = dict_var(state.tier)
+    return rx.badge(rx.icon("award", size=14), tier["name"], radius="full", size="2",
+                    variant="soft", color_scheme=tier["color"], class_name="tier-badge")
 
 
-def tier_card(state) -> rx.Component:
+def tier_card(state: type[TierMixin]) -> rx.Component:
     """The business's tier, what it took and what the next one needs."""
+    tier = dict_var(state.tier)
     return rx.cond(
-        state.tier.contains("tier"),
+        tier.contains("tier"),
         rx.vstack(
             rx.hstack(rx.heading(t("ui.tier.title"), as_="h2", size="4"), tier_badge(state),
                       rx.spacer(),
-                      rx.cond(state.tier["since"] != "",
-                              rx.text(t("ui.tier.since"), " ", state.tier["since"], size="1",
+                      rx.cond(tier["since"] != "",
+                              rx.text(t("ui.tier.since"), " ", tier["since"], size="1",
                                       color=theme.MUTED)),
                       width="100%", align="center", wrap="wrap", spacing="2"),
-            rx.text(t_with("ui.tier.discount", discount=state.tier["discount"]), size="2"),
+            rx.text(t_with("ui.tier.discount", discount=tier["discount"]), size="2"),
             rx.cond(
                 state.tier_figures.length() > 0,
                 rx.vstack(
-                    rx.text(t_with("ui.tier.counted", month=state.tier["month"]), size="2",
+                    rx.text(t_with("ui.tier.counted", month=tier["month"]), size="2",
                             weight="medium"),
                     rx.grid(rx.foreach(state.tier_figures, lambda f: rx.vstack(
                         rx.text(f["label"], size="1", color=theme.MUTED),
                         rx.text(f["value"], size="3", weight="bold"), spacing="0")),
                         columns=rx.breakpoints(initial="2", sm="4"), spacing="3", width="100%"),
-                    rx.cond(state.tier["next"] != "", rx.vstack(
-                        rx.text(t_with("ui.tier.next", tier=state.tier["next"]), size="2",
+                    rx.cond(tier["next"] != "", rx.vstack(
+                        rx.text(t_with("ui.tier.next", tier=tier["next"]), size="2",
                                 weight="medium"),
                         rx.vstack(rx.foreach(state.tier_next, _requirement), spacing="1",
                                   width="100%"),

@@ -9,8 +9,11 @@ money back with a reason. `unlock_panel` draws it."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.tax import israel_date
@@ -19,13 +22,24 @@ from ofair_app.models import Lead, PayWith, RefundClaimCreate, UnlockCreate
 from ofair_app.services import payment_methods, payouts, unlocks
 from ofair_app.services.professionals import require_member
 from ofair_app.ui import format, theme
-from ofair_app.ui.components.forms import confirm_dialog, error_banner, field, form
+from ofair_app.ui.components.forms import confirm_dialog, dict_var, error_banner, field, form
 from ofair_app.ui.components.unlock_claims import REASONS
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.session import blocking
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
 
-def _day(moment, locale: str) -> str:
+    from reflex_base.vars.base import ComputedVar
+
+    from ofair_app.db.engine import Caller
+
+    T = TypeVar("T")
+
+
+def _day(moment: datetime | None, locale: str) -> str:
     return format.day(israel_date(moment), locale) if moment is not None else ""
 
 
@@ -38,7 +52,25 @@ class UnlockMixin(rx.State, mixin=True):
     claim_errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
     unlock_error: rx.Field[str] = rx.field("")
 
-    async def _load_unlock(self, caller, lead: Lead, is_mine: bool) -> None:
+    if TYPE_CHECKING:
+        # What the final state class (ProLeadState) gets: its own `lead_id` computed var,
+        # `notice`, `client`, `_load` and `reveal`, and SessionState's (same signatures).
+        lead_id: ClassVar[ComputedVar[str]]  # a computed var: not a field of the mixin
+        locale: rx.Field[str]
+        notice: rx.Field[str]
+        client: rx.Field[dict[str, str]]
+
+        async def _load(self, caller: Caller) -> None: ...
+        @event
+        async def reveal(self): ...
+        async def _caller(self) -> Caller | None: ...
+        async def _as(self, caller: Caller | None, work: Callable[..., T]) -> T: ...
+        def _text(self, key: str, **params: object) -> str: ...
+        def _message(self, error: AppError) -> str: ...
+        def _field_messages(self, error: AppError) -> dict[str, str]: ...
+        def _current_business(self, caller: Caller) -> uuid.UUID | None: ...
+
+    async def _load_unlock(self, caller: Caller, lead: Lead, is_mine: bool) -> None:
         self.unlock, self.unlock_error = {}, ""
         if not lead.direct_contact or is_mine:
             return
@@ -84,18 +116,18 @@ class UnlockMixin(rx.State, mixin=True):
         if self.pay_with == PayWith.card.value and card is None and balance:
             self.pay_with = PayWith.balance.value
 
-    @rx.event
+    @event
     def set_pay_with(self, value: str | list[str]):
         if value in (PayWith.card.value, PayWith.balance.value):
             self.pay_with = str(value)
 
-    @rx.event
+    @event
     def set_claim_reason(self, value: str | list[str]):
         if value in REASONS:
             self.claim_reason = str(value)
             self.claim_errors = {k: v for k, v in self.claim_errors.items() if k != "reason"}
 
-    @rx.event
+    @event
     async def unlock_lead(self):
         """The owner pays to unlock the client; the details show at once (a logged read)."""
         caller = await self._caller()
@@ -115,14 +147,16 @@ class UnlockMixin(rx.State, mixin=True):
         self.notice = self._text("ui.unlock.done")
         return type(self).reveal
 
-    @rx.event
+    @event
     async def claim_refund(self, form_data: dict):
         caller = await self._caller()
         if caller is None:
             return None
         self.claim_errors, self.unlock_error = {}, ""
         try:
-            data = RefundClaimCreate(reason=self.claim_reason,
+            # The model validates the string into a RefundReason (an empty one raises
+            # InvalidInput naming the field); SQLModel's typed __init__ takes only the enum.
+            data = RefundClaimCreate(reason=self.claim_reason,  # type: ignore[arg-type]
                                      note=str(form_data.get("note", ""))[:600])
             claim = await blocking(unlocks.claim_refund, caller=caller,
                                    unlock_id=uuid.UUID(self.unlock.get("id", "")), data=data)
@@ -142,9 +176,12 @@ class UnlockMixin(rx.State, mixin=True):
 
 # --- the panel -------------------------------------------------------------------------------
 
+def _unlock(state: type[UnlockMixin]) -> ObjectVar[dict[str, str]]:
+    return dict_var(state.unlock)
+
 
 def _pay_choice(state: type[UnlockMixin]) -> rx.Component:
-    unlock = state.unlock
+    unlock = _unlock(state)
     return rx.vstack(
         rx.text(t("ui.unlock.pay_with"), size="2", weight="medium", id="unlock-pay-label"),
         rx.radio_group.root(
@@ -175,7 +212,7 @@ def _pay_choice(state: type[UnlockMixin]) -> rx.Component:
 
 
 def _offer(state: type[UnlockMixin]) -> rx.Component:
-    unlock = state.unlock
+    unlock = _unlock(state)
     return rx.vstack(
         rx.hstack(
             rx.vstack(
@@ -216,10 +253,10 @@ def _offer(state: type[UnlockMixin]) -> rx.Component:
 
 
 def _claim_form(state: type[UnlockMixin]) -> rx.Component:
-    errors = state.claim_errors
+    errors = dict_var(state.claim_errors)
     return form(
         rx.vstack(
-            rx.text(t_with("ui.unlock.claim_intro", until=state.unlock["claim_until"]),
+            rx.text(t_with("ui.unlock.claim_intro", until=_unlock(state)["claim_until"]),
                     size="2", color=theme.MUTED, line_height="1.6"),
             field("ui.unlock.reason",
                   rx.select.root(
@@ -246,7 +283,7 @@ def _claim_form(state: type[UnlockMixin]) -> rx.Component:
 
 
 def _unlocked(state: type[UnlockMixin]) -> rx.Component:
-    unlock = state.unlock
+    unlock = _unlock(state)
     return rx.vstack(
         rx.cond(
             unlock["status"] == "refunded",
@@ -281,15 +318,16 @@ def _unlocked(state: type[UnlockMixin]) -> rx.Component:
 
 def unlock_panel(state: type[UnlockMixin]) -> rx.Component:
     """The direct-contact panel of a lead (nothing for other leads or one's own)."""
+    unlock = _unlock(state)
     return rx.cond(
-        state.unlock.contains("price"),
+        unlock.contains("price"),
         rx.vstack(
             rx.hstack(rx.icon("phone", size=16, color=theme.BRAND),
                       rx.heading(t("ui.unlock.title"), as_="h2", size="3"),
                       spacing="2", align="center"),
             error_banner(state.unlock_error),
-            rx.cond(state.unlock["status"] == "succeeded", _unlocked(state),
-                    rx.cond(state.unlock["status"] == "refunded", _unlocked(state),
+            rx.cond(unlock["status"] == "succeeded", _unlocked(state),
+                    rx.cond(unlock["status"] == "refunded", _unlocked(state),
                             _offer(state))),
             spacing="3",
             width="100%",

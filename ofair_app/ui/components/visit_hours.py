@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, time
+from typing import TYPE_CHECKING
 
 import reflex as rx
 from babel.dates import format_date, get_day_names
+from reflex.vars import ObjectVar
 
 from ofair_app.domain import visits as rules
 from ofair_app.domain.errors import AppError
@@ -20,12 +22,24 @@ from ofair_app.services import visits
 from ofair_app.ui import theme
 from ofair_app.ui.components.forms import (
     date_select,
+    dict_var,
     error_banner,
     form,
     notice_banner,
     section,
 )
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    from reflex_base.event import EventType
+
+    from ofair_app.db.engine import Caller
+
+    T = TypeVar("T")
 
 MINUTE_CHOICES = ("30", "45", "60", "90", "120", "180")
 CAPACITY_CHOICES = tuple(str(n) for n in range(1, 6))
@@ -53,6 +67,17 @@ class VisitHoursMixin(rx.State, mixin=True):
     vh_error: rx.Field[str] = rx.field("")
     vh_notice: rx.Field[str] = rx.field("")
 
+    if TYPE_CHECKING:
+        # What the final state class gets: ProfileState's `_business` (the caller and the
+        # business the tab acts for), and SessionState's (same signatures).
+        locale: rx.Field[str]
+
+        async def _business(self) -> tuple[Caller | None, uuid.UUID | None]: ...
+        async def _as(self, caller: Caller | None, work: Callable[..., T]) -> T: ...
+        def _text(self, key: str, **params: object) -> str: ...
+        def _message(self, error: AppError) -> str: ...
+        def _field_messages(self, error: AppError) -> dict[str, str]: ...
+
     def _fill_hours(self, found: rules.Availability | None) -> None:
         names = _day_names(self.locale)
         days = []
@@ -79,25 +104,25 @@ class VisitHoursMixin(rx.State, mixin=True):
         return {"day": day.isoformat(), "label": label, "note": note,
                 "hours": " ".join(f"{a}-{b}" for a, b in hours)}
 
-    async def _load_hours(self, caller, pid) -> None:
+    async def _load_hours(self, caller: Caller, pid: uuid.UUID) -> None:
         found = await self._as(caller, lambda s: visits.availability(s, pid))
         self._fill_hours(found)
         self.vh_errors, self.vh_error, self.vh_notice = {}, "", ""
 
-    @rx.event
+    @event
     def set_vh_minutes(self, value: str):
         self.vh_minutes = value
 
-    @rx.event
+    @event
     def set_vh_capacity(self, value: str):
         self.vh_capacity = value
 
-    @rx.event
+    @event
     def set_day(self, index: int, key: str, value: str):
         if 0 <= index < len(self.vh_days) and key in {"from", "to", "from2", "to2"}:
             self.vh_days[index][key] = "" if value == NONE else value[:5]
 
-    @rx.event
+    @event
     def toggle_day(self, index: int, value: bool):
         if 0 <= index < len(self.vh_days):
             self.vh_days[index]["open"] = "1" if value else ""
@@ -107,16 +132,16 @@ class VisitHoursMixin(rx.State, mixin=True):
         this = utcnow().year
         return [str(this), str(this + 1)]
 
-    @rx.event
+    @event
     def set_vh_new_date(self, part: str, value: str):
         if part in {"day", "month", "year"}:
             setattr(self, f"vh_new_{part}", value)
 
-    @rx.event
+    @event
     def set_vh_new_note(self, value: str):
         self.vh_new_note = value[:rules.NOTE_MAX]
 
-    @rx.event
+    @event
     def add_closed_day(self):
         self.vh_errors.pop("new_day", None)
         try:
@@ -135,7 +160,7 @@ class VisitHoursMixin(rx.State, mixin=True):
                                 key=lambda row: row["day"])
         self.vh_new_day = self.vh_new_month = self.vh_new_year = self.vh_new_note = ""
 
-    @rx.event
+    @event
     def remove_closed_day(self, day: str):
         self.vh_closed = [row for row in self.vh_closed if row["day"] != day]
 
@@ -150,7 +175,7 @@ class VisitHoursMixin(rx.State, mixin=True):
             weekly[int(row["day"])] = stretches
         return weekly
 
-    @rx.event
+    @event
     async def save_visit_hours(self):
         caller, pid = await self._business()
         if caller is None or pid is None:
@@ -187,8 +212,8 @@ class VisitHoursMixin(rx.State, mixin=True):
         return None
 
 
-def _choice(state, name: str, label: str, choices: tuple[str, ...], value, on_change,
-            unit: str = "") -> rx.Component:
+def _choice(state: type[VisitHoursMixin], name: str, label: str, choices: tuple[str, ...],
+            value: rx.Var[str], on_change: EventType[str], unit: str = "") -> rx.Component:
     return rx.vstack(
         rx.el.label(t(label), html_for=f"vh-{name}", font_weight="500", font_size="0.9rem"),
         rx.select.root(
@@ -209,7 +234,8 @@ TIMES = tuple(f"{h:02d}:{m:02d}" for h in range(5, 24) for m in (0, 30))
 NONE = "-"  # a select item's value cannot be empty
 
 
-def _time_input(state, index, key: str, value, label) -> rx.Component:
+def _time_input(state: type[VisitHoursMixin], index: rx.Var[int], key: str, value: rx.Var[str],
+                label: rx.Var[str]) -> rx.Component:
     items = [rx.select.item(t("ui.visit_hours.none"), value=NONE)] if key.endswith("2") else []
     return rx.select.root(
         rx.select.trigger(aria_label=label, min_height="44px", width="6.5rem", dir="ltr"),
@@ -221,8 +247,11 @@ def _time_input(state, index, key: str, value, label) -> rx.Component:
     )
 
 
-def _day_row(state, row: rx.Var, index) -> rx.Component:
+
+def _day_row(state: type[VisitHoursMixin], row: ObjectVar[dict[str, str]],
+             index: rx.Var[int]) -> rx.Component:
     open_ = row["open"] != ""
+    errors = dict_var(state.vh_errors)
     return rx.vstack(
         rx.hstack(
             rx.button(
@@ -254,8 +283,8 @@ def _day_row(state, row: rx.Var, index) -> rx.Component:
             align="center",
             width="100%",
         ),
-        rx.cond(state.vh_errors.contains("day-" + row["day"]),
-                rx.text(state.vh_errors["day-" + row["day"]], size="1",
+        rx.cond(errors.contains("day-" + row["day"]),
+                rx.text(errors["day-" + row["day"]], size="1",
                         color=rx.color("red", 11), role="alert")),
         spacing="1",
         width="100%",
@@ -264,7 +293,7 @@ def _day_row(state, row: rx.Var, index) -> rx.Component:
     )
 
 
-def _closed_row(state, row: rx.Var) -> rx.Component:
+def _closed_row(state: type[VisitHoursMixin], row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.hstack(
         rx.vstack(
             rx.text(row["label"], size="2", weight="medium"),
@@ -282,8 +311,8 @@ def _closed_row(state, row: rx.Var) -> rx.Component:
     )
 
 
-def visit_hours_section(state) -> rx.Component:
-    errors = state.vh_errors
+def visit_hours_section(state: type[VisitHoursMixin]) -> rx.Component:
+    errors = dict_var(state.vh_errors)
     return section(
         "ui.visit_hours.title",
         notice_banner(state.vh_notice),

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
 
 import reflex as rx
 from babel.dates import format_date, format_time
+from reflex.vars import ObjectVar
 
 from ofair_app.domain import visits as rules
 from ofair_app.domain.errors import AppError
@@ -18,7 +20,18 @@ from ofair_app.models._base import utcnow
 from ofair_app.services import check_ins, visits
 from ofair_app.ui import theme
 from ofair_app.ui.components.forms import confirm_dialog, error_banner, notice_banner
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    from reflex_base.vars.base import ComputedVar
+
+    from ofair_app.db.engine import Caller
+
+    T = TypeVar("T")
 
 PICKER_DAYS = 7
 
@@ -45,7 +58,19 @@ class VisitsMixin(rx.State, mixin=True):
     visit_error: rx.Field[str] = rx.field("")
     visit_notice: rx.Field[str] = rx.field("")
 
-    async def _load_visits(self, caller) -> None:
+    if TYPE_CHECKING:
+        # What the final state class gets: its own `lead_id` computed var, and SessionState's
+        # (same signatures).
+        lead_id: ClassVar[ComputedVar[str]]  # a computed var: not a field of the mixin
+        locale: rx.Field[str]
+
+        async def _caller(self) -> Caller | None: ...
+        async def _as(self, caller: Caller | None, work: Callable[..., T]) -> T: ...
+        def _text(self, key: str, **params: object) -> str: ...
+        def _message(self, error: AppError) -> str: ...
+        def _field_messages(self, error: AppError) -> dict[str, str]: ...
+
+    async def _load_visits(self, caller: Caller) -> None:
         try:
             lead_id = uuid.UUID(self.lead_id)
             found, shown, open_to = await self._as(caller, lambda s: (
@@ -74,7 +99,7 @@ class VisitsMixin(rx.State, mixin=True):
             "by": p.checked_in_by} for p in shown]
         self.bookable = [{"id": str(pid), "name": name} for pid, name in open_to]
 
-    async def _show_slots(self, caller, business_id: str) -> None:
+    async def _show_slots(self, caller: Caller, business_id: str) -> None:
         today = rules.local_day(utcnow())
         try:
             pid = uuid.UUID(business_id)
@@ -83,7 +108,8 @@ class VisitsMixin(rx.State, mixin=True):
         except (ValueError, AppError) as error:
             self.visit_error = self._message(error) if isinstance(error, AppError) else ""
             return
-        locale, days = self.locale, {}
+        locale = self.locale
+        days: dict[str, str] = {}  # a day's ISO date → its label
         for slot in found:
             local = slot.starts_at.astimezone(rules.ISRAEL)
             day = local.date().isoformat()
@@ -96,7 +122,7 @@ class VisitsMixin(rx.State, mixin=True):
                        "label": when(s.starts_at, locale)} for s in found]
         self.picking_for = business_id
 
-    @rx.event
+    @event
     async def start_booking(self, business_id: str):
         caller = await self._caller()
         if caller is None:
@@ -105,7 +131,7 @@ class VisitsMixin(rx.State, mixin=True):
         await self._show_slots(caller, business_id)
         return None
 
-    @rx.event
+    @event
     async def start_moving(self, visit_id: str, business_id: str):
         caller = await self._caller()
         if caller is None:
@@ -115,11 +141,11 @@ class VisitsMixin(rx.State, mixin=True):
         await self._show_slots(caller, business_id)
         return None
 
-    @rx.event
+    @event
     def stop_picking(self):
         self.picking_for, self.moving, self.slots, self.slot_days = "", "", [], []
 
-    @rx.event
+    @event
     async def pick_slot(self, starts_at: str):
         caller = await self._caller()
         if caller is None:
@@ -149,7 +175,7 @@ class VisitsMixin(rx.State, mixin=True):
         await self._load_visits(caller)
         return None
 
-    @rx.event
+    @event
     async def cancel_visit(self, visit_id: str):
         caller = await self._caller()
         if caller is None:
@@ -171,7 +197,7 @@ class VisitsMixin(rx.State, mixin=True):
 # --- drawing -------------------------------------------------------------------------------
 
 
-def _visit_row(state, visit: rx.Var) -> rx.Component:
+def _visit_row(state: type[VisitsMixin], visit: ObjectVar[dict[str, str]]) -> rx.Component:
     cancelled = visit["status"] == rules.VisitStatus.cancelled.value
     return rx.vstack(
         rx.hstack(
@@ -224,8 +250,8 @@ def _visit_row(state, visit: rx.Var) -> rx.Component:
     )
 
 
-def _picker(state) -> rx.Component:
-    def day(entry: rx.Var) -> rx.Component:
+def _picker(state: type[VisitsMixin]) -> rx.Component:
+    def day(entry: ObjectVar[dict[str, str]]) -> rx.Component:
         return rx.vstack(
             rx.text(entry["label"], weight="medium", size="2"),
             rx.flex(
@@ -263,7 +289,7 @@ def _picker(state) -> rx.Component:
     )
 
 
-def _pass(entry: rx.Var) -> rx.Component:
+def _pass(entry: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.vstack(
         rx.text(entry["label"], weight="bold", size="2"),
         rx.cond(
@@ -298,7 +324,7 @@ def _pass(entry: rx.Var) -> rx.Component:
     )
 
 
-def visits_panel(state, *, business: bool = False) -> rx.Component:
+def visits_panel(state: type[VisitsMixin], *, business: bool = False) -> rx.Component:
     """The lead's visits, booking one, and (for its owner) the passes to show on site; on a
     business's page, the way to its check-in."""
     return rx.cond(

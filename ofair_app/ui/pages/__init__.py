@@ -4,6 +4,8 @@ Titles and descriptions are Hebrew (the default language, and what search engine
 previews see); the page content follows the reader's language.
 """
 
+from typing import TypedDict
+
 import reflex as rx
 
 from ofair_app.ui import routes
@@ -74,12 +76,19 @@ PREVIEW_IMAGE = "/icons/icon-512.png"
 NO_INDEX = [{"name": "robots", "content": "noindex"}]
 
 
+class _PageExtras(TypedDict, total=False):
+    """What `_add` passes to `add_page` only when the page has it."""
+
+    description: str
+    meta: list[dict[str, str]]
+
+
 def _add(app: rx.App, component, route: str, title: str, *on_load,
          description: str | None = None, public: bool = False, reread: bool = True) -> None:
     """One page: its title, the locale applied first on every load, and `noindex` unless public.
     `reread`: switching the language runs `on_load` again, so what the server formatted for the
     page follows; False for pages holding what the reader types (running it would reset it)."""
-    extra = {"description": description} if description else {}
+    extra: _PageExtras = {"description": description} if description else {}
     if not public:
         extra["meta"] = NO_INDEX
     app.add_page(component, route=route, title=f"OFAIR · {title}", image=PREVIEW_IMAGE,

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import cast
 
 import reflex as rx
+from reflex.vars import ObjectVar, StringVar
 
 from ofair_app.settings import Settings, get_settings
 from ofair_app.ui import format, theme
 from ofair_app.ui.components.a11y import accessibility_control
+from ofair_app.ui.components.forms import dict_var
 from ofair_app.ui.components.pickers import localized
 from ofair_app.ui.components.shells import consumer_shell
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.session import SessionState
 
@@ -57,10 +61,11 @@ def reviewed_on(settings: Settings) -> dict[str, str]:
 
 
 class AccessibilityState(SessionState):
-    coordinator: rx.Field[Coordinator] = rx.field(default_factory=lambda: Coordinator("", "", "", ""))
+    coordinator: rx.Field[Coordinator] = rx.field(
+        default_factory=lambda: Coordinator("", "", "", ""))
     reviewed: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
 
-    @rx.event
+    @event
     async def open(self):
         """Anyone may read it; signed in or not, the top bar shows who is here."""
         await self._identify()
@@ -128,7 +133,9 @@ def _contact_line(icon: str, label_key: str, value: rx.Var, href: rx.Var,
 
 
 def _coordinator_card() -> rx.Component:
-    c = AccessibilityState.coordinator
+    # A dataclass state var is an ObjectVar on the class (Reflex types `Field.__get__` for
+    # pyright: mypy picks its sequence overload); its str fields are StringVars.
+    c = cast("ObjectVar[Coordinator]", AccessibilityState.coordinator)
     return rx.vstack(
         rx.hstack(
             rx.icon("user-round-check", size=18, color=theme.BRAND, aria_hidden="true"),
@@ -143,7 +150,8 @@ def _coordinator_card() -> rx.Component:
         rx.cond(c.phone != "", _contact_line("phone", "ui.a11y.coordinator.phone", c.phone,
                                              c.phone_href, "coordinator-phone")),
         rx.cond(c.email != "", _contact_line("mail", "ui.a11y.coordinator.email", c.email,
-                                             "mailto:" + c.email, "coordinator-email")),
+                                             "mailto:" + cast(StringVar, c.email),
+                                             "coordinator-email")),
         spacing="3",
         width="100%",
         padding="1.25rem",
@@ -155,8 +163,8 @@ def _coordinator_card() -> rx.Component:
 
 
 def _reviewed() -> rx.Var:
-    return localized(AccessibilityState.reviewed.get("he", ""),
-                     AccessibilityState.reviewed.get("en", ""))
+    reviewed = dict_var(AccessibilityState.reviewed)
+    return localized(reviewed.get("he", ""), reviewed.get("en", ""))
 
 
 def _hero() -> rx.Component:

@@ -19,9 +19,17 @@ from ofair_app.domain.errors import AppError, Conflict
 from ofair_app.services import consents, privacy, users
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.consent import ACKNOWLEDGE, acknowledge_box, document_link, ticked
-from ofair_app.ui.components.forms import error_banner, field, form, notice_banner, page_title
+from ofair_app.ui.components.forms import (
+    dict_var,
+    error_banner,
+    field,
+    form,
+    notice_banner,
+    page_title,
+)
 from ofair_app.ui.components.notification_settings import notification_settings
 from ofair_app.ui.components.shells import consumer_shell, guarded
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import LocaleState, t, t_with
 from ofair_app.ui.state.session import SessionState
 
@@ -108,14 +116,14 @@ class AccountState(SessionState):
         self.consent_notice = self._text(notice)
         return None
 
-    @rx.event
+    @event
     async def set_marketing(self, value: bool):
         """Opt in to marketing messages, or withdraw, at any time."""
         return await self._record(Acceptance(marketing=bool(value)),
                                   "ui.account.marketing_on" if value
                                   else "ui.account.marketing_off")
 
-    @rx.event
+    @event
     async def accept_documents(self, form: dict):
         self.accept_error = ""
         if not ticked(form, ACKNOWLEDGE):
@@ -138,7 +146,7 @@ class AccountState(SessionState):
         self.errors = self._field_messages(error)
         self.error = "" if self.errors else self._message(error)
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("login")
         if caller is None:
@@ -156,7 +164,7 @@ class AccountState(SessionState):
         self._show_consents(consented)
         return None
 
-    @rx.event
+    @event
     async def request_phone(self, form: dict):
         """A code to the new number; the number changes once it is typed back."""
         caller = await self._caller()
@@ -179,7 +187,7 @@ class AccountState(SessionState):
         self.notice = self._text("ui.account.phone_code_sent")
         return None
 
-    @rx.event
+    @event
     async def confirm_phone(self, form: dict):
         caller = await self._caller()
         if caller is None:
@@ -200,7 +208,7 @@ class AccountState(SessionState):
         self.notice = self._text("ui.account.phone_confirmed")
         return None
 
-    @rx.event
+    @event
     async def request_export(self):
         """Ask for the archive; the job builds it in the background."""
         caller = await self._caller()
@@ -219,7 +227,7 @@ class AccountState(SessionState):
         self.notice = self._text("ui.account.export_requested")
         return None
 
-    @rx.event
+    @event
     async def refresh_exports(self):
         caller = await self._caller()
         if caller is None:
@@ -228,7 +236,7 @@ class AccountState(SessionState):
             session=s, caller=caller)))
         return None
 
-    @rx.event
+    @event
     async def download_export(self, export_id: str):
         """A fresh five-minute link to the caller's own archive (anyone else's is not found)."""
         caller = await self._caller()
@@ -250,7 +258,7 @@ class AccountState(SessionState):
             return AccountState.refresh_exports
         return rx.redirect(view.download_url, is_external=True)
 
-    @rx.event
+    @event
     async def start_closing(self):
         """Open the confirmation, with what must be settled first (if anything)."""
         caller = await self._caller()
@@ -262,13 +270,13 @@ class AccountState(SessionState):
         self.close_error, self.close_open = "", True
         return None
 
-    @rx.event
+    @event
     def set_close_open(self, value: bool):
         self.close_open = bool(value)
         if not value:
             self.close_error = ""
 
-    @rx.event
+    @event
     async def close_account(self, form: dict):
         """Close the account for good; then the session ends here too."""
         caller = await self._caller()
@@ -291,7 +299,7 @@ class AccountState(SessionState):
         self.signed_in, self.user_name, self.user_role = False, "", ""
         return rx.redirect(routes.HOME)
 
-    @rx.event
+    @event
     async def save(self, form: dict):
         """Name and language at once; a changed e-mail gets a code first."""
         caller = await self._caller()
@@ -317,7 +325,7 @@ class AccountState(SessionState):
             return self._apply_to_document()
         return None
 
-    @rx.event
+    @event
     async def confirm_email(self, form: dict):
         caller = await self._caller()
         if caller is None:
@@ -341,7 +349,7 @@ class AccountState(SessionState):
 
 
 def _details() -> rx.Component:
-    errors = AccountState.errors
+    errors = dict_var(AccountState.errors)
     return form(
         rx.vstack(
             rx.cond(AccountState.phone != "",
@@ -389,7 +397,7 @@ def _email_code() -> rx.Component:
                 field("ui.login.code_label", rx.input(
                     name="otp", input_mode="numeric", auto_complete="one-time-code",
                     max_length=6, dir="ltr", size="3", width="100%", id="account-otp"),
-                    AccountState.errors.get("otp", ""), html_for="account-otp"),
+                    dict_var(AccountState.errors).get("otp", ""), html_for="account-otp"),
                 rx.button(t("ui.account.confirm_email"), type="submit", size="3",
                           width="100%", id="account-confirm-email"),
                 spacing="3",
@@ -466,7 +474,7 @@ def _privacy() -> rx.Component:
 
 def _phone_change() -> rx.Component:
     """Correct the phone number: a code to the new one, then the code."""
-    errors = AccountState.errors
+    errors = dict_var(AccountState.errors)
     return rx.cond(
         AccountState.pending_phone == "",
         form(

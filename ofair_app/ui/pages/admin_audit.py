@@ -8,12 +8,14 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
 from ofair_app.domain.errors import AppError
 from ofair_app.services import audit
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import (
     day_range,
+    dict_var,
     empty_state,
     error_banner,
     field,
@@ -22,6 +24,7 @@ from ofair_app.ui.components.forms import (
 )
 from ofair_app.ui.components.shells import admin_shell
 from ofair_app.ui.state.days import DaysMixin, FilteredListMixin
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
 
@@ -64,7 +67,7 @@ class AdminAuditState(FilteredListMixin, DaysMixin, SessionState):
         self.rows = [*self.rows, *shown] if more else shown
         self.cursor = next_cursor or ""
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("admin")
         if caller is None:
@@ -81,7 +84,7 @@ def _input(name: str, label: str, *, kind: str = "text", hint: str = "",
                                  placeholder=placeholder, dir="ltr" if kind != "text" or
                                  name in ("ip", "subject", "action") else "auto",
                                  width="100%"),
-                 error=AdminAuditState.errors.get(name, ""), hint=hint,
+                 error=dict_var(AdminAuditState.errors).get(name, ""), hint=hint,
                  html_for=element_id)
 
 
@@ -107,7 +110,7 @@ def _filters() -> rx.Component:
             _input("subject", "ui.audit.subject", placeholder="lead:"),
             _input("ip", "ui.audit.ip", placeholder="10.1."),
             columns=rx.breakpoints(initial="1", sm="2", lg="3"), spacing="3", width="100%"),
-        rx.box(day_range(AdminAuditState, "audit", AdminAuditState.errors), width="100%",
+        rx.box(day_range(AdminAuditState, "audit", dict_var(AdminAuditState.errors)), width="100%",
                max_width="40rem", padding_top="0.75rem"),
         rx.hstack(
             rx.button(rx.icon("search", size=14, aria_hidden="true"), t("ui.audit.apply"),
@@ -119,7 +122,7 @@ def _filters() -> rx.Component:
         on_submit=AdminAuditState.apply, width="100%", id="audit-filters")
 
 
-def _row(row: rx.Var) -> rx.Component:
+def _row(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.el.li(
         rx.hstack(
             rx.vstack(

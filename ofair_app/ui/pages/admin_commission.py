@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Sequence
 
 import reflex as rx
-from pydantic import ValidationError
+from reflex.vars import ObjectVar
 
 from ofair_app import reference
-from ofair_app.domain.errors import AppError, FieldErrors
+from ofair_app.domain.errors import AppError, FieldErrors, InvalidInput
 from ofair_app.domain.inputs import date_from_parts
 from ofair_app.domain.tax import israel_date
 from ofair_app.domain.tiers import ORDER
@@ -24,6 +25,7 @@ from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import (
     confirm_dialog,
     date_select,
+    dict_var,
     error_banner,
     field,
     form,
@@ -32,6 +34,7 @@ from ofair_app.ui.components.forms import (
 )
 from ofair_app.ui.components.pickers import locality_picker, localized
 from ofair_app.ui.components.shells import admin_shell
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.place import PlaceMixin
 from ofair_app.ui.state.session import SessionState
@@ -135,7 +138,7 @@ class AdminCommissionState(PlaceMixin, SessionState):
             is_default=r.id == commission.DEFAULT_RULE_ID,
             retired=r.retired_at is not None) for r in rows]
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("admin")
         if caller is None:
@@ -145,7 +148,7 @@ class AdminCommissionState(PlaceMixin, SessionState):
         await self._load(caller)
         return None
 
-    @rx.event
+    @event
     async def toggle_retired(self, value: bool):
         caller = await self._admin()
         if caller is None:
@@ -157,7 +160,7 @@ class AdminCommissionState(PlaceMixin, SessionState):
     def _changed(self) -> None:
         self.preview, self.preview_jobs, self.notice = {}, [], ""
 
-    @rx.event
+    @event
     def set_field(self, name: str, value: str | list[str]):
         if name in ("rate", "lead_type", "category", "subcategory", "tier", "subscribed",
                     "note") and isinstance(value, str) and len(value) <= 300:
@@ -167,19 +170,19 @@ class AdminCommissionState(PlaceMixin, SessionState):
             self.errors = {k: v for k, v in self.errors.items() if k != _FIELDS.get(name)}
             self._changed()
 
-    @rx.event
+    @event
     def set_from(self, part: str, value: str | list[str]):
         if part in ("day", "month", "year") and isinstance(value, str) and len(value) <= 4:
             setattr(self, f"from_{part}", value)
             self._changed()
 
-    @rx.event
+    @event
     def set_until(self, part: str, value: str | list[str]):
         if part in ("day", "month", "year") and isinstance(value, str) and len(value) <= 4:
             setattr(self, f"until_{part}", value)
             self._changed()
 
-    @rx.event
+    @event
     def clear_city(self):
         self._set_locality(None)
         self._changed()
@@ -191,7 +194,7 @@ class AdminCommissionState(PlaceMixin, SessionState):
                        field="valid_from")
         until = checks(date_from_parts, self.until_day, self.until_month, self.until_year,
                        field="valid_until")
-        errors = {}
+        errors: dict[str, str] = {}
         try:
             checks.raise_if_any()
         except AppError as error:
@@ -199,16 +202,18 @@ class AdminCommissionState(PlaceMixin, SessionState):
         pick = lambda value: None if value == ANY else value  # noqa: E731
         try:
             data = CommissionRuleCreate(
-                rate_pct=self.rate.strip() or None, lead_type=pick(self.lead_type),
+                # the rate as typed: the model parses it (SQLModel's dataclass_transform makes
+                # mypy read the constructor as taking the parsed Decimal)
+                rate_pct=self.rate.strip() or None,  # type: ignore[arg-type]
+                lead_type=pick(self.lead_type),
                 category_slug=pick(self.category), subcategory_slug=pick(self.subcategory),
                 locality_id=self.locality_id or None, tier=pick(self.tier),
                 subscribed={"yes": True, "no": False}.get(self.subscribed),
                 valid_from=since, valid_until=until, note=self.note.strip())
-        except ValidationError as error:
-            for problem in error.errors():
-                name = str(problem["loc"][0]) if problem["loc"] else "rate_pct"
-                errors.setdefault(name, self._text("errors.rule.rate" if name == "rate_pct"
-                                                   else "errors.field.invalid"))
+        except InvalidInput as error:  # the model names each field it could not read
+            for name, message in self._field_messages(error).items():
+                errors.setdefault(name, self._text("errors.rule.rate") if name == "rate_pct"
+                                  else message)
             data = None
         self.errors = errors
         return data if not errors else None
@@ -233,7 +238,7 @@ class AdminCommissionState(PlaceMixin, SessionState):
                 self.error = self._message(error)
             return None, None
 
-    @rx.event
+    @event
     async def show_preview(self):
         found, redirect = await self._run(commission.preview)
         if redirect is not None or found is None:
@@ -251,7 +256,7 @@ class AdminCommissionState(PlaceMixin, SessionState):
                              for j in found.jobs_changed[:10]]
         return None
 
-    @rx.event
+    @event
     async def save(self):
         created, redirect = await self._run(commission.create)
         if redirect is not None or created is None:
@@ -268,7 +273,7 @@ class AdminCommissionState(PlaceMixin, SessionState):
         await self._load(caller)
         return None
 
-    @rx.event
+    @event
     async def retire(self, rule_id: str):
         caller = await self._admin()
         if caller is None:
@@ -293,7 +298,7 @@ _FIELDS = {"rate": "rate_pct", "lead_type": "lead_type", "category": "category_s
            "subcategory": "subcategory_slug", "tier": "tier", "note": "note"}
 
 
-def _select(name: str, value: rx.Var, options: list[tuple[str, rx.Component | rx.Var]],
+def _select(name: str, value: rx.Var[str], options: Sequence[tuple[str, rx.Var[str]]],
             element_id: str) -> rx.Component:
     return rx.select.root(
         rx.select.trigger(width="100%", id=element_id),
@@ -304,7 +309,7 @@ def _select(name: str, value: rx.Var, options: list[tuple[str, rx.Component | rx
 
 def _form() -> rx.Component:
     s = AdminCommissionState
-    errors = s.errors
+    errors, preview = dict_var(s.errors), dict_var(s.preview)
     categories = [(ANY, t("ui.rules.any"))] + [
         (c.slug, localized(c.name_he, c.name_en)) for c in reference.categories()]
     return form(
@@ -371,11 +376,11 @@ def _form() -> rx.Component:
             rx.hstack(
                 rx.button(rx.icon("calculator", size=16), t("ui.rules.preview"), type="submit",
                           size="3", variant="soft", id="rule-preview"),
-                rx.cond(s.preview.contains("changed"), confirm_dialog(
+                rx.cond(preview.contains("changed"), confirm_dialog(
                     rx.button(t("ui.rules.save"), size="3", type="button", id="rule-save"),
-                    t("ui.rules.save_title"),
-                    t_with("ui.rules.save_body", changed=s.preview["changed"],
-                           difference=s.preview["difference"]),
+                    "ui.rules.save_title",
+                    t_with("ui.rules.save_body", changed=preview["changed"],
+                           difference=preview["difference"]),
                     "ui.rules.save", s.save, confirm_class="confirm-rule-save")),
                 spacing="2", wrap="wrap"),
             rx.text(t("ui.rules.preview_first"), size="1", color=theme.MUTED),
@@ -387,7 +392,7 @@ def _form() -> rx.Component:
 
 def _preview() -> rx.Component:
     s = AdminCommissionState
-    p = s.preview
+    p = dict_var(s.preview)
     return rx.cond(p.contains("changed"), rx.vstack(
         rx.text(t_with("ui.rules.preview_summary", checked=p["checked"], changed=p["changed"]),
                 size="2", weight="medium"),
@@ -408,7 +413,7 @@ def _preview() -> rx.Component:
         background=rx.color("teal", 2), role="status", id="rule-preview-result"))
 
 
-def _rule(row: RuleRow) -> rx.Component:
+def _rule(row: ObjectVar[RuleRow]) -> rx.Component:
     return rx.hstack(
         rx.vstack(
             rx.hstack(rx.text(row.rate, size="4", weight="bold"),
@@ -424,7 +429,7 @@ def _rule(row: RuleRow) -> rx.Component:
         rx.cond(row.is_default | row.retired, rx.fragment(), confirm_dialog(
             rx.button(t("ui.rules.retire"), size="2", variant="soft", color_scheme="red",
                       class_name="rule-retire"),
-            t("ui.rules.retire_title"), t_with("ui.rules.retire_body", rate=row.rate,
+            "ui.rules.retire_title", t_with("ui.rules.retire_body", rate=row.rate,
                                                applies=row.applies),
             "ui.rules.retire", AdminCommissionState.retire(row.id),
             confirm_class="confirm-rule-retire", color="red")),

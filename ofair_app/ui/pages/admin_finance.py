@@ -8,6 +8,7 @@ import uuid
 from datetime import date
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
 from ofair_app.domain import settlement as rules
 from ofair_app.domain.errors import AppError
@@ -20,6 +21,7 @@ from ofair_app.ui.components.forms import (
     page_title,
 )
 from ofair_app.ui.components.shells import admin_shell
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState, blocking
 
@@ -73,7 +75,7 @@ class AdminFinanceState(SessionState):
                       "when": format.ago(d.created_at, locale)}
                      for d in held]
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("admin")
         if caller is None:
@@ -82,7 +84,7 @@ class AdminFinanceState(SessionState):
         await self._load(caller)
         return None
 
-    @rx.event
+    @event
     async def choose_month(self, value: str):
         caller = await self._admin()
         if caller is None:
@@ -91,7 +93,7 @@ class AdminFinanceState(SessionState):
         await self._load(caller)
         return None
 
-    @rx.event
+    @event
     async def export(self):
         caller = await self._admin()
         if caller is None or not self.month:
@@ -101,7 +103,7 @@ class AdminFinanceState(SessionState):
             session=s, caller=caller, month=month))
         return rx.download(data=content, filename=f"ofair-statements-{self.month}.csv")
 
-    @rx.event
+    @event
     async def retry(self, document_id: str):
         caller = await self._admin()
         if caller is None:
@@ -118,7 +120,7 @@ class AdminFinanceState(SessionState):
         return None
 
 
-def _statement(row: rx.Var) -> rx.Component:
+def _statement(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.hstack(
         rx.vstack(rx.text(row["business"], weight="bold", size="2"),
                   rx.text(rx.el.bdi(row["number"]), " · ", row["month"], size="1",
@@ -133,7 +135,7 @@ def _statement(row: rx.Var) -> rx.Component:
         border_bottom=f"1px solid {rx.color('gray', 4)}", class_name="finance-statement")
 
 
-def _failure(row: rx.Var) -> rx.Component:
+def _failure(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.hstack(
         rx.vstack(rx.text(row["business"], weight="bold", size="2"),
                   rx.text(row["month"], " · ", t("ui.finance.attempts"), " ",
@@ -147,7 +149,7 @@ def _failure(row: rx.Var) -> rx.Component:
         border_bottom=f"1px solid {rx.color('gray', 4)}", class_name="finance-failure")
 
 
-def _held(row: rx.Var) -> rx.Component:
+def _held(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.hstack(
         rx.vstack(rx.text(row["business"], weight="bold", size="2"),
                   rx.text(rx.el.bdi(row["amount"], dir="ltr"), " · ", row["when"], size="1",

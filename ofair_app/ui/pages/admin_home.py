@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.periods import Period
@@ -16,6 +17,7 @@ from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import day_range, error_banner, form
 from ofair_app.ui.components.shells import admin_shell
 from ofair_app.ui.state.days import DaysMixin
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState, blocking
 
@@ -134,7 +136,7 @@ class DashboardState(DaysMixin, SessionState):
         await self._load(caller)
         self.loading = False
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("admin")
         if caller is None:
@@ -143,7 +145,7 @@ class DashboardState(DaysMixin, SessionState):
         async for step in self._reload(caller):
             yield step
 
-    @rx.event
+    @event
     async def pick(self, value: str | list[str]):
         if isinstance(value, list) or value not in {"7", "30", "90", CUSTOM}:
             return
@@ -153,7 +155,7 @@ class DashboardState(DaysMixin, SessionState):
         async for step in self._reload(await self._admin()):
             yield step
 
-    @rx.event
+    @event
     async def apply(self, form_data: dict):
         async for step in self._reload(await self._admin()):
             yield step
@@ -167,7 +169,7 @@ class AdminHomeState(rx.State):
     db_role: rx.Field[str] = rx.field("")
     checking: rx.Field[bool] = rx.field(False)
 
-    @rx.event
+    @event
     async def refresh(self):
         """Query the database as the application role (the same check as /api/v1/health)."""
         self.checking = True
@@ -292,7 +294,7 @@ def _picker() -> rx.Component:
         spacing="2", width="100%")
 
 
-def _card(card: rx.Var) -> rx.Component:
+def _card(card: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.vstack(
         rx.hstack(rx.icon(card["icon"], size=16, color=theme.BRAND, aria_hidden="true"),
                   rx.text(card["label"], size="2", color=theme.MUTED),

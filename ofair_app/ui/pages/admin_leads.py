@@ -7,9 +7,12 @@ restored, each after a confirmation that asks why (its owner is told; audited)."
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import cast
 
 import reflex as rx
+from reflex.vars import ArrayVar, ObjectVar
 
 from ofair_app import reference
 from ofair_app.domain.errors import AppError, InvalidInput
@@ -19,6 +22,7 @@ from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import (
     confirm_dialog,
     day_range,
+    dict_var,
     empty_state,
     error_banner,
     field,
@@ -30,6 +34,7 @@ from ofair_app.ui.components.reviews import review_card, review_row
 from ofair_app.ui.components.shells import admin_shell
 from ofair_app.ui.components.visits import when
 from ofair_app.ui.state.days import DaysMixin, FilteredListMixin
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
 
@@ -65,7 +70,8 @@ class AdminLeadsState(FilteredListMixin, DaysMixin, SessionState):
             status=values.get("status", ""), type=values.get("type", ""),
             category=values.get("category", ""), owner=values.get("owner", ""),
             performer=values.get("performer", ""),
-            hidden={"hidden": True, "shown": False}.get(values.get("shown", "")), **days)
+            hidden={"hidden": True, "shown": False}.get(values.get("shown", "")),
+            since=days.get("since"), until=days.get("until"))
 
     def _row(self, lead) -> dict[str, str]:
         category = reference.category(lead.category_slug)
@@ -94,7 +100,7 @@ class AdminLeadsState(FilteredListMixin, DaysMixin, SessionState):
         self.rows = [*self.rows, *rows] if more else rows
         self.cursor = next_cursor or ""
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("admin")
         if caller is None:
@@ -104,7 +110,7 @@ class AdminLeadsState(FilteredListMixin, DaysMixin, SessionState):
         await self._load(caller)
         return None
 
-    @rx.event
+    @event
     async def select(self, lead_id: str):
         caller = await self._admin()
         if caller is None:
@@ -130,11 +136,14 @@ class AdminLeadsState(FilteredListMixin, DaysMixin, SessionState):
                      if found.payment else "",
                      "dispute": (self._text(f"ui.leads.dispute.{found.dispute.status}")
                                  + " · " + found.dispute.reason[:200]) if found.dispute else ""}
+        # created_at is None only on a row not yet written (the database sets it)
         self.history = [{"event": self._text(f"ui.leads.event.{e.event}"),
-                         "when": format.moment(e.created_at, locale)} for e in found.events]
+                         "when": format.moment(cast(datetime, e.created_at), locale)}
+                        for e in found.events]
         self.offers = [{"price": format.money(p.price, locale),
                         "status": self._text(f"ui.offer_status.{p.status}"),
-                        "when": format.moment(p.created_at, locale)} for p in found.proposals]
+                        "when": format.moment(cast(datetime, p.created_at), locale)}
+                       for p in found.proposals]
         review, visited, checked, plan = await self._as(caller, lambda s: (
             reviews.of_lead(session=s, caller=caller, lead_id=wanted),
             visits.of_lead(session=s, caller=caller, lead_id=wanted),
@@ -150,17 +159,18 @@ class AdminLeadsState(FilteredListMixin, DaysMixin, SessionState):
         self.site_visits = [{"when": when(v.visit.starts_at, locale), "business": v.business_name,
                              "status": self._text(f"ui.visit.status.{v.visit.status}")}
                             for v in visited]
-        self.check_ins = [{"when": when(c.check_in.checked_in_at, locale),  # type: ignore[arg-type]
+        # checked_in_at is NOT NULL in the table (the model leaves it None until it is written)
+        self.check_ins = [{"when": when(cast(datetime, c.check_in.checked_in_at), locale),
                            "by": c.by, "business": c.business_name, "place": c.check_in.place,
                            "kind": self._text("ui.leads.check_in_visit" if c.check_in.visit_id
                                               else "ui.leads.check_in_job")}
                           for c in checked]
 
-    @rx.event
+    @event
     def close(self):
         self.lead, self.client, self.reason, self.review = {}, {}, "", {}
 
-    @rx.event
+    @event
     def set_reason(self, value: str):
         self.reason = value
 
@@ -183,11 +193,11 @@ class AdminLeadsState(FilteredListMixin, DaysMixin, SessionState):
         await self._load(caller)
         return None
 
-    @rx.event
+    @event
     async def hide(self):
         return await self._moderate(admin_leads.hide, "ui.leads.hidden_notice")
 
-    @rx.event
+    @event
     async def restore(self):
         return await self._moderate(admin_leads.restore, "ui.leads.restored_notice")
 
@@ -210,15 +220,15 @@ class AdminLeadsState(FilteredListMixin, DaysMixin, SessionState):
         await self._show(caller, lead_id)
         return None
 
-    @rx.event
+    @event
     async def hide_review(self):
         return await self._moderate_review(reviews.hide, "ui.leads.review_hidden_notice")
 
-    @rx.event
+    @event
     async def restore_review(self):
         return await self._moderate_review(reviews.restore, "ui.leads.review_restored_notice")
 
-    @rx.event
+    @event
     async def reveal(self):
         """The client's details, on request: the read is logged (reason "admin")."""
         caller = await self._admin()
@@ -250,8 +260,9 @@ def _choice(name: str, label: str, options: list[tuple[str, str]]) -> rx.Compone
 
 def _input(name: str, label: str, *, kind: str = "text", hint: str = "") -> rx.Component:
     element_id = f"leads-{name}"
+    errors = dict_var(AdminLeadsState.errors)
     return field(label, rx.input(name=name, id=element_id, type=kind, size="2", width="100%"),
-                 error=AdminLeadsState.errors.get(name, AdminLeadsState.errors.get(
+                 error=errors.get(name, errors.get(
                      "who" if name == "owner" else name, "")),
                  hint=hint, html_for=element_id)
 
@@ -268,14 +279,14 @@ def _filters() -> rx.Component:
             _input("owner", "ui.leads.owner", hint="ui.audit.who_hint"),
             _input("performer", "ui.leads.performer", hint="ui.leads.performer_hint"),
             columns=rx.breakpoints(initial="1", sm="2", lg="3"), spacing="3", width="100%"),
-        rx.box(day_range(AdminLeadsState, "leads", AdminLeadsState.errors), width="100%",
+        rx.box(day_range(AdminLeadsState, "leads", dict_var(AdminLeadsState.errors)), width="100%",
                max_width="40rem", padding_top="0.75rem"),
         rx.button(rx.icon("search", size=14, aria_hidden="true"), t("ui.audit.apply"),
                   type="submit", size="2", id="leads-apply", margin_top="0.5rem"),
         on_submit=AdminLeadsState.apply, width="100%", id="leads-filters")
 
 
-def _row(row: rx.Var) -> rx.Component:
+def _row(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.el.li(
         rx.hstack(
             rx.vstack(rx.text(row["title"], weight="bold", size="2"),
@@ -295,7 +306,9 @@ def _row(row: rx.Var) -> rx.Component:
         list_style="none", class_name="leads-row")
 
 
-def _list(title: str, rows: rx.Var, render, empty: str) -> rx.Component:
+def _list(title: str, rows: ArrayVar[Sequence[dict[str, str]]],
+          render: Callable[[ObjectVar[dict[str, str]]], rx.Component],
+          empty: str) -> rx.Component:
     return rx.vstack(
         rx.heading(t(title), as_="h3", size="3"),
         rx.cond(rows.length() > 0,
@@ -317,7 +330,7 @@ def _reason() -> rx.Component:
 
 def _moderation() -> rx.Component:
     """Hide an open lead from the board, or restore a hidden one: each asks why first."""
-    state, lead = AdminLeadsState, AdminLeadsState.lead
+    state, lead = AdminLeadsState, dict_var(AdminLeadsState.lead)
     return rx.cond(
         lead.get("hidden", "") != "",
         confirm_dialog(
@@ -337,7 +350,7 @@ def _moderation() -> rx.Component:
 
 def _review() -> rx.Component:
     """The job's review, with hiding it (or showing it again), each after asking why."""
-    state, review = AdminLeadsState, AdminLeadsState.review
+    state, review = AdminLeadsState, dict_var(AdminLeadsState.review)
     return rx.cond(review.length() > 0, rx.vstack(
         rx.heading(t("ui.review.title"), as_="h3", size="3"),
         rx.cond(review["hidden"] != "",
@@ -367,7 +380,8 @@ def _review() -> rx.Component:
 
 
 def _lead() -> rx.Component:
-    state, lead = AdminLeadsState, AdminLeadsState.lead
+    state = AdminLeadsState
+    lead, client = dict_var(state.lead), dict_var(state.client)
     return rx.vstack(
         rx.hstack(rx.heading(lead.get("title", ""), as_="h2", size="5"), rx.spacer(),
                   rx.button(rx.icon("x", size=14, aria_hidden="true"), t("ui.users.close"),
@@ -377,11 +391,11 @@ def _lead() -> rx.Component:
                 lead.get("category", ""), size="2", color=theme.MUTED),
         rx.cond(lead.get("budget", "") != "",
                 rx.text(t("ui.leads.budget"), " ", rx.el.bdi(lead.get("budget", "")), size="2")),
-        rx.cond(state.client.get("name", "") != "",
-                rx.vstack(rx.text(state.client.get("name", ""), weight="bold", size="2"),
-                          rx.text(rx.el.bdi(state.client.get("phone", ""), dir="ltr"),
+        rx.cond(client.get("name", "") != "",
+                rx.vstack(rx.text(client.get("name", ""), weight="bold", size="2"),
+                          rx.text(rx.el.bdi(client.get("phone", ""), dir="ltr"),
                                   size="2"),
-                          rx.text(state.client.get("address", ""), size="2"),
+                          rx.text(client.get("address", ""), size="2"),
                           spacing="0", id="leads-client", padding="0.5rem",
                           background=rx.color("amber", 2), border_radius="0.5rem",
                           width="100%"),
@@ -427,7 +441,7 @@ def admin_leads_page() -> rx.Component:
             page_title("ui.leads.title", "ui.leads.subtitle"),
             error_banner(state.error),
             notice_banner(state.notice),
-            rx.cond(state.lead.get("id", "") != "", _lead()),
+            rx.cond(dict_var(state.lead).get("id", "") != "", _lead()),
             rx.box(_filters(), width="100%", style=theme.card_style()),
             rx.box(
                 rx.cond(state.rows.length() > 0,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
 from ofair_app.domain.banking import BANKS
 from ofair_app.domain.errors import AppError, FieldErrors
@@ -16,6 +17,7 @@ from ofair_app.services import chat, disputes, payments, payouts
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import (
     confirm_dialog,
+    dict_var,
     empty_state,
     error_banner,
     field,
@@ -23,6 +25,7 @@ from ofair_app.ui.components.forms import (
     page_title,
 )
 from ofair_app.ui.components.shells import admin_shell
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.session import SessionState, blocking
 
@@ -80,7 +83,7 @@ class AdminPayoutsState(SessionState):
                          "when": format.ago(b.created_at, locale),
                          "csv": f"/api/v1/admin/payout-batches/{b.id}/csv"} for b in batches]
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("admin")
         if caller is None:
@@ -103,19 +106,19 @@ class AdminPayoutsState(SessionState):
         await self._load(caller)
         return result
 
-    @rx.event
+    @event
     async def approve(self, withdrawal_id: str):
         await self._act(lambda s, c: payouts.decide(session=s, caller=c, approve=True,
                                                     withdrawal_id=uuid.UUID(withdrawal_id)),
                         "ui.payouts.approved_notice")
 
-    @rx.event
+    @event
     async def reject(self, withdrawal_id: str):
         await self._act(lambda s, c: payouts.decide(session=s, caller=c, approve=False,
                                                     withdrawal_id=uuid.UUID(withdrawal_id)),
                         "ui.payouts.rejected")
 
-    @rx.event
+    @event
     async def export(self):
         result = await self._act(lambda s, c: payouts.export_batch(session=s, caller=c),
                                  "ui.payouts.exported")
@@ -124,7 +127,7 @@ class AdminPayoutsState(SessionState):
         batch, content = result
         return rx.download(data=content, filename=f"ofair-payouts-{batch.id}.csv")
 
-    @rx.event
+    @event
     async def download(self, batch_id: str):
         content = await self._act(lambda s, c: payouts.batch_csv(session=s, caller=c,
                                                                  batch_id=uuid.UUID(batch_id)),
@@ -133,25 +136,25 @@ class AdminPayoutsState(SessionState):
             return None
         return rx.download(data=content, filename=f"ofair-payouts-{batch_id}.csv")
 
-    @rx.event
+    @event
     async def mark_paid(self, batch_id: str):
         await self._act(lambda s, c: payouts.mark_batch_paid(session=s, caller=c,
                                                              batch_id=uuid.UUID(batch_id)),
                         "ui.payouts.marked_paid")
 
-    @rx.event
+    @event
     def set_manual_business(self, value: str):
         self.manual_business = value
 
-    @rx.event
+    @event
     def set_manual_amount(self, value: str):
         self.manual_amount = value
 
-    @rx.event
+    @event
     def set_manual_note(self, value: str):
         self.manual_note = value
 
-    @rx.event
+    @event
     async def manual(self):
         """Record a payout made outside a batch; every bad field is named beside it."""
         caller = await self._admin()
@@ -184,7 +187,7 @@ class AdminPayoutsState(SessionState):
         return None
 
 
-def _request_row(row: rx.Var, actions: bool) -> rx.Component:
+def _request_row(row: ObjectVar[dict[str, str]], actions: bool) -> rx.Component:
     return rx.hstack(
         rx.vstack(rx.text(row["business"], weight="bold", size="2"),
                   rx.text(row["bank"], " · ", row["holder"], size="1", color=theme.MUTED),
@@ -223,6 +226,7 @@ def _section(title: str, *children) -> rx.Component:
 
 def admin_payouts() -> rx.Component:
     state = AdminPayoutsState
+    manual_errors = dict_var(state.manual_errors)
     return admin_shell(
         rx.vstack(
             page_title("ui.payouts.title", "ui.payouts.subtitle"),
@@ -290,19 +294,19 @@ def admin_payouts() -> rx.Component:
                 field("ui.payouts.business_id", rx.input(
                     value=state.manual_business, on_change=state.set_manual_business,
                     dir="ltr", size="2", id="manual-business", width="100%"),
-                    state.manual_errors.get("professional_id", ""), html_for="manual-business",
+                    manual_errors.get("professional_id", ""), html_for="manual-business",
                     required=True),
                 rx.grid(
                     field("ui.wallet.amount", rx.input(
                         rx.input.slot("₪"), value=state.manual_amount,
                         on_change=state.set_manual_amount, dir="ltr", text_align="start",
                         input_mode="decimal", size="2", id="manual-amount", width="100%"),
-                        state.manual_errors.get("amount", ""), html_for="manual-amount",
+                        manual_errors.get("amount", ""), html_for="manual-amount",
                         required=True),
                     field("ui.payouts.note", rx.input(
                         value=state.manual_note, on_change=state.set_manual_note, size="2",
                         id="manual-note", width="100%"),
-                        state.manual_errors.get("note", ""), html_for="manual-note",
+                        manual_errors.get("note", ""), html_for="manual-note",
                         required=True),
                     columns=rx.breakpoints(initial="1", sm="2"), spacing="3", width="100%"),
                 confirm_dialog(
@@ -350,7 +354,7 @@ class AdminDisputesState(SessionState):
             if threads.get(item.dispute.lead_id) else ""}
             for item in queue]
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("admin")
         if caller is None:
@@ -359,11 +363,11 @@ class AdminDisputesState(SessionState):
         await self._load(caller)
         return None
 
-    @rx.event
+    @event
     def set_amount(self, dispute_id: str, value: str):
         self.amounts[dispute_id] = value
 
-    @rx.event
+    @event
     async def resolve(self, dispute_id: str, resolution: str):
         caller = await self._admin()
         if caller is None:
@@ -382,7 +386,7 @@ class AdminDisputesState(SessionState):
         return None
 
 
-def _dispute_card(row: rx.Var) -> rx.Component:
+def _dispute_card(row: ObjectVar[dict[str, str]]) -> rx.Component:
     state = AdminDisputesState
     return rx.vstack(
         rx.hstack(rx.text(row["title"], dir="auto", weight="bold", size="3"), rx.spacer(),
@@ -417,7 +421,7 @@ def _dispute_card(row: rx.Var) -> rx.Component:
                 rx.button(t("ui.disputes.refund_partial"), size="2", variant="soft",
                           class_name="refund-partial"),
                 t_with("ui.disputes.refund_partial_title",
-                       amount=state.amounts.get(row["id"], ""), title=row["title"]),
+                       amount=dict_var(state.amounts).get(row["id"], ""), title=row["title"]),
                 t_with("ui.disputes.refund_partial_body", total=row["amount"]),
                 "ui.disputes.refund_partial", state.resolve(row["id"], "refund_partial"),
                 confirm_class="confirm-refund-partial"),

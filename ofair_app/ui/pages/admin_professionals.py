@@ -25,6 +25,7 @@ from ofair_app.ui.components.forms import (
 )
 from ofair_app.ui.components.pickers import localized
 from ofair_app.ui.components.shells import admin_shell
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.session import SessionState, enum_value
 
@@ -100,7 +101,7 @@ class AdminProsState(SessionState):
 
         self.rows = await self._as(caller, read)
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("admin")
         if caller is None:
@@ -111,7 +112,7 @@ class AdminProsState(SessionState):
         await self._load(caller)
         return None
 
-    @rx.event
+    @event
     async def show(self, tab: str | list[str]):
         caller = await self._admin()
         if caller is None:
@@ -140,34 +141,34 @@ class AdminProsState(SessionState):
         await self._load(caller)
         return None
 
-    @rx.event
+    @event
     async def verify(self, professional_id: str):
         return await self._act(
             professional_id, lambda s, c, pid, ip: professionals.verify_professional(
                 session=s, caller=c, professional_id=pid, ip=ip), "ui.admin_pros.verified")
 
-    @rx.event
+    @event
     async def suspend(self, professional_id: str):
         return await self._act(
             professional_id, lambda s, c, pid, ip: professionals.set_suspended(
                 session=s, caller=c, professional_id=pid, suspended=True, ip=ip),
             "ui.admin_pros.suspended")
 
-    @rx.event
+    @event
     async def reinstate(self, professional_id: str):
         return await self._act(
             professional_id, lambda s, c, pid, ip: professionals.set_suspended(
                 session=s, caller=c, professional_id=pid, suspended=False, ip=ip),
             "ui.admin_pros.reinstated")
 
-    @rx.event
+    @event
     async def give_month(self, professional_id: str):
         """A complimentary month of the OFAIR Pro plan (after any the business has)."""
         return await self._act(
             professional_id, lambda s, c, pid, ip: _granted(s, c, pid, ip),
             "ui.admin_pros.month_given")
 
-    @rx.event
+    @event
     async def open_certificate(self, certificate_id: str):
         caller = await self._admin()
         if caller is None:

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 import reflex as rx
 from babel.numbers import format_decimal
+from reflex.vars import ObjectVar
 
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.tax import israel_date
@@ -29,6 +30,7 @@ from ofair_app.ui.components.forms import (
 )
 from ofair_app.ui.components.shells import admin_shell
 from ofair_app.ui.state.days import DaysMixin
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
 
@@ -135,7 +137,7 @@ class AdminReportsState(DaysMixin, SessionState):
         since, until = span_days(self.span, israel_date(utcnow()))
         await self._load(caller, since.isoformat(), until.isoformat())
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("admin")
         if caller is None:
@@ -146,7 +148,7 @@ class AdminReportsState(DaysMixin, SessionState):
         await self._show_span(caller)
         return None
 
-    @rx.event
+    @event
     async def choose_report(self, value: str):
         caller = await self._admin()
         if caller is None:
@@ -156,7 +158,7 @@ class AdminReportsState(DaysMixin, SessionState):
             await self._show_span(caller)
         return None
 
-    @rx.event
+    @event
     async def choose_span(self, value: str):
         caller = await self._admin()
         if caller is None:
@@ -166,7 +168,7 @@ class AdminReportsState(DaysMixin, SessionState):
             await self._show_span(caller)
         return None
 
-    @rx.event
+    @event
     async def apply_days(self, form_data: dict):
         caller = await self._admin()
         if caller is None:
@@ -254,14 +256,14 @@ def _table(report: str, columns: tuple[str, ...], rows: rx.Var, row) -> rx.Compo
         aria_label=t(f"ui.reports.kind.{report}"), id=f"reports-{report}")
 
 
-def _money_row(line: rx.Var) -> rx.Component:
+def _money_row(line: ObjectVar[MoneyLine]) -> rx.Component:
     return rx.el.tr(
         rx.el.th(line.month, scope="row", style={**_CELL, "font_weight": "500"}),
         *[_number(getattr(line, column)) for column in MONEY_COLUMNS[1:]],
         class_name="reports-row")
 
 
-def _conversion_row(line: rx.Var) -> rx.Component:
+def _conversion_row(line: ObjectVar[ConversionLine]) -> rx.Component:
     return rx.el.tr(
         rx.el.th(line.name, scope="row", style={**_CELL, "font_weight": "500"}),
         *[_number(getattr(line, column)) for column in CONVERSION_COLUMNS[1:]],

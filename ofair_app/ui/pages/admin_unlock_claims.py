@@ -9,6 +9,7 @@ import dataclasses
 import uuid
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.tax import israel_date
@@ -17,6 +18,7 @@ from ofair_app.services import unlocks
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import (
     confirm_dialog,
+    dict_var,
     empty_state,
     error_banner,
     field,
@@ -30,6 +32,7 @@ from ofair_app.ui.components.unlock_claims import (
     claim_status_badge,
     paid_with,
 )
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.session import SessionState, blocking
 
@@ -93,7 +96,7 @@ class AdminUnlockClaimsState(SessionState):
             decided_how=r.claim.decided_how or "", decided_on=_day(r.claim.decided_at, locale),
             decision_note=r.claim.decision_note) for r in rows]
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("admin")
         if caller is None:
@@ -103,7 +106,7 @@ class AdminUnlockClaimsState(SessionState):
         await self._load(caller)
         return None
 
-    @rx.event
+    @event
     async def show(self, status: str | list[str]):
         """Another status's claims (an unknown one is ignored)."""
         caller = await self._admin()
@@ -115,12 +118,12 @@ class AdminUnlockClaimsState(SessionState):
         await self._load(caller)
         return None
 
-    @rx.event
+    @event
     def set_note(self, claim_id: str, value: str):
         self.notes[claim_id] = value
         self.note_errors.pop(claim_id, None)
 
-    @rx.event
+    @event
     def ask_reject(self, claim_id: str):
         """Rejecting says why: with a reason typed, the confirmation opens; without, the field
         says so."""
@@ -131,7 +134,7 @@ class AdminUnlockClaimsState(SessionState):
         self.rejecting_business = next(
             (c.business_name for c in self.claims if c.id == claim_id), "")
 
-    @rx.event
+    @event
     def keep_open(self, is_open: bool):
         if not is_open:
             self.rejecting = ""
@@ -160,16 +163,16 @@ class AdminUnlockClaimsState(SessionState):
         await self._load(caller)
         return None
 
-    @rx.event
+    @event
     async def refund(self, claim_id: str):
         return await self._decide(claim_id, approve=True)
 
-    @rx.event
+    @event
     async def reject(self, claim_id: str):
         return await self._decide(claim_id, approve=False)
 
 
-def _check(passed: rx.Var, good: str, bad: str, *, bad_color: str) -> rx.Component:
+def _check(passed: rx.Var[bool], good: str, bad: str, *, bad_color: str) -> rx.Component:
     """One of the platform's own checks: an icon and the words (the colour only repeats
     them)."""
     return rx.hstack(
@@ -182,7 +185,7 @@ def _check(passed: rx.Var, good: str, bad: str, *, bad_color: str) -> rx.Compone
         spacing="2", align="start")
 
 
-def _client(row: ClaimCard) -> rx.Component:
+def _client(row: ObjectVar[ClaimCard]) -> rx.Component:
     """What the client said through the link, for a "never asked" claim."""
     return rx.cond(
         row.reason == "never_asked",
@@ -199,13 +202,13 @@ def _client(row: ClaimCard) -> rx.Component:
     )
 
 
-def _fact(label: str, value: rx.Component | rx.Var) -> rx.Component:
+def _fact(label: str, value: rx.Component | rx.Var[str]) -> rx.Component:
     return rx.vstack(rx.text(t(label), size="1", color=theme.MUTED),
                      rx.text(value, size="2", weight="medium"),
                      spacing="0", align="start", min_width="0")
 
 
-def _decision(row: ClaimCard) -> rx.Component:
+def _decision(row: ObjectVar[ClaimCard]) -> rx.Component:
     """Refund, or reject with a reason: for an open claim; the decision for the others."""
     state = AdminUnlockClaimsState
     note_id = f"claim-note-{row.id}"
@@ -213,11 +216,11 @@ def _decision(row: ClaimCard) -> rx.Component:
         row.status == "open",
         rx.vstack(
             field("ui.unlock_claims.reject_reason", rx.text_area(
-                value=state.notes.get(row.id, ""),
+                value=dict_var(state.notes).get(row.id, ""),
                 on_change=lambda value: state.set_note(row.id, value),
                 id=note_id, rows="2", width="100%", max_length=500,
                 class_name="claim-note"),
-                state.note_errors.get(row.id, ""), hint="ui.unlock_claims.reject_hint",
+                dict_var(state.note_errors).get(row.id, ""), hint="ui.unlock_claims.reject_hint",
                 html_for=note_id),
             rx.hstack(
                 confirm_dialog(
@@ -255,7 +258,7 @@ def _decision(row: ClaimCard) -> rx.Component:
     )
 
 
-def _claim(row: ClaimCard) -> rx.Component:
+def _claim(row: ObjectVar[ClaimCard]) -> rx.Component:
     return rx.el.article(
         rx.vstack(
             rx.hstack(
@@ -315,7 +318,7 @@ def _reject_dialog() -> rx.Component:
         None,
         t_with("ui.unlock_claims.reject_title", business=state.rejecting_business),
         rx.vstack(rx.text(t("ui.unlock_claims.reject_body")),
-                  rx.text(rx.el.bdi(state.notes.get(state.rejecting, "")), weight="bold",
+                  rx.text(rx.el.bdi(dict_var(state.notes).get(state.rejecting, "")), weight="bold",
                           white_space="pre-wrap"),
                   spacing="2"),
         "ui.unlock_claims.reject", state.reject(state.rejecting),

@@ -6,14 +6,17 @@ each audited with before and after."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 
 import reflex as rx
+from reflex.vars import ArrayVar, ObjectVar
 
 from ofair_app.domain.errors import AppError
 from ofair_app.services import admin_users
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import (
     confirm_dialog,
+    dict_var,
     empty_state,
     error_banner,
     field,
@@ -22,6 +25,7 @@ from ofair_app.ui.components.forms import (
     page_title,
 )
 from ofair_app.ui.components.shells import admin_shell
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
 
@@ -90,7 +94,7 @@ class AdminUsersState(SessionState):
                           else "",
                           "device": s.user_agent[:80]} for s in found.sign_ins]
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("admin")
         if caller is None:
@@ -99,7 +103,7 @@ class AdminUsersState(SessionState):
         await self._search(caller)
         return None
 
-    @rx.event
+    @event
     async def find(self, form_data: dict):
         caller = await self._admin()
         if caller is None:
@@ -109,7 +113,7 @@ class AdminUsersState(SessionState):
         await self._search(caller)
         return None
 
-    @rx.event
+    @event
     async def more(self):
         caller = await self._admin()
         if caller is None or not self.cursor:
@@ -117,7 +121,7 @@ class AdminUsersState(SessionState):
         await self._search(caller, more=True)
         return None
 
-    @rx.event
+    @event
     async def select(self, user_id: str):
         caller = await self._admin()
         if caller is None:
@@ -130,15 +134,15 @@ class AdminUsersState(SessionState):
                           else self._text("errors.admin.no_user"))
         return None
 
-    @rx.event
+    @event
     def close(self):
         self.person, self.reason = {}, ""
 
-    @rx.event
+    @event
     def set_reason(self, value: str):
         self.reason = value
 
-    @rx.event
+    @event
     def set_new_role(self, value: str):
         self.new_role = value
 
@@ -163,19 +167,19 @@ class AdminUsersState(SessionState):
         await self._search(caller)
         return None
 
-    @rx.event
+    @event
     async def suspend(self):
         return await self._change(lambda s, c, uid, reason, ip: admin_users.set_suspended(
             session=s, caller=c, user_id=uid, suspended=True, reason=reason, ip=ip),
             "ui.users.suspended_notice")
 
-    @rx.event
+    @event
     async def reinstate(self):
         return await self._change(lambda s, c, uid, reason, ip: admin_users.set_suspended(
             session=s, caller=c, user_id=uid, suspended=False, reason=reason, ip=ip),
             "ui.users.reinstated_notice")
 
-    @rx.event
+    @event
     async def change_role(self):
         role = self.new_role
         return await self._change(lambda s, c, uid, reason, ip: admin_users.set_role(
@@ -196,7 +200,7 @@ def _dialog_body(key: str) -> rx.Component:
     return rx.vstack(rx.text(t(key)), _reason(), spacing="1", width="100%")
 
 
-def _person_row(row: rx.Var) -> rx.Component:
+def _person_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.el.li(
         rx.hstack(
             rx.vstack(
@@ -218,7 +222,9 @@ def _person_row(row: rx.Var) -> rx.Component:
         list_style="none", class_name="users-row")
 
 
-def _facts(title: str, rows: rx.Var, render, empty: str) -> rx.Component:
+def _facts(title: str, rows: ArrayVar[Sequence[dict[str, str]]],
+           render: Callable[[ObjectVar[dict[str, str]]], rx.Component],
+           empty: str) -> rx.Component:
     return rx.vstack(
         rx.heading(t(title), as_="h3", size="3"),
         rx.cond(rows.length() > 0,
@@ -233,7 +239,7 @@ def _line(*parts) -> rx.Component:
 
 
 def _person() -> rx.Component:
-    state, person = AdminUsersState, AdminUsersState.person
+    state, person = AdminUsersState, dict_var(AdminUsersState.person)
     active = person.get("active", "") != ""
     return rx.vstack(
         rx.hstack(
@@ -300,7 +306,7 @@ def admin_users_page() -> rx.Component:
             page_title("ui.users.title", "ui.users.subtitle"),
             error_banner(state.error),
             notice_banner(state.notice),
-            rx.cond(state.person.get("id", "") != "", _person()),
+            rx.cond(dict_var(state.person).get("id", "") != "", _person()),
             rx.box(
                 form(rx.hstack(
                     rx.box(field("ui.users.search", rx.input(

@@ -14,6 +14,7 @@ import dataclasses
 import uuid
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
 from ofair_app.db.lead_signals import SIGNALS, thread_key
 from ofair_app.domain.chat import MESSAGE_MAX_CHARS, Side
@@ -22,6 +23,7 @@ from ofair_app.services import chat
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import error_banner, form
 from ofair_app.ui.components.shells import consumer_shell, guarded
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.live import LiveLeadMixin
 from ofair_app.ui.state.locale import LocaleState, t, t_with
 from ofair_app.ui.state.session import SessionState
@@ -111,7 +113,7 @@ class ChatState(LiveLeadMixin, SessionState):
             await self._as(caller, lambda s: chat.here(session=s, caller=caller,
                                                        thread_id=wanted))
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("login")
         if caller is None:
@@ -121,11 +123,11 @@ class ChatState(LiveLeadMixin, SessionState):
         await self._load(caller)
         return None if self.missing else ChatState.watch_lead
 
-    @rx.event
+    @event
     def set_draft(self, value: str):
         self.draft = value[:MESSAGE_MAX_CHARS + 1]
 
-    @rx.event
+    @event
     async def send(self, form: dict):
         caller = await self._caller()
         if caller is None:
@@ -148,7 +150,7 @@ class ChatState(LiveLeadMixin, SessionState):
             self.lines = [*self.lines, _line(sent)]
         return rx.set_value("chat-draft", "")
 
-    @rx.event
+    @event
     async def leave(self):
         """The page was left: stop following it and stop counting as present."""
         self.stop_watching()
@@ -162,7 +164,7 @@ class ChatState(LiveLeadMixin, SessionState):
         await self._as(caller, lambda s: chat.gone(session=s, caller=caller, thread_id=wanted))
 
 
-def _bubble(line: rx.Var) -> rx.Component:
+def _bubble(line: ObjectVar[ChatLine]) -> rx.Component:
     receipt = rx.cond(
         line.mine,
         rx.hstack(

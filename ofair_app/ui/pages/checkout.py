@@ -15,6 +15,7 @@ from ofair_app.adapters.psp.sandbox import SandboxProvider, deliver_async
 from ofair_app.ui import format, theme
 from ofair_app.ui.components.forms import error_banner, field
 from ofair_app.ui.components.shells import consumer_shell
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState, blocking
 
@@ -43,7 +44,7 @@ class CheckoutState(SessionState):
     def reference(self) -> str:
         return self.rx_router_page.params.get("reference", "")
 
-    @rx.event
+    @event
     async def open(self):
         await self._identify()
         self.access = "ok"
@@ -60,20 +61,20 @@ class CheckoutState(SessionState):
         self.status = "expired" if found["expired"] else found["status"]
         self.cancel_url = found["cancel_url"]
 
-    @rx.event
+    @event
     def set_card(self, value: str):
         digits = "".join(ch for ch in value if ch.isdigit())[:16]
         self.card = " ".join(digits[i:i + 4] for i in range(0, len(digits), 4))
 
-    @rx.event
+    @event
     def set_expiry(self, value: str):
         self.expiry = value[:5]
 
-    @rx.event
+    @event
     def set_cvc(self, value: str):
         self.cvc = "".join(ch for ch in value if ch.isdigit())[:4]
 
-    @rx.event
+    @event
     async def pay(self):
         sandbox = _sandbox()
         if sandbox is None or self.paying:

@@ -10,6 +10,7 @@ import dataclasses
 import uuid
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
 from ofair_app.domain.errors import AppError
 from ofair_app.services import invitations
@@ -21,6 +22,7 @@ from ofair_app.ui.components.forms import (
     page_title,
 )
 from ofair_app.ui.components.shells import consumer_shell, guarded
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import LocaleState, t, t_with
 from ofair_app.ui.state.session import SessionState, login_url
 
@@ -54,7 +56,7 @@ class InvitationsState(SessionState):
         self.items = await self._read(caller)
         self.pending_invitations = len(self.items)
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("login")
         if caller is None:
@@ -92,11 +94,11 @@ class InvitationsState(SessionState):
         await self._reload(caller)
         return None
 
-    @rx.event
+    @event
     async def accept(self, invitation_id: str):
         return await self._answer(invitation_id, accept=True)
 
-    @rx.event
+    @event
     async def decline(self, invitation_id: str):
         return await self._answer(invitation_id, accept=False)
 
@@ -106,7 +108,7 @@ _HALF = {"width": rx.breakpoints(initial="100%", sm="auto"),
          "flex": rx.breakpoints(initial="none", sm="1")}
 
 
-def _card(card: rx.Var) -> rx.Component:
+def _card(card: ObjectVar[InvitationCard]) -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.center(rx.icon("building-2", size=20, color=theme.BRAND), width="2.75rem",

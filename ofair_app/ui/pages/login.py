@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import reflex as rx
 
 from ofair_app.db.engine import SYSTEM, Caller
@@ -24,8 +26,16 @@ from ofair_app.ui.components.consent import (
 from ofair_app.ui.components.forms import error_banner, field, form, notice_banner
 from ofair_app.ui.components.shells import consumer_shell
 from ofair_app.ui.state.countdown import RESEND_SECONDS, ResendCountdown
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState, safe_next
+
+
+class _Target(TypedDict):
+    """Who the code goes to, as the auth service's keyword arguments: one of the two."""
+
+    phone: str | None
+    email: str | None
 
 
 class LoginState(ResendCountdown, SessionState):
@@ -65,12 +75,12 @@ class LoginState(ResendCountdown, SessionState):
     def _clear(self) -> None:
         self.error, self.field_error, self.notice, self.consent_error = "", "", "", ""
 
-    def _target(self) -> dict[str, str | None]:
+    def _target(self) -> _Target:
         if self.method == "email":
             return {"phone": None, "email": self.identifier}
         return {"phone": self.identifier, "email": None}
 
-    @rx.event
+    @event
     async def open(self):
         """A signed-in visitor goes straight on; everyone else starts at the first step."""
         caller = await self._identify()
@@ -81,7 +91,7 @@ class LoginState(ResendCountdown, SessionState):
         self._clear()
         return None
 
-    @rx.event
+    @event
     def set_method(self, method: str | list[str]):
         if method in ("phone", "email") and method != self.method:
             self.method, self.identifier = method, ""
@@ -114,12 +124,12 @@ class LoginState(ResendCountdown, SessionState):
         self.resend_in = RESEND_SECONDS
         return LoginState.tick
 
-    @rx.event
+    @event
     async def send_code(self, form: dict):
         self.identifier = str(form.get("identifier", "")).strip()[:254]
         return await self._send()
 
-    @rx.event
+    @event
     async def resend(self):
         if self.resend_in > 0 or self.step != "code":
             return None
@@ -128,7 +138,7 @@ class LoginState(ResendCountdown, SessionState):
             self.notice = self._text("ui.login.resent")
         return result
 
-    @rx.event
+    @event
     def change_target(self):
         self.step, self._code = "identify", ""
         self._clear()
@@ -151,7 +161,7 @@ class LoginState(ResendCountdown, SessionState):
         self.step = "done"
         return rx.redirect(await self._next(caller))
 
-    @rx.event
+    @event
     async def verify(self, form: dict):
         self._clear()
         code = "".join(ch for ch in str(form.get("otp", "")) if not ch.isspace())[:12]
@@ -171,7 +181,7 @@ class LoginState(ResendCountdown, SessionState):
             return None
         return await self._signed_in(login)
 
-    @rx.event
+    @event
     async def accept(self, form: dict):
         """The documents acknowledged (required) and, for a new account, the marketing answer."""
         self._clear()

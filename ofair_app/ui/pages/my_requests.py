@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
 from ofair_app import reference
 from ofair_app.db.lead_signals import SIGNALS
@@ -19,12 +20,19 @@ from ofair_app.i18n import plural
 from ofair_app.models import Lead
 from ofair_app.services import leads, unlocks
 from ofair_app.ui import format, routes, theme
-from ofair_app.ui.components.forms import confirm_dialog, error_banner, fact, page_title
+from ofair_app.ui.components.forms import (
+    confirm_dialog,
+    dict_var,
+    error_banner,
+    fact,
+    page_title,
+)
 from ofair_app.ui.components.milestones import MilestonesMixin, milestones_panel
 from ofair_app.ui.components.offers import OffersMixin, offers_panel
 from ofair_app.ui.components.reviews import ReviewMixin, review_panel
 from ofair_app.ui.components.shells import consumer_shell, guarded
 from ofair_app.ui.components.visits import VisitsMixin, visits_panel
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.live import LiveLeadMixin
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
@@ -59,11 +67,11 @@ def hidden_note(lead: Lead, text, *, owner: bool) -> dict[str, str]:
         else text("ui.lead.hidden_visitor"))}
 
 
-def hidden_callout(lead: rx.Var) -> rx.Component:
+def hidden_callout(lead: rx.Var[dict[str, str]]) -> rx.Component:
     """The banner on a lead's page while an admin keeps it off the board."""
-    return rx.cond(lead["hidden"] != "", rx.callout(
+    return rx.cond(dict_var(lead)["hidden"] != "", rx.callout(
         rx.vstack(rx.text(t("ui.lead.hidden_title"), weight="bold"),
-                  rx.text(lead["hidden_note"]), spacing="1"),
+                  rx.text(dict_var(lead)["hidden_note"]), spacing="1"),
         icon="eye-off", color_scheme="orange", width="100%", id="lead-hidden"))
 
 
@@ -81,7 +89,7 @@ def status_badge(status: rx.Var, label: rx.Var, live: bool = False) -> rx.Compon
 class MyRequestsState(SessionState):
     rows: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("login")
         if caller is None:
@@ -139,7 +147,7 @@ class MyRequestState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Miles
             "schedule": self._text(f"ui.schedule.{view.lead.preferred_schedule}"),
         }
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("login")
         if caller is None:
@@ -150,7 +158,7 @@ class MyRequestState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Miles
         await self._load(caller)
         return MyRequestState.watch_lead
 
-    @rx.event
+    @event
     async def cancel(self):
         caller = await self._caller()
         if caller is None:
@@ -170,7 +178,7 @@ class MyRequestState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Miles
 # --- pages ---------------------------------------------------------------------------------
 
 
-def _request_card(row: rx.Var) -> rx.Component:
+def _request_card(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.link(
         rx.vstack(
             rx.hstack(
@@ -266,7 +274,7 @@ def _sent_banner() -> rx.Component:
 
 
 def _request_detail() -> rx.Component:
-    lead = MyRequestState.lead
+    lead = dict_var(MyRequestState.lead)
     return rx.vstack(
         _sent_banner(),
         error_banner(MyRequestState.error),

@@ -22,9 +22,10 @@ from ofair_app.services import leads
 from ofair_app.settings import get_settings
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.files import file_drop
-from ofair_app.ui.components.forms import error_banner, field
+from ofair_app.ui.components.forms import dict_var, error_banner, field
 from ofair_app.ui.components.pickers import category_select, locality_picker, localized
 from ofair_app.ui.components.shells import pro_shell
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.place import PlaceMixin
 from ofair_app.ui.state.session import SessionState
@@ -56,7 +57,7 @@ class NewLeadState(PlaceMixin, SessionState):
     error: rx.Field[str] = rx.field("")
     publishing: rx.Field[bool] = rx.field(False)
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("business")
         if caller is None:
@@ -66,14 +67,14 @@ class NewLeadState(PlaceMixin, SessionState):
 
     # --- fields (set when a field loses focus, or on choice) ------------------------------
 
-    @rx.event
+    @event
     def set_text(self, name: str, value: str):
         if name in {"title", "description", "client_name", "client_phone", "client_address",
                     "budget"}:
             setattr(self, name, str(value)[:2000])
             self.errors = {k: v for k, v in self.errors.items() if k != name}
 
-    @rx.event
+    @event
     def set_category(self, slug: str):
         category = reference.category(slug)
         self.category = category.slug if category else ""
@@ -81,21 +82,21 @@ class NewLeadState(PlaceMixin, SessionState):
                             for s in (category.subcategories if category else ())]
         self.subcategory = ""
 
-    @rx.event
+    @event
     def set_subcategory(self, slug: str):
         self.subcategory = slug if any(o["slug"] == slug for o in self.sub_options) else ""
 
-    @rx.event
+    @event
     def set_schedule(self, value: str):
         if value in {s.value for s in PreferredSchedule}:
             self.schedule = value
 
-    @rx.event
+    @event
     def set_share(self, value: list[int | float]):
         if value:
             self.share = max(0, min(90, int(value[0])))
 
-    @rx.event
+    @event
     def set_visibility(self, value: str | list[str]):
         if value in {v.value for v in LeadVisibility}:
             self.visibility = str(value)
@@ -153,7 +154,7 @@ class NewLeadState(PlaceMixin, SessionState):
         _, checks = self._checked(caller)
         return {k: v for k, v in self._field_messages(checks.error()).items() if k in wanted}
 
-    @rx.event
+    @event
     async def next_step(self):
         caller = await self._caller()
         if caller is None:
@@ -163,17 +164,17 @@ class NewLeadState(PlaceMixin, SessionState):
             self.step += 1
         return None
 
-    @rx.event
+    @event
     def previous_step(self):
         self.errors, self.error = {}, ""
         self.step = max(0, self.step - 1)
 
-    @rx.event
+    @event
     def go_to(self, index: int):
         if 0 <= index < self.step:
             self.step = index
 
-    @rx.event
+    @event
     async def publish(self, files: list[rx.UploadFile]):
         """Write the lead, its client's details and its attachments, or nothing at all."""
         caller = await self._caller()
@@ -215,7 +216,7 @@ class NewLeadState(PlaceMixin, SessionState):
 
 
 def _error(name: str) -> rx.Var:
-    return NewLeadState.errors.get(name, "")
+    return dict_var(NewLeadState.errors).get(name, "")
 
 
 def _text_input(name: str, label: str, **props) -> rx.Component:

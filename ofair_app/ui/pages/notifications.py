@@ -11,6 +11,7 @@ import dataclasses
 import uuid
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
 from ofair_app.domain.errors import AppError
 from ofair_app.models import Notification
@@ -18,6 +19,7 @@ from ofair_app.services import notification_center
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import error_banner, page_title
 from ofair_app.ui.components.shells import consumer_shell, guarded
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import LocaleState, t
 from ofair_app.ui.state.session import SessionState, login_url, safe_next
 
@@ -59,7 +61,7 @@ class NotificationsState(SessionState):
     next_cursor: rx.Field[str] = rx.field("")
     error: rx.Field[str] = rx.field("")
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("login")
         if caller is None:
@@ -69,7 +71,7 @@ class NotificationsState(SessionState):
             caller, lambda s: _page(s, caller, None))
         return None
 
-    @rx.event
+    @event
     async def more(self):
         caller = await self._caller()
         if caller is None:
@@ -86,7 +88,7 @@ class NotificationsState(SessionState):
         self.items = self.items + rows
         return None
 
-    @rx.event
+    @event
     async def open_one(self, notification_id: str, link: str):
         """Mark it read, then go to the page it is about (if any)."""
         caller = await self._caller()
@@ -111,7 +113,7 @@ class NotificationsState(SessionState):
         target = safe_next(link, "")
         return rx.redirect(target) if target else None
 
-    @rx.event
+    @event
     async def read_all(self):
         caller = await self._caller()
         if caller is None:
@@ -123,7 +125,7 @@ class NotificationsState(SessionState):
         return None
 
 
-def _item(row: rx.Var) -> rx.Component:
+def _item(row: ObjectVar[NotificationRow]) -> rx.Component:
     icon = rx.center(
         rx.icon(row.icon, size=18, color=theme.BRAND, aria_hidden="true"),
         width="2.5rem", height="2.5rem", border_radius="999px",

@@ -7,6 +7,8 @@ everything again (and its errors send the visitor back to the step of the field 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import reflex as rx
 
 from ofair_app.domain import identity
@@ -14,7 +16,7 @@ from ofair_app.domain.errors import AppError, InvalidInput
 from ofair_app.models.tenancy import ProfessionalCreate
 from ofair_app.services import professionals, users
 from ofair_app.ui import routes, theme
-from ofair_app.ui.components.forms import error_banner, field, form, page_title
+from ofair_app.ui.components.forms import dict_var, error_banner, field, form, page_title
 from ofair_app.ui.components.pickers import (
     category_select,
     locality_picker,
@@ -22,6 +24,7 @@ from ofair_app.ui.components.pickers import (
     subcategory_chips,
 )
 from ofair_app.ui.components.shells import pro_shell
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.pickers import BusinessFormState
 
@@ -35,7 +38,7 @@ class OnboardingState(BusinessFormState):
     step: rx.Field[int] = rx.field(1)
     your_name: rx.Field[str] = rx.field("")
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("login")
         if caller is None:
@@ -50,7 +53,7 @@ class OnboardingState(BusinessFormState):
 
     def _check(self, step: int) -> dict[str, str]:
         """The mistakes of one step, as field → message (nothing is saved yet)."""
-        checks = {
+        by_step: dict[int, list[tuple[str, Callable[[], object]]]] = {
             1: [("name", lambda: identity.clean_person_name(identity.clean_text(
                     self.your_name, field="name", max_length=identity.NAME_MAX, min_length=2))),
                 ("business_name", lambda: identity.clean_text(
@@ -64,9 +67,9 @@ class OnboardingState(BusinessFormState):
             4: [("about", lambda: identity.clean_text(self.about, field="about",
                                                       max_length=identity.ABOUT_MAX,
                                                       multiline=True))],
-        }[step]
+        }
         errors: dict[str, str] = {}
-        for name, check in checks:
+        for name, check in by_step[step]:
             try:
                 check()
             except InvalidInput as error:
@@ -74,14 +77,14 @@ class OnboardingState(BusinessFormState):
                 errors[name] = next(iter(messages.values()), self._message(error))
         return errors
 
-    @rx.event
+    @event
     def submit_business(self, form: dict):
         self.your_name = str(form.get("name", ""))[:120]
         self.business_name = str(form.get("business_name", ""))[:200]
         self.business_number = str(form.get("business_id", ""))[:20]
         return self._advance()
 
-    @rx.event
+    @event
     async def submit_about(self, form: dict):
         self.about = str(form.get("about", ""))[:4000]
         self.errors = self._check(4)
@@ -89,7 +92,7 @@ class OnboardingState(BusinessFormState):
             return None
         return await self._create()
 
-    @rx.event
+    @event
     def next_step(self):
         return self._advance()
 
@@ -99,7 +102,7 @@ class OnboardingState(BusinessFormState):
         if not self.errors:
             self.step = min(self.step + 1, len(STEPS))
 
-    @rx.event
+    @event
     def back(self):
         self.errors, self.error = {}, ""
         self.step = max(1, self.step - 1)
@@ -184,24 +187,28 @@ def _nav(next_label: str = "ui.onboarding.next", submit: bool = True) -> rx.Comp
     )
 
 
+def _error(name: str) -> rx.Var:
+    return dict_var(OnboardingState.errors).get(name, "")
+
+
 def _step_business() -> rx.Component:
     return form(
         rx.vstack(
             field("ui.onboarding.your_name",
                   rx.input(name="name", id="f-name", default_value=OnboardingState.your_name,
                            auto_complete="name", size="3", width="100%"),
-                  OnboardingState.errors.get("name", ""), html_for="f-name"),
+                  _error("name"), html_for="f-name"),
             field("ui.business.name",
                   rx.input(name="business_name", id="f-business-name",
                            default_value=OnboardingState.business_name,
                            auto_complete="organization", size="3", width="100%"),
-                  OnboardingState.errors.get("business_name", ""), html_for="f-business-name"),
+                  _error("business_name"), html_for="f-business-name"),
             field("ui.business.id",
                   rx.input(name="business_id", id="f-business-id",
                            default_value=OnboardingState.business_number, input_mode="numeric",
                            dir="ltr", text_align="start", size="3", width="100%",
                            placeholder="512345678"),
-                  OnboardingState.errors.get("business_id", ""), hint="ui.business.id_hint",
+                  _error("business_id"), hint="ui.business.id_hint",
                   html_for="f-business-id"),
             _nav(),
             spacing="4",
@@ -217,14 +224,14 @@ def _step_business() -> rx.Component:
 def _step_services() -> rx.Component:
     return rx.vstack(
         field("ui.business.category", category_select(OnboardingState),
-              OnboardingState.errors.get("category", ""), html_for="f-category"),
+              _error("category"), html_for="f-category"),
         subcategory_chips(OnboardingState),
         field("ui.business.specialties",
               rx.input(value=OnboardingState.specialties,
                        on_change=OnboardingState.set_specialties, id="f-specialties",
                        name="specialties",
                        size="3", width="100%", placeholder=t("ui.business.specialties_example")),
-              OnboardingState.errors.get("specialties", ""),
+              _error("specialties"),
               hint="ui.business.specialties_hint", html_for="f-specialties"),
         _nav(submit=False),
         spacing="4",
@@ -235,9 +242,9 @@ def _step_services() -> rx.Component:
 def _step_area() -> rx.Component:
     return rx.vstack(
         field("ui.business.locality", locality_picker(OnboardingState),
-              OnboardingState.errors.get("locality_id", ""), html_for="f-locality"),
+              _error("locality_id"), html_for="f-locality"),
         field("ui.business.radius", radius_slider(OnboardingState),
-              OnboardingState.errors.get("service_radius_km", ""), html_for="f-radius"),
+              _error("service_radius_km"), html_for="f-radius"),
         _nav(submit=False),
         spacing="4",
         width="100%",
@@ -251,7 +258,7 @@ def _step_about() -> rx.Component:
                   rx.text_area(name="about", id="f-about", default_value=OnboardingState.about,
                                rows="5", size="3", width="100%",
                                placeholder=t("ui.business.about_placeholder")),
-                  OnboardingState.errors.get("about", ""), hint="ui.business.about_hint",
+                  _error("about"), hint="ui.business.about_hint",
                   html_for="f-about"),
             rx.callout(t("ui.onboarding.pending_note"), icon="info", color_scheme="gray",
                        size="1", width="100%"),

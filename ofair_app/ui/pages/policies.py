@@ -13,6 +13,7 @@ from ofair_app.services import consents
 from ofair_app.ui import routes, theme
 from ofair_app.ui.components.forms import error_banner
 from ofair_app.ui.components.shells import consumer_shell
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import LocaleState, t
 from ofair_app.ui.state.session import SessionState
 
@@ -23,11 +24,11 @@ class PolicyState(LocaleState):
 
     document: rx.Field[str] = rx.field("")
 
-    @rx.event
+    @event
     def open_privacy(self):
         self.document = policies.render_html(ConsentKind.privacy_notice, self.locale)
 
-    @rx.event
+    @event
     def open_terms(self):
         self.document = policies.render_html(ConsentKind.terms, self.locale)
 
@@ -73,12 +74,12 @@ class UnsubscribeState(SessionState):
     step: rx.Field[str] = rx.field("ask")  # ask | done
     error: rx.Field[str] = rx.field("")
 
-    @rx.event
+    @event
     def open(self):
         self.step, self.error = "ask", ""
         self.access = "ok"
 
-    @rx.event
+    @event
     async def confirm(self):
         """Withdraw marketing consent for the person the link names (the link is the proof)."""
         token = str(self.router.url.query_parameters.get("token", ""))[:100]

@@ -13,9 +13,10 @@ import reflex as rx
 from ofair_app.domain.errors import AppError
 from ofair_app.services import check_ins
 from ofair_app.ui import routes, theme
-from ofair_app.ui.components.forms import error_banner, field, form, page_title
+from ofair_app.ui.components.forms import dict_var, error_banner, field, form, page_title
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.components.visits import when
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
 
@@ -31,7 +32,7 @@ class CheckInState(SessionState):
     code_error: rx.Field[str] = rx.field("")
     result: rx.Field[dict[str, str]] = rx.field(default_factory=dict)  # kind: done | duplicate
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("business")
         if caller is None:
@@ -40,15 +41,15 @@ class CheckInState(SessionState):
         self.code, self.place, self.error, self.code_error, self.result = "", "", "", "", {}
         return None
 
-    @rx.event
+    @event
     def set_code(self, value: str):
         self.code, self.code_error = value[:20], ""
 
-    @rx.event
+    @event
     def set_place(self, value: str):
         self.place = value[:check_ins.PLACE_MAX]
 
-    @rx.event
+    @event
     async def submit(self, form_data: dict | None = None):
         caller = await self._caller()
         if caller is None:
@@ -74,17 +75,21 @@ class CheckInState(SessionState):
             else:
                 self.error = self._message(error)
             return None
+        checked_in_at = view.check_in.checked_in_at
+        # NOT NULL in the database (its default is the moment of the insert); the model's
+        # field is optional only because the app never sets it
+        assert checked_in_at is not None
         self.result = {"kind": "done", "by": view.by, "business": view.business_name,
-                       "when": when(view.check_in.checked_in_at, self.locale)}  # type: ignore[arg-type]
+                       "when": when(checked_in_at, self.locale)}
         return None
 
-    @rx.event
+    @event
     def again(self):
         self.pass_token, self.code, self.place, self.result, self.error = "", "", "", {}, ""
 
 
 def _result() -> rx.Component:
-    r = CheckInState.result
+    r = dict_var(CheckInState.result)
     done = r["kind"] == "done"
     return rx.vstack(
         rx.center(rx.icon(rx.cond(done, "circle-check", "info"), size=36,

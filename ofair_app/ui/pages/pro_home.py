@@ -5,9 +5,11 @@ or address (the board reads only public columns)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import reflex as rx
+from reflex.vars import ObjectVar
 from sqlmodel import Session
 
 from ofair_app import reference
@@ -17,10 +19,11 @@ from ofair_app.domain.leads import LeadType, read_amount
 from ofair_app.i18n import plural, translate
 from ofair_app.services import board
 from ofair_app.ui import format, routes, theme
-from ofair_app.ui.components.forms import error_banner, field, form, joined
+from ofair_app.ui.components.forms import dict_var, error_banner, field, form, joined
 from ofair_app.ui.components.paged import paged_list
 from ofair_app.ui.components.pickers import radius_input
 from ofair_app.ui.components.shells import pro_shell
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.paging import first_page_key, next_page_key
 from ofair_app.ui.state.session import SessionState, current_business
@@ -33,7 +36,7 @@ INFINITE_SCROLL_SRC = "/board-scroll.js"
 FORM_FIELDS = ("board-q", "board-budget-min", "board-budget-max")
 
 
-def card_row(card: board.BoardCard, locale: str, text) -> dict[str, str]:
+def card_row(card: board.BoardCard, locale: str, text: Callable[[str], str]) -> dict[str, str]:
     category = reference.category(card.category_slug)
     sub = reference.subcategory(card.subcategory_slug) if card.subcategory_slug else None
     locality = reference.locality(card.locality_id) if card.locality_id else None
@@ -137,7 +140,10 @@ class BoardState(SessionState):
 
         try:
             if caller is not None:
-                page = await self._as(caller, lambda s: read(s, caller))
+                # a name of its own: the lambda can't keep the narrowing of `caller`, which
+                # the other branch assigns
+                known = caller
+                page = await self._as(known, lambda s: read(s, known))
             else:
                 caller, page = await self._as_signed_in(read)
         except AppError as error:
@@ -162,7 +168,7 @@ class BoardState(SessionState):
         self.category_name = category.name(self.locale) if category else ""
         self.area_name = locality.name(self.locale) if locality else ""
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("business")
         if caller is None:
@@ -170,7 +176,7 @@ class BoardState(SessionState):
         await self._fetch(append=False, caller=caller)
         return None
 
-    @rx.event
+    @event
     async def apply(self, form: dict):
         self.q = str(form.get("q", ""))[:80]
         self.budget_min = str(form.get("budget_min", ""))[:12]
@@ -178,14 +184,14 @@ class BoardState(SessionState):
         self.cursor = ""
         await self._fetch(append=False)
 
-    @rx.event
+    @event
     async def set_type(self, value: str | list[str]):
         if value in ("all", LeadType.consumer.value, LeadType.professional_referral.value):
             self.lead_type = str(value)
             self.cursor = ""
             await self._fetch(append=False)
 
-    @rx.event
+    @event
     async def set_radius_km(self, value: str):
         """The radius input came to rest: the board within that many km (text from the
         browser; anything but a number changes nothing)."""
@@ -195,17 +201,17 @@ class BoardState(SessionState):
         self.cursor = ""
         await self._fetch(append=False)
 
-    @rx.event
+    @event
     async def toggle_subscribed(self, value: bool):
         self.subscribed_only = bool(value)
         self.cursor = ""
         await self._fetch(append=False)
 
-    @rx.event
+    @event
     def toggle_filters(self):
         self.filters_open = not self.filters_open
 
-    @rx.event
+    @event
     async def clear(self):
         """Every filter back to none, the radius back to the business's own."""
         self.q, self.lead_type, self.budget_min, self.budget_max = "", "all", "", ""
@@ -214,7 +220,7 @@ class BoardState(SessionState):
         # The text fields are uncontrolled (they keep what is typed): empty them too.
         return [rx.set_value(field, "") for field in FORM_FIELDS]
 
-    @rx.event
+    @event
     async def more(self):
         """The next page; its answer carries that page only. Every "more" answers, with an
         empty page at the end of the list, so the button's wait always ends."""
@@ -235,7 +241,7 @@ class BoardState(SessionState):
 # --- cards ---------------------------------------------------------------------------------
 
 
-def _meta(icon: str, value: rx.Var, **props) -> rx.Component:
+def _meta(icon: str, value: rx.Var[str], **props) -> rx.Component:
     return rx.cond(
         value != "",
         rx.hstack(rx.icon(icon, size=14, flex_shrink="0"),
@@ -244,7 +250,7 @@ def _meta(icon: str, value: rx.Var, **props) -> rx.Component:
     )
 
 
-def _card(card: rx.Var) -> rx.Component:
+def _card(card: ObjectVar[dict[str, str]]) -> rx.Component:
     referral = card["type"] == "professional_referral"
     return rx.link(
         rx.vstack(
@@ -395,13 +401,15 @@ def _filters() -> rx.Component:
                            default_value=BoardState.budget_min, input_mode="decimal", size="2",
                            dir="ltr", text_align="start", width="100%",
                            id="board-budget-min"),
-                  BoardState.filter_errors.get("budget_min", ""), html_for="board-budget-min"),
+                  dict_var(BoardState.filter_errors).get("budget_min", ""),
+                  html_for="board-budget-min"),
             field("ui.board.budget_max",
                   rx.input(rx.input.slot("₪"), name="budget_max",
                            default_value=BoardState.budget_max, input_mode="decimal", size="2",
                            dir="ltr", text_align="start", width="100%",
                            id="board-budget-max"),
-                  BoardState.filter_errors.get("budget_max", ""), html_for="board-budget-max"),
+                  dict_var(BoardState.filter_errors).get("budget_max", ""),
+                  html_for="board-budget-max"),
             spacing="2",
             width="100%",
             align="start",

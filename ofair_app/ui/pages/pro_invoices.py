@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import reflex as rx
+from reflex.vars import ArrayVar, ObjectVar
 
+from ofair_app.db.engine import Caller
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.tax import DocumentType
 from ofair_app.services import autopay, ledger, payment_methods, settlement
@@ -22,6 +26,7 @@ from ofair_app.ui.components.forms import (
 )
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.state.documents import DocumentsMixin
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.session import SessionState, blocking
 
@@ -67,7 +72,7 @@ class InvoicesState(DocumentsMixin, SessionState):
     error: rx.Field[str] = rx.field("")
     notice: rx.Field[str] = rx.field("")
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("business")
         if caller is None:
@@ -76,7 +81,7 @@ class InvoicesState(DocumentsMixin, SessionState):
         await self._load(caller)
         return None
 
-    async def _load(self, caller) -> None:
+    async def _load(self, caller: Caller) -> None:
         professional_id = self._current_business(caller)
         if professional_id is None:
             return None
@@ -122,7 +127,7 @@ class InvoicesState(DocumentsMixin, SessionState):
         self.card = f"{default.brand} •••• {default.last4}" if default else ""
         return None
 
-    @rx.event
+    @event
     async def pay(self, statement_id: str):
         """Pay a due statement now with the default card (a business whose autopay failed
         for good sends proposals again once it has)."""
@@ -143,7 +148,7 @@ class InvoicesState(DocumentsMixin, SessionState):
         return None
 
 
-def _figure(label: str, value: rx.Var, element_id: str) -> rx.Component:
+def _figure(label: str, value: rx.Var[str], element_id: str) -> rx.Component:
     return rx.vstack(
         rx.text(t(label), size="1", color=theme.MUTED),
         rx.text(rx.el.bdi(value, dir="ltr"), size="3", weight="bold", id=element_id),
@@ -202,7 +207,7 @@ _STATUS_COLORS = (("due", "amber"), ("paid", "green"), ("credit", "teal"),
                   ("carried", "blue"), "gray")
 
 
-def _statement(row: StatementRow) -> rx.Component:
+def _statement(row: ObjectVar[StatementRow]) -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.text(row.month, weight="bold", size="3"),
@@ -241,7 +246,7 @@ def _statement(row: StatementRow) -> rx.Component:
         border_bottom=f"1px solid {rx.color('gray', 4)}")
 
 
-def _invoice(row: InvoiceRow) -> rx.Component:
+def _invoice(row: ObjectVar[InvoiceRow]) -> rx.Component:
     kinds = [kind.name for kind in DocumentType]
     return rx.hstack(
         rx.icon("file-text", size=20, color=theme.MUTED, aria_hidden="true"),
@@ -263,7 +268,12 @@ def _invoice(row: InvoiceRow) -> rx.Component:
         border_bottom=f"1px solid {rx.color('gray', 4)}", class_name="invoice-row")
 
 
-def _section(title: str, items: rx.Var, render, empty: str, icon: str,
+# a row of a section's list: a statement or an invoice
+ROW = TypeVar("ROW")
+
+
+def _section(title: str, items: ArrayVar[Sequence[ROW]],
+             render: Callable[[ObjectVar[ROW]], rx.Component], empty: str, icon: str,
              element_id: str) -> rx.Component:
     return rx.vstack(
         rx.heading(t(title), as_="h2", size="4"),

@@ -9,18 +9,26 @@ what the performer would take home at the lead's budget.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import cast
 
 import reflex as rx
+from reflex.vars import ArrayVar
+from sqlmodel import Session
 
 from ofair_app import reference
 from ofair_app.adapters.storage import MAX_UPLOAD_BYTES, validate_upload
+from ofair_app.db.engine import Caller
 from ofair_app.db.lead_signals import SIGNALS
 from ofair_app.domain import proposals as offer_rules
+from ofair_app.domain.commission import Split
 from ofair_app.domain.errors import AppError, FieldErrors
 from ofair_app.domain.inputs import date_from_parts
 from ofair_app.domain.leads import LeadStatus, LeadType, read_amount
 from ofair_app.domain.proposals import ProposalStatus
-from ofair_app.models import ProposalCreate, ReferralCreate
+from ofair_app.models import Lead, Professional, ProposalCreate, ReferralCreate
 from ofair_app.services import (
     commission,
     leads,
@@ -30,12 +38,14 @@ from ofair_app.services import (
     referrals,
     settlement,
 )
+from ofair_app.services.proposals import ProposalView
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.chain import ChainMixin, chain_panel, pass_on_box
 from ofair_app.ui.components.files import file_drop
 from ofair_app.ui.components.forms import (
     confirm_dialog,
     date_select,
+    dict_var,
     error_banner,
     fact,
     field,
@@ -59,11 +69,22 @@ from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.components.unlocks import UnlockMixin, unlock_panel
 from ofair_app.ui.components.visits import VisitsMixin, visits_panel
 from ofair_app.ui.pages.my_requests import hidden_callout, hidden_note, status_badge
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.live import LiveLeadMixin
 from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.session import SessionState
 
 OFFER_FILES = "offer-files"
+
+
+def _name_of(place: reference.Category | reference.Locality | None, locale: str) -> str:
+    return place.name(locale) if place else ""
+
+
+def _sent_at(view: ProposalView) -> datetime:
+    # A stored offer's `created_at` is the database's (NOT NULL, server default): the model
+    # types it optional only for a row not written yet.
+    return cast(datetime, view.proposal.created_at)
 
 
 class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, MilestonesMixin,
@@ -97,7 +118,7 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
         return self.rx_router_page.params.get("lead_id", "")
 
     @staticmethod
-    def _priced(session, lead, mine):
+    def _priced(session: Session, lead: Lead, mine: Professional | None) -> Split | None:
         """What the job would pay if the caller's business did it (a pro lead with a price),
         at the rule in force; None otherwise."""
         amount, chain = referrals.deal_terms(session, lead)
@@ -110,7 +131,7 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
         except AppError:
             return None
 
-    def _split(self, parts) -> dict[str, str]:
+    def _split(self, parts: Split | None) -> dict[str, str]:
         if parts is None:
             return {}
         money = lambda amount: format.money(amount, self.locale)  # noqa: E731
@@ -119,7 +140,7 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
                 "performer": money(parts.professional_net_amount),
                 "rate": f"{parts.platform_rate_pct.normalize():f}%"}
 
-    async def _load(self, caller) -> None:
+    async def _load(self, caller: Caller) -> None:
         self.client, self.attachments, self.error = {}, [], ""
         try:
             lead_id = uuid.UUID(self.lead_id)
@@ -181,18 +202,18 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
                              "size": f"{max(1, f.size_bytes // 1024)} KB"} for f in files]
         self.split = self._split(parts)
 
-    async def _reload_changed_lead(self, caller) -> None:
+    async def _reload_changed_lead(self, caller: Caller) -> None:
         # "Offer sent, we'll tell you when the client chooses" is stale once the lead moved.
         self.notice = ""
         await self._load(caller)
 
-    async def _load_deal(self, caller, lead, is_mine: bool) -> None:
+    async def _load_deal(self, caller: Caller, lead: Lead, is_mine: bool) -> None:
         """Offers for the owner; the caller's own offer for anyone else; the owner's shares."""
         self.my_offer, self.offers, self.shared_with = {}, [], []
         if is_mine:
             await self._load_offers(caller)
             if lead.type == LeadType.professional_referral:
-                views, _ = await self._as(caller, lambda s: referrals.list_referrals(
+                shares, _ = await self._as(caller, lambda s: referrals.list_referrals(
                     session=s, caller=caller, direction="outgoing",
                     professional_id=lead.owner_professional_id, limit=50))
                 self.shared_with = [
@@ -200,7 +221,7 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
                      "business": v.receiver.business_name if v.receiver else "",
                      "status": str(v.referral.status),
                      "status_label": self._text(f"ui.referral_status.{v.referral.status}")}
-                    for v in views if v.referral.lead_id == lead.id]
+                    for v in shares if v.referral.lead_id == lead.id]
             return
         views, chats = await self._as(caller, lambda s: (
             proposals.list_proposals(session=s, caller=caller, lead_id=lead.id),
@@ -209,13 +230,13 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
                                                           ProposalStatus.accepted)]
         # A live offer; else, once the lead is no longer open, how the last one ended.
         shown = live or ([] if lead.status == LeadStatus.active else
-                         sorted(views, key=lambda v: v.proposal.created_at, reverse=True))
+                         sorted(views, key=_sent_at, reverse=True))
         if shown:
             self.my_offer = offer_row(shown[0], self.locale, self._text) | chats.get(
                 str(shown[0].proposal.professional_id), NO_CHAT)
         await self._load_payment(caller, lead.id)
 
-    @rx.event
+    @event
     def set_price(self, value: str):
         self.price = value
 
@@ -225,22 +246,22 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
         this_year = leads.today().year
         return [str(this_year), str(this_year + 1)]
 
-    @rx.event
+    @event
     def set_start_date(self, part: str, value: str):
         if part in {"day", "month", "year"} and value.isdigit() and len(value) <= 4:
             setattr(self, f"start_{part}", value)
             self.offer_errors = {k: v for k, v in self.offer_errors.items()
                                  if k != "scheduled_date"}
 
-    @rx.event
+    @event
     def clear_start_date(self):
         self.start_day = self.start_month = self.start_year = ""
 
-    @rx.event
+    @event
     def set_offer_text(self, value: str):
         self.offer_text = value
 
-    @rx.event
+    @event
     async def send_offer(self, files: list[rx.UploadFile]):
         """The offer and its photos, written together or not at all."""
         caller = await self._caller()
@@ -258,11 +279,12 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
         price = checks(read_amount, self.price, field="price")
         scheduled = checks(date_from_parts, self.start_day, self.start_month, self.start_year,
                            field="scheduled_date")
-        data = ProposalCreate(professional_id=self._current_business(caller),
-                              price=price if price is not None else 0,
-                              description=self.offer_text, scheduled_date=scheduled)
-        proposals.check_offer(data, checks)
-        if checks:
+        data = checks(ProposalCreate, professional_id=self._current_business(caller),
+                      price=price if price is not None else Decimal(0),
+                      description=self.offer_text, scheduled_date=scheduled)
+        if data is not None:
+            proposals.check_offer(data, checks)
+        if checks or data is None:
             self.offer_errors = self._field_messages(checks.error())
             return None
         try:
@@ -317,33 +339,33 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
         await self._load(caller)
         return None
 
-    @rx.event
+    @event
     async def start_work(self):
         """b2b mode: the performer starts the job it won (its client pays it directly)."""
         return await self._job_step(lambda s, c, lead_id: settlement.start_work(
             session=s, caller=c, lead_id=lead_id))
 
-    @rx.event
+    @event
     async def mark_done(self):
         """The performer says the job is done; the owner confirms."""
         return await self._job_step(lambda s, c, lead_id: payments.complete(
             session=s, caller=c, lead_id=lead_id))
 
-    @rx.event
+    @event
     async def withdraw_offer(self):
         await self._offer_action(lambda s, c, pid: proposals.withdraw_proposal(
             session=s, caller=c, proposal_id=pid))
 
-    @rx.event
+    @event
     async def decline_job(self):
         await self._offer_action(lambda s, c, pid: proposals.decline_award(
             session=s, caller=c, proposal_id=pid))
 
-    @rx.event
+    @event
     def set_share_message(self, value: str):
         self.share_message = value
 
-    @rx.event
+    @event
     async def search_colleagues(self, value: str):
         """Businesses by name, category or city, for the share dialog."""
         self.share_query = value
@@ -371,22 +393,24 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
         locale = self.locale
         self.share_results = [
             {"id": str(b.id), "name": b.business_name,
-             "category": (reference.category(b.category_slug).name(locale)
-                          if reference.category(b.category_slug) else ""),
-             "city": (reference.locality(b.locality_id).name(locale)
-                      if reference.locality(b.locality_id) else ""),
+             "category": _name_of(reference.category(b.category_slug), locale),
+             "city": _name_of(reference.locality(b.locality_id), locale),
              "verified": "1" if b.verified else ""}
             for b in await self._as(caller, find) if str(b.id) not in mine][:8]
 
-    @rx.event
+    @event
     async def share_with(self, professional_id: str):
         caller = await self._caller()
         if caller is None:
             return rx.redirect(routes.LOGIN)
         self.error, self.notice = "", ""
         try:
-            data = ReferralCreate(receiver_professional_id=uuid.UUID(professional_id),
-                                  message=self.share_message)
+            receiver = uuid.UUID(professional_id)
+        except ValueError:  # not a colleague the page offered
+            self.error = self._text("errors.professional.not_found")
+            return None
+        try:
+            data = ReferralCreate(receiver_professional_id=receiver, message=self.share_message)
             lead_id = uuid.UUID(self.lead_id)
             await self._as(caller, lambda s: referrals.share_lead(
                 session=s, caller=caller, lead_id=lead_id, data=data))
@@ -404,7 +428,7 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
                        "tel": client.phone, "address": client.address,
                        "description": client.full_description}
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("business")
         if caller is None:
@@ -414,7 +438,7 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
         await self._load(caller)
         return None if self.missing else ProLeadState.watch_lead
 
-    @rx.event
+    @event
     async def reveal(self):
         """The accepted performer (or an admin) asks for the client's details: logged."""
         caller = await self._caller()
@@ -431,7 +455,7 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
         self._show_client(client)
         return None
 
-    @rx.event
+    @event
     async def open_attachment(self, attachment_id: str):
         caller = await self._caller()
         if caller is None:
@@ -444,7 +468,7 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
             return None
         return rx.redirect(url, is_external=True)
 
-    @rx.event
+    @event
     async def cancel(self):
         caller = await self._caller()
         if caller is None:
@@ -463,7 +487,7 @@ class ProLeadState(LiveLeadMixin, OffersMixin, ReviewMixin, VisitsMixin, Milesto
 # --- page ----------------------------------------------------------------------------------
 
 
-def _split_row(label: str, value: rx.Var, strong: bool = False) -> rx.Component:
+def _split_row(label: str, value: rx.Var[str], strong: bool = False) -> rx.Component:
     return rx.hstack(rx.text(t(label), size="2"), rx.spacer(),
                      rx.text(value, size="3" if strong else "2",
                              weight="bold" if strong else "medium"),
@@ -471,12 +495,12 @@ def _split_row(label: str, value: rx.Var, strong: bool = False) -> rx.Component:
 
 
 def _earnings() -> rx.Component:
-    split = ProLeadState.split
+    split = dict_var(ProLeadState.split)
     return rx.cond(
         split.contains("performer"),
         rx.vstack(
             rx.cond(
-                ProLeadState.lead["is_mine"] != "",
+                dict_var(ProLeadState.lead)["is_mine"] != "",
                 rx.fragment(
                     rx.text(t("ui.lead.earnings_title_owner"), weight="bold", size="3"),
                     _split_row("ui.lead.earn_referrer_you", split["referrer"], strong=True),
@@ -501,7 +525,7 @@ def _earnings() -> rx.Component:
 
 
 def _client_box() -> rx.Component:
-    client = ProLeadState.client
+    client = dict_var(ProLeadState.client)
     shown = rx.vstack(
         fact("user-round", "ui.request.name", client["name"]),
         rx.cond(client["phone"] != "",
@@ -551,7 +575,7 @@ def _client_box() -> rx.Component:
 
 
 def _offer_form() -> rx.Component:
-    errors = ProLeadState.offer_errors
+    errors = dict_var(ProLeadState.offer_errors)
     return rx.vstack(
         rx.text(t("ui.offer.title"), weight="bold", size="3"),
         rx.text(t("ui.offer.subtitle"), size="2", color=theme.MUTED, line_height="1.6"),
@@ -602,8 +626,9 @@ def _offer_form() -> rx.Component:
 
 def _job_status() -> rx.Component:
     """The won job's money and what the performer does next."""
+    lead, payment = dict_var(ProLeadState.lead), dict_var(ProLeadState.payment)
     return rx.vstack(rx.match(
-        ProLeadState.lead["status"],
+        lead["status"],
         ("awarded", rx.cond(
             ProLeadState.actions.contains("start_work"),
             rx.vstack(
@@ -611,20 +636,20 @@ def _job_status() -> rx.Component:
                 confirm_dialog(
                     rx.button(rx.icon("play", size=16), t("ui.job.start"), size="3",
                               width="100%", id="start-work"),
-                    t_with("ui.job.start_title", title=ProLeadState.lead["title"]),
-                    t("ui.job.start_confirm_body"), "ui.job.start_confirm",
+                    t_with("ui.job.start_title", title=lead["title"]),
+                    "ui.job.start_confirm_body", "ui.job.start_confirm",
                     ProLeadState.start_work, color="teal"),
                 spacing="2", width="100%"),
             rx.text(t("ui.job.awaiting_payment"), size="2", color=theme.MUTED))),
-        ("in_progress", rx.cond(ProLeadState.ms_plan.get("agreed", "") != "", rx.callout(
+        ("in_progress", rx.cond(dict_var(ProLeadState.ms_plan).get("agreed", "") != "", rx.callout(
             t("ui.ms.job_in_steps"), icon="milestone", color_scheme="teal", width="100%"),
             rx.vstack(
-            rx.cond(ProLeadState.payment.get("net", "") != "",
+            rx.cond(payment.get("net", "") != "",
                     rx.fragment(
                         rx.callout(t("ui.job.paid_body"), icon="shield-check",
                                    color_scheme="teal", width="100%"),
                         rx.hstack(rx.text(t("ui.job.your_part"), size="2"), rx.spacer(),
-                                  rx.text(ProLeadState.payment.get("net", ""), weight="bold",
+                                  rx.text(payment.get("net", ""), weight="bold",
                                           size="3"),
                                   width="100%")),
                     rx.callout(t("ui.job.b2b_in_progress"), icon="hammer",
@@ -633,10 +658,10 @@ def _job_status() -> rx.Component:
                     confirm_dialog(
                         rx.button(rx.icon("check-check", size=16), t("ui.job.mark_done"),
                                   size="3", width="100%", id="mark-done"),
-                        t_with("ui.job.done_title", title=ProLeadState.lead["title"]),
-                        rx.cond(ProLeadState.payment.get("net", "") != "",
+                        t_with("ui.job.done_title", title=lead["title"]),
+                        rx.cond(payment.get("net", "") != "",
                                 t_with("ui.job.done_body",
-                                       amount=ProLeadState.payment.get("net", "")),
+                                       amount=payment.get("net", "")),
                                 t("ui.job.done_body_b2b")),
                         "ui.job.done_confirm", ProLeadState.mark_done, color="teal")),
             spacing="2", width="100%"))),
@@ -648,7 +673,8 @@ def _job_status() -> rx.Component:
 
 
 def _my_offer() -> rx.Component:
-    offer, actions = ProLeadState.my_offer, ProLeadState.actions
+    offer = dict_var(ProLeadState.my_offer)
+    actions: ArrayVar[Sequence[str]] = ProLeadState.actions
     won = offer["status"] == "accepted"
     return rx.vstack(
         rx.hstack(
@@ -770,7 +796,7 @@ def _share_box() -> rx.Component:
 
 def _deal() -> rx.Component:
     """Offers for the owner; the offer form, or one's own offer, for everyone else."""
-    lead = ProLeadState.lead
+    lead = dict_var(ProLeadState.lead)
     return rx.cond(
         lead["is_mine"] != "",
         rx.vstack(
@@ -792,7 +818,7 @@ def _deal() -> rx.Component:
 
 
 def _detail() -> rx.Component:
-    lead = ProLeadState.lead
+    lead = dict_var(ProLeadState.lead)
     return rx.vstack(
         error_banner(ProLeadState.error),
         notice_banner(ProLeadState.notice),
@@ -839,14 +865,14 @@ def _detail() -> rx.Component:
         ),
         unlock_panel(ProLeadState),
         # a business that paid to unlock the client sees the details right under the unlock
-        rx.cond(ProLeadState.unlock["status"] == "succeeded", _client_box()),
+        rx.cond(dict_var(ProLeadState.unlock)["status"] == "succeeded", _client_box()),
         _deal(),
         pass_on_box(ProLeadState, _colleague_dialog(
             "ui.chain.pass_open", "pass-open", "pass-search", "ui.chain.pass_title",
             "ui.chain.pass_dialog_body", "ui.chain.pass_send", ProLeadState.pass_to,
             "pass-send")),
         rx.cond(ProLeadState.chain.length() > 0, chain_panel(ProLeadState), _earnings()),
-        rx.cond(ProLeadState.unlock["status"] != "succeeded", _client_box()),
+        rx.cond(dict_var(ProLeadState.unlock)["status"] != "succeeded", _client_box()),
         rx.hstack(
             rx.link(rx.button(rx.icon("arrow-right", size=16, class_name="ofair-back"),
                               t("ui.lead.back"), variant="ghost", size="2"),

@@ -4,6 +4,7 @@ sent on other leads. Each row opens the lead's page, where the owner chooses an 
 from __future__ import annotations
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
 from ofair_app.services import leads, proposals
 from ofair_app.ui import format, routes, theme
@@ -11,6 +12,7 @@ from ofair_app.ui.components.forms import card_list, list_tabs, page_title
 from ofair_app.ui.components.offers import offer_status_badge
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.pages.my_requests import lead_row, status_badge
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
 
@@ -20,7 +22,7 @@ class MyLeadsState(SessionState):
     posted: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     sent: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("business")
         if caller is None:
@@ -38,12 +40,12 @@ class MyLeadsState(SessionState):
                       "posted": format.ago(p.created_at, locale)} for p, lead in offers]
         return None
 
-    @rx.event
+    @event
     def set_tab(self, value: str):
         self.tab = value
 
 
-def _posted_card(row: rx.Var) -> rx.Component:
+def _posted_card(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.link(
         rx.vstack(
             rx.hstack(rx.text(row["title"], dir="auto", weight="bold", size="3"), rx.spacer(),
@@ -68,7 +70,7 @@ def _posted_card(row: rx.Var) -> rx.Component:
     )
 
 
-def _sent_card(row: rx.Var) -> rx.Component:
+def _sent_card(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.link(
         rx.hstack(
             rx.vstack(rx.text(row["title"], dir="auto", weight="bold", size="2"),

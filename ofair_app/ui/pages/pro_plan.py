@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from datetime import datetime
+from decimal import Decimal
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
+from ofair_app.db.engine import Caller
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.leads import LeadType
 from ofair_app.domain.tax import israel_date
@@ -20,6 +24,7 @@ from ofair_app.ui.components.forms import error_banner, notice_banner, page_titl
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.components.tier import TierMixin, tier_card
 from ofair_app.ui.state.documents import DocumentsMixin
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.session import SessionState, blocking
 
@@ -34,12 +39,12 @@ class ChargeRow:
     document_id: str  # its tax invoice/receipt, "" when none
 
 
-def _day(moment, locale: str) -> str:
+def _day(moment: datetime, locale: str) -> str:
     """A moment as its day in Israel."""
     return format.day(israel_date(moment), locale)
 
 
-def _pct(value) -> str:
+def _pct(value: Decimal) -> str:
     return f"{value.normalize():f}%"
 
 
@@ -68,7 +73,7 @@ class PlanState(DocumentsMixin, TierMixin, SessionState):
     error: rx.Field[str] = rx.field("")
     notice: rx.Field[str] = rx.field("")
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("business")
         if caller is None:
@@ -77,7 +82,7 @@ class PlanState(DocumentsMixin, TierMixin, SessionState):
         await self._load(caller)
         return None
 
-    async def _load(self, caller) -> None:
+    async def _load(self, caller: Caller) -> None:
         professional_id = self._current_business(caller)
         if professional_id is None:
             return
@@ -115,7 +120,7 @@ class PlanState(DocumentsMixin, TierMixin, SessionState):
         await self._load_tier(caller, professional_id)
         self.loaded = True
 
-    @rx.event
+    @event
     async def buy(self):
         caller = await self._caller()
         if caller is None:
@@ -154,16 +159,17 @@ class PlanState(DocumentsMixin, TierMixin, SessionState):
         await self._load(caller)
         return None
 
-    @rx.event
+    @event
     async def cancel(self):
         return await self._renewals(resume=False)
 
-    @rx.event
+    @event
     async def resume(self):
         return await self._renewals(resume=True)
 
 
-def _row(label: str, free: rx.Component, pro: rx.Component) -> rx.Component:
+def _row(label: str, free: rx.Component | rx.Var[str], pro: rx.Component | rx.Var[str],
+         ) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(t(label)),
         rx.table.cell(free),
@@ -269,7 +275,7 @@ def _actions() -> rx.Component:
 _CHARGE_STATUSES = ("succeeded", "declined", "no_card", "started")
 
 
-def _charge(row: ChargeRow) -> rx.Component:
+def _charge(row: ObjectVar[ChargeRow]) -> rx.Component:
     return rx.hstack(
         rx.icon("receipt-text", size=20, color=theme.MUTED, aria_hidden="true"),
         rx.vstack(

@@ -7,8 +7,10 @@ from __future__ import annotations
 import uuid
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
 from ofair_app import reference
+from ofair_app.db.engine import Caller
 from ofair_app.domain.errors import AppError
 from ofair_app.services import referrals
 from ofair_app.ui import format, routes, theme
@@ -22,6 +24,7 @@ from ofair_app.ui.components.forms import (
     page_title,
 )
 from ofair_app.ui.components.shells import pro_shell
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.session import SessionState
 
@@ -33,10 +36,11 @@ class ReferralsState(SessionState):
     error: rx.Field[str] = rx.field("")
     notice: rx.Field[str] = rx.field("")
 
-    async def _rows(self, caller, direction: str) -> list[dict[str, str]]:
+    async def _rows(self, caller: Caller, direction: referrals.Direction,
+                    ) -> list[dict[str, str]]:
         professional_id = self._current_business(caller)
         views, _ = await self._as(caller, lambda s: referrals.list_referrals(
-            session=s, caller=caller, direction=direction,  # type: ignore[arg-type]
+            session=s, caller=caller, direction=direction,
             professional_id=professional_id, limit=50))
         locale = self.locale
         rows = []
@@ -61,11 +65,11 @@ class ReferralsState(SessionState):
             })
         return rows
 
-    async def _reload(self, caller) -> None:
+    async def _reload(self, caller: Caller) -> None:
         self.incoming = await self._rows(caller, "incoming")
         self.outgoing = await self._rows(caller, "outgoing")
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("business")
         if caller is None:
@@ -74,11 +78,11 @@ class ReferralsState(SessionState):
         await self._reload(caller)
         return None
 
-    @rx.event
+    @event
     def set_tab(self, value: str):
         self.tab = value
 
-    @rx.event
+    @event
     async def accept(self, referral_id: str):
         caller = await self._caller()
         if caller is None:
@@ -95,7 +99,7 @@ class ReferralsState(SessionState):
             return None
         return rx.redirect(routes.pro_lead(referral.lead_id))
 
-    @rx.event
+    @event
     async def reject(self, referral_id: str):
         caller = await self._caller()
         if caller is None:
@@ -111,7 +115,7 @@ class ReferralsState(SessionState):
         return None
 
 
-def _terms(row: rx.Var) -> rx.Component:
+def _terms(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.hstack(
         rx.vstack(rx.text(t("ui.board.budget"), size="1", color=theme.MUTED),
                   rx.text(row["budget"], weight="bold", size="3"), spacing="0"),
@@ -124,7 +128,7 @@ def _terms(row: rx.Var) -> rx.Component:
     )
 
 
-def _incoming_card(row: rx.Var) -> rx.Component:
+def _incoming_card(row: ObjectVar[dict[str, str]]) -> rx.Component:
     pending = row["status"] == "pending"
     return rx.vstack(
         rx.hstack(
@@ -184,7 +188,7 @@ def _incoming_card(row: rx.Var) -> rx.Component:
     )
 
 
-def _outgoing_card(row: rx.Var) -> rx.Component:
+def _outgoing_card(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.link(
         rx.hstack(
             rx.vstack(rx.text(row["title"], dir="auto", weight="bold", size="2"),

@@ -6,8 +6,10 @@ download. For the business's members; the documents are the owners' to download.
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
 from ofair_app.domain.errors import AppError
 from ofair_app.domain.tax import israel_date
@@ -17,6 +19,7 @@ from ofair_app.ui.components.forms import empty_state, error_banner, page_title
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.components.unlock_claims import claim_reason, claim_status_badge, paid_with
 from ofair_app.ui.state.documents import DocumentsMixin
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.session import SessionState
 
@@ -40,7 +43,7 @@ class UnlockRow:
     refund_document_id: str  # the credit note of a refund ("" when none)
 
 
-def _day(moment, locale: str) -> str:
+def _day(moment: datetime | None, locale: str) -> str:
     return format.day(israel_date(moment), locale) if moment else ""
 
 
@@ -49,7 +52,7 @@ class ProUnlocksState(DocumentsMixin, SessionState):
     rows: rx.Field[list[UnlockRow]] = rx.field(default_factory=list)
     error: rx.Field[str] = rx.field("")
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("business")
         if caller is None:
@@ -78,7 +81,7 @@ class ProUnlocksState(DocumentsMixin, SessionState):
         return None
 
 
-def _claim(row: UnlockRow) -> rx.Component:
+def _claim(row: ObjectVar[UnlockRow]) -> rx.Component:
     """The refund claim's status and what came of it; or until when one may be made."""
     return rx.cond(
         row.claim_status != "",
@@ -116,7 +119,7 @@ def _claim(row: UnlockRow) -> rx.Component:
     )
 
 
-def _document(label: str, document_id: rx.Var, class_name: str) -> rx.Component:
+def _document(label: str, document_id: rx.Var[str], class_name: str) -> rx.Component:
     return rx.cond(
         document_id != "",
         rx.button(rx.icon("download", size=16, aria_hidden="true"), t(label), size="2",
@@ -124,7 +127,7 @@ def _document(label: str, document_id: rx.Var, class_name: str) -> rx.Component:
                   class_name=class_name))
 
 
-def _unlock(row: UnlockRow) -> rx.Component:
+def _unlock(row: ObjectVar[UnlockRow]) -> rx.Component:
     return rx.el.li(
         rx.vstack(
             rx.hstack(

@@ -8,10 +8,14 @@ each column adds up to the balance shown above it."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import cast
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
+from ofair_app.db.engine import Caller
 from ofair_app.domain.banking import BANKS
 from ofair_app.domain.errors import AppError, FieldErrors, InvalidInput
 from ofair_app.domain.leads import read_amount
@@ -20,6 +24,7 @@ from ofair_app.services import payouts, wallets
 from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import (
     confirm_dialog,
+    dict_var,
     empty_state,
     error_banner,
     field,
@@ -27,6 +32,7 @@ from ofair_app.ui.components.forms import (
     page_title,
 )
 from ofair_app.ui.components.shells import pro_shell
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import LocaleState, t, t_with
 from ofair_app.ui.state.session import SessionState
 
@@ -70,7 +76,7 @@ class WalletState(SessionState):
     holder: rx.Field[str] = rx.field("")
     errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("business")
         if caller is None:
@@ -79,7 +85,7 @@ class WalletState(SessionState):
         await self._load(caller)
         return None
 
-    async def _load(self, caller) -> None:
+    async def _load(self, caller: Caller) -> None:
         professional_id = self._current_business(caller)
         try:
             found = await self._as(caller, lambda s: wallets.wallet(
@@ -123,27 +129,27 @@ class WalletState(SessionState):
             return self.bank_code
         return f"{self.bank_code} · {names[1] if self.locale == 'en' else names[0]}"
 
-    @rx.event
+    @event
     def set_amount(self, value: str):
         self.amount = value
 
-    @rx.event
+    @event
     def set_bank_code(self, value: str):
         self.bank_code = value
 
-    @rx.event
+    @event
     def set_branch(self, value: str):
         self.branch = value
 
-    @rx.event
+    @event
     def set_account(self, value: str):
         self.account = value
 
-    @rx.event
+    @event
     def set_holder(self, value: str):
         self.holder = value
 
-    @rx.event
+    @event
     async def withdraw(self):
         """Ask to be paid out (the business's owners only; never more than available)."""
         caller = await self._caller()
@@ -177,7 +183,8 @@ class WalletState(SessionState):
         return None
 
 
-def _balance(label: str, value: rx.Var, hint: str, strong: bool, element_id: str) -> rx.Component:
+def _balance(label: str, value: rx.Var[str], hint: str, strong: bool, element_id: str,
+             ) -> rx.Component:
     return rx.vstack(
         rx.text(t(label), size="2", color=theme.MUTED),
         rx.text(value, size="7" if strong else "6", weight="bold", id=element_id,
@@ -189,7 +196,7 @@ def _balance(label: str, value: rx.Var, hint: str, strong: bool, element_id: str
     )
 
 
-def _catalog_choice(value: rx.Var, prefix: str, names) -> rx.Var:
+def _catalog_choice(value: rx.Var[str], prefix: str, names: Iterable[str]) -> rx.Var:
     """The catalog text `prefix.<value>` for one of `names`, in the reader's language."""
     return rx.match(value, *[(name, t(f"{prefix}.{name}")) for name in names], "")
 
@@ -212,7 +219,7 @@ def _statement_row(*cells: rx.Component, **props) -> rx.Component:
                    align_items="center", width="100%", padding_y="0.6rem", **props)
 
 
-def _line(line: WalletRow) -> rx.Component:
+def _line(line: ObjectVar[WalletRow]) -> rx.Component:
     kinds = [str(kind) for kind in TxKind]
     places = [str(place) for place in Place]
     return _statement_row(
@@ -242,10 +249,13 @@ def _statement() -> rx.Component:
         rx.text(t("ui.wallet.history"), weight="bold", size="3"),
         rx.text(t("ui.wallet.col_pending"), size="1", color=theme.MUTED, text_align="end"),
         rx.text(t("ui.wallet.col_available"), size="1", color=theme.MUTED, text_align="end"))
-    earlier = rx.cond(WalletState.earlier, _statement_row(
+    # Reflex types `Field.__get__` for pyright: mypy reads this optional row's var as an
+    # `ArrayVar`; at run time it is the row's `ObjectVar` (its values used only when set)
+    earlier_row = cast("ObjectVar[WalletRow]", WalletState.earlier)
+    earlier = rx.cond(earlier_row, _statement_row(
         rx.text(t("ui.wallet.earlier"), size="2", color=theme.MUTED),
-        _amount_cell(WalletState.earlier.pending, "wallet-pending"),
-        _amount_cell(WalletState.earlier.available, "wallet-available"),
+        _amount_cell(earlier_row.pending, "wallet-pending"),
+        _amount_cell(earlier_row.available, "wallet-available"),
         class_name="wallet-line wallet-earlier"))
     total = _statement_row(
         rx.text(t("ui.wallet.total"), size="2", weight="bold"),
@@ -265,7 +275,7 @@ def _statement() -> rx.Component:
 
 
 def _withdraw_form() -> rx.Component:
-    errors = WalletState.errors
+    errors = dict_var(WalletState.errors)
     return rx.vstack(
         rx.text(t("ui.wallet.withdraw_title"), weight="bold", size="3"),
         rx.text(t("ui.wallet.withdraw_body"), size="2", color=theme.MUTED, line_height="1.6"),

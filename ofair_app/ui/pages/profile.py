@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
 from ofair_app.adapters.storage import MAX_UPLOAD_BYTES
 from ofair_app.domain.errors import AppError
@@ -17,6 +18,7 @@ from ofair_app.ui import routes, theme
 from ofair_app.ui.components.files import labelled_upload
 from ofair_app.ui.components.forms import (
     confirm_dialog,
+    dict_var,
     error_banner,
     field,
     form,
@@ -32,6 +34,7 @@ from ofair_app.ui.components.pickers import (
 )
 from ofair_app.ui.components.shells import pro_shell
 from ofair_app.ui.components.visit_hours import VisitHoursMixin, visit_hours_section
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.pickers import BusinessFormState
 from ofair_app.ui.state.session import blocking, enum_value
@@ -80,7 +83,7 @@ class ProfileState(VisitHoursMixin, BusinessFormState):
              "date": c.created_at.strftime("%d.%m.%Y") if c.created_at else ""}
             for c in rows]
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("business")
         if caller is None:
@@ -120,7 +123,7 @@ class ProfileState(VisitHoursMixin, BusinessFormState):
                        "expiry": f"{c.exp_month:02d}/{c.exp_year % 100:02d}",
                        "default": "1" if c.is_default else ""} for c in rows]
 
-    @rx.event
+    @event
     async def add_card(self):
         caller, pid = await self._business()
         if caller is None:
@@ -139,11 +142,11 @@ class ProfileState(VisitHoursMixin, BusinessFormState):
             return
         yield rx.redirect(url)  # the provider's page, in this tab (as a checkout is)
 
-    @rx.event
+    @event
     async def make_default_card(self, method_id: str):
         await self._change_card(method_id, payment_methods.make_default, "ui.cards.defaulted")
 
-    @rx.event
+    @event
     async def remove_card(self, method_id: str):
         await self._change_card(method_id, payment_methods.remove, "ui.cards.removed")
 
@@ -163,7 +166,7 @@ class ProfileState(VisitHoursMixin, BusinessFormState):
         self.card_notice = self._text(done)
         await self._load_cards(caller, pid)
 
-    @rx.event
+    @event
     async def save(self, form: dict):
         caller, pid = await self._business()
         if caller is None:
@@ -192,11 +195,11 @@ class ProfileState(VisitHoursMixin, BusinessFormState):
         self.notice = self._text("ui.profile.saved")
         return None
 
-    @rx.event
+    @event
     def set_cert_title(self, value: str):
         self.cert_title = value[:120]
 
-    @rx.event
+    @event
     async def upload_certificate(self, files: list[rx.UploadFile]):
         caller, pid = await self._business()
         if caller is None:
@@ -222,7 +225,7 @@ class ProfileState(VisitHoursMixin, BusinessFormState):
         await self._load_certificates(caller, pid)
         return rx.clear_selected_files(UPLOAD_ID)
 
-    @rx.event
+    @event
     async def open_certificate(self, certificate_id: str):
         caller, _ = await self._business()
         if caller is None:
@@ -235,7 +238,7 @@ class ProfileState(VisitHoursMixin, BusinessFormState):
             return None
         return rx.redirect(url, is_external=True)
 
-    @rx.event
+    @event
     async def delete_certificate(self, certificate_id: str):
         caller, pid = await self._business()
         if caller is None:
@@ -290,6 +293,7 @@ def _welcome() -> rx.Component:
 
 def _edit_form() -> rx.Component:
     owner = ProfileState.is_owner
+    errors = dict_var(ProfileState.errors)
     return section(
         "ui.profile.details",
         form(
@@ -298,34 +302,34 @@ def _edit_form() -> rx.Component:
                       rx.input(name="business_name", id="f-business-name",
                                default_value=ProfileState.business_name, size="3",
                                width="100%", read_only=~owner),
-                      ProfileState.errors.get("business_name", ""),
+                      errors.get("business_name", ""),
                       html_for="f-business-name"),
                 field("ui.business.id",
                       rx.input(name="business_id", id="f-business-id",
                                default_value=ProfileState.business_number, input_mode="numeric",
                                dir="ltr", text_align="start", size="3", width="100%",
                                read_only=~owner),
-                      ProfileState.errors.get("business_id", ""),
+                      errors.get("business_id", ""),
                       hint="ui.profile.business_id_hint", html_for="f-business-id"),
                 field("ui.business.category", category_select(ProfileState),
-                      ProfileState.errors.get("category", ""), html_for="f-category"),
+                      errors.get("category", ""), html_for="f-category"),
                 subcategory_chips(ProfileState),
                 field("ui.business.specialties",
                       rx.input(value=ProfileState.specialties,
                                on_change=ProfileState.set_specialties, id="f-specialties",
                                name="specialties",
                                size="3", width="100%"),
-                      ProfileState.errors.get("specialties", ""),
+                      errors.get("specialties", ""),
                       hint="ui.business.specialties_hint", html_for="f-specialties"),
                 field("ui.business.locality", locality_picker(ProfileState),
-                      ProfileState.errors.get("locality_id", ""), html_for="f-locality"),
+                      errors.get("locality_id", ""), html_for="f-locality"),
                 field("ui.business.radius", radius_slider(ProfileState),
-                      ProfileState.errors.get("service_radius_km", ""), html_for="f-radius"),
+                      errors.get("service_radius_km", ""), html_for="f-radius"),
                 field("ui.business.about",
                       rx.text_area(name="about", id="f-about",
                                    default_value=ProfileState.about, rows="5", size="3",
                                    width="100%", read_only=~owner),
-                      ProfileState.errors.get("about", ""), html_for="f-about"),
+                      errors.get("about", ""), html_for="f-about"),
                 rx.cond(
                     owner,
                     rx.button(rx.icon("save", size=16), t("ui.profile.save"), type="submit",
@@ -344,7 +348,7 @@ def _edit_form() -> rx.Component:
     )
 
 
-def _certificate_row(cert: rx.Var) -> rx.Component:
+def _certificate_row(cert: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.hstack(
         rx.center(rx.icon("file-badge", size=18, color=theme.BRAND), width="2.25rem",
                   height="2.25rem", border_radius="10px", background=rx.color("teal", 3),
@@ -439,7 +443,7 @@ def _certificates() -> rx.Component:
     )
 
 
-def _card_row(card: rx.Var) -> rx.Component:
+def _card_row(card: ObjectVar[dict[str, str]]) -> rx.Component:
     label = rx.text(card["brand"], " •••• ", card["last4"], weight="bold", size="2",
                     dir="ltr")
     return rx.hstack(

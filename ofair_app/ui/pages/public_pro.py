@@ -12,10 +12,12 @@ from ofair_app.domain.errors import AppError
 from ofair_app.domain.tiers import Tier
 from ofair_app.services import professionals, reviews, subscriptions, tiers
 from ofair_app.ui import routes, theme
+from ofair_app.ui.components.forms import dict_var
 from ofair_app.ui.components.pickers import localized
 from ofair_app.ui.components.reviews import review_card, review_row, summary_card, summary_rows
 from ofair_app.ui.components.shells import consumer_shell
 from ofair_app.ui.components.tier import COLORS
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.session import SessionState
 
@@ -55,7 +57,7 @@ class PublicProState(SessionState):
         self.reviews_cursor = next_cursor or ""
         self.summary, self.bars = summary_rows(summary, self.locale, self._text)
 
-    @rx.event
+    @event
     async def more_reviews(self):
         try:
             await self._load_reviews(uuid.UUID(self.router.url.path.rstrip("/")
@@ -63,7 +65,7 @@ class PublicProState(SessionState):
         except (ValueError, AppError):
             self.reviews_cursor = ""
 
-    @rx.event
+    @event
     async def open(self):
         await self._identify()
         self.access = "ok"
@@ -107,6 +109,7 @@ def _chip(text: rx.Var, icon: str = "") -> rx.Component:
 
 def _card() -> rx.Component:
     s = PublicProState
+    tier, category, locality = dict_var(s.tier), dict_var(s.category), dict_var(s.locality)
     return rx.vstack(
         rx.hstack(
             rx.center(rx.icon("briefcase-business", size=28, color=theme.BRAND), width="4rem",
@@ -119,10 +122,10 @@ def _card() -> rx.Component:
                             rx.badge(rx.icon("badge-check", size=14), t("ui.pro.status.verified"),
                                      color_scheme="teal", size="2", radius="full",
                                      id="verified-badge")),
-                    rx.cond(s.tier.contains("name"),
+                    rx.cond(tier.contains("name"),
                             rx.badge(rx.icon("award", size=14, aria_hidden="true"),
-                                     t("ui.tier.badge"), " ", s.tier["name"],
-                                     color_scheme=s.tier["color"], size="2", radius="full",
+                                     t("ui.tier.badge"), " ", tier["name"],
+                                     color_scheme=tier["color"], size="2", radius="full",
                                      id="tier-badge")),
                     rx.cond(s.subscribed,
                             rx.badge(rx.icon("crown", size=14, aria_hidden="true"),
@@ -145,7 +148,7 @@ def _card() -> rx.Component:
         rx.separator(size="4"),
         rx.hstack(
             rx.icon("wrench", size=18, color=theme.BRAND),
-            rx.text(localized(s.category.get("he", ""), s.category.get("en", "")),
+            rx.text(localized(category.get("he", ""), category.get("en", "")),
                     weight="bold", id="pro-category"),
             spacing="2",
             align="center",
@@ -154,7 +157,7 @@ def _card() -> rx.Component:
                 wrap="wrap", gap="0.5rem"),
         rx.hstack(
             rx.icon("map-pin", size=18, color=theme.BRAND),
-            rx.text(localized(s.locality.get("he", ""), s.locality.get("en", "")),
+            rx.text(localized(locality.get("he", ""), locality.get("en", "")),
                     weight="medium"),
             rx.text("·", color=theme.MUTED),
             rx.text(t("ui.public_pro.serves_within"), " ", s.radius, " ", t("ui.business.km"),
@@ -199,7 +202,7 @@ def _reviews() -> rx.Component:
         rx.cond(
             s.reviews.length() > 0,
             rx.vstack(
-                summary_card(s.summary, s.bars),
+                summary_card(dict_var(s.summary), s.bars),
                 rx.separator(size="4"),
                 rx.foreach(s.reviews, lambda row: rx.fragment(review_card(row, aspects=False),
                                                              rx.separator(size="4"))),

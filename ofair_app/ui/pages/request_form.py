@@ -27,9 +27,10 @@ from ofair_app.ui.components.consent import (
     notice_summary,
     ticked,
 )
-from ofair_app.ui.components.forms import error_banner, field, form
+from ofair_app.ui.components.forms import dict_var, error_banner, field, form
 from ofair_app.ui.components.pickers import category_select, locality_picker
 from ofair_app.ui.state.countdown import RESEND_SECONDS, ResendCountdown
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
 from ofair_app.ui.state.place import PlaceMixin
 from ofair_app.ui.state.session import SessionState
@@ -60,7 +61,7 @@ class RequestState(ResendCountdown, PlaceMixin, SessionState):
     _acknowledged: bool = False
     _marketing: bool = False
 
-    @rx.event
+    @event
     async def open(self):
         """Who is here: a signed-in visitor's name and phone fill the form."""
         caller = await self._identify()
@@ -76,12 +77,12 @@ class RequestState(ResendCountdown, PlaceMixin, SessionState):
                                         else "")
             self.form_version += 1
 
-    @rx.event
+    @event
     def set_category(self, slug: str):
         self.category = slug if reference.category(slug) else ""
         self.errors = {k: v for k, v in self.errors.items() if k != "category"}
 
-    @rx.event
+    @event
     def set_schedule(self, value: str | list[str]):
         if value in SCHEDULES:
             self.schedule = str(value)
@@ -120,7 +121,7 @@ class RequestState(ResendCountdown, PlaceMixin, SessionState):
         self.form_version += 1
         return rx.redirect(routes.my_request(lead.id, sent=True))
 
-    @rx.event
+    @event
     async def submit(self, form: dict):
         self.description = str(form.get("description", ""))[:2000]
         self.budget = str(form.get("budget", ""))[:20]
@@ -167,19 +168,19 @@ class RequestState(ResendCountdown, PlaceMixin, SessionState):
         self.resend_in = RESEND_SECONDS
         return RequestState.tick
 
-    @rx.event
+    @event
     async def resend(self):
         if self.resend_in > 0 or self.step != "code":
             return None
         self.error = ""
         return await self._send_code()
 
-    @rx.event
+    @event
     def back_to_form(self):
         self.step, self.code_error, self.error = "form", "", ""
         self.form_version += 1
 
-    @rx.event
+    @event
     async def verify(self, form: dict):
         self.code_error, self.error = "", ""
         code = "".join(ch for ch in str(form.get("otp", "")) if not ch.isspace())[:12]
@@ -227,7 +228,7 @@ def _schedule_picker() -> rx.Component:
 
 
 def _error(name: str) -> rx.Var:
-    return RequestState.errors.get(name, "")
+    return dict_var(RequestState.errors).get(name, "")
 
 
 def _form_step() -> rx.Component:

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 
 import reflex as rx
+from reflex.vars import ObjectVar
 from sqlmodel import Session
 
 from ofair_app.db.engine import Caller
@@ -30,6 +31,7 @@ from ofair_app.ui.components.forms import (
     section,
 )
 from ofair_app.ui.components.shells import pro_shell
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import LocaleState, t, t_with
 from ofair_app.ui.state.session import SessionState, enum_value, login_url
 
@@ -113,7 +115,7 @@ class TeamState(SessionState):
             self.error = self._message(error)
             return None, False
 
-    @rx.event
+    @event
     async def open(self):
         caller, redirect = await self._guard("business")
         if caller is None:
@@ -125,7 +127,7 @@ class TeamState(SessionState):
             self.members, self.pending, self.error = [], [], self._message(error)
         return None
 
-    @rx.event
+    @event
     async def invite(self, form: dict):
         caller, pid = await self._acting()
         if caller is None:
@@ -159,7 +161,7 @@ class TeamState(SessionState):
         await self._reload(caller, pid)
         return None
 
-    @rx.event
+    @event
     async def resend(self, invitation_id: str):
         locale = self.locale
         return await self._change(lambda s, caller, pid: invitations.resend_invitation(
@@ -167,14 +169,14 @@ class TeamState(SessionState):
             invitation_id=_id(invitation_id, "errors.invitation.not_found"), locale=locale),
             notice="ui.team.resent")
 
-    @rx.event
+    @event
     async def cancel(self, invitation_id: str):
         return await self._change(lambda s, caller, pid: invitations.cancel_invitation(
             session=s, caller=caller, professional_id=pid,
             invitation_id=_id(invitation_id, "errors.invitation.not_found")),
             notice="ui.team.cancelled")
 
-    @rx.event
+    @event
     async def set_role(self, user_id: str, role: str):
         def change(session: Session, caller: Caller, pid: uuid.UUID) -> None:
             if role not in {r.value for r in MemberRole}:
@@ -185,17 +187,17 @@ class TeamState(SessionState):
 
         return await self._change(change)
 
-    @rx.event
+    @event
     def ask(self, action: str, user_id: str, name: str):
         """Open the confirmation of a member action (nothing changes until it is confirmed)."""
         self.asking, self.asking_user, self.asking_name = action, user_id, name
 
-    @rx.event
+    @event
     def stop_asking(self, still_open: bool = False):
         if not still_open:
             self.asking, self.asking_user, self.asking_name = "", "", ""
 
-    @rx.event
+    @event
     async def confirmed(self):
         """The confirmed member action: remove the member, or make them an owner."""
         action, user_id = self.asking, self.asking_user
@@ -206,13 +208,13 @@ class TeamState(SessionState):
             return TeamState.set_role(user_id, "owner")
         return None
 
-    @rx.event
+    @event
     async def remove(self, user_id: str):
         return await self._change(lambda s, caller, pid: professionals.remove_member(
             session=s, caller=caller, professional_id=pid,
             user_id=_id(user_id, "errors.member.not_found")))
 
-    @rx.event
+    @event
     async def leave(self):
         caller, pid = await self._acting()
         if caller is None:
@@ -241,7 +243,7 @@ def _avatar(icon: str) -> rx.Component:
                      flex_shrink="0")
 
 
-def _member_actions(member: rx.Var) -> rx.Component:
+def _member_actions(member: ObjectVar[TeamMember]) -> rx.Component:
     return rx.menu.root(
         rx.menu.trigger(rx.icon_button(rx.icon("ellipsis-vertical", size=16), variant="ghost",
                                        color_scheme="gray", size="2",
@@ -270,7 +272,7 @@ def _member_actions(member: rx.Var) -> rx.Component:
     )
 
 
-def _member(member: rx.Var) -> rx.Component:
+def _member(member: ObjectVar[TeamMember]) -> rx.Component:
     return rx.hstack(
         _avatar("user-round"),
         rx.vstack(
@@ -301,7 +303,7 @@ def _member(member: rx.Var) -> rx.Component:
     )
 
 
-def _pending(invitation: rx.Var) -> rx.Component:
+def _pending(invitation: ObjectVar[PendingInvitation]) -> rx.Component:
     return rx.hstack(
         _avatar("mail"),
         rx.vstack(

@@ -5,6 +5,8 @@ to an admin); an unknown or expired link says so, never an error page."""
 
 from __future__ import annotations
 
+from typing import Literal, cast
+
 import reflex as rx
 
 from ofair_app.domain.errors import AppError, NotFound
@@ -13,6 +15,7 @@ from ofair_app.services import unlocks
 from ofair_app.ui import theme
 from ofair_app.ui.components.forms import error_banner
 from ofair_app.ui.components.shells import consumer_shell
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t, t_with
 from ofair_app.ui.state.session import SessionState, blocking
 
@@ -30,7 +33,10 @@ class UnlockCheckState(SessionState):
     error: rx.Field[str] = rx.field("")
 
     @rx.var
-    def token(self) -> str:
+    def link_token(self) -> str:
+        """The link's token. Not `token`: that is the login cookie (SessionState), which a var
+        of that name here would hide, and the page would take a signed-in client for a
+        visitor."""
         return self.rx_router_page.params.get("token", "")
 
     def _show(self, check: unlocks.ClientCheck) -> None:
@@ -38,12 +44,12 @@ class UnlockCheckState(SessionState):
         self.answer = check.answer or ""
         self.step = "ask" if check.open else "answered" if check.answer else "closed"
 
-    @rx.event
+    @event
     async def open(self):
         await self._identify()
         self.access = "ok"
         self.step, self.error, self.sending = "loading", "", False
-        token = self.token[:TOKEN_MAX]
+        token = self.link_token[:TOKEN_MAX]
         try:
             check = await blocking(unlocks.client_check, token)
         except NotFound:
@@ -51,15 +57,17 @@ class UnlockCheckState(SessionState):
             return
         self._show(check)
 
-    @rx.event
+    @event
     async def reply(self, answer: str):
         if self.sending or self.step != "ask" or answer not in ("never_asked", "asked"):
             return
         self.sending, self.error = True, ""
         yield
-        token = self.token[:TOKEN_MAX]
+        token = self.link_token[:TOKEN_MAX]
         try:
-            check = await blocking(unlocks.client_answer, token, ClientAnswer(answer=answer))
+            # one of the two: checked on entry
+            choice = cast(Literal["never_asked", "asked"], answer)
+            check = await blocking(unlocks.client_answer, token, ClientAnswer(answer=choice))
         except NotFound:
             self.step = "invalid"
         except AppError as error:

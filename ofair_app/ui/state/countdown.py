@@ -11,6 +11,7 @@ import asyncio
 import reflex as rx
 
 from ofair_app.domain import identity
+from ofair_app.ui.state.events import event
 
 RESEND_SECONDS = int(identity.OTP_SEND_LIMITS[0][0].total_seconds())
 
@@ -19,7 +20,7 @@ class ResendCountdown(rx.State, mixin=True):
     resend_in: rx.Field[int] = rx.field(0)
     _ticking: bool = False
 
-    @rx.event(background=True)
+    @event(background=True)
     async def tick(self):
         """Count the resend delay down once a second (one ticker per tab)."""
         async with self:

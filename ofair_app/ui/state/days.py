@@ -7,6 +7,7 @@ year: `components.forms.date_select`), never the browser's own date input (which
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import reflex as rx
 
@@ -15,6 +16,10 @@ from ofair_app.domain.inputs import date_from_parts
 from ofair_app.domain.tax import israel_date
 from ofair_app.models._base import utcnow
 from ofair_app.ui import routes
+from ofair_app.ui.state.events import event
+
+if TYPE_CHECKING:
+    from ofair_app.db.engine import Caller
 
 YEARS_BACK = 5
 PARTS = ("day", "month", "year")
@@ -38,11 +43,11 @@ class DaysMixin(rx.State, mixin=True):
         if part in PARTS and isinstance(value, str) and len(value) <= 4:
             setattr(self, f"{end}_{part}", value)
 
-    @rx.event
+    @event
     def set_since(self, part: str, value: str | list[str]):
         self._set_part("since", part, value)
 
-    @rx.event
+    @event
     def set_until(self, part: str, value: str | list[str]):
         self._set_part("until", part, value)
 
@@ -76,7 +81,16 @@ class FilteredListMixin(rx.State, mixin=True):
     errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
     error: rx.Field[str] = rx.field("")
 
-    @rx.event
+    if TYPE_CHECKING:
+        # What the final state class gets from SessionState and DaysMixin (same signatures)
+        # and what the page itself defines (see the class's docstring).
+        async def _admin(self) -> Caller | None: ...
+        def _field_messages(self, error: AppError) -> dict[str, str]: ...
+        def _picked_days(self) -> tuple[date | None, date | None]: ...
+        def _filter_names(self) -> tuple[str, ...]: ...
+        async def _load(self, caller: Caller, *, more: bool = False) -> None: ...
+
+    @event
     async def apply(self, form_data: dict):
         caller = await self._admin()
         if caller is None:
@@ -94,7 +108,7 @@ class FilteredListMixin(rx.State, mixin=True):
         await self._load(caller)
         return None
 
-    @rx.event
+    @event
     async def more(self):
         caller = await self._admin()
         if caller is None or not self.cursor:

@@ -4,18 +4,35 @@ the event the invoices and plan pages share."""
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 import reflex as rx
 
 from ofair_app.domain.errors import AppError
 from ofair_app.services import settlement, tax_documents
 from ofair_app.ui import routes
+from ofair_app.ui.state.events import event
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    from ofair_app.db.engine import Caller
+
+    T = TypeVar("T")
 
 
 class DocumentsMixin(rx.State, mixin=True):
     """For a SessionState page with an `error` to show: `download(document_id)`."""
 
-    @rx.event
+    if TYPE_CHECKING:
+        # What the final state class gets from SessionState (same signatures).
+        async def _caller(self) -> Caller | None: ...
+        async def _as(self, caller: Caller | None, work: Callable[..., T]) -> T: ...
+        def _text(self, key: str, **params: object) -> str: ...
+        def _message(self, error: AppError) -> str: ...
+
+    @event
     async def download(self, document_id: str):
         """A five-minute link to the document's PDF (the original: it is the business's)."""
         caller = await self._caller()

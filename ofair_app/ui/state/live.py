@@ -20,10 +20,17 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING, ClassVar
 
 import reflex as rx
 
 from ofair_app.db.lead_signals import SIGNALS
+from ofair_app.ui.state.events import event
+
+if TYPE_CHECKING:
+    from reflex_base.vars.base import ComputedVar
+
+    from ofair_app.db.engine import Caller
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +59,14 @@ class LiveLeadMixin(rx.State, mixin=True):
     _watching: str = ""
     _live_mark: int = 0
 
+    if TYPE_CHECKING:
+        # What the final state class gets: its own `lead_id` computed var and `_load`, and
+        # SessionState's `_caller` (same signatures).
+        lead_id: ClassVar[ComputedVar[str]]  # a computed var: not a field of the mixin
+
+        async def _caller(self) -> Caller | None: ...
+        async def _load(self, caller: Caller) -> None: ...
+
     def _watched_key(self) -> str:
         """What this page follows in `SIGNALS`: its lead (a chat page: its thread)."""
         return self.lead_id
@@ -59,7 +74,7 @@ class LiveLeadMixin(rx.State, mixin=True):
     async def _still_here(self) -> None:
         """Called about once a minute while the page stays open and nothing changed."""
 
-    @rx.event(background=True)
+    @event(background=True)
     async def watch_lead(self):
         """Re-read this page whenever its lead changes, until the page is left."""
         async with self:
@@ -92,12 +107,12 @@ class LiveLeadMixin(rx.State, mixin=True):
                 if self._watch_generation == generation:
                     self._watching = ""
 
-    async def _reload_changed_lead(self, caller) -> None:
+    async def _reload_changed_lead(self, caller: Caller) -> None:
         """Read the page again after the other side's move (a page may first clear what
         only described its own last action)."""
         await self._load(caller)
 
-    @rx.event
+    @event
     def stop_watching(self):
         """The page was left: its watcher ends."""
         self._watch_generation += 1

@@ -13,6 +13,7 @@ import re
 import reflex as rx
 
 from ofair_app.i18n import DIRECTION, catalog, normalize_locale, plural
+from ofair_app.ui.state.events import event
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -54,7 +55,7 @@ class LocaleState(rx.State):
             f"document.documentElement.dir='{DIRECTION[locale]}'"
         )
 
-    @rx.event
+    @event
     def toggle(self):
         """Switch between Hebrew and English, for this page and the next visits: the document's
         lang/dir at once, and the page's server-formatted content read again in the new
@@ -62,7 +63,7 @@ class LocaleState(rx.State):
         self.locale = "en" if normalize_locale(self.locale) == "he" else "he"
         return [self._apply_to_document(), *_loaders_of(self.rx_router_url.path)]
 
-    @rx.event
+    @event
     def apply(self):
         """Keep <html lang/dir> in step with the cookie (runs on every page load)."""
         return self._apply_to_document()
@@ -80,11 +81,11 @@ def t_count(key: str, count: int) -> rx.Var:
     return rx.cond(LocaleState.locale == "en", plural(key, count, "en"), plural(key, count, "he"))
 
 
-def t_with(key: str, **values: rx.Var | str) -> rx.Component:
+def t_with(key: str, **values: rx.Var | str | rx.Component) -> rx.Component:
     """The text of `key` with its `{name}` placeholders filled by page values (a business's
     name, an amount), in the reader's language: each language keeps its own word order."""
 
-    def parts(locale: str) -> list[rx.Var | str]:
+    def parts(locale: str) -> list[rx.Component | str]:
         pieces = re.split(r"\{(\w+)\}", catalog(locale)[key])
         # each value isolated (<bdi>), so a Latin name in a Hebrew sentence keeps the
         # sentence's punctuation where it belongs

@@ -8,6 +8,7 @@ import reflex as rx
 from ofair_app import reference
 from ofair_app.domain.errors import InvalidInput
 from ofair_app.models import Professional
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.place import PlaceMixin
 from ofair_app.ui.state.session import SessionState
 
@@ -65,23 +66,23 @@ class BusinessFormState(PlaceMixin, SessionState):
         if reference.locality(self.locality_id) is None:
             raise InvalidInput(fields={"locality_id": "errors.locality.required"})
 
-    @rx.event
+    @event
     def set_category(self, slug: str):
         self._choose_category(slug)
         self.errors = {k: v for k, v in self.errors.items() if k != "category"}
 
-    @rx.event
+    @event
     def toggle_subcategory(self, slug: str):
         if slug in self.subcategories:
             self.subcategories = [s for s in self.subcategories if s != slug]
         elif any(option["slug"] == slug for option in self.sub_options):
             self.subcategories = [*self.subcategories, slug]
 
-    @rx.event
+    @event
     def set_specialties(self, value: str):
         self.specialties = value[:600]
 
-    @rx.event
+    @event
     def set_radius_km(self, value: str):
         """The range input's value (text); anything but a number keeps the radius."""
         if value.strip().isdigit():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ofair_app import reference
+from ofair_app.ui.state.events import event
 
 LOCALITY_RESULTS = 8
 
@@ -29,14 +30,14 @@ class PlaceMixin(rx.State, mixin=True):
         self.locality_en = locality.name_en if locality else ""
         self.locality_query, self.locality_results = "", []
 
-    @rx.event
+    @event
     def search_locality(self, query: str):
         self.locality_query = query[:80]
         found = reference.search_localities(self.locality_query, LOCALITY_RESULTS) \
             if self.locality_query.strip() else []
         self.locality_results = [locality_option(loc) for loc in found]
 
-    @rx.event
+    @event
     def choose_locality(self, locality_id: str):
         if not locality_id.isdigit() or reference.locality(int(locality_id)) is None:
             return

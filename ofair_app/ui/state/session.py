@@ -37,6 +37,7 @@ from ofair_app.models import User
 from ofair_app.services import auth, invitations, notification_center, professionals, users
 from ofair_app.settings import get_settings
 from ofair_app.ui import routes
+from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import LocaleState
 
 T = TypeVar("T")
@@ -243,22 +244,22 @@ class SessionState(LocaleState):
 
     # --- events ---------------------------------------------------------------------------
 
-    @rx.event
+    @event
     async def load(self):
         """For public pages: who is signed in, for the top bar."""
         await self._identify()
         self.access = "ok"
 
-    @rx.event
+    @event
     async def require_business(self):
         """Guard for pro pages: a member of a business (others start the onboarding)."""
         return (await self._guard("business"))[1]
 
-    @rx.event
+    @event
     async def require_admin(self):
         return (await self._guard("admin"))[1]
 
-    @rx.event
+    @event
     async def choose_business(self, business_id: str):
         """The switcher: act for another of the caller's businesses from now on (a business
         they do not belong to is ignored). The page loads again for that business."""
@@ -271,7 +272,7 @@ class SessionState(LocaleState):
         # A full reload: every part of the page (and its on_load) reads the new business.
         return rx.call_script("window.location.reload()")
 
-    @rx.event
+    @event
     async def logout(self):
         """End this session on the server too (the token stops working for the API as well)."""
         caller = await self._caller()
