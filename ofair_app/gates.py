@@ -117,9 +117,14 @@ def _counts(junit: Path) -> tuple[int, int, int, list[str]]:
     failures: list[str] = []
     for case in root.iter("testcase"):
         tests += 1
-        if case.find("failure") is not None or case.find("error") is not None:
+        problem = case.find("failure")
+        if problem is None:
+            problem = case.find("error")
+        if problem is not None:
             failed += 1
-            failures.append(f"{case.get('classname')}::{case.get('name')}")
+            why = (problem.get("message") or "").strip().splitlines()
+            failures.append(f"{case.get('classname')}::{case.get('name')}"
+                            + (f": {why[0][:160]}" if why else ""))
         elif case.find("skipped") is not None:
             skipped += 1
     return tests, failed, skipped, failures

@@ -40,3 +40,20 @@ def test_the_verdict_names_what_failed_and_what_did_not_run() -> None:
     everything = [Outcome(key=g.key, name=g.name, proves="…", passed=True, tests=1)
                   for g in GATES]
     assert render(everything, "now").endswith("ALL GATES PASS: OFAIR may go to production")
+
+
+def test_a_failed_test_is_named_with_its_reason(tmp_path) -> None:
+    junit = tmp_path / "gate.xml"
+    junit.write_text(
+        '<testsuites><testsuite name="pytest">'
+        '<testcase classname="tests.e2e.test_x" name="test_ok"/>'
+        '<testcase classname="tests.e2e.test_x" name="test_bad">'
+        '<failure message="AssertionError: expected the receipt&#10;more">trace</failure>'
+        '</testcase>'
+        '<testcase classname="tests.e2e.test_x" name="test_broken"><error message="">x</error>'
+        '</testcase>'
+        '<testcase classname="tests.e2e.test_x" name="test_later"><skipped/></testcase>'
+        '</testsuite></testsuites>', encoding="utf-8")
+    assert gates._counts(junit) == (4, 2, 1, [
+        "tests.e2e.test_x::test_bad: AssertionError: expected the receipt",
+        "tests.e2e.test_x::test_broken"])
