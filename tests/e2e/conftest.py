@@ -104,8 +104,50 @@ def b2b_url(app_url, migrated_database, tmp_path_factory) -> Iterator[str]:
 _CHROMIUM: dict[str, object] = {}
 
 
+class Screens:
+    """A journey's screens, kept for the go-live gates (`python -m ofair_app gates`, gate E)
+    when OFAIR_SCREENSHOTS_DIR is set: every page the test opens, in any context, is kept as
+    the user leaves it for the next (each `goto`, a change of user included) and as it was
+    when its context closes, numbered in order and named after the test and the path."""
+
+    def __init__(self, folder: Path, test: str) -> None:
+        self.folder, self.test, self.steps = folder, test, itertools.count(1)
+
+    def keep(self, page) -> None:
+        if page.is_closed() or page.url == "about:blank":
+            return
+        where = re.sub(r"[^\w.-]+", "_", urlsplit(page.url).path.strip("/")) or "home"
+        page.screenshot(path=str(self.folder / f"{self.test}-{next(self.steps):02d}-{where}.png"))
+
+    def watch(self, page):
+        goto = page.goto
+
+        def goto_keeping(url: str, **kwargs):
+            self.keep(page)  # the screen as the user saw it, before they move on
+            return goto(url, **kwargs)
+
+        page.goto = goto_keeping
+        return page
+
+    def contexts(self, new_context):
+        """`browser.new_context`, its contexts' pages watched and kept when it closes."""
+        def new_context_kept(*args, **kwargs):
+            context = new_context(*args, **kwargs)
+            new_page, close = context.new_page, context.close
+            context.new_page = lambda *a, **k: self.watch(new_page(*a, **k))
+
+            def close_kept(*a, **k):
+                for page in context.pages:
+                    self.keep(page)
+                return close(*a, **k)
+
+            context.close = close_kept
+            return context
+        return new_context_kept
+
+
 @pytest.fixture
-def browser(app_url):
+def browser(app_url, request):
     if "browser" not in _CHROMIUM:
         from playwright.sync_api import sync_playwright
 
@@ -113,7 +155,17 @@ def browser(app_url):
         _CHROMIUM["playwright"] = playwright
         _CHROMIUM["browser"] = playwright.chromium.launch(executable_path=str(CHROMIUM),
                                                           args=CHROMIUM_ARGS)
-    return _CHROMIUM["browser"]
+    chromium = _CHROMIUM["browser"]
+    folder = os.environ.get("OFAIR_SCREENSHOTS_DIR")
+    if not folder:
+        yield chromium
+        return
+    test = re.sub(r"[^\w.-]+", "_", request.node.nodeid.split("/")[-1])
+    chromium.new_context = Screens(Path(folder), test).contexts(chromium.new_context)
+    try:
+        yield chromium
+    finally:
+        del chromium.new_context  # the browser's own again, for the next test
 
 
 @pytest.hookimpl(trylast=True)
@@ -144,45 +196,11 @@ def _page(browser, app_url, viewport):
     return context, page, errors
 
 
-def _keep_screens(request, page) -> None:
-    """The go-live gates (`python -m ofair_app gates`, gate E) keep the screens of each journey
-    when OFAIR_SCREENSHOTS_DIR is set: every screen as the user leaves it for the next one
-    (each `page.goto`, a change of user included) and the last, numbered in order and named
-    after the test and the screen's path."""
-    folder = os.environ.get("OFAIR_SCREENSHOTS_DIR")
-    if not folder:
-        return
-    test = re.sub(r"[^\w.-]+", "_", request.node.nodeid.split("/")[-1])
-    steps = itertools.count(1)
-    goto = page.goto
-
-    def keep() -> None:
-        if page.is_closed() or page.url == "about:blank":
-            return
-        where = re.sub(r"[^\w.-]+", "_", urlsplit(page.url).path.strip("/")) or "home"
-        page.screenshot(path=str(Path(folder) / f"{test}-{next(steps):02d}-{where}.png"))
-
-    def goto_keeping(url: str, **kwargs):
-        keep()  # the screen as the user saw it, before they move on
-        return goto(url, **kwargs)
-
-    page.goto = goto_keeping
-    request.node.keep_last_screen = keep
-
-
-def _last_screen(request, page) -> None:
-    keep = getattr(request.node, "keep_last_screen", None)
-    if keep is not None:
-        keep()
-
-
 @pytest.fixture
 def page(browser, app_url, request):
     """A phone-sized page; the test fails if the page logged an error."""
     context, page, errors = _page(browser, app_url, PHONE)
-    _keep_screens(request, page)
     yield page
-    _last_screen(request, page)
     context.close()
     assert errors == [], errors
 
@@ -191,9 +209,7 @@ def page(browser, app_url, request):
 def b2b_page(browser, b2b_url, request):
     """A phone-sized page of the b2b server; the test fails if the page logged an error."""
     context, page, errors = _page(browser, b2b_url, PHONE)
-    _keep_screens(request, page)
     yield page
-    _last_screen(request, page)
     context.close()
     assert errors == [], errors
 
@@ -201,9 +217,7 @@ def b2b_page(browser, b2b_url, request):
 @pytest.fixture
 def desktop_page(browser, app_url, request):
     context, page, errors = _page(browser, app_url, DESKTOP)
-    _keep_screens(request, page)
     yield page
-    _last_screen(request, page)
     context.close()
     assert errors == [], errors
 

@@ -21,19 +21,16 @@ from ofair_app.ui import format, theme
 from ofair_app.ui.components.forms import dict_var, error_banner, field
 from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t, t_with
+from ofair_app.ui.state.session import PageMixin
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import TypeVar
-
     from sqlmodel import Session
 
     from ofair_app.db.engine import Caller
 
-    T = TypeVar("T")
 
 
-class ChainMixin(rx.State, mixin=True):
+class ChainMixin(PageMixin, mixin=True):
     # The referrers in order (name, share, fee, "you"), and the performer's line; empty
     # unless more than one business refers the job.
     chain: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
@@ -44,20 +41,14 @@ class ChainMixin(rx.State, mixin=True):
     pass_error: rx.Field[str] = rx.field("")
 
     if TYPE_CHECKING:
-        # What the final state class gets: the page's banners, its colleague search and
-        # `_load` (pro_lead.ProLeadState), and SessionState (same signatures).
+        # What the final state class gets besides the session's: the page's banners, its
+        # colleague search and `_load` (pro_lead.ProLeadState).
         error: rx.Field[str]
         notice: rx.Field[str]
         share_query: rx.Field[str]
         share_results: rx.Field[list[dict[str, str]]]
         share_message: rx.Field[str]
-        locale: rx.Field[str]
 
-        async def _caller(self) -> Caller | None: ...
-        async def _as(self, caller: Caller | None, work: Callable[..., T]) -> T: ...
-        def _text(self, key: str, **params: object) -> str: ...
-        def _message(self, error: AppError) -> str: ...
-        def _field_messages(self, error: AppError) -> dict[str, str]: ...
         async def _load(self, caller: Caller) -> None: ...
 
     async def _load_chain(self, caller: Caller, lead: Lead) -> None:

@@ -37,17 +37,13 @@ from ofair_app.ui.components.forms import (
 from ofair_app.ui.components.forms import date_select as date_lists
 from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
-from ofair_app.ui.state.session import blocking
+from ofair_app.ui.state.session import PageMixin, blocking
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import TypeVar
-
     from reflex_base.vars.base import ComputedVar
 
     from ofair_app.db.engine import Caller
 
-    T = TypeVar("T")
 
 MAX_ROWS = rules.STEPS_RANGE[1]
 PHOTOS = "milestone-photos"
@@ -63,7 +59,7 @@ def _blank_row(due: date) -> dict[str, str]:
             "year": str(due.year)}
 
 
-class MilestonesMixin(rx.State, mixin=True):
+class MilestonesMixin(PageMixin, mixin=True):
     ms_plan: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
     ms_steps: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     ms_updates: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
@@ -80,17 +76,11 @@ class MilestonesMixin(rx.State, mixin=True):
     ms_dispute_reason: rx.Field[str] = rx.field("")
 
     if TYPE_CHECKING:
-        # What the final state class gets: its own `lead_id` computed var and `_load`, and
-        # SessionState's (same signatures).
+        # What the final state class gets besides the session's: its own `lead_id` computed
+        # var and `_load`.
         lead_id: ClassVar[ComputedVar[str]]  # a computed var: not a field of the mixin
-        locale: rx.Field[str]
 
         async def _load(self, caller: Caller) -> None: ...
-        async def _caller(self) -> Caller | None: ...
-        async def _as(self, caller: Caller | None, work: Callable[..., T]) -> T: ...
-        def _text(self, key: str, **params: object) -> str: ...
-        def _message(self, error: AppError) -> str: ...
-        def _field_messages(self, error: AppError) -> dict[str, str]: ...
 
     @rx.var
     def ms_years(self) -> list[str]:

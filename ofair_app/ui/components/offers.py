@@ -30,18 +30,15 @@ from ofair_app.ui import format, routes, theme
 from ofair_app.ui.components.forms import confirm_dialog, dict_var
 from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
-from ofair_app.ui.state.session import blocking
+from ofair_app.ui.state.session import PageMixin, blocking
 
 if TYPE_CHECKING:
-    from typing import TypeVar
-
     from reflex_base.vars.base import ComputedVar
     from sqlmodel import Session
 
     from ofair_app.db.engine import Caller
     from ofair_app.models import Payment
 
-    T = TypeVar("T")
 
 
 def offer_row(view: ProposalView, locale: str, text: Callable[[str], str]) -> dict[str, str]:
@@ -116,7 +113,7 @@ def payment_row(payment: Payment | None, locale: str, text: Callable[[str], str]
             "referrer_fee": format.money(payment.referrer_fee, locale)}
 
 
-class OffersMixin(rx.State, mixin=True):
+class OffersMixin(PageMixin, mixin=True):
     offers: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     offer_files: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     payment: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
@@ -138,14 +135,7 @@ class OffersMixin(rx.State, mixin=True):
         # signatures).
         lead_id: ClassVar[ComputedVar[str]]  # a computed var: not a field of the mixin
         ms_plan: rx.Field[dict[str, str]]
-        locale: rx.Field[str]
 
-        async def _caller(self) -> Caller | None: ...
-        async def _as(self, caller: Caller | None, work: Callable[..., T]) -> T: ...
-        def _text(self, key: str, **params: object) -> str: ...
-        def _message(self, error: AppError) -> str: ...
-        def _field_messages(self, error: AppError) -> dict[str, str]: ...
-        def _request_origin(self) -> tuple[str, str]: ...
         async def _load(self, caller: Caller) -> None: ...
 
     async def _load_actions(self, caller: Caller) -> None:

@@ -25,15 +25,13 @@ from ofair_app.ui import format, theme
 from ofair_app.ui.components.forms import dict_var, error_banner, form, notice_banner
 from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.session import PageMixin
 
 if TYPE_CHECKING:
-    from typing import TypeVar
-
     from reflex_base.vars.base import ComputedVar
 
     from ofair_app.db.engine import Caller
 
-    T = TypeVar("T")
 
 SCORES = ("rating", *rules.ASPECTS)
 EMPTY_FORM = {name: "" for name in SCORES} | {"body": "", "display": rules.Display.name.value}
@@ -66,7 +64,7 @@ def review_row(view: reviews.ReviewView, locale: str, text: Callable[[str], str]
     }
 
 
-class ReviewMixin(rx.State, mixin=True):
+class ReviewMixin(PageMixin, mixin=True):
     review: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
     review_form: rx.Field[dict[str, str]] = rx.field(default_factory=lambda: dict(EMPTY_FORM))
     review_errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
@@ -77,18 +75,12 @@ class ReviewMixin(rx.State, mixin=True):
     reply_error: rx.Field[str] = rx.field("")
 
     if TYPE_CHECKING:
-        # What the final state class gets: from OffersMixin (lead_status, viewer_role), its own
-        # `lead_id` computed var, and SessionState (same signatures).
+        # What the final state class gets besides the session's: from OffersMixin
+        # (lead_status, viewer_role), and its own `lead_id` computed var.
         lead_status: rx.Field[str]
         viewer_role: rx.Field[str]
         lead_id: ClassVar[ComputedVar[str]]  # a computed var: not a field of the mixin
-        locale: rx.Field[str]
 
-        async def _caller(self) -> Caller | None: ...
-        async def _as(self, caller: Caller | None, work: Callable[..., T]) -> T: ...
-        def _text(self, key: str, **params: object) -> str: ...
-        def _message(self, error: AppError) -> str: ...
-        def _field_messages(self, error: AppError) -> dict[str, str]: ...
 
     @rx.var
     def may_review(self) -> bool:

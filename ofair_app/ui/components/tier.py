@@ -18,31 +18,21 @@ from ofair_app.services import tiers
 from ofair_app.ui import format, theme
 from ofair_app.ui.components.forms import dict_var
 from ofair_app.ui.state.locale import t, t_with
+from ofair_app.ui.state.session import PageMixin
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import TypeVar
-
     from ofair_app.db.engine import Caller
 
-    T = TypeVar("T")
 
 COLORS = {Tier.bronze: "bronze", Tier.silver: "gray", Tier.gold: "gold", Tier.premium: "purple"}
 
 
-class TierMixin(rx.State, mixin=True):
+class TierMixin(PageMixin, mixin=True):
     tier: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
     # the last 90 days, as counted
     tier_figures: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     # the next tier's requirements against them
     tier_next: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
-
-    if TYPE_CHECKING:
-        # What the final state class gets from SessionState (same signatures).
-        locale: rx.Field[str]
-
-        async def _as(self, caller: Caller | None, work: Callable[..., T]) -> T: ...
-        def _text(self, key: str, **params: object) -> str: ...
 
     async def _load_tier(self, caller: Caller, professional_id: uuid.UUID | None) -> None:
         self.tier, self.tier_figures, self.tier_next = {}, [], []

@@ -26,24 +26,20 @@ from ofair_app.ui.components.forms import confirm_dialog, dict_var, error_banner
 from ofair_app.ui.components.unlock_claims import REASONS
 from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t, t_with
-from ofair_app.ui.state.session import blocking
+from ofair_app.ui.state.session import PageMixin, blocking
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import TypeVar
-
     from reflex_base.vars.base import ComputedVar
 
     from ofair_app.db.engine import Caller
 
-    T = TypeVar("T")
 
 
 def _day(moment: datetime | None, locale: str) -> str:
     return format.day(israel_date(moment), locale) if moment is not None else ""
 
 
-class UnlockMixin(rx.State, mixin=True):
+class UnlockMixin(PageMixin, mixin=True):
     # The lead's unlock as the business sees it (empty: the lead is not direct-contact, or
     # it is the business's own): the offer, what it did, its claim.
     unlock: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
@@ -53,22 +49,15 @@ class UnlockMixin(rx.State, mixin=True):
     unlock_error: rx.Field[str] = rx.field("")
 
     if TYPE_CHECKING:
-        # What the final state class (ProLeadState) gets: its own `lead_id` computed var,
-        # `notice`, `client`, `_load` and `reveal`, and SessionState's (same signatures).
+        # What the final state class (ProLeadState) gets besides the session's: its own
+        # `lead_id` computed var, `notice`, `client`, `_load` and `reveal`.
         lead_id: ClassVar[ComputedVar[str]]  # a computed var: not a field of the mixin
-        locale: rx.Field[str]
         notice: rx.Field[str]
         client: rx.Field[dict[str, str]]
 
         async def _load(self, caller: Caller) -> None: ...
         @event
         async def reveal(self): ...
-        async def _caller(self) -> Caller | None: ...
-        async def _as(self, caller: Caller | None, work: Callable[..., T]) -> T: ...
-        def _text(self, key: str, **params: object) -> str: ...
-        def _message(self, error: AppError) -> str: ...
-        def _field_messages(self, error: AppError) -> dict[str, str]: ...
-        def _current_business(self, caller: Caller) -> uuid.UUID | None: ...
 
     async def _load_unlock(self, caller: Caller, lead: Lead, is_mine: bool) -> None:
         self.unlock, self.unlock_error = {}, ""

@@ -30,16 +30,13 @@ from ofair_app.ui.components.forms import (
 )
 from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.session import PageMixin
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import TypeVar
-
     from reflex_base.event import EventType
 
     from ofair_app.db.engine import Caller
 
-    T = TypeVar("T")
 
 MINUTE_CHOICES = ("30", "45", "60", "90", "120", "180")
 CAPACITY_CHOICES = tuple(str(n) for n in range(1, 6))
@@ -54,7 +51,7 @@ def _hm(value: time | None) -> str:
     return value.strftime("%H:%M") if value else ""
 
 
-class VisitHoursMixin(rx.State, mixin=True):
+class VisitHoursMixin(PageMixin, mixin=True):
     vh_minutes: rx.Field[str] = rx.field("60")
     vh_capacity: rx.Field[str] = rx.field("1")
     vh_days: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
@@ -68,15 +65,10 @@ class VisitHoursMixin(rx.State, mixin=True):
     vh_notice: rx.Field[str] = rx.field("")
 
     if TYPE_CHECKING:
-        # What the final state class gets: ProfileState's `_business` (the caller and the
-        # business the tab acts for), and SessionState's (same signatures).
-        locale: rx.Field[str]
+        # What the final state class gets besides the session's: ProfileState's `_business`
+        # (the caller and the business the tab acts for).
 
         async def _business(self) -> tuple[Caller | None, uuid.UUID | None]: ...
-        async def _as(self, caller: Caller | None, work: Callable[..., T]) -> T: ...
-        def _text(self, key: str, **params: object) -> str: ...
-        def _message(self, error: AppError) -> str: ...
-        def _field_messages(self, error: AppError) -> dict[str, str]: ...
 
     def _fill_hours(self, found: rules.Availability | None) -> None:
         names = _day_names(self.locale)

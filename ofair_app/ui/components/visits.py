@@ -22,16 +22,13 @@ from ofair_app.ui import theme
 from ofair_app.ui.components.forms import confirm_dialog, error_banner, notice_banner
 from ofair_app.ui.state.events import event
 from ofair_app.ui.state.locale import t
+from ofair_app.ui.state.session import PageMixin
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import TypeVar
-
     from reflex_base.vars.base import ComputedVar
 
     from ofair_app.db.engine import Caller
 
-    T = TypeVar("T")
 
 PICKER_DAYS = 7
 
@@ -47,7 +44,7 @@ def when(moment: datetime, locale: str) -> str:
             + format_time(local, "HH:mm", locale=_babel(locale)))
 
 
-class VisitsMixin(rx.State, mixin=True):
+class VisitsMixin(PageMixin, mixin=True):
     visits: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     passes: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     bookable: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
@@ -59,16 +56,9 @@ class VisitsMixin(rx.State, mixin=True):
     visit_notice: rx.Field[str] = rx.field("")
 
     if TYPE_CHECKING:
-        # What the final state class gets: its own `lead_id` computed var, and SessionState's
-        # (same signatures).
+        # What the final state class gets besides the session's: its own `lead_id` var.
         lead_id: ClassVar[ComputedVar[str]]  # a computed var: not a field of the mixin
-        locale: rx.Field[str]
 
-        async def _caller(self) -> Caller | None: ...
-        async def _as(self, caller: Caller | None, work: Callable[..., T]) -> T: ...
-        def _text(self, key: str, **params: object) -> str: ...
-        def _message(self, error: AppError) -> str: ...
-        def _field_messages(self, error: AppError) -> dict[str, str]: ...
 
     async def _load_visits(self, caller: Caller) -> None:
         try:

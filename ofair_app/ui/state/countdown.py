@@ -12,11 +12,12 @@ import reflex as rx
 
 from ofair_app.domain import identity
 from ofair_app.ui.state.events import event
+from ofair_app.ui.state.session import PageMixin
 
 RESEND_SECONDS = int(identity.OTP_SEND_LIMITS[0][0].total_seconds())
 
 
-class ResendCountdown(rx.State, mixin=True):
+class ResendCountdown(PageMixin, mixin=True):
     resend_in: rx.Field[int] = rx.field(0)
     _ticking: bool = False
 

@@ -17,6 +17,7 @@ from ofair_app.domain.tax import israel_date
 from ofair_app.models._base import utcnow
 from ofair_app.ui import routes
 from ofair_app.ui.state.events import event
+from ofair_app.ui.state.session import PageMixin
 
 if TYPE_CHECKING:
     from ofair_app.db.engine import Caller
@@ -25,7 +26,7 @@ YEARS_BACK = 5
 PARTS = ("day", "month", "year")
 
 
-class DaysMixin(rx.State, mixin=True):
+class DaysMixin(PageMixin, mixin=True):
     since_day: rx.Field[str] = rx.field("")
     since_month: rx.Field[str] = rx.field("")
     since_year: rx.Field[str] = rx.field("")
@@ -69,7 +70,7 @@ class DaysMixin(rx.State, mixin=True):
                 setattr(self, f"{end}_{part}", str(getattr(day, part)) if day else "")
 
 
-class FilteredListMixin(rx.State, mixin=True):
+class FilteredListMixin(PageMixin, mixin=True):
     """An admin list narrowed by a filter form and the days of a `DaysMixin`, newest first, a
     cursor page at a time ("more"). The page names its form's fields (`_filter_names`) and
     reads a page (`_load(caller, more=...)`, which fills `rows` and `cursor`)."""
@@ -82,10 +83,8 @@ class FilteredListMixin(rx.State, mixin=True):
     error: rx.Field[str] = rx.field("")
 
     if TYPE_CHECKING:
-        # What the final state class gets from SessionState and DaysMixin (same signatures)
-        # and what the page itself defines (see the class's docstring).
-        async def _admin(self) -> Caller | None: ...
-        def _field_messages(self, error: AppError) -> dict[str, str]: ...
+        # What the final state class gets besides the session's: DaysMixin's (same
+        # signatures) and what the page itself defines (see the class's docstring).
         def _picked_days(self) -> tuple[date | None, date | None]: ...
         def _filter_names(self) -> tuple[str, ...]: ...
         async def _load(self, caller: Caller, *, more: bool = False) -> None: ...

@@ -4,7 +4,6 @@ the event the invoices and plan pages share."""
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
 
 import reflex as rx
 
@@ -12,25 +11,11 @@ from ofair_app.domain.errors import AppError
 from ofair_app.services import settlement, tax_documents
 from ofair_app.ui import routes
 from ofair_app.ui.state.events import event
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import TypeVar
-
-    from ofair_app.db.engine import Caller
-
-    T = TypeVar("T")
+from ofair_app.ui.state.session import PageMixin
 
 
-class DocumentsMixin(rx.State, mixin=True):
+class DocumentsMixin(PageMixin, mixin=True):
     """For a SessionState page with an `error` to show: `download(document_id)`."""
-
-    if TYPE_CHECKING:
-        # What the final state class gets from SessionState (same signatures).
-        async def _caller(self) -> Caller | None: ...
-        async def _as(self, caller: Caller | None, work: Callable[..., T]) -> T: ...
-        def _text(self, key: str, **params: object) -> str: ...
-        def _message(self, error: AppError) -> str: ...
 
     @event
     async def download(self, document_id: str):

@@ -22,10 +22,9 @@ import logging
 import time
 from typing import TYPE_CHECKING, ClassVar
 
-import reflex as rx
-
 from ofair_app.db.lead_signals import SIGNALS
 from ofair_app.ui.state.events import event
+from ofair_app.ui.state.session import PageMixin
 
 if TYPE_CHECKING:
     from reflex_base.vars.base import ComputedVar
@@ -47,7 +46,7 @@ async def _tab_connected(token: str) -> bool:
     return await namespace._token_manager.is_token_connected(token)
 
 
-class LiveLeadMixin(rx.State, mixin=True):
+class LiveLeadMixin(PageMixin, mixin=True):
     """For a lead's page: follow the lead while the page is open. The page's state provides
     `lead_id`, `_caller()` and `_load(caller)`; its `open` sets `_live_mark` with
     `SIGNALS.mark()` before reading and returns `watch_lead`; its component calls
@@ -60,11 +59,10 @@ class LiveLeadMixin(rx.State, mixin=True):
     _live_mark: int = 0
 
     if TYPE_CHECKING:
-        # What the final state class gets: its own `lead_id` computed var and `_load`, and
-        # SessionState's `_caller` (same signatures).
+        # What the final state class gets besides the session's: its own `lead_id` computed
+        # var and `_load`.
         lead_id: ClassVar[ComputedVar[str]]  # a computed var: not a field of the mixin
 
-        async def _caller(self) -> Caller | None: ...
         async def _load(self, caller: Caller) -> None: ...
 
     def _watched_key(self) -> str:

@@ -7,6 +7,7 @@ import reflex as rx
 
 from ofair_app import reference
 from ofair_app.ui.state.events import event
+from ofair_app.ui.state.session import PageMixin
 
 LOCALITY_RESULTS = 8
 
@@ -15,7 +16,7 @@ def locality_option(locality: reference.Locality) -> dict[str, str]:
     return {"id": str(locality.id), "he": locality.name_he, "en": locality.name_en}
 
 
-class PlaceMixin(rx.State, mixin=True):
+class PlaceMixin(PageMixin, mixin=True):
     locality_query: rx.Field[str] = rx.field("")
     locality_results: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     locality_id: rx.Field[int] = rx.field(0)

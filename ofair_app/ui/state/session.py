@@ -23,7 +23,7 @@ import functools
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 from urllib.parse import quote
 
 import reflex as rx
@@ -301,3 +301,13 @@ def _top_bar(session: Session, caller: Caller) -> TopBar:
                   unread=notification_center.unread_count(session=session, caller=caller),
                   businesses=[BusinessOption(id=str(p.id), name=p.business_name)
                               for p, _ in mine])
+
+
+# A page's mixins (`class OffersMixin(PageMixin, mixin=True)`) are mixed into SessionState
+# subclasses, before SessionState. To the typechecker a mixin is one, so what the session gives
+# (`_caller`, `_as`, `_text`, `locale`...) is known on it with its own signatures; at run time it
+# is a plain Reflex mixin of rx.State, as before.
+if TYPE_CHECKING:
+    PageMixin = SessionState
+else:
+    PageMixin = rx.State
