@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 MARKER = "OFAIR_BENCH_DATA_DIR"
-PARTS = ("webhooks", "http", "release")
+PARTS = ("webhooks", "http", "profile", "release")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -48,7 +48,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data-dir", default="/tmp/ofair-bench-money")
     parser.add_argument("--parts", default=",".join(PARTS),
                         help="what to measure, comma-separated: webhooks (in process), http "
-                             "(through the API server), release (the release_holds job)")
+                             "(through the API server), profile (where a webhook batch's time "
+                             "goes), release (the release_holds job)")
+    parser.add_argument("--batch", type=int, default=8,
+                        help="profile: events per transaction")
     return parser.parse_args(argv)
 
 
@@ -65,19 +68,22 @@ def fresh_data_dir(data_dir: Path) -> None:
     (data_dir / MARKER).write_text("made by benchmarks/bench_money.py; safe to delete\n")
 
 
+# The offers are written with their triggers off (each would count itself on its lead and open
+# a chat thread, a row at a time: minutes for 100,000 offers); the leads carry their count.
 SEED_SQL = """
     -- :n paid-or-pending consumer jobs of :businesses businesses, as the platform.
     INSERT INTO leads (id, type, title, short_description, category_slug, lat, lon,
                        owner_user_id, status, performer_professional_id, created_at,
-                       closed_at)
+                       closed_at, proposal_count)
     SELECT gen_random_uuid(), 'consumer', 'עבודה ' || i, 'עבודה', :category, 32.8, 35.0,
            :owner, CAST(:lead_status AS varchar), (SELECT id FROM professionals ORDER BY id
                                   OFFSET (i % :businesses) LIMIT 1),
-           now() - interval '60 days', :closed_at
+           now() - interval '60 days', :closed_at, 1
     FROM generate_series(1, :n) AS i;
+    ALTER TABLE proposals DISABLE TRIGGER USER;
     INSERT INTO proposals (lead_id, professional_id, created_by, price, description, status)
     SELECT id, performer_professional_id, :owner, 1000, 'הצעה', 'accepted' FROM leads
-    WHERE id NOT IN (SELECT lead_id FROM proposals);
+    WHERE NOT EXISTS (SELECT 1 FROM proposals o WHERE o.lead_id = leads.id);
     INSERT INTO payments (lead_id, proposal_id, payer_user_id, performer_professional_id,
                           provider, psp_reference, status, final_amount, platform_commission,
                           referrer_fee, professional_net_amount, platform_rate_pct,
@@ -87,26 +93,31 @@ SEED_SQL = """
            CASE WHEN CAST(:payment_status AS varchar) = 'paid' THEN 'pi_bench_' || p.id END,
            CASE WHEN CAST(:payment_status AS varchar) = 'paid'
                 THEN now() - interval '50 days' END
-    FROM proposals p WHERE p.id NOT IN (SELECT proposal_id FROM payments);
+    FROM proposals p WHERE NOT EXISTS (SELECT 1 FROM payments x WHERE x.proposal_id = p.id);
+    ALTER TABLE proposals ENABLE TRIGGER USER;
 """
 
 STEPS_SQL = """
     -- :n jobs in progress in two milestones of 1,000, the first paid and approved long ago.
     INSERT INTO leads (id, type, title, short_description, category_slug, lat, lon,
-                       owner_user_id, status, performer_professional_id, created_at)
+                       owner_user_id, status, performer_professional_id, created_at,
+                       proposal_count)
     SELECT gen_random_uuid(), 'consumer', 'פרויקט ' || i, 'פרויקט', :category, 32.8, 35.0,
            :owner, 'in_progress', (SELECT id FROM professionals ORDER BY id
                                    OFFSET (i % :businesses) LIMIT 1),
-           now() - interval '60 days'
+           now() - interval '60 days', 1
     FROM generate_series(1, :n) AS i;
+    ALTER TABLE proposals DISABLE TRIGGER USER;
     INSERT INTO proposals (lead_id, professional_id, created_by, price, description, status)
     SELECT id, performer_professional_id, :owner, 2000, 'הצעה', 'accepted' FROM leads
-    WHERE id NOT IN (SELECT lead_id FROM proposals);
+    WHERE NOT EXISTS (SELECT 1 FROM proposals o WHERE o.lead_id = leads.id);
     INSERT INTO milestone_plans (proposal_id, lead_id, professional_id, proposed_side,
                                  proposed_by, proposed_at, agreed_at, agreed_by)
     SELECT id, lead_id, professional_id, 'owner', :owner, now() - interval '60 days',
            now() - interval '59 days', :owner FROM proposals
-    WHERE price = 2000 AND id NOT IN (SELECT proposal_id FROM milestone_plans);
+    WHERE price = 2000 AND NOT EXISTS (SELECT 1 FROM milestone_plans x
+                                       WHERE x.proposal_id = proposals.id);
+    ALTER TABLE proposals ENABLE TRIGGER USER;
     INSERT INTO milestones (proposal_id, lead_id, professional_id, position, title, amount,
                             due_on, status, approved_at, approved_by)
     SELECT mp.proposal_id, mp.lead_id, mp.professional_id, s, 'שלב ' || s, 1000,
@@ -124,7 +135,7 @@ STEPS_SQL = """
            'cs_bench_' || m.id, 'paid', 1000, 100, 0, 900, 10, 'pi_bench_' || m.id,
            now() - interval '55 days'
     FROM milestones m WHERE m.position = 1
-      AND m.id NOT IN (SELECT milestone_id FROM payments WHERE milestone_id IS NOT NULL);
+      AND NOT EXISTS (SELECT 1 FROM payments x WHERE x.milestone_id = m.id);
 """
 
 HOLDS_SQL = """
@@ -135,7 +146,7 @@ HOLDS_SQL = """
         ('platform:pending', 'platform_pending') ON CONFLICT (code) DO NOTHING;
     INSERT INTO ledger_transactions (kind, idempotency_key, payment_id)
     SELECT 'hold', 'hold:' || id, id FROM payments WHERE status = 'paid'
-    AND id NOT IN (SELECT payment_id FROM ledger_transactions WHERE payment_id IS NOT NULL);
+    AND NOT EXISTS (SELECT 1 FROM ledger_transactions x WHERE x.payment_id = payments.id);
     INSERT INTO ledger_entries (transaction_id, account_id, amount)
     SELECT t.id, a.id, v.amount
     FROM ledger_transactions t JOIN payments p ON p.id = t.payment_id
@@ -170,6 +181,64 @@ def table(title: str, rows: list[tuple]) -> None:
         p50s = f"{p50:.2f}" if p50 is not None else ""
         p99s = f"{p99:.2f}" if p99 is not None else ""
         print(f"{name:<66}{count:>8}{seconds:>10.2f}{rate:>12.0f}{p50s:>9}{p99s:>9}")
+
+
+def postgres_cpu(data_dir: Path) -> float:
+    """CPU seconds used so far by the benchmark's PostgreSQL: its server process and every
+    process the server started (each connection's backend, the WAL writer...)."""
+    server = (data_dir / "pg" / "postmaster.pid").read_text().split()[0]
+    ticks = 0
+    for proc in Path("/proc").iterdir():
+        try:
+            # /proc/<pid>/stat after the command's name: state, parent, ..., utime, stime
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if server in (proc.name, fields[1]):
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def profile(payments, signed: list[tuple[bytes, str]], batch: int, data_dir: Path) -> None:
+    """Where a webhook batch's time goes: verified events applied `batch` per transaction by
+    one thread (no waiting on other threads), half measured (this process's CPU, the
+    database's CPU, wall time), half under cProfile."""
+    import cProfile
+    import io
+    import pstats
+
+    from ofair_app.adapters.psp import get_provider
+
+    provider = get_provider("sandbox")
+    started = time.perf_counter()
+    verified = [(provider.read_webhook(payload, signature), "sandbox")
+                for payload, signature in signed]
+    verify_ms = (time.perf_counter() - started) * 1000 / len(signed)
+    half = len(verified) // 2
+    measured, profiled = verified[:half], verified[half:]
+    wall, cpu, database = time.perf_counter(), time.process_time(), postgres_cpu(data_dir)
+    for start in range(0, len(measured), batch):
+        payments.record_events(measured[start:start + batch])
+    wall = time.perf_counter() - wall
+    cpu, database = time.process_time() - cpu, postgres_cpu(data_dir) - database
+    n = len(measured)
+    print(f"\nProfile: {n} events applied {batch} per transaction by one thread: {n / wall:.0f}/s;"
+          f" per event: wall {wall * 1000 / n:.2f} ms, this process's CPU"
+          f" {cpu * 1000 / n:.2f} ms, PostgreSQL's CPU {database * 1000 / n:.2f} ms;"
+          f" verifying a signature {verify_ms:.2f} ms")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for start in range(0, len(profiled), batch):
+        payments.record_events(profiled[start:start + batch])
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(r"ofair_app", 20)
+    stats.sort_stats("tottime").print_stats(12)
+    lines = [line.replace(str(Path.cwd()) + "/", "") for line in out.getvalue().splitlines()
+             if line.strip() and not line.lstrip().startswith(("List reduced", "Ordered"))]
+    print(f"the other {len(profiled)} events under cProfile (its overhead included):")
+    print("\n".join(lines))
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -216,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.getloadavg()[0]:.2f}; {businesses} businesses")
 
     # --- webhooks ---------------------------------------------------------------------------
-    batches = 2 * ("webhooks" in parts) + ("http" in parts)
+    batches = 2 * ("webhooks" in parts) + ("http" in parts) + ("profile" in parts)
     with owner_engine().begin() as conn:
         conn.execute(text("SELECT set_config('app.current_role', 'system', true)"))
         seed(conn, text, n=args.events * batches, businesses=businesses, owner=owner.id,
@@ -235,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
             made.append((payload, sign(payload)))
         return made
 
+    profiled = events(rows[-args.events:]) if "profile" in parts else []
+    rows = rows[:-args.events] if profiled else rows
     in_process = "webhooks" in parts
     sequential, threaded = ((events(rows[:args.events]),
                              events(rows[args.events:2 * args.events])) if in_process
@@ -273,6 +344,9 @@ def main(argv: list[str] | None = None) -> int:
         assert set(outcomes) == {expected}, set(outcomes)
         results.append((f"{name}, {transactions} tx", len(batch), seconds,
                         percentile(latencies, 50), percentile(latencies, 99)))
+
+    if profiled:
+        profile(payments, profiled, args.batch, data_dir)
 
     port = free_port()
     api = [sys.executable, "-m", "ofair_app", "api", "--port", str(port)]

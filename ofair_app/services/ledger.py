@@ -129,6 +129,7 @@ _RECORD_MANY = text("""
 _NESTLOOP_OFF = text("SELECT current_setting('enable_nestloop'),"
                      " set_config('enable_nestloop', 'off', true)")
 _NESTLOOP_BACK = text("SELECT set_config('enable_nestloop', :before, true)")
+NESTED_LOOP_POSTINGS = 100  # up to this many postings, the planner's own choice stands
 
 
 def record_many(session: Session, *, kind: TxKind, postings: list[Posting]) -> set[str]:
@@ -146,7 +147,10 @@ def record_many(session: Session, *, kind: TxKind, postings: list[Posting]) -> s
     # The planner cannot see how many postings and legs the JSON holds (it guesses 100 of
     # each) and, for a few thousand, picked a nested loop matching every leg against every new
     # transaction: 17 s for 5,000 postings. Without nested loops it hashes: well under 1 s.
-    before = session.execute(_NESTLOOP_OFF).scalar_one()
+    # A batch about the size it guesses (a few webhooks) is planned well as it is, and spares
+    # the two round trips.
+    hashed = len(postings) > NESTED_LOOP_POSTINGS
+    before = session.execute(_NESTLOOP_OFF).scalar_one() if hashed else None
     written = session.execute(_RECORD_MANY, {
         "kind": str(kind),
         "postings": json.dumps([
@@ -154,7 +158,8 @@ def record_many(session: Session, *, kind: TxKind, postings: list[Posting]) -> s
              posting.pending_id] for posting, _ in kept]),
         "legs": json.dumps([[posting.idempotency_key, leg.code, str(leg.amount)]
                             for posting, legs in kept for leg in legs])}).scalars().all()
-    session.execute(_NESTLOOP_BACK, {"before": before})
+    if hashed:
+        session.execute(_NESTLOOP_BACK, {"before": before})
     if written:  # one line for the batch: every transaction's key names what it moved
         logs.action("ledger_batch", f"{kind}:{len(written)}", "ledger transactions written",
                     kind=str(kind), count=len(written), idempotency_keys=sorted(written))

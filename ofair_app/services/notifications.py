@@ -255,9 +255,16 @@ def tell_all(*, session: Session, caller: Caller, notices: Iterable[Notice]) -> 
             told.append((notice, [user for user in recipients.values()
                                   if user.closed_at is None]))
         choices = read_choices(session, {user.id for _, users in told for user in users})
+        centre: list[dict[str, object]] = []
+        messages: list[_OutboxRow] = []
         for notice, users in told:
             for user in users:
-                _tell(session, user, notice.template, notice.params, choices, now)
+                line, sent = _tell(user, notice.template, notice.params, choices, now)
+                centre.append(line)
+                messages += sent
+        if centre:  # the batch's notices in one statement, and its messages in another
+            session.execute(_INSERT_NOTICES, centre)
+        _queue(session, messages, now)
         session.flush()
 
 
@@ -372,16 +379,22 @@ class _OutboxRow(TypedDict):
     provider_ref: str
 
 
-def _tell(session: Session, user: User, template: str, params: Params, choices: Choices,
-          now: datetime) -> None:
-    """The notice in `user`'s center, and a message on each channel they chose."""
+# Many rows, one statement: an INSERT that returns something is sent as multi-row VALUES
+# ("insertmanyvalues"); without RETURNING, psycopg would run it once per row.
+_INSERT_NOTICES = insert(Notification).returning(col(Notification.id))
+
+
+def _tell(user: User, template: str, params: Params, choices: Choices,
+          now: datetime) -> tuple[dict[str, object], list[_OutboxRow]]:
+    """The notice for `user`'s center, and the outbox rows of a message on each channel they
+    chose, for the caller to write with the rest of its batch."""
     person = Recipient.of(user)
     values = dict(params(person.locale) if callable(params) else params)
-    session.add(Notification(user_id=user.id, kind=template,
-                             event_group=group_of(template).value,
-                             title=in_app_title(template, person.locale, values),
-                             link=link_of(values), notified_at=now, created_at=now))
-    _queue(session, _messages(person, template, values, choices, now), now)
+    return ({"id": uuid.uuid4(), "user_id": user.id, "kind": template,
+             "event_group": group_of(template).value, "read_at": None,
+             "title": in_app_title(template, person.locale, values), "link": link_of(values),
+             "notified_at": now, "created_at": now},
+            _messages(person, template, values, choices, now))
 
 
 def _messages(person: Recipient, template: str, values: Mapping[str, object],
@@ -446,11 +459,14 @@ def _rendered(template: str, locale: str, channel: Literal["sms", "email"],
     return render(template, locale, channel, **dict(values))
 
 
+_INSERT_MESSAGES = insert(OutboxMessage).returning(col(OutboxMessage.id))  # (see above)
+
+
 def _queue(session: Session, rows: list[_OutboxRow], now: datetime) -> None:
     """Write outbox rows in one statement; those not held go out after the commit."""
     if not rows:
         return
-    session.execute(insert(OutboxMessage), rows)
+    session.execute(_INSERT_MESSAGES, rows)
     session.info.setdefault(_PENDING_KEY, []).extend(
         row["id"] for row in rows if row["next_attempt_at"] <= now)
 

@@ -27,6 +27,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from ofair_app.adapters.psp import (
@@ -107,10 +108,26 @@ def shares_of(payment: Payment | Row[Any],
 
 def payment_shares(session: Session, payment: Payment) -> book.Shares:
     """The payment's frozen split, its referrers read from `payment_referrers`."""
-    chain = session.exec(select(PaymentReferrer.professional_id, col(PaymentReferrer.fee))
-                         .where(PaymentReferrer.payment_id == payment.id)
-                         .order_by(col(PaymentReferrer.position))).all()
-    return shares_of(payment, [(pid, fee) for pid, fee in chain])
+    return shares_of(payment, chains_of(session, [payment.id]).get(payment.id, []))
+
+
+# The referrers of payments `ids` and their fees, each payment's in the chain's order.
+_CHAINS = (select(PaymentReferrer.payment_id, PaymentReferrer.professional_id,
+                  col(PaymentReferrer.fee))
+           .where(col(PaymentReferrer.payment_id).in_(bindparam("ids", expanding=True)))
+           .order_by(col(PaymentReferrer.payment_id), col(PaymentReferrer.position)))
+
+
+def chains_of(session: Session, payment_ids: list[uuid.UUID]
+              ) -> dict[uuid.UUID, list[tuple[uuid.UUID, Decimal]]]:
+    """Each payment's referrers and their fees in the chain's order, in one statement (a
+    payment without referrers is absent)."""
+    chains: dict[uuid.UUID, list[tuple[uuid.UUID, Decimal]]] = {}
+    if payment_ids:
+        for payment_id, professional_id, fee in session.exec(
+                _CHAINS, params={"ids": payment_ids}).all():
+            chains.setdefault(payment_id, []).append((professional_id, fee))
+    return chains
 
 
 def _row_shares(row: Row[Any]) -> book.Shares:
@@ -455,11 +472,22 @@ def record_events(events: list[tuple[ProviderEvent, str]]) -> list[WebhookResult
                                  strict=True):
             results[index] = result
         if fresh:
-            session.execute(update(PaymentWebhookEvent), [
-                {"id": events[index][0].id[:255], "outcome": results[index].outcome,
-                 "payment_id": results[index].payment_id,
-                 "detail": results[index].detail[:300]} for index in fresh])
+            session.execute(_EVENT_OUTCOMES, {
+                "ids": [events[index][0].id[:255] for index in fresh],
+                "outcomes": [str(results[index].outcome) for index in fresh],
+                "payments": [results[index].payment_id for index in fresh],
+                "details": [results[index].detail[:300] for index in fresh]})
     return results
+
+
+# What the new events did, one statement for the batch.
+_EVENT_OUTCOMES = text("""
+    UPDATE payment_webhook_events e
+    SET outcome = v.outcome, payment_id = v.payment_id, detail = v.detail
+    FROM unnest(CAST(:ids AS text[]), CAST(:outcomes AS text[]), CAST(:payments AS uuid[]),
+                CAST(:details AS text[])) AS v(id, outcome, payment_id, detail)
+    WHERE e.id = v.id
+""")
 
 
 # Webhooks verified at the same moment by concurrent requests are applied together: one
@@ -650,36 +678,81 @@ def handle_paid(session: Session, founds: list[ProviderPayment]) -> list[Webhook
     deals = _deals(session, [payment for found, payment in zip(founds, payments, strict=True)
                              if payment is not None and found.state == PaymentState.paid
                              and payment.status in rules.PAYABLE])
+    chains = chains_of(session, list(deals))
     results: list[WebhookResult] = []
     holds: list[ledger.Posting] = []
     notices: list[notifications.Notice] = []
+    paid: list[Payment] = []
+    paid_at = utcnow()
     for found, payment in zip(founds, payments, strict=True):
         result = _judge_paid(session, found, payment, deals)
         results.append(result)
         if result.outcome != EventOutcome.applied or payment is None:
             continue
         lead = deals[payment.id].lead
-        payment.status, payment.paid_at = PaymentStatus.paid, utcnow()
+        payment.status, payment.paid_at = PaymentStatus.paid, paid_at
         payment.psp_payment_intent = found.charge or payment.psp_payment_intent
         payment.psp_reference = payment.psp_reference or found.reference or None
-        session.add(payment)
+        paid.append(payment)
         holds.append(ledger.Posting(idempotency_key=f"hold:{payment.id}",
                                     payment_id=payment.id, pending_id=None,
-                                    legs=book.hold(payment_shares(session, payment))))
+                                    legs=book.hold(shares_of(payment,
+                                                             chains.get(payment.id, [])))))
         if lead.status == LeadStatus.awarded:  # the first payment (of the first step) starts it
             lead.status = lead_rules.next_status(lead.status, Event.start)
         deal = deals[payment.id]
         lead.final_amount = payment.final_amount if payment.milestone_id is None \
             else deal.proposal_price
-        session.add(lead)
         notices.append(notifications.Notice(
             template="job_paid", businesses=(payment.performer_professional_id,),
             params=partial(_job_paid_params, short_title(lead), payment.final_amount,
                            _url(f"/pro/leads/{lead.id}"))))
-    session.flush()
+    _write_paid(session, paid, [deals[payment.id].lead for payment in paid])
+    session.flush()  # what is left: the payments flagged for an admin
     ledger.record_many(session, kind=TxKind.hold, postings=holds)
     notifications.tell_all(session=session, caller=SYSTEM, notices=notices)
     return results
+
+
+# The batch's paid payments and their leads, each table in one statement (written a row at a
+# time, the rows of a batch were each planned and run on their own: the most of its time).
+_PAY = text("""
+    UPDATE payments p SET status = :status, paid_at = :paid_at,
+                          psp_payment_intent = v.intent, psp_reference = v.reference
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:intents AS text[]), CAST(:references AS text[]))
+         AS v(id, intent, reference)
+    WHERE p.id = v.id
+""")
+_MOVE_LEADS = text("""
+    UPDATE leads l SET status = v.status, final_amount = v.final_amount, updated_at = now()
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]),
+                CAST(:amounts AS numeric[])) AS v(id, status, final_amount)
+    WHERE l.id = v.id
+""")
+
+
+def _write_paid(session: Session, paid: list[Payment], leads: list[Lead]) -> None:
+    """Store what `handle_paid` changed on these payments and leads (loaded and locked by it),
+    set-based, and leave the objects as stored (nothing of it left for the session to
+    flush)."""
+    if not paid:
+        return
+    with session.no_autoflush:
+        session.execute(_PAY, {
+            "status": str(PaymentStatus.paid), "paid_at": paid[0].paid_at,
+            "ids": [payment.id for payment in paid],
+            "intents": [payment.psp_payment_intent for payment in paid],
+            "references": [payment.psp_reference for payment in paid]})
+        unique = list({lead.id: lead for lead in leads}.values())  # a lead's steps paid at once
+        session.execute(_MOVE_LEADS, {
+            "ids": [lead.id for lead in unique], "statuses": [str(lead.status) for lead in unique],
+            "amounts": [lead.final_amount for lead in unique]})
+    for payment in paid:
+        for key in ("status", "paid_at", "psp_payment_intent", "psp_reference"):
+            set_committed_value(payment, key, getattr(payment, key))
+    for lead in unique:
+        for key in ("status", "final_amount"):
+            set_committed_value(lead, key, getattr(lead, key))
 
 
 def _job_paid_params(title: str, amount: Decimal, url: str, locale: str) -> dict[str, str]:

@@ -29,6 +29,10 @@ def test_an_admin_previews_saves_and_retires_a_rule(page, browser, app_url) -> N
     page.fill("#rule-rate", "80")
     page.click("#rule-preview")
     expect(page.locator("#rule-form")).to_contain_text("בין 0% ל־50%")  # beside the field
+    page.fill("#rule-rate", "שמונה")  # not a number at all: the same message, no error page
+    page.click("#rule-preview")
+    expect(page.locator("#rule-form")).to_contain_text("בין 0% ל־50%")
+    expect(page.locator("#rule-preview-result")).to_have_count(0)
     page.fill("#rule-rate", "8")
     page.click("#rule-category")
     page.get_by_role("option", name=category.name_he).click()

@@ -64,6 +64,14 @@ def test_two_offers_arrive_live_and_only_the_chosen_pro_sees_the_phone(page, bro
                 photo=True)
     # the consumer's open page shows it without a reload
     expect(page.locator(".offer-card")).to_have_count(1, timeout=LIVE_WAIT_MS)
+    # an offer too long for the form is named beside its field, and nothing is sent
+    page_b.goto(f"/pro/leads/{lead.id}")
+    page_b.fill("#offer-price", "550")
+    page_b.fill("#offer-description", "א" * 6001)
+    page_b.click("#send-offer")
+    expect(page_b.get_by_text("יש להזין עד 6000 תווים")).to_be_visible()
+    expect(page_b.locator("#my-offer")).to_have_count(0)
+    expect(page.locator(".offer-card")).to_have_count(1)
     _send_offer(page_b, lead.id, "550", "יכול להגיע עוד היום, כולל החלפת צנרת קצרה.")
     expect(page.locator(".offer-card")).to_have_count(2, timeout=LIVE_WAIT_MS)
     expect(page.locator("#offer-count")).to_have_text("2")

@@ -64,11 +64,20 @@ def test_a_lead_passed_on_twice_is_paid_to_all_four_businesses(page, browser,
     expect(page).to_have_url(re.compile(rf"/pro/leads/{lead.id}"))
     box = page.locator("#pass-on")
     expect(box).to_contain_text("עד 70%")  # the owner keeps 20
-    page.fill("#pass-share", "10")
+    # a share that is not a percentage is named on the form, and nothing is passed on
+    page.fill("#pass-share", "עשרה")
     page.click("#pass-open")
     page.fill("#pass-search", "צנרת כר")
     result = page.locator(".share-result", has_text="צנרת כרמל")
     expect(result).to_be_visible()
+    result.locator(".pass-send").click()
+    expect(box.get_by_role("alert")).to_contain_text("יש להזין אחוז")
+    expect(box).to_be_visible()
+    with unit_of_work(SYSTEM) as session:
+        assert session.exec(select(Referral).where(
+            Referral.receiver_professional_id == pro_c.id)).first() is None
+    page.fill("#pass-share", "10")
+    page.click("#pass-open")  # the search is as it was left
     result.locator(".pass-send").click()
     chain = page.locator("#lead-chain")
     expect(chain).to_contain_text("שיפוצי אלון")
