@@ -238,6 +238,26 @@ def test_a_batch_of_events_is_judged_as_if_each_came_alone(parties, referral_dea
     assert ledger_total() == 0
 
 
+def test_a_batch_keeps_a_flag_raised_before_the_payment_it_then_applies(parties, pending) -> None:
+    """A wrong amount flags the payment; the right one, later in the same batch, pays it: the
+    payment is paid and stays flagged for an admin (the paid columns are written set-based, the
+    flag by the session: neither may undo the other)."""
+    def read(payload: bytes):
+        return get_provider("sandbox").read_webhook(payload, sign(payload)), "sandbox"
+
+    short = read(_completed_event(pending["psp_reference"], amount_total=99900))
+    right = read(_completed_event(pending["psp_reference"]))
+    results = payments.record_events([short, right])
+    assert [str(result.outcome) for result in results] == ["flagged", "applied"]
+    assert sql("SELECT status, flagged, left(flag_reason, 12), paid_at IS NOT NULL,"
+               " psp_payment_intent IS NOT NULL FROM payments") == [
+        ("paid", True, "paid 999.00 ", True, True)]
+    assert sql("SELECT outcome FROM payment_webhook_events ORDER BY outcome") == [
+        ("applied",), ("flagged",)]
+    assert sql("SELECT count(*) FROM ledger_transactions WHERE kind = 'hold'") == [(1,)]
+    assert ledger_total() == 0
+
+
 @pytest.mark.parametrize(("overrides", "reason"), [
     ({"amount_total": 99900}, "paid 999.00 ₪, expected 1,000.00 ₪"),
     ({"currency": "usd"}, "paid 1,000.00 USD, expected 1,000.00 ₪"),
