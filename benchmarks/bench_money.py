@@ -37,20 +37,34 @@ MARKER = "OFAIR_BENCH_DATA_DIR"
 PARTS = ("webhooks", "http", "profile", "release")
 
 
+def at_least(minimum: int):
+    """An argparse type: a whole number no smaller than `minimum`, or a usage error naming it
+    (a batch of 0 would loop for ever, 1 event leaves the profile nothing to measure)."""
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"{number} is less than {minimum}")
+        return number
+    return parse
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--events", type=at_least(2), default=2000)
     parser.add_argument("--holds", type=int, default=100_000)
     parser.add_argument("--steps", type=int, default=20_000,
                         help="approved milestones due for release (jobs in steps)")
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=at_least(1), default=8)
     parser.add_argument("--data-dir", default="/tmp/ofair-bench-money")
     parser.add_argument("--parts", default=",".join(PARTS),
                         help="what to measure, comma-separated: webhooks (in process), http "
                              "(through the API server), profile (where a webhook batch's time "
                              "goes), release (the release_holds job)")
-    parser.add_argument("--batch", type=int, default=8,
+    parser.add_argument("--batch", type=at_least(1), default=8,
                         help="profile: events per transaction")
     return parser.parse_args(argv)
 
