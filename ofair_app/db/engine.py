@@ -123,20 +123,22 @@ def dispose_engines() -> None:
         _engines.clear()
 
 
-def set_caller_context(session: Session, caller: Caller) -> None:
+_CALLER = "SELECT set_config('app.current_user_id', :user_id, true)," \
+          " set_config('app.current_role', :role, true)," \
+          " set_config('app.tenant_ids', :tenant_ids, true)"
+_SET_CALLER = text(_CALLER)
+# The same, and every statement of the transaction planned once per prepared statement (see
+# `unit_of_work`).
+_SET_CALLER_GENERIC = text(_CALLER + ", set_config('plan_cache_mode', 'force_generic_plan', true)")
+
+
+def set_caller_context(session: Session, caller: Caller, *, generic_plans: bool = False) -> None:
     """Tell PostgreSQL who is calling, for the rest of the current transaction only."""
-    session.execute(
-        text(
-            "SELECT set_config('app.current_user_id', :user_id, true),"
-            " set_config('app.current_role', :role, true),"
-            " set_config('app.tenant_ids', :tenant_ids, true)"
-        ),
-        {
-            "user_id": str(caller.user_id) if caller.user_id else "",
-            "role": caller.role,
-            "tenant_ids": ",".join(str(pid) for pid in caller.professional_ids),
-        },
-    )
+    session.execute(_SET_CALLER_GENERIC if generic_plans else _SET_CALLER, {
+        "user_id": str(caller.user_id) if caller.user_id else "",
+        "role": caller.role,
+        "tenant_ids": ",".join(str(pid) for pid in caller.professional_ids),
+    })
 
 
 @contextmanager
@@ -156,7 +158,8 @@ def trusted_step(session: Session, caller: Caller) -> Iterator[Session]:
 
 
 @contextmanager
-def unit_of_work(caller: Caller = ANONYMOUS) -> Iterator[Session]:
+def unit_of_work(caller: Caller = ANONYMOUS, *, generic_plans: bool = False
+                 ) -> Iterator[Session]:
     """One transaction as `caller`: committed when the block ends, rolled back if it raises.
 
     Service functions take the session and never commit; the door (an API route, a state
@@ -167,11 +170,16 @@ def unit_of_work(caller: Caller = ANONYMOUS) -> Iterator[Session]:
 
     An `AppError` with `keep_changes` (a wrong OTP counts as an attempt) is committed first and
     then re-raised; anything else rolls everything back.
+
+    `generic_plans`: for a hot path of fixed statements over small arrays (a webhook batch),
+    each prepared statement is planned once rather than at every run. Planning them afresh cost
+    PostgreSQL a sixth of its time there (benchmarks/bench_money.py --parts profile); a
+    statement whose best plan depends on its values (the Lead Board) must not use it.
     """
     session = Session(app_engine(), expire_on_commit=False)
     try:
         session.begin()
-        set_caller_context(session, caller)
+        set_caller_context(session, caller, generic_plans=generic_plans)
         yield session
         session.commit()
     except AppError as error:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -114,10 +114,14 @@ def translate(key: str, locale: str | None = None, **params: object) -> str:
 
 def money(amount: Decimal | None, locale: str) -> str:
     """`₪1,250` (agorot only when there are any); empty for no amount."""
-    from babel.numbers import format_decimal
+    return "" if amount is None else _money(amount, locale)
 
-    if amount is None:
-        return ""
+
+@lru_cache(maxsize=1024)
+def _money(amount: Decimal, locale: str) -> str:
+    """`money`, once per amount and language: pages and batches of messages show the same
+    amounts over and over, and Babel takes a tenth of a millisecond each time. (Equal decimals
+    share an entry: `1250` and `1250.00` both read `₪1,250`.)"""
     pattern = "#,##0" if amount == amount.to_integral_value() else "#,##0.00"
     number = format_decimal(amount, format=pattern, locale="he_IL" if locale == "he" else "en_IL")
     return f"₪{number}"

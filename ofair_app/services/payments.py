@@ -457,7 +457,7 @@ def record_events(events: list[tuple[ProviderEvent, str]]) -> list[WebhookResult
     """Verified events (each with its provider's name), in one transaction and in order: each
     id is stored once, so an id seen before (or twice here) is "duplicate"; the new ones are
     dispatched together (`dispatch_many`) and their outcomes recorded."""
-    with unit_of_work(SYSTEM) as session:
+    with unit_of_work(SYSTEM, generic_plans=True) as session:
         first: dict[str, int] = {}
         for index, (event, _) in enumerate(events):
             first.setdefault(event.id[:255], index)
@@ -714,18 +714,17 @@ def handle_paid(session: Session, founds: list[ProviderPayment]) -> list[Webhook
     return results
 
 
-# The batch's paid payments and their leads, each table in one statement (written a row at a
-# time, the rows of a batch were each planned and run on their own: the most of its time).
+# The batch's paid payments and their leads in one statement (written a row at a time, the
+# rows of a batch were each planned and run on their own: the most of its time).
 _PAY = text("""
-    UPDATE payments p SET status = :status, paid_at = :paid_at,
-                          psp_payment_intent = v.intent, psp_reference = v.reference
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:intents AS text[]), CAST(:references AS text[]))
-         AS v(id, intent, reference)
-    WHERE p.id = v.id
-""")
-_MOVE_LEADS = text("""
+    WITH paid AS (
+        UPDATE payments p SET status = :status, paid_at = :paid_at,
+                              psp_payment_intent = v.intent, psp_reference = v.reference
+        FROM unnest(CAST(:ids AS uuid[]), CAST(:intents AS text[]),
+                    CAST(:references AS text[])) AS v(id, intent, reference)
+        WHERE p.id = v.id)
     UPDATE leads l SET status = v.status, final_amount = v.final_amount, updated_at = now()
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]),
+    FROM unnest(CAST(:lead_ids AS uuid[]), CAST(:statuses AS text[]),
                 CAST(:amounts AS numeric[])) AS v(id, status, final_amount)
     WHERE l.id = v.id
 """)
@@ -737,15 +736,15 @@ def _write_paid(session: Session, paid: list[Payment], leads: list[Lead]) -> Non
     flush)."""
     if not paid:
         return
+    unique = list({lead.id: lead for lead in leads}.values())  # a lead's steps paid at once
     with session.no_autoflush:
         session.execute(_PAY, {
             "status": str(PaymentStatus.paid), "paid_at": paid[0].paid_at,
             "ids": [payment.id for payment in paid],
             "intents": [payment.psp_payment_intent for payment in paid],
-            "references": [payment.psp_reference for payment in paid]})
-        unique = list({lead.id: lead for lead in leads}.values())  # a lead's steps paid at once
-        session.execute(_MOVE_LEADS, {
-            "ids": [lead.id for lead in unique], "statuses": [str(lead.status) for lead in unique],
+            "references": [payment.psp_reference for payment in paid],
+            "lead_ids": [lead.id for lead in unique],
+            "statuses": [str(lead.status) for lead in unique],
             "amounts": [lead.final_amount for lead in unique]})
     for payment in paid:
         for key in ("status", "paid_at", "psp_payment_intent", "psp_reference"):

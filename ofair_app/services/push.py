@@ -147,17 +147,6 @@ def devices(*, session: Session, caller: Caller) -> list[PushSubscription]:
         .order_by(col(PushSubscription.created_at).desc())).all())
 
 
-def devices_of(session: Session, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
-    """Each person's subscriptions (the platform, routing a notice)."""
-    found: dict[uuid.UUID, list[uuid.UUID]] = {}
-    if not user_ids:
-        return found
-    for sub_id, user_id in session.exec(select(PushSubscription.id, PushSubscription.user_id)
-                                        .where(col(PushSubscription.user_id).in_(user_ids))):
-        found.setdefault(user_id, []).append(sub_id)
-    return found
-
-
 def payload_of(message: OutboxMessage) -> dict[str, str]:
     """What the service worker (assets/sw.js) shows: the notice's line, in its language,
     opening the page it is about."""

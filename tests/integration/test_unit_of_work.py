@@ -51,3 +51,17 @@ def test_commits_when_the_block_ends(db):
     user = make_user()
     with unit_of_work(SYSTEM) as session:
         assert session.get(User, user.id) is not None
+
+
+PLANS = text("SELECT current_setting('plan_cache_mode')")
+
+
+def test_generic_plans_hold_for_their_transaction_only(db):
+    """A hot path may have its prepared statements planned once; the next transaction on the
+    pooled connection plans as usual again."""
+    with unit_of_work(SYSTEM, generic_plans=True) as session:
+        assert session.execute(PLANS).scalar_one() == "force_generic_plan"
+        assert session.execute(CONTEXT).one() == ("", "system", "")
+    for _ in range(3):
+        with unit_of_work(SYSTEM) as session:
+            assert session.execute(PLANS).scalar_one() == "auto"
