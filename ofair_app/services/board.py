@@ -32,6 +32,7 @@ from sqlmodel import Session, col, select
 
 from ofair_app import reference
 from ofair_app.db.engine import Caller
+from ofair_app.db.id_arrays import IdArray
 from ofair_app.domain import leads as rules
 from ofair_app.domain.cursor import CursorCodec
 from ofair_app.domain.errors import Forbidden, InvalidInput
@@ -248,11 +249,13 @@ class SearchTooBroad(InvalidInput):
 BOARD_CURSOR = CursorCodec("board", tuple[bool, AwareDatetime, uuid.UUID])
 
 
-def subscribed_businesses(session: Session, now: datetime | None = None) -> list[uuid.UUID]:
-    """Businesses whose leads are pinned right now."""
-    now = now or utcnow()
-    return list(session.exec(select(Professional.id).where(
-        col(Professional.subscribed_until) > now)).all())
+_SUBSCRIBED = sa.text("SELECT coalesce(array_agg(id ORDER BY id), '{}')::text"
+                      " FROM professionals WHERE subscribed_until > :now")
+
+
+def subscribed_businesses(session: Session, now: datetime | None = None) -> IdArray:
+    """Businesses whose leads are pinned right now, as one value (see `db.id_arrays`)."""
+    return IdArray(session.execute(_SUBSCRIBED, {"now": now or utcnow()}).scalar_one())
 
 
 def _tags(filters: BoardFilters) -> tuple[str, ...]:
@@ -261,7 +264,7 @@ def _tags(filters: BoardFilters) -> tuple[str, ...]:
     return tuple(f"{tag}{value}" for tag, value in wanted if value)
 
 
-def _conditions(filters: BoardFilters, c: Columns, *, pinned_ids: list[uuid.UUID],
+def _conditions(filters: BoardFilters, c: Columns, *, pinned_ids: IdArray,
                 pinned_group: bool, tagged: bool) -> list[sa.ColumnElement[bool]]:
     """Every condition of the filters and the group, on the columns `c` (the board or a window
     of it), apart from the category and the cursor. `tagged`: the words and the category,
@@ -285,17 +288,16 @@ def _conditions(filters: BoardFilters, c: Columns, *, pinned_ids: list[uuid.UUID
     if filters.exclude_professional_id is not None:
         conditions.append(sa.or_(c.owner_professional_id.is_(None),
                                  c.owner_professional_id != filters.exclude_professional_id))
-    pinned_array = sa.literal(pinned_ids, type_=postgresql.ARRAY(sa.Uuid()))
-    owner_pinned = (c.owner_professional_id == sa.func.any(pinned_array)
-                    if pinned_ids else sa.false())
+    owner_pinned = (c.owner_professional_id == sa.func.any(pinned_ids.param())
+                    if not pinned_ids.empty else sa.false())
     if pinned_group:
         conditions.append(owner_pinned)
-    elif pinned_ids:
+    elif not pinned_ids.empty:
         conditions.append(sa.or_(c.owner_professional_id.is_(None), ~owner_pinned))
     return conditions
 
 
-def _query(filters: BoardFilters, *, pinned_ids: list[uuid.UUID], pinned_group: bool,
+def _query(filters: BoardFilters, *, pinned_ids: IdArray, pinned_group: bool,
            after: tuple[datetime, uuid.UUID] | None, limit: int,
            window: int | None) -> sa.Select[Any]:
     """The newest `limit` leads of a group that match, after the cursor, in one of two ways:
@@ -394,7 +396,7 @@ def _rows(session: Session, filters: BoardFilters, *, limit: int, cursor: str | 
     for pinned_group in groups:
         if pinned_group and not after_pinned:
             continue  # the cursor is already past the pinned leads
-        if pinned_group and (not pinned_ids or filters.type == LeadType.consumer):
+        if pinned_group and (pinned_ids.empty or filters.type == LeadType.consumer):
             continue  # no business subscribes, or a client's own request (no business's lead)
         position = after if pinned_group == after_pinned else None
         wanted = limit + 1 - len(rows)

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from ofair_app import reference
 from ofair_app.db.engine import ANONYMOUS, SYSTEM, unit_of_work
+from ofair_app.db.id_arrays import IdArray
 from ofair_app.domain.leads import LeadType
 from ofair_app.services import board
 from tests.factories import (
@@ -167,8 +168,8 @@ def test_the_board_document_carries_its_category_subcategory_and_type(db):
         (board.BoardFilters(q="מזג", type=LeadType.consumer), True),
         (board.BoardFilters(q="מזג", type=LeadType.professional_referral), False),
     ]:
-        query = board._query(filters, pinned_ids=[], pinned_group=False, after=None, limit=5,
-                             window=None)
+        query = board._query(filters, pinned_ids=IdArray("{}"), pinned_group=False,
+                             after=None, limit=5, window=None)
         assert "#c:" in str(query.compile(compile_kwargs={"literal_binds": True})) or \
             filters.category is None
         with unit_of_work(ANONYMOUS) as session:
