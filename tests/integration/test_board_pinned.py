@@ -142,3 +142,26 @@ def test_the_board_settings_apply_to_its_statements_only(db):
     assert tuple(after[:2]) == tuple(before)
     assert after[2] != f"{board.get_settings().board_statement_timeout_ms}ms"
 
+
+
+def test_the_subscribers_travel_as_one_typed_array(db):
+    """The board reads the businesses subscribing now as one `uuid[]` string and sends it back
+    as it is: the same set, usable with `= ANY(...)`, empty as `{}`."""
+    from ofair_app.db.id_arrays import IdArray
+
+    business, _ = make_professional(business_name="מנויה")
+    other, _ = make_professional(business_name="מנויה שנייה")
+    make_professional(business_name="לא מנויה")
+    with unit_of_work(ANONYMOUS) as session:
+        assert board.subscribed_businesses(session).empty
+    _grant(business.id)
+    _grant(other.id)
+    with unit_of_work(ANONYMOUS) as session:
+        subscribed = board.subscribed_businesses(session)
+        assert isinstance(subscribed, IdArray) and not subscribed.empty
+        found = session.execute(text(
+            "SELECT id FROM professionals WHERE id = ANY(:ids)").bindparams(
+            ids=subscribed)).scalars().all()
+        assert set(found) == {business.id, other.id}
+        later = board.subscribed_businesses(session, utcnow() + timedelta(days=400))
+        assert later.empty
