@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -43,13 +44,21 @@ class _Slot(Generic[Item, Result]):
 class GroupCommit(Generic[Item, Result]):
     """`submit(item)` from any thread: `run_many([item, ...])[i]` for its item, computed in a
     batch with whatever other items were waiting (at most `max_batch` per call, and at most
-    `at_once` batches under way at the same time)."""
+    `at_once` batches under way at the same time).
+
+    `gather_seconds`: when the last batch held more than one item (others are about), the
+    thread running batches waits this long before taking the next, so the threads the last
+    batch just answered can add their next items to it (PostgreSQL's `commit_delay`, for the
+    same reason). A request alone never waits."""
 
     def __init__(self, run_many: Callable[[list[Item]], list[Result]], *,
-                 max_batch: int = 64, at_once: int = 1, name: str = "batch") -> None:
+                 max_batch: int = 64, at_once: int = 1, gather_seconds: float = 0.0,
+                 name: str = "batch") -> None:
         self._run_many = run_many
         self.max_batch = max_batch
         self.at_once = at_once
+        self.gather_seconds = gather_seconds
+        self._last_size = 0  # items in the batch run last
         self.name = name
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
@@ -75,6 +84,8 @@ class GroupCommit(Generic[Item, Result]):
     def _lead(self, own: _Slot[Item, Result]) -> None:
         """Run batches until `own` is taken or nothing waits, then hand the turn on."""
         while True:
+            if self.gather_seconds and self._last_size > 1:
+                time.sleep(self.gather_seconds)
             with self._lock:
                 batch = self._waiting[:self.max_batch]
                 del self._waiting[:self.max_batch]
@@ -94,6 +105,7 @@ class GroupCommit(Generic[Item, Result]):
     def _run(self, batch: list[_Slot[Item, Result]]) -> None:
         with self._lock:
             self.batches += 1
+            self._last_size = len(batch)
         try:
             try:
                 results = self._run_many([slot.item for slot in batch])

@@ -93,3 +93,25 @@ def test_two_batches_may_run_at_once_and_every_item_still_gets_its_result() -> N
         results = list(pool.map(group.submit, range(500)))
     assert results == [-item for item in range(500)]
     assert most == 2
+
+
+def test_the_leader_gathers_only_when_others_are_about(monkeypatch) -> None:
+    """`gather_seconds`: a thread alone never waits; after a batch of several, the thread
+    running batches waits that long before taking the next, and every item still gets its own
+    result."""
+    from ofair_app.db import group_commit
+
+    waits: list[float] = []
+    real_sleep = time.sleep
+    monkeypatch.setattr(group_commit.time, "sleep", lambda s: waits.append(s) or real_sleep(s))
+
+    def run_many(items: list[int]) -> list[int]:
+        real_sleep(0.01)
+        return [item + 1 for item in items]
+
+    group = GroupCommit(run_many, gather_seconds=0.0005)
+    assert [group.submit(i) for i in range(3)] == [1, 2, 3]
+    assert waits == []  # batches of one: nobody waited
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(group.submit, range(100))) == [i + 1 for i in range(100)]
+    assert waits and set(waits) == {0.0005}
