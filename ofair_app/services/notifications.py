@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import RowMapping, bindparam, event, text
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from ofair_app.adapters.messaging import DeliveryError, OutgoingMessage, Sender, get_sender
@@ -661,7 +662,7 @@ drain = _dispatcher.drain
 
 def _deliver_ids(ids: list[uuid.UUID]) -> None:
     sender = get_sender()
-    with unit_of_work(SYSTEM) as session:
+    with unit_of_work(SYSTEM, hot_path=True) as session:
         messages = session.exec(
             select(OutboxMessage)
             .where(col(OutboxMessage.id).in_(ids), OutboxMessage.status == "pending",
@@ -671,6 +672,7 @@ def _deliver_ids(ids: list[uuid.UUID]) -> None:
         ).all()
         for message in messages:
             _deliver(session, message, sender, utcnow())
+        _write_delivered(session, messages)
 
 
 def deliver_due(*, session: Session, now: datetime, limit: int = 200,
@@ -687,7 +689,47 @@ def deliver_due(*, session: Session, now: datetime, limit: int = 200,
     counts = {"sent": 0, "logged": 0, "retry": 0, "failed": 0}
     for message in messages:
         counts[_deliver(session, message, sender, now)] += 1
+    _write_delivered(session, messages)
     return counts
+
+
+# What a delivery did to its messages, one statement for the lot (flushed by the session, each
+# message was an UPDATE of its own: most of a delivery's time when the outbox is busy).
+_DELIVERED = text("""
+    UPDATE outbox_messages m
+    SET status = v.status, attempts = v.attempts, next_attempt_at = v.next_attempt_at,
+        last_error = v.last_error, provider_ref = v.provider_ref, sent_at = v.sent_at,
+        body = CASE WHEN v.wiped THEN '' ELSE m.body END
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:attempts AS int[]),
+                CAST(:next_attempts AS timestamptz[]), CAST(:errors AS text[]),
+                CAST(:references AS text[]), CAST(:sent AS timestamptz[]),
+                CAST(:wiped AS boolean[]))
+        AS v(id, status, attempts, next_attempt_at, last_error, provider_ref, sent_at, wiped)
+    WHERE m.id = v.id
+""")
+_DELIVERED_COLUMNS = ("status", "attempts", "next_attempt_at", "last_error", "provider_ref",
+                      "sent_at", "body")
+
+
+def _write_delivered(session: Session, messages: Sequence[OutboxMessage]) -> None:
+    """Store what `_deliver` changed on these messages (loaded and locked by the caller) in one
+    statement, and leave the objects as stored (nothing of it left for the session to
+    flush)."""
+    if not messages:
+        return
+    with session.no_autoflush:
+        session.execute(_DELIVERED, {
+            "ids": [message.id for message in messages],
+            "statuses": [str(message.status) for message in messages],
+            "attempts": [message.attempts for message in messages],
+            "next_attempts": [message.next_attempt_at for message in messages],
+            "errors": [message.last_error for message in messages],
+            "references": [message.provider_ref for message in messages],
+            "sent": [message.sent_at for message in messages],
+            "wiped": [message.body == "" for message in messages]})
+    for message in messages:
+        for key in _DELIVERED_COLUMNS:
+            set_committed_value(message, key, getattr(message, key))
 
 
 def _deliver(session: Session, message: OutboxMessage, sender: Sender, now: datetime) -> str:

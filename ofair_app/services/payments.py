@@ -457,7 +457,7 @@ def record_events(events: list[tuple[ProviderEvent, str]]) -> list[WebhookResult
     """Verified events (each with its provider's name), in one transaction and in order: each
     id is stored once, so an id seen before (or twice here) is "duplicate"; the new ones are
     dispatched together (`dispatch_many`) and their outcomes recorded."""
-    with unit_of_work(SYSTEM, generic_plans=True) as session:
+    with unit_of_work(SYSTEM, hot_path=True) as session:
         first: dict[str, int] = {}
         for index, (event, _) in enumerate(events):
             first.setdefault(event.id[:255], index)

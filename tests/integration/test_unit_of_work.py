@@ -53,15 +53,26 @@ def test_commits_when_the_block_ends(db):
         assert session.get(User, user.id) is not None
 
 
-PLANS = text("SELECT current_setting('plan_cache_mode')")
+PLANS = text("SELECT current_setting('plan_cache_mode'), current_setting('enable_seqscan')")
 
 
-def test_generic_plans_hold_for_their_transaction_only(db):
-    """A hot path may have its prepared statements planned once; the next transaction on the
-    pooled connection plans as usual again."""
-    with unit_of_work(SYSTEM, generic_plans=True) as session:
-        assert session.execute(PLANS).scalar_one() == "force_generic_plan"
+def test_a_hot_path_plans_once_and_by_keys_for_its_transaction_only(db):
+    """A hot path has its prepared statements planned once, by their keys; the next
+    transaction on the pooled connection plans as usual again."""
+    with unit_of_work(SYSTEM, hot_path=True) as session:
+        assert session.execute(PLANS).one() == ("force_generic_plan", "off")
         assert session.execute(CONTEXT).one() == ("", "system", "")
     for _ in range(3):
         with unit_of_work(SYSTEM) as session:
-            assert session.execute(PLANS).scalar_one() == "auto"
+            assert session.execute(PLANS).one() == ("auto", "on")
+
+
+def test_a_hot_path_plan_made_on_a_small_table_still_finds_rows_by_key(db):
+    """The plan of a statement that finds rows from an array of keys, made once while its table
+    is nearly empty, does not read the whole table when it has grown."""
+    explain = text("EXPLAIN UPDATE outbox_messages m SET attempts = m.attempts"
+                   " FROM unnest(CAST(:ids AS uuid[])) AS v(id) WHERE m.id = v.id")
+    with unit_of_work(SYSTEM, hot_path=True) as session:
+        plan = "\n".join(session.execute(explain, {"ids": [uuid.uuid4()]}).scalars())
+    assert "Index Scan using outbox_messages_pkey" in plan, plan
+    assert "Seq Scan on outbox_messages" not in plan, plan
