@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -19,10 +20,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 from urllib.parse import urlsplit
 
-from sqlalchemy import RowMapping, bindparam, event, text
+from sqlalchemy import Row, RowMapping, bindparam, event, text
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
@@ -191,12 +193,18 @@ def tell(*, session: Session, caller: Caller, template: str, params: Params,
 
 
 # The owners of businesses `businesses` (built once: webhook batches ask it all the time).
-_OWNERS = (select(ProfessionalMember.professional_id, User)
+# What routing needs of a person (`Recipient`), and whether their account is closed: a batch
+# reads these columns, not whole users.
+_PERSON = (col(User.id), col(User.phone), col(User.email), col(User.locale),
+           col(User.closed_at))
+_OWNERS = (sa_select(col(ProfessionalMember.professional_id), *_PERSON)
            .join(User, col(ProfessionalMember.user_id) == User.id)
            .where(col(ProfessionalMember.professional_id).in_(
                bindparam("businesses", expanding=True)),
-               ProfessionalMember.role == MemberRole.owner)
+               col(ProfessionalMember.role) == MemberRole.owner)
            .order_by(col(User.id)))
+_PEOPLE = sa_select(*_PERSON).where(col(User.id).in_(bindparam("ids", expanding=True)))
+_ADMINS = sa_select(*_PERSON).where(col(User.role) == "admin", col(User.is_active).is_(True))
 
 
 def note_address_holder(*, session: Session, caller: Caller, template: str,
@@ -229,19 +237,17 @@ def tell_all(*, session: Session, caller: Caller, notices: Iterable[Notice]) -> 
     user_ids = {user_id for notice in notices for user_id in notice.users}
     business_ids = {business for notice in notices for business in notice.businesses}
     with trusted_step(session, caller):
-        by_id = {user.id: user for user in session.exec(
-            select(User).where(col(User.id).in_(user_ids))).all()} if user_ids else {}
-        owners: dict[uuid.UUID, list[User]] = {}
+        by_id = {person.id: person for person in session.execute(
+            _PEOPLE, {"ids": list(user_ids)}).all()} if user_ids else {}
+        owners: dict[uuid.UUID, list[Row[Any]]] = {}
         if business_ids:
-            for business, user in session.exec(
-                    _OWNERS, params={"businesses": list(business_ids)}).all():
-                owners.setdefault(business, []).append(user)
-        admins = list(session.exec(select(User).where(
-            User.role == "admin", col(User.is_active).is_(True)))
-            .all()) if any(notice.admins for notice in notices) else []
-        told: list[tuple[Notice, list[User]]] = []
+            for row in session.execute(_OWNERS, {"businesses": list(business_ids)}).all():
+                owners.setdefault(row.professional_id, []).append(row)
+        admins = list(session.execute(_ADMINS).all()) \
+            if any(notice.admins for notice in notices) else []
+        told: list[tuple[Notice, list[Recipient]]] = []
         for notice in notices:
-            recipients: dict[uuid.UUID, User] = {}
+            recipients: dict[uuid.UUID, Row[Any]] = {}
             for user_id in notice.users:
                 if user_id in by_id:
                     recipients[user_id] = by_id[user_id]
@@ -252,14 +258,14 @@ def tell_all(*, session: Session, caller: Caller, notices: Iterable[Notice]) -> 
                 recipients[user.id] = user
             if not notice.to_caller and caller.user_id is not None:
                 recipients.pop(caller.user_id, None)
-            told.append((notice, [user for user in recipients.values()
-                                  if user.closed_at is None]))
-        choices = read_choices(session, {user.id for _, users in told for user in users})
+            told.append((notice, [Recipient.of(person) for person in recipients.values()
+                                  if person.closed_at is None]))
+        choices = read_choices(session, {person.id for _, people in told for person in people})
         centre: list[dict[str, object]] = []
         messages: list[_OutboxRow] = []
-        for notice, users in told:
-            for user in users:
-                line, sent = _tell(user, notice.template, notice.params, choices, now)
+        for notice, people in told:
+            for person in people:
+                line, sent = _tell(person, notice.template, notice.params, choices, now)
                 centre.append(line)
                 messages += sent
         _write_told(session, centre, messages, now)
@@ -365,7 +371,7 @@ class Recipient:
     locale: str
 
     @classmethod
-    def of(cls, user: User | RowMapping) -> Recipient:
+    def of(cls, user: User | RowMapping | Row[Any]) -> Recipient:
         """From a user, or a row with its id, phone, email and locale."""
         if isinstance(user, RowMapping):
             return cls(id=user["id"], phone=user["phone"], email=user["email"],
@@ -396,13 +402,12 @@ class _OutboxRow(TypedDict):
     provider_ref: str
 
 
-def _tell(user: User, template: str, params: Params, choices: Choices,
+def _tell(person: Recipient, template: str, params: Params, choices: Choices,
           now: datetime) -> tuple[dict[str, object], list[_OutboxRow]]:
-    """The notice for `user`'s center, and the outbox rows of a message on each channel they
+    """The notice for `person`'s center, and the outbox rows of a message on each channel they
     chose, for the caller to write with the rest of its batch."""
-    person = Recipient.of(user)
     values = dict(params(person.locale) if callable(params) else params)
-    return ({"id": uuid.uuid4(), "user_id": user.id, "kind": template,
+    return ({"id": uuid.uuid4(), "user_id": person.id, "kind": template,
              "event_group": group_of(template).value,
              "title": in_app_title(template, person.locale, values), "link": link_of(values),
              "notified_at": now, "created_at": now},
@@ -603,7 +608,10 @@ class _Dispatcher:
     """Sends freshly committed messages off the request's thread. Messages committed while a
     delivery is under way wait for it and go together in the next one (one transaction for
     up to `DELIVERY_BATCH` messages), so a burst of commits costs a few transactions, not one
-    each."""
+    each. While they keep coming, each next delivery first waits `gather_seconds` for more (a
+    message alone goes at once)."""
+
+    gather_seconds = 0.02
 
     def __init__(self) -> None:
         self._pool: ThreadPoolExecutor | None = None
@@ -626,7 +634,11 @@ class _Dispatcher:
 
     def _drain(self) -> None:
         try:
+            busy = False
             while True:
+                if busy:  # messages came while the last delivery was under way: gather more
+                    time.sleep(self.gather_seconds)
+                busy = True
                 with self._lock:
                     ids = self._queued[:DELIVERY_BATCH]
                     del self._queued[:DELIVERY_BATCH]

@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from ofair_app.adapters.psp import (
@@ -625,12 +626,24 @@ def _flag(session: Session, payment: Payment, reason: str) -> WebhookResult:
     return WebhookResult(EventOutcome.flagged, payment.id, reason)
 
 
+@dataclass
+class _DealLead:
+    """What judging a paid checkout reads of its lead, and what paying it changes (written by
+    `_write_paid`)."""
+
+    id: uuid.UUID
+    status: LeadStatus
+    performer_professional_id: uuid.UUID | None
+    title: str
+    final_amount: Decimal | None
+
+
 @dataclass(frozen=True)
 class _Deal:
     """What a paid checkout is judged against: its lead (locked), the offer's status and
     price, and another live payment of the lead, if any."""
 
-    lead: Lead
+    lead: _DealLead
     proposal_status: ProposalStatus | None
     proposal_price: Decimal | None
     other_payment: uuid.UUID | None
@@ -638,7 +651,8 @@ class _Deal:
     milestone_status: str | None = None
 
 
-def _lock_deals() -> Select[uuid.UUID, Lead, ProposalStatus, Decimal, uuid.UUID | None,
+def _lock_deals() -> Select[uuid.UUID, uuid.UUID, LeadStatus, uuid.UUID | None, str,
+                             Decimal | None, ProposalStatus, Decimal, uuid.UUID | None,
                              Decimal, str]:
     """The deals of payments `ids`, their leads locked in id order: the lead, the offer's
     status and price, and another live payment of the lead, if any. (The offer's and the step's
@@ -648,8 +662,10 @@ def _lock_deals() -> Select[uuid.UUID, Lead, ProposalStatus, Decimal, uuid.UUID 
         other.lead_id == Payment.lead_id, other.id != Payment.id,
         col(other.milestone_id).is_not_distinct_from(Payment.milestone_id),
         col(other.status).in_(list(rules.LIVE))).limit(1).scalar_subquery())
-    # Seven columns: past sqlmodel's overloads of `select` (four), so SQLAlchemy's own.
-    return (sa_select(col(Payment.id), Lead, col(Proposal.status), col(Proposal.price),
+    # Eleven columns: past sqlmodel's overloads of `select` (four), so SQLAlchemy's own.
+    return (sa_select(col(Payment.id), col(Lead.id), col(Lead.status),
+                      col(Lead.performer_professional_id), col(Lead.title),
+                      col(Lead.final_amount), col(Proposal.status), col(Proposal.price),
                       other_live, col(Milestone.amount), col(Milestone.status))
             .join(Lead, col(Lead.id) == Payment.lead_id)
             .outerjoin(Proposal, col(Proposal.id) == Payment.proposal_id)
@@ -666,8 +682,11 @@ def _deals(session: Session, payments: list[Payment]) -> dict[uuid.UUID, _Deal]:
     if not payments:
         return {}
     rows = session.execute(_LOCK_DEALS, {"ids": [payment.id for payment in payments]}).all()
-    return {payment_id: _Deal(lead, status, price, other_id, step_amount, step_status)
-            for payment_id, lead, status, price, other_id, step_amount, step_status in rows}
+    return {payment_id: _Deal(_DealLead(lead_id, LeadStatus(lead_status), performer, title,
+                                        final_amount),
+                              status, price, other_id, step_amount, step_status)
+            for (payment_id, lead_id, lead_status, performer, title, final_amount, status,
+                 price, other_id, step_amount, step_status) in rows}
 
 
 def handle_paid(session: Session, founds: list[ProviderPayment]) -> list[WebhookResult]:
@@ -707,7 +726,8 @@ def handle_paid(session: Session, founds: list[ProviderPayment]) -> list[Webhook
             else deal.proposal_price
         notices.append(notifications.Notice(
             template="job_paid", businesses=(payment.performer_professional_id,),
-            params=partial(_job_paid_params, short_title(lead), payment.final_amount,
+            params=partial(_job_paid_params, notifications.quoted_title(lead.title),
+                           payment.final_amount,
                            _url(f"/pro/leads/{lead.id}"))))
     _write_paid(session, paid, [deals[payment.id].lead for payment in paid])
     session.flush()  # what is left: the payments flagged for an admin
@@ -732,10 +752,10 @@ _PAY = text("""
 """)
 
 
-def _write_paid(session: Session, paid: list[Payment], leads: list[Lead]) -> None:
-    """Store what `handle_paid` changed on these payments and leads (loaded and locked by it),
-    set-based, and leave the objects as stored (nothing of it left for the session to
-    flush)."""
+def _write_paid(session: Session, paid: list[Payment], leads: list[_DealLead]) -> None:
+    """Store what `handle_paid` changed on these payments and leads (locked by it),
+    set-based, and leave the payments as stored (nothing of it left for the session to
+    flush); a lead the session holds is read again when next used."""
     if not paid:
         return
     unique = list({lead.id: lead for lead in leads}.values())  # a lead's steps paid at once
@@ -752,8 +772,9 @@ def _write_paid(session: Session, paid: list[Payment], leads: list[Lead]) -> Non
         for key in ("status", "paid_at", "psp_payment_intent", "psp_reference"):
             set_committed_value(payment, key, getattr(payment, key))
     for lead in unique:
-        for key in ("status", "final_amount"):
-            set_committed_value(lead, key, getattr(lead, key))
+        held = session.identity_map.get(identity_key(Lead, lead.id))
+        if held is not None:
+            session.expire(held, ["status", "final_amount", "updated_at"])
 
 
 def _job_paid_params(title: str, amount: Decimal, url: str, locale: str) -> dict[str, str]:
