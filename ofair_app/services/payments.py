@@ -15,16 +15,16 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import ScalarSelect, Select, TextClause, bindparam, text, update
+from sqlalchemy import ScalarSelect, Select, TextClause, bindparam, func, text, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
@@ -649,24 +649,35 @@ class _Deal:
     other_payment: uuid.UUID | None
     milestone_amount: Decimal | None = None  # a step's payment: the step's amount and status
     milestone_status: str | None = None
+    chain: list[tuple[uuid.UUID, Decimal]] = field(default_factory=list)  # referrers, fees
 
 
 def _lock_deals() -> Select[uuid.UUID, uuid.UUID, LeadStatus, uuid.UUID | None, str,
                              Decimal | None, ProposalStatus, Decimal, uuid.UUID | None,
-                             Decimal, str]:
+                             Decimal, str, list[uuid.UUID] | None, list[Decimal] | None]:
     """The deals of payments `ids`, their leads locked in id order: the lead, the offer's
-    status and price, and another live payment of the lead, if any. (The offer's and the step's
-    columns are outer-joined: None where there is none; `_Deal` takes them so.)"""
+    status and price, another live payment of the lead, if any, and the payment's referrers
+    with their fees. (The offer's and the step's columns are outer-joined: None where there is
+    none; `_Deal` takes them so.)"""
     other = aliased(Payment)
     other_live: ScalarSelect[uuid.UUID | None] = (select(other.id).where(
         other.lead_id == Payment.lead_id, other.id != Payment.id,
         col(other.milestone_id).is_not_distinct_from(Payment.milestone_id),
         col(other.status).in_(list(rules.LIVE))).limit(1).scalar_subquery())
-    # Eleven columns: past sqlmodel's overloads of `select` (four), so SQLAlchemy's own.
+
+    def chain(column: Any) -> ScalarSelect[Any]:
+        """A column of the payment's referrers, in the chain's order (`chains_of`)."""
+        return (sa_select(func.array_agg(aggregate_order_by(column,
+                                                            col(PaymentReferrer.position))))
+                .where(col(PaymentReferrer.payment_id) == Payment.id).scalar_subquery())
+
+    # Thirteen columns: past sqlmodel's overloads of `select` (four), so SQLAlchemy's own.
     return (sa_select(col(Payment.id), col(Lead.id), col(Lead.status),
                       col(Lead.performer_professional_id), col(Lead.title),
                       col(Lead.final_amount), col(Proposal.status), col(Proposal.price),
-                      other_live, col(Milestone.amount), col(Milestone.status))
+                      other_live, col(Milestone.amount), col(Milestone.status),
+                      chain(col(PaymentReferrer.professional_id)),
+                      chain(col(PaymentReferrer.fee)))
             .join(Lead, col(Lead.id) == Payment.lead_id)
             .outerjoin(Proposal, col(Proposal.id) == Payment.proposal_id)
             .outerjoin(Milestone, col(Milestone.id) == Payment.milestone_id)
@@ -684,9 +695,10 @@ def _deals(session: Session, payments: list[Payment]) -> dict[uuid.UUID, _Deal]:
     rows = session.execute(_LOCK_DEALS, {"ids": [payment.id for payment in payments]}).all()
     return {payment_id: _Deal(_DealLead(lead_id, LeadStatus(lead_status), performer, title,
                                         final_amount),
-                              status, price, other_id, step_amount, step_status)
+                              status, price, other_id, step_amount, step_status,
+                              list(zip(chain_ids or (), chain_fees or (), strict=True)))
             for (payment_id, lead_id, lead_status, performer, title, final_amount, status,
-                 price, other_id, step_amount, step_status) in rows}
+                 price, other_id, step_amount, step_status, chain_ids, chain_fees) in rows}
 
 
 def handle_paid(session: Session, founds: list[ProviderPayment]) -> list[WebhookResult]:
@@ -699,7 +711,6 @@ def handle_paid(session: Session, founds: list[ProviderPayment]) -> list[Webhook
     deals = _deals(session, [payment for found, payment in zip(founds, payments, strict=True)
                              if payment is not None and found.state == PaymentState.paid
                              and payment.status in rules.PAYABLE])
-    chains = chains_of(session, list(deals))
     results: list[WebhookResult] = []
     holds: list[ledger.Posting] = []
     notices: list[notifications.Notice] = []
@@ -718,7 +729,7 @@ def handle_paid(session: Session, founds: list[ProviderPayment]) -> list[Webhook
         holds.append(ledger.Posting(idempotency_key=f"hold:{payment.id}",
                                     payment_id=payment.id, pending_id=None,
                                     legs=book.hold(shares_of(payment,
-                                                             chains.get(payment.id, [])))))
+                                                             deals[payment.id].chain))))
         if lead.status == LeadStatus.awarded:  # the first payment (of the first step) starts it
             lead.status = lead_rules.next_status(lead.status, Event.start)
         deal = deals[payment.id]
@@ -730,7 +741,8 @@ def handle_paid(session: Session, founds: list[ProviderPayment]) -> list[Webhook
                            payment.final_amount,
                            _url(f"/pro/leads/{lead.id}"))))
     _write_paid(session, paid, [deals[payment.id].lead for payment in paid])
-    session.flush()  # what is left: the payments flagged for an admin
+    if any(result.outcome == EventOutcome.flagged for result in results):
+        session.flush()  # what is left: the payments flagged for an admin
     ledger.record_many(session, kind=TxKind.hold, postings=holds)
     notifications.tell_all(session=session, caller=SYSTEM, notices=notices)
     return results
