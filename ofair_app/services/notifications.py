@@ -26,7 +26,6 @@ from urllib.parse import urlsplit
 from sqlalchemy import Row, RowMapping, bindparam, event, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from ofair_app.adapters.messaging import DeliveryError, OutgoingMessage, Sender, get_sender
@@ -719,14 +718,11 @@ _DELIVERED = text("""
         AS v(id, status, attempts, next_attempt_at, last_error, provider_ref, sent_at, wiped)
     WHERE m.id = v.id
 """)
-_DELIVERED_COLUMNS = ("status", "attempts", "next_attempt_at", "last_error", "provider_ref",
-                      "sent_at", "body")
 
 
 def _write_delivered(session: Session, messages: Sequence[OutboxMessage]) -> None:
     """Store what `_deliver` changed on these messages (loaded and locked by the caller) in one
-    statement, and leave the objects as stored (nothing of it left for the session to
-    flush)."""
+    statement; they leave the session as stored (nothing of them left for it to flush)."""
     if not messages:
         return
     with session.no_autoflush:
@@ -740,8 +736,7 @@ def _write_delivered(session: Session, messages: Sequence[OutboxMessage]) -> Non
             "sent": [message.sent_at for message in messages],
             "wiped": [message.body == "" for message in messages]})
     for message in messages:
-        for key in _DELIVERED_COLUMNS:
-            set_committed_value(message, key, getattr(message, key))
+        session.expunge(message)
 
 
 def _deliver(session: Session, message: OutboxMessage, sender: Sender, now: datetime) -> str:

@@ -496,7 +496,7 @@ _EVENT_OUTCOMES = text("""
 # Waiting half a millisecond for the next events when others are about makes the batches fuller:
 # from 8 threads, 300 events a second became 360-420 (benchmarks/bench_money.py).
 GROUP: GroupCommit[tuple[ProviderEvent, str], WebhookResult] = GroupCommit(
-    record_events, max_batch=64, gather_seconds=0.0005, name="webhook batch")
+    record_events, max_batch=64, gather_seconds=0.001, name="webhook batch")
 
 
 # How much of a rejected body an admin sees: enough to recognise it, never the whole of it.
@@ -740,8 +740,10 @@ def handle_paid(session: Session, founds: list[ProviderPayment]) -> list[Webhook
             params=partial(_job_paid_params, notifications.quoted_title(lead.title),
                            payment.final_amount,
                            _url(f"/pro/leads/{lead.id}"))))
-    _write_paid(session, paid, [deals[payment.id].lead for payment in paid])
-    if any(result.outcome == EventOutcome.flagged for result in results):
+    flagged = {result.payment_id for result in results
+               if result.outcome == EventOutcome.flagged}
+    _write_paid(session, paid, [deals[payment.id].lead for payment in paid], flagged)
+    if flagged:
         session.flush()  # what is left: the payments flagged for an admin
     ledger.record_many(session, kind=TxKind.hold, postings=holds)
     notifications.tell_all(session=session, caller=SYSTEM, notices=notices)
@@ -764,10 +766,12 @@ _PAY = text("""
 """)
 
 
-def _write_paid(session: Session, paid: list[Payment], leads: list[_DealLead]) -> None:
+def _write_paid(session: Session, paid: list[Payment], leads: list[_DealLead],
+                flagged: set[uuid.UUID | None]) -> None:
     """Store what `handle_paid` changed on these payments and leads (locked by it),
-    set-based, and leave the payments as stored (nothing of it left for the session to
-    flush); a lead the session holds is read again when next used."""
+    set-based. The payments leave the session as stored (nothing of them left for it to
+    flush; read again if asked for), but for those `flagged` in the batch, whose flag the
+    session still writes; a lead the session holds is read again when next used."""
     if not paid:
         return
     unique = list({lead.id: lead for lead in leads}.values())  # a lead's steps paid at once
@@ -780,9 +784,12 @@ def _write_paid(session: Session, paid: list[Payment], leads: list[_DealLead]) -
             "lead_ids": [lead.id for lead in unique],
             "statuses": [str(lead.status) for lead in unique],
             "amounts": [lead.final_amount for lead in unique]})
-    for payment in paid:
-        for key in ("status", "paid_at", "psp_payment_intent", "psp_reference"):
-            set_committed_value(payment, key, getattr(payment, key))
+    for payment in {payment.id: payment for payment in paid}.values():
+        if payment.id in flagged:
+            for key in ("status", "paid_at", "psp_payment_intent", "psp_reference"):
+                set_committed_value(payment, key, getattr(payment, key))
+        else:
+            session.expunge(payment)
     for lead in unique:
         held = session.identity_map.get(identity_key(Lead, lead.id))
         if held is not None:

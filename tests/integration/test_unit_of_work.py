@@ -74,5 +74,5 @@ def test_a_hot_path_plan_made_on_a_small_table_still_finds_rows_by_key(db):
                    " FROM unnest(CAST(:ids AS uuid[])) AS v(id) WHERE m.id = v.id")
     with unit_of_work(SYSTEM, hot_path=True) as session:
         plan = "\n".join(session.execute(explain, {"ids": [uuid.uuid4()]}).scalars())
-    assert "Index Scan using outbox_messages_pkey" in plan, plan
+    assert "outbox_messages_pkey" in plan, plan  # an index scan, or a bitmap one
     assert "Seq Scan on outbox_messages" not in plan, plan
