@@ -671,41 +671,71 @@ _dispatcher = _Dispatcher()
 drain = _dispatcher.drain
 
 
+@dataclass
+class Delivery:
+    """An outbox row being delivered: what sending reads, and what it changes (written back by
+    `_write_delivered`). A delivery reads these columns, not whole `OutboxMessage` entities."""
+
+    id: uuid.UUID
+    channel: str
+    to_address: str
+    template: str
+    locale: str
+    subject: str
+    body: str
+    params: dict[str, Any]
+    sensitive: bool
+    purpose: str
+    user_id: uuid.UUID | None
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str
+    provider_ref: str
+    sent_at: datetime | None
+    wiped: bool = False  # the body is dropped when written back
+
+
+_DELIVERY_COLUMNS = tuple(col(getattr(OutboxMessage, name)) for name in (
+    "id", "channel", "to_address", "template", "locale", "subject", "body", "params",
+    "sensitive", "purpose", "user_id", "status", "attempts", "next_attempt_at", "last_error",
+    "provider_ref", "sent_at"))
+_PENDING = (sa_select(*_DELIVERY_COLUMNS)
+            .where(col(OutboxMessage.status) == OutboxStatus.pending,
+                   col(OutboxMessage.next_attempt_at) <= bindparam("now"))
+            .with_for_update(skip_locked=True))
+# Freshly committed messages (the dispatcher), and those due (the job), locked.
+_PENDING_BY_ID = (_PENDING.where(col(OutboxMessage.id).in_(bindparam("ids", expanding=True)))
+                  .order_by(col(OutboxMessage.id)))
+_PENDING_DUE = _PENDING.order_by(col(OutboxMessage.next_attempt_at)).limit(bindparam("limit"))
+
+
+def _deliveries(session: Session, statement: Any, params: dict[str, Any]) -> list[Delivery]:
+    return [Delivery(**row._mapping) for row in session.execute(statement, params)]
+
+
 def _deliver_ids(ids: list[uuid.UUID]) -> None:
     sender = get_sender()
     with unit_of_work(SYSTEM, hot_path=True) as session:
-        messages = session.exec(
-            select(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(ids), OutboxMessage.status == "pending",
-                   col(OutboxMessage.next_attempt_at) <= utcnow())
-            .order_by(col(OutboxMessage.id))
-            .with_for_update(skip_locked=True)
-        ).all()
-        for message in messages:
-            _deliver(session, message, sender, utcnow())
-        _write_delivered(session, messages)
+        deliveries = _deliveries(session, _PENDING_BY_ID, {"ids": ids, "now": utcnow()})
+        for delivery in deliveries:
+            _deliver(session, delivery, sender, utcnow())
+        _write_delivered(session, deliveries)
 
 
 def deliver_due(*, session: Session, now: datetime, limit: int = 200,
                 sender: Sender | None = None) -> dict[str, int]:
     """Send messages whose next attempt is due (the `deliver_notifications` job). Run as system."""
     sender = sender or get_sender()
-    messages = session.exec(
-        select(OutboxMessage)
-        .where(OutboxMessage.status == "pending", col(OutboxMessage.next_attempt_at) <= now)
-        .order_by(col(OutboxMessage.next_attempt_at))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
+    deliveries = _deliveries(session, _PENDING_DUE, {"now": now, "limit": limit})
     counts = {"sent": 0, "logged": 0, "retry": 0, "failed": 0}
-    for message in messages:
-        counts[_deliver(session, message, sender, now)] += 1
-    _write_delivered(session, messages)
+    for delivery in deliveries:
+        counts[_deliver(session, delivery, sender, now)] += 1
+    _write_delivered(session, deliveries)
     return counts
 
 
-# What a delivery did to its messages, one statement for the lot (flushed by the session, each
-# message was an UPDATE of its own: most of a delivery's time when the outbox is busy).
+# What a delivery did to its messages, one statement for the lot.
 _DELIVERED = text("""
     UPDATE outbox_messages m
     SET status = v.status, attempts = v.attempts, next_attempt_at = v.next_attempt_at,
@@ -720,33 +750,29 @@ _DELIVERED = text("""
 """)
 
 
-def _write_delivered(session: Session, messages: Sequence[OutboxMessage]) -> None:
-    """Store what `_deliver` changed on these messages (loaded and locked by the caller) in one
-    statement; they leave the session as stored (nothing of them left for it to flush)."""
-    if not messages:
+def _write_delivered(session: Session, deliveries: Sequence[Delivery]) -> None:
+    """Store what `_deliver` changed on these messages (locked by the caller), in one
+    statement."""
+    if not deliveries:
         return
-    with session.no_autoflush:
-        session.execute(_DELIVERED, {
-            "ids": [message.id for message in messages],
-            "statuses": [str(message.status) for message in messages],
-            "attempts": [message.attempts for message in messages],
-            "next_attempts": [message.next_attempt_at for message in messages],
-            "errors": [message.last_error for message in messages],
-            "references": [message.provider_ref for message in messages],
-            "sent": [message.sent_at for message in messages],
-            "wiped": [message.body == "" for message in messages]})
-    for message in messages:
-        session.expunge(message)
+    session.execute(_DELIVERED, {
+        "ids": [delivery.id for delivery in deliveries],
+        "statuses": [str(delivery.status) for delivery in deliveries],
+        "attempts": [delivery.attempts for delivery in deliveries],
+        "next_attempts": [delivery.next_attempt_at for delivery in deliveries],
+        "errors": [delivery.last_error for delivery in deliveries],
+        "references": [delivery.provider_ref for delivery in deliveries],
+        "sent": [delivery.sent_at for delivery in deliveries],
+        "wiped": [delivery.wiped for delivery in deliveries]})
 
 
-def _deliver(session: Session, message: OutboxMessage, sender: Sender, now: datetime) -> str:
+def _deliver(session: Session, message: Delivery, sender: Sender, now: datetime) -> str:
     if (message.purpose == MessagePurpose.marketing
             and not marketing_allowed(session, message.user_id)):
         # The person withdrew between queueing and sending: never send it.
         message.status = OutboxStatus.failed
         message.last_error = "marketing consent withdrawn"
-        message.body = ""
-        session.add(message)
+        message.wiped = True
         return "failed"
     outgoing = OutgoingMessage(channel=message.channel, to=message.to_address,  # type: ignore[arg-type]
                                subject=message.subject, body=message.body,
@@ -781,8 +807,7 @@ def _deliver(session: Session, message: OutboxMessage, sender: Sender, now: date
             message.status = OutboxStatus.sent
             outcome = "sent"
             if message.sensitive:
-                message.body = ""  # a provider has the code now; don't keep it in clear
-    session.add(message)  # the batch's rows are written together when it commits
+                message.wiped = True  # a provider has the code now; don't keep it in clear
     return outcome
 
 

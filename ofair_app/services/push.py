@@ -14,6 +14,7 @@ import binascii
 import logging
 import uuid
 from functools import lru_cache
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, delete, select
@@ -34,7 +35,7 @@ from ofair_app.domain.errors import (
     ServiceUnavailable,
     Unauthenticated,
 )
-from ofair_app.models import OutboxMessage, PushSubscription
+from ofair_app.models import PushSubscription
 from ofair_app.models._base import utcnow
 from ofair_app.settings import Settings, get_settings
 
@@ -147,7 +148,16 @@ def devices(*, session: Session, caller: Caller) -> list[PushSubscription]:
         .order_by(col(PushSubscription.created_at).desc())).all())
 
 
-def payload_of(message: OutboxMessage) -> dict[str, str]:
+class PushMessage(Protocol):
+    """What a push message's delivery reads of its outbox row."""
+
+    to_address: str  # the browser's subscription id
+    subject: str
+    locale: str
+    params: dict[str, Any]
+
+
+def payload_of(message: PushMessage) -> dict[str, str]:
     """What the service worker (assets/sw.js) shows: the notice's line, in its language,
     opening the page it is about."""
     params = message.params or {}
@@ -156,7 +166,7 @@ def payload_of(message: OutboxMessage) -> dict[str, str]:
             "lang": message.locale, "dir": "ltr" if message.locale == "en" else "rtl"}
 
 
-def send_one(*, session: Session, message: OutboxMessage,
+def send_one(*, session: Session, message: PushMessage,
              sender: WebPushSender | ConsolePushSender | None = None) -> str | None:
     """Deliver one outbox push message to its device (the system, from the outbox)."""
     try:
