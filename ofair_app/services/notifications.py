@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -696,10 +696,8 @@ class Delivery:
     wiped: bool = False  # the body is dropped when written back
 
 
-_DELIVERY_COLUMNS = tuple(col(getattr(OutboxMessage, name)) for name in (
-    "id", "channel", "to_address", "template", "locale", "subject", "body", "params",
-    "sensitive", "purpose", "user_id", "status", "attempts", "next_attempt_at", "last_error",
-    "provider_ref", "sent_at"))
+_DELIVERY_COLUMNS = tuple(col(getattr(OutboxMessage, column.name))
+                          for column in fields(Delivery) if column.name != "wiped")
 _PENDING = (sa_select(*_DELIVERY_COLUMNS)
             .where(col(OutboxMessage.status) == OutboxStatus.pending,
                    col(OutboxMessage.next_attempt_at) <= bindparam("now"))
