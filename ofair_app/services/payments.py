@@ -693,8 +693,10 @@ def _deals(session: Session, payments: list[Payment]) -> dict[uuid.UUID, _Deal]:
     if not payments:
         return {}
     rows = session.execute(_LOCK_DEALS, {"ids": [payment.id for payment in payments]}).all()
-    return {payment_id: _Deal(_DealLead(lead_id, LeadStatus(lead_status), performer, title,
-                                        final_amount),
+    leads: dict[uuid.UUID, _DealLead] = {}  # one per lead: its steps paid at once share it
+    return {payment_id: _Deal(leads.setdefault(lead_id, _DealLead(
+                                  lead_id, LeadStatus(lead_status), performer, title,
+                                  final_amount)),
                               status, price, other_id, step_amount, step_status,
                               list(zip(chain_ids or (), chain_fees or (), strict=True)))
             for (payment_id, lead_id, lead_status, performer, title, final_amount, status,

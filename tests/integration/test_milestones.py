@@ -282,6 +282,27 @@ def test_each_step_is_paid_held_approved_and_released_on_its_own(won) -> None:
     assert balances(business).pending == 0 and unbalanced() == 0
 
 
+def test_two_steps_paid_in_one_webhook_batch_are_each_held_and_start_the_job_once(won) -> None:
+    """Webhooks that arrive together share a batch: each step's checkout is judged with the
+    lead as the step before left it, and the lead is written once."""
+    client, _, _, lead = won
+    provider = SandboxProvider()
+    events = []
+    for step in (s.milestone for s in agreed(won, "1000", "2000").steps):
+        payment = payments.initiate(caller=caller_for(client), proposal_id=proposal_of(lead),
+                                    milestone_id=step.id)
+        paid = provider.pay(payment.psp_reference or "", SUCCESS_CARD)
+        events.append((provider.read_webhook(paid.payload, paid.signature), "sandbox"))
+    assert [str(result.outcome) for result in payments.record_events(events)] == [
+        "applied", "applied"]
+    assert status_of(lead) == LeadStatus.in_progress
+    with unit_of_work(SYSTEM) as session:
+        assert session.get(Lead, lead.id).final_amount == D("3000")
+        assert session.execute(text("SELECT count(*) FROM ledger_transactions"
+                                    " WHERE kind = 'hold'")).scalar_one() == 2
+    assert unbalanced() == 0
+
+
 def test_the_job_level_steps_are_refused_for_a_job_in_milestones(won) -> None:
     client, pro, _, lead = won
     first = agreed(won, "1000", "2000").steps[0].milestone
