@@ -633,17 +633,18 @@ class _Dispatcher:
 
     def _drain(self) -> None:
         try:
-            busy = False
+            delivered = False
             while True:
-                if busy:  # messages came while the last delivery was under way: gather more
-                    time.sleep(self.gather_seconds)
-                busy = True
                 with self._lock:
-                    ids = self._queued[:DELIVERY_BATCH]
-                    del self._queued[:DELIVERY_BATCH]
-                    if not ids:
+                    if not self._queued:
                         self._draining = False
                         return
+                if delivered:  # these came while the last delivery was under way: gather more
+                    time.sleep(self.gather_seconds)
+                with self._lock:  # only this thread takes from the queue: it is not empty
+                    ids = self._queued[:DELIVERY_BATCH]
+                    del self._queued[:DELIVERY_BATCH]
+                delivered = True
                 try:
                     _deliver_ids(ids)
                 except Exception:  # the job retries whatever was left pending
