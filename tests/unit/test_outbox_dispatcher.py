@@ -1,5 +1,5 @@
 """The outbox's dispatcher: freshly committed messages leave off the request's thread, a message
-alone at once, a stream of them gathered into fewer deliveries."""
+that finds it idle at once, a stream of them gathered into fewer deliveries."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import uuid
 from ofair_app.services import notifications
 
 
-def test_a_lone_message_goes_at_once_and_a_stream_is_gathered(monkeypatch) -> None:
+def test_a_message_alone_goes_at_once_and_a_stream_is_gathered(monkeypatch) -> None:
     dispatcher = notifications._Dispatcher()
     a, b, c, d = (uuid.uuid4() for _ in range(4))
     deliveries: list[list[uuid.UUID]] = []
@@ -22,9 +22,10 @@ def test_a_lone_message_goes_at_once_and_a_stream_is_gathered(monkeypatch) -> No
             first_under_way.set()
             assert first_may_end.wait(10)
 
-    def gather(seconds: float) -> None:  # the dispatcher's wait: one more comes meanwhile
+    def gather(seconds: float) -> None:  # the dispatcher's wait: the first time, one more comes
         slept.append(seconds)
-        dispatcher.submit([d])
+        if len(slept) == 1:
+            dispatcher.submit([d])
 
     monkeypatch.setattr(notifications, "_deliver_ids", deliver)
     monkeypatch.setattr(notifications.time, "sleep", gather)
@@ -36,4 +37,5 @@ def test_a_lone_message_goes_at_once_and_a_stream_is_gathered(monkeypatch) -> No
     first_may_end.set()
     dispatcher.drain()
     assert deliveries == [[a], [b, c, d]]
-    assert slept == [dispatcher.gather_seconds]  # once, and not after the last delivery
+    # after each delivery: the second wait found nothing, and the dispatcher ended
+    assert slept == [dispatcher.gather_seconds] * 2
