@@ -191,11 +191,11 @@ def tell(*, session: Session, caller: Caller, template: str, params: Params,
         admins=admins, to_caller=to_caller)])
 
 
-# The owners of businesses `businesses` (built once: webhook batches ask it all the time).
 # What routing needs of a person (`Recipient`), and whether their account is closed: a batch
 # reads these columns, not whole users.
 _PERSON = (col(User.id), col(User.phone), col(User.email), col(User.locale),
            col(User.closed_at))
+# The owners of businesses `businesses` (built once: webhook batches ask it all the time).
 _OWNERS = (sa_select(col(ProfessionalMember.professional_id), *_PERSON)
            .join(User, col(ProfessionalMember.user_id) == User.id)
            .where(col(ProfessionalMember.professional_id).in_(

@@ -143,7 +143,6 @@ def test_the_board_settings_apply_to_its_statements_only(db):
     assert after[2] != f"{board.get_settings().board_statement_timeout_ms}ms"
 
 
-
 def test_the_subscribers_travel_as_one_typed_array(db):
     """The board reads the businesses subscribing now as one `uuid[]` string and sends it back
     as it is: the same set, usable with `= ANY(...)`, empty as `{}`."""
